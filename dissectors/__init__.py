@@ -1,0 +1,1 @@
+"""Sans-I/O dissectors: capture bytes in, immutable records out. No crypto, no UI, no core."""

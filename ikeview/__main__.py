@@ -1,0 +1,3 @@
+from ikeview.cli import main
+
+raise SystemExit(main())

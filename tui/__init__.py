@@ -1,0 +1,1 @@
+"""The Textual user interface: presentation of the core's model only."""
