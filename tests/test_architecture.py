@@ -1,0 +1,142 @@
+"""The one-way flow (source -> dissect -> correlate -> decrypt -> model -> views), checked.
+
+import-linter cannot see `ikeview.dissectors` and `ikeview.tui` (they live in dissectors/ and tui/
+through setuptools' package-dir), so the rules are checked here on the syntax tree of every module,
+lazy imports inside functions included. A subprocess check then catches heavy libraries loaded at
+start-up, which a static graph cannot see.
+"""
+
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+PACKAGE_DIRS = {
+    "ikeview": REPO / "ikeview",
+    "ikeview.dissectors": REPO / "dissectors",
+    "ikeview.tui": REPO / "tui",
+}
+
+# (importing package, forbidden prefixes, why)
+RULES: list[tuple[str, tuple[str, ...], str]] = [
+    (
+        "ikeview.dissectors",
+        (
+            "cryptography",
+            "textual",
+            "pyshark",
+            "pandas",
+            "scapy",
+            "rich",
+            "ikeview.crypto",
+            "ikeview.keys",
+            "ikeview.pipeline",
+            "ikeview.cli",
+            "ikeview.tui",
+            "ikeview.export",
+        ),
+        "dissectors turn bytes into records: no crypto, no UI, nothing from the layers above",
+    ),
+    (
+        "ikeview.crypto",
+        (
+            "textual",
+            "pyshark",
+            "pandas",
+            "scapy",
+            "ikeview.dissectors",
+            "ikeview.keys",
+            "ikeview.pipeline",
+            "ikeview.cli",
+            "ikeview.tui",
+        ),
+        "crypto works on bytes and stands alone",
+    ),
+    (
+        "ikeview.keys",
+        ("textual", "ikeview.dissectors", "ikeview.pipeline", "ikeview.cli", "ikeview.tui"),
+        "key sources are parsed into records; they know nothing of captures or views",
+    ),
+    (
+        "ikeview.pipeline",
+        ("textual", "ikeview.cli", "ikeview.tui"),
+        "the core never reaches up into the views",
+    ),
+    (
+        "ikeview.tui",
+        ("ikeview.dissectors", "ikeview.crypto"),
+        "the TUI shows the core's model; it never parses or decrypts on its own",
+    ),
+]
+
+
+def _modules() -> dict[str, Path]:
+    found: dict[str, Path] = {}
+    for pkg, root in PACKAGE_DIRS.items():
+        for path in root.rglob("*.py"):
+            rel = path.relative_to(root).with_suffix("")
+            parts = [p for p in rel.parts if p != "__init__"]
+            name = ".".join([pkg, *parts])
+            # ikeview/ does not contain dissectors/ or tui/, so no name is found twice.
+            found[name] = path
+    return found
+
+
+def _imports(path: Path, module: str) -> set[str]:
+    tree = ast.parse(path.read_text(), filename=str(path))
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names.update(a.name for a in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = module.split(".")
+                is_pkg = path.name == "__init__.py"
+                base = base[: len(base) - node.level + (1 if is_pkg else 0)]
+                target = ".".join(base + ([node.module] if node.module else []))
+            else:
+                target = node.module or ""
+            names.add(target)
+            names.update(f"{target}.{a.name}" for a in node.names)
+    return names
+
+
+def _hits(imported: set[str], prefixes: tuple[str, ...]) -> set[str]:
+    return {n for n in imported for p in prefixes if n == p or n.startswith(p + ".")}
+
+
+@pytest.mark.parametrize(("package", "forbidden", "why"), RULES, ids=[r[0] for r in RULES])
+def test_layer_rule(package: str, forbidden: tuple[str, ...], why: str) -> None:
+    bad = {}
+    for name, path in _modules().items():
+        if name == package or name.startswith(package + "."):
+            hits = _hits(_imports(path, name), forbidden)
+            if hits:
+                bad[name] = sorted(hits)
+    assert not bad, f"{why}; wrong-way imports: {bad}"
+
+
+def _modules_after_import(module: str) -> set[str]:
+    code = f"import sys, {module}; print('\\n'.join(sorted(sys.modules)))"
+    run = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=REPO
+    )
+    return set(run.stdout.split())
+
+
+@pytest.mark.parametrize(
+    ("module", "forbidden"),
+    [
+        ("ikeview.dissectors", {"cryptography", "scapy", "pandas", "textual", "pyshark"}),
+        # `ikeview summary` must start fast: heavy libraries load only in the commands using them.
+        ("ikeview.cli", {"scapy", "pandas", "textual", "pyshark"}),
+    ],
+)
+def test_light_imports(module: str, forbidden: set[str]) -> None:
+    loaded = _modules_after_import(module)
+    assert not forbidden & loaded, f"{module} pulls in {sorted(forbidden & loaded)}"
