@@ -1,0 +1,149 @@
+"""The committed strongSwan lab captures agree with their ground truth and key files.
+
+Runs on the files in captures/lab/ only (the lab itself needs root and is rebuilt with
+captures/lab/make.sh). Checks: every capture has packets; the SPIs and IKE_SA_INIT nonces in
+truth.json occur in the capture; keys.toml holds only PSKs and DH shared secrets that match
+truth.json and no derived value; raw-ESP copies carry the same ESP bytes as the original.
+"""
+
+from __future__ import annotations
+
+import json
+import struct
+import tomllib
+from pathlib import Path
+
+import pytest
+
+LAB = Path(__file__).resolve().parents[1] / "captures" / "lab"
+SCENARIOS = sorted(p.parent.name for p in LAB.glob("*/truth.json"))
+# Values that are derived by the key schedule and must never be needed from a user.
+DERIVED_IKE = ("skeyseed", "sk_d", "sk_ai", "sk_ar", "sk_ei", "sk_er", "sk_pi", "sk_pr")
+
+
+def read_pcap(path: Path) -> list[bytes]:
+    """Frames of a classic little- or big-endian pcap file."""
+    data = path.read_bytes()
+    endian = "<" if data[:4] in (b"\xd4\xc3\xb2\xa1", b"\x4d\x3c\xb2\xa1") else ">"
+    assert data[:4] in (
+        b"\xd4\xc3\xb2\xa1",
+        b"\xa1\xb2\xc3\xd4",
+        b"\x4d\x3c\xb2\xa1",
+        b"\xa1\xb2\x3c\x4d",
+    )
+    frames = []
+    pos = 24
+    while pos + 16 <= len(data):
+        incl = struct.unpack(endian + "I", data[pos + 8 : pos + 12])[0]
+        frames.append(data[pos + 16 : pos + 16 + incl])
+        pos += 16 + incl
+    assert pos == len(data), "trailing bytes in pcap"
+    return frames
+
+
+def load(name: str) -> tuple[dict, dict, bytes]:
+    d = LAB / name
+    truth = json.loads((d / "truth.json").read_text())
+    keys = tomllib.loads((d / "keys.toml").read_text())
+    return truth, keys, (d / "capture.pcap").read_bytes()
+
+
+def test_scenarios_exist() -> None:
+    assert "psk-aes256-sha256-modp2048" in SCENARIOS
+
+
+@pytest.mark.parametrize("name", SCENARIOS)
+def test_capture_non_empty(name: str) -> None:
+    frames = read_pcap(LAB / name / "capture.pcap")
+    assert len(frames) >= 2
+    assert (LAB / name / "initiator.log").stat().st_size > 0
+    assert (LAB / name / "responder.log").stat().st_size > 0
+
+
+@pytest.mark.parametrize("name", SCENARIOS)
+def test_truth_values_in_capture(name: str) -> None:
+    truth, _, pcap = load(name)
+    for sa in truth["ike_sas"]:
+        # Every IKE message header carries both SPIs in clear (RFC 7296 3.1).
+        assert bytes.fromhex(sa["spi_i"] + sa["spi_r"]) in pcap, sa["spi_i"]
+        if sa["created_by"] == "IKE_SA_INIT":
+            # IKE_SA_INIT is unencrypted; later nonces are inside SK payloads.
+            assert bytes.fromhex(sa["ni"]) in pcap
+            assert bytes.fromhex(sa["nr"]) in pcap
+    for child in truth["child_sas"]:
+        assert child["ike_spi_i"] in {sa["spi_i"] for sa in truth["ike_sas"]}
+        for esp in child["esp"]:
+            assert len(bytes.fromhex(esp["encr_key"])) >= 16
+            # The SPI opens each ESP packet sent to it (every scenario pings both ways).
+            assert bytes.fromhex(esp["spi"]) in pcap, esp["spi"]
+
+
+@pytest.mark.parametrize("name", SCENARIOS)
+def test_keys_toml_only_user_secrets(name: str) -> None:
+    truth, keys, _ = load(name)
+    assert set(keys) <= {"psk", "dh"}
+    ike_secrets = {sa["shared_secret"] for sa in truth["ike_sas"]}
+    child_secrets = {c["pfs_shared_secret"] for c in truth["child_sas"] if c["pfs_shared_secret"]}
+    dh = keys.get("dh", [])
+    assert {d["shared_secret"] for d in dh if not d.get("child")} == ike_secrets
+    assert {d["shared_secret"] for d in dh if d.get("child")} == child_secrets
+    assert {d["spi_i"] for d in dh if not d.get("child")} == {s["spi_i"] for s in truth["ike_sas"]}
+    for d in dh:
+        assert set(d) <= {"shared_secret", "spi_i", "spi_r", "child"}
+    assert [p["secret"] for p in keys.get("psk", [])] == truth["psks"]
+
+    text = (LAB / name / "keys.toml").read_text().lower()
+    derived = [sa[k] for sa in truth["ike_sas"] for k in DERIVED_IKE if sa.get(k)]
+    for child in truth["child_sas"]:
+        for esp in child["esp"]:
+            derived += [v for v in (esp["encr_key"], esp["integ_key"]) if v]
+    assert derived or not truth["ike_sas"]
+    for value in derived:
+        assert value.lower() not in text
+
+
+def esp_payloads(frames: list[bytes], raw: bool) -> list[bytes]:
+    """ESP bytes per packet: IP protocol 50 (raw) or UDP 4500 without the marker (encap)."""
+    out = []
+    for f in frames:
+        ip = f[14:]
+        if ip[0] >> 4 != 4:
+            continue
+        ihl = (ip[0] & 0x0F) * 4
+        if raw and ip[9] == 50:
+            out.append(ip[ihl:])
+        elif not raw and ip[9] == 17:
+            sport, dport = struct.unpack("!HH", ip[ihl : ihl + 4])
+            body = ip[ihl + 8 :]
+            if 4500 in (sport, dport) and len(body) > 4 and body[:4] != b"\0\0\0\0":
+                out.append(body)
+    return out
+
+
+def ip_header_ok(ip: bytes) -> bool:
+    ihl = (ip[0] & 0x0F) * 4
+    words = struct.unpack(f"!{ihl // 2}H", ip[:ihl])
+    total = sum(words)
+    while total >> 16:
+        total = (total & 0xFFFF) + (total >> 16)
+    return total == 0xFFFF and struct.unpack("!H", ip[2:4])[0] == len(ip)
+
+
+@pytest.mark.parametrize("name", SCENARIOS)
+def test_raw_esp_copy_has_same_esp_bytes(name: str) -> None:
+    truth, _, _ = load(name)
+    orig = read_pcap(LAB / name / "capture.pcap")
+    raw_path = LAB / name / "capture-esp-raw.pcap"
+    encap = esp_payloads(orig, raw=False)
+    if not encap:
+        assert not raw_path.exists()
+        return
+    raw = read_pcap(raw_path)
+    assert len(raw) == len(orig)
+    assert esp_payloads(raw, raw=True) == encap
+    assert not esp_payloads(raw, raw=False)
+    for f in raw:
+        if f[14 + 9] == 50:
+            assert ip_header_ok(f[14:])
+    spis = {e["spi"] for c in truth["child_sas"] for e in c["esp"]}
+    assert {p[:4].hex() for p in encap} <= spis
