@@ -1,0 +1,367 @@
+"""Lazy capture-file reader: pcap and pcapng, optionally gzip-compressed, into RawFrame tuples.
+
+Reading and dissecting stay separate: :class:`CaptureReader` only cuts the file into frames
+(index, time, link type, bytes, original length); :mod:`ikeview.dissectors.stream` decodes them.
+The file is read in large chunks and frames are sliced out of the chunk, so memory stays flat
+however long the capture is.
+
+A damaged file never raises once its header was accepted: everything up to the damage is
+yielded, then iteration stops and :attr:`CaptureReader.stats` says what was wrong and where.
+A file that is not a capture at all raises :class:`CaptureError` when it is opened.
+"""
+
+from __future__ import annotations
+
+import gzip
+import os
+import struct
+import zlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import BinaryIO
+
+from ikeview.dissectors.records import RawFrame
+
+_CHUNK = 1 << 20
+"""Bytes read from the file at a time."""
+_MAX_FRAME = 1 << 24
+"""A captured length above this (16 MiB) can only be a corrupt record header."""
+
+_GZIP_MAGIC = b"\x1f\x8b"
+
+# pcap (https://datatracker.ietf.org/doc/draft-ietf-opsawg-pcap/ section 4): the magic number
+# written in the writer's byte order says both the byte order and the time-stamp unit.
+_PCAP_MAGIC: dict[bytes, tuple[str, float, str]] = {
+    b"\xd4\xc3\xb2\xa1": ("<", 1e-6, "pcap"),
+    b"\xa1\xb2\xc3\xd4": (">", 1e-6, "pcap"),
+    b"\x4d\x3c\xb2\xa1": ("<", 1e-9, "pcap-ns"),
+    b"\xa1\xb2\x3c\x4d": (">", 1e-9, "pcap-ns"),
+}
+# draft-ietf-opsawg-pcap section 4: File Header, 24 octets:
+#   Magic(4) Major(2) Minor(2) Reserved1(4) Reserved2(4) SnapLen(4) LinkType+FCS(4)
+# section 5: Packet Record header, 16 octets: Timestamp sec(4) frac(4) CapLen(4) OrigLen(4)
+_PCAP_HDR_LEN = 24
+_PCAP_REC_LEN = 16
+
+# pcapng (draft-ietf-opsawg-pcapng section 3.1): every block is
+#   Block Type(4) Block Total Length(4) Body(...) Block Total Length(4)
+_NG_SHB = 0x0A0D0D0A
+_NG_IDB = 0x00000001
+_NG_OPB = 0x00000002  # obsolete Packet Block (appendix A)
+_NG_SPB = 0x00000003
+_NG_EPB = 0x00000006
+_NG_SHB_MAGIC = b"\x0a\x0d\x0d\x0a"
+_NG_BOM = {b"\x4d\x3c\x2b\x1a": "<", b"\x1a\x2b\x3c\x4d": ">"}
+# section 4.2 IDB option codes
+_OPT_END = 0
+_OPT_IF_TSRESOL = 9
+_OPT_IF_TSOFFSET = 14
+
+
+class CaptureError(Exception):
+    """The file cannot be read as a capture at all (missing, empty, unknown format).
+
+    ``path`` names the file and ``reason`` what is wrong; ``str()`` gives both.
+    """
+
+    def __init__(self, path: str, reason: str) -> None:
+        super().__init__(f"{path}: {reason}")
+        self.path = path
+        self.reason = reason
+
+
+@dataclass(slots=True)
+class CaptureStats:
+    """What the reader saw; filled in while iterating (not frozen: it is a running tally)."""
+
+    format: str = ""
+    """"pcap", "pcap-ns" or "pcapng", with "+gzip" when the file was compressed."""
+    frames: int = 0
+    """Packet records yielded so far."""
+    truncated: bool = False
+    """True when the file ended inside a record or a record was corrupt."""
+    note: str | None = None
+    """When ``truncated``: what was wrong and at which file offset (of the uncompressed data)."""
+    damage_offset: int = -1
+    """When ``truncated``: uncompressed file offset of the damaged record, else -1."""
+    skipped_blocks: int = 0
+    """pcapng blocks that are neither packets nor headers (statistics, name resolution, ...)."""
+
+
+@dataclass(slots=True)
+class _Interface:
+    """One pcapng interface: its link type and how to turn a raw time stamp into seconds."""
+
+    linktype: int
+    divisor: int
+    offset: int
+
+
+class CaptureReader:
+    """Iterate a capture file lazily; ``stats`` says how reading went.
+
+    The constructor reads and checks the file header (raising :class:`CaptureError`);
+    iterating yields :class:`RawFrame` tuples and closes the file at the end.
+    """
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        self.path = os.fspath(path)
+        self.stats = CaptureStats()
+        try:
+            raw: BinaryIO = open(self.path, "rb")  # noqa: SIM115 - closed by __iter__/close()
+        except OSError as exc:
+            raise CaptureError(self.path, f"cannot open: {exc.strerror or exc}") from exc
+        self._file: BinaryIO = raw
+        try:
+            head = raw.read(4)
+            gz = ""
+            if head[:2] == _GZIP_MAGIC:
+                raw.seek(0)
+                self._file = gzip.GzipFile(fileobj=raw, mode="rb")
+                gz = "+gzip"
+                head = self._safe_read(4)
+            self._head = head + self._safe_read(_PCAP_HDR_LEN - len(head))
+            self._kind = self._check_header(self._head)
+            self.stats.format = self._kind + gz
+        except BaseException:
+            self.close()
+            raise
+        self._raw = raw
+
+    def _safe_read(self, n: int) -> bytes:
+        """Read up to n bytes (fewer only at the end); damage in a gzip stream ends the data
+        instead of raising. Compressed input is read in small steps (read1) so that a cut
+        loses as little as possible of what was decompressed before it."""
+        f = self._file
+        if not isinstance(f, gzip.GzipFile):
+            return f.read(n)
+        parts: list[bytes] = []
+        got = 0
+        while got < n:
+            try:
+                part = f.read1(n - got)
+            except (EOFError, OSError, zlib.error) as exc:
+                if not self.stats.truncated:
+                    self.stats.truncated = True
+                    self.stats.note = f"compressed data is damaged or cut short ({exc})"
+                break
+            if not part:
+                break
+            parts.append(part)
+            got += len(part)
+        return b"".join(parts)
+
+    def _check_header(self, head: bytes) -> str:
+        if not head:
+            raise CaptureError(self.path, "empty file, not a pcap or pcapng capture")
+        magic = head[:4]
+        if magic in _PCAP_MAGIC:
+            if len(head) < _PCAP_HDR_LEN:
+                raise CaptureError(
+                    self.path, f"pcap file header cut short ({len(head)} of 24 bytes)"
+                )
+            return _PCAP_MAGIC[magic][2]
+        if magic == _NG_SHB_MAGIC:
+            if len(head) < 12 or head[8:12] not in _NG_BOM:
+                raise CaptureError(self.path, "pcapng section header without a byte-order magic")
+            return "pcapng"
+        raise CaptureError(
+            self.path,
+            f"not a pcap or pcapng capture (it starts with {magic.hex() or 'nothing'}; "
+            "expected a1b2c3d4, a1b23c4d or 0a0d0d0a, optionally gzip-compressed)",
+        )
+
+    @property
+    def linktype(self) -> int | None:
+        """Link type of a pcap file; None for pcapng (each interface has its own)."""
+        if self._kind == "pcapng":
+            return None
+        endian = _PCAP_MAGIC[self._head[:4]][0]
+        return struct.unpack_from(endian + "I", self._head, 20)[0] & 0xFFFF
+
+    def close(self) -> None:
+        """Close the file (iteration does this itself when it ends)."""
+        self._file.close()
+        raw = getattr(self, "_raw", None)
+        if raw is not None:
+            raw.close()
+
+    def __enter__(self) -> CaptureReader:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __iter__(self) -> Iterator[RawFrame]:
+        try:
+            if self._kind == "pcapng":
+                yield from self._pcapng()
+            else:
+                yield from self._pcap()
+        finally:
+            self.close()
+
+    def _damage(self, offset: int, note: str) -> None:
+        stats = self.stats
+        earlier = f" ({stats.note})" if stats.note else ""
+        stats.truncated = True
+        stats.damage_offset = offset
+        stats.note = f"{note} at file offset {offset}; reading stopped there{earlier}"
+
+    def _pcap(self) -> Iterator[RawFrame]:
+        endian, scale, _ = _PCAP_MAGIC[self._head[:4]]
+        linktype = struct.unpack_from(endian + "I", self._head, 20)[0] & 0xFFFF
+        unpack = struct.Struct(endian + "IIII").unpack_from
+        stats = self.stats
+        read = self._safe_read
+        buf = self._head[_PCAP_HDR_LEN:]
+        base = _PCAP_HDR_LEN  # file offset of buf[0]
+        pos = 0
+        index = 0
+        while True:
+            n = len(buf)
+            while pos + _PCAP_REC_LEN <= n:
+                sec, frac, incl, orig = unpack(buf, pos)
+                if incl > _MAX_FRAME:
+                    stats.frames = index
+                    self._damage(base + pos, f"frame {index + 1}: impossible length {incl}")
+                    return
+                end = pos + _PCAP_REC_LEN + incl
+                if end > n:
+                    break
+                index += 1
+                yield RawFrame(index, sec + frac * scale, linktype, buf[pos + 16 : end], orig)
+                pos = end
+            stats.frames = index
+            chunk = read(_CHUNK)
+            if not chunk:
+                if pos < n:
+                    self._damage(
+                        base + pos,
+                        f"file ends inside frame {index + 1} ({n - pos} bytes of its record)",
+                    )
+                elif stats.truncated and stats.damage_offset < 0:
+                    stats.damage_offset = base + pos
+                return
+            base += pos
+            buf = buf[pos:] + chunk
+            pos = 0
+
+    def _pcapng(self) -> Iterator[RawFrame]:
+        stats = self.stats
+        read = self._safe_read
+        buf = self._head
+        base = 0
+        pos = 0
+        index = 0
+        endian = "<"
+        u32 = struct.Struct("<I").unpack_from
+        epb = struct.Struct("<IIIII").unpack_from
+        ifaces: list[_Interface] = []
+        while True:
+            n = len(buf)
+            while pos + 12 <= n:
+                btype = buf[pos : pos + 4]
+                if btype == _NG_SHB_MAGIC:
+                    bom = buf[pos + 8 : pos + 12]
+                    if bom not in _NG_BOM:
+                        self._damage(base + pos, "section header with a bad byte-order magic")
+                        return
+                    endian = _NG_BOM[bom]
+                    u32 = struct.Struct(endian + "I").unpack_from
+                    epb = struct.Struct(endian + "IIIII").unpack_from
+                    ifaces = []
+                blen = u32(buf, pos + 4)[0]
+                if blen < 12 or blen & 3 or blen > _MAX_FRAME:
+                    self._damage(base + pos, f"block with impossible length {blen}")
+                    return
+                end = pos + blen
+                if end > n:
+                    break
+                btype_n = u32(buf, pos)[0]
+                if btype_n == _NG_EPB:
+                    if blen < 32:
+                        self._damage(base + pos, f"enhanced packet block of only {blen} bytes")
+                        return
+                    iface, tsh, tsl, caplen, orig = epb(buf, pos + 8)
+                    if 28 + caplen > blen - 4:
+                        self._damage(base + pos, f"packet length {caplen} overruns its block")
+                        return
+                    index += 1
+                    data = buf[pos + 28 : pos + 28 + caplen]
+                    if iface < len(ifaces):
+                        i = ifaces[iface]
+                        ts = ((tsh << 32) | tsl) / i.divisor + i.offset
+                        yield RawFrame(index, ts, i.linktype, data, orig)
+                    else:
+                        yield RawFrame(index, ((tsh << 32) | tsl) / 1e6, -1 - iface, data, orig)
+                elif btype_n == _NG_SPB:
+                    orig = u32(buf, pos + 8)[0]
+                    caplen = min(orig, blen - 16)
+                    index += 1
+                    lt = ifaces[0].linktype if ifaces else -1
+                    yield RawFrame(index, 0.0, lt, buf[pos + 12 : pos + 12 + caplen], orig)
+                elif btype_n == _NG_IDB:
+                    ifaces.append(self._idb(buf, pos, blen, endian))
+                elif btype_n == _NG_OPB:
+                    if blen < 32:
+                        self._damage(base + pos, f"packet block of only {blen} bytes")
+                        return
+                    iface = struct.unpack_from(endian + "H", buf, pos + 8)[0]
+                    _, tsh, tsl, caplen, orig = epb(buf, pos + 8)
+                    caplen = min(caplen, blen - 32)
+                    index += 1
+                    data = buf[pos + 28 : pos + 28 + caplen]
+                    if iface < len(ifaces):
+                        i = ifaces[iface]
+                        ts = ((tsh << 32) | tsl) / i.divisor + i.offset
+                        yield RawFrame(index, ts, i.linktype, data, orig)
+                    else:
+                        yield RawFrame(index, ((tsh << 32) | tsl) / 1e6, -1 - iface, data, orig)
+                elif btype_n != _NG_SHB:
+                    stats.skipped_blocks += 1
+                pos = end
+            stats.frames = index
+            chunk = read(_CHUNK)
+            if not chunk:
+                if pos < n:
+                    self._damage(
+                        base + pos,
+                        f"file ends inside a block ({n - pos} bytes of it) after frame {index}",
+                    )
+                elif stats.truncated and stats.damage_offset < 0:
+                    stats.damage_offset = base + pos
+                return
+            base += pos
+            buf = buf[pos:] + chunk
+            pos = 0
+
+    @staticmethod
+    def _idb(buf: bytes, pos: int, blen: int, endian: str) -> _Interface:
+        """Interface Description Block (pcapng section 4.2): LinkType(2) Reserved(2)
+        SnapLen(4) then options; if_tsresol and if_tsoffset set the time-stamp scale."""
+        linktype = struct.unpack_from(endian + "H", buf, pos + 8)[0]
+        divisor = 1_000_000
+        offset = 0
+        opt = pos + 16
+        stop = pos + blen - 4
+        while opt + 4 <= stop:
+            code, olen = struct.unpack_from(endian + "HH", buf, opt)
+            if code == _OPT_END:
+                break
+            val = opt + 4
+            if val + olen > stop:
+                break
+            if code == _OPT_IF_TSRESOL and olen >= 1:
+                res = buf[val]
+                # Most significant bit set: a negative power of two, else of ten.
+                divisor = 1 << (res & 0x7F) if res & 0x80 else 10**res
+            elif code == _OPT_IF_TSOFFSET and olen >= 8:
+                offset = struct.unpack_from(endian + "q", buf, val)[0]
+            opt = val + ((olen + 3) & ~3)
+        return _Interface(linktype, divisor, offset)
+
+
+def read_capture(path: str | os.PathLike[str]) -> CaptureReader:
+    """Open a pcap/pcapng file (plain or gzip) for lazy reading; raises CaptureError if unusable."""
+    return CaptureReader(path)
