@@ -1,0 +1,379 @@
+"""Notification Data of IKEv2 Notify payloads, decoded where the defining RFC gives it a shape.
+
+``decode(notify_type, spi, data)`` returns one of the small records below, or None for types
+whose data is opaque or unknown here. Data of the wrong size never raises: it gives
+:class:`NotifyMalformed` so one odd notify does not hide the rest of the message.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import struct
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from .iana import NotifyType as N
+
+
+@dataclass(frozen=True, slots=True)
+class NotifyMalformed:
+    """The data does not have the size or shape its RFC gives it."""
+
+    reason: str
+    """What was wrong."""
+
+
+@dataclass(frozen=True, slots=True)
+class NotifyFlag:
+    """A status notify whose RFC defines no data (e.g. USE_TRANSPORT_MODE)."""
+
+    extra: bytes
+    """Data sent anyway (should be empty)."""
+
+
+@dataclass(frozen=True, slots=True)
+class NotifyHash:
+    """NAT_DETECTION_SOURCE_IP / _DESTINATION_IP (RFC 7296 2.23): SHA-1(SPIi|SPIr|IP|port)."""
+
+    digest: bytes
+    """The 20-byte hash."""
+
+
+@dataclass(frozen=True, slots=True)
+class NotifyCookie:
+    """COOKIE (RFC 7296 2.6) or COOKIE2 (RFC 4555 3.6): an opaque value to echo."""
+
+    cookie: bytes
+    """The cookie (1-64 bytes for COOKIE)."""
+
+
+@dataclass(frozen=True, slots=True)
+class NotifyGroup:
+    """INVALID_KE_PAYLOAD (RFC 7296 1.3): the group the responder wants."""
+
+    group: int
+    """Accepted Diffie-Hellman group / key exchange method."""
+
+
+@dataclass(frozen=True, slots=True)
+class NotifyHashAlgorithms:
+    """SIGNATURE_HASH_ALGORITHMS (RFC 7427 4): the hash algorithms the sender supports."""
+
+    algorithms: tuple[int, ...]
+    """IANA IKEv2 Hash Algorithm numbers in the order sent."""
+
+
+@dataclass(frozen=True, slots=True)
+class NotifyMessageId:
+    """INVALID_MESSAGE_ID (RFC 7296 3.10.1): the message ID that was rejected."""
+
+    message_id: int
+    """The rejected message ID."""
+
+
+@dataclass(frozen=True, slots=True)
+class NotifySpi:
+    """A notify naming an SPI: INVALID_SPI (in the data), REKEY_SA and CHILD_SA_NOT_FOUND
+    (in the SPI field, RFC 7296 1.3.3 / RFC 7296 3.10.1)."""
+
+    spi: bytes
+    """The SPI concerned."""
+
+
+@dataclass(frozen=True, slots=True)
+class NotifyCount:
+    """A 32-bit count: SET_WINDOW_SIZE (window size) or AUTH_LIFETIME (seconds, RFC 4478)."""
+
+    value: int
+    """The number."""
+
+
+@dataclass(frozen=True, slots=True)
+class NotifyIpcomp:
+    """IPCOMP_SUPPORTED (RFC 7296 2.22): the sender's CPI and IPComp transform."""
+
+    cpi: int
+    """Compression Parameter Index."""
+    transform_id: int
+    """IPComp transform (1 OUI, 2 DEFLATE, 3 LZS, 4 LZJH)."""
+
+
+@dataclass(frozen=True, slots=True)
+class NotifyRedirect:
+    """REDIRECT / REDIRECTED_FROM (RFC 5685 8): the new (or original) gateway."""
+
+    gw_ident_type: int
+    """1 IPv4, 2 IPv6, 3 FQDN."""
+    gateway: str
+    """The gateway identity as text."""
+    nonce: bytes
+    """The initiator's Ni (REDIRECT in IKE_SA_INIT only; empty otherwise)."""
+
+
+@dataclass(frozen=True, slots=True)
+class NotifyAddress:
+    """ADDITIONAL_IP4_ADDRESS / ADDITIONAL_IP6_ADDRESS (RFC 4555 3.4)."""
+
+    address: str
+    """The address as text."""
+
+
+@dataclass(frozen=True, slots=True)
+class NotifyPayloadType:
+    """UNSUPPORTED_CRITICAL_PAYLOAD (RFC 7296 3.10.1): the payload type not understood."""
+
+    payload_type: int
+    """The critical payload's type."""
+
+
+@dataclass(frozen=True, slots=True)
+class NotifyPpkIdentity:
+    """PPK_IDENTITY (RFC 8784 3): which post-quantum preshared key is used."""
+
+    ppk_id_type: int
+    """1 PPK_ID_OPAQUE, 2 PPK_ID_FIXED."""
+    ppk_id: bytes
+    """The identifier."""
+
+
+@dataclass(frozen=True, slots=True)
+class AuthAnnouncement:
+    """One entry of SUPPORTED_AUTH_METHODS (RFC 9593 3)."""
+
+    method: int
+    """IKEv2 Authentication Method."""
+    cert_link: int | None
+    """Index of the CERTREQ it relates to (0 = any), None when absent."""
+    algorithm: bytes
+    """DER AlgorithmIdentifier for method 14 (empty otherwise)."""
+
+
+@dataclass(frozen=True, slots=True)
+class NotifyAuthMethods:
+    """SUPPORTED_AUTH_METHODS (RFC 9593 3): authentication methods the sender accepts."""
+
+    announcements: tuple[AuthAnnouncement, ...]
+    """Announcements in the order sent."""
+
+
+@dataclass(frozen=True, slots=True)
+class NotifyMessageIdSync:
+    """IKEV2_MESSAGE_ID_SYNC (RFC 6311 4.2): nonce and the expected message IDs."""
+
+    nonce: int
+    """Random 32-bit nonce."""
+    expected_send_req_mid: int
+    """Next request message ID the sender will send."""
+    expected_recv_req_mid: int
+    """Next request message ID the sender expects to receive."""
+
+
+@dataclass(frozen=True, slots=True)
+class NotifyList16:
+    """A list of 16-bit numbers: SECURE_PASSWORD_METHODS (RFC 6467)."""
+
+    values: tuple[int, ...]
+    """The numbers in the order sent."""
+
+
+NotifyDecoded = (
+    NotifyMalformed
+    | NotifyFlag
+    | NotifyHash
+    | NotifyCookie
+    | NotifyGroup
+    | NotifyHashAlgorithms
+    | NotifyMessageId
+    | NotifySpi
+    | NotifyCount
+    | NotifyIpcomp
+    | NotifyRedirect
+    | NotifyAddress
+    | NotifyPayloadType
+    | NotifyPpkIdentity
+    | NotifyAuthMethods
+    | NotifyMessageIdSync
+    | NotifyList16
+)
+
+_U16 = struct.Struct("!H")
+_U32 = struct.Struct("!I")
+# RFC 6311 4.2: Nonce (4) | EXPECTED_SEND_REQ_MESSAGE_ID (4) | EXPECTED_RECV_REQ_MESSAGE_ID (4)
+_MID_SYNC = struct.Struct("!III")
+# RFC 7296 2.22: CPI (2) | Transform ID (1)
+_IPCOMP = struct.Struct("!HB")
+
+
+def _exact(size: int, data: bytes) -> NotifyMalformed | None:
+    if len(data) != size:
+        return NotifyMalformed(f"expected {size} bytes of data, got {len(data)}")
+    return None
+
+
+def _flag(spi: bytes, data: bytes) -> NotifyDecoded:
+    return NotifyFlag(data)
+
+
+def _hash(spi: bytes, data: bytes) -> NotifyDecoded:
+    return _exact(20, data) or NotifyHash(data)
+
+
+def _cookie(spi: bytes, data: bytes) -> NotifyDecoded:
+    if not data:
+        return NotifyMalformed("empty cookie")
+    return NotifyCookie(data)
+
+
+def _group(spi: bytes, data: bytes) -> NotifyDecoded:
+    return _exact(2, data) or NotifyGroup(_U16.unpack(data)[0])
+
+
+def _hash_algorithms(spi: bytes, data: bytes) -> NotifyDecoded:
+    if len(data) % 2:
+        return NotifyMalformed(f"odd data length {len(data)}")
+    return NotifyHashAlgorithms(tuple(v for (v,) in _U16.iter_unpack(data)))
+
+
+def _list16(spi: bytes, data: bytes) -> NotifyDecoded:
+    if len(data) % 2:
+        return NotifyMalformed(f"odd data length {len(data)}")
+    return NotifyList16(tuple(v for (v,) in _U16.iter_unpack(data)))
+
+
+def _message_id(spi: bytes, data: bytes) -> NotifyDecoded:
+    return _exact(4, data) or NotifyMessageId(_U32.unpack(data)[0])
+
+
+def _count(spi: bytes, data: bytes) -> NotifyDecoded:
+    return _exact(4, data) or NotifyCount(_U32.unpack(data)[0])
+
+
+def _spi_in_data(spi: bytes, data: bytes) -> NotifyDecoded:
+    return NotifySpi(data)
+
+
+def _spi_in_field(spi: bytes, data: bytes) -> NotifyDecoded:
+    if not spi:
+        return NotifyMalformed("no SPI")
+    return NotifySpi(spi)
+
+
+def _ipcomp(spi: bytes, data: bytes) -> NotifyDecoded:
+    bad = _exact(3, data)
+    if bad:
+        return bad
+    cpi, transform = _IPCOMP.unpack(data)
+    return NotifyIpcomp(cpi, transform)
+
+
+def _gateway(gw_type: int, ident: bytes) -> str:
+    if gw_type == 1 and len(ident) == 4:
+        return str(ipaddress.IPv4Address(ident))
+    if gw_type == 2 and len(ident) == 16:
+        return str(ipaddress.IPv6Address(ident))
+    return ident.decode("ascii", errors="backslashreplace")
+
+
+def _redirect(spi: bytes, data: bytes) -> NotifyDecoded:
+    # RFC 5685 8: GW Ident Type (1) | GW Ident Len (1) | New Responder GW Identity | [Nonce]
+    if len(data) < 2 or len(data) < 2 + data[1]:
+        return NotifyMalformed("gateway identity truncated")
+    end = 2 + data[1]
+    return NotifyRedirect(data[0], _gateway(data[0], data[2:end]), data[end:])
+
+
+def _ip4(spi: bytes, data: bytes) -> NotifyDecoded:
+    return _exact(4, data) or NotifyAddress(str(ipaddress.IPv4Address(data)))
+
+
+def _ip6(spi: bytes, data: bytes) -> NotifyDecoded:
+    return _exact(16, data) or NotifyAddress(str(ipaddress.IPv6Address(data)))
+
+
+def _payload_type(spi: bytes, data: bytes) -> NotifyDecoded:
+    return _exact(1, data) or NotifyPayloadType(data[0])
+
+
+def _ppk_identity(spi: bytes, data: bytes) -> NotifyDecoded:
+    if not data:
+        return NotifyMalformed("empty PPK identity")
+    return NotifyPpkIdentity(data[0], data[1:])
+
+
+def _auth_methods(spi: bytes, data: bytes) -> NotifyDecoded:
+    # RFC 9593 3: each announcement is Length (1, itself included) | Auth Method (1)
+    # [| Cert Link (1) [| AlgorithmIdentifier]].
+    items: list[AuthAnnouncement] = []
+    pos = 0
+    while pos < len(data):
+        length = data[pos]
+        if length < 2 or pos + length > len(data):
+            return NotifyMalformed(f"announcement length {length} at data offset {pos}")
+        chunk = data[pos : pos + length]
+        link = chunk[2] if length >= 3 else None
+        items.append(AuthAnnouncement(chunk[1], link, chunk[3:]))
+        pos += length
+    return NotifyAuthMethods(tuple(items))
+
+
+def _mid_sync(spi: bytes, data: bytes) -> NotifyDecoded:
+    bad = _exact(_MID_SYNC.size, data)
+    if bad:
+        return bad
+    return NotifyMessageIdSync(*_MID_SYNC.unpack(data))
+
+
+_DECODERS: dict[int, Callable[[bytes, bytes], NotifyDecoded]] = {
+    N.UNSUPPORTED_CRITICAL_PAYLOAD: _payload_type,
+    N.INVALID_MESSAGE_ID: _message_id,
+    N.INVALID_SPI: _spi_in_data,
+    N.INVALID_KE_PAYLOAD: _group,
+    N.CHILD_SA_NOT_FOUND: _spi_in_field,
+    N.INITIAL_CONTACT: _flag,
+    N.SET_WINDOW_SIZE: _count,
+    N.ADDITIONAL_TS_POSSIBLE: _flag,
+    N.IPCOMP_SUPPORTED: _ipcomp,
+    N.NAT_DETECTION_SOURCE_IP: _hash,
+    N.NAT_DETECTION_DESTINATION_IP: _hash,
+    N.COOKIE: _cookie,
+    N.USE_TRANSPORT_MODE: _flag,
+    N.HTTP_CERT_LOOKUP_SUPPORTED: _flag,
+    N.REKEY_SA: _spi_in_field,
+    N.ESP_TFC_PADDING_NOT_SUPPORTED: _flag,
+    N.NON_FIRST_FRAGMENTS_ALSO: _flag,
+    N.MOBIKE_SUPPORTED: _flag,
+    N.ADDITIONAL_IP4_ADDRESS: _ip4,
+    N.ADDITIONAL_IP6_ADDRESS: _ip6,
+    N.NO_ADDITIONAL_ADDRESSES: _flag,
+    N.UPDATE_SA_ADDRESSES: _flag,
+    N.COOKIE2: _cookie,
+    N.AUTH_LIFETIME: _count,
+    N.MULTIPLE_AUTH_SUPPORTED: _flag,
+    N.ANOTHER_AUTH_FOLLOWS: _flag,
+    N.REDIRECT_SUPPORTED: _flag,
+    N.REDIRECT: _redirect,
+    N.REDIRECTED_FROM: _redirect,
+    N.EAP_ONLY_AUTHENTICATION: _flag,
+    N.CHILDLESS_IKEV2_SUPPORTED: _flag,
+    N.IKEV2_MESSAGE_ID_SYNC_SUPPORTED: _flag,
+    N.IPSEC_REPLAY_COUNTER_SYNC_SUPPORTED: _flag,
+    N.IKEV2_MESSAGE_ID_SYNC: _mid_sync,
+    N.SECURE_PASSWORD_METHODS: _list16,
+    N.IKEV2_FRAGMENTATION_SUPPORTED: _flag,
+    N.SIGNATURE_HASH_ALGORITHMS: _hash_algorithms,
+    N.CLONE_IKE_SA_SUPPORTED: _flag,
+    N.USE_PPK: _flag,
+    N.PPK_IDENTITY: _ppk_identity,
+    N.INTERMEDIATE_EXCHANGE_SUPPORTED: _flag,
+    N.IP4_ALLOWED: _flag,
+    N.IP6_ALLOWED: _flag,
+    N.USE_AGGFRAG: _flag,
+    N.SUPPORTED_AUTH_METHODS: _auth_methods,
+    N.USE_PPK_INT: _flag,
+}
+
+
+def decode(notify_type: int, spi: bytes, data: bytes) -> NotifyDecoded | None:
+    """Decode Notification Data per its RFC; None when the type's data has no known shape."""
+    decoder = _DECODERS.get(notify_type)
+    return None if decoder is None else decoder(spi, data)

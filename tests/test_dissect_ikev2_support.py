@@ -1,0 +1,44 @@
+"""Shared helpers for the IKEv2 dissector tests (no tests here): IKE bytes out of real captures.
+
+Scapy reads the captures (tests may use it; the dissectors may not).
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+
+from scapy.all import UDP, rdpcap
+
+IKE_PORTS = (500, 4500)
+NON_ESP_MARKER = b"\x00\x00\x00\x00"
+
+
+@cache
+def ike_messages(path: Path) -> tuple[tuple[int, bytes], ...]:
+    """(1-based frame number, IKE message bytes) for every IKE datagram in a capture.
+
+    UDP 4500 datagrams count only with the RFC 3948 Non-ESP marker, which is stripped;
+    NAT-keepalives and ESP-in-UDP are skipped.
+    """
+    packets = rdpcap(str(path))  # scapy reads .gz captures itself
+    out: list[tuple[int, bytes]] = []
+    for number, packet in enumerate(packets, 1):
+        if UDP not in packet:
+            continue
+        udp = packet[UDP]
+        if udp.sport not in IKE_PORTS and udp.dport not in IKE_PORTS:
+            continue
+        data = bytes(udp.payload)
+        if 4500 in (udp.sport, udp.dport):
+            if not data.startswith(NON_ESP_MARKER):
+                continue
+            data = data[len(NON_ESP_MARKER) :]
+        out.append((number, data))
+    return tuple(out)
+
+
+def all_captures(shared: Path) -> list[Path]:
+    """Every capture file under shared/captures, sorted."""
+    root = shared / "captures"
+    return sorted(p for p in root.rglob("*") if p.name.endswith((".pcap", ".pcapng", ".pcapng.gz")))
