@@ -1,0 +1,426 @@
+"""The capture dissector: frames in, IKE datagrams / ESP packets / keepalives / errors out.
+
+:func:`dissect` walks a capture once, streaming: link layer -> IP (with fragment reassembly)
+-> UDP/TCP/ESP -> records. Memory does not grow with the number of packets; only pending IP
+fragments, open IKE-over-TCP streams and a small address-text cache are kept, each bounded.
+IKE bytes go to :func:`ikeview.dissectors.ikev2.parse_message`; nothing else is decoded here.
+
+This is the hot path of ``ikeview summary``: the common cases (Ethernet or raw IPv4, UDP 4500
+ESP, ESP over IP) are decoded inline with precompiled structs before falling back to the
+general parsers in :mod:`~ikeview.dissectors.net`.
+"""
+
+from __future__ import annotations
+
+import os
+import struct
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from ikeview.dissectors.capture import CaptureReader, CaptureStats
+from ikeview.dissectors.errors import DecodeError, DecodeProblem
+from ikeview.dissectors.esp import esp_packet
+from ikeview.dissectors.net import (
+    IPPROTO_AH,
+    IPPROTO_ESP,
+    IPPROTO_TCP,
+    IPPROTO_UDP,
+    ip_text,
+    link_to_ip,
+    parse_ipv4,
+    parse_ipv6,
+    skip_ah,
+    walk_ipv6_ext,
+)
+from ikeview.dissectors.reassembly import Reassembler
+from ikeview.dissectors.records import (
+    EspPacket,
+    Flow,
+    FrameError,
+    IkeDatagram,
+    NatKeepalive,
+    RawFrame,
+    Record,
+)
+from ikeview.dissectors.transport import (
+    IKE_PORT,
+    KIND_ESP,
+    KIND_IKE,
+    NAT_T_PORT,
+    NON_ESP_MARKER,
+    TCP_HEADER,
+    TCP_HEADER_LEN,
+    UDP_HEADER_LEN,
+    TcpStreams,
+    classify_encap,
+)
+
+if TYPE_CHECKING:
+    from ikeview.dissectors.ike_records import IkeMessage
+
+# Reasons a frame is skipped without a record (keys of DissectStats.skipped).
+SKIP_NOT_IP = "not IP"
+SKIP_OTHER_PROTOCOL = "IP protocol other than UDP, TCP or ESP"
+SKIP_OTHER_UDP = "UDP on a port that is neither IKE nor NAT-T"
+SKIP_OTHER_TCP = "TCP that is not IKE over TCP"
+SKIP_FRAGMENT_HELD = "IP fragment held for reassembly"
+SKIP_FRAGMENT_CUT = "non-first IP fragment cut short by the capture"
+SKIP_EMPTY_ENCAP = "UDP-encapsulation datagram with no payload"
+
+_ESP_HDR = struct.Struct("!II")
+# RFC 791 section 3.1, fast path without options: Version/IHL(1) TOS(1) Total Length(2)
+# Identification(2) Flags/Fragment Offset(2) TTL(1) Protocol(1) Checksum(2) Src(4) Dst(4)
+_IPV4_FAST = struct.Struct("!xxHxxHxB2x4s4s")
+_UDP_FAST = struct.Struct("!HHH")
+_ADDR_CACHE_MAX = 4096
+
+
+@dataclass(slots=True)
+class DissectStats:
+    """Running tally of one :func:`dissect` pass (filled in while iterating).
+
+    Pass an instance as ``stats=`` to read it afterwards; it is complete once the iterator is
+    exhausted.
+    """
+
+    frames: int = 0
+    """Frames read from the source."""
+    ike: int = 0
+    """IkeDatagram records yielded."""
+    esp: int = 0
+    """EspPacket records yielded."""
+    keepalives: int = 0
+    """NatKeepalive records yielded."""
+    errors: int = 0
+    """FrameError records yielded (including the final one for a damaged file)."""
+    skipped: dict[str, int] = field(default_factory=dict)
+    """Frames that gave no record, by reason (the SKIP_* texts of this module)."""
+    fragments_dropped: int = 0
+    """Incomplete IP datagrams given up (timeout or memory bound)."""
+    tcp_streams_dropped: int = 0
+    """IKE-over-TCP stream directions given up (memory bound or bad framing)."""
+    truncated: bool = False
+    """True when the capture file was damaged or cut short (see ``note``)."""
+    note: str | None = None
+    """What was wrong with the file, when ``truncated``."""
+    capture: CaptureStats | None = None
+    """The reader's own statistics when the source was a file."""
+
+
+def _load_parse_message() -> Callable[[bytes], IkeMessage]:
+    """The IKE parser of ikev2.py; a stand-in that only keeps the bytes if it is absent."""
+    try:
+        from ikeview.dissectors.ikev2 import parse_message
+    except ImportError:  # pragma: no cover - only while ikev2.py is being written
+        from ikeview.dissectors.ike_records import IkeMessage
+
+        def parse_message(data: bytes) -> IkeMessage:
+            problem = DecodeProblem(0, "IKE parser (ikev2.parse_message) not available")
+            return IkeMessage(None, (), problem, data, 0)
+
+    return parse_message
+
+
+class Dissector:
+    """State of one pass: fragment reassembly, TCP streams, caches and statistics.
+
+    Use :func:`dissect` unless you feed frames yourself; one Dissector per capture.
+    """
+
+    def __init__(
+        self, *, extra_ports: Iterable[int] = (), stats: DissectStats | None = None
+    ) -> None:
+        self.stats = stats if stats is not None else DissectStats()
+        self.extra_ports = frozenset(int(p) for p in extra_ports) - {IKE_PORT}
+        self._encap_ports = self.extra_ports | {NAT_T_PORT}
+        self._tcp_ports = self._encap_ports
+        self._parse_message = _load_parse_message()
+        self._frag = Reassembler()
+        self._tcp = TcpStreams()
+        self._addr: dict[bytes, str] = {}
+        self._extra: list[Record] = []
+        self.last_ts = 0.0
+        """Capture time of the last frame seen (for the FrameError of a damaged file)."""
+
+    def run(self, frames: Iterable[RawFrame]) -> Iterator[Record]:
+        """Dissect every frame, yielding records in capture order."""
+        stats = self.stats
+        extra = self._extra
+        frame = self._frame
+        n = 0
+        ike = esp = 0
+        ts = self.last_ts
+        try:
+            for index, ts, linktype, data, _orig_len in frames:
+                n += 1
+                try:
+                    rec = frame(index, ts, linktype, data)
+                except DecodeError as exc:
+                    rec = FrameError(index, ts, exc.offset, exc.reason)
+                    stats.errors += 1
+                if rec is not None:
+                    cls = type(rec)
+                    if cls is EspPacket:
+                        esp += 1
+                    elif cls is IkeDatagram:
+                        ike += 1
+                    yield rec
+                if extra:
+                    for r in extra:
+                        if type(r) is IkeDatagram:
+                            ike += 1
+                        elif type(r) is EspPacket:
+                            esp += 1
+                    yield from extra
+                    extra.clear()
+        finally:
+            self.last_ts = ts
+            stats.frames += n
+            stats.ike += ike
+            stats.esp += esp
+            stats.fragments_dropped = self._frag.dropped
+            stats.tcp_streams_dropped = self._tcp.dropped
+
+    def _text(self, addr: bytes) -> str:
+        cache = self._addr
+        s = cache.get(addr)
+        if s is None:
+            if len(cache) >= _ADDR_CACHE_MAX:
+                cache.clear()
+            s = cache[addr] = ip_text(addr)
+        return s
+
+    def _skip(self, reason: str) -> None:
+        skipped = self.stats.skipped
+        skipped[reason] = skipped.get(reason, 0) + 1
+
+    def _frame(self, index: int, ts: float, linktype: int, data: bytes) -> Record | None:
+        """Decode one frame; returns its record (more go to self._extra) or None if skipped."""
+        # Fast path: Ethernet (or raw IP) + IPv4 without options or fragmentation.
+        if linktype == 1 and data[12:14] == b"\x08\x00":
+            off = 14
+        elif linktype == 101 or linktype == 228:
+            off = 0
+        else:
+            off = -1
+        if off >= 0 and len(data) >= off + 20 and data[off] == 0x45:
+            total, frag, proto, src, dst = _IPV4_FAST.unpack_from(data, off)
+            if not frag & 0x3FFF and total >= 20:
+                start = off + 20
+                wire_end = off + total
+                end = wire_end if wire_end <= len(data) else len(data)
+                if proto == IPPROTO_UDP:
+                    return self._udp(index, ts, 4, src, dst, data, start, end, wire_end)
+                if proto == IPPROTO_ESP:
+                    cache = self._addr
+                    flow = Flow(
+                        index,
+                        ts,
+                        4,
+                        cache.get(src) or self._text(src),
+                        cache.get(dst) or self._text(dst),
+                        "ip",
+                        0,
+                        0,
+                    )
+                    if end - start >= 8:
+                        spi, seq = _ESP_HDR.unpack_from(data, start)
+                        return EspPacket(flow, spi, seq, wire_end - start, data[start:end], False)
+                    return esp_packet(flow, data[start:end], wire_end - start, False)
+        return self._slow(index, ts, linktype, data)
+
+    def _slow(self, index: int, ts: float, linktype: int, data: bytes) -> Record | None:
+        """Every case the fast path does not take: other links, options, IPv6, fragments."""
+        version, off = link_to_ip(linktype, data)
+        if version == 4:
+            ip = parse_ipv4(data, off)
+        elif version == 6:
+            ip = parse_ipv6(data, off)
+        else:
+            self._skip(SKIP_NOT_IP)
+            return None
+        proto, start, end, wire_end = ip.proto, ip.start, ip.end, ip.wire_end
+        if ip.frag_id >= 0:
+            if wire_end > end:
+                if ip.frag_offset:
+                    self._skip(SKIP_FRAGMENT_CUT)
+                    return None
+                # A first fragment the capture cut short can never be reassembled; like
+                # Wireshark, decode what there is of it.
+            else:
+                key = (ip.src, ip.dst, proto if version == 4 else -1, ip.frag_id)
+                done = self._frag.add(
+                    key, ip.frag_offset, ip.more_fragments, data[start:end], ts, proto
+                )
+                if done is None:
+                    self._skip(SKIP_FRAGMENT_HELD)
+                    return None
+                data, proto = done
+                start, end = 0, len(data)
+                wire_end = end
+                if version == 6:
+                    proto, start, _ = walk_ipv6_ext(proto, data, 0, end)
+                elif proto == IPPROTO_AH:
+                    proto, start = skip_ah(data, 0, end)
+        if proto == IPPROTO_UDP:
+            return self._udp(index, ts, version, ip.src, ip.dst, data, start, end, wire_end)
+        if proto == IPPROTO_ESP:
+            flow = Flow(index, ts, version, self._text(ip.src), self._text(ip.dst), "ip", 0, 0)
+            return esp_packet(flow, data[start:end], wire_end - start, False)
+        if proto == IPPROTO_TCP:
+            return self._tcp_segment(index, ts, version, ip.src, ip.dst, data, start, end)
+        self._skip(SKIP_OTHER_PROTOCOL)
+        return None
+
+    def _udp(
+        self,
+        index: int,
+        ts: float,
+        version: int,
+        src: bytes,
+        dst: bytes,
+        data: bytes,
+        start: int,
+        end: int,
+        wire_end: int,
+    ) -> Record | None:
+        """UDP (RFC 768): port 500 is IKE; 4500 and the extra ports are RFC 3948 encapsulation."""
+        if end - start < UDP_HEADER_LEN:
+            raise DecodeError(start, f"UDP header cut short ({end - start} of 8 bytes)")
+        sport, dport, ulen = _UDP_FAST.unpack_from(data, start)
+        pstart = start + UDP_HEADER_LEN
+        # The UDP length bounds the payload (Ethernet may pad); the IP length bounds the UDP.
+        wire = ulen - UDP_HEADER_LEN if ulen >= UDP_HEADER_LEN else wire_end - pstart
+        if pstart + wire > wire_end:
+            wire = wire_end - pstart
+        pend = pstart + wire
+        if pend > end:
+            pend = end
+        if sport == IKE_PORT or dport == IKE_PORT:
+            kind, moff = KIND_IKE, 0
+        elif sport in self._encap_ports or dport in self._encap_ports:
+            if (
+                wire > 1
+                and pend - pstart >= 8
+                and data[pstart : pstart + 4] != NON_ESP_MARKER
+                and not self.extra_ports
+            ):
+                kind, moff = KIND_ESP, 0  # the common ESP-in-UDP case, without a copy
+            else:
+                if pend <= pstart:
+                    self._skip(SKIP_EMPTY_ENCAP)
+                    return None
+                bare = (sport in self.extra_ports or dport in self.extra_ports) and not (
+                    sport == NAT_T_PORT or dport == NAT_T_PORT
+                )
+                kind, moff = classify_encap(data[pstart:pend], wire, bare)
+        else:
+            self._skip(SKIP_OTHER_UDP)
+            return None
+        cache = self._addr
+        flow = Flow(
+            index,
+            ts,
+            version,
+            cache.get(src) or self._text(src),
+            cache.get(dst) or self._text(dst),
+            "udp",
+            sport,
+            dport,
+        )
+        if kind == KIND_ESP:
+            if pend - pstart >= 8:
+                spi, seq = _ESP_HDR.unpack_from(data, pstart)
+                return EspPacket(flow, spi, seq, wire, data[pstart:pend], True)
+            return esp_packet(flow, data[pstart:pend], wire, True)
+        if kind == KIND_IKE:
+            return IkeDatagram(flow, self._parse_message(data[pstart + moff : pend]))
+        self.stats.keepalives += 1
+        return NatKeepalive(flow)
+
+    def _tcp_segment(
+        self,
+        index: int,
+        ts: float,
+        version: int,
+        src: bytes,
+        dst: bytes,
+        data: bytes,
+        start: int,
+        end: int,
+    ) -> Record | None:
+        """TCP (RFC 9293) on the NAT-T/extra ports: feed RFC 9329 stream reassembly."""
+        if end - start < TCP_HEADER_LEN:
+            raise DecodeError(start, f"TCP header cut short ({end - start} of 20 bytes)")
+        sport, dport, seq, doff, flags = TCP_HEADER.unpack_from(data, start)
+        if sport not in self._tcp_ports and dport not in self._tcp_ports:
+            self._skip(SKIP_OTHER_TCP)
+            return None
+        hlen = (doff >> 4) * 4
+        if hlen < TCP_HEADER_LEN or start + hlen > end:
+            raise DecodeError(start + 12, f"TCP header length {hlen} does not fit the segment")
+        payload = data[start + hlen : end]
+        msgs = self._tcp.add(
+            (src, sport, dst, dport), (dst, dport, src, sport), seq, flags, payload
+        )
+        if not msgs:
+            self._skip(SKIP_OTHER_TCP)
+            return None
+        flow = Flow(index, ts, version, self._text(src), self._text(dst), "tcp", sport, dport)
+        out: list[Record] = []
+        for m in msgs:
+            if m.kind == KIND_IKE:
+                out.append(IkeDatagram(flow, self._parse_message(m.data)))
+            else:
+                out.append(esp_packet(flow, m.data, len(m.data), True))
+        self._extra.extend(out[1:])
+        return out[0]
+
+    def finish(
+        self, capture: CaptureStats | None, last_index: int, last_ts: float
+    ) -> Record | None:
+        """After the last frame: copy the reader's verdict; a damaged file gives a FrameError."""
+        stats = self.stats
+        stats.capture = capture
+        if capture is None or not capture.truncated:
+            return None
+        stats.truncated = True
+        stats.note = capture.note
+        stats.errors += 1
+        offset = max(capture.damage_offset, 0)
+        return FrameError(last_index + 1, last_ts, offset, f"capture file damaged: {capture.note}")
+
+
+def dissect(
+    source: str | os.PathLike[str] | Iterable[RawFrame],
+    *,
+    extra_ports: Iterable[int] = (),
+    stats: DissectStats | None = None,
+) -> Iterator[Record]:
+    """Dissect a capture file (pcap/pcapng, plain or gzip) or an iterable of RawFrame.
+
+    One pass, streaming. Bad bytes give FrameError records (or records whose ``error`` is set),
+    never an exception; a damaged file ends with one FrameError whose ``offset`` is the file
+    offset of the damage. A file that is no capture at all raises
+    :class:`~ikeview.dissectors.capture.CaptureError` here, before iteration starts.
+    ``extra_ports`` are UDP/TCP ports to treat like 4500 (see :mod:`.transport`).
+    Pass ``stats`` to receive a :class:`DissectStats` tally.
+    """
+    dissector = Dissector(extra_ports=extra_ports, stats=stats)
+    if isinstance(source, str | os.PathLike):
+        reader = CaptureReader(source)
+        return _run_file(dissector, reader)
+    return _run_frames(dissector, source)
+
+
+def _run_file(dissector: Dissector, reader: CaptureReader) -> Iterator[Record]:
+    yield from dissector.run(reader)
+    tail = dissector.finish(reader.stats, reader.stats.frames, dissector.last_ts)
+    if tail is not None:
+        yield tail
+
+
+def _run_frames(dissector: Dissector, frames: Iterable[RawFrame]) -> Iterator[Record]:
+    yield from dissector.run(frames)
+    dissector.finish(None, 0, 0.0)

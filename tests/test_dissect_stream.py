@@ -1,0 +1,154 @@
+"""dissect() on whole captures: the IKE and ESP frames found must be exactly tshark's, on every
+real capture we have; damaged files end in a FrameError, never an exception."""
+
+from __future__ import annotations
+
+import shutil
+import struct
+import subprocess
+from pathlib import Path
+
+import pytest
+from ikeview.dissectors.capture import CaptureError
+from ikeview.dissectors.records import EspPacket, FrameError, IkeDatagram, NatKeepalive
+from ikeview.dissectors.stream import DissectStats, dissect
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED_CAPTURES = REPO.parent / "shared" / "captures"
+CAPTURE_SUFFIXES = (".pcap", ".pcapng", ".pcap.gz", ".pcapng.gz")
+
+
+def _captures() -> list[Path]:
+    found = []
+    for root in (SHARED_CAPTURES, REPO / "captures"):
+        if root.is_dir():
+            found += [p for p in sorted(root.rglob("*")) if p.name.endswith(CAPTURE_SUFFIXES)]
+    return found
+
+
+def _tshark_frames(path: Path, display_filter: str) -> list[int]:
+    out = subprocess.run(
+        [
+            "tshark",
+            "-n",
+            "-r",
+            str(path),
+            "-Y",
+            display_filter,
+            "-T",
+            "fields",
+            "-e",
+            "frame.number",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
+    ).stdout
+    return [int(x) for x in out.split()]
+
+
+def test_shared_captures_are_present(shared_dir: Path) -> None:
+    names = {p.name for p in _captures()}
+    assert {"isakmp4500.pcap", "esp_truncated.pcap", "ikev2-decrypt-aes256gcm16.pcap"} <= names
+
+
+@pytest.mark.tshark
+@pytest.mark.skipif(shutil.which("tshark") is None, reason="tshark not installed")
+@pytest.mark.parametrize("path", _captures(), ids=lambda p: p.name)
+def test_same_ike_and_esp_frames_as_tshark(path: Path) -> None:
+    stats = DissectStats()
+    records = list(dissect(path, stats=stats))
+    ike = [r.flow.frame for r in records if isinstance(r, IkeDatagram)]
+    esp = [r.flow.frame for r in records if isinstance(r, EspPacket)]
+    assert ike == _tshark_frames(path, "isakmp")
+    assert esp == _tshark_frames(path, "esp")
+    assert stats.ike == len(ike)
+    assert stats.esp == len(esp)
+    assert not stats.truncated
+    for r in records:
+        if isinstance(r, IkeDatagram):
+            assert r.flow.transport == "udp"
+            assert r.message.raw
+
+
+def test_isakmp4500_markers_keepalives_and_esp(shared_dir: Path) -> None:
+    """tcpdump's isakmp4500: Main Mode on 500, then 4500 with the Non-ESP Marker, ESP-in-UDP
+    SPI 0xf4dc0ae5 and four NAT-keepalives (tshark: frames 18, 23, 28, 34)."""
+    stats = DissectStats()
+    records = list(dissect(shared_dir / "captures/tcpdump/isakmp4500.pcap", stats=stats))
+    keep = [r.flow.frame for r in records if isinstance(r, NatKeepalive)]
+    assert keep == [18, 23, 28, 34]
+    esp = [r for r in records if isinstance(r, EspPacket)]
+    assert {r.spi for r in esp} == {0xF4DC0AE5}
+    assert all(r.udp_encap and r.flow.dport == 4500 for r in esp)
+    ike4500 = [r for r in records if isinstance(r, IkeDatagram) and r.flow.dport == 4500]
+    assert ike4500  # the marker was removed: the IKE header starts the message
+    assert all(r.message.raw[:4] != b"\0\0\0\0" for r in ike4500)
+    assert stats.skipped == {"not IP": 8}  # the ARP frames
+
+
+def test_esp_over_ip_fields(shared_dir: Path) -> None:
+    records = list(dissect(shared_dir / "captures/wireshark/esp-bug-12671.pcapng.gz"))
+    # tshark -T fields -e esp.spi -e esp.sequence
+    want = [(0xC254FE64, 1), (0x070883C2, 1), (0xC254FE64, 2)]
+    want += [(0x070883C2, 2), (0xC254FE64, 3), (0x070883C2, 3)]
+    assert [(r.spi, r.seq) for r in records if isinstance(r, EspPacket)] == want
+    r = records[0]
+    assert isinstance(r, EspPacket)
+    assert r.flow.transport == "ip" and not r.udp_encap
+    assert r.length == len(r.data)
+    assert struct.unpack("!II", r.data[:8]) == (r.spi, r.seq)
+
+
+def test_esp_truncated_gives_record_with_error(shared_dir: Path) -> None:
+    """tcpdump's esp_truncated: a 46-byte snap of a first IP fragment; tshark shows ESP with
+    SPI 0xc0f7d4c3 and "ESP truncated"; we give the EspPacket with its error set."""
+    (r,) = list(dissect(shared_dir / "captures/tcpdump/esp_truncated.pcap"))
+    assert isinstance(r, EspPacket)
+    assert r.spi == 0xC0F7D4C3
+    assert r.error is not None and "cut short" in r.error.reason
+    assert len(r.data) == 4 and r.length > len(r.data)
+
+
+@pytest.mark.parametrize(
+    "name", ["ikev2-decrypt-aes256gcm8.pcap", "ikev2-decrypt-aes256ccm16.pcapng"]
+)
+def test_truncated_at_every_offset_never_raises(
+    shared_dir: Path, tmp_path: Path, name: str
+) -> None:
+    src = shared_dir / "captures/wireshark" / name
+    whole = src.read_bytes()
+    full = [r for r in dissect(src) if isinstance(r, IkeDatagram)]
+    p = tmp_path / name
+    for cut in range(len(whole)):
+        p.write_bytes(whole[:cut])
+        try:
+            records = list(dissect(p))
+        except CaptureError:
+            assert cut < 28
+            continue
+        ike = [r for r in records if isinstance(r, IkeDatagram)]
+        assert [r.message.raw for r in ike] == [r.message.raw for r in full[: len(ike)]]
+        errors = [r for r in records if isinstance(r, FrameError)]
+        assert len(errors) <= 1
+        if errors:
+            assert records[-1] is errors[0]
+            assert errors[0].frame == len(ike) + 1
+            assert "damaged" in errors[0].reason
+
+
+def test_stats_count_everything(shared_dir: Path) -> None:
+    stats = DissectStats()
+    n = sum(1 for _ in dissect(shared_dir / "captures/tcpdump/isakmp4500.pcap", stats=stats))
+    assert stats.frames == 35
+    assert stats.ike + stats.esp + stats.keepalives + stats.errors == n
+    assert stats.ike + stats.esp + stats.keepalives + sum(stats.skipped.values()) == 35
+    assert stats.capture is not None and stats.capture.format == "pcap"
+
+
+def test_unknown_file_raises_before_iteration(tmp_path: Path) -> None:
+    p = tmp_path / "notes.txt"
+    p.write_text("not a capture")
+    with pytest.raises(CaptureError, match=r"notes\.txt"):
+        dissect(p)
