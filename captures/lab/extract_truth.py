@@ -237,6 +237,27 @@ def pcap_ike_messages(path: Path) -> list[bytes]:
     return out
 
 
+EXCHANGES = {34: "IKE_SA_INIT", 35: "IKE_AUTH", 36: "CREATE_CHILD_SA", 37: "INFORMATIONAL"}
+
+
+def wire_summary(messages: list[bytes]) -> list[dict]:
+    """RFC 7296 3.1 header fields of every IKE message on the wire, in capture order."""
+    out = []
+    for msg in messages:
+        exchange, flags = msg[18], msg[19]
+        out.append(
+            {
+                "spi_i": msg[:8].hex(),
+                "spi_r": msg[8:16].hex(),
+                "exchange": EXCHANGES.get(exchange, str(exchange)),
+                "message_id": struct.unpack("!I", msg[20:24])[0],
+                "response": bool(flags & 0x20),
+                "first_payload": msg[16],
+            }
+        )
+    return out
+
+
 def sa_init_nonces(messages: list[bytes]) -> list[tuple[str, str, bool, bytes]]:
     """(spi_i, spi_r, is_response, Ni or Nr) for every IKE_SA_INIT (exchange 34) message."""
     out = []
@@ -291,21 +312,6 @@ def proposal_group(proposal: str | None) -> str | None:
     return None
 
 
-def read_configured_secrets(path: Path) -> list[tuple[str, list[str]]]:
-    """(secret, ids) of each block in a swanctl.conf 'secrets' section (minimal reader)."""
-    if not path.exists():
-        return []
-    text = path.read_text()
-    out = []
-    for block in re.finditer(r"\b(?:ike|eap|xauth)[\w-]*\s*\{([^{}]*)\}", text):
-        body = block.group(1)
-        sm = re.search(r'\bsecret\s*=\s*"?([^"\n]*)"?', body)
-        if sm:
-            ids = re.findall(r"\bid[\w-]*\s*=\s*(\S+)", body)
-            out.append((sm.group(1), ids))
-    return out
-
-
 def is_notable(ev: Event) -> bool:
     """Log lines worth keeping in truth.json: errors, notifies, DPD, fragmentation."""
     t = ev.text
@@ -313,6 +319,9 @@ def is_notable(ev: Event) -> bool:
         "notify error" in t
         or "INVALID_KE_PAYLOAD" in t
         or ("requested" in t and "DH group" in t)
+        or ("requesting" in t and "DH group" in t)
+        or "no CHILD_SA built" in t
+        or "MAC mismatched" in t
         or ("failed" in t and ev.group == "IKE")
         or "no acceptable proposal" in t
         or ("fragment" in t and ev.group == "IKE")
@@ -414,7 +423,15 @@ def extract(scen: Path) -> tuple[dict, str]:
             if m and m.group(4) != "0" * 16:
                 ids[n][int(m.group(2))] = (m.group(3), m.group(4))
     for n in NODES:
+        last_secret: dict[str, bytes] = {}
+        building: dict[str, dict] = {}
         for ev in events[n]:
+            if ev.group == "IKE" and ev.label == "secret" and ev.blob is not None:
+                # Building our AUTH: the secret follows "(myself)"; verifying the peer's AUTH:
+                # the secret that worked is the last one logged before "successful".
+                if ev.thread in building:
+                    building.pop(ev.thread)["psk"] = ev.blob.decode(errors="replace")
+                last_secret[ev.thread] = ev.blob
             spis = ids[n].get(ev.ike_id) if ev.ike_id is not None else None
             sa = ike_sas.get(spis) if spis else None
             if ev.text.startswith("selected proposal: IKE:"):
@@ -435,7 +452,12 @@ def extract(scen: Path) -> tuple[dict, str]:
                 myself = bool(m.group(2))
                 side = n if myself else ("responder" if n == "initiator" else "initiator")
                 method = m.group(3)
-                sa.setdefault("auth", {})[side] = {"id": m.group(1), "method": method}
+                entry = {"id": m.group(1), "method": method}
+                sa.setdefault("auth", {})[side] = entry
+                if myself and method == "pre-shared key":
+                    building[ev.thread] = entry
+                elif m.group(4) and method == "pre-shared key" and ev.thread in last_secret:
+                    entry["psk"] = last_secret[ev.thread].decode(errors="replace")
     for sa in ike_sas.values():
         sa["dh_group"] = proposal_group(sa.get("proposal"))
         sa.setdefault("auth", None)
@@ -519,6 +541,7 @@ def extract(scen: Path) -> tuple[dict, str]:
         "ike_sas": [order_ike(sa) for sa in sa_list],
         "child_sas": list(children.values()),
         "psks": [p.decode(errors="replace") for p in psks],
+        "ike_messages": wire_summary(messages),
         "log_notes": notes,
     }
     return truth, keys_toml(scen, truth, psks, children)
@@ -543,11 +566,13 @@ def toml_str(s: str) -> str:
 
 def keys_toml(scen: Path, truth: dict, psks: list[bytes], children: dict) -> str:
     """keys.toml: only what a user would supply (PSKs and DH shared secrets)."""
-    configured = []
-    for n in NODES:
-        configured += read_configured_secrets(
-            scen.parent / "scenarios" / scen.name / n / "swanctl.conf"
-        )
+    # id: the identity whose AUTH payload the secret computes, when exactly one side used it
+    # (with asymmetric PSKs charon signs with the secret it binds to the PEER's identity).
+    users: dict[str, set[str]] = {}
+    for sa in truth["ike_sas"]:
+        for a in (sa.get("auth") or {}).values():
+            if "psk" in a:
+                users.setdefault(a["psk"], set()).add(a["id"])
     lines = [
         f"# Key material a user would supply for captures/lab/{scen.name}/capture.pcap.",
         "# Only pre-shared keys and (EC)DH shared secrets g^ir; everything else is derived.",
@@ -557,7 +582,7 @@ def keys_toml(scen: Path, truth: dict, psks: list[bytes], children: dict) -> str
         text = p.decode(errors="replace")
         lines.append("[[psk]]")
         lines.append(f"secret = {toml_str(text)}")
-        ids = {i for s, idl in configured if s == text for i in idl}
+        ids = users.get(text, set())
         if len(ids) == 1:
             lines.append(f"id = {toml_str(ids.pop())}")
         lines.append("")
