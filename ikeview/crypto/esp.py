@@ -1,0 +1,149 @@
+"""ESP decryption and ICV verification for one SA (RFC 4303), bytes in, EspResult out.
+
+RFC 4303 section 2, packet layout (the IV is the ENCR transform's, RFC 4303 section 2.3):
+
+    SPI (4) | Sequence Number (4) | IV | ciphertext of
+    [payload | padding | pad length (1) | next header (1)] | ICV
+
+ICV input (RFC 4303 section 2.2.1 and 3.3.2.1): for a separate INTEG transform the MAC covers
+SPI .. end of ciphertext, followed, with ESN, by the high 32 bits of the sequence number (never
+sent). For AEAD (RFC 4106 section 5, RFC 4309 section 5, RFC 4543 section 3.3, RFC 7634
+section 3) the AAD is SPI | seq low, or SPI | seq high | seq low with ESN. The high bits are
+inferred by the caller (replay window tracking) and passed in per packet.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ikeview.crypto.ciphers import CipherInputError, EncrCipher, make_cipher
+from ikeview.crypto.integ import Integ, make_integ
+from ikeview.crypto.mac import IntegrityError
+from ikeview.crypto.transforms import TransformSpec, is_aead
+
+_ESP_HEADER = 8
+# RFC 4303 section 2.4: default padding is the monotonic series 1, 2, 3, ...
+_DEFAULT_PADDING = tuple(bytes(range(1, n + 1)) for n in range(256))
+# RFC 4303 section 2.6: 59 ("no next header") marks a dummy packet; 255 is reserved (IANA
+# Protocol Numbers) and never a valid payload, so it points at a wrong key or ICV length.
+NEXT_HEADER_NONE = 59
+_NEXT_HEADER_RESERVED = 255
+
+
+@dataclass(frozen=True, slots=True)
+class EspResult:
+    """Outcome of decrypting one ESP packet."""
+
+    spi: int
+    """Security Parameters Index from the packet."""
+    seq: int
+    """Sequence number: the 32 bits on the wire, plus the caller's high bits with ESN."""
+    next_header: int | None
+    """IP protocol number of the payload (4 = IPv4, 41 = IPv6 in tunnel mode); None if unread."""
+    payload: bytes
+    """Decrypted payload without padding and trailer (empty when decryption failed)."""
+    pad_len: int | None
+    """Pad Length field; None if the trailer could not be read."""
+    integrity_ok: bool | None
+    """ICV/tag verified; None when the SA has no integrity key to check with."""
+    error: str | None
+    """What went wrong (bad ICV, bad padding, truncation ...); None when all is well."""
+
+
+class EspSa:
+    """Keys and transforms of one ESP SA (one direction), keyed once and reused per packet.
+
+    ``integ_key=None`` with a keyed INTEG spec means "ICV present but not checkable"
+    (e.g. a capture whose authentication key is unknown): it is skipped, integrity_ok is None.
+    """
+
+    __slots__ = ("_aead", "_cipher", "_icv_len", "_integ", "_iv_len", "encr", "esn", "integ")
+
+    def __init__(
+        self,
+        encr: TransformSpec,
+        encr_key: bytes,
+        integ: TransformSpec | None = None,
+        integ_key: bytes | None = b"",
+        *,
+        esn: bool = False,
+    ) -> None:
+        self.encr = encr
+        self.integ = integ
+        self.esn = esn
+        self._cipher: EncrCipher = make_cipher(encr, encr_key)
+        self._aead = is_aead(encr)
+        if self._aead and integ is not None and integ.id != 0:
+            # RFC 4303 section 3.2: a combined-mode algorithm is used without INTEG.
+            raise ValueError(f"{encr.short_name} is combined mode and takes no {integ.name}")
+        self._integ: Integ | None = None
+        if integ is not None and integ_key is not None:
+            self._integ = make_integ(integ, integ_key)
+        self._iv_len = encr.iv_len
+        self._icv_len = encr.icv_len if self._aead else (integ.icv_len if integ else 0)
+
+    def decrypt(self, packet: bytes, esn_high: int = 0) -> EspResult:
+        """Verify and decrypt ``packet`` (SPI .. ICV); ``esn_high`` is used only with ESN."""
+        data = memoryview(packet)
+        n = len(data)
+        if n < _ESP_HEADER:
+            return EspResult(0, 0, None, b"", None, None, f"ESP packet of {n} octets is truncated")
+        spi = int.from_bytes(data[0:4], "big")
+        seq_low = int.from_bytes(data[4:8], "big")
+        seq = (esn_high << 32) | seq_low if self.esn else seq_low
+        body_start = _ESP_HEADER + self._iv_len
+        icv_start = n - self._icv_len
+        if icv_start - body_start < 2:
+            return EspResult(
+                spi, seq, None, b"", None, None,
+                f"ESP packet of {n} octets is too short for IV, trailer and ICV",
+            )  # fmt: skip
+        high = esn_high.to_bytes(4, "big") if self.esn else b""
+        iv = bytes(data[_ESP_HEADER:body_start])
+        integrity_ok: bool | None = None
+        errors: list[str] = []
+        try:
+            if self._aead:
+                aad = bytes(data[0:4]) + high + bytes(data[4:8]) if self.esn else data[0:8]
+                plain = self._cipher.decrypt_joined(iv, data[body_start:], aad)
+                integrity_ok = True
+            else:
+                if self._integ is not None:
+                    integrity_ok = self._integ.verify(data[icv_start:], data[:icv_start], high)
+                    if not integrity_ok:
+                        errors.append(f"{self._integ.spec.short_name} ICV does not verify")
+                # Decrypted even after a bad ICV so a wrong INTEG key can be told apart from a
+                # wrong ENCR key; integrity_ok tells the caller not to trust it.
+                plain = self._cipher.decrypt(iv, data[body_start:icv_start])
+        except IntegrityError:
+            return EspResult(
+                spi, seq, None, b"", None, False, f"{self.encr.short_name} ICV does not verify"
+            )
+        except CipherInputError as exc:
+            return EspResult(spi, seq, None, b"", None, integrity_ok, str(exc))
+        return _trailer(spi, seq, plain, integrity_ok, errors)
+
+
+def _trailer(
+    spi: int, seq: int, plain: bytes, integrity_ok: bool | None, errors: list[str]
+) -> EspResult:
+    # RFC 4303 section 2.4-2.6: ... padding | Pad Length | Next Header, at the very end.
+    pad_len = plain[-2]
+    next_header = plain[-1]
+    end = len(plain) - 2 - pad_len
+    if end < 0:
+        errors.append(f"pad length {pad_len} exceeds the {len(plain) - 2} decrypted octets")
+        return EspResult(spi, seq, next_header, b"", pad_len, integrity_ok, "; ".join(errors))
+    if plain[end:-2] != _DEFAULT_PADDING[pad_len]:
+        errors.append("padding is not the 1, 2, 3 ... series of RFC 4303 section 2.4")
+    if next_header == _NEXT_HEADER_RESERVED:
+        errors.append("next header 255 is reserved")
+    return EspResult(
+        spi,
+        seq,
+        next_header,
+        plain[:end],
+        pad_len,
+        integrity_ok,
+        "; ".join(errors) if errors else None,
+    )
