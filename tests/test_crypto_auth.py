@@ -178,6 +178,18 @@ class Pki:
         self.spki: dict[str, bytes] = {}
         for name, genopts in {
             "rsa": ["-newkey", "rsa:2048"],
+            "rsapss": [
+                "-newkey",
+                "rsa-pss",
+                "-pkeyopt",
+                "rsa_keygen_bits:2048",
+                "-pkeyopt",
+                "rsa_pss_keygen_md:sha256",
+                "-pkeyopt",
+                "rsa_pss_keygen_mgf1_md:sha256",
+                "-pkeyopt",
+                "rsa_pss_keygen_saltlen:32",
+            ],
             "p256": ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256"],
             "p384": ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-384"],
             "p521": ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-521"],
@@ -327,6 +339,15 @@ def test_rfc7427_rsa_pss(pki: Pki, digest: str, salt: int) -> None:
     # The same signature under a different declared salt length must fail.
     wrong = _rfc7427(pki.algid(_PSS.format(digest=digest, salt=salt - 1)), sig)
     assert not verify_signature(14, wrong, OCTETS, pki.certs["rsa"]).verified
+
+
+def test_rfc7427_rsa_pss_key_certificate(pki: Pki) -> None:
+    """A certificate whose key is an RSASSA-PSS key (SPKI OID rsassaPss), signing with PSS."""
+    sig = pki.sign("rsapss", OCTETS, "-sha256", "-sigopt", "rsa_pss_saltlen:32")
+    auth = _rfc7427(pki.algid(_PSS.format(digest="sha256", salt=32)), sig)
+    verdict = verify_signature(14, auth, OCTETS, pki.certs["rsapss"])
+    assert verdict.verified, verdict
+    assert not verify_signature(14, auth, OCTETS, pki.certs["rsa"]).verified
 
 
 def test_rfc7427_rsa_pss_default_parameters(pki: Pki) -> None:

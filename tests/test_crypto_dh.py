@@ -219,6 +219,8 @@ def test_ecp_point_not_on_curve(gid: int) -> None:
         shared_secret(gid, b"\x05", bad)
     with pytest.raises(DhError, match="zero"):
         public_value(gid, bytes(grp.secret_len))
+    with pytest.raises(DhError):
+        public_value(gid, b"\xff" * (grp.secret_len + 1))
 
 
 def test_x25519_low_order_point_refused() -> None:

@@ -316,15 +316,21 @@ def _as_group(group: DhGroup | int) -> DhGroup:
 def public_value(group: DhGroup | int, private_value: bytes) -> bytes:
     """The KE payload Key Exchange Data that ``private_value`` produces in ``group``."""
     grp = _as_group(group)
-    if grp.kind == "modp":
-        return _modp_public(grp, private_value).to_bytes(grp.public_len, "big")
-    if grp.kind == "montgomery":
-        return _montgomery_private(grp, private_value).public_key().public_bytes_raw()
-    if grp.curve == "brainpoolP224r1":
-        x, y = _bp224_mul(_ec_scalar(grp, private_value), (_BP224_GX, _BP224_GY))
-        return x.to_bytes(grp.secret_len, "big") + y.to_bytes(grp.secret_len, "big")
-    pub = _ec_private(grp, private_value).public_key().public_numbers()
-    return pub.x.to_bytes(grp.secret_len, "big") + pub.y.to_bytes(grp.secret_len, "big")
+    try:
+        if grp.kind == "modp":
+            return _modp_public(grp, private_value).to_bytes(grp.public_len, "big")
+        if grp.kind == "montgomery":
+            return _montgomery_private(grp, private_value).public_key().public_bytes_raw()
+        if grp.curve == "brainpoolP224r1":
+            x, y = _bp224_mul(_ec_scalar(grp, private_value), (_BP224_GX, _BP224_GY))
+        else:
+            pub = _ec_private(grp, private_value).public_key().public_numbers()
+            x, y = pub.x, pub.y
+    except DhError:
+        raise
+    except ValueError as exc:
+        raise DhError(f"group {grp.group_id}: {exc}") from exc
+    return x.to_bytes(grp.secret_len, "big") + y.to_bytes(grp.secret_len, "big")
 
 
 def shared_secret(group: DhGroup | int, private_value: bytes, peer_public: bytes) -> bytes:
@@ -424,7 +430,9 @@ def _bp224_add(p1: tuple[int, int] | None, p2: tuple[int, int] | None) -> tuple[
 def _bp224_mul(k: int, point: tuple[int, int]) -> tuple[int, int]:
     result: tuple[int, int] | None = None
     addend: tuple[int, int] | None = point
-    k %= _BP224_N
+    if not 0 < k < _BP224_N:
+        # Same rule cryptography applies to the other curves' private scalars.
+        raise DhError("group 27: private scalar out of range")
     while k:
         if k & 1:
             result = _bp224_add(result, addend)
