@@ -324,7 +324,7 @@ def is_notable(ev: Event) -> bool:
         or "MAC mismatched" in t
         or ("failed" in t and ev.group == "IKE")
         or "no acceptable proposal" in t
-        or ("fragment" in t and ev.group == "IKE")
+        or ("fragment" in t and ("splitting" in t or "reassembled" in t))
         or ("DPD" in t and "sending" in t)
     )
 
