@@ -38,6 +38,12 @@ from scapy.layers.ipsec import AH
 from scapy.layers.l2 import CookedLinux, CookedLinuxV2, Dot1AD, Dot1Q, Ether
 from scapy.packet import Packet, Raw
 
+
+def eth(**kw: int) -> Ether:
+    """Ethernet with fixed addresses, so scapy never tries to resolve a neighbour (slow)."""
+    return Ether(src="02:00:00:00:00:01", dst="02:00:00:00:00:02", **kw)
+
+
 V4 = IP(src="192.0.2.1", dst="198.51.100.2")
 V6 = IPv6(src="2001:db8::1", dst="2001:db8::2")
 
@@ -79,11 +85,11 @@ def only(records: list[Record]) -> Record:
 @pytest.mark.parametrize(
     "frame",
     [
-        Ether() / V4,
-        Ether() / Dot1Q(vlan=10) / V4,
-        Ether() / Dot1AD(vlan=100) / Dot1Q(vlan=10) / V4,  # QinQ, 802.1ad S-tag
-        Ether(type=0x9100) / Dot1Q(vlan=100) / V4,  # pre-standard QinQ tag
-        Ether() / Dot1Q(vlan=10) / V6,
+        eth() / V4,
+        eth() / Dot1Q(vlan=10) / V4,
+        eth() / Dot1AD(vlan=100) / Dot1Q(vlan=10) / V4,  # QinQ, 802.1ad S-tag
+        eth(type=0x9100) / Dot1Q(vlan=100) / V4,  # pre-standard QinQ tag
+        eth() / Dot1Q(vlan=10) / V6,
     ],
     ids=["plain", "vlan", "qinq-88a8", "qinq-9100", "vlan-ipv6"],
 )
@@ -131,7 +137,7 @@ def test_unsupported_link_type_names_number_and_name() -> None:
 
 
 def test_non_ip_is_skipped_quietly() -> None:
-    records, stats = run([Ether(type=0x0806) / Raw(b"\0" * 28)])
+    records, stats = run([eth(type=0x0806) / Raw(b"\0" * 28)])
     assert records == []
     assert stats.skipped == {SKIP_NOT_IP: 1}
 
@@ -147,9 +153,9 @@ def test_link_header_cut_short_is_a_frame_error() -> None:
 
 
 def test_ipv4_options_and_ah(ike_auth: bytes) -> None:
-    opt = Ether() / IP(src="192.0.2.1", dst="198.51.100.2", options=[IPOption_RR()])
+    opt = eth() / IP(src="192.0.2.1", dst="198.51.100.2", options=[IPOption_RR()])
     with_ah = (
-        Ether() / V4 / AH(nh=17, payloadlen=4, spi=1, icv=b"\0" * 12) / UDP(sport=500, dport=500)
+        eth() / V4 / AH(nh=17, payloadlen=4, spi=1, icv=b"\0" * 12) / UDP(sport=500, dport=500)
     )
     records, _ = run([opt / UDP(sport=500, dport=500) / Raw(ike_auth), with_ah / Raw(ike_auth)])
     assert [type(r) for r in records] == [IkeDatagram, IkeDatagram]
@@ -166,21 +172,21 @@ def test_ipv6_extension_headers(ike_auth: bytes) -> None:
         / UDP(sport=500, dport=500)
         / Raw(ike_auth)
     )
-    rec = only(run([Ether() / chain])[0])
+    rec = only(run([eth() / chain])[0])
     assert isinstance(rec, IkeDatagram)
     assert rec.message.raw == ike_auth
     assert (rec.flow.src, rec.flow.dst, rec.flow.ip_version) == ("2001:db8::1", "2001:db8::2", 6)
 
 
 def test_ipv4_header_cut_short_is_frame_error() -> None:
-    data = bytes(Ether() / V4 / UDP(sport=500, dport=500))[:25]
+    data = bytes(eth() / V4 / UDP(sport=500, dport=500))[:25]
     rec = only(run([data])[0])
     assert isinstance(rec, FrameError) and "IPv4 header cut short" in rec.reason
 
 
 def test_ethernet_padding_does_not_leak_into_payload() -> None:
     # A NAT-keepalive is 29 bytes of IP; Ethernet pads the frame to 60 with zeros.
-    pkt = bytes(Ether() / V4 / UDP(sport=4500, dport=4500) / Raw(b"\xff"))
+    pkt = bytes(eth() / V4 / UDP(sport=4500, dport=4500) / Raw(b"\xff"))
     records, stats = run([pkt + b"\0" * (60 - len(pkt))])
     assert isinstance(only(records), NatKeepalive)
     assert stats.keepalives == 1
@@ -195,7 +201,7 @@ def test_ipv4_fragmented_ike_auth_out_of_order(ike_auth: bytes) -> None:
     assert len(frags) >= 4
     order = list(reversed(frags))
     random.Random(7).shuffle(order)
-    records, stats = run([Ether() / f for f in order])
+    records, stats = run([eth() / f for f in order])
     rec = only(records)
     assert isinstance(rec, IkeDatagram)
     assert rec.message.raw == ike_auth
@@ -207,7 +213,7 @@ def test_ipv6_fragmented_ike_auth_out_of_order(ike_auth: bytes) -> None:
     pkt = V6 / IPv6ExtHdrFragment(id=99) / UDP(sport=500, dport=500) / Raw(ike_auth)
     frags = fragment6(pkt, 120)
     assert len(frags) >= 3
-    records, _ = run([Ether() / f for f in reversed(frags)])
+    records, _ = run([eth() / f for f in reversed(frags)])
     rec = only(records)
     assert isinstance(rec, IkeDatagram)
     assert rec.message.raw == ike_auth
@@ -223,7 +229,7 @@ def test_interleaved_fragments_of_two_datagrams(ike_auth: bytes) -> None:
         fragsize=200,
     )
     mixed = [x for pair in zip(a, b, strict=False) for x in pair]
-    records, _ = run([Ether() / f for f in mixed])
+    records, _ = run([eth() / f for f in mixed])
     assert [(type(r), r.message.raw) for r in records] == [  # type: ignore[union-attr]
         (IkeDatagram, ike_auth),
         (IkeDatagram, ike_auth),
@@ -250,13 +256,13 @@ def test_reassembler_memory_is_bounded() -> None:
 
 def test_nat_t_marker_keepalive_and_esp(ike_auth: bytes) -> None:
     esp = b"\x12\x34\x56\x78\x00\x00\x00\x05" + b"\xaa" * 40
-    esp_over_ip6 = bytes(Ether() / IPv6(src="2001:db8::1", dst="2001:db8::2", nh=50)) + esp
+    esp_over_ip6 = bytes(eth() / IPv6(src="2001:db8::1", dst="2001:db8::2", nh=50)) + esp
     records, stats = run(
         [
-            Ether() / V4 / UDP(sport=4500, dport=4500) / Raw(b"\0\0\0\0" + ike_auth),
-            Ether() / V4 / UDP(sport=4500, dport=4500) / Raw(b"\xff"),
-            Ether() / V4 / UDP(sport=4500, dport=4500) / Raw(esp),
-            Ether() / V6 / UDP(sport=4500, dport=4500) / Raw(esp),
+            eth() / V4 / UDP(sport=4500, dport=4500) / Raw(b"\0\0\0\0" + ike_auth),
+            eth() / V4 / UDP(sport=4500, dport=4500) / Raw(b"\xff"),
+            eth() / V4 / UDP(sport=4500, dport=4500) / Raw(esp),
+            eth() / V6 / UDP(sport=4500, dport=4500) / Raw(esp),
             esp_over_ip6,
         ]
     )
@@ -274,10 +280,10 @@ def test_nat_t_marker_keepalive_and_esp(ike_auth: bytes) -> None:
 def test_extra_ports(ike_auth: bytes) -> None:
     esp = b"\x00\x00\x10\x01\x00\x00\x00\x02" + b"\x55" * 32
     pkts = [
-        Ether() / V4 / UDP(sport=30000, dport=4501) / Raw(b"\0\0\0\0" + ike_auth),
-        Ether() / V4 / UDP(sport=30000, dport=4501) / Raw(ike_auth),  # bare IKE
-        Ether() / V4 / UDP(sport=30000, dport=4501) / Raw(esp),
-        Ether() / V4 / UDP(sport=30000, dport=4501) / Raw(b"\xff"),
+        eth() / V4 / UDP(sport=30000, dport=4501) / Raw(b"\0\0\0\0" + ike_auth),
+        eth() / V4 / UDP(sport=30000, dport=4501) / Raw(ike_auth),  # bare IKE
+        eth() / V4 / UDP(sport=30000, dport=4501) / Raw(esp),
+        eth() / V4 / UDP(sport=30000, dport=4501) / Raw(b"\xff"),
     ]
     records, _ = run(pkts, extra_ports=[4501])
     kinds = [type(r) for r in records]
@@ -288,7 +294,7 @@ def test_extra_ports(ike_auth: bytes) -> None:
 
 
 def test_udp_500_truncated_ike_still_gives_a_record(ike_auth: bytes) -> None:
-    data = bytes(Ether() / V4 / UDP(sport=500, dport=500) / Raw(ike_auth))[:80]
+    data = bytes(eth() / V4 / UDP(sport=500, dport=500) / Raw(ike_auth))[:80]
     rec = only(run([data])[0])
     assert isinstance(rec, IkeDatagram)
     assert rec.message.raw == ike_auth[: 80 - 42]

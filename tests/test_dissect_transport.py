@@ -21,6 +21,12 @@ from ikeview.dissectors.transport import (
 from scapy.layers.inet import IP, TCP
 from scapy.layers.l2 import Ether
 
+
+def eth(**kw: int) -> Ether:
+    """Ethernet with fixed addresses, so scapy never tries to resolve a neighbour (slow)."""
+    return Ether(src="02:00:00:00:00:01", dst="02:00:00:00:00:02", **kw)
+
+
 CLIENT = IP(src="192.0.2.1", dst="198.51.100.2")
 SERVER = IP(src="198.51.100.2", dst="192.0.2.1")
 ESP = b"\xc0\x01\x02\x03\x00\x00\x00\x09" + b"\x42" * 48
@@ -40,11 +46,11 @@ def framed(msg: bytes, ike: bool) -> bytes:
 
 
 def c2s(seq: int, data: bytes = b"", flags: str = "PA", dport: int = 4500) -> bytes:
-    return bytes(Ether() / CLIENT / TCP(sport=50000, dport=dport, seq=seq, flags=flags) / data)
+    return bytes(eth() / CLIENT / TCP(sport=50000, dport=dport, seq=seq, flags=flags) / data)
 
 
 def s2c(seq: int, data: bytes = b"", flags: str = "PA") -> bytes:
-    return bytes(Ether() / SERVER / TCP(sport=4500, dport=50000, seq=seq, flags=flags) / data)
+    return bytes(eth() / SERVER / TCP(sport=4500, dport=50000, seq=seq, flags=flags) / data)
 
 
 def run(pkts: list[bytes], **kw: object) -> tuple[list[Record], DissectStats]:
