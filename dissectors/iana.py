@@ -421,10 +421,9 @@ class Registry:
 
     def name(self, value: int) -> str:
         """IANA name of ``value``; for unassigned numbers ``LABEL(value)``. Never raises."""
-        try:
-            return self.enum(value).name
-        except (ValueError, TypeError):
-            pass
+        member = self.enum._value2member_map_.get(value)
+        if member is not None:
+            return member.name  # type: ignore[return-value]
         for low, high, label in self.ranges:
             if low <= value <= high:
                 return f"{label}({value})"

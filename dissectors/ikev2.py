@@ -99,11 +99,15 @@ IKE_HEADER_LEN = HEADER.size  # 28
 class _Ctx:
     """Where a payload sits, so its parser can raise errors at absolute offsets."""
 
-    __slots__ = ("body_offset", "common")
+    __slots__ = ("body_offset", "common", "next_type")
 
-    def __init__(self, common: dict[str, object], body_offset: int) -> None:
+    def __init__(self, common: dict[str, object], body_offset: int, next_type: int) -> None:
         self.common = common
+        """The fields every payload record has (payload_type, critical, offset, ...)."""
         self.body_offset = body_offset
+        """Offset of the body (after the generic header) in the message."""
+        self.next_type = next_type
+        """Next Payload of this payload's generic header (SK/SKF: first inner type)."""
 
     def need(self, body: bytes, size: int, what: str) -> None:
         if len(body) < size:
@@ -314,17 +318,15 @@ def _parse_ts(ctx: _Ctx, body: bytes) -> TsPayload:
 
 
 def _parse_sk(ctx: _Ctx, body: bytes) -> SkPayload:
-    first_inner = ctx.common.pop("_next")
-    return SkPayload(**ctx.common, first_inner=first_inner, data=body)
+    return SkPayload(**ctx.common, first_inner=ctx.next_type, data=body)
 
 
 def _parse_skf(ctx: _Ctx, body: bytes) -> SkfPayload:
     ctx.need(body, SKF_BODY.size, "SKF")
     number, total = SKF_BODY.unpack_from(body)
-    first_inner = ctx.common.pop("_next")
     return SkfPayload(
         **ctx.common,
-        first_inner=first_inner,
+        first_inner=ctx.next_type,
         fragment_number=number,
         total_fragments=total,
         data=body[SKF_BODY.size :],
@@ -397,6 +399,7 @@ def _walk(
     base_offset: int,
     out: list[Payload],
     parsers: dict[int, Callable[[_Ctx, bytes], Payload]],
+    enders: frozenset[int] = CHAIN_ENDERS,
 ) -> None:
     """RFC 7296 3.2: follow Next Payload from ``first_type`` through ``data``.
 
@@ -425,11 +428,9 @@ def _walk(
             "length": length,
             "body": body,
         }
-        if kind in CHAIN_ENDERS:
-            common["_next"] = next_type
         parser = parsers.get(kind, _parse_unknown)
-        out.append(parser(_Ctx(common, at + GENERIC.size), body))
-        if kind in CHAIN_ENDERS:
+        out.append(parser(_Ctx(common, at + GENERIC.size, next_type), body))
+        if kind in enders:
             return
         kind = next_type
         pos += length
@@ -466,41 +467,47 @@ def parse_message(data: bytes) -> IkeMessage:
     """Dissect one IKE message (the UDP payload after any non-ESP marker). Never raises."""
     data = bytes(data)
     try:
+        return _parse_message(data)
+    except Exception as exc:  # a dissector bug must not stop a capture: report it instead
+        return IkeMessage(None, (), DecodeProblem(0, f"internal dissector error: {exc!r}"), data, 0)
+
+
+def _parse_message(data: bytes) -> IkeMessage:
+    try:
         header = parse_header(data)
     except DecodeError as exc:
         return IkeMessage(None, (), exc.problem(), data, 0)
-    if header.major == 1:
-        return _parse_v1(header, data)
-    if header.major != 2:
+    if header.major not in (1, 2):
         problem = DecodeProblem(17, f"unsupported IKE major version {header.major}")
         return IkeMessage(header, (), problem, data, header.major)
     if header.length < IKE_HEADER_LEN:
         problem = DecodeProblem(24, f"header Length {header.length} < 28")
-        return IkeMessage(header, (), problem, data, 2)
-    end = min(header.length, len(data))
-    payloads, problem = parse_payloads(
-        header.next_payload, data[IKE_HEADER_LEN:end], IKE_HEADER_LEN
-    )
+        return IkeMessage(header, (), problem, data, header.major)
+    # Bytes past the header's Length are not part of the message (tshark: "Extra data").
+    body = data[IKE_HEADER_LEN : min(header.length, len(data))]
+    if header.major == 1:
+        payloads, problem = _list_v1(header, body)
+    else:
+        payloads, problem = parse_payloads(header.next_payload, body, IKE_HEADER_LEN)
     if problem is None and header.length > len(data):
         problem = DecodeProblem(
             len(data),
             f"message truncated: header Length {header.length}, {len(data)} bytes captured",
         )
-    return IkeMessage(header, payloads, problem, data, 2)
+    return IkeMessage(header, payloads, problem, data, header.major)
 
 
-def _parse_v1(header: IkeHeader, data: bytes) -> IkeMessage:
-    """IKEv1 (RFC 2408 3.1): header decoded, payloads only listed as UnknownPayload.
+def _list_v1(header: IkeHeader, body: bytes) -> tuple[tuple[Payload, ...], DecodeProblem | None]:
+    """IKEv1 (RFC 2408 3.1-3.2): payloads only listed, as UnknownPayload records.
 
-    The generic payload header has the same shape as IKEv2's (without the critical bit). When
-    the Encryption flag is set everything after the header is ciphertext, so nothing is listed.
+    The generic payload header has IKEv2's shape (its critical bit is reserved). With the
+    Encryption flag set everything after the header is ciphertext, so nothing is listed.
     """
-    if header.flags & 0x01 or header.length < IKE_HEADER_LEN:
-        return IkeMessage(header, (), None, data, 1)
-    end = min(header.length, len(data))
+    if header.flags & 0x01:
+        return (), None
     out: list[Payload] = []
     try:
-        _walk(header.next_payload, data[IKE_HEADER_LEN:end], IKE_HEADER_LEN, out, {})
+        _walk(header.next_payload, body, IKE_HEADER_LEN, out, {}, frozenset())
     except DecodeError as exc:
-        return IkeMessage(header, tuple(out), exc.problem(), data, 1)
-    return IkeMessage(header, tuple(out), None, data, 1)
+        return tuple(out), exc.problem()
+    return tuple(out), None
