@@ -220,3 +220,55 @@ def test_tshark_decrypts_esp_with_truth_keys(name: str) -> None:
         timeout=60,
     ).stdout.split()
     assert len(out) == n_esp
+
+
+TSHARK_IKE_ENCR = {
+    "AES_CBC_128": "AES-CBC-128 [RFC3602]",
+    "AES_CBC_256": "AES-CBC-256 [RFC3602]",
+    "AES_GCM_16_256": "AES-GCM-256 with 16 octet ICV [RFC5282]",
+    "3DES_CBC": "3DES [RFC2451]",
+}
+TSHARK_IKE_INTEG = {
+    "HMAC_SHA2_256_128": "HMAC_SHA2_256_128 [RFC4868]",
+    "HMAC_SHA2_512_256": "HMAC_SHA2_512_256 [RFC4868]",
+    "HMAC_SHA1_96": "HMAC_SHA1_96 [RFC2404]",
+}
+
+
+@pytest.mark.tshark
+@pytest.mark.parametrize("name", SCENARIOS)
+def test_tshark_decrypts_ike_with_truth_keys(name: str) -> None:
+    """Wireshark decrypts the SK payloads with truth.json's SK_*: every nonce in truth.json,
+    including those of rekeys that exist only inside encrypted CREATE_CHILD_SA messages,
+    is what Wireshark reads from the capture."""
+    import shutil
+    import subprocess
+
+    if shutil.which("tshark") is None:
+        pytest.skip("tshark not installed")
+    truth, _, _ = load(name)
+    args = []
+    for sa in truth["ike_sas"]:
+        parts = sa["proposal"].split(":", 1)[1].split("/")
+        encr = TSHARK_IKE_ENCR.get(parts[0])
+        if encr is None:
+            pytest.skip(f"tshark cannot decrypt {sa['proposal']}")
+        integ = TSHARK_IKE_INTEG.get(parts[1], "NONE [RFC4306]")
+        # Hex fields are unquoted in a Wireshark UAT record.
+        args += [
+            "-o",
+            f"uat:ikev2_decryption_table:{sa['spi_i']},{sa['spi_r']},{sa['sk_ei']},{sa['sk_er']},"
+            f'"{encr}",{sa.get("sk_ai") or ""},{sa.get("sk_ar") or ""},"{integ}"',
+        ]
+    fields = ["-Y", "isakmp", "-T", "fields", "-e", "isakmp.nonce"]
+    out = subprocess.run(
+        ["tshark", "-n", "-r", str(LAB / name / "capture.pcap"), *args, *fields],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    ).stdout
+    seen = {n for line in out.split() for n in line.split(",") if n}
+    expected = {sa[k] for sa in truth["ike_sas"] for k in ("ni", "nr")}
+    expected |= {c[k] for c in truth["child_sas"] for k in ("ni", "nr") if c[k]}
+    assert expected <= seen
