@@ -1,0 +1,85 @@
+"""``load_keys(paths)``: read key files of any supported format into one KeyRing.
+
+The format is decided from the content, never the file name, in this order: ikeview TOML,
+Wireshark ``ikev2_decryption_table`` / ``esp_sa`` (also what strongSwan's save-keys writes),
+tcpdump ``-E`` secrets, strongSwan charon log, libreswan pluto log.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from os import PathLike
+from pathlib import Path
+
+from ikeview.keys import libreswan_log, strongswan_log, tcpdump, toml_keys, wireshark
+from ikeview.keys.errors import KeysFileError
+from ikeview.keys.model import KeyRecord, KeyRing
+from ikeview.keys.strongswan_log import Mode
+
+
+@dataclass(frozen=True, slots=True)
+class KeyFormat:
+    """One file format: how to recognise it and how to read it."""
+
+    name: str
+    """Shown in messages, e.g. ``strongSwan charon log``."""
+    detect: Callable[[str], bool]
+    """True when the text is in this format."""
+    load: Callable[[str, str, Mode], list[KeyRecord]]
+    """Text and path (for messages) and log mode to records; raises KeysFileError."""
+
+
+FORMATS: tuple[KeyFormat, ...] = (
+    KeyFormat("ikeview TOML", toml_keys.looks_like, lambda t, p, m: toml_keys.load_toml(t, p)),
+    KeyFormat(
+        "Wireshark ikev2_decryption_table/esp_sa",
+        lambda t: wireshark.detect(t) is not None,
+        lambda t, p, m: wireshark.load_wireshark(t, p),
+    ),
+    KeyFormat("tcpdump -E secrets", tcpdump.looks_like, lambda t, p, m: tcpdump.load_tcpdump(t, p)),
+    KeyFormat("strongSwan charon log", strongswan_log.looks_like, strongswan_log.load_charon_log),
+    KeyFormat(
+        "libreswan pluto log",
+        libreswan_log.looks_like,
+        lambda t, p, m: libreswan_log.load_pluto_log(t, p),
+    ),
+)
+"""Every supported format, in detection order."""
+
+
+def detect_format(text: str) -> KeyFormat | None:
+    """The first format whose detector accepts the text."""
+    return next((f for f in FORMATS if f.detect(text)), None)
+
+
+def load_text(text: str, path: str, mode: Mode = "all") -> KeyRing:
+    """Records from one file's text; ``path`` is only used in messages and SourceRefs."""
+    fmt = detect_format(text)
+    if fmt is None:
+        if not any(ln.strip() and not ln.lstrip().startswith("#") for ln in text.splitlines()):
+            raise KeysFileError(path, 0, "is empty (no keys in it)")
+        tried = ", ".join(f.name for f in FORMATS)
+        raise KeysFileError(path, 0, f"unknown keys file format (tried: {tried})")
+    return KeyRing.of(fmt.load(text, path, mode))
+
+
+def load_keys(paths: Iterable[str | PathLike[str]], mode: Mode = "all") -> KeyRing:
+    """Read every file and merge them, in the order given (raises KeysFileError).
+
+    ``mode`` applies to logs: ``secrets`` keeps only DH secrets and PSKs, so ikeview derives
+    everything else itself; ``all`` also keeps the IKE and ESP keys the log shows.
+    """
+    ring = KeyRing()
+    for p in paths:
+        name = str(p)
+        try:
+            raw = Path(p).read_bytes()
+        except OSError as e:
+            raise KeysFileError(name, 0, f"cannot read: {e.strerror or e}") from None
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as e:
+            raise KeysFileError(name, 0, f"not a text file (byte {e.start} is not UTF-8)") from None
+        ring = ring.merge(load_text(text, name, mode))
+    return ring
