@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from ikeview import __version__
+from ikeview.dissectors.capture import CaptureError
 from ikeview.errors import ExitCode, IkeviewError
 
 COMMANDS = ("summary", "report", "export", "decrypt", "keys", "live", "tui")
@@ -243,6 +244,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except IkeviewError as exc:
         print(f"ikeview: {exc.msg}", file=sys.stderr)
         return exc.exit_code
+    except CaptureError as exc:
+        print(f"ikeview: {exc}", file=sys.stderr)
+        return ExitCode.ERROR
     except FileNotFoundError as exc:
         print(f"ikeview: no such file: {exc.filename}", file=sys.stderr)
         return ExitCode.ERROR
