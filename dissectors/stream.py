@@ -14,13 +14,13 @@ from __future__ import annotations
 
 import os
 import struct
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 from ikeview.dissectors.capture import CaptureReader, CaptureStats
-from ikeview.dissectors.errors import DecodeError, DecodeProblem
+from ikeview.dissectors.errors import DecodeError
 from ikeview.dissectors.esp import esp_packet
+from ikeview.dissectors.ikev2 import parse_message
 from ikeview.dissectors.net import (
     IPPROTO_AH,
     IPPROTO_ESP,
@@ -55,9 +55,6 @@ from ikeview.dissectors.transport import (
     TcpStreams,
     classify_encap,
 )
-
-if TYPE_CHECKING:
-    from ikeview.dissectors.ike_records import IkeMessage
 
 # Reasons a frame is skipped without a record (keys of DissectStats.skipped).
 SKIP_NOT_IP = "not IP"
@@ -108,20 +105,6 @@ class DissectStats:
     """The reader's own statistics when the source was a file."""
 
 
-def _load_parse_message() -> Callable[[bytes], IkeMessage]:
-    """The IKE parser of ikev2.py; a stand-in that only keeps the bytes if it is absent."""
-    try:
-        from ikeview.dissectors.ikev2 import parse_message
-    except ImportError:  # pragma: no cover - only while ikev2.py is being written
-        from ikeview.dissectors.ike_records import IkeMessage
-
-        def parse_message(data: bytes) -> IkeMessage:
-            problem = DecodeProblem(0, "IKE parser (ikev2.parse_message) not available")
-            return IkeMessage(None, (), problem, data, 0)
-
-    return parse_message
-
-
 class Dissector:
     """State of one pass: fragment reassembly, TCP streams, caches and statistics.
 
@@ -135,7 +118,7 @@ class Dissector:
         self.extra_ports = frozenset(int(p) for p in extra_ports) - {IKE_PORT}
         self._encap_ports = self.extra_ports | {NAT_T_PORT}
         self._tcp_ports = self._encap_ports
-        self._parse_message = _load_parse_message()
+        self._parse_message = parse_message
         self._frag = Reassembler()
         self._tcp = TcpStreams()
         self._addr: dict[bytes, str] = {}

@@ -152,3 +152,22 @@ def test_unknown_file_raises_before_iteration(tmp_path: Path) -> None:
     p.write_text("not a capture")
     with pytest.raises(CaptureError, match=r"notes\.txt"):
         dissect(p)
+
+
+@pytest.mark.parametrize(
+    ("name", "frame", "words"),
+    [
+        ("ikev2-id-short.pcap", 1, "ID"),
+        ("ikev2pI2-segfault.pcapng", 1, "proposal length"),
+        ("isakmp-no-none-np.pcapng", 1, "Next Payload"),
+    ],
+)
+def test_tcpdump_malformed_cases_give_records_with_errors(
+    shared_dir: Path, name: str, frame: int, words: str
+) -> None:
+    """The malformed captures of tcpdump's test suite (see its README) become IKE records whose
+    ``message.error`` says what is wrong; nothing raises."""
+    records = list(dissect(shared_dir / "captures/tcpdump" / name))
+    (rec,) = [r for r in records if isinstance(r, IkeDatagram) and r.flow.frame == frame]
+    assert rec.message.error is not None
+    assert words in rec.message.error.reason
