@@ -1,0 +1,559 @@
+"""The key side of the pipeline: ``KeyringDecryptor`` implements ``seam.Decryptor``.
+
+Keys for an IKE SA come, in this order, from [[ike_sa]] records naming its SPIs, from DH
+private values whose public value is one of its KE payloads, from g^ir scoped to its SPIi, and
+from unscoped g^ir tried one by one until the first SK payload's integrity check passes
+(RFC 7296 section 2.14; a rekeyed SA per section 2.18). Child SA KEYMAT follows section 2.17.
+Problem lines name the SA, the message and what would unlock it, never a secret.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from ikeview.crypto import auth as ikeauth
+from ikeview.crypto.keymat import derive_child_keys
+from ikeview.crypto.prf import get_prf
+from ikeview.crypto.sk import SKF, SkResult
+from ikeview.crypto.transforms import TransformType, UnsupportedTransform, is_aead, lookup
+from ikeview.dissectors.ikev2 import parse_payloads
+from ikeview.dissectors.records import EspPacket
+from ikeview.keys.model import EspKeys, KeyRing, Psk
+from ikeview.pipeline import dec_ike
+from ikeview.pipeline.dec_dh import DhMatcher, GirCandidate
+from ikeview.pipeline.dec_esp import EspCandidate, EspEntry, build_candidates
+from ikeview.pipeline.dec_ike import IkeCandidate, IkeSaState, KeySetupError
+from ikeview.pipeline.dec_records import (
+    DerivedEspSa,
+    DerivedIkeSa,
+    derived_source,
+    describe_message,
+    key_origin,
+    spis_text,
+)
+from ikeview.pipeline.seam import (
+    AuthVerdict,
+    ChildSaSetup,
+    EspOpened,
+    IkeSaSetup,
+    IkeSpis,
+    Opened,
+    Side,
+)
+
+_CERT_X509 = 4
+_CERT_RAW_PUBLIC_KEY = 15
+_SIGNATURE_METHODS = (1, 9, 10, 11, 14)
+_METHOD_NAMES = {
+    1: "RSA signature",
+    2: "shared key MIC",
+    3: "DSS signature",
+    9: "ECDSA P-256 signature",
+    10: "ECDSA P-384 signature",
+    11: "ECDSA P-521 signature",
+    13: "NULL authentication",
+    14: "digital signature",
+}
+
+
+class KeyringDecryptor:
+    """Decrypts whatever the key ring can unlock; one instance per capture."""
+
+    def __init__(self, keyring: KeyRing) -> None:
+        self._ring = keyring
+        self._dh = DhMatcher(keyring.dh_secrets)
+        self._ike: dict[IkeSpis, IkeSaState] = {}
+        self._esp: dict[int, list[EspEntry]] = {}
+        self._no_keys: dict[int, EspOpened] = {}
+        for rec in keyring.esp_sas:
+            self._add_esp(rec, key_origin(rec), esn=False, ike=None, src=rec.src, dst=rec.dst)
+
+    # --- IKE SAs -------------------------------------------------------------------------------
+
+    def ike_sa(self, setup: IkeSaSetup) -> str | None:
+        """Register an IKE SA; a problem line when nothing can possibly unlock it."""
+        old = self._ike.get(setup.spis)
+        if old is not None and old.pinned is not None:
+            return None  # a retransmitted IKE_SA_INIT: keep the keys that already verified
+        state = IkeSaState(setup.spis, setup)
+        self._ike[setup.spis] = state
+        for rec in self._ring.ike_keys_for(*setup.spis):
+            keys = dec_ike.complete(rec, setup.algorithms)
+            state.candidates.append(IkeCandidate(keys, f"from {key_origin(rec)}"))
+        why = self._derive_ike(state, setup)
+        if state.candidates:
+            return None
+        return why
+
+    def _derive_ike(self, state: IkeSaState, setup: IkeSaSetup) -> str:
+        spis = spis_text(setup.spis)
+        try:
+            lens = dec_ike.lengths(setup.algorithms)
+        except KeySetupError as exc:
+            return f"cannot derive keys for IKE SA {spis}: {exc}"
+        parent_keys = None
+        parent_note = ""
+        if setup.parent is not None:
+            parent = self._ike.get(setup.parent)
+            chosen = parent.chosen() if parent is not None else None
+            if chosen is None or chosen.keys.sk_d is None:
+                return (
+                    f"no SK_d of the old IKE SA {spis_text(setup.parent)} to derive the rekeyed "
+                    f"IKE SA {spis}; add a [[dh]] secret for the old SA or [[ike_sa]] keys"
+                )
+            parent_keys = chosen.keys
+            parent_note = f"SK_d of IKE SA {spis_text(setup.parent)} and "
+        if setup.parent is not None and setup.ke is None:
+            girs = [GirCandidate(b"", "no KE payloads", 0)]
+        else:
+            girs = self._dh.candidates(
+                setup.ke, spi_i=setup.spis[0], child=False, either_kind=setup.parent is not None
+            )
+        for gir in girs:
+            try:
+                if parent_keys is not None:
+                    keys = dec_ike.derive_rekey(setup, parent_keys, gir.g_ir, lens)
+                else:
+                    keys = dec_ike.derive(setup, gir.g_ir, lens)
+            except (KeySetupError, ValueError) as exc:
+                return f"cannot derive keys for IKE SA {spis}: {exc}"
+            origin = f"derived from {parent_note}{gir.origin}"
+            record = dec_ike.as_record(keys, setup.spis, setup.algorithms, origin)
+            state.candidates.append(IkeCandidate(record, origin))
+        if setup.parent is not None:
+            return (
+                f"no DH secret for the rekeyed IKE SA {spis}; add a [[dh]] shared_secret (g^ir of "
+                f"the CREATE_CHILD_SA) or private_key, or [[ike_sa]] keys"
+            )
+        return (
+            f"no DH secret or SK_* keys for IKE SA {spis}; add a [[dh]] shared_secret (g^ir) or "
+            f"private_key, or [[ike_sa]] keys"
+        )
+
+    def _state(self, spis: IkeSpis) -> IkeSaState | None:
+        state = self._ike.get(spis)
+        if state is None:
+            given = self._ring.ike_keys_for(*spis)
+            if not given:
+                return None
+            # Keys for an SA whose IKE_SA_INIT is not in the capture: use them as they are.
+            state = IkeSaState(spis, None)
+            state.candidates = [IkeCandidate(k, f"from {key_origin(k)}") for k in given]
+            self._ike[spis] = state
+        return state
+
+    def open(self, spis: IkeSpis, raw: bytes, sk: object, *, from_initiator: bool) -> Opened:
+        """Decrypt and verify one SK/SKF payload; SKF fragments are held until complete."""
+        what = f"{describe_message(raw)} of IKE SA {spis_text(spis)}"
+        state = self._state(spis)
+        if state is None:
+            return Opened(
+                None,
+                None,
+                f"no keys for {what}: its IKE_SA_INIT is not in the capture; add [[ike_sa]] keys",
+            )
+        if not state.candidates:
+            why = self._why_no_keys(state)
+            return Opened(None, None, f"cannot decrypt {what}: {why}")
+        offset = getattr(sk, "offset", None)
+        ptype = getattr(sk, "payload_type", None)
+        if offset is None or ptype is None:
+            return Opened(None, None, f"cannot decrypt {what}: not an SK or SKF payload")
+        failures: list[tuple[IkeCandidate, str]] = []
+        for index in state.order():
+            dec = state.sk_decryptor(index, from_initiator)
+            cand = state.candidates[index]
+            if isinstance(dec, str):
+                failures.append((cand, dec))
+                continue
+            result = dec.decrypt(raw, offset, ptype)
+            if result.integrity_ok is False or (result.error and not result.plaintext):
+                failures.append(
+                    (cand, "integrity" if result.integrity_ok is False else result.error)
+                )
+                continue
+            if state.pinned is None and (result.integrity_ok or len(state.candidates) == 1):
+                state.pinned = index
+            if result.integrity_ok:
+                state.verified = True
+            return self._opened(state, raw, ptype, result, what, from_initiator)
+        return Opened(
+            None,
+            "failed" if any(f[1] == "integrity" for f in failures) else None,
+            self._failure_text(state, what, failures, from_initiator),
+        )
+
+    @staticmethod
+    def _why_no_keys(state: IkeSaState) -> str:
+        return (
+            f"no DH secret or SK_* keys for IKE SA {spis_text(state.spis)}; add a [[dh]] "
+            f"shared_secret (g^ir) or private_key, or [[ike_sa]] keys"
+        )
+
+    @staticmethod
+    def _failure_text(
+        state: IkeSaState,
+        what: str,
+        failures: list[tuple[IkeCandidate, str]],
+        from_initiator: bool,
+    ) -> str:
+        parts = []
+        for cand, why in failures:
+            aead = cand.keys.encr is not None and _is_aead_id(cand.keys.encr, cand.keys)
+            if why == "integrity":
+                key = (
+                    ("SK_ei" if from_initiator else "SK_er")
+                    if aead
+                    else ("SK_ai" if from_initiator else "SK_ar")
+                )
+                parts.append(f"{key} {cand.origin} does not verify")
+            else:
+                parts.append(f"keys {cand.origin}: {why}")
+        if all(w == "integrity" for _, w in failures):
+            head = f"integrity check failed for {what}"
+        else:
+            head = f"cannot decrypt {what}"
+        if len(parts) == 1:
+            return f"{head}: {parts[0]}"
+        return f"{head}: none of {len(parts)} candidate keys works ({'; '.join(parts)})"
+
+    def _opened(
+        self,
+        state: IkeSaState,
+        raw: bytes,
+        ptype: int,
+        result: SkResult,
+        what: str,
+        from_initiator: bool,
+    ) -> Opened:
+        verdict = None if result.integrity_ok is None else ("ok" if result.integrity_ok else None)
+        if ptype != SKF:
+            return self._parse(result.next_payload or 0, result.plaintext, verdict, result.error)
+        frag, total = result.fragment_number or 0, result.total_fragments or 0
+        if not 1 <= frag <= total:
+            return Opened(None, verdict, f"{what}: fragment number {frag} of {total} is invalid")
+        mid = int.from_bytes(raw[20:24], "big")
+        key = (mid, from_initiator)
+        pending = state.fragments.get(key)
+        if pending is None or pending.total != total:
+            pending = dec_ike.Fragments(total)
+            state.fragments[key] = pending
+        pending.parts[frag] = result.plaintext
+        if frag == 1:
+            pending.first_inner = result.next_payload or 0
+        if result.integrity_ok is None:
+            pending.integrity_ok = False
+        if len(pending.parts) < total:
+            return Opened(None, verdict, None, pending=True)
+        del state.fragments[key]
+        body = b"".join(pending.parts[n] for n in range(1, total + 1))
+        verdict = "ok" if pending.integrity_ok else None
+        return self._parse(pending.first_inner, body, verdict, result.error)
+
+    @staticmethod
+    def _parse(first: int, body: bytes, verdict: object, warning: str | None) -> Opened:
+        payloads, problem = parse_payloads(first, body)
+        text = warning
+        if problem is not None:
+            note = f"inner payloads stop at offset {problem.offset}: {problem.reason}"
+            text = f"{warning}; {note}" if warning else note
+        return Opened(payloads, verdict, text)  # type: ignore[arg-type]
+
+    # --- AUTH ----------------------------------------------------------------------------------
+
+    def verify_auth(
+        self,
+        spis: IkeSpis,
+        side: Side,
+        auth: object,
+        id_payload: object,
+        certs: tuple[object, ...],
+    ) -> AuthVerdict:
+        """Check one side's AUTH: PSK MIC with every candidate PSK, or the CERT's signature."""
+        method = int(getattr(auth, "method", 0))
+        mname = _METHOD_NAMES.get(method, f"method {method}")
+        state = self._ike.get(spis)
+        what = f"the {side}'s AUTH ({mname}) of IKE SA {spis_text(spis)}"
+        cand = state.chosen() if state is not None else None
+        setup = state.setup if state is not None else None
+        if state is not None and (text := getattr(id_payload, "text", None)):
+            state.ids.add(text)
+        if setup is None or setup.init_request is None or setup.init_response is None:
+            return AuthVerdict(side, method, None, None, f"cannot check {what}: no IKE_SA_INIT")
+        if cand is None:
+            return AuthVerdict(side, method, None, None, f"cannot check {what}: no SK_p* keys")
+        sk_p = cand.keys.sk_pi if side == "initiator" else cand.keys.sk_pr
+        prf_id = cand.keys.prf or setup.algorithms.prf
+        if sk_p is None or prf_id is None:
+            name = "SK_pi" if side == "initiator" else "SK_pr"
+            return AuthVerdict(
+                side, method, None, None,
+                f"cannot check {what}: no {name} (keys {cand.origin} hold SK_e/SK_a only; "
+                f"add a [[dh]] secret so ikeview derives it, or [[ike_sa]] sk_pi/sk_pr)",
+            )  # fmt: skip
+        prf = get_prf(prf_id)
+        initiator = side == "initiator"
+        auth_side = ikeauth.AuthSide(
+            real_message=setup.init_request if initiator else setup.init_response,
+            peer_nonce=setup.nr if initiator else setup.ni,
+            id_body=bytes(getattr(id_payload, "body", b"")),
+            sk_p=sk_p,
+            auth_data=bytes(getattr(auth, "data", b"")),
+        )
+        if method == 2:
+            return self._verify_psk(state, side, auth_side, prf, what)  # type: ignore[arg-type]
+        if method == 13:
+            v = ikeauth.verify_null_auth(prf, auth_side)
+            return AuthVerdict(side, method, v.verified, None, f"{what}: {v.reason}")
+        if method in _SIGNATURE_METHODS:
+            cert = next(
+                (
+                    c
+                    for c in certs
+                    if getattr(c, "encoding", None) in (_CERT_X509, _CERT_RAW_PUBLIC_KEY)
+                ),
+                None,
+            )
+            if cert is None:
+                return AuthVerdict(
+                    side, method, None, None, f"cannot check {what}: no certificate was sent"
+                )
+            v = ikeauth.verify_side_signature(prf, method, auth_side, bytes(cert.data))  # type: ignore[attr-defined]
+            algo = f" ({v.algorithm})" if v.algorithm else ""
+            return AuthVerdict(side, method, v.verified, None, f"{what}{algo}: {v.reason}")
+        return AuthVerdict(side, method, None, None, f"{what}: this method is not checked")
+
+    def _verify_psk(
+        self, state: IkeSaState, side: Side, auth_side: ikeauth.AuthSide, prf, what: str
+    ) -> AuthVerdict:
+        setup = state.setup
+        assert setup is not None
+        pool = [p for p in self._ring.psks if _psk_in_scope(p, setup, state.ids)]
+        if not pool:
+            return AuthVerdict(
+                side, 2, None, None, f"cannot check {what}: no PSK for it; add a [[psk]]"
+            )
+        octets = ikeauth.side_signed_octets(prf, auth_side)
+        for psk in pool:
+            if ikeauth.psk_auth(prf, psk.secret, octets) == auth_side.auth_data:
+                label = f"{psk.label} ({psk.source})"
+                state.psk_match[side] = label
+                return AuthVerdict(side, 2, True, label, f"{what} verified with PSK {label}")
+        other: Side = "responder" if side == "initiator" else "initiator"
+        tried = ", ".join(f"{p.label} ({p.source})" for p in pool)
+        if other in state.psk_match:
+            detail = (
+                f"{what} matches no PSK (tried {tried}); PSK {state.psk_match[other]} matches "
+                f"the {other}'s AUTH only: the two sides use different PSKs"
+            )
+        else:
+            detail = f"{what} matches no PSK (tried {tried}): it matches neither side"
+        return AuthVerdict(side, 2, False, None, detail)
+
+    # --- child SAs and ESP ---------------------------------------------------------------------
+
+    def child_sa(self, setup: ChildSaSetup) -> str | None:
+        """Derive a child SA's KEYMAT and register both ESP SAs by SPI."""
+        spis = spis_text(setup.ike)
+        child = f"child SA 0x{setup.spi_at_initiator:08x}/0x{setup.spi_at_responder:08x}"
+        given = self._esp.get(setup.spi_at_initiator) and self._esp.get(setup.spi_at_responder)
+        state = self._ike.get(setup.ike)
+        ike_cands = [] if state is None else [state.candidates[i] for i in state.order()]
+        ike_cands = [c for c in ike_cands if c.keys.sk_d is not None]
+        if not ike_cands:
+            if given:
+                return None
+            return (
+                f"no SK_d of IKE SA {spis} for {child}; add a [[dh]] secret so ikeview derives "
+                f"it, [[ike_sa]] sk_d, or [[esp]] keys for both SPIs"
+            )
+        ike_setup = state.setup if state is not None else None
+        ni = setup.ni if setup.ni is not None else (ike_setup.ni if ike_setup else None)
+        nr = setup.nr if setup.nr is not None else (ike_setup.nr if ike_setup else None)
+        if ni is None or nr is None:
+            return f"no nonces for {child} of IKE SA {spis}"
+        algs = setup.algorithms
+        try:
+            encr = lookup(TransformType.ENCR, algs.encr, algs.encr_key_bits)
+            integ = None if is_aead(encr) else dec_ike.integ_spec(algs.integ)
+        except UnsupportedTransform as exc:
+            return f"cannot derive keys for {child} of IKE SA {spis}: {exc}"
+        if setup.ke is not None:
+            girs = self._dh.candidates(
+                setup.ke,
+                spi_i=setup.ike[0],
+                child=True,
+                child_spis=(setup.spi_at_initiator, setup.spi_at_responder),
+            )
+            if not girs:
+                return (
+                    f"{child} of IKE SA {spis} used PFS (DH group {setup.ke.group}) and no DH "
+                    f"secret matches; add a [[dh]] child = true shared_secret or private_key"
+                )
+        else:
+            girs = [GirCandidate(b"", "", 0)]
+        problems: list[str] = []
+        for ike_cand in ike_cands:
+            prf_id = ike_cand.keys.prf or (ike_setup.algorithms.prf if ike_setup else None)
+            if prf_id is None:
+                problems.append("the IKE SA's PRF is unknown")
+                continue
+            for gir in girs:
+                keys = derive_child_keys(
+                    get_prf(prf_id),
+                    ike_cand.keys.sk_d,  # type: ignore[arg-type]
+                    ni,
+                    nr,
+                    encr_key_len=encr.keymat_len,
+                    integ_key_len=integ.key_len if integ else 0,
+                    g_ir_new=gir.g_ir if setup.ke is not None else None,
+                )
+                pfs = f" and {gir.origin}" if setup.ke is not None else ""
+                origin = f"derived from SK_d of IKE SA {spis} ({ike_cand.origin}){pfs}"
+                for spi, ek, ak, src, dst in (
+                    (setup.spi_at_responder, keys.sk_ei, keys.sk_ai, setup.initiator,
+                     setup.responder),
+                    (setup.spi_at_initiator, keys.sk_er, keys.sk_ar, setup.responder,
+                     setup.initiator),
+                ):  # fmt: skip
+                    rec = EspKeys(
+                        spi=spi,
+                        encr_key=ek,
+                        integ_key=ak or None,
+                        src=src,
+                        dst=dst,
+                        encr=algs.encr,
+                        encr_key_bits=algs.encr_key_bits,
+                        integ=algs.integ or 0,
+                        icv_unchecked=None,
+                        source=derived_source(origin),
+                    )
+                    why = self._add_esp(rec, origin, esn=algs.esn, ike=setup.ike, src=src, dst=dst)
+                    if why:
+                        problems.append(why)
+        if problems and not given:
+            return f"cannot derive keys for {child} of IKE SA {spis}: {problems[0]}"
+        return None
+
+    def _add_esp(
+        self,
+        rec: EspKeys,
+        origin: str,
+        *,
+        esn: bool,
+        ike: IkeSpis | None,
+        src: str | None,
+        dst: str | None,
+    ) -> str | None:
+        cands, why = build_candidates(rec, origin, esn=esn)
+        if not cands:
+            return f"ESP SPI 0x{rec.spi:08x}: {why}"
+        entries = self._esp.setdefault(rec.spi, [])
+        entry = next(
+            (e for e in entries if e.src in (None, src) and e.dst in (None, dst) and e.esn == esn),
+            None,
+        )
+        if entry is None:
+            entry = EspEntry(rec.spi, src, dst, esn=esn, ike=ike)
+            entries.append(entry)
+        elif entry.ike is None:
+            entry.ike = ike
+        entry.candidates.extend(cands)
+        return None
+
+    def esp(self, packet: EspPacket) -> EspOpened:
+        """Decrypt one ESP packet with the keys registered for its SPI."""
+        entries = self._esp.get(packet.spi)
+        if entries is None:
+            return self._unknown_spi(packet.spi)
+        if len(entries) == 1:
+            entry = entries[0]
+            if entry.src is not None or entry.dst is not None:
+                flow = packet.flow
+                if not entry.matches(flow.src, flow.dst):
+                    return self._unknown_spi(packet.spi, flow.src, flow.dst)
+        else:
+            flow = packet.flow
+            found = next((e for e in entries if e.matches(flow.src, flow.dst)), None)
+            if found is None:
+                return self._unknown_spi(packet.spi, flow.src, flow.dst)
+            entry = found
+        data = packet.data
+        if packet.error is not None or len(data) < packet.length:
+            return EspOpened(
+                False,
+                None,
+                None,
+                None,
+                f"ESP SPI 0x{packet.spi:08x}: only {len(data)} of {packet.length} octets were "
+                f"captured (snap length); cannot decrypt",
+            )
+        return entry.open(data)
+
+    def _unknown_spi(self, spi: int, src: str = "", dst: str = "") -> EspOpened:
+        if src:
+            return EspOpened(
+                False, None, None, None, f"no keys for ESP SPI 0x{spi:08x} from {src} to {dst}"
+            )
+        known = self._no_keys.get(spi)
+        if known is None:
+            known = EspOpened(False, None, None, None, f"no keys for ESP SPI 0x{spi:08x}")
+            self._no_keys[spi] = known
+        return known
+
+    # --- what was derived ----------------------------------------------------------------------
+
+    def derived_keys(self) -> tuple[DerivedIkeSa | DerivedEspSa, ...]:
+        """Every IKE SA and ESP SA key set in use, IKE SAs first, in registration order."""
+        out: list[DerivedIkeSa | DerivedEspSa] = []
+        for state in self._ike.values():
+            cand = state.chosen()
+            if cand is None:
+                continue
+            setup = state.setup
+            out.append(
+                DerivedIkeSa(
+                    keys=cand.keys,
+                    origin=cand.origin,
+                    verified=state.verified,
+                    initiator=setup.initiator if setup else None,
+                    responder=setup.responder if setup else None,
+                    parent=setup.parent if setup else None,
+                )
+            )
+        for entries in self._esp.values():
+            for entry in entries:
+                chosen: EspCandidate | None = entry.chosen()
+                if chosen is None:
+                    continue
+                out.append(
+                    DerivedEspSa(
+                        keys=chosen.keys,
+                        esn=entry.esn,
+                        origin=chosen.origin,
+                        ike=entry.ike,
+                        verified=entry.pinned is not None,
+                    )
+                )
+        return tuple(out)
+
+    def ike_sas(self) -> Iterable[IkeSpis]:
+        """SPIs of every IKE SA registered so far."""
+        return tuple(self._ike)
+
+
+def _is_aead_id(encr: int, keys: object) -> bool:
+    try:
+        return is_aead(dec_ike.encr_spec(encr, getattr(keys, "encr_key_bits", None),
+                                          getattr(keys, "sk_ei", None)))  # fmt: skip
+    except UnsupportedTransform:
+        return False
+
+
+def _psk_in_scope(psk: Psk, setup: IkeSaSetup, ids: set[str]) -> bool:
+    if psk.peer is not None and psk.peer not in (setup.initiator, setup.responder):
+        return False
+    return psk.id is None or psk.id in ids
+
+
+__all__ = ["DerivedEspSa", "DerivedIkeSa", "KeyringDecryptor"]
