@@ -173,3 +173,18 @@ def test_truncated_packets() -> None:
     assert "multiple" in cbc.decrypt(bytes(8 + 16 + 20)).error
     with pytest.raises(ValueError, match="combined mode"):
         EspSa(lookup(ENCR, 20, 128), bytes(20), lookup(INTEG, 12), bytes(32))
+
+
+def test_fast_result_equals_a_normally_built_record() -> None:
+    """The hot path fills EspResult through its slots; it must be the same record."""
+    from dataclasses import FrozenInstanceError
+
+    from ikeview.crypto.esp import EspResult
+
+    sa = _null_sa()
+    r = sa.decrypt(_null_packet(b"data" + h("0102") + h("0204")))
+    assert type(r) is EspResult
+    assert r == EspResult(1, 1, 4, b"data", 2, True, None)
+    assert hash(r) == hash(EspResult(1, 1, 4, b"data", 2, True, None))
+    with pytest.raises(FrozenInstanceError):
+        r.payload = b""  # type: ignore[misc]
