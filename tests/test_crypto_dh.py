@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 from conftest import load_vectors
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from ikeview.crypto import transforms
 from ikeview.crypto.dh import DhError, get_group, public_value, shared_secret, supported_groups
@@ -239,3 +241,21 @@ def test_group27_arithmetic_is_consistent() -> None:
     gen = public_value(27, b"\x01")
     assert shared_secret(27, d1, gen) == public_value(27, d1)[:28]
     assert shared_secret(27, b"\x01", p_d) == p_d[:28]
+
+
+@pytest.mark.parametrize("gid", supported_groups())
+@settings(max_examples=4, deadline=None)
+@given(a=st.integers(min_value=2, max_value=2**160), b=st.integers(min_value=2, max_value=2**160))
+def test_both_sides_agree(gid: int, a: int, b: int) -> None:
+    """Property: g^ir is the same from either side, and has the group's fixed length."""
+    grp = get_group(gid)
+    if grp.kind == "montgomery":
+        size = grp.public_len
+        priv_a, priv_b = a.to_bytes(size, "little"), b.to_bytes(size, "little")
+    else:
+        priv_a, priv_b = a.to_bytes(21, "big"), b.to_bytes(21, "big")
+    pub_a, pub_b = public_value(gid, priv_a), public_value(gid, priv_b)
+    assert len(pub_a) == grp.public_len
+    secret = shared_secret(gid, priv_a, pub_b)
+    assert secret == shared_secret(gid, priv_b, pub_a)
+    assert len(secret) == grp.secret_len
