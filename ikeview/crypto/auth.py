@@ -167,9 +167,10 @@ def match_psks(
 
 # --- signatures --------------------------------------------------------------------------------
 
-_PublicKey = (
+PeerPublicKey = (
     rsa.RSAPublicKey | ec.EllipticCurvePublicKey | ed25519.Ed25519PublicKey | ed448.Ed448PublicKey
 )
+"""Key types an IKEv2 peer certificate may carry that ikeview verifies signatures with."""
 
 
 class _Rejected(Exception):
@@ -184,7 +185,7 @@ class _BadSignature(Exception):
         self.algorithm = algorithm
 
 
-def load_peer_public_key(cert_data: bytes) -> _PublicKey:
+def load_peer_public_key(cert_data: bytes) -> PeerPublicKey:
     """The public key in CERT payload data: an X.509 certificate or a raw SPKI (RFC 7670).
 
     Raises ``ValueError`` if the data is neither or holds an unsupported key type.
@@ -259,7 +260,7 @@ def verify_side_signature(
 
 
 def _verify_rsa_pkcs1(
-    key: _PublicKey, sig: bytes, octets: bytes, hash_alg: hashes.HashAlgorithm
+    key: PeerPublicKey, sig: bytes, octets: bytes, hash_alg: hashes.HashAlgorithm
 ) -> None:
     if not isinstance(key, rsa.RSAPublicKey):
         raise _Rejected(f"RSA signature but the certificate holds a {_key_kind(key)} key")
@@ -267,7 +268,7 @@ def _verify_rsa_pkcs1(
 
 
 def _verify_ecdsa_fixed(
-    key: _PublicKey,
+    key: PeerPublicKey,
     sig: bytes,
     octets: bytes,
     curve: str,
@@ -283,7 +284,7 @@ def _verify_ecdsa_fixed(
     key.verify(encode_dss_signature(r, s), octets, ec.ECDSA(hash_alg))
 
 
-def _key_kind(key: _PublicKey) -> str:
+def _key_kind(key: PeerPublicKey) -> str:
     if isinstance(key, rsa.RSAPublicKey):
         return f"RSA-{key.key_size}"
     if isinstance(key, ec.EllipticCurvePublicKey):
@@ -411,7 +412,7 @@ def _pss_parameters(params: bytes | None) -> tuple[hashes.HashAlgorithm, padding
     return hash_cls(), padding.PSS(padding.MGF1(mgf_hash()), salt_len), label
 
 
-def _verify_rfc7427(key: _PublicKey, auth_data: bytes, octets: bytes) -> str:
+def _verify_rfc7427(key: PeerPublicKey, auth_data: bytes, octets: bytes) -> str:
     """Verify RFC 7427 AUTH data; returns the algorithm label or raises."""
     if not auth_data:
         raise _Rejected("RFC 7427 AUTH data is empty")
