@@ -114,3 +114,35 @@ def child_setup(ike_setup: IkeSaSetup, auth_req_inner, auth_resp_inner) -> Child
         initiator=ike_setup.initiator,
         responder=ike_setup.responder,
     )
+
+
+def run_capture(dec, cap: Capture) -> dict[str, object]:
+    """IKE_SA_INIT -> every SK payload -> both AUTHs -> first child SA, as a correlator would.
+
+    Returns {"opened": [(datagram, Opened)], "auth": {side: AuthVerdict}, "child": problem}.
+    """
+    from ikeview.dissectors.ike_records import AuthPayload, CertPayload, IdPayload
+
+    for setup in cap.setups:
+        dec.ike_sa(setup)
+    opened, inner, verdicts = [], {}, {}
+    for dg in cap.ike:
+        m = dg.message
+        if m.sk is None:
+            continue
+        h = m.header
+        o = dec.open((h.spi_i, h.spi_r), m.raw, m.sk, from_initiator=h.initiator)
+        opened.append((dg, o))
+        if h.exchange_type == IKE_AUTH and o.payloads is not None:
+            inner[h.response] = o.payloads
+            side = "responder" if h.response else "initiator"
+            auth = first(o.payloads, AuthPayload)
+            if auth is not None:
+                certs = tuple(p for p in o.payloads if isinstance(p, CertPayload))
+                verdicts[side] = dec.verify_auth(
+                    (h.spi_i, h.spi_r), side, auth, first(o.payloads, IdPayload), certs
+                )
+    child = None
+    if len(inner) == 2 and first(inner[True], SaPayload) is not None and cap.setups:
+        child = dec.child_sa(child_setup(cap.setups[0], inner[False], inner[True]))
+    return {"opened": opened, "auth": verdicts, "child": child}
