@@ -10,6 +10,8 @@ import subprocess
 
 import pytest
 from conftest import load_vectors
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from ikeview.crypto.ciphers import make_cipher
 from ikeview.crypto.esp import EspSa
@@ -188,3 +190,26 @@ def test_fast_result_equals_a_normally_built_record() -> None:
     assert hash(r) == hash(EspResult(1, 1, 4, b"data", 2, True, None))
     with pytest.raises(FrozenInstanceError):
         r.payload = b""  # type: ignore[misc]
+
+
+_FUZZ_SAS = [
+    EspSa(lookup(ENCR, 20, 128), bytes(20)),
+    EspSa(lookup(ENCR, 18, 256), bytes(36), esn=True),
+    EspSa(lookup(ENCR, 14, 128), bytes(19)),
+    EspSa(lookup(ENCR, 28), bytes(36)),
+    EspSa(lookup(ENCR, 21, 128), bytes(20)),
+    EspSa(lookup(ENCR, 12, 128), bytes(16), lookup(INTEG, 12), bytes(32)),
+    EspSa(lookup(ENCR, 3), bytes(24), lookup(INTEG, 2), None),
+    EspSa(lookup(ENCR, 13, 128), bytes(20), lookup(INTEG, 5), bytes(16)),
+    EspSa(lookup(ENCR, 11), b""),
+]
+
+
+@given(st.binary(max_size=120), st.integers(0, 2**32 - 1))
+@settings(max_examples=300, deadline=None)
+def test_any_bytes_give_a_result_never_an_exception(packet: bytes, high: int) -> None:
+    for sa in _FUZZ_SAS:
+        r = sa.decrypt(packet, esn_high=high)
+        assert r.error is None or isinstance(r.error, str)
+        # Random bytes never carry a valid ICV (at least 64 bits of tag).
+        assert r.integrity_ok is not True

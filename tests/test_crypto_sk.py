@@ -10,6 +10,8 @@ import subprocess
 import pytest
 from conftest import load_vectors
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from ikeview.crypto.sk import SK, SKF, SkDecryptor, decrypt_sk
 from ikeview.crypto.transforms import TransformType, lookup
@@ -160,3 +162,20 @@ def test_cbc_misaligned_ciphertext_is_an_error() -> None:
     msg += bytes(16 + 15 + 16)
     r = SkDecryptor(encr, bytes(16), integ, bytes(32)).decrypt(msg, 28)
     assert r.integrity_ok is False and "multiple" in r.error and r.plaintext == b""
+
+
+_FUZZ = [
+    SkDecryptor(lookup(ENCR, 20, 128), bytes(20)),
+    SkDecryptor(lookup(ENCR, 19, 128), bytes(20)),
+    SkDecryptor(lookup(ENCR, 15, 128), bytes(19)),
+    SkDecryptor(lookup(ENCR, 12, 256), bytes(32), lookup(INTEG, 12), bytes(32)),
+    SkDecryptor(lookup(ENCR, 3), bytes(24), lookup(INTEG, 7), bytes(20)),
+]
+
+
+@given(st.binary(max_size=160), st.integers(-4, 170), st.sampled_from([SK, SKF]))
+@settings(max_examples=300, deadline=None)
+def test_any_bytes_give_a_result_never_an_exception(message: bytes, offset: int, ptype) -> None:
+    for dec in _FUZZ:
+        r = dec.decrypt(message, offset, ptype)
+        assert isinstance(r.error, str) and r.integrity_ok is not True
