@@ -4,7 +4,9 @@
 # Run as root on a Debian 12 machine (strongSwan 5.9.8):
 #     sudo captures/lab/make.sh              # every scenario, in order
 #     sudo captures/lab/make.sh natt rekey-dpd   # just these
-# Set SKIP_APT=1 to skip the package install below.
+# Set SKIP_APT=1 to skip the package install below, LAB_OUT=DIR to write the scenario
+# folders under DIR instead of over the committed ones (every run makes new keys and SPIs,
+# and tests elsewhere in the repo pin values from the committed captures).
 #
 # Packages it installs with apt-get (nothing else is downloaded):
 #   strongswan-charon strongswan-swanctl strongswan-pki libcharon-extra-plugins
@@ -220,7 +222,7 @@ run_scenario() {
     return 1
   }
   echo "=== $name"
-  OUT="$LAB/$name"
+  OUT="${LAB_OUT:-$LAB}/$name"
   mkdir -p "$OUT"
   rm -f "$OUT"/capture.pcap "$OUT"/capture-esp-raw.pcap "$OUT"/*.log
   WORK="$(mktemp -d /tmp/ikvlab.XXXXXX)"
@@ -273,6 +275,8 @@ run_scenario() {
     return "$rc"
   fi
 
+  # tcpdump drops privileges to its own user; hand the file back.
+  chown "$(stat -c %u:%g "$LAB")" "$OUT/capture.pcap"
   python3 "$LAB/strip_esp_in_udp.py" "$OUT/capture.pcap" "$OUT/capture-esp-raw.pcap"
   python3 "$LAB/extract_truth.py" "$OUT"
   echo "=== $name done"
