@@ -42,7 +42,8 @@ def _ike(n: int, k: IkeSaKeys) -> str:
     if k.prf is not None:
         algs.append(prf_name(k.prf))
     alg = f" [{'/'.join(algs)}]" if algs else ""
-    return f"ike_sa #{n} ({k.source}) {k.spi_i.hex()}/{k.spi_r.hex()} keys {' '.join(have)}{alg}"
+    keys = " ".join(have) or "none"
+    return f"ike_sa #{n} ({k.source}) {k.spi_i.hex()}/{k.spi_r.hex()} keys {keys}{alg}"
 
 
 def _esp(n: int, e: EspKeys) -> str:
@@ -60,7 +61,7 @@ def _esp(n: int, e: EspKeys) -> str:
         algs.append(f"unchecked {e.icv_unchecked}-byte ICV")
     alg = f" [{'/'.join(algs)}]" if algs else ""
     addrs = f" {e.src or '*'} -> {e.dst or '*'}" if e.src or e.dst else ""
-    return f"esp #{n} ({e.source}) SPI {e.spi:08x}{addrs} keys {' '.join(have)}{alg}"
+    return f"esp #{n} ({e.source}) SPI {e.spi:08x}{addrs} keys {' '.join(have) or 'none'}{alg}"
 
 
 def describe(keyring: KeyRing) -> list[str]:

@@ -4,7 +4,8 @@ Only derived keys can be had: pluto never logs g^ir, SKEYSEED or SK_d (notes/str
 Lines used (debug lines start with ``| ``, possibly after a timestamp):
 
 - ``ikev2 I|R 0xSPIi 0xSPIr INTEG:0xSK_a ENCR:0xSK_e`` (the tcpdump ``-E`` syntax): SK_a and SK_e
-  for messages sent by the initiator (I) or responder (R); SK_e without the salt.
+  for messages sent by the initiator (I) or responder (R); SK_e without the salt. pluto cuts
+  each key at 32 bytes there, so the ``ai``/``ar``/``ei``/``er`` dumps before it are preferred.
 - ``NAME extracting all N bytes of key@0x...`` then, a few lines on, ``unwrapped:`` and hex-dump
   lines (groups of 4 bytes): the first N bytes are the value of NAME. Names used here:
   ``initiator salt`` / ``responder salt`` (appended to SK_e for AES-GCM/CTR/CCM),
@@ -121,8 +122,14 @@ def load_pluto_log(text: str, path: str) -> list[KeyRecord]:
             acc.encr, acc.bits = encr
             acc.integ = _name(TCPDUMP_INTEG, parse_integ, m["integ"])
             side = "i" if m["role"] == "I" else "r"
-            acc.keys[f"sk_a{side}"] = bytes.fromhex(m["ikey"])
-            acc.keys[f"sk_e{side}"] = bytes.fromhex(m["ekey"])
+            for kind, text in (("a", m["ikey"]), ("e", m["ekey"])):
+                value = bytes.fromhex(text)
+                # The line is cut at 32 bytes (SK_a of SHA2-512 is 64); the "ai"/"ei"..
+                # dump just before it has the whole key.
+                dumped = blobs.get(f"{kind}{side}", (b"", 0))[0]
+                if len(dumped) > len(value) and dumped.startswith(value):
+                    value = dumped
+                acc.keys[f"sk_{kind}{side}"] = value
         elif dbg and (m := _EXTRACT.match(msg)):
             dump = _Dump(m["name"].strip(), int(m["n"]), no)
         elif m := _CHILD_UP.search(line):
@@ -141,13 +148,14 @@ def _ike_record(acc: _Ike, spi_i: bytes, spi_r: bytes) -> IkeSaKeys:
     # The ikev2 line shows SK_e without the salt; the salt dumps (GCM/CTR/CCM) complete it.
     sk_ei = k.get("sk_ei", b"") + k.get("initiator salt", b"") if "sk_ei" in k else None
     sk_er = k.get("sk_er", b"") + k.get("responder salt", b"") if "sk_er" in k else None
-    integ = 0 if acc.encr in AEAD_ENCR else acc.integ
+    aead = acc.encr in AEAD_ENCR
+    integ = 0 if aead else acc.integ
     return IkeSaKeys(
         spi_i=spi_i,
         spi_r=spi_r,
         sk_d=None,
-        sk_ai=k.get("sk_ai") or None,
-        sk_ar=k.get("sk_ar") or None,
+        sk_ai=None if aead else k.get("sk_ai") or None,
+        sk_ar=None if aead else k.get("sk_ar") or None,
         sk_ei=sk_ei,
         sk_er=sk_er,
         sk_pi=k.get("sk_pi"),
