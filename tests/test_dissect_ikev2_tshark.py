@@ -32,6 +32,7 @@ from ikeview.dissectors.ike_records import (
     VendorIdPayload,
 )
 from ikeview.dissectors.ikev2 import parse_message, parse_payloads
+from ikeview.dissectors.vendor_ids import vendor_name
 from test_dissect_ikev2_support import all_captures, ike_messages
 
 pytestmark = pytest.mark.skipif(shutil.which("tshark") is None, reason="tshark not installed")
@@ -385,3 +386,18 @@ def test_names_match_tshark(capture: Path, tshark_tmp: Path) -> None:
             assert registry.name(value) == aliases.get(text, text), field.get("showname")
             checked += 1
     assert checked or capture.name.startswith(("ikev1", "isakmp", "ISAKMP"))
+
+
+def test_vendor_ids_named_where_tshark_names_them(tshark_tmp: Path) -> None:
+    """Every Vendor ID tshark recognises in the captures (IKEv1 ones too) gets a name here."""
+    seen = 0
+    for capture in CAPTURES:
+        for proto, _ in tshark_isakmp(capture, tshark_tmp).values():
+            for field in proto.iter("field"):
+                if field.get("name") != "isakmp.vid_string":
+                    continue
+                data = bytes.fromhex(field.get("value") or "")
+                if field.get("show") != "Unknown Vendor ID":
+                    assert vendor_name(data), field.get("show")
+                    seen += 1
+    assert seen >= 40
