@@ -1,0 +1,129 @@
+"""decrypt output: ESP frames replaced by their inner packets, readable by tshark and tcpdump."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from test_pipeline_decrypt_support import read, run_capture
+
+from ikeview.keys.loader import load_keys
+from ikeview.keys.model import EspKeys, KeyRing, SourceRef
+from ikeview.keys.wireshark import read_esp_sa
+from ikeview.pcapwrite import PcapWriter, write_decrypted
+from ikeview.pipeline.decrypt import KeyringDecryptor
+
+LAB = Path(__file__).resolve().parents[1] / "captures" / "lab"
+needs_tools = pytest.mark.skipif(
+    shutil.which("tshark") is None or shutil.which("tcpdump") is None,
+    reason="tshark/tcpdump not installed",
+)
+
+
+def _no_correlator(_dec: KeyringDecryptor) -> None:
+    return None
+
+
+def _tshark(path: Path, *fields: str) -> list[list[str]]:
+    cmd = ["tshark", "-r", str(path), "-T", "fields", *(a for f in fields for a in ("-e", f))]
+    run = subprocess.run(cmd, capture_output=True, text=True, timeout=60, check=True)
+    return [line.split("\t") for line in run.stdout.splitlines()]
+
+
+def _tcpdump(path: Path) -> list[str]:
+    run = subprocess.run(
+        ["tcpdump", "-nr", str(path)], capture_output=True, text=True, timeout=60, check=True
+    )
+    return run.stdout.splitlines()
+
+
+@needs_tools
+def test_wireshark_esp_capture_becomes_plain_icmp(shared_dir: Path, tmp_path: Path) -> None:
+    wsdir = shared_dir / "captures" / "wireshark"
+    ring = KeyRing.of(read_esp_sa((wsdir / "esp_sa.tmpl").read_text(), "esp_sa"))
+    out = tmp_path / "out.pcap"
+    stats = write_decrypted(wsdir / "esp-bug-12671.pcapng.gz", ring, out, correlator=_no_correlator)
+    assert (stats.frames, stats.written, stats.esp, stats.replaced) == (6, 6, 6, 6)
+    assert (
+        str(stats)
+        == "6 frames read, 6 written; 6 ESP packets: 6 decrypted, 0 failed, 0 without keys"
+    )
+    rows = _tshark(out, "frame.protocols", "ip.src", "icmp.type", "esp.spi")
+    assert len(rows) == 6
+    for protocols, src, icmp, esp in rows:
+        assert protocols == "eth:ethertype:ip:icmp:data" and esp == ""
+        assert src in ("10.1.1.1", "10.1.0.10") and icmp in ("0", "8")
+    lines = _tcpdump(out)
+    assert len(lines) == 6 and all("ICMP echo" in line for line in lines)
+
+
+@needs_tools
+@pytest.mark.parametrize("name", ["natt", "gcm16-ecp256"])
+def test_lab_capture_with_derived_keys(name: str, tmp_path: Path) -> None:
+    d = LAB / name
+    if not (d / "truth.json").is_file():
+        pytest.skip(f"lab capture {name} not committed")
+    ring = load_keys([d / "keys.toml"])
+    dec = KeyringDecryptor(ring)
+    run_capture(dec, read(d / "capture.pcap"))
+    out = tmp_path / "out.pcap"
+    stats = write_decrypted(d / "capture.pcap", ring, out, decryptor=dec, correlator=_no_correlator)
+    assert stats.esp > 0 and stats.replaced == stats.esp and stats.written == stats.frames
+    rows = _tshark(out, "esp.spi", "icmp.type", "isakmp.ispi")
+    assert not any(r[0] for r in rows)  # no ESP left
+    assert sum(1 for r in rows if r[1]) == stats.esp  # each became an ICMP packet
+    assert sum(1 for r in rows if r[2]) == sum(
+        1 for r in _tshark(d / "capture.pcap", "isakmp.ispi") if r[0]
+    )
+    assert len(_tcpdump(out)) == stats.frames
+
+
+def _transport_capture(path: Path) -> bytes:
+    """One Ethernet/IPv4/ESP (ENCR_NULL, no ICV) frame in transport mode carrying UDP."""
+    from scapy.layers.inet import IP, UDP
+    from scapy.layers.l2 import Ether
+
+    udp = bytes(UDP(sport=1234, dport=53) / b"hello ikeview")
+    # RFC 4303 section 2.4: padding 1, 2, ... to a 4-octet boundary, Pad Length, Next Header.
+    pad = bytes(range(1, 1 + (-(len(udp) + 2) % 4)))
+    esp = (0x1000).to_bytes(4, "big") + (1).to_bytes(4, "big") + udp + pad + bytes([len(pad), 17])
+    frame = bytes(Ether() / IP(src="192.0.2.1", dst="192.0.2.2", proto=50) / esp)
+    with path.open("wb") as fh:
+        PcapWriter(fh, 1).write(1_700_000_000.25, frame)
+    return udp
+
+
+@needs_tools
+def test_transport_mode_gets_a_rebuilt_ip_header(tmp_path: Path) -> None:
+    from scapy.layers.inet import IP, UDP
+    from scapy.layers.l2 import Ether
+
+    src = tmp_path / "in.pcap"
+    udp = _transport_capture(src)
+    ring = KeyRing(
+        esp_sas=(EspKeys(0x1000, b"", None, None, None, 11, None, 0, None, SourceRef("t", 1)),)
+    )
+    out = tmp_path / "out.pcap"
+    stats = write_decrypted(src, ring, out, correlator=_no_correlator)
+    assert stats.replaced == 1
+    data = out.read_bytes()[24 + 16 :]
+    pkt = Ether(data)
+    assert pkt[IP].proto == 17 and pkt[IP].len == 20 + len(udp)
+    fresh = IP(bytes(pkt[IP]))
+    del fresh.chksum  # scapy recomputes it on build
+    assert IP(bytes(fresh)).chksum == pkt[IP].chksum
+    assert bytes(pkt[UDP]) == udp
+    rows = _tshark(out, "udp.dstport", "ip.proto", "frame.time_epoch")
+    assert rows[0][0] == "53"
+    assert rows[0][2].startswith("1700000000.25")
+    assert "192.0.2.1.1234 > 192.0.2.2.53" in _tcpdump(out)[0]
+
+
+def test_unknown_spis_are_copied_and_counted(shared_dir: Path, tmp_path: Path) -> None:
+    src = shared_dir / "captures" / "wireshark" / "esp-bug-12671.pcapng.gz"
+    out = tmp_path / "out.pcap"
+    stats = write_decrypted(src, KeyRing(), out, correlator=_no_correlator)
+    assert (stats.replaced, stats.no_keys, stats.written) == (0, 6, 6)
+    assert stats.problems[0].startswith("no keys for ESP SPI 0x")
