@@ -1,0 +1,153 @@
+"""One call from a capture (and optional keys) to an ``Analysis``: dissect -> correlate -> decrypt.
+
+``analyze()`` is what ``ikeview report`` / ``export`` / ``keys`` call; ``iter_analysis()`` is the
+same pass yielding snapshots as it goes, for the TUI to fill in while a large capture loads.
+Both read the capture exactly once and keep memory bounded by the number of IKE messages and SAs,
+not packets.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+
+from ikeview.dissectors.capture import CaptureReader
+from ikeview.dissectors.records import RawFrame
+from ikeview.dissectors.stream import Dissector, DissectStats
+from ikeview.keys.model import KeyRing
+from ikeview.pipeline.correlate import Correlator, NullDecryptor
+from ikeview.pipeline.model import Analysis
+from ikeview.pipeline.seam import Decryptor
+
+Progress = Callable[[int, int], None]
+"""Called with (bytes done, bytes total) while the capture is read."""
+
+PROGRESS_EVERY = 2000
+"""Frames between progress callbacks (a callback per frame would cost more than dissecting)."""
+SNAPSHOT_EVERY = 5000
+"""Records between snapshots of ``iter_analysis`` by default."""
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    """One snapshot of ``iter_analysis``."""
+
+    bytes_done: int
+    """Bytes of the capture file read so far (compressed bytes for a gzip file)."""
+    bytes_total: int
+    """Size of the capture file; 0 when the source is not a file."""
+    analysis: Analysis
+    """Everything known so far; ``analysis.complete`` is True only in the last step."""
+
+
+def make_decryptor(keyring: KeyRing | None) -> Decryptor:
+    """The keyring's decryptor, or one that decrypts nothing when there are no keys."""
+    if not keyring:
+        return NullDecryptor()
+    from ikeview.pipeline.decrypt import KeyringDecryptor
+
+    return KeyringDecryptor(keyring)
+
+
+class _Source:
+    """Frames from a file or an iterable, counting bytes read for progress."""
+
+    def __init__(self, source: str | os.PathLike[str] | Iterable[RawFrame]) -> None:
+        self.reader: CaptureReader | None = None
+        self.total = 0
+        if isinstance(source, str | os.PathLike):
+            self.reader = CaptureReader(source)
+            self.total = os.path.getsize(source)
+            self._frames: Iterable[RawFrame] = self.reader
+        else:
+            self._frames = source
+        self.done = 0
+
+    def position(self) -> int:
+        """Bytes of the file consumed (its raw handle's offset; for gzip, compressed bytes)."""
+        raw = getattr(self.reader, "_raw", None)
+        try:
+            return min(raw.tell(), self.total) if raw is not None and not raw.closed else self.total
+        except (OSError, ValueError):
+            return self.done
+
+    def __iter__(self) -> Iterator[RawFrame]:
+        for frame in self._frames:
+            self.done += len(frame.data) + 16
+            yield frame
+
+
+def _records(src: _Source, dissector: Dissector) -> Iterator[object]:
+    yield from dissector.run(src)
+    if src.reader is not None:
+        stats = src.reader.stats
+        tail = dissector.finish(stats, stats.frames, dissector.last_ts)
+        if tail is not None:
+            yield tail
+    else:
+        dissector.finish(None, 0, 0.0)
+
+
+def iter_analysis(
+    source: str | os.PathLike[str] | Iterable[RawFrame],
+    keyring: KeyRing | None = None,
+    *,
+    extra_ports: Iterable[int] = (),
+    every: int = SNAPSHOT_EVERY,
+    decryptor: Decryptor | None = None,
+) -> Iterator[Step]:
+    """Analyze while reading, yielding a ``Step`` every ``every`` records and a final complete one.
+
+    ``decryptor`` overrides the one built from ``keyring`` (tests, or the TUI reusing one).
+    A file that is no capture raises ``CaptureError`` before the first step.
+    """
+    src = _Source(source)
+    stats = DissectStats()
+    dissector = Dissector(extra_ports=extra_ports, stats=stats)
+    corr = Correlator(decryptor or make_decryptor(keyring), capture=_name(source))
+    for n, rec in enumerate(_records(src, dissector), 1):
+        corr.feed(rec)
+        if every and n % every == 0:
+            yield Step(
+                src.position(), src.total, corr.snapshot(frames=stats.frames, complete=False)
+            )
+    yield Step(src.total, src.total, corr.snapshot(frames=stats.frames, complete=True))
+
+
+def analyze(
+    source: str | os.PathLike[str] | Iterable[RawFrame],
+    keyring: KeyRing | None = None,
+    *,
+    extra_ports: Iterable[int] = (),
+    progress: Progress | None = None,
+    decryptor: Decryptor | None = None,
+) -> Analysis:
+    """Read the capture once and return the whole analysis.
+
+    ``progress`` (optional) is called with (bytes done, bytes total) now and then, and once at
+    the end with done == total.
+    """
+    src = _Source(source)
+    stats = DissectStats()
+    dissector = Dissector(extra_ports=extra_ports, stats=stats)
+    corr = Correlator(decryptor or make_decryptor(keyring), capture=_name(source))
+    feed = corr.feed
+    if progress is None:
+        for rec in _records(src, dissector):
+            feed(rec)
+    else:
+        progress(0, src.total)
+        for n, rec in enumerate(_records(src, dissector), 1):
+            feed(rec)
+            if n % PROGRESS_EVERY == 0:
+                progress(src.position(), src.total)
+        progress(src.total, src.total)
+    return corr.snapshot(frames=stats.frames, complete=True)
+
+
+def _name(source: object) -> str:
+    return os.fspath(source) if isinstance(source, str | os.PathLike) else "<frames>"
+
+
+__all__ = ["Progress", "Step", "analyze", "iter_analysis", "make_decryptor"]
