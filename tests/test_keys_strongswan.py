@@ -4,6 +4,7 @@ self-made excerpt for the edge cases (marked as such)."""
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -92,6 +93,29 @@ def test_lab_aead_logs_have_no_integrity_keys() -> None:
         (ike,) = ring.ike_sas
         assert ike.encr == encr and ike.integ == 0 and ike.sk_ai is None
         assert all(e.integ_key is None and e.integ == 0 for e in ring.esp_sas)
+
+
+@pytest.mark.parametrize("scenario", ["rekey-dpd", "auth-failed", "natt"])
+def test_lab_logs_without_sa_names_or_with_levels(scenario: str) -> None:
+    """The same real logs as charon writes them with ike_name = no, or log_level = yes."""
+    for side in ("initiator.log", "responder.log"):
+        text = (LAB / scenario / side).read_text()
+        want = _ring(scenario, side)
+        no_names = re.sub(r"\] <[^>]*> ", "] ", text)
+        levels = re.sub(
+            r"^(\d\d:\d\d:\d\d) (\d\d)\[([A-Z]{3})\]", r"\1 \2[\g<3>4]", text, flags=re.M
+        )
+        for variant in (no_names, levels):
+            got = KeyRing.of(load_charon_log(variant, side))
+            assert [(k.spi_i, k.spi_r, k.sk_ei, k.sk_pr) for k in got.ike_sas] == [
+                (k.spi_i, k.spi_r, k.sk_ei, k.sk_pr) for k in want.ike_sas
+            ]
+            assert [(e.spi, e.encr_key, e.integ_key) for e in got.esp_sas] == [
+                (e.spi, e.encr_key, e.integ_key) for e in want.esp_sas
+            ]
+            assert [d.shared_secret for d in got.dh_secrets] == [
+                d.shared_secret for d in want.dh_secrets
+            ]
 
 
 # --- self-made excerpt (typed by hand in the lab logs' format; values are made up) -------------

@@ -147,6 +147,10 @@ def test_save_keys_gcm_label_is_understood() -> None:
     # Written back in the only form tshark 4.0 accepts.
     assert '"AES-GCM with 16 octet ICV [RFC4106]"' in esp_sa_row(e)
     assert esp_sa_row(e).endswith('"NULL",""')
+    # Old save-keys spelt 3DES with the wrong case; read it, write the label tshark accepts.
+    old = '"IPv4","*","*","0x1","TripleDes-CBC [RFC2451]","0x' + "11" * 24 + '","NULL",""'
+    (d,) = read_esp_sa(old, "esp_sa")
+    assert d.encr == 3 and '"TripleDES-CBC [RFC2451]"' in esp_sa_row(d)
 
 
 def _ike(**kw: object) -> IkeSaKeys:

@@ -206,7 +206,7 @@ class _Parser:
     def on_text(self, th: _Thread, no: int, msg: str, ctx: str | None) -> None:
         if m := _CHECKIN.search(msg):
             uid, spi_i, spi_r = m["uid"], bytes.fromhex(m["i"]), bytes.fromhex(m["r"])
-            if ctx is not None and ctx == uid:
+            if any(spi_r) or uid not in self.spis:
                 self.spis[uid] = (spi_i, spi_r)
             if any(spi_r) and th.done_ike and uid not in self.keyed:
                 self.keyed.add(uid)
@@ -250,7 +250,10 @@ class _Parser:
                 before = len(th.done_ike)
                 self.flush(th, th.done_ike[0].ctx)
                 if len(th.done_ike) == before:
-                    th.done_ike.pop(0)
+                    # No SA to pin it to: the DH secret is still worth trying on every SA.
+                    blk = th.done_ike.pop(0)
+                    if (g := blk.values.get("shared Diffie Hellman secret")) is not None:
+                        self.out.append(DhSecret(g, None, None, False, None, self.ref(blk.line)))
 
     def on_blob(self, th: _Thread, blob: _Blob) -> None:
         value = bytes(blob.data[: blob.size])

@@ -102,6 +102,8 @@ ESP_ENCR_LABELS: tuple[Label, ...] = (
     Label("AES-GCM with 16 octet ICV [RFC4106]", 20),
     # Deprecated; strongSwan's save-keys writes it for every GCM ICV size. Read only.
     Label("AES-GCM [RFC4106]", 20),
+    # save-keys before 5.9.14 misspelt 3DES this way; Wireshark rejects it, we read it.
+    Label("TripleDes-CBC [RFC2451]", 3),
 )
 """Encryption labels of Wireshark 4.0's ``esp_sa``."""
 
