@@ -193,13 +193,8 @@ class CaptureReader:
         self.close()
 
     def __iter__(self) -> Iterator[RawFrame]:
-        try:
-            if self._kind == "pcapng":
-                yield from self._pcapng()
-            else:
-                yield from self._pcap()
-        finally:
-            self.close()
+        # The generator itself, not a wrapper around it: one generator hop less per frame.
+        return self._pcapng() if self._kind == "pcapng" else self._pcap()
 
     def _damage(self, offset: int, note: str) -> None:
         stats = self.stats
@@ -209,132 +204,144 @@ class CaptureReader:
         stats.note = f"{note} at file offset {offset}; reading stopped there{earlier}"
 
     def _pcap(self) -> Iterator[RawFrame]:
-        endian, scale, _ = _PCAP_MAGIC[self._head[:4]]
-        linktype = struct.unpack_from(endian + "I", self._head, 20)[0] & 0xFFFF
-        unpack = struct.Struct(endian + "IIII").unpack_from
-        stats = self.stats
-        read = self._safe_read
-        buf = self._head[_PCAP_HDR_LEN:]
-        base = _PCAP_HDR_LEN  # file offset of buf[0]
-        pos = 0
-        index = 0
-        while True:
-            n = len(buf)
-            while pos + _PCAP_REC_LEN <= n:
-                sec, frac, incl, orig = unpack(buf, pos)
-                if incl > _MAX_FRAME:
-                    stats.frames = index
-                    self._damage(base + pos, f"frame {index + 1}: impossible length {incl}")
-                    return
-                end = pos + _PCAP_REC_LEN + incl
-                if end > n:
-                    break
-                index += 1
-                yield RawFrame(index, sec + frac * scale, linktype, buf[pos + 16 : end], orig)
-                pos = end
-            stats.frames = index
-            chunk = read(_CHUNK)
-            if not chunk:
-                if pos < n:
-                    self._damage(
-                        base + pos,
-                        f"file ends inside frame {index + 1} ({n - pos} bytes of its record)",
-                    )
-                elif stats.truncated and stats.damage_offset < 0:
-                    stats.damage_offset = base + pos
-                return
-            base += pos
-            buf = buf[pos:] + chunk
+        try:
+            endian, scale, _ = _PCAP_MAGIC[self._head[:4]]
+            linktype = struct.unpack_from(endian + "I", self._head, 20)[0] & 0xFFFF
+            unpack = struct.Struct(endian + "IIII").unpack_from
+            # tuple.__new__ directly: RawFrame's own __new__ is Python code, this is C.
+            new_frame = tuple.__new__
+            stats = self.stats
+            read = self._safe_read
+            buf = self._head[_PCAP_HDR_LEN:]
+            base = _PCAP_HDR_LEN  # file offset of buf[0]
             pos = 0
+            index = 0
+            while True:
+                n = len(buf)
+                while pos + _PCAP_REC_LEN <= n:
+                    sec, frac, incl, orig = unpack(buf, pos)
+                    if incl > _MAX_FRAME:
+                        stats.frames = index
+                        self._damage(base + pos, f"frame {index + 1}: impossible length {incl}")
+                        return
+                    end = pos + _PCAP_REC_LEN + incl
+                    if end > n:
+                        break
+                    index += 1
+                    yield new_frame(
+                        RawFrame, (index, sec + frac * scale, linktype, buf[pos + 16 : end], orig)
+                    )
+                    pos = end
+                stats.frames = index
+                chunk = read(_CHUNK)
+                if not chunk:
+                    if pos < n:
+                        self._damage(
+                            base + pos,
+                            f"file ends inside frame {index + 1} ({n - pos} bytes of its record)",
+                        )
+                    elif stats.truncated and stats.damage_offset < 0:
+                        stats.damage_offset = base + pos
+                    return
+                base += pos
+                buf = buf[pos:] + chunk
+                pos = 0
+
+        finally:
+            self.close()
 
     def _pcapng(self) -> Iterator[RawFrame]:
-        stats = self.stats
-        read = self._safe_read
-        buf = self._head
-        base = 0
-        pos = 0
-        index = 0
-        endian = "<"
-        u32 = struct.Struct("<I").unpack_from
-        epb = struct.Struct("<IIIII").unpack_from
-        ifaces: list[_Interface] = []
-        while True:
-            n = len(buf)
-            while pos + 12 <= n:
-                btype = buf[pos : pos + 4]
-                if btype == _NG_SHB_MAGIC:
-                    bom = buf[pos + 8 : pos + 12]
-                    if bom not in _NG_BOM:
-                        self._damage(base + pos, "section header with a bad byte-order magic")
-                        return
-                    endian = _NG_BOM[bom]
-                    u32 = struct.Struct(endian + "I").unpack_from
-                    epb = struct.Struct(endian + "IIIII").unpack_from
-                    ifaces = []
-                blen = u32(buf, pos + 4)[0]
-                if blen < 12 or blen & 3 or blen > _MAX_FRAME:
-                    self._damage(base + pos, f"block with impossible length {blen}")
-                    return
-                end = pos + blen
-                if end > n:
-                    break
-                btype_n = u32(buf, pos)[0]
-                if btype_n == _NG_EPB:
-                    if blen < 32:
-                        self._damage(base + pos, f"enhanced packet block of only {blen} bytes")
-                        return
-                    iface, tsh, tsl, caplen, orig = epb(buf, pos + 8)
-                    if 28 + caplen > blen - 4:
-                        self._damage(base + pos, f"packet length {caplen} overruns its block")
-                        return
-                    index += 1
-                    data = buf[pos + 28 : pos + 28 + caplen]
-                    if iface < len(ifaces):
-                        i = ifaces[iface]
-                        ts = ((tsh << 32) | tsl) / i.divisor + i.offset
-                        yield RawFrame(index, ts, i.linktype, data, orig)
-                    else:
-                        yield RawFrame(index, ((tsh << 32) | tsl) / 1e6, -1 - iface, data, orig)
-                elif btype_n == _NG_SPB:
-                    orig = u32(buf, pos + 8)[0]
-                    caplen = min(orig, blen - 16)
-                    index += 1
-                    lt = ifaces[0].linktype if ifaces else -1
-                    yield RawFrame(index, 0.0, lt, buf[pos + 12 : pos + 12 + caplen], orig)
-                elif btype_n == _NG_IDB:
-                    ifaces.append(self._idb(buf, pos, blen, endian))
-                elif btype_n == _NG_OPB:
-                    if blen < 32:
-                        self._damage(base + pos, f"packet block of only {blen} bytes")
-                        return
-                    iface = struct.unpack_from(endian + "H", buf, pos + 8)[0]
-                    _, tsh, tsl, caplen, orig = epb(buf, pos + 8)
-                    caplen = min(caplen, blen - 32)
-                    index += 1
-                    data = buf[pos + 28 : pos + 28 + caplen]
-                    if iface < len(ifaces):
-                        i = ifaces[iface]
-                        ts = ((tsh << 32) | tsl) / i.divisor + i.offset
-                        yield RawFrame(index, ts, i.linktype, data, orig)
-                    else:
-                        yield RawFrame(index, ((tsh << 32) | tsl) / 1e6, -1 - iface, data, orig)
-                elif btype_n != _NG_SHB:
-                    stats.skipped_blocks += 1
-                pos = end
-            stats.frames = index
-            chunk = read(_CHUNK)
-            if not chunk:
-                if pos < n:
-                    self._damage(
-                        base + pos,
-                        f"file ends inside a block ({n - pos} bytes of it) after frame {index}",
-                    )
-                elif stats.truncated and stats.damage_offset < 0:
-                    stats.damage_offset = base + pos
-                return
-            base += pos
-            buf = buf[pos:] + chunk
+        try:
+            stats = self.stats
+            read = self._safe_read
+            buf = self._head
+            base = 0
             pos = 0
+            index = 0
+            endian = "<"
+            u32 = struct.Struct("<I").unpack_from
+            epb = struct.Struct("<IIIII").unpack_from
+            ifaces: list[_Interface] = []
+            while True:
+                n = len(buf)
+                while pos + 12 <= n:
+                    btype = buf[pos : pos + 4]
+                    if btype == _NG_SHB_MAGIC:
+                        bom = buf[pos + 8 : pos + 12]
+                        if bom not in _NG_BOM:
+                            self._damage(base + pos, "section header with a bad byte-order magic")
+                            return
+                        endian = _NG_BOM[bom]
+                        u32 = struct.Struct(endian + "I").unpack_from
+                        epb = struct.Struct(endian + "IIIII").unpack_from
+                        ifaces = []
+                    blen = u32(buf, pos + 4)[0]
+                    if blen < 12 or blen & 3 or blen > _MAX_FRAME:
+                        self._damage(base + pos, f"block with impossible length {blen}")
+                        return
+                    end = pos + blen
+                    if end > n:
+                        break
+                    btype_n = u32(buf, pos)[0]
+                    if btype_n == _NG_EPB:
+                        if blen < 32:
+                            self._damage(base + pos, f"enhanced packet block of only {blen} bytes")
+                            return
+                        iface, tsh, tsl, caplen, orig = epb(buf, pos + 8)
+                        if 28 + caplen > blen - 4:
+                            self._damage(base + pos, f"packet length {caplen} overruns its block")
+                            return
+                        index += 1
+                        data = buf[pos + 28 : pos + 28 + caplen]
+                        if iface < len(ifaces):
+                            i = ifaces[iface]
+                            ts = ((tsh << 32) | tsl) / i.divisor + i.offset
+                            yield RawFrame(index, ts, i.linktype, data, orig)
+                        else:
+                            yield RawFrame(index, ((tsh << 32) | tsl) / 1e6, -1 - iface, data, orig)
+                    elif btype_n == _NG_SPB:
+                        orig = u32(buf, pos + 8)[0]
+                        caplen = min(orig, blen - 16)
+                        index += 1
+                        lt = ifaces[0].linktype if ifaces else -1
+                        yield RawFrame(index, 0.0, lt, buf[pos + 12 : pos + 12 + caplen], orig)
+                    elif btype_n == _NG_IDB:
+                        ifaces.append(self._idb(buf, pos, blen, endian))
+                    elif btype_n == _NG_OPB:
+                        if blen < 32:
+                            self._damage(base + pos, f"packet block of only {blen} bytes")
+                            return
+                        iface = struct.unpack_from(endian + "H", buf, pos + 8)[0]
+                        _, tsh, tsl, caplen, orig = epb(buf, pos + 8)
+                        caplen = min(caplen, blen - 32)
+                        index += 1
+                        data = buf[pos + 28 : pos + 28 + caplen]
+                        if iface < len(ifaces):
+                            i = ifaces[iface]
+                            ts = ((tsh << 32) | tsl) / i.divisor + i.offset
+                            yield RawFrame(index, ts, i.linktype, data, orig)
+                        else:
+                            yield RawFrame(index, ((tsh << 32) | tsl) / 1e6, -1 - iface, data, orig)
+                    elif btype_n != _NG_SHB:
+                        stats.skipped_blocks += 1
+                    pos = end
+                stats.frames = index
+                chunk = read(_CHUNK)
+                if not chunk:
+                    if pos < n:
+                        self._damage(
+                            base + pos,
+                            f"file ends inside a block ({n - pos} bytes of it) after frame {index}",
+                        )
+                    elif stats.truncated and stats.damage_offset < 0:
+                        stats.damage_offset = base + pos
+                    return
+                base += pos
+                buf = buf[pos:] + chunk
+                pos = 0
+
+        finally:
+            self.close()
 
     @staticmethod
     def _idb(buf: bytes, pos: int, blen: int, endian: str) -> _Interface:

@@ -169,3 +169,40 @@ def test_tcpdump_malformed_cases_give_records_with_errors(
     (rec,) = [r for r in records if isinstance(r, IkeDatagram) and r.flow.frame == frame]
     assert rec.message.error is not None
     assert words in rec.message.error.reason
+
+
+def test_fast_builders_match_the_dataclasses() -> None:
+    """stream.py builds Flow/EspPacket through slot setters on its fast path; if a field is
+    added to either record, these builders must learn it too."""
+    from dataclasses import fields
+
+    from ikeview.dissectors import stream
+    from ikeview.dissectors.records import Flow
+
+    assert [f.name for f in fields(Flow)] == list(Flow.__slots__)
+    assert [f.name for f in fields(EspPacket)] == list(EspPacket.__slots__)
+    args = (3, 1.5, 4, "192.0.2.1", "192.0.2.2", "udp", 4500, 4500)
+    assert stream._new_flow(*args) == Flow(*args)
+    flow = Flow(*args)
+    assert stream._new_esp(flow, 1, 2, 3, b"xy", True, None) == EspPacket(
+        flow, 1, 2, 3, b"xy", True
+    )
+
+
+def test_fast_path_equals_general_path(shared_dir: Path) -> None:
+    """The inline fast path and the general parsers agree record for record: extra ports turn
+    the UDP fast path off, and ESP over IP is compared against a raw-IP copy of the frames."""
+    from ikeview.dissectors.capture import CaptureReader
+    from ikeview.dissectors.records import RawFrame
+
+    for name in ("tcpdump/isakmp4500.pcap", "wireshark/esp-bug-12671.pcapng.gz"):
+        path = shared_dir / "captures" / name
+        fast = list(dissect(path))
+        general = list(dissect(path, extra_ports=[65000]))
+        assert fast == general
+        raw = [
+            RawFrame(f.index, f.ts, 101, f.data[14:], f.orig_len - 14)
+            for f in CaptureReader(path)
+            if f.data[12:14] == b"\x08\x00"
+        ]
+        assert [r for r in fast if not isinstance(r, FrameError)] == list(dissect(raw))
