@@ -330,19 +330,21 @@ def is_notable(ev: Event) -> bool:
 
 
 def extract(scen: Path) -> tuple[dict, str]:
-    events = {n: parse_log(n, scen / f"{n}.log") for n in NODES}
+    # A node run by another implementation (libreswan) has no charon log: use what there is.
+    nodes = [n for n in NODES if (scen / f"{n}.log").exists()]
+    events = {n: parse_log(n, scen / f"{n}.log") for n in nodes}
     messages = pcap_ike_messages(scen / "capture.pcap")
 
     # Candidate nonces: IKE_SA_INIT from the wire, the rest from the ENC payload dumps.
     init_nonces = sa_init_nonces(messages)
-    generated = {n: log_nonces(events[n])[0] for n in NODES}
+    generated = {n: log_nonces(events[n])[0] for n in nodes}
     nonces: set[bytes] = {x[3] for x in init_nonces}
-    for n in NODES:
+    for n in nodes:
         g, p = log_nonces(events[n])
         nonces |= g | p
 
     spi_pairs: set[tuple[str, str]] = set()
-    for n in NODES:
+    for n in nodes:
         for ev in events[n]:
             m = CHECKIN_RE.search(ev.text)
             if m and m.group(4) != "0" * 16:
@@ -350,7 +352,7 @@ def extract(scen: Path) -> tuple[dict, str]:
 
     # ---- IKE SAs: identify each logged derivation by the SPIs and nonces that reproduce Sk_d.
     ike_sas: dict[tuple[str, str], dict] = {}
-    derivs = [d for n in NODES for d in ike_derivations(events[n])]
+    derivs = [d for n in nodes for d in ike_derivations(events[n])]
     for d in derivs:
         hlen = len(d.keys["skeyseed"])
         found = None
@@ -416,13 +418,13 @@ def extract(scen: Path) -> tuple[dict, str]:
             sa["nonces_in_pcap"] = True
 
     # Unique IKE SA ids per node -> SPIs, proposals and authentication.
-    ids: dict[str, dict[int, tuple[str, str]]] = {n: {} for n in NODES}
-    for n in NODES:
+    ids: dict[str, dict[int, tuple[str, str]]] = {n: {} for n in nodes}
+    for n in nodes:
         for ev in events[n]:
             m = CHECKIN_RE.search(ev.text)
             if m and m.group(4) != "0" * 16:
                 ids[n][int(m.group(2))] = (m.group(3), m.group(4))
-    for n in NODES:
+    for n in nodes:
         last_secret: dict[str, bytes] = {}
         building: dict[str, dict] = {}
         for ev in events[n]:
@@ -464,7 +466,7 @@ def extract(scen: Path) -> tuple[dict, str]:
 
     # ---- CHILD SAs: both nodes log the same keys; identify the parent SA via SK_d (RFC 7296 2.17).
     children: dict[tuple[str, str], dict] = {}
-    for n in NODES:
+    for n in nodes:
         for c in child_derivations(events[n]):
             parent = None
             total = sum(len(v) for v in c.keys.values())
@@ -519,14 +521,14 @@ def extract(scen: Path) -> tuple[dict, str]:
 
     # ---- notable notifies / errors, from both logs.
     notes = []
-    for n in NODES:
+    for n in nodes:
         for ev in events[n]:
             if ev.group in ("IKE", "ENC", "CFG") and is_notable(ev):
                 notes.append(f"{n}: {ev.text}")
 
     # ---- PSKs actually used (logged as 'secret' in the AUTH computation).
     psks: list[bytes] = []
-    for n in NODES:
+    for n in nodes:
         for ev in events[n]:
             if ev.group == "IKE" and ev.label == "secret" and ev.blob and ev.blob not in psks:
                 psks.append(ev.blob)
@@ -574,7 +576,7 @@ def keys_toml(scen: Path, truth: dict, psks: list[bytes], children: dict) -> str
             if "psk" in a:
                 users.setdefault(a["psk"], set()).add(a["id"])
     lines = [
-        f"# Key material a user would supply for captures/lab/{scen.name}/capture.pcap.",
+        f"# Key material a user would supply for {scen.name}/capture.pcap.",
         "# Only pre-shared keys and (EC)DH shared secrets g^ir; everything else is derived.",
         "",
     ]

@@ -12,6 +12,9 @@
 #   strongswan-charon strongswan-swanctl strongswan-pki libcharon-extra-plugins
 #   (kernel-libipsec) libstrongswan-extra-plugins (chapoly, curve25519)
 #   libstrongswan-standard-plugins tcpdump iproute2 iputils-ping nftables python3
+# and, for libreswan-initiator only (scenarios/libreswan-initiator/scenario.sh):
+#   `apt-get download libreswan` unpacked with dpkg -x into LSW_ROOT (the package conflicts
+#   with strongSwan's), plus libnss3-tools libevent-pthreads-2.1-7 libldns3.
 #
 # Per scenario it makes two network namespaces joined by a veth pair (a third one doing
 # nftables masquerade for "natt"), starts one charon per namespace with its own
@@ -27,6 +30,7 @@ SCEN_DIR="$LAB/scenarios"
 ALL_SCENARIOS=(
   psk-aes256-sha256-modp2048 gcm16-ecp256 chacha-x25519 3des-sha1-modp1024
   multi-proposal asym-psk rekey-dpd invalid-ke no-proposal auth-failed natt certs-frag
+  libreswan-initiator
 )
 CHARON=/usr/lib/ipsec/charon
 # Namespace names carry a prefix so they cannot clash with anything else on the host.
@@ -222,25 +226,30 @@ run_scenario() {
     return 1
   }
   echo "=== $name"
-  OUT="${LAB_OUT:-$LAB}/$name"
-  mkdir -p "$OUT"
-  rm -f "$OUT"/capture.pcap "$OUT"/capture-esp-raw.pcap "$OUT"/*.log
   WORK="$(mktemp -d /tmp/ikvlab.XXXXXX)"
   chmod 755 "$WORK"
+  OUT_GROUP=""
   TOPOLOGY=direct
   PLUGINS=""
   CHARON_EXTRA=""
-  unset -f run_actions pre_start 2>/dev/null || true
+  unset -f run_actions pre_start start_extra 2>/dev/null || true
   eval "$(declare -f default_run_actions | sed 's/^default_run_actions/run_actions/')"
+  INITIATOR_IMPL=strongswan
   pre_start() { :; }
+  start_extra() { :; }
   # shellcheck disable=SC1091
   [[ -f "$sdir/scenario.sh" ]] && source "$sdir/scenario.sh"
+  # OUT_GROUP (set by scenario.sh) puts a scenario one level down, e.g. interop/<name>.
+  OUT="${LAB_OUT:-$LAB}/${OUT_GROUP:+$OUT_GROUP/}$name"
+  mkdir -p "$OUT"
+  rm -f "$OUT"/capture.pcap "$OUT"/capture-esp-raw.pcap "$OUT"/*.log
 
   "topology_$TOPOLOGY"
   for node in initiator responder; do
     write_conf "$node"
     mkdir -p "$WORK/$node/swanctl"/{x509,x509ca,x509ocsp,x509aa,x509ac,x509crl,pubkey,private,rsa,ecdsa,bliss,pkcs8,pkcs12}
-    cp -r "$sdir/$node/." "$WORK/$node/swanctl/"
+    [[ -d "$sdir/$node" ]] && cp -r "$sdir/$node/." "$WORK/$node/swanctl/"
+    [[ -f "$WORK/$node/swanctl/swanctl.conf" ]] || continue
     # swanctl.conf uses @I_ADDR@/@R_ADDR@ so one file serves both topologies.
     sed -i "s/@I_ADDR@/$I_ADDR/g; s/@R_ADDR@/$R_ADDR/g" "$WORK/$node/swanctl/swanctl.conf"
   done
@@ -251,10 +260,15 @@ run_scenario() {
   local tcpdump_pid=$!
   PIDS+=($tcpdump_pid)
   start_charon responder "$NS_R"
-  start_charon initiator "$NS_I"
+  if [[ $INITIATOR_IMPL == strongswan ]]; then
+    start_charon initiator "$NS_I"
+  fi
+  start_extra
   sleep 1
   load_node responder
-  load_node initiator
+  if [[ $INITIATOR_IMPL == strongswan ]]; then
+    load_node initiator
+  fi
 
   # A subshell so that errexit applies inside the actions and a failure still tears down.
   local rc=0
