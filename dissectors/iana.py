@@ -68,7 +68,7 @@ class TransformType(IntEnum):
     INTEG = 3
     KE = 4  # "D-H" before RFC 9370
     DH = 4  # alias: RFC 7296's name for type 4
-    ESN = 5
+    ESN = 5  # "Sequence Numbers" in later IANA listings; same number
     ADDKE1 = 6
     ADDKE2 = 7
     ADDKE3 = 8
@@ -202,6 +202,7 @@ class ProtocolId(IntEnum):
     ESP = 3
     FC_ESP_HEADER = 4
     FC_CT_AUTHENTICATION = 5
+    GIKE_UPDATE = 6  # G-IKEv2 (RFC 9838)
 
 
 class IdType(IntEnum):
@@ -340,6 +341,7 @@ class NotifyType(IntEnum):
     AUTHORIZATION_FAILED = 46  # G-IKEv2
     STATE_NOT_FOUND = 47  # RFC 9370
     TS_MAX_QUEUE = 48  # RFC 9611
+    REGISTRATION_FAILED = 49  # G-IKEv2 (RFC 9838)
     # Status types
     INITIAL_CONTACT = 16384
     SET_WINDOW_SIZE = 16385
@@ -500,7 +502,7 @@ ESN = Registry(
 PROTOCOL_IDS = Registry(
     "IKEv2 Security Protocol Identifiers",
     ProtocolId,
-    ((0, 0, "RESERVED"), (6, 200, "UNASSIGNED"), *_U8_TAIL),
+    ((0, 0, "RESERVED"), (7, 200, "UNASSIGNED"), *_U8_TAIL),
     255,
 )
 ID_TYPES = Registry(
@@ -566,7 +568,7 @@ NOTIFY_TYPES = Registry(
     (
         (0, 0, "RESERVED"),
         (2, 46, "RESERVED"),  # the holes between RFC 7296 error types are reserved
-        (49, 8191, "UNASSIGNED_ERROR"),
+        (50, 8191, "UNASSIGNED_ERROR"),
         (8192, 16383, "PRIVATE_USE_ERROR"),
         (16447, 40959, "UNASSIGNED_STATUS"),
         (40960, 65535, "PRIVATE_USE"),

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .errors import DecodeProblem
+from .notify_data import NotifyDecoded
 
 # RFC 7296 3.1: flag bits of the IKE header.
 FLAG_INITIATOR = 0x08
@@ -224,7 +225,7 @@ class NotifyPayload(_PayloadBase):
     """Notify Message Type (IANA IKEv2 Notify Message Types)."""
     data: bytes
     """Notification Data as on the wire."""
-    decoded: object | None
+    decoded: NotifyDecoded | None
     """Data decoded per the defining RFC (a record from ``notify_data``), or None."""
 
 
