@@ -1087,7 +1087,13 @@ class Correlator:
             unassociated_esp=tuple(unassociated),
             problems=tuple(problems),
             complete=complete,
+            derived_keys=self._derived_keys() if complete else (),
         )
+
+    def _derived_keys(self) -> tuple[object, ...]:
+        """Derived keys, when the decryptor offers them (KeyringDecryptor.derived_keys)."""
+        method = getattr(self._dec, "derived_keys", None)
+        return tuple(method()) if callable(method) else ()
 
     def _freeze_sa(
         self,

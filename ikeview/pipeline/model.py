@@ -21,7 +21,7 @@ Shape::
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
 from ikeview.dissectors import iana
@@ -449,6 +449,10 @@ class Analysis:
     """Problems in the order they were found."""
     complete: bool = True
     """False for a partial snapshot taken while the capture is still being read."""
+    derived_keys: tuple[object, ...] = field(default=(), repr=False, compare=False)
+    """The decryptor's derived-key records (``dec_records.DerivedIkeSa``/``DerivedEspSa``), for
+    ``ikeview keys`` and ``report --show-secrets``; empty without keys. Holds secrets: views
+    show them only when asked."""
 
     def ike_sa(self, spi_i: bytes, spi_r: bytes | None = None) -> IkeSa | None:
         """The IKE SA with these SPIs (any SPIr when None)."""
