@@ -7,6 +7,7 @@ We do the same per SA, so the ICV (which covers the high bits) can be checked.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from ikeview.crypto.esp import EspResult, EspSa
@@ -45,7 +46,7 @@ class EspCandidate:
 class EspEntry:
     """One ESP SA (SPI + outer addresses) and its candidate keys."""
 
-    __slots__ = ("candidates", "dst", "esn", "ike", "last_seq", "pinned", "spi", "src")
+    __slots__ = ("candidates", "dst", "esn", "fast", "ike", "last_seq", "pinned", "spi", "src")
 
     def __init__(
         self, spi: int, src: str | None, dst: str | None, *, esn: bool, ike: IkeSpis | None
@@ -57,6 +58,8 @@ class EspEntry:
         self.ike = ike
         self.candidates: list[EspCandidate] = []
         self.pinned: EspCandidate | None = None
+        self.fast: Callable[[bytes], EspResult] | None = None
+        """The pinned SA's decrypt, when no per-packet state (ESN) is needed: the hot path."""
         self.last_seq = 0
         """Highest sequence number (64 bits with ESN) that verified."""
 
@@ -81,6 +84,7 @@ class EspEntry:
             result = self._decrypt(cand, data)
             if result.integrity_ok or (result.integrity_ok is None and result.error is None):
                 self.pinned = cand
+                self.fast = None if self.esn else cand.sa.decrypt
                 return _opened(result, self.spi, cand.origin)
             last = (result, cand)
         if last is None:
@@ -124,6 +128,32 @@ def _infer_high(last: int, low: int) -> int:
     if low >= tl:
         return th - 1 if low - tl > _HALF and th > 0 else th
     return th + 1 if tl - low > _HALF else th
+
+
+# The generated __init__ of a frozen dataclass sets each field through object.__setattr__, which
+# costs about as much as decrypting a small packet; a good packet's EspOpened is filled through
+# the slot descriptors instead (same class, same fields, same immutability afterwards).
+_new = object.__new__
+_SET_DECRYPTED = EspOpened.decrypted.__set__  # type: ignore[attr-defined]
+_SET_INTEGRITY = EspOpened.integrity.__set__  # type: ignore[attr-defined]
+_SET_NEXT = EspOpened.next_header.__set__  # type: ignore[attr-defined]
+_SET_INNER = EspOpened.inner.__set__  # type: ignore[attr-defined]
+_SET_PROBLEM = EspOpened.problem.__set__  # type: ignore[attr-defined]
+_VERDICT = {True: "ok", None: None}
+
+
+def fast_opened(result: EspResult) -> EspOpened | None:
+    """EspOpened for a packet that decrypted cleanly; None when the slow path must judge it."""
+    ok = result.integrity_ok
+    if result.error is not None or ok is False:
+        return None
+    out = _new(EspOpened)
+    _SET_DECRYPTED(out, True)
+    _SET_INTEGRITY(out, _VERDICT[ok])
+    _SET_NEXT(out, result.next_header)
+    _SET_INNER(out, result.payload)
+    _SET_PROBLEM(out, None)
+    return out
 
 
 def _opened(result: EspResult, spi: int, origin: str) -> EspOpened:

@@ -21,7 +21,7 @@ from ikeview.dissectors.records import EspPacket
 from ikeview.keys.model import EspKeys, KeyRing, Psk
 from ikeview.pipeline import dec_ike
 from ikeview.pipeline.dec_dh import DhMatcher, GirCandidate
-from ikeview.pipeline.dec_esp import EspCandidate, EspEntry, build_candidates
+from ikeview.pipeline.dec_esp import EspCandidate, EspEntry, build_candidates, fast_opened
 from ikeview.pipeline.dec_ike import IkeCandidate, IkeSaState, KeySetupError
 from ikeview.pipeline.dec_records import (
     DerivedEspSa,
@@ -466,13 +466,10 @@ class KeyringDecryptor:
         entries = self._esp.get(packet.spi)
         if entries is None:
             return self._unknown_spi(packet.spi)
-        if len(entries) == 1:
-            entry = entries[0]
-            if entry.src is not None or entry.dst is not None:
-                flow = packet.flow
-                if not entry.matches(flow.src, flow.dst):
-                    return self._unknown_spi(packet.spi, flow.src, flow.dst)
-        else:
+        entry = entries[0]
+        if len(entries) > 1:
+            # Addresses only tell SAs sharing an SPI apart; a lone SA is used from anywhere
+            # (MOBIKE and NAT move ESP to addresses the IKE_SA_INIT never used).
             flow = packet.flow
             found = next((e for e in entries if e.matches(flow.src, flow.dst)), None)
             if found is None:
@@ -488,6 +485,12 @@ class KeyringDecryptor:
                 f"ESP SPI 0x{packet.spi:08x}: only {len(data)} of {packet.length} octets were "
                 f"captured (snap length); cannot decrypt",
             )
+        fast = entry.fast
+        if fast is not None:
+            # Hot path: keys already verified on this SA and no ESN state to keep.
+            opened = fast_opened(fast(data))
+            if opened is not None:
+                return opened
         return entry.open(data)
 
     def _unknown_spi(self, spi: int, src: str = "", dst: str = "") -> EspOpened:
