@@ -22,8 +22,8 @@ joined per thread. The values used here and how they are matched to SAs:
   response. The initiator's keys protect traffic to the responder, i.e. the SA whose SPI the
   responder chose (its inbound SPI).
 - ``secret`` (IKE): the PSK used to build or verify an AUTH payload (RFC 7296 section 2.15).
-- ``selected proposal: IKE:...`` / ``ESP:...`` give the algorithms, and ``IKE_SA NAME[N]
-  established|rekeyed between A[..]...B[..]`` the local and remote addresses for the ESP SAs.
+- ``selected proposal: IKE:...`` / ``ESP:...`` give the algorithms. ESP SAs get no addresses:
+  behind a NAT the log's endpoints are not the ones a capture elsewhere sees.
 """
 
 from __future__ import annotations
@@ -50,10 +50,6 @@ _CHECKIN = re.compile(
 _DESTROY = re.compile(r"checkin and destroy IKE_SA .*\[(?P<uid>\d+)\]")
 _CHILD_UP = re.compile(
     r"CHILD_SA \S+\{\d+\} established with SPIs (?P<in>[0-9a-f]{8})_i (?P<out>[0-9a-f]{8})_o"
-)
-_IKE_UP = re.compile(
-    r"IKE_SA .*\[(?P<uid>\d+)\] (?:established|rekeyed) between "
-    r"(?P<local>[^\[\s]+)\[[^\]]*\]\.\.\.(?P<remote>[^\[\s]+)\["
 )
 _PARSED = re.compile(r"^parsed [A-Z_]+ (?P<kind>request|response) \d+")
 _PROPOSAL = re.compile(r"^selected proposal: (?P<proto>IKE|ESP|AH):(?P<algs>\S+)")
@@ -164,7 +160,6 @@ class _Parser:
         self.threads: dict[str, _Thread] = {}
         self.keyed: set[str] = set()
         self.spis: dict[str, tuple[bytes, bytes]] = {}
-        self.addrs: dict[str, tuple[str, str]] = {}
         self.ctx_ike_algs: dict[str, _Algs] = {}
         self.ctx_esp_algs: dict[str, _Algs] = {}
         self.psks: set[bytes] = set()
@@ -221,8 +216,6 @@ class _Parser:
             if th.child is not None:
                 self.emit_child(th.child, int(m["in"], 16), int(m["out"], 16))
                 th.child = None
-        elif m := _IKE_UP.search(msg):
-            self.addrs[m["uid"]] = (m["local"], m["remote"])
         elif m := _PARSED.match(msg):
             th.role_initiator = m["kind"] == "response"
         elif m := _PROPOSAL.match(msg):
@@ -310,20 +303,20 @@ class _Parser:
             self.out.append(DhSecret(g, None, ike_spi_i, True, spi_in, self.ref(blk.line)))
         if self.mode != "all" or blk.initiator is None or "encr_i" not in v:
             return
-        local, remote = self.addrs.get(blk.ctx or "", (None, None))
         # The exchange initiator's keys protect initiator->responder traffic: that is our
         # outbound SA if we initiated the exchange, our inbound SA otherwise.
         to_resp, to_init = (spi_out, spi_in) if blk.initiator else (spi_in, spi_out)
         a = blk.algs
-        i_src, i_dst = (local, remote) if blk.initiator else (remote, local)
-        for spi, side, src, dst in ((to_resp, "i", i_src, i_dst), (to_init, "r", i_dst, i_src)):
+        # No addresses: the log's view of the endpoints (behind a NAT, after a MOBIKE update)
+        # need not be the capture's, and the SPI alone finds the SA.
+        for spi, side in ((to_resp, "i"), (to_init, "r")):
             self.out.append(
                 EspKeys(
                     spi,
                     v.get(f"encr_{side}"),
                     v.get(f"integ_{side}"),
-                    src,
-                    dst,
+                    None,
+                    None,
                     a.encr,
                     a.bits,
                     a.integ,
