@@ -111,3 +111,17 @@ def test_describe_masks_secrets(shared_dir: Path) -> None:
     assert "topsecret" not in text and "abab" not in text
     for k in ring.ike_sas:
         assert k.sk_ei is None or k.sk_ei.hex() not in text
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        ('[[pks]]\nsecret = "x"\n', "k.toml:1: unknown table 'pks' (did you mean 'psk'?)"),
+        ('[psk]\nsecret = "x"\n', "k.toml:1: 'psk' must be written as [[psk]] tables"),
+        ('[[psk]]\nsecret = "x\n', "k.toml:2: not valid TOML"),
+    ],
+)
+def test_toml_mistakes_are_reported_as_toml(text: str, problem: str) -> None:
+    with pytest.raises(KeysFileError) as e:
+        load_text(text, "k.toml")
+    assert e.value.msg.startswith(problem)

@@ -14,7 +14,7 @@ from ikeview.keys.model import KeyRing
 from ikeview.keys.strongswan_log import load_charon_log, looks_like
 
 LAB = Path(__file__).resolve().parents[1] / "captures" / "lab"
-SCENARIOS = sorted(p.name for p in LAB.glob("*/truth.json") for p in [p.parent])
+SCENARIOS = sorted(str(p.parent.relative_to(LAB)) for p in LAB.glob("**/truth.json"))
 LOGS = [
     (s, side)
     for s in SCENARIOS

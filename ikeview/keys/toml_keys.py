@@ -69,12 +69,21 @@ _TOML_LINE = re.compile(r"\(at line (\d+)")
 
 
 def looks_like(text: str) -> bool:
-    """True when the text parses as TOML and has at least one of our tables."""
+    """Our TOML: it parses and holds tables (arrays of tables), or it fails to parse but has a
+    ``[[psk]]``-style header, so that its syntax error is reported rather than "unknown format".
+    """
     try:
         doc = tomllib.loads(text)
     except tomllib.TOMLDecodeError:
-        return False
-    return any(k in TABLE_FIELDS for k in doc)
+        return any(
+            (m := _HEADER.match(line)) and m.group(1) in TABLE_FIELDS for line in text.splitlines()
+        )
+    if any(k in TABLE_FIELDS for k in doc):
+        return True
+    # Only unknown tables ([[pks]]): still ours, so the typo gets a suggestion.
+    return bool(doc) and all(
+        isinstance(v, list) and v and all(isinstance(t, dict) for t in v) for v in doc.values()
+    )
 
 
 class _Table:
