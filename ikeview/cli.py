@@ -103,6 +103,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--ports", type=_port_list, default=(), metavar="P[,P...]")
     p.add_argument("--count", type=int, default=0, help="stop after N packets (0: until Ctrl-C)")
     p.add_argument("--timeout", type=float, default=0, help="stop after N seconds (0: never)")
+    p.add_argument("--json", action="store_true", help="print the final report as JSON")
 
     p = sub.add_parser("tui", help="the terminal UI (also: ikeview CAPTURE)")
     p.add_argument("capture", type=Path, nargs="?")
@@ -208,6 +209,7 @@ def _run_live(args: argparse.Namespace) -> int:
         extra_ports=args.ports,
         count=args.count,
         timeout=args.timeout,
+        as_json=args.json,
     )
 
 

@@ -12,7 +12,7 @@ import select
 import socket
 import struct
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -142,7 +142,9 @@ def _open_socket(options: LiveOptions) -> socket.socket:
     return sock
 
 
-def live_frames(options: LiveOptions, write: Path | None = None) -> Iterator[RawFrame]:
+def live_frames(
+    options: LiveOptions, write: Path | None = None, on_ready: Callable[[], None] | None = None
+) -> Iterator[RawFrame]:
     """Yield frames from the interface until count/timeout is reached or the consumer stops.
 
     The socket and the optional pcap writer are closed in ``finally``, so a KeyboardInterrupt or
@@ -154,6 +156,8 @@ def live_frames(options: LiveOptions, write: Path | None = None) -> Iterator[Raw
     loopback = Path(f"/sys/class/net/{options.interface}/type").read_text().strip() == "772"
     writer = PcapWriter(write, linktype) if write else None
     deadline = time.monotonic() + options.timeout if options.timeout else None
+    if on_ready:
+        on_ready()
     index = 0
     try:
         while True:

@@ -75,7 +75,7 @@ class Summary:
     errors: tuple[FrameError, ...]
 
 
-def _ike_line(rec: IkeDatagram) -> IkeLine:
+def ike_line(rec: IkeDatagram) -> IkeLine:
     f = rec.flow
     msg: IkeMessage = rec.message
     h = msg.header
@@ -134,7 +134,7 @@ def summarize(source: str | PathLike[str], *, extra_ports: Iterable[int] = ()) -
                 acc[3] = f.ts
                 acc[5] = rec.seq
         elif type(rec) is IkeDatagram:
-            ike.append(_ike_line(rec))
+            ike.append(ike_line(rec))
         elif type(rec) is NatKeepalive:
             keepalives += 1
         elif type(rec) is FrameError:
@@ -152,22 +152,27 @@ def _endpoint(addr: str, port: int) -> str:
     return f"[{addr}]:{port}" if ":" in addr else f"{addr}:{port}"
 
 
+def format_ike_line(m: IkeLine, t0: float) -> str:
+    """One IKE message as a terminal line, its time relative to ``t0``."""
+    flags = ("I" if m.initiator else "R") + (" resp" if m.response else " req ")
+    mid = "-" if m.message_id is None else str(m.message_id)
+    chain = " ".join(m.payloads)
+    notes = f"  N({','.join(m.notifies)})" if m.notifies else ""
+    frag = f"  frag {m.fragment}" if m.fragment else ""
+    err = f"  !! {m.error}" if m.error else ""
+    return (
+        f"{m.frame:>7} {m.ts - t0:>11.6f}  {_endpoint(m.src, m.sport)} > "
+        f"{_endpoint(m.dst, m.dport)}  {m.exchange} mid={mid} {flags}  "
+        f"{m.spi_i}/{m.spi_r}  [{chain}]{notes}{frag}{err}"
+    )
+
+
 def to_text(s: Summary) -> Iterable[str]:
     """Lines for a terminal: times relative to the first IKE or ESP record."""
     starts = [line.ts for line in s.ike[:1]] + [e.first for e in s.esp]
     t0 = min(starts) if starts else 0.0
     for m in s.ike:
-        flags = ("I" if m.initiator else "R") + (" resp" if m.response else " req ")
-        mid = "-" if m.message_id is None else str(m.message_id)
-        chain = " ".join(m.payloads)
-        notes = f"  N({','.join(m.notifies)})" if m.notifies else ""
-        frag = f"  frag {m.fragment}" if m.fragment else ""
-        err = f"  !! {m.error}" if m.error else ""
-        yield (
-            f"{m.frame:>7} {m.ts - t0:>11.6f}  {_endpoint(m.src, m.sport)} > "
-            f"{_endpoint(m.dst, m.dport)}  {m.exchange} mid={mid} {flags}  "
-            f"{m.spi_i}/{m.spi_r}  [{chain}]{notes}{frag}{err}"
-        )
+        yield format_ike_line(m, t0)
     for e in s.esp:
         encap = "udp-encap" if e.udp_encap else "ip-50"
         yield (

@@ -51,7 +51,7 @@ def make_decryptor(keyring: KeyRing | None) -> Decryptor:
 
 
 class _Source:
-    """Frames from a file or an iterable, counting bytes read for progress."""
+    """Frames from a file or an iterable; knows how far into the file reading has got."""
 
     def __init__(self, source: str | os.PathLike[str] | Iterable[RawFrame]) -> None:
         self.reader: CaptureReader | None = None
@@ -59,27 +59,25 @@ class _Source:
         if isinstance(source, str | os.PathLike):
             self.reader = CaptureReader(source)
             self.total = os.path.getsize(source)
-            self._frames: Iterable[RawFrame] = self.reader
+            self.frames: Iterable[RawFrame] = self.reader
         else:
-            self._frames = source
-        self.done = 0
+            self.frames = source
 
     def position(self) -> int:
-        """Bytes of the file consumed (its raw handle's offset; for gzip, compressed bytes)."""
+        """Bytes of the file consumed so far (for gzip: compressed bytes), from the offset of
+        the reader's underlying file; 0 when the source is not a file."""
+        # CaptureReader has no public offset yet; its raw handle's tell() is exact and cheap.
         raw = getattr(self.reader, "_raw", None)
+        if raw is None:
+            return 0
         try:
-            return min(raw.tell(), self.total) if raw is not None and not raw.closed else self.total
+            return self.total if raw.closed else min(raw.tell(), self.total)
         except (OSError, ValueError):
-            return self.done
-
-    def __iter__(self) -> Iterator[RawFrame]:
-        for frame in self._frames:
-            self.done += len(frame.data) + 16
-            yield frame
+            return 0
 
 
 def _records(src: _Source, dissector: Dissector) -> Iterator[object]:
-    yield from dissector.run(src)
+    yield from dissector.run(src.frames)
     if src.reader is not None:
         stats = src.reader.stats
         tail = dissector.finish(stats, stats.frames, dissector.last_ts)
@@ -122,17 +120,26 @@ def analyze(
     extra_ports: Iterable[int] = (),
     progress: Progress | None = None,
     decryptor: Decryptor | None = None,
+    tap: Callable[[object], None] | None = None,
 ) -> Analysis:
     """Read the capture once and return the whole analysis.
 
     ``progress`` (optional) is called with (bytes done, bytes total) now and then, and once at
-    the end with done == total.
+    the end with done == total. ``tap`` (optional) sees every dissected record before it is
+    correlated: ``ikeview live`` prints IKE messages through it as they arrive.
     """
     src = _Source(source)
     stats = DissectStats()
     dissector = Dissector(extra_ports=extra_ports, stats=stats)
     corr = Correlator(decryptor or make_decryptor(keyring), capture=_name(source))
     feed = corr.feed
+    if tap is not None:
+        correlate = feed
+
+        def feed(rec: object) -> None:
+            tap(rec)
+            correlate(rec)
+
     if progress is None:
         for rec in _records(src, dissector):
             feed(rec)
