@@ -5,8 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from ikeview.keys.errors import KeysFileError
+from ikeview.keys.hexutil import parse_hex
 from ikeview.keys.model import KeyRing
 from ikeview.keys.toml_keys import load_toml, looks_like
 
@@ -159,3 +162,9 @@ def test_detection() -> None:
     assert looks_like(FULL)
     assert not looks_like("a = 1\n")
     assert not looks_like("0x1@1.2.3.4 3des-cbc:0x00\n")
+
+
+@given(data=st.binary(max_size=40), sep=st.sampled_from(["", ":", " ", "-"]), prefix=st.booleans())
+def test_hex_spellings_property(data: bytes, sep: str, prefix: bool) -> None:
+    text = ("0x" if prefix else "") + sep.join(f"{b:02X}" for b in data)
+    assert parse_hex(text) == data

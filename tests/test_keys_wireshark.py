@@ -10,6 +10,8 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from ikeview.keys.errors import KeysFileError
 from ikeview.keys.model import EspKeys, IkeSaKeys, KeyRing, SourceRef
@@ -254,3 +256,54 @@ def test_tshark_decrypts_tcpdump_keys_we_wrote(shared_dir: Path, tmp_path: Path)
     assert save_wireshark_config(tmp_path, KeyRing(esp_sas=tuple(aes))) == []
     out = _tshark(tmp_path, td / "08-sunrise-sunset-aes.pcap", "icmp.type")
     assert out.split() == ["8"] * 8
+
+
+# --- property: whatever we write, we read back the same ------------------------------------------
+
+_IKE_SUITES = [(lab.iana, lab.key_bits) for lab in IKEV2_ENCR_LABELS if lab.iana not in (None, 11)]
+_IKE_INTEGS = [lab.iana for lab in IKEV2_INTEG_LABELS if lab.iana not in (None, 0)]
+_SALT = {13: 4, 14: 3, 15: 3, 16: 3, 18: 4, 19: 4, 20: 4}
+_AKEY = {1: 16, 2: 20, 6: 16, 7: 20, 12: 32, 13: 48, 14: 64}
+
+
+@given(
+    suite=st.sampled_from(_IKE_SUITES),
+    integ=st.sampled_from(_IKE_INTEGS),
+    spis=st.tuples(st.binary(min_size=8, max_size=8), st.binary(min_size=8, max_size=8)),
+    seed=st.binary(min_size=1, max_size=1),
+)
+def test_ikev2_write_read_property(
+    suite: tuple[int, int | None], integ: int, spis: tuple[bytes, bytes], seed: bytes
+) -> None:
+    encr, bits = suite
+    aead = encr in (14, 15, 16, 18, 19, 20)
+    elen = 24 if encr == 3 else (bits or 0) // 8 + _SALT.get(encr, 0)
+    alen = 0 if aead else _AKEY[integ]
+    k = _ike(
+        spi_i=spis[0], spi_r=spis[1], sk_ei=seed * elen, sk_er=seed[::-1] * elen,
+        sk_ai=(seed * alen) or None, sk_ar=(seed * alen) or None, encr=encr,
+        encr_key_bits=bits, integ=0 if aead else integ, prf=None, sk_d=None,
+    )  # fmt: skip
+    (back,) = read_ikev2_table(write_ikev2_table([k]), "t")
+    assert replace(back, source=k.source) == k
+
+
+@given(
+    suite=st.sampled_from([(3, None, 24), (12, 128, 16), (12, 256, 32), (13, 128, 20),
+                           (18, 128, 20), (19, 192, 28), (20, 256, 36)]),
+    integ=st.sampled_from([1, 2, 12, 13, 14]),
+    spi=st.integers(0, 2**32 - 1),
+    v6=st.booleans(),
+)  # fmt: skip
+def test_esp_write_read_property(
+    suite: tuple[int, int | None, int], integ: int, spi: int, v6: bool
+) -> None:
+    encr, bits, klen = suite
+    aead = encr in (18, 19, 20)
+    e = _esp(
+        spi=spi, encr=encr, encr_key_bits=bits, encr_key=b"\x5a" * klen,
+        integ=0 if aead else integ, integ_key=None if aead else b"\x33" * _AKEY[integ],
+        src="2001:db8::1" if v6 else "192.0.2.1", dst="2001:db8::2" if v6 else "192.0.2.2",
+    )  # fmt: skip
+    (back,) = read_esp_sa(write_esp_sa([e]), "t")
+    assert replace(back, source=e.source) == e

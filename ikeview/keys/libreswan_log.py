@@ -24,12 +24,16 @@ the ``established Child SA`` form follows libreswan's source and is tested on a 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from ikeview.keys.algorithms import AEAD_ENCR, parse_encr, parse_integ
 from ikeview.keys.errors import KeysFileError
 from ikeview.keys.model import EspKeys, IkeSaKeys, KeyRecord, SourceRef
 from ikeview.keys.tcpdump import TCPDUMP_CIPHERS, TCPDUMP_INTEG
+
+T = TypeVar("T")
 
 _DEBUG = re.compile(r"^(?:[^|]*?: )?\| ?(?P<msg>.*)$")
 _IKE_LINE = re.compile(
@@ -71,7 +75,8 @@ def _hex_row(msg: str) -> bytes | None:
     return bytes.fromhex("".join(tokens))
 
 
-def _name(table: dict, fn, name: str):  # type: ignore[no-untyped-def]
+def _name(table: Mapping[str, T], fn: Callable[[str], T], name: str) -> T | None:
+    """A tcpdump-style name from ``table``, else any spelling ``fn`` (algorithms.py) knows."""
     if name.lower() in table:
         return table[name.lower()]
     try:

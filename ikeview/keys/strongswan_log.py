@@ -29,12 +29,15 @@ joined per thread. The values used here and how they are matched to SAs:
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, TypeVar
 
 from ikeview.keys.algorithms import parse_encr, parse_integ, parse_prf
 from ikeview.keys.errors import KeysFileError
 from ikeview.keys.model import DhSecret, EspKeys, IkeSaKeys, KeyRecord, Psk, SourceRef
+
+T = TypeVar("T")
 
 Mode = Literal["secrets", "all"]
 """``secrets``: only the inputs ikeview derives from (DH secrets, PSKs); ``all``: every key."""
@@ -104,7 +107,7 @@ def _parse_proposal(algs: str) -> _Algs:
     return _Algs(encr, bits, integ, prf)
 
 
-def _try(fn, tok):  # type: ignore[no-untyped-def]
+def _try(fn: Callable[[str], T], tok: str) -> T | None:
     try:
         return fn(tok)
     except ValueError:

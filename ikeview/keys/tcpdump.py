@@ -64,9 +64,18 @@ def looks_like(text: str) -> bool:
     for ln in lines:
         if _IKE_LINE.match(ln) or ln.startswith("file "):
             continue
-        if not all(_ESP_ENTRY.match(e.strip()) and "@" in e for e in ln.split(",")):
+        if not all(_is_esp_entry(e.strip()) for e in ln.split(",")):
             return False
     return True
+
+
+def _is_esp_entry(entry: str) -> bool:
+    # Without SPI@DST the entry is just "algo:secret": only a known cipher name makes it ours.
+    m = _ESP_ENTRY.match(entry)
+    if m is None:
+        return False
+    algo = m["algo"].lower().removesuffix("-hmac96").removesuffix("-cbc")
+    return m["spi"] is not None or algo in TCPDUMP_CIPHERS
 
 
 def _secret(path: str, no: int, text: str) -> bytes:
