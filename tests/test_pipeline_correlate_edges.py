@@ -251,3 +251,30 @@ def test_decryptor_sees_setup_before_first_sk_and_every_esp(shared_dir) -> None:
     rec2 = Recorder()
     run(esp(1, 0xAB, 1), esp(2, 0xAB, 2), decryptor=rec2)
     assert rec2.calls == ["esp ab", "esp ab"]
+
+
+def test_truncated_and_garbage_messages_never_raise() -> None:
+    """Every 5th truncation of every IKE message of a real capture, with its real keys, fed
+    between the real messages: the correlator records problems, it never raises."""
+    from pathlib import Path
+
+    from ikeview.dissectors.stream import dissect
+    from ikeview.keys.loader import load_keys
+    from ikeview.pipeline.analyze import make_decryptor
+
+    lab = Path(__file__).resolve().parents[1] / "captures" / "lab" / "rekey-dpd"
+    c = Correlator(make_decryptor(load_keys([lab / "keys.toml"])))
+    n = 0
+    for rec in dissect(lab / "capture.pcap"):
+        c.feed(rec)
+        if isinstance(rec, IkeDatagram):
+            raw = rec.message.raw
+            for cut in range(0, len(raw), 5):
+                c.feed(IkeDatagram(rec.flow, parse_message(raw[:cut])))
+                n += 1
+            c.feed(IkeDatagram(rec.flow, parse_message(raw[:28] + bytes(40))))
+        elif isinstance(rec, EspPacket):
+            c.feed(EspPacket(rec.flow, rec.spi, rec.seq, rec.length, rec.data[:9], True))
+    a = c.snapshot(frames=n)
+    assert a.counters.ike_messages > n
+    assert len(a.ike_sas) >= 2

@@ -343,6 +343,8 @@ class Correlator:
 
     def __init__(self, decryptor: Decryptor | None = None, capture: str = "") -> None:
         self._dec: Decryptor = decryptor if decryptor is not None else NullDecryptor()
+        # ESP is nearly every packet of a real capture: without keys, skip the call entirely.
+        self._esp_open = None if type(self._dec) is NullDecryptor else self._dec.esp
         self.capture = capture
         self._sas: list[_Sa] = []
         self._by_spis: dict[IkeSpis, _Sa] = {}
@@ -419,7 +421,10 @@ class Correlator:
         c.last_seq = pkt.seq
         if pkt.error is None:
             c.count(pkt.seq)
-        opened = self._dec.esp(pkt)
+        if self._esp_open is None:
+            c.problem = "no keys"
+            return
+        opened = self._esp_open(pkt)
         if opened.decrypted:
             c.decrypted += 1
             self._counts["esp_decrypted"] += 1
@@ -626,7 +631,10 @@ class Correlator:
         self, sa: _Sa, key: tuple[int, Side], etype: int, mid: int, requester: Side
     ) -> _Ex:
         prior = sa.by_key.get(key)
-        ex = _Ex(etype, mid, requester, prior.attempt + 1 if prior else 1)
+        # A repeat of the same exchange type is another attempt; another type reusing the ID
+        # (a peer bug, or a test harness) starts its own count.
+        attempt = prior.attempt + 1 if prior and prior.exchange_type == etype else 1
+        ex = _Ex(etype, mid, requester, attempt)
         sa.by_key[key] = ex
         sa.exchanges.append(ex)
         return ex
