@@ -357,7 +357,7 @@ class KeyringDecryptor:
         spis = spis_text(setup.ike)
         child = f"child SA 0x{setup.spi_at_initiator:08x}/0x{setup.spi_at_responder:08x}"
         given = self._esp.get(setup.spi_at_initiator) and self._esp.get(setup.spi_at_responder)
-        state = self._ike.get(setup.ike)
+        state = self._state(setup.ike)
         ike_cands = [] if state is None else [state.candidates[i] for i in state.order()]
         ike_cands = [c for c in ike_cands if c.keys.sk_d is not None]
         if not ike_cands:
