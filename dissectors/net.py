@@ -16,8 +16,10 @@ from ikeview.dissectors.errors import DecodeError
 # LINKTYPE_* numbers (https://www.tcpdump.org/linktypes.html) that carry IP and that we decode.
 LINKTYPE_NULL = 0
 LINKTYPE_ETHERNET = 1
-LINKTYPE_RAW_OPENBSD = 12  # DLT_RAW on OpenBSD, written into some pcap files as-is
-LINKTYPE_RAW_BSDOS = 14  # DLT_RAW on BSD/OS
+# DLT_RAW's value differs by platform (12 on most, 14 on OpenBSD); old writers put the DLT
+# value into the file instead of LINKTYPE_RAW, so both are read as raw IP, as Wireshark does.
+LINKTYPE_DLT_RAW_12 = 12
+LINKTYPE_DLT_RAW_14 = 14
 LINKTYPE_RAW = 101
 LINKTYPE_LOOP = 108
 LINKTYPE_LINUX_SLL = 113
@@ -99,7 +101,7 @@ def link_to_ip(linktype: int, data: bytes) -> tuple[int, int]:
                 raise DecodeError(n, "VLAN tag cut short")
             etype = _U16.unpack_from(data, off)[0]
         return _ETHERTYPE_VERSION.get(etype, 0), off + 2
-    if linktype in (LINKTYPE_RAW, LINKTYPE_RAW_OPENBSD, LINKTYPE_RAW_BSDOS):
+    if linktype in (LINKTYPE_RAW, LINKTYPE_DLT_RAW_12, LINKTYPE_DLT_RAW_14):
         # Raw IP: the version nibble tells v4 from v6.
         if n < 1:
             raise DecodeError(0, "empty raw IP frame")

@@ -61,6 +61,7 @@ SKIP_NOT_IP = "not IP"
 SKIP_OTHER_PROTOCOL = "IP protocol other than UDP, TCP or ESP"
 SKIP_OTHER_UDP = "UDP on a port that is neither IKE nor NAT-T"
 SKIP_OTHER_TCP = "TCP that is not IKE over TCP"
+SKIP_TCP_PARTIAL = "IKE-over-TCP segment that completed no message"
 SKIP_FRAGMENT_HELD = "IP fragment held for reassembly"
 SKIP_FRAGMENT_CUT = "non-first IP fragment cut short by the capture"
 SKIP_EMPTY_ENCAP = "UDP-encapsulation datagram with no payload"
@@ -473,7 +474,7 @@ class Dissector:
             (src, sport, dst, dport), (dst, dport, src, sport), seq, flags, payload
         )
         if not msgs:
-            self._skip(SKIP_OTHER_TCP)
+            self._skip(SKIP_OTHER_TCP if msgs is None else SKIP_TCP_PARTIAL)
             return None
         flow = Flow(index, ts, version, self._text(src), self._text(dst), "tcp", sport, dport)
         out: list[Record] = []

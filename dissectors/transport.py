@@ -116,13 +116,17 @@ class TcpStreams:
 
     def add(
         self, key: Hashable, reverse: Hashable, seq: int, flags: int, payload: bytes
-    ) -> list[TcpMessage]:
-        """Feed one segment of direction ``key`` (``reverse`` is the other direction's key)."""
+    ) -> list[TcpMessage] | None:
+        """Feed one segment of direction ``key`` (``reverse`` is the other direction's key).
+
+        Returns the messages this segment completed (maybe none yet), or None when the
+        direction is not (or no longer) IKE over TCP.
+        """
         streams = self._streams
         st = streams.get(key)
         if st is None:
             if not payload and not flags & TCP_SYN:
-                return []
+                return None
             while len(streams) >= self.max_streams:
                 del streams[next(iter(streams))]
                 self.dropped += 1
@@ -136,12 +140,13 @@ class TcpStreams:
             ):
                 st.state = _STATE_IGNORED
                 self.dropped += 1
-        if st.state == _STATE_IGNORED:
+        ignored = st.state == _STATE_IGNORED
+        if ignored:
             st.buf.clear()
             st.ahead.clear()
         if flags & (TCP_FIN | TCP_RST):
             streams.pop(key, None)
-        return out
+        return None if ignored and not out else out
 
     @staticmethod
     def _segment(st: _Stream, seq: int, payload: bytes) -> None:

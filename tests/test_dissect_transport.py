@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from ikeview.dissectors.records import EspPacket, IkeDatagram, RawFrame, Record
-from ikeview.dissectors.stream import SKIP_OTHER_TCP, DissectStats, dissect
+from ikeview.dissectors.stream import SKIP_OTHER_TCP, SKIP_TCP_PARTIAL, DissectStats, dissect
 from ikeview.dissectors.transport import (
     KIND_ESP,
     KIND_IKE,
@@ -83,6 +83,7 @@ def test_iketcp_stream_split_prefix_out_of_order_and_reply(ike_auth: bytes) -> N
     assert esp.flow.frame == 6
     assert ike2.message.raw == ike_auth and ike2.flow.sport == 4500  # type: ignore[union-attr]
     assert stats.ike == 2 and stats.esp == 1
+    assert stats.skipped == {SKIP_TCP_PARTIAL: 6}  # SYNs, FIN, early and repeated segments
 
 
 def test_tcp_without_prefix_and_other_ports_are_skipped(ike_auth: bytes) -> None:
@@ -111,8 +112,9 @@ def test_tcp_memory_is_bounded() -> None:
 
 def test_bad_frame_length_stops_the_stream() -> None:
     t = TcpStreams()
-    assert t.add(("k",), ("r",), 1, 0, b"IKETCP\x00\x01zzz") == []
-    assert t.add(("k",), ("r",), 13, 0, b"\x00\x0a" + b"\0" * 8) == []
+    assert t.add(("k",), ("r",), 1, 0, b"IKETCP\x00\x01zzz") is None
+    assert t.add(("k",), ("r",), 13, 0, b"\x00\x0a" + b"\0" * 8) is None
+    assert t.add(("m",), ("r",), 1, 0, b"IKETCP\x00\x20zzz") == []  # waiting for more
 
 
 @pytest.mark.parametrize(
