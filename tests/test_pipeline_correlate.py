@@ -239,3 +239,38 @@ def test_progress_callback() -> None:
 def test_explicit_null_decryptor_equals_no_keys() -> None:
     path = LAB / "natt" / "capture.pcap"
     assert analyze(path, decryptor=NullDecryptor()) == analyze(path)
+
+
+def test_asymmetric_psks_each_side_its_own() -> None:
+    """asym-psk: each side authenticates with its own PSK (strongSwan lab, two [[psk]])."""
+    a, truth = _lab("asym-psk")
+    (sa,) = a.ike_sas
+    ini, resp = sa.auth
+    assert ini.verified is True and resp.verified is True
+    assert ini.psk != resp.psk
+    assert len(truth["psks"]) == 2
+
+
+def test_auth_checked_after_both_auth_payloads() -> None:
+    """The decryptor is asked about both AUTH payloads only once the IKE_AUTH response is in."""
+    from ikeview.pipeline.analyze import make_decryptor
+
+    d = LAB / "psk-aes256-sha256-modp2048"
+    real = make_decryptor(load_keys([d / "keys.toml"]))
+    calls: list[str] = []
+
+    class Spy:
+        def __getattr__(self, name: str):  # type: ignore[no-untyped-def]
+            attr = getattr(real, name)
+            if name in ("open", "verify_auth"):
+
+                def wrapped(*args, **kw):  # type: ignore[no-untyped-def]
+                    calls.append(name if name == "open" else f"verify {args[1]}")
+                    return attr(*args, **kw)
+
+                return wrapped
+            return attr
+
+    a = analyze(d / "capture.pcap", decryptor=Spy())  # type: ignore[arg-type]
+    assert calls[:4] == ["open", "open", "verify initiator", "verify responder"]
+    assert [s.verified for s in a.ike_sas[0].auth] == [True, True]

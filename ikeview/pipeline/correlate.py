@@ -185,6 +185,10 @@ class _Sa:
     rekey_of: IkeSpis | None = None
     rekeyed_into: IkeSpis | None = None
     problem: str | None = None
+    pending_auth: dict[str, tuple[AuthPayload, object, tuple[object, ...], int]] = field(
+        default_factory=dict
+    )
+    """AUTH payloads seen but not yet checked (rule: both sides first, see _verify_pending)."""
 
     @property
     def spis(self) -> IkeSpis:
@@ -795,7 +799,7 @@ class Correlator:
     # ------------------------------------------------------------ IKE_AUTH
 
     def _auth_payloads(self, sa: _Sa, payloads: list[object], side: Side, frame: int) -> None:
-        """Identity and AUTH of one side, checked through the decryptor."""
+        """Identity and AUTH of one side; the AUTH waits in ``pending_auth`` for its check."""
         id_p = _first(payloads, IdPayload)
         auth_p = _first(payloads, AuthPayload)
         if not isinstance(auth_p, AuthPayload):
@@ -805,25 +809,50 @@ class Correlator:
                 )
             return
         certs = tuple(p for p in payloads if isinstance(p, CertPayload))
-        verdict = self._dec.verify_auth(sa.spis, side, auth_p, id_p, certs)
-        sa.auth[side] = AuthSide(
-            side=side,
-            identity=id_p.text if isinstance(id_p, IdPayload) else None,
-            id_type=id_p.id_type if isinstance(id_p, IdPayload) else None,
-            method=auth_p.method,
-            verified=verdict.verified,
-            psk=verdict.psk,
-            detail=verdict.detail,
-            frame=frame,
-        )
-        if verdict.verified is False:
-            self._problem(
-                "error",
-                f"IKE SA {sa.spi_i.hex()}/{sa.spi_r.hex()}: {side}'s AUTH did not verify "
-                f"(frame {frame}): {verdict.detail}",
-                frame=frame,
-                sa=sa,
+        sa.pending_auth[side] = (auth_p, id_p, certs, frame)
+
+    def _verify_pending(self, sa: _Sa) -> None:
+        """Check the AUTH payloads seen, once both are in (or the exchange ended without one).
+
+        Both go to the decryptor before any verdict is final: PSKs may be scoped to either
+        side's identity, and a PSK matching only one side explains the other's failure. So a
+        first verdict that is not True is asked again after the other side was checked.
+        """
+        order = [s for s in ("initiator", "responder") if s in sa.pending_auth]
+        verdicts: dict[str, AuthVerdict] = {}
+        for side in order:
+            auth_p, id_p, certs, _frame = sa.pending_auth[side]
+            verdicts[side] = self._dec.verify_auth(sa.spis, side, auth_p, id_p, certs)  # type: ignore[arg-type]
+        if len(order) == 2 and verdicts[order[0]].verified is not True:
+            auth_p, id_p, certs, _frame = sa.pending_auth[order[0]]
+            verdicts[order[0]] = self._dec.verify_auth(
+                sa.spis,
+                order[0],  # type: ignore[arg-type]
+                auth_p,
+                id_p,
+                certs,
             )
+        for side in order:
+            auth_p, id_p, _certs, frame = sa.pending_auth.pop(side)
+            verdict = verdicts[side]
+            sa.auth[side] = AuthSide(
+                side=side,  # type: ignore[arg-type]
+                identity=id_p.text if isinstance(id_p, IdPayload) else None,
+                id_type=id_p.id_type if isinstance(id_p, IdPayload) else None,
+                method=auth_p.method,
+                verified=verdict.verified,
+                psk=verdict.psk,
+                detail=verdict.detail,
+                frame=frame,
+            )
+            if verdict.verified is False:
+                self._problem(
+                    "error",
+                    f"IKE SA {sa.spi_i.hex()}/{sa.spi_r.hex()}: {side}'s AUTH did not verify "
+                    f"(frame {frame}): {verdict.detail}",
+                    frame=frame,
+                    sa=sa,
+                )
 
     def _auth_request(self, sa: _Sa, ex: _Ex, m: Message) -> None:
         if ex.req_decrypted:
@@ -831,9 +860,11 @@ class Correlator:
 
     def _auth_response(self, sa: _Sa, ex: _Ex, m: Message) -> None:
         if not ex.resp_decrypted:
+            self._verify_pending(sa)
             return
         other: Side = "responder" if ex.requester == "initiator" else "initiator"
         self._auth_payloads(sa, ex.resp_payloads, other, m.frame)
+        self._verify_pending(sa)
         has_auth = _first(ex.resp_payloads, AuthPayload) is not None
         if has_auth and not _notifies_any(ex.resp_payloads, {ERROR_AUTH_FAILED}):
             if sa.state in ("half-open", "authenticating"):
@@ -1051,6 +1082,11 @@ class Correlator:
 
     def snapshot(self, *, frames: int = 0, complete: bool = True) -> Analysis:
         """Freeze what is known so far into an ``Analysis``."""
+        if complete:
+            # The capture ended with an AUTH whose exchange never completed: check it now.
+            for sa in self._sas:
+                if sa.pending_auth:
+                    self._verify_pending(sa)
         problems = list(self._problems)
         child_spis: set[int] = set()
         for sa in self._sas:
