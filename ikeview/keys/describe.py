@@ -20,14 +20,11 @@ def _dh(n: int, d: DhSecret) -> str:
         what = f"g^ir {len(d.shared_secret)} bytes"
     else:
         what = f"private key {len(d.private_key or b'')} bytes"
+    ike = f"SPIi {d.spi_i.hex()}" if d.spi_i is not None else "any IKE SA"
     if d.child:
-        spi = f" for child SA {d.child_spi:08x}" if d.child_spi is not None else " for a child SA"
-    else:
-        spi = ""
-    ike = f" for SPIi {d.spi_i.hex()}" if d.spi_i is not None else ""
-    if not ike and not spi:
-        ike = " for any IKE SA"
-    return f"dh #{n} ({d.source}) {what}{spi}{ike}"
+        child = f"child SA {d.child_spi:08x}" if d.child_spi is not None else "any PFS child SA"
+        return f"dh #{n} ({d.source}) {what} for {child} of {ike}"
+    return f"dh #{n} ({d.source}) {what} for {ike}"
 
 
 def _ike(n: int, k: IkeSaKeys) -> str:

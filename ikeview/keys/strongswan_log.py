@@ -69,6 +69,8 @@ _CHILD_NAMES = {
 _WANTED = {"shared Diffie Hellman secret", "SKEYSEED", "DH secret", "secret", *_SK_NAMES,
            *_CHILD_NAMES}  # fmt: skip
 
+_KEYWORDS = ("=>", "checkin", "established with SPIs", "parsed ", "selected proposal")
+
 MARKERS = ("shared Diffie Hellman secret =>", "Sk_ei secret =>", "encryption initiator key =>")
 """Strings of which one must appear in a charon log for it to hold keys."""
 
@@ -166,6 +168,7 @@ class _Parser:
         self.ctx_ike_algs: dict[str, _Algs] = {}
         self.ctx_esp_algs: dict[str, _Algs] = {}
         self.psks: set[bytes] = set()
+        self.pending = 0  # blobs whose hex dump is still being read
 
     def ref(self, line: int) -> SourceRef:
         return SourceRef(self.path, line)
@@ -174,6 +177,9 @@ class _Parser:
         if "Starting IKE charon daemon" in line:
             self.finish()
             self.reset()
+            return
+        # Most of a level-4 log is message encoding noise: skip it before any regex runs.
+        if not self.pending and not any(k in line for k in _KEYWORDS):
             return
         m = _PREFIX.match(line)
         if not m:
@@ -187,9 +193,11 @@ class _Parser:
                 th.blob.data += bytes.fromhex(d["hex"])[: min(16, need)]
                 if len(th.blob.data) >= th.blob.size:
                     blob, th.blob = th.blob, None
+                    self.pending -= 1
                     self.on_blob(th, blob)
                 return
             th.blob = None  # truncated dump: charon never does this, a cut log might
+            self.pending -= 1
         if b := _BLOB.match(msg):
             name = b["name"].strip()
             if name in _WANTED:
@@ -198,6 +206,7 @@ class _Parser:
                     self.on_blob(th, blob)
                 else:
                     th.blob = blob
+                    self.pending += 1
             return
         self.on_text(th, no, msg, ctx)
 
