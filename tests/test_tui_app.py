@@ -1,0 +1,139 @@
+"""Pilot tests of the TUI shell: loading in a worker, the IKE SA tree and the ladder."""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+from collections.abc import Callable, Coroutine
+from pathlib import Path
+from typing import Any
+
+import pytest
+from ikeview.tui.app import make_app
+from ikeview.tui.messages import AnalysisUpdated, CaptureLoaded
+from ikeview.tui.screens.main import MainScreen
+from ikeview.tui.widgets.ladder import Ladder
+from ikeview.tui.widgets.sa_tree import SaTree
+from textual.message import Message
+
+LAB = Path(__file__).resolve().parents[1] / "captures" / "lab"
+SIZE = (120, 40)
+
+
+def sync(fn: Callable[..., Coroutine[Any, Any, None]]) -> Callable[..., None]:
+    """Run an async pilot test with asyncio.run (no pytest plugin needed)."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> None:
+        asyncio.run(fn(*args, **kwargs))
+
+    return wrapper
+
+
+def lab(name: str) -> tuple[Path, list[Path]]:
+    return LAB / name / "capture.pcap", [LAB / name / "keys.toml"]
+
+
+async def loaded(pilot) -> MainScreen:  # type: ignore[no-untyped-def]
+    """Wait for the load worker and the messages it posted."""
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+    await pilot.pause()
+    screen = pilot.app.screen
+    assert isinstance(screen, MainScreen)
+    return screen
+
+
+@sync
+async def test_lab_capture_loads_tree_and_ladder() -> None:
+    """rekey-dpd: two IKE SAs (rekeyed, deleted), the first one's ladder has every message."""
+    seen: list[Message] = []
+    capture, keys = lab("rekey-dpd")
+    app = make_app(capture, keys=keys, every=5)
+    async with app.run_test(size=SIZE, message_hook=seen.append) as pilot:
+        screen = await loaded(pilot)
+        assert screen.loaded
+        # The hook sees a message once per pump that handles it: keep each message once.
+        unique = list({id(m): m for m in seen}.values())
+        kinds = [type(m) for m in unique if isinstance(m, AnalysisUpdated | CaptureLoaded)]
+        # Partial snapshots first, exactly one CaptureLoaded last.
+        assert kinds[-1] is CaptureLoaded and kinds.count(CaptureLoaded) == 1
+        assert AnalysisUpdated in kinds
+        assert screen.analysis is not None and screen.analysis.complete
+        states = [sa.state for sa in screen.analysis.ike_sas]
+        assert states == ["rekeyed", "deleted"]
+        tree = screen.query_one(SaTree)
+        assert len(tree.root.children) == 2
+        ladder = screen.query_one(Ladder)
+        first = screen.analysis.ike_sas[0]
+        assert ladder.option_count == 1 + len(first.messages)
+        # j moves down the tree; the ladder follows the SA under the cursor.
+        tree.focus()
+        for _ in range(len(tree.root.children[0].children) + 1):
+            await pilot.press("j")
+        await pilot.pause()
+        assert screen.selected is not None
+        assert screen.selected.spis == screen.analysis.ike_sas[1].spis
+        assert ladder.option_count == 1 + len(screen.analysis.ike_sas[1].messages)
+
+
+@sync
+async def test_ladder_marks_failure_and_error_notify() -> None:
+    """auth-failed: the SA shows why it failed; the response arrow carries the error notify."""
+    capture, keys = lab("auth-failed")
+    app = make_app(capture, keys=keys)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await loaded(pilot)
+        sa = screen.analysis.ike_sas[0]  # type: ignore[union-attr]
+        assert sa.state == "failed" and "AUTHENTICATION_FAILED" in (sa.failure or "")
+        ladder = screen.query_one(Ladder)
+        last = ladder.get_option_at_index(ladder.option_count - 1)
+        assert "AUTHENTICATION_FAILED" in str(last.prompt)
+
+
+@sync
+async def test_wireshark_capture_without_keys(shared_dir: Path) -> None:
+    """A Wireshark test capture with no keys loads; messages are shown as not decrypted."""
+    app = make_app(shared_dir / "captures/wireshark/ikev2-decrypt-aes256gcm16.pcap")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await loaded(pilot)
+        assert screen.analysis is not None and screen.analysis.ike_sas
+        assert screen.query_one(Ladder).option_count > 1
+
+
+@sync
+async def test_unreadable_capture_is_a_notification(tmp_path: Path) -> None:
+    """A file that is no capture gives an error notification, not a crash."""
+    bad = tmp_path / "not-a-capture.pcap"
+    bad.write_bytes(b"this is not a pcap file at all")
+    app = make_app(bad)
+    async with app.run_test(size=SIZE) as pilot:
+        await loaded(pilot)
+        notes = list(app._notifications)
+        assert any(n.severity == "error" for n in notes)
+        assert app.is_running
+
+
+@sync
+async def test_bad_keys_file_is_a_notification(tmp_path: Path) -> None:
+    """A keys file in no known format is reported; the capture still loads without it."""
+    capture, _ = lab("gcm16-ecp256")
+    junk = tmp_path / "keys.txt"
+    junk.write_text("nothing to see here\n")
+    app = make_app(capture, keys=[junk])
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await loaded(pilot)
+        assert screen.analysis is not None and screen.analysis.ike_sas
+        assert any("keys" in (n.title or "") for n in app._notifications)
+
+
+@pytest.mark.parametrize("name", ["natt", "invalid-ke", "certs-frag", "no-proposal"])
+@sync
+async def test_other_lab_captures_load(name: str) -> None:
+    """Every kind of lab scenario loads to a complete analysis with a ladder."""
+    capture, keys = lab(name)
+    app = make_app(capture, keys=keys)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await loaded(pilot)
+        assert screen.analysis is not None and screen.analysis.complete
+        assert screen.query_one(Ladder).option_count > 1

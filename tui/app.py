@@ -1,0 +1,68 @@
+"""The ikeview Textual app: a thin shell that pushes the main screen (see screens/)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from ikeview.tui.loading import LoadRequest
+from ikeview.tui.screens.main import MainScreen
+from textual.app import App
+from textual.binding import Binding
+
+
+class IkeviewApp(App[int]):
+    """Shows one capture (or a live interface) analysed by the core."""
+
+    CSS_PATH = "app.tcss"
+    TITLE = "ikeview"
+    BINDINGS = [  # noqa: RUF012 - Textual's own convention for bindings
+        Binding("q", "quit", "Quit"),
+        Binding("question_mark", "help", "Help"),
+    ]
+
+    def __init__(self, request: LoadRequest) -> None:
+        super().__init__()
+        self.request = request
+
+    def on_mount(self) -> None:
+        self.push_screen(MainScreen(self.request))
+        if self.request.interface is not None:
+            self.notify(f"live capture: {self.request.interface}", title="live")
+
+    def action_help(self) -> None:
+        from ikeview.tui.screens.help import HelpScreen
+
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen())
+
+
+def make_app(
+    capture: Path | None,
+    interface: str | None = None,
+    keys: Sequence[Path] = (),
+    extra_ports: tuple[int, ...] = (),
+    *,
+    every: int | None = None,
+) -> IkeviewApp:
+    """Build the app for the CLI, tests and snapshots alike."""
+    request = LoadRequest(
+        capture=Path(capture) if capture is not None else None,
+        interface=interface,
+        keys=tuple(Path(k) for k in keys),
+        extra_ports=tuple(extra_ports),
+        every=every,
+    )
+    return IkeviewApp(request)
+
+
+def run_app(
+    capture: Path | None,
+    interface: str | None,
+    keys: list[Path],
+    extra_ports: tuple[int, ...],
+) -> int:
+    """Run the TUI until the user quits; returns the exit code."""
+    app = make_app(capture, interface, keys or (), extra_ports)
+    app.run()
+    return app.return_code or 0

@@ -1,0 +1,194 @@
+"""Per-packet ESP rows for the ESP panel, recorded through the core's Decryptor seam.
+
+The model keeps only per-SPI counters (``EspSpiStats``). Rather than re-reading the capture, the
+load worker wraps the decryptor it hands to ``iter_analysis``: the correlator calls ``esp()`` once
+per ESP packet, in capture order, so the wrapper sees every packet and the core's verdict without
+the TUI parsing or decrypting anything itself. Rows live in ``array`` columns (about 30 bytes a
+packet), appended by the worker thread and read by the UI thread; appends only, so a reader that
+takes ``len()`` first always sees complete rows.
+"""
+
+from __future__ import annotations
+
+from array import array
+from dataclasses import dataclass
+from heapq import merge
+
+from ikeview.pipeline.seam import Decryptor, EspOpened
+
+STATUS_CLEAR = 0
+"""Not decrypted (no keys, or the decryptor said why in ``problem``)."""
+STATUS_DECRYPTED = 1
+"""Decrypted and, where there is an ICV, verified."""
+STATUS_INTEGRITY_FAILED = 2
+"""The ICV did not verify."""
+
+
+class SpiRows:
+    """Columns of one SPI's packets, in capture order."""
+
+    __slots__ = ("frame", "inner_len", "length", "next_header", "seq", "status", "ts")
+
+    def __init__(self) -> None:
+        self.frame = array("L")
+        self.ts = array("d")
+        self.seq = array("L")
+        self.length = array("L")
+        self.status = array("b")
+        self.next_header = array("h")
+        self.inner_len = array("l")
+
+    def __len__(self) -> int:
+        # The last column appended: a row counts once all of its columns are in.
+        return len(self.inner_len)
+
+
+@dataclass(frozen=True, slots=True)
+class EspRow:
+    """One ESP packet as the ESP panel shows it."""
+
+    spi: int
+    """SPI from the ESP header."""
+    frame: int
+    """1-based frame number."""
+    ts: float
+    """Capture time."""
+    seq: int
+    """Sequence number (low 32 bits)."""
+    length: int
+    """ESP length on the wire."""
+    status: int
+    """STATUS_CLEAR, STATUS_DECRYPTED or STATUS_INTEGRITY_FAILED."""
+    next_header: int | None
+    """Next Header of the decrypted trailer; None when not decrypted."""
+    inner_len: int | None
+    """Length of the decrypted inner packet; None when not decrypted."""
+
+
+class EspRowStore:
+    """Every SPI's rows; one store per analysis run."""
+
+    def __init__(self) -> None:
+        self.by_spi: dict[int, SpiRows] = {}
+
+    def add(
+        self, spi: int, frame: int, ts: float, seq: int, length: int, opened: EspOpened
+    ) -> None:
+        """Append one packet (worker thread)."""
+        rows = self.by_spi.get(spi)
+        if rows is None:
+            rows = self.by_spi[spi] = SpiRows()
+        if opened.integrity == "failed":
+            status = STATUS_INTEGRITY_FAILED
+        elif opened.decrypted:
+            status = STATUS_DECRYPTED
+        else:
+            status = STATUS_CLEAR
+        rows.frame.append(frame)
+        rows.ts.append(ts)
+        rows.seq.append(seq & 0xFFFFFFFF)
+        rows.length.append(length)
+        rows.status.append(status)
+        nh = opened.next_header
+        rows.next_header.append(-1 if nh is None else nh)
+        rows.inner_len.append(-1 if opened.inner is None else len(opened.inner))
+
+    def total(self) -> int:
+        """Packets recorded so far over all SPIs."""
+        return sum(len(r) for r in self.by_spi.values())
+
+    def view(self, spis: tuple[int, ...] | None = None) -> EspView:
+        """Rows of these SPIs (all when None) merged by frame number."""
+        chosen = tuple(self.by_spi) if spis is None else spis
+        return EspView(self, tuple(s for s in chosen if s in self.by_spi))
+
+
+class EspView:
+    """A frame-ordered window over some SPIs' rows, indexed 0..len-1 (built on demand)."""
+
+    def __init__(self, store: EspRowStore, spis: tuple[int, ...]) -> None:
+        self.store = store
+        self.spis = spis
+        self._sizes: tuple[int, ...] = ()
+        self._index = array("Q")
+        self.refresh()
+
+    def refresh(self) -> bool:
+        """Take in rows appended since the last call; True when something changed."""
+        sizes = tuple(len(self.store.by_spi[s]) for s in self.spis)
+        if sizes == self._sizes:
+            return False
+        self._sizes = sizes
+        if len(self.spis) == 1:
+            self._index = array("Q", range(sizes[0]))
+            return True
+        # Encode (which SPI, row) in one integer so 100,000 rows stay one compact array.
+        streams = [
+            ((frame, (k << 40) | i) for i, frame in enumerate(self.store.by_spi[s].frame[:n]))
+            for k, (s, n) in enumerate(zip(self.spis, sizes, strict=True))
+        ]
+        self._index = array("Q", (code for _frame, code in merge(*streams)))
+        return True
+
+    def __len__(self) -> int:
+        return len(self._index)
+
+    def row(self, n: int) -> EspRow:
+        """Row ``n`` in frame order."""
+        code = self._index[n]
+        k, i = (code >> 40, code & ((1 << 40) - 1)) if len(self.spis) > 1 else (0, code)
+        spi = self.spis[k]
+        r = self.store.by_spi[spi]
+        nh = r.next_header[i]
+        inner = r.inner_len[i]
+        return EspRow(
+            spi,
+            r.frame[i],
+            r.ts[i],
+            r.seq[i],
+            r.length[i],
+            r.status[i],
+            None if nh < 0 else nh,
+            None if inner < 0 else inner,
+        )
+
+    def times(self) -> list[float]:
+        """Capture times of every row (for the packets-over-time chart)."""
+        return [t for s in self.spis for t in self.store.by_spi[s].ts[: len(self.store.by_spi[s])]]
+
+
+class RecordingDecryptor:
+    """A Decryptor that delegates everything and records each ESP packet it is asked to open."""
+
+    def __init__(self, inner: Decryptor, store: EspRowStore) -> None:
+        self._inner = inner
+        self.store = store
+
+    def ike_sa(self, setup: object) -> str | None:
+        return self._inner.ike_sa(setup)  # type: ignore[arg-type]
+
+    def open(self, spis: object, raw: bytes, sk: object, *, from_initiator: bool) -> object:
+        return self._inner.open(spis, raw, sk, from_initiator=from_initiator)  # type: ignore[arg-type]
+
+    def verify_auth(self, *args: object, **kwargs: object) -> object:
+        return self._inner.verify_auth(*args, **kwargs)  # type: ignore[arg-type]
+
+    def child_sa(self, setup: object) -> str | None:
+        return self._inner.child_sa(setup)  # type: ignore[arg-type]
+
+    def esp(self, packet: object) -> EspOpened:
+        opened = self._inner.esp(packet)  # type: ignore[arg-type]
+        flow = packet.flow  # type: ignore[attr-defined]
+        self.store.add(
+            packet.spi,  # type: ignore[attr-defined]
+            flow.frame,
+            flow.ts,
+            packet.seq,  # type: ignore[attr-defined]
+            packet.length,  # type: ignore[attr-defined]
+            opened,
+        )
+        return opened
+
+    def __getattr__(self, name: str) -> object:
+        # Anything else the core may ask of its decryptor (e.g. derived_keys) goes through.
+        return getattr(self._inner, name)

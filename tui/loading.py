@@ -1,0 +1,101 @@
+"""What the load worker does, apart from Textual: keys, source, streaming analysis, posting.
+
+Kept free of widgets so tests and the bench can run it directly; the screen's thread worker
+calls ``run_load`` with its ``post_message`` and a cancellation check.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ikeview.tui.esprows import EspRowStore, RecordingDecryptor
+from ikeview.tui.messages import AnalysisUpdated, CaptureLoaded, KeysFailed
+from textual.message import Message
+
+from ikeview.keys.errors import KeysFileError
+from ikeview.keys.loader import load_keys
+from ikeview.keys.model import KeyRing
+from ikeview.pipeline.analyze import iter_analysis, make_decryptor
+
+SNAPSHOT_EVERY = 5000
+"""Records between partial snapshots while a capture file loads."""
+LIVE_SNAPSHOT_EVERY = 10
+"""Records between snapshots of a live capture (traffic trickles in; show it soon)."""
+
+
+@dataclass(frozen=True, slots=True)
+class LoadRequest:
+    """Everything one analysis run needs."""
+
+    capture: Path | None
+    """Capture file, or None for a live interface."""
+    interface: str | None = None
+    """Network interface for a live capture."""
+    keys: tuple[Path, ...] = ()
+    """Key files given on the command line or in the keys dialog."""
+    typed: KeyRing = field(default_factory=KeyRing)
+    """Secrets typed in the keys dialog (PSKs, DH secrets)."""
+    extra_ports: tuple[int, ...] = ()
+    """UDP/TCP ports to treat as IKE besides 500/4500."""
+    every: int | None = None
+    """Records between snapshots; None picks a default for the source."""
+
+    @property
+    def title(self) -> str:
+        """What the header shows."""
+        if self.capture is not None:
+            return self.capture.name
+        return f"live: {self.interface}"
+
+
+def live_source(interface: str, extra_ports: tuple[int, ...]) -> Iterable[object]:
+    """Frames from a network interface (ikeview.livecap); raises IkeviewError when it cannot."""
+    from ikeview.livecap import LiveOptions, live_frames
+
+    return live_frames(LiveOptions(interface, extra_ports))
+
+
+def keyring_for(request: LoadRequest, post: Callable[[Message], object]) -> KeyRing:
+    """Key files merged with typed secrets; a bad file is reported and left out."""
+    ring = KeyRing()
+    if request.keys:
+        try:
+            ring = load_keys(request.keys)
+        except KeysFileError as exc:
+            post(KeysFailed(str(exc)))
+    return ring.merge(request.typed)
+
+
+def run_load(
+    request: LoadRequest,
+    post: Callable[[Message], object],
+    cancelled: Callable[[], bool] = lambda: False,
+) -> EspRowStore:
+    """Analyse the request's source, posting AnalysisUpdated snapshots then CaptureLoaded."""
+    ring = keyring_for(request, post)
+    rows = EspRowStore()
+    decryptor = RecordingDecryptor(make_decryptor(ring), rows)
+    if request.capture is not None:
+        source: object = request.capture
+        every = request.every or SNAPSHOT_EVERY
+    elif request.interface is not None:
+        source = live_source(request.interface, request.extra_ports)
+        every = request.every or LIVE_SNAPSHOT_EVERY
+    else:
+        raise ValueError("a capture file or an interface is needed")
+    steps = iter_analysis(
+        source,  # type: ignore[arg-type]
+        decryptor=decryptor,  # type: ignore[arg-type]
+        extra_ports=request.extra_ports,
+        every=every,
+    )
+    for step in steps:
+        if cancelled():
+            break
+        if step.analysis.complete:
+            post(CaptureLoaded(step.analysis, rows))
+        else:
+            post(AnalysisUpdated(step.analysis, rows, step.bytes_done, step.bytes_total))
+    return rows

@@ -1,0 +1,48 @@
+"""Messages the load worker posts to the main screen: past-tense facts, never requests."""
+
+from __future__ import annotations
+
+from ikeview.tui.esprows import EspRowStore
+from textual.message import Message
+
+from ikeview.pipeline.model import Analysis
+
+
+class AnalysisUpdated(Message):
+    """A partial snapshot of the analysis arrived while the capture is still being read."""
+
+    bubble = False  # for the screen that started the load; the app has no use for it
+
+    def __init__(
+        self, analysis: Analysis, rows: EspRowStore, bytes_done: int, bytes_total: int
+    ) -> None:
+        super().__init__()
+        self.analysis = analysis
+        self.rows = rows
+        self.bytes_done = bytes_done
+        self.bytes_total = bytes_total
+
+    def can_replace(self, message: Message) -> bool:
+        # Snapshots supersede each other: a queue of stale ones would only delay the UI.
+        return isinstance(message, AnalysisUpdated)
+
+
+class CaptureLoaded(Message):
+    """The whole capture was read; ``analysis.complete`` is True."""
+
+    bubble = False  # for the screen that started the load; the app has no use for it
+
+    def __init__(self, analysis: Analysis, rows: EspRowStore) -> None:
+        super().__init__()
+        self.analysis = analysis
+        self.rows = rows
+
+
+class KeysFailed(Message):
+    """The keys given could not be loaded; the capture is analysed without them."""
+
+    bubble = False  # for the screen that started the load; the app has no use for it
+
+    def __init__(self, text: str) -> None:
+        super().__init__()
+        self.text = text

@@ -1,0 +1,199 @@
+"""The main screen: filter bar and progress on top, IKE SA tree left, panels right."""
+
+from __future__ import annotations
+
+from ikeview.tui.esprows import EspRowStore
+from ikeview.tui.filtering import Filter
+from ikeview.tui.loading import LoadRequest, run_load
+from ikeview.tui.messages import AnalysisUpdated, CaptureLoaded, KeysFailed
+from ikeview.tui.widgets.ladder import Ladder
+from ikeview.tui.widgets.sa_tree import NodeRef, SaTree
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal
+from textual.screen import Screen
+from textual.widgets import (
+    Footer,
+    Header,
+    Input,
+    ProgressBar,
+    Static,
+    TabbedContent,
+    TabPane,
+)
+from textual.worker import Worker, WorkerState, get_current_worker
+
+from ikeview.pipeline.model import Analysis, IkeSa, Message
+
+TABS = ("ladder", "message", "proposals", "timing", "esp", "problems")
+"""Panel ids in tab order (keys 1-6)."""
+
+
+class MainScreen(Screen[None]):
+    """Everything about one capture; owns the load worker and the current analysis."""
+
+    AUTO_FOCUS = "#sas"
+    BINDINGS = [  # noqa: RUF012 - Textual's own convention for bindings
+        Binding("slash", "focus_filter", "Filter"),
+        Binding("escape", "leave_filter", "Back", show=False),
+        *(
+            Binding(str(i + 1), f"show_tab('{t}')", t.title(), show=False)
+            for i, t in enumerate(TABS)
+        ),
+        Binding("h", "app.focus_previous", "Prev pane", show=False),
+        Binding("l", "app.focus_next", "Next pane", show=False),
+    ]
+
+    def __init__(self, request: LoadRequest) -> None:
+        super().__init__()
+        self.request = request
+        self.analysis: Analysis | None = None
+        self.rows = EspRowStore()
+        self.filter = Filter()
+        self.selected: NodeRef | None = None
+        self.message: Message | None = None
+        self.loaded = False
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with Horizontal(id="topbar"):
+            yield Input(placeholder="/ filter: SPI, exchange, notify, peer, text", id="filter")
+            yield ProgressBar(id="progress", show_eta=False)
+            yield Static("loading…", id="status")
+        with Horizontal(id="body"):
+            yield SaTree(id="sas")
+            with TabbedContent(id="panels", initial="ladder"):
+                with TabPane("1 Ladder", id="ladder"):
+                    yield Ladder(id="ladder-view")
+                with TabPane("2 Message", id="message"):
+                    yield Static("select a message in the ladder", id="message-view")
+                with TabPane("3 Proposals", id="proposals"):
+                    yield Static("", id="proposals-view")
+                with TabPane("4 Timing", id="timing"):
+                    yield Static("", id="timing-view")
+                with TabPane("5 ESP", id="esp"):
+                    yield Static("", id="esp-view")
+                with TabPane("6 Problems", id="problems"):
+                    yield Static("", id="problems-view")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.title = "ikeview"
+        self.sub_title = self.request.title
+        self.start_load(self.request)
+
+    # ------------------------------------------------------------------ loading
+
+    def start_load(self, request: LoadRequest) -> None:
+        """(Re-)run the analysis; a running one is cancelled (exclusive worker)."""
+        self.request = request
+        self.loaded = False
+        bar = self.query_one("#progress", ProgressBar)
+        bar.display = True
+        bar.update(total=None, progress=0)
+        self.load(request)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="load")
+    def load(self, request: LoadRequest) -> None:
+        worker = get_current_worker()
+        run_load(request, self.post_message, lambda: worker.is_cancelled)
+
+    @on(AnalysisUpdated)
+    def analysis_updated(self, event: AnalysisUpdated) -> None:
+        if self.loaded:
+            return  # a late partial snapshot of a superseded run
+        if event.bytes_total:
+            self.query_one("#progress", ProgressBar).update(
+                total=event.bytes_total, progress=event.bytes_done
+            )
+        self.show_analysis(event.analysis, event.rows)
+
+    @on(CaptureLoaded)
+    def capture_loaded(self, event: CaptureLoaded) -> None:
+        self.loaded = True
+        bar = self.query_one("#progress", ProgressBar)
+        bar.update(total=1, progress=1)
+        bar.display = False
+        self.show_analysis(event.analysis, event.rows)
+
+    @on(KeysFailed)
+    def keys_failed(self, event: KeysFailed) -> None:
+        self.notify(event.text, title="keys not loaded", severity="error", timeout=10)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """The one place worker errors become notifications (never a crash)."""
+        if event.state == WorkerState.ERROR:
+            error = event.worker.error
+            self.query_one("#progress", ProgressBar).display = False
+            self.query_one("#status", Static).update(f"failed: {error}")
+            self.notify(str(error), title="cannot analyse", severity="error", timeout=15)
+
+    # ------------------------------------------------------------------ showing
+
+    def show_analysis(self, analysis: Analysis, rows: EspRowStore) -> None:
+        """Push a (partial or complete) analysis into every widget."""
+        self.analysis = analysis
+        self.rows = rows
+        c = analysis.counters
+        state = "loaded" if analysis.complete else "loading…"
+        self.query_one("#status", Static).update(
+            f"{state} {c.frames} frames · IKE {c.ike_messages} ({c.ike_decrypted} dec) · "
+            f"ESP {c.esp_packets} ({c.esp_decrypted} dec) · {len(analysis.problems)} problems"
+        )
+        if self.selected is None and analysis.ike_sas:
+            self.selected = NodeRef(analysis.ike_sas[0].spis)
+        self.query_one(SaTree).update_from(analysis, self.filter, self.selected)
+        self.refresh_panels()
+
+    def current_sa(self) -> IkeSa | None:
+        """The IKE SA the tree points at, in the current analysis."""
+        if self.analysis is None or self.selected is None:
+            return None
+        spi_i, spi_r = self.selected.spis
+        return self.analysis.ike_sa(spi_i, spi_r) or self.analysis.ike_sa(spi_i)
+
+    def refresh_panels(self) -> None:
+        """Redraw the panels that depend on the selected IKE SA."""
+        sa = self.current_sa()
+        self.query_one(Ladder).update_from(sa, self.filter)
+
+    @on(SaTree.Chosen)
+    def sa_chosen(self, event: SaTree.Chosen) -> None:
+        if event.ref == self.selected:
+            return
+        self.selected = event.ref
+        self.refresh_panels()
+
+    @on(Ladder.MessageChosen)
+    def message_chosen(self, event: Ladder.MessageChosen) -> None:
+        self.message = event.message
+        if event.opened:
+            self.action_show_tab("message")
+
+    # ------------------------------------------------------------------ actions
+
+    @on(Input.Changed, "#filter")
+    def filter_changed(self, event: Input.Changed) -> None:
+        self.filter = Filter(event.value)
+        if self.analysis is not None:
+            self.query_one(SaTree).update_from(self.analysis, self.filter, self.selected)
+            self.refresh_panels()
+
+    @on(Input.Submitted, "#filter")
+    def filter_submitted(self) -> None:
+        self.query_one(SaTree).focus()
+
+    def action_focus_filter(self) -> None:
+        self.query_one("#filter", Input).focus()
+
+    def action_leave_filter(self) -> None:
+        field = self.query_one("#filter", Input)
+        if field.has_focus:
+            if field.value:
+                field.value = ""
+            else:
+                self.query_one(SaTree).focus()
+
+    def action_show_tab(self, tab: str) -> None:
+        self.query_one(TabbedContent).active = tab

@@ -1,0 +1,150 @@
+"""Plain-text and Rich-text formatting of model records, shared by the widgets (no state)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from itertools import product
+
+from ikeview.tui import names
+from rich.text import Text
+
+from ikeview.pipeline.model import AuthSide, Exchange, IkeSa, Message
+
+STATE_STYLE = {
+    "established": "bold green",
+    "failed": "bold red",
+    "deleted": "dim",
+    "rekeyed": "cyan",
+    "half-open": "yellow",
+    "authenticating": "yellow",
+}
+"""Colour of each IKE SA state in the tree and headers."""
+
+# RFC 7296 section 3.3.2: the order strongSwan prints transform types in (ENCR, INTEG, PRF, KE).
+_TYPE_ORDER = {1: 0, 3: 1, 2: 2, 4: 3, 5: 4}
+
+_SHORTEN = (
+    ("ENCR_", ""),
+    ("PRF_HMAC_", "PRF_"),
+    ("AUTH_HMAC_", "HMAC_"),
+    ("AUTH_", ""),
+    ("SHA2_", "SHA"),
+)
+
+
+def transform_short(transform_type: int, transform_id: int, key_length: int | None) -> str:
+    """``AES-GCM-16-256``, ``PRF-SHA256``, ``HMAC-SHA256-128``, ``ECP-256`` for one transform."""
+    if transform_type == 5:
+        return "ESN" if transform_id == 1 else "NO-ESN"
+    name = names.transform_name(transform_type, transform_id)
+    for old, new in _SHORTEN:
+        name = name.replace(old, new)
+    if key_length:
+        name = f"{name}_{key_length}"
+    return name.replace("_", "-")
+
+
+def transforms_short(transforms: Iterable[object]) -> str:
+    """Short text of a set of transforms in ENCR/INTEG/PRF/KE/ESN order; NO-ESN is left out."""
+    ordered = sorted(transforms, key=lambda t: _TYPE_ORDER.get(t.transform_type, 9))  # type: ignore[attr-defined]
+    parts = [
+        transform_short(t.transform_type, t.transform_id, t.key_length)  # type: ignore[attr-defined]
+        for t in ordered
+    ]
+    return "/".join(p for p in parts if p != "NO-ESN") or "(no transforms)"
+
+
+def proposal_short(proposal: object | None) -> str:
+    """Short form of a (chosen) proposal, e.g. ``AES-GCM-16-256/PRF-SHA256/ECP-256``."""
+    if proposal is None:
+        return "no proposal chosen"
+    return transforms_short(proposal.transforms)  # type: ignore[attr-defined]
+
+
+def transform_key(t: object) -> tuple[int, int, int | None]:
+    """What makes two transforms the same algorithm: (type, id, key length)."""
+    return (t.transform_type, t.transform_id, t.key_length)  # type: ignore[attr-defined]
+
+
+def combinations(proposal: object) -> list[tuple[object, ...]]:
+    """Every algorithm combination a proposal offers, in the sender's priority order.
+
+    RFC 7296 section 3.3.6: transforms of one type are alternatives listed in preference
+    order, so the combinations are the product over types taken in the order types appear.
+    """
+    by_type: dict[int, list[object]] = {}
+    for t in proposal.transforms:  # type: ignore[attr-defined]
+        by_type.setdefault(t.transform_type, []).append(t)
+    return list(product(*by_type.values())) if by_type else []
+
+
+def is_chosen(combo: Iterable[object], chosen: object | None) -> bool:
+    """True when a combination is exactly the chosen proposal's transforms."""
+    if chosen is None:
+        return False
+    want = sorted(transform_key(t) for t in chosen.transforms)  # type: ignore[attr-defined]
+    return sorted(transform_key(t) for t in combo) == want
+
+
+def duration(seconds: float | None) -> str:
+    """``12.3 ms`` / ``1.250 s``; ``-`` when unknown."""
+    if seconds is None:
+        return "-"
+    if abs(seconds) < 1.0:
+        return f"{seconds * 1000:.1f} ms"
+    return f"{seconds:.3f} s"
+
+
+def verdict(verified: bool | None) -> Text:
+    """✓ verified / ✗ failed / ? not checked, coloured."""
+    if verified is True:
+        return Text("✓ verified", style="green")
+    if verified is False:
+        return Text("✗ failed", style="bold red")
+    return Text("? not checked", style="yellow")
+
+
+def auth_line(side: AuthSide) -> Text:
+    """``initiator: SHARED_KEY_MIC moon.example ✓ verified``."""
+    text = Text(f"{side.side}: ")
+    text.append(side.method_name or "AUTH not seen", style="bold")
+    if side.identity:
+        text.append(f" {side.identity}")
+    text.append(" ")
+    text.append_text(verdict(side.verified))
+    return text
+
+
+def state_text(sa: IkeSa) -> Text:
+    """The state word, coloured, with the failure reason for a failed SA."""
+    text = Text(sa.state, style=STATE_STYLE.get(sa.state, ""))
+    if sa.state_inferred:
+        text.append(" (inferred)", style="dim")
+    if sa.state == "failed" and sa.failure:
+        text.append(f": {sa.failure}", style="red")
+    return text
+
+
+def peers(sa: IkeSa) -> str:
+    """``initiator ⇄ responder`` addresses."""
+    return f"{sa.initiator or '?'} ⇄ {sa.responder or '?'}"
+
+
+def message_notifies(message: Message) -> list[str]:
+    """Names of the notifies a message carries (clear, then decrypted)."""
+    return [names.notify_name(n) for n in message.notifies]
+
+
+def exchange_summary(ex: Exchange) -> str:
+    """``IKE_AUTH #1 ok`` with its purpose and error, one line."""
+    text = f"{ex.name} #{ex.message_id} {ex.status}"
+    if ex.error is not None:
+        text += f" ({names.notify_name(ex.error)})"
+    if ex.purpose:
+        text += f" [{ex.purpose}]"
+    return text
+
+
+def spi_hex(spi: int) -> str:
+    """An ESP SPI as ``0x1234abcd``."""
+    return f"0x{spi:08x}"

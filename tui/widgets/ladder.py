@@ -1,0 +1,176 @@
+"""The exchange ladder: a sequence diagram of one IKE SA, initiator left, responder right."""
+
+from __future__ import annotations
+
+from ikeview.tui import names, text
+from ikeview.tui.filtering import Filter
+from rich.text import Text
+from textual.binding import Binding
+from textual.message import Message as TMessage
+from textual.widgets import OptionList
+from textual.widgets.option_list import Option
+
+from ikeview.pipeline.model import Exchange, IkeSa, Message
+
+LANE = 38
+"""Columns between the initiator's and the responder's lifelines."""
+GUTTER = 16
+"""Columns left of the initiator's lifeline (frame number and relative time)."""
+
+ERROR_NOTIFY_LIMIT = 16384
+"""RFC 7296 section 3.10.1: notify types below 16384 are errors."""
+
+
+def arrow_style(m: Message, ex: Exchange) -> str:
+    """Colour of one message's arrow: errors red, retransmissions yellow, retries magenta."""
+    if any(n < ERROR_NOTIFY_LIMIT for n in m.notifies):
+        return "bold red"
+    if m.retransmission is not None:
+        return "yellow"
+    if not m.response and ex.status == "unanswered":
+        return "red"
+    if m.response and ex.status == "retry":
+        return "magenta"
+    if m.integrity == "failed":
+        return "bold red"
+    return "green" if m.response else "bold"
+
+
+def label_for(m: Message) -> str:
+    """``IKE_AUTH #1 request`` with fragment, retransmission and notify marks."""
+    parts = [f"{m.exchange_name} #{m.message_id} {'response' if m.response else 'request'}"]
+    if m.fragment:
+        parts.append(f"frag {m.fragment[0]}/{m.fragment[1]}")
+    if m.retransmission == "retransmit":
+        parts.append("retransmit")
+    elif m.retransmission == "other-bytes":
+        parts.append("same ID, other bytes")
+    return " ".join(parts)
+
+
+def notify_marks(m: Message) -> str:
+    """Notify names, errors first, shortened to fit under the arrow."""
+    found = sorted(m.notifies, key=lambda n: (n >= ERROR_NOTIFY_LIMIT, n))
+    return ", ".join(names.notify_name(n) for n in found)
+
+
+def _centre(s: str, width: int) -> str:
+    s = s if len(s) <= width else s[: width - 1] + "…"
+    return s.center(width)
+
+
+def ladder_prompt(m: Message, ex: Exchange, t0: float) -> Text:
+    """Two or three lines: label above, arrow, notifies below; gutters for time and delta."""
+    style = arrow_style(m, ex)
+    lock = "🔒" if m.decrypted else ""
+    integrity = {"ok": " ✓", "failed": " ✗ ICV"}.get(m.integrity or "", "")
+    line1 = Text(" " * GUTTER + "│")
+    line1.append(_centre(f"{label_for(m)}{integrity}", LANE), style=style)
+    line1.append("│")
+    line2 = Text(f"{m.frame:>5} {m.ts - t0:>+9.4f}s"[:GUTTER].ljust(GUTTER))
+    dash = "╌" if m.retransmission else "─"
+    body = dash * (LANE - 2)
+    arrow = body + "─▶" if m.from_initiator else "◀─" + body
+    line2.append("│")
+    line2.append(arrow, style=style)
+    line2.append("│")
+    if m.response and ex.request is not None:
+        line2.append(f" Δ {text.duration(m.ts - ex.request.ts)}", style="dim")
+    elif not m.response and ex.status == "unanswered" and m.retransmission is None:
+        line2.append(" ✗ no response", style="bold red")
+    if lock:
+        line1.append(" decrypted", style="dim green")
+    extra = notify_marks(m)
+    if extra or m.problem:
+        line3 = Text(" " * GUTTER + "│")
+        line3.append(_centre(extra or "", LANE), style="red" if style == "bold red" else "cyan")
+        line3.append("│")
+        if m.problem and not m.decrypted:
+            line3.append(f" {m.problem}"[:60], style="dim yellow")
+        return Text("\n").join([line1, line2, line3])
+    return Text("\n").join([line1, line2])
+
+
+def ladder_entries(sa: IkeSa) -> list[tuple[Message, Exchange]]:
+    """Every message of the SA with its exchange, in capture order."""
+    found = [(m, ex) for ex in sa.exchanges for m in ex.messages]
+    return sorted(found, key=lambda pair: (pair[0].ts, pair[0].frame))
+
+
+class Ladder(OptionList):
+    """Messages of the selected IKE SA as arrows; moving onto one announces ``MessageChosen``."""
+
+    BINDINGS = [  # noqa: RUF012 - Textual's own convention for bindings
+        Binding("j", "cursor_down", "Down", show=False),
+        Binding("k", "cursor_up", "Up", show=False),
+        Binding("g", "first", "Top", show=False),
+        Binding("G", "last", "Bottom", show=False),
+    ]
+
+    class MessageChosen(TMessage):
+        """The user moved to (or, with ``opened``, pressed enter on) a message."""
+
+        def __init__(self, message: Message, opened: bool) -> None:
+            super().__init__()
+            self.message = message
+            self.opened = opened
+
+    def __init__(self, **kwargs: object) -> None:
+        super().__init__(**kwargs)  # type: ignore[arg-type]
+        self._messages: list[Message | None] = []
+        self._signature: tuple[object, ...] = ()
+
+    def update_from(self, sa: IkeSa | None, flt: Filter) -> None:
+        """Draw the ladder of ``sa`` (messages the filter rejects are dimmed, not hidden)."""
+        entries = ladder_entries(sa) if sa is not None else []
+        signature = (
+            sa.spis if sa else None,
+            flt.text,
+            tuple((m.frame, m.decrypted, ex.status) for m, ex in entries),
+        )
+        if signature == self._signature:
+            return
+        self._signature = signature
+        keep = self.highlighted
+        self.clear_options()
+        self._messages = []
+        if sa is None:
+            self.add_option(Option(Text("select an IKE SA", style="dim"), disabled=True))
+            self._messages.append(None)
+            return
+        head = Text(" " * GUTTER)
+        head.append(f"initiator {sa.initiator or '?'}".ljust(LANE // 2), style="bold")
+        head.append(f"responder {sa.responder or '?'}".rjust(LANE // 2 + 2), style="bold")
+        self.add_option(Option(head, disabled=True))
+        self._messages.append(None)
+        t0 = sa.first_ts
+        options = []
+        for m, ex in entries:
+            prompt = ladder_prompt(m, ex, t0)
+            if not flt.accepts_message(m):
+                prompt.stylize("dim")
+            options.append(Option(prompt, id=f"frame-{m.frame}"))
+            self._messages.append(m)
+        self.add_options(options)
+        if keep is not None and keep < self.option_count:
+            self.highlighted = keep
+        elif self.option_count > 1:
+            self.highlighted = 1
+
+    def message_at(self, index: int | None) -> Message | None:
+        """The message of option ``index``."""
+        if index is None or not 0 <= index < len(self._messages):
+            return None
+        return self._messages[index]
+
+    def on_option_list_option_highlighted(self, event: OptionList.OptionHighlighted) -> None:
+        event.stop()
+        m = self.message_at(event.option_index)
+        if m is not None:
+            self.post_message(self.MessageChosen(m, opened=False))
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        event.stop()
+        m = self.message_at(event.option_index)
+        if m is not None:
+            self.post_message(self.MessageChosen(m, opened=True))

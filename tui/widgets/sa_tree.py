@@ -1,0 +1,151 @@
+"""The IKE SA tree: one node per IKE SA, its details and child SAs beneath it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ikeview.tui import text
+from ikeview.tui.filtering import Filter
+from rich.text import Text
+from textual.binding import Binding
+from textual.message import Message
+from textual.widgets import Tree
+from textual.widgets.tree import TreeNode
+
+from ikeview.pipeline.model import Analysis, ChildSa, IkeSa
+from ikeview.pipeline.seam import IkeSpis
+
+
+@dataclass(frozen=True, slots=True)
+class NodeRef:
+    """What a tree node stands for."""
+
+    spis: IkeSpis
+    """The IKE SA."""
+    child: tuple[int, int] | None = None
+    """(SPI initiator, SPI responder) of a child SA node, else None."""
+
+
+def sa_label(sa: IkeSa) -> Text:
+    """One line: state, peers, chosen proposal."""
+    label = Text()
+    label.append_text(text.state_text(sa))
+    label.append(f"  {text.peers(sa)}  ")
+    label.append(text.proposal_short(sa.chosen), style="bold")
+    return label
+
+
+def child_label(child: ChildSa) -> Text:
+    """``ESP 0xc1.../0xc2...  14 pkts (14 decrypted)  tunnel``."""
+    label = Text(f"{names_protocol(child.protocol_id)} ")
+    label.append(f"{text.spi_hex(child.spi_initiator)}/{text.spi_hex(child.spi_responder)}")
+    label.append(f"  {child.esp_packets} pkts", style="bold")
+    if child.esp_packets:
+        label.append(
+            f" ({child.esp_decrypted} decrypted)", style="green" if child.esp_decrypted else "dim"
+        )
+    label.append(f"  {child.mode}")
+    if child.deleted_ts is not None:
+        label.append("  deleted", style="dim")
+    if child.rekeyed_by is not None:
+        label.append("  rekeyed", style="cyan")
+    if child.problem:
+        label.append(f"  {child.problem}", style="yellow")
+    return label
+
+
+def names_protocol(protocol_id: int) -> str:
+    """ESP / AH."""
+    return {3: "ESP", 2: "AH"}.get(protocol_id, f"proto {protocol_id}")
+
+
+class SaTree(Tree[NodeRef]):
+    """IKE SAs of the analysis; highlighting a node announces ``SaTree.Chosen``."""
+
+    BINDINGS = [  # noqa: RUF012 - Textual's own convention for bindings
+        Binding("j", "cursor_down", "Down", show=False),
+        Binding("k", "cursor_up", "Up", show=False),
+        Binding("h", "collapse", "Collapse", show=False),
+        Binding("l", "expand", "Expand", show=False),
+        Binding("g", "scroll_home_cursor", "Top", show=False),
+        Binding("G", "scroll_end_cursor", "Bottom", show=False),
+    ]
+
+    class Chosen(Message):
+        """The user moved to an IKE SA (or one of its child SAs)."""
+
+        def __init__(self, ref: NodeRef) -> None:
+            super().__init__()
+            self.ref = ref
+
+    def __init__(self, **kwargs: object) -> None:
+        super().__init__("IKE SAs", **kwargs)  # type: ignore[arg-type]
+        self.show_root = False
+        self._signature: tuple[object, ...] = ()
+
+    def update_from(self, analysis: Analysis, flt: Filter, selected: NodeRef | None) -> None:
+        """Show the SAs the filter accepts; keep the cursor on ``selected`` when still shown."""
+        shown = [sa for sa in analysis.ike_sas if flt.accepts_sa(sa)]
+        signature = (flt.text, *(self._sa_signature(sa) for sa in shown))
+        if signature == self._signature:
+            return
+        self._signature = signature
+        self.clear()
+        target: TreeNode[NodeRef] | None = None
+        for sa in shown:
+            ref = NodeRef(sa.spis)
+            node = self.root.add(sa_label(sa), data=ref, expand=True)
+            node.add_leaf(Text(f"SPIs {sa.label}", style="dim"), data=ref)
+            node.add_leaf(Text(f"proposal {text.proposal_short(sa.chosen)}"), data=ref)
+            for side in sa.auth:
+                node.add_leaf(text.auth_line(side), data=ref)
+            node.add_leaf(Text(f"established in {text.duration(sa.time_to_establish)}"), data=ref)
+            if selected is not None and selected.spis == sa.spis and selected.child is None:
+                target = node
+            for child in sa.child_sas:
+                cref = NodeRef(sa.spis, (child.spi_initiator, child.spi_responder))
+                cnode = node.add_leaf(child_label(child), data=cref)
+                if selected == cref:
+                    target = cnode
+        if not shown:
+            self.root.add_leaf(
+                Text("no IKE SA matches" if flt.text else "no IKE SA yet", style="dim")
+            )
+        if target is not None:
+            self.move_cursor(target)
+
+    @staticmethod
+    def _sa_signature(sa: IkeSa) -> tuple[object, ...]:
+        return (
+            sa.spis,
+            sa.state,
+            sa.chosen is not None,
+            len(sa.exchanges),
+            tuple(a.verified for a in sa.auth),
+            tuple((c.esp_packets, c.esp_decrypted, c.deleted_ts) for c in sa.child_sas),
+        )
+
+    def on_tree_node_highlighted(self, event: Tree.NodeHighlighted[NodeRef]) -> None:
+        event.stop()
+        if event.node.data is not None:
+            self.post_message(self.Chosen(event.node.data))
+
+    def action_collapse(self) -> None:
+        node = self.cursor_node
+        if node is None:
+            return
+        if node.is_expanded and node.children:
+            node.collapse()
+        elif node.parent is not None and node.parent is not self.root:
+            self.move_cursor(node.parent)
+
+    def action_expand(self) -> None:
+        node = self.cursor_node
+        if node is not None and node.children:
+            node.expand()
+
+    def action_scroll_home_cursor(self) -> None:
+        self.cursor_line = 0
+
+    def action_scroll_end_cursor(self) -> None:
+        self.cursor_line = max(0, self.last_line)
