@@ -156,7 +156,7 @@ def _tshark_seconds(capture: Path, config: Path) -> float | None:
         t0 = time.perf_counter()
         run = subprocess.run(cmd, env=env, capture_output=True, text=True, check=True)
         best = min(best, time.perf_counter() - t0)
-    good = run.stdout.count("1")
+    good = sum(1 for line in run.stdout.splitlines() if line.strip() == "1")
     print(f"    tshark verified {good} ICVs")
     return best
 
