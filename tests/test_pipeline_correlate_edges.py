@@ -259,6 +259,7 @@ def test_truncated_and_garbage_messages_never_raise() -> None:
     from pathlib import Path
 
     from ikeview.dissectors.stream import dissect
+
     from ikeview.keys.loader import load_keys
     from ikeview.pipeline.analyze import make_decryptor
 
@@ -278,3 +279,83 @@ def test_truncated_and_garbage_messages_never_raise() -> None:
     a = c.snapshot(frames=n)
     assert a.counters.ike_messages > n
     assert len(a.ike_sas) >= 2
+
+
+def _rec(cls, ptype: int, **fields):  # type: ignore[no-untyped-def]
+    """A payload record as the dissector would give it after decryption."""
+    return cls(payload_type=ptype, critical=False, offset=0, length=0, body=b"", **fields)
+
+
+class Scripted(NullDecryptor):
+    """Decrypts each SK message to the inner payload records scripted for its raw bytes."""
+
+    def __init__(self, inner: dict[bytes, tuple[object, ...]]) -> None:
+        self.inner = inner
+        self.verified: list[str] = []
+
+    def ike_sa(self, setup):  # type: ignore[no-untyped-def]
+        return None
+
+    def open(self, spis, raw, sk, *, from_initiator):  # type: ignore[no-untyped-def]
+        return Opened(self.inner[raw], "ok", None)
+
+    def verify_auth(self, spis, side, auth, id_payload, certs):  # type: ignore[no-untyped-def]
+        from ikeview.pipeline.seam import AuthVerdict
+
+        self.verified.append(side)
+        return AuthVerdict(side, auth.method, True, "psk #1", "scripted")
+
+
+def test_eap_rounds_establish_only_after_the_last() -> None:
+    from ikeview.dissectors.ike_records import (
+        AuthPayload,
+        EapPayload,
+        IdPayload,
+        Proposal,
+        SaPayload,
+        Transform,
+        TsPayload,
+    )
+
+    sk = (46, b"\0" * 32)  # an SK payload; its contents come from Scripted
+
+    def auth_msg(mid: int, response: bool, *, pad: bytes = b"") -> bytes:
+        return ike(
+            35, mid, initiator=not response, response=response, payloads=((46, sk[1] + pad),)
+        )
+
+    sa_i = _rec(
+        SaPayload,
+        33,
+        proposals=(Proposal(1, 3, b"\0\0\0\x11", (Transform(1, 20, 256, (), 0),), 0),),
+    )
+    sa_r = _rec(
+        SaPayload,
+        33,
+        proposals=(Proposal(1, 3, b"\0\0\0\x22", (Transform(1, 20, 256, (), 0),), 0),),
+    )
+    ts = _rec(TsPayload, 44, which="TSi", selectors=())
+    idi = _rec(IdPayload, 35, which="IDi", id_type=2, data=b"alice", text="alice")
+    idr = _rec(IdPayload, 36, which="IDr", id_type=2, data=b"gw", text="gw")
+    auth = _rec(AuthPayload, 39, method=2, data=b"x", signature=None)
+    eap = _rec(EapPayload, 48, code=1, identifier=1, eap_type=1, data=b"")
+    script = {
+        auth_msg(1, False): (idi, sa_i, ts),
+        auth_msg(1, True): (idr, auth, eap),
+        auth_msg(2, False): (eap,),
+        auth_msg(2, True): (eap,),
+        auth_msg(3, False): (auth,),
+        auth_msg(3, True): (auth, sa_r, ts),
+    }
+    dec = Scripted(script)
+    records = [*establish()]
+    for i, (raw, _) in enumerate(script.items()):
+        records.append(dgram(3 + i, 101.0 + i, raw, from_i=not parse_message(raw).header.response))
+    a = run(*records, decryptor=dec)
+    (sa,) = a.ike_sas
+    assert sa.state == "established"
+    assert sa.established_ts == 106.0  # the third IKE_AUTH response, not the first
+    (child,) = sa.child_sas
+    assert (child.spi_initiator, child.spi_responder) == (0x11, 0x22)
+    assert [s.identity for s in sa.auth] == ["alice", "gw"]
+    assert all(s.verified for s in sa.auth)

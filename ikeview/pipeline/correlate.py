@@ -38,6 +38,7 @@ from ikeview.dissectors.ike_records import (
     AuthPayload,
     CertPayload,
     DeletePayload,
+    EapPayload,
     IdPayload,
     IkeHeader,
     KePayload,
@@ -185,6 +186,10 @@ class _Sa:
     rekey_of: IkeSpis | None = None
     rekeyed_into: IkeSpis | None = None
     problem: str | None = None
+    ids: dict[str, IdPayload] = field(default_factory=dict)
+    """Latest IDi/IDr seen, by side."""
+    child_offer: list[object] = field(default_factory=list)
+    """Payloads of the IKE_AUTH request that offered the first child SA."""
     pending_auth: dict[str, tuple[AuthPayload, object, tuple[object, ...], int]] = field(
         default_factory=dict
     )
@@ -801,6 +806,11 @@ class Correlator:
     def _auth_payloads(self, sa: _Sa, payloads: list[object], side: Side, frame: int) -> None:
         """Identity and AUTH of one side; the AUTH waits in ``pending_auth`` for its check."""
         id_p = _first(payloads, IdPayload)
+        if isinstance(id_p, IdPayload):
+            sa.ids[side] = id_p
+        else:
+            # EAP (RFC 7296 2.16): the last AUTH comes rounds after the ID it covers.
+            id_p = sa.ids.get(side)
         auth_p = _first(payloads, AuthPayload)
         if not isinstance(auth_p, AuthPayload):
             if isinstance(id_p, IdPayload) and side not in sa.auth:
@@ -857,6 +867,10 @@ class Correlator:
     def _auth_request(self, sa: _Sa, ex: _Ex, m: Message) -> None:
         if ex.req_decrypted:
             self._auth_payloads(sa, ex.req_payloads, ex.requester, m.frame)
+            if _first(ex.req_payloads, SaPayload) is not None:
+                # With EAP the child SA is offered in the first IKE_AUTH request and accepted in
+                # the last response (RFC 7296 2.16): remember the offer.
+                sa.child_offer = list(ex.req_payloads)
 
     def _auth_response(self, sa: _Sa, ex: _Ex, m: Message) -> None:
         if not ex.resp_decrypted:
@@ -866,6 +880,11 @@ class Correlator:
         self._auth_payloads(sa, ex.resp_payloads, other, m.frame)
         self._verify_pending(sa)
         has_auth = _first(ex.resp_payloads, AuthPayload) is not None
+        # RFC 7296 2.16: with EAP the responder's AUTH comes in the first response, next to an
+        # EAP request; the SA stands only after the last round (AUTH without EAP).
+        more_rounds = _first(ex.resp_payloads, EapPayload) is not None
+        if more_rounds and ex.error is None:
+            return
         if has_auth and not _notifies_any(ex.resp_payloads, {ERROR_AUTH_FAILED}):
             if sa.state in ("half-open", "authenticating"):
                 sa.state = "established"
@@ -968,7 +987,10 @@ class Correlator:
             self._register_ike(new, setup)
 
     def _make_child(self, sa: _Sa, ex: _Ex, m: Message) -> None:
-        req_sa = _first(ex.req_payloads, SaPayload)
+        req_payloads = ex.req_payloads
+        if ex.exchange_type == IKE_AUTH and _first(req_payloads, SaPayload) is None:
+            req_payloads = sa.child_offer
+        req_sa = _first(req_payloads, SaPayload)
         resp_sa = _first(ex.resp_payloads, SaPayload)
         if not isinstance(resp_sa, SaPayload) or not resp_sa.proposals:
             return
@@ -980,7 +1002,7 @@ class Correlator:
         spi_r = _spi_int(chosen.spi)
         req_flow = ex.req_flow or m.flow
         transport = any(
-            n.notify_type == N_USE_TRANSPORT_MODE for n in _notifies(ex.req_payloads)
+            n.notify_type == N_USE_TRANSPORT_MODE for n in _notifies(req_payloads)
         ) and any(n.notify_type == N_USE_TRANSPORT_MODE for n in _notifies(ex.resp_payloads))
         ts_i: tuple = ()
         ts_r: tuple = ()
@@ -990,7 +1012,7 @@ class Correlator:
                     ts_i = p.selectors
                 else:
                     ts_r = p.selectors
-        rekey = next((n for n in _notifies(ex.req_payloads) if n.notify_type == N_REKEY_SA), None)
+        rekey = next((n for n in _notifies(req_payloads) if n.notify_type == N_REKEY_SA), None)
         rekey_of = _spi_int(rekey.spi) if rekey is not None else None
         child = _Child(
             ike=sa.spis,

@@ -228,7 +228,11 @@ class AuthSide:
 
 @dataclass(frozen=True, slots=True)
 class NatInfo:
-    """NAT detection recomputed (RFC 7296 section 2.23) against the addresses in the capture."""
+    """NAT detection recomputed (RFC 7296 section 2.23) against the addresses in the capture.
+
+    The verdicts are what a peer concludes from the hashes: a mismatch means a translator, or a
+    peer that fakes the hash to force UDP encapsulation (strongSwan ``encap = yes``, and its
+    responder once the initiator is behind NAT); ``detail`` says which hash did not match."""
 
     initiator_behind_nat: bool | None
     """The initiator's NAT_DETECTION hash did not match its address as captured; None = no data."""
