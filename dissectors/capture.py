@@ -112,6 +112,7 @@ class CaptureReader:
         except OSError as exc:
             raise CaptureError(self.path, f"cannot open: {exc.strerror or exc}") from exc
         self._file: BinaryIO = raw
+        self._raw = raw
         try:
             head = raw.read(4)
             gz = ""
@@ -126,7 +127,6 @@ class CaptureReader:
         except BaseException:
             self.close()
             raise
-        self._raw = raw
 
     def _safe_read(self, n: int) -> bytes:
         """Read up to n bytes (fewer only at the end); damage in a gzip stream ends the data
@@ -179,12 +179,24 @@ class CaptureReader:
         endian = _PCAP_MAGIC[self._head[:4]][0]
         return struct.unpack_from(endian + "I", self._head, 20)[0] & 0xFFFF
 
+    @property
+    def size(self) -> int:
+        """Size of the file on disk in bytes (compressed size for gzip)."""
+        return os.path.getsize(self.path)
+
+    def position(self) -> int:
+        """Bytes of the file on disk consumed so far (compressed bytes for gzip), for progress
+        display; it runs ahead of the frames yielded by at most one read chunk (1 MiB)."""
+        raw = self._raw
+        try:
+            return self.size if raw.closed else raw.tell()
+        except (OSError, ValueError):
+            return 0
+
     def close(self) -> None:
         """Close the file (iteration does this itself when it ends)."""
         self._file.close()
-        raw = getattr(self, "_raw", None)
-        if raw is not None:
-            raw.close()
+        self._raw.close()
 
     def __enter__(self) -> CaptureReader:
         return self

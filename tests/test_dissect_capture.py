@@ -217,3 +217,11 @@ def test_reader_is_lazy(tmp_path: Path) -> None:
     first = next(it)
     assert first.index == 1
     it.close()
+
+
+def test_position_for_progress(shared_dir: Path) -> None:
+    path = shared_dir / "captures/wireshark/esp-bug-12671.pcapng.gz"
+    reader = CaptureReader(path)
+    assert 0 < reader.position() <= reader.size == path.stat().st_size
+    list(reader)
+    assert reader.position() == reader.size
