@@ -206,3 +206,61 @@ def test_fast_path_equals_general_path(shared_dir: Path) -> None:
             if f.data[12:14] == b"\x08\x00"
         ]
         assert [r for r in fast if not isinstance(r, FrameError)] == list(dissect(raw))
+
+
+def _pcapng_block(btype: int, body: bytes, endian: str = "<") -> bytes:
+    body += b"\0" * (-len(body) % 4)
+    return (
+        struct.pack(endian + "II", btype, len(body) + 12)
+        + body
+        + struct.pack(endian + "I", len(body) + 12)
+    )
+
+
+@pytest.mark.parametrize(("endian", "nano"), [("<", False), (">", False), ("<", True), (">", True)])
+def test_dissect_pcap_variants_end_to_end(
+    shared_dir: Path, tmp_path: Path, endian: str, nano: bool
+) -> None:
+    """Frames of a real capture rewritten as big-endian and/or nanosecond pcap dissect the
+    same, with the same times."""
+    from ikeview.dissectors.capture import CaptureReader
+
+    src = shared_dir / "captures/tcpdump/isakmp4500.pcap"
+    frames = list(CaptureReader(src))
+    out = [
+        struct.pack(endian + "IHHiIII", 0xA1B23C4D if nano else 0xA1B2C3D4, 2, 4, 0, 0, 65535, 1)
+    ]
+    for f in frames:
+        sec = int(f.ts)
+        frac = round((f.ts - sec) * (1e9 if nano else 1e6))
+        out.append(struct.pack(endian + "IIII", sec, frac, len(f.data), f.orig_len) + f.data)
+    p = tmp_path / "variant.pcap"
+    p.write_bytes(b"".join(out))
+    assert list(dissect(p)) == list(dissect(src))
+
+
+def test_dissect_pcapng_two_interfaces(shared_dir: Path, tmp_path: Path) -> None:
+    """One pcapng, two interfaces: Ethernet (microseconds) and raw IP (if_tsresol 2^-20);
+    the same IKE message on each is found, with the right times."""
+    recs = list(dissect(shared_dir / "captures/wireshark/ikev2-decrypt-aes256gcm16.pcap"))
+    from ikeview.dissectors.capture import CaptureReader
+
+    eth = next(
+        iter(CaptureReader(shared_dir / "captures/wireshark/ikev2-decrypt-aes256gcm16.pcap"))
+    )
+    shb = _pcapng_block(0x0A0D0D0A, struct.pack("<IHHq", 0x1A2B3C4D, 1, 0, -1))
+    idb0 = _pcapng_block(1, struct.pack("<HHI", 1, 0, 0))
+    opt = struct.pack("<HH", 9, 1) + bytes([0x80 | 20]) + b"\0\0\0" + struct.pack("<HH", 0, 0)
+    idb1 = _pcapng_block(1, struct.pack("<HHI", 101, 0, 0) + opt)
+
+    def epb(iface: int, raw_ts: int, data: bytes) -> bytes:
+        head = struct.pack("<IIIII", iface, raw_ts >> 32, raw_ts & 0xFFFFFFFF, len(data), len(data))
+        return _pcapng_block(6, head + data)
+
+    body = shb + idb0 + idb1 + epb(0, 5_000_000, eth.data) + epb(1, 3 << 20, eth.data[14:])
+    p = tmp_path / "two.pcapng"
+    p.write_bytes(body)
+    got = list(dissect(p))
+    assert [type(r) for r in got] == [IkeDatagram, IkeDatagram]
+    assert got[0].message.raw == got[1].message.raw == recs[0].message.raw  # type: ignore[union-attr]
+    assert (got[0].flow.ts, got[1].flow.ts) == (5.0, 3.0)  # type: ignore[union-attr]
