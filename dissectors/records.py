@@ -104,7 +104,8 @@ class FrameError:
     ts: float
     """Capture time of the frame (or of the last good frame)."""
     offset: int
-    """Byte offset within the frame (or the file, for a truncated file) where decoding stopped."""
+    """Byte offset where decoding stopped: within the frame; within the reassembled payload
+    for a reassembled IP datagram; within the (uncompressed) file for a damaged file."""
     reason: str
     """Human-readable cause, e.g. "unsupported link type 105 (IEEE802_11)"."""
 
