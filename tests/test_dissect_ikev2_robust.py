@@ -14,9 +14,11 @@ from ikeview.dissectors.ikev2 import PAYLOAD_PARSERS, parse_message, parse_paylo
 from test_dissect_ikev2_support import all_captures, ike_messages
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
+LAB = Path(__file__).resolve().parents[1] / "captures" / "lab"
+CAPTURES = (all_captures(SHARED) if SHARED.is_dir() else []) + sorted(LAB.glob("**/capture.pcap"))
 REAL: list[tuple[str, bytes]] = [
-    (f"{capture.name}#{frame}", data)
-    for capture in (all_captures(SHARED) if SHARED.is_dir() else [])
+    (f"{capture.parent.name}/{capture.name}#{frame}", data)
+    for capture in CAPTURES
     for frame, data in ike_messages(capture)
 ]
 INTERNAL = "internal dissector error"
