@@ -10,10 +10,13 @@ What replaces a decrypted ESP frame (RFC 4303 section 3.1):
   inner IP version, followed by the inner IP packet;
 - transport mode: the outer IP header rebuilt with the ESP Next Header as its protocol (UDP
   encapsulation, RFC 3948, removed too), followed by the decrypted payload.
-Everything else, and ESP that did not decrypt, is copied unchanged. IKE SK payloads are not
-replaced by their plaintext (out of scope). The output is a classic pcap (microsecond time
-stamps) with the link type of the first frame; later frames of another link type are left out
-and counted.
+An IKE message over UDP whose SK payload decrypted gets the SK payload replaced by the inner
+payloads it carried (RFC 7296 section 3.14: the payload before it, or the header, then names the
+first inner payload), with IKE, UDP and IP lengths and checksums fixed, so any tool shows the
+exchange in clear. SKF fragments (RFC 7383) and IKE over TCP stay as they were.
+Everything else, and what did not decrypt, is copied unchanged. The output is a classic pcap
+(microsecond time stamps) with the link type of the first frame; later frames of another link
+type are left out and counted.
 """
 
 from __future__ import annotations
@@ -54,6 +57,7 @@ _IPPROTO_IPV4 = 4
 _IPPROTO_IPV6 = 41
 _IPPROTO_UDP = 17
 _IPPROTO_NONE = 59
+_SK_PAYLOAD = 46
 
 
 class _Feed(Protocol):
@@ -78,6 +82,8 @@ class DecryptStats:
     """ESP packets that had keys but did not decrypt (bad ICV, truncated ...)."""
     no_keys: int = 0
     """ESP packets of SPIs without keys."""
+    ike_replaced: int = 0
+    """IKE messages written with their SK payload in clear."""
     other_linktype: int = 0
     """Frames left out because their link type differs from the first frame's."""
     problems: list[str] = field(default_factory=list)
@@ -88,6 +94,8 @@ class DecryptStats:
             f"{self.frames} frames read, {self.written} written; {self.esp} ESP packets: "
             f"{self.replaced} decrypted, {self.failed} failed, {self.no_keys} without keys"
         )
+        if self.ike_replaced:
+            text += f"; {self.ike_replaced} IKE messages written in clear"
         if self.other_linktype:
             text += f"; {self.other_linktype} frames of another link type left out"
         return text
@@ -189,11 +197,86 @@ def _transport_header(
 
 
 def _ip_checksum(header: bytes) -> int:
-    # RFC 791 section 3.1: one's complement of the one's complement sum of 16-bit words.
+    # RFC 791 section 3.1 / RFC 1071: one's complement of the one's complement sum of 16-bit
+    # words (an odd trailing octet is padded with zero).
+    if len(header) % 2:
+        header += b"\x00"
     total = sum(struct.unpack(f"!{len(header) // 2}H", header))
     while total >> 16:
         total = (total & 0xFFFF) + (total >> 16)
     return ~total & 0xFFFF
+
+
+def rebuild_ike_frame(
+    frame: RawFrame, raw: bytes, sk: object, inner: tuple[int, bytes]
+) -> bytes | None:
+    """The frame with the IKE message's SK payload replaced by its plaintext; None if not UDP."""
+    sk_offset = getattr(sk, "offset", None)
+    if sk_offset is None or getattr(sk, "payload_type", 0) != _SK_PAYLOAD:
+        return None
+    try:
+        version, ip_off = link_to_ip(frame.linktype, frame.data)
+    except DecodeError:
+        return None
+    data = frame.data
+    if version == 4:
+        if len(data) < ip_off + 20 or data[ip_off + 9] != _IPPROTO_UDP:
+            return None
+        if int.from_bytes(data[ip_off + 6 : ip_off + 8], "big") & 0x3FFF:
+            return None  # an IP fragment: the datagram spans frames
+        ip_len = (data[ip_off] & 0x0F) * 4
+    elif version == 6:
+        if len(data) < ip_off + 40 or data[ip_off + 6] != _IPPROTO_UDP:
+            return None
+        ip_len = 40
+    else:
+        return None
+    udp_off = ip_off + ip_len
+    at = data.find(raw, udp_off + 8)
+    if at < 0:
+        return None
+    first_inner, plain = inner
+    # RFC 7296 section 3.14: the SK payload is last; whoever pointed at it (the header's Next
+    # Payload at octet 16, or the previous payload's generic header) now points at the first
+    # inner payload.
+    ike = bytearray(raw[:sk_offset])
+    pointer = 16 if sk_offset == 28 else _previous_payload(ike, sk_offset)
+    if pointer is None:
+        return None
+    ike[pointer] = first_inner
+    ike += plain
+    struct.pack_into("!I", ike, 24, len(ike))  # RFC 7296 section 3.1: Length of the message
+    udp_payload = data[udp_off + 8 : at] + bytes(ike)  # keeps a non-ESP marker (RFC 3948)
+    udp_len = 8 + len(udp_payload)
+    ip = bytearray(data[ip_off:udp_off])
+    src, dst = (ip[12:16], ip[16:20]) if version == 4 else (ip[8:24], ip[24:40])
+    if version == 4:
+        struct.pack_into("!H", ip, 2, ip_len + udp_len)
+        ip[10:12] = b"\x00\x00"
+        ip[10:12] = _ip_checksum(bytes(ip)).to_bytes(2, "big")
+        pseudo = bytes(src + dst) + struct.pack("!BBH", 0, _IPPROTO_UDP, udp_len)
+    else:
+        struct.pack_into("!H", ip, 4, udp_len)
+        pseudo = bytes(src + dst) + struct.pack("!I3xB", udp_len, _IPPROTO_UDP)
+    udp = bytearray(data[udp_off : udp_off + 8])
+    struct.pack_into("!HH", udp, 4, udp_len, 0)
+    # RFC 768 / RFC 8200 section 8.1: checksum over pseudo-header, header and data; 0 -> FFFF.
+    checksum = _ip_checksum(pseudo + bytes(udp) + udp_payload) or 0xFFFF
+    struct.pack_into("!H", udp, 6, checksum)
+    return data[:ip_off] + bytes(ip) + bytes(udp) + udp_payload
+
+
+def _previous_payload(ike: bytearray, sk_offset: int) -> int | None:
+    # RFC 7296 section 3.2: walk the generic payload headers from the first payload on.
+    pos = 28
+    while pos + 4 <= sk_offset:
+        length = int.from_bytes(ike[pos + 2 : pos + 4], "big")
+        if length < 4:
+            return None
+        if pos + length == sk_offset:
+            return pos
+        pos += length
+    return None
 
 
 def _default_correlator(decryptor: KeyringDecryptor) -> _Feed | None:
@@ -223,7 +306,7 @@ def write_decrypted(
     ``decryptor`` lets a caller pass one that already knows the SAs; ``correlator`` builds what
     turns IKE records into SA registrations (by default the pipeline's correlator).
     """
-    dec = decryptor if decryptor is not None else KeyringDecryptor(keyring)
+    dec = decryptor if decryptor is not None else KeyringDecryptor(keyring, keep_plaintext=True)
     feed = correlator(dec)
     stats = DecryptStats()
     replacements: dict[int, bytes] = {}
@@ -262,6 +345,8 @@ def write_decrypted(
                 _handle_esp(rec, dec, frames_by_index, replacements, stats)
             elif isinstance(rec, IkeDatagram | FrameError) and feed is not None:
                 feed.feed(rec)
+                if isinstance(rec, IkeDatagram):
+                    _handle_ike(rec, dec, frames_by_index, replacements, stats)
         flush()
         if not writer:
             PcapWriter(out, _LINKTYPE_ETHERNET)
@@ -292,3 +377,21 @@ def _handle_esp(
         return
     replacements[rec.flow.frame] = new
     stats.replaced += 1
+
+
+def _handle_ike(
+    rec: IkeDatagram,
+    dec: KeyringDecryptor,
+    frames: dict[int, RawFrame],
+    replacements: dict[int, bytes],
+    stats: DecryptStats,
+) -> None:
+    msg = rec.message
+    inner = dec.take_plaintext(msg.raw)
+    frame = frames.get(rec.flow.frame)
+    if inner is None or frame is None or msg.sk is None or rec.flow.transport != "udp":
+        return
+    new = rebuild_ike_frame(frame, msg.raw, msg.sk, inner)
+    if new is not None:
+        replacements[rec.flow.frame] = new
+        stats.ike_replaced += 1

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 from pathlib import Path
@@ -11,7 +12,7 @@ from test_pipeline_decrypt_support import read, run_capture
 
 from ikeview.keys.loader import load_keys
 from ikeview.keys.model import EspKeys, KeyRing, SourceRef
-from ikeview.keys.wireshark import read_esp_sa
+from ikeview.keys.wireshark import read_esp_sa, read_ikev2_table
 from ikeview.pcapwrite import PcapWriter, write_decrypted
 from ikeview.pipeline.decrypt import KeyringDecryptor
 
@@ -127,3 +128,48 @@ def test_unknown_spis_are_copied_and_counted(shared_dir: Path, tmp_path: Path) -
     stats = write_decrypted(src, KeyRing(), out, correlator=_no_correlator)
     assert (stats.replaced, stats.no_keys, stats.written) == (0, 6, 6)
     assert stats.problems[0].startswith("no keys for ESP SPI 0x")
+
+
+@needs_tools
+@pytest.mark.parametrize("name", ["aes256gcm16", "aes192ctr", "3des-sha1_160"])
+def test_wireshark_ikev2_capture_is_written_in_clear(
+    shared_dir: Path, tmp_path: Path, name: str
+) -> None:
+    vectors = json.loads(
+        (shared_dir / "vectors" / "wireshark-ikev2-decrypt-captures.json").read_text()
+    )
+    vec = next(c for c in vectors["captures"] if f"decrypt-{name}." in c["file"])
+    table = shared_dir / "captures" / "wireshark" / "ikev2_decryption_table.tmpl"
+    ring = KeyRing.of(read_ikev2_table(table.read_text(), "ikev2_decryption_table"))
+    out = tmp_path / "out.pcap"
+    stats = write_decrypted((shared_dir / "vectors" / vec["file"]).resolve(), ring, out)
+    assert stats.ike_replaced == stats.frames - 2  # all but the IKE_SA_INIT pair
+    # tshark without any keys now sees the AUTH payloads, with good UDP/IP checksums.
+    cmd = [
+        "tshark",
+        "-r",
+        str(out),
+        "-o",
+        "udp.check_checksum:TRUE",
+        "-o",
+        "ip.check_checksum:TRUE",
+    ]
+    cmd += [
+        "-T",
+        "fields",
+        "-e",
+        "isakmp.auth.data",
+        "-e",
+        "udp.checksum.status",
+        "-e",
+        "ip.checksum.status",
+    ]
+    rows = [
+        line.split("\t")
+        for line in subprocess.run(
+            cmd, capture_output=True, text=True, check=True
+        ).stdout.splitlines()
+    ]
+    assert vec["expected_isakmp_auth_data"] in {r[0] for r in rows}
+    assert all(r[1] in ("1", "2") and r[2] in ("1", "2") for r in rows[2:])
+    assert any("ikev2_auth" in line for line in _tcpdump(out))

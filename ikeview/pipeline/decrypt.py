@@ -59,8 +59,10 @@ _METHOD_NAMES = {
 class KeyringDecryptor:
     """Decrypts whatever the key ring can unlock; one instance per capture."""
 
-    def __init__(self, keyring: KeyRing) -> None:
+    def __init__(self, keyring: KeyRing, *, keep_plaintext: bool = False) -> None:
+        """``keep_plaintext`` keeps each opened SK body for ``take_plaintext`` (decrypt command)."""
         self._ring = keyring
+        self._plain: dict[bytes, tuple[int, bytes]] | None = {} if keep_plaintext else None
         self._dh = DhMatcher(keyring.dh_secrets)
         self._ike: dict[IkeSpis, IkeSaState] = {}
         self._esp: dict[int, list[EspEntry]] = {}
@@ -228,6 +230,8 @@ class KeyringDecryptor:
     ) -> Opened:
         verdict = None if result.integrity_ok is None else ("ok" if result.integrity_ok else None)
         if ptype != SKF:
+            if self._plain is not None:
+                self._plain[raw] = (result.next_payload or 0, result.plaintext)
             return self._parse(result.next_payload or 0, result.plaintext, verdict, result.error)
         frag, total = result.fragment_number or 0, result.total_fragments or 0
         if not 1 <= frag <= total:
@@ -258,6 +262,13 @@ class KeyringDecryptor:
             note = f"inner payloads stop at offset {problem.offset}: {problem.reason}"
             text = f"{warning}; {note}" if warning else note
         return Opened(payloads, verdict, text)  # type: ignore[arg-type]
+
+    def take_plaintext(self, raw: bytes) -> tuple[int, bytes] | None:
+        """(first inner payload type, inner payloads) of the SK payload of message ``raw``, once.
+
+        Only with ``keep_plaintext``; SKF messages are not kept (their body spans frames).
+        """
+        return None if self._plain is None else self._plain.pop(raw, None)
 
     # --- AUTH ----------------------------------------------------------------------------------
 
