@@ -13,7 +13,9 @@ What replaces a decrypted ESP frame (RFC 4303 section 3.1):
 An IKE message over UDP whose SK payload decrypted gets the SK payload replaced by the inner
 payloads it carried (RFC 7296 section 3.14: the payload before it, or the header, then names the
 first inner payload), with IKE, UDP and IP lengths and checksums fixed, so any tool shows the
-exchange in clear. SKF fragments (RFC 7383) and IKE over TCP stay as they were.
+exchange in clear. A message sent in SKF fragments (RFC 7383) is written whole, in clear, in
+the frame of the fragment that completed it; the other fragments and IKE over TCP stay as they
+were.
 Everything else, and what did not decrypt, is copied unchanged. The output is a classic pcap
 (microsecond time stamps) with the link type of the first frame; later frames of another link
 type are left out and counted.
@@ -58,6 +60,7 @@ _IPPROTO_IPV6 = 41
 _IPPROTO_UDP = 17
 _IPPROTO_NONE = 59
 _SK_PAYLOAD = 46
+_SKF_PAYLOAD = 53
 
 
 class _Feed(Protocol):
@@ -212,7 +215,7 @@ def rebuild_ike_frame(
 ) -> bytes | None:
     """The frame with the IKE message's SK payload replaced by its plaintext; None if not UDP."""
     sk_offset = getattr(sk, "offset", None)
-    if sk_offset is None or getattr(sk, "payload_type", 0) != _SK_PAYLOAD:
+    if sk_offset is None or getattr(sk, "payload_type", 0) not in (_SK_PAYLOAD, _SKF_PAYLOAD):
         return None
     try:
         version, ip_off = link_to_ip(frame.linktype, frame.data)

@@ -82,3 +82,20 @@ def test_decrypt_command_output_has_no_esp_left(name: str, tmp_path: Path) -> No
     rows = [line.split("\t") for line in run.stdout.splitlines()]
     assert len(rows) == stats.frames
     assert not any(r[0] for r in rows) and sum(1 for r in rows if r[1]) == stats.esp
+
+
+@pytest.mark.skipif(shutil.which("tshark") is None, reason="tshark not installed")
+def test_decrypt_command_writes_fragmented_ike_auth_whole_and_clear(tmp_path: Path) -> None:
+    d, _, ring = _load("certs-frag")
+    out = tmp_path / "out.pcap"
+    stats = write_decrypted(d / "capture.pcap", ring, out)
+    assert stats.ike_replaced == 4  # two reassembled IKE_AUTH messages, two INFORMATIONAL
+    run = subprocess.run(
+        ["tshark", "-r", str(out), "-T", "fields", "-e", "isakmp.auth.data",
+         "-e", "x509sat.printableString"],
+        capture_output=True, text=True, timeout=60, check=True,
+    )  # fmt: skip
+    rows = [line.split("\t") for line in run.stdout.splitlines()]
+    assert sum(1 for r in rows if r[0]) == 2
+    names = ",".join(r[1] for r in rows)
+    assert "initiator.lab.example" in names and "responder.lab.example" in names

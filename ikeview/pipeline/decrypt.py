@@ -251,6 +251,9 @@ class KeyringDecryptor:
             return Opened(None, verdict, None, pending=True)
         del state.fragments[key]
         body = b"".join(pending.parts[n] for n in range(1, total + 1))
+        if self._plain is not None:
+            # Kept under the fragment that completed the message (decrypt command).
+            self._plain[raw] = (pending.first_inner, body)
         verdict = "ok" if pending.integrity_ok else None
         return self._parse(pending.first_inner, body, verdict, result.error)
 
@@ -266,7 +269,8 @@ class KeyringDecryptor:
     def take_plaintext(self, raw: bytes) -> tuple[int, bytes] | None:
         """(first inner payload type, inner payloads) of the SK payload of message ``raw``, once.
 
-        Only with ``keep_plaintext``; SKF messages are not kept (their body spans frames).
+        Only with ``keep_plaintext``; for SKF, the whole reassembled message is kept under the
+        fragment that completed it.
         """
         return None if self._plain is None else self._plain.pop(raw, None)
 
