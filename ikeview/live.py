@@ -1,9 +1,14 @@
 """``ikeview live``: analyze and decrypt IKE and ESP on an interface while the tunnel negotiates.
 
 The frames go through exactly the pipeline a capture file goes through (dissect -> correlate ->
-decrypt), so what is printed at the end is the same report a file of the same frames gives.
-Each IKE message is printed as it arrives; the per-SA report is printed when the run stops
-(count or timeout reached, Ctrl-C, or SIGTERM).
+decrypt), so the report printed at the end is the report a file of the same frames gives (the
+frames and their microsecond times are the ones ``--write`` saves). Each IKE message is printed
+as it arrives (to stderr with ``--json``, so stdout stays one JSON document); the report is
+printed when the run stops: count or timeout reached, Ctrl-C, or SIGTERM.
+
+Keys files named in ``key_paths`` are read at the start if they can be, and read again when the
+capture stops: a charon log logs the DH secret only while the negotiation runs, so the final
+report is then computed again over the frames captured, with the keys known at the end.
 """
 
 from __future__ import annotations
@@ -11,75 +16,190 @@ from __future__ import annotations
 import json
 import signal
 import sys
-from collections.abc import Iterable, Iterator
+import threading
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
+from typing import TextIO
 
 from ikeview.dissectors.records import IkeDatagram, RawFrame
-from ikeview.errors import ExitCode
+from ikeview.errors import ExitCode, IkeviewError
 from ikeview.keys.model import KeyRing
-from ikeview.livecap import LiveOptions, live_frames
+from ikeview.livecap import LiveCaptureLost, LiveOptions, interface_is_up, live_frames
 from ikeview.summary import format_ike_line, ike_line
 
-
-class _Stop(Exception):
-    """Raised from the SIGTERM handler so every ``finally`` (the pcap writer) runs."""
-
-
-def _on_sigterm(_signum: int, _frame: FrameType | None) -> None:
-    raise _Stop
+_KeysState = tuple[tuple[int, int] | None, ...]
+"""(size, mtime_ns) of each keys file, None where it is missing: tells whether one changed."""
 
 
-def _until_stopped(frames: Iterable[RawFrame]) -> Iterator[RawFrame]:
-    """End the frame stream quietly on Ctrl-C or SIGTERM, so the analysis still completes."""
-    it = iter(frames)
+@dataclass(slots=True)
+class _StopFlag:
+    """Set by the first SIGINT/SIGTERM; polled by the capture loop between frames.
+
+    Mutable on purpose: it is the one thing a signal handler may change. A handler that only
+    sets it cannot interrupt a pcap record half-written or the analysis half-done.
+    """
+
+    signum: int = 0
+    """The signal that asked to stop (0: none yet)."""
+    previous: dict[int, object] = field(default_factory=dict)
+    """Handlers to put back at the end."""
+
+    def __call__(self) -> bool:
+        return self.signum != 0
+
+    def handle(self, signum: int, _frame: FrameType | None) -> None:
+        if self.signum:
+            # A second Ctrl-C (or SIGTERM) while a stop is pending: give up waiting.
+            raise KeyboardInterrupt
+        self.signum = signum
+
+    def install(self) -> None:
+        # signal.signal only works in the main thread; elsewhere the caller stops us.
+        if threading.current_thread() is not threading.main_thread():
+            return
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            self.previous[sig] = signal.signal(sig, self.handle)
+
+    def restore(self) -> None:
+        for sig, handler in self.previous.items():
+            signal.signal(sig, handler)  # type: ignore[arg-type]
+        self.previous.clear()
+
+
+@dataclass(slots=True)
+class _Ended:
+    """Why the frame stream ended early, when it was not a stop the user asked for."""
+
+    error: IkeviewError | None = None
+    """The capture failure (interface gone), reported after the report."""
+
+
+def _guarded(frames: Iterable[RawFrame], ended: _Ended) -> Iterator[RawFrame]:
+    """End the frame stream quietly on capture loss, so the analysis still completes."""
     try:
-        yield from it
-    except (KeyboardInterrupt, _Stop):
-        close = getattr(it, "close", None)
-        if close:
-            close()
+        yield from frames
+    except LiveCaptureLost as exc:
+        ended.error = exc
+
+
+def _keys_state(paths: Sequence[Path]) -> _KeysState:
+    out: list[tuple[int, int] | None] = []
+    for p in paths:
+        try:
+            st = p.stat()
+            out.append((st.st_size, st.st_mtime_ns))
+        except OSError:
+            out.append(None)
+    return tuple(out)
+
+
+def _load(paths: Sequence[Path], base: KeyRing | None, mode: str) -> KeyRing:
+    from ikeview.keys.loader import load_keys
+
+    ring = load_keys(paths, mode)  # type: ignore[arg-type]
+    return ring if base is None else base.merge(ring)
 
 
 def run_live(
     interface: str,
-    keyring: KeyRing | None,
+    keyring: KeyRing | None = None,
     *,
+    key_paths: Sequence[Path] = (),
+    keys_mode: str = "all",
     write: Path | None = None,
     extra_ports: Iterable[int] = (),
     count: int = 0,
     timeout: float = 0.0,
     as_json: bool = False,
+    out: TextIO | None = None,
+    err: TextIO | None = None,
 ) -> int:
-    """Capture until stopped, printing IKE messages as they come and the report at the end."""
+    """Capture until stopped, printing IKE messages as they come and the report at the end.
+
+    ``keyring``: keys known up front. ``key_paths``: keys files read at the start when
+    readable and again at the end (see the module docstring); ``keys_mode`` is the loader's
+    mode for them ("secrets": only PSKs and DH secrets, everything else derived).
+    Raises IkeviewError (LivePermissionError: exit code 3) before capturing anything.
+    """
+    from ikeview.keys.errors import KeysFileError
     from ikeview.pipeline.analyze import analyze
     from ikeview.report import render_text, to_json
 
+    out = out or sys.stdout
+    err = err or sys.stderr
+    paths = tuple(Path(p) for p in key_paths)
+    start_keys = keyring
+    state = _keys_state(paths)
+    if paths:
+        try:
+            start_keys = _load(paths, keyring, keys_mode)
+        except KeysFileError as exc:
+            print(
+                f"ikeview: keys not usable yet ({exc.msg}); read again when the capture stops",
+                file=err,
+                flush=True,
+            )
     options = LiveOptions(interface, tuple(extra_ports), count, timeout)
+    lines = err if as_json else out
     first_ts: list[float] = []
+    kept: list[RawFrame] = []
 
     def show(record: object) -> None:
         if type(record) is IkeDatagram:
             line = ike_line(record)
             if not first_ts:
                 first_ts.append(line.ts)
-            print(format_ike_line(line, first_ts[0]), flush=True)
+            print(format_ike_line(line, first_ts[0]), file=lines, flush=True)
 
-    previous = signal.signal(signal.SIGTERM, _on_sigterm)
+    def ready() -> None:
+        if not interface_is_up(interface):
+            print(f"ikeview: warning: {interface} is down; nothing will be seen", file=err)
+        print(f"ikeview: listening on {interface}", file=err, flush=True)
+
+    stop = _StopFlag()
+    ended = _Ended()
+    stop.install()
     try:
-
-        def ready() -> None:
-            print(f"ikeview: listening on {interface}", file=sys.stderr, flush=True)
-
-        frames = _until_stopped(live_frames(options, write, on_ready=ready))
-        analysis = analyze(frames, keyring, extra_ports=options.extra_ports, tap=show)
+        frames: Iterable[RawFrame] = _guarded(
+            live_frames(options, write, on_ready=ready, stop=stop), ended
+        )
+        if paths:
+            frames = _keeping(frames, kept.append)
+        analysis = analyze(frames, start_keys, extra_ports=options.extra_ports, tap=show)
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        stop.restore()
+    if paths and _keys_state(paths) != state:
+        # The keys changed while we captured (a log being written): analyze again with them.
+        try:
+            final_keys = _load(paths, keyring, keys_mode)
+        except KeysFileError as exc:
+            print(f"ikeview: keys: {exc.msg}; report without them", file=err)
+        else:
+            print(
+                f"ikeview: keys read again; report over the {len(kept)} frames captured",
+                file=err,
+            )
+            analysis = analyze(kept, final_keys, extra_ports=options.extra_ports)
     if as_json:
-        json.dump(to_json(analysis), sys.stdout, indent=2)
-        sys.stdout.write("\n")
+        json.dump(to_json(analysis), out, indent=2)
+        out.write("\n")
     else:
-        sys.stdout.write(render_text(analysis))
+        out.write(render_text(analysis))
+    out.flush()
     if write:
-        print(f"ikeview: wrote {write}", file=sys.stderr)
+        print(f"ikeview: wrote {analysis.counters.frames} frames to {write}", file=err)
+    if ended.error is not None:
+        print(f"ikeview: {ended.error.msg}", file=err)
+        return ended.error.exit_code
     return ExitCode.OK
+
+
+def _keeping(frames: Iterable[RawFrame], keep: Callable[[RawFrame], None]) -> Iterator[RawFrame]:
+    for f in frames:
+        keep(f)
+        yield f
+
+
+__all__ = ["run_live"]

@@ -32,7 +32,13 @@ _ARPHRD_TO_LINKTYPE = {
 
 
 class LivePermissionError(IkeviewError):
+    """This process may not open a packet socket (exit code 3)."""
+
     exit_code = ExitCode.PERMISSION
+
+
+class LiveCaptureLost(IkeviewError):
+    """The interface went away (or failed) while capturing; what came before is still good."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,20 +78,37 @@ def check_interface(name: str) -> int:
     return _ARPHRD_TO_LINKTYPE.get(arphrd, 1)
 
 
-def _check_privileges(interface: str) -> None:
-    if os.geteuid() == 0:
-        return
-    # CAP_NET_RAW is bit 13 of the effective capability set.
+def interface_is_up(name: str) -> bool:
+    """IFF_UP (linux/if.h) of the interface; a down interface captures nothing."""
+    try:
+        return bool(int(Path(f"/sys/class/net/{name}/flags").read_text(), 16) & 0x1)
+    except (OSError, ValueError):
+        return True
+
+
+def _has_net_raw() -> bool | None:
+    """CAP_NET_RAW (bit 13) in the effective set, or None when /proc does not say."""
     try:
         for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("CapEff:") and int(line.split()[1], 16) & (1 << 13):
-                return
-    except OSError:
+            if line.startswith("CapEff:"):
+                return bool(int(line.split()[1], 16) & (1 << 13))
+    except (OSError, ValueError, IndexError):
         pass
+    return None
+
+
+def _check_privileges(interface: str) -> None:
+    # The capability, not the uid, decides: root in a container or under setpriv may lack it.
+    has = _has_net_raw()
+    if has or (has is None and os.geteuid() == 0):
+        return
     raise LivePermissionError(
         f"capturing on {interface} needs root or CAP_NET_RAW "
         "(run with sudo, or: sudo setcap cap_net_raw+ep $(readlink -f $(which python3)))"
     )
+
+
+_SNAPLEN = 262144  # tcpdump -s 0; more than any frame (even a GRO-merged one) on Linux
 
 
 class PcapWriter:
@@ -93,86 +116,124 @@ class PcapWriter:
 
     def __init__(self, path: Path, linktype: int) -> None:
         self._f: BinaryIO = path.open("wb")
-        self._f.write(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 262144, linktype))
+        self._f.write(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, _SNAPLEN, linktype))
         self._f.flush()
 
-    def write(self, frame: RawFrame) -> None:
-        sec = int(frame.ts)
-        usec = round((frame.ts - sec) * 1_000_000)
-        if usec == 1_000_000:
-            sec, usec = sec + 1, 0
-        self._f.write(struct.pack("<IIII", sec, usec, len(frame.data), frame.orig_len))
-        self._f.write(frame.data)
+    def write(self, sec: int, usec: int, data: bytes, orig_len: int) -> None:
+        # One write() call per record: a signal handled between Python bytecodes can then never
+        # leave a record header without its data in the buffer.
+        self._f.write(struct.pack("<IIII", sec, usec, len(data), orig_len) + data)
         self._f.flush()
 
     def close(self) -> None:
         self._f.close()
 
 
+_ETH_P_ALL = 0x0003  # every protocol (linux/if_ether.h); the BPF filter narrows it down
 _SO_TIMESTAMPNS = 35  # also SCM_TIMESTAMPNS (asm-generic/socket.h)
 
 
-def _kernel_time(ancdata: list[tuple[int, int, bytes]]) -> float:
+_US = 1e-6  # the same scale the pcap reader applies, so a live frame and its saved copy agree
+
+
+def _kernel_time(ancdata: list[tuple[int, int, bytes]]) -> tuple[int, int]:
+    """(seconds, microseconds) of the kernel receive time stamp (struct timespec).
+
+    Cut to microseconds because that is what the pcap file keeps: the report of a live run and
+    the report of its --write file then carry the very same times.
+    """
     for level, kind, data in ancdata:
         if level == socket.SOL_SOCKET and kind == _SO_TIMESTAMPNS and len(data) >= 16:
             sec, nsec = struct.unpack("=qq", data[:16])
-            return sec + nsec / 1e9
-    return time.time()
+            return sec, nsec // 1000
+    now = time.time_ns() // 1000
+    return now // 1_000_000, now % 1_000_000
 
 
 def _open_socket(options: LiveOptions) -> socket.socket:
     """A Linux packet socket on the interface with the BPF filter attached in the kernel."""
-    # scapy compiles the filter text into BPF (through libpcap or tcpdump) and attaches it.
-    from scapy.arch.linux import attach_filter
-
     try:
-        sock = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(0x0003))
+        sock = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(_ETH_P_ALL))
     except PermissionError:
         raise LivePermissionError(
             f"capturing on {options.interface} needs root or CAP_NET_RAW"
         ) from None
     try:
-        sock.bind((options.interface, 0x0003))
+        sock.bind((options.interface, _ETH_P_ALL))
         # Kernel receive timestamps (ns): the RTTs we report must not include our own latency.
         sock.setsockopt(socket.SOL_SOCKET, _SO_TIMESTAMPNS, 1)
-        attach_filter(sock, bpf_filter(options.extra_ports), options.interface)
+        _attach_filter(sock, bpf_filter(options.extra_ports), options.interface)
     except OSError as exc:
         sock.close()
         raise IkeviewError(f"cannot capture on {options.interface}: {exc}") from None
+    except BaseException:
+        sock.close()
+        raise
     return sock
 
 
-def live_frames(
-    options: LiveOptions, write: Path | None = None, on_ready: Callable[[], None] | None = None
-) -> Iterator[RawFrame]:
-    """Yield frames from the interface until count/timeout is reached or the consumer stops.
+def _attach_filter(sock: socket.socket, text: str, interface: str) -> None:
+    """scapy compiles the filter text into BPF (through libpcap or tcpdump) and attaches it."""
+    import logging
 
-    The socket and the optional pcap writer are closed in ``finally``, so a KeyboardInterrupt or
-    a SIGTERM turned into SystemExit leaves a complete file behind.
+    # scapy's import logs routing warnings (e.g. "No IPv4 address found") to stderr, which
+    # would break "one line on stderr" for the user; only errors are worth showing.
+    logging.getLogger("scapy.runtime").setLevel(logging.ERROR)
+    from scapy.arch.linux import attach_filter
+    from scapy.error import Scapy_Exception
+
+    try:
+        attach_filter(sock, text, interface)
+    except Scapy_Exception as exc:
+        raise IkeviewError(f"cannot compile the capture filter for {interface}: {exc}") from None
+
+
+def live_frames(
+    options: LiveOptions,
+    write: Path | None = None,
+    on_ready: Callable[[], None] | None = None,
+    stop: Callable[[], bool] | None = None,
+) -> Iterator[RawFrame]:
+    """Yield frames from the interface until count/timeout is reached, ``stop()`` turns true, or
+    the consumer stops.
+
+    ``stop`` is polled between frames and at least every 0.2 s, so a signal handler that only
+    sets a flag ends the capture at a frame boundary: the pcap file is then never cut inside a
+    record. The socket and the writer are also closed in ``finally`` for any other way out.
+    Raises LiveCaptureLost if the interface fails while capturing (e.g. it was deleted).
     """
     linktype = check_interface(options.interface)
     _check_privileges(options.interface)
     sock = _open_socket(options)
     loopback = Path(f"/sys/class/net/{options.interface}/type").read_text().strip() == "772"
-    writer = PcapWriter(write, linktype) if write else None
+    try:
+        writer = PcapWriter(write, linktype) if write else None
+    except BaseException:
+        sock.close()
+        raise
     deadline = time.monotonic() + options.timeout if options.timeout else None
     if on_ready:
         on_ready()
     index = 0
     try:
-        while True:
+        while not (stop and stop()):
             wait = 0.2 if deadline is None else max(0.0, min(0.2, deadline - time.monotonic()))
             ready, _, _ = select.select([sock], [], [], wait)
             if ready:
-                data, anc, _flags, addr = sock.recvmsg(262144, 64)
+                try:
+                    data, anc, _flags, addr = sock.recvmsg(_SNAPLEN, 64)
+                except OSError as exc:
+                    raise LiveCaptureLost(
+                        f"capture on {options.interface} stopped: {exc.strerror or exc}"
+                    ) from None
                 # On loopback every packet shows twice (sent, then received); libpcap drops the
                 # outgoing copy there, and so do we, so a live run matches tcpdump's file.
                 if data and not (loopback and addr[2] == socket.PACKET_OUTGOING):
-                    ts = _kernel_time(anc)
+                    sec, usec = _kernel_time(anc)
                     index += 1
-                    frame = RawFrame(index, ts, linktype, data, len(data))
+                    frame = RawFrame(index, sec + usec * _US, linktype, data, len(data))
                     if writer:
-                        writer.write(frame)
+                        writer.write(sec, usec, data, len(data))
                     yield frame
                     if options.count and index >= options.count:
                         return
