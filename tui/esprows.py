@@ -11,6 +11,7 @@ takes ``len()`` first always sees complete rows.
 from __future__ import annotations
 
 from array import array
+from collections.abc import Iterator
 from dataclasses import dataclass
 from heapq import merge
 
@@ -122,13 +123,18 @@ class EspView:
         if len(self.spis) == 1:
             self._index = array("Q", range(sizes[0]))
             return True
-        # Encode (which SPI, row) in one integer so 100,000 rows stay one compact array.
         streams = [
-            ((frame, (k << 40) | i) for i, frame in enumerate(self.store.by_spi[s].frame[:n]))
+            self._stream(k, self.store.by_spi[s].frame, n)
             for k, (s, n) in enumerate(zip(self.spis, sizes, strict=True))
         ]
         self._index = array("Q", (code for _frame, code in merge(*streams)))
         return True
+
+    @staticmethod
+    def _stream(k: int, frames: array, n: int) -> Iterator[tuple[int, int]]:
+        # Encode (which SPI, row) in one integer so 100,000 rows stay one compact array.
+        for i in range(n):
+            yield frames[i], (k << 40) | i
 
     def __len__(self) -> int:
         return len(self._index)

@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+from pathlib import Path
+
 from ikeview.tui.esprows import EspRowStore
 from ikeview.tui.filtering import Filter
 from ikeview.tui.loading import LoadRequest, run_load
 from ikeview.tui.messages import AnalysisUpdated, CaptureLoaded, KeysFailed
+from ikeview.tui.screens.dialogs import ExportScreen, KeysRequest, KeysScreen
+from ikeview.tui.widgets.esp_table import EspPanel
 from ikeview.tui.widgets.ladder import Ladder
+from ikeview.tui.widgets.message_view import MessageView
+from ikeview.tui.widgets.problems import ProblemsView
+from ikeview.tui.widgets.proposals import ProposalsView
 from ikeview.tui.widgets.sa_tree import NodeRef, SaTree
+from ikeview.tui.widgets.timing import TimingView
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -41,6 +50,8 @@ class MainScreen(Screen[None]):
             Binding(str(i + 1), f"show_tab('{t}')", t.title(), show=False)
             for i, t in enumerate(TABS)
         ),
+        Binding("K", "keys", "Keys"),
+        Binding("e", "export", "Export CSV"),
         Binding("h", "app.focus_previous", "Prev pane", show=False),
         Binding("l", "app.focus_next", "Next pane", show=False),
     ]
@@ -67,15 +78,15 @@ class MainScreen(Screen[None]):
                 with TabPane("1 Ladder", id="ladder"):
                     yield Ladder(id="ladder-view")
                 with TabPane("2 Message", id="message"):
-                    yield Static("select a message in the ladder", id="message-view")
+                    yield MessageView(id="message-view")
                 with TabPane("3 Proposals", id="proposals"):
-                    yield Static("", id="proposals-view")
+                    yield ProposalsView(id="proposals-view")
                 with TabPane("4 Timing", id="timing"):
-                    yield Static("", id="timing-view")
+                    yield TimingView(id="timing-view")
                 with TabPane("5 ESP", id="esp"):
-                    yield Static("", id="esp-view")
+                    yield EspPanel(id="esp-view")
                 with TabPane("6 Problems", id="problems"):
-                    yield Static("", id="problems-view")
+                    yield ProblemsView(id="problems-view")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -123,11 +134,15 @@ class MainScreen(Screen[None]):
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         """The one place worker errors become notifications (never a crash)."""
-        if event.state == WorkerState.ERROR:
-            error = event.worker.error
-            self.query_one("#progress", ProgressBar).display = False
-            self.query_one("#status", Static).update(f"failed: {error}")
-            self.notify(str(error), title="cannot analyse", severity="error", timeout=15)
+        if event.state != WorkerState.ERROR:
+            return
+        error = event.worker.error
+        if event.worker.group == "export":
+            self.notify(str(error), title="export failed", severity="error", timeout=15)
+            return
+        self.query_one("#progress", ProgressBar).display = False
+        self.query_one("#status", Static).update(f"failed: {error}")
+        self.notify(str(error), title="cannot analyse", severity="error", timeout=15)
 
     # ------------------------------------------------------------------ showing
 
@@ -157,17 +172,49 @@ class MainScreen(Screen[None]):
         """Redraw the panels that depend on the selected IKE SA."""
         sa = self.current_sa()
         self.query_one(Ladder).update_from(sa, self.filter)
+        self.query_one(ProposalsView).update_from(sa)
+        self.query_one(TimingView).update_from(sa, self.rows)
+        self.query_one(EspPanel).update_from(self.esp_spis(sa), self.rows, self._t0(sa))
+        self.query_one(ProblemsView).update_from(self.analysis, sa.spis if sa else None)
+        if self.message is not None and sa is not None:
+            # Snapshots are new objects: find the same message (by frame) in the new one.
+            fresh = next((m for m in sa.messages if m.frame == self.message.frame), None)
+            if fresh is not None and fresh != self.message:
+                self.show_message(fresh)
+
+    def esp_spis(self, sa: IkeSa | None) -> tuple[int, ...] | None:
+        """SPIs for the ESP panel: the chosen child SA's, else the IKE SA's children's, else all."""
+        if self.selected is not None and self.selected.child is not None:
+            return self.selected.child
+        if sa is not None and sa.child_sas:
+            return tuple(s for c in sa.child_sas for s in (c.spi_initiator, c.spi_responder))
+        return None
+
+    def _t0(self, sa: IkeSa | None) -> float:
+        if sa is not None:
+            return sa.first_ts
+        if self.analysis is not None and self.analysis.ike_sas:
+            return self.analysis.ike_sas[0].first_ts
+        return 0.0
+
+    def show_message(self, message: Message | None) -> None:
+        """Put ``message`` in the message panel."""
+        self.message = message
+        self.query_one(MessageView).update_from(message, self.current_sa())
 
     @on(SaTree.Chosen)
     def sa_chosen(self, event: SaTree.Chosen) -> None:
         if event.ref == self.selected:
             return
+        if self.selected is None or event.ref.spis != self.selected.spis:
+            self.show_message(None)
         self.selected = event.ref
         self.refresh_panels()
 
     @on(Ladder.MessageChosen)
     def message_chosen(self, event: Ladder.MessageChosen) -> None:
-        self.message = event.message
+        if event.message != self.message:
+            self.show_message(event.message)
         if event.opened:
             self.action_show_tab("message")
 
@@ -197,3 +244,41 @@ class MainScreen(Screen[None]):
 
     def action_show_tab(self, tab: str) -> None:
         self.query_one(TabbedContent).active = tab
+
+    def action_keys(self) -> None:
+        self.app.push_screen(KeysScreen(), self.keys_given)
+
+    def keys_given(self, request: KeysRequest | None) -> None:
+        """Re-run the analysis with the extra keys (the old run is cancelled)."""
+        if request is None:
+            return
+        old = self.request
+        self.notify("re-running the analysis with the new keys", title="keys")
+        self.start_load(
+            replace(old, keys=(*old.keys, *request.files), typed=old.typed.merge(request.typed))
+        )
+
+    def action_export(self) -> None:
+        if self.analysis is None:
+            self.notify("nothing loaded yet", title="export", severity="warning")
+            return
+        capture = self.request.capture
+        default = (
+            capture.with_name(capture.stem + "-timeline.csv") if capture else Path("timeline.csv")
+        )
+        self.app.push_screen(ExportScreen(default), self.export_to)
+
+    def export_to(self, path: Path | None) -> None:
+        if path is not None and self.analysis is not None:
+            self.export(self.analysis, path)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="export")
+    def export(self, analysis: Analysis, path: Path) -> None:
+        # pandas loads on first use; a thread keeps the UI responsive meanwhile.
+        from ikeview.export import write_csv
+
+        write_csv(analysis, path)
+        rows = sum(len(ex.messages) for sa in analysis.ike_sas for ex in sa.exchanges)
+        self.app.call_from_thread(
+            self.notify, f"{rows} messages written to {path}", title="exported"
+        )

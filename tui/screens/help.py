@@ -1,0 +1,64 @@
+"""The help screen: every key binding, grouped by where it works."""
+
+from __future__ import annotations
+
+from rich.table import Table
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Static
+
+KEYS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
+    (
+        "everywhere",
+        (
+            ("?", "this help"),
+            ("q", "quit"),
+            ("/", "filter: SPI, exchange type, notify, peer, any text"),
+            ("escape", "clear the filter / leave it / close a dialog"),
+            ("1 … 6", "ladder, message, proposals, timing, ESP, problems"),
+            ("K", "keys: type a PSK or DH secret, or load a keys file, and re-run"),
+            ("e", "export the timeline to CSV"),
+            ("tab / shift+tab", "next / previous pane"),
+            ("h / l", "previous / next pane (in trees: collapse / expand)"),
+            ("ctrl+p", "command palette"),
+        ),
+    ),
+    (
+        "lists, trees, tables",
+        (
+            ("j / k, ↓ / ↑", "down / up"),
+            ("g / G, home / end", "first / last"),
+            ("enter", "ladder: open the message; tree: expand or collapse"),
+            ("mouse", "click to select, wheel to scroll"),
+        ),
+    ),
+)
+"""What the help screen lists; the bindings themselves live with their widgets."""
+
+
+def keys_table() -> Table:
+    """The bindings as a Rich table."""
+    table = Table(box=None, show_header=False, padding=(0, 2))
+    table.add_column(style="bold cyan", no_wrap=True)
+    table.add_column()
+    for group, rows in KEYS:
+        table.add_row(f"[b u]{group}[/]", "")
+        for key, what in rows:
+            table.add_row(key, what)
+        table.add_row("", "")
+    return table
+
+
+class HelpScreen(ModalScreen[None]):
+    """Lists key bindings; any of escape, q or ? closes it."""
+
+    BINDINGS = [  # noqa: RUF012 - Textual's own convention for bindings
+        Binding("escape,q,question_mark", "dismiss", "Close"),
+    ]
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll(id="help-box"):
+            yield Static("ikeview keys", id="help-title")
+            yield Static(keys_table())

@@ -1,0 +1,136 @@
+"""ESP packets of the chosen child SA in a virtual table: only the visible lines are ever built,
+so 100,000 rows scroll as fast as 10 (a DataTable would build every row up front)."""
+
+from __future__ import annotations
+
+from ikeview.tui import names
+from ikeview.tui.esprows import (
+    STATUS_DECRYPTED,
+    STATUS_INTEGRITY_FAILED,
+    EspRow,
+    EspRowStore,
+    EspView,
+)
+from rich.segment import Segment
+from rich.style import Style
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.geometry import Size
+from textual.reactive import reactive
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+from textual.widgets import Static
+
+HEADER = f"{'frame':>8} {'time':>12}  {'SPI':<10} {'seq':>10} {'len':>6}  inner"
+_CURSOR = Style(reverse=True)
+_STATUS_STYLE = {
+    STATUS_DECRYPTED: Style(color="green"),
+    STATUS_INTEGRITY_FAILED: Style(color="red", bold=True),
+}
+
+
+def row_text(row: EspRow, t0: float) -> tuple[str, str]:
+    """The fixed columns and the inner summary of one row."""
+    cols = f"{row.frame:>8} {row.ts - t0:>+12.6f}  0x{row.spi:08x} {row.seq:>10} {row.length:>6}  "
+    if row.status == STATUS_DECRYPTED:
+        inner = f"{names.next_header_name(row.next_header)}, {row.inner_len} bytes"
+    elif row.status == STATUS_INTEGRITY_FAILED:
+        inner = "ICV FAILED"
+    else:
+        inner = "not decrypted"
+    return cols, inner
+
+
+class EspTable(ScrollView, can_focus=True):
+    """Rows of an ``EspView`` drawn by ``render_line`` with a cursor row."""
+
+    BINDINGS = [  # noqa: RUF012 - Textual's own convention for bindings
+        Binding("j,down", "move(1)", "Down", show=False),
+        Binding("k,up", "move(-1)", "Up", show=False),
+        Binding("pagedown", "move(20)", "Page down", show=False),
+        Binding("pageup", "move(-20)", "Page up", show=False),
+        Binding("g,home", "jump(0)", "Top", show=False),
+        Binding("G,end", "jump(-1)", "Bottom", show=False),
+    ]
+
+    cursor = reactive(0)
+
+    def __init__(self, **kwargs: object) -> None:
+        super().__init__(**kwargs)  # type: ignore[arg-type]
+        self.view: EspView | None = None
+        self.t0 = 0.0
+
+    def show(self, view: EspView | None, t0: float) -> None:
+        """Point the table at ``view`` (times shown relative to ``t0``)."""
+        self.view = view
+        self.t0 = t0
+        self.cursor = 0
+        self.sync_size()
+        self.scroll_to(0, 0, animate=False)
+
+    def sync_size(self) -> None:
+        """Take in rows that arrived since the last call."""
+        if self.view is not None:
+            self.view.refresh()
+        rows = len(self.view) if self.view is not None else 0
+        self.virtual_size = Size(len(HEADER) + 30, rows)
+        self.refresh()
+
+    def action_move(self, delta: int) -> None:
+        self.action_jump(self.cursor + delta)
+
+    def action_jump(self, n: int) -> None:
+        total = len(self.view) if self.view is not None else 0
+        if not total:
+            return
+        self.cursor = total - 1 if n < 0 and n == -1 else max(0, min(total - 1, n))
+        top = self.scroll_offset.y
+        height = max(1, self.size.height)
+        if self.cursor < top:
+            self.scroll_to(y=self.cursor, animate=False)
+        elif self.cursor >= top + height:
+            self.scroll_to(y=self.cursor - height + 1, animate=False)
+
+    def watch_cursor(self) -> None:
+        self.refresh()
+
+    def render_line(self, y: int) -> Strip:
+        n = self.scroll_offset.y + y
+        width = self.size.width
+        if self.view is None or not 0 <= n < len(self.view):
+            return Strip.blank(width)
+        row = self.view.row(n)
+        cols, inner = row_text(row, self.t0)
+        style = _STATUS_STYLE.get(row.status, Style(dim=True))
+        strip = Strip([Segment(cols), Segment(inner, style)])
+        strip = strip.crop(self.scroll_offset.x, self.scroll_offset.x + width)
+        strip = strip.extend_cell_length(width)
+        return strip.apply_style(_CURSOR) if n == self.cursor and self.has_focus else strip
+
+
+class EspPanel(Vertical):
+    """Title, column header and the virtual table of ESP packets."""
+
+    def compose(self) -> ComposeResult:
+        yield Static("", id="esp-title")
+        yield Static(Text(HEADER, style="bold"), id="esp-header")
+        yield EspTable(id="esp-table")
+
+    def update_from(self, spis: tuple[int, ...] | None, rows: EspRowStore, t0: float) -> None:
+        """Show the packets of ``spis`` (every SPI when None); keeps the place when unchanged."""
+        table = self.query_one(EspTable)
+        view = table.view
+        if view is None or view.store is not rows or view.spis != self._wanted(spis, rows):
+            table.show(rows.view(spis), t0)
+        else:
+            table.sync_size()
+        count = len(table.view) if table.view is not None else 0
+        which = "all SPIs" if spis is None else " + ".join(f"0x{s:08x}" for s in spis) or "no SPI"
+        self.query_one("#esp-title", Static).update(f"{count} ESP packets · {which}")
+
+    @staticmethod
+    def _wanted(spis: tuple[int, ...] | None, rows: EspRowStore) -> tuple[int, ...]:
+        chosen = tuple(rows.by_spi) if spis is None else spis
+        return tuple(s for s in chosen if s in rows.by_spi)
