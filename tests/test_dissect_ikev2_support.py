@@ -42,3 +42,13 @@ def all_captures(shared: Path) -> list[Path]:
     """Every capture file under shared/captures, sorted."""
     root = shared / "captures"
     return sorted(p for p in root.rglob("*") if p.name.endswith((".pcap", ".pcapng", ".pcapng.gz")))
+
+
+def test_helper_finds_ike_in_every_kind_of_capture(shared_dir: Path) -> None:
+    """The helper itself: UDP 500, UDP 4500 with the Non-ESP marker stripped, pcapng, .gz."""
+    names = {p.name: p for p in all_captures(shared_dir)}
+    assert len(ike_messages(names["ikev2-decrypt-aes256gcm16.pcap"])) == 6
+    natt = ike_messages(names["isakmp4500.pcap"])
+    assert natt and all(data[17] >> 4 == 1 for _, data in natt)  # IKEv1 headers, marker gone
+    assert len(ike_messages(names["ikev1-bug-12610.pcapng.gz"])) == 16
+    assert ike_messages(names["esp-bug-12671.pcapng.gz"]) == ()
