@@ -471,6 +471,13 @@ class Analysis:
 
 _TRANSFORM_ORDER = {1: 0, 3: 1, 2: 2, 4: 3, 5: 4}
 _ESN_TEXT = {0: "NO_EXT_SEQ", 1: "EXT_SEQ"}
+# The few names charon spells differently from IANA (after the ENCR_/AUTH_ prefix is dropped).
+_CHARON_NAMES = {
+    "3DES": "3DES_CBC",
+    "DES": "DES_CBC",
+    "CURVE25519": "CURVE_25519",
+    "CURVE448": "CURVE_448",
+}
 
 
 def proposal_text(proposal: Proposal) -> str:
@@ -488,6 +495,7 @@ def proposal_text(proposal: Proposal) -> str:
         for prefix in ("ENCR_", "AUTH_"):
             if name.startswith(prefix):
                 name = name[len(prefix) :]
+        name = _CHARON_NAMES.get(name, name)
         if t.key_length:
             name = f"{name}_{t.key_length}"
         parts.append(name)
