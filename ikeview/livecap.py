@@ -102,6 +102,11 @@ def _check_privileges(interface: str) -> None:
     has = _has_net_raw()
     if has or (has is None and os.geteuid() == 0):
         return
+    if os.geteuid() == 0:
+        raise LivePermissionError(
+            f"capturing on {interface} needs CAP_NET_RAW, which this root process lacks "
+            "(a container or a capability bounding set without it)"
+        )
     raise LivePermissionError(
         f"capturing on {interface} needs root or CAP_NET_RAW "
         "(run with sudo, or: sudo setcap cap_net_raw+ep $(readlink -f $(which python3)))"
