@@ -68,6 +68,7 @@ def test_ikev2four_cookie_retry_and_overlapping_exchanges(shared_dir: Path) -> N
     assert other.created_by is None
     assert [e.status for e in other.exchanges] == ["unanswered"]
     assert any("never answered" in p.text and p.frame == 21 for p in a.problems)
+    assert any("possibly a rekey of a88875a8198992a6" in p.text for p in a.problems)
 
 
 def test_ikev2four_nat_detection_recomputed(shared_dir: Path) -> None:

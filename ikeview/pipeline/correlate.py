@@ -494,12 +494,32 @@ class Correlator:
                 "info",
                 f"IKE SA {sa.spi_i.hex()}/{sa.spi_r.hex()}: first seen mid-life in frame "
                 f"{flow.frame} ({_ename(h.exchange_type)}); its IKE_SA_INIT is not in the capture"
-                " (or it was rekeyed in an exchange that could not be decrypted)",
+                + self._rekey_hint(initiator, responder),
                 frame=flow.frame,
                 sa=sa,
             )
         self._add_sa(sa)
         return sa
+
+    def _rekey_hint(self, a: str, b: str) -> str:
+        """Name the likeliest parent when an SA appears mid-life: the last SA between the same
+        peers with an answered CREATE_CHILD_SA that could not be decrypted (a guess, said so)."""
+        for old in reversed(self._sas):
+            if {old.initiator, old.responder} != {a, b}:
+                continue
+            hidden = [
+                e
+                for e in old.exchanges
+                if e.exchange_type == CREATE_CHILD_SA and e.response and not e.resp_decrypted
+            ]
+            if hidden:
+                last = hidden[-1]
+                frames = ",".join(str(m.frame) for m in (last.request, last.response) if m)
+                return (
+                    f"; possibly a rekey of {old.spi_i.hex()}/{old.spi_r.hex()} in a "
+                    f"CREATE_CHILD_SA that was not decrypted (the last one: frames {frames})"
+                )
+        return ""
 
     def _add_sa(self, sa: _Sa) -> None:
         self._sas.append(sa)
