@@ -23,10 +23,11 @@ type are left out and counted.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import struct
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import BinaryIO, Protocol
 
@@ -59,6 +60,7 @@ _IPPROTO_IPV4 = 4
 _IPPROTO_IPV6 = 41
 _IPPROTO_UDP = 17
 _IPPROTO_NONE = 59
+_IPPROTO_ESP = 50
 _SK_PAYLOAD = 46
 _SKF_PAYLOAD = 53
 
@@ -372,6 +374,7 @@ def _handle_esp(
             stats.failed += 1
         stats.note(opened.problem)
         return
+    opened = _open_nested(dec, rec, opened, stats)
     frame = frames.get(rec.flow.frame)
     new = None if frame is None else rebuild_frame(frame, rec, opened)
     if new is None:
@@ -398,3 +401,52 @@ def _handle_ike(
     if new is not None:
         replacements[rec.flow.frame] = new
         stats.ike_replaced += 1
+
+
+_MAX_NESTING = 4
+
+
+def _open_nested(
+    dec: KeyringDecryptor, outer: EspPacket, opened: EspOpened, stats: DecryptStats
+) -> EspOpened:
+    """Decrypt ESP carried inside a decrypted tunnel-mode packet (ESP in ESP), while keys last.
+
+    The result stands for the outer packet: the innermost content and its protocol.
+    """
+    for _ in range(_MAX_NESTING):
+        ip = opened.inner
+        if ip is None or opened.next_header not in (_IPPROTO_IPV4, _IPPROTO_IPV6) or len(ip) < 20:
+            return opened
+        version = ip[0] >> 4
+        if version == 4:
+            start, proto, addr = (ip[0] & 0x0F) * 4, ip[9], (ip[12:16], ip[16:20])
+        elif version == 6 and len(ip) >= 40:
+            start, proto, addr = 40, ip[6], (ip[8:24], ip[24:40])
+        else:
+            return opened
+        if proto != _IPPROTO_ESP or len(ip) < start + 8:
+            return opened
+        data = ip[start:]
+        flow = replace(
+            outer.flow, ip_version=version, src=_addr(addr[0]), dst=_addr(addr[1]),
+            transport="ip", sport=0, dport=0,
+        )  # fmt: skip
+        spi, seq = struct.unpack_from("!II", data)
+        nested = dec.esp(EspPacket(flow, spi, seq, len(data), data, False))
+        if not nested.decrypted or nested.inner is None or nested.next_header is None:
+            stats.note(nested.problem)
+            return opened
+        if nested.next_header in (_IPPROTO_IPV4, _IPPROTO_IPV6):
+            opened = nested
+            continue
+        # Transport mode inside the tunnel: the tunnel's IP header now carries the payload.
+        header = _transport_header(ip, 0, version, nested.next_header, len(nested.inner))
+        if header is None:
+            return opened
+        nh = _IPPROTO_IPV4 if version == 4 else _IPPROTO_IPV6
+        return EspOpened(True, nested.integrity, nh, header + nested.inner, None)
+    return opened
+
+
+def _addr(raw: bytes) -> str:
+    return str(ipaddress.ip_address(bytes(raw)))

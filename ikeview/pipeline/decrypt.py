@@ -162,6 +162,7 @@ class KeyringDecryptor:
         if offset is None or ptype is None:
             return Opened(None, None, f"cannot decrypt {what}: not an SK or SKF payload")
         failures: list[tuple[IkeCandidate, str]] = []
+        untrusted: SkResult | None = None
         for index in state.order():
             dec = state.sk_decryptor(index, from_initiator)
             cand = state.candidates[index]
@@ -173,17 +174,23 @@ class KeyringDecryptor:
                 failures.append(
                     (cand, "integrity" if result.integrity_ok is False else result.error)
                 )
+                if result.integrity_ok is False and result.plaintext and ptype != SKF:
+                    untrusted = result
                 continue
             if state.pinned is None and (result.integrity_ok or len(state.candidates) == 1):
                 state.pinned = index
             if result.integrity_ok:
                 state.verified = True
             return self._opened(state, raw, ptype, result, what, from_initiator)
-        return Opened(
-            None,
-            "failed" if any(f[1] == "integrity" for f in failures) else None,
-            self._failure_text(state, what, failures, from_initiator),
-        )
+        text = self._failure_text(state, what, failures, from_initiator)
+        if untrusted is not None and len(state.candidates) == 1:
+            # One key set, a bad ICV, yet SK_e yields a clean payload chain: the capture's ICV
+            # (or only SK_a) is wrong. Show the payloads, as Wireshark and tcpdump do, flagged.
+            payloads, problem = parse_payloads(untrusted.next_payload or 0, untrusted.plaintext)
+            if problem is None and payloads:
+                note = "the payloads decrypted cleanly with SK_e but are not authenticated"
+                return Opened(payloads, "failed", f"{text}; {note}")
+        return Opened(None, "failed" if any(f[1] == "integrity" for f in failures) else None, text)
 
     @staticmethod
     def _why_no_keys(state: IkeSaState) -> str:
