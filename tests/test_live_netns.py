@@ -6,6 +6,7 @@ the --write file holds exactly the frames sent, readable by tshark, also after S
 from __future__ import annotations
 
 import signal
+import subprocess
 import time
 from pathlib import Path
 
@@ -16,6 +17,7 @@ from test_live_support import (
     replay,
     report_json,
     start_live,
+    start_run_live,
     timeless,
     tshark_frames,
     veth_namespaces,
@@ -106,3 +108,43 @@ def test_live_count_and_timeout(tmp_path: Path) -> None:
         assert idle.proc.wait(timeout=20) == 0, idle.stderr.read_text()
         assert time.monotonic() - t0 < 15
         assert idle.report()["counters"]["frames"] == 0
+
+
+def test_live_keys_file_read_again_at_stop(tmp_path: Path) -> None:
+    # The keys file does not exist when the capture starts (as a charon log that is only
+    # written while the tunnel negotiates); it appears before the stop and the final report
+    # is computed with it, over the frames already captured.
+    scenario = LAB / "psk-aes256-sha256-modp2048"
+    keys = tmp_path / "later.toml"
+    written = tmp_path / "live.pcap"
+    with veth_namespaces(tmp_path) as net:
+        live = start_run_live(net, "later", keys, written)
+        live.wait_listening()
+        assert "keys not usable yet" in live.stderr.read_text()
+        replay(net, scenario / "capture.pcap")
+        keys.write_text((scenario / "keys.toml").read_text())
+        time.sleep(0.3)
+        assert live.stop() == 0, live.stderr.read_text()
+        got = live.report()
+    assert "keys read again" in live.stderr.read_text()
+    assert got["counters"]["ike_decrypted"] > 0
+    assert without_capture_name(got) == without_capture_name(report_json(written, keys))
+
+
+def test_live_interface_gone_still_reports(tmp_path: Path) -> None:
+    capture = LAB / "psk-aes256-sha256-modp2048" / "capture.pcap"
+    written = tmp_path / "gone.pcap"
+    with veth_namespaces(tmp_path) as net:
+        live = start_live(net, "gone", "--json", "--timeout", "20", "--write", str(written))
+        live.wait_listening()
+        replay(net, capture)
+        time.sleep(0.3)
+        subprocess.run(["ip", "-n", net.a, "link", "del", net.if_a], check=True)
+        rc = live.proc.wait(timeout=20)
+        got = live.report()
+    err = live.stderr.read_text()
+    assert rc == 1, err
+    assert "Traceback" not in err
+    assert f"capture on {net.if_a} stopped" in err
+    assert got["counters"]["frames"] == 12
+    assert len(tshark_frames(written)) == 12

@@ -209,10 +209,32 @@ class LiveRun:
 def start_live(net: Netns, name: str, *args: str) -> LiveRun:
     """``ikeview live -i if_a ARGS`` inside namespace a (``ip netns exec`` execs it: the pid
     is ikeview's own, so signals reach it directly)."""
+    return start_in_a(net, name, ikeview_cmd("live", "-i", net.if_a, *args))
+
+
+# run_live called directly, for what the CLI does not offer (keys files read again at the end).
+_RUN_LIVE = """
+import sys
+from pathlib import Path
+from ikeview.live import run_live
+iface, keys, mode, write = sys.argv[1:5]
+raise SystemExit(run_live(iface, key_paths=[Path(keys)], keys_mode=mode, write=Path(write),
+                          as_json=True, timeout=float(sys.argv[5])))
+"""
+
+
+def start_run_live(
+    net: Netns, name: str, keys: Path, write: Path, mode: str = "secrets", timeout: float = 25
+) -> LiveRun:
+    cmd = [sys.executable, "-c", _RUN_LIVE, net.if_a, str(keys), mode, str(write), str(timeout)]
+    return start_in_a(net, name, cmd)
+
+
+def start_in_a(net: Netns, name: str, cmd: list[str]) -> LiveRun:
     out, err = net.tmp / f"{name}.out", net.tmp / f"{name}.err"
     with out.open("wb") as o, err.open("wb") as e:
         proc = subprocess.Popen(
-            net.exec(net.a, *ikeview_cmd("live", "-i", net.if_a, *args)),
+            net.exec(net.a, *cmd),
             stdout=o,
             stderr=e,
             stdin=subprocess.DEVNULL,
