@@ -222,6 +222,7 @@ class CaptureReader:
             unpack = struct.Struct(endian + "IIII").unpack_from
             # tuple.__new__ directly: RawFrame's own __new__ is Python code, this is C.
             new_frame = tuple.__new__
+            max_frame = _MAX_FRAME
             stats = self.stats
             read = self._safe_read
             buf = self._head[_PCAP_HDR_LEN:]
@@ -230,13 +231,13 @@ class CaptureReader:
             index = 0
             while True:
                 n = len(buf)
-                while pos + _PCAP_REC_LEN <= n:
+                while pos + 16 <= n:  # 16: _PCAP_REC_LEN, a literal in the hot loop
                     sec, frac, incl, orig = unpack(buf, pos)
-                    if incl > _MAX_FRAME:
+                    if incl > max_frame:
                         stats.frames = index
                         self._damage(base + pos, f"frame {index + 1}: impossible length {incl}")
                         return
-                    end = pos + _PCAP_REC_LEN + incl
+                    end = pos + 16 + incl
                     if end > n:
                         break
                     index += 1

@@ -201,6 +201,8 @@ class Dissector:
         addr = self._addr
         text = self._text
         eth_ip4_udp_esp = _ETH_IPV4_UDP_ESP.unpack_from
+        new_flow = _new_flow
+        new_esp = _new_esp
         esp_hdr = _ESP_HDR.unpack_from
         # Extra ports may carry bare IKE, which only the general path recognises.
         fast_udp = not self.extra_ports
@@ -231,7 +233,7 @@ class Dissector:
                                 and 34 + ulen <= wire_end
                             ):
                                 pend = 34 + ulen if 34 + ulen <= end else end
-                                flow = _new_flow(
+                                flow = new_flow(
                                     index,
                                     ts,
                                     4,
@@ -242,11 +244,11 @@ class Dissector:
                                     dport,
                                 )
                                 esp += 1
-                                yield _new_esp(flow, spi, seq, ulen - 8, data[42:pend], True, None)
+                                yield new_esp(flow, spi, seq, ulen - 8, data[42:pend], True, None)
                                 continue
                         elif proto == 50:
                             spi, seq = esp_hdr(data, 34)
-                            flow = _new_flow(
+                            flow = new_flow(
                                 index,
                                 ts,
                                 4,
@@ -257,7 +259,7 @@ class Dissector:
                                 0,
                             )
                             esp += 1
-                            yield _new_esp(flow, spi, seq, total - 20, data[34:end], False, None)
+                            yield new_esp(flow, spi, seq, total - 20, data[34:end], False, None)
                             continue
                 try:
                     rec = general(index, ts, linktype, data)
