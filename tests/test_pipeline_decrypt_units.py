@@ -12,7 +12,7 @@ from ikeview.dissectors.records import EspPacket, Flow
 from test_pipeline_decrypt_support import read
 
 from ikeview.crypto import dh
-from ikeview.crypto.keymat import derive_child_keys, derive_ike_keys
+from ikeview.crypto.keymat import derive_child_keys, derive_ike_keys, ike_keys_from_skeyseed
 from ikeview.crypto.prf import get_prf
 from ikeview.keys.model import DhSecret, IkeSaKeys, KeyRing, SourceRef
 from ikeview.keys.wireshark import read_esp_sa
@@ -134,4 +134,49 @@ def test_wrong_esp_key_names_the_source(shared_dir: Path) -> None:
     assert r.problem == (
         f"ICV check failed for ESP SPI 0x{pkt.spi:08x}: keys esp_sa:{line} do not verify "
         "(HMAC-SHA1-96 ICV does not verify)"
+    )
+
+
+def _given_parent(sk_d: bytes | None) -> KeyRing:
+    parent = IkeSaKeys(*SPIS, sk_d, None, None, None, None, None, None, 20, 128, 0, 5, None, SRC)
+    return KeyRing(ike_sas=(parent,))
+
+
+NEW_SPIS = (bytes.fromhex("2122232425262728"), bytes.fromhex("3132333435363738"))
+
+
+def _rekey(ke: KeyExchange | None) -> IkeSaSetup:
+    return IkeSaSetup(
+        NEW_SPIS, NR, NI, GCM128, ke, "192.0.2.2", "192.0.2.1", None, None, parent=SPIS
+    )
+
+
+def test_ike_rekey_without_ke_uses_the_old_sk_d_alone() -> None:
+    sk_d = bytes(range(200, 232))
+    dec = KeyringDecryptor(_given_parent(sk_d))
+    assert dec.ike_sa(_setup()) is None
+    assert dec.ike_sa(_rekey(None)) is None
+    new = next(
+        k for k in dec.derived_keys() if isinstance(k, DerivedIkeSa) and k.keys.spi_i == NEW_SPIS[0]
+    )
+    # RFC 7296 section 2.18: SKEYSEED = prf(SK_d (old), g^ir (new) | Ni | Nr), here g^ir empty.
+    seed = get_prf(5)(sk_d, NR + NI)
+    want = ike_keys_from_skeyseed(
+        get_prf(5), seed, NR, NI, *NEW_SPIS, encr_key_len=20, integ_key_len=0
+    )
+    assert new.keys.sk_d == want.sk_d and new.keys.sk_er == want.sk_er
+    assert new.parent == SPIS
+    assert (
+        new.origin
+        == "derived from SK_d of IKE SA 0102030405060708:1112131415161718 and no KE payloads"
+    )
+
+
+def test_ike_rekey_without_the_old_sk_d_says_so() -> None:
+    dec = KeyringDecryptor(_given_parent(None))
+    dec.ike_sa(_setup())
+    _, _, ke = _ke()
+    assert dec.ike_sa(_rekey(ke)) == (
+        "no SK_d of the old IKE SA 0102030405060708:1112131415161718 to derive the rekeyed IKE SA "
+        "2122232425262728:3132333435363738; add a [[dh]] secret for the old SA or [[ike_sa]] keys"
     )
