@@ -46,7 +46,18 @@ class EspCandidate:
 class EspEntry:
     """One ESP SA (SPI + outer addresses) and its candidate keys."""
 
-    __slots__ = ("candidates", "dst", "esn", "fast", "ike", "last_seq", "pinned", "spi", "src")
+    __slots__ = (
+        "candidates",
+        "dst",
+        "esn",
+        "fast",
+        "ike",
+        "last_seq",
+        "pinned",
+        "spi",
+        "src",
+        "verified",
+    )
 
     def __init__(
         self, spi: int, src: str | None, dst: str | None, *, esn: bool, ike: IkeSpis | None
@@ -60,6 +71,8 @@ class EspEntry:
         self.pinned: EspCandidate | None = None
         self.fast: Callable[[bytes], EspResult] | None = None
         """The pinned SA's decrypt, when no per-packet state (ESN) is needed: the hot path."""
+        self.verified = False
+        """True once a packet's ICV/tag verified with the pinned keys."""
         self.last_seq = 0
         """Highest sequence number (64 bits with ESN) that verified."""
 
@@ -84,6 +97,7 @@ class EspEntry:
             result = self._decrypt(cand, data)
             if result.integrity_ok or (result.integrity_ok is None and result.error is None):
                 self.pinned = cand
+                self.verified = bool(result.integrity_ok)
                 self.fast = None if self.esn else cand.sa.decrypt
                 return _opened(result, self.spi, cand.origin)
             last = (result, cand)

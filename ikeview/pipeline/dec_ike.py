@@ -49,8 +49,8 @@ class Fragments:
     """Fragment Number -> inner plaintext."""
     first_inner: int = 0
     """Next Payload of fragment 1: type of the first inner payload."""
-    integrity_ok: bool = True
-    """False as soon as one fragment could not be checked."""
+    checked: bool = True
+    """False as soon as one fragment's ICV could not be checked (no SK_a)."""
 
 
 class IkeSaState:

@@ -9,8 +9,6 @@ Problem lines name the SA, the message and what would unlock it, never a secret.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-
 from ikeview.crypto import auth as ikeauth
 from ikeview.crypto.keymat import derive_child_keys
 from ikeview.crypto.prf import get_prf
@@ -18,7 +16,7 @@ from ikeview.crypto.sk import SKF, SkResult
 from ikeview.crypto.transforms import TransformType, UnsupportedTransform, is_aead, lookup
 from ikeview.dissectors.ikev2 import parse_payloads
 from ikeview.dissectors.records import EspPacket
-from ikeview.keys.model import EspKeys, KeyRing, Psk
+from ikeview.keys.model import EspKeys, IkeSaKeys, KeyRing, Psk
 from ikeview.pipeline import dec_ike
 from ikeview.pipeline.dec_dh import DhMatcher, GirCandidate
 from ikeview.pipeline.dec_esp import EspCandidate, EspEntry, build_candidates, fast_opened
@@ -253,7 +251,7 @@ class KeyringDecryptor:
         if frag == 1:
             pending.first_inner = result.next_payload or 0
         if result.integrity_ok is None:
-            pending.integrity_ok = False
+            pending.checked = False
         if len(pending.parts) < total:
             return Opened(None, verdict, None, pending=True)
         del state.fragments[key]
@@ -261,7 +259,7 @@ class KeyringDecryptor:
         if self._plain is not None:
             # Kept under the fragment that completed the message (decrypt command).
             self._plain[raw] = (pending.first_inner, body)
-        verdict = "ok" if pending.integrity_ok else None
+        verdict = "ok" if pending.checked else None
         return self._parse(pending.first_inner, body, verdict, result.error)
 
     @staticmethod
@@ -557,20 +555,15 @@ class KeyringDecryptor:
                         esn=entry.esn,
                         origin=chosen.origin,
                         ike=entry.ike,
-                        verified=entry.pinned is not None,
+                        verified=entry.verified,
                     )
                 )
         return tuple(out)
 
-    def ike_sas(self) -> Iterable[IkeSpis]:
-        """SPIs of every IKE SA registered so far."""
-        return tuple(self._ike)
 
-
-def _is_aead_id(encr: int, keys: object) -> bool:
+def _is_aead_id(encr: int, keys: IkeSaKeys) -> bool:
     try:
-        return is_aead(dec_ike.encr_spec(encr, getattr(keys, "encr_key_bits", None),
-                                          getattr(keys, "sk_ei", None)))  # fmt: skip
+        return is_aead(dec_ike.encr_spec(encr, keys.encr_key_bits, keys.sk_ei))
     except UnsupportedTransform:
         return False
 
