@@ -11,9 +11,7 @@ takes ``len()`` first always sees complete rows.
 from __future__ import annotations
 
 from array import array
-from collections.abc import Iterator
 from dataclasses import dataclass
-from heapq import merge
 
 from ikeview.pipeline.seam import Decryptor, EspOpened
 
@@ -67,10 +65,16 @@ class EspRow:
 
 
 class EspRowStore:
-    """Every SPI's rows; one store per analysis run."""
+    """Every SPI's rows, plus the capture order across SPIs; one store per analysis run."""
 
     def __init__(self) -> None:
         self.by_spi: dict[int, SpiRows] = {}
+        self.spi_of_slot: list[int] = []
+        """SPI of each slot number (slots number the SPIs in order of first packet)."""
+        self.slot_of: dict[int, int] = {}
+        """Slot number of each SPI."""
+        self.order = array("Q")
+        """One code per packet in capture order: ``slot << 40 | row``."""
 
     def add(
         self, spi: int, frame: int, ts: float, seq: int, length: int, opened: EspOpened
@@ -78,6 +82,8 @@ class EspRowStore:
         """Append one packet (worker thread)."""
         rows = self.by_spi.get(spi)
         if rows is None:
+            self.slot_of[spi] = len(self.spi_of_slot)
+            self.spi_of_slot.append(spi)
             rows = self.by_spi[spi] = SpiRows()
         if opened.integrity == "failed":
             status = STATUS_INTEGRITY_FAILED
@@ -85,6 +91,7 @@ class EspRowStore:
             status = STATUS_DECRYPTED
         else:
             status = STATUS_CLEAR
+        row = len(rows.frame)
         rows.frame.append(frame)
         rows.ts.append(ts)
         rows.seq.append(seq & 0xFFFFFFFF)
@@ -93,57 +100,62 @@ class EspRowStore:
         nh = opened.next_header
         rows.next_header.append(-1 if nh is None else nh)
         rows.inner_len.append(-1 if opened.inner is None else len(opened.inner))
+        # Last: a reader that sees this code finds every column of the row in place.
+        self.order.append(self.slot_of[spi] << _SLOT_SHIFT | row)
 
     def total(self) -> int:
         """Packets recorded so far over all SPIs."""
-        return sum(len(r) for r in self.by_spi.values())
+        return len(self.order)
 
     def view(self, spis: tuple[int, ...] | None = None) -> EspView:
-        """Rows of these SPIs (all when None) merged by frame number."""
-        chosen = tuple(self.by_spi) if spis is None else spis
-        return EspView(self, tuple(s for s in chosen if s in self.by_spi))
+        """Rows of these SPIs (all when None) in capture order."""
+        return EspView(self, spis)
+
+
+_SLOT_SHIFT = 40
+_ROW_MASK = (1 << _SLOT_SHIFT) - 1
 
 
 class EspView:
-    """A frame-ordered window over some SPIs' rows, indexed 0..len-1 (built on demand)."""
+    """A capture-ordered window over some SPIs' rows, indexed 0..len-1, grown by ``refresh``."""
 
-    def __init__(self, store: EspRowStore, spis: tuple[int, ...]) -> None:
+    def __init__(self, store: EspRowStore, spis: tuple[int, ...] | None) -> None:
         self.store = store
-        self.spis = spis
-        self._sizes: tuple[int, ...] = ()
+        self.wanted = spis
+        """The SPIs asked for; None = all."""
+        self._seen = 0
         self._index = array("Q")
         self.refresh()
 
+    @property
+    def spis(self) -> tuple[int, ...]:
+        """The SPIs asked for that have packets."""
+        chosen = self.store.spi_of_slot if self.wanted is None else self.wanted
+        return tuple(s for s in chosen if s in self.store.by_spi)
+
     def refresh(self) -> bool:
         """Take in rows appended since the last call; True when something changed."""
-        sizes = tuple(len(self.store.by_spi[s]) for s in self.spis)
-        if sizes == self._sizes:
+        order = self.store.order
+        n = len(order)
+        if n == self._seen:
             return False
-        self._sizes = sizes
-        if len(self.spis) == 1:
-            self._index = array("Q", range(sizes[0]))
-            return True
-        streams = [
-            self._stream(k, self.store.by_spi[s].frame, n)
-            for k, (s, n) in enumerate(zip(self.spis, sizes, strict=True))
-        ]
-        self._index = array("Q", (code for _frame, code in merge(*streams)))
+        new = order[self._seen : n]
+        self._seen = n
+        if self.wanted is None:
+            self._index.extend(new)
+        else:
+            slots = {self.store.slot_of[s] for s in self.wanted if s in self.store.slot_of}
+            self._index.extend(c for c in new if c >> _SLOT_SHIFT in slots)
         return True
-
-    @staticmethod
-    def _stream(k: int, frames: array, n: int) -> Iterator[tuple[int, int]]:
-        # Encode (which SPI, row) in one integer so 100,000 rows stay one compact array.
-        for i in range(n):
-            yield frames[i], (k << 40) | i
 
     def __len__(self) -> int:
         return len(self._index)
 
     def row(self, n: int) -> EspRow:
-        """Row ``n`` in frame order."""
+        """Row ``n`` in capture order."""
         code = self._index[n]
-        k, i = (code >> 40, code & ((1 << 40) - 1)) if len(self.spis) > 1 else (0, code)
-        spi = self.spis[k]
+        spi = self.store.spi_of_slot[code >> _SLOT_SHIFT]
+        i = code & _ROW_MASK
         r = self.store.by_spi[spi]
         nh = r.next_header[i]
         inner = r.inner_len[i]
@@ -160,7 +172,11 @@ class EspView:
 
     def times(self) -> list[float]:
         """Capture times of every row (for the packets-over-time chart)."""
-        return [t for s in self.spis for t in self.store.by_spi[s].ts[: len(self.store.by_spi[s])]]
+        by_spi = self.store.by_spi
+        out: list[float] = []
+        for s in self.spis:
+            out.extend(by_spi[s].ts[: len(by_spi[s])])
+        return out
 
 
 class RecordingDecryptor:

@@ -92,7 +92,8 @@ class MainScreen(Screen[None]):
     def on_mount(self) -> None:
         self.title = "ikeview"
         self.sub_title = self.request.title
-        self.start_load(self.request)
+        # Paint the empty screen first: the worker competes for the GIL once it runs.
+        self.call_after_refresh(self.start_load, self.request)
 
     # ------------------------------------------------------------------ loading
 

@@ -122,15 +122,10 @@ class EspPanel(Vertical):
         """Show the packets of ``spis`` (every SPI when None); keeps the place when unchanged."""
         table = self.query_one(EspTable)
         view = table.view
-        if view is None or view.store is not rows or view.spis != self._wanted(spis, rows):
+        if view is None or view.store is not rows or view.wanted != spis:
             table.show(rows.view(spis), t0)
         else:
             table.sync_size()
         count = len(table.view) if table.view is not None else 0
         which = "all SPIs" if spis is None else " + ".join(f"0x{s:08x}" for s in spis) or "no SPI"
         self.query_one("#esp-title", Static).update(f"{count} ESP packets · {which}")
-
-    @staticmethod
-    def _wanted(spis: tuple[int, ...] | None, rows: EspRowStore) -> tuple[int, ...]:
-        chosen = tuple(rows.by_spi) if spis is None else spis
-        return tuple(s for s in chosen if s in rows.by_spi)

@@ -1,0 +1,110 @@
+"""Time the TUI headless on a 100,000-packet capture: first screen, first data, fully loaded.
+
+The capture comes from bench/make_capture.py (fixed seed; written once to bench/out/). The app
+runs under Textual's ``run_test`` at 120x40; times are wall-clock from entering ``run_test``:
+- first screen: the main screen is mounted and interactive (before any data arrives);
+- first data: the first partial snapshot has been drawn;
+- loaded: CaptureLoaded has been handled (every panel filled);
+- ESP tab shown / jump to last row: the virtual table's cost (pilot waits included).
+Targets: first screen < 1 s, loaded < 3 s.
+
+Usage: python bench/bench_tui.py [--packets N] [--capture PATH]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from ikeview.tui.app import make_app
+from ikeview.tui.messages import AnalysisUpdated, CaptureLoaded
+from ikeview.tui.screens.main import MainScreen
+from ikeview.tui.widgets.esp_table import EspTable
+from textual.message import Message
+from textual.worker import Worker, WorkerState
+
+HERE = Path(__file__).resolve().parent
+
+
+def capture_for(packets: int) -> Path:
+    """The benchmark capture with ``packets`` packets, written on first use."""
+    path = HERE / "out" / f"bench-{packets // 1000}k.pcap"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        subprocess.run(
+            [
+                sys.executable,
+                str(HERE / "make_capture.py"),
+                "--packets",
+                str(packets),
+                "--out",
+                str(path),
+            ],
+            check=True,
+        )
+    return path
+
+
+async def run(capture: Path) -> dict[str, float]:
+    marks: dict[str, float] = {}
+    start = time.perf_counter()
+
+    def hook(message: Message) -> None:
+        now = time.perf_counter() - start
+        if isinstance(message, Worker.StateChanged) and message.state == WorkerState.RUNNING:
+            # The load starts from call_after_refresh: the main screen has been painted.
+            marks.setdefault("first screen", now)
+        elif isinstance(message, AnalysisUpdated):
+            marks.setdefault("first data posted", now)
+        elif isinstance(message, CaptureLoaded):
+            marks.setdefault("loaded posted", now)
+
+    app = make_app(capture)
+    async with app.run_test(size=(120, 40), message_hook=hook) as pilot:
+        # Poll with plain sleeps: pilot.pause() waits for the app to go idle, which it does not
+        # while the worker keeps posting snapshots.
+        while not isinstance(app.screen, MainScreen):
+            await asyncio.sleep(0.002)
+        screen = app.screen
+        while screen.analysis is None:
+            await asyncio.sleep(0.002)
+        marks["first data shown"] = time.perf_counter() - start
+        while not screen.loaded:
+            await asyncio.sleep(0.002)
+        marks["loaded"] = time.perf_counter() - start
+        await pilot.pause()
+        t = time.perf_counter()
+        screen.action_show_tab("esp")
+        await pilot.pause()
+        marks["ESP tab shown"] = time.perf_counter() - t
+        table = screen.query_one(EspTable)
+        table.focus()
+        await pilot.pause()
+        t = time.perf_counter()
+        await pilot.press("G")
+        marks["ESP jump to last row"] = time.perf_counter() - t
+        marks["ESP rows"] = float(len(table.view) if table.view is not None else 0)
+        marks["frames"] = float(screen.analysis.counters.frames)
+    return marks
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    ap.add_argument("--packets", type=int, default=100_000)
+    ap.add_argument("--capture", type=Path)
+    args = ap.parse_args()
+    capture = args.capture or capture_for(args.packets)
+    marks = asyncio.run(run(capture))
+    print(f"capture: {capture}")
+    for name, value in marks.items():
+        unit = "" if name in ("ESP rows", "frames") else " s"
+        shown = f"{value:.0f}" if not unit else f"{value:.3f}"
+        print(f"{name:>28}: {shown}{unit}")
+
+
+if __name__ == "__main__":
+    main()
