@@ -64,16 +64,9 @@ class _Source:
             self.frames = source
 
     def position(self) -> int:
-        """Bytes of the file consumed so far (for gzip: compressed bytes), from the offset of
-        the reader's underlying file; 0 when the source is not a file."""
-        # CaptureReader has no public offset yet; its raw handle's tell() is exact and cheap.
-        raw = getattr(self.reader, "_raw", None)
-        if raw is None:
-            return 0
-        try:
-            return self.total if raw.closed else min(raw.tell(), self.total)
-        except (OSError, ValueError):
-            return 0
+        """Bytes of the file consumed so far (for gzip: compressed bytes); 0 when the source is
+        not a file."""
+        return 0 if self.reader is None else min(self.reader.position(), self.total)
 
 
 def _records(src: _Source, dissector: Dissector) -> Iterator[object]:
