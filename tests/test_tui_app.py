@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 from collections.abc import Callable, Coroutine
 from pathlib import Path
@@ -15,6 +16,7 @@ from ikeview.tui.screens.main import MainScreen
 from ikeview.tui.widgets.ladder import Ladder
 from ikeview.tui.widgets.sa_tree import SaTree
 from textual.message import Message
+from textual.worker import WorkerFailed
 
 LAB = Path(__file__).resolve().parents[1] / "captures" / "lab"
 SIZE = (120, 40)
@@ -36,7 +38,9 @@ def lab(name: str) -> tuple[Path, list[Path]]:
 
 async def loaded(pilot) -> MainScreen:  # type: ignore[no-untyped-def]
     """Wait for the load worker and the messages it posted."""
-    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()  # the load starts after the first paint
+    with contextlib.suppress(WorkerFailed):  # failures become notifications, tested below
+        await pilot.app.workers.wait_for_complete()
     await pilot.pause()
     await pilot.pause()
     screen = pilot.app.screen

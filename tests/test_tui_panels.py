@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import csv
 import functools
 import tomllib
@@ -22,6 +23,7 @@ from ikeview.tui.widgets.proposals import proposals_text
 from ikeview.tui.widgets.sa_tree import SaTree
 from ikeview.tui.widgets.timing import TimingView
 from textual.widgets import Input, Sparkline, TabbedContent
+from textual.worker import WorkerFailed
 
 from ikeview.export import COLUMNS
 
@@ -41,7 +43,9 @@ def sync(fn: Callable[..., Coroutine[Any, Any, None]]) -> Callable[..., None]:
 
 async def settle(pilot) -> MainScreen:  # type: ignore[no-untyped-def]
     """Wait for workers and the messages they posted; return the main screen."""
-    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()  # the load starts after the first paint
+    with contextlib.suppress(WorkerFailed):  # failures become notifications, tested below
+        await pilot.app.workers.wait_for_complete()
     await pilot.pause()
     await pilot.pause()
     screen = pilot.app.screen_stack[1]
