@@ -218,9 +218,12 @@ import sys
 from pathlib import Path
 from ikeview.live import run_live
 iface, keys, mode, write = sys.argv[1:5]
-raise SystemExit(run_live(iface, key_paths=[Path(keys)], keys_mode=mode, write=Path(write),
+paths = [Path(k) for k in keys.split(",")]
+raise SystemExit(run_live(iface, key_paths=paths, keys_mode=mode, write=Path(write),
                           as_json=True, timeout=float(sys.argv[5])))
 """
+RUN_LIVE_SCRIPT = _RUN_LIVE
+"""Arguments: IFACE KEYS[,KEYS...] MODE WRITE TIMEOUT; prints the JSON report at the end."""
 
 
 def start_run_live(

@@ -8,6 +8,17 @@
 # folders under DIR instead of over the committed ones (every run makes new keys and SPIs,
 # and tests elsewhere in the repo pin values from the committed captures).
 #
+# Hooks for tests that watch a negotiation (unset: nothing changes):
+#   LAB_NS_PREFIX=P       namespaces P-i, P-r, P-nat instead of ikvlab-* (parallel runs)
+#   LAB_CAPTURE_CMD=CMD   a shell command run with `sh -c` in the capture namespace next to
+#                         tcpdump, e.g. 'exec ikeview live -i "$CAP_IF" --write "$SCEN_OUT/l.pcap"'
+#                         ($CAP_IF: the captured interface, $SCEN_OUT: the scenario's output
+#                         folder). Started before the charons, stopped with SIGTERM when tcpdump
+#                         is stopped (use exec so the signal reaches it); stdout and stderr go to
+#                         $SCEN_OUT/capture-cmd.out and capture-cmd.err.
+#   LAB_CAPTURE_READY=TEXT  wait (up to 30 s) until capture-cmd.err contains TEXT before the
+#                         charons start, e.g. "listening on".
+#
 # Packages it installs with apt-get (nothing else is downloaded):
 #   strongswan-charon strongswan-swanctl strongswan-pki libcharon-extra-plugins
 #   (kernel-libipsec) libstrongswan-extra-plugins (chapoly, curve25519)
@@ -34,9 +45,9 @@ ALL_SCENARIOS=(
 )
 CHARON=/usr/lib/ipsec/charon
 # Namespace names carry a prefix so they cannot clash with anything else on the host.
-NS_I=ikvlab-i
-NS_R=ikvlab-r
-NS_N=ikvlab-nat
+NS_I=${LAB_NS_PREFIX:-ikvlab}-i
+NS_R=${LAB_NS_PREFIX:-ikvlab}-r
+NS_N=${LAB_NS_PREFIX:-ikvlab}-nat
 
 if [[ $EUID -ne 0 ]]; then
   echo "make.sh: must run as root (network namespaces)" >&2
@@ -259,6 +270,30 @@ run_scenario() {
     'udp port 500 or udp port 4500 or esp' >"$WORK/tcpdump.out" 2>&1 &
   local tcpdump_pid=$!
   PIDS+=($tcpdump_pid)
+  local extra_pid=""
+  if [[ -n "${LAB_CAPTURE_CMD:-}" ]]; then
+    rm -f "$OUT/capture-cmd.out" "$OUT/capture-cmd.err"
+    ip netns exec "$CAP_NS" env CAP_IF="$CAP_IF" SCEN_OUT="$OUT" sh -c "$LAB_CAPTURE_CMD" \
+      >"$OUT/capture-cmd.out" 2>"$OUT/capture-cmd.err" &
+    extra_pid=$!
+    PIDS+=($extra_pid)
+    if [[ -n "${LAB_CAPTURE_READY:-}" ]]; then
+      local w
+      for w in $(seq 300); do
+        grep -qF -- "$LAB_CAPTURE_READY" "$OUT/capture-cmd.err" 2>/dev/null && break
+        if ! kill -0 "$extra_pid" 2>/dev/null; then
+          echo "LAB_CAPTURE_CMD exited early:" >&2
+          cat "$OUT/capture-cmd.err" >&2
+          return 1
+        fi
+        sleep 0.1
+      done
+      grep -qF -- "$LAB_CAPTURE_READY" "$OUT/capture-cmd.err" || {
+        echo "LAB_CAPTURE_CMD never printed: $LAB_CAPTURE_READY" >&2
+        return 1
+      }
+    fi
+  fi
   start_charon responder "$NS_R"
   if [[ $INITIATOR_IMPL == strongswan ]]; then
     start_charon initiator "$NS_I"
@@ -282,6 +317,10 @@ run_scenario() {
   sleep 1
   kill -INT "$tcpdump_pid" 2>/dev/null || true
   wait "$tcpdump_pid" 2>/dev/null || true
+  if [[ -n "$extra_pid" ]]; then
+    kill -TERM "$extra_pid" 2>/dev/null || true
+    wait "$extra_pid" 2>/dev/null || true
+  fi
   cleanup
   trap cleanup EXIT
   if ((rc != 0)); then
