@@ -13,6 +13,7 @@ report is then computed again over the frames captured, with the keys known at t
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import signal
 import sys
@@ -21,13 +22,16 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
-from typing import TextIO
+from typing import Literal, TextIO
 
 from ikeview.dissectors.records import IkeDatagram, RawFrame
 from ikeview.errors import ExitCode, IkeviewError
 from ikeview.keys.model import KeyRing
 from ikeview.livecap import LiveCaptureLost, LiveOptions, interface_is_up, live_frames
 from ikeview.summary import format_ike_line, ike_line
+
+KeysMode = Literal["all", "secrets"]
+"""The keys loader's mode for logs: everything they show, or only PSKs and DH secrets."""
 
 _KeysState = tuple[tuple[int, int] | None, ...]
 """(size, mtime_ns) of each keys file, None where it is missing: tells whether one changed."""
@@ -95,10 +99,10 @@ def _keys_state(paths: Sequence[Path]) -> _KeysState:
     return tuple(out)
 
 
-def _load(paths: Sequence[Path], base: KeyRing | None, mode: str) -> KeyRing:
+def _load(paths: Sequence[Path], base: KeyRing | None, mode: KeysMode) -> KeyRing:
     from ikeview.keys.loader import load_keys
 
-    ring = load_keys(paths, mode)  # type: ignore[arg-type]
+    ring = load_keys(paths, mode)
     return ring if base is None else base.merge(ring)
 
 
@@ -107,7 +111,7 @@ def run_live(
     keyring: KeyRing | None = None,
     *,
     key_paths: Sequence[Path] = (),
-    keys_mode: str = "all",
+    keys_mode: KeysMode = "all",
     write: Path | None = None,
     extra_ports: Iterable[int] = (),
     count: int = 0,
@@ -182,6 +186,8 @@ def run_live(
                 file=err,
             )
             analysis = analyze(kept, final_keys, extra_ports=options.extra_ports)
+    # The report names where the frames came from, as it names a file for a file.
+    analysis = dataclasses.replace(analysis, capture=f"live:{interface}")
     if as_json:
         json.dump(to_json(analysis), out, indent=2)
         out.write("\n")

@@ -45,6 +45,7 @@ def test_live_report_equals_file_report(scenario: str, tmp_path: Path) -> None:
         time.sleep(0.3)  # the last frame through the veth and into the socket
         assert live.stop() == 0, live.stderr.read_text()
         got = live.report()
+        assert got["capture"] == f"live:{net.if_a}"
 
     expected = report_json(capture, keys)
     assert got["counters"]["frames"] == sent
