@@ -204,10 +204,16 @@ def _message_note(m: Message) -> str:
     if m.fragment:
         parts.append(f"fragment {m.fragment[0]}/{m.fragment[1]}")
     if m.integrity == "failed":
-        parts.append("INTEGRITY CHECK FAILED")
+        # The problem text starts "integrity check failed for ..." and names the key tried.
+        parts.append(m.problem or "INTEGRITY CHECK FAILED")
     if m.decrypted:
         parts.append("decrypted: " + (" ".join(_ptype(t) for t in m.inner_types) or "(empty)"))
-    elif m.problem and m.problem != "no keys" and m.retransmission is None:
+    elif (
+        m.problem
+        and m.problem != "no keys"
+        and m.retransmission is None
+        and m.integrity != "failed"
+    ):
         parts.append(m.problem)
     if m.decode_error:
         parts.append(f"decode error: {m.decode_error}")

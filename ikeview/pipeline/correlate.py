@@ -616,8 +616,11 @@ class Correlator:
                 self._counts["ike_integrity_failed"] += 1
                 self._problem(
                     "error",
-                    f"IKE SA {sa.spi_i.hex()}/{sa.spi_r.hex()} frame {flow.frame}: integrity "
-                    f"check failed ({problem or 'wrong keys?'})",
+                    # The decryptor's text already names the SA, the message and the key tried.
+                    f"frame {flow.frame}: {problem}"
+                    if problem
+                    else f"IKE SA {sa.spi_i.hex()}/{sa.spi_r.hex()} frame {flow.frame}: "
+                    "integrity check failed (wrong keys?)",
                     frame=flow.frame,
                     sa=sa,
                 )
