@@ -74,9 +74,9 @@ async def test_message_panel_payload_tree_and_hex_highlight() -> None:
         tree = screen.query_one(PayloadTree)
         labels = [str(n.label) for n in _walk(tree.root)]
         assert any("decrypted" in s and "integrity ✓ ok" in s for s in labels)
-        assert any(s.startswith("🔓 AUTH") and "verified" in s for s in labels)
+        assert any(s.startswith("◆ AUTH") and "verified" in s for s in labels)
         # Move onto the first decrypted payload: its bytes in section 1 get marked.
-        node = next(n for n in _walk(tree.root) if str(n.label).startswith("🔓"))
+        node = next(n for n in _walk(tree.root) if str(n.label).startswith("◆"))
         tree.focus()
         tree.move_cursor(node)
         await pilot.pause()

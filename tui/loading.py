@@ -6,9 +6,12 @@ calls ``run_load`` with its ``post_message`` and a cancellation check.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+import queue
+import threading
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
 from ikeview.tui.esprows import EspRowStore, RecordingDecryptor
 from ikeview.tui.messages import AnalysisUpdated, CaptureLoaded, KeysFailed
@@ -19,10 +22,14 @@ from ikeview.keys.loader import load_keys
 from ikeview.keys.model import KeyRing
 from ikeview.pipeline.analyze import iter_analysis, make_decryptor
 
+T = TypeVar("T")
+
 SNAPSHOT_EVERY = 5000
 """Records between partial snapshots while a capture file loads."""
-LIVE_SNAPSHOT_EVERY = 10
-"""Records between snapshots of a live capture (traffic trickles in; show it soon)."""
+LIVE_SNAPSHOT_EVERY = 1
+"""Records between snapshots of a live capture: every record, so a negotiation shows as it
+happens (iter_analysis has no time-based interval yet; on a busy ESP link this costs a snapshot
+per packet)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,7 +53,7 @@ class LoadRequest:
     def title(self) -> str:
         """What the header shows."""
         if self.capture is not None:
-            return self.capture.name
+            return f"{self.capture.parent.name}/{self.capture.name}"
         return f"live: {self.interface}"
 
 
@@ -55,6 +62,46 @@ def live_source(interface: str, extra_ports: tuple[int, ...]) -> Iterable[object
     from ikeview.livecap import LiveOptions, live_frames
 
     return live_frames(LiveOptions(interface, extra_ports))
+
+
+@dataclass(frozen=True, slots=True)
+class _Failed:
+    """An exception raised by the source, carried across the queue."""
+
+    error: BaseException
+
+
+_DONE = object()
+
+
+def cancellable(source: Iterable[T], cancelled: Callable[[], bool]) -> Iterator[T]:
+    """Items of ``source`` read in a daemon thread, stopping as soon as ``cancelled()``.
+
+    A live capture blocks waiting for the next frame; reading it in its own daemon thread lets
+    the worker notice cancellation (quit, keys re-run) on an idle link, and lets the process exit.
+    """
+    q: queue.Queue[object] = queue.Queue(maxsize=10_000)
+
+    def pump() -> None:
+        try:
+            for item in source:
+                q.put(item)
+        except BaseException as exc:
+            q.put(_Failed(exc))
+        finally:
+            q.put(_DONE)
+
+    threading.Thread(target=pump, name="ikeview-live-source", daemon=True).start()
+    while not cancelled():
+        try:
+            item = q.get(timeout=0.2)
+        except queue.Empty:
+            continue
+        if item is _DONE:
+            return
+        if isinstance(item, _Failed):
+            raise item.error
+        yield item  # type: ignore[misc]
 
 
 def keyring_for(request: LoadRequest, post: Callable[[Message], object]) -> KeyRing:
@@ -81,7 +128,7 @@ def run_load(
         source: object = request.capture
         every = request.every or SNAPSHOT_EVERY
     elif request.interface is not None:
-        source = live_source(request.interface, request.extra_ports)
+        source = cancellable(live_source(request.interface, request.extra_ports), cancelled)
         every = request.every or LIVE_SNAPSHOT_EVERY
     else:
         raise ValueError("a capture file or an interface is needed")

@@ -54,7 +54,7 @@ def payload_details(p: object) -> list[str]:
     elif hasattr(p, "notify_type"):
         if p.spi:
             lines.append(f"{names.protocol_name(p.protocol_id)} SPI {p.spi.hex()}")
-        if p.decoded is not None:
+        if p.decoded is not None and p.data:
             lines.append(f"decoded: {p.decoded}")
         elif p.data:
             lines.append(f"data {_hex(p.data)}")

@@ -34,6 +34,14 @@ KEYS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
             ("mouse", "click to select, wheel to scroll"),
         ),
     ),
+    (
+        "marks",
+        (
+            ("◆", "payload decrypted from the SK payload"),
+            ("✓ / ✗", "integrity or AUTH verified / failed"),
+            ("red / yellow", "error notify, unanswered / retransmission"),
+        ),
+    ),
 )
 """What the help screen lists; the bindings themselves live with their widgets."""
 

@@ -62,7 +62,6 @@ def _centre(s: str, width: int) -> str:
 def ladder_prompt(m: Message, ex: Exchange, t0: float) -> Text:
     """Two or three lines: label above, arrow, notifies below; gutters for time and delta."""
     style = arrow_style(m, ex)
-    lock = "🔒" if m.decrypted else ""
     integrity = {"ok": " ✓", "failed": " ✗ ICV"}.get(m.integrity or "", "")
     line1 = Text(" " * GUTTER + "│")
     line1.append(_centre(f"{label_for(m)}{integrity}", LANE), style=style)
@@ -78,7 +77,7 @@ def ladder_prompt(m: Message, ex: Exchange, t0: float) -> Text:
         line2.append(f" Δ {text.duration(m.ts - ex.request.ts)}", style="dim")
     elif not m.response and ex.status == "unanswered" and m.retransmission is None:
         line2.append(" ✗ no response", style="bold red")
-    if lock:
+    if m.decrypted:
         line1.append(" decrypted", style="dim green")
     extra = notify_marks(m)
     if extra or m.problem:

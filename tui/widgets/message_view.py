@@ -16,6 +16,9 @@ from textual.widgets.tree import TreeNode
 
 from ikeview.pipeline.model import IkeSa, Message
 
+DECRYPTED_MARK = "◆ "
+"""Marks payloads that came out of the SK payload."""
+
 HEADER_LENGTH = 28
 """RFC 7296 section 3.1: the fixed IKE header."""
 
@@ -101,7 +104,7 @@ class MessageView(Vertical):
         rng = ByteRange(section, p.offset, p.length)  # type: ignore[attr-defined]
         label = Text(payloads.payload_label(p))
         if section == 1:
-            label = Text("🔓 ", style="green") + label
+            label = Text(DECRYPTED_MARK, style="green") + label
         if payloads.is_auth(p) and verdict is not None:
             label.append(" · ")
             label.append_text(verdict)

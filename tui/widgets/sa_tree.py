@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ikeview.tui import text
+from ikeview.tui import names, text
 from ikeview.tui.filtering import Filter
 from rich.text import Text
 from textual.binding import Binding
@@ -36,27 +36,20 @@ def sa_label(sa: IkeSa) -> Text:
 
 
 def child_label(child: ChildSa) -> Text:
-    """``ESP 0xc1.../0xc2...  14 pkts (14 decrypted)  tunnel``."""
-    label = Text(f"{names_protocol(child.protocol_id)} ")
+    """``ESP 0xc1.../0xc2... 14 pkts 14 dec rekeyed tunnel``."""
+    label = Text(f"{names.protocol_name(child.protocol_id)} ")
     label.append(f"{text.spi_hex(child.spi_initiator)}/{text.spi_hex(child.spi_responder)}")
-    label.append(f"  {child.esp_packets} pkts", style="bold")
+    label.append(f" {child.esp_packets} pkts", style="bold")
     if child.esp_packets:
-        label.append(
-            f" ({child.esp_decrypted} decrypted)", style="green" if child.esp_decrypted else "dim"
-        )
-    label.append(f"  {child.mode}")
-    if child.deleted_ts is not None:
-        label.append("  deleted", style="dim")
+        label.append(f" {child.esp_decrypted} dec", style="green" if child.esp_decrypted else "dim")
     if child.rekeyed_by is not None:
-        label.append("  rekeyed", style="cyan")
+        label.append(" rekeyed", style="cyan")
+    elif child.deleted_ts is not None:
+        label.append(" deleted", style="dim")
+    label.append(f" {child.mode}")
     if child.problem:
         label.append(f"  {child.problem}", style="yellow")
     return label
-
-
-def names_protocol(protocol_id: int) -> str:
-    """ESP / AH."""
-    return {3: "ESP", 2: "AH"}.get(protocol_id, f"proto {protocol_id}")
 
 
 class SaTree(Tree[NodeRef]):

@@ -1,0 +1,97 @@
+"""SVG snapshots of the main screens at 120x40 (pytest-textual-snapshot).
+
+Regenerate with ``pytest tests/test_tui_snapshots.py --snapshot-update`` and look at the SVGs
+(tests/__snapshots__/test_tui_snapshots/) before committing them.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from pathlib import Path
+
+from ikeview.tui.app import make_app
+from ikeview.tui.widgets.ladder import Ladder
+from ikeview.tui.widgets.message_view import PayloadTree
+from textual.pilot import Pilot
+from textual.worker import WorkerFailed
+
+LAB = Path(__file__).resolve().parents[1] / "captures" / "lab"
+SIZE = (120, 40)
+
+
+def lab_app(name: str):  # type: ignore[no-untyped-def]
+    return make_app(LAB / name / "capture.pcap", keys=[LAB / name / "keys.toml"])
+
+
+async def loaded(pilot: Pilot) -> None:
+    """Let the load worker finish and its snapshots be drawn."""
+    await pilot.pause()
+    with contextlib.suppress(WorkerFailed):
+        await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+    await pilot.pause()
+
+
+class TestMainScreen:
+    def test_ladder(self, snap_compare) -> None:  # type: ignore[no-untyped-def]
+        """rekey-dpd: the IKE SA tree and the ladder of the first (rekeyed) IKE SA."""
+        assert snap_compare(lab_app("rekey-dpd"), terminal_size=SIZE, run_before=loaded)
+
+    def test_failed_sa(self, snap_compare) -> None:  # type: ignore[no-untyped-def]
+        """auth-failed: the failed state, its reason, and the error notify in red."""
+        assert snap_compare(lab_app("auth-failed"), terminal_size=SIZE, run_before=loaded)
+
+
+class TestPanels:
+    def test_message(self, snap_compare) -> None:  # type: ignore[no-untyped-def]
+        """Enter on the IKE_AUTH request, then down to IDi: decrypted payloads, integrity, and
+        IDi's bytes highlighted in the decrypted section of the hex view."""
+
+        async def run_before(pilot: Pilot) -> None:
+            await loaded(pilot)
+            pilot.app.screen.query_one(Ladder).focus()
+            await pilot.press("j", "j", "enter")
+            await pilot.pause()
+            # Down to the first decrypted payload (IDi): its bytes light up in the hex view.
+            pilot.app.screen.query_one(PayloadTree).focus()
+            await pilot.press(*"j" * 8)
+            await pilot.pause()
+
+        assert snap_compare(lab_app("gcm16-ecp256"), terminal_size=SIZE, run_before=run_before)
+
+    def test_proposals(self, snap_compare) -> None:  # type: ignore[no-untyped-def]
+        """multi-proposal: proposals, transforms by type, the combinations listed."""
+        assert snap_compare(
+            lab_app("multi-proposal"), press=["3"], terminal_size=SIZE, run_before=loaded
+        )
+
+    def test_timing(self, snap_compare) -> None:  # type: ignore[no-untyped-def]
+        """rekey-dpd: round-trip bars, the RTT sparkline, ESP packets over time per child."""
+        assert snap_compare(
+            lab_app("rekey-dpd"), press=["4"], terminal_size=SIZE, run_before=loaded
+        )
+
+    def test_esp(self, snap_compare) -> None:  # type: ignore[no-untyped-def]
+        """rekey-dpd: the ESP packets of both child SAs, decrypted, in capture order."""
+        assert snap_compare(
+            lab_app("rekey-dpd"), press=["5"], terminal_size=SIZE, run_before=loaded
+        )
+
+
+class TestDialogs:
+    def test_keys(self, snap_compare) -> None:  # type: ignore[no-untyped-def]
+        """K opens the keys dialog; typed secrets are masked."""
+
+        async def run_before(pilot: Pilot) -> None:
+            await loaded(pilot)
+            await pilot.press("K")
+            await pilot.press(*"secret")
+            await pilot.pause()
+
+        assert snap_compare(lab_app("natt"), terminal_size=SIZE, run_before=run_before)
+
+    def test_help(self, snap_compare) -> None:  # type: ignore[no-untyped-def]
+        """? opens the help screen listing the key bindings."""
+        assert snap_compare(
+            lab_app("natt"), press=["question_mark"], terminal_size=SIZE, run_before=loaded
+        )
