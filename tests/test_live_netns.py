@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from test_live_support import (
     LAB,
+    frames_of,
     needs_root,
     replay,
     report_json,
@@ -66,7 +67,10 @@ def test_live_sigterm_mid_capture_leaves_a_complete_file(tmp_path: Path) -> None
         live = start_live(net, "live", "--json", "--write", str(written))
         live.wait_listening()
         sender = replay(net, capture, gap=0.1, wait=False)  # 32 frames over ~3.2 s
-        time.sleep(1.2)
+        # Stop once a few frames are in the file, whatever the machine's load.
+        end = time.monotonic() + 20
+        while time.monotonic() < end and len(frames_of(written)) < 3:
+            time.sleep(0.05)
         assert live.stop(signal.SIGTERM) == 0, live.stderr.read_text()
         sender.wait(timeout=20)
         got = live.report()
