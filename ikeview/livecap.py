@@ -1,7 +1,8 @@
 """Live frames from a network interface, as the same RawFrame records a capture file gives.
 
-scapy opens the socket and compiles the BPF filter; frames are taken with ``recv_raw`` so no scapy
-packet object is built per frame. Everything captured can be written to a pcap at the same time,
+A Linux packet socket (AF_PACKET) bound to the interface; scapy only compiles the BPF filter text
+and attaches it, no scapy packet object is built per frame. Times are the kernel's receive
+stamps. Everything captured can be written to a pcap at the same time, one record per write and
 flushed per frame, so the file is complete and readable whenever the process stops.
 """
 
