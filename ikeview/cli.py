@@ -201,10 +201,11 @@ def _run_keys(args: argparse.Namespace) -> int:
 def _run_live(args: argparse.Namespace) -> int:
     from ikeview.live import run_live
 
-    keyring = _load_keys(args.keys) if args.keys else None
+    # Paths, not a loaded key ring: a charon log may only be written while the peers negotiate;
+    # run_live reads the files at the start and again when the capture stops.
     return run_live(
         args.interface,
-        keyring,
+        key_paths=args.keys,
         write=args.write,
         extra_ports=args.ports,
         count=args.count,

@@ -15,20 +15,26 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 import signal
 import sys
+import tempfile
 import threading
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
-from typing import Literal, TextIO
+from typing import TYPE_CHECKING, Literal, TextIO
 
 from ikeview.dissectors.records import IkeDatagram, RawFrame
 from ikeview.errors import ExitCode, IkeviewError
+from ikeview.keys.errors import KeysFileError
 from ikeview.keys.model import KeyRing
 from ikeview.livecap import LiveCaptureLost, LiveOptions, interface_is_up, live_frames
 from ikeview.summary import format_ike_line, ike_line
+
+if TYPE_CHECKING:
+    from ikeview.pipeline.model import Analysis
 
 KeysMode = Literal["all", "secrets"]
 """The keys loader's mode for logs: everything they show, or only PSKs and DH secrets."""
@@ -127,7 +133,6 @@ def run_live(
     mode for them ("secrets": only PSKs and DH secrets, everything else derived).
     Raises IkeviewError (LivePermissionError: exit code 3) before capturing anything.
     """
-    from ikeview.keys.errors import KeysFileError
     from ikeview.pipeline.analyze import analyze
     from ikeview.report import render_text, to_json
 
@@ -148,7 +153,15 @@ def run_live(
     options = LiveOptions(interface, tuple(extra_ports), count, timeout)
     lines = err if as_json else out
     first_ts: list[float] = []
-    kept: list[RawFrame] = []
+    # Keys that change while we capture (a charon log being written) need a second pass over
+    # what was captured: read it back from the --write file, or from a temporary spool file, so
+    # memory never grows with the packet count.
+    spool: Path | None = None
+    if paths and write is None:
+        fd, name = tempfile.mkstemp(prefix="ikeview-live-", suffix=".pcap")
+        os.close(fd)
+        spool = Path(name)
+    target = write or spool
 
     def show(record: object) -> None:
         if type(record) is IkeDatagram:
@@ -167,25 +180,16 @@ def run_live(
     stop.install()
     try:
         frames: Iterable[RawFrame] = _guarded(
-            live_frames(options, write, on_ready=ready, stop=stop), ended
+            live_frames(options, target, on_ready=ready, stop=stop), ended
         )
-        if paths:
-            frames = _keeping(frames, kept.append)
         analysis = analyze(frames, start_keys, extra_ports=options.extra_ports, tap=show)
     finally:
         stop.restore()
-    if paths and _keys_state(paths) != state:
-        # The keys changed while we captured (a log being written): analyze again with them.
-        try:
-            final_keys = _load(paths, keyring, keys_mode)
-        except KeysFileError as exc:
-            print(f"ikeview: keys: {exc.msg}; report without them", file=err)
-        else:
-            print(
-                f"ikeview: keys read again; report over the {len(kept)} frames captured",
-                file=err,
-            )
-            analysis = analyze(kept, final_keys, extra_ports=options.extra_ports)
+    try:
+        analysis = _with_new_keys(analysis, paths, state, target, keyring, keys_mode, options, err)
+    finally:
+        if spool is not None:
+            spool.unlink(missing_ok=True)
     # The report names where the frames came from, as it names a file for a file.
     analysis = dataclasses.replace(analysis, capture=f"live:{interface}")
     if as_json:
@@ -202,10 +206,31 @@ def run_live(
     return ExitCode.OK
 
 
-def _keeping(frames: Iterable[RawFrame], keep: Callable[[RawFrame], None]) -> Iterator[RawFrame]:
-    for f in frames:
-        keep(f)
-        yield f
+def _with_new_keys(
+    analysis: Analysis,
+    paths: list[Path],
+    state: object,
+    captured: Path | None,
+    keyring: KeyRing | None,
+    keys_mode: str,
+    options: LiveOptions,
+    err: TextIO,
+) -> Analysis:
+    """The analysis again over the captured file when the keys files changed meanwhile."""
+    from ikeview.pipeline.analyze import analyze
+
+    if not paths or captured is None or _keys_state(paths) == state:
+        return analysis
+    try:
+        final_keys = _load(paths, keyring, keys_mode)
+    except KeysFileError as exc:
+        print(f"ikeview: keys: {exc.msg}; report without them", file=err)
+        return analysis
+    print(
+        f"ikeview: keys read again; report over the {analysis.counters.frames} frames captured",
+        file=err,
+    )
+    return analyze(captured, final_keys, extra_ports=options.extra_ports)
 
 
 __all__ = ["run_live"]
