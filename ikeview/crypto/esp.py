@@ -15,9 +15,14 @@ inferred by the caller (replay window tracking) and passed in per packet.
 from __future__ import annotations
 
 import struct
+from collections.abc import Callable
 from dataclasses import dataclass
 
-from ikeview.crypto.ciphers import CipherInputError, EncrCipher, make_cipher
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.constant_time import bytes_eq
+
+from ikeview.crypto.ciphers import CbcCipher, CipherInputError, EncrCipher, make_cipher
 from ikeview.crypto.integ import Integ, make_integ
 from ikeview.crypto.mac import IntegrityError
 from ikeview.crypto.transforms import TransformSpec, is_aead
@@ -53,6 +58,10 @@ class EspResult:
     """What went wrong (bad ICV, bad padding, truncation ...); None when all is well."""
 
 
+CleanPacket = tuple[int, bytes, bool | None]
+"""(next header, payload, integrity_ok) of a packet that decrypted with no error at all."""
+
+
 class EspSa:
     """Keys and transforms of one ESP SA (one direction), keyed once and reused per packet.
 
@@ -60,7 +69,17 @@ class EspSa:
     (e.g. a capture whose authentication key is unknown): it is skipped, integrity_ok is None.
     """
 
-    __slots__ = ("_aead", "_body_start", "_cipher", "_icv_len", "_integ", "encr", "esn", "integ")
+    __slots__ = (
+        "_aead",
+        "_body_start",
+        "_cipher",
+        "_icv_len",
+        "_integ",
+        "decrypt_clean",
+        "encr",
+        "esn",
+        "integ",
+    )
 
     def __init__(
         self,
@@ -84,6 +103,34 @@ class EspSa:
             self._integ = make_integ(integ, integ_key)
         self._body_start = _ESP_HEADER + encr.iv_len
         self._icv_len = encr.icv_len if self._aead else (integ.icv_len if integ else 0)
+        self.decrypt_clean: Callable[[bytes], CleanPacket | None] = self._clean_path(encr_key)
+        """Hot path for SAs without ESN: (next header, payload, integrity_ok) exactly as
+        ``decrypt`` gives them when its ``error`` is None and ``integrity_ok`` is not False;
+        None for every other packet (the caller then asks ``decrypt`` for the full record).
+        It builds no record and, for AES-GCM-16 and CBC with an HMAC, calls the keyed
+        cryptography objects directly."""
+
+    def _clean_path(self, encr_key: bytes) -> Callable[[bytes], CleanPacket | None]:
+        encr, cipher, integ = self.encr, self._cipher, self._integ
+        if not self.esn:
+            if encr.id == 20 and encr.iv_len == 8:
+                key_len = encr.key_len
+                return _gcm16_clean(AESGCM(bytes(encr_key[:key_len])), bytes(encr_key[key_len:]))
+            if isinstance(cipher, CbcCipher):
+                icv_len = self._icv_len
+                if integ is None:  # no INTEG, or an ICV whose key is unknown: skipped
+                    return _cbc_clean(cipher, None, icv_len)
+                if integ.keyed_copy is not None:
+                    return _cbc_clean(cipher, integ.keyed_copy, icv_len)
+        decrypt = self.decrypt
+
+        def generic(packet: bytes) -> CleanPacket | None:
+            r = decrypt(packet)
+            if r.error is not None or r.integrity_ok is False:
+                return None
+            return r.next_header, r.payload, r.integrity_ok  # type: ignore[return-value]
+
+        return generic
 
     def decrypt(self, packet: bytes, esn_high: int = 0) -> EspResult:
         """Verify and decrypt ``packet`` (SPI .. ICV); ``esn_high`` is used only with ESN."""
@@ -145,6 +192,65 @@ class EspSa:
             spi, seq, None, b"", None, None,
             f"ESP packet of {n} octets is too short for IV, trailer and ICV",
         )  # fmt: skip
+
+
+# RFC 4106 section 3/5 (AES-GCM-16 without ESN): SPI (4) | Seq (4) | IV (8) | ciphertext | ICV (16),
+# nonce = salt | IV, AAD = SPI | Seq. Same checks as EspSa.decrypt, in the same order.
+_GCM_MIN = _ESP_HEADER + 8 + 2 + 16
+
+
+def _gcm16_clean(aead: AESGCM, salt: bytes) -> Callable[[bytes], CleanPacket | None]:
+    gcm_decrypt = aead.decrypt
+    padding = _DEFAULT_PADDING
+
+    def gcm16(packet: bytes) -> CleanPacket | None:
+        if len(packet) < _GCM_MIN:
+            return None
+        try:
+            plain = gcm_decrypt(salt + packet[8:16], packet[16:], packet[:8])
+        except InvalidTag:
+            return None
+        # RFC 4303 section 2.4-2.6: ... padding | Pad Length | Next Header, at the very end.
+        pad_len = plain[-2]
+        end = len(plain) - 2 - pad_len
+        if end < 0 or plain[end:-2] != padding[pad_len] or plain[-1] == _NEXT_HEADER_RESERVED:
+            return None
+        return plain[-1], plain[:end], True
+
+    return gcm16
+
+
+def _cbc_clean(
+    cipher: CbcCipher, keyed_copy: Callable[[], object] | None, icv_len: int
+) -> Callable[[bytes], CleanPacket | None]:
+    # RFC 3602 / RFC 2451 with RFC 4303 section 3.4.4: the ICV over SPI .. ciphertext is checked
+    # first, then IV | ciphertext goes through the cipher's chained CBC context.
+    block = cipher.spec.block_len
+    body_start = _ESP_HEADER + cipher.spec.iv_len
+    min_len = body_start + 2 + icv_len
+    chain = cipher.chain_update
+    padding = _DEFAULT_PADDING
+    ok: bool | None = None if keyed_copy is None else True
+
+    def cbc(packet: bytes) -> CleanPacket | None:
+        icv_start = len(packet) - icv_len
+        # Whole blocks only: a partial block would stay inside the shared CBC context.
+        if len(packet) < min_len or (icv_start - body_start) % block:
+            return None
+        if keyed_copy is not None:
+            mac = keyed_copy()
+            mac.update(packet[:icv_start])  # type: ignore[attr-defined]
+            tag = mac.finalize()  # type: ignore[attr-defined]
+            if not bytes_eq(tag[:icv_len], packet[icv_start:]):
+                return None
+        plain = chain(packet[_ESP_HEADER:icv_start])[block:]
+        pad_len = plain[-2]
+        end = len(plain) - 2 - pad_len
+        if end < 0 or plain[end:-2] != padding[pad_len] or plain[-1] == _NEXT_HEADER_RESERVED:
+            return None
+        return plain[-1], plain[:end], ok
+
+    return cbc
 
 
 # The generated __init__ of a frozen dataclass sets each field through object.__setattr__, which

@@ -7,7 +7,10 @@ HMAC-SHA2-256-128/384-192/512-256 (RFC 4868 section 2.3), AES-XCBC-96 (RFC 3566)
 
 from __future__ import annotations
 
-from cryptography.hazmat.primitives import constant_time
+from collections.abc import Callable
+
+from cryptography.hazmat.primitives import cmac, constant_time, hashes, hmac
+from cryptography.hazmat.primitives.ciphers import algorithms
 
 from ikeview.crypto.mac import AesCmac, AesXcbcMac, Hmac, IntegrityError, Mac
 from ikeview.crypto.transforms import KeyLengthError, TransformSpec, TransformType
@@ -19,12 +22,19 @@ class IcvMismatch(IntegrityError):
 
 # INTEG id -> hash of the HMAC, or None for the AES-based MACs.
 _HMAC_HASH = {1: "md5", 2: "sha1", 6: "md5", 7: "sha1", 12: "sha256", 13: "sha384", 14: "sha512"}
+_HASH_CLASS: dict[str, type[hashes.HashAlgorithm]] = {
+    "md5": hashes.MD5,
+    "sha1": hashes.SHA1,
+    "sha256": hashes.SHA256,
+    "sha384": hashes.SHA384,
+    "sha512": hashes.SHA512,
+}
 
 
 class Integ:
     """One INTEG transform keyed once (SK_ai/SK_ar or a child SA's integrity key)."""
 
-    __slots__ = ("_mac", "icv_len", "spec")
+    __slots__ = ("_mac", "icv_len", "keyed_copy", "spec")
 
     def __init__(self, spec: TransformSpec, key: bytes) -> None:
         if spec.type is not TransformType.INTEG or spec.id == 0:
@@ -37,15 +47,25 @@ class Integ:
         self.spec = spec
         self.icv_len = spec.icv_len
         mac: Mac
+        keyed: hmac.HMAC | cmac.CMAC | None = None
         if spec.id in _HMAC_HASH:
             mac = Hmac(_HMAC_HASH[spec.id], key)
+            keyed = hmac.HMAC(bytes(key), _HASH_CLASS[_HMAC_HASH[spec.id]]())
         elif spec.id == 5:
             mac = AesXcbcMac(key)
         elif spec.id == 8:
             mac = AesCmac(key)
+            keyed = cmac.CMAC(algorithms.AES(bytes(key)))
         else:
             raise ValueError(f"{spec.name}: no MAC implementation")
         self._mac = mac
+        # The ESP hot path feeds the MAC inline (update/finalize on a copy of an already keyed
+        # context: no key padding per packet, no call through compute()); None for AES-XCBC,
+        # which cryptography has no context object for.
+        self.keyed_copy: Callable[[], hmac.HMAC | cmac.CMAC] | None = (
+            None if keyed is None else keyed.copy
+        )
+        """A fresh, keyed MAC context per call (full-length output, truncate to icv_len)."""
 
     def compute(self, data: bytes, *more: bytes) -> bytes:
         """The truncated ICV over ``data`` followed by ``more``."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from ikeview.crypto.esp import EspResult, EspSa
+from ikeview.crypto.esp import CleanPacket, EspResult, EspSa
 from ikeview.crypto.transforms import (
     TRANSFORMS,
     TransformSpec,
@@ -69,8 +69,9 @@ class EspEntry:
         self.ike = ike
         self.candidates: list[EspCandidate] = []
         self.pinned: EspCandidate | None = None
-        self.fast: Callable[[bytes], EspResult] | None = None
-        """The pinned SA's decrypt, when no per-packet state (ESN) is needed: the hot path."""
+        self.fast: Callable[[bytes], CleanPacket | None] | None = None
+        """The pinned SA's ``decrypt_clean``, when no per-packet state (ESN) is needed: the hot
+        path, fed to :func:`fast_opened`."""
         self.verified = False
         """True once a packet's ICV/tag verified with the pinned keys."""
         self.last_seq = 0
@@ -98,7 +99,7 @@ class EspEntry:
             if result.integrity_ok or (result.integrity_ok is None and result.error is None):
                 self.pinned = cand
                 self.verified = bool(result.integrity_ok)
-                self.fast = None if self.esn else cand.sa.decrypt
+                self.fast = None if self.esn else cand.sa.decrypt_clean
                 return _opened(result, self.spi, cand.origin)
             last = (result, cand)
         if last is None:
@@ -156,16 +157,16 @@ _SET_PROBLEM = EspOpened.problem.__set__  # type: ignore[attr-defined]
 _VERDICT = {True: "ok", None: None}
 
 
-def fast_opened(result: EspResult) -> EspOpened | None:
+def fast_opened(clean: CleanPacket | None) -> EspOpened | None:
     """EspOpened for a packet that decrypted cleanly; None when the slow path must judge it."""
-    ok = result.integrity_ok
-    if result.error is not None or ok is False:
+    if clean is None:
         return None
+    next_header, inner, ok = clean
     out = _new(EspOpened)
     _SET_DECRYPTED(out, True)
     _SET_INTEGRITY(out, _VERDICT[ok])
-    _SET_NEXT(out, result.next_header)
-    _SET_INNER(out, result.payload)
+    _SET_NEXT(out, next_header)
+    _SET_INNER(out, inner)
     _SET_PROBLEM(out, None)
     return out
 
