@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import textual.constants
 from ikeview.tui.app import make_app
 from ikeview.tui.messages import AnalysisUpdated, CaptureLoaded
 from ikeview.tui.screens.main import MainScreen
@@ -20,6 +21,12 @@ from textual.worker import WorkerFailed
 
 LAB = Path(__file__).resolve().parents[1] / "captures" / "lab"
 SIZE = (120, 40)
+
+
+@pytest.fixture(autouse=True)
+def _no_animations(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tab underline slides cost 0.4 s a key press under Pilot; tests need no animation."""
+    monkeypatch.setattr(textual.constants, "TEXTUAL_ANIMATIONS", "none")
 
 
 def sync(fn: Callable[..., Coroutine[Any, Any, None]]) -> Callable[..., None]:

@@ -14,12 +14,19 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import textual.constants
 from ikeview.tui.app import make_app
 from ikeview.tui.loading import cancellable
 from ikeview.tui.screens.main import MainScreen
 from textual.worker import WorkerFailed
 
 SIZE = (120, 40)
+
+
+@pytest.fixture(autouse=True)
+def _no_animations(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tab underline slides cost 0.4 s a key press under Pilot; tests need no animation."""
+    monkeypatch.setattr(textual.constants, "TEXTUAL_ANIMATIONS", "none")
 
 
 def sync(fn: Callable[..., Coroutine[Any, Any, None]]) -> Callable[..., None]:

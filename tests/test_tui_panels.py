@@ -11,6 +11,8 @@ from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any
 
+import pytest
+import textual.constants
 from ikeview.tui.app import make_app
 from ikeview.tui.screens.dialogs import KeysScreen
 from ikeview.tui.screens.help import HelpScreen
@@ -29,6 +31,12 @@ from ikeview.export import COLUMNS
 
 LAB = Path(__file__).resolve().parents[1] / "captures" / "lab"
 SIZE = (120, 40)
+
+
+@pytest.fixture(autouse=True)
+def _no_animations(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tab underline slides cost 0.4 s a key press under Pilot; tests need no animation."""
+    monkeypatch.setattr(textual.constants, "TEXTUAL_ANIMATIONS", "none")
 
 
 def sync(fn: Callable[..., Coroutine[Any, Any, None]]) -> Callable[..., None]:

@@ -9,6 +9,8 @@ from __future__ import annotations
 import contextlib
 from pathlib import Path
 
+import pytest
+import textual.constants
 from ikeview.tui.app import make_app
 from ikeview.tui.widgets.ladder import Ladder
 from ikeview.tui.widgets.message_view import PayloadTree
@@ -17,6 +19,12 @@ from textual.worker import WorkerFailed
 
 LAB = Path(__file__).resolve().parents[1] / "captures" / "lab"
 SIZE = (120, 40)
+
+
+@pytest.fixture(autouse=True)
+def _no_animations(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tab underline slides cost 0.4 s a key press under Pilot; tests need no animation."""
+    monkeypatch.setattr(textual.constants, "TEXTUAL_ANIMATIONS", "none")
 
 
 def lab_app(name: str):  # type: ignore[no-untyped-def]

@@ -37,15 +37,20 @@ def arrow_style(m: Message, ex: Exchange) -> str:
 
 
 def label_for(m: Message) -> str:
-    """``IKE_AUTH #1 request`` with fragment, retransmission and notify marks."""
-    parts = [f"{m.exchange_name} #{m.message_id} {'response' if m.response else 'request'}"]
+    """``IKE_AUTH #1 request`` (``frag 2/3`` for an RFC 7383 fragment)."""
+    label = f"{m.exchange_name} #{m.message_id} {'response' if m.response else 'request'}"
     if m.fragment:
-        parts.append(f"frag {m.fragment[0]}/{m.fragment[1]}")
+        label += f" frag {m.fragment[0]}/{m.fragment[1]}"
+    return label
+
+
+def copy_mark(m: Message) -> str:
+    """What kind of copy a message is (strongSwan's is_retransmit rule), or ``""``."""
     if m.retransmission == "retransmit":
-        parts.append("retransmit")
-    elif m.retransmission == "other-bytes":
-        parts.append("same ID, other bytes")
-    return " ".join(parts)
+        return f"retransmit of frame {m.original_frame}"
+    if m.retransmission == "other-bytes":
+        return f"same ID as frame {m.original_frame}, other bytes"
+    return ""
 
 
 def notify_marks(m: Message) -> str:
@@ -79,10 +84,14 @@ def ladder_prompt(m: Message, ex: Exchange, t0: float) -> Text:
         line2.append(" ✗ no response", style="bold red")
     if m.decrypted:
         line1.append(" decrypted", style="dim green")
+    copy = copy_mark(m)
     extra = notify_marks(m)
-    if extra or m.problem:
+    if copy or extra or m.problem:
         line3 = Text(" " * GUTTER + "│")
-        line3.append(_centre(extra or "", LANE), style="red" if style == "bold red" else "cyan")
+        if copy:
+            line3.append(_centre(copy, LANE), style="yellow")
+        else:
+            line3.append(_centre(extra, LANE), style="red" if style == "bold red" else "cyan")
         line3.append("│")
         if m.problem and not m.decrypted:
             line3.append(f" {m.problem}"[:60], style="dim yellow")
@@ -129,8 +138,9 @@ class Ladder(OptionList):
         )
         if signature == self._signature:
             return
+        same_sa = bool(self._signature) and self._signature[0] == signature[0]
+        keep = self.highlighted if same_sa else None
         self._signature = signature
-        keep = self.highlighted
         self.clear_options()
         self._messages = []
         if sa is None:
