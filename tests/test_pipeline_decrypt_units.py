@@ -14,7 +14,7 @@ from test_pipeline_decrypt_support import read
 from ikeview.crypto import dh
 from ikeview.crypto.keymat import derive_child_keys, derive_ike_keys, ike_keys_from_skeyseed
 from ikeview.crypto.prf import get_prf
-from ikeview.keys.model import DhSecret, IkeSaKeys, KeyRing, SourceRef
+from ikeview.keys.model import DhSecret, EspKeys, IkeSaKeys, KeyRing, SourceRef
 from ikeview.keys.wireshark import read_esp_sa
 from ikeview.pipeline.dec_dh import DhMatcher
 from ikeview.pipeline.decrypt import DerivedEspSa, DerivedIkeSa, KeyringDecryptor
@@ -180,3 +180,53 @@ def test_ike_rekey_without_the_old_sk_d_says_so() -> None:
         "no SK_d of the old IKE SA 0102030405060708:1112131415161718 to derive the rekeyed IKE SA "
         "2122232425262728:3132333435363738; add a [[dh]] secret for the old SA or [[ike_sa]] keys"
     )
+
+
+def test_fast_opened_is_an_ordinary_frozen_esp_opened() -> None:
+    """The hot path fills EspOpened through a twin class; it must be the same record."""
+    from dataclasses import FrozenInstanceError
+
+    import pytest
+
+    from ikeview.pipeline.dec_esp import fast_opened
+    from ikeview.pipeline.seam import EspOpened
+
+    assert fast_opened(None) is None
+    for ok, verdict in ((True, "ok"), (None, None)):
+        got = fast_opened((4, b"inner", ok))
+        want = EspOpened(True, verdict, 4, b"inner", None)
+        assert type(got) is EspOpened
+        assert got == want and hash(got) == hash(want) and repr(got) == repr(want)
+        with pytest.raises(FrozenInstanceError):
+            got.inner = b""  # type: ignore[misc,union-attr]
+
+
+def test_esp_hot_path_gives_the_slow_path_records() -> None:
+    """After the SA is pinned, good packets go through decrypt_clean; bad ones still get
+    the slow path's problem lines, and good ones after them decrypt again."""
+    keymat = bytes(range(20))
+    aead, spi = AESGCM(keymat[:16]), 0x0A0B0C0D
+    rec = EspKeys(spi, keymat, None, "192.0.2.1", "192.0.2.2", 20, 128, 0, None, SRC)
+    dec = KeyringDecryptor(KeyRing(esp_sas=(rec,)))
+
+    def packet(seq: int, inner: bytes, next_header: int = 4) -> EspPacket:
+        head = spi.to_bytes(4, "big") + seq.to_bytes(4, "big")
+        pad = (-(len(inner) + 2)) % 4
+        plain = inner + bytes(range(1, pad + 1)) + bytes([pad, next_header])
+        iv = seq.to_bytes(8, "big")
+        data = head + iv + aead.encrypt(keymat[16:] + iv, plain, head)
+        flow = Flow(seq, 0.0, 4, "192.0.2.1", "192.0.2.2", "ip", 0, 0)
+        return EspPacket(flow, spi, seq, len(data), data, False)
+
+    first = dec.esp(packet(1, b"first"))
+    assert first.decrypted and first.inner == b"first" and first.integrity == "ok"
+    assert dec._esp[spi][0].fast is not None  # pinned: the hot path is on
+    good = dec.esp(packet(2, b"second", 41))
+    assert good == replace(first, next_header=41, inner=b"second")
+    broken = packet(3, b"third")
+    broken = replace(broken, data=broken.data[:-1] + bytes([broken.data[-1] ^ 1]))
+    bad = dec.esp(broken)
+    assert not bad.decrypted and bad.integrity == "failed" and "ICV" in (bad.problem or "")
+    reserved = dec.esp(packet(4, b"fourth", 255))
+    assert "reserved" in (reserved.problem or "")
+    assert dec.esp(packet(5, b"fifth")).inner == b"fifth"

@@ -254,32 +254,31 @@ def _cbc_clean(
 
 
 # The generated __init__ of a frozen dataclass sets each field through object.__setattr__, which
-# on the hot path costs more than half of a 1400-octet AES-GCM decryption. A good packet's
-# record is therefore filled through the slot descriptors directly (same object, same fields).
+# on the hot path costs more than a small AES-GCM decryption. A good packet's record is instead
+# filled as an instance of a plain twin class with the very same slots (plain attribute stores,
+# the cheapest Python has) and then given its real class: CPython allows the __class__ switch
+# between classes of identical slot layout, and the result is an ordinary, frozen EspResult
+# (same type, equality, hash). Measured ~0.2 us against ~0.42 us through the slot descriptors.
+class _EspResultFill:
+    __slots__ = EspResult.__slots__
+
+
 _new = object.__new__
-(_set_spi, _set_seq, _set_nh, _set_payload, _set_pad, _set_ok, _set_error) = (
-    EspResult.spi.__set__,  # type: ignore[attr-defined]
-    EspResult.seq.__set__,  # type: ignore[attr-defined]
-    EspResult.next_header.__set__,  # type: ignore[attr-defined]
-    EspResult.payload.__set__,  # type: ignore[attr-defined]
-    EspResult.pad_len.__set__,  # type: ignore[attr-defined]
-    EspResult.integrity_ok.__set__,  # type: ignore[attr-defined]
-    EspResult.error.__set__,  # type: ignore[attr-defined]
-)
 
 
 def _fast_result(
     spi: int, seq: int, next_header: int, payload: bytes, pad_len: int, ok: bool | None
 ) -> EspResult:
-    result = _new(EspResult)
-    _set_spi(result, spi)
-    _set_seq(result, seq)
-    _set_nh(result, next_header)
-    _set_payload(result, payload)
-    _set_pad(result, pad_len)
-    _set_ok(result, ok)
-    _set_error(result, None)
-    return result
+    result = _new(_EspResultFill)
+    result.spi = spi
+    result.seq = seq
+    result.next_header = next_header
+    result.payload = payload
+    result.pad_len = pad_len
+    result.integrity_ok = ok
+    result.error = None
+    result.__class__ = EspResult  # type: ignore[assignment]
+    return result  # type: ignore[return-value]
 
 
 def _trailer(

