@@ -73,6 +73,7 @@ class EspSa:
         "_aead",
         "_body_start",
         "_cipher",
+        "_gcm16",
         "_icv_len",
         "_integ",
         "decrypt_clean",
@@ -103,19 +104,24 @@ class EspSa:
             self._integ = make_integ(integ, integ_key)
         self._body_start = _ESP_HEADER + encr.iv_len
         self._icv_len = encr.icv_len if self._aead else (integ.icv_len if integ else 0)
-        self.decrypt_clean: Callable[[bytes], CleanPacket | None] = self._clean_path(encr_key)
+        # AES-GCM-16 (RFC 4106) is called straight on cryptography's AESGCM (keyed once; the
+        # salt is the last 4 octets of the keymat): no layer of EncrCipher in between.
+        self._gcm16: tuple[Callable[[bytes, bytes, bytes], bytes], bytes] | None = None
+        if encr.id == 20 and encr.iv_len == 8:
+            key, salt = bytes(encr_key[: encr.key_len]), bytes(encr_key[encr.key_len :])
+            self._gcm16 = (AESGCM(key).decrypt, salt)
+        self.decrypt_clean: Callable[[bytes], CleanPacket | None] = self._clean_path()
         """Hot path for SAs without ESN: (next header, payload, integrity_ok) exactly as
         ``decrypt`` gives them when its ``error`` is None and ``integrity_ok`` is not False;
         None for every other packet (the caller then asks ``decrypt`` for the full record).
         It builds no record and, for AES-GCM-16 and CBC with an HMAC, calls the keyed
         cryptography objects directly."""
 
-    def _clean_path(self, encr_key: bytes) -> Callable[[bytes], CleanPacket | None]:
-        encr, cipher, integ = self.encr, self._cipher, self._integ
+    def _clean_path(self) -> Callable[[bytes], CleanPacket | None]:
+        cipher, integ = self._cipher, self._integ
         if not self.esn:
-            if encr.id == 20 and encr.iv_len == 8:
-                key_len = encr.key_len
-                return _gcm16_clean(AESGCM(bytes(encr_key[:key_len])), bytes(encr_key[key_len:]))
+            if self._gcm16 is not None:
+                return _gcm16_clean(*self._gcm16)
             if isinstance(cipher, CbcCipher):
                 icv_len = self._icv_len
                 if integ is None:  # no INTEG, or an ICV whose key is unknown: skipped
@@ -152,7 +158,11 @@ class EspSa:
         try:
             if self._aead:
                 aad = packet[0:4] + high + packet[4:8] if high else packet[0:8]
-                plain = self._cipher.decrypt_joined(iv, packet[body_start:], aad)
+                gcm16 = self._gcm16
+                if gcm16 is not None:
+                    plain = gcm16[0](gcm16[1] + iv, packet[body_start:], aad)
+                else:
+                    plain = self._cipher.decrypt_joined(iv, packet[body_start:], aad)
                 integrity_ok = True
             else:
                 if self._integ is not None:
@@ -163,7 +173,7 @@ class EspSa:
                 # Decrypted even after a bad ICV so a wrong INTEG key can be told apart from a
                 # wrong ENCR key; integrity_ok tells the caller not to trust it.
                 plain = self._cipher.decrypt(iv, packet[body_start:icv_start])
-        except IntegrityError:
+        except (IntegrityError, InvalidTag):
             return EspResult(
                 spi, seq, None, b"", None, False, f"{self.encr.short_name} ICV does not verify"
             )
@@ -199,8 +209,9 @@ class EspSa:
 _GCM_MIN = _ESP_HEADER + 8 + 2 + 16
 
 
-def _gcm16_clean(aead: AESGCM, salt: bytes) -> Callable[[bytes], CleanPacket | None]:
-    gcm_decrypt = aead.decrypt
+def _gcm16_clean(
+    gcm_decrypt: Callable[[bytes, bytes, bytes], bytes], salt: bytes
+) -> Callable[[bytes], CleanPacket | None]:
     padding = _DEFAULT_PADDING
 
     def gcm16(packet: bytes) -> CleanPacket | None:
