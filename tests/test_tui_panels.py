@@ -278,3 +278,27 @@ async def test_help_screen_and_tabs_by_number() -> None:
         ):
             await pilot.press(key)
             assert screen.query_one(TabbedContent).active == tab
+
+
+@sync
+async def test_tree_keeps_selection_when_redrawn_and_mouse_selects() -> None:
+    """A new snapshot redraws the tree with the cursor still on the chosen SA; a click on a
+    ladder arrow opens that message's details (mouse support)."""
+    app = lab_app("rekey-dpd")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await settle(pilot)
+        tree = screen.query_one(SaTree)
+        second = tree.root.children[1]
+        tree.focus()
+        tree.move_cursor(second)
+        await pilot.pause()
+        assert screen.selected is not None and screen.selected.spis == second.data.spis  # type: ignore[union-attr]
+        tree._signature = ()  # as if the analysis changed: force a rebuild
+        tree.update_from(screen.analysis, screen.filter, screen.selected)  # type: ignore[arg-type]
+        await pilot.pause()
+        assert tree.cursor_node is not None and tree.cursor_node.data == screen.selected
+        ladder = screen.query_one(Ladder)
+        await pilot.click(Ladder, offset=(30, 5))  # second option: the first message's arrow
+        await pilot.pause()
+        assert screen.message is not None
+        assert screen.message.frame == ladder.message_at(ladder.highlighted).frame  # type: ignore[union-attr]

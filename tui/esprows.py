@@ -75,6 +75,7 @@ class EspRowStore:
         """Slot number of each SPI."""
         self.order = array("Q")
         """One code per packet in capture order: ``slot << 40 | row``."""
+        self._views: dict[tuple[int, ...] | None, EspView] = {}
 
     def add(
         self, spi: int, frame: int, ts: float, seq: int, length: int, opened: EspOpened
@@ -108,8 +109,17 @@ class EspRowStore:
         return len(self.order)
 
     def view(self, spis: tuple[int, ...] | None = None) -> EspView:
-        """Rows of these SPIs (all when None) in capture order."""
-        return EspView(self, spis)
+        """Rows of these SPIs (all when None) in capture order, brought up to date.
+
+        Views are kept per SPI set, so panels asking again at every snapshot only take in the
+        new rows instead of filtering the whole capture again (UI thread only).
+        """
+        found = self._views.get(spis)
+        if found is None:
+            found = self._views[spis] = EspView(self, spis)
+        else:
+            found.refresh()
+        return found
 
 
 _SLOT_SHIFT = 40

@@ -73,9 +73,12 @@ def message_bytes(message: Message) -> Section:
 
 def plaintext_bytes(message: Message) -> Section | None:
     """The decrypted SK body rebuilt from the inner payloads; None when not decrypted."""
-    if not message.inner:
+    if not message.decrypted:
         return None
     inner = message.inner
+    if not inner:
+        # An empty INFORMATIONAL (liveness check and its answer) decrypts to nothing.
+        return Section("decrypted SK payload (no inner payloads)", b"")
     size = max(p.offset + p.length for p in inner)  # type: ignore[attr-defined]
     buf = bytearray(size)
     _place(buf, inner)
