@@ -21,8 +21,8 @@ ENCR, INTEG = TransformType.ENCR, TransformType.INTEG
 h = bytes.fromhex
 
 
-def _expected(sa: EspSa, packet: bytes) -> tuple[int, bytes, bool | None] | None:
-    r = sa.decrypt(packet)
+def _expected(sa: EspSa, packet: bytes, high: int = 0) -> tuple[int, bytes, bool | None] | None:
+    r = sa.decrypt(packet, high)
     if r.error is not None or r.integrity_ok is False:
         return None
     assert r.next_header is not None
@@ -52,15 +52,19 @@ def _suite_id(s: tuple[TransformSpec, int, TransformSpec | None, bool]) -> str:
 
 
 def _build(
-    suite: tuple[TransformSpec, int, TransformSpec | None, bool], rng: random.Random
+    suite: tuple[TransformSpec, int, TransformSpec | None, bool],
+    rng: random.Random,
+    high: int | None = None,
 ) -> tuple[EspSa, list[bytes]]:
-    """The SA and valid packets of assorted sizes, plus damaged variants of each."""
+    """The SA and valid packets of assorted sizes, plus damaged variants of each; with
+    ``high`` an ESN SA whose packets carry those high sequence bits in their ICV."""
     encr, keymat_len, integ, keyed = suite
     keymat = rng.randbytes(keymat_len)
     ikey = rng.randbytes(integ.key_len) if integ else b""
     cipher = make_cipher(encr, keymat)
     mac = make_integ(integ, ikey) if integ else None
-    sa = EspSa(encr, keymat, integ, ikey if keyed else None)
+    sa = EspSa(encr, keymat, integ, ikey if keyed else None, esn=high is not None)
+    hidden = b"" if high is None else high.to_bytes(4, "big")
     block = max(encr.block_len, 4)
     packets: list[bytes] = []
     for seq, size in enumerate((0, 1, 14, 15, 16, 17, 64, 300, 1400), start=1):
@@ -73,10 +77,10 @@ def _build(
             plain = payload + padding + bytes([pad, next_header])
             head = (0x1234).to_bytes(4, "big") + seq.to_bytes(4, "big")
             iv = rng.randbytes(encr.iv_len)
-            ct, icv = cipher.encrypt(iv, plain, head)
+            ct, icv = cipher.encrypt(iv, plain, head[:4] + hidden + head[4:])
             packet = head + iv + ct + icv
             if mac is not None:
-                packet += mac.compute(packet)
+                packet += mac.compute(packet, hidden)
             packets.append(packet)
             flipped = bytearray(packet)
             flipped[rng.randrange(8, len(packet))] ^= 1
@@ -101,17 +105,20 @@ def test_clean_path_equals_full_decrypt(suite: tuple) -> None:
 
 @pytest.mark.parametrize(
     "v",
-    [v for v in load_vectors("draft-mcgrew-gcm-test-esp.json")["vectors"] if not v["esn"]],
-    ids=lambda v: f"case{v['case']}",
+    load_vectors("draft-mcgrew-gcm-test-esp.json")["vectors"],
+    ids=lambda v: f"case{v['case']}{'-esn' if v['esn'] else ''}",
 )
 def test_clean_path_on_gcm_vectors(v: dict) -> None:
     keymat = h(v["keymat"])
-    sa = EspSa(lookup(ENCR, 20, (len(keymat) - 4) * 8), keymat)
+    sa = EspSa(lookup(ENCR, 20, (len(keymat) - 4) * 8), keymat, esn=v["esn"])
+    high = int(v["sequence_number"], 16) >> 32 if v["esn"] else 0
     packet = h(v["esp_packet"])
     plain = h(v["plaintext"])
     payload = plain[: len(plain) - 2 - v["pad_length"]]
-    assert sa.decrypt_clean(packet) == (v["next_header"], payload, True)
-    assert sa.decrypt_clean(packet[:-1] + bytes([packet[-1] ^ 1])) is None
+    assert sa.decrypt_clean(packet, high) == (v["next_header"], payload, True)
+    assert sa.decrypt_clean(packet[:-1] + bytes([packet[-1] ^ 1]), high) is None
+    if v["esn"]:
+        assert sa.decrypt_clean(packet, high ^ 1) is None
 
 
 @pytest.mark.parametrize(
@@ -133,14 +140,31 @@ _FUZZ_SAS = [
     EspSa(lookup(ENCR, 3), bytes(24)),
     EspSa(lookup(ENCR, 13, 128), bytes(20), lookup(INTEG, 5), bytes(16)),
     EspSa(lookup(ENCR, 11), b""),
+    EspSa(lookup(ENCR, 20, 128), bytes(20), esn=True),
+    EspSa(lookup(ENCR, 12, 128), bytes(16), lookup(INTEG, 12), bytes(32), esn=True),
 ]
 
 
-@given(st.binary(max_size=120))
+@pytest.mark.parametrize("suite", _SUITES, ids=_suite_id)
+def test_clean_path_equals_full_decrypt_with_esn(suite: tuple) -> None:
+    rng = random.Random(4304)
+    high = 0x00000002
+    sa, packets = _build(suite, rng, high)
+    rng.shuffle(packets)
+    clean = 0
+    for packet in packets:
+        for guess in (high, high - 1, high + 1, 0):
+            got = sa.decrypt_clean(packet, guess)
+            assert got == _expected(sa, packet, guess)
+            clean += got is not None
+    assert clean >= 18
+
+
+@given(st.binary(max_size=120), st.integers(0, 2**32 - 1))
 @settings(max_examples=300, deadline=None)
-def test_clean_path_equals_full_decrypt_on_any_bytes(packet: bytes) -> None:
+def test_clean_path_equals_full_decrypt_on_any_bytes(packet: bytes, high: int) -> None:
     for sa in _FUZZ_SAS:
-        assert sa.decrypt_clean(packet) == _expected(sa, packet)
+        assert sa.decrypt_clean(packet, high) == _expected(sa, packet, high)
 
 
 @pytest.mark.parametrize("spec_id,key_len", [(12, 16), (12, 32), (3, 24)])

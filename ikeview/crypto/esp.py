@@ -60,6 +60,9 @@ class EspResult:
 
 CleanPacket = tuple[int, bytes, bool | None]
 """(next header, payload, integrity_ok) of a packet that decrypted with no error at all."""
+CleanDecrypt = Callable[..., CleanPacket | None]
+"""``(packet, esn_high=0) -> CleanPacket | None``, see ``EspSa.decrypt_clean``
+(``esn_high`` in 0 .. 2**32 - 1, as for ``decrypt``)."""
 
 
 class EspSa:
@@ -110,28 +113,27 @@ class EspSa:
         if encr.id == 20 and encr.iv_len == 8:
             key, salt = bytes(encr_key[: encr.key_len]), bytes(encr_key[encr.key_len :])
             self._gcm16 = (AESGCM(key).decrypt, salt)
-        self.decrypt_clean: Callable[[bytes], CleanPacket | None] = self._clean_path()
-        """Hot path for SAs without ESN: (next header, payload, integrity_ok) exactly as
+        self.decrypt_clean: CleanDecrypt = self._clean_path()
+        """Hot path, called like ``decrypt``: (next header, payload, integrity_ok) exactly as
         ``decrypt`` gives them when its ``error`` is None and ``integrity_ok`` is not False;
         None for every other packet (the caller then asks ``decrypt`` for the full record).
-        It builds no record and, for AES-GCM-16 and CBC with an HMAC, calls the keyed
+        It builds no record and, for AES-GCM-16 and CBC with an HMAC or CMAC, calls the keyed
         cryptography objects directly."""
 
-    def _clean_path(self) -> Callable[[bytes], CleanPacket | None]:
-        cipher, integ = self._cipher, self._integ
-        if not self.esn:
-            if self._gcm16 is not None:
-                return _gcm16_clean(*self._gcm16)
-            if isinstance(cipher, CbcCipher):
-                icv_len = self._icv_len
-                if integ is None:  # no INTEG, or an ICV whose key is unknown: skipped
-                    return _cbc_clean(cipher, None, icv_len)
-                if integ.keyed_copy is not None:
-                    return _cbc_clean(cipher, integ.keyed_copy, icv_len)
+    def _clean_path(self) -> CleanDecrypt:
+        cipher, integ, esn = self._cipher, self._integ, self.esn
+        if self._gcm16 is not None:
+            return _gcm16_clean(*self._gcm16, esn=esn)
+        if isinstance(cipher, CbcCipher):
+            icv_len = self._icv_len
+            if integ is None:  # no INTEG, or an ICV whose key is unknown: skipped
+                return _cbc_clean(cipher, None, icv_len, esn=esn)
+            if integ.keyed_copy is not None:
+                return _cbc_clean(cipher, integ.keyed_copy, icv_len, esn=esn)
         decrypt = self.decrypt
 
-        def generic(packet: bytes) -> CleanPacket | None:
-            r = decrypt(packet)
+        def generic(packet: bytes, esn_high: int = 0) -> CleanPacket | None:
+            r = decrypt(packet, esn_high)
             if r.error is not None or r.integrity_ok is False:
                 return None
             return r.next_header, r.payload, r.integrity_ok  # type: ignore[return-value]
@@ -210,11 +212,11 @@ _GCM_MIN = _ESP_HEADER + 8 + 2 + 16
 
 
 def _gcm16_clean(
-    gcm_decrypt: Callable[[bytes, bytes, bytes], bytes], salt: bytes
-) -> Callable[[bytes], CleanPacket | None]:
+    gcm_decrypt: Callable[[bytes, bytes, bytes], bytes], salt: bytes, *, esn: bool
+) -> CleanDecrypt:
     padding = _DEFAULT_PADDING
 
-    def gcm16(packet: bytes) -> CleanPacket | None:
+    def gcm16(packet: bytes, esn_high: int = 0) -> CleanPacket | None:
         if len(packet) < _GCM_MIN:
             return None
         try:
@@ -228,14 +230,30 @@ def _gcm16_clean(
             return None
         return plain[-1], plain[:end], True
 
-    return gcm16
+    def gcm16_esn(packet: bytes, esn_high: int = 0) -> CleanPacket | None:
+        if len(packet) < _GCM_MIN:
+            return None
+        # RFC 4106 section 5: with ESN the AAD is SPI | Seq high | Seq low.
+        aad = b"".join((packet[:4], esn_high.to_bytes(4, "big"), packet[4:8]))
+        try:
+            plain = gcm_decrypt(salt + packet[8:16], packet[16:], aad)
+        except InvalidTag:
+            return None
+        pad_len = plain[-2]
+        end = len(plain) - 2 - pad_len
+        if end < 0 or plain[end:-2] != padding[pad_len] or plain[-1] == _NEXT_HEADER_RESERVED:
+            return None
+        return plain[-1], plain[:end], True
+
+    return gcm16_esn if esn else gcm16
 
 
 def _cbc_clean(
-    cipher: CbcCipher, keyed_copy: Callable[[], object] | None, icv_len: int
-) -> Callable[[bytes], CleanPacket | None]:
-    # RFC 3602 / RFC 2451 with RFC 4303 section 3.4.4: the ICV over SPI .. ciphertext is checked
-    # first, then IV | ciphertext goes through the cipher's chained CBC context.
+    cipher: CbcCipher, keyed_copy: Callable[[], object] | None, icv_len: int, *, esn: bool
+) -> CleanDecrypt:
+    # RFC 3602 / RFC 2451 with RFC 4303 section 3.4.4: the ICV over SPI .. ciphertext (then, with
+    # ESN, the high 32 bits, RFC 4303 section 2.2.1) is checked first, then IV | ciphertext goes
+    # through the cipher's chained CBC context.
     block = cipher.spec.block_len
     body_start = _ESP_HEADER + cipher.spec.iv_len
     min_len = body_start + 2 + icv_len
@@ -243,7 +261,7 @@ def _cbc_clean(
     padding = _DEFAULT_PADDING
     ok: bool | None = None if keyed_copy is None else True
 
-    def cbc(packet: bytes) -> CleanPacket | None:
+    def cbc(packet: bytes, esn_high: int = 0) -> CleanPacket | None:
         icv_start = len(packet) - icv_len
         # Whole blocks only: a partial block would stay inside the shared CBC context.
         if len(packet) < min_len or (icv_start - body_start) % block:
@@ -251,6 +269,8 @@ def _cbc_clean(
         if keyed_copy is not None:
             mac = keyed_copy()
             mac.update(packet[:icv_start])  # type: ignore[attr-defined]
+            if esn:
+                mac.update(esn_high.to_bytes(4, "big"))  # type: ignore[attr-defined]
             tag = mac.finalize()  # type: ignore[attr-defined]
             if not bytes_eq(tag[:icv_len], packet[icv_start:]):
                 return None
