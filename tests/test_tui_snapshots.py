@@ -85,6 +85,12 @@ class TestPanels:
             lab_app("rekey-dpd"), press=["5"], terminal_size=SIZE, run_before=loaded
         )
 
+    def test_problems(self, snap_compare) -> None:  # type: ignore[no-untyped-def]
+        """auth-failed: the problem list, errors first, the selected SA's marked."""
+        assert snap_compare(
+            lab_app("auth-failed"), press=["6"], terminal_size=SIZE, run_before=loaded
+        )
+
 
 class TestDialogs:
     def test_keys(self, snap_compare) -> None:  # type: ignore[no-untyped-def]

@@ -157,6 +157,8 @@ class MainScreen(Screen[None]):
             f"{state} {c.frames} frames · IKE {c.ike_messages} ({c.ike_decrypted} dec) · "
             f"ESP {c.esp_packets} ({c.esp_decrypted} dec) · {len(analysis.problems)} problems"
         )
+        problems = self.query_one(TabbedContent).get_tab("problems")
+        problems.label = f"6 Problems ({len(analysis.problems)})"  # type: ignore[assignment]
         if self.selected is None and analysis.ike_sas:
             self.selected = NodeRef(analysis.ike_sas[0].spis)
         self.query_one(SaTree).update_from(analysis, self.filter, self.selected)

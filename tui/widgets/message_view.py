@@ -25,11 +25,14 @@ HEADER_LENGTH = 28
 
 @dataclass(frozen=True, slots=True)
 class ByteRange:
-    """Bytes a tree node stands for: section 0 is the message, 1 the decrypted body."""
+    """Bytes a tree node stands for in the hex view."""
 
     section: int
+    """0 the message as on the wire, 1 the decrypted SK body."""
     start: int
+    """Offset of the first byte in that section."""
     length: int
+    """Number of bytes."""
 
 
 class PayloadTree(Tree[ByteRange]):

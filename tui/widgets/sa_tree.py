@@ -29,7 +29,7 @@ class NodeRef:
 def sa_label(sa: IkeSa) -> Text:
     """One line: state, peers, chosen proposal."""
     label = Text()
-    label.append_text(text.state_text(sa))
+    label.append(sa.state, style=text.STATE_STYLE.get(sa.state, ""))
     label.append(f"  {text.peers(sa)}  ")
     label.append(text.proposal_short(sa.chosen), style="bold")
     return label
@@ -50,6 +50,16 @@ def child_label(child: ChildSa) -> Text:
     if child.problem:
         label.append(f"  {child.problem}", style="yellow")
     return label
+
+
+def empty_text(analysis: Analysis, flt: Filter) -> str:
+    """What the tree says when it shows no IKE SA."""
+    if flt.text and analysis.ike_sas:
+        return "no IKE SA matches the filter"
+    if not analysis.complete:
+        return "no IKE SA yet"
+    esp = analysis.counters.esp_packets
+    return f"no IKEv2 SA in this capture ({esp} ESP packets: see 5 ESP)"
 
 
 class SaTree(Tree[NodeRef]):
@@ -79,7 +89,7 @@ class SaTree(Tree[NodeRef]):
     def update_from(self, analysis: Analysis, flt: Filter, selected: NodeRef | None) -> None:
         """Show the SAs the filter accepts; keep the cursor on ``selected`` when still shown."""
         shown = [sa for sa in analysis.ike_sas if flt.accepts_sa(sa)]
-        signature = (flt.text, *(self._sa_signature(sa) for sa in shown))
+        signature = (flt.text, analysis.complete, *(self._sa_signature(sa) for sa in shown))
         if signature == self._signature:
             return
         self._signature = signature
@@ -92,7 +102,13 @@ class SaTree(Tree[NodeRef]):
             node.add_leaf(Text(f"proposal {text.proposal_short(sa.chosen)}"), data=ref)
             for side in sa.auth:
                 node.add_leaf(text.auth_line(side), data=ref)
-            node.add_leaf(Text(f"established in {text.duration(sa.time_to_establish)}"), data=ref)
+            if sa.state == "failed" or sa.state_inferred:
+                node.add_leaf(text.state_text(sa), data=ref)
+            if sa.time_to_establish is not None:
+                took = f"established in {text.duration(sa.time_to_establish)}"
+                node.add_leaf(Text(took), data=ref)
+            elif sa.state != "failed":
+                node.add_leaf(Text("not established", style="yellow"), data=ref)
             if selected is not None and selected.spis == sa.spis and selected.child is None:
                 target = node
             for child in sa.child_sas:
@@ -101,9 +117,7 @@ class SaTree(Tree[NodeRef]):
                 if selected == cref:
                     target = cnode
         if not shown:
-            self.root.add_leaf(
-                Text("no IKE SA matches" if flt.text else "no IKE SA yet", style="dim")
-            )
+            self.root.add_leaf(Text(empty_text(analysis, flt), style="dim"))
         if target is not None:
             self.move_cursor(target)
 
