@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import functools
 from collections.abc import Callable, Coroutine
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -148,3 +149,19 @@ async def test_other_lab_captures_load(name: str) -> None:
         screen = await loaded(pilot)
         assert screen.analysis is not None and screen.analysis.complete
         assert screen.query_one(Ladder).option_count > 1
+
+
+@sync
+async def test_messages_of_a_replaced_run_are_ignored() -> None:
+    """After a re-run (keys dialog) the old run's late snapshots must not overwrite the new."""
+    capture, keys = lab("natt")
+    app = make_app(capture, keys=keys)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await loaded(pilot)
+        current = screen.analysis
+        assert current is not None
+        stale = replace(current, ike_sas=())
+        screen.post_message(CaptureLoaded(stale, screen.rows, run=object()))
+        screen.post_message(AnalysisUpdated(stale, screen.rows, 1, 2, run=object()))
+        await pilot.pause()
+        assert screen.analysis is current

@@ -142,7 +142,7 @@ def run_load(
         if cancelled():
             break
         if step.analysis.complete:
-            post(CaptureLoaded(step.analysis, rows))
+            post(CaptureLoaded(step.analysis, rows, request))
         else:
-            post(AnalysisUpdated(step.analysis, rows, step.bytes_done, step.bytes_total))
+            post(AnalysisUpdated(step.analysis, rows, step.bytes_done, step.bytes_total, request))
     return rows

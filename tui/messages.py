@@ -14,17 +14,25 @@ class AnalysisUpdated(Message):
     bubble = False  # for the screen that started the load; the app has no use for it
 
     def __init__(
-        self, analysis: Analysis, rows: EspRowStore, bytes_done: int, bytes_total: int
+        self,
+        analysis: Analysis,
+        rows: EspRowStore,
+        bytes_done: int,
+        bytes_total: int,
+        run: object = None,
     ) -> None:
         super().__init__()
+        self.run = run
+        """The LoadRequest this came from (a re-run makes older runs' messages stale)."""
         self.analysis = analysis
         self.rows = rows
         self.bytes_done = bytes_done
         self.bytes_total = bytes_total
 
     def can_replace(self, message: Message) -> bool:
-        # Snapshots supersede each other: a queue of stale ones would only delay the UI.
-        return isinstance(message, AnalysisUpdated)
+        # Snapshots of one run supersede each other: a queue of stale ones would only delay
+        # the UI.
+        return isinstance(message, AnalysisUpdated) and message.run is self.run
 
 
 class CaptureLoaded(Message):
@@ -32,8 +40,10 @@ class CaptureLoaded(Message):
 
     bubble = False  # for the screen that started the load; the app has no use for it
 
-    def __init__(self, analysis: Analysis, rows: EspRowStore) -> None:
+    def __init__(self, analysis: Analysis, rows: EspRowStore, run: object = None) -> None:
         super().__init__()
+        self.run = run
+        """The LoadRequest this came from."""
         self.analysis = analysis
         self.rows = rows
 

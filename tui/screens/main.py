@@ -113,8 +113,8 @@ class MainScreen(Screen[None]):
 
     @on(AnalysisUpdated)
     def analysis_updated(self, event: AnalysisUpdated) -> None:
-        if self.loaded:
-            return  # a late partial snapshot of a superseded run
+        if self.loaded or event.run is not self.request:
+            return  # a late snapshot of a finished or superseded run
         if event.bytes_total:
             self.query_one("#progress", ProgressBar).update(
                 total=event.bytes_total, progress=event.bytes_done
@@ -123,6 +123,8 @@ class MainScreen(Screen[None]):
 
     @on(CaptureLoaded)
     def capture_loaded(self, event: CaptureLoaded) -> None:
+        if event.run is not self.request:
+            return  # the end of a run the keys dialog replaced
         self.loaded = True
         bar = self.query_one("#progress", ProgressBar)
         bar.update(total=1, progress=1)
