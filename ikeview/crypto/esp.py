@@ -167,11 +167,22 @@ class EspSa:
                     plain = self._cipher.decrypt_joined(iv, packet[body_start:], aad)
                 integrity_ok = True
             else:
-                if self._integ is not None:
-                    view = memoryview(packet)
-                    integrity_ok = self._integ.verify(view[icv_start:], view[:icv_start], high)
+                integ = self._integ
+                if integ is not None:
+                    keyed_copy = integ.keyed_copy
+                    if keyed_copy is not None:
+                        # HMAC/CMAC fed inline from a copy of the keyed context.
+                        mac = keyed_copy()
+                        mac.update(packet[:icv_start])
+                        if high:
+                            mac.update(high)
+                        tag = mac.finalize()[: self._icv_len]
+                        integrity_ok = bytes_eq(tag, packet[icv_start:])
+                    else:
+                        view = memoryview(packet)
+                        integrity_ok = integ.verify(view[icv_start:], view[:icv_start], high)
                     if not integrity_ok:
-                        errors = [f"{self._integ.spec.short_name} ICV does not verify"]
+                        errors = [f"{integ.spec.short_name} ICV does not verify"]
                 # Decrypted even after a bad ICV so a wrong INTEG key can be told apart from a
                 # wrong ENCR key; integrity_ok tells the caller not to trust it.
                 plain = self._cipher.decrypt(iv, packet[body_start:icv_start])
