@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from ikeview.tui.loading import LoadRequest
-from ikeview.tui.screens.main import MainScreen
 from textual.app import App
 from textual.binding import Binding
+
+from .loading import LoadRequest
+from .screens.main import MainScreen
 
 
 class IkeviewApp(App[int]):
@@ -31,7 +32,7 @@ class IkeviewApp(App[int]):
             self.notify(f"live capture: {self.request.interface}", title="live")
 
     def action_help(self) -> None:
-        from ikeview.tui.screens.help import HelpScreen
+        from .screens.help import HelpScreen
 
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(HelpScreen())

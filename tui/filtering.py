@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ikeview.tui import names, text
-
 from ikeview.pipeline.model import IkeSa, Message, proposal_text
+
+from . import names, text
 
 
 def message_haystack(m: Message) -> str:

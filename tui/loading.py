@@ -13,14 +13,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
 
-from ikeview.tui.esprows import EspRowStore, RecordingDecryptor
-from ikeview.tui.messages import AnalysisUpdated, CaptureLoaded, KeysFailed
 from textual.message import Message
 
 from ikeview.keys.errors import KeysFileError
 from ikeview.keys.loader import load_keys
 from ikeview.keys.model import KeyRing
 from ikeview.pipeline.analyze import iter_analysis, make_decryptor
+
+from .esprows import EspRowStore, RecordingDecryptor
+from .messages import AnalysisUpdated, CaptureLoaded, KeysFailed
 
 T = TypeVar("T")
 

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from ikeview.tui.esprows import EspRowStore
 from textual.message import Message
 
 from ikeview.pipeline.model import Analysis
+
+from .esprows import EspRowStore
 
 
 class AnalysisUpdated(Message):

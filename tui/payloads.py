@@ -3,9 +3,9 @@ dissector's classes, so each payload is recognised by the fields it carries)."""
 
 from __future__ import annotations
 
-from ikeview.tui import names, text
-
 from ikeview.pipeline.model import ts_text
+
+from . import names, text
 
 _SHOW_BYTES = 16
 """Bytes of a long value shown in hex before ``…``."""

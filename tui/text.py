@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from itertools import product
 
-from ikeview.tui import names
 from rich.text import Text
 
 from ikeview.pipeline.model import AuthSide, Exchange, IkeSa, Message
+
+from . import names
 
 STATE_STYLE = {
     "established": "bold green",

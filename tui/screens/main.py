@@ -5,18 +5,6 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
-from ikeview.tui.esprows import EspRowStore
-from ikeview.tui.filtering import Filter
-from ikeview.tui.loading import LoadRequest, run_load
-from ikeview.tui.messages import AnalysisUpdated, CaptureLoaded, KeysFailed
-from ikeview.tui.screens.dialogs import ExportScreen, KeysRequest, KeysScreen
-from ikeview.tui.widgets.esp_table import EspPanel
-from ikeview.tui.widgets.ladder import Ladder
-from ikeview.tui.widgets.message_view import MessageView
-from ikeview.tui.widgets.problems import ProblemsView
-from ikeview.tui.widgets.proposals import ProposalsView
-from ikeview.tui.widgets.sa_tree import NodeRef, SaTree
-from ikeview.tui.widgets.timing import TimingView
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -34,6 +22,19 @@ from textual.widgets import (
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from ikeview.pipeline.model import Analysis, IkeSa, Message
+
+from ..esprows import EspRowStore
+from ..filtering import Filter
+from ..loading import LoadRequest, run_load
+from ..messages import AnalysisUpdated, CaptureLoaded, KeysFailed
+from ..widgets.esp_table import EspPanel
+from ..widgets.ladder import Ladder
+from ..widgets.message_view import MessageView
+from ..widgets.problems import ProblemsView
+from ..widgets.proposals import ProposalsView
+from ..widgets.sa_tree import NodeRef, SaTree
+from ..widgets.timing import TimingView
+from .dialogs import ExportScreen, KeysRequest, KeysScreen
 
 TABS = ("ladder", "message", "proposals", "timing", "esp", "problems")
 """Panel ids in tab order (keys 1-6)."""

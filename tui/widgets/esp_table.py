@@ -3,14 +3,6 @@ so 100,000 rows scroll as fast as 10 (a DataTable would build every row up front
 
 from __future__ import annotations
 
-from ikeview.tui import names
-from ikeview.tui.esprows import (
-    STATUS_DECRYPTED,
-    STATUS_INTEGRITY_FAILED,
-    EspRow,
-    EspRowStore,
-    EspView,
-)
 from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
@@ -22,6 +14,15 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 from textual.widgets import Static
+
+from .. import names
+from ..esprows import (
+    STATUS_DECRYPTED,
+    STATUS_INTEGRITY_FAILED,
+    EspRow,
+    EspRowStore,
+    EspView,
+)
 
 HEADER = f"{'frame':>8} {'time':>12}  {'SPI':<10} {'seq':>10} {'len':>6}  inner"
 _CURSOR = Style(reverse=True)

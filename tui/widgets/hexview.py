@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from ikeview.tui.wire import Section
 from rich.segment import Segment
 from rich.style import Style
 from textual.binding import Binding
 from textual.geometry import Size
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
+
+from ..wire import Section
 
 BYTES_PER_LINE = 16
 LINE_WIDTH = 6 + BYTES_PER_LINE * 3 + 1 + BYTES_PER_LINE

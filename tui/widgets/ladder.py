@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from ikeview.tui import names, text
-from ikeview.tui.filtering import Filter
 from rich.text import Text
 from textual.binding import Binding
 from textual.message import Message as TMessage
@@ -11,6 +9,9 @@ from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
 from ikeview.pipeline.model import Exchange, IkeSa, Message
+
+from .. import names, text
+from ..filtering import Filter
 
 LANE = 38
 """Columns between the initiator's and the responder's lifelines."""

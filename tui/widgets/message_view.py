@@ -4,9 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ikeview.tui import payloads, text
-from ikeview.tui.widgets.hexview import HexView
-from ikeview.tui.wire import message_bytes, plaintext_bytes
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -15,6 +12,10 @@ from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
 
 from ikeview.pipeline.model import IkeSa, Message
+
+from .. import payloads, text
+from ..widgets.hexview import HexView
+from ..wire import message_bytes, plaintext_bytes
 
 DECRYPTED_MARK = "◆ "
 """Marks payloads that came out of the SK payload."""

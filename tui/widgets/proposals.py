@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from ikeview.tui import names, text
 from rich.text import Text
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
 from ikeview.pipeline.model import IkeSa
+
+from .. import names, text
 
 MAX_COMBINATIONS = 60
 """Combinations listed per proposal before the rest are summarised."""

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ikeview.tui import names, text
-from ikeview.tui.filtering import Filter
 from rich.text import Text
 from textual.binding import Binding
 from textual.message import Message
@@ -14,6 +12,9 @@ from textual.widgets.tree import TreeNode
 
 from ikeview.pipeline.model import Analysis, ChildSa, IkeSa
 from ikeview.pipeline.seam import IkeSpis
+
+from .. import names, text
+from ..filtering import Filter
 
 
 @dataclass(frozen=True, slots=True)

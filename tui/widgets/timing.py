@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from ikeview.tui import text
-from ikeview.tui.esprows import EspRowStore
 from rich.text import Text
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.widgets import Sparkline, Static
 
 from ikeview.pipeline.model import IkeSa
+
+from .. import text
+from ..esprows import EspRowStore
 
 BINS = 60
 """Time buckets of the ESP packets-over-time chart."""
