@@ -14,8 +14,8 @@ from textual.widgets.tree import TreeNode
 from ikeview.pipeline.model import IkeSa, Message
 
 from .. import payloads, text
-from ..widgets.hexview import HexView
 from ..wire import message_bytes, plaintext_bytes
+from .hexview import HexView
 
 DECRYPTED_MARK = "◆ "
 """Marks payloads that came out of the SK payload."""
