@@ -179,3 +179,18 @@ def test_cbc_chained_context_matches_a_fresh_context(spec_id: int, key_len: int)
         iv, ct = rng.randbytes(block), rng.randbytes(blocks * block)
         dec = Cipher(algorithm, modes.CBC(iv)).decryptor()
         assert cipher.decrypt(iv, ct) == dec.update(ct) + dec.finalize()
+
+
+@pytest.mark.parametrize("pad_len", [13, 14, 15, 255])
+def test_clean_path_pad_length_at_and_past_the_start(pad_len: int) -> None:
+    """Pad Length reaching exactly the first octet is a clean, empty payload; one more is the
+    error decrypt() reports, and the hot path must then decline."""
+    key = bytes(range(16))
+    spec = lookup(ENCR, 12, 128)
+    plain = bytes(range(1, 15))[: min(pad_len, 14)].rjust(14, b"\x00") + bytes([pad_len, 4])
+    iv = bytes(16)
+    ct, _ = make_cipher(spec, key).encrypt(iv, plain)
+    packet = bytes(8) + iv + ct
+    sa = EspSa(spec, key)
+    want = {13: (4, b"\x00", None), 14: (4, b"", None)}.get(pad_len)
+    assert sa.decrypt_clean(packet) == _expected(sa, packet) == want

@@ -32,6 +32,10 @@ _ESP_SPI_SEQ = struct.Struct(">II")
 _ESP_HEADER = _ESP_SPI_SEQ.size
 # RFC 4303 section 2.4: default padding is the monotonic series 1, 2, 3, ...
 _DEFAULT_PADDING = tuple(bytes(range(1, n + 1)) for n in range(256))
+# The same followed by the Pad Length octet: the hot paths compare plain[-2 - n : -1] with
+# entry n in one go. When n exceeds the decrypted length the slice comes out shorter than the
+# entry, so an impossible pad length fails the same comparison.
+_PAD_TRAILERS = tuple(pad + bytes([n]) for n, pad in enumerate(_DEFAULT_PADDING))
 # RFC 4303 section 2.6: 59 ("no next header") marks a dummy packet; 255 is reserved (IANA
 # Protocol Numbers) and never a valid payload, so it points at a wrong key or ICV length.
 NEXT_HEADER_NONE = 59
@@ -225,10 +229,11 @@ _GCM_MIN = _ESP_HEADER + 8 + 2 + 16
 def _gcm16_clean(
     gcm_decrypt: Callable[[bytes, bytes, bytes], bytes], salt: bytes, *, esn: bool
 ) -> CleanDecrypt:
-    padding = _DEFAULT_PADDING
+    # Closure cells: cheaper to read on the hot path than module globals.
+    trailers, reserved, min_len = _PAD_TRAILERS, _NEXT_HEADER_RESERVED, _GCM_MIN
 
     def gcm16(packet: bytes, esn_high: int = 0) -> CleanPacket | None:
-        if len(packet) < _GCM_MIN:
+        if len(packet) < min_len:
             return None
         try:
             plain = gcm_decrypt(salt + packet[8:16], packet[16:], packet[:8])
@@ -236,13 +241,13 @@ def _gcm16_clean(
             return None
         # RFC 4303 section 2.4-2.6: ... padding | Pad Length | Next Header, at the very end.
         pad_len = plain[-2]
-        end = len(plain) - 2 - pad_len
-        if end < 0 or plain[end:-2] != padding[pad_len] or plain[-1] == _NEXT_HEADER_RESERVED:
+        next_header = plain[-1]
+        if plain[-2 - pad_len : -1] != trailers[pad_len] or next_header == reserved:
             return None
-        return plain[-1], plain[:end], True
+        return next_header, plain[: -2 - pad_len], True
 
     def gcm16_esn(packet: bytes, esn_high: int = 0) -> CleanPacket | None:
-        if len(packet) < _GCM_MIN:
+        if len(packet) < min_len:
             return None
         # RFC 4106 section 5: with ESN the AAD is SPI | Seq high | Seq low.
         aad = b"".join((packet[:4], esn_high.to_bytes(4, "big"), packet[4:8]))
@@ -251,10 +256,10 @@ def _gcm16_clean(
         except InvalidTag:
             return None
         pad_len = plain[-2]
-        end = len(plain) - 2 - pad_len
-        if end < 0 or plain[end:-2] != padding[pad_len] or plain[-1] == _NEXT_HEADER_RESERVED:
+        next_header = plain[-1]
+        if plain[-2 - pad_len : -1] != trailers[pad_len] or next_header == reserved:
             return None
-        return plain[-1], plain[:end], True
+        return next_header, plain[: -2 - pad_len], True
 
     return gcm16_esn if esn else gcm16
 
@@ -269,7 +274,7 @@ def _cbc_clean(
     body_start = _ESP_HEADER + cipher.spec.iv_len
     min_len = body_start + 2 + icv_len
     chain = cipher.chain_update
-    padding = _DEFAULT_PADDING
+    trailers, reserved = _PAD_TRAILERS, _NEXT_HEADER_RESERVED
     ok: bool | None = None if keyed_copy is None else True
 
     def cbc(packet: bytes, esn_high: int = 0) -> CleanPacket | None:
@@ -287,10 +292,10 @@ def _cbc_clean(
                 return None
         plain = chain(packet[_ESP_HEADER:icv_start])[block:]
         pad_len = plain[-2]
-        end = len(plain) - 2 - pad_len
-        if end < 0 or plain[end:-2] != padding[pad_len] or plain[-1] == _NEXT_HEADER_RESERVED:
+        next_header = plain[-1]
+        if plain[-2 - pad_len : -1] != trailers[pad_len] or next_header == reserved:
             return None
-        return plain[-1], plain[:end], ok
+        return next_header, plain[: -2 - pad_len], ok
 
     return cbc
 
