@@ -51,6 +51,7 @@ def sa_haystack(sa: IkeSa) -> str:
     for child in sa.child_sas:
         for spi in (child.spi_initiator, child.spi_responder):
             parts.append(f"0x{spi:08x}")
+    parts.extend(ex.purpose for ex in sa.exchanges if ex.purpose)
     parts.extend(message_haystack(m) for m in sa.messages)
     return " ".join(parts).lower()
 

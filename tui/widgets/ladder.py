@@ -87,6 +87,9 @@ def ladder_prompt(m: Message, ex: Exchange, t0: float) -> Text:
         line1.append(" decrypted", style="dim green")
     copy = copy_mark(m)
     extra = notify_marks(m)
+    if ex.purpose and not m.response and m.retransmission is None:
+        # What the exchange did (rekey, delete, liveness check), once, under its request.
+        extra = f"{ex.purpose}: {extra}" if extra else ex.purpose
     if copy or extra or m.problem:
         line3 = Text(" " * GUTTER + "│")
         if copy:
