@@ -104,7 +104,12 @@ def test_filter_words_all_match() -> None:
         assert Filter(f"0x{child:08x}").accepts_sa(first)
     assert Filter("ike_sa_init nat_detection_source_ip").accepts_sa(first)
     assert not Filter("ike_sa_init no-such-word").accepts_sa(first)
-    assert Filter("rekey").accepts_sa(first)  # an exchange's purpose ("rekey child SA")
+    # An exchange's purpose ("rekey child SA") is known once its messages are decrypted.
+    keyed = analyze(
+        LAB / "rekey-dpd" / "capture.pcap", load_keys([LAB / "rekey-dpd" / "keys.toml"])
+    )
+    assert Filter("rekey child").accepts_sa(keyed.ike_sas[0])
+    assert not Filter("rekey child").accepts_sa(first)
     init = first.exchanges[0].request
     assert init is not None
     assert Filter("request ike_sa_init").accepts_message(init)
