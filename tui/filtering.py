@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ikeview.pipeline import names
 from ikeview.pipeline.model import IkeSa, Message, proposal_text
 
-from . import names, text
+from . import text
 
 
 def message_haystack(m: Message) -> str:

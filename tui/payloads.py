@@ -3,9 +3,10 @@ dissector's classes, so each payload is recognised by the fields it carries)."""
 
 from __future__ import annotations
 
+from ikeview.pipeline import names
 from ikeview.pipeline.model import ts_text
 
-from . import names, text
+from . import text
 
 _SHOW_BYTES = 16
 """Bytes of a long value shown in hex before ``…``."""

@@ -7,9 +7,8 @@ from itertools import product
 
 from rich.text import Text
 
+from ikeview.pipeline import names
 from ikeview.pipeline.model import AuthSide, Exchange, IkeSa, Message
-
-from . import names
 
 STATE_STYLE = {
     "established": "bold green",

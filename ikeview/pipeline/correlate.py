@@ -648,6 +648,7 @@ class Correlator:
             original_frame=original.frame if original else None,
             problem=problem,
             decode_error=str(msg.error) if msg.error else None,
+            raw=raw,
         )
         self._attach(sa, ex, m, msg, flow, frag_no, retrans)
 

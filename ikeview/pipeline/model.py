@@ -112,6 +112,8 @@ class Message:
     """Why it was not decrypted, or what else is wrong with it."""
     decode_error: str | None
     """Where and why dissecting stopped early (from the dissector)."""
+    raw: bytes = b""
+    """The IKE message as received (after any non-ESP marker or TCP framing), for hex views."""
 
     @property
     def payload_types(self) -> tuple[int, ...]:

@@ -15,7 +15,8 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 from textual.widgets import Static
 
-from .. import names
+from ikeview.pipeline import names
+
 from ..esprows import (
     STATUS_DECRYPTED,
     STATUS_INTEGRITY_FAILED,

@@ -8,9 +8,10 @@ from textual.message import Message as TMessage
 from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
+from ikeview.pipeline import names
 from ikeview.pipeline.model import Exchange, IkeSa, Message
 
-from .. import names, text
+from .. import text
 from ..filtering import Filter
 
 LANE = 38

@@ -7,9 +7,10 @@ from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
+from ikeview.pipeline import names
 from ikeview.pipeline.model import IkeSa
 
-from .. import names, text
+from .. import text
 
 MAX_COMBINATIONS = 60
 """Combinations listed per proposal before the rest are summarised."""

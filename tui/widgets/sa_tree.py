@@ -10,10 +10,11 @@ from textual.message import Message
 from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
 
+from ikeview.pipeline import names
 from ikeview.pipeline.model import Analysis, ChildSa, IkeSa
 from ikeview.pipeline.seam import IkeSpis
 
-from .. import names, text
+from .. import text
 from ..filtering import Filter
 
 

@@ -1,16 +1,12 @@
-"""Names of IANA numbers for display, reached through the core's model module.
+"""Names of the IANA numbers the model carries, for the views.
 
-The TUI may not import ``ikeview.dissectors`` (tests/test_architecture.py), yet the model's
-payload records carry bare numbers. Until the core exports a naming API next to
-``proposal_text``/``ts_text``, this is the one place that borrows the model's registries, so
-swapping in such an API later touches only this file.
+The model's records keep bare numbers (as on the wire); views that may not import the
+dissectors (the TUI) get their names here, from the same registries the dissectors use.
 """
 
 from __future__ import annotations
 
-from ikeview.pipeline import model as _model
-
-_IANA = _model.iana
+from ikeview.dissectors import iana as _IANA
 
 _NEXT_HEADERS = {0: "HOPOPT", 1: "ICMP", 4: "IPv4", 6: "TCP", 17: "UDP", 41: "IPv6", 47: "GRE"}
 _NEXT_HEADERS_EXTRA = {50: "ESP", 58: "ICMPv6", 59: "no next header (dummy)", 132: "SCTP"}
