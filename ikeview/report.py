@@ -18,6 +18,7 @@ from ikeview.pipeline.model import (
     EspSpiStats,
     Exchange,
     IkeSa,
+    InnerFlow,
     Message,
     NatInfo,
     proposal_text,
@@ -85,7 +86,9 @@ def render_text(analysis: Analysis, *, show_secrets: bool = False) -> str:
     if a.unassociated_esp:
         out.append("")
         out.append("unassociated ESP SPIs (not tied to a child SA seen in the capture)")
-        out.extend("  " + _esp_text(s, t0) for s in a.unassociated_esp)
+        for s in a.unassociated_esp:
+            out.append("  " + _esp_text(s, t0))
+            out.extend("    " + f for f in _inner_text(s))
     if a.problems:
         out.append("")
         out.append("problems")
@@ -245,7 +248,9 @@ def _child_text(c: ChildSa, t0: float) -> list[str]:
             + (", ".join(ts_text(t) for t in c.ts_r) or "-")
         )
     lines.append(f"  {c.esp_packets} packets, {c.esp_decrypted} decrypted")
-    lines.extend("  " + _esp_text(s, t0) for s in c.esp)
+    for s in c.esp:
+        lines.append("  " + _esp_text(s, t0))
+        lines.extend("    " + f for f in _inner_text(s))
     if c.problem:
         lines.append(f"  keys: {c.problem}")
     return lines
@@ -263,6 +268,14 @@ def _esp_text(s: EspSpiStats, t0: float) -> str:
     if s.problem and s.decrypted < s.packets:
         text += f" ({s.problem})"
     return text
+
+
+def _inner_text(s: EspSpiStats) -> list[str]:
+    """One line per inner flow of a decrypted SPI, and one for any flows beyond the limit."""
+    lines = [f"{f.text}: {f.packets} packets, {f.bytes} bytes" for f in s.inner_flows]
+    if s.inner_other:
+        lines.append(f"(other flows: {s.inner_other} packets)")
+    return lines
 
 
 def _secrets_text(a: Analysis) -> list[str]:
@@ -470,6 +483,25 @@ def _esp_json(s: EspSpiStats) -> dict[str, Any]:
         "decrypted": s.decrypted,
         "integrity_failed": s.integrity_failed,
         "problem": s.problem,
+        "inner_flows": [_inner_json(f) for f in s.inner_flows],
+        "inner_other_packets": s.inner_other,
+    }
+
+
+def _inner_json(f: InnerFlow) -> dict[str, Any]:
+    return {
+        "text": f.text,
+        "packets": f.packets,
+        "bytes": f.bytes,
+        "ip_version": f.ip_version,
+        "protocol": f.protocol,
+        "src": f.src,
+        "dst": f.dst,
+        "sport": f.sport,
+        "dport": f.dport,
+        "icmp_type": f.icmp_type,
+        "icmp_code": f.icmp_code,
+        "error": f.error,
     }
 
 

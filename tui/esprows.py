@@ -13,6 +13,7 @@ from __future__ import annotations
 from array import array
 from dataclasses import dataclass
 
+from ikeview.pipeline.inner import summarize
 from ikeview.pipeline.seam import Decryptor, EspOpened
 
 STATUS_CLEAR = 0
@@ -21,12 +22,14 @@ STATUS_DECRYPTED = 1
 """Decrypted and, where there is an ICV, verified."""
 STATUS_INTEGRITY_FAILED = 2
 """The ICV did not verify."""
+MAX_SUMMARIES = 4096
+"""Distinct inner summaries a store keeps; rows of later ones show the Next Header only."""
 
 
 class SpiRows:
     """Columns of one SPI's packets, in capture order."""
 
-    __slots__ = ("frame", "inner_len", "length", "next_header", "seq", "status", "ts")
+    __slots__ = ("frame", "inner_len", "length", "next_header", "seq", "status", "summary", "ts")
 
     def __init__(self) -> None:
         self.frame = array("L")
@@ -35,6 +38,8 @@ class SpiRows:
         self.length = array("L")
         self.status = array("b")
         self.next_header = array("h")
+        self.summary = array("l")
+        """Index into ``EspRowStore.summaries``, -1 when none."""
         self.inner_len = array("l")
 
     def __len__(self) -> int:
@@ -62,6 +67,8 @@ class EspRow:
     """Next Header of the decrypted trailer; None when not decrypted."""
     inner_len: int | None
     """Length of the decrypted inner packet; None when not decrypted."""
+    summary: str | None = None
+    """One line on the inner packet (``IPv4 ICMP a > b echo-request``); None when unknown."""
 
 
 class EspRowStore:
@@ -76,6 +83,9 @@ class EspRowStore:
         self.order = array("Q")
         """One code per packet in capture order: ``slot << 40 | row``."""
         self._views: dict[tuple[int, ...] | None, EspView] = {}
+        self.summaries: list[str] = []
+        """Distinct inner summary lines; rows hold an index (a ping flood is one line)."""
+        self._summary_of: dict[object, int] = {}
 
     def add(
         self, spi: int, frame: int, ts: float, seq: int, length: int, opened: EspOpened
@@ -100,9 +110,25 @@ class EspRowStore:
         rows.status.append(status)
         nh = opened.next_header
         rows.next_header.append(-1 if nh is None else nh)
+        rows.summary.append(self._summary_index(opened))
         rows.inner_len.append(-1 if opened.inner is None else len(opened.inner))
         # Last: a reader that sees this code finds every column of the row in place.
         self.order.append(self.slot_of[spi] << _SLOT_SHIFT | row)
+
+    def _summary_index(self, opened: EspOpened) -> int:
+        """Index of the packet's inner summary line, added when new; -1 when none or full."""
+        summary = summarize(opened)
+        if summary is None:
+            return -1
+        key = summary.key
+        found = self._summary_of.get(key)
+        if found is not None:
+            return found
+        if len(self.summaries) >= MAX_SUMMARIES:
+            return -1
+        found = self._summary_of[key] = len(self.summaries)
+        self.summaries.append(summary.text())
+        return found
 
     def total(self) -> int:
         """Packets recorded so far over all SPIs."""
@@ -169,6 +195,7 @@ class EspView:
         r = self.store.by_spi[spi]
         nh = r.next_header[i]
         inner = r.inner_len[i]
+        text = r.summary[i]
         return EspRow(
             spi,
             r.frame[i],
@@ -178,6 +205,7 @@ class EspView:
             r.status[i],
             None if nh < 0 else nh,
             None if inner < 0 else inner,
+            None if text < 0 else self.store.summaries[text],
         )
 
     def times(self) -> list[float]:

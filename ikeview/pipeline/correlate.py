@@ -51,6 +51,7 @@ from ikeview.dissectors.ike_records import (
 )
 from ikeview.dissectors.records import EspPacket, Flow, FrameError, IkeDatagram, NatKeepalive
 from ikeview.pipeline import nat
+from ikeview.pipeline.inner import InnerFlowCounter, summarize
 from ikeview.pipeline.model import (
     Analysis,
     AuthSide,
@@ -221,6 +222,8 @@ class _Esp:
     decrypted: int = 0
     integrity_failed: int = 0
     problem: str | None = None
+    inner: InnerFlowCounter | None = None
+    """Inner flows of the decrypted packets; made at the first one."""
 
     def count(self, seq: int) -> None:
         """Anti-replay bookkeeping in the manner of RFC 4303 3.4.3, for reporting only."""
@@ -265,6 +268,8 @@ class _Esp:
             decrypted=self.decrypted,
             integrity_failed=self.integrity_failed,
             problem=self.problem,
+            inner_flows=self.inner.freeze() if self.inner is not None else (),
+            inner_other=self.inner.other if self.inner is not None else 0,
         )
 
 
@@ -437,6 +442,11 @@ class Correlator:
         if opened.decrypted:
             c.decrypted += 1
             self._counts["esp_decrypted"] += 1
+            summary = summarize(opened)
+            if summary is not None:
+                if c.inner is None:
+                    c.inner = InnerFlowCounter()
+                c.inner.add(summary)
         if opened.integrity == "failed":
             c.integrity_failed += 1
             self._counts["esp_integrity_failed"] += 1

@@ -247,6 +247,40 @@ class NatInfo:
 
 
 @dataclass(frozen=True, slots=True)
+class InnerFlow:
+    """One flow inside an SPI's decrypted ESP packets (at most ``MAX_INNER_FLOWS`` per SPI)."""
+
+    text: str
+    """One line, e.g. ``IPv4 ICMP 198.51.100.1 > 203.0.113.1 echo-request``."""
+    packets: int
+    """Decrypted packets of this flow."""
+    bytes: int
+    """Sum of their decrypted payload lengths (inner packet, no ESP padding or trailer)."""
+    ip_version: int | None
+    """4 or 6 (tunnel mode); None when the payload is not an IP packet (transport mode)."""
+    protocol: int
+    """IP protocol of the innermost header read (the ESP Next Header in transport mode)."""
+    src: str | None
+    """Inner source address; None in transport mode."""
+    dst: str | None
+    """Inner destination address; None in transport mode."""
+    sport: int | None
+    """TCP/UDP/SCTP source port, else None."""
+    dport: int | None
+    """TCP/UDP/SCTP destination port, else None."""
+    icmp_type: int | None
+    """ICMP/ICMPv6 type, else None."""
+    icmp_code: int | None
+    """ICMP/ICMPv6 code, else None."""
+    error: str | None
+    """Why the inner headers could not be read to the end, if so."""
+
+
+MAX_INNER_FLOWS = 16
+"""Distinct inner flows kept per SPI; packets of later flows only count in ``inner_other``."""
+
+
+@dataclass(frozen=True, slots=True)
 class EspSpiStats:
     """Counters for the ESP packets of one SPI (memory stays fixed however many packets)."""
 
@@ -284,6 +318,11 @@ class EspSpiStats:
     """Packets whose ICV did not verify."""
     problem: str | None
     """The first reason a packet was not decrypted, if any."""
+    inner_flows: tuple[InnerFlow, ...] = ()
+    """Flows inside the decrypted packets, in order of first packet (at most
+    ``MAX_INNER_FLOWS``, so memory is bounded by SAs, not packets)."""
+    inner_other: int = 0
+    """Decrypted packets of flows beyond the first ``MAX_INNER_FLOWS``."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -37,7 +37,8 @@ def row_text(row: EspRow, t0: float) -> tuple[str, str]:
     """The fixed columns and the inner summary of one row."""
     cols = f"{row.frame:>8} {row.ts - t0:>+12.6f}  0x{row.spi:08x} {row.seq:>10} {row.length:>6}  "
     if row.status == STATUS_DECRYPTED:
-        inner = f"{names.next_header_name(row.next_header)}, {row.inner_len} bytes"
+        what = row.summary or names.next_header_name(row.next_header)
+        inner = f"{what}, {row.inner_len} bytes"
     elif row.status == STATUS_INTEGRITY_FAILED:
         inner = "ICV FAILED"
     else:
@@ -77,7 +78,7 @@ class EspTable(ScrollView, can_focus=True):
         if self.view is not None:
             self.view.refresh()
         rows = len(self.view) if self.view is not None else 0
-        self.virtual_size = Size(len(HEADER) + 30, rows)
+        self.virtual_size = Size(len(HEADER) + 90, rows)  # inner summaries run to ~90
         self.refresh()
 
     def action_move(self, delta: int) -> None:

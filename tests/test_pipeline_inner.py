@@ -1,0 +1,68 @@
+"""Inner flows per ESP SPI: bounded in the model, shown in the report text and JSON."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from scapy.layers.inet import ICMP, IP, UDP
+
+from ikeview.keys.loader import load_keys
+from ikeview.pipeline.analyze import analyze
+from ikeview.pipeline.inner import InnerFlowCounter, summarize
+from ikeview.pipeline.model import MAX_INNER_FLOWS
+from ikeview.pipeline.seam import EspOpened
+from ikeview.report import render_text, to_json
+
+LAB = Path(__file__).resolve().parents[1] / "captures" / "lab"
+
+
+def _opened(pkt: bytes, nh: int = 4) -> EspOpened:
+    return EspOpened(True, "ok", nh, pkt, None)
+
+
+def test_summarize_only_decrypted() -> None:
+    assert summarize(EspOpened(False, None, None, None, "no keys")) is None
+    assert summarize(EspOpened(False, "failed", None, None, "ICV")) is None
+    s = summarize(_opened(bytes(IP(src="1.1.1.1", dst="2.2.2.2") / ICMP())))
+    assert s is not None and s.text() == "IPv4 ICMP 1.1.1.1 > 2.2.2.2 echo-request"
+
+
+def test_flow_counter_is_bounded() -> None:
+    """20 UDP flows: the first 16 are described, the other 4 flows' packets only counted."""
+    c = InnerFlowCounter()
+    for port in range(20):
+        pkt = bytes(IP(src="10.0.0.1", dst="10.0.0.2") / UDP(sport=1000 + port, dport=53))
+        for _ in range(3):
+            c.add(summarize(_opened(pkt)))  # type: ignore[arg-type]
+    flows = c.freeze()
+    assert len(flows) == MAX_INNER_FLOWS == 16
+    assert c.other == 4 * 3
+    assert [f.sport for f in flows] == list(range(1000, 1016))
+    assert all(f.packets == 3 and f.bytes == 3 * 28 for f in flows)
+    assert flows[0].text == "IPv4 UDP 10.0.0.1:1000 > 10.0.0.2:53"
+
+
+def test_lab_report_has_inner_flows() -> None:
+    d = LAB / "rekey-dpd"
+    a = analyze(d / "capture.pcap", load_keys([d / "keys.toml"]))
+    stats = [s for sa in a.ike_sas for c in sa.child_sas for s in c.esp]
+    assert stats and all(s.decrypted == s.packets for s in stats)
+    for s in stats:
+        (flow,) = s.inner_flows
+        assert flow.packets == s.packets and s.inner_other == 0
+        assert (flow.ip_version, flow.protocol, flow.icmp_code) == (4, 1, 0)
+        assert flow.src in ("198.51.100.1", "203.0.113.1")
+        want = "echo-request" if flow.src == "198.51.100.1" else "echo-reply"
+        assert flow.text.endswith(want)
+    text = render_text(a)
+    assert "    IPv4 ICMP 198.51.100.1 > 203.0.113.1 echo-request: 5 packets, 420 bytes" in text
+    esp = to_json(a, show_secrets=False)["ike_sas"][0]["child_sas"][0]["esp"][0]
+    assert esp["inner_other_packets"] == 0
+    (flow,) = esp["inner_flows"]
+    assert flow["icmp_type"] in (0, 8) and flow["sport"] is None and flow["error"] is None
+
+
+def test_no_keys_no_inner_flows() -> None:
+    a = analyze(LAB / "rekey-dpd" / "capture.pcap")
+    stats = [*a.unassociated_esp, *(s for sa in a.ike_sas for c in sa.child_sas for s in c.esp)]
+    assert stats and all(s.inner_flows == () and s.inner_other == 0 for s in stats)
