@@ -10,6 +10,11 @@ SPI .. end of ciphertext, followed, with ESN, by the high 32 bits of the sequenc
 sent). For AEAD (RFC 4106 section 5, RFC 4309 section 5, RFC 4543 section 3.3, RFC 7634
 section 3) the AAD is SPI | seq low, or SPI | seq high | seq low with ESN. The high bits are
 inferred by the caller (replay window tracking) and passed in per packet.
+
+Two entry points per SA: ``decrypt`` gives the full EspResult record for any packet;
+``decrypt_clean`` is the per-packet hot path of whole-capture decryption and answers only for
+packets with no problem at all (None otherwise), so it can skip the record and call the keyed
+cryptography objects directly. Tests hold the two to the same answer on every packet.
 """
 
 from __future__ import annotations
