@@ -151,6 +151,8 @@ class InnerSummary:
         proto = protocol_name(self.protocol)
         if self.protocol == NH_NONE and self.ip_version is None:
             head = "dummy packet (no next header)"
+        elif self.ip_version is None and self.protocol in (NH_IPV4, NH_IPV6):
+            head = proto  # tunnel mode, but the inner IP header could not be read
         elif self.ip_version is None:
             head = f"transport {proto}"
         else:
@@ -202,6 +204,7 @@ def inner_summary(next_header: int, data: bytes) -> InnerSummary:
                 raise DecodeError(start, f"{protocol_name(protocol)} ports cut short")
             sport, dport = _PORTS.unpack_from(data, start)
         elif protocol in _ICMPS:
+            # RFC 792 / RFC 4443 section 2.1: Type(1) Code(1) Checksum(2) ...
             if end - start < 2:
                 raise DecodeError(start, f"{protocol_name(protocol)} header cut short")
             icmp_type, icmp_code = data[start], data[start + 1]

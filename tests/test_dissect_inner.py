@@ -215,7 +215,9 @@ def test_dummy_and_unknown_next_header() -> None:
 def test_version_mismatch_is_an_error() -> None:
     s = inner_summary(4, bytes(IPv6() / UDP()))
     assert s.error is not None and s.error.offset == 0 and s.ip_version is None
-    assert "version 6" in s.text()
+    assert s.text() == "IPv4 [IP version 6 where 4 was expected]"
+    s = inner_summary(41, b"\x60" * 10)
+    assert s.text() == "IPv6 [IPv6 header cut short (10 of 40 bytes)]"
 
 
 REAL_V4 = bytes(IP(src="198.51.100.1", dst="203.0.113.1") / UDP(sport=53, dport=1053) / b"q")
