@@ -66,3 +66,29 @@ def test_no_keys_no_inner_flows() -> None:
     a = analyze(LAB / "rekey-dpd" / "capture.pcap")
     stats = [*a.unassociated_esp, *(s for sa in a.ike_sas for c in sa.child_sas for s in c.esp)]
     assert stats and all(s.inner_flows == () and s.inner_other == 0 for s in stats)
+
+
+def test_header_shortcut_counts_like_the_dissector() -> None:
+    """The raw-header shortcut of InnerFlowCounter gives the flows the full summary path gives."""
+    from scapy.layers.inet import ICMP, IP, TCP, UDP
+
+    from ikeview.pipeline.inner import InnerFlowCounter
+    from ikeview.pipeline.seam import EspOpened
+
+    packets = (
+        [
+            bytes(IP(src="198.51.100.1", dst="203.0.113.1") / ICMP(type=8, seq=n) / (b"x" * n))
+            for n in range(5)
+        ]
+        + [
+            bytes(IP(src="198.51.100.1", dst="203.0.113.1") / UDP(sport=53, dport=5353 + n % 3))
+            for n in range(6)
+        ]
+        + [bytes(IP(src="198.51.100.2", dst="203.0.113.9", flags="MF") / TCP(dport=80))]
+    )
+    fast, slow = InnerFlowCounter(limit=3), InnerFlowCounter(limit=3)
+    for data in packets:
+        fast.add_opened(EspOpened(True, "ok", 4, data, None))
+        slow.add(summarize(EspOpened(True, "ok", 4, data, None)))
+    assert fast.freeze() == slow.freeze()
+    assert fast.other == slow.other == 12 - sum(f.packets for f in slow.freeze())

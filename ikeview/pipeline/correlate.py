@@ -51,7 +51,7 @@ from ikeview.dissectors.ike_records import (
 )
 from ikeview.dissectors.records import EspPacket, Flow, FrameError, IkeDatagram, NatKeepalive
 from ikeview.pipeline import nat
-from ikeview.pipeline.inner import InnerFlowCounter, summarize
+from ikeview.pipeline.inner import InnerFlowCounter
 from ikeview.pipeline.model import (
     Analysis,
     AuthSide,
@@ -442,11 +442,9 @@ class Correlator:
         if opened.decrypted:
             c.decrypted += 1
             self._counts["esp_decrypted"] += 1
-            summary = summarize(opened)
-            if summary is not None:
-                if c.inner is None:
-                    c.inner = InnerFlowCounter()
-                c.inner.add(summary)
+            if c.inner is None:
+                c.inner = InnerFlowCounter()
+            c.inner.add_opened(opened)
         if opened.integrity == "failed":
             c.integrity_failed += 1
             self._counts["esp_integrity_failed"] += 1

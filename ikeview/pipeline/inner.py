@@ -27,13 +27,40 @@ class InnerFlowCounter:
     packets of any other flow only add to ``other``.
     """
 
-    __slots__ = ("_flows", "limit", "other")
+    __slots__ = ("_by_header", "_flows", "limit", "other")
 
     def __init__(self, limit: int = MAX_INNER_FLOWS) -> None:
         self.limit = limit
         self._flows: dict[FlowKey, list] = {}
         """Per flow key: [first summary, packets, bytes] (insertion order = first seen)."""
+        self._by_header: dict[tuple[int, bytes, bytes], list | None] = {}
+        """The same entries (None: an uncounted flow) keyed by the raw header bytes that decide
+        the flow, so most packets skip the dissector (a summary costs ~4 us, this ~0.3 us)."""
         self.other = 0
+
+    def add_opened(self, opened: EspOpened) -> None:
+        """Count one ESP packet if it was decrypted."""
+        inner = opened.inner
+        if not opened.decrypted or inner is None or opened.next_header is None:
+            return
+        key = _ipv4_flow_bytes(opened.next_header, inner)
+        if key is None:
+            self.add(inner_summary(opened.next_header, inner))
+            return
+        entry = self._by_header.get(key, _MISSING)
+        if entry is _MISSING:
+            before = len(self._flows)
+            summary = inner_summary(opened.next_header, inner)
+            self.add(summary)
+            entry = self._flows.get(summary.key) if len(self._flows) > before else None
+            if len(self._by_header) < _HEADER_CACHE:
+                self._by_header[key] = entry
+            return
+        if entry is None:
+            self.other += 1
+        else:
+            entry[1] += 1
+            entry[2] += len(inner)
 
     def add(self, summary: InnerSummary) -> None:
         """Count one decrypted packet."""
@@ -50,6 +77,33 @@ class InnerFlowCounter:
     def freeze(self) -> tuple[InnerFlow, ...]:
         """The flows as model records, in order of first packet."""
         return tuple(_flow(s, n, b) for s, n, b in self._flows.values())
+
+
+_MISSING: list = []
+_HEADER_CACHE = 4096
+
+
+def _ipv4_flow_bytes(next_header: int, inner: bytes) -> tuple[int, bytes, bytes] | None:
+    """For a whole (unfragmented) inner IPv4 packet in tunnel mode, the bytes that decide its
+    flow: protocol and addresses (RFC 791 offsets 9 and 12-19), then the ports (TCP, UDP, SCTP)
+    or the ICMP type and code. None for anything else, which takes the dissector's path."""
+    if next_header != 4 or len(inner) < 28 or inner[0] >> 4 != 4:
+        return None
+    if inner[6] & 0x3F or inner[7]:  # MF or a fragment offset: let the dissector say so
+        return None
+    ihl = (inner[0] & 0x0F) * 4
+    proto = inner[9]
+    if proto in (6, 17, 132):
+        tail = inner[ihl : ihl + 4]
+        if len(tail) < 4:
+            return None
+    elif proto == 1:
+        tail = inner[ihl : ihl + 2]
+        if len(tail) < 2:
+            return None
+    else:
+        tail = b""
+    return proto, inner[12:20], tail
 
 
 def _flow(s: InnerSummary, packets: int, size: int) -> InnerFlow:
