@@ -2,16 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
-import functools
-from collections.abc import Callable, Coroutine
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
 
 import pytest
-import textual.constants
 from ikeview.tui.app import make_app
 from ikeview.tui.messages import AnalysisUpdated, CaptureLoaded
 from ikeview.tui.screens.main import MainScreen
@@ -19,25 +14,7 @@ from ikeview.tui.widgets.ladder import Ladder
 from ikeview.tui.widgets.sa_tree import SaTree
 from textual.message import Message
 from textual.worker import WorkerFailed
-
-LAB = Path(__file__).resolve().parents[1] / "captures" / "lab"
-SIZE = (120, 40)
-
-
-@pytest.fixture(autouse=True)
-def _no_animations(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Tab underline slides cost 0.4 s a key press under Pilot; tests need no animation."""
-    monkeypatch.setattr(textual.constants, "TEXTUAL_ANIMATIONS", "none")
-
-
-def sync(fn: Callable[..., Coroutine[Any, Any, None]]) -> Callable[..., None]:
-    """Run an async pilot test with asyncio.run (no pytest plugin needed)."""
-
-    @functools.wraps(fn)
-    def wrapper(*args: Any, **kwargs: Any) -> None:
-        asyncio.run(fn(*args, **kwargs))
-
-    return wrapper
+from tui_support import LAB, SIZE, no_animations, sync  # noqa: F401 (autouse fixture)
 
 
 def lab(name: str) -> tuple[Path, list[Path]]:

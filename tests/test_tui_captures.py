@@ -3,15 +3,9 @@ capture re-loaded through the screen, as the keys dialog does), so the sweep sta
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
-import functools
-from collections.abc import Callable, Coroutine
 from pathlib import Path
-from typing import Any
 
-import pytest
-import textual.constants
 from ikeview.tui.app import make_app
 from ikeview.tui.loading import LoadRequest
 from ikeview.tui.screens.main import TABS, MainScreen
@@ -22,15 +16,7 @@ from ikeview.tui.widgets.sa_tree import NodeRef, SaTree
 from textual.pilot import Pilot
 from textual.widgets import TabbedContent
 from textual.worker import WorkerFailed
-
-SIZE = (120, 40)
-
-
-@pytest.fixture(autouse=True)
-def _no_animations(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Tab underline slides cost 0.4 s a key press under Pilot; tests need no animation."""
-    monkeypatch.setattr(textual.constants, "TEXTUAL_ANIMATIONS", "none")
-
+from tui_support import SIZE, no_animations, sync  # noqa: F401 (autouse fixture)
 
 WIRESHARK_IKEV2 = (
     "ikev2-decrypt-3des-sha1_160.pcap",
@@ -42,16 +28,6 @@ WIRESHARK_IKEV2 = (
     "ikev2-decrypt-aes256gcm16.pcap",
     "ikev2-decrypt-aes256gcm8.pcap",
 )
-
-
-def sync(fn: Callable[..., Coroutine[Any, Any, None]]) -> Callable[..., None]:
-    """Run an async pilot test with asyncio.run (no pytest plugin needed)."""
-
-    @functools.wraps(fn)
-    def wrapper(*args: Any, **kwargs: Any) -> None:
-        asyncio.run(fn(*args, **kwargs))
-
-    return wrapper
 
 
 async def settle(pilot: Pilot) -> MainScreen:

@@ -5,38 +5,18 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import functools
 import os
 import socket
 import time
-from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any
 
 import pytest
-import textual.constants
 from ikeview.tui.app import make_app
 from ikeview.tui.loading import cancellable
 from ikeview.tui.screens.main import MainScreen
 from textual.worker import WorkerFailed
-
-SIZE = (120, 40)
-
-
-@pytest.fixture(autouse=True)
-def _no_animations(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Tab underline slides cost 0.4 s a key press under Pilot; tests need no animation."""
-    monkeypatch.setattr(textual.constants, "TEXTUAL_ANIMATIONS", "none")
-
-
-def sync(fn: Callable[..., Coroutine[Any, Any, None]]) -> Callable[..., None]:
-    """Run an async pilot test with asyncio.run (no pytest plugin needed)."""
-
-    @functools.wraps(fn)
-    def wrapper(*args: Any, **kwargs: Any) -> None:
-        asyncio.run(fn(*args, **kwargs))
-
-    return wrapper
+from tui_support import SIZE, no_animations, sync  # noqa: F401 (autouse fixture)
 
 
 def test_cancellable_stops_a_blocked_source() -> None:

@@ -7,24 +7,13 @@ Regenerate with ``pytest tests/test_tui_snapshots.py --snapshot-update`` and loo
 from __future__ import annotations
 
 import contextlib
-from pathlib import Path
 
-import pytest
-import textual.constants
 from ikeview.tui.app import make_app
 from ikeview.tui.widgets.ladder import Ladder
 from ikeview.tui.widgets.message_view import PayloadTree
 from textual.pilot import Pilot
 from textual.worker import WorkerFailed
-
-LAB = Path(__file__).resolve().parents[1] / "captures" / "lab"
-SIZE = (120, 40)
-
-
-@pytest.fixture(autouse=True)
-def _no_animations(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Tab underline slides cost 0.4 s a key press under Pilot; tests need no animation."""
-    monkeypatch.setattr(textual.constants, "TEXTUAL_ANIMATIONS", "none")
+from tui_support import LAB, SIZE, no_animations  # noqa: F401 (autouse fixture)
 
 
 def lab_app(name: str):  # type: ignore[no-untyped-def]
