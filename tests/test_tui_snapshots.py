@@ -7,7 +7,9 @@ Regenerate with ``pytest tests/test_tui_snapshots.py --snapshot-update`` and loo
 from __future__ import annotations
 
 import contextlib
+from pathlib import Path
 
+import pytest
 from ikeview.tui.app import make_app
 from ikeview.tui.widgets.ladder import Ladder
 from ikeview.tui.widgets.message_view import PayloadTree
@@ -16,8 +18,15 @@ from textual.worker import WorkerFailed
 from tui_support import LAB, SIZE, no_animations  # noqa: F401 (autouse fixture)
 
 
+@pytest.fixture(autouse=True)
+def _in_repo(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Paths show on screen (the PSK's source, the title): keep them the same in any checkout."""
+    monkeypatch.chdir(LAB.parents[1])
+
+
 def lab_app(name: str):  # type: ignore[no-untyped-def]
-    return make_app(LAB / name / "capture.pcap", keys=[LAB / name / "keys.toml"])
+    where = Path("captures", "lab", name)
+    return make_app(where / "capture.pcap", keys=[where / "keys.toml"])
 
 
 async def _settled(pilot: Pilot) -> None:
