@@ -83,3 +83,26 @@ def test_detection() -> None:
     assert not looks_like("[[psk]]\nsecret = 'x'\n")
     assert not looks_like("# only comments\n")
     assert looks_like("ikev2 R 0x0001020304050607 0xc02e7a3031a03188 sha1:0x00 aes128:0x00\n")
+
+
+def test_bad_entry_message_does_not_show_the_secret(tmp_path: Path) -> None:
+    # An included file is read without format detection, so a malformed entry reaches the loader.
+    (tmp_path / "more.txt").write_text("0x30@10.0.0.3 3des-cbc:0x" + "ab" * 24 + " extra\n")
+    main = tmp_path / "main.txt"
+    main.write_text("file more.txt\n")
+    with pytest.raises(KeysFileError) as e:
+        load_tcpdump(main.read_text(), str(main))
+    assert "expected 'spi@address algo:secret'" in e.value.msg
+    assert "abab" not in e.value.msg
+
+
+def test_file_include_loop_is_an_error(tmp_path: Path) -> None:
+    a, b = tmp_path / "a.txt", tmp_path / "b.txt"
+    a.write_text("file b.txt\n")
+    b.write_text("# comment\nfile a.txt\n")
+    with pytest.raises(KeysFileError) as e:
+        load_tcpdump(a.read_text(), str(a))
+    assert e.value.msg == f"{b}:2: {a} is already being read (an include loop)"
+    a.write_text("file a.txt\n")
+    with pytest.raises(KeysFileError, match="include loop"):
+        load_tcpdump(a.read_text(), str(a))

@@ -102,6 +102,12 @@ def _cipher(path: str, no: int, algo: str) -> tuple[int, int | None, int | None]
 
 def load_tcpdump(text: str, path: str) -> list[KeyRecord]:
     """Records from a tcpdump secrets file; I and R lines of one IKE SA make one IkeSaKeys."""
+    return _load(text, path, ())
+
+
+def _load(text: str, path: str, including: tuple[Path, ...]) -> list[KeyRecord]:
+    # ``including``: the files whose ``file`` lines led here, so an include loop is an error
+    # rather than endless recursion.
     out: list[KeyRecord] = []
     ike: dict[tuple[bytes, bytes], _IkeAcc] = {}
     for no, raw in enumerate(text.splitlines(), 1):
@@ -110,8 +116,11 @@ def load_tcpdump(text: str, path: str) -> list[KeyRecord]:
             continue
         if line.startswith("file "):
             sub = Path(path).parent / line[5:].strip()
+            chain = (*including, Path(path).resolve())
+            if sub.resolve() in chain:
+                raise KeysFileError(path, no, f"{sub} is already being read (an include loop)")
             try:
-                out += load_tcpdump(sub.read_text(), str(sub))
+                out += _load(sub.read_text(), str(sub), chain)
             except OSError as e:
                 raise KeysFileError(path, no, f"cannot read {sub}: {e.strerror}") from None
             continue
@@ -146,7 +155,8 @@ def load_tcpdump(text: str, path: str) -> list[KeyRecord]:
 def _esp_entry(path: str, no: int, entry: str) -> EspKeys:
     m = _ESP_ENTRY.match(entry)
     if not m:
-        raise KeysFileError(path, no, f"expected 'spi@address algo:secret', got {entry!r}")
+        # The entry is not echoed: it may hold a secret.
+        raise KeysFileError(path, no, "expected 'spi@address algo:secret' in each entry")
     spi = 0
     if m["spi"] is not None:
         try:
