@@ -9,8 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from cryptography.hazmat.primitives import cmac, constant_time, hashes, hmac
-from cryptography.hazmat.primitives.ciphers import algorithms
+from cryptography.hazmat.primitives import cmac, constant_time, hmac
 
 from ikeview.crypto.mac import AesCmac, AesXcbcMac, Hmac, IntegrityError, Mac
 from ikeview.crypto.transforms import KeyLengthError, TransformSpec, TransformType
@@ -22,13 +21,6 @@ class IcvMismatch(IntegrityError):
 
 # INTEG id -> hash of the HMAC, or None for the AES-based MACs.
 _HMAC_HASH = {1: "md5", 2: "sha1", 6: "md5", 7: "sha1", 12: "sha256", 13: "sha384", 14: "sha512"}
-_HASH_CLASS: dict[str, type[hashes.HashAlgorithm]] = {
-    "md5": hashes.MD5,
-    "sha1": hashes.SHA1,
-    "sha256": hashes.SHA256,
-    "sha384": hashes.SHA384,
-    "sha512": hashes.SHA512,
-}
 
 
 class Integ:
@@ -47,24 +39,22 @@ class Integ:
         self.spec = spec
         self.icv_len = spec.icv_len
         mac: Mac
-        keyed: hmac.HMAC | cmac.CMAC | None = None
+        # The ESP hot path feeds the MAC inline (update/finalize on a copy of an already keyed
+        # context: no key padding per packet, no call through compute()); None for AES-XCBC,
+        # which cryptography has no context object for.
+        keyed_copy: Callable[[], hmac.HMAC | cmac.CMAC] | None = None
         if spec.id in _HMAC_HASH:
             mac = Hmac(_HMAC_HASH[spec.id], key)
-            keyed = hmac.HMAC(bytes(key), _HASH_CLASS[_HMAC_HASH[spec.id]]())
+            keyed_copy = mac.keyed_copy
         elif spec.id == 5:
             mac = AesXcbcMac(key)
         elif spec.id == 8:
             mac = AesCmac(key)
-            keyed = cmac.CMAC(algorithms.AES(bytes(key)))
+            keyed_copy = mac.keyed_copy
         else:
             raise ValueError(f"{spec.name}: no MAC implementation")
         self._mac = mac
-        # The ESP hot path feeds the MAC inline (update/finalize on a copy of an already keyed
-        # context: no key padding per packet, no call through compute()); None for AES-XCBC,
-        # which cryptography has no context object for.
-        self.keyed_copy: Callable[[], hmac.HMAC | cmac.CMAC] | None = (
-            None if keyed is None else keyed.copy
-        )
+        self.keyed_copy = keyed_copy
         """A fresh, keyed MAC context per call (full-length output, truncate to icv_len)."""
 
     def compute(self, data: bytes, *more: bytes) -> bytes:

@@ -8,6 +8,7 @@ the PRF key-length rules (RFC 4434, RFC 4615) live in ``prf.py``.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Protocol
 
 from cryptography.hazmat.primitives import cmac, hashes, hmac
@@ -42,7 +43,7 @@ class Mac(Protocol):
 class Hmac:
     """HMAC (RFC 2104) with one of md5, sha1, sha256, sha384, sha512, keyed once."""
 
-    __slots__ = ("_base", "hash_name", "size")
+    __slots__ = ("_base", "hash_name", "keyed_copy", "size")
 
     def __init__(self, hash_name: str, key: bytes) -> None:
         try:
@@ -55,6 +56,8 @@ class Hmac:
         # HMAC accepts any key length (longer keys are hashed, RFC 2104 section 2); the copy()
         # below reuses the already-padded inner/outer state for every message.
         self._base = hmac.HMAC(bytes(key), algorithm)
+        self.keyed_copy: Callable[[], hmac.HMAC] = self._base.copy
+        """A fresh context, already keyed, per call: for callers that feed it inline."""
 
     def compute(self, data: bytes, *more: bytes) -> bytes:
         h = self._base.copy()
@@ -67,13 +70,15 @@ class Hmac:
 class AesCmac:
     """AES-CMAC (RFC 4493, NIST SP 800-38B) over cryptography's CMAC, 16-octet output."""
 
-    __slots__ = ("_base", "size")
+    __slots__ = ("_base", "keyed_copy", "size")
 
     def __init__(self, key: bytes) -> None:
         if len(key) not in (16, 24, 32):
             raise ValueError(f"AES-CMAC: key must be 16, 24 or 32 octets, got {len(key)}")
         self.size = AES_BLOCK
         self._base = cmac.CMAC(algorithms.AES(bytes(key)))
+        self.keyed_copy: Callable[[], cmac.CMAC] = self._base.copy
+        """A fresh context, already keyed, per call: for callers that feed it inline."""
 
     def compute(self, data: bytes, *more: bytes) -> bytes:
         c = self._base.copy()
