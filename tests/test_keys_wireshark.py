@@ -307,3 +307,11 @@ def test_esp_write_read_property(
     )  # fmt: skip
     (back,) = read_esp_sa(write_esp_sa([e]), "t")
     assert replace(back, source=e.source) == e
+
+
+def test_split_error_does_not_show_the_keys() -> None:
+    good = '"IPv4","*","*","0x00000100","AES-CBC [RFC3602]","0x' + "11" * 16 + '","NULL",""'
+    bad = '"IPv4","*","*","0x00000101","AES-CBC [RFC3602]"x,"0x' + "ab" * 16 + '","NULL",""'
+    with pytest.raises(KeysFileError) as e:
+        read_esp_sa(good + "\n" + bad, "t")
+    assert e.value.msg == "t:2: unexpected text after quoted field 5"

@@ -179,7 +179,8 @@ def split_uat_line(line: str) -> list[_Field]:
             while i < n and line[i] in " \t":
                 i += 1
             if i < n and line[i] != ",":
-                raise ValueError(f"unexpected text after a quoted field: {line[i:]!r}")
+                # Not echoed: the rest of the line may hold keys.
+                raise ValueError(f"unexpected text after quoted field {len(fields)}")
         else:
             j = line.find(",", i)
             j = n if j < 0 else j
