@@ -112,6 +112,22 @@ MAX_FRAME_ERROR_PROBLEMS = 50
 
 
 @dataclass(slots=True)
+class _Half:
+    """One message of an exchange (its request or its response) being assembled."""
+
+    message: Message | None = None
+    """The first copy seen; later copies go to the exchange's ``others``."""
+    raw: dict[int, bytes] = field(default_factory=dict)
+    """Raw bytes by fragment number (0 for an unfragmented message), for rule 3."""
+    payloads: list[object] = field(default_factory=list)
+    """Clear and decrypted payloads (all fragments)."""
+    done: bool = False
+    """The whole message is here and its exchange handler has run."""
+    decrypted: bool = False
+    """Some copy or fragment of it was decrypted."""
+
+
+@dataclass(slots=True)
 class _Ex:
     """An exchange being assembled."""
 
@@ -119,23 +135,20 @@ class _Ex:
     message_id: int
     requester: Side
     attempt: int
-    request: Message | None = None
-    response: Message | None = None
+    req: _Half = field(default_factory=_Half)
+    resp: _Half = field(default_factory=_Half)
     others: list[Message] = field(default_factory=list)
-    req_raw: dict[int, bytes] = field(default_factory=dict)
-    """Raw bytes by fragment number (0 for an unfragmented message), for rule 3."""
-    resp_raw: dict[int, bytes] = field(default_factory=dict)
-    req_payloads: list[object] = field(default_factory=list)
-    """Clear and decrypted payloads of the request (all fragments)."""
-    resp_payloads: list[object] = field(default_factory=list)
-    req_flow: Flow | None = None
-    req_done: bool = False
-    resp_done: bool = False
-    req_decrypted: bool = False
-    resp_decrypted: bool = False
     error: int | None = None
     retry: int | None = None
     purpose: str | None = None
+
+    @property
+    def request(self) -> Message | None:
+        return self.req.message
+
+    @property
+    def response(self) -> Message | None:
+        return self.resp.message
 
 
 @dataclass(slots=True)
@@ -518,7 +531,7 @@ class Correlator:
             hidden = [
                 e
                 for e in old.exchanges
-                if e.exchange_type == CREATE_CHILD_SA and e.response and not e.resp_decrypted
+                if e.exchange_type == CREATE_CHILD_SA and e.response and not e.resp.decrypted
             ]
             if hidden:
                 last = hidden[-1]
@@ -574,7 +587,7 @@ class Correlator:
         new_attempt = False
         if not h.response:
             if ex is not None and ex.request is not None:
-                prior = ex.req_raw.get(frag_no)
+                prior = ex.req.raw.get(frag_no)
                 if prior == raw:
                     retrans = "retransmit"
                     original = self._original(ex, frag_no, response=False)
@@ -587,7 +600,7 @@ class Correlator:
         else:
             if ex is None:
                 ex = self._new_exchange(sa, key, h.exchange_type, h.message_id, requester)
-            prior = ex.resp_raw.get(frag_no)
+            prior = ex.resp.raw.get(frag_no)
             if prior == raw:
                 retrans = "retransmit"
                 original = self._original(ex, frag_no, response=True)
@@ -658,15 +671,16 @@ class Correlator:
             decode_error=str(msg.error) if msg.error else None,
             raw=raw,
         )
-        self._attach(sa, ex, m, msg, flow, frag_no, retrans)
+        self._attach(sa, ex, m, msg, frag_no, retrans)
 
     def _original(self, ex: _Ex, frag_no: int, *, response: bool) -> Message | None:
-        for m in (ex.response if response else ex.request, *ex.others):
+        first = (ex.resp if response else ex.req).message
+        for m in (first, *ex.others):
             if m is None or m.response != response or m.retransmission is not None:
                 continue
             if (m.fragment[0] if m.fragment else 0) == frag_no:
                 return m
-        return ex.response if response else ex.request
+        return first
 
     def _new_exchange(
         self, sa: _Sa, key: tuple[int, Side], etype: int, mid: int, requester: Side
@@ -686,7 +700,6 @@ class Correlator:
         ex: _Ex,
         m: Message,
         msg: object,
-        flow: Flow,
         frag_no: int,
         retrans: RetransmitKind | None,
     ) -> None:
@@ -695,34 +708,25 @@ class Correlator:
             ex.others.append(m)
             return
         clear = [p for p in m.payloads if p is not sk]
-        if not m.response:
-            if ex.request is None:
-                ex.request = m
-                ex.req_flow = flow
-            else:
-                ex.others.append(m)
-            ex.req_raw[frag_no] = msg.raw  # type: ignore[attr-defined]
-            if frag_no <= 1:
-                ex.req_payloads.extend(clear)
-            ex.req_payloads.extend(m.inner)
-            ex.req_decrypted = ex.req_decrypted or m.decrypted
-            if not ex.req_done and self._complete(m, ex.req_raw, sk):
-                ex.req_done = True
-                self._handlers.get(ex.exchange_type, (self._noop, self._noop))[0](sa, ex, m)
+        half = ex.resp if m.response else ex.req
+        if half.message is None:
+            half.message = m
         else:
-            if ex.response is None:
-                ex.response = m
-            else:
-                ex.others.append(m)
-            ex.resp_raw[frag_no] = msg.raw  # type: ignore[attr-defined]
-            if frag_no <= 1:
-                ex.resp_payloads.extend(clear)
-            ex.resp_payloads.extend(m.inner)
-            ex.resp_decrypted = ex.resp_decrypted or m.decrypted
-            if not ex.resp_done and self._complete(m, ex.resp_raw, sk):
-                ex.resp_done = True
-                self._check_response(sa, ex, m)
-                self._handlers.get(ex.exchange_type, (self._noop, self._noop))[1](sa, ex, m)
+            ex.others.append(m)
+        half.raw[frag_no] = msg.raw  # type: ignore[attr-defined]
+        if frag_no <= 1:
+            half.payloads.extend(clear)
+        half.payloads.extend(m.inner)
+        half.decrypted = half.decrypted or m.decrypted
+        if half.done or not self._complete(m, half.raw, sk):
+            return
+        half.done = True
+        on_request, on_response = self._handlers.get(ex.exchange_type, (self._noop, self._noop))
+        if m.response:
+            self._check_response(sa, ex, m)
+            on_response(sa, ex, m)
+        else:
+            on_request(sa, ex, m)
 
     @staticmethod
     def _complete(m: Message, raws: dict[int, bytes], sk: object) -> bool:
@@ -733,7 +737,7 @@ class Correlator:
 
     def _check_response(self, sa: _Sa, ex: _Ex, m: Message) -> None:
         """Rule 4: retries and error notifies, for every exchange type."""
-        payloads = ex.resp_payloads
+        payloads = ex.resp.payloads
         for n in _notifies(payloads):
             if n.notify_type in RETRY_NOTIFIES and ex.exchange_type in (
                 IKE_SA_INIT,
@@ -758,7 +762,7 @@ class Correlator:
     # ------------------------------------------------------------ IKE_SA_INIT
 
     def _init_request(self, sa: _Sa, ex: _Ex, m: Message) -> None:
-        sa_p = _first(ex.req_payloads, SaPayload)
+        sa_p = _first(ex.req.payloads, SaPayload)
         if isinstance(sa_p, SaPayload):
             sa.offered = sa_p.proposals
         if sa.initiator is None:
@@ -769,7 +773,7 @@ class Correlator:
             what = _nname(ex.retry)
             if ex.retry == N_INVALID_KE_PAYLOAD:
                 n = next(
-                    (x for x in _notifies(ex.resp_payloads) if x.notify_type == ex.retry), None
+                    (x for x in _notifies(ex.resp.payloads) if x.notify_type == ex.retry), None
                 )
                 group = getattr(n.decoded, "group", None) if n else None
                 if group is not None:
@@ -780,13 +784,13 @@ class Correlator:
             sa.state = "failed"
             sa.failure = f"{_nname(ex.error)} in IKE_SA_INIT response (frame {m.frame})"
             return
-        sa_p = _first(ex.resp_payloads, SaPayload)
+        sa_p = _first(ex.resp.payloads, SaPayload)
         if isinstance(sa_p, SaPayload) and sa_p.proposals:
             sa.chosen = sa_p.proposals[0]
-        ke_i = _first(ex.req_payloads, KePayload)
-        ke_r = _first(ex.resp_payloads, KePayload)
-        ni = _first(ex.req_payloads, NoncePayload)
-        nr = _first(ex.resp_payloads, NoncePayload)
+        ke_i = _first(ex.req.payloads, KePayload)
+        ke_r = _first(ex.resp.payloads, KePayload)
+        ni = _first(ex.req.payloads, NoncePayload)
+        nr = _first(ex.resp.payloads, NoncePayload)
         if isinstance(ke_r, KePayload):
             sa.dh_group = ke_r.group
         if sa.state == "half-open":
@@ -813,7 +817,7 @@ class Correlator:
         ke = None
         if isinstance(ke_i, KePayload) and isinstance(ke_r, KePayload):
             ke = KeyExchange(ke_r.group, ke_i.data, ke_r.data)
-        req_raw = ex.req_raw.get(0)
+        req_raw = ex.req.raw.get(0)
         setup = IkeSaSetup(
             spis=sa.spis,
             ni=ni.data,
@@ -823,7 +827,7 @@ class Correlator:
             initiator=sa.initiator or "",
             responder=sa.responder or "",
             init_request=req_raw,
-            init_response=ex.resp_raw.get(0),
+            init_response=ex.resp.raw.get(0),
         )
         self._register_ike(sa, setup)
 
@@ -897,32 +901,32 @@ class Correlator:
                 )
 
     def _auth_request(self, sa: _Sa, ex: _Ex, m: Message) -> None:
-        if ex.req_decrypted:
-            self._auth_payloads(sa, ex.req_payloads, ex.requester, m.frame)
-            if _first(ex.req_payloads, SaPayload) is not None:
+        if ex.req.decrypted:
+            self._auth_payloads(sa, ex.req.payloads, ex.requester, m.frame)
+            if _first(ex.req.payloads, SaPayload) is not None:
                 # With EAP the child SA is offered in the first IKE_AUTH request and accepted in
                 # the last response (RFC 7296 2.16): remember the offer.
-                sa.child_offer = list(ex.req_payloads)
+                sa.child_offer = list(ex.req.payloads)
 
     def _auth_response(self, sa: _Sa, ex: _Ex, m: Message) -> None:
-        if not ex.resp_decrypted:
+        if not ex.resp.decrypted:
             self._verify_pending(sa)
             return
         other: Side = "responder" if ex.requester == "initiator" else "initiator"
-        self._auth_payloads(sa, ex.resp_payloads, other, m.frame)
+        self._auth_payloads(sa, ex.resp.payloads, other, m.frame)
         self._verify_pending(sa)
-        has_auth = _first(ex.resp_payloads, AuthPayload) is not None
+        has_auth = _first(ex.resp.payloads, AuthPayload) is not None
         # RFC 7296 2.16: with EAP the responder's AUTH comes in the first response, next to an
         # EAP request; the SA stands only after the last round (AUTH without EAP).
-        more_rounds = _first(ex.resp_payloads, EapPayload) is not None
+        more_rounds = _first(ex.resp.payloads, EapPayload) is not None
         if more_rounds and ex.error is None:
             return
-        if has_auth and not _notifies_any(ex.resp_payloads, {ERROR_AUTH_FAILED}):
+        if has_auth and not _notifies_any(ex.resp.payloads, {ERROR_AUTH_FAILED}):
             if sa.state in ("half-open", "authenticating"):
                 sa.state = "established"
                 sa.state_inferred = False
                 sa.established_ts = m.ts
-            if _first(ex.resp_payloads, SaPayload) is not None:
+            if _first(ex.resp.payloads, SaPayload) is not None:
                 self._make_child(sa, ex, m)
             elif ex.error is not None:
                 self._problem(
@@ -944,10 +948,10 @@ class Correlator:
             if ex.error is not None:
                 ex.purpose = self._child_purpose(ex)
             return
-        if not (ex.req_decrypted and ex.resp_decrypted):
+        if not (ex.req.decrypted and ex.resp.decrypted):
             return
-        req_sa = _first(ex.req_payloads, SaPayload)
-        resp_sa = _first(ex.resp_payloads, SaPayload)
+        req_sa = _first(ex.req.payloads, SaPayload)
+        resp_sa = _first(ex.resp.payloads, SaPayload)
         if not isinstance(req_sa, SaPayload) or not isinstance(resp_sa, SaPayload):
             return
         chosen = resp_sa.proposals[0] if resp_sa.proposals else None
@@ -959,12 +963,12 @@ class Correlator:
 
     @staticmethod
     def _child_purpose(ex: _Ex) -> str:
-        req_sa = _first(ex.req_payloads, SaPayload)
+        req_sa = _first(ex.req.payloads, SaPayload)
         if isinstance(req_sa, SaPayload) and any(
             p.protocol_id == PROTO_IKE for p in req_sa.proposals
         ):
             return "rekey IKE SA"
-        if any(n.notify_type == N_REKEY_SA for n in _notifies(ex.req_payloads)):
+        if any(n.notify_type == N_REKEY_SA for n in _notifies(ex.req.payloads)):
             return "rekey child SA"
         return "new child SA"
 
@@ -975,7 +979,7 @@ class Correlator:
         offered = offered or (req_sa.proposals[0] if req_sa.proposals else None)
         if offered is None or len(offered.spi) != 8:
             return
-        req_flow = ex.req_flow or m.flow
+        req_flow = (ex.request or m).flow
         new = _Sa(
             offered.spi,
             chosen.spi,
@@ -990,10 +994,10 @@ class Correlator:
             chosen=chosen,
             rekey_of=sa.spis,
         )
-        ke_i = _first(ex.req_payloads, KePayload)
-        ke_r = _first(ex.resp_payloads, KePayload)
-        ni = _first(ex.req_payloads, NoncePayload)
-        nr = _first(ex.resp_payloads, NoncePayload)
+        ke_i = _first(ex.req.payloads, KePayload)
+        ke_r = _first(ex.resp.payloads, KePayload)
+        ni = _first(ex.req.payloads, NoncePayload)
+        nr = _first(ex.resp.payloads, NoncePayload)
         new.dh_group = ke_r.group if isinstance(ke_r, KePayload) else None
         new.udp_encap = sa.udp_encap
         sa.rekeyed_into = new.spis
@@ -1019,11 +1023,11 @@ class Correlator:
             self._register_ike(new, setup)
 
     def _make_child(self, sa: _Sa, ex: _Ex, m: Message) -> None:
-        req_payloads = ex.req_payloads
+        req_payloads = ex.req.payloads
         if ex.exchange_type == IKE_AUTH and _first(req_payloads, SaPayload) is None:
             req_payloads = sa.child_offer
         req_sa = _first(req_payloads, SaPayload)
-        resp_sa = _first(ex.resp_payloads, SaPayload)
+        resp_sa = _first(ex.resp.payloads, SaPayload)
         if not isinstance(resp_sa, SaPayload) or not resp_sa.proposals:
             return
         chosen = resp_sa.proposals[0]
@@ -1032,13 +1036,13 @@ class Correlator:
         mine = mine or (offered[0] if offered else None)
         spi_i = _spi_int(mine.spi) if mine else 0
         spi_r = _spi_int(chosen.spi)
-        req_flow = ex.req_flow or m.flow
+        req_flow = (ex.request or m).flow
         transport = any(
             n.notify_type == N_USE_TRANSPORT_MODE for n in _notifies(req_payloads)
-        ) and any(n.notify_type == N_USE_TRANSPORT_MODE for n in _notifies(ex.resp_payloads))
+        ) and any(n.notify_type == N_USE_TRANSPORT_MODE for n in _notifies(ex.resp.payloads))
         ts_i: tuple = ()
         ts_r: tuple = ()
-        for p in ex.resp_payloads:
+        for p in ex.resp.payloads:
             if isinstance(p, TsPayload):
                 if p.which == "TSi":
                     ts_i = p.selectors
@@ -1073,12 +1077,12 @@ class Correlator:
         ni = nr = None
         ke = None
         if ex.exchange_type == CREATE_CHILD_SA:
-            n_i = _first(ex.req_payloads, NoncePayload)
-            n_r = _first(ex.resp_payloads, NoncePayload)
+            n_i = _first(ex.req.payloads, NoncePayload)
+            n_r = _first(ex.resp.payloads, NoncePayload)
             ni = n_i.data if isinstance(n_i, NoncePayload) else None
             nr = n_r.data if isinstance(n_r, NoncePayload) else None
-            ke_i = _first(ex.req_payloads, KePayload)
-            ke_r = _first(ex.resp_payloads, KePayload)
+            ke_i = _first(ex.req.payloads, KePayload)
+            ke_r = _first(ex.resp.payloads, KePayload)
             if isinstance(ke_i, KePayload) and isinstance(ke_r, KePayload):
                 ke = KeyExchange(ke_r.group, ke_i.data, ke_r.data)
         setup = ChildSaSetup(
@@ -1100,9 +1104,9 @@ class Correlator:
     # ------------------------------------------------------------ INFORMATIONAL
 
     def _info_request(self, sa: _Sa, ex: _Ex, m: Message) -> None:
-        if not ex.req_decrypted:
+        if not ex.req.decrypted:
             return
-        inner = [p for p in ex.req_payloads if not isinstance(p, SkfPayload)]
+        inner = [p for p in ex.req.payloads if not isinstance(p, SkfPayload)]
         deletes = [p for p in inner if isinstance(p, DeletePayload)]
         if not inner or all(isinstance(p, SkfPayload) for p in inner):
             ex.purpose = "liveness check"
@@ -1120,9 +1124,9 @@ class Correlator:
             ex.purpose = "informational"
 
     def _info_response(self, sa: _Sa, ex: _Ex, m: Message) -> None:
-        if not ex.resp_decrypted:
+        if not ex.resp.decrypted:
             return
-        for d in ex.resp_payloads:
+        for d in ex.resp.payloads:
             if isinstance(d, DeletePayload) and d.protocol_id != PROTO_IKE:
                 self._delete_children(d, m.ts)
 
@@ -1287,7 +1291,7 @@ class Correlator:
         else:
             status = "ok"
         purpose = ex.purpose
-        if purpose is None and ex.exchange_type == INFORMATIONAL and ex.req_decrypted:
+        if purpose is None and ex.exchange_type == INFORMATIONAL and ex.req.decrypted:
             purpose = "informational"
         return Exchange(
             exchange_type=ex.exchange_type,
