@@ -159,20 +159,22 @@ class GcmCipher(EncrCipher):
     which lets OpenSSL compare the truncated tag itself (constant time).
     """
 
-    __slots__ = ("_aead", "_algorithm", "_salt")
+    __slots__ = ("_algorithm", "aesgcm", "salt")
     aead = True
 
     def __init__(self, spec: TransformSpec, key: bytes, salt: bytes) -> None:
         super().__init__(spec)
-        self._aead = AESGCM(key)
+        self.aesgcm = AESGCM(key)
+        """The keyed AESGCM, public for ESP's GCM-16 hot path (tag appended, 16 octets)."""
         self._algorithm = algorithms.AES(key)
-        self._salt = salt
+        self.salt = salt
+        """The 4 salt octets in front of each IV in the nonce."""
 
     def _decrypt(self, iv: bytes, ciphertext: bytes, aad: bytes, icv: bytes) -> bytes:
-        nonce = self._salt + iv
+        nonce = self.salt + iv
         try:
             if len(icv) == 16:
-                return self._aead.decrypt(nonce, b"".join((ciphertext, icv)), aad or None)
+                return self.aesgcm.decrypt(nonce, b"".join((ciphertext, icv)), aad or None)
             dec = Cipher(self._algorithm, modes.GCM(nonce, bytes(icv), min_tag_length=len(icv)))
             ctx = dec.decryptor()
             if aad:
@@ -185,12 +187,12 @@ class GcmCipher(EncrCipher):
         if self.spec.icv_len != 16 or len(iv) != 8 or len(data) < 16:
             return super().decrypt_joined(iv, data, aad)
         try:
-            return self._aead.decrypt(self._salt + iv, data, aad or None)
+            return self.aesgcm.decrypt(self.salt + iv, data, aad or None)
         except InvalidTag:
             raise AeadTagError(f"{self.spec.short_name}: ICV does not verify") from None
 
     def _encrypt(self, iv: bytes, plaintext: bytes, aad: bytes) -> tuple[bytes, bytes]:
-        out = self._aead.encrypt(self._salt + iv, plaintext, aad or None)
+        out = self.aesgcm.encrypt(self.salt + iv, plaintext, aad or None)
         return out[:-16], out[-16 : len(out) - 16 + self.spec.icv_len]
 
 

@@ -24,10 +24,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.constant_time import bytes_eq
 
-from ikeview.crypto.ciphers import CbcCipher, CipherInputError, EncrCipher, make_cipher
+from ikeview.crypto.ciphers import CbcCipher, CipherInputError, EncrCipher, GcmCipher, make_cipher
 from ikeview.crypto.integ import Integ, make_integ
 from ikeview.crypto.mac import IntegrityError
 from ikeview.crypto.transforms import TransformSpec, is_aead
@@ -116,12 +115,12 @@ class EspSa:
             self._integ = make_integ(integ, integ_key)
         self._body_start = _ESP_HEADER + encr.iv_len
         self._icv_len = encr.icv_len if self._aead else (integ.icv_len if integ else 0)
-        # AES-GCM-16 (RFC 4106) is called straight on cryptography's AESGCM (keyed once; the
-        # salt is the last 4 octets of the keymat): no layer of EncrCipher in between.
+        # AES-GCM-16 (RFC 4106) is called straight on the cipher's keyed AESGCM with its salt:
+        # no layer of EncrCipher in between.
         self._gcm16: tuple[Callable[[bytes, bytes, bytes], bytes], bytes] | None = None
-        if encr.id == 20 and encr.iv_len == 8:
-            key, salt = bytes(encr_key[: encr.key_len]), bytes(encr_key[encr.key_len :])
-            self._gcm16 = (AESGCM(key).decrypt, salt)
+        cipher = self._cipher
+        if isinstance(cipher, GcmCipher) and encr.icv_len == 16:
+            self._gcm16 = (cipher.aesgcm.decrypt, cipher.salt)
         self.decrypt_clean: CleanDecrypt = self._clean_path()
         """Hot path, called like ``decrypt``: (next header, payload, integrity_ok) exactly as
         ``decrypt`` gives them when its ``error`` is None and ``integrity_ok`` is not False;
