@@ -21,10 +21,12 @@ from typing import BinaryIO
 from ikeview.dissectors.records import RawFrame
 from ikeview.errors import ExitCode, IkeviewError
 
+_ARPHRD_LOOPBACK = 772  # linux/if_arp.h
+
 # ARPHRD_* (linux/if_arp.h) -> LINKTYPE_* of what a packet socket delivers on that interface.
 _ARPHRD_TO_LINKTYPE = {
     1: 1,  # Ethernet
-    772: 1,  # loopback: Linux gives it an all-zero Ethernet header
+    _ARPHRD_LOOPBACK: 1,  # loopback: Linux gives it an all-zero Ethernet header
     65534: 101,  # ARPHRD_NONE (tun, e.g. strongSwan's ipsec0): raw IP
     776: 101,  # sit
     768: 101,  # ipip
@@ -63,8 +65,8 @@ def bpf_filter(extra_ports: Iterable[int] = ()) -> str:
     return f"{base} or (vlan and ({base}))"
 
 
-def check_interface(name: str) -> int:
-    """Return the LINKTYPE of interface ``name`` or raise an IkeviewError naming the problem."""
+def _interface_type(name: str) -> int:
+    """The ARPHRD_* type of interface ``name`` or an IkeviewError naming the problem."""
     sysdir = Path("/sys/class/net")
     if not (sysdir / name).exists():
         have = sorted(p.name for p in sysdir.iterdir()) if sysdir.is_dir() else []
@@ -73,10 +75,14 @@ def check_interface(name: str) -> int:
             + (f" (this machine has: {', '.join(have)})" if have else "")
         )
     try:
-        arphrd = int((sysdir / name / "type").read_text())
+        return int((sysdir / name / "type").read_text())
     except (OSError, ValueError):
-        arphrd = 1
-    return _ARPHRD_TO_LINKTYPE.get(arphrd, 1)
+        return 1
+
+
+def check_interface(name: str) -> int:
+    """Return the LINKTYPE of interface ``name`` or raise an IkeviewError naming the problem."""
+    return _ARPHRD_TO_LINKTYPE.get(_interface_type(name), 1)
 
 
 def interface_is_up(name: str) -> bool:
@@ -208,10 +214,11 @@ def live_frames(
     record. The socket and the writer are also closed in ``finally`` for any other way out.
     Raises LiveCaptureLost if the interface fails while capturing (e.g. it was deleted).
     """
-    linktype = check_interface(options.interface)
+    arphrd = _interface_type(options.interface)
+    linktype = _ARPHRD_TO_LINKTYPE.get(arphrd, 1)
+    loopback = arphrd == _ARPHRD_LOOPBACK
     _check_privileges(options.interface)
     sock = _open_socket(options)
-    loopback = Path(f"/sys/class/net/{options.interface}/type").read_text().strip() == "772"
     try:
         writer = PcapWriter(write, linktype) if write else None
     except BaseException:
