@@ -11,7 +11,6 @@ cipher key followed by the salt/nonce octets (RFC 7296 section 2.17, RFC 5282 se
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import ClassVar
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.decrepit.ciphers.algorithms import TripleDES
@@ -34,7 +33,6 @@ class EncrCipher:
     """Base class: one ENCR transform keyed once. Subclasses implement ``_decrypt``/``_encrypt``."""
 
     __slots__ = ("spec",)
-    aead: ClassVar[bool] = False
 
     def __init__(self, spec: TransformSpec) -> None:
         self.spec = spec
@@ -160,7 +158,6 @@ class GcmCipher(EncrCipher):
     """
 
     __slots__ = ("_algorithm", "aesgcm", "salt")
-    aead = True
 
     def __init__(self, spec: TransformSpec, key: bytes, salt: bytes) -> None:
         super().__init__(spec)
@@ -205,7 +202,6 @@ class GmacCipher(EncrCipher):
     """
 
     __slots__ = ("_aead", "_salt")
-    aead = True
 
     def __init__(self, spec: TransformSpec, key: bytes, salt: bytes) -> None:
         super().__init__(spec)
@@ -229,7 +225,6 @@ class _PlainAead(EncrCipher):
     """Shared body of CCM and ChaCha20-Poly1305: nonce = salt | IV, tag after the data."""
 
     __slots__ = ("_aead", "_salt")
-    aead = True
 
     def __init__(self, spec: TransformSpec, aead: AESCCM | ChaCha20Poly1305, salt: bytes) -> None:
         super().__init__(spec)
