@@ -135,7 +135,9 @@ class TcpStreams:
         if st.state != _STATE_IGNORED and payload:
             self._segment(st, seq, payload)
             self._consume(st, streams.get(reverse), out)
-            if st.state == _STATE_FRAMES and (
+            # Bounded before the prefix is seen too: a stream whose first data segment was
+            # not captured would otherwise hold every later segment in ``ahead``.
+            if st.state != _STATE_IGNORED and (
                 len(st.buf) > self.max_buffer or len(st.ahead) > self.max_ahead
             ):
                 st.state = _STATE_IGNORED

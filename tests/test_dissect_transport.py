@@ -15,6 +15,7 @@ from ikeview.dissectors.transport import (
     KIND_ESP,
     KIND_IKE,
     KIND_KEEPALIVE,
+    TCP_SYN,
     TcpStreams,
     classify_encap,
 )
@@ -108,6 +109,20 @@ def test_tcp_memory_is_bounded() -> None:
     for i in range(10):
         t.add(("g",), ("r",), 1000 + 10 * i, 0, b"x")
     assert t.dropped == 92 + 1 + 1  # one more evicted for "g", then "g" itself given up
+
+
+def test_tcp_gap_before_the_prefix_is_bounded() -> None:
+    """The SYN was seen but the first data segment was not: later segments wait in order
+    for a prefix that never comes, and the wait is bounded like any other gap."""
+    t = TcpStreams(max_ahead=4)
+    assert t.add(("g",), ("r",), 1, TCP_SYN, b"") == []
+    for i in range(4):
+        assert t.add(("g",), ("r",), 100 + 10 * i, 0, b"x") == []
+    assert t.dropped == 0
+    assert t.add(("g",), ("r",), 140, 0, b"x") is None  # a fifth held segment is too many
+    assert t.dropped == 1
+    assert t.add(("g",), ("r",), 150, 0, b"x") is None  # ignored from now on, holds nothing
+    assert t.dropped == 1
 
 
 def test_bad_frame_length_stops_the_stream() -> None:
