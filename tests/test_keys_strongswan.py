@@ -11,7 +11,7 @@ import pytest
 
 from ikeview.keys.errors import KeysFileError
 from ikeview.keys.model import KeyRing
-from ikeview.keys.strongswan_log import load_charon_log, looks_like
+from ikeview.keys.strongswan_log import _parse_proposal, load_charon_log, looks_like
 
 LAB = Path(__file__).resolve().parents[1] / "captures" / "lab"
 SCENARIOS = sorted(str(p.parent.relative_to(LAB)) for p in LAB.glob("**/truth.json"))
@@ -212,3 +212,9 @@ def test_log_without_keys_is_an_error() -> None:
     text = "10:00:00 00[DMN] Starting IKE charon daemon (strongSwan 5.9.8)\n"
     with pytest.raises(KeysFileError, match="ike = 4"):
         load_charon_log(text, "quiet.log")
+
+
+def test_every_aead_proposal_means_no_integrity() -> None:
+    for algs in ("AES_GCM_16_256/PRF_HMAC_SHA2_256", "CAMELLIA_CCM_16_128/PRF_HMAC_SHA2_256"):
+        assert _parse_proposal(algs).integ == 0, algs
+    assert _parse_proposal("AES_CBC_128/PRF_HMAC_SHA2_256").integ is None

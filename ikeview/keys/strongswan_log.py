@@ -33,7 +33,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal, TypeVar
 
-from ikeview.keys.algorithms import parse_encr, parse_integ, parse_prf
+from ikeview.keys.algorithms import AEAD_ENCR, parse_encr, parse_integ, parse_prf
 from ikeview.keys.errors import KeysFileError
 from ikeview.keys.model import DhSecret, EspKeys, IkeSaKeys, KeyRecord, Psk, SourceRef
 
@@ -104,7 +104,7 @@ def _parse_proposal(algs: str) -> _Algs:
             encr, bits = e
         elif integ is None:
             integ = _try(parse_integ, tok)
-    if encr is not None and integ is None and encr in {14, 15, 16, 18, 19, 20, 21, 28}:
+    if encr is not None and integ is None and encr in AEAD_ENCR:
         integ = 0
     return _Algs(encr, bits, integ, prf)
 
