@@ -350,6 +350,16 @@ def _algorithms(p: Proposal) -> ChosenAlgorithms:
     return ChosenAlgorithms(encr, bits, integ, prf, dh or None, esn)
 
 
+def _key_exchange(ex: _Ex) -> KeyExchange | None:
+    """The KE payloads of an exchange's request and response (RFC 7296 sections 1.2, 1.3), in
+    the group the responder's KE names; None unless both are there."""
+    ke_i = _first(ex.req.payloads, KePayload)
+    ke_r = _first(ex.resp.payloads, KePayload)
+    if isinstance(ke_i, KePayload) and isinstance(ke_r, KePayload):
+        return KeyExchange(ke_r.group, ke_i.data, ke_r.data)
+    return None
+
+
 def _spi_int(spi: bytes) -> int:
     return int.from_bytes(spi, "big") if spi else 0
 
@@ -787,7 +797,6 @@ class Correlator:
         sa_p = _first(ex.resp.payloads, SaPayload)
         if isinstance(sa_p, SaPayload) and sa_p.proposals:
             sa.chosen = sa_p.proposals[0]
-        ke_i = _first(ex.req.payloads, KePayload)
         ke_r = _first(ex.resp.payloads, KePayload)
         ni = _first(ex.req.payloads, NoncePayload)
         nr = _first(ex.resp.payloads, NoncePayload)
@@ -814,16 +823,13 @@ class Correlator:
                 sa=sa,
             )
             return
-        ke = None
-        if isinstance(ke_i, KePayload) and isinstance(ke_r, KePayload):
-            ke = KeyExchange(ke_r.group, ke_i.data, ke_r.data)
         req_raw = ex.req.raw.get(0)
         setup = IkeSaSetup(
             spis=sa.spis,
             ni=ni.data,
             nr=nr.data,
             algorithms=_algorithms(sa.chosen),
-            ke=ke,
+            ke=_key_exchange(ex),
             initiator=sa.initiator or "",
             responder=sa.responder or "",
             init_request=req_raw,
@@ -994,7 +1000,6 @@ class Correlator:
             chosen=chosen,
             rekey_of=sa.spis,
         )
-        ke_i = _first(ex.req.payloads, KePayload)
         ke_r = _first(ex.resp.payloads, KePayload)
         ni = _first(ex.req.payloads, NoncePayload)
         nr = _first(ex.resp.payloads, NoncePayload)
@@ -1005,15 +1010,12 @@ class Correlator:
             sa.state = "rekeyed"
         self._add_sa(new)
         if isinstance(ni, NoncePayload) and isinstance(nr, NoncePayload):
-            ke = None
-            if isinstance(ke_i, KePayload) and isinstance(ke_r, KePayload):
-                ke = KeyExchange(ke_r.group, ke_i.data, ke_r.data)
             setup = IkeSaSetup(
                 spis=new.spis,
                 ni=ni.data,
                 nr=nr.data,
                 algorithms=_algorithms(chosen),
-                ke=ke,
+                ke=_key_exchange(ex),
                 initiator=req_flow.src,
                 responder=req_flow.dst,
                 init_request=None,
@@ -1081,10 +1083,7 @@ class Correlator:
             n_r = _first(ex.resp.payloads, NoncePayload)
             ni = n_i.data if isinstance(n_i, NoncePayload) else None
             nr = n_r.data if isinstance(n_r, NoncePayload) else None
-            ke_i = _first(ex.req.payloads, KePayload)
-            ke_r = _first(ex.resp.payloads, KePayload)
-            if isinstance(ke_i, KePayload) and isinstance(ke_r, KePayload):
-                ke = KeyExchange(ke_r.group, ke_i.data, ke_r.data)
+            ke = _key_exchange(ex)
         setup = ChildSaSetup(
             ike=sa.spis,
             spi_at_initiator=spi_i,
