@@ -27,8 +27,8 @@ def _dh(n: int, d: DhSecret) -> str:
     return f"dh #{n} ({d.source}) {what} for {ike}"
 
 
-def _ike(n: int, k: IkeSaKeys) -> str:
-    have = [f"SK_{name[3:]}:{len(v)}" for name in _SK if (v := getattr(k, name))]
+def _algorithms(k: IkeSaKeys | EspKeys, prf: int | None = None) -> str:
+    """`` [AES_CBC_256/HMAC_SHA2_256_128/PRF_HMAC_SHA2_256]`` of what is known, else ``""``."""
     algs = []
     if k.encr is not None:
         algs.append(encr_name(k.encr, k.encr_key_bits))
@@ -36,10 +36,15 @@ def _ike(n: int, k: IkeSaKeys) -> str:
         algs.append(integ_name(k.integ))
     elif k.icv_unchecked:
         algs.append(f"unchecked {k.icv_unchecked}-byte ICV")
-    if k.prf is not None:
-        algs.append(prf_name(k.prf))
-    alg = f" [{'/'.join(algs)}]" if algs else ""
+    if prf is not None:
+        algs.append(prf_name(prf))
+    return f" [{'/'.join(algs)}]" if algs else ""
+
+
+def _ike(n: int, k: IkeSaKeys) -> str:
+    have = [f"SK_{name[3:]}:{len(v)}" for name in _SK if (v := getattr(k, name))]
     keys = " ".join(have) or "none"
+    alg = _algorithms(k, k.prf)
     return f"ike_sa #{n} ({k.source}) {k.spi_i.hex()}/{k.spi_r.hex()} keys {keys}{alg}"
 
 
@@ -49,14 +54,7 @@ def _esp(n: int, e: EspKeys) -> str:
         have.append(f"encr:{len(e.encr_key)}")
     if e.integ_key is not None:
         have.append(f"integ:{len(e.integ_key)}")
-    algs = []
-    if e.encr is not None:
-        algs.append(encr_name(e.encr, e.encr_key_bits))
-    if e.integ is not None:
-        algs.append(integ_name(e.integ))
-    elif e.icv_unchecked:
-        algs.append(f"unchecked {e.icv_unchecked}-byte ICV")
-    alg = f" [{'/'.join(algs)}]" if algs else ""
+    alg = _algorithms(e)
     addrs = f" {e.src or '*'} -> {e.dst or '*'}" if e.src or e.dst else ""
     return f"esp #{n} ({e.source}) SPI {e.spi:08x}{addrs} keys {' '.join(have) or 'none'}{alg}"
 
