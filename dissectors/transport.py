@@ -134,11 +134,12 @@ class TcpStreams:
         out: list[TcpMessage] = []
         if st.state != _STATE_IGNORED and payload:
             self._segment(st, seq, payload)
-            self._consume(st, streams.get(reverse), out)
+            bad_frame = self._consume(st, streams.get(reverse), out)
             # Bounded before the prefix is seen too: a stream whose first data segment was
             # not captured would otherwise hold every later segment in ``ahead``.
-            if st.state != _STATE_IGNORED and (
-                len(st.buf) > self.max_buffer or len(st.ahead) > self.max_ahead
+            if bad_frame or (
+                st.state != _STATE_IGNORED
+                and (len(st.buf) > self.max_buffer or len(st.ahead) > self.max_ahead)
             ):
                 st.state = _STATE_IGNORED
                 self.dropped += 1
@@ -180,7 +181,9 @@ class TcpStreams:
             st.next_seq = (st.next_seq + len(nxt)) & 0xFFFFFFFF
 
     @staticmethod
-    def _consume(st: _Stream, rev: _Stream | None, out: list[TcpMessage]) -> None:
+    def _consume(st: _Stream, rev: _Stream | None, out: list[TcpMessage]) -> bool:
+        """Cut the complete frames out of ``st.buf`` into ``out``; True when a frame length
+        is impossible (the stream is then given up)."""
         buf = st.buf
         if st.state == _STATE_PREFIX:
             have = bytes(buf[:6])
@@ -189,22 +192,22 @@ class TcpStreams:
                 st.state = _STATE_FRAMES
                 st.client = True
             elif IKETCP_PREFIX.startswith(have):
-                return  # the prefix may be split across segments: wait for more
+                return False  # the prefix may be split across segments: wait for more
             elif rev is not None and rev.client and rev.state == _STATE_FRAMES:
                 st.state = _STATE_FRAMES  # the responder's direction carries no prefix
             else:
-                st.state = _STATE_IGNORED
-                return
+                st.state = _STATE_IGNORED  # not IKE over TCP: nothing given up
+                return False
         while len(buf) >= 2:
             flen = _FRAME_LEN.unpack_from(buf)[0]
             if flen < 3:
-                st.state = _STATE_IGNORED
-                return
+                return True
             if len(buf) < flen:
-                return
+                return False
             msg = bytes(buf[2:flen])
             del buf[:flen]
-            if msg[:4] == NON_ESP_MARKER and len(msg) >= 4:
+            if msg[:4] == NON_ESP_MARKER:
                 out.append(TcpMessage(KIND_IKE, msg[4:]))
             else:
                 out.append(TcpMessage(KIND_ESP, msg))
+        return False

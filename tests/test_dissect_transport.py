@@ -128,7 +128,9 @@ def test_tcp_gap_before_the_prefix_is_bounded() -> None:
 def test_bad_frame_length_stops_the_stream() -> None:
     t = TcpStreams()
     assert t.add(("k",), ("r",), 1, 0, b"IKETCP\x00\x01zzz") is None
+    assert t.dropped == 1  # given up, and counted as such
     assert t.add(("k",), ("r",), 13, 0, b"\x00\x0a" + b"\0" * 8) is None
+    assert t.dropped == 1
     assert t.add(("m",), ("r",), 1, 0, b"IKETCP\x00\x20zzz") == []  # waiting for more
 
 
