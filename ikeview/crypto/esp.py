@@ -26,9 +26,9 @@ from dataclasses import dataclass
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.constant_time import bytes_eq
 
-from ikeview.crypto.ciphers import CbcCipher, CipherInputError, EncrCipher, GcmCipher, make_cipher
-from ikeview.crypto.integ import Integ, make_integ
+from ikeview.crypto.ciphers import CbcCipher, CipherInputError, GcmCipher
 from ikeview.crypto.mac import IntegrityError
+from ikeview.crypto.suite import key_suite
 from ikeview.crypto.transforms import TransformSpec, is_aead
 
 # RFC 4303 section 2.1/2.2: SPI (4) | Sequence Number (4), big endian.
@@ -105,16 +105,9 @@ class EspSa:
         self.encr = encr
         self.integ = integ
         self.esn = esn
-        self._cipher: EncrCipher = make_cipher(encr, encr_key)
+        self._cipher, self._integ, self._icv_len = key_suite(encr, encr_key, integ, integ_key)
         self._aead = is_aead(encr)
-        if self._aead and integ is not None and integ.id != 0:
-            # RFC 4303 section 3.2: a combined-mode algorithm is used without INTEG.
-            raise ValueError(f"{encr.short_name} is combined mode and takes no {integ.name}")
-        self._integ: Integ | None = None
-        if integ is not None and integ_key is not None:
-            self._integ = make_integ(integ, integ_key)
         self._body_start = _ESP_HEADER + encr.iv_len
-        self._icv_len = encr.icv_len if self._aead else (integ.icv_len if integ else 0)
         # AES-GCM-16 (RFC 4106) is called straight on the cipher's keyed AESGCM with its salt:
         # no layer of EncrCipher in between.
         self._gcm16: tuple[Callable[[bytes, bytes, bytes], bytes], bytes] | None = None

@@ -23,9 +23,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ikeview.crypto.ciphers import CipherInputError, EncrCipher, make_cipher
-from ikeview.crypto.integ import Integ, make_integ
+from ikeview.crypto.ciphers import CipherInputError
 from ikeview.crypto.mac import IntegrityError
+from ikeview.crypto.suite import key_suite
 from ikeview.crypto.transforms import TransformSpec, is_aead
 
 SK = 46
@@ -74,15 +74,8 @@ class SkDecryptor:
     ) -> None:
         self.encr = encr
         self.integ = integ
-        self._cipher: EncrCipher = make_cipher(encr, sk_e)
+        self._cipher, self._integ, self._icv_len = key_suite(encr, sk_e, integ, sk_a)
         self._aead = is_aead(encr)
-        if self._aead and integ is not None and integ.id != 0:
-            # RFC 5282 section 8: a combined-mode cipher is negotiated with no INTEG transform.
-            raise ValueError(f"{encr.short_name} is combined mode and takes no {integ.name}")
-        self._integ: Integ | None = None
-        if integ is not None and sk_a is not None:
-            self._integ = make_integ(integ, sk_a)
-        self._icv_len = encr.icv_len if self._aead else (integ.icv_len if integ else 0)
 
     def decrypt(self, message: bytes, offset: int, payload_type: int = SK) -> SkResult:
         """Verify and decrypt the SK (``payload_type`` 46) or SKF (53) payload at ``offset``."""
