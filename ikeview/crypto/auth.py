@@ -197,13 +197,7 @@ def load_peer_public_key(cert_data: bytes) -> PeerPublicKey:
             key = serialization.load_der_public_key(cert_data)
         except (ValueError, UnsupportedAlgorithm) as exc:
             raise ValueError("CERT data is neither an X.509 certificate nor a public key") from exc
-    if not isinstance(
-        key,
-        rsa.RSAPublicKey
-        | ec.EllipticCurvePublicKey
-        | ed25519.Ed25519PublicKey
-        | ed448.Ed448PublicKey,
-    ):
+    if not isinstance(key, PeerPublicKey):
         raise ValueError(f"unsupported public key type {type(key).__name__}")
     return key
 
