@@ -380,6 +380,16 @@ def load_wireshark(text: str, path: str) -> list[KeyRecord]:
 # --- writing ------------------------------------------------------------------------------------
 
 
+def _check_lengths(k: IkeSaKeys, label: str, want: int, *keys: tuple[str, bytes | None]) -> None:
+    """Wireshark would misuse a key of another length: refuse it here, naming it."""
+    for name, key in keys:
+        have = len(key or b"")
+        if have != want:
+            raise WiresharkExportError(
+                f"IKE SA {k.spi_i.hex()}: {name} is {have} bytes, {label} needs {want}"
+            )
+
+
 def _ike_encr_label(k: IkeSaKeys) -> str:
     if k.encr == 11:
         return "NULL [RFC2410]"
@@ -391,12 +401,7 @@ def _ike_encr_label(k: IkeSaKeys) -> str:
     for lab in IKEV2_ENCR_LABELS:
         if lab.iana == k.encr and lab.key_bits == bits:
             want = {3: 24, 11: 0}.get(k.encr, (bits or 0) // 8 + _IKE_SALT.get(k.encr, 0))
-            for name, key in (("SK_ei", k.sk_ei), ("SK_er", k.sk_er)):
-                if len(key) != want:
-                    raise WiresharkExportError(
-                        f"IKE SA {k.spi_i.hex()}: {name} is {len(key)} bytes, "
-                        f"{lab.text} needs {want}"
-                    )
+            _check_lengths(k, lab.text, want, ("SK_ei", k.sk_ei), ("SK_er", k.sk_er))
             return lab.text
     raise WiresharkExportError(
         f"IKE SA {k.spi_i.hex()}: Wireshark cannot decrypt {encr_name(k.encr, bits)} in IKEv2"
@@ -410,13 +415,9 @@ def _ike_integ_label(k: IkeSaKeys) -> str:
         return f"ANY {k.icv_unchecked * 8}-bits of Authentication [No Checking]"
     for lab in IKEV2_INTEG_LABELS:
         if lab.iana is not None and lab.iana == k.integ:
-            want = _INTEG_KEY_BYTES[lab.iana]
-            for name, key in (("SK_ai", k.sk_ai), ("SK_ar", k.sk_ar)):
-                if len(key or b"") != want:
-                    raise WiresharkExportError(
-                        f"IKE SA {k.spi_i.hex()}: {name} is {len(key or b'')} bytes, "
-                        f"{lab.text} needs {want}"
-                    )
+            _check_lengths(
+                k, lab.text, _INTEG_KEY_BYTES[lab.iana], ("SK_ai", k.sk_ai), ("SK_ar", k.sk_ar)
+            )
             return lab.text
     raise WiresharkExportError(
         f"IKE SA {k.spi_i.hex()}: Wireshark cannot check {integ_name(k.integ)} in IKEv2"
