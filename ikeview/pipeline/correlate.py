@@ -213,6 +213,11 @@ class _Sa:
     def spis(self) -> IkeSpis:
         return (self.spi_i, self.spi_r)
 
+    @property
+    def label(self) -> str:
+        """``SPIi_hex/SPIr_hex``, as problem lines and the model's ``IkeSa.label`` name it."""
+        return f"{self.spi_i.hex()}/{self.spi_r.hex()}"
+
 
 @dataclass(slots=True)
 class _Esp:
@@ -523,7 +528,7 @@ class Correlator:
         if created is None:
             self._problem(
                 "info",
-                f"IKE SA {sa.spi_i.hex()}/{sa.spi_r.hex()}: first seen mid-life in frame "
+                f"IKE SA {sa.label}: first seen mid-life in frame "
                 f"{flow.frame} ({_ename(h.exchange_type)}); its IKE_SA_INIT is not in the capture"
                 + self._rekey_hint(initiator, responder),
                 frame=flow.frame,
@@ -547,7 +552,7 @@ class Correlator:
                 last = hidden[-1]
                 frames = ",".join(str(m.frame) for m in (last.request, last.response) if m)
                 return (
-                    f"; possibly a rekey of {old.spi_i.hex()}/{old.spi_r.hex()} in a "
+                    f"; possibly a rekey of {old.label} in a "
                     f"CREATE_CHILD_SA that was not decrypted (the last one: frames {frames})"
                 )
         return ""
@@ -619,7 +624,7 @@ class Correlator:
                 original = ex.response
                 self._problem(
                     "warning",
-                    f"IKE SA {sa.spi_i.hex()}/{sa.spi_r.hex()} frame {flow.frame}: second "
+                    f"IKE SA {sa.label} frame {flow.frame}: second "
                     f"response to {_ename(h.exchange_type)} mid {h.message_id} with other bytes "
                     f"than frame {original.frame if original else '?'} (not a retransmission)",
                     frame=flow.frame,
@@ -650,7 +655,7 @@ class Correlator:
                     # The decryptor's text already names the SA, the message and the key tried.
                     f"frame {flow.frame}: {problem}"
                     if problem
-                    else f"IKE SA {sa.spi_i.hex()}/{sa.spi_r.hex()} frame {flow.frame}: "
+                    else f"IKE SA {sa.label} frame {flow.frame}: "
                     "integrity check failed (wrong keys?)",
                     frame=flow.frame,
                     sa=sa,
@@ -760,7 +765,7 @@ class Correlator:
             ex.error = err
             self._problem(
                 "error",
-                f"IKE SA {sa.spi_i.hex()}/{sa.spi_r.hex()}: {_ename(ex.exchange_type)} mid "
+                f"IKE SA {sa.label}: {_ename(ex.exchange_type)} mid "
                 f"{ex.message_id} failed with {_nname(err)} (frame {m.frame})",
                 frame=m.frame,
                 sa=sa,
@@ -817,7 +822,7 @@ class Correlator:
         ):
             self._problem(
                 "warning",
-                f"IKE SA {sa.spi_i.hex()}/{sa.spi_r.hex()}: IKE_SA_INIT lacks SA, nonce or its "
+                f"IKE SA {sa.label}: IKE_SA_INIT lacks SA, nonce or its "
                 "request; keys cannot be derived",
                 frame=m.frame,
                 sa=sa,
@@ -900,7 +905,7 @@ class Correlator:
             if verdict.verified is False:
                 self._problem(
                     "error",
-                    f"IKE SA {sa.spi_i.hex()}/{sa.spi_r.hex()}: {side}'s AUTH did not verify "
+                    f"IKE SA {sa.label}: {side}'s AUTH did not verify "
                     f"(frame {frame}): {verdict.detail}",
                     frame=frame,
                     sa=sa,
@@ -937,7 +942,7 @@ class Correlator:
             elif ex.error is not None:
                 self._problem(
                     "warning",
-                    f"IKE SA {sa.spi_i.hex()}/{sa.spi_r.hex()}: established without its first "
+                    f"IKE SA {sa.label}: established without its first "
                     f"child SA ({_nname(ex.error)})",
                     frame=m.frame,
                     sa=sa,
@@ -1276,7 +1281,7 @@ class Correlator:
                 problems.append(
                     Problem(
                         "warning",
-                        f"IKE SA {sa.spi_i.hex()}/{sa.spi_r.hex()}: {_ename(ex.exchange_type)} "
+                        f"IKE SA {sa.label}: {_ename(ex.exchange_type)} "
                         f"request mid {ex.message_id} from the {ex.requester} (frame "
                         f"{ex.request.frame}) was never answered in the capture",
                         ex.request.frame,
