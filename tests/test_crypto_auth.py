@@ -423,3 +423,14 @@ def test_signature_negative_cases(pki: Pki) -> None:
     ed_auth = _rfc7427(pki.algid(_NOPARAM.format(oid="ED25519")), pki.sign("ed25519", OCTETS))
     assert verify_signature(14, ed_auth, OCTETS, pki.spki["ed25519"]).verified
     assert not verify_signature(14, ed_auth, OCTETS, other_spki).verified
+
+
+def test_cert_key_that_cannot_sign_is_refused(pki: Pki) -> None:
+    """A CERT holding an X25519 key (key agreement only) gives a verdict, not an exception."""
+    x25519 = pki.root / "x25519.pem"
+    _openssl("genpkey", "-algorithm", "x25519", "-out", str(x25519))
+    spki = _openssl("pkey", "-in", str(x25519), "-pubout", "-outform", "DER")
+    ed_auth = _rfc7427(pki.algid(_NOPARAM.format(oid="ED25519")), pki.sign("ed25519", OCTETS))
+    verdict = verify_signature(14, ed_auth, OCTETS, spki)
+    assert not verdict.verified
+    assert verdict.reason == "unsupported public key type X25519PublicKey"
