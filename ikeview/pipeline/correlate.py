@@ -1112,7 +1112,8 @@ class Correlator:
             return
         inner = [p for p in ex.req.payloads if not isinstance(p, SkfPayload)]
         deletes = [p for p in inner if isinstance(p, DeletePayload)]
-        if not inner or all(isinstance(p, SkfPayload) for p in inner):
+        if not inner:
+            # RFC 7296 section 1.4: an empty INFORMATIONAL request checks the peer is alive.
             ex.purpose = "liveness check"
         for d in deletes:
             if d.protocol_id == PROTO_IKE:
