@@ -19,9 +19,10 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 from ikeview.errors import IkeviewError
 from ikeview.keys.algorithms import AEAD_ENCR, encr_name, integ_name
@@ -122,6 +123,8 @@ ESP_AUTH_LABELS: tuple[Label, ...] = (
     ),
 )
 """Authentication labels of Wireshark 4.0's ``esp_sa``."""
+
+R = TypeVar("R", IkeSaKeys, EspKeys)
 
 _DEPRECATED_ESP_GCM = "AES-GCM [RFC4106]"
 _GCM_BY_ICV = {8: 18, 12: 19, 16: 20}
@@ -508,20 +511,21 @@ def save_wireshark_config(directory: Path, keyring: KeyRing) -> list[str]:
     returned list says which and why (empty when everything was written).
     """
     skipped: list[str] = []
-    ike_rows: list[str] = []
-    esp_rows: list[str] = []
-    for k in keyring.ike_sas:
-        try:
-            ike_rows.append(ikev2_row(k))
-        except WiresharkExportError as e:
-            skipped.append(f"{k.source}: {e.msg}")
-    for e in keyring.esp_sas:
-        try:
-            esp_rows.append(esp_sa_row(e))
-        except WiresharkExportError as err:
-            skipped.append(f"{e.source}: {err.msg}")
+    ike_table = _table_of(keyring.ike_sas, ikev2_row, skipped)
+    esp_table = _table_of(keyring.esp_sas, esp_sa_row, skipped)
     directory.mkdir(parents=True, exist_ok=True)
-    (directory / "ikev2_decryption_table").write_text(_HEADER + "".join(r + "\n" for r in ike_rows))
-    (directory / "esp_sa").write_text(_HEADER + "".join(r + "\n" for r in esp_rows))
+    (directory / "ikev2_decryption_table").write_text(ike_table)
+    (directory / "esp_sa").write_text(esp_table)
     (directory / "preferences").write_text(ESP_PREFERENCES)
     return skipped
+
+
+def _table_of(records: Iterable[R], row: Callable[[R], str], skipped: list[str]) -> str:
+    """A UAT file of the records ``row`` can express; each other one is named in ``skipped``."""
+    lines: list[str] = []
+    for rec in records:
+        try:
+            lines.append(row(rec) + "\n")
+        except WiresharkExportError as e:
+            skipped.append(f"{rec.source}: {e.msg}")
+    return _HEADER + "".join(lines)
