@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 
 from ikeview.dissectors.capture import CaptureReader, CaptureStats
 from ikeview.dissectors.errors import DecodeError
-from ikeview.dissectors.esp import esp_packet
+from ikeview.dissectors.esp import ESP_HEADER, esp_packet
 from ikeview.dissectors.ikev2 import parse_message
 from ikeview.dissectors.net import (
     IPPROTO_AH,
@@ -51,6 +51,7 @@ from ikeview.dissectors.transport import (
     NON_ESP_MARKER,
     TCP_HEADER,
     TCP_HEADER_LEN,
+    UDP_HEADER,
     UDP_HEADER_LEN,
     TcpStreams,
     classify_encap,
@@ -66,11 +67,9 @@ SKIP_FRAGMENT_HELD = "IP fragment held for reassembly"
 SKIP_FRAGMENT_CUT = "non-first IP fragment cut short by the capture"
 SKIP_EMPTY_ENCAP = "UDP-encapsulation datagram with no payload"
 
-_ESP_HDR = struct.Struct("!II")
 # RFC 791 section 3.1, fast path without options: Version/IHL(1) TOS(1) Total Length(2)
 # Identification(2) Flags/Fragment Offset(2) TTL(1) Protocol(1) Checksum(2) Src(4) Dst(4)
 _IPV4_FAST = struct.Struct("!xxHxxHxB2x4s4s")
-_UDP_FAST = struct.Struct("!HHH")
 # The fast path reads, in one call from the EtherType on (offset 12 of an Ethernet frame):
 # EtherType(2); the RFC 791 header without options: Version/IHL(1) TOS(1) Total Length(2)
 # Identification(2) Flags/Fragment Offset(2) TTL(1) Protocol(1) Checksum(2) Src(4) Dst(4);
@@ -178,9 +177,8 @@ class Dissector:
     ) -> None:
         self.stats = stats if stats is not None else DissectStats()
         self.extra_ports = frozenset(int(p) for p in extra_ports) - {IKE_PORT}
+        # RFC 3948 UDP encapsulation and RFC 9329 TCP share port 4500 (and the extra ports).
         self._encap_ports = self.extra_ports | {NAT_T_PORT}
-        self._tcp_ports = self._encap_ports
-        self._parse_message = parse_message
         self._frag = Reassembler()
         self._tcp = TcpStreams()
         self._addr: dict[bytes, str] = {}
@@ -203,7 +201,7 @@ class Dissector:
         eth_ip4_udp_esp = _ETH_IPV4_UDP_ESP.unpack_from
         new_flow = _new_flow
         new_esp = _new_esp
-        esp_hdr = _ESP_HDR.unpack_from
+        esp_hdr = ESP_HEADER.unpack_from
         # Extra ports may carry bare IKE, which only the general path recognises.
         fast_udp = not self.extra_ports
         n = 0
@@ -336,7 +334,7 @@ class Dissector:
                         0,
                     )
                     if end - start >= 8:
-                        spi, seq = _ESP_HDR.unpack_from(data, start)
+                        spi, seq = ESP_HEADER.unpack_from(data, start)
                         return EspPacket(flow, spi, seq, wire_end - start, data[start:end], False)
                     return esp_packet(flow, data[start:end], wire_end - start, False)
         return self._slow(index, ts, linktype, data)
@@ -399,7 +397,7 @@ class Dissector:
         """UDP (RFC 768): port 500 is IKE; 4500 and the extra ports are RFC 3948 encapsulation."""
         if end - start < UDP_HEADER_LEN:
             raise DecodeError(start, f"UDP header cut short ({end - start} of 8 bytes)")
-        sport, dport, ulen = _UDP_FAST.unpack_from(data, start)
+        sport, dport, ulen = UDP_HEADER.unpack_from(data, start)
         pstart = start + UDP_HEADER_LEN
         # The UDP length bounds the payload (Ethernet may pad); the IP length bounds the UDP.
         wire = ulen - UDP_HEADER_LEN if ulen >= UDP_HEADER_LEN else wire_end - pstart
@@ -442,11 +440,11 @@ class Dissector:
         )
         if kind == KIND_ESP:
             if pend - pstart >= 8:
-                spi, seq = _ESP_HDR.unpack_from(data, pstart)
+                spi, seq = ESP_HEADER.unpack_from(data, pstart)
                 return EspPacket(flow, spi, seq, wire, data[pstart:pend], True)
             return esp_packet(flow, data[pstart:pend], wire, True)
         if kind == KIND_IKE:
-            return IkeDatagram(flow, self._parse_message(data[pstart + moff : pend]))
+            return IkeDatagram(flow, parse_message(data[pstart + moff : pend]))
         self.stats.keepalives += 1
         return NatKeepalive(flow)
 
@@ -465,7 +463,7 @@ class Dissector:
         if end - start < TCP_HEADER_LEN:
             raise DecodeError(start, f"TCP header cut short ({end - start} of 20 bytes)")
         sport, dport, seq, doff, flags = TCP_HEADER.unpack_from(data, start)
-        if sport not in self._tcp_ports and dport not in self._tcp_ports:
+        if sport not in self._encap_ports and dport not in self._encap_ports:
             self._skip(SKIP_OTHER_TCP)
             return None
         hlen = (doff >> 4) * 4
@@ -482,7 +480,7 @@ class Dissector:
         out: list[Record] = []
         for m in msgs:
             if m.kind == KIND_IKE:
-                out.append(IkeDatagram(flow, self._parse_message(m.data)))
+                out.append(IkeDatagram(flow, parse_message(m.data)))
             else:
                 out.append(esp_packet(flow, m.data, len(m.data), True))
         self._extra.extend(out[1:])
