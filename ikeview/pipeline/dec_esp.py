@@ -187,7 +187,6 @@ def fast_opened(clean: CleanPacket | None) -> EspOpened | None:
 
 def _opened(result: EspResult, spi: int, origin: str) -> EspOpened:
     ok = result.integrity_ok
-    verdict = None if ok is None else ("ok" if ok else "failed")
     if ok is False:
         return EspOpened(
             False,
@@ -197,6 +196,7 @@ def _opened(result: EspResult, spi: int, origin: str) -> EspOpened:
             f"ICV check failed for ESP SPI 0x{spi:08x}: keys {origin} do not verify"
             f" ({result.error})",
         )
+    verdict = "ok" if ok else None
     if result.pad_len is None or (ok is None and result.error is not None):
         return EspOpened(
             False,

@@ -233,7 +233,7 @@ class KeyringDecryptor:
         what: str,
         from_initiator: bool,
     ) -> Opened:
-        verdict = None if result.integrity_ok is None else ("ok" if result.integrity_ok else None)
+        verdict = "ok" if result.integrity_ok else None  # a failed check never gets here
         if ptype != SKF:
             if self._plain is not None:
                 self._plain[raw] = (result.next_payload or 0, result.plaintext)
