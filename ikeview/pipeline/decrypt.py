@@ -125,10 +125,7 @@ class KeyringDecryptor:
                 f"no DH secret for the rekeyed IKE SA {spis}; add a [[dh]] shared_secret (g^ir of "
                 f"the CREATE_CHILD_SA) or private_key, or [[ike_sa]] keys"
             )
-        return (
-            f"no DH secret or SK_* keys for IKE SA {spis}; add a [[dh]] shared_secret (g^ir) or "
-            f"private_key, or [[ike_sa]] keys"
-        )
+        return self._why_no_keys(state)
 
     def _state(self, spis: IkeSpis) -> IkeSaState | None:
         state = self._ike.get(spis)
