@@ -186,7 +186,9 @@ def inner_summary(next_header: int, data: bytes) -> InnerSummary:
     src = dst = None
     start, end = 0, len(data)
     fragment = False
+    first = True  # only the first fragment of an IP packet carries the upper-layer header
     sport = dport = icmp_type = icmp_code = None
+    error: DecodeProblem | None = None
     try:
         if next_header in (NH_IPV4, NH_IPV6):
             ip = parse_ipv4(data, 0) if next_header == NH_IPV4 else parse_ipv6(data, 0)
@@ -194,36 +196,20 @@ def inner_summary(next_header: int, data: bytes) -> InnerSummary:
             src, dst = ip_text(ip.src), ip_text(ip.dst)
             start, end = ip.start, ip.end
             fragment = ip.frag_id >= 0
-            if ip.frag_offset:
-                # Only the first fragment carries the upper-layer header.
-                return InnerSummary(
-                    version, protocol, src, dst, None, None, None, None, len(data), True, None
-                )
-        if protocol in _PORTED:
+            first = not ip.frag_offset
+        if first and protocol in _PORTED:
             if end - start < 4:
                 raise DecodeError(start, f"{protocol_name(protocol)} ports cut short")
             sport, dport = _PORTS.unpack_from(data, start)
-        elif protocol in _ICMPS:
+        elif first and protocol in _ICMPS:
             # RFC 792 / RFC 4443 section 2.1: Type(1) Code(1) Checksum(2) ...
             if end - start < 2:
                 raise DecodeError(start, f"{protocol_name(protocol)} header cut short")
             icmp_type, icmp_code = data[start], data[start + 1]
     except DecodeError as exc:
-        return InnerSummary(
-            version,
-            protocol,
-            src,
-            dst,
-            sport,
-            dport,
-            icmp_type,
-            icmp_code,
-            len(data),
-            fragment,
-            exc.problem(),
-        )
+        error = exc.problem()
     return InnerSummary(
-        version, protocol, src, dst, sport, dport, icmp_type, icmp_code, len(data), fragment, None
+        version, protocol, src, dst, sport, dport, icmp_type, icmp_code, len(data), fragment, error
     )
 
 
