@@ -22,6 +22,10 @@ COMMANDS = ("summary", "report", "export", "decrypt", "keys", "live", "tui")
 
 def _capture_arg(p: argparse.ArgumentParser) -> None:
     p.add_argument("capture", type=Path, help="pcap or pcapng file, optionally gzip-compressed")
+    _ports_arg(p)
+
+
+def _ports_arg(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--ports",
         type=_port_list,
@@ -100,7 +104,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-i", "--interface", required=True, metavar="IFACE")
     _keys_arg(p)
     p.add_argument("--write", type=Path, metavar="OUT.pcap", help="also save what is captured")
-    p.add_argument("--ports", type=_port_list, default=(), metavar="P[,P...]")
+    _ports_arg(p)
     p.add_argument("--count", type=int, default=0, help="stop after N packets (0: until Ctrl-C)")
     p.add_argument("--timeout", type=float, default=0, help="stop after N seconds (0: never)")
     p.add_argument("--json", action="store_true", help="print the final report as JSON")
@@ -109,7 +113,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("capture", type=Path, nargs="?")
     p.add_argument("-i", "--interface", metavar="IFACE", help="a live interface instead of a file")
     _keys_arg(p)
-    p.add_argument("--ports", type=_port_list, default=(), metavar="P[,P...]")
+    _ports_arg(p)
     return parser
 
 
