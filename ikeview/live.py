@@ -208,11 +208,11 @@ def run_live(
 
 def _with_new_keys(
     analysis: Analysis,
-    paths: list[Path],
-    state: object,
+    paths: Sequence[Path],
+    state: _KeysState,
     captured: Path | None,
     keyring: KeyRing | None,
-    keys_mode: str,
+    keys_mode: KeysMode,
     options: LiveOptions,
     err: TextIO,
 ) -> Analysis:
