@@ -17,15 +17,15 @@ def progress_reporter(capture: Path) -> Iterator[Progress | None]:
     if not sys.stderr.isatty():
         yield None
         return
-    from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
+    from rich.progress import BarColumn, DownloadColumn, TimeRemainingColumn
+    from rich.progress import Progress as Bar  # not this module's Progress callback type
 
-    with Progress(
+    with Bar(
         "[progress.description]{task.description}",
         BarColumn(),
         DownloadColumn(),
         TimeRemainingColumn(),
         transient=True,
-        console=None,
     ) as bar:
         task = bar.add_task(f"reading {capture.name}", total=None)
 
