@@ -52,9 +52,15 @@ DN_ATTRIBUTE_OIDS: dict[str, str] = {
 }
 
 
-def read_tlv(data: bytes, pos: int) -> tuple[int, int, int]:
-    """X.690 8.1: one TLV at ``pos``: returns (tag, value_start, value_end)."""
-    if pos + 2 > len(data):
+def read_tlv(data: bytes, pos: int, limit: int | None = None) -> tuple[int, int, int]:
+    """X.690 8.1: one TLV at ``pos``: returns (tag, value_start, value_end).
+
+    ``limit`` is the end of the enclosing value (default: the end of ``data``); the element
+    must fit inside it.
+    """
+    if limit is None:
+        limit = len(data)
+    if pos + 2 > limit:
         raise DecodeError(pos, "DER element truncated")
     tag = data[pos]
     if tag & 0x1F == 0x1F:
@@ -65,11 +71,11 @@ def read_tlv(data: bytes, pos: int) -> tuple[int, int, int]:
         length = first
     else:
         count = first & 0x7F
-        if count == 0 or count > 4 or pos + count > len(data):
+        if count == 0 or count > 4 or pos + count > limit:
             raise DecodeError(pos - 1, "bad DER length")
         length = int.from_bytes(data[pos : pos + count], "big")
         pos += count
-    if pos + length > len(data):
+    if pos + length > limit:
         raise DecodeError(pos, f"DER value of {length} bytes overruns its container")
     return tag, pos, pos + length
 
@@ -95,7 +101,7 @@ def algorithm_identifier_oid(der: bytes) -> str:
     tag, start, end = read_tlv(der, 0)
     if tag != TAG_SEQUENCE:
         raise DecodeError(0, "AlgorithmIdentifier is not a SEQUENCE")
-    tag, ostart, oend = read_tlv(der[:end], start)
+    tag, ostart, oend = read_tlv(der, start, end)
     if tag != TAG_OID:
         raise DecodeError(start, "AlgorithmIdentifier does not start with an OID")
     return decode_oid(der[ostart:oend])
@@ -109,17 +115,17 @@ def dn_to_text(der: bytes) -> str:
     parts: list[str] = []
     pos = start
     while pos < end:
-        tag, sstart, send = read_tlv(der[:end], pos)
+        tag, sstart, send = read_tlv(der, pos, end)
         if tag != TAG_SET:
             raise DecodeError(pos, "RDN is not a SET")
         inner = sstart
         while inner < send:
-            _, astart, aend = read_tlv(der[:send], inner)
-            otag, ostart, oend = read_tlv(der[:aend], astart)
+            _, astart, aend = read_tlv(der, inner, send)
+            otag, ostart, oend = read_tlv(der, astart, aend)
             if otag != TAG_OID:
                 raise DecodeError(astart, "attribute type is not an OID")
             oid = decode_oid(der[ostart:oend])
-            _, vstart, vend = read_tlv(der[:aend], oend)
+            _, vstart, vend = read_tlv(der, oend, aend)
             value = der[vstart:vend].decode("utf-8", errors="replace")
             parts.append(f"{DN_ATTRIBUTE_OIDS.get(oid, oid)}={value}")
             inner = aend

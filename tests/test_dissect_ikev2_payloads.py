@@ -96,6 +96,8 @@ def test_id_types_to_text() -> None:
         (9, dn, "C=CH, O=strongSwan, CN=moon.strongswan.org"),
         (11, b"\x01\x02\xfe", "0102fe"),
         (9, b"\x30\x05\x31", "300531"),  # broken DER: shown as hex
+        # An attribute overrunning its RDN SET (though not the whole DN) is broken DER too.
+        (9, bytes.fromhex("300d3105300906035504030c024141"), "300d3105300906035504030c024141"),
     ]
     for id_type, data, text in ids:
         msg = parse_message(message((35, bytes([id_type, 0, 0, 0]) + data)))
