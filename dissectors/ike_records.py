@@ -386,7 +386,8 @@ class IkeMessage:
     raw: bytes
     """The whole message as received."""
     version: int
-    """2 for IKEv2, 1 for IKEv1 (header decoded, payloads only listed), 0 if unknown."""
+    """2 for IKEv2, 1 for IKEv1 (header decoded, payloads only listed), any other major
+    version as sent (payloads not read), 0 when there is no header."""
 
     @property
     def sk(self) -> SkPayload | SkfPayload | None:
