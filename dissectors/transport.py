@@ -128,8 +128,9 @@ class TcpStreams:
             if not payload and not flags & TCP_SYN:
                 return None
             while len(streams) >= self.max_streams:
-                del streams[next(iter(streams))]
-                self.dropped += 1
+                # Evicting a direction already found not to be IKE over TCP gives up nothing.
+                if streams.pop(next(iter(streams))).state != _STATE_IGNORED:
+                    self.dropped += 1
             st = streams[key] = _Stream((seq + 1) & 0xFFFFFFFF if flags & TCP_SYN else seq)
         out: list[TcpMessage] = []
         if st.state != _STATE_IGNORED and payload:

@@ -109,6 +109,11 @@ def test_tcp_memory_is_bounded() -> None:
     for i in range(10):
         t.add(("g",), ("r",), 1000 + 10 * i, 0, b"x")
     assert t.dropped == 92 + 1 + 1  # one more evicted for "g", then "g" itself given up
+    # Directions that are not IKE over TCP make room without counting as given up.
+    t = TcpStreams(max_streams=8)
+    for port in range(100):
+        assert t.add((b"h", port), (b"s", port), 1, 0, b"GET / HTTP/1.1\r\n") is None
+    assert t.dropped == 0 and len(t._streams) == 8
 
 
 def test_tcp_gap_before_the_prefix_is_bounded() -> None:
