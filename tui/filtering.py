@@ -24,7 +24,7 @@ def message_haystack(m: Message) -> str:
         f"#{m.message_id}",
         m.flow.src,
         m.flow.dst,
-        *(names.notify_name(n) for n in m.notifies),
+        *text.message_notifies(m),
         *(names.payload_name(t) for t in (*m.payload_types, *m.inner_types)),
     ]
     if m.retransmission:
@@ -50,8 +50,7 @@ def sa_haystack(sa: IkeSa) -> str:
         *sa.retries,
     ]
     for child in sa.child_sas:
-        for spi in (child.spi_initiator, child.spi_responder):
-            parts.append(f"0x{spi:08x}")
+        parts += (text.spi_hex(child.spi_initiator), text.spi_hex(child.spi_responder))
     parts.extend(ex.purpose for ex in sa.exchanges if ex.purpose)
     parts.extend(message_haystack(m) for m in sa.messages)
     return " ".join(parts).lower()
