@@ -7,12 +7,11 @@ its first packet's time). pandas is imported here only, so the rest of ikeview s
 from __future__ import annotations
 
 import sys
-from datetime import UTC, datetime
 from os import PathLike
 from typing import TYPE_CHECKING, Any
 
 from ikeview.dissectors import iana
-from ikeview.pipeline.model import Analysis, EspSpiStats, Exchange, IkeSa, Message
+from ikeview.pipeline.model import Analysis, EspSpiStats, Exchange, IkeSa, Message, iso_time
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -69,10 +68,6 @@ _INT_COLUMNS = (
 )
 
 
-def _iso(ts: float) -> str:
-    return datetime.fromtimestamp(ts, UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
-
-
 def _names(types: tuple[int, ...], registry: iana.Registry) -> str:
     return " ".join(registry.name(t) for t in types)
 
@@ -100,7 +95,7 @@ def _ike_row(sa: IkeSa, ex: Exchange, m: Message, t0: float) -> dict[str, Any]:
     return {
         "record": "IKE",
         "frame": m.frame,
-        "time": _iso(m.ts),
+        "time": iso_time(m.ts),
         "rel_time": m.ts - t0,
         "delta_to_request": delta,
         "ike_spi_i": m.spi_i.hex(),
@@ -129,7 +124,7 @@ def _ike_row(sa: IkeSa, ex: Exchange, m: Message, t0: float) -> dict[str, Any]:
 def _esp_row(sa: IkeSa | None, s: EspSpiStats, t0: float) -> dict[str, Any]:
     return {
         "record": "ESP",
-        "time": _iso(s.first_ts),
+        "time": iso_time(s.first_ts),
         "rel_time": s.first_ts - t0,
         "ike_spi_i": sa.spi_i.hex() if sa else None,
         "ike_spi_r": sa.spi_r.hex() if sa else None,
@@ -144,7 +139,7 @@ def _esp_row(sa: IkeSa | None, s: EspSpiStats, t0: float) -> dict[str, Any]:
         "esp_integrity_failed": s.integrity_failed,
         "esp_missing": s.missing,
         "esp_replays": s.replays,
-        "esp_last_time": _iso(s.last_ts),
+        "esp_last_time": iso_time(s.last_ts),
     }
 
 

@@ -7,7 +7,6 @@ no markup is emitted so the output can be piped, diffed and grepped. Secrets app
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 from ikeview.dissectors import iana
@@ -21,6 +20,7 @@ from ikeview.pipeline.model import (
     InnerFlow,
     Message,
     NatInfo,
+    iso_time,
     proposal_text,
     ts_text,
 )
@@ -38,12 +38,6 @@ def _t0(a: Analysis) -> float:
     times += [s.first_ts for s in a.unassociated_esp]
     times += [s.first_ts for sa in a.ike_sas for c in sa.child_sas for s in c.esp]
     return min(times) if times else 0.0
-
-
-def _iso(ts: float | None) -> str | None:
-    if ts is None:
-        return None
-    return datetime.fromtimestamp(ts, UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
 
 
 def _spis(spis: tuple[bytes, bytes] | None) -> str | None:
@@ -76,7 +70,7 @@ def render_text(analysis: Analysis, *, show_secrets: bool = False) -> str:
         f"{k.ike_integrity_failed} failed integrity); {k.esp_packets} ESP packets "
         f"({k.esp_decrypted} decrypted, {k.esp_integrity_failed} failed integrity); "
         f"{k.keepalives} NAT keepalives; {k.frame_errors} undecodable frames",
-        f"  times are relative to {_iso(t0) if a.ike_sas or a.unassociated_esp else '-'}",
+        f"  times are relative to {iso_time(t0) if a.ike_sas or a.unassociated_esp else '-'}",
     ]
     if k.ikev1_messages:
         out.append(f"  {k.ikev1_messages} IKEv1 messages (labelled only, not analyzed)")

@@ -22,6 +22,7 @@ Shape::
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Literal
 
 from ikeview.dissectors import iana
@@ -564,6 +565,11 @@ def ts_text(ts: TrafficSelector) -> str:
     return addr + extra
 
 
+def iso_time(ts: float) -> str:
+    """A capture time as ISO 8601 in UTC with microseconds: ``2024-05-01T10:00:00.000000Z``."""
+    return datetime.fromtimestamp(ts, UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
+
+
 __all__ = [
     "Analysis",
     "AuthSide",
@@ -580,6 +586,7 @@ __all__ = [
     "Problem",
     "RetransmitKind",
     "Severity",
+    "iso_time",
     "proposal_text",
     "ts_text",
 ]
