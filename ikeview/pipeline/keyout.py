@@ -26,13 +26,13 @@ _SK_NAMES = ("sk_d", "sk_ai", "sk_ar", "sk_ei", "sk_er", "sk_pi", "sk_pr")
 
 def derived_records(source: object) -> tuple[Derived, ...]:
     """The derived-key records of an analysis, a decryptor or an iterable of records."""
-    for attr in ("derived_keys", "decryptor"):
-        value = getattr(source, attr, None)
-        if value is None:
-            continue
-        if attr == "decryptor":
-            return derived_records(value)
-        return tuple(value() if callable(value) else value)
+    # An Analysis holds a tuple, KeyringDecryptor a method of the same name.
+    keys = getattr(source, "derived_keys", None)
+    if keys is not None:
+        return tuple(keys() if callable(keys) else keys)
+    decryptor = getattr(source, "decryptor", None)
+    if decryptor is not None:
+        return derived_records(decryptor)
     if isinstance(source, Iterable):
         return tuple(r for r in source if isinstance(r, DerivedIkeSa | DerivedEspSa))
     raise TypeError(f"no derived keys in a {type(source).__name__}")
