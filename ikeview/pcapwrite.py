@@ -37,6 +37,7 @@ from ikeview.dissectors.net import link_to_ip
 from ikeview.dissectors.records import EspPacket, FrameError, IkeDatagram, RawFrame, Record
 from ikeview.dissectors.stream import dissect
 from ikeview.keys.model import KeyRing
+from ikeview.pipeline.correlate import Correlator
 from ikeview.pipeline.decrypt import KeyringDecryptor
 from ikeview.pipeline.seam import EspOpened
 
@@ -285,16 +286,8 @@ def _previous_payload(ike: bytearray, sk_offset: int) -> int | None:
 
 
 def _default_correlator(decryptor: KeyringDecryptor) -> _Feed | None:
-    """G1's correlator, when it is installed, registering SAs with ``decryptor``."""
-    try:
-        from ikeview.pipeline import correlate
-    except ImportError:
-        return None
-    factory = getattr(correlate, "Correlator", None)
-    if factory is None:
-        return None
-    obj = factory(decryptor)
-    return obj if hasattr(obj, "feed") else None
+    """The pipeline's correlator, registering SAs with ``decryptor``."""
+    return Correlator(decryptor)
 
 
 def write_decrypted(
