@@ -33,6 +33,7 @@ from typing import BinaryIO, Protocol
 
 from ikeview.dissectors.capture import CaptureReader
 from ikeview.dissectors.errors import DecodeError
+from ikeview.dissectors.esp import esp_packet
 from ikeview.dissectors.net import link_to_ip
 from ikeview.dissectors.records import EspPacket, FrameError, IkeDatagram, RawFrame, Record
 from ikeview.dissectors.stream import dissect
@@ -424,8 +425,7 @@ def _open_nested(
             outer.flow, ip_version=version, src=_addr(addr[0]), dst=_addr(addr[1]),
             transport="ip", sport=0, dport=0,
         )  # fmt: skip
-        spi, seq = struct.unpack_from("!II", data)
-        nested = dec.esp(EspPacket(flow, spi, seq, len(data), data, False))
+        nested = dec.esp(esp_packet(flow, data, len(data), False))
         if not nested.decrypted or nested.inner is None or nested.next_header is None:
             stats.note(nested.problem)
             return opened
