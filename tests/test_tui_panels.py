@@ -122,6 +122,8 @@ async def test_timing_and_esp_panels() -> None:
         assert table.cursor == 5
         await pilot.press("k", "g")
         assert table.cursor == 0
+        await pilot.press("k")  # up on the first row stays there (no jump to the last)
+        assert table.cursor == 0
 
 
 @sync

@@ -82,13 +82,15 @@ class EspTable(ScrollView, can_focus=True):
         self.refresh()
 
     def action_move(self, delta: int) -> None:
-        self.action_jump(self.cursor + delta)
+        # Clamped here, not in action_jump: there -1 means the last row.
+        self.action_jump(max(0, self.cursor + delta))
 
     def action_jump(self, n: int) -> None:
         total = len(self.view) if self.view is not None else 0
         if not total:
             return
-        self.cursor = total - 1 if n < 0 and n == -1 else max(0, min(total - 1, n))
+        # -1 is the last row (G, end); any other n is clamped to the rows there are.
+        self.cursor = total - 1 if n == -1 else max(0, min(total - 1, n))
         top = self.scroll_offset.y
         height = max(1, self.size.height)
         if self.cursor < top:
