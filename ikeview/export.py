@@ -86,7 +86,7 @@ def _all_esp(a: Analysis) -> list[tuple[IkeSa | None, EspSpiStats]]:
     return found  # type: ignore[return-value]
 
 
-def _ike_row(sa: IkeSa, ex: Exchange, m: Message, t0: float) -> dict[str, Any]:
+def _ike_row(ex: Exchange, m: Message, t0: float) -> dict[str, Any]:
     f = m.flow
     # Responses and retransmitted requests: time since the first copy of the request.
     delta = None
@@ -152,7 +152,7 @@ def timeline(analysis: Analysis, *, esp: bool = False) -> pd.DataFrame:
     for sa in analysis.ike_sas:
         for ex in sa.exchanges:
             for m in ex.messages:
-                rows.append((m.ts, m.frame, _ike_row(sa, ex, m, t0)))
+                rows.append((m.ts, m.frame, _ike_row(ex, m, t0)))
     if esp:
         for sa, s in _all_esp(analysis):
             rows.append((s.first_ts, 0, _esp_row(sa, s, t0)))
