@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 from ikeview.keys.algorithms import encr_name, integ_name, prf_name
-from ikeview.keys.model import DhSecret, EspKeys, IkeSaKeys, KeyRing, Psk
-
-_SK = ("sk_d", "sk_ai", "sk_ar", "sk_ei", "sk_er", "sk_pi", "sk_pr")
+from ikeview.keys.model import SK_FIELDS, DhSecret, EspKeys, IkeSaKeys, KeyRing, Psk
 
 
 def _psk(n: int, p: Psk) -> str:
@@ -42,7 +40,7 @@ def _algorithms(k: IkeSaKeys | EspKeys, prf: int | None = None) -> str:
 
 
 def _ike(n: int, k: IkeSaKeys) -> str:
-    have = [f"SK_{name[3:]}:{len(v)}" for name in _SK if (v := getattr(k, name))]
+    have = [f"SK_{name[3:]}:{len(v)}" for name in SK_FIELDS if (v := getattr(k, name))]
     keys = " ".join(have) or "none"
     alg = _algorithms(k, k.prf)
     return f"ike_sa #{n} ({k.source}) {k.spi_i.hex()}/{k.spi_r.hex()} keys {keys}{alg}"

@@ -122,6 +122,9 @@ class EspKeys:
     source: SourceRef
 
 
+SK_FIELDS = ("sk_d", "sk_ai", "sk_ar", "sk_ei", "sk_er", "sk_pi", "sk_pr")
+"""The seven key fields of ``IkeSaKeys``, in RFC 7296 section 2.14 order."""
+
 KeyRecord = Psk | DhSecret | IkeSaKeys | EspKeys
 """Any one record a key source yields."""
 

@@ -47,7 +47,15 @@ from typing import Any, TypeVar
 from ikeview.keys.algorithms import parse_encr, parse_integ, parse_prf
 from ikeview.keys.errors import KeysFileError, did_you_mean
 from ikeview.keys.hexutil import parse_esp_spi, parse_hex, parse_spi8
-from ikeview.keys.model import DhSecret, EspKeys, IkeSaKeys, KeyRecord, Psk, SourceRef
+from ikeview.keys.model import (
+    SK_FIELDS,
+    DhSecret,
+    EspKeys,
+    IkeSaKeys,
+    KeyRecord,
+    Psk,
+    SourceRef,
+)
 
 TABLE_FIELDS: dict[str, tuple[str, ...]] = {
     "psk": ("secret", "hex", "peer", "id", "label"),
@@ -59,8 +67,6 @@ TABLE_FIELDS: dict[str, tuple[str, ...]] = {
     "esp": ("spi", "encr_key", "integ_key", "src", "dst", "encr", "key_bits", "integ"),
 }  # fmt: skip
 """Known fields of each table kind."""
-
-SK_FIELDS = ("sk_d", "sk_ai", "sk_ar", "sk_ei", "sk_er", "sk_pi", "sk_pr")
 
 T = TypeVar("T")
 
