@@ -106,3 +106,9 @@ def test_file_include_loop_is_an_error(tmp_path: Path) -> None:
     a.write_text("file a.txt\n")
     with pytest.raises(KeysFileError, match="include loop"):
         load_tcpdump(a.read_text(), str(a))
+
+
+def test_indented_comment_is_still_tcpdump() -> None:
+    text = "  # lab keys\n0x10@10.0.0.1 3des-cbc:0x" + "11" * 24 + "\n"
+    assert looks_like(text)
+    assert len(load_tcpdump(text, "e")) == 1

@@ -58,7 +58,8 @@ _IKE_LINE = re.compile(
 
 def looks_like(text: str) -> bool:
     """Every non-comment line is an ESP entry, an ``ikev2`` line or ``file NAME``."""
-    lines = [ln.strip() for ln in text.splitlines() if ln.strip() and not ln.startswith("#")]
+    stripped = (ln.strip() for ln in text.splitlines())
+    lines = [ln for ln in stripped if ln and not ln.startswith("#")]  # as load_tcpdump skips them
     if not lines:
         return False
     for ln in lines:
