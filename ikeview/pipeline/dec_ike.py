@@ -75,7 +75,8 @@ class IkeSaState:
         self.pinned: int | None = None
         self.verified = False
         """True once an ICV/tag verified with the pinned candidate."""
-        self.fragments: dict[tuple[int, bool], Fragments] = {}
+        self.fragments: dict[tuple[int, bool, bool], Fragments] = {}
+        """Messages being reassembled, by (Message ID, from initiator, response)."""
         self.psk_match: dict[str, str] = {}
         self.ids: set[str] = set()
         self._sk: dict[tuple[int, bool], SkDecryptor | str] = {}

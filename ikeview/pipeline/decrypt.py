@@ -238,8 +238,10 @@ class KeyringDecryptor:
         frag, total = result.fragment_number or 0, result.total_fragments or 0
         if not 1 <= frag <= total:
             return Opened(None, verdict, f"{what}: fragment number {frag} of {total} is invalid")
+        # RFC 7296 section 3.1: Message ID at octet 20, the R flag in octet 19. One peer sends
+        # requests and responses under the same ID (two ID spaces), so both name the message.
         mid = int.from_bytes(raw[20:24], "big")
-        key = (mid, from_initiator)
+        key = (mid, from_initiator, bool(raw[19] & 0x20))
         pending = state.fragments.get(key)
         if pending is None or pending.total != total:
             pending = dec_ike.Fragments(total)
