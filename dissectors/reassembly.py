@@ -75,6 +75,14 @@ class Reassembler:
         if offset == 0:
             entry.meta = meta
         if offset not in entry.parts:
+            if (
+                entry.size + len(payload) > 2 * _MAX_DATAGRAM
+                or self._bytes + len(payload) > self.max_bytes
+            ):
+                # Overlapping fragments piling onto one datagram (broken or hostile input): a
+                # real one never holds twice the largest datagram, and the total stays bounded.
+                self._drop(key)
+                return None
             entry.parts[offset] = payload
             entry.size += len(payload)
             self._bytes += len(payload)

@@ -299,3 +299,16 @@ def test_udp_500_truncated_ike_still_gives_a_record(ike_auth: bytes) -> None:
     assert isinstance(rec, IkeDatagram)
     assert rec.message.raw == ike_auth[: 80 - 42]
     assert rec.message.error is not None
+
+
+def test_overlapping_fragments_cannot_pile_up() -> None:
+    """Fragments at ever new offsets that overlap each other are given up, not held without end
+    (a crafted capture could otherwise make one datagram hold hundreds of MB)."""
+    from ikeview.dissectors.reassembly import Reassembler
+
+    r = Reassembler()
+    chunk = bytes(2000)
+    for off in range(0, 63000, 8):
+        assert r.add("k", off, True, chunk, 0.0) is None
+        assert r._bytes <= 2 * 65535 + len(chunk)
+    assert r.dropped >= 1
