@@ -32,13 +32,14 @@ from ikeview.dissectors.ike_records import (
     TrafficSelector,
 )
 from ikeview.dissectors.records import Flow
-from ikeview.pipeline.seam import IkeSpis, Side
+from ikeview.pipeline.seam import IkeSpis, IntegrityVerdict, Side
 
 Severity = Literal["info", "warning", "error"]
 """How much a problem matters: ``error`` = something failed (integrity, AUTH, an exchange),
 ``warning`` = something is missing or odd (no keys, unanswered), ``info`` = worth knowing."""
 
-Integrity = Literal["ok", "failed"]
+Integrity = IntegrityVerdict
+"""A message's integrity check, as the decryptor reported it (``seam.Opened.integrity``)."""
 
 RetransmitKind = Literal["retransmit", "other-bytes"]
 """strongSwan's is_retransmit rule: same message ID and identical bytes is a ``retransmit``;
