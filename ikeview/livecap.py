@@ -16,10 +16,10 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
 
 from ikeview.dissectors.records import RawFrame
 from ikeview.errors import ExitCode, IkeviewError
+from ikeview.pcapfile import SNAPLEN, PcapWriter
 
 _ARPHRD_LOOPBACK = 772  # linux/if_arp.h
 
@@ -120,27 +120,6 @@ def _check_privileges(interface: str) -> None:
     )
 
 
-_SNAPLEN = 262144  # tcpdump -s 0; more than any frame (even a GRO-merged one) on Linux
-
-
-class PcapWriter:
-    """A classic little-endian microsecond pcap, flushed after each frame."""
-
-    def __init__(self, path: Path, linktype: int) -> None:
-        self._f: BinaryIO = path.open("wb")
-        self._f.write(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, _SNAPLEN, linktype))
-        self._f.flush()
-
-    def write(self, sec: int, usec: int, data: bytes, orig_len: int) -> None:
-        # One write() call per record: a signal handled between Python bytecodes can then never
-        # leave a record header without its data in the buffer.
-        self._f.write(struct.pack("<IIII", sec, usec, len(data), orig_len) + data)
-        self._f.flush()
-
-    def close(self) -> None:
-        self._f.close()
-
-
 _ETH_P_ALL = 0x0003  # every protocol (linux/if_ether.h); the BPF filter narrows it down
 _SO_TIMESTAMPNS = 35  # also SCM_TIMESTAMPNS (asm-generic/socket.h)
 
@@ -220,7 +199,7 @@ def live_frames(
     _check_privileges(options.interface)
     sock = _open_socket(options)
     try:
-        writer = PcapWriter(write, linktype) if write else None
+        writer = PcapWriter(write.open("wb"), linktype, flush_each=True) if write else None
     except BaseException:
         sock.close()
         raise
@@ -234,7 +213,7 @@ def live_frames(
             ready, _, _ = select.select([sock], [], [], wait)
             if ready:
                 try:
-                    data, anc, _flags, addr = sock.recvmsg(_SNAPLEN, 64)
+                    data, anc, _flags, addr = sock.recvmsg(SNAPLEN, 64)
                 except OSError as exc:
                     raise LiveCaptureLost(
                         f"capture on {options.interface} stopped: {exc.strerror or exc}"
@@ -246,7 +225,7 @@ def live_frames(
                     index += 1
                     frame = RawFrame(index, sec + usec * _US, linktype, data, len(data))
                     if writer:
-                        writer.write(sec, usec, data, len(data))
+                        writer.write_record(sec, usec, data, len(data))
                     yield frame
                     if options.count and index >= options.count:
                         return

@@ -29,7 +29,7 @@ import struct
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import BinaryIO, Protocol
+from typing import Protocol
 
 from ikeview.dissectors.capture import CaptureReader
 from ikeview.dissectors.errors import DecodeError
@@ -38,6 +38,7 @@ from ikeview.dissectors.net import link_to_ip
 from ikeview.dissectors.records import EspPacket, FrameError, IkeDatagram, RawFrame, Record
 from ikeview.dissectors.stream import dissect
 from ikeview.keys.model import KeyRing
+from ikeview.pcapfile import PcapWriter
 from ikeview.pipeline.correlate import Correlator
 from ikeview.pipeline.decrypt import KeyringDecryptor
 from ikeview.pipeline.seam import EspOpened
@@ -45,10 +46,6 @@ from ikeview.pipeline.seam import EspOpened
 # draft-ietf-opsawg-pcap section 4: File Header (magic, version 2.4, reserved, snaplen,
 # link type); section 5: Packet Record header (seconds, microseconds, captured and original
 # length). Written in little-endian order, as libpcap does on the common hosts.
-_FILE_HEADER = struct.Struct("<IHHiIII")
-_RECORD_HEADER = struct.Struct("<IIII")
-_PCAP_MAGIC_US = 0xA1B2C3D4
-_SNAPLEN = 262144
 
 _LINKTYPE_ETHERNET = 1
 _LINKTYPE_NULL = 0
@@ -111,23 +108,6 @@ class DecryptStats:
         """Remember a problem line (the first 20 distinct ones)."""
         if problem and problem not in self.problems and len(self.problems) < 20:
             self.problems.append(problem)
-
-
-class PcapWriter:
-    """A minimal classic-pcap writer (the reader side lives in the dissectors)."""
-
-    def __init__(self, out: BinaryIO, linktype: int) -> None:
-        self._out = out
-        self.linktype = linktype
-        out.write(_FILE_HEADER.pack(_PCAP_MAGIC_US, 2, 4, 0, 0, _SNAPLEN, linktype))
-
-    def write(self, ts: float, data: bytes, orig_len: int | None = None) -> None:
-        """One packet record; ``orig_len`` defaults to the captured length."""
-        usec_total = round(ts * 1_000_000)
-        sec, usec = divmod(max(usec_total, 0), 1_000_000)
-        n = len(data)
-        self._out.write(_RECORD_HEADER.pack(sec, usec, n, max(orig_len or n, n)))
-        self._out.write(data)
 
 
 def rebuild_frame(frame: RawFrame, packet: EspPacket, opened: EspOpened) -> bytes | None:

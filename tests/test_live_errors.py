@@ -17,7 +17,8 @@ import pytest
 from ikeview.dissectors.capture import read_capture
 from test_live_support import REPO, ikeview_cmd, needs_root, tshark_frames
 
-from ikeview.livecap import PcapWriter, bpf_filter, check_interface
+from ikeview.livecap import bpf_filter, check_interface
+from ikeview.pcapfile import PcapWriter
 
 NOBODY = ("setpriv", "--reuid=65534", "--regid=65534", "--clear-groups")
 
@@ -127,9 +128,9 @@ def test_loopback_linktype() -> None:
 def test_pcap_writer_round_trip(tmp_path: Path) -> None:
     out = tmp_path / "w.pcap"
     frames = [bytes(range(60)), b"\xff" * 1514, b"\x00" * 42]
-    w = PcapWriter(out, 1)
+    w = PcapWriter(out.open("wb"), 1, flush_each=True)
     for i, data in enumerate(frames):
-        w.write(1_800_000_000 + i, 999_999 - i, data, len(data))
+        w.write_record(1_800_000_000 + i, 999_999 - i, data, len(data))
     w.close()
     with read_capture(out) as reader:
         got = list(reader)

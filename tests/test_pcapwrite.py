@@ -13,7 +13,8 @@ from test_pipeline_decrypt_support import read, run_capture
 from ikeview.keys.loader import load_keys
 from ikeview.keys.model import EspKeys, KeyRing, SourceRef
 from ikeview.keys.wireshark import read_esp_sa, read_ikev2_table
-from ikeview.pcapwrite import PcapWriter, write_decrypted
+from ikeview.pcapfile import PcapWriter
+from ikeview.pcapwrite import write_decrypted
 from ikeview.pipeline.decrypt import KeyringDecryptor
 
 LAB = Path(__file__).resolve().parents[1] / "captures" / "lab"

@@ -5,7 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from ikeview.keys.model import EspKeys, KeyRing, SourceRef
-from ikeview.pcapwrite import PcapWriter, write_decrypted
+from ikeview.pcapfile import PcapWriter
+from ikeview.pcapwrite import write_decrypted
 
 _OUTER_SPI = 0x1111
 _INNER_SPI = 0x2222
