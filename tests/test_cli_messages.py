@@ -71,7 +71,7 @@ def test_wrong_dh_secret_names_the_message_and_the_key_tried(tmp_path: Path) -> 
     text = ikeview("report", CAPTURE, "--keys", bad).stdout
     assert re.search(
         r"integrity check failed for IKE_AUTH request \(message ID 1\) of IKE SA "
-        r"[0-9a-f]{16}:[0-9a-f]{16}: SK_ai derived from \[\[dh\]\] \S*keys.toml:7 does not verify",
+        r"[0-9a-f]{16}/[0-9a-f]{16}: SK_ai derived from \[\[dh\]\] \S*keys.toml:7 does not verify",
         text,
     ), text
     # The secret itself is never printed.

@@ -52,7 +52,7 @@ def test_keys_json_holds_every_derived_key() -> None:
             want[e["spi"]]["encr_key"],
             want[e["spi"]]["integ_key"],
         )
-        assert e["ike_sa"] == f"{t['spi_i']}:{t['spi_r']}" and e["esn"] is False
+        assert e["ike_sa"] == f"{t['spi_i']}/{t['spi_r']}" and e["esn"] is False
         assert e["src"] and e["dst"]
 
 

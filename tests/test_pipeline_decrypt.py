@@ -106,7 +106,7 @@ def test_wireshark_keys_give_no_sk_p_so_auth_is_unchecked(shared_dir: Path) -> N
     assert v.verified is None
     assert v.detail == (
         "cannot check the initiator's AUTH (shared key MIC) of IKE SA "
-        "0158b8fb90b7623d:13514610cea16160: no SK_pi (keys from ikev2_decryption_table:10 hold "
+        "0158b8fb90b7623d/13514610cea16160: no SK_pi (keys from ikev2_decryption_table:10 hold "
         "SK_e/SK_a only; add a [[dh]] secret so ikeview derives it, or [[ike_sa]] sk_pi/sk_pr)"
     )
 
@@ -222,7 +222,7 @@ def test_lab_asymmetric_psks_each_side_named() -> None:
 
 def _spis(cap: Capture) -> str:
     spi_i, spi_r = cap.setups[0].spis
-    return f"{spi_i.hex()}:{spi_r.hex()}"
+    return f"{spi_i.hex()}/{spi_r.hex()}"
 
 
 def _path(name: str) -> str:

@@ -46,7 +46,7 @@ def test_analyze_derives_what_charon_logged(name: str) -> None:
         for n in SK_NAMES:
             assert (k[n] or "") == (t.get(n) or ""), (t["spi_i"], n)
         if t.get("rekey_of"):
-            assert k["rekey_of"] == f"{t['rekey_of']['spi_i']}:{t['rekey_of']['spi_r']}"
+            assert k["rekey_of"] == f"{t['rekey_of']['spi_i']}/{t['rekey_of']['spi_r']}"
             assert k["origin"].startswith("derived from SK_d of IKE SA ")
     want_esp = {
         int(e["spi"], 16): (e["encr_key"], e.get("integ_key") or "")

@@ -85,7 +85,7 @@ def test_ike_message_with_a_wrong_icv_is_shown_but_flagged(shared_dir: Path) -> 
     assert o.integrity == "failed"
     assert o.problem == (
         "integrity check failed for IKE_AUTH request (message ID 0) of IKE SA "
-        f"0001020304050607:c02e7a3031a03188: SK_ai from {secrets}:1 does not verify; "
+        f"0001020304050607/c02e7a3031a03188: SK_ai from {secrets}:1 does not verify; "
         "the payloads decrypted cleanly with SK_e but are not authenticated"
     )
     idi = next(p for p in o.payloads if isinstance(p, IdPayload))

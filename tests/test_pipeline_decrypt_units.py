@@ -168,7 +168,7 @@ def test_ike_rekey_without_ke_uses_the_old_sk_d_alone() -> None:
     assert new.parent == SPIS
     assert (
         new.origin
-        == "derived from SK_d of IKE SA 0102030405060708:1112131415161718 and no KE payloads"
+        == "derived from SK_d of IKE SA 0102030405060708/1112131415161718 and no KE payloads"
     )
 
 
@@ -177,8 +177,8 @@ def test_ike_rekey_without_the_old_sk_d_says_so() -> None:
     dec.ike_sa(_setup())
     _, _, ke = _ke()
     assert dec.ike_sa(_rekey(ke)) == (
-        "no SK_d of the old IKE SA 0102030405060708:1112131415161718 to derive the rekeyed IKE SA "
-        "2122232425262728:3132333435363738; add a [[dh]] secret for the old SA or [[ike_sa]] keys"
+        "no SK_d of the old IKE SA 0102030405060708/1112131415161718 to derive the rekeyed IKE SA "
+        "2122232425262728/3132333435363738; add a [[dh]] secret for the old SA or [[ike_sa]] keys"
     )
 
 

@@ -56,8 +56,8 @@ class DerivedEspSa:
 
 
 def spis_text(spis: IkeSpis) -> str:
-    """``SPIi:SPIr`` in hex, the way reports name an IKE SA."""
-    return f"{spis[0].hex()}:{spis[1].hex()}"
+    """``SPIi/SPIr`` in hex, the way reports name an IKE SA."""
+    return f"{spis[0].hex()}/{spis[1].hex()}"
 
 
 def describe_message(raw: bytes) -> str:
