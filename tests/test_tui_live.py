@@ -12,11 +12,20 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from ikeview.dissectors.capture import CaptureReader
+from ikeview.dissectors.records import RawFrame
+from ikeview.tui import loading
 from ikeview.tui.app import make_app
-from ikeview.tui.loading import cancellable
+from ikeview.tui.loading import LoadRequest, cancellable, run_load
+from ikeview.tui.messages import AnalysisUpdated, CaptureLoaded
 from ikeview.tui.screens.main import MainScreen
 from textual.worker import WorkerFailed
-from tui_support import SIZE, no_animations, sync  # noqa: F401 (autouse fixture)
+from tui_support import LAB, SIZE, no_animations, sync  # noqa: F401 (autouse fixture)
+
+from ikeview.pipeline.analyze import Step, iter_analysis
+
+GCM = "captures/wireshark/ikev2-decrypt-aes256gcm16.pcap"
+"""Six IKE messages (one IKE SA) over 72 s, from Wireshark's test captures."""
 
 
 def test_cancellable_stops_a_blocked_source() -> None:
@@ -47,6 +56,99 @@ def test_cancellable_reraises_source_errors() -> None:
         next(it)
 
 
+def test_cancellable_ticks_when_idle() -> None:
+    """With idle_ticks, an idle source gives None now and then; items still come through."""
+    flag: list[bool] = []
+
+    def slow() -> Any:
+        yield 1
+        while not flag:
+            time.sleep(0.05)
+        yield 2
+
+    it = cancellable(slow(), lambda: False, idle_ticks=True)
+    assert next(it) == 1
+    assert next(it) is None  # nothing for IDLE_POLL seconds
+    flag.append(True)
+    assert [x for x in it if x is not None] == [2]
+
+
+def _frames(path: Path) -> list[RawFrame]:
+    return list(CaptureReader(path))
+
+
+def _fed(step: Step) -> int:
+    """Records the correlator has seen (counters.frames lags until the dissector's run ends)."""
+    c = step.analysis.counters
+    return c.ike_messages + c.esp_packets + c.keepalives + c.frame_errors
+
+
+class TestIterAnalysisInterval:
+    """iter_analysis(min_interval=...) with a clock that reads the capture's own time."""
+
+    def test_one_snapshot_per_interval(self) -> None:
+        """rekey-dpd (32 frames over 9.6 s) at 2 s: a handful of snapshots, not 32."""
+        frames = _frames(LAB / "rekey-dpd" / "capture.pcap")
+        now = [frames[0].ts]
+
+        def timed() -> Any:
+            for f in frames:
+                now[0] = f.ts
+                yield f
+
+        steps = list(iter_analysis(timed(), every=0, min_interval=2.0, clock=lambda: now[0]))
+        partial = [s for s in steps if not s.analysis.complete]
+        assert 3 <= len(partial) <= 6
+        seen = [_fed(s) for s in partial]
+        assert seen == sorted(set(seen))
+        assert steps[-1].analysis.complete and steps[-1].analysis.counters.frames == 32
+
+    def test_defaults_unchanged(self) -> None:
+        """No interval: ``every`` alone decides, as before."""
+        frames = _frames(LAB / "rekey-dpd" / "capture.pcap")
+        steps = list(iter_analysis(frames, every=10))
+        assert [_fed(s) for s in steps] == [10, 20, 30, 32]
+        assert len(list(iter_analysis(frames, every=0))) == 1
+
+    def test_idle_tick_shows_held_back_records(self, shared_dir: Path) -> None:
+        """Records within the interval wait; the source's idle tick (None) shows them, once."""
+        frames = _frames(shared_dir / GCM)
+        source = [frames[0], frames[1], None, None, frames[2], None]
+        steps = list(iter_analysis(source, every=0, min_interval=3600.0, clock=lambda: 0.0))
+        counts = [(s.analysis.complete, s.analysis.counters.ike_messages) for s in steps]
+        assert counts == [(False, 2), (False, 3), (True, 3)]
+
+
+def test_run_load_live_shows_last_records_when_idle(
+    shared_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A live source that sends six IKE messages at once then goes quiet: one snapshot for the
+    first, and every one of the six shows up once the source is idle (no seventh packet)."""
+    frames = _frames(shared_dir / GCM)
+    done: list[bool] = []
+
+    def quiet_after(interface: str, extra_ports: tuple[int, ...]) -> Any:
+        yield from frames
+        while not done:  # the link goes quiet
+            time.sleep(0.05)
+
+    monkeypatch.setattr(loading, "live_source", quiet_after)
+    posted: list[object] = []
+
+    def post(message: object) -> None:
+        posted.append(message)
+        if isinstance(message, AnalysisUpdated) and message.analysis.counters.ike_messages == 6:
+            done.append(True)
+
+    start = time.monotonic()
+    run_load(LoadRequest(None, interface="lo"), post, lambda: bool(done))  # type: ignore[arg-type]
+    assert done, "the six messages never showed while the source was idle"
+    assert time.monotonic() - start < 3
+    updates = [m for m in posted if isinstance(m, AnalysisUpdated)]
+    assert 1 <= len(updates) <= 2  # not one per packet
+    assert not any(isinstance(m, CaptureLoaded) for m in posted)
+
+
 @sync
 async def test_unknown_interface_is_a_notification() -> None:
     """-i with no such interface: 'live capture: …' then the core's error, no crash."""
@@ -75,8 +177,9 @@ def _ike_payloads(shared: Path) -> list[bytes]:
 @pytest.mark.skipif(os.geteuid() != 0, reason="live capture needs root")
 @sync
 async def test_live_loopback_shows_ike_sa(shared_dir: Path) -> None:
-    """IKE messages sent to 127.0.0.1:500 appear as an IKE SA while the capture runs."""
-    payloads = _ike_payloads(shared_dir)[:2]
+    """IKE messages sent to 127.0.0.1:500 appear as an IKE SA while the capture runs; all of
+    them, though snapshots are 0.25 s apart: the last ones show when the link goes quiet."""
+    payloads = _ike_payloads(shared_dir)
     app = make_app(None, interface="lo")
     async with app.run_test(size=SIZE) as pilot:
         for _ in range(50):
@@ -92,8 +195,10 @@ async def test_live_loopback_shows_ike_sa(shared_dir: Path) -> None:
                 s.sendto(data, ("127.0.0.1", 500))
         for _ in range(100):
             await asyncio.sleep(0.05)
-            if screen.analysis is not None and screen.analysis.ike_sas:
+            a = screen.analysis
+            if a is not None and a.ike_sas and a.counters.ike_messages >= len(payloads):
                 break
         assert screen.analysis is not None and screen.analysis.ike_sas
-        assert screen.analysis.counters.ike_messages >= len(payloads)
+        assert screen.analysis.counters.ike_messages == len(payloads)
+        assert len(screen.analysis.ike_sas[0].messages) == len(payloads)
         await pilot.press("q")

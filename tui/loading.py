@@ -27,10 +27,12 @@ T = TypeVar("T")
 
 SNAPSHOT_EVERY = 5000
 """Records between partial snapshots while a capture file loads."""
-LIVE_SNAPSHOT_EVERY = 1
-"""Records between snapshots of a live capture: every record, so a negotiation shows as it
-happens (iter_analysis has no time-based interval yet; on a busy ESP link this costs a snapshot
-per packet)."""
+LIVE_SNAPSHOT_INTERVAL = 0.25
+"""Seconds between snapshots of a live capture: a negotiation shows as it happens, and a busy
+ESP link costs four snapshots a second rather than one per packet. The records after the last
+snapshot show up when the link goes quiet (the reader's idle tick, ``IDLE_POLL``)."""
+IDLE_POLL = 0.2
+"""Seconds without a frame after which a live source counts as idle (livecap polls as often)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,11 +77,15 @@ class _Failed:
 _DONE = object()
 
 
-def cancellable(source: Iterable[T], cancelled: Callable[[], bool]) -> Iterator[T]:
+def cancellable(
+    source: Iterable[T], cancelled: Callable[[], bool], *, idle_ticks: bool = False
+) -> Iterator[T | None]:
     """Items of ``source`` read in a daemon thread, stopping as soon as ``cancelled()``.
 
     A live capture blocks waiting for the next frame; reading it in its own daemon thread lets
     the worker notice cancellation (quit, keys re-run) on an idle link, and lets the process exit.
+    With ``idle_ticks``, a ``None`` comes out after each ``IDLE_POLL`` seconds without an item:
+    ``iter_analysis`` then shows the records it holds back until the next interval.
     """
     q: queue.Queue[object] = queue.Queue(maxsize=10_000)
 
@@ -95,8 +101,10 @@ def cancellable(source: Iterable[T], cancelled: Callable[[], bool]) -> Iterator[
     threading.Thread(target=pump, name="ikeview-live-source", daemon=True).start()
     while not cancelled():
         try:
-            item = q.get(timeout=0.2)
+            item = q.get(timeout=IDLE_POLL)
         except queue.Empty:
+            if idle_ticks:
+                yield None
             continue
         if item is _DONE:
             return
@@ -125,12 +133,15 @@ def run_load(
     ring = keyring_for(request, post)
     rows = EspRowStore()
     decryptor = RecordingDecryptor(make_decryptor(ring), rows)
+    interval: float | None = None
     if request.capture is not None:
         source: object = request.capture
         every = request.every or SNAPSHOT_EVERY
     elif request.interface is not None:
-        source = cancellable(live_source(request.interface, request.extra_ports), cancelled)
-        every = request.every or LIVE_SNAPSHOT_EVERY
+        frames = live_source(request.interface, request.extra_ports)
+        source = cancellable(frames, cancelled, idle_ticks=True)
+        every = request.every or 0
+        interval = LIVE_SNAPSHOT_INTERVAL
     else:
         raise ValueError("a capture file or an interface is needed")
     steps = iter_analysis(
@@ -138,6 +149,7 @@ def run_load(
         decryptor=decryptor,  # type: ignore[arg-type]
         extra_ports=request.extra_ports,
         every=every,
+        min_interval=interval,
     )
     for step in steps:
         if cancelled():

@@ -9,6 +9,7 @@ not packets.
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
@@ -53,13 +54,13 @@ def make_decryptor(keyring: KeyRing | None) -> Decryptor:
 class _Source:
     """Frames from a file or an iterable; knows how far into the file reading has got."""
 
-    def __init__(self, source: str | os.PathLike[str] | Iterable[RawFrame]) -> None:
+    def __init__(self, source: str | os.PathLike[str] | Iterable[RawFrame | None]) -> None:
         self.reader: CaptureReader | None = None
         self.total = 0
         if isinstance(source, str | os.PathLike):
             self.reader = CaptureReader(source)
             self.total = os.path.getsize(source)
-            self.frames: Iterable[RawFrame] = self.reader
+            self.frames: Iterable[RawFrame | None] = self.reader
         else:
             self.frames = source
 
@@ -69,8 +70,35 @@ class _Source:
         return 0 if self.reader is None else min(self.reader.position(), self.total)
 
 
-def _records(src: _Source, dissector: Dissector) -> Iterator[object]:
-    yield from dissector.run(src.frames)
+class _UntilIdle:
+    """Frames of an iterable, one run at a time: each iteration stops at the next idle tick."""
+
+    def __init__(self, frames: Iterable[RawFrame | None]) -> None:
+        self._it = iter(frames)
+        self.idle = False
+        """True when the last run stopped at an idle tick (more frames may follow)."""
+
+    def __iter__(self) -> Iterator[RawFrame]:
+        self.idle = False
+        for frame in self._it:
+            if frame is None:
+                self.idle = True
+                return
+            yield frame
+
+
+def _records(src: _Source, dissector: Dissector, ticks: bool = False) -> Iterator[object]:
+    """Records in capture order; with ``ticks``, ``None`` where an iterable source ticked idle."""
+    if src.reader is not None or not ticks:
+        yield from dissector.run(src.frames)
+    else:
+        # The dissector cannot yield while it waits for a frame, so an idle tick ends its run and
+        # is passed on; the next run resumes with the same reassembly state.
+        runs = _UntilIdle(src.frames)
+        yield from dissector.run(runs)
+        while runs.idle:
+            yield None
+            yield from dissector.run(runs)
     if src.reader is not None:
         stats = src.reader.stats
         tail = dissector.finish(stats, stats.frames, dissector.last_ts)
@@ -81,15 +109,23 @@ def _records(src: _Source, dissector: Dissector) -> Iterator[object]:
 
 
 def iter_analysis(
-    source: str | os.PathLike[str] | Iterable[RawFrame],
+    source: str | os.PathLike[str] | Iterable[RawFrame | None],
     keyring: KeyRing | None = None,
     *,
     extra_ports: Iterable[int] = (),
     every: int = SNAPSHOT_EVERY,
     decryptor: Decryptor | None = None,
+    min_interval: float | None = None,
+    clock: Callable[[], float] = time.monotonic,
 ) -> Iterator[Step]:
     """Analyze while reading, yielding a ``Step`` every ``every`` records and a final complete one.
 
+    ``min_interval`` (seconds, optional) also yields a ``Step`` after a record once that long has
+    passed since the previous one: a live source then costs a snapshot per interval, not per
+    packet. An iterable source may hold ``None`` items, idle ticks ("no frame for a while"): a
+    tick yields a ``Step`` when records arrived since the last one, so the last records before
+    a quiet period show up without waiting for the next packet.
+    ``every=0`` turns the record count off. ``clock`` is for tests.
     ``decryptor`` overrides the one built from ``keyring`` (tests, or the TUI reusing one).
     A file that is no capture raises ``CaptureError`` before the first step.
     """
@@ -97,12 +133,26 @@ def iter_analysis(
     stats = DissectStats()
     dissector = Dissector(extra_ports=extra_ports, stats=stats)
     corr = Correlator(decryptor or make_decryptor(keyring), capture=_name(source))
-    for n, rec in enumerate(_records(src, dissector), 1):
-        corr.feed(rec)
-        if every and n % every == 0:
+    n = 0
+    pending = False
+    last = clock()
+    for rec in _records(src, dissector, ticks=True):
+        if rec is not None:
+            n += 1
+            corr.feed(rec)
+            pending = True
+            due = bool(every) and n % every == 0
+            if not due and min_interval is not None:
+                due = clock() - last >= min_interval
+        else:
+            due = pending
+        if due:
             yield Step(
                 src.position(), src.total, corr.snapshot(frames=stats.frames, complete=False)
             )
+            pending = False
+            if min_interval is not None:
+                last = clock()
     yield Step(src.total, src.total, corr.snapshot(frames=stats.frames, complete=True))
 
 
