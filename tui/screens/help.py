@@ -31,6 +31,7 @@ KEYS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
             ("j / k, ↓ / ↑", "down / up"),
             ("g / G, home / end", "first / last"),
             ("enter", "ladder: open the message; tree: expand or collapse"),
+            ("enter (problems)", "go to the problem's message in the ladder"),
             ("mouse", "click to select, wheel to scroll"),
         ),
     ),

@@ -21,7 +21,7 @@ from textual.widgets import (
 )
 from textual.worker import Worker, WorkerState, get_current_worker
 
-from ikeview.pipeline.model import Analysis, IkeSa, Message
+from ikeview.pipeline.model import Analysis, IkeSa, Message, Problem
 
 from ..esprows import EspRowStore
 from ..filtering import Filter
@@ -223,6 +223,43 @@ class MainScreen(Screen[None]):
             self.show_message(event.message)
         if event.opened:
             self.action_show_tab("message")
+
+    @on(ProblemsView.ProblemChosen)
+    def problem_chosen(self, event: ProblemsView.ProblemChosen) -> None:
+        """Jump to the problem's frame: its IKE SA in the tree, its message in the ladder."""
+        frame = event.problem.frame
+        found = self.find_frame(event.problem)
+        if frame is None or found is None:
+            self.notify(f"frame {frame} is no IKE message", title="problems", severity="warning")
+            return
+        sa, message = found
+        if not self.filter.accepts_sa(sa):
+            # The tree hides it: clear the filter rather than jump to something not shown.
+            self.query_one("#filter", Input).value = ""
+            self.filter = Filter()
+        self.selected = NodeRef(sa.spis)
+        tree = self.query_one(SaTree)
+        tree.update_from(self.analysis, self.filter, self.selected)  # type: ignore[arg-type]
+        tree.show_ref(self.selected)
+        self.refresh_panels()
+        ladder = self.query_one(Ladder)
+        ladder.show_frame(message.frame)
+        self.show_message(message)
+        self.action_show_tab("ladder")
+        ladder.focus()
+
+    def find_frame(self, problem: Problem) -> tuple[IkeSa, Message] | None:
+        """The IKE SA and message of a problem's frame: its own SA first, then any."""
+        if self.analysis is None or problem.frame is None:
+            return None
+        own = self.analysis.ike_sa(*problem.ike_sa) if problem.ike_sa else None
+        for sa in (own, *self.analysis.ike_sas):
+            if sa is None:
+                continue
+            for m in sa.messages:
+                if m.frame == problem.frame:
+                    return sa, m
+        return None
 
     # ------------------------------------------------------------------ actions
 

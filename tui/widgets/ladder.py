@@ -171,6 +171,14 @@ class Ladder(OptionList):
         elif self.option_count > 1:
             self.highlighted = 1
 
+    def show_frame(self, frame: int) -> Message | None:
+        """Highlight the message of ``frame``; returns it, or None when the ladder lacks it."""
+        for index, m in enumerate(self._messages):
+            if m is not None and m.frame == frame:
+                self.highlighted = index
+                return m
+        return None
+
     def message_at(self, index: int | None) -> Message | None:
         """The message of option ``index``."""
         if index is None or not 0 <= index < len(self._messages):

@@ -123,6 +123,18 @@ class SaTree(Tree[NodeRef]):
         if target is not None:
             self.move_cursor(target)
 
+    def show_ref(self, ref: NodeRef) -> bool:
+        """Move the cursor to the node of ``ref`` (an IKE SA or child SA); False when not shown."""
+        for node in self.root.children:
+            if node.data == ref:
+                self.move_cursor(node)
+                return True
+            for leaf in node.children:
+                if leaf.data == ref and ref.child is not None:
+                    self.move_cursor(leaf)
+                    return True
+        return False
+
     @staticmethod
     def _sa_signature(sa: IkeSa) -> tuple[object, ...]:
         return (
