@@ -50,6 +50,10 @@ class TestMainScreen:
         """rekey-dpd: the IKE SA tree and the ladder of the first (rekeyed) IKE SA."""
         assert snap_compare(lab_app("rekey-dpd"), terminal_size=SIZE, run_before=loaded)
 
+    def test_ladder_wide(self, snap_compare) -> None:  # type: ignore[no-untyped-def]
+        """rekey-dpd at 180 columns: the ladder's lane widens with the pane."""
+        assert snap_compare(lab_app("rekey-dpd"), terminal_size=(180, 40), run_before=loaded)
+
     def test_failed_sa(self, snap_compare) -> None:  # type: ignore[no-untyped-def]
         """auth-failed: the failed state, its reason, and the error notify in red."""
         assert snap_compare(lab_app("auth-failed"), terminal_size=SIZE, run_before=loaded)

@@ -14,10 +14,23 @@ from ikeview.pipeline.model import Exchange, IkeSa, Message
 from .. import text
 from ..filtering import Filter
 
-LANE = 38
-"""Columns between the initiator's and the responder's lifelines."""
+MIN_LANE = 30
+"""Fewest columns between the initiator's and the responder's lifelines (a narrow pane then
+clips on the right rather than squeezing the labels)."""
 GUTTER = 16
 """Columns left of the initiator's lifeline (frame number and relative time)."""
+RIGHT = 12
+"""Columns kept right of the responder's lifeline for `` Δ 123.4 ms`` (`` ✗ no response`` is two
+longer: it fits unless the scrollbar shows)."""
+SCROLLBAR = 2
+"""Columns a vertical scrollbar takes: always kept (the width is measured with the scrollbar in
+it), so one appearing neither clips the arrows nor makes the lane redraw."""
+
+
+def lane_for(width: int) -> int:
+    """The lane that fills a ladder ``width`` columns wide (never below ``MIN_LANE``)."""
+    return max(MIN_LANE, width - GUTTER - 2 - RIGHT - SCROLLBAR)
+
 
 ERROR_NOTIFY_LIMIT = 16384
 """RFC 7296 section 3.10.1: notify types below 16384 are errors."""
@@ -66,16 +79,19 @@ def _centre(s: str, width: int) -> str:
     return s.center(width)
 
 
-def ladder_prompt(m: Message, ex: Exchange, t0: float) -> Text:
-    """Two or three lines: label above, arrow, notifies below; gutters for time and delta."""
+def ladder_prompt(m: Message, ex: Exchange, t0: float, lane: int = MIN_LANE) -> Text:
+    """Two or three lines: label above, arrow, notifies below; gutters for time and delta.
+
+    ``lane`` is the number of columns between the lifelines.
+    """
     style = arrow_style(m, ex)
     integrity = {"ok": " ✓", "failed": " ✗ ICV"}.get(m.integrity or "", "")
     line1 = Text(" " * GUTTER + "│")
-    line1.append(_centre(f"{label_for(m)}{integrity}", LANE), style=style)
+    line1.append(_centre(f"{label_for(m)}{integrity}", lane), style=style)
     line1.append("│")
     line2 = Text(f"{m.frame:>5} {m.ts - t0:>+9.4f}s"[:GUTTER].ljust(GUTTER))
     dash = "╌" if m.retransmission else "─"
-    body = dash * (LANE - 2)
+    body = dash * (lane - 2)
     arrow = body + "─▶" if m.from_initiator else "◀─" + body
     line2.append("│")
     line2.append(arrow, style=style)
@@ -94,9 +110,9 @@ def ladder_prompt(m: Message, ex: Exchange, t0: float) -> Text:
     if copy or extra or m.problem:
         line3 = Text(" " * GUTTER + "│")
         if copy:
-            line3.append(_centre(copy, LANE), style="yellow")
+            line3.append(_centre(copy, lane), style="yellow")
         else:
-            line3.append(_centre(extra, LANE), style="red" if style == "bold red" else "cyan")
+            line3.append(_centre(extra, lane), style="red" if style == "bold red" else "cyan")
         line3.append("│")
         if m.problem and not m.decrypted:
             line3.append(f" {m.problem}"[:60], style="dim yellow")
@@ -132,14 +148,23 @@ class Ladder(OptionList):
         super().__init__(**kwargs)  # type: ignore[arg-type]
         self._messages: list[Message | None] = []
         self._signature: tuple[object, ...] = ()
+        self._shown: tuple[IkeSa | None, Filter] = (None, Filter())
+
+    def on_resize(self) -> None:
+        # The lane follows the width: redraw what is shown when the lane it needs changes.
+        if self._signature:
+            self.update_from(*self._shown)
 
     def update_from(self, sa: IkeSa | None, flt: Filter) -> None:
         """Draw the ladder of ``sa`` (messages the filter rejects are dimmed, not hidden)."""
+        self._shown = (sa, flt)
         entries = ladder_entries(sa) if sa is not None else []
+        lane = lane_for(self.content_region.width)
         signature = (
             sa.spis if sa else None,
             flt.text,
             tuple((m.frame, m.decrypted, ex.status) for m, ex in entries),
+            lane,
         )
         if signature == self._signature:
             return
@@ -153,14 +178,14 @@ class Ladder(OptionList):
             self._messages.append(None)
             return
         head = Text(" " * GUTTER)
-        head.append(f"initiator {sa.initiator or '?'}".ljust(LANE // 2), style="bold")
-        head.append(f"responder {sa.responder or '?'}".rjust(LANE // 2 + 2), style="bold")
+        head.append(f"initiator {sa.initiator or '?'}".ljust(lane // 2), style="bold")
+        head.append(f"responder {sa.responder or '?'}".rjust(lane - lane // 2 + 2), style="bold")
         self.add_option(Option(head, disabled=True))
         self._messages.append(None)
         t0 = sa.first_ts
         options = []
         for m, ex in entries:
-            prompt = ladder_prompt(m, ex, t0)
+            prompt = ladder_prompt(m, ex, t0, lane)
             if not flt.accepts_message(m):
                 prompt.stylize("dim")
             options.append(Option(prompt, id=f"frame-{m.frame}"))
