@@ -15,19 +15,9 @@ import sys
 from pathlib import Path
 
 import pytest
+from lab_support import LAB, TSHARK_ESP_SCENARIOS
 
 REPO = Path(__file__).resolve().parents[1]
-LAB = REPO / "captures" / "lab"
-# tshark 4.0 cannot decrypt ChaCha20-Poly1305 ESP, so chacha-x25519 is left out here.
-SCENARIOS = [
-    "psk-aes256-sha256-modp2048",
-    "gcm16-ecp256",
-    "3des-sha1-modp1024",
-    "multi-proposal",
-    "asym-psk",
-    "rekey-dpd",
-    "natt",
-]
 FIELDS = ("frame.number", "ip.src", "ip.dst", "ip.proto", "icmp.type", "icmp.seq", "data.data")
 
 pytestmark = [
@@ -63,7 +53,7 @@ def _tshark(capture: Path, config: Path | None = None) -> dict[int, tuple[str, .
     return rows
 
 
-@pytest.mark.parametrize("name", SCENARIOS)
+@pytest.mark.parametrize("name", TSHARK_ESP_SCENARIOS)
 def test_decrypted_esp_equals_tsharks(name: str, tmp_path: Path) -> None:
     capture, keys = LAB / name / "capture.pcap", LAB / name / "keys.toml"
     tables = tmp_path / "wireshark"

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 from ikeview.dissectors.inner import InnerSummary, inner_summary
+from lab_support import LAB, TSHARK_ESP_SCENARIOS
 from scapy.layers.inet import ICMP, IP, TCP, UDP
 from scapy.layers.inet6 import (
     ICMPv6DestUnreach,
@@ -32,17 +33,6 @@ from ikeview.pipeline.analyze import analyze, make_decryptor
 from ikeview.pipeline.seam import EspOpened
 
 REPO = Path(__file__).resolve().parents[1]
-LAB = REPO / "captures" / "lab"
-# tshark 4.0 cannot decrypt ChaCha20-Poly1305 ESP, so chacha-x25519 is only checked by ikeview.
-TSHARK_SCENARIOS = [
-    "psk-aes256-sha256-modp2048",
-    "gcm16-ecp256",
-    "3des-sha1-modp1024",
-    "multi-proposal",
-    "asym-psk",
-    "rekey-dpd",
-    "natt",
-]
 _IKEVIEW = (sys.executable, "-m", "ikeview")
 FIELDS = ("frame.number", "ip.src", "ip.dst", "ip.proto", "icmp.type", "icmp.code", "ip.len")
 
@@ -103,7 +93,7 @@ def _tshark(name: str, tmp_path: Path) -> dict[int, tuple[str, ...]]:
 
 @pytest.mark.tshark
 @pytest.mark.skipif(shutil.which("tshark") is None, reason="tshark not installed")
-@pytest.mark.parametrize("name", TSHARK_SCENARIOS)
+@pytest.mark.parametrize("name", TSHARK_ESP_SCENARIOS)
 def test_lab_inner_packets_equal_tsharks(name: str, tmp_path: Path) -> None:
     ours = _decrypted(name)
     theirs = _tshark(name, tmp_path)

@@ -2,35 +2,20 @@
 
 from __future__ import annotations
 
-import contextlib
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
 from ikeview.tui.app import make_app
 from ikeview.tui.messages import AnalysisUpdated, CaptureLoaded
-from ikeview.tui.screens.main import MainScreen
 from ikeview.tui.widgets.ladder import Ladder
 from ikeview.tui.widgets.sa_tree import SaTree
 from textual.message import Message
-from textual.worker import WorkerFailed
-from tui_support import LAB, SIZE, no_animations, sync  # noqa: F401 (autouse fixture)
+from tui_support import LAB, SIZE, loaded, no_animations, sync  # noqa: F401 (autouse fixture)
 
 
 def lab(name: str) -> tuple[Path, list[Path]]:
     return LAB / name / "capture.pcap", [LAB / name / "keys.toml"]
-
-
-async def loaded(pilot) -> MainScreen:  # type: ignore[no-untyped-def]
-    """Wait for the load worker and the messages it posted."""
-    await pilot.pause()  # the load starts after the first paint
-    with contextlib.suppress(WorkerFailed):  # failures become notifications, tested below
-        await pilot.app.workers.wait_for_complete()
-    await pilot.pause()
-    await pilot.pause()
-    screen = pilot.app.screen
-    assert isinstance(screen, MainScreen)
-    return screen
 
 
 @sync

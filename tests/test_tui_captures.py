@@ -3,20 +3,18 @@ capture re-loaded through the screen, as the keys dialog does), so the sweep sta
 
 from __future__ import annotations
 
-import contextlib
 from pathlib import Path
 
 from ikeview.tui.app import make_app
 from ikeview.tui.loading import LoadRequest
-from ikeview.tui.screens.main import TABS, MainScreen
+from ikeview.tui.screens.main import TABS
 from ikeview.tui.widgets.esp_table import EspTable
 from ikeview.tui.widgets.ladder import Ladder, arrow_style, ladder_entries
 from ikeview.tui.widgets.message_view import PayloadTree
 from ikeview.tui.widgets.sa_tree import NodeRef, SaTree
-from textual.pilot import Pilot
 from textual.widgets import TabbedContent
-from textual.worker import WorkerFailed
 from tui_support import SIZE, no_animations, sync  # noqa: F401 (autouse fixture)
+from tui_support import loaded as settle
 
 WIRESHARK_IKEV2 = (
     "ikev2-decrypt-3des-sha1_160.pcap",
@@ -28,17 +26,6 @@ WIRESHARK_IKEV2 = (
     "ikev2-decrypt-aes256gcm16.pcap",
     "ikev2-decrypt-aes256gcm8.pcap",
 )
-
-
-async def settle(pilot: Pilot) -> MainScreen:
-    await pilot.pause()
-    with contextlib.suppress(WorkerFailed):
-        await pilot.app.workers.wait_for_complete()
-    await pilot.pause()
-    await pilot.pause()
-    screen = pilot.app.screen
-    assert isinstance(screen, MainScreen)
-    return screen
 
 
 @sync

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import contextlib
-
 from ikeview.tui.app import make_app
 from ikeview.tui.widgets.ladder import GUTTER, MIN_LANE, Ladder, lane_for
 from rich.text import Text
 from textual.pilot import Pilot
-from textual.worker import WorkerFailed
 from tui_support import LAB, SIZE, no_animations, sync  # noqa: F401 (autouse fixture)
+from tui_support import loaded as main_screen
 
 
 def test_lane_for_width() -> None:
@@ -32,12 +30,7 @@ def arrows(ladder: Ladder) -> list[str]:
 
 
 async def loaded(pilot: Pilot) -> Ladder:
-    await pilot.pause()
-    with contextlib.suppress(WorkerFailed):
-        await pilot.app.workers.wait_for_complete()
-    await pilot.pause()
-    await pilot.pause()
-    return pilot.app.screen.query_one(Ladder)
+    return (await main_screen(pilot)).query_one(Ladder)
 
 
 def lane_of(line: str) -> int:

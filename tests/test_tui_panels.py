@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import csv
 import tomllib
 from pathlib import Path
@@ -19,22 +18,10 @@ from ikeview.tui.widgets.proposals import proposals_text
 from ikeview.tui.widgets.sa_tree import SaTree
 from ikeview.tui.widgets.timing import TimingView
 from textual.widgets import Input, Sparkline, TabbedContent
-from textual.worker import WorkerFailed
 from tui_support import LAB, SIZE, no_animations, sync  # noqa: F401 (autouse fixture)
+from tui_support import loaded as settle
 
 from ikeview.export import COLUMNS
-
-
-async def settle(pilot) -> MainScreen:  # type: ignore[no-untyped-def]
-    """Wait for workers and the messages they posted; return the main screen."""
-    await pilot.pause()  # the load starts after the first paint
-    with contextlib.suppress(WorkerFailed):  # failures become notifications, tested below
-        await pilot.app.workers.wait_for_complete()
-    await pilot.pause()
-    await pilot.pause()
-    screen = pilot.app.screen_stack[1]
-    assert isinstance(screen, MainScreen)
-    return screen
 
 
 def lab_app(name: str, *, keys: bool = True):  # type: ignore[no-untyped-def]

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import contextlib
 from pathlib import Path
 
 from ikeview.tui.app import make_app
@@ -13,20 +12,8 @@ from ikeview.tui.widgets.problems import ProblemsView
 from ikeview.tui.widgets.sa_tree import NodeRef, SaTree
 from textual.pilot import Pilot
 from textual.widgets import Input, TabbedContent
-from textual.worker import WorkerFailed
 from tui_support import LAB, SIZE, no_animations, sync  # noqa: F401 (autouse fixture)
-
-
-async def settle(pilot: Pilot) -> MainScreen:
-    """Wait for the load worker and the messages it posted; return the main screen."""
-    await pilot.pause()
-    with contextlib.suppress(WorkerFailed):
-        await pilot.app.workers.wait_for_complete()
-    await pilot.pause()
-    await pilot.pause()
-    screen = pilot.app.screen_stack[1]
-    assert isinstance(screen, MainScreen)
-    return screen
+from tui_support import loaded as settle
 
 
 async def choose_problem(pilot: Pilot, screen: MainScreen, index: int) -> None:

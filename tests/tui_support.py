@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 from collections.abc import Callable, Coroutine
 from pathlib import Path
@@ -30,3 +31,20 @@ def sync(fn: Callable[..., Coroutine[Any, Any, None]]) -> Callable[..., None]:
         asyncio.run(fn(*args, **kwargs))
 
     return wrapper
+
+
+async def loaded(pilot: Any) -> Any:
+    """Wait for the load worker and the messages it posted; return the main screen.
+
+    Worker failures become notifications (tested on their own), so they are not raised here.
+    """
+    from ikeview.tui.screens.main import MainScreen
+    from textual.worker import WorkerFailed
+
+    await pilot.pause()  # the load starts after the first paint
+    with contextlib.suppress(WorkerFailed):
+        await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+    await pilot.pause()
+    # The main screen sits above the default one; a dialog may be open on top of it.
+    return next(s for s in pilot.app.screen_stack if isinstance(s, MainScreen))
