@@ -437,7 +437,11 @@ NAMED_FIELDS = {
     "isakmp.notify.msgtype": (iana.NOTIFY_TYPES, {}),
     "isakmp.tf.id.encr": (iana.ENCR, TSHARK_ENCR_NAMES),
     # Wireshark 4.0 names PRF 4 "PRF_AES128_CBC"; IANA (RFC 4434) says PRF_AES128_XCBC.
-    "isakmp.tf.id.prf": (iana.PRF, {"PRF_AES128_CBC": "PRF_AES128_XCBC"}),
+    "isakmp.tf.id.prf": (
+        iana.PRF,
+        # tshark 4.0 spells PRF 8 with a stray digit
+        {"PRF_AES128_CBC": "PRF_AES128_XCBC", "PRF_AES128_CMAC6": "PRF_AES128_CMAC"},
+    ),
     "isakmp.tf.id.integ": (iana.INTEG, {}),
     "isakmp.tf.id.esn": (
         iana.ESN,

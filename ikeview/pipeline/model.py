@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Literal
 
+from ikeview.diagnosis.records import NOT_DIAGNOSED, ConfigCheck, Diagnosis
 from ikeview.dissectors import iana
 from ikeview.dissectors.ike_records import (
     NotifyPayload,
@@ -68,6 +69,8 @@ class Problem:
     """Frame it concerns, if one."""
     ike_sa: IkeSpis | None = None
     """IKE SA it concerns, if one."""
+    code: str | None = None
+    """The diagnosis code (``docs/diagnosis.md``) when the problem is a finding's."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -369,6 +372,10 @@ class ChildSa:
     """Per-SPI counters of its traffic (one or two entries; none when no packets were seen)."""
     problem: str | None
     """Why its keys could not be derived, if they could not."""
+    diagnosis: Diagnosis = NOT_DIAGNOSED
+    """Verdict, basis and findings (``ikeview.diagnosis``); filled after correlation."""
+    config_checks: tuple[ConfigCheck, ...] = ()
+    """This child SA checked against each ``--config`` that applies to it."""
 
     @property
     def esp_packets(self) -> int:
@@ -432,6 +439,10 @@ class IkeSa:
     """The IKE SA that replaced this one."""
     problem: str | None
     """Why its messages could not be decrypted, if so."""
+    diagnosis: Diagnosis = NOT_DIAGNOSED
+    """Verdict, basis and findings (``ikeview.diagnosis``); filled after correlation."""
+    config_checks: tuple[ConfigCheck, ...] = ()
+    """This IKE SA checked against each ``--config`` that applies to it."""
 
     @property
     def spis(self) -> IkeSpis:
