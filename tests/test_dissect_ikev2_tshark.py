@@ -471,9 +471,11 @@ def _showname_label(showname: str) -> tuple[str, int]:
 def test_names_match_tshark(capture: Path, tshark_tmp: Path) -> None:
     """Every IKEv2 name tshark prints for these fields is the IANA name we print."""
     checked = 0
+    v2_messages = 0
     for proto, _ in tshark_isakmp(capture, tshark_tmp).values():
         if (show(proto, "isakmp.version") or "") != "0x20":
             continue
+        v2_messages += 1
         for field in proto.iter("field"):
             entry = NAMED_FIELDS.get(field.get("name") or "")
             if entry is None:
@@ -484,7 +486,8 @@ def test_names_match_tshark(capture: Path, tshark_tmp: Path) -> None:
                 continue
             assert registry.name(value) == aliases.get(text, text), field.get("showname")
             checked += 1
-    assert checked or capture.name.startswith(("ikev1", "isakmp", "ISAKMP"))
+    # IKEv1-only captures (by content, whatever their name) have nothing to compare.
+    assert checked or not v2_messages
 
 
 def test_vendor_ids_named_where_tshark_names_them(tshark_tmp: Path) -> None:
