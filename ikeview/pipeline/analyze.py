@@ -19,7 +19,7 @@ from ikeview.dissectors.stream import Dissector, DissectStats
 from ikeview.keys.model import KeyRing
 from ikeview.pipeline.correlate import Correlator, NullDecryptor
 from ikeview.pipeline.model import Analysis
-from ikeview.pipeline.seam import Decryptor
+from ikeview.pipeline.seam import Decryptor, EspObserver
 
 Progress = Callable[[int, int], None]
 """Called with (bytes done, bytes total) while the capture is read."""
@@ -117,6 +117,7 @@ def iter_analysis(
     decryptor: Decryptor | None = None,
     min_interval: float | None = None,
     clock: Callable[[], float] = time.monotonic,
+    on_esp: EspObserver | None = None,
 ) -> Iterator[Step]:
     """Analyze while reading, yielding a ``Step`` every ``every`` records and a final complete one.
 
@@ -127,12 +128,14 @@ def iter_analysis(
     a quiet period show up without waiting for the next packet.
     ``every=0`` turns the record count off. ``clock`` is for tests.
     ``decryptor`` overrides the one built from ``keyring`` (tests, or the TUI reusing one).
+    ``on_esp`` (optional) sees every ESP packet with what the decryptor made of it (the TUI's
+    per-packet rows), keys or not.
     A file that is no capture raises ``CaptureError`` before the first step.
     """
     src = _Source(source)
     stats = DissectStats()
     dissector = Dissector(extra_ports=extra_ports, stats=stats)
-    corr = Correlator(decryptor or make_decryptor(keyring), capture=_name(source))
+    corr = Correlator(decryptor or make_decryptor(keyring), capture=_name(source), on_esp=on_esp)
     n = 0
     pending = False
     last = clock()

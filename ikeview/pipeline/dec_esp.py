@@ -20,7 +20,8 @@ from ikeview.crypto.transforms import (
 )
 from ikeview.keys.model import EspKeys
 from ikeview.pipeline.dec_ike import encr_spec, integ_spec
-from ikeview.pipeline.seam import EspOpened, IkeSpis
+from ikeview.pipeline.ids import IkeSpis
+from ikeview.pipeline.seam import EspOpened
 
 _HALF = 1 << 31
 # Tried, in this order, when a key file gives an integrity key but no algorithm: the HMACs

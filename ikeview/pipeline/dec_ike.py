@@ -22,7 +22,8 @@ from ikeview.crypto.transforms import (
 )
 from ikeview.keys.model import IkeSaKeys
 from ikeview.pipeline.dec_records import derived_source
-from ikeview.pipeline.seam import ChosenAlgorithms, IkeSaSetup, IkeSpis
+from ikeview.pipeline.ids import IkeSpis
+from ikeview.pipeline.seam import ChosenAlgorithms, IkeSaSetup
 
 
 class KeySetupError(ValueError):
@@ -62,7 +63,6 @@ class IkeSaState:
         "fragments",
         "ids",
         "pinned",
-        "psk_match",
         "setup",
         "spis",
         "verified",
@@ -77,7 +77,6 @@ class IkeSaState:
         """True once an ICV/tag verified with the pinned candidate."""
         self.fragments: dict[tuple[int, bool, bool], Fragments] = {}
         """Messages being reassembled, by (Message ID, from initiator, response)."""
-        self.psk_match: dict[str, str] = {}
         self.ids: set[str] = set()
         self._sk: dict[tuple[int, bool], SkDecryptor | str] = {}
 

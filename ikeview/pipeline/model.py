@@ -33,7 +33,7 @@ from ikeview.dissectors.ike_records import (
     TrafficSelector,
 )
 from ikeview.dissectors.records import Flow
-from ikeview.pipeline.seam import IkeSpis, IntegrityVerdict, Side
+from ikeview.pipeline.ids import IkeSpis, IntegrityVerdict, Side
 
 Severity = Literal["info", "warning", "error"]
 """How much a problem matters: ``error`` = something failed (integrity, AUTH, an exchange),

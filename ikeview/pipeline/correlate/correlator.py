@@ -19,11 +19,12 @@ from ikeview.pipeline.correlate.builders import Ex, Sa
 from ikeview.pipeline.correlate.context import Context
 from ikeview.pipeline.correlate.esp import EspCounter
 from ikeview.pipeline.correlate.exchanges import DEFAULT_SHAPE, SHAPES, check_response
-from ikeview.pipeline.correlate.null import NullDecryptor
+from ikeview.pipeline.correlate.null import NO_KEYS_ESP, NullDecryptor
 from ikeview.pipeline.correlate.payloads import ZERO_SPI, ename
+from ikeview.pipeline.ids import IntegrityVerdict, Side
 from ikeview.pipeline.inner import InnerFlowCounter
 from ikeview.pipeline.model import Analysis, EspSpiStats, Message, Problem, RetransmitKind
-from ikeview.pipeline.seam import Decryptor, IntegrityVerdict, Side
+from ikeview.pipeline.seam import Decryptor, EspObserver
 
 ET = iana.ExchangeType
 MAX_FRAME_ERROR_PROBLEMS = 50
@@ -53,10 +54,18 @@ class _Outcome:
 class Correlator:
     """Feed records in capture order; take a snapshot (an ``Analysis``) at any time."""
 
-    def __init__(self, decryptor: Decryptor | None = None, capture: str = "") -> None:
+    def __init__(
+        self,
+        decryptor: Decryptor | None = None,
+        capture: str = "",
+        *,
+        on_esp: EspObserver | None = None,
+    ) -> None:
+        """``on_esp`` (optional) sees every ESP packet and what the decryptor made of it."""
         self._dec: Decryptor = decryptor if decryptor is not None else NullDecryptor()
         # ESP is nearly every packet of a real capture: without keys, skip the call entirely.
-        self._esp_open = None if type(self._dec) is NullDecryptor else self._dec.esp
+        self._esp_open = self._dec.esp if self._dec.has_keys else None
+        self._on_esp_seen = on_esp
         self.capture = capture
         self._ctx = Context(self._dec)
 
@@ -97,8 +106,12 @@ class Correlator:
             c.window.see(pkt.seq)
         if self._esp_open is None:
             c.problem = "no keys"
+            if self._on_esp_seen is not None:
+                self._on_esp_seen(pkt, NO_KEYS_ESP)
             return
         opened = self._esp_open(pkt)
+        if self._on_esp_seen is not None:
+            self._on_esp_seen(pkt, opened)
         if opened.decrypted:
             c.decrypted += 1
             ctx.counts.esp_decrypted += 1
@@ -272,7 +285,7 @@ class Correlator:
         sk = msg.sk
         if sk is None:
             return _Outcome()
-        opened = self._dec.open((h.spi_i, h.spi_r), msg.raw, sk, from_initiator=h.initiator)
+        opened = self._dec.open(h, msg.raw, sk)
         decrypted = opened.payloads is not None
         counts = self._ctx.counts
         if decrypted:
@@ -424,10 +437,5 @@ class Correlator:
             unassociated_esp=tuple(unassociated),
             problems=tuple(problems),
             complete=complete,
-            derived_keys=self._derived_keys() if complete else (),
+            derived_keys=self._dec.derived_keys() if complete else (),
         )
-
-    def _derived_keys(self) -> tuple[object, ...]:
-        """Derived keys, when the decryptor offers them (KeyringDecryptor.derived_keys)."""
-        method = getattr(self._dec, "derived_keys", None)
-        return tuple(method()) if callable(method) else ()
