@@ -12,6 +12,7 @@ import os
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from typing import cast
 
 from ikeview.dissectors.capture import CaptureReader
 from ikeview.dissectors.records import RawFrame
@@ -90,7 +91,8 @@ class _UntilIdle:
 def _records(src: _Source, dissector: Dissector, ticks: bool = False) -> Iterator[object]:
     """Records in capture order; with ``ticks``, ``None`` where an iterable source ticked idle."""
     if src.reader is not None or not ticks:
-        yield from dissector.run(src.frames)
+        # Without ticks the frames hold no None (analyze() takes RawFrames only).
+        yield from dissector.run(cast(Iterable[RawFrame], src.frames))
     else:
         # The dissector cannot yield while it waits for a frame, so an idle tick ends its run and
         # is passed on; the next run resumes with the same reassembly state.
@@ -178,13 +180,16 @@ def analyze(
     stats = DissectStats()
     dissector = Dissector(extra_ports=extra_ports, stats=stats)
     corr = Correlator(decryptor or make_decryptor(keyring), capture=_name(source))
-    feed = corr.feed
+    feed: Callable[[object], None] = corr.feed
     if tap is not None:
         correlate = feed
+        seen = tap
 
-        def feed(rec: object) -> None:
-            tap(rec)
+        def tapped(rec: object) -> None:
+            seen(rec)
             correlate(rec)
+
+        feed = tapped
 
     if progress is None:
         for rec in _records(src, dissector):

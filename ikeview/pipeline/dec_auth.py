@@ -28,7 +28,7 @@ _SIGNATURE_METHODS = frozenset(
     }
 )
 _CERT_ENCODINGS = frozenset({CertEncoding.X509_SIGNATURE, CertEncoding.RAW_PUBLIC_KEY})
-_METHOD_NAMES = {
+_METHOD_NAMES: dict[int, str] = {
     AuthMethod.RSA_DIGITAL_SIGNATURE: "RSA signature",
     AuthMethod.SHARED_KEY_MIC: "shared key MIC",
     AuthMethod.DSS_DIGITAL_SIGNATURE: "DSS signature",

@@ -8,6 +8,7 @@ several are possible the first SK payload's integrity check picks one, and it st
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 from ikeview.crypto.keymat import IkeKeys, derive_ike_keys, derive_rekeyed_ike_keys
 from ikeview.crypto.prf import Prf, get_prf
@@ -159,8 +160,8 @@ def complete(keys: IkeSaKeys, algs: ChosenAlgorithms | None) -> IkeSaKeys:
     )
 
 
-def _with(keys: IkeSaKeys, **changes: object) -> IkeSaKeys:
-    return replace(keys, **changes)  # type: ignore[arg-type]
+def _with(keys: IkeSaKeys, **changes: Any) -> IkeSaKeys:
+    return replace(keys, **changes)
 
 
 @dataclass(frozen=True, slots=True)

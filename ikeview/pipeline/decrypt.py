@@ -153,9 +153,8 @@ class KeyringDecryptor:
                 continue
             result = dec.decrypt(raw, offset, ptype)
             if result.integrity_ok is False or (result.error and not result.plaintext):
-                failures.append(
-                    (cand, "integrity" if result.integrity_ok is False else result.error)
-                )
+                why = "integrity" if result.integrity_ok is False else (result.error or "")
+                failures.append((cand, why))
                 if result.integrity_ok is False and result.plaintext and ptype != SKF:
                     untrusted = result
                 continue
@@ -319,13 +318,16 @@ class KeyringDecryptor:
         problems: list[str] = []
         for ike_cand in ike_cands:
             prf_id = ike_cand.keys.prf or (ike_setup.algorithms.prf if ike_setup else None)
+            sk_d = ike_cand.keys.sk_d
+            if sk_d is None:  # filtered out above; says so to the type checker
+                continue
             if prf_id is None:
                 problems.append("the IKE SA's PRF is unknown")
                 continue
             for gir in girs:
                 keys = derive_child_keys(
                     get_prf(prf_id),
-                    ike_cand.keys.sk_d,  # type: ignore[arg-type]
+                    sk_d,
                     ni,
                     nr,
                     encr_key_len=encr.keymat_len,
