@@ -159,7 +159,9 @@ def _problems(analysis: Analysis, sas: tuple[IkeSa, ...]) -> tuple[Problem, ...]
                 text = f"IKE SA {sa.label}: {prefix}{f.explanation}"
                 if f.fix:
                     text += f"; fix: {f.fix}"
-                frame = f.frames[0] if f.frames else None
+                # The last frame is where it shows: the refusing response, the chosen
+                # proposal, the last unanswered copy.
+                frame = f.frames[-1] if f.frames else None
                 kept.append(Problem(f.severity, text, frame, sa.spis, f.code))
     return tuple(kept)
 
