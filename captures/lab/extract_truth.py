@@ -313,7 +313,8 @@ def proposal_group(proposal: str | None) -> str | None:
 
 
 def is_notable(ev: Event) -> bool:
-    """Log lines worth keeping in truth.json: errors, notifies, DPD, fragmentation."""
+    """Log lines worth keeping in truth.json: errors, notifies, DPD, fragmentation,
+    retransmissions, rekey collisions, EAP results and MOBIKE address updates."""
     t = ev.text
     return (
         "notify error" in t
@@ -326,6 +327,12 @@ def is_notable(ev: Event) -> bool:
         or "no acceptable proposal" in t
         or ("fragment" in t and ("splitting" in t or "reassembled" in t))
         or ("DPD" in t and "sending" in t)
+        or ("traffic selectors" in t and "unacceptable" in t)
+        or "retransmit" in t
+        or "collision" in t
+        or t.startswith(("EAP method", "server requested EAP", "EAP-Identity"))
+        or "using MOBIKE" in t
+        or "UPD_SA_ADDR" in t
     )
 
 
