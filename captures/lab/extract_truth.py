@@ -620,7 +620,12 @@ def main(argv: list[str]) -> int:
     scen = Path(argv[1]).resolve()
     truth, keys = extract(scen)
     (scen / "truth.json").write_text(json.dumps(truth, indent=2) + "\n")
-    (scen / "keys.toml").write_text(keys)
+    # Where no peer derived a key (nothing answered IKE_SA_INIT) a user has nothing to supply
+    # that the capture could use: no keys.toml rather than an empty one.
+    if truth["ike_sas"] or truth["psks"]:
+        (scen / "keys.toml").write_text(keys)
+    else:
+        (scen / "keys.toml").unlink(missing_ok=True)
     print(
         f"{scen.name}: {len(truth['ike_sas'])} IKE SA(s), {len(truth['child_sas'])} CHILD SA(s),"
         f" {len(truth['psks'])} PSK(s)"
