@@ -24,6 +24,7 @@ SCENARIOS = sorted(p.parent.name for p in LAB.glob("*/truth.json"))
 AUTH_METHODS = {
     "pre-shared key": {2},
     "RSA_EMSA_PKCS1_SHA2_256": {1, 14},
+    "RSA_EMSA_PKCS1_SHA2_384": {1, 14},
     "ECDSA_WITH_SHA256_DER": {9, 14},
 }
 

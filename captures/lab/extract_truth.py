@@ -224,6 +224,9 @@ def pcap_ike_messages(path: Path) -> list[bytes]:
         if len(ip) < 28 or ip[0] >> 4 != 4 or ip[9] != 17:
             continue
         ihl = (ip[0] & 0x0F) * 4
+        if struct.unpack("!H", ip[6:8])[0] & 0x1FFF:
+            # A later IP fragment has no UDP header; the first one holds the IKE header.
+            continue
         sport, dport = struct.unpack("!HH", ip[ihl : ihl + 4])
         payload = ip[ihl + 8 :]
         if 4500 in (sport, dport):
