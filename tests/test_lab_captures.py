@@ -93,6 +93,8 @@ def test_truth_values_in_capture(name: str) -> None:
         for sa in child["esp"]:
             assert len(bytes.fromhex(sa["encr_key"])) >= 16
             # The SPI opens each ESP packet sent to it (scenarios with ESP ping both ways).
+            if child.get("redundant"):
+                continue  # the loser of a rekey collision, deleted before any traffic
             if has_esp and SILENT_ESP_SENDER.get(name) == sa["sender"]:
                 assert sa["spi"] not in esp_spis, sa["spi"]
             elif has_esp:

@@ -529,6 +529,8 @@ def extract(scen: Path) -> tuple[dict, str]:
             if entry["proposal"] is None:
                 entry["proposal"] = c.proposal
 
+    mark_redundant(events, children)
+
     # ---- notable notifies / errors, from both logs.
     notes = []
     for n in nodes:
@@ -557,6 +559,27 @@ def extract(scen: Path) -> tuple[dict, str]:
         "log_notes": notes,
     }
     return truth, keys_toml(scen, truth, psks, children)
+
+
+LOST_RE = re.compile(r"CHILD_SA rekey collision lost, deleting redundant child (\S+)\{(\d+)\}")
+
+
+def mark_redundant(events: dict[str, list[Event]], children: dict) -> None:
+    """Flag the CHILD_SA a node deleted as redundant after losing a rekey collision
+    (RFC 7296 2.8.1): ``redundant: true`` (the key is absent on every other child)."""
+    for evs in events.values():
+        spis_by_id: dict[str, set[str]] = {}
+        for ev in evs:
+            m = CHILD_RE.search(ev.text)
+            if m:
+                spis_by_id.setdefault(m.group(3), set()).update((m.group(4), m.group(5)))
+            lost = LOST_RE.search(ev.text)
+            if lost is None:
+                continue
+            spis = spis_by_id.get(lost.group(2), set())
+            for child in children.values():
+                if {e["spi"] for e in child["esp"]} == spis:
+                    child["redundant"] = True
 
 
 IKE_ORDER = (
