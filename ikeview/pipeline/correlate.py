@@ -33,6 +33,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from ikeview.diagnosis.codes import notify_code
 from ikeview.dissectors import iana
 from ikeview.dissectors.ike_records import (
     AuthPayload,
@@ -242,8 +243,13 @@ class _Esp:
     problem: str | None = None
     inner: InnerFlowCounter | None = None
     """Inner flows of the decrypted packets; made at the first one."""
+    first_frame: int = 0
+    last_frame: int = 0
+    gap_frame: int | None = None
+    replay_frame: int | None = None
+    integrity_failed_frame: int | None = None
 
-    def count(self, seq: int) -> None:
+    def count(self, seq: int, frame: int = 0) -> None:
         """Anti-replay bookkeeping in the manner of RFC 4303 3.4.3, for reporting only."""
         if self.unique == 0:
             self.max_seq = self.min_seq = seq
@@ -252,6 +258,8 @@ class _Esp:
             return
         if seq > self.max_seq:
             shift = seq - self.max_seq
+            if shift > 1 and self.gap_frame is None:
+                self.gap_frame = frame
             self.window = ((self.window << shift) | 1) & ((1 << ESP_REPLAY_WINDOW) - 1)
             self.max_seq = seq
             self.unique += 1
@@ -259,6 +267,8 @@ class _Esp:
         diff = self.max_seq - seq
         if diff < ESP_REPLAY_WINDOW and (self.window >> diff) & 1:
             self.replays += 1
+            if self.replay_frame is None:
+                self.replay_frame = frame
             return
         if diff < ESP_REPLAY_WINDOW:
             self.window |= 1 << diff
@@ -288,6 +298,11 @@ class _Esp:
             problem=self.problem,
             inner_flows=self.inner.freeze() if self.inner is not None else (),
             inner_other=self.inner.other if self.inner is not None else 0,
+            first_frame=self.first_frame,
+            last_frame=self.last_frame,
+            gap_frame=self.gap_frame,
+            replay_frame=self.replay_frame,
+            integrity_failed_frame=self.integrity_failed_frame,
         )
 
 
@@ -441,12 +456,13 @@ class Correlator:
         frame: int | None = None,
         sa: _Sa | None = None,
         once: str | None = None,
+        code: str | None = None,
     ) -> None:
         if once is not None:
             if (severity, once) in self._seen_problems:
                 return
             self._seen_problems.add((severity, once))
-        self._problems.append(Problem(severity, text, frame, sa.spis if sa else None))
+        self._problems.append(Problem(severity, text, frame, sa.spis if sa else None, code))
 
     # ------------------------------------------------------------ ESP
 
@@ -457,12 +473,14 @@ class Correlator:
         c = self._esp.get(key)
         if c is None:
             c = self._esp[key] = _Esp(pkt.spi, f.src, f.dst, pkt.udp_encap, f.ts, pkt.seq)
+            c.first_frame = f.frame
+        c.last_frame = f.frame
         c.packets += 1
         c.bytes += pkt.length
         c.last_ts = f.ts
         c.last_seq = pkt.seq
         if pkt.error is None:
-            c.count(pkt.seq)
+            c.count(pkt.seq, f.frame)
         if self._esp_open is None:
             c.problem = "no keys"
             return
@@ -477,10 +495,12 @@ class Correlator:
             c.integrity_failed += 1
             self._counts["esp_integrity_failed"] += 1
             if c.integrity_failed == 1:
+                c.integrity_failed_frame = f.frame
                 self._problem(
                     "error",
                     f"ESP SPI 0x{pkt.spi:08x} frame {f.frame}: integrity check failed",
                     frame=f.frame,
+                    code="esp-integrity-failure",
                 )
         if opened.problem and c.problem is None:
             c.problem = opened.problem
@@ -769,6 +789,8 @@ class Correlator:
                 f"{ex.message_id} failed with {_nname(err)} (frame {m.frame})",
                 frame=m.frame,
                 sa=sa,
+                # The diagnosis rules judge this failure with its fix and replace this line.
+                code=notify_code(err),
             )
 
     def _noop(self, sa: _Sa, ex: _Ex, m: Message) -> None:
@@ -946,6 +968,7 @@ class Correlator:
                     f"child SA ({_nname(ex.error)})",
                     frame=m.frame,
                     sa=sa,
+                    code=notify_code(ex.error),
                 )
         elif ex.error is not None:
             sa.state = "failed"
