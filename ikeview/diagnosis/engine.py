@@ -118,6 +118,7 @@ def diagnose_sa(sa: IkeSa, analysis: Analysis) -> IkeSa:
         *rc.rule_nat(sa),
         *rc.rule_deleted(sa),
         *rc.rule_collision(sa),
+        *rc.rule_esp_keyless(sa, analysis),
     ]
     auth = judge_auth(sa, analysis)
     if auth is not None:
