@@ -113,11 +113,14 @@ def replacing(
     inputs: Iterable[PathLike] = (),
     secret: bool = False,
     announce: Callable[[str], None] | None = _say,
+    keep_partial: bool = False,
 ) -> Iterator[Path]:
     """Yield a fresh, empty temporary path beside ``target``; write it, and on a normal exit
     it becomes ``target``. On any exception (Ctrl-C too) it is removed and ``target`` kept.
 
-    A device or pipe target (``/dev/null``, ``/dev/stdout``) is yielded as is.
+    ``keep_partial``: what was written becomes ``target`` however the block ends, unless the
+    writing itself failed (``live --write``: a capture stopped by Ctrl-C is the normal case,
+    and every record is complete). A device or pipe target (``/dev/null``) is yielded as is.
     """
     st = check_target(target, inputs)
     if st is not None and _stream_target(st):
@@ -150,7 +153,10 @@ def replacing(
             raise _write_failure(target, exc) from None
         raise
     except BaseException:
-        tmp.unlink(missing_ok=True)
+        if keep_partial:
+            os.replace(tmp, path)
+        else:
+            tmp.unlink(missing_ok=True)
         raise
     if st is not None and announce is not None:
         announce(f"replaced the existing file {printable(os.fspath(target))}")
