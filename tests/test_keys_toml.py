@@ -113,10 +113,7 @@ def test_unknown_table_suggests() -> None:
 
 
 def test_bad_hex_names_line() -> None:
-    text = (
-        f'[[dh]]\nshared_secret = "{G32}"\n'
-        '\n[[dh]]\n# second\nshared_secret = "abc"\n'
-    )
+    text = f'[[dh]]\nshared_secret = "{G32}"\n\n[[dh]]\n# second\nshared_secret = "abc"\n'
     assert _err(text) == "keys.toml:6: [[dh]] shared_secret is not hex (odd length, 3 digits)"
     assert "not hex ('g' at position 2)" in _err('[[dh]]\nshared_secret = "0g"\n')
 
@@ -159,8 +156,7 @@ def test_toml_syntax_error_has_line() -> None:
 
 def test_child_dh_with_spi_pair_and_ike_spi() -> None:
     text = (
-        f'[[dh]]\nshared_secret = "{G32}"\n'
-        'child = true\nspi_i = "236a6c4e"\nspi_r = "0c95ce69"\n'
+        f'[[dh]]\nshared_secret = "{G32}"\nchild = true\nspi_i = "236a6c4e"\nspi_r = "0c95ce69"\n'
     )
     text += 'ike_spi_i = "0b565aa031f61c1d"\n'
     (d,) = load_toml(text, "k.toml")
