@@ -219,14 +219,21 @@ def check_ike_sa(
     """One IKE SA against one config."""
     role = match.role_of(sa, cfg, side)  # type: ignore[arg-type]
     my_addr = sa.initiator if role == "initiator" else sa.responder
-    conn, by_id = match.select_connection(sa, cfg, role)
+    conns = match.select_connections(sa, cfg, role)
     findings: list[Finding] = []
     ex = _init_exchange(sa)
     frames = _frames(ex)
-    props, where = _ike_proposals(cfg, conn, my_addr)
     refused = ex is not None and ex.error == _NO_PROPOSAL_CHOSEN
     check: ProposalCheck | None = None
+    conn = conns[0] if conns else None
+    props, where = _ike_proposals(cfg, conn, my_addr)
     if sa.offered or sa.chosen:
+        # Several connections may fit the addresses and identities (swanctl picks by proposal
+        # too): the first whose proposals fit is the one that was used.
+        for cand in conns[1:]:
+            c_props, c_where = _ike_proposals(cfg, cand, my_addr)
+            if choose(props, sa.offered).conf is None and choose(c_props, sa.offered).conf:
+                conn, props, where = cand, c_props, c_where
         check = _proposal_check(props, sa.offered, sa.chosen, role, skip_ke=False, refused=refused)
         if not check.matched:
             findings.append(_mismatch_finding(check, frames, "IKE", where))
@@ -262,7 +269,6 @@ def check_ike_sa(
         ccheck = _proposal_check(child_props, offered, None, role, skip_ke=True, refused=True)
         if not ccheck.matched:
             findings.append(_mismatch_finding(ccheck, cframes, "ESP", conn.name))
-    del by_id
     return ConfigCheck(
         device=cfg.device,
         kind=cfg.kind,
@@ -278,7 +284,8 @@ def check_child(sa: IkeSa, child: ChildSa, cfg: DeviceConfig, side: str | None =
     """One child SA against one config."""
     role = match.role_of(sa, cfg, side)  # type: ignore[arg-type]
     my_addr = sa.initiator if role == "initiator" else sa.responder
-    conn, _by_id = match.select_connection(sa, cfg, role)
+    conns = match.select_connections(sa, cfg, role)
+    conn = conns[0] if conns else None
     findings: list[Finding] = []
     frames = [child.created_frame]
     cconf = match.select_child(child, conn, my_addr) if conn else None

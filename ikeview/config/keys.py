@@ -22,7 +22,9 @@ def _psk(cfg: DeviceConfig, p: ConfigPsk) -> Psk | None:
         secret=p.secret,
         label=f"{cfg.path}: {p.label}",
         peer=p.peer,
-        id=p.ids[0] if p.ids else None,
+        # A key bound to a host address is found by address (IOS keyring peers): the peer's
+        # identity may never have been sent (a failed IKE_AUTH).
+        id=p.ids[0] if p.ids and not p.peer else None,
         source=SourceRef(cfg.path, p.line),
     )
 

@@ -89,30 +89,27 @@ def connection_candidates(sa: IkeSa, cfg: DeviceConfig, role: Role | None) -> li
     peer = sa.initiator if role != "initiator" else sa.responder
     out = []
     for conn in cfg.connections:
-        if conn.local_addrs and not any(in_net(me, a) for a in conn.local_addrs):
-            continue
-        if conn.remote_addrs and not any(in_net(peer, a) for a in conn.remote_addrs):
-            # IOS profiles match by identity, not address: an address "identity" that does
-            # not fit is left to the identity check below.
-            if cfg.kind != "ios":
-                continue
-        out.append(conn)
+        local_ok = not conn.local_addrs or any(in_net(me, a) for a in conn.local_addrs)
+        remote_ok = not conn.remote_addrs or any(in_net(peer, a) for a in conn.remote_addrs)
+        if cfg.kind == "ios":
+            # IOS profiles match by identity; an address identity is left to that check.
+            remote_ok = True
+        # Behind a NAT the device's own address is not the one captured: the peer's decides.
+        if remote_ok and (local_ok or conn.remote_addrs):
+            out.append(conn)
     return out
 
 
-def select_connection(
-    sa: IkeSa, cfg: DeviceConfig, role: Role | None
-) -> tuple[Connection | None, bool]:
-    """(connection, matched by identity). The peer's identity, when read, must match one of the
-    connection's remote identities; without it the first address-fitting connection is taken."""
+def select_connections(sa: IkeSa, cfg: DeviceConfig, role: Role | None) -> list[Connection]:
+    """Connections that fit the SA, best first. The peer's identity, when read, must match one
+    of a connection's remote identities; without it every address-fitting one is kept."""
     cands = connection_candidates(sa, cfg, role)
     peer_id = identity(sa, peer_of(role))
     if peer_id is None:
-        return (cands[0] if cands else None), False
-    for conn in cands:
-        if not conn.remote_ids or any(_id_matches(p, peer_id) for p in conn.remote_ids):
-            return conn, True
-    return None, False
+        return cands
+    return [
+        c for c in cands if not c.remote_ids or any(_id_matches(p, peer_id) for p in c.remote_ids)
+    ]
 
 
 def select_child(child: ChildSa, conn: Connection, my_addr: str | None) -> ChildConf | None:
