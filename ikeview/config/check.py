@@ -21,7 +21,14 @@ from dataclasses import replace
 
 from ikeview.config import match
 from ikeview.config.keys import psk_label
-from ikeview.config.proposals import ConfProposal, accepts, choose, same_algorithms
+from ikeview.config.proposals import (
+    KINDS,
+    ConfProposal,
+    accepts,
+    choose,
+    same_algorithms,
+    value_name,
+)
 from ikeview.config.records import ConfigPsk, Connection, DeviceConfig
 from ikeview.diagnosis.records import ConfigCheck, Finding, ProposalCheck
 from ikeview.dissectors.ike_records import Proposal, SaPayload
@@ -92,12 +99,20 @@ def _proposal_check(
     elif chosen is not None:
         agrees = False
     shown = choice.conf or choice.closest
+    simulated: tuple[str, ...] = ()
+    if choice.algorithms and role != "initiator":
+        simulated = tuple(
+            value_name(t, choice.algorithms[t])
+            for t, _k in KINDS
+            if t in choice.algorithms and not (t in (4, 5) and choice.algorithms[t] == 0)
+        )
     return ProposalCheck(
         matched=matched,
         configured=shown.text if shown else "(none configured)",
         offered_number=number,
         differences=() if matched else choice.differences,
         agrees_with_capture=agrees,
+        simulated=simulated,
     )
 
 
@@ -107,7 +122,16 @@ def _mismatch_finding(check: ProposalCheck, frames: list[int], what: str, where:
         for d in check.differences
     )
     pfs_only = bool(check.differences) and all(d.type == "KE" for d in check.differences)
-    code = "config-pfs-mismatch" if pfs_only and what != "IKE" else "config-proposal-mismatch"
+    if pfs_only and what != "IKE":
+        return _finding(
+            "config-pfs-mismatch", "error", frames,
+            f"the PFS group of {where} does not fit the offer ({diffs}; {check.configured})",
+            "use the same PFS group on both peers, or PFS on neither",
+            cisco="set pfs groupN (or no set pfs) in the crypto map / crypto ipsec profile",
+            swan="add or remove the group in esp_proposals (e.g. aes128-sha256-modp2048)",
+            extra=(("differs", ("KE",)),),
+        )  # fmt: skip
+    code = "config-proposal-mismatch"
     return _finding(
         code, "error", frames,
         f"no {what} proposal of {where} fits the offer; the closest is {check.configured}: "
@@ -121,14 +145,22 @@ def _mismatch_finding(check: ProposalCheck, frames: list[int], what: str, where:
 
 
 def _disagree_finding(check: ProposalCheck, chosen: Proposal | None, frames: list[int]) -> Finding:
+    shown = "?" if chosen is None else "/".join(
+        value_name(t, v) for t, _k in KINDS for v in _wire_values(chosen, t))
     return _finding(
         "config-proposal-mismatch", "warning", frames,
         f"with this config the responder would choose offered proposal "
-        f"#{check.offered_number} from {check.configured}, but the capture shows "
-        f"#{chosen.number if chosen else '?'} with other algorithms: the responder in the "
-        f"capture does not run this configuration",
+        f"#{check.offered_number} with {'/'.join(check.simulated)} ({check.configured}), but "
+        f"the capture shows #{chosen.number if chosen else '?'} with {shown}: the responder in "
+        f"the capture does not run this configuration (or orders its algorithms differently)",
         "check that the config is the one the responder was running",
     )  # fmt: skip
+
+
+def _wire_values(p: Proposal, ttype: int) -> tuple[object, ...]:
+    from ikeview.config.proposals import offered_values
+
+    return tuple(v for v in offered_values(p, ttype) if not (ttype in (3, 4) and v == 0))
 
 
 def _auth_findings(sa: IkeSa, conn: Connection, role: str | None) -> list[Finding]:
@@ -177,8 +209,7 @@ def _psk_findings(
             continue
         mine = _psk_for(cfg, a.psk)
         if mine is not None:
-            which = "" if mine.direction == "both" else f" {mine.direction} key"
-            used.append(f"{mine.label}{which} (line {mine.line}) for the {a.side}'s AUTH")
+            used.append(f"{mine.label} (line {mine.line}) for the {a.side}'s AUTH")
             continue
         readable = [p for p in scoped if p.secret is not None]
         if not readable:

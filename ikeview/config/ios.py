@@ -228,6 +228,8 @@ def _profile(st: _State, b: Block) -> None:
             prof[f"{w[1]}_auth"] = _auth_word(w[2])
         elif w[:2] == ["keyring", "local"] and len(w) > 2:
             prof["keyring"] = w[2]
+        elif w[0] in ("lifetime", "dpd", "description"):
+            prof[w[0]] = " ".join(w[1:])
         else:
             st.skipped += 1
     st.profiles.append(prof)

@@ -49,7 +49,9 @@ def _props(values: dict, key: str, protocol, path: str):
         return None
     text, line = values[key]
     try:
-        return parse_list(text.replace(";", "-"), protocol, line)
+        props = parse_list(text.replace(";", "-"), protocol, line)
+        # Keep the config's own words (Libreswan writes ';' before the DH group).
+        return tuple(replace(p, text=t.strip()) for p, t in zip(props, text.split(","), strict=False))
     except ValueError as exc:
         raise ConfigError(f"{path}:{line}: {key}={text}: {exc}; use e.g. aes256-sha256-modp2048")
 

@@ -50,6 +50,7 @@ def proposal_json(p: ProposalCheck | None) -> dict[str, Any] | None:
             for d in p.differences
         ],
         "agrees_with_capture": p.agrees_with_capture,
+        "simulated": list(p.simulated),
     }
 
 
@@ -79,7 +80,8 @@ def _proposal_line(p: ProposalCheck) -> str:
     if p.matched:
         n = f" (offered #{p.offered_number})" if p.offered_number is not None else ""
         agree = {True: ", as in the capture", False: ", NOT what the capture shows", None: ""}
-        return f"proposal ok{n}: {p.configured}{agree[p.agrees_with_capture]}"
+        picked = f" -> {'/'.join(p.simulated)}" if p.simulated else ""
+        return f"proposal ok{n}: {p.configured}{picked}{agree[p.agrees_with_capture]}"
     diffs = "; ".join(
         f"{d.type} offered {'/'.join(d.offered)} vs configured {'/'.join(d.configured)}"
         for d in p.differences

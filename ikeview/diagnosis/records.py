@@ -109,6 +109,9 @@ class ProposalCheck:
     """For the closest configured proposal when nothing matched."""
     agrees_with_capture: bool | None = None
     """Whether the simulated choice equals what the capture shows; None when unknown."""
+    simulated: tuple[str, ...] = ()
+    """The algorithms the configuration would pick from ``offered_number`` (IANA names, one per
+    transform type, in the config's priority order); empty when nothing fits or not simulated."""
 
 
 @dataclass(frozen=True, slots=True)
