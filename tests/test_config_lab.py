@@ -39,7 +39,9 @@ def test_lab_config_matches_its_capture(scenario: str, node: str) -> None:
     assert sorted(codes(analysis)) == sorted(EXPECTED.get((scenario, node), []))
 
 
-@pytest.mark.parametrize("scenario", [s for s in SCENARIOS if s not in ("auth-failed", "certs-frag")])
+@pytest.mark.parametrize(
+    "scenario", [s for s in SCENARIOS if s not in ("auth-failed", "certs-frag")]
+)
 def test_lab_config_psks_verify_both_auths(scenario: str) -> None:
     """With only the DH secret from keys.toml and the responder's config, both AUTHs verify
     with the config's secret (truth.json auth.*.psk)."""
@@ -47,7 +49,8 @@ def test_lab_config_psks_verify_both_auths(scenario: str) -> None:
     analysis = checked(scenario, cfg)
     truth = json.loads((LAB / scenario / "truth.json").read_text())
     for sa, tsa in zip(
-        [s for s in analysis.ike_sas if s.auth], [t for t in truth["ike_sas"] if t["auth"]],
+        [s for s in analysis.ike_sas if s.auth],
+        [t for t in truth["ike_sas"] if t["auth"]],
         strict=True,
     ):
         assert {a.side: a.verified for a in sa.auth} == {"initiator": True, "responder": True}

@@ -145,8 +145,11 @@ def _mismatch_finding(check: ProposalCheck, frames: list[int], what: str, where:
 
 
 def _disagree_finding(check: ProposalCheck, chosen: Proposal | None, frames: list[int]) -> Finding:
-    shown = "?" if chosen is None else "/".join(
-        value_name(t, v) for t, _k in KINDS for v in _wire_values(chosen, t))
+    shown = (
+        "?"
+        if chosen is None
+        else "/".join(value_name(t, v) for t, _k in KINDS for v in _wire_values(chosen, t))
+    )
     return _finding(
         "config-proposal-mismatch", "warning", frames,
         f"with this config the responder would choose offered proposal "
@@ -311,7 +314,9 @@ def check_ike_sa(
     )
 
 
-def check_child(sa: IkeSa, child: ChildSa, cfg: DeviceConfig, side: str | None = None) -> ConfigCheck:
+def check_child(
+    sa: IkeSa, child: ChildSa, cfg: DeviceConfig, side: str | None = None
+) -> ConfigCheck:
     """One child SA against one config."""
     role = match.role_of(sa, cfg, side)  # type: ignore[arg-type]
     my_addr = sa.initiator if role == "initiator" else sa.responder

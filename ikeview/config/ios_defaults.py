@@ -71,11 +71,23 @@ RELEASES: dict[str, SmartDefaults] = {
             ke=(5, 2),
         ),
         (
-            ConfProposal("esp", "transform-set default: esp-aes esp-sha-hmac", 0,
-                         encr=((12, 128),), integ=(2,), esn=(0,)),
-            ConfProposal("esp", "transform-set default: esp-3des esp-sha-hmac", 0,
-                         encr=((3, None),), integ=(2,), esn=(0,)),
-        ),  # fmt: skip
+            ConfProposal(
+                "esp",
+                "transform-set default: esp-aes esp-sha-hmac",
+                0,
+                encr=((12, 128),),
+                integ=(2,),
+                esn=(0,),
+            ),
+            ConfProposal(
+                "esp",
+                "transform-set default: esp-3des esp-sha-hmac",
+                0,
+                encr=((3, None),),
+                integ=(2,),
+                esn=(0,),
+            ),
+        ),
     ),
     "iosxe17": SmartDefaults(
         "iosxe17",
@@ -91,9 +103,15 @@ RELEASES: dict[str, SmartDefaults] = {
             ke=(19, 14, 21),
         ),
         (
-            ConfProposal("esp", "transform-set default: esp-aes esp-sha-hmac", 0,
-                         encr=((12, 128),), integ=(2,), esn=(0,)),
-        ),  # fmt: skip
+            ConfProposal(
+                "esp",
+                "transform-set default: esp-aes esp-sha-hmac",
+                0,
+                encr=((12, 128),),
+                integ=(2,),
+                esn=(0,),
+            ),
+        ),
     ),
 }
 """The modelled releases."""

@@ -51,9 +51,13 @@ def _props(values: dict, key: str, protocol, path: str):
     try:
         props = parse_list(text.replace(";", "-"), protocol, line)
         # Keep the config's own words (Libreswan writes ';' before the DH group).
-        return tuple(replace(p, text=t.strip()) for p, t in zip(props, text.split(","), strict=False))
+        return tuple(
+            replace(p, text=t.strip()) for p, t in zip(props, text.split(","), strict=False)
+        )
     except ValueError as exc:
-        raise ConfigError(f"{path}:{line}: {key}={text}: {exc}; use e.g. aes256-sha256-modp2048")
+        raise ConfigError(
+            f"{path}:{line}: {key}={text}: {exc}; use e.g. aes256-sha256-modp2048"
+        ) from None
 
 
 def _conn(name: str, line: int, v: dict, path: str) -> Connection:

@@ -120,7 +120,9 @@ def _pick(ttype: int, conf: Sequence[object], offer: Sequence[object]) -> object
     return None
 
 
-def select(conf: ConfProposal, offer: Proposal, *, skip_ke: bool = False) -> dict[int, object] | None:
+def select(
+    conf: ConfProposal, offer: Proposal, *, skip_ke: bool = False
+) -> dict[int, object] | None:
     """The algorithms chosen from one offered proposal, by type; None when it does not fit."""
     chosen: dict[int, object] = {}
     for ttype in _types(conf, offer, skip_ke):

@@ -67,7 +67,9 @@ def config_check_json(c: ConfigCheck) -> dict[str, Any]:
     }
 
 
-def config_checks_json(checks: Sequence[ConfigCheck]) -> dict[str, Any] | list[dict[str, Any]] | None:
+def config_checks_json(
+    checks: Sequence[ConfigCheck],
+) -> dict[str, Any] | list[dict[str, Any]] | None:
     """What an SA object carries: the one check as an object, several as a list, none as None."""
     if not checks:
         return None

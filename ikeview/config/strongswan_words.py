@@ -181,7 +181,7 @@ _IKE_DEFAULT = ConfProposal(
     "ike",
     "default (IKE, non-AEAD)",
     0,
-    encr=tuple((e, k) for e in (12, 13, 23, 24) for k in _KEY_SIZES) + ((3, None),),
+    encr=(*tuple((e, k) for e in (12, 13, 23, 24) for k in _KEY_SIZES), (3, None)),
     integ=(12, 13, 14, 5, 8, 2),
     prf=(5, 6, 7, 4, 8, 2),
     ke=(19, 20, 21, 28, 29, 30, 31, 32, 15, 16, 17, 18, 14),
@@ -190,9 +190,11 @@ _IKE_DEFAULT_AEAD = ConfProposal(
     "ike",
     "default (IKE, AEAD)",
     0,
-    encr=tuple((e, k) for e in (20, 16) for k in _KEY_SIZES)
-    + ((28, None),)
-    + tuple((e, k) for e in (19, 18, 15, 14) for k in _KEY_SIZES),
+    encr=(
+        *((e, k) for e in (20, 16) for k in _KEY_SIZES),
+        (28, None),
+        *((e, k) for e in (19, 18, 15, 14) for k in _KEY_SIZES),
+    ),
     prf=_IKE_DEFAULT.prf,
     ke=_IKE_DEFAULT.ke,
 )

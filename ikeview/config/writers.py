@@ -113,8 +113,11 @@ def _ts_cidr(ts: TrafficSelector) -> str:
     if ts.start_address is None or ts.end_address is None:
         return "0.0.0.0/0"
     try:
-        nets = list(ipaddress.summarize_address_range(
-            ipaddress.ip_address(ts.start_address), ipaddress.ip_address(ts.end_address)))  # type: ignore[type-var]
+        nets = list(
+            ipaddress.summarize_address_range(
+                ipaddress.ip_address(ts.start_address), ipaddress.ip_address(ts.end_address)
+            )
+        )  # type: ignore[type-var]
     except (TypeError, ValueError):
         return f"{ts.start_address}-{ts.end_address}"
     return str(nets[0]) if len(nets) == 1 else f"{ts.start_address}-{ts.end_address}"
@@ -124,7 +127,9 @@ def _ts(view: SideView) -> tuple[list[str], list[str]]:
     child = view.child
     if child is None:
         return [], []
-    mine, theirs = (child.ts_i, child.ts_r) if child.initiator == view.me else (child.ts_r, child.ts_i)
+    mine, theirs = (
+        (child.ts_i, child.ts_r) if child.initiator == view.me else (child.ts_r, child.ts_i)
+    )
     return [_ts_cidr(t) for t in mine], [_ts_cidr(t) for t in theirs]
 
 
@@ -205,10 +210,14 @@ def _ios_words(table: dict, values: tuple, lost: list[str], name) -> list[str]:
 
 def _ios_proposal(p: Proposal, lost: list[str]) -> list[str]:
     c = conf_of(p, "ike")
-    lines = [" encryption " + " ".join(_ios_words(_IOS_ENCR, c.encr, lost, lambda v: value_name(1, v)))]
+    lines = [
+        " encryption " + " ".join(_ios_words(_IOS_ENCR, c.encr, lost, lambda v: value_name(1, v)))
+    ]
     if c.integ:
-        lines.append(" integrity " + " ".join(
-            _ios_words(_IOS_INTEG, c.integ, lost, lambda v: value_name(3, v))))
+        lines.append(
+            " integrity "
+            + " ".join(_ios_words(_IOS_INTEG, c.integ, lost, lambda v: value_name(3, v)))
+        )
     lines.append(" prf " + " ".join(_ios_words(_IOS_PRF, c.prf, lost, lambda v: value_name(2, v))))
     lines.append(" group " + " ".join(str(k) for k in c.ke))
     return lines
@@ -274,7 +283,8 @@ def ios_snippet(view: SideView, name: str, show_secrets: bool) -> list[str]:
               f" match identity remote {_ios_identity(view.peer_id)}",
               f" identity local {_ios_identity(view.my_id)}",
               f" authentication remote {_AUTH_IOS.get(view.peer_method or 2, 'pre-share')}",
-              f" authentication local {_AUTH_IOS.get(view.my_method or 2, 'pre-share')}"]  # fmt: skip
+              f" authentication local {_AUTH_IOS.get(view.my_method or 2, 'pre-share')}",
+              ]  # fmt: skip
     if psk:
         lines.append(f" keyring local {up}-KR")
     lines.append("!")
@@ -314,13 +324,19 @@ def write_configs(
         for n, sa in enumerate((s for s in analysis.ike_sas if s.created_by != 36), 1):
             mark = "!" if kind == "ios" else "#"
             if sa.chosen is None:
-                lines += [f"{mark} IKE SA {sa.label}: no proposal was agreed, nothing to reproduce", ""]
+                lines += [
+                    f"{mark} IKE SA {sa.label}: no proposal was agreed, nothing to reproduce",
+                    "",
+                ]
                 continue
             view = side_view(sa, side, keyring)
             name = f"ikeview{n}"
             head = f"{mark} IKE SA {sa.label}: the {side} ({view.me})"
-            body = ios_snippet(view, name, show_secrets) if kind == "ios" else swanctl_snippet(
-                view, name, show_secrets)
+            body = (
+                ios_snippet(view, name, show_secrets)
+                if kind == "ios"
+                else swanctl_snippet(view, name, show_secrets)
+            )
             lines += [head, *body, ""]
         out[side] = "\n".join(lines)
     return out
