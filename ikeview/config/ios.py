@@ -111,24 +111,25 @@ class _State:
 def _proposal(st: _State, b: Block) -> None:
     name = b.words[3] if len(b.words) > 3 else "?"
     encr, integ, prf, ke = [], [], [], []
+    tables = {"encryption": (IOS_ENCR, encr, None), "integrity": (IOS_HASH, integ, 0),
+              "prf": (IOS_HASH, prf, 1)}  # fmt: skip
     for number, _indent, w in b.body:
         key, args = w[0], w[1:]
-        try:
-            if key == "encryption":
-                encr += [IOS_ENCR[a] for a in args]
-            elif key == "integrity":
-                integ += [IOS_HASH[a][0] for a in args]
-            elif key == "prf":
-                prf += [IOS_HASH[a][1] for a in args]
-            elif key == "group":
-                ke += [int(a) for a in args]
-            else:
-                st.skipped += 1
-        except (KeyError, ValueError):
-            raise ConfigError(
-                f"{st.path}:{number}: '{' '.join(w)}' has an algorithm IOS does not know; "
-                f"use e.g. encryption aes-cbc-256, integrity sha256, prf sha256, group 14"
-            ) from None
+        if key == "group":
+            ke += [int(a) for a in args if a.isdigit() and int(a) < 65536]
+            unknown = [a for a in args if not (a.isdigit() and int(a) < 65536)]
+        elif key in tables:
+            table, values, index = tables[key]
+            values += [table[a] if index is None else table[a][index] for a in args if a in table]
+            unknown = [a for a in args if a not in table]
+        else:
+            st.skipped += 1
+            continue
+        if unknown:
+            # Not fatal: a newer IOS may know algorithms ikeview does not; say which were left out.
+            st.notes.append(ConfigNote("config-unknown-algorithm", number,
+                f"{st.path}:{number}: {key} {' '.join(unknown)} is not known to ikeview and "
+                f"was left out of proposal {name}"))  # fmt: skip
     if not prf:
         # IOS: without a prf line the PRF follows the integrity algorithms.
         inv = {v[0]: v[1] for v in IOS_HASH.values()}
@@ -218,8 +219,14 @@ def _profile(st: _State, b: Block) -> None:
     for _number, _indent, w in b.body:
         if w[:3] == ["match", "identity", "remote"] and len(w) > 4:
             if w[3] == "address":
-                prof["remote_addrs"].append(_net(w[4], w[5] if len(w) > 5 else None))
-            prof["remote_ids"].append(w[-1] if w[3] != "address" else w[4])
+                net = _net(w[4], w[5] if len(w) > 5 else None)
+                prof["remote_addrs"].append(net)
+                prof["remote_ids"].append(net)
+            elif w[4] == "domain" and len(w) > 5:
+                # "match identity remote fqdn domain example.com": any name in that domain.
+                prof["remote_ids"].append(f"*{w[5]}")
+            else:
+                prof["remote_ids"].append(w[-1])
         elif w[:3] == ["match", "address", "local"] and len(w) > 3:
             prof["local_addrs"].append(w[3])
         elif w[:2] == ["identity", "local"] and len(w) > 3:
@@ -266,10 +273,10 @@ def _transform_set(st: _State, b: Block) -> None:
         elif w in ESP_INTEG:
             integ.append(ESP_INTEG[w])
         else:
-            raise ConfigError(
-                f"{st.path}:{b.line}: transform {w!r} is not an ESP transform ikeview knows; "
-                f"use e.g. esp-aes 256 esp-sha256-hmac or esp-gcm 256"
-            )
+            # AH, compression or a transform ikeview does not know: left out and said.
+            st.notes.append(ConfigNote("config-unknown-algorithm", b.line,
+                f"{st.path}:{b.line}: transform {w} of transform-set {name} is not an ESP "
+                f"transform ikeview knows; left out"))  # fmt: skip
         i += 1
     mode = "tunnel"
     for _number, _indent, w in b.body:

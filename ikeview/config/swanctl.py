@@ -169,7 +169,7 @@ def _secrets(sec: Section) -> list[ConfigPsk]:
 
 
 def _is_hex(secret: str) -> bool:
-    return secret.lower().startswith("0x") and re.fullmatch(r"0x[0-9a-fA-F]+", secret) is not None
+    return re.fullmatch(r"0[xX](?:[0-9a-fA-F]{2})+", secret) is not None
 
 
 def read_swanctl(text: str, path: str) -> DeviceConfig:
