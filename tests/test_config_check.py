@@ -77,7 +77,11 @@ def test_ios_no_proposal_both_failures() -> None:
     mismatch in IKE_SA_INIT (initiator offered 3des-md5-prfmd5-modp1024)."""
     a = checked("no-proposal", data_config("ios/no-proposal-responder.cfg"))
     first, second = (sa.config_checks[0] for sa in a.ike_sas)
-    (esp,) = first.findings
+    assert first.findings == ()
+    (refused,) = a.ike_sas[0].child_sas
+    assert refused.error == 14  # NO_PROPOSAL_CHOSEN, kept in the model
+    (esp,) = refused.config_checks[0].findings
+    assert refused.config_checks[0].proposal.agrees_with_capture is True
     assert esp.code == "config-proposal-mismatch" and "ESP" in esp.explanation
     assert "esp-gcm 256" in esp.explanation and "ENCR_AES_CBC_128" in esp.explanation
     assert not second.proposal.matched and second.proposal.agrees_with_capture is True

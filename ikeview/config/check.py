@@ -296,7 +296,10 @@ def check_ike_sa(
         findings += _auth_findings(sa, conn, role)
     psk_findings, keyring_peer = _psk_findings(sa, cfg, role, keyring)
     findings += psk_findings
-    refused_child = _refused_child_offer(sa)
+    # A refused child SA is in the model (ChildSa.error) and checked there; older snapshots
+    # without it get the check here, from the IKE_AUTH request's SA payload.
+    in_model = any(getattr(c, "error", None) is not None for c in sa.child_sas)
+    refused_child = None if in_model else _refused_child_offer(sa)
     if refused_child is not None and conn is not None and conn.children:
         offered, cframes = refused_child
         child_props = tuple(p for c in conn.children for p in c.proposals)
@@ -330,8 +333,9 @@ def check_child(
     check = None
     if cconf is not None:
         skip_ke = child.exchange_type == 35
+        refused = getattr(child, "error", None) == _NO_PROPOSAL_CHOSEN
         check = _proposal_check(cconf.proposals, child.offered, child.proposal, role,
-                                skip_ke=skip_ke, refused=False)  # fmt: skip
+                                skip_ke=skip_ke, refused=refused)  # fmt: skip
         if not check.matched:
             findings.append(_mismatch_finding(check, frames, "ESP", cconf.name))
         mine, theirs = match.child_ts(child, my_addr)

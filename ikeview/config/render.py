@@ -13,11 +13,12 @@ from collections.abc import Sequence
 from typing import Any
 
 from ikeview.diagnosis.records import ConfigCheck, Finding, ProposalCheck
+from ikeview.textsafe import printable
 
 
 def safe(text: str) -> str:
-    """Text with anything unprintable (terminal escapes from a capture's identities) escaped."""
-    return "".join(ch if ch.isprintable() else f"\\x{ord(ch):02x}" for ch in text)
+    """Text with anything a terminal would act on (escapes in a capture's identities) escaped."""
+    return printable(text)
 
 
 def finding_json(f: Finding) -> dict[str, Any]:

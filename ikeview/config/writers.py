@@ -88,7 +88,9 @@ def side_view(sa: IkeSa, side: str, keyring: KeyRing | None) -> SideView:
     me = (sa.initiator if side == "initiator" else sa.responder) or "0.0.0.0"
     peer = (sa.responder if side == "initiator" else sa.initiator) or "0.0.0.0"
     ike = sa.offered if side == "initiator" or sa.chosen is None else (sa.chosen,)
-    first = sa.child_sas[0] if sa.child_sas else None
+    # A refused child (ChildSa.error) was not negotiated: nothing of it to reproduce.
+    made = [c for c in sa.child_sas if getattr(c, "error", None) is None and c.proposal]
+    first = made[0] if made else None
     pfs = next((v for c in sa.child_sas if c.proposal for v in offered_values(c.proposal, 4)
                 if v), None)  # fmt: skip
     return SideView(
@@ -262,6 +264,31 @@ def _ios_keys(view: SideView, show: bool) -> list[str]:
     return [f"  pre-shared-key {_secret(key, show)}"]
 
 
+def _ios_child(view: SideView, up: str, lost: list[str]) -> list[str]:
+    """Transform sets, ACL and crypto map; only for a child that was negotiated (without one,
+    IOS would fall back to its default transform set, which may accept what was refused)."""
+    lines: list[str] = []
+    esp = _esp(view)
+    sets = []
+    mode = view.child.mode if view.child else "tunnel"
+    for i, p in enumerate(esp, 1):
+        sets.append(f"{up}-TS{i}")
+        words = _ios_transform(p, lost)
+        lines += [f"crypto ipsec transform-set {up}-TS{i} {words}", f" mode {mode}", "!"]
+    local, remote = _ts(view)
+    if local and remote:
+        lines += [f"ip access-list extended {up}-ACL",
+                  *(f" permit ip {_acl_host(a)} {_acl_host(b)}" for a in local for b in remote
+                    if "-" not in a + b), "!"]  # fmt: skip
+    lines += [f"crypto map {up}-MAP 10 ipsec-isakmp", f" set peer {view.peer}"]
+    if sets:
+        lines.append(" set transform-set " + " ".join(sets))
+    if view.pfs:
+        lines.append(f" set pfs group{view.pfs}")
+    lines += [f" set ikev2-profile {up}-PROF", f" match address {up}-ACL", "!"]
+    return lines
+
+
 def ios_snippet(view: SideView, name: str, show_secrets: bool) -> list[str]:
     """The IOS blocks for one side."""
     up = name.upper()
@@ -288,24 +315,8 @@ def ios_snippet(view: SideView, name: str, show_secrets: bool) -> list[str]:
     if psk:
         lines.append(f" keyring local {up}-KR")
     lines.append("!")
-    esp = _esp(view)
-    sets = []
-    mode = view.child.mode if view.child else "tunnel"
-    for i, p in enumerate(esp, 1):
-        sets.append(f"{up}-TS{i}")
-        words = _ios_transform(p, lost)
-        lines += [f"crypto ipsec transform-set {up}-TS{i} {words}", f" mode {mode}", "!"]
-    local, remote = _ts(view)
-    if local and remote:
-        lines += [f"ip access-list extended {up}-ACL",
-                  *(f" permit ip {_acl_host(a)} {_acl_host(b)}" for a in local for b in remote
-                    if "-" not in a + b), "!"]  # fmt: skip
-    lines += [f"crypto map {up}-MAP 10 ipsec-isakmp", f" set peer {view.peer}"]
-    if sets:
-        lines.append(" set transform-set " + " ".join(sets))
-    if view.pfs:
-        lines.append(f" set pfs group{view.pfs}")
-    lines += [f" set ikev2-profile {up}-PROF", f" match address {up}-ACL", "!"]
+    if view.child is not None:
+        lines += _ios_child(view, up, lost)
     if lost:
         # Said, not silently dropped: the snippet cannot reproduce this negotiation on IOS.
         lines.insert(0, f"! NOTE: IOS has no {', '.join(dict.fromkeys(lost))}: left out above")
