@@ -25,20 +25,26 @@ SCENARIOS = (
     "auth-failed",
     "certs-frag",
     "chacha-x25519",
+    "dpd-timeout",
+    "esp-one-way",
+    "frag-drop",
     "gcm16-ecp256",
     "invalid-ke",
     "multi-proposal",
     "natt",
     "no-proposal",
     "psk-aes256-sha256-modp2048",
+    "rekey-collision",
     "rekey-dpd",
+    "ts-unacceptable",
+    "unreachable-responder",
 )
 """Every captures/lab scenario with both peers' swanctl.conf."""
 
 
 def lab_addresses(scenario: str) -> dict[str, str]:
     """make.sh's I_ADDR / R_ADDR for a scenario."""
-    if scenario == "natt":
+    if scenario in ("natt", "frag-drop"):  # topology_nat / topology_router
         return {"@I_ADDR@": "192.0.2.10", "@R_ADDR@": "192.0.2.130"}
     return {"@I_ADDR@": "192.0.2.1", "@R_ADDR@": "192.0.2.2"}
 
@@ -61,7 +67,9 @@ def data_config(name: str, **kw) -> DeviceConfig:
 @functools.cache
 def dh_only(scenario: str) -> KeyRing:
     """keys.toml without its PSKs: only the DH secrets (the config must supply the PSK)."""
-    return KeyRing(dh_secrets=load_keys([LAB / scenario / "keys.toml"]).dh_secrets)
+    path = LAB / scenario / "keys.toml"
+    # unreachable-responder has no keys at all (no IKE SA was ever set up).
+    return KeyRing(dh_secrets=load_keys([path]).dh_secrets) if path.exists() else KeyRing()
 
 
 def checked(scenario: str, *configs: DeviceConfig, side: str | None = None) -> Analysis:
