@@ -227,9 +227,6 @@ def _psk_findings(
             swan="secret = ... in the secrets ike-* section",
             extra=(("side", a.side),),
         ))  # fmt: skip
-    for p in cfg.psks:
-        if p.secret is None and p.note and _psk_in_scope(p, sa):
-            out.append(_finding("psk-unreadable", "info", [], p.note, None))
     del keyring
     return out, "; ".join(used) or None
 
@@ -306,6 +303,9 @@ def check_ike_sa(
         ccheck = _proposal_check(child_props, offered, None, role, skip_ke=True, refused=True)
         if not ccheck.matched:
             findings.append(_mismatch_finding(ccheck, cframes, "ESP", conn.name))
+    notes = tuple(
+        n.text for n in cfg.notes if n.code in ("psk-unreadable", "config-unknown-algorithm")
+    )
     return ConfigCheck(
         device=cfg.device,
         kind=cfg.kind,
@@ -314,6 +314,7 @@ def check_ike_sa(
         profile=conn.name if conn else None,
         keyring_peer=keyring_peer,
         findings=tuple(findings),
+        notes=notes,
     )
 
 

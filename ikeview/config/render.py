@@ -65,6 +65,7 @@ def config_check_json(c: ConfigCheck) -> dict[str, Any]:
         "profile": c.profile,
         "keyring_peer": c.keyring_peer,
         "findings": [finding_json(f) for f in c.findings],
+        "notes": list(c.notes),
     }
 
 
@@ -103,6 +104,7 @@ def config_check_lines(c: ConfigCheck, indent: str = "  ") -> list[str]:
         lines.append(f"{indent}  {safe(_proposal_line(c.proposal))}")
     if c.keyring_peer:
         lines.append(f"{indent}  PSK: {safe(c.keyring_peer)}")
+    lines += [f"{indent}  note: {safe(n)}" for n in c.notes]
     for f in c.findings:
         lines.append(f"{indent}  {f.severity.upper():7} {f.code}: {safe(f.explanation)}")
         if f.fix:

@@ -133,3 +133,6 @@ class ConfigCheck:
     """The IOS keyring peer / swanctl secret that holds the PSK used, if any."""
     findings: tuple[Finding, ...] = field(default=())
     """The ``config-*`` (and ``psk-mismatch``) findings this check raised."""
+    notes: tuple[str, ...] = ()
+    """What the config reader could not use, in one sentence each (a type 6 key that cannot be
+    read, an algorithm ikeview does not know); not findings, as they judge nothing."""
