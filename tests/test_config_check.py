@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import json
 
-from config_support import LAB, checked, codes, data_config
+from config_support import DATA, LAB, checked, codes, data_config
 
 from ikeview.config.check import config_findings
+from ikeview.config.load import read_config
 from ikeview.config.render import config_check_json
 
 
@@ -193,3 +194,28 @@ def test_ipsec_conf_libreswan_initiator() -> None:
     assert {x.side: x.verified for x in a.ike_sas[0].auth} == {"initiator": True, "responder": True}
     check = a.ike_sas[0].config_checks[0]
     assert check.role == "initiator" and check.proposal.matched and check.findings == ()
+
+
+def test_ios_type6_key_is_said_not_guessed() -> None:
+    text = (DATA / "ios" / "psk-responder.cfg").read_text()
+    text = text.replace("pre-shared-key lab-psk-aes256-sha256", "pre-shared-key 6 QWERTYabcdef")
+    cfg = read_config(text, "type6.cfg")
+    a = checked("psk-aes256-sha256-modp2048", cfg)
+    check = _ike_check(a)
+    assert {x.side: x.verified for x in a.ike_sas[0].auth} == {
+        "initiator": None,
+        "responder": None,
+    }
+    assert check.findings == () and check.keyring_peer is None
+    (note,) = check.notes
+    assert "type 6" in note and "cannot be read" in note
+
+
+def test_policy_for_another_address_accepts_nothing() -> None:
+    text = (DATA / "ios" / "psk-responder.cfg").read_text()
+    cfg = read_config(text.replace("match address local 192.0.2.2", "match address local 10.9.9.9"),
+                      "otheraddr.cfg")  # fmt: skip
+    a = checked("psk-aes256-sha256-modp2048", cfg)
+    (finding,) = [f for _l, f in config_findings(a)]
+    assert finding.code == "config-proposal-mismatch"
+    assert finding.explanation.startswith("no crypto ikev2 policy matches this local address")

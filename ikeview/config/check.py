@@ -132,6 +132,13 @@ def _mismatch_finding(check: ProposalCheck, frames: list[int], what: str, where:
             extra=(("differs", ("KE",)),),
         )  # fmt: skip
     code = "config-proposal-mismatch"
+    if not check.differences and check.configured == "(none configured)":
+        return _finding(
+            code, "error", frames, f"{where}: nothing in this config can accept the {what} offer",
+            f"configure a {what} proposal the peer offers",
+            cisco="a crypto ikev2 policy whose match address local is this address",
+            swan="a connection whose local_addrs / remote_addrs fit these peers",
+        )  # fmt: skip
     return _finding(
         code, "error", frames,
         f"no {what} proposal of {where} fits the offer; the closest is {check.configured}: "
