@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import cast
 
+from ikeview.diagnosis.engine import diagnose
 from ikeview.dissectors.capture import CaptureReader
 from ikeview.dissectors.records import RawFrame
 from ikeview.dissectors.stream import Dissector, DissectStats
@@ -152,13 +153,14 @@ def iter_analysis(
         else:
             due = pending
         if due:
-            yield Step(
-                src.position(), src.total, corr.snapshot(frames=stats.frames, complete=False)
-            )
+            snapshot = corr.snapshot(frames=stats.frames, complete=False)
+            yield Step(src.position(), src.total, diagnose(snapshot))
             pending = False
             if min_interval is not None:
                 last = clock()
-    yield Step(src.total, src.total, corr.snapshot(frames=stats.frames, complete=True))
+    yield Step(
+        src.total, src.total, diagnose(corr.snapshot(frames=stats.frames, complete=True))
+    )
 
 
 def analyze(
@@ -201,7 +203,7 @@ def analyze(
             if n % PROGRESS_EVERY == 0:
                 progress(src.position(), src.total)
         progress(src.total, src.total)
-    return corr.snapshot(frames=stats.frames, complete=True)
+    return diagnose(corr.snapshot(frames=stats.frames, complete=True))
 
 
 def _name(source: object) -> str:

@@ -329,6 +329,16 @@ class EspSpiStats:
     ``MAX_INNER_FLOWS``, so memory is bounded by SAs, not packets)."""
     inner_other: int = 0
     """Decrypted packets of flows beyond the first ``MAX_INNER_FLOWS``."""
+    first_frame: int = 0
+    """Frame of the first packet (0 when not known)."""
+    last_frame: int = 0
+    """Frame of the last packet."""
+    gap_frame: int | None = None
+    """First packet whose sequence number jumped ahead, leaving a gap; None without gaps."""
+    replay_frame: int | None = None
+    """First packet whose sequence number was already seen; None without replays."""
+    integrity_failed_frame: int | None = None
+    """First packet whose ICV did not verify; None when none failed."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -373,6 +383,9 @@ class ChildSa:
     """Per-SPI counters of its traffic (one or two entries; none when no packets were seen)."""
     problem: str | None
     """Why its keys could not be derived, if they could not."""
+    error: int | None = None
+    """For a child SA the responder refused: the error notify (e.g. NO_PROPOSAL_CHOSEN, 14), or
+    0 when the refusal is inferred without keys; None for child SAs that were set up."""
     diagnosis: Diagnosis = NOT_DIAGNOSED
     """Verdict, basis and findings (``ikeview.diagnosis``); filled after correlation."""
     config_checks: tuple[ConfigCheck, ...] = ()

@@ -7,6 +7,7 @@ verdict is final.
 
 from __future__ import annotations
 
+from ikeview.diagnosis.codes import notify_code
 from ikeview.dissectors import iana
 from ikeview.dissectors.ike_records import (
     AuthPayload,
@@ -111,6 +112,7 @@ def auth_response(ctx: Context, sa: Sa, ex: Ex, m: Message) -> None:
                 f"IKE SA {sa.label}: established without its first child SA ({nname(ex.error)})",
                 frame=m.frame,
                 sa=sa,
+                code=notify_code(ex.error),
             )
     elif ex.error is not None:
         state.advance(sa, state.Event.AUTH_FAILED)

@@ -41,13 +41,15 @@ class Context:
         frame: int | None = None,
         sa: Sa | None = None,
         once: str | None = None,
+        code: str | None = None,
     ) -> None:
-        """Record a problem; with ``once``, only the first problem of that key and severity."""
+        """Record a problem; with ``once``, only the first problem of that key and severity.
+        ``code`` marks a problem the diagnosis rules judge again with its fix (and replace)."""
         if once is not None:
             if (severity, once) in self.seen_problems:
                 return
             self.seen_problems.add((severity, once))
-        self.problems.append(Problem(severity, text, frame, sa.spis if sa else None))
+        self.problems.append(Problem(severity, text, frame, sa.spis if sa else None, code))
 
     def add_sa(self, sa: Sa) -> None:
         self.sas.append(sa)

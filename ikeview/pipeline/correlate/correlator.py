@@ -100,12 +100,14 @@ class Correlator:
         c = ctx.esp.get(key)
         if c is None:
             c = ctx.esp[key] = EspCounter(pkt.spi, f.src, f.dst, pkt.udp_encap, f.ts, pkt.seq)
+            c.first_frame = f.frame
+        c.last_frame = f.frame
         c.packets += 1
         c.bytes += pkt.length
         c.last_ts = f.ts
         c.last_seq = pkt.seq
         if pkt.error is None:
-            c.window.see(pkt.seq)
+            c.window.see(pkt.seq, f.frame)
         if self._esp_open is None:
             c.problem = "no keys"
             if self._on_esp_seen is not None:
@@ -124,10 +126,12 @@ class Correlator:
             c.integrity_failed += 1
             ctx.counts.esp_integrity_failed += 1
             if c.integrity_failed == 1:
+                c.integrity_failed_frame = f.frame
                 ctx.problem(
                     "error",
                     f"ESP SPI 0x{pkt.spi:08x} frame {f.frame}: integrity check failed",
                     frame=f.frame,
+                    code="esp-integrity-failure",
                 )
         if opened.problem and c.problem is None:
             c.problem = opened.problem

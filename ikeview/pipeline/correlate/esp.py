@@ -28,8 +28,12 @@ class ReplayWindow:
     """Bit ``n`` set: ``max_seq - n`` was seen."""
     replays: int = 0
     out_of_order: int = 0
+    gap_frame: int | None = None
+    """First frame whose sequence number jumped ahead of the next expected one."""
+    replay_frame: int | None = None
+    """First frame that repeated a sequence number."""
 
-    def see(self, seq: int) -> None:
+    def see(self, seq: int, frame: int = 0) -> None:
         if self.unique == 0:
             self.max_seq = self.min_seq = seq
             self.bits = 1
@@ -37,6 +41,8 @@ class ReplayWindow:
             return
         if seq > self.max_seq:
             shift = seq - self.max_seq
+            if shift > 1 and self.gap_frame is None:
+                self.gap_frame = frame
             self.bits = ((self.bits << shift) | 1) & ((1 << ESP_REPLAY_WINDOW) - 1)
             self.max_seq = seq
             self.unique += 1
@@ -44,6 +50,8 @@ class ReplayWindow:
         diff = self.max_seq - seq
         if diff < ESP_REPLAY_WINDOW and (self.bits >> diff) & 1:
             self.replays += 1
+            if self.replay_frame is None:
+                self.replay_frame = frame
             return
         if diff < ESP_REPLAY_WINDOW:
             self.bits |= 1 << diff
@@ -78,6 +86,9 @@ class EspCounter:
     problem: str | None = None
     inner: InnerFlowCounter | None = None
     """Inner flows of the decrypted packets; made at the first one."""
+    first_frame: int = 0
+    last_frame: int = 0
+    integrity_failed_frame: int | None = None
 
     def freeze(self) -> EspSpiStats:
         w = self.window
@@ -101,4 +112,9 @@ class EspCounter:
             problem=self.problem,
             inner_flows=self.inner.freeze() if self.inner is not None else (),
             inner_other=self.inner.other if self.inner is not None else 0,
+            first_frame=self.first_frame,
+            last_frame=self.last_frame,
+            gap_frame=w.gap_frame,
+            replay_frame=w.replay_frame,
+            integrity_failed_frame=self.integrity_failed_frame,
         )

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from ikeview.diagnosis.codes import notify_code
 from ikeview.dissectors import iana
 from ikeview.dissectors.ike_records import (
     DeletePayload,
@@ -65,6 +66,7 @@ def check_response(ctx: Context, sa: Sa, ex: Ex, m: Message) -> None:
             f"{ex.message_id} failed with {nname(err)} (frame {m.frame})",
             frame=m.frame,
             sa=sa,
+            code=notify_code(err),
         )
 
 
