@@ -58,8 +58,10 @@ def _without_auth(sa: IkeSa, findings: list[Finding]) -> tuple[Outcome, Basis, s
         return "failed", failed[0].basis, failed[0].explanation
     if sa.created_by == X.CREATE_CHILD_SA:
         if sa.established_ts is not None:
-            return "established", "inferred" if sa.state_inferred else "decrypted", (
-                f"created by rekeying {sa.rekey_of[0].hex() if sa.rekey_of else 'an IKE SA'}"
+            return (
+                "established",
+                "inferred" if sa.state_inferred else "decrypted",
+                (f"created by rekeying {sa.rekey_of[0].hex() if sa.rekey_of else 'an IKE SA'}"),
             )
         return "incomplete", "inferred", "the rekeying CREATE_CHILD_SA did not complete"
     if any(f.code == "half-open" for f in findings):
@@ -67,9 +69,13 @@ def _without_auth(sa: IkeSa, findings: list[Finding]) -> tuple[Outcome, Basis, s
     if sa.created_by is None:
         answered = [e for e in sa.exchanges if e.response is not None]
         if answered:
-            return "established", "inferred", (
-                "first seen mid-life: its setup is not in the capture, but the peers "
-                f"exchanged protected messages (frame {answered[0].response.frame})"  # type: ignore[union-attr]
+            return (
+                "established",
+                "inferred",
+                (
+                    "first seen mid-life: its setup is not in the capture, but the peers "
+                    f"exchanged protected messages (frame {answered[0].response.frame})"  # type: ignore[union-attr]
+                ),
             )
         return "unknown", "inferred", "first seen mid-life, and nothing in it was answered"
     return "incomplete", "inferred", "the capture ends before IKE_AUTH"

@@ -139,9 +139,7 @@ def first_request(ex: Exchange) -> Message | None:
 def request_copies(ex: Exchange) -> tuple[Message, ...]:
     """The request and its retransmitted copies, in capture order."""
     found = [ex.request] if ex.request is not None else []
-    found += [
-        m for m in ex.copies if not m.response and m.retransmission == "retransmit"
-    ]
+    found += [m for m in ex.copies if not m.response and m.retransmission == "retransmit"]
     return tuple(sorted(found, key=lambda m: (m.ts, m.frame)))
 
 
@@ -164,11 +162,7 @@ def esp_after(analysis: Analysis, sa: IkeSa, ts: float) -> list[EspSpiStats]:
     without keys, so unassociated SPIs count too)."""
     peers = {sa.initiator, sa.responder}
     found = [s for s in all_esp(sa) if s.first_ts >= ts]
-    found += [
-        s
-        for s in analysis.unassociated_esp
-        if s.first_ts >= ts and {s.src, s.dst} <= peers
-    ]
+    found += [s for s in analysis.unassociated_esp if s.first_ts >= ts and {s.src, s.dst} <= peers]
     return found
 
 

@@ -113,10 +113,17 @@ def judge_auth(sa: IkeSa, analysis: Analysis) -> AuthVerdict | None:
         frames = [m.frame for m in copies]
         quiet = ev.capture_end(analysis) - (copies[-1].ts if copies else sa.last_ts)
         if len(copies) > 1 or quiet >= REJECT_WINDOW:
-            return AuthVerdict("failed", "inferred", f"IKE_AUTH never answered (frames "
-                               f"{', '.join(map(str, frames))})")
-        return AuthVerdict("incomplete", "inferred", "the capture ends before the IKE_AUTH "
-                           f"response (request frame {frames[0] if frames else '?'})")
+            return AuthVerdict(
+                "failed",
+                "inferred",
+                f"IKE_AUTH never answered (frames {', '.join(map(str, frames))})",
+            )
+        return AuthVerdict(
+            "incomplete",
+            "inferred",
+            "the capture ends before the IKE_AUTH "
+            f"response (request frame {frames[0] if frames else '?'})",
+        )
     final = answered[-1]
     resp = final.response
     assert resp is not None
@@ -158,8 +165,7 @@ def _judge_read(sa: IkeSa, ex: Exchange, resp: Message) -> AuthVerdict:
             verdict.refused_child_error = ex.error
             verdict.refused_child_exchange = ex
             verdict.text += (
-                f", but the responder refused its child SA with "
-                f"{iana.NOTIFY_TYPES.name(ex.error)}"
+                f", but the responder refused its child SA with {iana.NOTIFY_TYPES.name(ex.error)}"
             )
         return verdict
     if ex.error is not None:

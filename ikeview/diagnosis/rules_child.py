@@ -43,9 +43,7 @@ def rule_weak(proposal: Proposal | None, frames: list[int], *, esp: bool) -> Ite
             "weak-algorithm",
             frames=frames,
             basis="decrypted",
-            explanation=(
-                f"the chosen {what} proposal uses {name}, which {rfc} rates {level}"
-            ),
+            explanation=(f"the chosen {what} proposal uses {name}, which {rfc} rates {level}"),
             fix=f"prefer {REPLACEMENT.get(ttype, 'a current algorithm')} on both peers",
             fix_cisco=(
                 "replace it in the `crypto ikev2 proposal`"
@@ -97,8 +95,7 @@ def rule_esp(child: ChildSa) -> Iterator[Finding]:
                 "(its policy or SA not installed)"
             ),
             fix_cisco=(
-                "`show crypto ipsec sa` on the far router: #pkts encaps stays 0 if it never "
-                "sends"
+                "`show crypto ipsec sa` on the far router: #pkts encaps stays 0 if it never sends"
             ),
             fix_strongswan=(
                 "`swanctl --list-sas` on the far peer: bytes_out stays 0 if it never sends"
@@ -120,7 +117,7 @@ def rule_esp_keyless(sa: IkeSa, analysis: Analysis) -> Iterator[Finding]:
     total = sum(s.packets for s in esp)
     if len(directions) != 1 or total < MIN_ONE_WAY:
         return
-    (src, dst), = directions
+    ((src, dst),) = directions
     yield finding(
         "esp-one-way",
         frames=[f for s in esp for f in (s.first_frame, s.last_frame) if f],
@@ -187,11 +184,15 @@ def refused_child(sa: IkeSa, ex: Exchange, error: int) -> ChildSa:
     sa_p = ev.sa_payload(req)
     offered = sa_p.proposals if sa_p is not None else ()
     ts_i = tuple(
-        t for p in ev.payloads(req) if isinstance(p, TsPayload) and p.which == "TSi"
+        t
+        for p in ev.payloads(req)
+        if isinstance(p, TsPayload) and p.which == "TSi"
         for t in p.selectors
     )
     ts_r = tuple(
-        t for p in ev.payloads(req) if isinstance(p, TsPayload) and p.which == "TSr"
+        t
+        for p in ev.payloads(req)
+        if isinstance(p, TsPayload) and p.which == "TSr"
         for t in p.selectors
     )
     spi_i = int.from_bytes(offered[0].spi, "big") if offered and offered[0].spi else 0
@@ -296,9 +297,7 @@ def rule_deleted(sa: IkeSa) -> Iterator[Finding]:
     for ex in sa.exchanges:
         if ex.purpose not in ("delete IKE SA", "delete child SA") or ex.request is None:
             continue
-        spis = [
-            s.hex() for d in ev.deletes(ex.request) for s in d.spis
-        ]
+        spis = [s.hex() for d in ev.deletes(ex.request) for s in d.spis]
         what = "the IKE SA" if ex.purpose == "delete IKE SA" else f"child SA(s) {', '.join(spis)}"
         yield finding(
             "deleted",

@@ -55,8 +55,11 @@ def rule_init(sa: IkeSa, analysis: Analysis) -> Iterator[Finding]:
     answered = [e for e in inits if e.response is not None]
     # Later exchanges (or a responder SPI) show an answer came, even if the capture missed it.
     went_on = len(sa.exchanges) > len(inits) or any(sa.spi_r)
-    if not answered and not went_on and inits[-1].request is not None and _ended(
-        analysis, inits[-1]
+    if (
+        not answered
+        and not went_on
+        and inits[-1].request is not None
+        and _ended(analysis, inits[-1])
     ):
         copies = [m for e in inits for m in ev.request_copies(e)]
         yield finding(
