@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
+from ikeview.diagnosis.engine import diagnose
 from ikeview.dissectors.capture import CaptureReader
 from ikeview.dissectors.records import RawFrame
 from ikeview.dissectors.stream import Dissector, DissectStats
@@ -153,7 +154,8 @@ def iter_analysis(
             pending = False
             if min_interval is not None:
                 last = clock()
-    yield Step(src.total, src.total, corr.snapshot(frames=stats.frames, complete=True))
+    final = diagnose(corr.snapshot(frames=stats.frames, complete=True))
+    yield Step(src.total, src.total, final)
 
 
 def analyze(
@@ -193,7 +195,8 @@ def analyze(
             if n % PROGRESS_EVERY == 0:
                 progress(src.position(), src.total)
         progress(src.total, src.total)
-    return corr.snapshot(frames=stats.frames, complete=True)
+    # The verdicts need the whole capture (what followed, how long it went on): judged once.
+    return diagnose(corr.snapshot(frames=stats.frames, complete=True))
 
 
 def _name(source: object) -> str:
