@@ -195,7 +195,7 @@ _CODES = (
         None,
     ),
     Code(
-        "child-sa-refused", "error", "RFC 7296 1.2, 2.21.3", "child SA refused (inferred)",
+        "child-sa-refused", "warning", "RFC 7296 1.2, 2.21.3", "child SA refused (inferred)",
         "Give keys to learn the error notify; the usual causes are the ESP proposals and the "
         "traffic selectors.",
     ),

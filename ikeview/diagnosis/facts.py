@@ -132,6 +132,15 @@ def readable(m: Message | None) -> bool:
     return m.decrypted or not any(t in (46, 53) for t in m.payload_types)
 
 
+def answer(ex: Exchange) -> Message | None:
+    """The response as far as it can be read: for RFC 7383 fragments the fragment whose arrival
+    completed (and decrypted) the message, else the first copy."""
+    if ex.response is None or ex.response.fragment is None:
+        return ex.response
+    done = [m for m in ex.copies if m.response and m.decrypted]
+    return done[0] if done else ex.response
+
+
 def request_copies(ex: Exchange) -> tuple[Message, ...]:
     """The request's first copy and its identical retransmissions, in time order."""
     if ex.request is None:
@@ -232,6 +241,7 @@ def message_size(ex: Exchange, response: bool) -> int | None:
 __all__ = [
     "AuthSizes",
     "Context",
+    "answer",
     "attribute_esp",
     "auth_response_sizes",
     "datagram_size",

@@ -93,7 +93,7 @@ def child_refusals(sa: IkeSa, ctx: Context) -> list[tuple[int, Finding]]:
     CREATE_CHILD_SA response too small for SA + Nonce (``child-sa-refused``)."""
     out: list[tuple[int, Finding]] = []
     for ex in sa.exchanges:
-        resp = ex.response
+        resp = F.answer(ex)
         if resp is None or ex.exchange_type not in (F.IKE_AUTH, F.CREATE_CHILD_SA):
             continue
         if ex.error is not None and F.readable(resp):

@@ -44,6 +44,11 @@ class Establishment:
     findings: tuple[Finding, ...] = ()
 
 
+def _clause(sentence: str) -> str:
+    """A finding's sentence as a clause after a colon."""
+    return sentence[:1].lower() + sentence[1:].rstrip(".")
+
+
 def _offered(proposals: tuple[Proposal, ...]) -> str:
     return "; ".join(f"#{p.number} {proposal_text(p)}" for p in proposals) or "nothing seen"
 
@@ -183,7 +188,7 @@ def _from_init(sa: IkeSa, ctx: Context) -> Establishment:
         if auth.request is None:
             return Establishment("unknown", "inferred", "IKE_AUTH request not in the capture")
         return _unanswered(sa, auth, ctx, "IKE_AUTH")
-    if F.readable(auth.response):
+    if F.readable(F.answer(auth)):
         return _auth_read(sa, auth, ctx)
     return _auth_inferred(sa, auth, ctx, eap=len(auths) > 1)
 
@@ -281,7 +286,7 @@ def _after(sa: IkeSa, auth: Exchange) -> list[Exchange]:
 
 def _auth_read(sa: IkeSa, auth: Exchange, ctx: Context) -> Establishment:
     """The IKE_AUTH response decrypted: its notifies, and an initiator's N(AUTH_FAILED) after."""
-    resp = auth.response
+    resp = F.answer(auth)
     assert resp is not None
     frames = _frames(auth)
     has_auth = 39 in resp.inner_types or 39 in resp.payload_types
@@ -301,7 +306,7 @@ def _auth_read(sa: IkeSa, auth: Exchange, ctx: Context) -> Establishment:
                              notify=name)]  # fmt: skip
             head = f"the responder refused IKE_AUTH with {name} (frame {resp.frame})"
         if len(found) > 1:
-            head += ": " + found[1].explanation.rstrip(".")
+            head += ": " + _clause(found[1].explanation)
         return Establishment("failed", "decrypted", head, tuple(found))
     for ex in _after(sa, auth):
         if (
@@ -316,7 +321,7 @@ def _auth_read(sa: IkeSa, auth: Exchange, ctx: Context) -> Establishment:
                               "after the IKE_AUTH response")  # fmt: skip
             head = f"the initiator rejected the responder's AUTH (frame {fr})"
             if len(found) > 1:
-                head += ": " + found[1].explanation.rstrip(".")
+                head += ": " + _clause(found[1].explanation)
             return Establishment("failed", "decrypted", head, tuple(found))
     head = f"IKE_AUTH completed (frame {resp.frame})"
     if auth.error is not None:
@@ -354,6 +359,15 @@ def _auth_inferred(sa: IkeSa, auth: Exchange, ctx: Context, eap: bool) -> Establ
             "would show the notify",
             tuple(found),
         )  # fmt: skip
+    req = F.message_size(auth, False)
+    if sizes is not None and req is not None and req < sizes.full:
+        # Too small a request for SA and TS: a childless IKE SA (RFC 6023), nothing refused.
+        return Establishment(
+            "established",
+            "inferred",
+            f"IKE_AUTH answered (frame "
+            f"{resp.frame}); no child SA asked for (request of {req} bytes)",
+        )
     if sizes is not None and size < sizes.full:
         f = finding(
             "child-sa-refused", frames, "inferred",
