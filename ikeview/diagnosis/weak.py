@@ -49,6 +49,15 @@ _WHY = {
 }
 
 
+_CISCO_IKE = (
+    "crypto ikev2 proposal P / encryption aes-gcm-256 / prf sha256 / group 19 14, used by the "
+    "crypto ikev2 policy."
+)
+_CISCO_ESP = "crypto ipsec transform-set T esp-gcm 256 (and pfs group19 if PFS is used)."
+_SW_IKE = "proposals = aes256gcm16-prfsha256-ecp256 (or aes256-sha256-modp2048)."
+_SW_ESP = "esp_proposals = aes256gcm16 (or aes256-sha256; add a group for PFS)."
+
+
 def weak_transforms(proposal: Proposal, *, ike: bool) -> list[tuple[str, str]]:
     """(IANA name, level) of each chosen transform the RFC tables flag, in proposal order."""
     table = IKE_LEVELS if ike else ESP_LEVELS
@@ -87,6 +96,8 @@ def weak_finding(
         basis,
         f"{what} chose {names} per {rfc} (frame {frame}).",
         severity=worst,
+        fix_cisco=_CISCO_IKE if ike else _CISCO_ESP,
+        fix_strongswan=_SW_IKE if ike else _SW_ESP,
         transforms=tuple(n for n, _l in weak),
         levels=tuple(lvl for _n, lvl in weak),
         rfc=rfc,
