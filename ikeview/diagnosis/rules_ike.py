@@ -1,434 +1,363 @@
-"""How an IKE SA's setup ended: IKE_SA_INIT, then IKE_AUTH, then what followed.
+"""Rules about one IKE SA's own exchanges: setup, authentication, retransmissions, liveness.
 
-``establishment`` walks the setup in order and returns the outcome with the findings that
-explain it. With keys it reads the notifies; without keys it judges from what the capture does
-show (sizes, timing, ESP) and says so (basis ``inferred``), never claiming an established SA
-without naming the evidence.
+Each rule takes the IKE SA and the whole analysis and yields findings; its docstring names the
+evidence and the RFC section. A rule never guesses past its evidence: without keys it says what
+the sizes, timing and what followed show, and sets ``basis="inferred"``.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Iterator
 
-from ikeview.diagnosis import facts as F
-from ikeview.diagnosis.facts import Context, finding
-from ikeview.diagnosis.proposals import cisco, dh_strongswan, strongswan
-from ikeview.diagnosis.records import Basis, Finding, Outcome
+from ikeview.diagnosis import evidence as ev
+from ikeview.diagnosis.codes import CHILD_ERRORS, finding, notify_code
+from ikeview.diagnosis.fixes import error_fix
+from ikeview.diagnosis.records import Finding
 from ikeview.dissectors import iana
-from ikeview.dissectors.ike_records import Proposal
-from ikeview.pipeline.model import Exchange, IkeSa, proposal_text
+from ikeview.pipeline.model import Analysis, Exchange, IkeSa, proposal_text
 
-QUICK = 2.0
-"""Seconds after the IKE_AUTH response within which an initiator's INFORMATIONAL, with no ESP,
-reads as a rejection rather than ordinary later housekeeping."""
-GAVE_UP = 5.0
-"""Seconds of capture after a last message with no follow-up that count as "gave up"."""
+X = iana.ExchangeType
+N = iana.NotifyType
 
-# Error notifies that refuse the IKE SA itself, and their codes (RFC 7296 3.10.1).
-_IKE_ERRORS = {
-    F.N_AUTHENTICATION_FAILED: "authentication-failed",
-    F.N_NO_PROPOSAL_CHOSEN: "no-proposal-chosen",
-    F.N_INVALID_SYNTAX: "invalid-syntax",
-    F.N_TEMPORARY_FAILURE: "temporary-failure",
-}
+QUIET_AFTER = 5.0
+"""Seconds of capture after a lone unanswered request before it counts as never answered (a
+capture that stops right after a request says nothing about the answer)."""
+IPV4_PATH_MTU = 1500
+"""The usual Ethernet MTU; an IKE datagram above it leaves as IP fragments."""
+IPV6_MIN_MTU = 1280
+"""RFC 8200 5: the least MTU an IPv6 path guarantees."""
 
 
-@dataclass(frozen=True, slots=True)
-class Establishment:
-    """The outcome of an IKE SA's setup and the findings behind it."""
-
-    outcome: Outcome
-    basis: Basis
-    headline: str
-    """What the verdict line says after the outcome."""
-    findings: tuple[Finding, ...] = ()
+def _frames(*msgs: object) -> list[int]:
+    return [m.frame for m in msgs if m is not None]  # type: ignore[attr-defined]
 
 
-def _clause(sentence: str) -> str:
-    """A finding's sentence as a clause after a colon."""
-    return sentence[:1].lower() + sentence[1:].rstrip(".")
+def _exchanges(sa: IkeSa, etype: int) -> list[Exchange]:
+    return [e for e in sa.exchanges if e.exchange_type == etype]
 
 
-def _offered(proposals: tuple[Proposal, ...]) -> str:
-    return "; ".join(f"#{p.number} {proposal_text(p)}" for p in proposals) or "nothing seen"
+def _ended(analysis: Analysis, ex: Exchange) -> bool:
+    """The request was retransmitted, or the capture went on long enough after it."""
+    copies = ev.request_copies(ex)
+    if len(copies) > 1:
+        return True
+    last = copies[-1].ts if copies else 0.0
+    return ev.capture_end(analysis) - last >= QUIET_AFTER
 
 
-def _frames(*exchanges: Exchange | None) -> list[int]:
-    return [m.frame for e in exchanges if e is not None for m in (e.request, e.response) if m]
-
-
-def init_retries(sa: IkeSa) -> list[Finding]:
-    """``cookie-challenge`` and ``invalid-ke-retry``: IKE_SA_INIT answered with COOKIE or
-    INVALID_KE_PAYLOAD and sent again. Evidence: the clear notify in the response and the next
-    attempt. RFC 7296 2.6 (cookies), 1.2 and 3.10.1 (INVALID_KE_PAYLOAD)."""
-    out: list[Finding] = []
-    inits = [e for e in sa.exchanges if e.exchange_type == F.IKE_SA_INIT]
-    for i, ex in enumerate(inits):
-        if ex.retry is None or ex.response is None:
-            continue
-        nxt = inits[i + 1] if i + 1 < len(inits) else None
-        frames = _frames(ex) + ([nxt.request.frame] if nxt and nxt.request else [])
-        rtt = ex.rtt or 0.0
-        if ex.retry == F.N_COOKIE:
-            out.append(finding(
-                "cookie-challenge", frames, "decrypted",
-                f"The responder answered IKE_SA_INIT with a COOKIE (frame {ex.response.frame}) "
-                f"and the initiator repeated it with the cookie, one extra round trip "
-                f"({rtt * 1000:.1f} ms).",
-                extra_rtt=round(rtt, 6),
-            ))  # fmt: skip
-            continue
-        n = F.notify(ex.response, F.N_INVALID_KE_PAYLOAD)
-        group = int.from_bytes(n.data[:2], "big") if n is not None and len(n.data) >= 2 else None
-        gname = iana.DH_GROUPS.name(group) if group is not None else "another group"
-        offered = sa.offered[0] if sa.offered else None
-        sw = cisco_fix = None
-        if group is not None and offered is not None:
-            rest = [t for t in offered.transforms if t.transform_type != 4]
-            groups = [t for t in offered.transforms if t.transform_type == 4]
-            groups.sort(key=lambda t: t.transform_id != group)
-            reordered = Proposal(offered.number, offered.protocol_id, offered.spi,
-                                 (*rest, *groups), offered.offset)  # fmt: skip
-            sw = (
-                f"proposals = {strongswan(reordered)} (the group to use first: "
-                f"{dh_strongswan(group)})"
-            )
-            cisco_fix = f"{cisco(reordered)} (the group listed first is sent in KE)"
-        out.append(finding(
-            "invalid-ke-retry", frames, "decrypted",
-            f"The initiator's KE used a group the responder does not want; the responder "
-            f"asked for {gname} with INVALID_KE_PAYLOAD (frame {ex.response.frame}), costing "
-            f"an extra round trip ({rtt * 1000:.1f} ms).",
-            fix=f"List {gname} first in the initiator's proposal so its first KE payload "
-                f"uses it.",
-            fix_cisco=cisco_fix or "",
-            fix_strongswan=sw or "",
-            group=gname,
-            group_id=group,
-            extra_rtt=round(rtt, 6),
-        ))  # fmt: skip
-    return out
-
-
-def _unanswered(sa: IkeSa, ex: Exchange, ctx: Context, what: str) -> Establishment:
-    """A setup request never answered: failed when it was retransmitted or the capture went on
-    long enough; else the capture simply ends too soon."""
-    copies = F.request_copies(ex)
-    assert ex.request is not None
-    first, last = copies[0], copies[-1]
-    waited = ctx.capture_end - last.ts
-    gave_up = len(copies) >= 2 or waited >= GAVE_UP
-    frames = [m.frame for m in copies]
-    text = (
-        f"The {what} request (frame {first.frame}) was sent {len(copies)} time(s) over "
-        f"{last.ts - first.ts:.1f} s and never answered"
-    )
-    if ex.exchange_type == F.IKE_SA_INIT:
-        f = finding(
-            "no-response", frames, "inferred",
-            text + ": the responder is unreachable, silent or filtered.",
-            severity="error" if gave_up else "warning",
-            count=len(copies),
-        )  # fmt: skip
-        outcome: Outcome = "failed" if gave_up else "incomplete"
-        return Establishment(outcome, "inferred", f"no answer to IKE_SA_INIT (frame "
-                             f"{first.frame}, {len(copies)} copies)", (f,))  # fmt: skip
-    # IKE_AUTH: the retransmission and fragmentation rules explain it.
-    outcome = "failed" if gave_up else "incomplete"
-    head = f"no answer to IKE_AUTH (frame {first.frame}, {len(copies)} copies)"
-    if not gave_up:
-        head += "; the capture ends before an answer was due"
-    return Establishment(outcome, "inferred", head)
-
-
-def establishment(sa: IkeSa, ctx: Context) -> Establishment:
-    """The outcome of the IKE SA's setup (RFC 7296 1.2: IKE_SA_INIT then IKE_AUTH)."""
-    if sa.created_by == F.CREATE_CHILD_SA:
-        return Establishment("established", "decrypted",
-                             "rekeyed in from another IKE SA (CREATE_CHILD_SA)")  # fmt: skip
-    if sa.created_by is None:
-        answered = [e for e in sa.exchanges if e.response is not None]
-        if answered:
-            return Establishment(
-                "established", "inferred",
-                f"first seen mid-life; its peers answer each other (frame "
-                f"{answered[0].response.frame})",  # type: ignore[union-attr]
-            )  # fmt: skip
-        return Establishment("unknown", "inferred", "first seen mid-life, never answered")
-    return _from_init(sa, ctx)
-
-
-def _from_init(sa: IkeSa, ctx: Context) -> Establishment:
-    inits = [e for e in sa.exchanges if e.exchange_type == F.IKE_SA_INIT]
-    auths = [e for e in sa.exchanges if e.exchange_type == F.IKE_AUTH and
-             e.requester == "initiator"]  # fmt: skip
+def rule_init(sa: IkeSa, analysis: Analysis) -> Iterator[Finding]:
+    """IKE_SA_INIT (RFC 7296 1.2, 2.4, 2.6, 2.7): never answered, refused with an error notify,
+    retried after INVALID_KE_PAYLOAD or COOKIE, or answered with nothing after it (half-open).
+    Read from clear payloads, so ``decrypted`` except for silence, which is inferred."""
+    inits = _exchanges(sa, X.IKE_SA_INIT)
     if not inits:
-        return Establishment("unknown", "inferred", "IKE_SA_INIT not in the capture")
-    last = inits[-1]
-    if last.response is None and last.request is not None:
-        if auths and auths[0].request is not None:
-            return Establishment(
-                "incomplete", "inferred",
-                f"the capture misses the IKE_SA_INIT response (the IKE_AUTH request in frame "
-                f"{auths[0].request.frame} shows the responder answered)",
-            )  # fmt: skip
-        return _unanswered(sa, last, ctx, "IKE_SA_INIT")
-    if last.response is None:
-        return Establishment("unknown", "inferred", "IKE_SA_INIT request not in the capture")
-    if last.error is not None:
-        return _init_refused(sa, last)
-    if last.retry is not None:
-        retry = iana.NOTIFY_TYPES.name(last.retry)
-        return Establishment("incomplete", "decrypted", f"the initiator did not retry after "
-                             f"{retry} (frame {last.response.frame})")  # fmt: skip
-    if not auths:
-        return _half_open(sa, last, ctx)
-    auth = auths[-1]
-    if auth.response is None:
-        if auth.request is None:
-            return Establishment("unknown", "inferred", "IKE_AUTH request not in the capture")
-        return _unanswered(sa, auth, ctx, "IKE_AUTH")
-    if F.readable(F.answer(auth)):
-        return _auth_read(sa, auth, ctx)
-    return _auth_inferred(sa, auth, ctx, eap=len(auths) > 1)
-
-
-def _init_refused(sa: IkeSa, ex: Exchange) -> Establishment:
-    """``no-proposal-chosen`` / ``invalid-syntax`` / ``error-notify`` in the clear IKE_SA_INIT
-    response. RFC 7296 2.7 (proposal choice), 3.10.1."""
-    assert ex.response is not None and ex.error is not None
-    name = iana.NOTIFY_TYPES.name(ex.error)
-    frames = _frames(ex)
-    fr = ex.response.frame
-    c = _IKE_ERRORS.get(ex.error, "error-notify")
-    if c == "no-proposal-chosen":
-        first = sa.offered[0] if sa.offered else None
-        f = finding(
-            c, frames, "decrypted",
-            f"The responder accepted none of the IKE proposals offered (NO_PROPOSAL_CHOSEN, "
-            f"frame {fr}); offered: {_offered(sa.offered)}.",
-            fix_cisco=None if first is None else f"Accept one of them, e.g. {cisco(first)}, in "
-            "the policy's proposal.",
-            fix_strongswan=None if first is None else f"Accept one of them on the responder, "
-            f"e.g. proposals = {strongswan(first)}.",
-            offered=tuple(proposal_text(p) for p in sa.offered),
-            notify=name,
-        )  # fmt: skip
-    else:
-        f = finding(c, frames, "decrypted",
-                    f"The responder refused IKE_SA_INIT with {name} (frame {fr}).",
-                    notify=name)  # fmt: skip
-    return Establishment("failed", "decrypted", f"the responder refused IKE_SA_INIT with {name} "
-                         f"(frame {fr})", (f,))  # fmt: skip
-
-
-def _half_open(sa: IkeSa, ex: Exchange, ctx: Context) -> Establishment:
-    """``half-open``: IKE_SA_INIT answered, IKE_AUTH never sent. RFC 7296 2.6."""
-    assert ex.response is not None
-    fr = ex.response.frame
-    waited = ctx.capture_end - ex.response.ts
-    redirect = F.notify(ex.response, 16407)
-    if redirect is not None:
-        return Establishment("failed", "decrypted",
-                             f"the responder redirected the initiator elsewhere (REDIRECT, "
-                             f"RFC 5685, frame {fr})")  # fmt: skip
-    gave_up = waited >= GAVE_UP
-    f = finding(
-        "half-open", _frames(ex), "decrypted",
-        f"IKE_SA_INIT was answered (frame {fr}) but no IKE_AUTH followed"
-        + (f" in the {waited:.1f} s the capture goes on." if gave_up else
-           " before the capture ends."),
-        severity="warning" if gave_up else "info",
-    )  # fmt: skip
-    return Establishment(
-        "failed" if gave_up else "incomplete",
-        "decrypted",
-        f"IKE_SA_INIT answered (frame {fr}), IKE_AUTH never sent",
-        (f,),
-    )
-
-
-def _psk_side(sa: IkeSa, side: str) -> tuple[str | None, str | None]:
-    """(PSK label, identity) when the user's PSK reproduced ``side``'s AUTH."""
-    for a in sa.auth:
-        if a.side == side and a.verified and a.psk:
-            return a.psk, a.identity
-    return None, None
-
-
-def _rejected(
-    sa: IkeSa, by: str, frames: list[int], fr: int, basis: Basis, how: str
-) -> list[Finding]:
-    """``authentication-failed`` (and ``psk-mismatch`` when a supplied PSK reproduced the other
-    side's AUTH). RFC 7296 2.15 (AUTH), 2.21.2 (AUTHENTICATION_FAILED)."""
-    other = "initiator" if by == "responder" else "responder"
-    out = [finding(
-        "authentication-failed", frames, basis,
-        f"The {by} rejected the {other}'s AUTH (frame {fr}): {how}.",
-        rejected_by=by,
-    )]  # fmt: skip
-    psk, ident = _psk_side(sa, other)
-    if psk:
-        out.append(finding(
-            "psk-mismatch", frames, "decrypted",
-            f"The PSK you gave ({psk}) reproduces the {other}'s AUTH, so the {by} holds "
-            f"another key for {ident or 'that identity'}.",
-            rejected_by=by, identity=ident, psk=psk,
-        ))  # fmt: skip
-    return out
-
-
-def _after(sa: IkeSa, auth: Exchange) -> list[Exchange]:
-    t = auth.response_ts or 0.0
-    return [e for e in sa.exchanges if e is not auth and e.request_ts is not None and
-            e.request_ts >= t]  # fmt: skip
-
-
-def _auth_read(sa: IkeSa, auth: Exchange, ctx: Context) -> Establishment:
-    """The IKE_AUTH response decrypted: its notifies, and an initiator's N(AUTH_FAILED) after."""
-    resp = F.answer(auth)
-    assert resp is not None
-    frames = _frames(auth)
-    has_auth = 39 in resp.inner_types or 39 in resp.payload_types
-    if F.notify(resp, F.N_AUTHENTICATION_FAILED) is not None or (
-        not has_auth and auth.error is not None
-    ):
-        err = auth.error or F.N_AUTHENTICATION_FAILED
-        name = iana.NOTIFY_TYPES.name(err)
-        if err == F.N_AUTHENTICATION_FAILED:
-            found = _rejected(sa, "responder", frames, resp.frame, "decrypted",
-                              "it answered AUTHENTICATION_FAILED")  # fmt: skip
-            head = f"the responder rejected the initiator's AUTH (frame {resp.frame})"
-        else:
-            c = _IKE_ERRORS.get(err, "error-notify")
-            found = [finding(c, frames, "decrypted",
-                             f"The responder refused IKE_AUTH with {name} (frame {resp.frame}).",
-                             notify=name)]  # fmt: skip
-            head = f"the responder refused IKE_AUTH with {name} (frame {resp.frame})"
-        if len(found) > 1:
-            head += ": " + _clause(found[1].explanation)
-        return Establishment("failed", "decrypted", head, tuple(found))
-    for ex in _after(sa, auth):
-        if (
-            ex.requester == "initiator"
-            and ex.exchange_type == F.INFORMATIONAL
-            and ex.request is not None
-            and F.notify(ex.request, F.N_AUTHENTICATION_FAILED) is not None
-        ):
-            fr = ex.request.frame
-            found = _rejected(sa, "initiator", [*frames, fr], fr, "decrypted",
-                              "it sent N(AUTHENTICATION_FAILED) in an INFORMATIONAL right "
-                              "after the IKE_AUTH response")  # fmt: skip
-            head = f"the initiator rejected the responder's AUTH (frame {fr})"
-            if len(found) > 1:
-                head += ": " + _clause(found[1].explanation)
-            return Establishment("failed", "decrypted", head, tuple(found))
-    head = f"IKE_AUTH completed (frame {resp.frame})"
-    if auth.error is not None:
-        head += f"; its child SA was refused with {iana.NOTIFY_TYPES.name(auth.error)}"
-    return Establishment("established", "decrypted", head)
-
-
-def _esp_after(sa: IkeSa, ctx: Context, t: float) -> set[tuple[str, str]]:
-    return {(s.src, s.dst) for s in ctx.esp.get(sa.spis, ()) if s.packets and s.first_ts >= t}
-
-
-def _auth_inferred(sa: IkeSa, auth: Exchange, ctx: Context, eap: bool) -> Establishment:
-    """Without keys: the IKE_AUTH response's size against the least a success needs (RFC 7296
-    3.14 padding and ICV; 3.5, 3.8, 3.3, 3.13 payloads), then ESP and a quick INFORMATIONAL."""
-    resp = auth.response
-    assert resp is not None
-    size = F.message_size(auth, True) or resp.length
-    sizes = F.auth_response_sizes(sa.chosen)
-    frames = _frames(auth)
-    cipher = proposal_text(sa.chosen) if sa.chosen else "the chosen cipher"
-    if sizes is not None and eap:
-        # The last response after EAP carries no IDr (RFC 7296 2.16).
-        sizes = F.AuthSizes(sizes.with_auth - F.MIN_IDR, sizes.full - F.MIN_IDR)
-    if sizes is not None and size < sizes.with_auth:
-        found = _rejected(
-            sa, "responder", frames, resp.frame, "inferred",
-            f"the encrypted response has {size} bytes, fewer than the {sizes.with_auth} that "
-            f"IDr and AUTH alone need with {cipher}, so it holds only notifies, most likely "
-            f"AUTHENTICATION_FAILED (keys would show the notify)",
-        )  # fmt: skip
-        return Establishment(
-            "failed", "inferred",
-            f"the responder refused IKE_AUTH (frame {resp.frame}, {size} bytes: too small for "
-            f"IDr+AUTH, {sizes.with_auth} needed); most likely AUTHENTICATION_FAILED, keys "
-            "would show the notify",
-            tuple(found),
-        )  # fmt: skip
-    req = F.message_size(auth, False)
-    if sizes is not None and req is not None and req < sizes.full:
-        # Too small a request for SA and TS: a childless IKE SA (RFC 6023), nothing refused.
-        return Establishment(
-            "established",
-            "inferred",
-            f"IKE_AUTH answered (frame "
-            f"{resp.frame}); no child SA asked for (request of {req} bytes)",
-        )
-    if sizes is not None and size < sizes.full:
-        f = finding(
-            "child-sa-refused", frames, "inferred",
-            f"The IKE_AUTH response (frame {resp.frame}, {size} bytes) has room for IDr and "
-            f"AUTH ({sizes.with_auth}) but not for SA and TS ({sizes.full} needed with "
-            f"{cipher}): the responder accepted the IKE SA but refused its first child SA "
-            "(keys would show the notify, e.g. NO_PROPOSAL_CHOSEN or TS_UNACCEPTABLE).",
-        )  # fmt: skip
-        return Establishment(
-            "established", "inferred",
-            f"IKE_AUTH answered (frame {resp.frame}, {size} bytes: room for IDr+AUTH, not for "
-            "SA+TS), so the IKE SA stands but its first child SA was refused",
-            (f,),
-        )  # fmt: skip
-    return _after_auth(sa, auth, ctx, size, sizes)
-
-
-def _after_auth(
-    sa: IkeSa, auth: Exchange, ctx: Context, size: int, sizes: F.AuthSizes | None
-) -> Establishment:
-    """A full-size encrypted IKE_AUTH response: what followed decides."""
-    resp = auth.response
-    assert resp is not None
-    roomy = (
-        f"{size} bytes, room for IDr+AUTH+SA+TS ({sizes.full} needed)" if sizes else
-        f"{size} bytes"
-    )  # fmt: skip
-    ways = _esp_after(sa, ctx, resp.ts)
-    if len(ways) >= 2:
-        return Establishment("established", "inferred",
-                             f"IKE_AUTH answered (frame {resp.frame}, {roomy}) and ESP flows both "
-                             "ways on SPIs first seen after it")  # fmt: skip
-    later = _after(sa, auth)
-    first = later[0] if later else None
+        return
+    answered = [e for e in inits if e.response is not None]
+    # Later exchanges (or a responder SPI) show an answer came, even if the capture missed it.
+    went_on = len(sa.exchanges) > len(inits) or any(sa.spi_r)
     if (
-        not ways
-        and first is not None
-        and first.requester == "initiator"
-        and first.exchange_type == F.INFORMATIONAL
-        and first.request is not None
-        and first.request.ts - resp.ts <= QUICK
-        and all(e.exchange_type == F.INFORMATIONAL for e in later)
+        not answered
+        and not went_on
+        and inits[-1].request is not None
+        and _ended(analysis, inits[-1])
     ):
-        fr = first.request.frame
-        gap = (first.request.ts - resp.ts) * 1000
-        found = _rejected(
-            sa, "initiator", _frames(auth, first), fr, "inferred",
-            f"it sent an INFORMATIONAL {gap:.0f} ms after the IKE_AUTH response and no ESP "
-            "followed, most likely N(AUTHENTICATION_FAILED) or an immediate delete (keys would "
-            "tell which)",
-        )  # fmt: skip
-        return Establishment(
-            "failed", "inferred",
-            f"the initiator most likely rejected the responder's AUTH: an INFORMATIONAL "
-            f"(frame {fr}) {gap:.0f} ms after the IKE_AUTH response, no ESP; keys would tell",
-            tuple(found),
-        )  # fmt: skip
-    note = "ESP only one way" if ways else "no ESP seen"
-    return Establishment(
-        "established", "inferred", f"IKE_AUTH answered (frame {resp.frame}, {roomy}); {note}"
+        copies = [m for e in inits for m in ev.request_copies(e)]
+        yield finding(
+            "no-response",
+            frames=_frames(*copies),
+            basis="inferred",
+            explanation=(
+                f"the initiator {sa.initiator} sent IKE_SA_INIT {len(copies)} time(s) and "
+                f"{sa.responder} never answered"
+            ),
+            fix=(
+                "make the responder reachable on UDP 500 and 4500 (routing, firewalls and ACLs "
+                "on the path) and check that its IKE daemon listens on that address"
+            ),
+            fix_cisco=(
+                "on the responder: `show crypto ikev2 sa`, and an ACL permitting udp 500/4500"
+            ),
+            fix_strongswan="on the responder: charon running, `local_addrs` covering the address",
+            count=len(copies),
+        )
+    for ex in inits:
+        if ex.retry == N.INVALID_KE_PAYLOAD:
+            yield _invalid_ke(sa, ex, inits)
+        elif ex.retry == N.COOKIE:
+            yield finding(
+                "cookie-challenge",
+                frames=_frames(ex.request, ex.response),
+                basis="decrypted",
+                explanation=(
+                    f"the responder answered IKE_SA_INIT with a COOKIE (frame "
+                    f"{ex.response.frame if ex.response else '?'}), costing one round trip; it "
+                    "does so when it sees many half-open SAs"
+                ),
+                fix=None,
+            )
+        elif ex.error is not None and ex.response is not None:
+            yield _init_error(sa, ex)
+    if answered and answered[-1].status == "ok" and len(sa.exchanges) == len(inits):
+        last = answered[-1]
+        if ev.capture_end(analysis) - (last.response_ts or 0.0) >= QUIET_AFTER:
+            yield finding(
+                "half-open",
+                frames=_frames(last.request, last.response),
+                basis="inferred",
+                explanation=(
+                    "IKE_SA_INIT was answered but the initiator never sent IKE_AUTH, so the "
+                    "IKE SA stayed half-open"
+                ),
+                fix=(
+                    "look at the initiator's log: it usually gave up on the responder's "
+                    "IKE_SA_INIT response (unacceptable proposal or KE, or a certificate request "
+                    "it cannot meet)"
+                ),
+            )
+
+
+def _invalid_ke(sa: IkeSa, ex: Exchange, inits: list[Exchange]) -> Finding:
+    n = ev.notify(ex.response, N.INVALID_KE_PAYLOAD)
+    group = getattr(getattr(n, "decoded", None), "group", None)
+    sent = None
+    req_ke = [p for p in ev.payloads(ex.request) if type(p).__name__ == "KePayload"]
+    if req_ke:
+        sent = getattr(req_ke[0], "group", None)
+    later = [e for e in inits if e.attempt > ex.attempt and e.request is not None]
+    cost = (
+        later[0].request.ts - ex.request.ts  # type: ignore[union-attr]
+        if later and ex.request is not None
+        else None
+    )
+    name = ev.group_name(group) if isinstance(group, int) else "another group"
+    was = f" instead of {ev.group_name(sent)}" if isinstance(sent, int) else ""
+    cost_text = f", costing {cost * 1000:.1f} ms" if cost is not None else ""
+    return finding(
+        "invalid-ke-retry",
+        frames=_frames(ex.request, ex.response),
+        basis="decrypted",
+        explanation=(
+            f"the responder asked for {name}{was} with INVALID_KE_PAYLOAD (frame "
+            f"{ex.response.frame if ex.response else '?'}), so IKE_SA_INIT was sent again"
+            f"{cost_text}"
+        ),
+        fix=f"put {name} first in the initiator's IKE proposal so its first KE payload fits",
+        fix_cisco=(
+            f"`group {group}` first in the initiator's `crypto ikev2 proposal`"
+            if isinstance(group, int)
+            else None
+        ),
+        fix_strongswan="list that group first in the initiator's `proposals`",
+        group=group if isinstance(group, int) else None,
+        extra_round_trip=cost,
     )
 
 
-__all__ = ["Establishment", "establishment", "init_retries"]
+def _init_error(sa: IkeSa, ex: Exchange) -> Finding:
+    err = ex.error or 0
+    name = iana.NOTIFY_TYPES.name(err)
+    code = notify_code(err)
+    offered = "; ".join(proposal_text(p) for p in sa.offered) or "nothing readable"
+    explanation = f"the responder refused IKE_SA_INIT with {name} (frame {ex.response.frame})"  # type: ignore[union-attr]
+    if code == "no-proposal-chosen":
+        explanation += f"; the initiator offered {offered}"
+    fix, cisco, swan = error_fix(err, ike=True)
+    return finding(
+        code,
+        frames=_frames(ex.request, ex.response),
+        basis="decrypted",
+        explanation=explanation,
+        fix=fix,
+        fix_cisco=cisco,
+        fix_strongswan=swan,
+        rejected_by="responder",
+        notify=name,
+        offered=tuple(proposal_text(p) for p in sa.offered),
+    )
+
+
+def auth_exchanges(sa: IkeSa) -> list[Exchange]:
+    """IKE_AUTH exchanges of the SA (several with EAP or multiple authentication)."""
+    return _exchanges(sa, X.IKE_AUTH)
+
+
+def rule_retransmission(sa: IkeSa, analysis: Analysis) -> Iterator[Finding]:
+    """Requests sent more than once (RFC 7296 2.1, 2.4: retransmitted on timeout with the same
+    bytes). For an answered exchange the round trip that counts is from the last copy sent
+    before the response; the first-copy RTT hides the waiting. Unanswered requests are judged
+    by the no-response, fragmentation and DPD rules."""
+    for ex in sa.exchanges:
+        copies = ev.request_copies(ex)
+        if len(copies) < 2 or ex.response is None or ex.request is None:
+            continue
+        before = [m for m in copies if m.ts <= ex.response.ts] or copies[:1]
+        true_rtt = ex.response.ts - before[-1].ts
+        schedule = tuple(round(m.ts - copies[0].ts, 3) for m in copies)
+        yield finding(
+            "retransmission",
+            frames=_frames(*copies, ex.response),
+            basis="inferred",
+            explanation=(
+                f"{ex.requester}'s {ex.name} request (message ID {ex.message_id}) was sent "
+                f"{len(copies)} times (at +{', +'.join(f'{t:g}' for t in schedule)} s) before "
+                f"the answer in frame {ex.response.frame}; the round trip after the last copy "
+                f"was {true_rtt * 1000:.1f} ms"
+            ),
+            fix=(
+                "look for loss or delay between the peers (or a responder slow to answer, e.g. "
+                "a busy CA or RADIUS lookup)"
+            ),
+            count=len(copies) - 1,
+            schedule=schedule,
+            true_rtt=round(true_rtt, 6),
+            exchange=ex.name,
+        )
+
+
+def _frag_threshold(ex: Exchange) -> int:
+    m = ex.request
+    assert m is not None
+    v6 = ":" in m.flow.src
+    marker = 4 if m.flow.dport == 4500 or m.flow.sport == 4500 else 0
+    ip = 40 if v6 else 20
+    return (IPV6_MIN_MTU if v6 else IPV4_PATH_MTU) - ip - 8 - marker
+
+
+def rule_unanswered(sa: IkeSa, analysis: Analysis) -> Iterator[Finding]:
+    """Unanswered requests after IKE_SA_INIT (RFC 7296 2.4). An oversized one sent as IP
+    fragments without RFC 7383 fragmentation, retransmitted and never answered, is the classic
+    path that drops IP fragments (RFC 7383 1); an INFORMATIONAL left unanswered after the SA
+    was set up is a failed liveness check (dead peer detection)."""
+    for ex in sa.exchanges:
+        if ex.exchange_type == X.IKE_SA_INIT or ex.response is not None or ex.request is None:
+            continue
+        if not _ended(analysis, ex):
+            continue
+        copies = ev.request_copies(ex)
+        if ex.request.fragment is None and ex.request.length > _frag_threshold(ex):
+            yield _fragmentation(ex, copies, _frag_threshold(ex))
+        elif ex.exchange_type == X.INFORMATIONAL and sa.established_ts is not None:
+            yield _dpd(sa, ex, copies)
+        else:
+            yield finding(
+                "no-response",
+                frames=_frames(*copies),
+                basis="inferred",
+                explanation=(
+                    f"{ex.requester}'s {ex.name} request (message ID {ex.message_id}) was sent "
+                    f"{len(copies)} time(s) and never answered"
+                ),
+                fix=(
+                    "check the peer's log for why it dropped the request, and the path for loss "
+                    "of UDP 4500"
+                ),
+                count=len(copies),
+                exchange=ex.name,
+            )
+
+
+def _fragmentation(ex: Exchange, copies: tuple, limit: int) -> Finding:  # type: ignore[type-arg]
+    m = ex.request
+    assert m is not None
+    mtu = IPV6_MIN_MTU if ":" in m.flow.src else IPV4_PATH_MTU
+    return finding(
+        "fragmentation-suspected",
+        frames=_frames(*copies),
+        basis="inferred",
+        explanation=(
+            f"the {ex.name} request of {m.length} bytes (frame {m.frame}) is larger than one "
+            f"packet on the path ({limit} bytes of IKE fit in a {mtu}-byte MTU), so it left "
+            "as IP fragments without IKEv2 fragmentation, was sent "
+            f"{len(copies)} time(s) and never answered: a device on the path most likely drops "
+            "IP fragments"
+        ),
+        fix=(
+            "enable IKEv2 fragmentation (RFC 7383) on both peers, or let the path pass IP "
+            "fragments; smaller certificates or chains also help"
+        ),
+        fix_cisco="`crypto ikev2 fragmentation mtu 1360` on both routers",
+        fix_strongswan="`fragmentation = yes` (or `force`) in the connection on both peers",
+        length=m.length,
+        count=len(copies),
+    )
+
+
+def _dpd(sa: IkeSa, ex: Exchange, copies: tuple) -> Finding:  # type: ignore[type-arg]
+    m = ex.request
+    assert m is not None
+    read = ev.readable(m)
+    liveness = read and not m.inner
+    what = "liveness check (empty INFORMATIONAL)" if liveness else "INFORMATIONAL request"
+    peer = sa.responder if ex.requester == "initiator" else sa.initiator
+    return finding(
+        "dpd-timeout",
+        frames=_frames(*copies),
+        basis="decrypted" if read else "inferred",
+        explanation=(
+            f"the {ex.requester}'s {what} (message ID {ex.message_id}) was sent "
+            f"{len(copies)} time(s) from frame {m.frame} and {peer} never answered: the peer "
+            "is down or the path between them broke"
+        ),
+        fix=(
+            "find out why the peer stopped answering (reboot, address change, path or NAT "
+            "mapping lost); the SA is torn down and renegotiated when it returns"
+        ),
+        fix_cisco="`dpd <interval> <retry> periodic` in the IKEv2 profile sets how soon it is seen",
+        fix_strongswan="`dpd_delay` and `dpd_action = restart` in the connection",
+        count=len(copies),
+        direction=ex.requester,
+    )
+
+
+def rule_integrity(sa: IkeSa, analysis: Analysis) -> Iterator[Finding]:
+    """Messages whose SK/SKF integrity check failed with the keys given (RFC 7296 3.14). When
+    every message checked fails, the keys do not belong to this IKE SA: a warning about the
+    keys, not about the tunnel. When some pass and some fail with the same keys, the bytes were
+    altered on the way: an error."""
+    checked = [m for m in sa.messages if m.integrity is not None]
+    bad = [m for m in checked if m.integrity == "failed"]
+    if not bad:
+        return
+    every = len(bad) == len(checked)
+    if every:
+        explanation = (
+            f"all {len(bad)} encrypted message(s) of this IKE SA failed their integrity check "
+            f"with the keys given (first frame {bad[0].frame}): the keys are not this SA's, "
+            "which says nothing against the tunnel itself"
+        )
+        fix = (
+            "give the DH secret (or SK_* keys) of this IKE SA: the ones given belong to "
+            "another SA or were copied wrongly"
+        )
+    else:
+        explanation = (
+            f"{len(bad)} of {len(checked)} encrypted messages failed their integrity check while "
+            f"the others passed with the same keys (first frame {bad[0].frame}): something on "
+            "the path altered them"
+        )
+        fix = "look for a device altering packets between the peers (or a capture fault)"
+    yield finding(
+        "ike-integrity-failure",
+        frames=_frames(*bad),
+        basis="decrypted",
+        severity="warning" if every else "error",
+        explanation=explanation,
+        fix=fix,
+        count=len(bad),
+        keys_wrong=every,
+    )
+
+
+def child_error(ex: Exchange) -> int | None:
+    """The child-refusing error notify of an answered exchange, if it carried one."""
+    return ex.error if ex.error in CHILD_ERRORS else None
+
+
+__all__ = [
+    "auth_exchanges",
+    "child_error",
+    "rule_init",
+    "rule_integrity",
+    "rule_retransmission",
+    "rule_unanswered",
+]

@@ -148,14 +148,14 @@ def iter_analysis(
         else:
             due = pending
         if due:
-            yield Step(
-                src.position(), src.total, corr.snapshot(frames=stats.frames, complete=False)
-            )
+            snapshot = corr.snapshot(frames=stats.frames, complete=False)
+            yield Step(src.position(), src.total, diagnose(snapshot))
             pending = False
             if min_interval is not None:
                 last = clock()
-    final = diagnose(corr.snapshot(frames=stats.frames, complete=True))
-    yield Step(src.total, src.total, final)
+    yield Step(
+        src.total, src.total, diagnose(corr.snapshot(frames=stats.frames, complete=True))
+    )
 
 
 def analyze(
@@ -195,7 +195,6 @@ def analyze(
             if n % PROGRESS_EVERY == 0:
                 progress(src.position(), src.total)
         progress(src.total, src.total)
-    # The verdicts need the whole capture (what followed, how long it went on): judged once.
     return diagnose(corr.snapshot(frames=stats.frames, complete=True))
 
 

@@ -1,0 +1,111 @@
+"""Diagnosis of the failure scenarios captured between two strongSwan peers (captures/lab,
+made by make.sh). Each expectation is taken from the peers' charon logs, quoted in the
+docstrings, or from truth.json; keyless and keyed runs must agree on the outcome."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from ikeview.diagnosis.records import Finding
+from ikeview.keys.loader import load_keys
+from ikeview.pipeline.analyze import analyze
+from ikeview.pipeline.model import Analysis, IkeSa
+from ikeview.report import render_text
+
+LAB = Path(__file__).resolve().parents[1] / "captures" / "lab"
+
+
+def run(name: str, *, keys: bool) -> Analysis:
+    d = LAB / name
+    k = d / "keys.toml"
+    return analyze(d / "capture.pcap", load_keys([k]) if keys and k.exists() else None)
+
+
+def found(sa: IkeSa, code: str) -> list[Finding]:
+    every = [*sa.diagnosis.findings, *(f for c in sa.child_sas for f in c.diagnosis.findings)]
+    return [f for f in every if f.code == code]
+
+
+FAILURES = ["ts-unacceptable", "frag-drop", "esp-one-way", "dpd-timeout", "rekey-collision"]
+
+
+@pytest.mark.parametrize("name", FAILURES)
+def test_keyless_and_keyed_agree(name: str) -> None:
+    bare = [sa.diagnosis.outcome for sa in run(name, keys=False).ike_sas]
+    keyed = [sa.diagnosis.outcome for sa in run(name, keys=True).ike_sas]
+    assert bare == keyed
+
+
+def test_ts_unacceptable() -> None:
+    """initiator.log: 'received TS_UNACCEPTABLE notify, no CHILD_SA built'; the IKE SA stands
+    and is deleted a second later ('deleting IKE_SA lab[1]')."""
+    (sa,) = run("ts-unacceptable", keys=True).ike_sas
+    assert sa.diagnosis.outcome == "established"
+    (child,) = sa.child_sas
+    assert child.diagnosis.outcome == "failed" and child.proposal is None
+    (f,) = found(sa, "ts-unacceptable")
+    assert f.severity == "error" and f.frames[-1] == 4 and f.get("notify") == "TS_UNACCEPTABLE"
+    # Without keys only the size shows it: room for IDr + AUTH, none for SA + TS.
+    (bare,) = run("ts-unacceptable", keys=False).ike_sas
+    assert bare.diagnosis.outcome == "established"
+    assert [f.frames for f in found(bare, "no-child-sa")] == [(3, 4)]
+
+
+def test_unreachable_responder() -> None:
+    """initiator.log: 'retransmit 1..3 of request with message ID 0', then 'giving up after 3
+    retransmits': IKE_SA_INIT sent 4 times, never answered."""
+    (sa,) = run("unreachable-responder", keys=False).ike_sas
+    assert (sa.diagnosis.outcome, sa.diagnosis.basis) == ("failed", "inferred")
+    (f,) = found(sa, "no-response")
+    assert f.severity == "error" and f.get("count") == 4 and len(f.frames) == 4
+
+
+def test_frag_drop() -> None:
+    """initiator.log: IKE_AUTH 'sending packet ... (2224 bytes)' with 'fragmentation = 0',
+    'retransmit 1..3 of request with message ID 1', 'giving up after 3 retransmits'."""
+    for keys in (False, True):
+        (sa,) = run("frag-drop", keys=keys).ike_sas
+        assert (sa.diagnosis.outcome, sa.diagnosis.basis) == ("failed", "inferred")
+        (f,) = found(sa, "fragmentation-suspected")
+        assert f.severity == "error" and f.get("count") == 4 and f.get("length") == 2224
+        assert f.fix_strongswan and "fragmentation" in f.fix_strongswan
+
+
+def test_esp_one_way() -> None:
+    """truth.json: ESP only initiator -> responder (the responder drops incoming ESP-in-UDP, so
+    it never answers the pings); the other SPI is silent."""
+    truth = json.loads((LAB / "esp-one-way" / "truth.json").read_text())
+    assert truth["scenario"] == "esp-one-way"
+    (sa,) = run("esp-one-way", keys=True).ike_sas
+    (child,) = sa.child_sas
+    (f,) = found(sa, "esp-one-way")
+    assert f.severity == "error" and f.get("direction") == "192.0.2.1 -> 192.0.2.2"
+    text = render_text(run("esp-one-way", keys=True))
+    silent = child.spi_initiator  # traffic towards the initiator carries its SPI
+    assert f"SPI 0x{silent:08x} 192.0.2.2 > 192.0.2.1: 0 packets (silent)" in text
+    (bare,) = run("esp-one-way", keys=False).ike_sas
+    assert found(bare, "esp-one-way")
+
+
+def test_dpd_timeout() -> None:
+    """initiator.log: 'retransmit 1..3 of request with message ID 2' (the empty INFORMATIONAL of
+    dpd_delay = 2) and 'giving up after 3 retransmits' while ESTABLISHED."""
+    for keys in (False, True):
+        (sa,) = run("dpd-timeout", keys=keys).ike_sas
+        (f,) = found(sa, "dpd-timeout")
+        assert f.severity == "error" and f.get("count") == 4
+        assert sa.diagnosis.outcome == "failed"
+
+
+def test_rekey_collision() -> None:
+    """Both logs: 'detected CHILD_REKEY collision with CHILD_REKEY'; each peer deletes the
+    redundant child SA afterwards. Handled by RFC 7296 2.8.1, so never an error."""
+    for keys in (False, True):
+        (sa,) = run("rekey-collision", keys=keys).ike_sas
+        (f,) = found(sa, "rekey-collision")
+        assert f.severity != "error" and len(f.frames) >= 2
+        assert sa.diagnosis.outcome == "established"
+        assert not [x for x in sa.diagnosis.findings if x.severity == "error"]
