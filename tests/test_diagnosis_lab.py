@@ -29,7 +29,14 @@ def found(sa: IkeSa, code: str) -> list[Finding]:
     return [f for f in every if f.code == code]
 
 
-FAILURES = ["ts-unacceptable", "frag-drop", "esp-one-way", "dpd-timeout", "rekey-collision"]
+FAILURES = [
+    "initiator-rejects",
+    "ts-unacceptable",
+    "frag-drop",
+    "esp-one-way",
+    "dpd-timeout",
+    "rekey-collision",
+]
 
 
 @pytest.mark.parametrize("name", FAILURES)
@@ -109,3 +116,23 @@ def test_rekey_collision() -> None:
         assert f.severity != "error" and len(f.frames) >= 2
         assert sa.diagnosis.outcome == "established"
         assert not [x for x in sa.diagnosis.findings if x.severity == "error"]
+
+
+def test_initiator_rejects_the_responder() -> None:
+    """initiator-rejects (made for this test with make.sh: the initiator holds a wrong copy of
+    the PSK that authenticates the responder). initiator.log: 'parsed IKE_AUTH response 1 [ IDr
+    AUTH SA TSi TSr ...]', 'tried 2 shared keys ... but MAC mismatched', 'generating
+    INFORMATIONAL request 2 [ N(AUTH_FAILED) ]' (frame 5)."""
+    (sa,) = run("initiator-rejects", keys=True).ike_sas
+    assert (sa.diagnosis.outcome, sa.diagnosis.basis) == ("failed", "decrypted")
+    (f,) = found(sa, "authentication-failed")
+    assert f.get("rejected_by") == "initiator" and 5 in f.frames
+    (m,) = found(sa, "psk-mismatch")
+    assert m.get("identity") == "responder.lab.example"
+    assert [c.diagnosis.outcome for c in sa.child_sas] == ["failed"]
+    # Without keys: a full-size IKE_AUTH response (256 bytes), then an INFORMATIONAL from the
+    # initiator within milliseconds and nothing more, no ESP.
+    (bare,) = run("initiator-rejects", keys=False).ike_sas
+    assert (bare.diagnosis.outcome, bare.diagnosis.basis) == ("failed", "inferred")
+    (g,) = found(bare, "authentication-failed")
+    assert g.get("rejected_by") == "initiator" and g.basis == "inferred"

@@ -97,8 +97,17 @@ def _children(sa: IkeSa, auth: AuthVerdict | None) -> list[ChildSa]:
             child = rc.refused_child(sa, ex, ex.error or 0)
             found = rc.refused_findings(child, ex)
             out.append(replace(child, diagnosis=_child_diagnosis("failed", found)))
+    auth_failed = auth is not None and auth.outcome == "failed"
     for c in sa.child_sas:
         found = [*rc.rule_weak(c.proposal, [c.created_frame], esp=True), *rc.rule_esp(c)]
+        if auth_failed and c.exchange_type == X.IKE_AUTH:
+            # Negotiated in IKE_AUTH, but a peer then refused the other's AUTH (RFC 7296
+            # 2.21.2): the child SA is torn down with the IKE SA, never used.
+            diag = _child_diagnosis("failed", found)
+            text = f"the IKE SA's authentication failed ({auth.text})"  # type: ignore[union-attr]
+            diag = replace(diag, basis=auth.basis, verdict=_verdict("failed", text, ()))  # type: ignore[union-attr]
+            out.append(replace(c, diagnosis=diag))
+            continue
         out.append(replace(c, diagnosis=_child_diagnosis("established", found)))
     return sorted(out, key=lambda c: c.created_frame)
 
