@@ -180,7 +180,7 @@ def test_problems_carry_codes() -> None:
 SUCCESSFUL_LAB = [
     "3des-sha1-modp1024", "asym-psk", "certs-frag", "chacha-x25519", "gcm16-ecp256",
     "invalid-ke", "multi-proposal", "natt", "psk-aes256-sha256-modp2048", "rekey-dpd",
-    "interop/libreswan-initiator",
+    "interop/libreswan-initiator", "auth-retransmit", "rekey-collision",
 ]  # fmt: skip
 
 

@@ -136,3 +136,26 @@ def test_initiator_rejects_the_responder() -> None:
     assert (bare.diagnosis.outcome, bare.diagnosis.basis) == ("failed", "inferred")
     (g,) = found(bare, "authentication-failed")
     assert g.get("rejected_by") == "initiator" and g.basis == "inferred"
+
+
+def test_ike_auth_answered_after_retransmissions() -> None:
+    """auth-retransmit (made for this test with make.sh: the responder drops IKE on UDP 4500 for
+    1.8 s). initiator.log: 'retransmit 1 of request with message ID 1' (+1 s), 'retransmit 2'
+    (+2.5 s), then 'parsed IKE_AUTH response 1 [ IDr AUTH SA TSi TSr ...]'."""
+    for keys in (False, True):
+        (sa,) = run("auth-retransmit", keys=keys).ike_sas
+        assert sa.diagnosis.outcome == "established"
+        (f,) = found(sa, "retransmission")
+        assert f.severity == "warning" and f.get("count") == 2 and f.get("exchange") == "IKE_AUTH"
+        schedule = f.get("schedule")
+        assert isinstance(schedule, tuple) and schedule[1] == pytest.approx(1.0, abs=0.05)
+        assert schedule[2] == pytest.approx(2.5, abs=0.05)
+        rtt = f.get("true_rtt")
+        assert isinstance(rtt, float) and rtt < 0.1  # the first copy's RTT is 2.5 s
+    text = render_text(run("auth-retransmit", keys=False))
+    assert "sent 3 times, answered" in text
+
+
+def test_frag_drop_verdict_names_the_cause() -> None:
+    (sa,) = run("frag-drop", keys=False).ike_sas
+    assert "path dropping IP fragments" in sa.diagnosis.verdict

@@ -44,6 +44,12 @@ def _verdict(outcome: Outcome, text: str, findings: tuple[Finding, ...]) -> str:
     why = next((f for f in findings if f.code == "psk-mismatch"), None)
     if why is not None:
         line += f": {why.explanation}"
+    frag = next((f for f in findings if f.code == "fragmentation-suspected"), None)
+    if frag is not None and outcome == "failed":
+        line += (
+            f": most likely a path dropping IP fragments (a {frag.get('length')}-byte request, "
+            "no IKEv2 fragmentation)"
+        )
     return line
 
 
