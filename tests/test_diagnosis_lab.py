@@ -159,3 +159,18 @@ def test_ike_auth_answered_after_retransmissions() -> None:
 def test_frag_drop_verdict_names_the_cause() -> None:
     (sa,) = run("frag-drop", keys=False).ike_sas
     assert "path dropping IP fragments" in sa.diagnosis.verdict
+
+
+def test_esp_loss_and_replay() -> None:
+    """esp-loss-replay (made for this test with make.sh): the initiator's nftables drops every
+    third ESP packet it sends ('counter packets 2 ... drop'; 'ping: 6 packets transmitted, 4
+    received'), the responder's sends each ESP packet twice ('dup to 192.0.2.1'). Sequence
+    numbers are clear, so keys change nothing."""
+    for keys in (False, True):
+        (sa,) = run("esp-loss-replay", keys=keys).ike_sas
+        assert sa.diagnosis.outcome == "established"
+        (loss,) = found(sa, "esp-loss")
+        assert loss.get("count") == 2 and loss.severity == "warning"
+        (rep,) = found(sa, "esp-replay")
+        assert rep.get("count") == 4 and rep.severity == "warning"
+        assert loss.get("spi") != rep.get("spi")

@@ -109,10 +109,13 @@ def rule_esp(child: ChildSa) -> Iterator[Finding]:
 
 def rule_esp_keyless(sa: IkeSa, analysis: Analysis) -> Iterator[Finding]:
     """Without keys no child SA is known, but ESP between the peers first seen after IKE_AUTH
-    that flows one way only still shows a silent direction (RFC 4301 4.1)."""
+    that flows one way only still shows a silent direction (RFC 4301 4.1), and sequence
+    numbers are in the clear (RFC 4303 2.2), so gaps and repeats show too."""
     if sa.child_sas or sa.established_ts is None:
         return
     esp = [s for s in ev.esp_after(analysis, sa, sa.established_ts) if s.packets]
+    for s in esp:
+        yield from _esp_counters(None, s)
     directions = {(s.src, s.dst) for s in esp}
     total = sum(s.packets for s in esp)
     if len(directions) != 1 or total < MIN_ONE_WAY:
@@ -134,7 +137,7 @@ def rule_esp_keyless(sa: IkeSa, analysis: Analysis) -> Iterator[Finding]:
     )
 
 
-def _esp_counters(child: ChildSa, s: EspSpiStats) -> Iterator[Finding]:
+def _esp_counters(child: ChildSa | None, s: EspSpiStats) -> Iterator[Finding]:
     where = f"SPI 0x{s.spi:08x} ({s.src} -> {s.dst})"
     if s.integrity_failed:
         yield finding(
