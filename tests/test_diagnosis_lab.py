@@ -174,3 +174,17 @@ def test_esp_loss_and_replay() -> None:
         (rep,) = found(sa, "esp-replay")
         assert rep.get("count") == 4 and rep.severity == "warning"
         assert loss.get("spi") != rep.get("spi")
+
+
+def test_internal_address_failure() -> None:
+    """no-virtual-ip (made for this test with make.sh: the initiator asks for a virtual IP, the
+    responder has no pool). initiator.log: 'parsed IKE_AUTH response 1 [ IDr AUTH ...
+    N(INT_ADDR_FAIL) ]', 'received INTERNAL_ADDRESS_FAILURE notify, no CHILD_SA built',
+    'failed to establish CHILD_SA, keeping IKE_SA'."""
+    (sa,) = run("no-virtual-ip", keys=True).ike_sas
+    assert sa.diagnosis.outcome == "established"
+    (child,) = sa.child_sas
+    assert child.diagnosis.outcome == "failed"
+    (f,) = found(sa, "internal-address-failure")
+    assert f.severity == "error" and f.frames == (3, 4)
+    assert f.fix_strongswan and "pools" in f.fix_strongswan
