@@ -188,3 +188,17 @@ def test_internal_address_failure() -> None:
     (f,) = found(sa, "internal-address-failure")
     assert f.severity == "error" and f.frames == (3, 4)
     assert f.fix_strongswan and "pools" in f.fix_strongswan
+
+
+def test_half_open_answers_lost() -> None:
+    """half-open (made for this test with make.sh: the initiator's namespace drops incoming
+    IKE). initiator.log: 'retransmit 1 of request with message ID 0', 'retransmit 2 ...',
+    'giving up after 2 retransmits'; the capture on the responder's side holds each answer.
+    The repeated IKE_SA_INIT (frames 3, 5, SPIr zero) belongs to the same IKE SA."""
+    a = run("half-open", keys=False)
+    (sa,) = a.ike_sas
+    assert (sa.diagnosis.outcome, sa.diagnosis.basis) == ("failed", "inferred")
+    (f,) = found(sa, "half-open")
+    assert f.severity == "error" and f.get("lost_answers") == 3
+    (r,) = found(sa, "retransmission")
+    assert r.get("count") == 2 and "did not reach" in r.explanation

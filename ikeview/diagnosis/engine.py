@@ -22,6 +22,7 @@ from ikeview.pipeline.model import Analysis, ChildSa, IkeSa, Problem
 X = iana.ExchangeType
 _RANK = {"error": 0, "warning": 1, "info": 2}
 _FAILED_SETUP = {
+    "half-open",
     "no-response",
     "no-proposal-chosen",
     "authentication-failed",

@@ -99,7 +99,27 @@ def rule_init(sa: IkeSa, analysis: Analysis) -> Iterator[Finding]:
             yield _init_error(sa, ex)
     if answered and answered[-1].status == "ok" and len(sa.exchanges) == len(inits):
         last = answered[-1]
-        if ev.capture_end(analysis) - (last.response_ts or 0.0) >= QUIET_AFTER:
+        lost = [m for m in ev.request_copies(last) if m.ts > (last.response_ts or 0.0)]
+        if lost:
+            answers = [m for m in last.messages if m.response]
+            yield finding(
+                "half-open",
+                frames=_frames(*ev.request_copies(last), *answers),
+                basis="inferred",
+                severity="error",
+                explanation=(
+                    f"the responder answered IKE_SA_INIT (frames "
+                    f"{', '.join(str(m.frame) for m in answers)}) but the initiator kept sending "
+                    f"it ({len(lost)} more time(s)) and never sent IKE_AUTH: the answers did not "
+                    "reach it, so the IKE SA stayed half-open"
+                ),
+                fix=(
+                    "find what drops the responder's UDP 500 answers on the way back to the "
+                    "initiator (a firewall, NAT or asymmetric route)"
+                ),
+                lost_answers=len(answers),
+            )
+        elif ev.capture_end(analysis) - (last.response_ts or 0.0) >= QUIET_AFTER:
             yield finding(
                 "half-open",
                 frames=_frames(last.request, last.response),
@@ -193,16 +213,27 @@ def rule_retransmission(sa: IkeSa, analysis: Analysis) -> Iterator[Finding]:
         before = [m for m in copies if m.ts <= ex.response.ts] or copies[:1]
         true_rtt = ex.response.ts - before[-1].ts
         schedule = tuple(round(m.ts - copies[0].ts, 3) for m in copies)
+        at = f"at +{', +'.join(f'{t:g}' for t in schedule)} s"
+        if len(before) < len(copies):
+            # Copies sent after an answer was on the wire: the answers never arrived.
+            answers = [m for m in ex.messages if m.response]
+            explanation = (
+                f"{ex.requester}'s {ex.name} request (message ID {ex.message_id}) was sent "
+                f"{len(copies)} times ({at}) although the other peer answered (frames "
+                f"{', '.join(str(m.frame) for m in answers)}): its answers did not reach the "
+                f"{ex.requester} (a filter or route dropping them on the way back)"
+            )
+        else:
+            explanation = (
+                f"{ex.requester}'s {ex.name} request (message ID {ex.message_id}) was sent "
+                f"{len(copies)} times ({at}) before the answer in frame {ex.response.frame}; "
+                f"the round trip after the last copy was {true_rtt * 1000:.1f} ms"
+            )
         yield finding(
             "retransmission",
             frames=_frames(*copies, ex.response),
             basis="inferred",
-            explanation=(
-                f"{ex.requester}'s {ex.name} request (message ID {ex.message_id}) was sent "
-                f"{len(copies)} times (at +{', +'.join(f'{t:g}' for t in schedule)} s) before "
-                f"the answer in frame {ex.response.frame}; the round trip after the last copy "
-                f"was {true_rtt * 1000:.1f} ms"
-            ),
+            explanation=explanation,
             fix=(
                 "look for loss or delay between the peers (or a responder slow to answer, e.g. "
                 "a busy CA or RADIUS lookup)"
