@@ -226,3 +226,20 @@ def test_wrong_dh_secret_is_an_integrity_failure(tmp_path: Path) -> None:
     f = codes(sa)["ike-integrity-failure"]
     assert f.frames == (3, 4, 11, 12) and f.severity == "warning" and f.get("keys_wrong") is True
     assert sa.diagnosis.outcome == "established"
+
+
+def test_wrong_esp_key_is_an_esp_integrity_failure(tmp_path: Path) -> None:
+    """psk-aes256-sha256-modp2048 with an [[esp]] entry for SPI bc657660 whose encryption key is
+    truth.json's and whose integrity key is not: its 3 packets fail the ICV (RFC 4303 3.4.4).
+    Every packet failing blames the key, so a warning, not an error about the tunnel."""
+    keys = tmp_path / "wrong-esp.toml"
+    keys.write_text(
+        '[[esp]]\nspi = "bc657660"\n'
+        'encr_key = "9aa5193dfb205f855e9a9de6d999ba107a8262d3a2c1f1da4f887a01f64cd70f"\n'
+        f'integ_key = "{"00" * 31}ff"\nencr = "AES-CBC-256"\ninteg = "HMAC_SHA2_256_128"\n'
+    )
+    a = analyze(LAB / "psk-aes256-sha256-modp2048" / "capture.pcap", load_keys([keys]))
+    (sa,) = a.ike_sas
+    f = codes(sa)["esp-integrity-failure"]
+    assert f.get("count") == 3 and f.get("spi") == "bc657660"
+    assert f.severity == "warning" and f.get("keys_wrong") is True

@@ -140,11 +140,22 @@ def rule_esp_keyless(sa: IkeSa, analysis: Analysis) -> Iterator[Finding]:
 def _esp_counters(child: ChildSa | None, s: EspSpiStats) -> Iterator[Finding]:
     where = f"SPI 0x{s.spi:08x} ({s.src} -> {s.dst})"
     if s.integrity_failed:
+        # Every packet failing blames the keys (a warning about them, not about the tunnel);
+        # some failing among packets that pass with the same keys means altered packets.
+        every = s.decrypted == 0 and s.integrity_failed == s.packets
+        why = (
+            ": all of them, so the keys given are not this SA's" if every else
+            " while others passed with the same keys: something altered them"
+        )  # fmt: skip
         yield finding(
             "esp-integrity-failure",
             frames=[f for f in (s.integrity_failed_frame,) if f],
             basis="decrypted",
-            explanation=f"{s.integrity_failed} of {s.packets} packets on {where} failed their ICV",
+            severity="warning" if every else "error",
+            keys_wrong=every,
+            explanation=(
+                f"{s.integrity_failed} of {s.packets} packets on {where} failed their ICV{why}"
+            ),
             fix=(
                 "if every packet fails, the keys given do not belong to this SA; if some do, "
                 "packets are being altered on the path"
