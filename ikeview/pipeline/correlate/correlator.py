@@ -153,6 +153,16 @@ class Correlator:
             if h.spi_r == ZERO_SPI and sa.state == "half-open":
                 return sa
             if (
+                h.spi_r == ZERO_SPI
+                and h.exchange_type == ET.IKE_SA_INIT
+                and sa.state == "authenticating"
+                and sa.established_ts is None
+                and all(e.exchange_type == ET.IKE_SA_INIT for e in sa.exchanges)
+            ):
+                # The initiator repeating IKE_SA_INIT after the answer was sent (it never
+                # arrived): a retransmission on the same SA, not a new one (RFC 7296 2.1).
+                return sa
+            if (
                 h.exchange_type == ET.IKE_SA_INIT
                 and sa.state == "half-open"
                 and sa.established_ts is None
