@@ -104,7 +104,16 @@ def test_truth_values_in_capture(name: str) -> None:
 @pytest.mark.parametrize("name", SCENARIOS)
 def test_keys_toml_only_user_secrets(name: str) -> None:
     truth, keys, _ = load(name)
-    assert set(keys) <= {"psk", "dh"}
+    assert set(keys) <= {"psk", "dh", "eap"}
+    # [[eap]]: the identity and password of each EAP user the logs show (eap-md5, eap-mschapv2).
+    eap_ids = {
+        a["eap"]["identity"]
+        for sa in truth["ike_sas"]
+        for a in (sa.get("auth") or {}).values()
+        if a.get("eap")
+    }
+    assert {e["identity"] for e in keys.get("eap", [])} == eap_ids
+    assert all(set(e) == {"identity", "password"} and e["password"] for e in keys.get("eap", []))
     ike_secrets = {sa["shared_secret"] for sa in truth["ike_sas"]}
     child_secrets = {c["pfs_shared_secret"] for c in truth["child_sas"] if c["pfs_shared_secret"]}
     dh = keys.get("dh", [])
@@ -119,6 +128,12 @@ def test_keys_toml_only_user_secrets(name: str) -> None:
     assert path.exists() == bool(truth["ike_sas"] or truth["psks"])
     text = path.read_text().lower() if path.exists() else ""
     derived = [sa[k] for sa in truth["ike_sas"] for k in DERIVED_IKE if sa.get(k)]
+    derived += [
+        a["eap"]["msk"]
+        for sa in truth["ike_sas"]
+        for a in (sa.get("auth") or {}).values()
+        if (a.get("eap") or {}).get("msk")
+    ]
     for child in truth["child_sas"]:
         for esp in child["esp"]:
             derived += [v for v in (esp["encr_key"], esp["integ_key"]) if v]

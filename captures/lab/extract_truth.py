@@ -145,6 +145,64 @@ def log_nonces(events: list[Event]) -> tuple[set[bytes], set[bytes]]:
     return generated, parsed
 
 
+def eap_secrets(events: list[Event]) -> set[int]:
+    """Line numbers of the 'secret' blobs that are EAP AUTH keys, not PSKs.
+
+    After EAP (RFC 7296 2.16) both AUTH payloads are made like a PSK AUTH but with the MSK, or
+    with SK_pi/SK_pr for a method without one (EAP-MD5), and charon logs that key as 'secret'
+    too. Building our AUTH, 'authentication of ... (myself) with M' comes before the secret;
+    verifying the peer's, '... with M successful' comes after it (same thread)."""
+    out: set[int] = set()
+    building: dict[str, str] = {}
+    pending: dict[str, Event] = {}
+    for ev in events:
+        if ev.group != "IKE":
+            continue
+        if ev.label == "secret":
+            if ev.thread in building:
+                if building.pop(ev.thread) == "EAP":
+                    out.add(ev.lineno)
+            else:
+                pending[ev.thread] = ev
+            continue
+        m = AUTH_RE.search(ev.text)
+        if not m:
+            continue
+        if m.group(2) and not m.group(4):
+            building[ev.thread] = m.group(3)
+        elif m.group(4) and ev.thread in pending:
+            secret = pending.pop(ev.thread)
+            if m.group(3) == "EAP":
+                out.add(secret.lineno)
+    return out
+
+
+EAP_DONE_RE = re.compile(r"EAP method (\S+) succeeded, (no MSK|MSK) established")
+EAP_ID_RE = re.compile(r"(?:received EAP identity|EAP_IDENTITY \(id 0x\w+\), sending) '(.*)'")
+
+
+def eap_info(events: list[Event], eap_lines: set[int]) -> dict[int, dict]:
+    """Per IKE SA id of one node: the EAP identity, method and MSK (the EAP AUTH key when
+    charon says an MSK was established; null for EAP-MD5, whose AUTH uses SK_p)."""
+    out: dict[int, dict] = {}
+    for ev in events:
+        if ev.ike_id is None or ev.group != "IKE":
+            continue
+        m = EAP_ID_RE.search(ev.text)
+        if m:
+            out.setdefault(ev.ike_id, {})["identity"] = m.group(1)
+        m = EAP_DONE_RE.search(ev.text)
+        if m:
+            info = out.setdefault(ev.ike_id, {})
+            info["method"] = m.group(1)
+            info["has_msk"] = m.group(2) == "MSK"
+        if ev.label == "secret" and ev.lineno in eap_lines and ev.ike_id in out:
+            info = out[ev.ike_id]
+            if info.get("has_msk") and ev.blob:
+                info["msk"] = ev.blob.hex()
+    return out
+
+
 def ike_derivations(events: list[Event]) -> list[IkeDerivation]:
     out: list[IkeDerivation] = []
     current: dict[str, IkeDerivation] = {}
@@ -434,11 +492,18 @@ def extract(scen: Path) -> tuple[dict, str]:
             m = CHECKIN_RE.search(ev.text)
             if m and m.group(4) != "0" * 16:
                 ids[n][int(m.group(2))] = (m.group(3), m.group(4))
+    eap_lines = {n: eap_secrets(events[n]) for n in nodes}
     for n in nodes:
         last_secret: dict[str, bytes] = {}
         building: dict[str, dict] = {}
+        eap = eap_info(events[n], eap_lines[n])
         for ev in events[n]:
-            if ev.group == "IKE" and ev.label == "secret" and ev.blob is not None:
+            if (
+                ev.group == "IKE"
+                and ev.label == "secret"
+                and ev.blob is not None
+                and ev.lineno not in eap_lines[n]
+            ):
                 # Building our AUTH: the secret follows "(myself)"; verifying the peer's AUTH:
                 # the secret that worked is the last one logged before "successful".
                 if ev.thread in building:
@@ -465,7 +530,19 @@ def extract(scen: Path) -> tuple[dict, str]:
                 side = n if myself else ("responder" if n == "initiator" else "initiator")
                 method = m.group(3)
                 entry = {"id": m.group(1), "method": method}
-                sa.setdefault("auth", {})[side] = entry
+                auth = sa.setdefault("auth", {})
+                if method == "EAP" and side in auth:
+                    # The responder's second AUTH, after EAP (over the MSK or SK_pr): its
+                    # identity was proven by the first one.
+                    continue
+                if method == "EAP":
+                    info = eap.get(ev.ike_id, {})
+                    entry["eap"] = {
+                        "identity": info.get("identity"),
+                        "method": info.get("method"),
+                        "msk": info.get("msk"),
+                    }
+                auth[side] = entry
                 if myself and method == "pre-shared key":
                     building[ev.thread] = entry
                 elif m.group(4) and method == "pre-shared key" and ev.thread in last_secret:
@@ -542,7 +619,13 @@ def extract(scen: Path) -> tuple[dict, str]:
     psks: list[bytes] = []
     for n in nodes:
         for ev in events[n]:
-            if ev.group == "IKE" and ev.label == "secret" and ev.blob and ev.blob not in psks:
+            if (
+                ev.group == "IKE"
+                and ev.label == "secret"
+                and ev.blob
+                and ev.blob not in psks
+                and ev.lineno not in eap_lines[n]
+            ):
                 psks.append(ev.blob)
 
     sa_list = sorted(ike_sas.values(), key=lambda s: min(s["logged_by"]))
@@ -613,6 +696,13 @@ def keys_toml(scen: Path, truth: dict, psks: list[bytes], children: dict) -> str
         "# Only pre-shared keys and (EC)DH shared secrets g^ir; everything else is derived.",
         "",
     ]
+    eap = eap_toml(scen, truth)
+    if eap:
+        lines[1] = (
+            "# Only pre-shared keys, EAP passwords and (EC)DH shared secrets g^ir; everything"
+            " else is derived."
+        )
+    lines += eap
     for p in psks:
         text = p.decode(errors="replace")
         lines.append("[[psk]]")
@@ -637,6 +727,33 @@ def keys_toml(scen: Path, truth: dict, psks: list[bytes], children: dict) -> str
             lines.append(f"spi_r = {toml_str(c['esp'][0]['spi'])}")
             lines.append("")
     return "\n".join(lines)
+
+
+EAP_SECRET_RE = re.compile(r"\beap-[\w-]+\s*\{\s*id\s*=\s*(\S+)\s+secret\s*=\s*\"([^\"]*)\"")
+
+
+def eap_passwords(scen: Path) -> dict[str, str]:
+    """EAP passwords by identity from the scenario's initiator swanctl.conf (charon never logs
+    them): what the EAP user knows, for keys.toml."""
+    conf = Path(__file__).resolve().parent / "scenarios" / scen.name / "initiator" / "swanctl.conf"
+    if not conf.exists():
+        return {}
+    return dict(EAP_SECRET_RE.findall(conf.read_text()))
+
+
+def eap_toml(scen: Path, truth: dict) -> list[str]:
+    """[[eap]] entries for the EAP identities truth.json shows, with their passwords."""
+    passwords = eap_passwords(scen)
+    lines: list[str] = []
+    seen: set[str] = set()
+    for sa in truth["ike_sas"]:
+        for a in (sa.get("auth") or {}).values():
+            ident = (a.get("eap") or {}).get("identity")
+            if ident and ident not in seen and ident in passwords:
+                seen.add(ident)
+                lines += ["[[eap]]", f"identity = {toml_str(ident)}"]
+                lines += [f"password = {toml_str(passwords[ident])}", ""]
+    return lines
 
 
 def main(argv: list[str]) -> int:
