@@ -36,3 +36,11 @@ def eap_keys_pending() -> Iterator[None]:
         if "unknown table 'eap'" in str(e):
             pytest.xfail("ikeview's keys loader does not read [[eap]] yet (issue 14)")
         raise
+
+
+def unscoped_pfs_pending(name: str, all_esp_decrypted: bool) -> None:
+    """An expected failure while ikeview does not try a bare ``[[dh]] shared_secret`` (no
+    ``child = true``, no SPIs) against PFS child SAs: pfs-create-child gives its
+    CREATE_CHILD_SA g^ir that way, as users paste it (issue 14)."""
+    if name == "pfs-create-child" and not all_esp_decrypted:
+        pytest.xfail("ikeview does not try bare [[dh]] secrets on PFS child SAs yet (issue 14)")

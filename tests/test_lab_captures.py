@@ -117,9 +117,13 @@ def test_keys_toml_only_user_secrets(name: str) -> None:
     ike_secrets = {sa["shared_secret"] for sa in truth["ike_sas"]}
     child_secrets = {c["pfs_shared_secret"] for c in truth["child_sas"] if c["pfs_shared_secret"]}
     dh = keys.get("dh", [])
-    assert {d["shared_secret"] for d in dh if not d.get("child")} == ike_secrets
-    assert {d["shared_secret"] for d in dh if d.get("child")} == child_secrets
-    assert {d["spi_i"] for d in dh if not d.get("child")} == {s["spi_i"] for s in truth["ike_sas"]}
+    # pfs-create-child gives its PFS secret bare (no child = true, no SPIs), as users paste it.
+    bare = {d["shared_secret"] for d in dh if "spi_i" not in d}
+    assert bare <= child_secrets and (bare == child_secrets) == (name == "pfs-create-child")
+    assert {d["shared_secret"] for d in dh if "spi_i" in d and not d.get("child")} == ike_secrets
+    assert {d["shared_secret"] for d in dh if d.get("child")} == child_secrets - bare
+    scoped = {d["spi_i"] for d in dh if "spi_i" in d and not d.get("child")}
+    assert scoped == {s["spi_i"] for s in truth["ike_sas"]}
     for d in dh:
         assert set(d) <= {"shared_secret", "spi_i", "spi_r", "child"}
     assert [p["secret"] for p in keys.get("psk", [])] == truth["psks"]

@@ -678,6 +678,11 @@ def order_ike(sa: dict) -> dict:
     return out
 
 
+# Scenarios whose keys.toml gives each PFS child secret as a bare [[dh]] shared_secret (no
+# child = true, no SPIs), the way a user pastes "DH secret" from charon's log.
+UNSCOPED_CHILD_DH = {"pfs-create-child"}
+
+
 def toml_str(s: str) -> str:
     return json.dumps(s)  # a JSON string is a valid TOML basic string
 
@@ -717,7 +722,11 @@ def keys_toml(scen: Path, truth: dict, psks: list[bytes], children: dict) -> str
         lines.append(f"spi_i = {toml_str(sa['spi_i'])}")
         lines.append("")
     for c in children.values():
-        if c["pfs_shared_secret"]:
+        if c["pfs_shared_secret"] and scen.name in UNSCOPED_CHILD_DH:
+            lines.append("[[dh]]  # PFS g^ir of a CREATE_CHILD_SA, given without its SPIs")
+            lines.append(f"shared_secret = {toml_str(c['pfs_shared_secret'])}")
+            lines.append("")
+        elif c["pfs_shared_secret"]:
             lines.append("[[dh]]")
             lines.append(f"shared_secret = {toml_str(c['pfs_shared_secret'])}")
             lines.append("child = true")
