@@ -394,6 +394,7 @@ def is_notable(ev: Event) -> bool:
         or t.startswith(("EAP method", "server requested EAP", "EAP-Identity"))
         or "using MOBIKE" in t
         or "UPD_SA_ADDR" in t
+        or t.startswith(("old path", "checking path", "got additional MOBIKE"))
     )
 
 
