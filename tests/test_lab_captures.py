@@ -451,3 +451,21 @@ def test_pfs_create_child_claim() -> None:
     assert [m["response"] for m in ccs] == [False, True]
     bare = [d for d in keys["dh"] if set(d) == {"shared_secret"}]
     assert [d["shared_secret"] for d in bare] == [second["pfs_shared_secret"]]
+
+
+def test_ike_rekey_collision_claim() -> None:
+    truth, keys, _ = load("ike-rekey-collision")
+    first, *new = truth["ike_sas"]
+    assert first["created_by"] == "IKE_SA_INIT" and len(new) == 2
+    # Both new IKE SAs rekey the first one; one of them is the loser's, deleted as redundant.
+    assert all(sa["rekey_of"] == {"spi_i": first["spi_i"], "spi_r": first["spi_r"]} for sa in new)
+    (lost,) = [sa for sa in new if sa.get("redundant")]
+    (won,) = [sa for sa in new if not sa.get("redundant")]
+    assert first["rekeyed_by"] == {"spi_i": won["spi_i"], "spi_r": won["spi_r"]}
+    ccs = [m for m in truth["ike_messages"] if m["exchange"] == "CREATE_CHILD_SA"]
+    assert [m["response"] for m in ccs[:2]] == [False, False]
+    assert _notes(truth, "detected IKE_REKEY collision with IKE_REKEY")
+    assert _notes(truth, "IKE_SA rekey collision lost, deleting redundant IKE_SA")
+    # Both new SAs' g^ir are in keys.toml (a decryptor needs the loser's for its DELETE).
+    assert {d["spi_i"] for d in keys["dh"]} == {sa["spi_i"] for sa in truth["ike_sas"]}
+    assert lost["spi_i"] != won["spi_i"]

@@ -551,6 +551,18 @@ def extract(scen: Path) -> tuple[dict, str]:
     for sa in ike_sas.values():
         sa["dh_group"] = proposal_group(sa.get("proposal"))
         sa.setdefault("auth", None)
+    # The new IKE SA a node deleted after losing a rekey collision (RFC 7296 2.8.2).
+    for n in nodes:
+        for ev in events[n]:
+            lost = IKE_LOST_RE.search(ev.text)
+            spis = ids[n].get(int(lost.group(1))) if lost else None
+            if spis in ike_sas:
+                ike_sas[spis]["redundant"] = True
+    # Both crossing rekeys derive from the old SA; the one that survives replaced it.
+    for sa in ike_sas.values():
+        if sa["rekey_of"] and not sa.get("redundant"):
+            old = ike_sas[(sa["rekey_of"]["spi_i"], sa["rekey_of"]["spi_r"])]
+            old["rekeyed_by"] = {"spi_i": sa["spi_i"], "spi_r": sa["spi_r"]}
 
     # ---- CHILD SAs: both nodes log the same keys; identify the parent SA via SK_d (RFC 7296 2.17).
     children: dict[tuple[str, str], dict] = {}
@@ -645,6 +657,7 @@ def extract(scen: Path) -> tuple[dict, str]:
     return truth, keys_toml(scen, truth, psks, children)
 
 
+IKE_LOST_RE = re.compile(r"IKE_SA rekey collision lost, deleting redundant IKE_SA \S+\[(\d+)\]")
 LOST_RE = re.compile(r"CHILD_SA rekey collision lost, deleting redundant child (\S+)\{(\d+)\}")
 
 
