@@ -469,3 +469,24 @@ def test_ike_rekey_collision_claim() -> None:
     # Both new SAs' g^ir are in keys.toml (a decryptor needs the loser's for its DELETE).
     assert {d["spi_i"] for d in keys["dh"]} == {sa["spi_i"] for sa in truth["ike_sas"]}
     assert lost["spi_i"] != won["spi_i"]
+
+
+def test_auth_failed_initiator_claim() -> None:
+    truth, keys, _ = load("auth-failed-initiator")
+    (sa,) = truth["ike_sas"]
+    # The responder accepted the initiator's AUTH (made with "two") and answered with its own
+    # (made with "one"), which the initiator could not verify with its wrong copy.
+    assert sa["auth"]["initiator"]["psk"] == "lab-afi-psk-two"
+    assert sa["auth"]["responder"]["psk"] == "lab-afi-psk-one"
+    assert _notes(truth, "initiator: tried 2 shared keys")
+    exchanges = [(m["exchange"], m["response"]) for m in truth["ike_messages"]]
+    assert exchanges[2:] == [
+        ("IKE_AUTH", False),
+        ("IKE_AUTH", True),
+        ("INFORMATIONAL", False),
+        ("INFORMATIONAL", True),
+    ]
+    # Only the responder installed the CHILD_SA; no ESP followed.
+    (child,) = truth["child_sas"]
+    assert [x.split(":")[0] for x in child["logged_by"]] == ["responder.log"]
+    assert "lab-afi-psk-one-WRONG-COPY" in [p["secret"] for p in keys["psk"]]
