@@ -186,7 +186,9 @@ def _analyze(args: argparse.Namespace):  # -> Analysis
     from ikeview.progress import progress_reporter
 
     keyring = _load_keys(args.keys) if getattr(args, "keys", None) else None
-    with progress_reporter(args.capture) as progress:
+    # The bar shows the file name on the terminal: escaped, and "[" kept from rich's markup.
+    shown = Path(printable(args.capture.name).replace("[", "\\["))
+    with progress_reporter(shown) as progress:
         return analyze(args.capture, keyring, extra_ports=args.ports, progress=progress)
 
 
