@@ -233,7 +233,9 @@ def _analyze(args: argparse.Namespace):  # -> Analysis
         configs = load_configs(args.config, ios_release=args.ios_release)
         # The configs' keys first: the key that verifies an AUTH then names the config's line.
         keyring = config_keyring(configs).merge(*([keyring] if keyring else []))
-    with progress_reporter(args.capture) as progress:
+    # The bar shows the file name on the terminal: escaped, and "[" kept from rich's markup.
+    shown = Path(printable(args.capture.name).replace("[", "\\["))
+    with progress_reporter(shown) as progress:
         analysis = analyze(args.capture, keyring, extra_ports=args.ports, progress=progress)
     if configs:
         from ikeview.config.check import apply_configs
