@@ -10,6 +10,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.screen import Screen
+from textual.widget import Widget
 from textual.widgets import (
     Footer,
     Header,
@@ -18,6 +19,7 @@ from textual.widgets import (
     Static,
     TabbedContent,
     TabPane,
+    Tabs,
 )
 from textual.worker import Worker, WorkerState, get_current_worker
 
@@ -38,6 +40,16 @@ from .dialogs import ExportScreen, KeysRequest, KeysScreen
 
 TABS = ("ladder", "message", "proposals", "timing", "esp", "problems")
 """Panel ids in tab order (keys 1-6)."""
+
+PANE_FOCUS = {
+    "ladder": "#ladder-view",
+    "message": "#payload-tree",
+    "proposals": "#proposals-view",
+    "timing": "#timing-view",
+    "esp": "#esp-table",
+    "problems": "#problems-view",
+}
+"""The widget that takes the focus when a tab is opened from inside the panels."""
 
 
 class MainScreen(Screen[None]):
@@ -66,6 +78,13 @@ class MainScreen(Screen[None]):
         self.selected: NodeRef | None = None
         self.message: Message | None = None
         self.loaded = False
+
+    @property
+    def focus_chain(self) -> list[Widget]:
+        """Tab moves between panes only: the filter (``/``) and the tab strip (digits, mouse)
+        are left out unless they hold the focus, so typing ``j`` never lands in the filter."""
+        chain = super().focus_chain
+        return [w for w in chain if w.has_focus or not isinstance(w, Input | Tabs)]
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -222,7 +241,9 @@ class MainScreen(Screen[None]):
         if event.message != self.message:
             self.show_message(event.message)
         if event.opened:
-            self.action_show_tab("message")
+            self.set_focus(None)
+            self.query_one(TabbedContent).active = "message"
+            self.focus_pane("message")
 
     @on(ProblemsView.ProblemChosen)
     def problem_chosen(self, event: ProblemsView.ProblemChosen) -> None:
@@ -286,7 +307,23 @@ class MainScreen(Screen[None]):
                 self.query_one(SaTree).focus()
 
     def action_show_tab(self, tab: str) -> None:
-        self.query_one(TabbedContent).active = tab
+        """Open ``tab``; when the focus was inside the panels it follows to the new pane.
+
+        The focus is moved before the switch: TabbedContent re-opens the pane holding the focus,
+        so a focused payload tree would otherwise pull the old tab back (digits seemed dead)."""
+        panels = self.query_one(TabbedContent)
+        focused = self.focused
+        inside = focused is not None and panels in focused.ancestors
+        if inside or focused is None:
+            self.set_focus(None)
+        panels.active = tab
+        if inside or focused is None:
+            self.focus_pane(tab)
+
+    def focus_pane(self, tab: str) -> None:
+        """Focus the main widget of ``tab`` (after the switch has been laid out)."""
+        target = self.query_one(PANE_FOCUS[tab])
+        self.call_after_refresh(target.focus)
 
     def action_keys(self) -> None:
         self.app.push_screen(KeysScreen(), self.keys_given)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from rich.text import Text
+from textual import events
 from textual.binding import Binding
 from textual.message import Message as TMessage
 from textual.widgets import OptionList
@@ -209,6 +210,17 @@ class Ladder(OptionList):
         if index is None or not 0 <= index < len(self._messages):
             return None
         return self._messages[index]
+
+    async def _on_click(self, event: events.Click) -> None:
+        """A click selects the row and stays in the ladder (as Wireshark's packet list does);
+        a double click opens the message, like enter."""
+        event.prevent_default()  # OptionList's own handler would select (open) on one click
+        clicked = event.style.meta.get("option")
+        if clicked is None or self.get_option_at_index(clicked).disabled:
+            return
+        self.highlighted = clicked
+        if event.chain >= 2:
+            self.action_select()
 
     def on_option_list_option_highlighted(self, event: OptionList.OptionHighlighted) -> None:
         event.stop()
