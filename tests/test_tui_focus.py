@@ -104,9 +104,14 @@ async def test_focus_is_visible_on_every_pane() -> None:
     capture, keys = lab("rekey-dpd")
     async with make_app(capture, keys=keys).run_test(size=SIZE) as pilot:
         screen = await loaded(pilot)
-        for digit, selector in ((1, "#ladder-view"), (2, "#payload-tree"), (2, "#hex"),
-                                (3, "#proposals-view"), (5, "#esp-table"),
-                                (6, "#problems-view")):
+        for digit, selector in (
+            (1, "#ladder-view"),
+            (2, "#payload-tree"),
+            (2, "#hex"),
+            (3, "#proposals-view"),
+            (5, "#esp-table"),
+            (6, "#problems-view"),
+        ):
             await pilot.press(str(digit))
             widget = screen.query_one(selector)
             screen.query_one(SaTree).focus()

@@ -40,8 +40,9 @@ def lane_of(line: str) -> int:
 
 @sync
 async def test_lane_grows_and_shrinks_with_the_terminal() -> None:
-    """rekey-dpd: 37 columns at 120 (one goes to the focus bar), wider at 200 (the arrows then reach further), back at 120;
-    the highlighted message stays highlighted through each redraw; every line fits."""
+    """rekey-dpd: 37 columns at 120 (one goes to the focus bar), wider at 200 (the arrows then
+    reach further), back at 120; the highlighted message stays highlighted through each redraw;
+    every line fits."""
     app = make_app(LAB / "rekey-dpd" / "capture.pcap", keys=[LAB / "rekey-dpd" / "keys.toml"])
     async with app.run_test(size=SIZE) as pilot:
         ladder = await loaded(pilot)
