@@ -24,6 +24,7 @@ from textual.widgets import (
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from ikeview.pipeline.model import Analysis, IkeSa, Message, Problem
+from ikeview.timebase import TimeBase, capture_start
 
 from ..esprows import EspRowStore
 from ..filtering import Filter
@@ -64,6 +65,7 @@ class MainScreen(Screen[None]):
             for i, t in enumerate(TABS)
         ),
         Binding("K", "keys", "Keys"),
+        Binding("t", "cycle_clock", "Clock"),
         Binding("e", "export", "Export CSV"),
         Binding("h", "app.focus_previous", "Prev pane", show=False),
         Binding("l", "app.focus_next", "Next pane", show=False),
@@ -78,6 +80,8 @@ class MainScreen(Screen[None]):
         self.selected: NodeRef | None = None
         self.message: Message | None = None
         self.loaded = False
+        self.clock = TimeBase()
+        self._message_clock = self.clock
 
     @property
     def focus_chain(self) -> list[Widget]:
@@ -173,6 +177,9 @@ class MainScreen(Screen[None]):
         """Push a (partial or complete) analysis into every widget."""
         self.analysis = analysis
         self.rows = rows
+        start = capture_start(analysis)
+        if start is not None and start != self.clock.capture_t0:
+            self.clock = replace(self.clock, capture_t0=start)
         c = analysis.counters
         state = "loaded" if analysis.complete else "loading…"
         self.query_one("#status", Static).update(
@@ -196,15 +203,16 @@ class MainScreen(Screen[None]):
     def refresh_panels(self) -> None:
         """Redraw the panels that depend on the selected IKE SA."""
         sa = self.current_sa()
-        self.query_one(Ladder).update_from(sa, self.filter)
+        clock = self.clock.for_sa(sa)
+        self.query_one(Ladder).update_from(sa, self.filter, clock)
         self.query_one(ProposalsView).update_from(sa)
         self.query_one(TimingView).update_from(sa, self.rows)
-        self.query_one(EspPanel).update_from(self.esp_spis(sa), self.rows, self._t0(sa))
+        self.query_one(EspPanel).update_from(self.esp_spis(sa), self.rows, clock)
         self.query_one(ProblemsView).update_from(self.analysis, sa.spis if sa else None)
         if self.message is not None and sa is not None:
             # Snapshots are new objects: find the same message (by frame) in the new one.
             fresh = next((m for m in sa.messages if m.frame == self.message.frame), None)
-            if fresh is not None and fresh != self.message:
+            if fresh is not None and (fresh != self.message or clock != self._message_clock):
                 self.show_message(fresh)
 
     def esp_spis(self, sa: IkeSa | None) -> tuple[int, ...] | None:
@@ -215,17 +223,12 @@ class MainScreen(Screen[None]):
             return tuple(s for c in sa.child_sas for s in (c.spi_initiator, c.spi_responder))
         return None
 
-    def _t0(self, sa: IkeSa | None) -> float:
-        if sa is not None:
-            return sa.first_ts
-        if self.analysis is not None and self.analysis.ike_sas:
-            return self.analysis.ike_sas[0].first_ts
-        return 0.0
-
     def show_message(self, message: Message | None) -> None:
         """Put ``message`` in the message panel."""
         self.message = message
-        self.query_one(MessageView).update_from(message, self.current_sa())
+        sa = self.current_sa()
+        self._message_clock = self.clock.for_sa(sa)
+        self.query_one(MessageView).update_from(message, sa, self._message_clock)
 
     @on(SaTree.Chosen)
     def sa_chosen(self, event: SaTree.Chosen) -> None:
@@ -324,6 +327,12 @@ class MainScreen(Screen[None]):
         """Focus the main widget of ``tab`` (after the switch has been laid out)."""
         target = self.query_one(PANE_FOCUS[tab])
         self.call_after_refresh(target.focus)
+
+    def action_cycle_clock(self) -> None:
+        """``t``: capture-relative → SA-relative → delta → UTC → local time, everywhere."""
+        self.clock = self.clock.cycled()
+        self.notify(f"times: {self.clock.title()}", title="clock", timeout=3)
+        self.refresh_panels()
 
     def action_keys(self) -> None:
         self.app.push_screen(KeysScreen(), self.keys_given)
