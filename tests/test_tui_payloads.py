@@ -110,7 +110,7 @@ def test_certificate_decoded_and_identity_checked() -> None:
 
 
 def test_clean_strips_terminal_controls() -> None:
-    assert clean("a\x1b[31mb\x07c\x9bd\u202ee") == "a\ufffd[31mb\ufffdc\ufffdd\ufffde"
+    assert clean("a\x1b[31mb\x07c\x9bd\u202ee") == "a\\x1b[31mb\\x07c\\x9bd\\u202ee"
 
 
 @sync
