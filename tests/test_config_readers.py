@@ -145,3 +145,25 @@ def test_deep_nesting_is_bounded() -> None:
     text = "connections {\n" + "a {\n" * 10_000
     with pytest.raises(ConfigError, match="nested too deep"):
         read_swanctl(text, "deep")
+
+
+def test_ios_tunnel_protection_peer_tells_the_side() -> None:
+    text = (
+        "interface Tunnel0\n tunnel destination 192.0.2.1\n"
+        " tunnel protection ipsec profile P\n"
+        "crypto ikev2 profile PR\n match identity remote fqdn initiator.lab.example\n"
+        "crypto ipsec profile P\n set ikev2-profile PR\n"
+    )
+    (conn,) = read_ios(text, "t.cfg").connections
+    assert conn.remote_addrs == ("192.0.2.1",)
+    assert conn.children[0].name == "crypto ipsec profile P"
+
+
+def test_swanctl_dynamic_and_port_selectors_fit() -> None:
+    from ikeview.dissectors.ike_records import TrafficSelector
+
+    from ikeview.config.match import ts_fits
+
+    ts = TrafficSelector(7, 0, 0, 65535, "10.1.2.3", "10.1.2.3", b"")
+    assert ts_fits((ts,), ("dynamic",)) and ts_fits((ts,), ("10.0.0.0/8[tcp/80]",))
+    assert not ts_fits((ts,), ("192.168.0.0/16",))

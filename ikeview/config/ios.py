@@ -448,13 +448,15 @@ def read_ios(text: str, path: str, release: str | None = None) -> DeviceConfig:
         _dispatch(st, block)
     policies = _policies(st, defaults)
     children = [_child_conf(st, c, defaults) for c in st.children]
-    for prof, dest, line in st.tunnel_profiles:
-        for c in children:
-            if c.name == f"crypto ipsec profile {prof}" and dest:
-                st.notes.append(ConfigNote("tunnel-peer", line, f"{prof} -> {dest}"))
+    peers = {c["name"]: c["peer"] for c in st.children if c["peer"]}
+    for prof, dest, _line in st.tunnel_profiles:
+        if dest:
+            peers.setdefault(f"crypto ipsec profile {prof}", dest)
     connections = []
     for p in st.profiles:
         mine = tuple(c for c in children if c.profile in (None, p["name"]))
+        # The peers its crypto maps / tunnels point at tell which side the device is.
+        p["remote_addrs"] += [peers[c.name] for c in mine if c.name in peers]
         connections.append(Connection(
             name=f"crypto ikev2 profile {p['name']}",
             line=p["line"],

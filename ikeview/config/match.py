@@ -133,7 +133,10 @@ def child_ts(child: ChildSa, my_addr: str | None) -> tuple[tuple, tuple]:
 
 def ts_fits(selectors: tuple, specs: tuple[str, ...]) -> bool:
     """Every selector's address range lies inside one configured spec (no specs = anything)."""
-    if not specs or not selectors:
+    # strongSwan's "dynamic" (the SA's own address) and a "[proto/port]" suffix: the address
+    # part is what is compared.
+    specs = tuple(s.split("[", 1)[0].strip() for s in specs)
+    if not specs or not selectors or any(s in ("dynamic", "%dynamic", "") for s in specs):
         return True
     for ts in selectors:
         start, end = ts.start_address, ts.end_address
