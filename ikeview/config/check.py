@@ -251,6 +251,68 @@ def _refused_child_offer(sa: IkeSa) -> tuple[tuple[Proposal, ...], list[int]] | 
     return None
 
 
+def _ike_part(
+    sa: IkeSa, cfg: DeviceConfig, conns: list[Connection], role: str | None, my_addr: str | None
+) -> tuple[Connection | None, ProposalCheck | None, list[Finding]]:
+    """The connection used and the IKE proposal check with its findings."""
+    conn = conns[0] if conns else None
+    props, where = _ike_proposals(cfg, conn, my_addr)
+    if not (sa.offered or sa.chosen):
+        return conn, None, []
+    # Several connections may fit the addresses and identities (swanctl picks by proposal
+    # too): the first whose proposals fit is the one that was used.
+    for cand in conns[1:]:
+        c_props, c_where = _ike_proposals(cfg, cand, my_addr)
+        if choose(props, sa.offered).conf is None and choose(c_props, sa.offered).conf:
+            conn, props, where = cand, c_props, c_where
+    ex = _init_exchange(sa)
+    frames = _frames(ex)
+    refused = ex is not None and ex.error == _NO_PROPOSAL_CHOSEN
+    check = _proposal_check(props, sa.offered, sa.chosen, role, skip_ke=False, refused=refused)
+    if not check.matched:
+        return conn, check, [_mismatch_finding(check, frames, "IKE", where)]
+    if check.agrees_with_capture is False:
+        return conn, check, [_disagree_finding(check, sa.chosen, frames)]
+    return conn, check, []
+
+
+def _unused_findings(cfg: DeviceConfig) -> list[Finding]:
+    smart = all(p.line == 0 for pol in cfg.policies for p in pol.proposals)
+    tail = "; the Smart Default proposal applies instead" if smart else ""
+    fix = "reference the proposal from a crypto ikev2 policy (proposal NAME)"
+    return [
+        _finding(n.code, "warning", [], n.text + tail, fix)
+        for n in cfg.notes
+        if n.code == "config-proposal-unused"
+    ]
+
+
+def _no_profile_finding(sa: IkeSa, cfg: DeviceConfig, role: str | None) -> Finding:
+    peer_id = match.identity(sa, match.peer_of(role))  # type: ignore[arg-type]
+    return _finding(
+        "config-profile-no-match", "error", [],
+        f"no {'crypto ikev2 profile' if cfg.kind == 'ios' else 'connection'} of "
+        f"{cfg.path} matches the peer" + (f" identity {peer_id!r}" if peer_id else ""),
+        "make the profile's remote identity match what the peer sends",
+        cisco="match identity remote fqdn|address|email|key-id ... in the profile",
+        swan="remote { id = ... } in the connection",
+    )  # fmt: skip
+
+
+def _refused_child_findings(sa: IkeSa, conn: Connection | None, role: str | None) -> list[Finding]:
+    """A refused child SA is in the model (ChildSa.error) and checked there; older snapshots
+    without it get the check here, from the IKE_AUTH request's SA payload."""
+    if any(getattr(c, "error", None) is not None for c in sa.child_sas):
+        return []
+    refused_child = _refused_child_offer(sa)
+    if refused_child is None or conn is None or not conn.children:
+        return []
+    offered, cframes = refused_child
+    child_props = tuple(p for c in conn.children for p in c.proposals)
+    ccheck = _proposal_check(child_props, offered, None, role, skip_ke=True, refused=True)
+    return [] if ccheck.matched else [_mismatch_finding(ccheck, cframes, "ESP", conn.name)]
+
+
 def check_ike_sa(
     sa: IkeSa, cfg: DeviceConfig, side: str | None = None, keyring: KeyRing | None = None
 ) -> ConfigCheck:
@@ -258,58 +320,15 @@ def check_ike_sa(
     role = match.role_of(sa, cfg, side)  # type: ignore[arg-type]
     my_addr = sa.initiator if role == "initiator" else sa.responder
     conns = match.select_connections(sa, cfg, role)
-    findings: list[Finding] = []
-    ex = _init_exchange(sa)
-    frames = _frames(ex)
-    refused = ex is not None and ex.error == _NO_PROPOSAL_CHOSEN
-    check: ProposalCheck | None = None
-    conn = conns[0] if conns else None
-    props, where = _ike_proposals(cfg, conn, my_addr)
-    if sa.offered or sa.chosen:
-        # Several connections may fit the addresses and identities (swanctl picks by proposal
-        # too): the first whose proposals fit is the one that was used.
-        for cand in conns[1:]:
-            c_props, c_where = _ike_proposals(cfg, cand, my_addr)
-            if choose(props, sa.offered).conf is None and choose(c_props, sa.offered).conf:
-                conn, props, where = cand, c_props, c_where
-        check = _proposal_check(props, sa.offered, sa.chosen, role, skip_ke=False, refused=refused)
-        if not check.matched:
-            findings.append(_mismatch_finding(check, frames, "IKE", where))
-        elif check.agrees_with_capture is False:
-            findings.append(_disagree_finding(check, sa.chosen, frames))
-    for note in cfg.notes:
-        if note.code == "config-proposal-unused":
-            findings.append(_finding(
-                note.code, "warning", [], note.text + (
-                    "; the Smart Default proposal applies instead"
-                    if all(p.line == 0 for pol in cfg.policies for p in pol.proposals) else ""),
-                "reference the proposal from a crypto ikev2 policy (proposal NAME)",
-            ))  # fmt: skip
-    peer_id = match.identity(sa, match.peer_of(role))
+    conn, check, findings = _ike_part(sa, cfg, conns, role, my_addr)
+    findings += _unused_findings(cfg)
     if conn is None and (cfg.connections or cfg.kind == "ios") and sa.created_by != 36:
-        findings.append(_finding(
-            "config-profile-no-match", "error", [],
-            f"no {'crypto ikev2 profile' if cfg.kind == 'ios' else 'connection'} of "
-            f"{cfg.path} matches the peer" + (f" identity {peer_id!r}" if peer_id else ""),
-            "make the profile's remote identity match what the peer sends",
-            cisco="match identity remote fqdn|address|email|key-id ... in the profile",
-            swan="remote { id = ... } in the connection",
-        ))  # fmt: skip
-    keyring_peer = None
+        findings.append(_no_profile_finding(sa, cfg, role))
     if conn is not None:
         findings += _auth_findings(sa, conn, role)
     psk_findings, keyring_peer = _psk_findings(sa, cfg, role, keyring)
     findings += psk_findings
-    # A refused child SA is in the model (ChildSa.error) and checked there; older snapshots
-    # without it get the check here, from the IKE_AUTH request's SA payload.
-    in_model = any(getattr(c, "error", None) is not None for c in sa.child_sas)
-    refused_child = None if in_model else _refused_child_offer(sa)
-    if refused_child is not None and conn is not None and conn.children:
-        offered, cframes = refused_child
-        child_props = tuple(p for c in conn.children for p in c.proposals)
-        ccheck = _proposal_check(child_props, offered, None, role, skip_ke=True, refused=True)
-        if not ccheck.matched:
-            findings.append(_mismatch_finding(ccheck, cframes, "ESP", conn.name))
+    findings += _refused_child_findings(sa, conn, role)
     notes = tuple(
         n.text for n in cfg.notes if n.code in ("psk-unreadable", "config-unknown-algorithm")
     )
