@@ -278,14 +278,7 @@ def _parse_delete(ctx: _Ctx, body: bytes) -> DeletePayload:
         return DeletePayload(**ctx.common, protocol_id=protocol, spi_size=0, spis=())
     ctx.need(body, DELETE_BODY.size + spi_size * count, f"Delete of {count} SPIs")
     start = DELETE_BODY.size
-    # A zero SPI size carries no SPIs whatever Num of SPIs says (RFC 7296 3.11: IKE SA deletes
-    # send 0 and 0). Building `count` empty strings would let 4 bytes claim 65535 entries, so a
-    # crafted datagram could cost gigabytes: the record holds only SPIs that occupy bytes.
-    spis = (
-        tuple(body[start + i * spi_size : start + (i + 1) * spi_size] for i in range(count))
-        if spi_size
-        else ()
-    )
+    spis = tuple(body[start + i * spi_size : start + (i + 1) * spi_size] for i in range(count))
     return DeletePayload(**ctx.common, protocol_id=protocol, spi_size=spi_size, spis=spis)
 
 
