@@ -151,7 +151,7 @@ def _policy(st: _State, b: Block) -> None:
         elif w[:2] == ["match", "fvrf"] and len(w) > 2:
             fvrf = w[2]
         elif w[0] == "proposal" and len(w) > 1:
-            names.append((w[1], number))
+            names.extend((n, number) for n in w[1:])
         else:
             st.skipped += 1
     st.policies.append(IkePolicy(name, b.line, tuple(local), fvrf, tuple(names)))  # type: ignore[arg-type]
@@ -342,6 +342,8 @@ def _interface(st: _State, b: Block) -> None:
     for _number, _indent, w in b.body:
         if w[:2] == ["ip", "address"] and len(w) > 2 and w[2][0].isdigit():
             st.addrs.append(w[2])
+        elif w[:2] == ["ipv6", "address"] and len(w) > 2 and ":" in w[2]:
+            st.addrs.append(w[2].split("/", 1)[0].lower())
         elif w[:2] == ["tunnel", "destination"] and len(w) > 2:
             dest = w[2]
         elif w[:4] == ["tunnel", "protection", "ipsec", "profile"] and len(w) > 4:
