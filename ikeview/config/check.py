@@ -27,6 +27,7 @@ from ikeview.config.proposals import (
     accepts,
     choose,
     same_algorithms,
+    text_of,
     value_name,
 )
 from ikeview.config.records import ConfigPsk, Connection, DeviceConfig
@@ -92,6 +93,10 @@ def _proposal_check(
         if chosen is not None:
             matched = accepts(configured, chosen, skip_ke=skip_ke)
             number = chosen.number if matched else None
+        if configured and all(c.line for c in configured):
+            # Explicit proposals (not defaults, which depend on the build): the capture's
+            # initiator must have offered exactly them, in order.
+            agrees = _same_offer(configured, offered, skip_ke)
     elif chosen is not None and choice.algorithms is not None and choice.offer is not None:
         agrees = choice.offer.number == chosen.number and same_algorithms(choice.algorithms, chosen)
     elif chosen is None and refused:
@@ -114,6 +119,25 @@ def _proposal_check(
         agrees_with_capture=agrees,
         simulated=simulated,
     )
+
+
+def _signature(values: dict[int, tuple], skip_ke: bool) -> frozenset:
+    return frozenset(
+        (t, v)
+        for t, vs in values.items()
+        for v in vs
+        if not (t in (3, 4, 5) and v == 0) and not (t == 4 and skip_ke)
+    )
+
+
+def _same_offer(configured: tuple[ConfProposal, ...], offered: tuple[Proposal, ...],
+                skip_ke: bool) -> bool:  # fmt: skip
+    """Whether an offer holds exactly the configured proposals (same algorithms, same order)."""
+    from ikeview.config.proposals import offered_values
+
+    mine = [_signature({t: c.values(t) for t, _k in KINDS}, skip_ke) for c in configured]
+    theirs = [_signature({t: offered_values(p, t) for t, _k in KINDS}, skip_ke) for p in offered]
+    return mine == theirs
 
 
 def _mismatch_finding(check: ProposalCheck, frames: list[int], what: str, where: str) -> Finding:
@@ -148,6 +172,17 @@ def _mismatch_finding(check: ProposalCheck, frames: list[int], what: str, where:
         "a crypto ikev2 policy)" if what == "IKE" else "set transform-set / set pfs to match",
         swan="proposals = ... in the connection" if what == "IKE" else "esp_proposals = ...",
         extra=(("differs", tuple(d.type for d in check.differences)),),
+    )  # fmt: skip
+
+
+def _offer_finding(check: ProposalCheck, offered: tuple[Proposal, ...], frames: list[int],
+                   what: str) -> Finding:  # fmt: skip
+    shown = "; ".join(f"#{p.number} {text_of(p)}" for p in offered) or "nothing"
+    return _finding(
+        "config-proposal-mismatch", "warning", frames,
+        f"the capture's initiator offered {shown} for {what}, which is not what this config "
+        f"offers ({check.configured}...): it is not the configuration the initiator ran",
+        "check that the config is the one the initiator was running",
     )  # fmt: skip
 
 
@@ -271,6 +306,8 @@ def _ike_part(
     check = _proposal_check(props, sa.offered, sa.chosen, role, skip_ke=False, refused=refused)
     if not check.matched:
         return conn, check, [_mismatch_finding(check, frames, "IKE", where)]
+    if check.agrees_with_capture is False and role == "initiator":
+        return conn, check, [_offer_finding(check, sa.offered, frames, "IKE")]
     if check.agrees_with_capture is False:
         return conn, check, [_disagree_finding(check, sa.chosen, frames)]
     return conn, check, []
@@ -361,10 +398,19 @@ def check_child(
     if cconf is not None:
         skip_ke = child.exchange_type == 35
         refused = getattr(child, "error", None) == _NO_PROPOSAL_CHOSEN
-        check = _proposal_check(cconf.proposals, child.offered, child.proposal, role,
+        # Who proposes is the exchange's initiator: for a rekey started by the IKE SA's
+        # responder the roles of the two devices swap.
+        xrole = role
+        if role is not None and my_addr is not None:
+            xrole = "initiator" if child.initiator == my_addr else "responder"
+        check = _proposal_check(cconf.proposals, child.offered, child.proposal, xrole,
                                 skip_ke=skip_ke, refused=refused)  # fmt: skip
         if not check.matched:
             findings.append(_mismatch_finding(check, frames, "ESP", cconf.name))
+        elif check.agrees_with_capture is False and xrole == "initiator":
+            findings.append(_offer_finding(check, child.offered, frames, "ESP"))
+        elif check.agrees_with_capture is False:
+            findings.append(_disagree_finding(check, child.proposal, frames))
         mine, theirs = match.child_ts(child, my_addr)
         if not (match.ts_fits(mine, cconf.local_ts) and match.ts_fits(theirs, cconf.remote_ts)):
             findings.append(_finding(
