@@ -232,3 +232,14 @@ def test_initiator_config_that_offers_something_else() -> None:
     (finding,) = [f for _l, f in config_findings(a)]
     assert (finding.code, finding.severity) == ("config-proposal-mismatch", "warning")
     assert "the capture's initiator offered #1" in finding.explanation
+
+
+def test_text_lines_escape_capture_text_and_name_the_fix() -> None:
+    from ikeview.config.render import analysis_lines, safe
+
+    a = checked("auth-failed", data_config("ios/auth-failed-responder.cfg"))
+    lines = analysis_lines(a)
+    assert lines[0] == f"IKE SA {a.ike_sas[0].label}"
+    assert any("ERROR   psk-mismatch" in line for line in lines)
+    assert any("fix: give both peers the same pre-shared key" in line for line in lines)
+    assert safe("evil\x1b[2Jname") == "evil\\x1b[2Jname"
