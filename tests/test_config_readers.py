@@ -195,3 +195,11 @@ def test_ios_ipv6_and_multi_name_policy() -> None:
     cfg = read_ios(text, "r")
     assert cfg.local_addrs == ("2001:db8::2",)
     assert [p.line for p in cfg.policies[0].proposals] == [3, 7]
+
+
+def test_auth_words_are_classed() -> None:
+    from ikeview.config.check import _auth_class
+
+    assert [_auth_class(w) for w in ("psk", "pubkey", "rsa/pss", "ecdsa-sha256", "eap-mschapv2",
+                                     "xauth", None, "pre-share")] == [
+        "psk", "pubkey", "pubkey", "pubkey", None, None, None, None]  # fmt: skip

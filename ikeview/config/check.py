@@ -208,18 +208,35 @@ def _wire_values(p: Proposal, ttype: int) -> tuple[object, ...]:
     return tuple(v for v in offered_values(p, ttype) if not (ttype in (3, 4) and v == 0))
 
 
+_PUBKEY_WORDS = ("pubkey", "rsa", "ecdsa", "ed25519", "ed448", "bliss")
+
+
+def _auth_class(written: str | None) -> str | None:
+    """``psk``, ``pubkey`` or ``null`` for a configured method; None when the AUTH payload's
+    method says nothing about it (EAP and XAuth run on top; unset)."""
+    if not written:
+        return None
+    word = written.lower()
+    if word.startswith(("eap", "xauth")):
+        return None
+    if word.startswith(_PUBKEY_WORDS):
+        return "pubkey"
+    return word if word in ("psk", "null") else None
+
+
 def _auth_findings(sa: IkeSa, conn: Connection, role: str | None) -> list[Finding]:
     out: list[Finding] = []
     for a in sa.auth:
         if a.method is None or role is None:
             continue
-        expected = conn.local_auth if a.side == role else conn.remote_auth
+        written = conn.local_auth if a.side == role else conn.remote_auth
+        expected = _auth_class(written)
         got = _METHOD_AUTH.get(a.method, a.method_name or str(a.method))
-        if expected and expected not in (got, "eap") and not expected.startswith(got):
+        if expected is not None and expected != got:
             whose = "this device's" if a.side == role else "the peer's"
             out.append(_finding(
                 "config-auth-method-mismatch", "error", [a.frame] if a.frame else [],
-                f"{conn.name} expects {expected} for {whose} AUTH, but the {a.side} used "
+                f"{conn.name} expects {written} for {whose} AUTH, but the {a.side} used "
                 f"{a.method_name}", "use the same authentication method on both peers",
                 cisco="authentication local|remote pre-share|rsa-sig|ecdsa-sig in the profile",
                 swan="local/remote auth = psk|pubkey in the connection",
