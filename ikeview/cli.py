@@ -9,6 +9,7 @@ still shows its traceback. Heavy libraries are imported inside the command that 
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -16,8 +17,9 @@ from pathlib import Path
 from ikeview import __version__
 from ikeview.dissectors.capture import CaptureError
 from ikeview.errors import ExitCode, IkeviewError
+from ikeview.textsafe import printable, printable_lines
 
-COMMANDS = ("summary", "report", "export", "decrypt", "keys", "live", "tui")
+COMMANDS = ("summary", "report", "export", "decrypt", "keys", "live", "tui", "config")
 
 
 def _capture_arg(p: argparse.ArgumentParser) -> None:
@@ -48,6 +50,65 @@ def _keys_arg(p: argparse.ArgumentParser, *, required: bool = False) -> None:
     )
 
 
+def _config_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--config",
+        type=Path,
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="a device config to check the capture against (Cisco IOS running-config, "
+        "swanctl.conf, ipsec.conf); its PSKs are used as keys; repeatable",
+    )
+    p.add_argument(
+        "--ios-release",
+        choices=("ios15", "iosxe17"),
+        default=None,
+        help="IOS Smart Defaults to assume (default: iosxe17, the newest modelled)",
+    )
+    p.add_argument(
+        "--config-side",
+        choices=("initiator", "responder"),
+        default=None,
+        help="which side of the IKE SAs the --config belongs to, when its addresses do not say",
+    )
+
+
+def _count(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {printable(text)!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, not {value}")
+    return value
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {printable(text)!r}") from None
+    if not math.isfinite(value) or value < 0:
+        raise argparse.ArgumentTypeError(f"must be a finite number of seconds >= 0, not {text}")
+    return value
+
+
+def _say(msg: str) -> None:
+    """One diagnostic line on stderr; file names, identities and labels in it are escaped."""
+    print(f"ikeview: {printable(msg)}", file=sys.stderr)
+
+
+def _inputs(args: argparse.Namespace) -> list[Path]:
+    """Every file this command reads: an output may be none of them."""
+    capture = getattr(args, "capture", None)
+    return [
+        *([capture] if capture is not None else []),
+        *getattr(args, "keys", []),
+        *getattr(args, "config", []),
+    ]
+
+
 def _port_list(text: str) -> tuple[int, ...]:
     try:
         ports = tuple(int(p) for p in text.split(",") if p)
@@ -76,12 +137,14 @@ def build_parser() -> argparse.ArgumentParser:
     _keys_arg(p)
     p.add_argument("--json", action="store_true", help="machine-readable output (see README)")
     p.add_argument("--show-secrets", action="store_true", help="include derived keys in the report")
+    _config_args(p)
 
     p = sub.add_parser("export", help="the exchange timeline as CSV")
     _capture_arg(p)
     _keys_arg(p)
     p.add_argument("--csv", required=True, metavar="FILE", help="output file, '-' for stdout")
     p.add_argument("--esp", action="store_true", help="add one row per ESP SPI")
+    _config_args(p)
 
     p = sub.add_parser("decrypt", help="write a capture with ESP replaced by its inner packets")
     _capture_arg(p)
@@ -105,9 +168,18 @@ def build_parser() -> argparse.ArgumentParser:
     _keys_arg(p)
     p.add_argument("--write", type=Path, metavar="OUT.pcap", help="also save what is captured")
     _ports_arg(p)
-    p.add_argument("--count", type=int, default=0, help="stop after N packets (0: until Ctrl-C)")
-    p.add_argument("--timeout", type=float, default=0, help="stop after N seconds (0: never)")
+    p.add_argument("--count", type=_count, default=0, help="stop after N packets (0: until Ctrl-C)")
+    p.add_argument("--timeout", type=_seconds, default=0, help="stop after N seconds (0: never)")
     p.add_argument("--json", action="store_true", help="print the final report as JSON")
+
+    p = sub.add_parser("config", help="IOS or swanctl.conf snippets that reproduce the capture")
+    _capture_arg(p)
+    _keys_arg(p)
+    kind = p.add_mutually_exclusive_group(required=True)
+    kind.add_argument("--ios", action="store_true", help="Cisco IOS / IOS XE configuration")
+    kind.add_argument("--swanctl", action="store_true", help="strongSwan swanctl.conf")
+    p.add_argument("--side", choices=("initiator", "responder"), help="one side only")
+    p.add_argument("--show-secrets", action="store_true", help="write the PSKs, not placeholders")
 
     p = sub.add_parser("tui", help="the terminal UI (also: ikeview CAPTURE)")
     p.add_argument("capture", type=Path, nargs="?")
@@ -138,7 +210,7 @@ def _run_summary(args: argparse.Namespace) -> int:
         sys.stdout.write("\n")
     else:
         for line in to_text(result):
-            print(line)
+            print(printable_lines(line))
     return ExitCode.OK
 
 
@@ -153,8 +225,21 @@ def _analyze(args: argparse.Namespace):  # -> Analysis
     from ikeview.progress import progress_reporter
 
     keyring = _load_keys(args.keys) if getattr(args, "keys", None) else None
+    configs = []
+    if getattr(args, "config", None):
+        from ikeview.config.keys import config_keyring
+        from ikeview.config.load import load_configs
+
+        configs = load_configs(args.config, ios_release=args.ios_release)
+        # The configs' keys first: the key that verifies an AUTH then names the config's line.
+        keyring = config_keyring(configs).merge(*([keyring] if keyring else []))
     with progress_reporter(args.capture) as progress:
-        return analyze(args.capture, keyring, extra_ports=args.ports, progress=progress)
+        analysis = analyze(args.capture, keyring, extra_ports=args.ports, progress=progress)
+    if configs:
+        from ikeview.config.check import apply_configs
+
+        analysis = apply_configs(analysis, configs, side=args.config_side, keyring=keyring)
+    return analysis
 
 
 def _run_report(args: argparse.Namespace) -> int:
@@ -167,20 +252,30 @@ def _run_report(args: argparse.Namespace) -> int:
         json.dump(to_json(analysis, show_secrets=args.show_secrets), sys.stdout, indent=2)
         sys.stdout.write("\n")
     else:
-        sys.stdout.write(render_text(analysis, show_secrets=args.show_secrets))
+        sys.stdout.write(printable_lines(render_text(analysis, show_secrets=args.show_secrets)))
     return ExitCode.OK
 
 
 def _run_export(args: argparse.Namespace) -> int:
     from ikeview.export import write_csv
 
-    write_csv(_analyze(args), args.csv, esp=args.esp)
+    if args.csv == "-":
+        write_csv(_analyze(args), "-", esp=args.esp)
+        return ExitCode.OK
+    from ikeview.outfile import check_target, replacing
+
+    check_target(args.csv, _inputs(args))  # before the analysis: fail fast
+    analysis = _analyze(args)
+    with replacing(args.csv, inputs=_inputs(args)) as tmp:
+        write_csv(analysis, tmp, esp=args.esp)
     return ExitCode.OK
 
 
 def _run_decrypt(args: argparse.Namespace) -> int:
+    from ikeview.outfile import check_target
     from ikeview.pcapwrite import write_decrypted
 
+    check_target(args.output, _inputs(args))
     keyring = _load_keys(args.keys)
     stats = write_decrypted(args.capture, keyring, args.output, extra_ports=args.ports)
     print(stats, file=sys.stderr)
@@ -192,8 +287,8 @@ def _run_keys(args: argparse.Namespace) -> int:
 
     analysis = _analyze(args)
     if args.wireshark:
-        for path in write_wireshark_tables(analysis, args.wireshark):
-            print(f"wrote {path}", file=sys.stderr)
+        for path in write_wireshark_tables(analysis, args.wireshark, inputs=_inputs(args)):
+            print(f"wrote {printable(str(path))}", file=sys.stderr)
     else:
         import json
 
@@ -218,6 +313,24 @@ def _run_live(args: argparse.Namespace) -> int:
     )
 
 
+def _run_config(args: argparse.Namespace) -> int:
+    from ikeview.config.writers import write_configs
+
+    keyring = _load_keys(args.keys) if args.keys else None
+    analysis = _analyze(args)
+    sides = (args.side,) if args.side else ("initiator", "responder")
+    texts = write_configs(
+        analysis,
+        kind="ios" if args.ios else "swanctl",
+        sides=sides,
+        keyring=keyring,
+        show_secrets=args.show_secrets,
+    )
+    for side in sides:
+        sys.stdout.write(printable_lines(texts[side]))
+    return ExitCode.OK
+
+
 def _run_tui(args: argparse.Namespace) -> int:
     if args.capture is None and args.interface is None:
         raise IkeviewError("give a capture file or -i INTERFACE (see 'ikeview --help')")
@@ -236,6 +349,7 @@ RUNNERS: dict[str, Callable[[argparse.Namespace], int]] = {
     "keys": _run_keys,
     "live": _run_live,
     "tui": _run_tui,
+    "config": _run_config,
 }
 
 
@@ -247,29 +361,45 @@ def main(argv: Sequence[str] | None = None) -> int:
         return ExitCode.USAGE
     args = parser.parse_args(args_list)
     try:
-        return RUNNERS[args.command](args)
+        code = RUNNERS[args.command](args)
+        sys.stdout.flush()  # here, so that a full disk or a closed pipe is caught below
+        return code
     except IkeviewError as exc:
-        print(f"ikeview: {exc.msg}", file=sys.stderr)
+        _say(exc.msg)
         return exc.exit_code
     except CaptureError as exc:
-        print(f"ikeview: {exc}", file=sys.stderr)
+        _say(str(exc))
         return ExitCode.ERROR
     except FileNotFoundError as exc:
-        print(f"ikeview: no such file: {exc.filename}", file=sys.stderr)
+        _say(f"no such file: {exc.filename}")
         return ExitCode.ERROR
     except IsADirectoryError as exc:
-        print(f"ikeview: {exc.filename} is a directory, not a capture", file=sys.stderr)
+        _say(f"{exc.filename} is a directory, not a file")
         return ExitCode.ERROR
     except PermissionError as exc:
-        print(f"ikeview: permission denied: {exc.filename}", file=sys.stderr)
+        _say(f"permission denied: {exc.filename}")
+        return ExitCode.ERROR
+    except BrokenPipeError:
+        return _reader_left()
+    except OSError as exc:
+        # A full disk or an I/O error on standard output or an input: one line, not a traceback.
+        where = f"{exc.filename}: " if exc.filename else "writing the output: "
+        _say(f"{where}{exc.strerror or exc}")
         return ExitCode.ERROR
     except KeyboardInterrupt:
         print("ikeview: interrupted", file=sys.stderr)
         return ExitCode.INTERRUPTED
-    except BrokenPipeError:
-        # `ikeview summary big.pcap | head`: the reader left; that is not an error.
-        sys.stderr.close()
-        return ExitCode.OK
+
+
+def _reader_left() -> int:
+    """`ikeview summary big.pcap | head`: the reader left; that is not an error. stdout is
+    pointed at /dev/null so that Python's own flush at exit does not complain again."""
+    import contextlib
+    import os
+
+    with contextlib.suppress(OSError, ValueError):
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    return ExitCode.OK
 
 
 if __name__ == "__main__":

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ikeview.diagnosis.records import Diagnosis, Finding
 from ikeview.dissectors import iana
 from ikeview.pipeline.model import (
     Analysis,
@@ -102,8 +103,32 @@ def _state_text(sa: IkeSa) -> str:
     return state
 
 
+def _findings_text(findings: tuple[Finding, ...], indent: str) -> list[str]:
+    """Each finding: severity, code, frames and basis, then its explanation and fixes."""
+    lines: list[str] = []
+    for f in findings:
+        frames = ",".join(map(str, f.frames)) or "-"
+        lines.append(f"{indent}{f.severity:<7} {f.code}  (frames {frames}; {f.basis})")
+        lines.append(f"{indent}        {f.explanation}")
+        if f.fix:
+            lines.append(f"{indent}        fix: {f.fix}")
+        if f.fix_cisco:
+            lines.append(f"{indent}        Cisco IOS: {f.fix_cisco}")
+        if f.fix_strongswan:
+            lines.append(f"{indent}        strongSwan: {f.fix_strongswan}")
+    return lines
+
+
+def _verdict_text(d: Diagnosis) -> str:
+    return f"{d.verdict}  [{d.basis}]" if d.verdict else _UNJUDGED
+
+
+_UNJUDGED = "not yet judged (still reading)"
+
+
 def _sa_text(sa: IkeSa, t0: float) -> list[str]:
-    lines = [f"IKE SA {sa.label}  {_state_text(sa)}"]
+    lines = [f"IKE SA {sa.label}  {_verdict_text(sa.diagnosis)}"]
+    lines.append(f"  state {_state_text(sa)}")
     lines.append(f"  initiator {sa.initiator or '?'}  responder {sa.responder or '?'}")
     origin = {34: "created by IKE_SA_INIT", 36: "created by CREATE_CHILD_SA (rekey)"}.get(
         sa.created_by or 0, "creation not in the capture (first seen mid-life)"
@@ -132,6 +157,9 @@ def _sa_text(sa: IkeSa, t0: float) -> list[str]:
         lines.append("  " + _auth_text(side))
     if sa.problem:
         lines.append(f"  keys: {sa.problem}")
+    if sa.diagnosis.findings:
+        lines.append("  findings")
+        lines.extend(_findings_text(sa.diagnosis.findings, "    "))
     lines.append("  exchanges")
     lines.append(
         "    frames      time          exchange          mid  requester  status      rtt"
@@ -221,7 +249,8 @@ def _child_text(c: ChildSa, t0: float) -> list[str]:
     proto = iana.PROTOCOL_IDS.name(c.protocol_id)
     lines = [
         f"{proto} SPIs 0x{c.spi_initiator:08x} (in at {c.initiator}) / "
-        f"0x{c.spi_responder:08x} (in at {c.responder})  {c.mode}"
+        f"0x{c.spi_responder:08x} (in at {c.responder})  {c.mode}",
+        f"  {_verdict_text(c.diagnosis)}",
     ]
     how = iana.EXCHANGE_TYPES.name(c.exchange_type)
     life = f"  created {_rel(c.created_ts, t0)} by {how} (frame {c.created_frame})"
@@ -241,12 +270,26 @@ def _child_text(c: ChildSa, t0: float) -> list[str]:
             + "  TSr "
             + (", ".join(ts_text(t) for t in c.ts_r) or "-")
         )
-    lines.append(f"  {c.esp_packets} packets, {c.esp_decrypted} decrypted")
-    for s in c.esp:
-        lines.append("  " + _esp_text(s, t0))
-        lines.extend("    " + f for f in _inner_text(s))
+    if c.error is not None:
+        lines.append(f"  offered  {len(c.offered)} proposal(s):")
+        lines.extend(f"    #{p.number} {proposal_text(p)}" for p in c.offered)
+    else:
+        lines.append(f"  {c.esp_packets} packets, {c.esp_decrypted} decrypted")
+        for spi, src, dst in (
+            (c.spi_responder, c.initiator, c.responder),
+            (c.spi_initiator, c.responder, c.initiator),
+        ):
+            stats = [s for s in c.esp if s.spi == spi]
+            if not stats:
+                lines.append(f"  SPI 0x{spi:08x} {src} > {dst}: 0 packets (silent)")
+            for s in stats:
+                lines.append("  " + _esp_text(s, t0))
+                lines.extend("    " + f for f in _inner_text(s))
     if c.problem:
         lines.append(f"  keys: {c.problem}")
+    if c.diagnosis.findings:
+        lines.append("  findings")
+        lines.extend(_findings_text(c.diagnosis.findings, "    "))
     return lines
 
 
@@ -320,6 +363,7 @@ def to_json(analysis: Analysis, *, show_secrets: bool = False) -> dict[str, Any]
         "problems": [
             {
                 "severity": p.severity,
+                "code": p.code,
                 "text": p.text,
                 "frame": p.frame,
                 "ike_sa": _spis(p.ike_sa),
@@ -385,6 +429,7 @@ def _sa_json(sa: IkeSa) -> dict[str, Any]:
         "problem": sa.problem,
         "exchanges": [_exchange_json(e) for e in sa.exchanges],
         "child_sas": [_child_json(c) for c in sa.child_sas],
+        "diagnosis": diagnosis_json(sa.diagnosis),
     }
 
 
@@ -455,6 +500,36 @@ def _child_json(c: ChildSa) -> dict[str, Any]:
         "esp_decrypted": c.esp_decrypted,
         "esp": [_esp_json(s) for s in c.esp],
         "problem": c.problem,
+        "error": None if not c.error else iana.NOTIFY_TYPES.name(c.error),
+        "refused": c.error is not None,
+        "diagnosis": diagnosis_json(c.diagnosis),
+    }
+
+
+def finding_json(f: Finding) -> dict[str, Any]:
+    """One finding: the fixed fields, then its own (``extra``) fields by name."""
+    out: dict[str, Any] = {
+        "code": f.code,
+        "severity": f.severity,
+        "frames": list(f.frames),
+        "basis": f.basis,
+        "explanation": f.explanation,
+        "fix": f.fix,
+        "fix_cisco": f.fix_cisco,
+        "fix_strongswan": f.fix_strongswan,
+    }
+    for key, value in f.extra:
+        out.setdefault(key, list(value) if isinstance(value, tuple) else value)
+    return out
+
+
+def diagnosis_json(d: Diagnosis) -> dict[str, Any]:
+    """``{"outcome", "basis", "verdict", "findings": [...]}`` (docs/report-json.md)."""
+    return {
+        "outcome": d.outcome,
+        "basis": d.basis,
+        "verdict": d.verdict,
+        "findings": [finding_json(f) for f in d.findings],
     }
 
 
@@ -479,6 +554,8 @@ def _esp_json(s: EspSpiStats) -> dict[str, Any]:
         "problem": s.problem,
         "inner_flows": [_inner_json(f) for f in s.inner_flows],
         "inner_other_packets": s.inner_other,
+        "first_frame": s.first_frame,
+        "last_frame": s.last_frame,
     }
 
 
@@ -499,4 +576,4 @@ def _inner_json(f: InnerFlow) -> dict[str, Any]:
     }
 
 
-__all__ = ["JSON_VERSION", "render_text", "to_json"]
+__all__ = ["JSON_VERSION", "diagnosis_json", "finding_json", "render_text", "to_json"]

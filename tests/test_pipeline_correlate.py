@@ -199,10 +199,14 @@ def test_auth_failed() -> None:
 def test_no_proposal_chosen_in_ike_auth_and_ike_sa_init() -> None:
     a, _ = _lab("no-proposal")
     first, second = a.ike_sas
-    # The child proposal was refused in IKE_AUTH: the IKE SA stands without a child SA.
+    # The child proposal was refused in IKE_AUTH: the IKE SA stands, and the refused child SA
+    # stays in the model with what was offered (RFC 7296 1.2), set up by nothing.
     auth = next(e for e in first.exchanges if e.name == "IKE_AUTH")
     assert auth.status == "failed" and auth.error == 14
-    assert first.established_ts is not None and not first.child_sas
+    assert first.established_ts is not None
+    (refused,) = first.child_sas
+    assert refused.error == 14 and refused.proposal is None and not refused.esp
+    assert refused.diagnosis.outcome == "failed" and refused.offered
     # The IKE proposal was refused in IKE_SA_INIT: SPIr stays zero.
     assert second.state == "failed" and second.spi_r == bytes(8)
     assert second.failure.startswith("NO_PROPOSAL_CHOSEN in IKE_SA_INIT")

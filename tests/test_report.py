@@ -24,7 +24,8 @@ def rekey_dpd():
 
 def test_text_tells_the_story(rekey_dpd) -> None:
     text = render_text(rekey_dpd)
-    assert "IKE SA 0b565aa031f61c1d/9d5faab1250b9467  rekeyed" in text
+    assert "IKE SA 0b565aa031f61c1d/9d5faab1250b9467  ESTABLISHED IKE_AUTH completed" in text
+    assert "  state rekeyed" in text
     assert "rekeyed into b1d85a29af8d00a3/504a80c4f73cb26b" in text
     assert "proposal IKE:AES_CBC_128/HMAC_SHA2_256_128/PRF_HMAC_SHA2_256/MODP_2048" in text
     assert "auth initiator initiator.lab.example: SHARED_KEY_MIC verified with PSK" in text

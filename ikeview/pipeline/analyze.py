@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
+from ikeview.diagnosis.engine import diagnose
 from ikeview.dissectors.capture import CaptureReader
 from ikeview.dissectors.records import RawFrame
 from ikeview.dissectors.stream import Dissector, DissectStats
@@ -147,13 +148,14 @@ def iter_analysis(
         else:
             due = pending
         if due:
-            yield Step(
-                src.position(), src.total, corr.snapshot(frames=stats.frames, complete=False)
-            )
+            snapshot = corr.snapshot(frames=stats.frames, complete=False)
+            yield Step(src.position(), src.total, diagnose(snapshot))
             pending = False
             if min_interval is not None:
                 last = clock()
-    yield Step(src.total, src.total, corr.snapshot(frames=stats.frames, complete=True))
+    yield Step(
+        src.total, src.total, diagnose(corr.snapshot(frames=stats.frames, complete=True))
+    )
 
 
 def analyze(
@@ -193,7 +195,7 @@ def analyze(
             if n % PROGRESS_EVERY == 0:
                 progress(src.position(), src.total)
         progress(src.total, src.total)
-    return corr.snapshot(frames=stats.frames, complete=True)
+    return diagnose(corr.snapshot(frames=stats.frames, complete=True))
 
 
 def _name(source: object) -> str:

@@ -1,6 +1,6 @@
 """The analysis model: frozen records the views (report, export, TUI) read and never change.
 
-The correlator (correlate.py) builds these from dissector records; nothing here computes,
+The correlator (correlate/) builds these from dissector records; nothing here computes,
 decrypts or does I/O. Byte strings are as on the wire: IKE SPIs are 8-byte strings, ESP SPIs are
 ints. Times are seconds since the epoch as the capture recorded them. Payload records inside
 messages are the dissector's own (``ikeview.dissectors.ike_records``).
@@ -328,6 +328,16 @@ class EspSpiStats:
     ``MAX_INNER_FLOWS``, so memory is bounded by SAs, not packets)."""
     inner_other: int = 0
     """Decrypted packets of flows beyond the first ``MAX_INNER_FLOWS``."""
+    first_frame: int = 0
+    """Frame of the first packet (0 when not known)."""
+    last_frame: int = 0
+    """Frame of the last packet."""
+    gap_frame: int | None = None
+    """First packet whose sequence number jumped ahead, leaving a gap; None without gaps."""
+    replay_frame: int | None = None
+    """First packet whose sequence number was already seen; None without replays."""
+    integrity_failed_frame: int | None = None
+    """First packet whose ICV did not verify; None when none failed."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -372,6 +382,9 @@ class ChildSa:
     """Per-SPI counters of its traffic (one or two entries; none when no packets were seen)."""
     problem: str | None
     """Why its keys could not be derived, if they could not."""
+    error: int | None = None
+    """For a child SA the responder refused: the error notify (e.g. NO_PROPOSAL_CHOSEN, 14), or
+    0 when the refusal is inferred without keys; None for child SAs that were set up."""
     diagnosis: Diagnosis = NOT_DIAGNOSED
     """Verdict, basis and findings (``ikeview.diagnosis``); filled after correlation."""
     config_checks: tuple[ConfigCheck, ...] = ()

@@ -1,0 +1,176 @@
+"""``diagnose(analysis)``: every IKE SA and child SA gets its outcome, basis and findings.
+
+The rules live in ``rules_ike`` (setup, retransmissions, unanswered requests, integrity),
+``rules_auth`` (the outcome of IKE_AUTH, with or without keys) and ``rules_child`` (child SAs,
+ESP, algorithms, NAT, deletes, collisions). This module only runs them, decides each SA's
+outcome, writes the verdict line and folds the findings into the analysis' problems.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from ikeview.diagnosis import rules_child as rc
+from ikeview.diagnosis import rules_ike as ri
+from ikeview.diagnosis.codes import CHILD_ERRORS
+from ikeview.diagnosis.records import Basis, Diagnosis, Finding, Outcome
+from ikeview.diagnosis.rules_auth import AuthVerdict, judge_auth
+from ikeview.dissectors import iana
+from ikeview.pipeline.model import Analysis, ChildSa, IkeSa, Problem
+
+X = iana.ExchangeType
+_RANK = {"error": 0, "warning": 1, "info": 2}
+_FAILED_SETUP = {
+    "no-response",
+    "no-proposal-chosen",
+    "authentication-failed",
+    "invalid-syntax",
+    "temporary-failure",
+    "error-notify",
+    "internal-address-failure",
+    "failed-cp-required",
+    "ts-unacceptable",
+    "single-pair-required",
+}
+
+
+def _order(findings: list[Finding]) -> tuple[Finding, ...]:
+    return tuple(sorted(findings, key=lambda f: (_RANK[f.severity], f.frames[:1] or (0,))))
+
+
+def _verdict(outcome: Outcome, text: str, findings: tuple[Finding, ...]) -> str:
+    line = f"{outcome.upper():<11} {text}"
+    why = next((f for f in findings if f.code == "psk-mismatch"), None)
+    if why is not None:
+        line += f": {why.explanation}"
+    return line
+
+
+def _init_frames(sa: IkeSa) -> list[int]:
+    inits = [e for e in sa.exchanges if e.exchange_type == X.IKE_SA_INIT and e.response]
+    return [m.frame for e in inits[-1:] for m in (e.request, e.response) if m is not None]
+
+
+def _without_auth(sa: IkeSa, findings: list[Finding]) -> tuple[Outcome, Basis, str]:
+    """Outcome of an IKE SA that had no IKE_AUTH exchange in the capture."""
+    failed = [f for f in findings if f.code in _FAILED_SETUP and f.severity == "error"]
+    if failed:
+        return "failed", failed[0].basis, failed[0].explanation
+    if sa.created_by == X.CREATE_CHILD_SA:
+        if sa.established_ts is not None:
+            return "established", "inferred" if sa.state_inferred else "decrypted", (
+                f"created by rekeying {sa.rekey_of[0].hex() if sa.rekey_of else 'an IKE SA'}"
+            )
+        return "incomplete", "inferred", "the rekeying CREATE_CHILD_SA did not complete"
+    if any(f.code == "half-open" for f in findings):
+        return "incomplete", "inferred", "IKE_SA_INIT was answered but IKE_AUTH never followed"
+    if sa.created_by is None:
+        answered = [e for e in sa.exchanges if e.response is not None]
+        if answered:
+            return "established", "inferred", (
+                "first seen mid-life: its setup is not in the capture, but the peers "
+                f"exchanged protected messages (frame {answered[0].response.frame})"  # type: ignore[union-attr]
+            )
+        return "unknown", "inferred", "first seen mid-life, and nothing in it was answered"
+    return "incomplete", "inferred", "the capture ends before IKE_AUTH"
+
+
+def _children(sa: IkeSa, auth: AuthVerdict | None) -> list[ChildSa]:
+    """The child SAs, refused ones included, each with its diagnosis."""
+    out: list[ChildSa] = []
+    if auth is not None and auth.refused_child_exchange is not None:
+        ex = auth.refused_child_exchange
+        child = rc.refused_child(sa, ex, auth.refused_child_error or 0)
+        found = rc.refused_findings(child, ex)
+        out.append(replace(child, diagnosis=_child_diagnosis("failed", found)))
+    for ex in sa.exchanges:
+        if ex.exchange_type == X.CREATE_CHILD_SA and ex.error in CHILD_ERRORS:
+            child = rc.refused_child(sa, ex, ex.error or 0)
+            found = rc.refused_findings(child, ex)
+            out.append(replace(child, diagnosis=_child_diagnosis("failed", found)))
+    for c in sa.child_sas:
+        found = [*rc.rule_weak(c.proposal, [c.created_frame], esp=True), *rc.rule_esp(c)]
+        out.append(replace(c, diagnosis=_child_diagnosis("established", found)))
+    return sorted(out, key=lambda c: c.created_frame)
+
+
+def _child_diagnosis(outcome: Outcome, found: list[Finding]) -> Diagnosis:
+    findings = _order(found)
+    basis: Basis = "decrypted"
+    if outcome == "failed" and findings and findings[0].basis == "inferred":
+        basis = "inferred"
+    if outcome == "failed":
+        text = findings[0].explanation if findings else "refused"
+    else:
+        worst = next((f for f in findings if f.severity != "info"), None)
+        text = "set up" + (f"; {worst.explanation}" if worst else "")
+    return Diagnosis(outcome, basis, findings, _verdict(outcome, text, ()))
+
+
+def diagnose_sa(sa: IkeSa, analysis: Analysis) -> IkeSa:
+    """One IKE SA with its diagnosis and its children's (refused ones added)."""
+    found: list[Finding] = [
+        *ri.rule_init(sa, analysis),
+        *ri.rule_unanswered(sa, analysis),
+        *ri.rule_retransmission(sa, analysis),
+        *ri.rule_integrity(sa, analysis),
+        *rc.rule_weak(sa.chosen, _init_frames(sa), esp=False),
+        *rc.rule_nat(sa),
+        *rc.rule_deleted(sa),
+        *rc.rule_collision(sa),
+        *rc.rule_esp_keyless(sa, analysis),
+    ]
+    auth = judge_auth(sa, analysis)
+    if auth is not None:
+        outcome, basis, text = auth.outcome, auth.basis, auth.text
+        found += auth.findings
+    else:
+        outcome, basis, text = _without_auth(sa, found)
+    dpd = next((f for f in found if f.code == "dpd-timeout"), None)
+    if outcome == "established" and dpd is not None:
+        outcome, text = "failed", f"{text}; then the peer stopped answering (dead peer)"
+    findings = _order(found)
+    diagnosis = Diagnosis(outcome, basis, findings, _verdict(outcome, text, findings))
+    children = tuple(_children(sa, auth))
+    state, failure, inferred = sa.state, sa.failure, sa.state_inferred
+    if outcome == "failed" and state in ("half-open", "authenticating", "established"):
+        # The correlator's state never outranks the verdict: a refused or dead SA is failed.
+        state, failure, inferred = "failed", text, basis == "inferred"
+    return replace(
+        sa,
+        diagnosis=diagnosis,
+        child_sas=children,
+        state=state,
+        failure=failure,
+        state_inferred=inferred,
+    )
+
+
+def _problems(analysis: Analysis, sas: tuple[IkeSa, ...]) -> tuple[Problem, ...]:
+    # Problems the correlator tagged with a code are judged again, with their fix, below.
+    kept = [p for p in analysis.problems if p.code is None]
+    for sa in sas:
+        owned = [(sa.diagnosis, "")] + [
+            (c.diagnosis, f"child SA 0x{c.spi_initiator:08x}: ") for c in sa.child_sas
+        ]
+        for diagnosis, prefix in owned:
+            for f in diagnosis.findings:
+                if f.severity == "info":
+                    continue
+                text = f"IKE SA {sa.label}: {prefix}{f.explanation}"
+                if f.fix:
+                    text += f"; fix: {f.fix}"
+                # The last frame is where it shows: the refusing response, the chosen
+                # proposal, the last unanswered copy.
+                frame = f.frames[-1] if f.frames else None
+                kept.append(Problem(f.severity, text, frame, sa.spis, f.code))
+    return tuple(kept)
+
+
+def diagnose(analysis: Analysis) -> Analysis:
+    """The analysis with every IKE SA and child SA diagnosed and the findings among problems."""
+    sas = tuple(diagnose_sa(sa, analysis) for sa in analysis.ike_sas)
+    return replace(analysis, ike_sas=sas, problems=_problems(analysis, sas))
+
+
+__all__ = ["diagnose", "diagnose_sa"]

@@ -1,0 +1,290 @@
+"""Was the IKE SA set up? IKE_AUTH judged from decrypted payloads, or from sizes and what
+followed when there are no keys (RFC 7296 1.2, 2.15, 2.21.2).
+
+The verdict is the one place an IKE SA's outcome is decided; the other rules only add findings.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ikeview.diagnosis import evidence as ev
+from ikeview.diagnosis.codes import CHILD_ERRORS, finding, notify_code
+from ikeview.diagnosis.fixes import error_fix
+from ikeview.diagnosis.records import Basis, Finding, Outcome
+from ikeview.dissectors import iana
+from ikeview.pipeline.model import Analysis, AuthSide, Exchange, IkeSa, Message
+
+X = iana.ExchangeType
+N = iana.NotifyType
+
+REJECT_WINDOW = 5.0
+"""Seconds after the IKE_AUTH response within which the initiator's INFORMATIONAL counts as its
+reaction to that response (RFC 7296 2.21.2 has it sent at once)."""
+
+
+@dataclass(slots=True)
+class AuthVerdict:
+    """How IKE_AUTH ended, with the findings that show it."""
+
+    outcome: Outcome
+    basis: Basis
+    text: str
+    """Why, in one clause: ``the responder rejected the initiator's AUTH (frame 4)``."""
+    findings: list[Finding] = field(default_factory=list)
+    refused_child_error: int | None = None
+    """The error notify that refused the first child SA (0 = refused, notify unreadable)."""
+    refused_child_exchange: Exchange | None = None
+
+
+def _side(sa: IkeSa, side: str) -> AuthSide | None:
+    return next((s for s in sa.auth if s.side == side), None)
+
+
+def _psk_mismatch(sa: IkeSa, accepted_side: str, frames: list[int]) -> Finding | None:
+    """The PSK given reproduces ``accepted_side``'s AUTH, yet the other peer rejected it: that
+    peer holds another key for this identity (RFC 7296 2.15: both compute AUTH from one key)."""
+    s = _side(sa, accepted_side)
+    if s is None or not s.verified or not s.psk:
+        return None
+    other = "responder" if accepted_side == "initiator" else "initiator"
+    who = s.identity or f"the {accepted_side}"
+    return finding(
+        "psk-mismatch",
+        frames=[*frames, *([s.frame] if s.frame else [])],
+        basis="decrypted",
+        explanation=(
+            f"the PSK you gave ({s.psk}) reproduces the {accepted_side}'s AUTH, so the {other} "
+            f"holds another key for {who}"
+        ),
+        fix=f"set the same pre-shared key for {who} on the {other}",
+        fix_cisco=f"`pre-shared-key` of the keyring peer matching {who} on the {other}",
+        fix_strongswan=f"the `secret` of the ike secret whose `id` matches {who} on the {other}",
+        rejected_by=other,
+        identity=s.identity,
+    )
+
+
+def _rejected(sa: IkeSa, by: str, frames: list[int], basis: Basis, how: str) -> list[Finding]:
+    other = "initiator" if by == "responder" else "responder"
+    found = [
+        finding(
+            "authentication-failed",
+            frames=frames,
+            basis=basis,
+            explanation=f"the {by} rejected the {other}'s AUTH: {how}",
+            fix=error_fix(24, ike=True)[0],
+            fix_cisco=error_fix(24, ike=True)[1],
+            fix_strongswan=error_fix(24, ike=True)[2],
+            rejected_by=by,
+        )
+    ]
+    mismatch = _psk_mismatch(sa, other, frames)
+    if mismatch is not None:
+        found.append(mismatch)
+    return found
+
+
+def _initiator_rejection(sa: IkeSa, resp: Message) -> Exchange | None:
+    """An INFORMATIONAL the initiator sent right after the IKE_AUTH response, read, carrying
+    AUTHENTICATION_FAILED (RFC 7296 2.21.2)."""
+    for ex in sa.exchanges:
+        req = ex.request
+        if (
+            ex.exchange_type == X.INFORMATIONAL
+            and ex.requester == "initiator"
+            and req is not None
+            and 0 <= req.ts - resp.ts <= REJECT_WINDOW
+            and N.AUTHENTICATION_FAILED in req.notifies
+        ):
+            return ex
+    return None
+
+
+def judge_auth(sa: IkeSa, analysis: Analysis) -> AuthVerdict | None:
+    """The IKE SA's outcome from its IKE_AUTH exchanges; None when there were none."""
+    auths = [e for e in sa.exchanges if e.exchange_type == X.IKE_AUTH]
+    if not auths:
+        return None
+    answered = [e for e in auths if e.response is not None]
+    if not answered:
+        last = auths[-1]
+        copies = ev.request_copies(last)
+        frames = [m.frame for m in copies]
+        quiet = ev.capture_end(analysis) - (copies[-1].ts if copies else sa.last_ts)
+        if len(copies) > 1 or quiet >= REJECT_WINDOW:
+            return AuthVerdict("failed", "inferred", f"IKE_AUTH never answered (frames "
+                               f"{', '.join(map(str, frames))})")
+        return AuthVerdict("incomplete", "inferred", "the capture ends before the IKE_AUTH "
+                           f"response (request frame {frames[0] if frames else '?'})")
+    final = answered[-1]
+    resp = final.response
+    assert resp is not None
+    # With RFC 7383 fragments the response is read in the fragment that completed it.
+    read = next((m for m in final.messages if m.response and m.decrypted), None)
+    if read is not None or ev.readable(resp):
+        return _judge_read(sa, final, read or resp)
+    return _judge_sizes(sa, analysis, final, resp)
+
+
+def _judge_read(sa: IkeSa, ex: Exchange, resp: Message) -> AuthVerdict:
+    frames = [m.frame for m in (ex.request, resp) if m is not None]
+    if N.AUTHENTICATION_FAILED in resp.notifies:
+        how = f"it answered AUTHENTICATION_FAILED (frame {resp.frame})"
+        return AuthVerdict(
+            "failed",
+            "decrypted",
+            f"the responder rejected the initiator's AUTH (frame {resp.frame})",
+            _rejected(sa, "responder", frames, "decrypted", how),
+        )
+    if ev.has_auth(resp):
+        rej = _initiator_rejection(sa, resp)
+        if rej is not None and rej.request is not None:
+            f2 = [*frames, rej.request.frame, *([rej.response.frame] if rej.response else [])]
+            how = (
+                f"after the IKE_AUTH response (frame {resp.frame}) it sent AUTHENTICATION_FAILED "
+                f"in an INFORMATIONAL (frame {rej.request.frame})"
+            )
+            return AuthVerdict(
+                "failed",
+                "decrypted",
+                f"the initiator rejected the responder's AUTH (frame {rej.request.frame})",
+                _rejected(sa, "initiator", f2, "decrypted", how),
+            )
+        verdict = AuthVerdict(
+            "established", "decrypted", f"IKE_AUTH completed (frame {resp.frame})"
+        )
+        if ex.error is not None and ex.error in CHILD_ERRORS:
+            verdict.refused_child_error = ex.error
+            verdict.refused_child_exchange = ex
+            verdict.text += (
+                f", but the responder refused its child SA with "
+                f"{iana.NOTIFY_TYPES.name(ex.error)}"
+            )
+        return verdict
+    if ex.error is not None:
+        name = iana.NOTIFY_TYPES.name(ex.error)
+        fix = error_fix(ex.error, ike=True)
+        return AuthVerdict(
+            "failed",
+            "decrypted",
+            f"the responder refused IKE_AUTH with {name} (frame {resp.frame})",
+            [
+                finding(
+                    notify_code(ex.error),
+                    frames=frames,
+                    basis="decrypted",
+                    explanation=f"the responder answered IKE_AUTH with {name} and no AUTH",
+                    fix=fix[0],
+                    fix_cisco=fix[1],
+                    fix_strongswan=fix[2],
+                    rejected_by="responder",
+                    notify=name,
+                )
+            ],
+        )
+    # An IKE_AUTH round of EAP or multiple authentication, and nothing after it.
+    return AuthVerdict(
+        "incomplete", "decrypted", f"IKE_AUTH had not finished (last response frame {resp.frame})"
+    )
+
+
+def _judge_sizes(sa: IkeSa, analysis: Analysis, ex: Exchange, resp: Message) -> AuthVerdict:
+    frames = [m.frame for m in (ex.request, resp) if m is not None]
+    least_auth = ev.min_auth_response(sa.chosen, with_child=False)
+    least_child = ev.min_auth_response(sa.chosen, with_child=True)
+    no_keys = "keys would show the error notify"
+    if resp.fragment is None and least_auth is not None and resp.length < least_auth:
+        how = (
+            f"its encrypted IKE_AUTH response (frame {resp.frame}) is {resp.length} bytes, less "
+            f"than the {least_auth} the negotiated cipher needs for IDr and AUTH, so it carries "
+            f"only an error notify, most likely AUTHENTICATION_FAILED ({no_keys})"
+        )
+        return AuthVerdict(
+            "failed",
+            "inferred",
+            f"the responder refused IKE_AUTH (frame {resp.frame}, {resp.length} bytes: too "
+            "small for IDr and AUTH)",
+            _rejected(sa, "responder", frames, "inferred", how),
+        )
+    esp = ev.esp_after(analysis, sa, resp.ts)
+    directions = {(s.src, s.dst) for s in esp if s.packets}
+    req = ex.request
+    childless = (
+        req is not None
+        and req.fragment is None
+        and least_child is not None
+        and req.length < least_child
+    )
+    if childless and least_child is not None and resp.length < least_child:
+        # Neither message can hold SA and TS: the initiator asked for no child SA (RFC 6023),
+        # so nothing was refused.
+        return AuthVerdict(
+            "established",
+            "inferred",
+            f"IKE_AUTH was answered (frame {resp.frame}); neither message is large enough for "
+            "SA and TS payloads, so no child SA was asked for (childless, RFC 6023)",
+        )
+    if resp.fragment is None and least_child is not None and resp.length < least_child:
+        verdict = AuthVerdict(
+            "established",
+            "inferred",
+            f"IKE_AUTH was answered (frame {resp.frame}) with {resp.length} bytes: room for IDr "
+            f"and AUTH but not for SA and TS ({least_child} bytes at least), so the IKE SA is "
+            "most likely up without its first child SA",
+        )
+        verdict.refused_child_error = 0
+        verdict.refused_child_exchange = ex
+        return verdict
+    if len(directions) >= 2:
+        return AuthVerdict(
+            "established",
+            "inferred",
+            f"IKE_AUTH was answered (frame {resp.frame}) and ESP then flowed in both directions",
+        )
+    later = [
+        e for e in sa.exchanges if e.exchange_type == X.CREATE_CHILD_SA and e.response is not None
+    ]
+    if later or sa.rekeyed_into is not None:
+        first = later[0].response.frame if later and later[0].response else "?"
+        return AuthVerdict(
+            "established",
+            "inferred",
+            f"IKE_AUTH was answered (frame {resp.frame}) and the peers went on to "
+            f"CREATE_CHILD_SA exchanges (frame {first}), which need an established IKE SA",
+        )
+    rej = next(
+        (
+            e
+            for e in sa.exchanges
+            if e.exchange_type == X.INFORMATIONAL
+            and e.requester == "initiator"
+            and e.request is not None
+            and 0 <= e.request.ts - resp.ts <= REJECT_WINDOW
+        ),
+        None,
+    )
+    if rej is not None and not directions:
+        return AuthVerdict(
+            "unknown",
+            "inferred",
+            f"IKE_AUTH was answered (frame {resp.frame}) but no ESP followed and the initiator "
+            f"sent an INFORMATIONAL {rej.request.ts - resp.ts:.1f} s later (frame "  # type: ignore[union-attr]
+            f"{rej.request.frame}): it may have rejected the responder's AUTH or deleted the SA; "  # type: ignore[union-attr]
+            "keys would tell",
+        )
+    if directions:
+        return AuthVerdict(
+            "established",
+            "inferred",
+            f"IKE_AUTH was answered (frame {resp.frame}) and ESP followed, in one direction only",
+        )
+    return AuthVerdict(
+        "unknown",
+        "inferred",
+        f"IKE_AUTH was answered (frame {resp.frame}, {resp.length} bytes, enough for success) "
+        "but nothing after it shows whether the SA came up; keys would tell",
+    )
+
+
+__all__ = ["AuthVerdict", "judge_auth"]
