@@ -17,7 +17,7 @@ from ikeview.pipeline.correlate import state
 from ikeview.pipeline.correlate.auth import verify_pending
 from ikeview.pipeline.correlate.builders import Ex, Sa
 from ikeview.pipeline.correlate.context import Context
-from ikeview.pipeline.correlate.esp import EspCounter
+from ikeview.pipeline.correlate.esp import MAX_ESP_NESTING, EspCounter, nested_esp
 from ikeview.pipeline.correlate.exchanges import DEFAULT_SHAPE, SHAPES, check_response
 from ikeview.pipeline.correlate.null import NO_KEYS_ESP, NullDecryptor
 from ikeview.pipeline.correlate.payloads import ZERO_SPI, ename
@@ -92,7 +92,7 @@ class Correlator:
 
     # ------------------------------------------------------------ ESP
 
-    def _on_esp(self, pkt: EspPacket) -> None:
+    def _on_esp(self, pkt: EspPacket, depth: int = 0) -> None:
         ctx = self._ctx
         ctx.counts.esp_packets += 1
         f = pkt.flow
@@ -122,6 +122,12 @@ class Correlator:
             if c.inner is None:
                 c.inner = InnerFlowCounter()
             c.inner.add_opened(opened)
+            if opened.next_header != 17 and depth < MAX_ESP_NESTING:
+                # ESP inside the decrypted tunnel packet is an SA of its own: count it and
+                # decrypt it in turn when keys for it exist.
+                inner_esp = nested_esp(pkt, opened)
+                if inner_esp is not None:
+                    self._on_esp(inner_esp, depth + 1)
         if opened.integrity == "failed":
             c.integrity_failed += 1
             ctx.counts.esp_integrity_failed += 1
