@@ -17,7 +17,7 @@ from ikeview import __version__
 from ikeview.dissectors.capture import CaptureError
 from ikeview.errors import ExitCode, IkeviewError
 
-COMMANDS = ("summary", "report", "export", "decrypt", "keys", "live", "tui")
+COMMANDS = ("summary", "report", "export", "decrypt", "keys", "live", "tui", "batch")
 
 
 def _capture_arg(p: argparse.ArgumentParser) -> None:
@@ -114,7 +114,30 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-i", "--interface", metavar="IFACE", help="a live interface instead of a file")
     _keys_arg(p)
     _ports_arg(p)
+
+    _batch_parser(sub)
     return parser
+
+
+def _batch_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("batch", help="many captures into one dataset of tables (Parquet, CSV)")
+    p.add_argument("paths", type=Path, nargs="+", metavar="PATH", help="captures or directories")
+    p.add_argument("--out", type=Path, required=True, metavar="DIR", help="dataset directory")
+    _keys_arg(p)
+    p.add_argument(
+        "--config",
+        type=Path,
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="device configuration to check every IKE SA against; repeatable",
+    )
+    p.add_argument(
+        "--jobs", type=int, default=1, metavar="N", help="captures analysed at once (0: all cores)"
+    )
+    p.add_argument("--dask", metavar="SCHEDULER", help="run on a Dask cluster (tcp://host:8786)")
+    p.add_argument("--csv", action="store_true", help="also write each table as CSV")
+    _ports_arg(p)
 
 
 def _normalise(argv: list[str]) -> list[str]:
@@ -228,6 +251,29 @@ def _run_tui(args: argparse.Namespace) -> int:
     )
 
 
+def _run_batch(args: argparse.Namespace) -> int:
+    from ikeview.batch import run_batch
+
+    frames, _written = run_batch(
+        args.paths,
+        args.out,
+        key_paths=args.keys,
+        config_paths=args.config,
+        extra_ports=args.ports,
+        jobs=args.jobs,
+        dask=args.dask,
+        csv=args.csv,
+    )
+    caps = frames["captures"]
+    failed = int(caps["error"].notna().sum())
+    print(
+        f"{len(caps)} captures ({failed} unreadable), {len(frames['ike_sas'])} IKE SAs, "
+        f"{len(frames['esp'])} ESP SPIs -> {args.out}",
+        file=sys.stderr,
+    )
+    return ExitCode.OK
+
+
 RUNNERS: dict[str, Callable[[argparse.Namespace], int]] = {
     "summary": _run_summary,
     "report": _run_report,
@@ -236,6 +282,7 @@ RUNNERS: dict[str, Callable[[argparse.Namespace], int]] = {
     "keys": _run_keys,
     "live": _run_live,
     "tui": _run_tui,
+    "batch": _run_batch,
 }
 
 
