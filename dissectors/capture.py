@@ -29,6 +29,18 @@ _MAX_FRAME = 1 << 24
 
 _GZIP_MAGIC = b"\x1f\x8b"
 
+_MAX_RATIO = 200
+"""Decompressed bytes per compressed byte a gzip capture may reach once past ``_RATIO_FLOOR``.
+Real captures compress 2:1 to 20:1; deflate cannot exceed about 1032:1, which only runs of one
+repeated block reach: a decompression bomb."""
+_RATIO_FLOOR = 16 << 20
+"""Decompressed bytes read before the ratio is checked (small files may compress very well)."""
+_ZERO_RUN = 16
+"""Consecutive all-zero pcap record headers (time 0, length 0) taken as a body of padding."""
+_MAX_TS = 253_402_300_799.0
+"""Start of the last second of 9999-12-31 (a float cannot hold its microseconds exactly): later
+time stamps cannot be shown as dates, so they are clamped to it."""
+
 # pcap (https://datatracker.ietf.org/doc/draft-ietf-opsawg-pcap/ section 4): the magic number
 # written in the writer's byte order says both the byte order and the time-stamp unit.
 _PCAP_MAGIC: dict[bytes, tuple[str, float, str]] = {
@@ -86,6 +98,8 @@ class CaptureStats:
     """When ``truncated``: uncompressed file offset of the damaged record, else -1."""
     skipped_blocks: int = 0
     """pcapng blocks that are neither packets nor headers (statistics, name resolution, ...)."""
+    clamped_times: int = 0
+    """Frames whose time stamp lay before 1970 or after 9999 (shown as the nearest limit)."""
 
 
 @dataclass(slots=True)
@@ -113,15 +127,16 @@ class CaptureReader:
             raise CaptureError(self.path, f"cannot open: {exc.strerror or exc}") from exc
         self._file: BinaryIO = raw
         self._raw = raw
+        self._out_bytes = 0
         try:
-            head = raw.read(4)
+            # peek, not read and seek back: a pipe, a FIFO or /dev/stdin cannot seek.
             gz = ""
-            if head[:2] == _GZIP_MAGIC:
-                raw.seek(0)
+            if raw.peek(2)[:2] == _GZIP_MAGIC:  # type: ignore[attr-defined]
                 self._file = gzip.GzipFile(fileobj=raw, mode="rb")
                 gz = "+gzip"
-                head = self._safe_read(4)
-            self._head = head + self._safe_read(_PCAP_HDR_LEN - len(head))
+            self._head = self._safe_read(_PCAP_HDR_LEN)
+            if not self._head and self.stats.truncated:
+                raise CaptureError(self.path, f"gzip file that cannot be read: {self.stats.note}")
             self._kind = self._check_header(self._head)
             self.stats.format = self._kind + gz
         except BaseException:
@@ -135,6 +150,8 @@ class CaptureReader:
         f = self._file
         if not isinstance(f, gzip.GzipFile):
             return f.read(n)
+        if self._out_bytes > _RATIO_FLOOR and self._bomb():
+            return b""
         parts: list[bytes] = []
         got = 0
         while got < n:
@@ -149,7 +166,24 @@ class CaptureReader:
                 break
             parts.append(part)
             got += len(part)
+        self._out_bytes += got
         return b"".join(parts)
+
+    def _bomb(self) -> bool:
+        """True (and the stats say so) once the data has expanded more than ``_MAX_RATIO``-fold:
+        reading stops there, so memory and time stay bounded by the compressed size."""
+        try:
+            used = max(self._raw.tell(), 1)
+        except (OSError, ValueError):
+            return False  # a pipe: no position to compare with
+        if self._out_bytes <= _MAX_RATIO * used:
+            return False
+        self.stats.truncated = True
+        self.stats.note = (
+            f"decompression bomb: {used} compressed bytes expanded to {self._out_bytes} "
+            f"(more than {_MAX_RATIO}:1)"
+        )
+        return True
 
     def _check_header(self, head: bytes) -> str:
         if not head:
@@ -229,6 +263,7 @@ class CaptureReader:
             base = _PCAP_HDR_LEN  # file offset of buf[0]
             pos = 0
             index = 0
+            zeros = 0  # consecutive all-zero record headers
             while True:
                 n = len(buf)
                 while pos + 16 <= n:  # 16: _PCAP_REC_LEN, a literal in the hot loop
@@ -237,13 +272,23 @@ class CaptureReader:
                         stats.frames = index
                         self._damage(base + pos, f"frame {index + 1}: impossible length {incl}")
                         return
+                    if not (incl or sec or frac or orig):
+                        zeros += 1
+                        if zeros >= _ZERO_RUN:
+                            stats.frames = index
+                            start = base + pos - 16 * (_ZERO_RUN - 1)
+                            self._damage(start, "the rest of the capture is zero bytes (padding)")
+                            return
+                    else:
+                        zeros = 0
                     end = pos + 16 + incl
                     if end > n:
                         break
                     index += 1
-                    yield new_frame(
-                        RawFrame, (index, sec + frac * scale, linktype, buf[pos + 16 : end], orig)
-                    )
+                    ts = sec + frac * scale
+                    if ts > _MAX_TS:  # pcap-ns: 0xffffffff.999999999 is past 2106, not 9999
+                        ts = self._clamp(ts)
+                    yield new_frame(RawFrame, (index, ts, linktype, buf[pos + 16 : end], orig))
                     pos = end
                 stats.frames = index
                 chunk = read(_CHUNK)
@@ -289,6 +334,9 @@ class CaptureReader:
                         epb = struct.Struct(endian + "IIIII").unpack_from
                         ifaces = []
                     blen = u32(buf, pos + 4)[0]
+                    if not any(buf[pos : pos + 12]):
+                        self._damage(base + pos, "the rest of the capture is zero bytes (padding)")
+                        return
                     if blen < 12 or blen & 3 or blen > _MAX_FRAME:
                         self._damage(base + pos, f"block with impossible length {blen}")
                         return
@@ -308,10 +356,11 @@ class CaptureReader:
                         data = buf[pos + 28 : pos + 28 + caplen]
                         if iface < len(ifaces):
                             i = ifaces[iface]
-                            ts = ((tsh << 32) | tsl) / i.divisor + i.offset
+                            ts = self._time((tsh << 32) | tsl, i.divisor, i.offset)
                             yield RawFrame(index, ts, i.linktype, data, orig)
                         else:
-                            yield RawFrame(index, ((tsh << 32) | tsl) / 1e6, -1 - iface, data, orig)
+                            ts = self._time((tsh << 32) | tsl, 1_000_000, 0)
+                            yield RawFrame(index, ts, -1 - iface, data, orig)
                     elif btype_n == _NG_SPB:
                         orig = u32(buf, pos + 8)[0]
                         caplen = min(orig, blen - 16)
@@ -331,10 +380,11 @@ class CaptureReader:
                         data = buf[pos + 28 : pos + 28 + caplen]
                         if iface < len(ifaces):
                             i = ifaces[iface]
-                            ts = ((tsh << 32) | tsl) / i.divisor + i.offset
+                            ts = self._time((tsh << 32) | tsl, i.divisor, i.offset)
                             yield RawFrame(index, ts, i.linktype, data, orig)
                         else:
-                            yield RawFrame(index, ((tsh << 32) | tsl) / 1e6, -1 - iface, data, orig)
+                            ts = self._time((tsh << 32) | tsl, 1_000_000, 0)
+                            yield RawFrame(index, ts, -1 - iface, data, orig)
                     elif btype_n != _NG_SHB:
                         stats.skipped_blocks += 1
                     pos = end
@@ -356,6 +406,20 @@ class CaptureReader:
         finally:
             self.close()
 
+    def _clamp(self, ts: float) -> float:
+        """A time stamp outside 1970..9999 (hostile or broken writer): the nearest limit."""
+        self.stats.clamped_times += 1
+        return 0.0 if ts < 0 else _MAX_TS
+
+    def _time(self, raw: int, divisor: int, offset: int) -> float:
+        """pcapng 4.6: raw units / if_tsresol + if_tsoffset seconds, clamped to 1970..9999.
+        Integer arithmetic first: an offset of 2**62 must not overflow a float conversion."""
+        whole, frac = divmod(raw, divisor)
+        secs = whole + offset
+        if 0 <= secs <= _MAX_TS:
+            return secs + frac / divisor
+        return self._clamp(float(secs))
+
     @staticmethod
     def _idb(buf: bytes, pos: int, blen: int, endian: str) -> _Interface:
         """Interface Description Block (pcapng section 4.2): LinkType(2) Reserved(2)
@@ -374,8 +438,9 @@ class CaptureReader:
                 break
             if code == _OPT_IF_TSRESOL and olen >= 1:
                 res = buf[val]
-                # Most significant bit set: a negative power of two, else of ten.
-                divisor = 1 << (res & 0x7F) if res & 0x80 else 10**res
+                # Most significant bit set: a negative power of two, else of ten. Capped at
+                # 10**-18 / 2**-64: finer units exist nowhere and would only slow the division.
+                divisor = 1 << min(res & 0x7F, 64) if res & 0x80 else 10 ** min(res, 18)
             elif code == _OPT_IF_TSOFFSET and olen >= 8:
                 offset = struct.unpack_from(endian + "q", buf, val)[0]
             opt = val + ((olen + 3) & ~3)

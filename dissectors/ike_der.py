@@ -85,6 +85,10 @@ def decode_oid(value: bytes) -> str:
     arcs: list[int] = []
     acc = 0
     for byte in value:
+        if acc >> 128:
+            # No real OID arc is this large; a hostile run of continuation bytes would make an
+            # ever larger integer (quadratic time, and too many digits for str()).
+            raise DecodeError(0, "OID arc longer than 128 bits")
         acc = (acc << 7) | (byte & 0x7F)
         if not byte & 0x80:
             arcs.append(acc)

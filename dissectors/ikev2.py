@@ -271,6 +271,11 @@ def _parse_notify(ctx: _Ctx, body: bytes) -> NotifyPayload:
 def _parse_delete(ctx: _Ctx, body: bytes) -> DeletePayload:
     ctx.need(body, DELETE_BODY.size, "Delete")
     protocol, spi_size, count = DELETE_BODY.unpack_from(body)
+    if spi_size == 0:
+        # An IKE SA Delete carries no SPIs (RFC 7296 3.11: SPI Size 0, Num of SPIs 0). A count
+        # with SPI size 0 is carried by no bytes at all, so it cannot make records: a hostile
+        # "65535 SPIs of 0 bytes" would otherwise cost half a megabyte per 8-byte payload.
+        return DeletePayload(**ctx.common, protocol_id=protocol, spi_size=0, spis=())
     ctx.need(body, DELETE_BODY.size + spi_size * count, f"Delete of {count} SPIs")
     start = DELETE_BODY.size
     # A zero SPI size carries no SPIs whatever Num of SPIs says (RFC 7296 3.11: IKE SA deletes

@@ -14,6 +14,9 @@ from collections.abc import Hashable
 from dataclasses import dataclass, field
 
 _MAX_DATAGRAM = 65535 + 40
+_PART_COST = 96
+"""Bytes charged per held fragment on top of its payload (the bytes object and its dict slot):
+8192 eight-byte fragments of one datagram cost far more than 64 KB of Python memory."""
 
 
 @dataclass(slots=True)
@@ -23,7 +26,8 @@ class _Pending:
     first_ts: float
     parts: dict[int, bytes] = field(default_factory=dict)
     total: int = -1  # payload length, known once the last fragment (MF=0) arrived
-    size: int = 0
+    size: int = 0  # memory charged: payload bytes plus _PART_COST per fragment
+    got: int = 0  # payload bytes held
     meta: object = None  # caller's data from the offset-0 fragment (e.g. its protocol)
 
 
@@ -57,7 +61,7 @@ class Reassembler:
         entry = pend.get(key)
         if entry is None:
             while len(pend) >= self.max_datagrams or (
-                pend and self._bytes + len(payload) > self.max_bytes
+                pend and self._bytes + len(payload) + _PART_COST > self.max_bytes
             ):
                 self._drop(next(iter(pend)))
             entry = pend[key] = _Pending(ts)
@@ -75,18 +79,17 @@ class Reassembler:
         if offset == 0:
             entry.meta = meta
         if offset not in entry.parts:
-            if (
-                entry.size + len(payload) > 2 * _MAX_DATAGRAM
-                or self._bytes + len(payload) > self.max_bytes
-            ):
+            cost = len(payload) + _PART_COST
+            if entry.size + cost > 2 * _MAX_DATAGRAM or self._bytes + cost > self.max_bytes:
                 # Overlapping fragments piling onto one datagram (broken or hostile input): a
                 # real one never holds twice the largest datagram, and the total stays bounded.
                 self._drop(key)
                 return None
             entry.parts[offset] = payload
-            entry.size += len(payload)
-            self._bytes += len(payload)
-        if entry.total < 0 or entry.size < entry.total:
+            entry.size += cost
+            entry.got += len(payload)
+            self._bytes += cost
+        if entry.total < 0 or entry.got < entry.total:
             return None
         whole = _join(entry.parts, entry.total)
         if whole is None:

@@ -83,6 +83,7 @@ class _Stream:
     client: bool = False  # this direction sent the IKETCP prefix
     buf: bytearray = field(default_factory=bytearray)
     ahead: dict[int, bytes] = field(default_factory=dict)  # out-of-order segments by seq
+    held: int = 0  # bytes in buf and ahead, as last counted
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,15 +102,24 @@ class TcpStreams:
     Streams that do not start with "IKETCP" (and are not the answer direction of one that
     did) are marked ignored after their first bytes and cost nothing more. At most
     ``max_streams`` directions are tracked (oldest dropped), each holding at most
-    ``max_ahead`` out-of-order segments and ``max_buffer`` bytes of an unfinished frame.
+    ``max_ahead`` out-of-order segments and ``max_buffer`` bytes (unfinished frame and held
+    segments together); all directions together hold at most ``max_total`` bytes, the direction
+    that would pass it is given up.
     """
 
     def __init__(
-        self, *, max_streams: int = 1024, max_ahead: int = 64, max_buffer: int = 1 << 17
+        self,
+        *,
+        max_streams: int = 1024,
+        max_ahead: int = 64,
+        max_buffer: int = 1 << 17,
+        max_total: int = 32 << 20,
     ) -> None:
         self.max_streams = max_streams
         self.max_ahead = max_ahead
         self.max_buffer = max_buffer
+        self.max_total = max_total
+        self._total = 0
         self.dropped = 0
         """Streams given up: evicted for room, too many gaps, or a bad frame length."""
         self._streams: dict[Hashable, _Stream] = {}
@@ -129,18 +139,27 @@ class TcpStreams:
                 return None
             while len(streams) >= self.max_streams:
                 # Evicting a direction already found not to be IKE over TCP gives up nothing.
-                if streams.pop(next(iter(streams))).state != _STATE_IGNORED:
+                old = streams.pop(next(iter(streams)))
+                self._total -= old.held
+                if old.state != _STATE_IGNORED:
                     self.dropped += 1
             st = streams[key] = _Stream((seq + 1) & 0xFFFFFFFF if flags & TCP_SYN else seq)
         out: list[TcpMessage] = []
         if st.state != _STATE_IGNORED and payload:
             self._segment(st, seq, payload)
             bad_frame = self._consume(st, streams.get(reverse), out)
+            held = len(st.buf) + sum(len(seg) for seg in st.ahead.values())
+            self._total += held - st.held
+            st.held = held
             # Bounded before the prefix is seen too: a stream whose first data segment was
             # not captured would otherwise hold every later segment in ``ahead``.
             if bad_frame or (
                 st.state != _STATE_IGNORED
-                and (len(st.buf) > self.max_buffer or len(st.ahead) > self.max_ahead)
+                and (
+                    held > self.max_buffer
+                    or len(st.ahead) > self.max_ahead
+                    or self._total > self.max_total
+                )
             ):
                 st.state = _STATE_IGNORED
                 self.dropped += 1
@@ -148,8 +167,11 @@ class TcpStreams:
         if ignored:
             st.buf.clear()
             st.ahead.clear()
-        if flags & (TCP_FIN | TCP_RST):
-            streams.pop(key, None)
+            self._total -= st.held
+            st.held = 0
+        if flags & (TCP_FIN | TCP_RST) and streams.pop(key, None) is not None:
+            self._total -= st.held
+            st.held = 0
         return None if ignored and not out else out
 
     @staticmethod

@@ -9,6 +9,7 @@ still shows its traceback. Heavy libraries are imported inside the command that 
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -16,6 +17,7 @@ from pathlib import Path
 from ikeview import __version__
 from ikeview.dissectors.capture import CaptureError
 from ikeview.errors import ExitCode, IkeviewError
+from ikeview.textsafe import printable, printable_lines
 
 COMMANDS = ("summary", "report", "export", "decrypt", "keys", "live", "tui", "batch")
 
@@ -46,6 +48,37 @@ def _keys_arg(p: argparse.ArgumentParser, *, required: bool = False) -> None:
         help="keys file (ikeview TOML, Wireshark table, tcpdump secrets, charon or pluto log); "
         "repeatable",
     )
+
+
+def _count(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {printable(text)!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, not {value}")
+    return value
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {printable(text)!r}") from None
+    if not math.isfinite(value) or value < 0:
+        raise argparse.ArgumentTypeError(f"must be a finite number of seconds >= 0, not {text}")
+    return value
+
+
+def _say(msg: str) -> None:
+    """One diagnostic line on stderr; file names, identities and labels in it are escaped."""
+    print(f"ikeview: {printable(msg)}", file=sys.stderr)
+
+
+def _inputs(args: argparse.Namespace) -> list[Path]:
+    """Every file this command reads: an output may be none of them."""
+    capture = getattr(args, "capture", None)
+    return [*([capture] if capture is not None else []), *getattr(args, "keys", [])]
 
 
 def _port_list(text: str) -> tuple[int, ...]:
@@ -105,8 +138,8 @@ def build_parser() -> argparse.ArgumentParser:
     _keys_arg(p)
     p.add_argument("--write", type=Path, metavar="OUT.pcap", help="also save what is captured")
     _ports_arg(p)
-    p.add_argument("--count", type=int, default=0, help="stop after N packets (0: until Ctrl-C)")
-    p.add_argument("--timeout", type=float, default=0, help="stop after N seconds (0: never)")
+    p.add_argument("--count", type=_count, default=0, help="stop after N packets (0: until Ctrl-C)")
+    p.add_argument("--timeout", type=_seconds, default=0, help="stop after N seconds (0: never)")
     p.add_argument("--json", action="store_true", help="print the final report as JSON")
 
     p = sub.add_parser("tui", help="the terminal UI (also: ikeview CAPTURE)")
@@ -161,7 +194,7 @@ def _run_summary(args: argparse.Namespace) -> int:
         sys.stdout.write("\n")
     else:
         for line in to_text(result):
-            print(line)
+            print(printable_lines(line))
     return ExitCode.OK
 
 
@@ -190,20 +223,30 @@ def _run_report(args: argparse.Namespace) -> int:
         json.dump(to_json(analysis, show_secrets=args.show_secrets), sys.stdout, indent=2)
         sys.stdout.write("\n")
     else:
-        sys.stdout.write(render_text(analysis, show_secrets=args.show_secrets))
+        sys.stdout.write(printable_lines(render_text(analysis, show_secrets=args.show_secrets)))
     return ExitCode.OK
 
 
 def _run_export(args: argparse.Namespace) -> int:
     from ikeview.export import write_csv
 
-    write_csv(_analyze(args), args.csv, esp=args.esp)
+    if args.csv == "-":
+        write_csv(_analyze(args), "-", esp=args.esp)
+        return ExitCode.OK
+    from ikeview.outfile import check_target, replacing
+
+    check_target(args.csv, _inputs(args))  # before the analysis: fail fast
+    analysis = _analyze(args)
+    with replacing(args.csv, inputs=_inputs(args)) as tmp:
+        write_csv(analysis, tmp, esp=args.esp)
     return ExitCode.OK
 
 
 def _run_decrypt(args: argparse.Namespace) -> int:
+    from ikeview.outfile import check_target
     from ikeview.pcapwrite import write_decrypted
 
+    check_target(args.output, _inputs(args))
     keyring = _load_keys(args.keys)
     stats = write_decrypted(args.capture, keyring, args.output, extra_ports=args.ports)
     print(stats, file=sys.stderr)
@@ -215,8 +258,8 @@ def _run_keys(args: argparse.Namespace) -> int:
 
     analysis = _analyze(args)
     if args.wireshark:
-        for path in write_wireshark_tables(analysis, args.wireshark):
-            print(f"wrote {path}", file=sys.stderr)
+        for path in write_wireshark_tables(analysis, args.wireshark, inputs=_inputs(args)):
+            print(f"wrote {printable(str(path))}", file=sys.stderr)
     else:
         import json
 
@@ -294,29 +337,45 @@ def main(argv: Sequence[str] | None = None) -> int:
         return ExitCode.USAGE
     args = parser.parse_args(args_list)
     try:
-        return RUNNERS[args.command](args)
+        code = RUNNERS[args.command](args)
+        sys.stdout.flush()  # here, so that a full disk or a closed pipe is caught below
+        return code
     except IkeviewError as exc:
-        print(f"ikeview: {exc.msg}", file=sys.stderr)
+        _say(exc.msg)
         return exc.exit_code
     except CaptureError as exc:
-        print(f"ikeview: {exc}", file=sys.stderr)
+        _say(str(exc))
         return ExitCode.ERROR
     except FileNotFoundError as exc:
-        print(f"ikeview: no such file: {exc.filename}", file=sys.stderr)
+        _say(f"no such file: {exc.filename}")
         return ExitCode.ERROR
     except IsADirectoryError as exc:
-        print(f"ikeview: {exc.filename} is a directory, not a capture", file=sys.stderr)
+        _say(f"{exc.filename} is a directory, not a file")
         return ExitCode.ERROR
     except PermissionError as exc:
-        print(f"ikeview: permission denied: {exc.filename}", file=sys.stderr)
+        _say(f"permission denied: {exc.filename}")
+        return ExitCode.ERROR
+    except BrokenPipeError:
+        return _reader_left()
+    except OSError as exc:
+        # A full disk or an I/O error on standard output or an input: one line, not a traceback.
+        where = f"{exc.filename}: " if exc.filename else "writing the output: "
+        _say(f"{where}{exc.strerror or exc}")
         return ExitCode.ERROR
     except KeyboardInterrupt:
         print("ikeview: interrupted", file=sys.stderr)
         return ExitCode.INTERRUPTED
-    except BrokenPipeError:
-        # `ikeview summary big.pcap | head`: the reader left; that is not an error.
-        sys.stderr.close()
-        return ExitCode.OK
+
+
+def _reader_left() -> int:
+    """`ikeview summary big.pcap | head`: the reader left; that is not an error. stdout is
+    pointed at /dev/null so that Python's own flush at exit does not complain again."""
+    import contextlib
+    import os
+
+    with contextlib.suppress(OSError, ValueError):
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    return ExitCode.OK
 
 
 if __name__ == "__main__":

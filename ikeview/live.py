@@ -30,8 +30,15 @@ from ikeview.dissectors.records import IkeDatagram, RawFrame
 from ikeview.errors import ExitCode, IkeviewError
 from ikeview.keys.errors import KeysFileError
 from ikeview.keys.model import KeyRing
-from ikeview.livecap import LiveCaptureLost, LiveOptions, interface_is_up, live_frames
+from ikeview.livecap import (
+    LiveCaptureLost,
+    LiveCounters,
+    LiveOptions,
+    interface_is_up,
+    live_frames,
+)
 from ikeview.summary import format_ike_line, ike_line
+from ikeview.textsafe import printable, printable_lines
 
 if TYPE_CHECKING:
     from ikeview.pipeline.model import Analysis
@@ -168,19 +175,22 @@ def run_live(
             line = ike_line(record)
             if not first_ts:
                 first_ts.append(line.ts)
-            print(format_ike_line(line, first_ts[0]), file=lines, flush=True)
+            print(printable_lines(format_ike_line(line, first_ts[0])), file=lines, flush=True)
+
+    shown = printable(interface)
+    counters = LiveCounters()
 
     def ready() -> None:
         if not interface_is_up(interface):
-            print(f"ikeview: warning: {interface} is down; nothing will be seen", file=err)
-        print(f"ikeview: listening on {interface}", file=err, flush=True)
+            print(f"ikeview: warning: {shown} is down; nothing will be seen", file=err)
+        print(f"ikeview: listening on {shown}", file=err, flush=True)
 
     stop = _StopFlag()
     ended = _Ended()
     stop.install()
     try:
         frames: Iterable[RawFrame] = _guarded(
-            live_frames(options, target, on_ready=ready, stop=stop), ended
+            live_frames(options, target, on_ready=ready, stop=stop, counters=counters), ended
         )
         analysis = analyze(frames, start_keys, extra_ports=options.extra_ports, tap=show)
     finally:
@@ -193,15 +203,31 @@ def run_live(
     # The report names where the frames came from, as it names a file for a file.
     analysis = dataclasses.replace(analysis, capture=f"live:{interface}")
     if as_json:
-        json.dump(to_json(analysis), out, indent=2)
+        doc = to_json(analysis)
+        doc["live_capture"] = {
+            "received_by_filter": counters.received,
+            "dropped_by_kernel": counters.dropped,
+            "socket_buffer_bytes": counters.rcvbuf,
+        }
+        json.dump(doc, out, indent=2)
         out.write("\n")
     else:
-        out.write(render_text(analysis))
+        out.write(printable_lines(render_text(analysis)))
+        out.write(f"live capture: {counters.text()}\n")
     out.flush()
     if write:
-        print(f"ikeview: wrote {analysis.counters.frames} frames to {write}", file=err)
+        shown_write = printable(str(write))
+        print(f"ikeview: wrote {analysis.counters.frames} frames to {shown_write}", file=err)
+    # As tcpdump does, and louder when something was lost: the report then misses those frames.
+    print(f"ikeview: {counters.text()}", file=err)
+    if counters.dropped:
+        print(
+            f"ikeview: warning: the kernel dropped {counters.dropped} of {counters.received} "
+            "packets (socket buffer full): the report and any --write file miss them",
+            file=err,
+        )
     if ended.error is not None:
-        print(f"ikeview: {ended.error.msg}", file=err)
+        print(f"ikeview: {printable(ended.error.msg)}", file=err)
         return ended.error.exit_code
     return ExitCode.OK
 

@@ -8,6 +8,7 @@ flushed per frame, so the file is complete and readable whenever the process sto
 
 from __future__ import annotations
 
+import contextlib
 import os
 import select
 import socket
@@ -19,6 +20,7 @@ from pathlib import Path
 
 from ikeview.dissectors.records import RawFrame
 from ikeview.errors import ExitCode, IkeviewError
+from ikeview.outfile import replacing
 from ikeview.pcapfile import SNAPLEN, PcapWriter
 
 _ARPHRD_LOOPBACK = 772  # linux/if_arp.h
@@ -122,6 +124,46 @@ def _check_privileges(interface: str) -> None:
 
 _ETH_P_ALL = 0x0003  # every protocol (linux/if_ether.h); the BPF filter narrows it down
 _SO_TIMESTAMPNS = 35  # also SCM_TIMESTAMPNS (asm-generic/socket.h)
+_SO_RCVBUFFORCE = 33  # asm-generic/socket.h: like SO_RCVBUF, past rmem_max (CAP_NET_ADMIN)
+_SOL_PACKET = 263  # linux/socket.h
+_PACKET_STATISTICS = 6  # linux/if_packet.h: struct tpacket_stats {tp_packets, tp_drops}
+_TPACKET_STATS = struct.Struct("=II")
+RCVBUF = 256 << 20
+"""Receive buffer asked for (the kernel doubles it for its bookkeeping and charges only what
+is queued): a burst of 200,000 IKE/ESP frames at line rate waits there while Python catches
+up. Without CAP_NET_ADMIN the kernel caps it at net.core.rmem_max."""
+_DRAIN = 512
+"""Frames read per wake-up before looking at the clock and the stop flag again."""
+
+
+@dataclass(slots=True)
+class LiveCounters:
+    """What the kernel says about a live capture, as tcpdump prints it at the end.
+
+    Mutable on purpose: a running tally the capture loop fills in (the kernel resets its own
+    counters on each read, so they are summed here).
+    """
+
+    received: int = 0
+    """Frames that matched the filter (tp_packets: the dropped ones included)."""
+    dropped: int = 0
+    """Frames the kernel dropped because the socket buffer was full (tp_drops)."""
+    rcvbuf: int = 0
+    """Socket receive buffer the kernel granted, in bytes."""
+
+    def text(self) -> str:
+        """tcpdump's wording: "N packets received by filter, D packets dropped by kernel"."""
+        return f"{self.received} packets received by filter, {self.dropped} dropped by kernel"
+
+    def read(self, sock: socket.socket) -> None:
+        """Add the kernel's counters since the last read (PACKET_STATISTICS resets them)."""
+        try:
+            raw = sock.getsockopt(_SOL_PACKET, _PACKET_STATISTICS, _TPACKET_STATS.size)
+        except OSError:
+            return
+        packets, drops = _TPACKET_STATS.unpack(raw)
+        self.received += packets
+        self.dropped += drops
 
 
 _US = 1e-6  # the same scale the pcap reader applies, so a live frame and its saved copy agree
@@ -150,6 +192,7 @@ def _open_socket(options: LiveOptions) -> socket.socket:
             f"capturing on {options.interface} needs root or CAP_NET_RAW"
         ) from None
     try:
+        _grow_buffer(sock)
         sock.bind((options.interface, _ETH_P_ALL))
         # Kernel receive timestamps (ns): the RTTs we report must not include our own latency.
         sock.setsockopt(socket.SOL_SOCKET, _SO_TIMESTAMPNS, 1)
@@ -161,6 +204,16 @@ def _open_socket(options: LiveOptions) -> socket.socket:
         sock.close()
         raise
     return sock
+
+
+def _grow_buffer(sock: socket.socket) -> None:
+    """Ask for RCVBUF bytes: forced when allowed, else as much as rmem_max lets us have."""
+    for option in (_SO_RCVBUFFORCE, socket.SO_RCVBUF):
+        try:
+            sock.setsockopt(socket.SOL_SOCKET, option, RCVBUF)
+            return
+        except OSError:
+            continue
 
 
 def _attach_filter(sock: socket.socket, text: str, interface: str) -> None:
@@ -184,6 +237,7 @@ def live_frames(
     write: Path | None = None,
     on_ready: Callable[[], None] | None = None,
     stop: Callable[[], bool] | None = None,
+    counters: LiveCounters | None = None,
 ) -> Iterator[RawFrame]:
     """Yield frames from the interface until count/timeout is reached, ``stop()`` turns true, or
     the consumer stops.
@@ -191,47 +245,65 @@ def live_frames(
     ``stop`` is polled between frames and at least every 0.2 s, so a signal handler that only
     sets a flag ends the capture at a frame boundary: the pcap file is then never cut inside a
     record. The socket and the writer are also closed in ``finally`` for any other way out.
-    Raises LiveCaptureLost if the interface fails while capturing (e.g. it was deleted).
+    ``write`` is filled through a temporary file beside it that takes its name when the capture
+    ends, however it ends (see ikeview.outfile). ``counters`` gets the kernel's received and
+    dropped counts. Raises LiveCaptureLost if the interface fails while capturing.
     """
     arphrd = _interface_type(options.interface)
     linktype = _ARPHRD_TO_LINKTYPE.get(arphrd, 1)
-    loopback = arphrd == _ARPHRD_LOOPBACK
     _check_privileges(options.interface)
     sock = _open_socket(options)
-    try:
-        writer = PcapWriter(write.open("wb"), linktype, flush_each=True) if write else None
-    except BaseException:
-        sock.close()
-        raise
+    tally = counters if counters is not None else LiveCounters()
+    tally.rcvbuf = sock.getsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF)
+    with contextlib.ExitStack() as stack:
+        stack.callback(sock.close)
+        writer = None
+        if write:
+            tmp = stack.enter_context(replacing(write, keep_partial=True))
+            writer = PcapWriter(tmp.open("wb"), linktype, flush_each=True)
+            stack.callback(writer.close)
+        stack.callback(tally.read, sock)  # runs first: the socket is still open then
+        if on_ready:
+            on_ready()
+        yield from _capture(sock, options, arphrd == _ARPHRD_LOOPBACK, linktype, writer, stop)
+
+
+def _capture(
+    sock: socket.socket,
+    options: LiveOptions,
+    loopback: bool,
+    linktype: int,
+    writer: PcapWriter | None,
+    stop: Callable[[], bool] | None,
+) -> Iterator[RawFrame]:
     deadline = time.monotonic() + options.timeout if options.timeout else None
-    if on_ready:
-        on_ready()
     index = 0
-    try:
-        while not (stop and stop()):
-            wait = 0.2 if deadline is None else max(0.0, min(0.2, deadline - time.monotonic()))
-            ready, _, _ = select.select([sock], [], [], wait)
-            if ready:
-                try:
-                    data, anc, _flags, addr = sock.recvmsg(SNAPLEN, 64)
-                except OSError as exc:
-                    raise LiveCaptureLost(
-                        f"capture on {options.interface} stopped: {exc.strerror or exc}"
-                    ) from None
-                # On loopback every packet shows twice (sent, then received); libpcap drops the
-                # outgoing copy there, and so do we, so a live run matches tcpdump's file.
-                if data and not (loopback and addr[2] == socket.PACKET_OUTGOING):
-                    sec, usec = _kernel_time(anc)
-                    index += 1
-                    frame = RawFrame(index, sec + usec * _US, linktype, data, len(data))
-                    if writer:
-                        writer.write_record(sec, usec, data, len(data))
-                    yield frame
-                    if options.count and index >= options.count:
-                        return
-            if deadline is not None and time.monotonic() >= deadline:
+    while not (stop and stop()):
+        wait = 0.2 if deadline is None else max(0.0, min(0.2, deadline - time.monotonic()))
+        ready, _, _ = select.select([sock], [], [], wait)
+        # Drain what is queued (up to _DRAIN frames) per wake-up: one select per frame would
+        # halve the rate at which a burst leaves the kernel buffer.
+        for _ in range(_DRAIN if ready else 0):
+            try:
+                data, anc, _flags, addr = sock.recvmsg(SNAPLEN, 64, socket.MSG_DONTWAIT)
+            except BlockingIOError:
+                break
+            except OSError as exc:
+                raise LiveCaptureLost(
+                    f"capture on {options.interface} stopped: {exc.strerror or exc}"
+                ) from None
+            # On loopback every packet shows twice (sent, then received); libpcap drops the
+            # outgoing copy there, and so do we, so a live run matches tcpdump's file.
+            if data and not (loopback and addr[2] == socket.PACKET_OUTGOING):
+                sec, usec = _kernel_time(anc)
+                index += 1
+                frame = RawFrame(index, sec + usec * _US, linktype, data, len(data))
+                if writer:
+                    writer.write_record(sec, usec, data, len(data))
+                yield frame
+                if options.count and index >= options.count:
+                    return
+            if stop and stop():
                 return
-    finally:
-        sock.close()
-        if writer:
-            writer.close()
+        if deadline is not None and time.monotonic() >= deadline:
+            return

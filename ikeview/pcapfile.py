@@ -14,6 +14,8 @@ from typing import BinaryIO
 _FILE_HEADER = struct.Struct("<IHHiIII")
 _RECORD_HEADER = struct.Struct("<IIII")
 _MAGIC_MICROSECONDS = 0xA1B2C3D4
+_MAX_SECONDS = 0xFFFFFFFF
+"""Last second a classic pcap record can hold (unsigned 32 bits)."""
 SNAPLEN = 262144
 """tcpdump -s 0: more than any frame (even a GRO-merged one) on Linux."""
 
@@ -41,6 +43,8 @@ class PcapWriter:
     def write(self, ts: float, data: bytes, orig_len: int | None = None) -> None:
         """One packet record at ``ts`` seconds since the epoch (rounded to microseconds)."""
         sec, usec = divmod(max(round(ts * 1_000_000), 0), 1_000_000)
+        if sec > _MAX_SECONDS:  # after 2106-02-07: the format's 32-bit seconds cannot say it
+            sec, usec = _MAX_SECONDS, 999_999
         self.write_record(sec, usec, data, orig_len)
 
     def close(self) -> None:

@@ -28,7 +28,6 @@ import os
 import struct
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
-from pathlib import Path
 from typing import Protocol
 
 from ikeview.dissectors.capture import CaptureReader
@@ -38,6 +37,7 @@ from ikeview.dissectors.net import link_to_ip
 from ikeview.dissectors.records import EspPacket, FrameError, IkeDatagram, RawFrame, Record
 from ikeview.dissectors.stream import dissect
 from ikeview.keys.model import KeyRing
+from ikeview.outfile import open_output
 from ikeview.pcapfile import PcapWriter
 from ikeview.pipeline.correlate import Correlator
 from ikeview.pipeline.decrypt import KeyringDecryptor
@@ -289,7 +289,9 @@ def write_decrypted(
     feed = correlator(dec)
     stats = DecryptStats()
     replacements: dict[int, bytes] = {}
-    with CaptureReader(capture) as reader, Path(output).open("wb") as out:
+    # open_output: a temporary file beside ``output``, renamed over it only once complete; it
+    # refuses to write over the capture itself.
+    with CaptureReader(capture) as reader, open_output(output, "wb", inputs=[capture]) as out:
         writer: list[PcapWriter] = []
         pending: list[RawFrame] = []
 

@@ -173,7 +173,10 @@ _SIG_CASES = [
     pytest.param(d, log, id=f"{d.name}-{log}")
     for d in _scenarios()
     for log in ("initiator.log", "responder.log")
-    if (d / "certs").is_dir() and (d / log).is_file()
+    if (d / "certs").is_dir()
+    and (d / log).is_file()
+    # frag-drop: the responder never received IKE_AUTH, so its log holds no AUTH payload.
+    and "AUTH payload" in (d / log).read_text(errors="replace")
 ]
 
 
@@ -184,6 +187,8 @@ def test_rfc7427_signatures_from_strongswan(scenario: Path, log: str) -> None:
     assert payloads
     expected = {
         "RSA_EMSA_PKCS1_SHA2_256": "RSASSA-PKCS1-v1_5 SHA256",
+        # frag-drop: charon signs with SHA-384 for an RSA-4096 key.
+        "RSA_EMSA_PKCS1_SHA2_384": "RSASSA-PKCS1-v1_5 SHA384",
         "ECDSA_WITH_SHA256_DER": "ECDSA SHA256 secp256r1",
     }
     checked = 0
@@ -206,4 +211,5 @@ def test_rfc7427_signatures_from_strongswan(scenario: Path, log: str) -> None:
         other = "responder" if ident.startswith("initiator") else "initiator"
         assert not verify_signature(14, auth, octets, _cert_der(scenario, f"{other}.x")).verified
         checked += 1
-    assert checked == 2
+    # frag-drop: only the initiator authenticated (its IKE_AUTH request never arrived).
+    assert checked == (1 if scenario.name == "frag-drop" else 2)

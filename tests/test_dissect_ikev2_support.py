@@ -8,7 +8,7 @@ from __future__ import annotations
 from functools import cache
 from pathlib import Path
 
-from scapy.all import UDP, rdpcap
+from scapy.all import IP, UDP, Raw, rdpcap
 
 IKE_PORTS = (500, 4500)
 NON_ESP_MARKER = b"\x00\x00\x00\x00"
@@ -23,7 +23,14 @@ def ike_messages(path: Path) -> tuple[tuple[int, bytes], ...]:
     """
     packets = rdpcap(str(path))  # scapy reads .gz captures itself
     out: list[tuple[int, bytes]] = []
+    parts: dict[tuple, dict[int, bytes]] = {}
     for number, packet in enumerate(packets, 1):
+        if IP in packet and (packet[IP].flags.MF or packet[IP].frag):
+            # An IP fragment (lab frag-drop): like tshark, the datagram counts at the frame
+            # of the fragment that completes it.
+            packet = _reassemble(packet[IP], parts)
+            if packet is None:
+                continue
         if UDP not in packet:
             continue
         udp = packet[UDP]
@@ -36,6 +43,25 @@ def ike_messages(path: Path) -> tuple[tuple[int, bytes], ...]:
             data = data[len(NON_ESP_MARKER) :]
         out.append((number, data))
     return tuple(out)
+
+
+def _reassemble(ip: IP, parts: dict[tuple, dict[int, bytes]]) -> IP | None:
+    """The whole datagram once every fragment of it has been seen, else None."""
+    key = (ip.src, ip.dst, ip.id, ip.proto)
+    got = parts.setdefault(key, {})
+    got[ip.frag * 8] = bytes(ip.payload)[: ip.len - ip.ihl * 4]
+    if not ip.flags.MF:
+        got[-1] = b""  # marks that the last fragment is in
+    if -1 not in got:
+        return None
+    data = b""
+    for off in sorted(k for k in got if k >= 0):
+        if off != len(data):
+            return None  # a hole: wait for the missing fragment
+        data += got[off]
+    del parts[key]
+    # Rebuilt and parsed again so that scapy dissects the UDP header and payload.
+    return IP(bytes(IP(src=ip.src, dst=ip.dst, proto=ip.proto) / Raw(data)))
 
 
 def all_captures(shared: Path) -> list[Path]:

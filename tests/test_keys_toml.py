@@ -27,14 +27,14 @@ peer = "192.0.2.1"
 label = "colons"
 
 [[dh]]
-shared_secret = "00 11 22 33"
+shared_secret = "0011223344444444444444444444444444444444444444444444444444444444"
 spi_i = "0x0123456789abcdef"
 
 [[dh]]
 private_key = "aabb"
 
 [[dh]]
-shared_secret = "ccdd"
+shared_secret = "cccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccc"
 child = true
 spi = "c0ffee01"
 
@@ -58,6 +58,9 @@ key_bits = 128
 integ = "NONE"
 """
 
+G32 = "0011223344444444444444444444444444444444444444444444444444444444"
+"""A 32-byte g^ir (Curve25519/ECP-256 length): DH secrets must have a group's length."""
+
 
 def test_full_file() -> None:
     ring = KeyRing.of(load_toml(FULL, "keys.toml"))
@@ -65,7 +68,7 @@ def test_full_file() -> None:
     assert (a.secret, a.id, a.peer, a.source.line) == (b"moon-sun", "moon.example", None, 2)
     assert (b.secret, b.peer, b.label, b.source.line) == (b"moon", "192.0.2.1", "colons", 6)
     g, priv, child = ring.dh_secrets
-    assert g.shared_secret == bytes.fromhex("00112233") and g.spi_i.hex() == "0123456789abcdef"
+    assert g.shared_secret == bytes.fromhex(G32) and g.spi_i.hex() == "0123456789abcdef"
     assert priv.private_key == b"\xaa\xbb" and priv.shared_secret is None
     assert child.child and child.child_spi == 0xC0FFEE01 and child.source.line == 18
     (ike,) = ring.ike_sas
@@ -110,7 +113,7 @@ def test_unknown_table_suggests() -> None:
 
 
 def test_bad_hex_names_line() -> None:
-    text = '[[dh]]\nshared_secret = "00"\n\n[[dh]]\n# second\nshared_secret = "abc"\n'
+    text = f'[[dh]]\nshared_secret = "{G32}"\n\n[[dh]]\n# second\nshared_secret = "abc"\n'
     assert _err(text) == "keys.toml:6: [[dh]] shared_secret is not hex (odd length, 3 digits)"
     assert "not hex ('g' at position 2)" in _err('[[dh]]\nshared_secret = "0g"\n')
 
@@ -152,7 +155,9 @@ def test_toml_syntax_error_has_line() -> None:
 
 
 def test_child_dh_with_spi_pair_and_ike_spi() -> None:
-    text = '[[dh]]\nshared_secret = "00"\nchild = true\nspi_i = "236a6c4e"\nspi_r = "0c95ce69"\n'
+    text = (
+        f'[[dh]]\nshared_secret = "{G32}"\nchild = true\nspi_i = "236a6c4e"\nspi_r = "0c95ce69"\n'
+    )
     text += 'ike_spi_i = "0b565aa031f61c1d"\n'
     (d,) = load_toml(text, "k.toml")
     assert d.child_spi == 0x236A6C4E and d.spi_i == bytes.fromhex("0b565aa031f61c1d")

@@ -27,7 +27,8 @@ SK_NAMES = ("sk_d", "sk_ai", "sk_ar", "sk_ei", "sk_er", "sk_pi", "sk_pr")
 def _load(name: str):
     d = LAB / name
     truth = json.loads((d / "truth.json").read_text())
-    ring = load_keys([d / "keys.toml"])
+    # No keys.toml where no peer derived a key (unreachable-responder): an empty key ring.
+    ring = load_keys([p for p in [d / "keys.toml"] if p.exists()])
     return d, truth, ring
 
 
@@ -56,6 +57,8 @@ def test_analyze_derives_what_charon_logged(name: str) -> None:
     got_esp = {int(e["spi"], 16): (e["encr_key"], e["integ_key"] or "") for e in keys["esp_sas"]}
     assert got_esp == want_esp
     # AUTH: each side that sent one verifies, with the PSK charon used for that side.
+    if not truth["ike_sas"]:
+        return  # unreachable-responder: no IKE SA got keys, so no AUTH was ever sent
     first = truth["ike_sas"][0]
     sa = analysis.ike_sa(bytes.fromhex(first["spi_i"]))
     for side in sa.auth:

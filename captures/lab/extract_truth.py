@@ -224,6 +224,9 @@ def pcap_ike_messages(path: Path) -> list[bytes]:
         if len(ip) < 28 or ip[0] >> 4 != 4 or ip[9] != 17:
             continue
         ihl = (ip[0] & 0x0F) * 4
+        if struct.unpack("!H", ip[6:8])[0] & 0x1FFF:
+            # A later IP fragment has no UDP header; the first one holds the IKE header.
+            continue
         sport, dport = struct.unpack("!HH", ip[ihl : ihl + 4])
         payload = ip[ihl + 8 :]
         if 4500 in (sport, dport):
@@ -313,7 +316,8 @@ def proposal_group(proposal: str | None) -> str | None:
 
 
 def is_notable(ev: Event) -> bool:
-    """Log lines worth keeping in truth.json: errors, notifies, DPD, fragmentation."""
+    """Log lines worth keeping in truth.json: errors, notifies, DPD, fragmentation,
+    retransmissions, rekey collisions, EAP results and MOBIKE address updates."""
     t = ev.text
     return (
         "notify error" in t
@@ -326,6 +330,12 @@ def is_notable(ev: Event) -> bool:
         or "no acceptable proposal" in t
         or ("fragment" in t and ("splitting" in t or "reassembled" in t))
         or ("DPD" in t and "sending" in t)
+        or ("traffic selectors" in t and "unacceptable" in t)
+        or "retransmit" in t
+        or "collision" in t
+        or t.startswith(("EAP method", "server requested EAP", "EAP-Identity"))
+        or "using MOBIKE" in t
+        or "UPD_SA_ADDR" in t
     )
 
 
@@ -519,6 +529,8 @@ def extract(scen: Path) -> tuple[dict, str]:
             if entry["proposal"] is None:
                 entry["proposal"] = c.proposal
 
+    mark_redundant(events, children)
+
     # ---- notable notifies / errors, from both logs.
     notes = []
     for n in nodes:
@@ -547,6 +559,27 @@ def extract(scen: Path) -> tuple[dict, str]:
         "log_notes": notes,
     }
     return truth, keys_toml(scen, truth, psks, children)
+
+
+LOST_RE = re.compile(r"CHILD_SA rekey collision lost, deleting redundant child (\S+)\{(\d+)\}")
+
+
+def mark_redundant(events: dict[str, list[Event]], children: dict) -> None:
+    """Flag the CHILD_SA a node deleted as redundant after losing a rekey collision
+    (RFC 7296 2.8.1): ``redundant: true`` (the key is absent on every other child)."""
+    for evs in events.values():
+        spis_by_id: dict[str, set[str]] = {}
+        for ev in evs:
+            m = CHILD_RE.search(ev.text)
+            if m:
+                spis_by_id.setdefault(m.group(3), set()).update((m.group(4), m.group(5)))
+            lost = LOST_RE.search(ev.text)
+            if lost is None:
+                continue
+            spis = spis_by_id.get(lost.group(2), set())
+            for child in children.values():
+                if {e["spi"] for e in child["esp"]} == spis:
+                    child["redundant"] = True
 
 
 IKE_ORDER = (
@@ -613,7 +646,12 @@ def main(argv: list[str]) -> int:
     scen = Path(argv[1]).resolve()
     truth, keys = extract(scen)
     (scen / "truth.json").write_text(json.dumps(truth, indent=2) + "\n")
-    (scen / "keys.toml").write_text(keys)
+    # Where no peer derived a key (nothing answered IKE_SA_INIT) a user has nothing to supply
+    # that the capture could use: no keys.toml rather than an empty one.
+    if truth["ike_sas"] or truth["psks"]:
+        (scen / "keys.toml").write_text(keys)
+    else:
+        (scen / "keys.toml").unlink(missing_ok=True)
     print(
         f"{scen.name}: {len(truth['ike_sas'])} IKE SA(s), {len(truth['child_sas'])} CHILD SA(s),"
         f" {len(truth['psks'])} PSK(s)"

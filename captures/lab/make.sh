@@ -41,7 +41,8 @@ SCEN_DIR="$LAB/scenarios"
 ALL_SCENARIOS=(
   psk-aes256-sha256-modp2048 gcm16-ecp256 chacha-x25519 3des-sha1-modp1024
   multi-proposal asym-psk rekey-dpd invalid-ke no-proposal auth-failed natt certs-frag
-  libreswan-initiator
+  libreswan-initiator ts-unacceptable unreachable-responder frag-drop
+  esp-one-way dpd-timeout rekey-collision
 )
 CHARON=/usr/lib/ipsec/charon
 # Namespace names carry a prefix so they cannot clash with anything else on the host.
@@ -151,6 +152,14 @@ EOF
   ip -n "$NS_R" addr add 203.0.113.1/32 dev lo
 }
 
+# Router: the NAT topology's addresses with plain forwarding, no address translation
+# (a middle box whose nftables rules a scenario sets, e.g. dropping IP fragments).
+topology_router() {
+  topology_nat
+  ip netns exec "$NS_N" nft flush ruleset
+  ip -n "$NS_R" route add 192.0.2.0/25 via 192.0.2.129
+}
+
 # --- charon --------------------------------------------------------------------------------
 DEFAULT_PLUGINS="random nonce aes sha1 sha2 hmac kdf gcm chapoly curve25519 pem pkcs1 pkcs8 x509 \
 pubkey constraints revocation gmp openssl kernel-libipsec kernel-netlink socket-default vici"
@@ -241,6 +250,11 @@ run_scenario() {
   chmod 755 "$WORK"
   OUT_GROUP=""
   TOPOLOGY=direct
+  # Where tcpdump listens and what it keeps; a scenario.sh may change them.
+  CAP_NS=$NS_R
+  CAP_IF=veth-r
+  CAP_FILTER='udp port 500 or udp port 4500 or esp'
+
   PLUGINS=""
   CHARON_EXTRA=""
   unset -f run_actions pre_start start_extra 2>/dev/null || true
@@ -267,7 +281,7 @@ run_scenario() {
   pre_start
 
   ip netns exec "$CAP_NS" tcpdump -i "$CAP_IF" --immediate-mode -U -s 0 -w "$OUT/capture.pcap" \
-    'udp port 500 or udp port 4500 or esp' >"$WORK/tcpdump.out" 2>&1 &
+    "$CAP_FILTER" >"$WORK/tcpdump.out" 2>&1 &
   local tcpdump_pid=$!
   PIDS+=($tcpdump_pid)
   local extra_pid=""

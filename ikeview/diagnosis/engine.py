@@ -118,6 +118,7 @@ def diagnose_sa(sa: IkeSa, analysis: Analysis) -> IkeSa:
         *rc.rule_nat(sa),
         *rc.rule_deleted(sa),
         *rc.rule_collision(sa),
+        *rc.rule_esp_keyless(sa, analysis),
     ]
     auth = judge_auth(sa, analysis)
     if auth is not None:
@@ -159,7 +160,9 @@ def _problems(analysis: Analysis, sas: tuple[IkeSa, ...]) -> tuple[Problem, ...]
                 text = f"IKE SA {sa.label}: {prefix}{f.explanation}"
                 if f.fix:
                     text += f"; fix: {f.fix}"
-                frame = f.frames[0] if f.frames else None
+                # The last frame is where it shows: the refusing response, the chosen
+                # proposal, the last unanswered copy.
+                frame = f.frames[-1] if f.frames else None
                 kept.append(Problem(f.severity, text, frame, sa.spis, f.code))
     return tuple(kept)
 

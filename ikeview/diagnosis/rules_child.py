@@ -16,6 +16,7 @@ from ikeview.diagnosis.weak import REPLACEMENT, weak_transforms
 from ikeview.dissectors import iana
 from ikeview.dissectors.ike_records import Proposal, TsPayload
 from ikeview.pipeline.model import (
+    Analysis,
     ChildSa,
     EspSpiStats,
     Exchange,
@@ -107,6 +108,33 @@ def rule_esp(child: ChildSa) -> Iterator[Finding]:
         )
     for s in child.esp:
         yield from _esp_counters(child, s)
+
+
+def rule_esp_keyless(sa: IkeSa, analysis: Analysis) -> Iterator[Finding]:
+    """Without keys no child SA is known, but ESP between the peers first seen after IKE_AUTH
+    that flows one way only still shows a silent direction (RFC 4301 4.1)."""
+    if sa.child_sas or sa.established_ts is None:
+        return
+    esp = [s for s in ev.esp_after(analysis, sa, sa.established_ts) if s.packets]
+    directions = {(s.src, s.dst) for s in esp}
+    total = sum(s.packets for s in esp)
+    if len(directions) != 1 or total < MIN_ONE_WAY:
+        return
+    (src, dst), = directions
+    yield finding(
+        "esp-one-way",
+        frames=[f for s in esp for f in (s.first_frame, s.last_frame) if f],
+        basis="inferred",
+        explanation=(
+            f"after IKE_AUTH, ESP flowed only {src} -> {dst} ({total} packets on SPI "
+            f"{', '.join(f'0x{s.spi:08x}' for s in esp)}); nothing came back"
+        ),
+        fix=(
+            "find where the return traffic stops: a firewall or NAT dropping ESP or UDP 4500 "
+            "one way, a missing route for the remote subnet, or the far peer not sending"
+        ),
+        direction=f"{src} -> {dst}",
+    )
 
 
 def _esp_counters(child: ChildSa, s: EspSpiStats) -> Iterator[Finding]:
@@ -314,6 +342,7 @@ __all__ = [
     "rule_collision",
     "rule_deleted",
     "rule_esp",
+    "rule_esp_keyless",
     "rule_nat",
     "rule_weak",
 ]

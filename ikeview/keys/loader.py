@@ -64,6 +64,25 @@ def load_text(text: str, path: str, mode: Mode = "all") -> KeyRing:
     return KeyRing.of(fmt.load(text, path, mode))
 
 
+MAX_KEYS_FILE = 64 << 20
+"""Largest keys file read (64 MiB): a charon log of a long run fits; anything larger is a
+mistake (a capture given as --keys) or hostile, and would cost several times its size."""
+
+
+def _read_bounded(path: Path, name: str) -> bytes:
+    """The file's bytes, refusing more than MAX_KEYS_FILE (raises KeysFileError)."""
+    try:
+        with path.open("rb") as fh:
+            raw = fh.read(MAX_KEYS_FILE + 1)
+    except OSError as e:
+        raise KeysFileError(name, 0, f"cannot read: {e.strerror or e}") from None
+    if len(raw) > MAX_KEYS_FILE:
+        raise KeysFileError(
+            name, 0, f"is larger than {MAX_KEYS_FILE >> 20} MiB; is it really a keys file?"
+        )
+    return raw
+
+
 def load_keys(paths: Iterable[str | PathLike[str]], mode: Mode = "all") -> KeyRing:
     """Read every file and merge them, in the order given (raises KeysFileError).
 
@@ -73,12 +92,10 @@ def load_keys(paths: Iterable[str | PathLike[str]], mode: Mode = "all") -> KeyRi
     ring = KeyRing()
     for p in paths:
         name = str(p)
+        raw = _read_bounded(Path(p), name)
         try:
-            raw = Path(p).read_bytes()
-        except OSError as e:
-            raise KeysFileError(name, 0, f"cannot read: {e.strerror or e}") from None
-        try:
-            text = raw.decode("utf-8")
+            # utf-8-sig: a byte-order mark (Windows editors write one) is not part of the text.
+            text = raw.decode("utf-8-sig")
         except UnicodeDecodeError as e:
             raise KeysFileError(name, 0, f"not a text file (byte {e.start} is not UTF-8)") from None
         ring = ring.merge(load_text(text, name, mode))

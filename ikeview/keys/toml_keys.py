@@ -47,6 +47,7 @@ from typing import Any, TypeVar
 from ikeview.keys.algorithms import parse_encr, parse_integ, parse_prf
 from ikeview.keys.errors import KeysFileError, did_you_mean
 from ikeview.keys.hexutil import parse_esp_spi, parse_hex, parse_spi8
+from ikeview.keys.lengths import dh_secret_problem, esp_key_problem
 from ikeview.keys.model import (
     SK_FIELDS,
     DhSecret,
@@ -214,6 +215,18 @@ def _psk(t: _Table) -> Psk:
 
 
 def _dh(t: _Table) -> DhSecret:
+    record = _dh_record(t)
+    # Checked last, so that a dummy "00" in a table with another mistake names that mistake.
+    shared = record.shared_secret
+    if shared is not None and (problem := dh_secret_problem(shared)):
+        raise t.fail("shared_secret", f"shared_secret {problem}" if shared else
+                     "shared_secret is empty")  # fmt: skip
+    if record.private_key is not None and not record.private_key:
+        raise t.fail("private_key", "private_key is empty")
+    return record
+
+
+def _dh_record(t: _Table) -> DhSecret:
     shared = t.hex("shared_secret")
     private = t.hex("private_key")
     if (shared is None) == (private is None):
@@ -275,10 +288,25 @@ def _esp(t: _Table) -> EspKeys:
     if encr_key is None and integ_key is None:
         raise t.fail(None, "gives no keys: add encr_key and/or integ_key")
     encr, bits, integ = _algorithms(t)
+    _check_esp_key(t, "encr_key", encr_key, 1, encr, bits)
+    _check_esp_key(t, "integ_key", integ_key, 3, integ, None)
     assert spi is not None
     return EspKeys(
         spi, encr_key, integ_key, t.text("src"), t.text("dst"), encr, bits, integ, None, t.ref()
     )
+
+
+def _check_esp_key(
+    t: _Table, key: str, value: bytes | None, ttype: int, alg: int | None, bits: int | None
+) -> None:
+    """A key of the wrong length for the algorithm named beside it: say so here, where it is
+    written, rather than let the capture's packets fail later as "no keys"."""
+    if value is None:
+        return
+    if not value:
+        raise t.fail(key, f"{key} is empty")
+    if problem := esp_key_problem(value, ttype, alg, bits):
+        raise t.fail(key, f"{key} {problem}")
 
 
 _BUILDERS: dict[str, Callable[[_Table], KeyRecord]] = {

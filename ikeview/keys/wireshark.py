@@ -29,6 +29,8 @@ from ikeview.keys.algorithms import AEAD_ENCR, encr_name, integ_name
 from ikeview.keys.errors import KeysFileError
 from ikeview.keys.hexutil import parse_hex
 from ikeview.keys.model import EspKeys, IkeSaKeys, KeyRecord, KeyRing, SourceRef
+from ikeview.outfile import OutputError, write_text
+from ikeview.textsafe import printable
 
 
 @dataclass(frozen=True, slots=True)
@@ -504,20 +506,56 @@ ESP_PREFERENCES = (
 """A Wireshark ``preferences`` file that turns on ESP decryption and ICV checks."""
 
 
-def save_wireshark_config(directory: Path, keyring: KeyRing) -> list[str]:
+def wireshark_files(keyring: KeyRing) -> tuple[dict[str, str], list[str]]:
+    """The texts of ``ikev2_decryption_table``, ``esp_sa`` and ``preferences`` by file name,
+    and the records Wireshark cannot express (each named with the reason)."""
+    skipped: list[str] = []
+    files = {
+        "ikev2_decryption_table": _table_of(keyring.ike_sas, ikev2_row, skipped),
+        "esp_sa": _table_of(keyring.esp_sas, esp_sa_row, skipped),
+        "preferences": ESP_PREFERENCES,
+    }
+    return files, skipped
+
+
+def save_wireshark_config(
+    directory: Path, keyring: KeyRing, *, inputs: Iterable[Path] = ()
+) -> list[str]:
     """Write ``ikev2_decryption_table``, ``esp_sa`` and ``preferences`` into ``directory``.
 
     Use it as ``WIRESHARK_CONFIG_DIR``. Records Wireshark cannot express are left out; the
-    returned list says which and why (empty when everything was written).
+    returned list says which and why (empty when everything was written). The files hold keys:
+    they are written 0600, never through a link, never over one of ``inputs``.
     """
-    skipped: list[str] = []
-    ike_table = _table_of(keyring.ike_sas, ikev2_row, skipped)
-    esp_table = _table_of(keyring.esp_sas, esp_sa_row, skipped)
-    directory.mkdir(parents=True, exist_ok=True)
-    (directory / "ikev2_decryption_table").write_text(ike_table)
-    (directory / "esp_sa").write_text(esp_table)
-    (directory / "preferences").write_text(ESP_PREFERENCES)
+    files, skipped = wireshark_files(keyring)
+    write_config_files(directory, files, inputs=inputs)
     return skipped
+
+
+def write_config_files(
+    directory: Path, files: dict[str, str], *, inputs: Iterable[Path] = ()
+) -> list[Path]:
+    """Write each named text into ``directory`` (made if missing) as key material (0600)."""
+    directory = Path(directory)
+    if directory.is_symlink() and not directory.is_dir():
+        raise OutputError(f"{printable(str(directory))} is a link to nothing; give a directory")
+    if directory.exists() and not directory.is_dir():
+        raise OutputError(
+            f"{printable(str(directory))} exists and is not a directory; --wireshark needs a "
+            "directory to put the Wireshark tables in"
+        )
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise OutputError(
+            f"cannot make the directory {printable(str(directory))}: {exc.strerror}"
+        ) from None
+    written = []
+    sources = list(inputs)
+    for name, text in files.items():
+        write_text(directory / name, text, inputs=sources, secret=True)
+        written.append(directory / name)
+    return written
 
 
 def _table_of(records: Iterable[R], row: Callable[[R], str], skipped: list[str]) -> str:

@@ -16,7 +16,7 @@ from typing import Any
 
 from ikeview.crypto.transforms import TransformType, UnsupportedTransform, lookup
 from ikeview.keys.model import KeyRing
-from ikeview.keys.wireshark import save_wireshark_config
+from ikeview.keys.wireshark import wireshark_files, write_config_files
 from ikeview.pipeline.dec_records import DerivedEspSa, DerivedIkeSa, spis_text
 
 Derived = DerivedIkeSa | DerivedEspSa
@@ -113,17 +113,17 @@ def keyring_of(records: Iterable[Derived]) -> KeyRing:
     )
 
 
-def write_wireshark_tables(source: object, directory: Path) -> list[Path]:
+def write_wireshark_tables(
+    source: object, directory: Path, *, inputs: Iterable[Path] = ()
+) -> list[Path]:
     """Write ``ikev2_decryption_table``, ``esp_sa`` and ``preferences`` into ``directory``.
 
     Use the directory as ``WIRESHARK_CONFIG_DIR``. Returns the files written. Keys Wireshark 4.0
-    cannot use are left out with a ``# skipped:`` comment saying which and why.
+    cannot use are left out with a ``# skipped:`` comment saying which and why. The files hold
+    keys: created 0600, never through a link, never over one of ``inputs`` (see outfile).
     """
-    directory = Path(directory)
-    skipped = save_wireshark_config(directory, keyring_of(derived_records(source)))
-    ike_table, esp_table = directory / "ikev2_decryption_table", directory / "esp_sa"
+    files, skipped = wireshark_files(keyring_of(derived_records(source)))
     for note in skipped:
-        target = esp_table if note.startswith("ESP") or "ESP SA" in note else ike_table
-        with target.open("a") as fh:
-            fh.write(f"# skipped: {note}\n")
-    return [ike_table, esp_table, directory / "preferences"]
+        name = "esp_sa" if note.startswith("ESP") or "ESP SA" in note else "ikev2_decryption_table"
+        files[name] += f"# skipped: {note}\n"
+    return write_config_files(Path(directory), files, inputs=inputs)

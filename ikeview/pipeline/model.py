@@ -1,6 +1,6 @@
 """The analysis model: frozen records the views (report, export, TUI) read and never change.
 
-The correlator (correlate.py) builds these from dissector records; nothing here computes,
+The correlator (correlate/) builds these from dissector records; nothing here computes,
 decrypts or does I/O. Byte strings are as on the wire: IKE SPIs are 8-byte strings, ESP SPIs are
 ints. Times are seconds since the epoch as the capture recorded them. Payload records inside
 messages are the dissector's own (``ikeview.dissectors.ike_records``).

@@ -1,6 +1,6 @@
 """The seam between correlation and decryption.
 
-The correlator (correlate.py) knows the protocol: which message set up which SA, who is initiator,
+The correlator (correlate/) knows the protocol: which message set up which SA, who is initiator,
 which nonces and KE payloads belong together. The decryptor (decrypt.py) knows the keys and the
 crypto. They meet only through the records below, so each can be tested without the other.
 All byte strings are as on the wire; SPIs of IKE SAs are 8-byte strings, ESP SPIs are ints.

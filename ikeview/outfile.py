@@ -1,0 +1,204 @@
+"""Every file ikeview writes goes through here: never over an input, never through a link,
+never half-written.
+
+Rules (issue 15 items 2, 5, 6, 7):
+
+- The data is written to a temporary file beside the target (same directory, so the final
+  ``rename`` is atomic) and renamed over the target only when writing succeeded. An error or
+  Ctrl-C removes the temporary file and leaves whatever was there before untouched.
+- An output that is one of the inputs (same path, a hard link to it: same device and inode, or
+  a symbolic link to it) is refused before anything is read.
+- A target that is a symbolic link (dangling or not) is refused: a planted link must not
+  redirect key material into another file. The one exception is a link to a character device
+  or a pipe (``/dev/stdout``, ``/dev/null``), which is written straight through.
+- Key material is created 0600 (``secret=True``); other files get 0666 minus the umask.
+- Replacing an existing file is said on stderr (through ``announce``).
+- A full disk, a quota or an I/O error becomes one :class:`OutputError` line naming the file.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import os
+import stat
+import sys
+import tempfile
+from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
+from typing import IO, Any
+
+from ikeview.errors import IkeviewError
+from ikeview.textsafe import printable
+
+PathLike = str | os.PathLike[str]
+
+_WRITE_ERRNOS = frozenset(
+    {errno.ENOSPC, errno.EDQUOT, errno.EIO, errno.EFBIG, errno.EROFS, errno.ENXIO}
+)
+"""Errors that mean "the data could not be stored", whichever file call raised them."""
+
+
+class OutputError(IkeviewError):
+    """An output file cannot (or must not) be written; ``msg`` names it and says why."""
+
+
+def _say(text: str) -> None:
+    print(f"ikeview: {text}", file=sys.stderr)
+
+
+def _stream_target(st: os.stat_result) -> bool:
+    """A character device or a pipe: written in place, there is nothing to rename over."""
+    return stat.S_ISCHR(st.st_mode) or stat.S_ISFIFO(st.st_mode)
+
+
+def check_target(target: PathLike, inputs: Iterable[PathLike] = ()) -> os.stat_result | None:
+    """Refuse ``target`` if it is an input, a directory, or a link; return its stat (following
+    a link only to a device or pipe) when it exists, else None. Raises :class:`OutputError`."""
+    path = Path(os.fspath(target))
+    shown = printable(os.fspath(target))
+    try:
+        lst = os.lstat(path)
+    except FileNotFoundError:
+        lst = None
+    except OSError as exc:
+        raise OutputError(f"cannot use {shown} as output: {exc.strerror}") from None
+    st = lst
+    if lst is not None and stat.S_ISLNK(lst.st_mode):
+        try:
+            st = os.stat(path)
+        except OSError:
+            st = None
+        if st is None or not _stream_target(st):
+            raise OutputError(
+                f"{shown} is a symbolic link; ikeview does not write through links "
+                "(remove it or give the real path)"
+            )
+    if st is not None and stat.S_ISDIR(st.st_mode):
+        raise OutputError(f"{shown} is a directory; give a file name for the output")
+    if st is not None and not _stream_target(st):
+        for item in inputs:
+            try:
+                ist = os.stat(item)
+            except OSError:
+                continue
+            if (ist.st_dev, ist.st_ino) == (st.st_dev, st.st_ino):
+                raise OutputError(
+                    f"refusing to write {shown}: it is the input {printable(os.fspath(item))} "
+                    "(or a link to it); choose another output file"
+                )
+    if st is None and not path.parent.is_dir():
+        raise OutputError(f"cannot write {shown}: directory {printable(str(path.parent))} "
+                          "does not exist")  # fmt: skip
+    return st
+
+
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def _write_failure(target: PathLike, exc: OSError) -> OutputError:
+    reason = exc.strerror or str(exc)
+    return OutputError(
+        f"cannot write {printable(os.fspath(target))}: {reason} (any previous file is unchanged)"
+    )
+
+
+@contextlib.contextmanager
+def replacing(
+    target: PathLike,
+    *,
+    inputs: Iterable[PathLike] = (),
+    secret: bool = False,
+    announce: Callable[[str], None] | None = _say,
+    keep_partial: bool = False,
+) -> Iterator[Path]:
+    """Yield a fresh, empty temporary path beside ``target``; write it, and on a normal exit
+    it becomes ``target``. On any exception (Ctrl-C too) it is removed and ``target`` kept.
+
+    ``keep_partial``: what was written becomes ``target`` however the block ends, unless the
+    writing itself failed (``live --write``: a capture stopped by Ctrl-C is the normal case,
+    and every record is complete). A device or pipe target (``/dev/null``) is yielded as is.
+    """
+    st = check_target(target, inputs)
+    if st is not None and _stream_target(st):
+        try:
+            yield Path(os.fspath(target))
+        except OSError as exc:
+            if exc.errno in _WRITE_ERRNOS:
+                raise _write_failure(target, exc) from None
+            raise
+        return
+    path = Path(os.fspath(target))
+    try:
+        fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
+    except OSError as exc:
+        raise _write_failure(target, exc) from None
+    tmp = Path(name)
+    try:
+        try:
+            # mkstemp made it 0600 with O_EXCL (never through a link): right for key material.
+            if not secret:
+                os.fchmod(fd, 0o666 & ~_umask())
+        finally:
+            os.close(fd)
+        yield tmp
+        _sync(tmp)
+        os.replace(tmp, path)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        if exc.errno in _WRITE_ERRNOS or exc.filename in (name, os.fspath(target)):
+            raise _write_failure(target, exc) from None
+        raise
+    except BaseException:
+        if keep_partial:
+            os.replace(tmp, path)
+        else:
+            tmp.unlink(missing_ok=True)
+        raise
+    if st is not None and announce is not None:
+        announce(f"replaced the existing file {printable(os.fspath(target))}")
+
+
+def _sync(path: Path) -> None:
+    """Flush the data to disk before the rename, so a crash never leaves an empty target."""
+    fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+@contextlib.contextmanager
+def open_output(
+    target: PathLike,
+    mode: str = "wb",
+    *,
+    inputs: Iterable[PathLike] = (),
+    secret: bool = False,
+    announce: Callable[[str], None] | None = _say,
+) -> Iterator[IO[Any]]:
+    """:func:`replacing`, with the temporary file opened in ``mode`` ("wb" or "w")."""
+    with (
+        replacing(target, inputs=inputs, secret=secret, announce=announce) as tmp,
+        open(tmp, mode) as fh,
+    ):
+        yield fh
+
+
+def write_text(
+    target: PathLike,
+    text: str,
+    *,
+    inputs: Iterable[PathLike] = (),
+    secret: bool = False,
+    announce: Callable[[str], None] | None = _say,
+) -> None:
+    """Write ``text`` to ``target`` by the rules above."""
+    with open_output(target, "w", inputs=inputs, secret=secret, announce=announce) as fh:
+        fh.write(text)
+
+
+__all__ = ["OutputError", "check_target", "open_output", "replacing", "write_text"]

@@ -1,0 +1,123 @@
+"""The IKE_AUTH shape (RFC 7296 1.2, 2.15, 2.16): identities, AUTH checks, the first child SA.
+
+AUTH payloads wait in ``Sa.pending_auth`` until both sides are in (or the exchange ends without
+one): PSKs may be scoped to either side's identity, so both go to the decryptor before any
+verdict is final.
+"""
+
+from __future__ import annotations
+
+from ikeview.diagnosis.codes import notify_code
+from ikeview.dissectors import iana
+from ikeview.dissectors.ike_records import (
+    AuthPayload,
+    CertPayload,
+    EapPayload,
+    IdPayload,
+    SaPayload,
+)
+from ikeview.pipeline.correlate import state
+from ikeview.pipeline.correlate.builders import Ex, Sa
+from ikeview.pipeline.correlate.children import make_child
+from ikeview.pipeline.correlate.context import Context
+from ikeview.pipeline.correlate.payloads import first, has_notify, nname
+from ikeview.pipeline.model import AuthSide, Message
+from ikeview.pipeline.seam import AuthVerdict, Side
+
+SIDES: tuple[Side, Side] = ("initiator", "responder")
+
+
+def auth_payloads(sa: Sa, payloads: list[object], side: Side, frame: int) -> None:
+    """Identity and AUTH of one side; the AUTH waits in ``pending_auth`` for its check."""
+    id_p = first(payloads, IdPayload)
+    if id_p is not None:
+        sa.ids[side] = id_p
+    else:
+        # EAP (RFC 7296 2.16): the last AUTH comes rounds after the ID it covers.
+        id_p = sa.ids.get(side)
+    auth_p = first(payloads, AuthPayload)
+    if auth_p is None:
+        if id_p is not None and side not in sa.auth:
+            sa.auth[side] = AuthSide(
+                side, id_p.text, id_p.id_type, None, None, None, "no AUTH payload", frame
+            )
+        return
+    certs = tuple(p for p in payloads if isinstance(p, CertPayload))
+    sa.pending_auth[side] = (auth_p, id_p, certs, frame)
+
+
+def verify_pending(ctx: Context, sa: Sa) -> None:
+    """Check the AUTH payloads seen, once both are in (or the exchange ended without one).
+
+    A PSK matching only one side explains the other's failure, so a first verdict that is not
+    True is asked again after the other side was checked.
+    """
+    dec = ctx.decryptor
+    order = [s for s in SIDES if s in sa.pending_auth]
+    verdicts: dict[Side, AuthVerdict] = {}
+    for side in order:
+        auth_p, id_p, certs, _frame = sa.pending_auth[side]
+        verdicts[side] = dec.verify_auth(sa.spis, side, auth_p, id_p, certs)
+    if len(order) == 2 and verdicts[order[0]].verified is not True:
+        auth_p, id_p, certs, _frame = sa.pending_auth[order[0]]
+        verdicts[order[0]] = dec.verify_auth(sa.spis, order[0], auth_p, id_p, certs)
+    for side in order:
+        auth_p, id_p, _certs, frame = sa.pending_auth.pop(side)
+        verdict = verdicts[side]
+        sa.auth[side] = AuthSide(
+            side=side,
+            identity=id_p.text if id_p is not None else None,
+            id_type=id_p.id_type if id_p is not None else None,
+            method=auth_p.method,
+            verified=verdict.verified,
+            psk=verdict.psk,
+            detail=verdict.detail,
+            frame=frame,
+        )
+        if verdict.verified is False:
+            ctx.problem(
+                "error",
+                f"IKE SA {sa.label}: {side}'s AUTH did not verify "
+                f"(frame {frame}): {verdict.detail}",
+                frame=frame,
+                sa=sa,
+            )
+
+
+def auth_request(ctx: Context, sa: Sa, ex: Ex, m: Message) -> None:
+    if ex.req.decrypted:
+        auth_payloads(sa, ex.req.payloads, ex.requester, m.frame)
+        if first(ex.req.payloads, SaPayload) is not None:
+            # With EAP the child SA is offered in the first IKE_AUTH request and accepted in
+            # the last response (RFC 7296 2.16): remember the offer.
+            sa.child_offer = list(ex.req.payloads)
+
+
+def auth_response(ctx: Context, sa: Sa, ex: Ex, m: Message) -> None:
+    if not ex.resp.decrypted:
+        verify_pending(ctx, sa)
+        return
+    other: Side = "responder" if ex.requester == "initiator" else "initiator"
+    auth_payloads(sa, ex.resp.payloads, other, m.frame)
+    verify_pending(ctx, sa)
+    has_auth = first(ex.resp.payloads, AuthPayload) is not None
+    # RFC 7296 2.16: with EAP the responder's AUTH comes in the first response, next to an
+    # EAP request; the SA stands only after the last round (AUTH without EAP).
+    more_rounds = first(ex.resp.payloads, EapPayload) is not None
+    if more_rounds and ex.error is None:
+        return
+    if has_auth and not has_notify(ex.resp.payloads, iana.NotifyType.AUTHENTICATION_FAILED):
+        state.advance(sa, state.Event.AUTH_DONE, m.ts)
+        if first(ex.resp.payloads, SaPayload) is not None:
+            make_child(ctx, sa, ex, m)
+        elif ex.error is not None:
+            ctx.problem(
+                "warning",
+                f"IKE SA {sa.label}: established without its first child SA ({nname(ex.error)})",
+                frame=m.frame,
+                sa=sa,
+                code=notify_code(ex.error),
+            )
+    elif ex.error is not None:
+        state.advance(sa, state.Event.AUTH_FAILED)
+        sa.failure = f"{nname(ex.error)} in IKE_AUTH response (frame {m.frame})"

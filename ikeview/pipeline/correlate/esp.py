@@ -1,0 +1,120 @@
+"""ESP counting: one :class:`EspCounter` per (SPI, destination), with the RFC 4303 anti-replay
+window. Packets are counted, never stored: memory grows with SPIs, not with packets.
+
+The window is kept for reporting only (replays, late packets, gaps); nothing is dropped.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ikeview.pipeline.inner import InnerFlowCounter
+from ikeview.pipeline.model import EspSpiStats
+
+ESP_REPLAY_WINDOW = 1024
+"""Bits of sequence-number history kept per SPI to tell replays from late packets."""
+
+
+@dataclass(slots=True)
+class ReplayWindow:
+    """Anti-replay bookkeeping in the manner of RFC 4303 3.4.3: a bitmap of the last
+    :data:`ESP_REPLAY_WINDOW` sequence numbers below the highest one seen."""
+
+    max_seq: int = 0
+    min_seq: int = 0
+    unique: int = 0
+    """Distinct sequence numbers seen."""
+    bits: int = 0
+    """Bit ``n`` set: ``max_seq - n`` was seen."""
+    replays: int = 0
+    out_of_order: int = 0
+    gap_frame: int | None = None
+    """First frame whose sequence number jumped ahead of the next expected one."""
+    replay_frame: int | None = None
+    """First frame that repeated a sequence number."""
+
+    def see(self, seq: int, frame: int = 0) -> None:
+        if self.unique == 0:
+            self.max_seq = self.min_seq = seq
+            self.bits = 1
+            self.unique = 1
+            return
+        if seq > self.max_seq:
+            shift = seq - self.max_seq
+            if shift > 1 and self.gap_frame is None:
+                self.gap_frame = frame
+            self.bits = ((self.bits << shift) | 1) & ((1 << ESP_REPLAY_WINDOW) - 1)
+            self.max_seq = seq
+            self.unique += 1
+            return
+        diff = self.max_seq - seq
+        if diff < ESP_REPLAY_WINDOW and (self.bits >> diff) & 1:
+            self.replays += 1
+            if self.replay_frame is None:
+                self.replay_frame = frame
+            return
+        if diff < ESP_REPLAY_WINDOW:
+            self.bits |= 1 << diff
+        self.out_of_order += 1
+        self.unique += 1
+        self.min_seq = min(self.min_seq, seq)
+
+    @property
+    def missing(self) -> int:
+        """Sequence numbers between the lowest and highest seen that never arrived."""
+        span = self.max_seq - self.min_seq + 1 if self.unique else 0
+        return max(span - self.unique, 0)
+
+
+@dataclass(slots=True)
+class EspCounter:
+    """The packets of one SPI towards one destination, counted as they pass."""
+
+    spi: int
+    src: str
+    dst: str
+    udp_encap: bool
+    first_ts: float
+    first_seq: int
+    packets: int = 0
+    bytes: int = 0
+    last_ts: float = 0.0
+    last_seq: int = 0
+    window: ReplayWindow = field(default_factory=ReplayWindow)
+    decrypted: int = 0
+    integrity_failed: int = 0
+    problem: str | None = None
+    inner: InnerFlowCounter | None = None
+    """Inner flows of the decrypted packets; made at the first one."""
+    first_frame: int = 0
+    last_frame: int = 0
+    integrity_failed_frame: int | None = None
+
+    def freeze(self) -> EspSpiStats:
+        w = self.window
+        return EspSpiStats(
+            spi=self.spi,
+            src=self.src,
+            dst=self.dst,
+            udp_encap=self.udp_encap,
+            packets=self.packets,
+            bytes=self.bytes,
+            first_ts=self.first_ts,
+            last_ts=self.last_ts,
+            first_seq=self.first_seq,
+            last_seq=self.last_seq,
+            max_seq=w.max_seq,
+            missing=w.missing,
+            replays=w.replays,
+            out_of_order=w.out_of_order,
+            decrypted=self.decrypted,
+            integrity_failed=self.integrity_failed,
+            problem=self.problem,
+            inner_flows=self.inner.freeze() if self.inner is not None else (),
+            inner_other=self.inner.other if self.inner is not None else 0,
+            first_frame=self.first_frame,
+            last_frame=self.last_frame,
+            gap_frame=w.gap_frame,
+            replay_frame=w.replay_frame,
+            integrity_failed_frame=self.integrity_failed_frame,
+        )

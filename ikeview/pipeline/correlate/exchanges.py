@@ -1,0 +1,216 @@
+"""The exchange shapes: what a complete request or response of each exchange type changes.
+
+:data:`SHAPES` maps an exchange type to its pair of handlers (on request, on response); a type
+not in it (IKE_INTERMEDIATE, say) is recorded but changes nothing. Every response first goes
+through :func:`check_response` (rule 4: retries and error notifies). A handler is called once
+per message, when all of it is here (every SKF fragment, or decrypted).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from ikeview.diagnosis.codes import notify_code
+from ikeview.dissectors import iana
+from ikeview.dissectors.ike_records import (
+    DeletePayload,
+    KePayload,
+    NoncePayload,
+    SaPayload,
+    SkfPayload,
+)
+from ikeview.pipeline import nat
+from ikeview.pipeline.correlate import state
+from ikeview.pipeline.correlate.auth import auth_request, auth_response
+from ikeview.pipeline.correlate.builders import Ex, Sa
+from ikeview.pipeline.correlate.children import make_child, rekey_ike
+from ikeview.pipeline.correlate.context import Context
+from ikeview.pipeline.correlate.payloads import (
+    RETRY_NOTIFIES,
+    algorithms,
+    ename,
+    error_notify,
+    first,
+    key_exchange,
+    nname,
+    notifies,
+    spi_int,
+)
+from ikeview.pipeline.model import Message
+from ikeview.pipeline.seam import IkeSaSetup
+
+ET = iana.ExchangeType
+PROTO_IKE = iana.ProtocolId.IKE
+
+Handler = Callable[[Context, Sa, Ex, Message], None]
+
+
+def noop(ctx: Context, sa: Sa, ex: Ex, m: Message) -> None:
+    return None
+
+
+def check_response(ctx: Context, sa: Sa, ex: Ex, m: Message) -> None:
+    """Rule 4: retries and error notifies, for every exchange type."""
+    payloads = ex.resp.payloads
+    if ex.exchange_type in (ET.IKE_SA_INIT, ET.CREATE_CHILD_SA):
+        for n in notifies(payloads):
+            if n.notify_type in RETRY_NOTIFIES:
+                ex.retry = n.notify_type
+                return
+    err = error_notify(payloads)
+    if err is not None:
+        ex.error = err
+        ctx.problem(
+            "error",
+            f"IKE SA {sa.label}: {ename(ex.exchange_type)} mid "
+            f"{ex.message_id} failed with {nname(err)} (frame {m.frame})",
+            frame=m.frame,
+            sa=sa,
+            code=notify_code(err),
+        )
+
+
+# ---------------------------------------------------------------- IKE_SA_INIT
+
+
+def init_request(ctx: Context, sa: Sa, ex: Ex, m: Message) -> None:
+    sa_p = first(ex.req.payloads, SaPayload)
+    if sa_p is not None:
+        sa.offered = sa_p.proposals
+    if sa.initiator is None:
+        sa.initiator, sa.responder = m.flow.src, m.flow.dst
+
+
+def _retry_text(ex: Ex, retry: int) -> str:
+    """``COOKIE``, or ``INVALID_KE_PAYLOAD(group ...)`` naming the group the responder wants."""
+    what = nname(retry)
+    if retry == iana.NotifyType.INVALID_KE_PAYLOAD:
+        n = next((x for x in notifies(ex.resp.payloads) if x.notify_type == retry), None)
+        group = getattr(n.decoded, "group", None) if n else None
+        if group is not None:
+            what += f"(group {iana.DH_GROUPS.name(group)})"
+    return what
+
+
+def init_response(ctx: Context, sa: Sa, ex: Ex, m: Message) -> None:
+    if ex.retry is not None:
+        sa.retries.append(_retry_text(ex, ex.retry))
+        return
+    if ex.error is not None:
+        state.advance(sa, state.Event.INIT_FAILED)
+        sa.failure = f"{nname(ex.error)} in IKE_SA_INIT response (frame {m.frame})"
+        return
+    sa_p = first(ex.resp.payloads, SaPayload)
+    if sa_p is not None and sa_p.proposals:
+        sa.chosen = sa_p.proposals[0]
+    ke_r = first(ex.resp.payloads, KePayload)
+    ni = first(ex.req.payloads, NoncePayload)
+    nr = first(ex.resp.payloads, NoncePayload)
+    if ke_r is not None:
+        sa.dh_group = ke_r.group
+    state.advance(sa, state.Event.INIT_ANSWERED)
+    req = ex.request
+    if req is not None:
+        sa.nat_checks.append(("initiator", nat.check(req.spi_i, req.spi_r, req.payloads, req.flow)))
+    sa.nat_checks.append(("responder", nat.check(m.spi_i, m.spi_r, m.payloads, m.flow)))
+    if sa.chosen is None or ni is None or nr is None:
+        ctx.problem(
+            "warning",
+            f"IKE SA {sa.label}: IKE_SA_INIT lacks SA, nonce or its "
+            "request; keys cannot be derived",
+            frame=m.frame,
+            sa=sa,
+        )
+        return
+    setup = IkeSaSetup(
+        spis=sa.spis,
+        ni=ni.data,
+        nr=nr.data,
+        algorithms=algorithms(sa.chosen),
+        ke=key_exchange(ex),
+        initiator=sa.initiator or "",
+        responder=sa.responder or "",
+        init_request=ex.req.raw.get(0),
+        init_response=ex.resp.raw.get(0),
+    )
+    ctx.register_ike(sa, setup)
+
+
+# ---------------------------------------------------------------- CREATE_CHILD_SA
+
+
+def child_purpose(ex: Ex) -> str:
+    req_sa = first(ex.req.payloads, SaPayload)
+    if req_sa is not None and any(p.protocol_id == PROTO_IKE for p in req_sa.proposals):
+        return "rekey IKE SA"
+    if any(n.notify_type == iana.NotifyType.REKEY_SA for n in notifies(ex.req.payloads)):
+        return "rekey child SA"
+    return "new child SA"
+
+
+def create_child_response(ctx: Context, sa: Sa, ex: Ex, m: Message) -> None:
+    if ex.retry is not None or ex.error is not None:
+        if ex.error is not None:
+            ex.purpose = child_purpose(ex)
+        return
+    if not (ex.req.decrypted and ex.resp.decrypted):
+        return
+    req_sa = first(ex.req.payloads, SaPayload)
+    resp_sa = first(ex.resp.payloads, SaPayload)
+    if req_sa is None or resp_sa is None:
+        return
+    chosen = resp_sa.proposals[0] if resp_sa.proposals else None
+    if chosen is not None and chosen.protocol_id == PROTO_IKE and len(chosen.spi) == 8:
+        rekey_ike(ctx, sa, ex, m, req_sa, chosen)
+    else:
+        ex.purpose = child_purpose(ex)
+        make_child(ctx, sa, ex, m)
+
+
+# ---------------------------------------------------------------- INFORMATIONAL
+
+
+def info_request(ctx: Context, sa: Sa, ex: Ex, m: Message) -> None:
+    if not ex.req.decrypted:
+        return
+    inner = [p for p in ex.req.payloads if not isinstance(p, SkfPayload)]
+    deletes = [p for p in inner if isinstance(p, DeletePayload)]
+    if not inner:
+        # RFC 7296 section 1.4: an empty INFORMATIONAL request checks the peer is alive.
+        ex.purpose = "liveness check"
+    for d in deletes:
+        if d.protocol_id == PROTO_IKE:
+            ex.purpose = "delete IKE SA"
+            sa.deleted_ts = m.ts
+            state.advance(sa, state.Event.DELETED)
+        else:
+            ex.purpose = ex.purpose or "delete child SA"
+            delete_children(ctx, d, m.ts)
+    if not deletes and ex.purpose is None:
+        ex.purpose = "informational"
+
+
+def info_response(ctx: Context, sa: Sa, ex: Ex, m: Message) -> None:
+    if not ex.resp.decrypted:
+        return
+    for d in ex.resp.payloads:
+        if isinstance(d, DeletePayload) and d.protocol_id != PROTO_IKE:
+            delete_children(ctx, d, m.ts)
+
+
+def delete_children(ctx: Context, d: DeletePayload, ts: float) -> None:
+    """Rule 6: the child SAs whose SPIs a Delete lists end at ``ts`` (the first delete wins)."""
+    for spi in d.spis:
+        child = ctx.child_by_spi.get(spi_int(spi))
+        if child is not None and child.deleted_ts is None:
+            child.deleted_ts = ts
+
+
+SHAPES: dict[int, tuple[Handler, Handler]] = {
+    ET.IKE_SA_INIT: (init_request, init_response),
+    ET.IKE_AUTH: (auth_request, auth_response),
+    ET.CREATE_CHILD_SA: (noop, create_child_response),
+    ET.INFORMATIONAL: (info_request, info_response),
+}
+"""Exchange type -> (on request, on response)."""
+DEFAULT_SHAPE: tuple[Handler, Handler] = (noop, noop)

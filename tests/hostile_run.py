@@ -1,0 +1,86 @@
+"""Run ``ikeview`` in a child process and measure it: exit code, seconds, peak resident memory.
+
+Peak memory is the child's own ``ru_maxrss`` from ``os.wait4`` (the per-child form of
+``getrusage(RUSAGE_CHILDREN)``), so cases measured one after another do not mask each other.
+The child also runs under a 2 GiB address-space limit so that a regression fails the test
+instead of taking the machine down.
+"""
+
+from __future__ import annotations
+
+import os
+import resource
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+MAX_RSS_MB = 300
+"""Issue 15: every command on every crafted input stays under this peak resident memory."""
+MAX_SECONDS = 10.0
+"""... and finishes within a few seconds (generous for a loaded 2-core machine)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Run:
+    """What one command did."""
+
+    code: int
+    seconds: float
+    rss_mb: float
+    stdout: str
+    stderr: str
+
+    def one_line_error(self) -> str:
+        """The single diagnostic line of a failed run (asserting there is exactly one)."""
+        lines = [ln for ln in self.stderr.splitlines() if ln.strip()]
+        assert "Traceback" not in self.stderr, self.stderr
+        assert len(lines) == 1, self.stderr
+        return lines[0]
+
+    def within_bounds(self) -> None:
+        assert "Traceback" not in self.stderr, self.stderr
+        assert self.rss_mb < MAX_RSS_MB, f"{self.rss_mb:.0f} MB peak"
+        assert self.seconds < MAX_SECONDS, f"{self.seconds:.1f} s"
+
+
+def _limit() -> None:
+    resource.setrlimit(resource.RLIMIT_AS, (2 << 30, 2 << 30))
+
+
+def ikeview(
+    *args: str | Path, stdin: int | None = None, shell: str | None = None, cwd: Path = REPO
+) -> Run:
+    """``python -m ikeview ARGS`` (or ``bash -c SHELL``, where ``$IKEVIEW`` is the command)."""
+    if shell is not None:
+        cmd = ["bash", "-c", shell]
+        env = {**os.environ, "IKEVIEW": f"{sys.executable} -m ikeview"}
+    else:
+        cmd, env = [sys.executable, "-m", "ikeview", *map(str, args)], None
+    start = time.monotonic()
+    proc = subprocess.Popen(
+        cmd, stdin=stdin if stdin is not None else subprocess.DEVNULL,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=cwd, env=env, preexec_fn=_limit,
+    )  # fmt: skip
+    killer = threading.Timer(60, proc.kill)
+    killer.start()
+    try:
+        out: list[bytes] = []
+        reader = threading.Thread(target=lambda: out.append(proc.stdout.read()))  # type: ignore[union-attr]
+        reader.start()
+        err = proc.stderr.read()  # type: ignore[union-attr]
+        reader.join()
+        _, status, usage = os.wait4(proc.pid, 0)
+    finally:
+        killer.cancel()
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    return Run(
+        proc.returncode,
+        time.monotonic() - start,
+        usage.ru_maxrss / 1024,
+        out[0].decode(errors="replace"),
+        err.decode(errors="replace"),
+    )
