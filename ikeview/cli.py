@@ -37,6 +37,16 @@ def _ports_arg(p: argparse.ArgumentParser) -> None:
     )
 
 
+def _jobs_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--jobs",
+        type=int,
+        default=1,
+        metavar="N",
+        help="split the capture across N processes (0: all cores); same output as 1",
+    )
+
+
 def _keys_arg(p: argparse.ArgumentParser, *, required: bool = False) -> None:
     p.add_argument(
         "--keys",
@@ -102,17 +112,20 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("summary", help="one line per IKE message and per ESP SPI")
     _capture_arg(p)
+    _jobs_arg(p)
     p.add_argument("--json", action="store_true", help="machine-readable output (see README)")
 
     p = sub.add_parser("report", help="per IKE SA: exchanges, proposals, auth, timing, child SAs")
     _capture_arg(p)
     _keys_arg(p)
+    _jobs_arg(p)
     p.add_argument("--json", action="store_true", help="machine-readable output (see README)")
     p.add_argument("--show-secrets", action="store_true", help="include derived keys in the report")
 
     p = sub.add_parser("export", help="the exchange timeline as CSV")
     _capture_arg(p)
     _keys_arg(p)
+    _jobs_arg(p)
     p.add_argument("--csv", required=True, metavar="FILE", help="output file, '-' for stdout")
     p.add_argument("--esp", action="store_true", help="add one row per ESP SPI")
 
@@ -186,7 +199,12 @@ def _normalise(argv: list[str]) -> list[str]:
 def _run_summary(args: argparse.Namespace) -> int:
     from ikeview.summary import summarize, to_json, to_text
 
-    result = summarize(args.capture, extra_ports=args.ports)
+    if args.jobs != 1:
+        from ikeview.parallel import summarize_parallel
+
+        result = summarize_parallel(args.capture, extra_ports=args.ports, jobs=args.jobs)
+    else:
+        result = summarize(args.capture, extra_ports=args.ports)
     if args.json:
         import json
 
@@ -208,9 +226,20 @@ def _analyze(args: argparse.Namespace):  # -> Analysis
     from ikeview.pipeline.analyze import analyze
     from ikeview.progress import progress_reporter
 
-    keyring = _load_keys(args.keys) if getattr(args, "keys", None) else None
-    with progress_reporter(args.capture) as progress:
-        return analyze(args.capture, keyring, extra_ports=args.ports, progress=progress)
+    def single() -> object:
+        keyring = _load_keys(args.keys) if getattr(args, "keys", None) else None
+        with progress_reporter(args.capture) as progress:
+            return analyze(args.capture, keyring, extra_ports=args.ports, progress=progress)
+
+    # --show-secrets prints whether each derived ESP key verified: a per-process fact, so
+    # that report reads the capture in one pass.
+    if getattr(args, "jobs", 1) == 1 or getattr(args, "show_secrets", False):
+        return single()
+    from ikeview.parallel import analyze_parallel
+
+    return analyze_parallel(
+        args.capture, args.keys, extra_ports=args.ports, jobs=args.jobs, serial=single
+    )
 
 
 def _run_report(args: argparse.Namespace) -> int:
