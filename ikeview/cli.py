@@ -133,6 +133,7 @@ def build_parser() -> argparse.ArgumentParser:
     _capture_arg(p)
     _keys_arg(p, required=True)
     p.add_argument("-o", "--output", type=Path, required=True, metavar="OUT.pcap")
+    _jobs_arg(p)
 
     p = sub.add_parser("keys", help="every derived SK_* and ESP key")
     _capture_arg(p)
@@ -276,8 +277,16 @@ def _run_decrypt(args: argparse.Namespace) -> int:
     from ikeview.pcapwrite import write_decrypted
 
     check_target(args.output, _inputs(args))
-    keyring = _load_keys(args.keys)
-    stats = write_decrypted(args.capture, keyring, args.output, extra_ports=args.ports)
+    if args.jobs != 1:
+        from ikeview.pardecrypt import write_decrypted_parallel
+
+        _load_keys(args.keys)  # a bad keys file stops here, before any process starts
+        stats = write_decrypted_parallel(
+            args.capture, args.keys, args.output, extra_ports=args.ports, jobs=args.jobs
+        )
+    else:
+        keyring = _load_keys(args.keys)
+        stats = write_decrypted(args.capture, keyring, args.output, extra_ports=args.ports)
     print(stats, file=sys.stderr)
     return ExitCode.OK
 

@@ -79,6 +79,8 @@ class _Range:
     skipped: int = 0
     last_ts: float = 0.0
     frames_read: int = 0
+    first_linktype: int | None = None
+    """Link type of the capture's first frame (the decrypted capture's link type)."""
 
     def frames(self, reader: CaptureReader, fast_udp: bool) -> Iterator[RawFrame]:
         done = 0
@@ -87,6 +89,8 @@ class _Range:
         skipped = 0
         frame = None
         for frame in reader:
+            if self.first_linktype is None:
+                self.first_linktype = frame[2]
             data = frame[3]
             at = done
             done += 16 + len(data)  # about the file offset of the next pcap record

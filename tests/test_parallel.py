@@ -239,3 +239,33 @@ def test_jobs_zero_means_every_core_and_negative_is_refused() -> None:
     assert parallel.job_count(0) == (os.cpu_count() or 1)
     with pytest.raises(IkeviewError):
         parallel.job_count(-1)
+
+
+@pytest.mark.parametrize("scenario", [*SCENARIOS, "natt/capture-esp-raw"])
+@pytest.mark.parametrize("jobs", ["2", "3"])
+def test_decrypt_same_file(
+    scenario: str,
+    jobs: str,
+    split_small: None,
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+) -> None:
+    name = scenario if "/" in scenario else f"{scenario}/capture"
+    cap = LAB / f"{name}.pcap"
+    if not cap.exists():
+        pytest.skip(f"{cap.name} not in this checkout")
+    keys = str(cap.parent / "keys.toml")
+    assert main(["decrypt", str(cap), "--keys", keys, "-o", str(tmp_path / "one.pcap")]) == 0
+    one_err = capsys.readouterr().err
+    assert (
+        main(
+            ["decrypt", str(cap), "--keys", keys, "-o", str(tmp_path / "many.pcap"), "--jobs", jobs]
+        )
+        == 0
+    )
+    many_err = capsys.readouterr().err
+    assert (tmp_path / "one.pcap").read_bytes() == (tmp_path / "many.pcap").read_bytes()
+    assert [ln for ln in one_err.splitlines() if "frames read" in ln] == [
+        ln for ln in many_err.splitlines() if "frames read" in ln
+    ]
+    assert not list(tmp_path.glob(".ikeview-parts-*"))
