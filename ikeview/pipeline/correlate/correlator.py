@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from ikeview.dissectors import iana
 from ikeview.dissectors.ike_records import IkeHeader, IkeMessage, Payload, SkfPayload
 from ikeview.dissectors.records import EspPacket, Flow, FrameError, IkeDatagram, NatKeepalive
-from ikeview.pipeline.correlate import state
+from ikeview.pipeline.correlate import merge, state
 from ikeview.pipeline.correlate.auth import verify_pending
 from ikeview.pipeline.correlate.builders import Ex, Sa
 from ikeview.pipeline.correlate.context import Context
@@ -461,3 +461,18 @@ class Correlator:
             complete=complete,
             derived_keys=self._dec.derived_keys() if complete else (),
         )
+
+    # ------------------------------------------------------------ ranges (ikeview.parallel)
+
+    def esp_counter(self, spi: int, dst: str) -> EspCounter | None:
+        """The live counter of one SPI towards one destination (None before its first packet)."""
+        return self._ctx.esp.get((spi, dst))
+
+    def take_esp(self, recorder: merge.Recorder) -> merge.EspPart:
+        """This range's ESP counters, problems and totals (see ``correlate.merge``)."""
+        return merge.take_part(self._ctx, recorder)
+
+    def absorb_esp(self, parts: list[merge.EspPart]) -> bool:
+        """Fold later ranges' ESP into this correlator; False if they cannot be (then discard
+        this correlator and read the capture in one pass)."""
+        return merge.absorb(self._ctx, parts)
