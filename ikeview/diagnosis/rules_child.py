@@ -109,10 +109,13 @@ def rule_esp(child: ChildSa) -> Iterator[Finding]:
 
 def rule_esp_keyless(sa: IkeSa, analysis: Analysis) -> Iterator[Finding]:
     """Without keys no child SA is known, but ESP between the peers first seen after IKE_AUTH
-    that flows one way only still shows a silent direction (RFC 4301 4.1)."""
+    that flows one way only still shows a silent direction (RFC 4301 4.1), and sequence
+    numbers are in the clear (RFC 4303 2.2), so gaps and repeats show too."""
     if sa.child_sas or sa.established_ts is None:
         return
     esp = [s for s in ev.esp_after(analysis, sa, sa.established_ts) if s.packets]
+    for s in esp:
+        yield from _esp_counters(None, s)
     directions = {(s.src, s.dst) for s in esp}
     total = sum(s.packets for s in esp)
     if len(directions) != 1 or total < MIN_ONE_WAY:
@@ -134,14 +137,25 @@ def rule_esp_keyless(sa: IkeSa, analysis: Analysis) -> Iterator[Finding]:
     )
 
 
-def _esp_counters(child: ChildSa, s: EspSpiStats) -> Iterator[Finding]:
+def _esp_counters(child: ChildSa | None, s: EspSpiStats) -> Iterator[Finding]:
     where = f"SPI 0x{s.spi:08x} ({s.src} -> {s.dst})"
     if s.integrity_failed:
+        # Every packet failing blames the keys (a warning about them, not about the tunnel);
+        # some failing among packets that pass with the same keys means altered packets.
+        every = s.decrypted == 0 and s.integrity_failed == s.packets
+        why = (
+            ": all of them, so the keys given are not this SA's" if every else
+            " while others passed with the same keys: something altered them"
+        )  # fmt: skip
         yield finding(
             "esp-integrity-failure",
             frames=[f for f in (s.integrity_failed_frame,) if f],
             basis="decrypted",
-            explanation=f"{s.integrity_failed} of {s.packets} packets on {where} failed their ICV",
+            severity="warning" if every else "error",
+            keys_wrong=every,
+            explanation=(
+                f"{s.integrity_failed} of {s.packets} packets on {where} failed their ICV{why}"
+            ),
             fix=(
                 "if every packet fails, the keys given do not belong to this SA; if some do, "
                 "packets are being altered on the path"
@@ -233,9 +247,10 @@ def refused_findings(child: ChildSa, ex: Exchange) -> list[Finding]:
                 frames=frames,
                 basis="inferred",
                 explanation=(
-                    f"the {ex.name} response (frame {frames[-1]}) is too small to carry SA and "
-                    "TS payloads, so the responder refused the child SA; keys would show its "
-                    "error notify (NO_PROPOSAL_CHOSEN, TS_UNACCEPTABLE, ...)"
+                    f"the {ex.name} response (frame {frames[-1]}) is too small to carry "
+                    f"{'SA and Nonce' if ex.exchange_type == 36 else 'SA and TS'} payloads, so "
+                    "the child SA was refused; keys would show its error notify "
+                    "(NO_PROPOSAL_CHOSEN, TS_UNACCEPTABLE, TEMPORARY_FAILURE, ...)"
                 ),
                 fix=(
                     "compare both peers' ESP proposals and traffic selectors (keys, or the "

@@ -13,11 +13,11 @@ from dataclasses import dataclass
 from ikeview.dissectors import iana
 from ikeview.dissectors.ike_records import IkeHeader, IkeMessage, Payload, SkfPayload
 from ikeview.dissectors.records import EspPacket, Flow, FrameError, IkeDatagram, NatKeepalive
-from ikeview.pipeline.correlate import state
+from ikeview.pipeline.correlate import merge, state
 from ikeview.pipeline.correlate.auth import verify_pending
 from ikeview.pipeline.correlate.builders import Ex, Sa
 from ikeview.pipeline.correlate.context import Context
-from ikeview.pipeline.correlate.esp import EspCounter
+from ikeview.pipeline.correlate.esp import MAX_ESP_NESTING, EspCounter, nested_esp
 from ikeview.pipeline.correlate.exchanges import DEFAULT_SHAPE, SHAPES, check_response
 from ikeview.pipeline.correlate.null import NO_KEYS_ESP, NullDecryptor
 from ikeview.pipeline.correlate.payloads import ZERO_SPI, ename
@@ -92,7 +92,7 @@ class Correlator:
 
     # ------------------------------------------------------------ ESP
 
-    def _on_esp(self, pkt: EspPacket) -> None:
+    def _on_esp(self, pkt: EspPacket, depth: int = 0) -> None:
         ctx = self._ctx
         ctx.counts.esp_packets += 1
         f = pkt.flow
@@ -122,6 +122,12 @@ class Correlator:
             if c.inner is None:
                 c.inner = InnerFlowCounter()
             c.inner.add_opened(opened)
+            if opened.next_header != 17 and depth < MAX_ESP_NESTING:
+                # ESP inside the decrypted tunnel packet is an SA of its own: count it and
+                # decrypt it in turn when keys for it exist.
+                inner_esp = nested_esp(pkt, opened)
+                if inner_esp is not None:
+                    self._on_esp(inner_esp, depth + 1)
         if opened.integrity == "failed":
             c.integrity_failed += 1
             ctx.counts.esp_integrity_failed += 1
@@ -151,6 +157,16 @@ class Correlator:
                 ctx.rename_sa(sa, h.spi_r)
                 return sa
             if h.spi_r == ZERO_SPI and sa.state == "half-open":
+                return sa
+            if (
+                h.spi_r == ZERO_SPI
+                and h.exchange_type == ET.IKE_SA_INIT
+                and sa.state == "authenticating"
+                and sa.established_ts is None
+                and all(e.exchange_type == ET.IKE_SA_INIT for e in sa.exchanges)
+            ):
+                # The initiator repeating IKE_SA_INIT after the answer was sent (it never
+                # arrived): a retransmission on the same SA, not a new one (RFC 7296 2.1).
                 return sa
             if (
                 h.exchange_type == ET.IKE_SA_INIT
@@ -445,3 +461,18 @@ class Correlator:
             complete=complete,
             derived_keys=self._dec.derived_keys() if complete else (),
         )
+
+    # ------------------------------------------------------------ ranges (ikeview.parallel)
+
+    def esp_counter(self, spi: int, dst: str) -> EspCounter | None:
+        """The live counter of one SPI towards one destination (None before its first packet)."""
+        return self._ctx.esp.get((spi, dst))
+
+    def take_esp(self, recorder: merge.Recorder) -> merge.EspPart:
+        """This range's ESP counters, problems and totals (see ``correlate.merge``)."""
+        return merge.take_part(self._ctx, recorder)
+
+    def absorb_esp(self, parts: list[merge.EspPart]) -> bool:
+        """Fold later ranges' ESP into this correlator; False if they cannot be (then discard
+        this correlator and read the capture in one pass)."""
+        return merge.absorb(self._ctx, parts)
