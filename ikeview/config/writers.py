@@ -236,6 +236,8 @@ def _ios_transform(p: Proposal, lost: list[str]) -> str:
         else:
             lost.append(value_name(1, e))
     words += _ios_words(_ESP_INTEG, c.integ, lost, lambda v: value_name(3, v))
+    if 1 in c.esn:
+        lost.append("way to offer EXT_SEQ (ESN) in a transform set")
     return " ".join(words)
 
 
