@@ -14,6 +14,7 @@ from ikeview.dissectors.ike_records import (
     CertPayload,
     EapPayload,
     IdPayload,
+    Payload,
     SaPayload,
 )
 from ikeview.pipeline.correlate import state
@@ -26,7 +27,7 @@ from ikeview.pipeline.model import AuthSide, Message
 from ikeview.pipeline.seam import AuthClaim
 
 
-def auth_payloads(sa: Sa, payloads: list[object], side: Side, frame: int) -> None:
+def auth_payloads(sa: Sa, payloads: list[Payload], side: Side, frame: int) -> None:
     """Identity and AUTH of one side; the AUTH waits in ``pending_auth`` for its check."""
     id_p = first(payloads, IdPayload)
     if id_p is not None:

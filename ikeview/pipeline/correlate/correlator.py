@@ -11,7 +11,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ikeview.dissectors import iana
-from ikeview.dissectors.ike_records import IkeHeader, IkeMessage, Payload, SkfPayload
+from ikeview.dissectors.ike_records import (
+    IkeHeader,
+    IkeMessage,
+    Payload,
+    SkfPayload,
+    SkPayload,
+)
 from ikeview.dissectors.records import EspPacket, Flow, FrameError, IkeDatagram, NatKeepalive
 from ikeview.pipeline.correlate import merge, state
 from ikeview.pipeline.correlate.auth import verify_pending
@@ -415,7 +421,7 @@ class Correlator:
             on_request(self._ctx, sa, ex, m)
 
     @staticmethod
-    def _complete(m: Message, raws: dict[int, bytes], sk: object) -> bool:
+    def _complete(m: Message, raws: dict[int, bytes], sk: SkPayload | SkfPayload | None) -> bool:
         """All of the message is here: unfragmented, decrypted, or every fragment seen."""
         if not isinstance(sk, SkfPayload) or m.decrypted:
             return True
