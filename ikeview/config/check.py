@@ -31,6 +31,7 @@ from ikeview.config.proposals import (
     value_name,
 )
 from ikeview.config.records import ConfigPsk, Connection, DeviceConfig
+from ikeview.diagnosis.engine import fold_config_findings
 from ikeview.diagnosis.records import ConfigCheck, Finding, ProposalCheck
 from ikeview.dissectors.ike_records import Proposal, SaPayload
 from ikeview.keys.model import KeyRing
@@ -474,7 +475,7 @@ def apply_configs(
             for ch in sa.child_sas
         )
         sas.append(replace(sa, config_checks=checks, child_sas=children))
-    return replace(analysis, ike_sas=tuple(sas))
+    return fold_config_findings(replace(analysis, ike_sas=tuple(sas)))
 
 
 def config_findings(analysis: Analysis) -> list[tuple[str, Finding]]:
