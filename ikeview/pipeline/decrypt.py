@@ -19,6 +19,7 @@ from ikeview.dissectors.records import EspPacket
 from ikeview.keys.model import EspKeys, IkeSaKeys, KeyRing, Psk
 from ikeview.pipeline import dec_ike
 from ikeview.pipeline.dec_dh import DhMatcher, GirCandidate
+from ikeview.pipeline.dec_eap import verify_eap_auth
 from ikeview.pipeline.dec_esp import EspCandidate, EspEntry, build_candidates, fast_opened
 from ikeview.pipeline.dec_ike import IkeCandidate, IkeSaState, KeySetupError
 from ikeview.pipeline.dec_records import (
@@ -32,6 +33,7 @@ from ikeview.pipeline.dec_records import (
 from ikeview.pipeline.seam import (
     AuthVerdict,
     ChildSaSetup,
+    EapRun,
     EspOpened,
     IkeSaSetup,
     IkeSpis,
@@ -287,8 +289,10 @@ class KeyringDecryptor:
         auth: object,
         id_payload: object,
         certs: tuple[object, ...],
+        eap: EapRun | None = None,
     ) -> AuthVerdict:
-        """Check one side's AUTH: PSK MIC with every candidate PSK, or the CERT's signature."""
+        """Check one side's AUTH: PSK MIC with every candidate PSK, or the CERT's signature;
+        after EAP, the MIC over the MSK (or SK_p) of ``eap``."""
         method = int(getattr(auth, "method", 0))
         mname = _METHOD_NAMES.get(method, f"method {method}")
         state = self._ike.get(spis)
@@ -319,6 +323,8 @@ class KeyringDecryptor:
             sk_p=sk_p,
             auth_data=bytes(getattr(auth, "data", b"")),
         )
+        if eap is not None:
+            return verify_eap_auth(self._ring.eap_secrets, side, method, auth_side, prf, eap, what)
         if method == 2:
             return self._verify_psk(state, side, auth_side, prf, what)  # type: ignore[arg-type]
         if method == 13:

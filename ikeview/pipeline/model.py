@@ -226,6 +226,12 @@ class AuthSide:
     """One line: what was checked with what, or what is missing."""
     frame: int | None
     """Frame of the message that carried the AUTH payload."""
+    eap_identity: str | None = None
+    """The identity in the EAP-Response/Identity, when this side authenticated with EAP."""
+    eap_method: int | None = None
+    """The EAP method type this side answered (26 EAP-MSCHAPv2, 4 EAP-MD5 ...)."""
+    eap_result: str | None = None
+    """``success`` or ``failure`` (the EAP Code the responder sent), None when not seen."""
 
     @property
     def method_name(self) -> str | None:

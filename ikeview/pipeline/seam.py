@@ -126,6 +126,21 @@ class AuthVerdict:
 
 
 @dataclass(frozen=True, slots=True)
+class EapRun:
+    """The EAP conversation of an IKE_AUTH (RFC 7296 section 2.16), as far as an AUTH computed
+    after it depends on it: the decryptor derives the MSK from these and a password."""
+
+    identity: bytes | None
+    """Type-Data of the peer's EAP-Response/Identity."""
+    method: int | None
+    """EAP method type the peer answered (not Identity or Nak)."""
+    success: bool | None
+    """True after EAP-Success, False after EAP-Failure, None before either."""
+    mschapv2: tuple[bytes, bytes, bytes, bytes] | None = None
+    """EAP-MSCHAPv2: (authenticator challenge, peer challenge, NT-Response, name)."""
+
+
+@dataclass(frozen=True, slots=True)
 class EspOpened:
     """One ESP packet, decrypted (or not)."""
 
@@ -153,8 +168,10 @@ class Decryptor(Protocol):
         auth: object,
         id_payload: object,
         certs: tuple[object, ...],
+        eap: EapRun | None = None,
     ) -> AuthVerdict:
-        """Check one side's AUTH payload (PSK from the key ring, or the certificate sent)."""
+        """Check one side's AUTH payload (PSK from the key ring, or the certificate sent); with
+        ``eap``, an AUTH sent after EAP (its secret is the MSK, or SK_p without one)."""
 
     def child_sa(self, setup: ChildSaSetup) -> str | None:
         """Register a child SA; returns a problem line when its keys cannot be derived."""

@@ -7,6 +7,8 @@ verdict is final.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from ikeview.diagnosis.codes import notify_code
 from ikeview.dissectors import iana
 from ikeview.dissectors.ike_records import (
@@ -20,11 +22,29 @@ from ikeview.pipeline.correlate import state
 from ikeview.pipeline.correlate.builders import Ex, Sa
 from ikeview.pipeline.correlate.children import make_child
 from ikeview.pipeline.correlate.context import Context
+from ikeview.pipeline.correlate.eap import EapTrack
 from ikeview.pipeline.correlate.payloads import first, has_notify, nname
 from ikeview.pipeline.model import AuthSide, Message
 from ikeview.pipeline.seam import AuthVerdict, Side
 
 SIDES: tuple[Side, Side] = ("initiator", "responder")
+
+
+def track_eap(sa: Sa, payloads: list[object]) -> None:
+    """Note the EAP payloads of a decrypted IKE_AUTH message (RFC 7296 section 2.16)."""
+    for p in payloads:
+        if isinstance(p, EapPayload):
+            if sa.eap is None:
+                sa.eap = EapTrack()
+            sa.eap.see(p)
+
+
+def after_eap(sa: Sa, side: Side) -> bool:
+    """True when ``side``'s AUTH is one sent after EAP (over the MSK): the initiator's whenever
+    it used EAP, the responder's once EAP succeeded (its first AUTH is an ordinary one)."""
+    if sa.eap is None:
+        return False
+    return side == "initiator" or sa.eap.success is True
 
 
 def auth_payloads(sa: Sa, payloads: list[object], side: Side, frame: int) -> None:
@@ -55,15 +75,22 @@ def verify_pending(ctx: Context, sa: Sa) -> None:
     dec = ctx.decryptor
     order = [s for s in SIDES if s in sa.pending_auth]
     verdicts: dict[Side, AuthVerdict] = {}
+    runs = {s: sa.eap.run() if sa.eap is not None and after_eap(sa, s) else None for s in order}
     for side in order:
         auth_p, id_p, certs, _frame = sa.pending_auth[side]
-        verdicts[side] = dec.verify_auth(sa.spis, side, auth_p, id_p, certs)
+        verdicts[side] = dec.verify_auth(sa.spis, side, auth_p, id_p, certs, runs[side])
     if len(order) == 2 and verdicts[order[0]].verified is not True:
         auth_p, id_p, certs, _frame = sa.pending_auth[order[0]]
-        verdicts[order[0]] = dec.verify_auth(sa.spis, order[0], auth_p, id_p, certs)
+        verdicts[order[0]] = dec.verify_auth(sa.spis, order[0], auth_p, id_p, certs, runs[order[0]])
     for side in order:
         auth_p, id_p, _certs, frame = sa.pending_auth.pop(side)
         verdict = verdicts[side]
+        earlier = sa.auth.get(side)
+        if runs[side] is not None and earlier is not None and earlier.method is not None:
+            # The responder's second AUTH (over the MSK): its first verdict stays, this one
+            # is added to it.
+            sa.auth[side] = _with_eap_verdict(earlier, verdict)
+            continue
         sa.auth[side] = AuthSide(
             side=side,
             identity=id_p.text if id_p is not None else None,
@@ -84,8 +111,17 @@ def verify_pending(ctx: Context, sa: Sa) -> None:
             )
 
 
+def _with_eap_verdict(first_auth: AuthSide, verdict: AuthVerdict) -> AuthSide:
+    both = (first_auth.verified, verdict.verified)
+    verified = False if False in both else (True if both == (True, True) else first_auth.verified)
+    return replace(
+        first_auth, verified=verified, detail=f"{first_auth.detail}; after EAP: {verdict.detail}"
+    )
+
+
 def auth_request(ctx: Context, sa: Sa, ex: Ex, m: Message) -> None:
     if ex.req.decrypted:
+        track_eap(sa, ex.req.payloads)
         auth_payloads(sa, ex.req.payloads, ex.requester, m.frame)
         if first(ex.req.payloads, SaPayload) is not None:
             # With EAP the child SA is offered in the first IKE_AUTH request and accepted in
@@ -98,6 +134,7 @@ def auth_response(ctx: Context, sa: Sa, ex: Ex, m: Message) -> None:
         verify_pending(ctx, sa)
         return
     other: Side = "responder" if ex.requester == "initiator" else "initiator"
+    track_eap(sa, ex.resp.payloads)
     auth_payloads(sa, ex.resp.payloads, other, m.frame)
     verify_pending(ctx, sa)
     has_auth = first(ex.resp.payloads, AuthPayload) is not None

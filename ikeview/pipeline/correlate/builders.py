@@ -10,12 +10,13 @@ ESP counters live in esp.py; IKE SA states change only through state.py.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 
 from ikeview.dissectors import iana
 from ikeview.dissectors.ike_records import AuthPayload, IdPayload, Proposal, TrafficSelector
 from ikeview.pipeline import nat
 from ikeview.pipeline.correlate import state
+from ikeview.pipeline.correlate.eap import EapTrack
 from ikeview.pipeline.correlate.payloads import ename
 from ikeview.pipeline.model import (
     AuthSide,
@@ -223,6 +224,8 @@ class Sa:
     """Payloads of the IKE_AUTH request that offered the first child SA."""
     pending_auth: dict[Side, PendingAuth] = field(default_factory=dict)
     """AUTH payloads seen but not yet checked (both sides first: see auth.verify_pending)."""
+    eap: EapTrack | None = None
+    """The EAP conversation of IKE_AUTH, once an EAP payload was seen."""
 
     @property
     def spis(self) -> IkeSpis:
@@ -258,13 +261,23 @@ class Sa:
             offered=self.offered,
             chosen=self.chosen,
             dh_group=self.dh_group,
-            auth=tuple(self.auth[s] for s in ("initiator", "responder") if s in self.auth),
+            auth=self.auth_sides(),
             nat=self.nat_info(),
             child_sas=tuple(c.freeze(esp_by_spi) for c in self.children),
             rekey_of=self.rekey_of,
             rekeyed_into=self.rekeyed_into,
             problem=self.problem,
         )
+
+    def auth_sides(self) -> tuple[AuthSide, ...]:
+        """Both sides' AuthSide; the initiator's carries the EAP conversation when it used EAP."""
+        out = [self.auth[s] for s in ("initiator", "responder") if s in self.auth]
+        eap = self.eap
+        if eap is not None and out and out[0].side == "initiator":
+            ident = eap.identity.decode("utf-8", "replace") if eap.identity is not None else None
+            out[0] = replace(out[0], eap_identity=ident, eap_method=eap.method,
+                             eap_result=eap.result)  # fmt: skip
+        return tuple(out)
 
     def nat_info(self) -> NatInfo | None:
         """What the NAT_DETECTION notifies of both IKE_SA_INIT messages say (RFC 7296 2.23)."""

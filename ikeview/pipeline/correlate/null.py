@@ -7,6 +7,7 @@ from ikeview.dissectors.records import EspPacket
 from ikeview.pipeline.seam import (
     AuthVerdict,
     ChildSaSetup,
+    EapRun,
     EspOpened,
     IkeSaSetup,
     IkeSpis,
@@ -34,6 +35,7 @@ class NullDecryptor:
         auth: object,
         id_payload: object,
         certs: tuple[object, ...],
+        eap: EapRun | None = None,
     ) -> AuthVerdict:
         method = auth.method if isinstance(auth, AuthPayload) else 0
         return AuthVerdict(side, method, None, None, "no keys")
