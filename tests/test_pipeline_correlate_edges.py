@@ -299,7 +299,7 @@ class Scripted(NullDecryptor):
     def open(self, spis, raw, sk, *, from_initiator):  # type: ignore[no-untyped-def]
         return Opened(self.inner[raw], "ok", None)
 
-    def verify_auth(self, spis, side, auth, id_payload, certs):  # type: ignore[no-untyped-def]
+    def verify_auth(self, spis, side, auth, id_payload, certs, eap=None):  # type: ignore[no-untyped-def]
         from ikeview.pipeline.seam import AuthVerdict
 
         self.verified.append(side)

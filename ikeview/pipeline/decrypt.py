@@ -9,6 +9,8 @@ Problem lines name the SA, the message and what would unlock it, never a secret.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from ikeview.crypto import auth as ikeauth
 from ikeview.crypto.keymat import derive_child_keys
 from ikeview.crypto.prf import get_prf
@@ -41,6 +43,7 @@ from ikeview.pipeline.seam import (
     Side,
 )
 
+_TRIAL = 2  # GirCandidate.rank of an unscoped secret, known only by an integrity check
 _CERT_X509 = 4
 _CERT_RAW_PUBLIC_KEY = 15
 _SIGNATURE_METHODS = (1, 9, 10, 11, 14)
@@ -453,7 +456,10 @@ class KeyringDecryptor:
                         icv_unchecked=None,
                         source=derived_source(origin),
                     )
-                    why = self._add_esp(rec, origin, esn=algs.esn, ike=setup.ike, src=src, dst=dst)
+                    trial = gir.origin if setup.ke is not None and gir.rank == _TRIAL else ""
+                    why = self._add_esp(
+                        rec, origin, esn=algs.esn, ike=setup.ike, src=src, dst=dst, dh=trial
+                    )
                     if why:
                         problems.append(why)
         if problems and not given:
@@ -469,10 +475,13 @@ class KeyringDecryptor:
         ike: IkeSpis | None,
         src: str | None,
         dst: str | None,
+        dh: str = "",
     ) -> str | None:
         cands, why = build_candidates(rec, origin, esn=esn)
         if not cands:
             return f"ESP SPI 0x{rec.spi:08x}: {why}"
+        if dh:
+            cands = [replace(c, dh=dh) for c in cands]
         entries = self._esp.setdefault(rec.spi, [])
         entry = next(
             (e for e in entries if e.src in (None, src) and e.dst in (None, dst) and e.esn == esn),
@@ -531,6 +540,37 @@ class KeyringDecryptor:
 
     # --- what was derived ----------------------------------------------------------------------
 
+    def _trials_used(self) -> set[str]:
+        """Unscoped ``[[dh]]`` secrets that verified on some SA (IKE SA or ESP)."""
+        trials = {c.dh for entries in self._esp.values() for e in entries for c in e.candidates}
+        trials.discard("")
+        used = {e.pinned.dh for es in self._esp.values() for e in es if e.pinned and e.verified}
+        ike_origins = [
+            cand.origin
+            for state in self._ike.values()
+            if state.verified and (cand := state.chosen()) is not None
+        ]
+        used |= {t for t in trials if any(o.endswith(t) for o in ike_origins)}
+        used.discard("")
+        return used
+
+    def unused_dh(self) -> tuple[str, ...]:
+        """Unscoped ``[[dh]] shared_secret`` records that fit no IKE SA or child SA seen."""
+        ike_origins = [c.origin for st in self._ike.values() if (c := st.chosen()) is not None]
+        esp_origins = [
+            c.origin for es in self._esp.values() for e in es if (c := e.chosen()) is not None
+        ]
+        used = self._trials_used()
+        out = []
+        for rec in self._ring.dh_secrets:
+            if rec.shared_secret is None or rec.spi_i is not None or rec.child:
+                continue
+            o = key_origin(rec)
+            if o in used or any(x.endswith(o) for x in (*ike_origins, *esp_origins)):
+                continue
+            out.append(o)
+        return tuple(out)
+
     def derived_keys(self) -> tuple[DerivedIkeSa | DerivedEspSa, ...]:
         """Every IKE SA and ESP SA key set in use, IKE SAs first, in registration order."""
         out: list[DerivedIkeSa | DerivedEspSa] = []
@@ -549,9 +589,10 @@ class KeyringDecryptor:
                     parent=setup.parent if setup else None,
                 )
             )
+        used = self._trials_used()
         for entries in self._esp.values():
             for entry in entries:
-                chosen: EspCandidate | None = entry.chosen()
+                chosen: EspCandidate | None = entry.chosen() or _by_elimination(entry, used)
                 if chosen is None:
                     continue
                 out.append(
@@ -564,6 +605,15 @@ class KeyringDecryptor:
                     )
                 )
         return tuple(out)
+
+
+def _by_elimination(entry: EspEntry, used: set[str]) -> EspCandidate | None:
+    """The one candidate of a never-verified SA left once trial secrets that other SAs
+    verified with are struck out (each key exchange has its own g^ir), else None."""
+    if entry.pinned is not None or not any(c.dh for c in entry.candidates):
+        return None
+    left = [c for c in entry.candidates if not (c.dh and c.dh in used)]
+    return left[0] if len(left) == 1 else None
 
 
 def _is_aead_id(encr: int, keys: IkeSaKeys) -> bool:

@@ -19,13 +19,13 @@ from ikeview.dissectors.ike_records import (
     SaPayload,
 )
 from ikeview.pipeline.correlate import state
-from ikeview.pipeline.correlate.builders import Ex, Sa
+from ikeview.pipeline.correlate.builders import Ex, PendingAuth, Sa
 from ikeview.pipeline.correlate.children import make_child
 from ikeview.pipeline.correlate.context import Context
 from ikeview.pipeline.correlate.eap import EapTrack
 from ikeview.pipeline.correlate.payloads import first, has_notify, nname
 from ikeview.pipeline.model import AuthSide, Message
-from ikeview.pipeline.seam import AuthVerdict, Side
+from ikeview.pipeline.seam import AuthVerdict, Decryptor, EapRun, Side
 
 SIDES: tuple[Side, Side] = ("initiator", "responder")
 
@@ -77,11 +77,12 @@ def verify_pending(ctx: Context, sa: Sa) -> None:
     verdicts: dict[Side, AuthVerdict] = {}
     runs = {s: sa.eap.run() if sa.eap is not None and after_eap(sa, s) else None for s in order}
     for side in order:
-        auth_p, id_p, certs, _frame = sa.pending_auth[side]
-        verdicts[side] = dec.verify_auth(sa.spis, side, auth_p, id_p, certs, runs[side])
+        verdicts[side] = _verify(dec, sa, side, sa.pending_auth[side], runs[side])
     if len(order) == 2 and verdicts[order[0]].verified is not True:
-        auth_p, id_p, certs, _frame = sa.pending_auth[order[0]]
-        verdicts[order[0]] = dec.verify_auth(sa.spis, order[0], auth_p, id_p, certs, runs[order[0]])
+        first_side = order[0]
+        verdicts[first_side] = _verify(
+            dec, sa, first_side, sa.pending_auth[first_side], runs[first_side]
+        )
     for side in order:
         auth_p, id_p, _certs, frame = sa.pending_auth.pop(side)
         verdict = verdicts[side]
@@ -109,6 +110,17 @@ def verify_pending(ctx: Context, sa: Sa) -> None:
                 frame=frame,
                 sa=sa,
             )
+
+
+def _verify(
+    dec: Decryptor, sa: Sa, side: Side, pending: PendingAuth, run: EapRun | None
+) -> AuthVerdict:
+    """The decryptor's verdict; ``eap`` is passed only for an AUTH sent after EAP, so that
+    decryptors written before EAP was followed keep working."""
+    auth_p, id_p, certs, _frame = pending
+    if run is None:
+        return dec.verify_auth(sa.spis, side, auth_p, id_p, certs)
+    return dec.verify_auth(sa.spis, side, auth_p, id_p, certs, eap=run)
 
 
 def _with_eap_verdict(first_auth: AuthSide, verdict: AuthVerdict) -> AuthSide:
