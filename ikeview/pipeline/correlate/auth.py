@@ -19,15 +19,14 @@ from ikeview.dissectors.ike_records import (
     SaPayload,
 )
 from ikeview.pipeline.correlate import state
-from ikeview.pipeline.correlate.builders import Ex, PendingAuth, Sa
+from ikeview.pipeline.correlate.builders import Ex, Sa
 from ikeview.pipeline.correlate.children import make_child
 from ikeview.pipeline.correlate.context import Context
 from ikeview.pipeline.correlate.eap import EapTrack
 from ikeview.pipeline.correlate.payloads import first, has_notify, nname
+from ikeview.pipeline.ids import SIDES, Side
 from ikeview.pipeline.model import AuthSide, Message
-from ikeview.pipeline.seam import AuthVerdict, Decryptor, EapRun, Side
-
-SIDES: tuple[Side, Side] = ("initiator", "responder")
+from ikeview.pipeline.seam import AuthClaim, AuthVerdict
 
 
 def track_eap(sa: Sa, payloads: list[object]) -> None:
@@ -67,27 +66,27 @@ def auth_payloads(sa: Sa, payloads: list[object], side: Side, frame: int) -> Non
 
 
 def verify_pending(ctx: Context, sa: Sa) -> None:
-    """Check the AUTH payloads seen, once both are in (or the exchange ended without one).
-
-    A PSK matching only one side explains the other's failure, so a first verdict that is not
-    True is asked again after the other side was checked.
-    """
-    dec = ctx.decryptor
+    """Check the AUTH payloads seen, once both are in (or the exchange ended without one):
+    both go to the decryptor in one call, which may explain one side by the other."""
+    if not sa.pending_auth:
+        return
     order = [s for s in SIDES if s in sa.pending_auth]
-    verdicts: dict[Side, AuthVerdict] = {}
-    runs = {s: sa.eap.run() if sa.eap is not None and after_eap(sa, s) else None for s in order}
-    for side in order:
-        verdicts[side] = _verify(dec, sa, side, sa.pending_auth[side], runs[side])
-    if len(order) == 2 and verdicts[order[0]].verified is not True:
-        first_side = order[0]
-        verdicts[first_side] = _verify(
-            dec, sa, first_side, sa.pending_auth[first_side], runs[first_side]
+    claims = tuple(
+        AuthClaim(
+            side,
+            sa.pending_auth[side][0],
+            sa.pending_auth[side][1],
+            sa.pending_auth[side][2],
+            eap=sa.eap.run() if sa.eap is not None and after_eap(sa, side) else None,
         )
-    for side in order:
+        for side in order
+    )
+    verdicts = ctx.decryptor.verify_auth(sa.spis, claims)
+    for claim, verdict in zip(claims, verdicts, strict=True):
+        side = claim.side
         auth_p, id_p, _certs, frame = sa.pending_auth.pop(side)
-        verdict = verdicts[side]
         earlier = sa.auth.get(side)
-        if runs[side] is not None and earlier is not None and earlier.method is not None:
+        if claim.eap is not None and earlier is not None and earlier.method is not None:
             # The responder's second AUTH (over the MSK): its first verdict stays, this one
             # is added to it.
             sa.auth[side] = _with_eap_verdict(earlier, verdict)
@@ -110,17 +109,6 @@ def verify_pending(ctx: Context, sa: Sa) -> None:
                 frame=frame,
                 sa=sa,
             )
-
-
-def _verify(
-    dec: Decryptor, sa: Sa, side: Side, pending: PendingAuth, run: EapRun | None
-) -> AuthVerdict:
-    """The decryptor's verdict; ``eap`` is passed only for an AUTH sent after EAP, so that
-    decryptors written before EAP was followed keep working."""
-    auth_p, id_p, certs, _frame = pending
-    if run is None:
-        return dec.verify_auth(sa.spis, side, auth_p, id_p, certs)
-    return dec.verify_auth(sa.spis, side, auth_p, id_p, certs, eap=run)
 
 
 def _with_eap_verdict(first_auth: AuthSide, verdict: AuthVerdict) -> AuthSide:
