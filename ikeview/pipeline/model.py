@@ -396,6 +396,9 @@ class ChildSa:
     """Verdict, basis and findings (``ikeview.diagnosis``); filled after correlation."""
     config_checks: tuple[ConfigCheck, ...] = ()
     """This child SA checked against each ``--config`` that applies to it."""
+    redundant: bool = False
+    """It lost a rekey collision (RFC 7296 2.8.1: both peers rekeyed the same child SA at once;
+    the SA of the exchange holding the lowest of the four nonces is redundant and deleted)."""
 
     @property
     def esp_packets(self) -> int:
@@ -452,7 +455,8 @@ class IkeSa:
     nat: NatInfo | None
     """NAT detection; None when IKE_SA_INIT carried no NAT_DETECTION notifies."""
     child_sas: tuple[ChildSa, ...]
-    """Child SAs this IKE SA created."""
+    """Child SAs this IKE SA created or, after an IKE SA rekey, inherited from the SA it
+    replaced (RFC 7296 1.3.2: the child SAs move to the new IKE SA)."""
     rekey_of: IkeSpis | None
     """The IKE SA this one replaced."""
     rekeyed_into: IkeSpis | None
@@ -463,6 +467,10 @@ class IkeSa:
     """Verdict, basis and findings (``ikeview.diagnosis``); filled after correlation."""
     config_checks: tuple[ConfigCheck, ...] = ()
     """This IKE SA checked against each ``--config`` that applies to it."""
+    redundant: bool = False
+    """It lost an IKE SA rekey collision (RFC 7296 2.8.2: the new SA of the exchange holding the
+    lowest of the four nonces is redundant and deleted; ``rekey_of``'s ``rekeyed_into`` names
+    the winner)."""
 
     @property
     def spis(self) -> IkeSpis:

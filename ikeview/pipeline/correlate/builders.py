@@ -166,6 +166,9 @@ class Child:
     rekeyed_by: tuple[int, int] | None = None
     deleted_ts: float | None = None
     problem: str | None = None
+    lowest_nonce: bytes | None = None
+    """The lower of the nonces of the CREATE_CHILD_SA that made it (collision rule)."""
+    redundant: bool = False
 
     def freeze(self, esp_by_spi: dict[int, list[EspSpiStats]]) -> ChildSa:
         return ChildSa(
@@ -188,6 +191,7 @@ class Child:
             deleted_ts=self.deleted_ts,
             esp=tuple(s for spi in (self.spi_r, self.spi_i) for s in esp_by_spi.get(spi, ())),
             problem=self.problem,
+            redundant=self.redundant,
         )
 
 
@@ -232,6 +236,11 @@ class Sa:
     """AUTH payloads seen but not yet checked (both sides first: see auth.verify_pending)."""
     eap: EapTrack | None = None
     """The EAP conversation of IKE_AUTH, once an EAP payload was seen."""
+    lowest_nonce: bytes | None = None
+    """For an SA made by a rekey: the lower nonce of that exchange (collision rule)."""
+    rekeyed_ts: float | None = None
+    """When the rekey that replaced it completed."""
+    redundant: bool = False
 
     @property
     def spis(self) -> IkeSpis:
@@ -273,6 +282,7 @@ class Sa:
             rekey_of=self.rekey_of,
             rekeyed_into=self.rekeyed_into,
             problem=self.problem,
+            redundant=self.redundant,
         )
 
     def auth_sides(self) -> tuple[AuthSide, ...]:

@@ -21,7 +21,7 @@ from ikeview.dissectors.ike_records import (
 )
 from ikeview.dissectors.notify_data import NotifyRedirect
 from ikeview.pipeline import nat
-from ikeview.pipeline.correlate import state
+from ikeview.pipeline.correlate import rekeys, state
 from ikeview.pipeline.correlate.auth import auth_request, auth_response
 from ikeview.pipeline.correlate.builders import Ex, Sa
 from ikeview.pipeline.correlate.children import make_child, rekey_ike
@@ -225,6 +225,7 @@ def info_request(ctx: Context, sa: Sa, ex: Ex, m: Message) -> None:
             ex.purpose = "delete IKE SA"
             sa.deleted_ts = m.ts
             state.advance(sa, state.Event.DELETED)
+            rekeys.ike_deleted(sa, m.ts)
         else:
             ex.purpose = ex.purpose or "delete child SA"
             delete_children(ctx, d, m.ts)
