@@ -241,6 +241,23 @@ class AuthSide:
 
 
 @dataclass(frozen=True, slots=True)
+class AddressChange:
+    """A peer of an established IKE SA moved (MOBIKE, RFC 4555 section 3.5: the IKE SA
+    initiator's INFORMATIONAL with UPDATE_SA_ADDRESSES, sent from and to the new addresses)."""
+
+    frame: int
+    """The frame of the UPDATE_SA_ADDRESSES request."""
+    ts: float
+    """Its time."""
+    side: Side
+    """Whose address changed."""
+    old: str
+    """The address used before."""
+    new: str
+    """The address used from then on (the IKE SA's ESP moves with it)."""
+
+
+@dataclass(frozen=True, slots=True)
 class NatInfo:
     """NAT detection recomputed (RFC 7296 section 2.23) against the addresses in the capture.
 
@@ -467,6 +484,9 @@ class IkeSa:
     """Verdict, basis and findings (``ikeview.diagnosis``); filled after correlation."""
     config_checks: tuple[ConfigCheck, ...] = ()
     """This IKE SA checked against each ``--config`` that applies to it."""
+    address_changes: tuple[AddressChange, ...] = ()
+    """MOBIKE moves of either peer, in capture order (``initiator``/``responder`` keep the
+    addresses the SA was set up with)."""
     redundant: bool = False
     """It lost an IKE SA rekey collision (RFC 7296 2.8.2: the new SA of the exchange holding the
     lowest of the four nonces is redundant and deleted; ``rekey_of``'s ``rekeyed_into`` names

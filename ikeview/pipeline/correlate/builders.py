@@ -26,6 +26,7 @@ from ikeview.pipeline.correlate.eap import EapTrack
 from ikeview.pipeline.correlate.payloads import ename
 from ikeview.pipeline.ids import IkeSpis, Side
 from ikeview.pipeline.model import (
+    AddressChange,
     AuthSide,
     ChildSa,
     Counters,
@@ -240,6 +241,8 @@ class Sa:
     """For an SA made by a rekey: the lower nonce of that exchange (collision rule)."""
     rekeyed_ts: float | None = None
     """When the rekey that replaced it completed."""
+    address_changes: list[AddressChange] = field(default_factory=list)
+    """MOBIKE moves (see ``mobike.update_addresses``)."""
     redundant: bool = False
 
     @property
@@ -283,6 +286,7 @@ class Sa:
             rekeyed_into=self.rekeyed_into,
             problem=self.problem,
             redundant=self.redundant,
+            address_changes=tuple(self.address_changes),
         )
 
     def auth_sides(self) -> tuple[AuthSide, ...]:
