@@ -3,16 +3,12 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cache, cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
-
-from ikeview.keys.errors import KeysFileError
 
 if TYPE_CHECKING:
     from ikeview.keys.model import KeyRing
@@ -83,24 +79,3 @@ def lab_scenario(name: str) -> Lab:
     if not (path / "truth.json").is_file():
         pytest.fail(f"no lab scenario {name!r} in {LAB}")
     return Lab(name, path)
-
-
-@contextmanager
-def eap_keys_pending() -> Iterator[None]:
-    """An expected failure while ikeview's keys loader rejects the ``[[eap]]`` table that the
-    EAP lab scenarios' keys.toml carry (issue 14: EAP identity and password); once the loader
-    reads it, the test runs in full."""
-    try:
-        yield
-    except KeysFileError as e:
-        if "unknown table 'eap'" in str(e):
-            pytest.xfail("ikeview's keys loader does not read [[eap]] yet (issue 14)")
-        raise
-
-
-def unscoped_pfs_pending(name: str, all_esp_decrypted: bool) -> None:
-    """An expected failure while ikeview does not try a bare ``[[dh]] shared_secret`` (no
-    ``child = true``, no SPIs) against PFS child SAs: pfs-create-child gives its
-    CREATE_CHILD_SA g^ir that way, as users paste it (issue 14)."""
-    if name == "pfs-create-child" and not all_esp_decrypted:
-        pytest.xfail("ikeview does not try bare [[dh]] secrets on PFS child SAs yet (issue 14)")

@@ -9,6 +9,8 @@ Problem lines name the SA, the message and what would unlock it, never a secret.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from ikeview.crypto.keymat import ChildKeys, derive_child_keys
 from ikeview.crypto.prf import get_prf
 from ikeview.crypto.sk import SKF, SkResult
@@ -38,6 +40,8 @@ from ikeview.pipeline.seam import (
     IkeSaSetup,
     Opened,
 )
+
+_TRIAL = 2  # GirCandidate.rank of an unscoped secret, known only by an integrity check
 
 
 class KeyringDecryptor:
@@ -271,7 +275,9 @@ class KeyringDecryptor:
 
     def verify_auth(self, spis: IkeSpis, claims: tuple[AuthClaim, ...]) -> tuple[AuthVerdict, ...]:
         """Check both sides' AUTH payloads (dec_auth.py)."""
-        return dec_auth.verify_claims(self._ike.get(spis), spis, claims, self._ring.psks)
+        return dec_auth.verify_claims(
+            self._ike.get(spis), spis, claims, self._ring.psks, self._ring.eap_secrets
+        )
 
     # --- child SAs and ESP ---------------------------------------------------------------------
 
@@ -325,7 +331,8 @@ class KeyringDecryptor:
                 )
                 pfs = f" and {gir.origin}" if setup.ke is not None else ""
                 origin = f"derived from SK_d of IKE SA {spis} ({ike_cand.origin}){pfs}"
-                problems += self._add_child_keys(setup, keys, origin)
+                trial = gir.origin if setup.ke is not None and gir.rank == _TRIAL else ""
+                problems += self._add_child_keys(setup, keys, origin, dh=trial)
         if problems and not given:
             return f"cannot derive keys for {child} of IKE SA {spis}: {problems[0]}"
         return None
@@ -348,9 +355,12 @@ class KeyringDecryptor:
             )
         return girs
 
-    def _add_child_keys(self, setup: ChildSaSetup, keys: ChildKeys, origin: str) -> list[str]:
+    def _add_child_keys(
+        self, setup: ChildSaSetup, keys: ChildKeys, origin: str, *, dh: str = ""
+    ) -> list[str]:
         """Register the two ESP SAs of one KEYMAT (RFC 7296 2.17: initiator-to-responder keys
-        first); the problems met."""
+        first); the problems met. ``dh`` names an unscoped PFS secret still on trial (its
+        first ESP packet's ICV tells whether it fits)."""
         algs = setup.algorithms
         problems: list[str] = []
         for spi, ek, ak, src, dst in (
@@ -369,7 +379,9 @@ class KeyringDecryptor:
                 icv_unchecked=None,
                 source=derived_source(origin),
             )
-            why = self._add_esp(rec, origin, esn=algs.esn, ike=setup.ike, src=src, dst=dst)
+            why = self._add_esp(
+                rec, origin, esn=algs.esn, ike=setup.ike, src=src, dst=dst, dh=dh
+            )
             if why:
                 problems.append(why)
         return problems
@@ -383,10 +395,13 @@ class KeyringDecryptor:
         ike: IkeSpis | None,
         src: str | None,
         dst: str | None,
+        dh: str = "",
     ) -> str | None:
         cands, why = build_candidates(rec, origin, esn=esn)
         if not cands:
             return f"ESP SPI 0x{rec.spi:08x}: {why}"
+        if dh:
+            cands = [replace(c, dh=dh) for c in cands]
         entries = self._esp.setdefault(rec.spi, [])
         entry = next(
             (e for e in entries if e.src in (None, src) and e.dst in (None, dst) and e.esn == esn),
@@ -445,6 +460,37 @@ class KeyringDecryptor:
 
     # --- what was derived ----------------------------------------------------------------------
 
+    def _trials_used(self) -> set[str]:
+        """Unscoped ``[[dh]]`` secrets that verified on some SA (IKE SA or ESP)."""
+        trials = {c.dh for entries in self._esp.values() for e in entries for c in e.candidates}
+        trials.discard("")
+        used = {e.pinned.dh for es in self._esp.values() for e in es if e.pinned and e.verified}
+        ike_origins = [
+            cand.origin
+            for state in self._ike.values()
+            if state.verified and (cand := state.chosen()) is not None
+        ]
+        used |= {t for t in trials if any(o.endswith(t) for o in ike_origins)}
+        used.discard("")
+        return used
+
+    def unused_dh(self) -> tuple[str, ...]:
+        """Unscoped ``[[dh]] shared_secret`` records that fit no IKE SA or child SA seen."""
+        ike_origins = [c.origin for st in self._ike.values() if (c := st.chosen()) is not None]
+        esp_origins = [
+            c.origin for es in self._esp.values() for e in es if (c := e.chosen()) is not None
+        ]
+        used = self._trials_used()
+        out = []
+        for rec in self._ring.dh_secrets:
+            if rec.shared_secret is None or rec.spi_i is not None or rec.child:
+                continue
+            o = key_origin(rec)
+            if o in used or any(x.endswith(o) for x in (*ike_origins, *esp_origins)):
+                continue
+            out.append(o)
+        return tuple(out)
+
     def derived_keys(self) -> tuple[DerivedIkeSa | DerivedEspSa, ...]:
         """Every IKE SA and ESP SA key set in use, IKE SAs first, in registration order."""
         out: list[DerivedIkeSa | DerivedEspSa] = []
@@ -463,9 +509,10 @@ class KeyringDecryptor:
                     parent=setup.parent if setup else None,
                 )
             )
+        used = self._trials_used()
         for entries in self._esp.values():
             for entry in entries:
-                chosen: EspCandidate | None = entry.chosen()
+                chosen: EspCandidate | None = entry.chosen() or _by_elimination(entry, used)
                 if chosen is None:
                     continue
                 out.append(
@@ -478,6 +525,15 @@ class KeyringDecryptor:
                     )
                 )
         return tuple(out)
+
+
+def _by_elimination(entry: EspEntry, used: set[str]) -> EspCandidate | None:
+    """The one candidate of a never-verified SA left once trial secrets that other SAs
+    verified with are struck out (each key exchange has its own g^ir), else None."""
+    if entry.pinned is not None or not any(c.dh for c in entry.candidates):
+        return None
+    left = [c for c in entry.candidates if not (c.dh and c.dh in used)]
+    return left[0] if len(left) == 1 else None
 
 
 def _is_aead_id(encr: int, keys: IkeSaKeys) -> bool:

@@ -458,6 +458,8 @@ class Correlator:
                         "not in the capture)",
                     )
                 )
+        if complete:
+            problems.extend(self._unused_secrets())
         return Analysis(
             capture=self.capture,
             counters=ctx.counts.freeze(frames),
@@ -467,6 +469,16 @@ class Correlator:
             complete=complete,
             derived_keys=self._dec.derived_keys() if complete else (),
         )
+
+    def _unused_secrets(self) -> list[Problem]:
+        """Unscoped DH secrets that fit no SA (KeyringDecryptor.unused_dh), as info lines."""
+        method = getattr(self._dec, "unused_dh", None)
+        if not callable(method):
+            return []
+        return [
+            Problem("info", f"{origin} fits no IKE SA or PFS child SA in the capture (unused)")
+            for origin in method()
+        ]
 
     # ------------------------------------------------------------ ranges (ikeview.parallel)
 
