@@ -202,3 +202,20 @@ def test_half_open_answers_lost() -> None:
     assert f.severity == "error" and f.get("lost_answers") == 3
     (r,) = found(sa, "retransmission")
     assert r.get("count") == 2 and "did not reach" in r.explanation
+
+
+def test_rekey_refused_with_temporary_failure() -> None:
+    """rekey-temporary-failure (made for this test with make.sh: the responder deletes the child
+    SA, its Delete is dropped before the initiator, which then rekeys the child). responder.log:
+    'unable to rekey, we are deleting the CHILD_SA'; initiator.log: 'parsed CREATE_CHILD_SA
+    response 2 [ N(TEMP_FAIL) ]'. The initiator stays alive (it answers nothing from the
+    responder but keeps sending), so the unanswered Delete is no dead peer."""
+    (sa,) = run("rekey-temporary-failure", keys=True).ike_sas
+    assert sa.diagnosis.outcome == "established"
+    (f,) = found(sa, "temporary-failure")
+    assert f.frames == (11, 12) and f.severity == "warning"
+    assert not found(sa, "dpd-timeout")
+    (r,) = found(sa, "retransmission")
+    assert r.frames == (9, 10, 13) and "alive" in r.explanation
+    (bare,) = run("rekey-temporary-failure", keys=False).ike_sas
+    assert [f.frames for f in found(bare, "no-child-sa")] == [(11, 12)]

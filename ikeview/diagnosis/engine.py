@@ -98,7 +98,13 @@ def _children(sa: IkeSa, auth: AuthVerdict | None) -> list[ChildSa]:
         found = rc.refused_findings(child, ex)
         out.append(replace(child, diagnosis=_child_diagnosis("failed", found)))
     for ex in sa.exchanges:
-        refused = ex.error in CHILD_ERRORS or ev.refused_by_size(sa.chosen, ex)
+        # TEMPORARY_FAILURE and CHILD_SA_NOT_FOUND refuse a CREATE_CHILD_SA only (RFC 7296
+        # 2.25), e.g. a rekey of a child SA the peer is deleting or no longer has.
+        refused = (
+            ex.error in CHILD_ERRORS
+            or ex.error in (iana.NotifyType.TEMPORARY_FAILURE, iana.NotifyType.CHILD_SA_NOT_FOUND)
+            or ev.refused_by_size(sa.chosen, ex)
+        )
         if ex.exchange_type == X.CREATE_CHILD_SA and refused:
             # Without keys, a response too small for SA + Nonce is a refusal (error unknown: 0).
             child = rc.refused_child(sa, ex, ex.error or 0)

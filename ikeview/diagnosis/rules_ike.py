@@ -14,7 +14,7 @@ from ikeview.diagnosis.codes import CHILD_ERRORS, finding, notify_code
 from ikeview.diagnosis.fixes import error_fix
 from ikeview.diagnosis.records import Finding
 from ikeview.dissectors import iana
-from ikeview.pipeline.model import Analysis, Exchange, IkeSa, proposal_text
+from ikeview.pipeline.model import Analysis, Exchange, IkeSa, Message, proposal_text
 
 X = iana.ExchangeType
 N = iana.NotifyType
@@ -265,8 +265,14 @@ def rule_unanswered(sa: IkeSa, analysis: Analysis) -> Iterator[Finding]:
         if not _ended(analysis, ex):
             continue
         copies = ev.request_copies(ex)
+        other = "responder" if ex.requester == "initiator" else "initiator"
+        alive = [m for m in sa.messages if m.sender == other and m.ts > copies[0].ts]
         if ex.request.fragment is None and ex.request.length > _frag_threshold(ex):
             yield _fragmentation(ex, copies, _frag_threshold(ex))
+        elif alive:
+            # The peer kept talking (its own requests, answers to others): not dead, but this
+            # request never got through, or its answer never came back.
+            yield _lost_request(ex, copies, other, alive)
         elif ex.exchange_type == X.INFORMATIONAL and sa.established_ts is not None:
             yield _dpd(sa, ex, copies)
         else:
@@ -285,6 +291,32 @@ def rule_unanswered(sa: IkeSa, analysis: Analysis) -> Iterator[Finding]:
                 count=len(copies),
                 exchange=ex.name,
             )
+
+
+def _lost_request(
+    ex: Exchange,
+    copies: tuple,  # type: ignore[type-arg]
+    other: str,
+    alive: list[Message],
+) -> Finding:
+    return finding(
+        "retransmission",
+        frames=_frames(*copies),
+        basis="inferred",
+        explanation=(
+            f"{ex.requester}'s {ex.name} request (message ID {ex.message_id}) was sent "
+            f"{len(copies)} time(s) and never answered, while the {other} kept sending (frame "
+            f"{alive[0].frame} on): the {other} is alive, so the request or its answer is lost "
+            "one way on the path"
+        ),
+        fix=(
+            f"look for a filter dropping IKE (UDP 500/4500) from the {ex.requester} to the "
+            f"{other}, or the answers back"
+        ),
+        count=len(copies) - 1,
+        schedule=tuple(round(m.ts - copies[0].ts, 3) for m in copies),
+        exchange=ex.name,
+    )
 
 
 def _fragmentation(ex: Exchange, copies: tuple, limit: int) -> Finding:  # type: ignore[type-arg]
