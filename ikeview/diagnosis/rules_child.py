@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from ikeview.diagnosis import evidence as ev
 from ikeview.diagnosis.codes import finding, notify_code
 from ikeview.diagnosis.fixes import error_fix
+from ikeview.diagnosis.keywords import offer_words
 from ikeview.diagnosis.records import Finding
 from ikeview.diagnosis.weak import REPLACEMENT, weak_transforms
 from ikeview.dissectors import iana
@@ -260,6 +261,8 @@ def refused_findings(child: ChildSa, ex: Exchange) -> list[Finding]:
         ]
     name = iana.NOTIFY_TYPES.name(child.error)
     fix, cisco, swan = error_fix(child.error, ike=False)
+    if child.error == iana.NotifyType.NO_PROPOSAL_CHOSEN and child.offered:
+        cisco, swan = offer_words(child.offered, cisco, swan)
     text = f"the responder refused the child SA with {name} (frame {frames[-1]})"
     if child.error == iana.NotifyType.NO_PROPOSAL_CHOSEN:
         text += f"; offered: {'; '.join(offered) or 'nothing readable'}"

@@ -12,6 +12,8 @@ from collections.abc import Iterator
 from ikeview.diagnosis import evidence as ev
 from ikeview.diagnosis.codes import CHILD_ERRORS, finding, notify_code
 from ikeview.diagnosis.fixes import error_fix
+from ikeview.diagnosis.keywords import cisco as cisco_words
+from ikeview.diagnosis.keywords import first_group, offer_words, strongswan
 from ikeview.diagnosis.records import Finding
 from ikeview.dissectors import iana
 from ikeview.pipeline.model import Analysis, Exchange, IkeSa, Message, proposal_text
@@ -164,10 +166,16 @@ def _invalid_ke(sa: IkeSa, ex: Exchange, inits: list[Exchange]) -> Finding:
         fix=f"put {name} first in the initiator's IKE proposal so its first KE payload fits",
         fix_cisco=(
             f"`group {group}` first in the initiator's `crypto ikev2 proposal`"
+            + (f", e.g. `{cisco_words(first_group(sa.offered[0], group))}`" if sa.offered else "")
             if isinstance(group, int)
             else None
         ),
-        fix_strongswan="list that group first in the initiator's `proposals`",
+        fix_strongswan=(
+            f"list that group first in the initiator's `proposals`, e.g. `proposals = "
+            f"{strongswan(first_group(sa.offered[0], group))}`"
+            if isinstance(group, int) and sa.offered
+            else "list that group first in the initiator's `proposals`"
+        ),
         group=group if isinstance(group, int) else None,
         extra_round_trip=cost,
     )
@@ -182,6 +190,8 @@ def _init_error(sa: IkeSa, ex: Exchange) -> Finding:
     if code == "no-proposal-chosen":
         explanation += f"; the initiator offered {offered}"
     fix, cisco, swan = error_fix(err, ike=True)
+    if code == "no-proposal-chosen" and sa.offered:
+        cisco, swan = offer_words(sa.offered, cisco, swan)
     return finding(
         code,
         frames=_frames(ex.request, ex.response),
