@@ -30,7 +30,7 @@ def found(sa: IkeSa, code: str) -> list[Finding]:
 
 
 FAILURES = [
-    "initiator-rejects",
+    "auth-failed-initiator",
     "ts-unacceptable",
     "frag-drop",
     "esp-one-way",
@@ -119,11 +119,11 @@ def test_rekey_collision() -> None:
 
 
 def test_initiator_rejects_the_responder() -> None:
-    """initiator-rejects (made for this test with make.sh: the initiator holds a wrong copy of
-    the PSK that authenticates the responder). initiator.log: 'parsed IKE_AUTH response 1 [ IDr
+    """auth-failed-initiator (the initiator holds a wrong copy of the PSK that authenticates
+    the responder). initiator.log: 'parsed IKE_AUTH response 1 [ IDr
     AUTH SA TSi TSr ...]', 'tried 2 shared keys ... but MAC mismatched', 'generating
     INFORMATIONAL request 2 [ N(AUTH_FAILED) ]' (frame 5)."""
-    (sa,) = run("initiator-rejects", keys=True).ike_sas
+    (sa,) = run("auth-failed-initiator", keys=True).ike_sas
     assert (sa.diagnosis.outcome, sa.diagnosis.basis) == ("failed", "decrypted")
     (f,) = found(sa, "authentication-failed")
     assert f.get("rejected_by") == "initiator" and 5 in f.frames
@@ -132,7 +132,7 @@ def test_initiator_rejects_the_responder() -> None:
     assert [c.diagnosis.outcome for c in sa.child_sas] == ["failed"]
     # Without keys: a full-size IKE_AUTH response (256 bytes), then an INFORMATIONAL from the
     # initiator within milliseconds and nothing more, no ESP.
-    (bare,) = run("initiator-rejects", keys=False).ike_sas
+    (bare,) = run("auth-failed-initiator", keys=False).ike_sas
     assert (bare.diagnosis.outcome, bare.diagnosis.basis) == ("failed", "inferred")
     (g,) = found(bare, "authentication-failed")
     assert g.get("rejected_by") == "initiator" and g.basis == "inferred"
