@@ -138,7 +138,7 @@ def _child_diagnosis(outcome: Outcome, found: list[Finding]) -> Diagnosis:
     return Diagnosis(outcome, basis, findings, _verdict(outcome, text, ()))
 
 
-def diagnose_sa(sa: IkeSa, analysis: Analysis) -> IkeSa:
+def diagnose_sa(sa: IkeSa, analysis: ev.Facts) -> IkeSa:
     """One IKE SA with its diagnosis and its children's (refused ones added)."""
     found: list[Finding] = [
         *ri.rule_init(sa, analysis),
@@ -231,7 +231,8 @@ def fold_config_findings(analysis: Analysis) -> Analysis:
 
 def diagnose(analysis: Analysis) -> Analysis:
     """The analysis with every IKE SA and child SA diagnosed and the findings among problems."""
-    sas = tuple(diagnose_sa(sa, analysis) for sa in analysis.ike_sas)
+    facts = ev.index(analysis)
+    sas = tuple(diagnose_sa(sa, facts) for sa in analysis.ike_sas)
     return replace(analysis, ike_sas=sas, problems=_problems(analysis, sas))
 
 

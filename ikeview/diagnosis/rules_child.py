@@ -17,7 +17,6 @@ from ikeview.diagnosis.weak import REPLACEMENT, weak_transforms
 from ikeview.dissectors import iana
 from ikeview.dissectors.ike_records import Proposal, TsPayload
 from ikeview.pipeline.model import (
-    Analysis,
     ChildSa,
     EspSpiStats,
     Exchange,
@@ -108,7 +107,7 @@ def rule_esp(child: ChildSa) -> Iterator[Finding]:
         yield from _esp_counters(child, s)
 
 
-def rule_esp_keyless(sa: IkeSa, analysis: Analysis) -> Iterator[Finding]:
+def rule_esp_keyless(sa: IkeSa, analysis: ev.Facts) -> Iterator[Finding]:
     """Without keys no child SA is known, but ESP between the peers first seen after IKE_AUTH
     that flows one way only still shows a silent direction (RFC 4301 4.1), and sequence
     numbers are in the clear (RFC 4303 2.2), so gaps and repeats show too."""
