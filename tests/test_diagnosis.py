@@ -259,3 +259,16 @@ def test_wrong_esp_key_is_an_esp_integrity_failure(tmp_path: Path) -> None:
     f = codes(sa)["esp-integrity-failure"]
     assert f.get("count") == 3 and f.get("spi") == "bc657660"
     assert f.severity == "warning" and f.get("keys_wrong") is True
+
+
+def test_a_rule_fault_leaves_one_sa_undiagnosed(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A rule that raises on an unforeseen capture costs that SA its verdict, not the report."""
+    from ikeview.diagnosis import rules_ike
+
+    def broken(*_a: object) -> list[Finding]:
+        raise IndexError("boom")
+
+    monkeypatch.setattr(rules_ike, "rule_init", broken)
+    a = run("rekey-dpd", keys=False)
+    assert all(sa.diagnosis.outcome == "unknown" for sa in a.ike_sas)
+    assert all("internal error (IndexError)" in sa.diagnosis.verdict for sa in a.ike_sas)

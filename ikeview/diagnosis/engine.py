@@ -229,10 +229,23 @@ def fold_config_findings(analysis: Analysis) -> Analysis:
     return replace(analysis, ike_sas=folded, problems=_problems(base, folded))
 
 
+def _guarded(sa: IkeSa, facts: ev.Facts) -> IkeSa:
+    """diagnose_sa, except that a fault in a rule on a capture nobody foresaw leaves this SA
+    undiagnosed (saying so) instead of taking every view of the whole capture down."""
+    try:
+        return diagnose_sa(sa, facts)
+    except Exception as exc:  # a rule's bug must not cost the report of the other SAs
+        text = (
+            f"the diagnosis stopped on an internal error ({type(exc).__name__}); the "
+            "exchanges below are unaffected; please report the capture"
+        )
+        return replace(sa, diagnosis=Diagnosis("unknown", "inferred", (), f"UNKNOWN     {text}"))
+
+
 def diagnose(analysis: Analysis) -> Analysis:
     """The analysis with every IKE SA and child SA diagnosed and the findings among problems."""
     facts = ev.index(analysis)
-    sas = tuple(diagnose_sa(sa, facts) for sa in analysis.ike_sas)
+    sas = tuple(_guarded(sa, facts) for sa in analysis.ike_sas)
     return replace(analysis, ike_sas=sas, problems=_problems(analysis, sas))
 
 
