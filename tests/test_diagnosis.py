@@ -272,3 +272,14 @@ def test_a_rule_fault_leaves_one_sa_undiagnosed(monkeypatch: pytest.MonkeyPatch)
     a = run("rekey-dpd", keys=False)
     assert all(sa.diagnosis.outcome == "unknown" for sa in a.ike_sas)
     assert all("internal error (IndexError)" in sa.diagnosis.verdict for sa in a.ike_sas)
+
+
+def test_nat_detected_behind_a_real_nat() -> None:
+    """natt: the initiator 192.0.2.10 sits behind an nftables masquerade (README: captured on
+    the responder's side, source 192.0.2.129), so its NAT_DETECTION_SOURCE_IP hash (frame 1)
+    cannot match the address the capture shows."""
+    (sa,) = run("natt", keys=False).ike_sas
+    f = codes(sa)["nat-detected"]
+    assert f.severity == "info" and f.frames[:2] == (1, 2)
+    assert "initiator" in f.get("behind_nat")  # type: ignore[operator]
+    assert sa.initiator == "192.0.2.129"
