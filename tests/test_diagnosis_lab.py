@@ -222,3 +222,17 @@ def test_rekey_refused_with_temporary_failure() -> None:
     assert r.frames == (9, 10, 13) and "alive" in r.explanation
     (bare,) = run("rekey-temporary-failure", keys=False).ike_sas
     assert [f.frames for f in found(bare, "no-child-sa")] == [(11, 12)]
+
+
+def test_peer_restarted() -> None:
+    """responder-restart (made for this test with make.sh: the responder's charon is killed and
+    restarted without SAs, then the initiator rekeys its child SA). responder.log, for each
+    copy: 'checkout IKEv2 SA by message with SPIs b8ac6f070e00ea0c_i 4ca95813f31a6428_r',
+    'IKE_SA checkout not successful'; initiator.log: 'retransmit 1/2 of request with message
+    ID 2', 'giving up after 2 retransmits'."""
+    for keys in (False, True):
+        (sa,) = run("responder-restart", keys=keys).ike_sas
+        assert sa.diagnosis.outcome == "failed"
+        (f,) = found(sa, "no-response")
+        assert f.get("exchange") == "CREATE_CHILD_SA" and f.get("count") == 3
+        assert f.frames == (9, 10, 11)

@@ -158,8 +158,27 @@ def diagnose_sa(sa: IkeSa, analysis: ev.Facts) -> IkeSa:
     else:
         outcome, basis, text = _without_auth(sa, found)
     dpd = next((f for f in found if f.code == "dpd-timeout"), None)
+    # A later request (a rekey, an INFORMATIONAL) retransmitted until the sender gave up, the
+    # peer silent from then on: the SA broke down as surely as with a failed liveness check.
+    gave_up = next(
+        (
+            f
+            for f in found
+            if f.code == "no-response" and f.get("exchange") in ("CREATE_CHILD_SA", "INFORMATIONAL")
+        ),
+        None,
+    )
     if outcome == "established" and dpd is not None:
         outcome, text = "failed", f"{text}; then the peer stopped answering (dead peer)"
+    elif outcome == "established" and gave_up is not None:
+        outcome, text = (
+            "failed",
+            (
+                f"{text}; then the peer stopped answering: {gave_up.get('exchange')} sent "
+                f"{gave_up.get('count')} time(s), never answered (a restarted peer that lost the "
+                "SA, or a broken path)"
+            ),
+        )
     findings = _order(found)
     diagnosis = Diagnosis(outcome, basis, findings, _verdict(outcome, text, findings))
     children = tuple(_children(sa, auth))
