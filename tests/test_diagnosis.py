@@ -160,6 +160,7 @@ def test_no_response_when_the_capture_ends(shared_dir: Path) -> None:
     the SA is incomplete and the missing answer only a warning."""
     (sa,) = analyze(shared_dir / "captures/tcpdump/ikev2pI2-segfault.pcapng").ike_sas
     assert sa.diagnosis.outcome == "incomplete"
+    assert "before any answer to IKE_SA_INIT (frame 1" in sa.diagnosis.verdict
     assert not [f for f in codes(sa).values() if f.severity == "error"]
 
 

@@ -86,6 +86,25 @@ def _without_auth(sa: IkeSa, findings: list[Finding]) -> tuple[Outcome, Basis, s
                 ),
             )
         return "unknown", "inferred", "first seen mid-life, and nothing in it was answered"
+    inits = [e for e in sa.exchanges if e.exchange_type == X.IKE_SA_INIT]
+    if inits and inits[-1].response is None and inits[-1].request is not None:
+        if any(sa.spi_r):
+            return (
+                "incomplete",
+                "inferred",
+                (
+                    "the capture misses the IKE_SA_INIT response (a later message carries the "
+                    "responder's SPI, so it was sent)"
+                ),
+            )
+        return (
+            "incomplete",
+            "inferred",
+            (
+                f"the capture ends before any answer to IKE_SA_INIT (frame "
+                f"{inits[-1].request.frame}, sent once)"
+            ),
+        )
     return "incomplete", "inferred", "the capture ends before IKE_AUTH"
 
 
