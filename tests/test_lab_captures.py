@@ -490,3 +490,18 @@ def test_auth_failed_initiator_claim() -> None:
     (child,) = truth["child_sas"]
     assert [x.split(":")[0] for x in child["logged_by"]] == ["responder.log"]
     assert "lab-afi-psk-one-WRONG-COPY" in [p["secret"] for p in keys["psk"]]
+
+
+def test_cookie_claim() -> None:
+    truth, _, _ = load("cookie")
+    inits = [m for m in truth["ike_messages"] if m["exchange"] == "IKE_SA_INIT"]
+    # Two IKE SAs; one IKE_SA_INIT answered with N(COOKIE) only (first payload Notify, 41, and
+    # a zero SPIr), then sent again with the cookie under the same SPIi.
+    (challenge,) = [m for m in inits if m["response"] and m["spi_r"] == "0" * 16]
+    assert challenge["first_payload"] == 41
+    again = [m for m in inits if not m["response"] and m["spi_i"] == challenge["spi_i"]]
+    assert len(again) == 2 and again[1]["first_payload"] == 41  # N(COOKIE) comes first
+    assert len(truth["ike_sas"]) == 2 and challenge["spi_i"] in {
+        s["spi_i"] for s in truth["ike_sas"]
+    }
+    assert _notes(truth, "initiator: received COOKIE notify")

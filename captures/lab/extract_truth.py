@@ -395,6 +395,7 @@ def is_notable(ev: Event) -> bool:
         or "using MOBIKE" in t
         or "UPD_SA_ADDR" in t
         or t.startswith(("old path", "checking path", "got additional MOBIKE"))
+        or "COOKIE notify" in t
     )
 
 
