@@ -505,3 +505,12 @@ def test_cookie_claim() -> None:
         s["spi_i"] for s in truth["ike_sas"]
     }
     assert _notes(truth, "initiator: received COOKIE notify")
+
+
+def test_internal_address_failure_claim() -> None:
+    truth, _, _ = load("internal-address-failure")
+    assert len(truth["ike_sas"]) == 1 and truth["child_sas"] == []
+    assert _notes(truth, "initiator: received INTERNAL_ADDRESS_FAILURE notify, no CHILD_SA built")
+    assert _notes(truth, "responder: configuration payload negotiation failed")
+    auth = [m for m in truth["ike_messages"] if m["exchange"] == "IKE_AUTH"]
+    assert [m["response"] for m in auth] == [False, True]
