@@ -527,3 +527,12 @@ def test_esp_loss_claim() -> None:
     # point): gaps in that direction's sequence numbers, none in the replies.
     assert seqs[to_resp] == [1, 2, 4, 5, 7, 8]
     assert seqs[to_init] == [1, 2, 3, 4, 5, 6]
+
+
+def test_ike_auth_retransmit_claim() -> None:
+    truth, _, _ = load("ike-auth-retransmit")
+    auth = [m for m in truth["ike_messages"] if m["exchange"] == "IKE_AUTH"]
+    # Three copies of the request (the first two dropped after the capture point), one response.
+    assert [m["response"] for m in auth] == [False, False, False, True]
+    assert _notes(truth, "initiator: retransmit 2 of request with message ID 1")
+    assert len(truth["child_sas"]) == 1
