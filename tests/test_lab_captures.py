@@ -536,3 +536,19 @@ def test_ike_auth_retransmit_claim() -> None:
     assert [m["response"] for m in auth] == [False, False, False, True]
     assert _notes(truth, "initiator: retransmit 2 of request with message ID 1")
     assert len(truth["child_sas"]) == 1
+
+
+def test_redirect_claim() -> None:
+    truth, _, _ = load("redirect")
+    old, new = truth["ike_sas"]
+    assert old["created_by"] == new["created_by"] == "IKE_SA_INIT"
+    assert _notes(truth, "initiator: redirected to 192.0.2.4")
+    assert _notes(truth, "responder: client got redirected from 192.0.2.2")
+    # The responder's INFORMATIONAL request (message ID 0 of its own) on the old SA, then a
+    # new IKE_SA_INIT (SPIr zero) for the new SA, to the new address.
+    msgs = [(m["spi_i"], m["exchange"], m["response"]) for m in truth["ike_messages"]]
+    i = msgs.index((old["spi_i"], "INFORMATIONAL", False))
+    assert (new["spi_i"], "IKE_SA_INIT", False) in msgs[i:]
+    assert len(truth["child_sas"]) == 2
+    dests = {ip[16:20] for ip in _ip_frames("redirect") if ip[12:16] == bytes([192, 0, 2, 1])}
+    assert dests == {bytes([192, 0, 2, 2]), bytes([192, 0, 2, 4])}

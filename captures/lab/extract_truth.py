@@ -396,6 +396,7 @@ def is_notable(ev: Event) -> bool:
         or "UPD_SA_ADDR" in t
         or t.startswith(("old path", "checking path", "got additional MOBIKE"))
         or "COOKIE notify" in t
+        or t.startswith(("redirected to", "redirecting peer", "client got redirected"))
     )
 
 
