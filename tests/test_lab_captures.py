@@ -552,3 +552,20 @@ def test_redirect_claim() -> None:
     assert len(truth["child_sas"]) == 2
     dests = {ip[16:20] for ip in _ip_frames("redirect") if ip[12:16] == bytes([192, 0, 2, 1])}
     assert dests == {bytes([192, 0, 2, 2]), bytes([192, 0, 2, 4])}
+
+
+def test_childless_claim() -> None:
+    truth, _, _ = load("childless")
+    (sa,) = truth["ike_sas"]
+    (child,) = truth["child_sas"]
+    exchanges = [(m["exchange"], m["response"]) for m in truth["ike_messages"]]
+    assert exchanges[:6] == [
+        ("IKE_SA_INIT", False),
+        ("IKE_SA_INIT", True),
+        ("IKE_AUTH", False),
+        ("IKE_AUTH", True),
+        ("CREATE_CHILD_SA", False),
+        ("CREATE_CHILD_SA", True),
+    ]
+    # The only CHILD_SA came from CREATE_CHILD_SA (with KE), none from IKE_AUTH (RFC 6023).
+    assert child["pfs_group"] == "MODP_2048" and child["ni"] != sa["ni"]

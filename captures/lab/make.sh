@@ -44,7 +44,7 @@ ALL_SCENARIOS=(
   libreswan-initiator ts-unacceptable unreachable-responder frag-drop
   esp-one-way dpd-timeout rekey-collision eap-md5 eap-mschapv2 pfs-create-child mobike
   ike-rekey-collision auth-failed-initiator cookie internal-address-failure esp-loss
-  ike-auth-retransmit redirect
+  ike-auth-retransmit redirect childless
 )
 CHARON=/usr/lib/ipsec/charon
 # Namespace names carry a prefix so they cannot clash with anything else on the host.
