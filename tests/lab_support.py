@@ -44,3 +44,15 @@ def unscoped_pfs_pending(name: str, all_esp_decrypted: bool) -> None:
     CREATE_CHILD_SA g^ir that way, as users paste it (issue 14)."""
     if name == "pfs-create-child" and not all_esp_decrypted:
         pytest.xfail("ikeview does not try bare [[dh]] secrets on PFS child SAs yet (issue 14)")
+
+
+def esp_icv_failures(truth: dict) -> dict[int, int]:
+    """ESP packets the receiving charon rejected, by SPI, from truth.json's log notes
+    ("ESP decryption or ICV verification failed (SPI ... [seq N])"): esp-corrupt alters some on
+    the path on purpose, so no key can decrypt them."""
+    out: dict[int, int] = {}
+    for note in truth["log_notes"]:
+        if "ICV verification failed (SPI " in note:
+            spi = int(note.split("(SPI ", 1)[1].split()[0], 16)
+            out[spi] = out.get(spi, 0) + 1
+    return out
