@@ -14,7 +14,7 @@ from ikeview.diagnosis import evidence as ev
 from ikeview.diagnosis import rules_child as rc
 from ikeview.diagnosis import rules_ike as ri
 from ikeview.diagnosis.codes import CHILD_ERRORS
-from ikeview.diagnosis.records import Basis, Diagnosis, Finding, Outcome
+from ikeview.diagnosis.records import Basis, ConfigCheck, Diagnosis, Finding, Outcome
 from ikeview.diagnosis.rules_auth import AuthVerdict, judge_auth
 from ikeview.dissectors import iana
 from ikeview.pipeline.model import Analysis, ChildSa, IkeSa, Problem
@@ -158,11 +158,16 @@ def diagnose_sa(sa: IkeSa, analysis: Analysis) -> IkeSa:
     diagnosis = Diagnosis(outcome, basis, findings, _verdict(outcome, text, findings))
     children = tuple(_children(sa, auth))
     state, failure, inferred = sa.state, sa.failure, sa.state_inferred
+    established_ts = sa.established_ts
     if outcome == "failed" and state in ("half-open", "authenticating", "established"):
-        # The correlator's state never outranks the verdict: a refused or dead SA is failed.
+        # The correlator's state never outranks the verdict: a refused or dead SA is failed,
+        # and one refused during setup was never established.
         state, failure, inferred = "failed", text, basis == "inferred"
+        if dpd is None:
+            established_ts = None
     return replace(
         sa,
+        established_ts=established_ts,
         diagnosis=diagnosis,
         child_sas=children,
         state=state,
@@ -192,10 +197,36 @@ def _problems(analysis: Analysis, sas: tuple[IkeSa, ...]) -> tuple[Problem, ...]
     return tuple(kept)
 
 
+def _with_checks(d: Diagnosis, checks: tuple[ConfigCheck, ...]) -> Diagnosis:
+    seen = {(f.code, f.frames) for f in d.findings}
+    extra = [f for c in checks for f in c.findings if (f.code, f.frames) not in seen]
+    return replace(d, findings=_order([*d.findings, *extra])) if extra else d
+
+
+def fold_config_findings(analysis: Analysis) -> Analysis:
+    """The ``config-*`` findings of each SA's config checks joined to its diagnosis and the
+    problems, so every view lists them with the rest (the config's own words are in them)."""
+    sas = []
+    for sa in analysis.ike_sas:
+        children = tuple(
+            replace(c, diagnosis=_with_checks(c.diagnosis, c.config_checks)) for c in sa.child_sas
+        )
+        sas.append(
+            replace(
+                sa,
+                diagnosis=_with_checks(sa.diagnosis, sa.config_checks),
+                child_sas=children,
+            )
+        )
+    folded = tuple(sas)
+    base = replace(analysis, problems=tuple(p for p in analysis.problems if p.code is None))
+    return replace(analysis, ike_sas=folded, problems=_problems(base, folded))
+
+
 def diagnose(analysis: Analysis) -> Analysis:
     """The analysis with every IKE SA and child SA diagnosed and the findings among problems."""
     sas = tuple(diagnose_sa(sa, analysis) for sa in analysis.ike_sas)
     return replace(analysis, ike_sas=sas, problems=_problems(analysis, sas))
 
 
-__all__ = ["diagnose", "diagnose_sa"]
+__all__ = ["diagnose", "diagnose_sa", "fold_config_findings"]
