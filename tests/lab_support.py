@@ -79,3 +79,13 @@ def lab_scenario(name: str) -> Lab:
     if not (path / "truth.json").is_file():
         pytest.fail(f"no lab scenario {name!r} in {LAB}")
     return Lab(name, path)
+def esp_icv_failures(truth: dict) -> dict[int, int]:
+    """ESP packets the receiving charon rejected, by SPI, from truth.json's log notes
+    ("ESP decryption or ICV verification failed (SPI ... [seq N])"): esp-corrupt alters some on
+    the path on purpose, so no key can decrypt them."""
+    out: dict[int, int] = {}
+    for note in truth["log_notes"]:
+        if "ICV verification failed (SPI " in note:
+            spi = int(note.split("(SPI ", 1)[1].split()[0], 16)
+            out[spi] = out.get(spi, 0) + 1
+    return out
