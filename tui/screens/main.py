@@ -42,6 +42,25 @@ from .dialogs import ExportScreen, KeysRequest, KeysScreen
 TABS = ("ladder", "message", "proposals", "timing", "esp", "problems")
 """Panel ids in tab order (keys 1-6)."""
 
+LABELS = {
+    "ladder": "Ladder",
+    "message": "Message",
+    "proposals": "Proposals",
+    "timing": "Timing",
+    "esp": "ESP",
+    "problems": "Problems",
+}
+SHORT_LABELS = {
+    **LABELS,
+    "message": "Msg",
+    "proposals": "Prop",
+    "timing": "Time",
+    "problems": "Prob",
+}
+"""Tab labels below ``NARROW`` columns (all six fit in 56 columns)."""
+NARROW = 100
+"""Terminal width under which the screen switches to its compact layout."""
+
 PANE_FOCUS = {
     "ladder": "#ladder-view",
     "message": "#payload-tree",
@@ -112,6 +131,25 @@ class MainScreen(Screen[None]):
                 with TabPane("6 Problems", id="problems"):
                     yield ProblemsView(id="problems-view")
         yield Footer()
+
+    def on_resize(self) -> None:
+        """Below 100 columns the tree narrows, the top bar takes one line and the tab labels
+        shorten, so the ladder keeps both lanes and all six tabs stay visible at 80x24."""
+        narrow = self.size.width < NARROW
+        if narrow != self.has_class("narrow"):
+            self.set_class(narrow, "narrow")
+            self.label_tabs()
+
+    def label_tabs(self) -> None:
+        """Tab labels for the width (short ones when narrow), with the problem count."""
+        panels = self.query_one(TabbedContent)
+        labels = SHORT_LABELS if self.has_class("narrow") else LABELS
+        count = len(self.analysis.problems) if self.analysis is not None else None
+        for i, tab in enumerate(TABS):
+            label = f"{i + 1} {labels[tab]}"
+            if tab == "problems" and count is not None:
+                label += f" ({count})"
+            panels.get_tab(tab).label = label  # type: ignore[assignment]
 
     def on_mount(self) -> None:
         self.title = "ikeview"
@@ -186,8 +224,7 @@ class MainScreen(Screen[None]):
             f"{state} {c.frames} frames · IKE {c.ike_messages} ({c.ike_decrypted} dec) · "
             f"ESP {c.esp_packets} ({c.esp_decrypted} dec) · {len(analysis.problems)} problems"
         )
-        problems = self.query_one(TabbedContent).get_tab("problems")
-        problems.label = f"6 Problems ({len(analysis.problems)})"  # type: ignore[assignment]
+        self.label_tabs()
         if self.selected is None and analysis.ike_sas:
             self.selected = NodeRef(analysis.ike_sas[0].spis)
         self.query_one(SaTree).update_from(analysis, self.filter, self.selected)

@@ -27,6 +27,10 @@ from ..esprows import (
 )
 
 HEADER = f"{'frame':>8} {'time':>15}  {'SPI':<10} {'seq':>10} {'len':>6}  inner"
+COMPACT_HEADER = f"{'frame':>6} {'time':>11} {'SPI':<10} {'seq':>6} {'len':>5} inner"
+COMPACT_BELOW = 80
+"""Table width under which the columns shrink (4 time decimals, narrower numbers) so the inner
+column still shows at 80x24."""
 _CURSOR = Style(reverse=True)
 _STATUS_STYLE = {
     STATUS_DECRYPTED: Style(color="green"),
@@ -35,14 +39,19 @@ _STATUS_STYLE = {
 
 
 def row_text(
-    row: EspRow, clock: TimeBase | float, previous: float | None = None
+    row: EspRow, clock: TimeBase | float, previous: float | None = None, compact: bool = False
 ) -> tuple[str, str]:
     """The fixed columns and the inner summary of one row (time on ``clock``; a bare number is
     a capture-relative zero)."""
     if not isinstance(clock, TimeBase):
         clock = TimeBase(capture_t0=clock)
-    when = clock.format(row.ts, previous)
-    cols = f"{row.frame:>8} {when:>15}  0x{row.spi:08x} {row.seq:>10} {row.length:>6}  "
+    if compact:
+        wall = clock.clock in ("utc", "local")
+        when = clock.format(row.ts, previous, 2 if wall else 4)
+        cols = f"{row.frame:>6} {when:>11} 0x{row.spi:08x} {row.seq:>6} {row.length:>5} "
+    else:
+        when = clock.format(row.ts, previous)
+        cols = f"{row.frame:>8} {when:>15}  0x{row.spi:08x} {row.seq:>10} {row.length:>6}  "
     if row.status == STATUS_DECRYPTED:
         what = row.summary or names.next_header_name(row.next_header)
         inner = f"{what}, {row.inner_len} bytes"
@@ -115,7 +124,7 @@ class EspTable(ScrollView, can_focus=True):
             return Strip.blank(width)
         row = self.view.row(n)
         previous = self.view.row(n - 1).ts if n > 0 else None
-        cols, inner = row_text(row, self.clock, previous)
+        cols, inner = row_text(row, self.clock, previous, width < COMPACT_BELOW)
         style = _STATUS_STYLE.get(row.status, Style(dim=True))
         strip = Strip([Segment(cols), Segment(inner, style)])
         strip = strip.crop(self.scroll_offset.x, self.scroll_offset.x + width)
@@ -125,6 +134,12 @@ class EspTable(ScrollView, can_focus=True):
 
 class EspPanel(Vertical):
     """Title, column header and the virtual table of ESP packets."""
+
+    def on_resize(self) -> None:
+        compact = self.size.width < COMPACT_BELOW
+        self.query_one("#esp-header", Static).update(
+            Text(COMPACT_HEADER if compact else HEADER, style="bold")
+        )
 
     def compose(self) -> ComposeResult:
         yield Static("", id="esp-title")
