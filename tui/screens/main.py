@@ -30,6 +30,7 @@ from ..esprows import EspRowStore
 from ..filtering import Filter
 from ..loading import LoadRequest, run_load
 from ..messages import AnalysisUpdated, CaptureLoaded, KeysFailed
+from ..verdicts import entry_count, problem_entries
 from ..widgets.esp_table import EspPanel
 from ..widgets.ladder import Ladder
 from ..widgets.message_view import MessageView
@@ -144,7 +145,7 @@ class MainScreen(Screen[None]):
         """Tab labels for the width (short ones when narrow), with the problem count."""
         panels = self.query_one(TabbedContent)
         labels = SHORT_LABELS if self.has_class("narrow") else LABELS
-        count = len(self.analysis.problems) if self.analysis is not None else None
+        count = entry_count(problem_entries(self.analysis)) if self.analysis is not None else None
         for i, tab in enumerate(TABS):
             label = f"{i + 1} {labels[tab]}"
             if tab == "problems" and count is not None:
@@ -222,7 +223,7 @@ class MainScreen(Screen[None]):
         state = "loaded" if analysis.complete else "loading…"
         self.query_one("#status", Static).update(
             f"{state} {c.frames} frames · IKE {c.ike_messages} ({c.ike_decrypted} dec) · "
-            f"ESP {c.esp_packets} ({c.esp_decrypted} dec) · {len(analysis.problems)} problems"
+            f"ESP {c.esp_packets} ({c.esp_decrypted} dec) · {entry_count(problem_entries(analysis))} problems"
         )
         self.label_tabs()
         if self.selected is None and analysis.ike_sas:
@@ -287,11 +288,18 @@ class MainScreen(Screen[None]):
 
     @on(ProblemsView.ProblemChosen)
     def problem_chosen(self, event: ProblemsView.ProblemChosen) -> None:
-        """Jump to the problem's frame: its IKE SA in the tree, its message in the ladder."""
+        """Jump to the problem's frame: its IKE SA in the tree, its message in the ladder; an
+        ESP frame opens the ESP tab on that packet."""
         frame = event.problem.frame
         found = self.find_frame(event.problem)
-        if frame is None or found is None:
-            self.notify(f"frame {frame} is no IKE message", title="problems", severity="warning")
+        if found is None:
+            if frame is not None and self.show_esp_frame(frame):
+                return
+            self.notify(
+                f"frame {frame} is not in this capture's IKE or ESP rows",
+                title="problems",
+                severity="warning",
+            )
             return
         sa, message = found
         if not self.filter.accepts_sa(sa):
@@ -306,8 +314,27 @@ class MainScreen(Screen[None]):
         ladder = self.query_one(Ladder)
         ladder.show_frame(message.frame)
         self.show_message(message)
-        self.action_show_tab("ladder")
+        self.set_focus(None)
+        self.query_one(TabbedContent).active = "ladder"
         ladder.focus()
+
+    def show_esp_frame(self, frame: int) -> bool:
+        """Open the ESP tab on the packet of ``frame`` (every SPI shown); False if not an ESP
+        packet this analysis recorded."""
+        view = self.rows.view(None)
+        index = next((n for n in range(len(view)) if view.row(n).frame == frame), None)
+        if index is None:
+            return False
+        if self.selected is not None and self.selected.child is not None:
+            self.selected = NodeRef(self.selected.spis)
+        panel = self.query_one(EspPanel)
+        panel.update_from(None, self.rows, self.clock)
+        self.set_focus(None)
+        self.query_one(TabbedContent).active = "esp"
+        table = panel.query_one("#esp-table")
+        table.action_jump(index)  # type: ignore[attr-defined]
+        table.focus()
+        return True
 
     def find_frame(self, problem: Problem) -> tuple[IkeSa, Message] | None:
         """The IKE SA and message of a problem's frame: its own SA first, then any."""
