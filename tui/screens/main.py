@@ -221,9 +221,10 @@ class MainScreen(Screen[None]):
             self.clock = replace(self.clock, capture_t0=start)
         c = analysis.counters
         state = "loaded" if analysis.complete else "loading…"
+        found = entry_count(problem_entries(analysis))
         self.query_one("#status", Static).update(
             f"{state} {c.frames} frames · IKE {c.ike_messages} ({c.ike_decrypted} dec) · "
-            f"ESP {c.esp_packets} ({c.esp_decrypted} dec) · {entry_count(problem_entries(analysis))} problems"
+            f"ESP {c.esp_packets} ({c.esp_decrypted} dec) · {found} problems"
         )
         self.label_tabs()
         if self.selected is None and analysis.ike_sas:
