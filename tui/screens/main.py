@@ -84,7 +84,7 @@ class MainScreen(Screen[None]):
             Binding(str(i + 1), f"show_tab('{t}')", t.title(), show=False)
             for i, t in enumerate(TABS)
         ),
-        Binding("K", "keys", "Keys"),
+        Binding("K", "keys", "Decryption keys"),
         Binding("t", "cycle_clock", "Clock"),
         Binding("e", "export", "Export CSV"),
         Binding("h", "app.focus_previous", "Prev pane", show=False),
