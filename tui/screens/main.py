@@ -23,7 +23,7 @@ from textual.widgets import (
 )
 from textual.worker import Worker, WorkerState, get_current_worker
 
-from ikeview.pipeline.model import Analysis, IkeSa, Message, Problem
+from ikeview.pipeline.model import Analysis, EspSpiStats, IkeSa, Message, Problem
 from ikeview.timebase import TimeBase, capture_start
 
 from ..esprows import EspRowStore
@@ -246,13 +246,22 @@ class MainScreen(Screen[None]):
         self.query_one(Ladder).update_from(sa, self.filter, clock)
         self.query_one(ProposalsView).update_from(sa)
         self.query_one(TimingView).update_from(sa, self.rows)
-        self.query_one(EspPanel).update_from(self.esp_spis(sa), self.rows, clock)
+        spis = self.esp_spis(sa)
+        self.query_one(EspPanel).update_from(spis, self.rows, clock, self.esp_stats(spis))
         self.query_one(ProblemsView).update_from(self.analysis, sa.spis if sa else None)
         if self.message is not None and sa is not None:
             # Snapshots are new objects: find the same message (by frame) in the new one.
             fresh = next((m for m in sa.messages if m.frame == self.message.frame), None)
             if fresh is not None and (fresh != self.message or clock != self._message_clock):
                 self.show_message(fresh)
+
+    def esp_stats(self, spis: tuple[int, ...] | None) -> tuple[EspSpiStats, ...]:
+        """Per-SPI, per-direction counters of the SPIs shown (all SPIs: none, too many)."""
+        if self.analysis is None or spis is None:
+            return ()
+        every = [st for sa in self.analysis.ike_sas for c in sa.child_sas for st in c.esp]
+        every.extend(self.analysis.unassociated_esp)
+        return tuple(st for st in every if st.spi in spis)
 
     def esp_spis(self, sa: IkeSa | None) -> tuple[int, ...] | None:
         """SPIs for the ESP panel: the chosen child SA's, else the IKE SA's children's, else all."""

@@ -33,10 +33,16 @@ class NodeRef:
 def sa_label(sa: IkeSa) -> Text:
     """One line: state, peers, chosen proposal."""
     label = Text()
-    word = outcome_word(sa)
-    style = text.STATE_STYLE.get(sa.state, "") if word == sa.state else ""
-    if word != sa.state:
-        style = {"established": "bold green", "failed": "bold red"}.get(word, "yellow")
+    # The lifecycle word (rekeyed, deleted) says more than "established"; the diagnosis
+    # outcome takes over when it contradicts the correlator (a failure seen in the payloads)
+    # or when the correlator could only say half-open / authenticating.
+    word = sa.state
+    outcome = outcome_word(sa)
+    if outcome == "failed" or sa.state in ("half-open", "authenticating"):
+        word = outcome
+    style = text.STATE_STYLE.get(word, "") or {"unknown": "yellow", "incomplete": "yellow"}.get(
+        word, ""
+    )
     label.append(word, style=style)
     label.append(f"  {text.peers(sa)}  ")
     label.append(text.proposal_short(sa.chosen), style="bold")
