@@ -363,10 +363,18 @@ class MainScreen(Screen[None]):
 
     @on(Input.Changed, "#filter")
     def filter_changed(self, event: Input.Changed) -> None:
+        """The tree, the ladder and every tab stay on one SA: when the filter hides the SA
+        shown, the first SA it accepts is shown instead (none when it accepts none)."""
         self.filter = Filter(event.value)
-        if self.analysis is not None:
-            self.query_one(SaTree).update_from(self.analysis, self.filter, self.selected)
-            self.refresh_panels()
+        if self.analysis is None:
+            return
+        sa = self.current_sa()
+        if sa is None or not self.filter.accepts_sa(sa):
+            shown = [s for s in self.analysis.ike_sas if self.filter.accepts_sa(s)]
+            self.selected = NodeRef(shown[0].spis) if shown else None
+            self.show_message(None)
+        self.query_one(SaTree).update_from(self.analysis, self.filter, self.selected)
+        self.refresh_panels()
 
     @on(Input.Submitted, "#filter")
     def filter_submitted(self) -> None:
