@@ -86,6 +86,8 @@ class MainScreen(Screen[None]):
         ),
         Binding("K", "keys", "Decryption keys"),
         Binding("t", "cycle_clock", "Clock"),
+        Binding("i", "card", "SA card"),
+        Binding("L", "transcript", "Transcript"),
         Binding("e", "export", "Export CSV"),
         Binding("h", "app.focus_previous", "Prev pane", show=False),
         Binding("l", "app.focus_next", "Next pane", show=False),
@@ -415,6 +417,31 @@ class MainScreen(Screen[None]):
         self.clock = self.clock.cycled()
         self.notify(f"times: {self.clock.title()}", title="clock", timeout=3)
         self.refresh_panels()
+
+    def action_card(self) -> None:
+        """``i``: the selected IKE SA as ``show crypto ikev2 sa detailed`` would show it."""
+        from ikeview.card import card_lines
+
+        from .textview import TextScreen
+
+        sa = self.current_sa()
+        if sa is None:
+            self.notify("select an IKE SA first", title="SA card", severity="warning")
+            return
+        self.app.push_screen(TextScreen(f"IKE SA {sa.label}", card_lines(sa)))
+
+    def action_transcript(self) -> None:
+        """``L``: the selected IKE SA read back as the initiator's charon log."""
+        from ikeview.transcript import sa_transcript
+
+        from .textview import TextScreen
+
+        sa = self.current_sa()
+        if sa is None:
+            self.notify("select an IKE SA first", title="transcript", severity="warning")
+            return
+        lines = sa_transcript(sa, self.clock.for_sa(sa))
+        self.app.push_screen(TextScreen(f"transcript of IKE SA {sa.label}", lines))
 
     def action_keys(self) -> None:
         self.app.push_screen(KeysScreen(), self.keys_given)
