@@ -19,7 +19,7 @@ from ikeview.dissectors.capture import CaptureError
 from ikeview.errors import ExitCode, IkeviewError
 from ikeview.textsafe import printable, printable_lines
 
-COMMANDS = ("summary", "report", "export", "decrypt", "keys", "live", "tui", "config")
+COMMANDS = ("summary", "report", "export", "decrypt", "keys", "live", "tui", "config", "batch")
 
 
 def _capture_arg(p: argparse.ArgumentParser) -> None:
@@ -34,6 +34,16 @@ def _ports_arg(p: argparse.ArgumentParser) -> None:
         default=(),
         metavar="P[,P...]",
         help="extra UDP ports that carry IKE/ESP (like 4500: non-ESP marker)",
+    )
+
+
+def _jobs_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--jobs",
+        type=int,
+        default=1,
+        metavar="N",
+        help="split the capture across N processes (0: all cores); same output as 1",
     )
 
 
@@ -130,11 +140,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("summary", help="one line per IKE message and per ESP SPI")
     _capture_arg(p)
+    _jobs_arg(p)
     p.add_argument("--json", action="store_true", help="machine-readable output (see README)")
 
     p = sub.add_parser("report", help="per IKE SA: exchanges, proposals, auth, timing, child SAs")
     _capture_arg(p)
     _keys_arg(p)
+    _jobs_arg(p)
     p.add_argument("--json", action="store_true", help="machine-readable output (see README)")
     p.add_argument("--show-secrets", action="store_true", help="include derived keys in the report")
     _config_args(p)
@@ -142,6 +154,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("export", help="the exchange timeline as CSV")
     _capture_arg(p)
     _keys_arg(p)
+    _jobs_arg(p)
     p.add_argument("--csv", required=True, metavar="FILE", help="output file, '-' for stdout")
     p.add_argument("--esp", action="store_true", help="add one row per ESP SPI")
     _config_args(p)
@@ -150,6 +163,7 @@ def build_parser() -> argparse.ArgumentParser:
     _capture_arg(p)
     _keys_arg(p, required=True)
     p.add_argument("-o", "--output", type=Path, required=True, metavar="OUT.pcap")
+    _jobs_arg(p)
 
     p = sub.add_parser("keys", help="every derived SK_* and ESP key")
     _capture_arg(p)
@@ -186,7 +200,30 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-i", "--interface", metavar="IFACE", help="a live interface instead of a file")
     _keys_arg(p)
     _ports_arg(p)
+
+    _batch_parser(sub)
     return parser
+
+
+def _batch_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("batch", help="many captures into one dataset of tables (Parquet, CSV)")
+    p.add_argument("paths", type=Path, nargs="+", metavar="PATH", help="captures or directories")
+    p.add_argument("--out", type=Path, required=True, metavar="DIR", help="dataset directory")
+    _keys_arg(p)
+    p.add_argument(
+        "--config",
+        type=Path,
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="device configuration to check every IKE SA against; repeatable",
+    )
+    p.add_argument(
+        "--jobs", type=int, default=1, metavar="N", help="captures analysed at once (0: all cores)"
+    )
+    p.add_argument("--dask", metavar="SCHEDULER", help="run on a Dask cluster (tcp://host:8786)")
+    p.add_argument("--csv", action="store_true", help="also write each table as CSV")
+    _ports_arg(p)
 
 
 def _normalise(argv: list[str]) -> list[str]:
@@ -202,7 +239,12 @@ def _normalise(argv: list[str]) -> list[str]:
 def _run_summary(args: argparse.Namespace) -> int:
     from ikeview.summary import summarize, to_json, to_text
 
-    result = summarize(args.capture, extra_ports=args.ports)
+    if args.jobs != 1:
+        from ikeview.parallel import summarize_parallel
+
+        result = summarize_parallel(args.capture, extra_ports=args.ports, jobs=args.jobs)
+    else:
+        result = summarize(args.capture, extra_ports=args.ports)
     if args.json:
         import json
 
@@ -224,22 +266,41 @@ def _analyze(args: argparse.Namespace):  # -> Analysis
     from ikeview.pipeline.analyze import analyze
     from ikeview.progress import progress_reporter
 
-    keyring = _load_keys(args.keys) if getattr(args, "keys", None) else None
-    configs = []
-    if getattr(args, "config", None):
-        from ikeview.config.keys import config_keyring
-        from ikeview.config.load import load_configs
+    def single() -> object:
+        keyring = _load_keys(args.keys) if getattr(args, "keys", None) else None
+        configs = []
+        if getattr(args, "config", None):
+            from ikeview.config.keys import config_keyring
+            from ikeview.config.load import load_configs
 
-        configs = load_configs(args.config, ios_release=args.ios_release)
-        # The configs' keys first: the key that verifies an AUTH then names the config's line.
-        keyring = config_keyring(configs).merge(*([keyring] if keyring else []))
-    with progress_reporter(args.capture) as progress:
-        analysis = analyze(args.capture, keyring, extra_ports=args.ports, progress=progress)
-    if configs:
-        from ikeview.config.check import apply_configs
+            configs = load_configs(args.config, ios_release=args.ios_release)
+            # The configs' keys first: the key that verifies an AUTH then names the config's
+            # line.
+            keyring = config_keyring(configs).merge(*([keyring] if keyring else []))
+        # The bar shows the file name on the terminal: escaped, and "[" kept from rich's markup.
+        shown = Path(printable(args.capture.name).replace("[", "\\["))
+        with progress_reporter(shown) as progress:
+            analysis = analyze(args.capture, keyring, extra_ports=args.ports, progress=progress)
+        if configs:
+            from ikeview.config.check import apply_configs
 
-        analysis = apply_configs(analysis, configs, side=args.config_side, keyring=keyring)
-    return analysis
+            analysis = apply_configs(analysis, configs, side=args.config_side, keyring=keyring)
+        return analysis
+
+    # --show-secrets prints whether each derived ESP key verified: a per-process fact, so
+    # that report reads the capture in one pass; so do config checks (their keys join the
+    # keyring in this process).
+    if (
+        getattr(args, "jobs", 1) == 1
+        or getattr(args, "show_secrets", False)
+        or getattr(args, "config", None)
+    ):
+        return single()
+    from ikeview.parallel import analyze_parallel
+
+    return analyze_parallel(
+        args.capture, args.keys, extra_ports=args.ports, jobs=args.jobs, serial=single
+    )
 
 
 def _run_report(args: argparse.Namespace) -> int:
@@ -276,8 +337,16 @@ def _run_decrypt(args: argparse.Namespace) -> int:
     from ikeview.pcapwrite import write_decrypted
 
     check_target(args.output, _inputs(args))
-    keyring = _load_keys(args.keys)
-    stats = write_decrypted(args.capture, keyring, args.output, extra_ports=args.ports)
+    if args.jobs != 1:
+        from ikeview.pardecrypt import write_decrypted_parallel
+
+        _load_keys(args.keys)  # a bad keys file stops here, before any process starts
+        stats = write_decrypted_parallel(
+            args.capture, args.keys, args.output, extra_ports=args.ports, jobs=args.jobs
+        )
+    else:
+        keyring = _load_keys(args.keys)
+        stats = write_decrypted(args.capture, keyring, args.output, extra_ports=args.ports)
     print(stats, file=sys.stderr)
     return ExitCode.OK
 
@@ -341,6 +410,29 @@ def _run_tui(args: argparse.Namespace) -> int:
     )
 
 
+def _run_batch(args: argparse.Namespace) -> int:
+    from ikeview.batch import run_batch
+
+    frames, _written = run_batch(
+        args.paths,
+        args.out,
+        key_paths=args.keys,
+        config_paths=args.config,
+        extra_ports=args.ports,
+        jobs=args.jobs,
+        dask=args.dask,
+        csv=args.csv,
+    )
+    caps = frames["captures"]
+    failed = int(caps["error"].notna().sum())
+    print(
+        f"{len(caps)} captures ({failed} unreadable), {len(frames['ike_sas'])} IKE SAs, "
+        f"{len(frames['esp'])} ESP SPIs -> {args.out}",
+        file=sys.stderr,
+    )
+    return ExitCode.OK
+
+
 RUNNERS: dict[str, Callable[[argparse.Namespace], int]] = {
     "summary": _run_summary,
     "report": _run_report,
@@ -350,6 +442,7 @@ RUNNERS: dict[str, Callable[[argparse.Namespace], int]] = {
     "live": _run_live,
     "tui": _run_tui,
     "config": _run_config,
+    "batch": _run_batch,
 }
 
 

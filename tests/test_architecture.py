@@ -88,6 +88,11 @@ RULES: list[tuple[str, tuple[str, ...], str]] = [
         ("ikeview.dissectors", "ikeview.crypto"),
         "the TUI shows the core's model; it never parses or decrypts on its own",
     ),
+    (
+        "ikeview",
+        ("pyshark",),
+        "pyshark is in the test extra only: nothing a user runs may import it",
+    ),
 ]
 
 

@@ -219,3 +219,27 @@ def test_policy_for_another_address_accepts_nothing() -> None:
     (finding,) = [f for _l, f in config_findings(a)]
     assert finding.code == "config-proposal-mismatch"
     assert finding.explanation.startswith("no crypto ikev2 policy matches this local address")
+
+
+def test_initiator_config_that_offers_something_else() -> None:
+    """The capture's initiator offered only AES-CBC-256 (truth.json); a config offering
+    AES-CBC-256 and AES-CBC-128 still accepts the choice but is not what the initiator ran."""
+    text = (DATA / "ios" / "psk-initiator.cfg").read_text()
+    text = text.replace(" encryption aes-cbc-256\n", " encryption aes-cbc-256 aes-cbc-128\n")
+    a = checked("psk-aes256-sha256-modp2048", read_config(text, "wider.cfg"))
+    p = _ike_check(a).proposal
+    assert p.matched and p.agrees_with_capture is False
+    (finding,) = [f for _l, f in config_findings(a)]
+    assert (finding.code, finding.severity) == ("config-proposal-mismatch", "warning")
+    assert "the capture's initiator offered #1" in finding.explanation
+
+
+def test_text_lines_escape_capture_text_and_name_the_fix() -> None:
+    from ikeview.config.render import analysis_lines, safe
+
+    a = checked("auth-failed", data_config("ios/auth-failed-responder.cfg"))
+    lines = analysis_lines(a)
+    assert lines[0] == f"IKE SA {a.ike_sas[0].label}"
+    assert any("ERROR   psk-mismatch" in line for line in lines)
+    assert any("fix: give both peers the same pre-shared key" in line for line in lines)
+    assert safe("evil\x1b[2Jname") == "evil\\x1b[2Jname"

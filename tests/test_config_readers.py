@@ -145,3 +145,61 @@ def test_deep_nesting_is_bounded() -> None:
     text = "connections {\n" + "a {\n" * 10_000
     with pytest.raises(ConfigError, match="nested too deep"):
         read_swanctl(text, "deep")
+
+
+def test_ios_tunnel_protection_peer_tells_the_side() -> None:
+    text = (
+        "interface Tunnel0\n tunnel destination 192.0.2.1\n"
+        " tunnel protection ipsec profile P\n"
+        "crypto ikev2 profile PR\n match identity remote fqdn initiator.lab.example\n"
+        "crypto ipsec profile P\n set ikev2-profile PR\n"
+    )
+    (conn,) = read_ios(text, "t.cfg").connections
+    assert conn.remote_addrs == ("192.0.2.1",)
+    assert conn.children[0].name == "crypto ipsec profile P"
+
+
+def test_swanctl_dynamic_and_port_selectors_fit() -> None:
+    from ikeview.dissectors.ike_records import TrafficSelector
+
+    from ikeview.config.match import ts_fits
+
+    ts = TrafficSelector(7, 0, 0, 65535, "10.1.2.3", "10.1.2.3", b"")
+    assert ts_fits((ts,), ("dynamic",)) and ts_fits((ts,), ("10.0.0.0/8[tcp/80]",))
+    assert not ts_fits((ts,), ("192.168.0.0/16",))
+
+
+def test_ipsec_conf_libreswan_spellings_and_unknown_words() -> None:
+    text = (
+        "conn a\n  left=192.0.2.1\n  right=vpn.example.com\n  ike=aes_gcm256-sha2;dh19\n"
+        "  esp=aes+3des-sha2_512\nconn b\n  left=192.0.2.1\n  ike=foo-bar\n"
+    )
+    cfg = read_config(text, "ipsec.conf")
+    a, b = cfg.connections
+    assert a.proposals[0].encr == ((20, 256),) and a.proposals[0].ke == (19,)
+    assert a.proposals[0].text == "aes_gcm256-sha2;dh19"
+    assert a.children[0].proposals[0].encr == ((12, 128), (3, None))
+    # An ike= ikeview cannot read is said and strongSwan's defaults stand in.
+    assert b.proposals[0].text == "default (IKE, non-AEAD)"
+    (note,) = cfg.notes
+    assert note.line == 8 and "ike=foo-bar" in note.text
+
+
+def test_ios_ipv6_and_multi_name_policy() -> None:
+    text = (
+        "interface Gi1\n ipv6 address 2001:DB8::2/64\n"
+        "crypto ikev2 proposal A\n encryption aes-cbc-128\n integrity sha256\n group 19\n"
+        "crypto ikev2 proposal B\n encryption aes-cbc-256\n integrity sha256\n group 14\n"
+        "crypto ikev2 policy P\n proposal A B\n"
+    )
+    cfg = read_ios(text, "r")
+    assert cfg.local_addrs == ("2001:db8::2",)
+    assert [p.line for p in cfg.policies[0].proposals] == [3, 7]
+
+
+def test_auth_words_are_classed() -> None:
+    from ikeview.config.check import _auth_class
+
+    assert [_auth_class(w) for w in ("psk", "pubkey", "rsa/pss", "ecdsa-sha256", "eap-mschapv2",
+                                     "xauth", None, "pre-share")] == [
+        "psk", "pubkey", "pubkey", "pubkey", None, None, None, None]  # fmt: skip

@@ -27,9 +27,11 @@ from ikeview.config.proposals import (
     accepts,
     choose,
     same_algorithms,
+    text_of,
     value_name,
 )
 from ikeview.config.records import ConfigPsk, Connection, DeviceConfig
+from ikeview.diagnosis.engine import fold_config_findings
 from ikeview.diagnosis.records import ConfigCheck, Finding, ProposalCheck
 from ikeview.dissectors.ike_records import Proposal, SaPayload
 from ikeview.keys.model import KeyRing
@@ -92,6 +94,10 @@ def _proposal_check(
         if chosen is not None:
             matched = accepts(configured, chosen, skip_ke=skip_ke)
             number = chosen.number if matched else None
+        if configured and all(c.line for c in configured):
+            # Explicit proposals (not defaults, which depend on the build): the capture's
+            # initiator must have offered exactly them, in order.
+            agrees = _same_offer(configured, offered, skip_ke)
     elif chosen is not None and choice.algorithms is not None and choice.offer is not None:
         agrees = choice.offer.number == chosen.number and same_algorithms(choice.algorithms, chosen)
     elif chosen is None and refused:
@@ -114,6 +120,25 @@ def _proposal_check(
         agrees_with_capture=agrees,
         simulated=simulated,
     )
+
+
+def _signature(values: dict[int, tuple], skip_ke: bool) -> frozenset:
+    return frozenset(
+        (t, v)
+        for t, vs in values.items()
+        for v in vs
+        if not (t in (3, 4, 5) and v == 0) and not (t == 4 and skip_ke)
+    )
+
+
+def _same_offer(configured: tuple[ConfProposal, ...], offered: tuple[Proposal, ...],
+                skip_ke: bool) -> bool:  # fmt: skip
+    """Whether an offer holds exactly the configured proposals (same algorithms, same order)."""
+    from ikeview.config.proposals import offered_values
+
+    mine = [_signature({t: c.values(t) for t, _k in KINDS}, skip_ke) for c in configured]
+    theirs = [_signature({t: offered_values(p, t) for t, _k in KINDS}, skip_ke) for p in offered]
+    return mine == theirs
 
 
 def _mismatch_finding(check: ProposalCheck, frames: list[int], what: str, where: str) -> Finding:
@@ -151,6 +176,17 @@ def _mismatch_finding(check: ProposalCheck, frames: list[int], what: str, where:
     )  # fmt: skip
 
 
+def _offer_finding(check: ProposalCheck, offered: tuple[Proposal, ...], frames: list[int],
+                   what: str) -> Finding:  # fmt: skip
+    shown = "; ".join(f"#{p.number} {text_of(p)}" for p in offered) or "nothing"
+    return _finding(
+        "config-proposal-mismatch", "warning", frames,
+        f"the capture's initiator offered {shown} for {what}, which is not what this config "
+        f"offers ({check.configured}...): it is not the configuration the initiator ran",
+        "check that the config is the one the initiator was running",
+    )  # fmt: skip
+
+
 def _disagree_finding(check: ProposalCheck, chosen: Proposal | None, frames: list[int]) -> Finding:
     shown = (
         "?"
@@ -173,18 +209,35 @@ def _wire_values(p: Proposal, ttype: int) -> tuple[object, ...]:
     return tuple(v for v in offered_values(p, ttype) if not (ttype in (3, 4) and v == 0))
 
 
+_PUBKEY_WORDS = ("pubkey", "rsa", "ecdsa", "ed25519", "ed448", "bliss")
+
+
+def _auth_class(written: str | None) -> str | None:
+    """``psk``, ``pubkey`` or ``null`` for a configured method; None when the AUTH payload's
+    method says nothing about it (EAP and XAuth run on top; unset)."""
+    if not written:
+        return None
+    word = written.lower()
+    if word.startswith(("eap", "xauth")):
+        return None
+    if word.startswith(_PUBKEY_WORDS):
+        return "pubkey"
+    return word if word in ("psk", "null") else None
+
+
 def _auth_findings(sa: IkeSa, conn: Connection, role: str | None) -> list[Finding]:
     out: list[Finding] = []
     for a in sa.auth:
         if a.method is None or role is None:
             continue
-        expected = conn.local_auth if a.side == role else conn.remote_auth
+        written = conn.local_auth if a.side == role else conn.remote_auth
+        expected = _auth_class(written)
         got = _METHOD_AUTH.get(a.method, a.method_name or str(a.method))
-        if expected and expected not in (got, "eap") and not expected.startswith(got):
+        if expected is not None and expected != got:
             whose = "this device's" if a.side == role else "the peer's"
             out.append(_finding(
                 "config-auth-method-mismatch", "error", [a.frame] if a.frame else [],
-                f"{conn.name} expects {expected} for {whose} AUTH, but the {a.side} used "
+                f"{conn.name} expects {written} for {whose} AUTH, but the {a.side} used "
                 f"{a.method_name}", "use the same authentication method on both peers",
                 cisco="authentication local|remote pre-share|rsa-sig|ecdsa-sig in the profile",
                 swan="local/remote auth = psk|pubkey in the connection",
@@ -251,6 +304,72 @@ def _refused_child_offer(sa: IkeSa) -> tuple[tuple[Proposal, ...], list[int]] | 
     return None
 
 
+def _ike_part(
+    sa: IkeSa, cfg: DeviceConfig, conns: list[Connection], role: str | None, my_addr: str | None
+) -> tuple[Connection | None, ProposalCheck | None, list[Finding]]:
+    """The connection used and the IKE proposal check with its findings."""
+    conn = conns[0] if conns else None
+    props, where = _ike_proposals(cfg, conn, my_addr)
+    # A capture that starts after IKE_SA_INIT may hold only the choice (an IKE SA rekey's).
+    offered = sa.offered or ((sa.chosen,) if sa.chosen else ())
+    if not offered:
+        return conn, None, []
+    # Several connections may fit the addresses and identities (swanctl picks by proposal
+    # too): the first whose proposals fit is the one that was used.
+    for cand in conns[1:]:
+        c_props, c_where = _ike_proposals(cfg, cand, my_addr)
+        if choose(props, offered).conf is None and choose(c_props, offered).conf:
+            conn, props, where = cand, c_props, c_where
+    ex = _init_exchange(sa)
+    frames = _frames(ex)
+    refused = ex is not None and ex.error == _NO_PROPOSAL_CHOSEN
+    check = _proposal_check(props, offered, sa.chosen, role, skip_ke=False, refused=refused)
+    if not check.matched:
+        return conn, check, [_mismatch_finding(check, frames, "IKE", where)]
+    if check.agrees_with_capture is False and role == "initiator" and sa.offered:
+        return conn, check, [_offer_finding(check, sa.offered, frames, "IKE")]
+    if check.agrees_with_capture is False:
+        return conn, check, [_disagree_finding(check, sa.chosen, frames)]
+    return conn, check, []
+
+
+def _unused_findings(cfg: DeviceConfig) -> list[Finding]:
+    smart = all(p.line == 0 for pol in cfg.policies for p in pol.proposals)
+    tail = "; the Smart Default proposal applies instead" if smart else ""
+    fix = "reference the proposal from a crypto ikev2 policy (proposal NAME)"
+    return [
+        _finding(n.code, "warning", [], n.text + tail, fix)
+        for n in cfg.notes
+        if n.code == "config-proposal-unused"
+    ]
+
+
+def _no_profile_finding(sa: IkeSa, cfg: DeviceConfig, role: str | None) -> Finding:
+    peer_id = match.identity(sa, match.peer_of(role))  # type: ignore[arg-type]
+    return _finding(
+        "config-profile-no-match", "error", [],
+        f"no {'crypto ikev2 profile' if cfg.kind == 'ios' else 'connection'} of "
+        f"{cfg.path} matches the peer" + (f" identity {peer_id!r}" if peer_id else ""),
+        "make the profile's remote identity match what the peer sends",
+        cisco="match identity remote fqdn|address|email|key-id ... in the profile",
+        swan="remote { id = ... } in the connection",
+    )  # fmt: skip
+
+
+def _refused_child_findings(sa: IkeSa, conn: Connection | None, role: str | None) -> list[Finding]:
+    """A refused child SA is in the model (ChildSa.error) and checked there; older snapshots
+    without it get the check here, from the IKE_AUTH request's SA payload."""
+    if any(getattr(c, "error", None) is not None for c in sa.child_sas):
+        return []
+    refused_child = _refused_child_offer(sa)
+    if refused_child is None or conn is None or not conn.children:
+        return []
+    offered, cframes = refused_child
+    child_props = tuple(p for c in conn.children for p in c.proposals)
+    ccheck = _proposal_check(child_props, offered, None, role, skip_ke=True, refused=True)
+    return [] if ccheck.matched else [_mismatch_finding(ccheck, cframes, "ESP", conn.name)]
+
+
 def check_ike_sa(
     sa: IkeSa, cfg: DeviceConfig, side: str | None = None, keyring: KeyRing | None = None
 ) -> ConfigCheck:
@@ -258,58 +377,15 @@ def check_ike_sa(
     role = match.role_of(sa, cfg, side)  # type: ignore[arg-type]
     my_addr = sa.initiator if role == "initiator" else sa.responder
     conns = match.select_connections(sa, cfg, role)
-    findings: list[Finding] = []
-    ex = _init_exchange(sa)
-    frames = _frames(ex)
-    refused = ex is not None and ex.error == _NO_PROPOSAL_CHOSEN
-    check: ProposalCheck | None = None
-    conn = conns[0] if conns else None
-    props, where = _ike_proposals(cfg, conn, my_addr)
-    if sa.offered or sa.chosen:
-        # Several connections may fit the addresses and identities (swanctl picks by proposal
-        # too): the first whose proposals fit is the one that was used.
-        for cand in conns[1:]:
-            c_props, c_where = _ike_proposals(cfg, cand, my_addr)
-            if choose(props, sa.offered).conf is None and choose(c_props, sa.offered).conf:
-                conn, props, where = cand, c_props, c_where
-        check = _proposal_check(props, sa.offered, sa.chosen, role, skip_ke=False, refused=refused)
-        if not check.matched:
-            findings.append(_mismatch_finding(check, frames, "IKE", where))
-        elif check.agrees_with_capture is False:
-            findings.append(_disagree_finding(check, sa.chosen, frames))
-    for note in cfg.notes:
-        if note.code == "config-proposal-unused":
-            findings.append(_finding(
-                note.code, "warning", [], note.text + (
-                    "; the Smart Default proposal applies instead"
-                    if all(p.line == 0 for pol in cfg.policies for p in pol.proposals) else ""),
-                "reference the proposal from a crypto ikev2 policy (proposal NAME)",
-            ))  # fmt: skip
-    peer_id = match.identity(sa, match.peer_of(role))
+    conn, check, findings = _ike_part(sa, cfg, conns, role, my_addr)
+    findings += _unused_findings(cfg)
     if conn is None and (cfg.connections or cfg.kind == "ios") and sa.created_by != 36:
-        findings.append(_finding(
-            "config-profile-no-match", "error", [],
-            f"no {'crypto ikev2 profile' if cfg.kind == 'ios' else 'connection'} of "
-            f"{cfg.path} matches the peer" + (f" identity {peer_id!r}" if peer_id else ""),
-            "make the profile's remote identity match what the peer sends",
-            cisco="match identity remote fqdn|address|email|key-id ... in the profile",
-            swan="remote { id = ... } in the connection",
-        ))  # fmt: skip
-    keyring_peer = None
+        findings.append(_no_profile_finding(sa, cfg, role))
     if conn is not None:
         findings += _auth_findings(sa, conn, role)
     psk_findings, keyring_peer = _psk_findings(sa, cfg, role, keyring)
     findings += psk_findings
-    # A refused child SA is in the model (ChildSa.error) and checked there; older snapshots
-    # without it get the check here, from the IKE_AUTH request's SA payload.
-    in_model = any(getattr(c, "error", None) is not None for c in sa.child_sas)
-    refused_child = None if in_model else _refused_child_offer(sa)
-    if refused_child is not None and conn is not None and conn.children:
-        offered, cframes = refused_child
-        child_props = tuple(p for c in conn.children for p in c.proposals)
-        ccheck = _proposal_check(child_props, offered, None, role, skip_ke=True, refused=True)
-        if not ccheck.matched:
-            findings.append(_mismatch_finding(ccheck, cframes, "ESP", conn.name))
+    findings += _refused_child_findings(sa, conn, role)
     notes = tuple(
         n.text for n in cfg.notes if n.code in ("psk-unreadable", "config-unknown-algorithm")
     )
@@ -339,13 +415,24 @@ def check_child(
     if cconf is None:
         cconf = next((c for conn2 in cfg.connections for c in conn2.children), None)
     check = None
-    if cconf is not None:
+    offered = child.offered or ((child.proposal,) if child.proposal else ())
+    # Without the offer (encrypted, no keys) there is nothing to judge the proposals by.
+    if cconf is not None and offered:
         skip_ke = child.exchange_type == 35
         refused = getattr(child, "error", None) == _NO_PROPOSAL_CHOSEN
-        check = _proposal_check(cconf.proposals, child.offered, child.proposal, role,
+        # Who proposes is the exchange's initiator: for a rekey started by the IKE SA's
+        # responder the roles of the two devices swap.
+        xrole = role
+        if role is not None and my_addr is not None:
+            xrole = "initiator" if child.initiator == my_addr else "responder"
+        check = _proposal_check(cconf.proposals, offered, child.proposal, xrole,
                                 skip_ke=skip_ke, refused=refused)  # fmt: skip
         if not check.matched:
             findings.append(_mismatch_finding(check, frames, "ESP", cconf.name))
+        elif check.agrees_with_capture is False and xrole == "initiator" and child.offered:
+            findings.append(_offer_finding(check, child.offered, frames, "ESP"))
+        elif check.agrees_with_capture is False:
+            findings.append(_disagree_finding(check, child.proposal, frames))
         mine, theirs = match.child_ts(child, my_addr)
         if not (match.ts_fits(mine, cconf.local_ts) and match.ts_fits(theirs, cconf.remote_ts)):
             findings.append(_finding(
@@ -388,7 +475,7 @@ def apply_configs(
             for ch in sa.child_sas
         )
         sas.append(replace(sa, config_checks=checks, child_sas=children))
-    return replace(analysis, ike_sas=tuple(sas))
+    return fold_config_findings(replace(analysis, ike_sas=tuple(sas)))
 
 
 def config_findings(analysis: Analysis) -> list[tuple[str, Finding]]:

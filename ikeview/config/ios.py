@@ -151,7 +151,7 @@ def _policy(st: _State, b: Block) -> None:
         elif w[:2] == ["match", "fvrf"] and len(w) > 2:
             fvrf = w[2]
         elif w[0] == "proposal" and len(w) > 1:
-            names.append((w[1], number))
+            names.extend((n, number) for n in w[1:])
         else:
             st.skipped += 1
     st.policies.append(IkePolicy(name, b.line, tuple(local), fvrf, tuple(names)))  # type: ignore[arg-type]
@@ -342,6 +342,8 @@ def _interface(st: _State, b: Block) -> None:
     for _number, _indent, w in b.body:
         if w[:2] == ["ip", "address"] and len(w) > 2 and w[2][0].isdigit():
             st.addrs.append(w[2])
+        elif w[:2] == ["ipv6", "address"] and len(w) > 2 and ":" in w[2]:
+            st.addrs.append(w[2].split("/", 1)[0].lower())
         elif w[:2] == ["tunnel", "destination"] and len(w) > 2:
             dest = w[2]
         elif w[:4] == ["tunnel", "protection", "ipsec", "profile"] and len(w) > 4:
@@ -448,13 +450,15 @@ def read_ios(text: str, path: str, release: str | None = None) -> DeviceConfig:
         _dispatch(st, block)
     policies = _policies(st, defaults)
     children = [_child_conf(st, c, defaults) for c in st.children]
-    for prof, dest, line in st.tunnel_profiles:
-        for c in children:
-            if c.name == f"crypto ipsec profile {prof}" and dest:
-                st.notes.append(ConfigNote("tunnel-peer", line, f"{prof} -> {dest}"))
+    peers = {c["name"]: c["peer"] for c in st.children if c["peer"]}
+    for prof, dest, _line in st.tunnel_profiles:
+        if dest:
+            peers.setdefault(f"crypto ipsec profile {prof}", dest)
     connections = []
     for p in st.profiles:
         mine = tuple(c for c in children if c.profile in (None, p["name"]))
+        # The peers its crypto maps / tunnels point at tell which side the device is.
+        p["remote_addrs"] += [peers[c.name] for c in mine if c.name in peers]
         connections.append(Connection(
             name=f"crypto ikev2 profile {p['name']}",
             line=p["line"],

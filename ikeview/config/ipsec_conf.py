@@ -14,7 +14,7 @@ import re
 import shlex
 from dataclasses import replace
 
-from ikeview.config.records import ChildConf, ConfigError, ConfigPsk, Connection, DeviceConfig
+from ikeview.config.records import ChildConf, ConfigNote, ConfigPsk, Connection, DeviceConfig
 from ikeview.config.strongswan_words import default_proposals, parse_list, unset_esp_defaults
 
 _AUTHBY = {"secret": "psk", "psk": "psk", "rsasig": "pubkey", "pubkey": "pubkey",
@@ -44,26 +44,45 @@ def _ident(value: str | None) -> str | None:
     return value.lstrip("@") if value else None
 
 
-def _props(values: dict, key: str, protocol, path: str):
+# Libreswan spellings to strongSwan keywords (libreswan.org ipsec.conf "ike=" / "esp=").
+_LIBRESWAN = {
+    "aes_gcm": "aes256gcm16", "aes_gcm128": "aes128gcm16", "aes_gcm256": "aes256gcm16",
+    "aes_gcm_c": "aes256gcm16", "aes_gcm_16": "aes256gcm16", "aes_ctr": "aes128ctr",
+    "chacha20_poly1305": "chacha20poly1305", "sha2": "sha256", "sha": "sha1",
+    "dh2": "modp1024", "dh5": "modp1536", "dh14": "modp2048", "dh15": "modp3072",
+    "dh16": "modp4096", "dh18": "modp8192", "dh19": "ecp256", "dh20": "ecp384",
+    "dh21": "ecp521", "dh31": "curve25519",
+}  # fmt: skip
+
+
+def _words(text: str) -> str:
+    """A proposal list with Libreswan's ';' / '+' separators and names made strongSwan's."""
+    out = []
+    for part in text.split(","):
+        words = re.split(r"[-;+]", part.strip())
+        out.append("-".join(_LIBRESWAN.get(w.lower(), w) for w in words if w))
+    return ",".join(out)
+
+
+def _props(values: dict, key: str, protocol, path: str, notes: list[ConfigNote]):
     if key not in values:
         return None
     text, line = values[key]
     try:
-        props = parse_list(text.replace(";", "-"), protocol, line)
-        # Keep the config's own words (Libreswan writes ';' before the DH group).
-        return tuple(
-            replace(p, text=t.strip()) for p, t in zip(props, text.split(","), strict=False)
-        )
+        props = parse_list(_words(text), protocol, line)
     except ValueError as exc:
-        raise ConfigError(
-            f"{path}:{line}: {key}={text}: {exc}; use e.g. aes256-sha256-modp2048"
-        ) from None
+        # Not fatal: a dialect ikeview does not know; the defaults stand in and it is said.
+        text_note = f"{path}:{line}: {key}={text}: {exc}; this line was not used"
+        notes.append(ConfigNote("config-unknown-algorithm", line, text_note))
+        return None
+    # Keep the config's own words (Libreswan writes ';' before the DH group).
+    return tuple(replace(p, text=t.strip()) for p, t in zip(props, text.split(","), strict=False))
 
 
-def _conn(name: str, line: int, v: dict, path: str) -> Connection:
+def _conn(name: str, line: int, v: dict, path: str, notes: list[ConfigNote]) -> Connection:
     get = {k: val for k, (val, _n) in v.items()}
     auth = _AUTHBY.get(get.get("authby", "pubkey").lower(), get.get("authby"))
-    esp = _props(v, "esp", "esp", path) or unset_esp_defaults()
+    esp = _props(v, "esp", "esp", path, notes) or unset_esp_defaults()
     child = ChildConf(
         name=name,
         line=line,
@@ -81,7 +100,7 @@ def _conn(name: str, line: int, v: dict, path: str) -> Connection:
         remote_ids=tuple(i for i in [_ident(get.get("rightid"))] if i),
         local_auth=get.get("leftauth", auth),
         remote_auth=get.get("rightauth", auth),
-        proposals=_props(v, "ike", "ike", path) or default_proposals("ike"),
+        proposals=_props(v, "ike", "ike", path, notes) or default_proposals("ike"),
         children=(child,),
     )
 
@@ -90,15 +109,16 @@ def read_ipsec_conf(text: str, path: str) -> DeviceConfig:
     """Read ipsec.conf text (secrets come from ``add_secrets``)."""
     sections, skipped = _sections(text)
     conns = []
+    notes: list[ConfigNote] = []
     for head, line, values in sections:
         kind, _, name = head.partition(" ")
         if kind == "conn" and name and name != "%default":
-            conns.append(_conn(name, line, values, path))
+            conns.append(_conn(name, line, values, path, notes))
         else:
             skipped += 1
     local = tuple(dict.fromkeys(a for c in conns for a in c.local_addrs))
     return DeviceConfig(path=path, kind="ipsec.conf", local_addrs=local,
-                        connections=tuple(conns), skipped=skipped)  # fmt: skip
+                        connections=tuple(conns), notes=tuple(notes), skipped=skipped)  # fmt: skip
 
 
 def add_secrets(cfg: DeviceConfig, text: str, path: str) -> DeviceConfig:

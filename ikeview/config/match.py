@@ -31,6 +31,16 @@ def in_net(addr: str | None, spec: str) -> bool:
         return addr == spec
 
 
+def _is_ip_spec(spec: str) -> bool:
+    """Whether a config address is an address, network or range (not a host name)."""
+    try:
+        for part in spec.split("-", 1):
+            ipaddress.ip_network(part.strip(), strict=False)
+    except ValueError:
+        return False
+    return True
+
+
 def identity(sa: IkeSa, side: Role) -> str | None:
     """IDi / IDr text when it was read."""
     for a in sa.auth:
@@ -90,7 +100,12 @@ def connection_candidates(sa: IkeSa, cfg: DeviceConfig, role: Role | None) -> li
     out = []
     for conn in cfg.connections:
         local_ok = not conn.local_addrs or any(in_net(me, a) for a in conn.local_addrs)
-        remote_ok = not conn.remote_addrs or any(in_net(peer, a) for a in conn.remote_addrs)
+        # A host name (remote_addrs = vpn.example.com) cannot be resolved here: it may fit.
+        remote_ok = (
+            not conn.remote_addrs
+            or any(in_net(peer, a) for a in conn.remote_addrs)
+            or not any(_is_ip_spec(a) for a in conn.remote_addrs)
+        )
         if cfg.kind == "ios":
             # IOS profiles match by identity; an address identity is left to that check.
             remote_ok = True
@@ -133,7 +148,10 @@ def child_ts(child: ChildSa, my_addr: str | None) -> tuple[tuple, tuple]:
 
 def ts_fits(selectors: tuple, specs: tuple[str, ...]) -> bool:
     """Every selector's address range lies inside one configured spec (no specs = anything)."""
-    if not specs or not selectors:
+    # strongSwan's "dynamic" (the SA's own address) and a "[proto/port]" suffix: the address
+    # part is what is compared.
+    specs = tuple(s.split("[", 1)[0].strip() for s in specs)
+    if not specs or not selectors or any(s in ("dynamic", "%dynamic", "") for s in specs):
         return True
     for ts in selectors:
         start, end = ts.start_address, ts.end_address

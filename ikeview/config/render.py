@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from ikeview.diagnosis.records import ConfigCheck, Finding, ProposalCheck
+from ikeview.pipeline.model import Analysis
 from ikeview.textsafe import printable
 
 
@@ -109,4 +110,22 @@ def config_check_lines(c: ConfigCheck, indent: str = "  ") -> list[str]:
         lines.append(f"{indent}  {f.severity.upper():7} {f.code}: {safe(f.explanation)}")
         if f.fix:
             lines.append(f"{indent}          fix: {safe(f.fix)}")
+    return lines
+
+
+def analysis_lines(analysis: Analysis) -> list[str]:
+    """Every config check of an analysis, grouped by IKE SA and child SA (for a report section
+    when the per-SA placement is not wired)."""
+    lines: list[str] = []
+    for sa in analysis.ike_sas:
+        if not sa.config_checks and not any(ch.config_checks for ch in sa.child_sas):
+            continue
+        lines.append(f"IKE SA {sa.label}")
+        for c in sa.config_checks:
+            lines += config_check_lines(c, "  ")
+        for ch in sa.child_sas:
+            if ch.config_checks:
+                lines.append(f"  child SA 0x{ch.spi_initiator:08x}/0x{ch.spi_responder:08x}")
+                for c in ch.config_checks:
+                    lines += config_check_lines(c, "    ")
     return lines
