@@ -11,10 +11,9 @@ from ikeview.tui.widgets.esp_table import EspTable
 from ikeview.tui.widgets.problems import ProblemsView
 from ikeview.tui.widgets.sa_tree import SaTree
 from textual.widgets import TabbedContent
-from tui_support import LAB, SIZE, loaded, no_animations, sync  # noqa: F401 (autouse fixture)
+from tui_support import LAB, SIZE, lab_keys, loaded, no_animations, sync  # noqa: F401 (autouse fixture)
 
 from ikeview.diagnosis.records import Diagnosis, Finding
-from ikeview.keys.loader import load_keys
 from ikeview.pipeline.analyze import analyze
 
 
@@ -46,8 +45,7 @@ def test_lab_verdict_lines_never_contradict() -> None:
     """Every lab capture: the tree's verdict line is one line, and no SA reads both
     'established' and 'not established'."""
     for cap in sorted(LAB.glob("*/capture.pcap")):
-        keys = cap.parent / "keys.toml"
-        a = analyze(cap, load_keys([keys]) if keys.exists() else None)
+        a = analyze(cap, lab_keys(cap.parent))
         for sa in a.ike_sas:
             line = outcome_text(sa).plain
             assert "\n" not in line
