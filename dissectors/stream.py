@@ -79,6 +79,31 @@ _ETH_IPV4_UDP_ESP = struct.Struct("!HBxHxxHxBxx4s4sHHHxxII")
 _ADDR_CACHE_MAX = 4096
 
 
+def plain_esp(linktype: int, data: bytes, fast_udp: bool = True) -> bool:
+    """True when ``Dissector.run``'s inline fast path takes this frame: it then yields exactly
+    one EspPacket and changes no other state, so a reader interested in other packets may skip
+    it unseen (``ikeview.parallel`` does, for ESP outside its range). Same tests as that path."""
+    if linktype != 1 or len(data) < 50:
+        return False
+    etype, vihl, total, frag, proto, _s, _d, sport, dport, ulen, spi, _q = (
+        _ETH_IPV4_UDP_ESP.unpack_from(data, 12)
+    )
+    if etype != 0x0800 or vihl != 0x45 or frag & 0x3FFF or total < 36:
+        return False
+    if proto == 50:
+        return True
+    return (
+        proto == 17
+        and fast_udp
+        and spi != 0
+        and (sport == 4500 or dport == 4500)
+        and sport != 500
+        and dport != 500
+        and ulen >= 16
+        and 34 + ulen <= 14 + total
+    )
+
+
 # Record builders for the fast path. A frozen dataclass's generated __init__ sets each field
 # through object.__setattr__ looked up by name; calling each slot's descriptor directly builds
 # the same object about twice as fast, and the fast path builds two per packet. The field lists

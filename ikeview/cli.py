@@ -19,7 +19,7 @@ from ikeview.dissectors.capture import CaptureError
 from ikeview.errors import ExitCode, IkeviewError
 from ikeview.textsafe import printable, printable_lines
 
-COMMANDS = ("summary", "report", "export", "decrypt", "keys", "live", "tui")
+COMMANDS = ("summary", "report", "export", "decrypt", "keys", "live", "tui", "config", "batch")
 
 
 def _capture_arg(p: argparse.ArgumentParser) -> None:
@@ -37,6 +37,16 @@ def _ports_arg(p: argparse.ArgumentParser) -> None:
     )
 
 
+def _jobs_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--jobs",
+        type=int,
+        default=1,
+        metavar="N",
+        help="split the capture across N processes (0: all cores); same output as 1",
+    )
+
+
 def _keys_arg(p: argparse.ArgumentParser, *, required: bool = False) -> None:
     p.add_argument(
         "--keys",
@@ -47,6 +57,30 @@ def _keys_arg(p: argparse.ArgumentParser, *, required: bool = False) -> None:
         metavar="FILE",
         help="keys file (ikeview TOML, Wireshark table, tcpdump secrets, charon or pluto log); "
         "repeatable",
+    )
+
+
+def _config_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--config",
+        type=Path,
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="a device config to check the capture against (Cisco IOS running-config, "
+        "swanctl.conf, ipsec.conf); its PSKs are used as keys; repeatable",
+    )
+    p.add_argument(
+        "--ios-release",
+        choices=("ios15", "iosxe17"),
+        default=None,
+        help="IOS Smart Defaults to assume (default: iosxe17, the newest modelled)",
+    )
+    p.add_argument(
+        "--config-side",
+        choices=("initiator", "responder"),
+        default=None,
+        help="which side of the IKE SAs the --config belongs to, when its addresses do not say",
     )
 
 
@@ -78,7 +112,11 @@ def _say(msg: str) -> None:
 def _inputs(args: argparse.Namespace) -> list[Path]:
     """Every file this command reads: an output may be none of them."""
     capture = getattr(args, "capture", None)
-    return [*([capture] if capture is not None else []), *getattr(args, "keys", [])]
+    return [
+        *([capture] if capture is not None else []),
+        *getattr(args, "keys", []),
+        *getattr(args, "config", []),
+    ]
 
 
 def _port_list(text: str) -> tuple[int, ...]:
@@ -102,24 +140,30 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("summary", help="one line per IKE message and per ESP SPI")
     _capture_arg(p)
+    _jobs_arg(p)
     p.add_argument("--json", action="store_true", help="machine-readable output (see README)")
 
     p = sub.add_parser("report", help="per IKE SA: exchanges, proposals, auth, timing, child SAs")
     _capture_arg(p)
     _keys_arg(p)
+    _jobs_arg(p)
     p.add_argument("--json", action="store_true", help="machine-readable output (see README)")
     p.add_argument("--show-secrets", action="store_true", help="include derived keys in the report")
+    _config_args(p)
 
     p = sub.add_parser("export", help="the exchange timeline as CSV")
     _capture_arg(p)
     _keys_arg(p)
+    _jobs_arg(p)
     p.add_argument("--csv", required=True, metavar="FILE", help="output file, '-' for stdout")
     p.add_argument("--esp", action="store_true", help="add one row per ESP SPI")
+    _config_args(p)
 
     p = sub.add_parser("decrypt", help="write a capture with ESP replaced by its inner packets")
     _capture_arg(p)
     _keys_arg(p, required=True)
     p.add_argument("-o", "--output", type=Path, required=True, metavar="OUT.pcap")
+    _jobs_arg(p)
 
     p = sub.add_parser("keys", help="every derived SK_* and ESP key")
     _capture_arg(p)
@@ -142,12 +186,44 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--timeout", type=_seconds, default=0, help="stop after N seconds (0: never)")
     p.add_argument("--json", action="store_true", help="print the final report as JSON")
 
+    p = sub.add_parser("config", help="IOS or swanctl.conf snippets that reproduce the capture")
+    _capture_arg(p)
+    _keys_arg(p)
+    kind = p.add_mutually_exclusive_group(required=True)
+    kind.add_argument("--ios", action="store_true", help="Cisco IOS / IOS XE configuration")
+    kind.add_argument("--swanctl", action="store_true", help="strongSwan swanctl.conf")
+    p.add_argument("--side", choices=("initiator", "responder"), help="one side only")
+    p.add_argument("--show-secrets", action="store_true", help="write the PSKs, not placeholders")
+
     p = sub.add_parser("tui", help="the terminal UI (also: ikeview CAPTURE)")
     p.add_argument("capture", type=Path, nargs="?")
     p.add_argument("-i", "--interface", metavar="IFACE", help="a live interface instead of a file")
     _keys_arg(p)
     _ports_arg(p)
+
+    _batch_parser(sub)
     return parser
+
+
+def _batch_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("batch", help="many captures into one dataset of tables (Parquet, CSV)")
+    p.add_argument("paths", type=Path, nargs="+", metavar="PATH", help="captures or directories")
+    p.add_argument("--out", type=Path, required=True, metavar="DIR", help="dataset directory")
+    _keys_arg(p)
+    p.add_argument(
+        "--config",
+        type=Path,
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="device configuration to check every IKE SA against; repeatable",
+    )
+    p.add_argument(
+        "--jobs", type=int, default=1, metavar="N", help="captures analysed at once (0: all cores)"
+    )
+    p.add_argument("--dask", metavar="SCHEDULER", help="run on a Dask cluster (tcp://host:8786)")
+    p.add_argument("--csv", action="store_true", help="also write each table as CSV")
+    _ports_arg(p)
 
 
 def _normalise(argv: list[str]) -> list[str]:
@@ -163,7 +239,12 @@ def _normalise(argv: list[str]) -> list[str]:
 def _run_summary(args: argparse.Namespace) -> int:
     from ikeview.summary import summarize, to_json, to_text
 
-    result = summarize(args.capture, extra_ports=args.ports)
+    if args.jobs != 1:
+        from ikeview.parallel import summarize_parallel
+
+        result = summarize_parallel(args.capture, extra_ports=args.ports, jobs=args.jobs)
+    else:
+        result = summarize(args.capture, extra_ports=args.ports)
     if args.json:
         import json
 
@@ -185,11 +266,41 @@ def _analyze(args: argparse.Namespace):  # -> Analysis
     from ikeview.pipeline.analyze import analyze
     from ikeview.progress import progress_reporter
 
-    keyring = _load_keys(args.keys) if getattr(args, "keys", None) else None
-    # The bar shows the file name on the terminal: escaped, and "[" kept from rich's markup.
-    shown = Path(printable(args.capture.name).replace("[", "\\["))
-    with progress_reporter(shown) as progress:
-        return analyze(args.capture, keyring, extra_ports=args.ports, progress=progress)
+    def single() -> object:
+        keyring = _load_keys(args.keys) if getattr(args, "keys", None) else None
+        configs = []
+        if getattr(args, "config", None):
+            from ikeview.config.keys import config_keyring
+            from ikeview.config.load import load_configs
+
+            configs = load_configs(args.config, ios_release=args.ios_release)
+            # The configs' keys first: the key that verifies an AUTH then names the config's
+            # line.
+            keyring = config_keyring(configs).merge(*([keyring] if keyring else []))
+        # The bar shows the file name on the terminal: escaped, and "[" kept from rich's markup.
+        shown = Path(printable(args.capture.name).replace("[", "\\["))
+        with progress_reporter(shown) as progress:
+            analysis = analyze(args.capture, keyring, extra_ports=args.ports, progress=progress)
+        if configs:
+            from ikeview.config.check import apply_configs
+
+            analysis = apply_configs(analysis, configs, side=args.config_side, keyring=keyring)
+        return analysis
+
+    # --show-secrets prints whether each derived ESP key verified: a per-process fact, so
+    # that report reads the capture in one pass; so do config checks (their keys join the
+    # keyring in this process).
+    if (
+        getattr(args, "jobs", 1) == 1
+        or getattr(args, "show_secrets", False)
+        or getattr(args, "config", None)
+    ):
+        return single()
+    from ikeview.parallel import analyze_parallel
+
+    return analyze_parallel(
+        args.capture, args.keys, extra_ports=args.ports, jobs=args.jobs, serial=single
+    )
 
 
 def _run_report(args: argparse.Namespace) -> int:
@@ -226,8 +337,16 @@ def _run_decrypt(args: argparse.Namespace) -> int:
     from ikeview.pcapwrite import write_decrypted
 
     check_target(args.output, _inputs(args))
-    keyring = _load_keys(args.keys)
-    stats = write_decrypted(args.capture, keyring, args.output, extra_ports=args.ports)
+    if args.jobs != 1:
+        from ikeview.pardecrypt import write_decrypted_parallel
+
+        _load_keys(args.keys)  # a bad keys file stops here, before any process starts
+        stats = write_decrypted_parallel(
+            args.capture, args.keys, args.output, extra_ports=args.ports, jobs=args.jobs
+        )
+    else:
+        keyring = _load_keys(args.keys)
+        stats = write_decrypted(args.capture, keyring, args.output, extra_ports=args.ports)
     print(stats, file=sys.stderr)
     return ExitCode.OK
 
@@ -268,6 +387,24 @@ def _run_live(args: argparse.Namespace) -> int:
     )
 
 
+def _run_config(args: argparse.Namespace) -> int:
+    from ikeview.config.writers import write_configs
+
+    keyring = _load_keys(args.keys) if args.keys else None
+    analysis = _analyze(args)
+    sides = (args.side,) if args.side else ("initiator", "responder")
+    texts = write_configs(
+        analysis,
+        kind="ios" if args.ios else "swanctl",
+        sides=sides,
+        keyring=keyring,
+        show_secrets=args.show_secrets,
+    )
+    for side in sides:
+        sys.stdout.write(printable_lines(texts[side]))
+    return ExitCode.OK
+
+
 def _run_tui(args: argparse.Namespace) -> int:
     if args.capture is None and args.interface is None:
         raise IkeviewError("give a capture file or -i INTERFACE (see 'ikeview --help')")
@@ -278,6 +415,29 @@ def _run_tui(args: argparse.Namespace) -> int:
     )
 
 
+def _run_batch(args: argparse.Namespace) -> int:
+    from ikeview.batch import run_batch
+
+    frames, _written = run_batch(
+        args.paths,
+        args.out,
+        key_paths=args.keys,
+        config_paths=args.config,
+        extra_ports=args.ports,
+        jobs=args.jobs,
+        dask=args.dask,
+        csv=args.csv,
+    )
+    caps = frames["captures"]
+    failed = int(caps["error"].notna().sum())
+    print(
+        f"{len(caps)} captures ({failed} unreadable), {len(frames['ike_sas'])} IKE SAs, "
+        f"{len(frames['esp'])} ESP SPIs -> {args.out}",
+        file=sys.stderr,
+    )
+    return ExitCode.OK
+
+
 RUNNERS: dict[str, Callable[[argparse.Namespace], int]] = {
     "summary": _run_summary,
     "report": _run_report,
@@ -286,6 +446,8 @@ RUNNERS: dict[str, Callable[[argparse.Namespace], int]] = {
     "keys": _run_keys,
     "live": _run_live,
     "tui": _run_tui,
+    "config": _run_config,
+    "batch": _run_batch,
 }
 
 

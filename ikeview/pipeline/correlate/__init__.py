@@ -39,6 +39,7 @@ builders.py     mutable records, each freezing into its model record
 context.py      what the handlers share: SAs, indexes, problems, totals, decryptor
 payloads.py     reading payload lists (first of a kind, notifies, algorithms)
 null.py         ``NullDecryptor``, the decryptor without keys
+merge.py        ESP counters of capture ranges folded together (``--jobs``)
 ==============  ==================================================================
 """
 

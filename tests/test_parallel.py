@@ -1,0 +1,271 @@
+"""``--jobs N``: the same bytes out as one pass, for summary, report (text and JSON) and export.
+
+Real captures first (the lab's strongSwan captures with their keys, split even though they are
+small), then a generated 30,000-packet capture (bench/make_capture.py), then self-made ESP whose
+sequence numbers go back and forth across the range boundary (the anti-replay window is the one
+piece of state that does not simply add up; see ``pipeline/correlate/merge.py``).
+"""
+
+from __future__ import annotations
+
+import struct
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from ikeview.dissectors.records import EspPacket
+from ikeview.dissectors.stream import Dissector, plain_esp
+
+from ikeview import parallel
+from ikeview.cli import main
+from ikeview.pipeline.analyze import analyze
+from ikeview.report import to_json
+
+REPO = Path(__file__).resolve().parent.parent
+LAB = REPO / "captures" / "lab"
+SCENARIOS = ["psk-aes256-sha256-modp2048", "rekey-dpd", "natt", "gcm16-ecp256", "no-proposal"]
+
+
+@pytest.fixture
+def split_small(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Split captures of any size (the lab's are a few KB)."""
+    monkeypatch.setattr(parallel, "MIN_SPLIT_BYTES", 0)
+
+
+def _cli(capsys: pytest.CaptureFixture[str], *argv: str) -> str:
+    assert main(list(argv)) == 0
+    return capsys.readouterr().out
+
+
+def _same_outputs(
+    capsys: pytest.CaptureFixture[str], cap: Path, keys: list[str], jobs: str, tmp: Path
+) -> None:
+    for cmd in (["summary"], ["summary", "--json"], ["report"], ["report", "--json"]):
+        if cmd[0] == "summary":
+            one = _cli(capsys, *cmd, str(cap))
+            many = _cli(capsys, *cmd, str(cap), "--jobs", jobs)
+        else:
+            one = _cli(capsys, *cmd, str(cap), *keys)
+            many = _cli(capsys, *cmd, str(cap), *keys, "--jobs", jobs)
+        assert one == many, cmd
+    _cli(capsys, "export", str(cap), *keys, "--esp", "--csv", str(tmp / "one.csv"))
+    _cli(capsys, "export", str(cap), *keys, "--esp", "--csv", str(tmp / "many.csv"), "--jobs", jobs)
+    assert (tmp / "one.csv").read_bytes() == (tmp / "many.csv").read_bytes()
+
+
+@pytest.mark.parametrize("scenario", SCENARIOS)
+@pytest.mark.parametrize("jobs", ["2", "3"])
+def test_lab_captures_same_output(
+    scenario: str,
+    jobs: str,
+    split_small: None,
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+) -> None:
+    d = LAB / scenario
+    _same_outputs(capsys, d / "capture.pcap", ["--keys", str(d / "keys.toml")], jobs, tmp_path)
+
+
+def _records(path: Path) -> tuple[bytes, list[tuple[bytes, bytes]]]:
+    data = path.read_bytes()
+    assert data[:4] == b"\xd4\xc3\xb2\xa1"  # little-endian microsecond pcap
+    out, off = [], 24
+    while off < len(data):
+        incl = struct.unpack_from("<I", data, off + 8)[0]
+        out.append((data[off : off + 16], data[off + 16 : off + 16 + incl]))
+        off += 16 + incl
+    return data[:24], out
+
+
+def test_integrity_failures_in_every_range(
+    split_small: None, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """One problem per SPI, at its first failed ICV, in capture order, whichever range saw it."""
+    d = LAB / "psk-aes256-sha256-modp2048"
+    head, recs = _records(d / "capture.pcap")
+    # Frames 5-10 are ESP (tshark: esp.spi 0xbc657660 and 0x558aa947, seq 1-3 each): flip the
+    # last ICV byte of 7, 8 and 9.
+    for n in (7, 8, 9):
+        h, body = recs[n - 1]
+        recs[n - 1] = (h, body[:-1] + bytes([body[-1] ^ 1]))
+    cap = tmp_path / "tampered.pcap"
+    cap.write_bytes(head + b"".join(h + b for h, b in recs))
+    keys = ["--keys", str(d / "keys.toml")]
+    one = to_json(analyze(cap, _keyring(d)))
+    assert [p["frame"] for p in one["problems"] if p.get("code") == "esp-integrity-failure"] == [
+        7,
+        8,
+    ]
+    for jobs in ("2", "3", "4"):
+        _same_outputs(capsys, cap, keys, jobs, tmp_path)
+
+
+def _keyring(d: Path):  # -> KeyRing
+    from ikeview.keys.loader import load_keys
+
+    return load_keys([d / "keys.toml"])
+
+
+@pytest.fixture(scope="module")
+def generated(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("gen") / "g30k.pcap"
+    subprocess.run(
+        [
+            sys.executable,
+            str(REPO / "bench" / "make_capture.py"),
+            "--packets",
+            "30000",
+            "--out",
+            str(out),
+        ],
+        check=True,
+        capture_output=True,
+    )
+    return out
+
+
+def test_generated_capture_same_output(
+    generated: Path, split_small: None, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    _same_outputs(capsys, generated, [], "2", tmp_path)
+
+
+def test_plain_esp_is_what_the_fast_path_takes(generated: Path) -> None:
+    """A frame plain_esp() names gives one EspPacket and nothing else (so skipping it unseen
+    changes nothing but the ESP of other ranges)."""
+    from ikeview.dissectors.capture import CaptureReader
+
+    seen = 0
+    for frame in CaptureReader(generated):
+        if not plain_esp(frame.linktype, frame.data):
+            continue
+        seen += 1
+        if seen % 97:
+            continue
+        recs = list(Dissector().run([frame]))
+        assert len(recs) == 1 and type(recs[0]) is EspPacket
+    assert seen > 25000
+
+
+# ------------------------------------------------------------- self-made sequence patterns
+
+_MAC = bytes(12)
+
+
+def _esp_frame(spi: int, seq: int, size: int = 64) -> bytes:
+    body = struct.pack("!II", spi, seq) + bytes(size)
+    ip = struct.pack(
+        "!BBHHHBBH4s4s",
+        0x45,
+        0,
+        20 + len(body),
+        0,
+        0x4000,
+        64,
+        50,
+        0,
+        bytes([10, 0, 0, 1]),
+        bytes([10, 0, 0, 2]),
+    )
+    return _MAC + b"\x08\x00" + ip + body
+
+
+def _pcap(frames: list[bytes]) -> bytes:
+    out = [struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 1)]
+    for i, f in enumerate(frames):
+        out.append(struct.pack("<IIII", 1_700_000_000 + i // 1000, i % 1000, len(f), len(f)))
+        out.append(f)
+    return b"".join(out)
+
+
+def _sequences() -> dict[int, list[int]]:
+    n = 6000
+    steady = list(range(1, n + 1))
+    steady[1500:1503] = []  # a gap
+    steady.insert(2999, steady[2990])  # a replay just before the middle
+    steady[3001], steady[3002] = steady[3002], steady[3001]  # late by one, across the middle
+    return {0x1111: steady, 0x2222: [s * 3 for s in range(1, n + 1)]}
+
+
+def test_window_merged_across_the_boundary(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    seqs = _sequences()
+    frames = [
+        _esp_frame(spi, s)
+        for i in range(6000)
+        for spi, ss in seqs.items()
+        if i < len(ss)
+        for s in [ss[i]]
+    ]
+    cap = tmp_path / "seq.pcap"
+    cap.write_bytes(_pcap(frames))
+    calls: list[int] = []
+
+    def serial():  # -> Analysis
+        calls.append(1)
+        return analyze(cap)
+
+    merged = parallel.analyze_parallel(cap, jobs=2, min_bytes=0, serial=serial)
+    assert calls == [], "the windows should line up: no second pass"
+    assert to_json(merged) == to_json(analyze(cap))
+    esp = {s.spi: s for s in merged.unassociated_esp}
+    assert esp[0x1111].replays == 1 and esp[0x1111].missing == 3
+    assert esp[0x1111].out_of_order == 1
+
+
+def test_far_out_of_order_falls_back_to_one_pass(tmp_path: Path) -> None:
+    """The second half restarts far below the first half's highest number: the ranges' windows
+    cannot be lined up, so the capture is read again in one pass (same result)."""
+    first = list(range(50_000, 53_000))
+    second = list(range(1, 3001))
+    cap = tmp_path / "back.pcap"
+    cap.write_bytes(_pcap([_esp_frame(0x3333, s) for s in first + second]))
+    calls: list[int] = []
+
+    def serial():  # -> Analysis
+        calls.append(1)
+        return analyze(cap)
+
+    result = parallel.analyze_parallel(cap, jobs=2, min_bytes=0, serial=serial)
+    assert calls == [1]
+    assert to_json(result) == to_json(analyze(cap))
+
+
+def test_jobs_zero_means_every_core_and_negative_is_refused() -> None:
+    import os
+
+    from ikeview.errors import IkeviewError
+
+    assert parallel.job_count(0) == (os.cpu_count() or 1)
+    with pytest.raises(IkeviewError):
+        parallel.job_count(-1)
+
+
+@pytest.mark.parametrize("scenario", [*SCENARIOS, "natt/capture-esp-raw"])
+@pytest.mark.parametrize("jobs", ["2", "3"])
+def test_decrypt_same_file(
+    scenario: str,
+    jobs: str,
+    split_small: None,
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+) -> None:
+    name = scenario if "/" in scenario else f"{scenario}/capture"
+    cap = LAB / f"{name}.pcap"
+    if not cap.exists():
+        pytest.skip(f"{cap.name} not in this checkout")
+    keys = str(cap.parent / "keys.toml")
+    assert main(["decrypt", str(cap), "--keys", keys, "-o", str(tmp_path / "one.pcap")]) == 0
+    one_err = capsys.readouterr().err
+    assert (
+        main(
+            ["decrypt", str(cap), "--keys", keys, "-o", str(tmp_path / "many.pcap"), "--jobs", jobs]
+        )
+        == 0
+    )
+    many_err = capsys.readouterr().err
+    assert (tmp_path / "one.pcap").read_bytes() == (tmp_path / "many.pcap").read_bytes()
+    assert [ln for ln in one_err.splitlines() if "frames read" in ln] == [
+        ln for ln in many_err.splitlines() if "frames read" in ln
+    ]
+    assert not list(tmp_path.glob(".ikeview-parts-*"))
