@@ -419,3 +419,28 @@ def test_live_rejects_nonsense_limits(option: list[str]) -> None:
     run = ikeview("live", "-i", "lo", *option)
     assert run.code == 2
     assert "Traceback" not in run.stderr and option[0] in run.stderr
+
+
+def test_kernel_drop_counts_are_summed_and_said() -> None:
+    """PACKET_STATISTICS resets on each read (linux/if_packet.h): the tally sums the reads and
+    the watcher calls back only when drops grew."""
+    import struct as _struct
+
+    from ikeview.livecap import LiveCounters, _DropWatch
+
+    class FakeSocket:
+        def __init__(self) -> None:
+            self.reads = [(100, 0), (50, 7), (10, 0)]
+
+        def getsockopt(self, level: int, name: int, size: int) -> bytes:
+            return _struct.pack("=II", *self.reads.pop(0))
+
+    tally = LiveCounters()
+    said: list[int] = []
+    watch = _DropWatch(FakeSocket(), tally, lambda c: said.append(c.dropped))  # type: ignore[arg-type]
+    for _ in range(3):
+        watch.next_read = 0.0
+        watch.tick()
+    assert (tally.received, tally.dropped) == (160, 7)
+    assert said == [7]
+    assert tally.text() == "160 packets received by filter, 7 dropped by kernel"
