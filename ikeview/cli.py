@@ -347,7 +347,7 @@ def _run_decrypt(args: argparse.Namespace) -> int:
     else:
         keyring = _load_keys(args.keys)
         stats = write_decrypted(args.capture, keyring, args.output, extra_ports=args.ports)
-    print(stats, file=sys.stderr)
+    print(printable_lines(str(stats)), file=sys.stderr)
     return ExitCode.OK
 
 
