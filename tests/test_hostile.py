@@ -281,6 +281,9 @@ def test_repeated_frame_bomb_stops_at_the_ratio(tmp_path: Path) -> None:
     run = ikeview("summary", bomb)
     run.within_bounds()
     assert "decompression bomb" in run.stdout + run.stderr
+    run = ikeview(shell=f"cat '{bomb}' | $IKEVIEW summary /dev/stdin")  # no tell() on a pipe
+    run.within_bounds()
+    assert "decompression bomb" in run.stdout + run.stderr
 
 
 # ---------------------------------------------------------------- 5: tracebacks
