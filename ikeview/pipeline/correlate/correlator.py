@@ -22,7 +22,14 @@ from ikeview.pipeline.correlate.exchanges import DEFAULT_SHAPE, SHAPES, check_re
 from ikeview.pipeline.correlate.null import NullDecryptor
 from ikeview.pipeline.correlate.payloads import ZERO_SPI, ename
 from ikeview.pipeline.inner import InnerFlowCounter
-from ikeview.pipeline.model import Analysis, EspSpiStats, Message, Problem, RetransmitKind
+from ikeview.pipeline.model import (
+    MAX_INNER_FLOWS,
+    Analysis,
+    EspSpiStats,
+    Message,
+    Problem,
+    RetransmitKind,
+)
 from ikeview.pipeline.seam import Decryptor, IntegrityVerdict, Side
 
 ET = iana.ExchangeType
@@ -53,12 +60,20 @@ class _Outcome:
 class Correlator:
     """Feed records in capture order; take a snapshot (an ``Analysis``) at any time."""
 
-    def __init__(self, decryptor: Decryptor | None = None, capture: str = "") -> None:
+    def __init__(
+        self,
+        decryptor: Decryptor | None = None,
+        capture: str = "",
+        *,
+        inner_limit: int = MAX_INNER_FLOWS,
+    ) -> None:
         self._dec: Decryptor = decryptor if decryptor is not None else NullDecryptor()
         # ESP is nearly every packet of a real capture: without keys, skip the call entirely.
         self._esp_open = None if type(self._dec) is NullDecryptor else self._dec.esp
         self.capture = capture
         self._ctx = Context(self._dec)
+        self._inner_limit = inner_limit
+        """Inner flows kept per SPI (a later range of ``--jobs`` keeps more, to merge exactly)."""
 
     # ------------------------------------------------------------ input
 
@@ -105,7 +120,7 @@ class Correlator:
             c.decrypted += 1
             ctx.counts.esp_decrypted += 1
             if c.inner is None:
-                c.inner = InnerFlowCounter()
+                c.inner = InnerFlowCounter(self._inner_limit)
             c.inner.add_opened(opened)
         if opened.integrity == "failed":
             c.integrity_failed += 1
