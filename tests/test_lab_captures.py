@@ -104,13 +104,26 @@ def test_truth_values_in_capture(name: str) -> None:
 @pytest.mark.parametrize("name", SCENARIOS)
 def test_keys_toml_only_user_secrets(name: str) -> None:
     truth, keys, _ = load(name)
-    assert set(keys) <= {"psk", "dh"}
+    assert set(keys) <= {"psk", "dh", "eap"}
+    # [[eap]]: the identity and password of each EAP user the logs show (eap-md5, eap-mschapv2).
+    eap_ids = {
+        a["eap"]["identity"]
+        for sa in truth["ike_sas"]
+        for a in (sa.get("auth") or {}).values()
+        if a.get("eap")
+    }
+    assert {e["identity"] for e in keys.get("eap", [])} == eap_ids
+    assert all(set(e) == {"identity", "password"} and e["password"] for e in keys.get("eap", []))
     ike_secrets = {sa["shared_secret"] for sa in truth["ike_sas"]}
     child_secrets = {c["pfs_shared_secret"] for c in truth["child_sas"] if c["pfs_shared_secret"]}
     dh = keys.get("dh", [])
-    assert {d["shared_secret"] for d in dh if not d.get("child")} == ike_secrets
-    assert {d["shared_secret"] for d in dh if d.get("child")} == child_secrets
-    assert {d["spi_i"] for d in dh if not d.get("child")} == {s["spi_i"] for s in truth["ike_sas"]}
+    # pfs-create-child gives its PFS secret bare (no child = true, no SPIs), as users paste it.
+    bare = {d["shared_secret"] for d in dh if "spi_i" not in d}
+    assert bare <= child_secrets and bool(bare) == (name == "pfs-create-child")
+    assert {d["shared_secret"] for d in dh if "spi_i" in d and not d.get("child")} == ike_secrets
+    assert {d["shared_secret"] for d in dh if d.get("child")} == child_secrets - bare
+    scoped = {d["spi_i"] for d in dh if "spi_i" in d and not d.get("child")}
+    assert scoped == {s["spi_i"] for s in truth["ike_sas"]}
     for d in dh:
         assert set(d) <= {"shared_secret", "spi_i", "spi_r", "child"}
     assert [p["secret"] for p in keys.get("psk", [])] == truth["psks"]
@@ -119,6 +132,12 @@ def test_keys_toml_only_user_secrets(name: str) -> None:
     assert path.exists() == bool(truth["ike_sas"] or truth["psks"])
     text = path.read_text().lower() if path.exists() else ""
     derived = [sa[k] for sa in truth["ike_sas"] for k in DERIVED_IKE if sa.get(k)]
+    derived += [
+        a["eap"]["msk"]
+        for sa in truth["ike_sas"]
+        for a in (sa.get("auth") or {}).values()
+        if (a.get("eap") or {}).get("msk")
+    ]
     for child in truth["child_sas"]:
         for esp in child["esp"]:
             derived += [v for v in (esp["encr_key"], esp["integ_key"]) if v]
@@ -319,3 +338,155 @@ def test_libreswan_agrees_with_truth(name: str) -> None:
         assert sk_a == sa[f"sk_a{x}"]
         # pluto logs SK_e without the AEAD salt; strongSwan's value includes it.
         assert sa[f"sk_e{x}"].startswith(sk_e)
+
+
+# --- each failure / protocol scenario shows what it was made for (from its logs and packets) ---
+
+
+def _notes(truth: dict, text: str) -> list[str]:
+    return [n for n in truth["log_notes"] if text in n]
+
+
+def _ip_frames(name: str) -> list[bytes]:
+    """IPv4 packets of a lab capture (Ethernet frames)."""
+    return [f[14:] for f in read_pcap(LAB / name / "capture.pcap") if f[14] >> 4 == 4]
+
+
+def test_ts_unacceptable_claim() -> None:
+    truth, _, _ = load("ts-unacceptable")
+    assert len(truth["ike_sas"]) == 1 and truth["child_sas"] == []
+    assert _notes(truth, "initiator: received TS_UNACCEPTABLE notify, no CHILD_SA built")
+    assert _notes(truth, "unacceptable")  # the responder's reason
+    auth = [m for m in truth["ike_messages"] if m["exchange"] == "IKE_AUTH"]
+    assert [m["response"] for m in auth] == [False, True]
+
+
+def test_unreachable_responder_claim() -> None:
+    truth, _, _ = load("unreachable-responder")
+    msgs = truth["ike_messages"]
+    assert len(msgs) == 4 and truth["ike_sas"] == []
+    assert {(m["exchange"], m["response"], m["spi_i"]) for m in msgs} == {
+        ("IKE_SA_INIT", False, msgs[0]["spi_i"])
+    }
+    assert _notes(truth, "initiator: giving up after 3 retransmits")
+    assert not (LAB / "unreachable-responder" / "keys.toml").exists()
+
+
+def test_frag_drop_claim() -> None:
+    truth, _, _ = load("frag-drop")
+    # Every IKE_AUTH request went out as IP fragments (MF set, or a non-zero offset).
+    frags = [ip for ip in _ip_frames("frag-drop") if struct.unpack("!H", ip[6:8])[0] & 0x3FFF]
+    first = [ip for ip in frags if struct.unpack("!H", ip[6:8])[0] & 0x2000]
+    auth = [m for m in truth["ike_messages"] if m["exchange"] == "IKE_AUTH"]
+    assert len(auth) == 4 and not any(m["response"] for m in auth)
+    assert len(first) == len(auth) and len(frags) == 2 * len(auth)
+    assert _notes(truth, "initiator: giving up after 3 retransmits")
+    # The responder never derived keys: only the initiator's log has the derivation.
+    (sa,) = truth["ike_sas"]
+    assert [x.split(":")[0] for x in sa["logged_by"]] == ["initiator.log"]
+
+
+def test_dpd_timeout_claim() -> None:
+    truth, _, _ = load("dpd-timeout")
+    info = [m for m in truth["ike_messages"] if m["exchange"] == "INFORMATIONAL"]
+    assert len(info) == 4 and not any(m["response"] for m in info)
+    assert {m["message_id"] for m in info} == {2}
+    assert truth["ike_messages"][-1]["exchange"] == "INFORMATIONAL"
+    assert _notes(truth, "initiator: sending DPD request")
+    assert _notes(truth, "initiator: giving up after 3 retransmits")
+
+
+def test_rekey_collision_claim() -> None:
+    truth, _, _ = load("rekey-collision")
+    ccs = [m for m in truth["ike_messages"] if m["exchange"] == "CREATE_CHILD_SA"]
+    # Two crossing requests (one per peer, each in its own message ID space) before either
+    # response (RFC 7296 2.8.1).
+    assert [m["response"] for m in ccs[:2]] == [False, False]
+    assert sorted(m["message_id"] for m in ccs[:2]) == [0, 2]
+    assert _notes(truth, "detected CHILD_REKEY collision with CHILD_REKEY")
+    assert _notes(truth, "rekey collision won") and _notes(truth, "rekey collision lost")
+    redundant = [c for c in truth["child_sas"] if c.get("redundant")]
+    assert len(redundant) == 1 and redundant[0]["pfs_group"] == "MODP_2048"
+
+
+@pytest.mark.parametrize(
+    ("name", "method", "msk"),
+    [("eap-md5", "EAP_MD5", False), ("eap-mschapv2", "EAP_MSCHAPV2", True)],
+)
+def test_eap_claim(name: str, method: str, msk: bool) -> None:
+    truth, keys, _ = load(name)
+    (sa,) = truth["ike_sas"]
+    assert sa["auth"]["responder"]["method"] == "pre-shared key"
+    eap = sa["auth"]["initiator"]["eap"]
+    assert eap["method"] == method and bool(eap["msk"]) is msk
+    assert [e["identity"] for e in keys["eap"]] == [eap["identity"]]
+    # IKE_AUTH carries the EAP rounds: more than one request/response pair.
+    auth = [m for m in truth["ike_messages"] if m["exchange"] == "IKE_AUTH"]
+    assert len(auth) >= 8 and len(truth["child_sas"]) == 1
+
+
+def test_mobike_claim() -> None:
+    truth, _, _ = load("mobike")
+    assert _notes(truth, "N(UPD_SA_ADDR)")
+    assert _notes(truth, "initiator: requesting address change using MOBIKE")
+    # ESP from the initiator leaves 192.0.2.1 before the move and 192.0.2.3 after it.
+    sources = []
+    for ip in _ip_frames("mobike"):
+        ihl = (ip[0] & 0x0F) * 4
+        if (
+            ip[9] == 17
+            and ip[ihl + 2 : ihl + 4] == b"\x11\x94"
+            and ip[ihl + 8 : ihl + 12] != bytes(4)
+            and ip[16:20] == bytes([192, 0, 2, 2])
+        ):
+            sources.append(ip[12:16])
+    assert sources[0] == bytes([192, 0, 2, 1]) and sources[-1] == bytes([192, 0, 2, 3])
+
+
+def test_pfs_create_child_claim() -> None:
+    truth, keys, _ = load("pfs-create-child")
+    first, second = truth["child_sas"]
+    assert first["pfs_shared_secret"] is None and second["pfs_group"] == "MODP_2048"
+    ccs = [m for m in truth["ike_messages"] if m["exchange"] == "CREATE_CHILD_SA"]
+    assert [m["response"] for m in ccs] == [False, True]
+    bare = [d for d in keys["dh"] if set(d) == {"shared_secret"}]
+    assert [d["shared_secret"] for d in bare] == [second["pfs_shared_secret"]]
+
+
+def test_ike_rekey_collision_claim() -> None:
+    truth, keys, _ = load("ike-rekey-collision")
+    first, *new = truth["ike_sas"]
+    assert first["created_by"] == "IKE_SA_INIT" and len(new) == 2
+    # Both new IKE SAs rekey the first one; one of them is the loser's, deleted as redundant.
+    assert all(sa["rekey_of"] == {"spi_i": first["spi_i"], "spi_r": first["spi_r"]} for sa in new)
+    (lost,) = [sa for sa in new if sa.get("redundant")]
+    (won,) = [sa for sa in new if not sa.get("redundant")]
+    assert first["rekeyed_by"] == {"spi_i": won["spi_i"], "spi_r": won["spi_r"]}
+    ccs = [m for m in truth["ike_messages"] if m["exchange"] == "CREATE_CHILD_SA"]
+    assert [m["response"] for m in ccs[:2]] == [False, False]
+    assert _notes(truth, "detected IKE_REKEY collision with IKE_REKEY")
+    assert _notes(truth, "IKE_SA rekey collision lost, deleting redundant IKE_SA")
+    # Both new SAs' g^ir are in keys.toml (a decryptor needs the loser's for its DELETE).
+    assert {d["spi_i"] for d in keys["dh"]} == {sa["spi_i"] for sa in truth["ike_sas"]}
+    assert lost["spi_i"] != won["spi_i"]
+
+
+def test_auth_failed_initiator_claim() -> None:
+    truth, keys, _ = load("auth-failed-initiator")
+    (sa,) = truth["ike_sas"]
+    # The responder accepted the initiator's AUTH (made with "two") and answered with its own
+    # (made with "one"), which the initiator could not verify with its wrong copy.
+    assert sa["auth"]["initiator"]["psk"] == "lab-afi-psk-two"
+    assert sa["auth"]["responder"]["psk"] == "lab-afi-psk-one"
+    assert _notes(truth, "initiator: tried 2 shared keys")
+    exchanges = [(m["exchange"], m["response"]) for m in truth["ike_messages"]]
+    assert exchanges[2:] == [
+        ("IKE_AUTH", False),
+        ("IKE_AUTH", True),
+        ("INFORMATIONAL", False),
+        ("INFORMATIONAL", True),
+    ]
+    # Only the responder installed the CHILD_SA; no ESP followed.
+    (child,) = truth["child_sas"]
+    assert [x.split(":")[0] for x in child["logged_by"]] == ["responder.log"]
+    assert "lab-afi-psk-one-WRONG-COPY" in [p["secret"] for p in keys["psk"]]

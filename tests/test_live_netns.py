@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from test_live_support import (
     LAB,
-    frames_of,
+    frames_so_far,
     needs_root,
     replay,
     report_json,
@@ -72,7 +72,7 @@ def test_live_sigterm_mid_capture_leaves_a_complete_file(tmp_path: Path) -> None
         sender = replay(net, capture, gap=0.1, wait=False)  # 32 frames over ~3.2 s
         # Stop once a few frames are in the file, whatever the machine's load.
         end = time.monotonic() + 20
-        while time.monotonic() < end and len(frames_of(written)) < 3:
+        while time.monotonic() < end and len(frames_so_far(written)) < 3:
             time.sleep(0.05)
         assert live.stop(signal.SIGTERM) == 0, live.stderr.read_text()
         sender.wait(timeout=20)

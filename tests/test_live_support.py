@@ -66,7 +66,9 @@ def timeless(report: Any) -> Any:
 
 
 def without_capture_name(report: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in report.items() if k != "capture"}
+    """A report without what only differs by source: the file name, and the live socket's own
+    counters (``live_capture``: received, dropped, buffer size), which a file cannot have."""
+    return {k: v for k, v in report.items() if k not in ("capture", "live_capture")}
 
 
 def unique_tag() -> str:
@@ -99,6 +101,15 @@ def frames_of(capture: Path) -> list[bytes]:
 
     with read_capture(capture) as reader:
         return [f.data for f in reader]
+
+
+def frames_so_far(target: Path) -> list[bytes]:
+    """Frames ``live --write`` has written so far: it writes to a temporary ``.NAME.*.part``
+    beside the target and renames it when the capture stops (ikeview.outfile)."""
+    if target.exists():
+        return frames_of(target)
+    parts = sorted(target.parent.glob(f".{target.name}.*.part"))
+    return frames_of(parts[-1]) if parts else []
 
 
 def tshark_frames(capture: Path) -> list[bytes]:

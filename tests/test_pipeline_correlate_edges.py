@@ -222,6 +222,8 @@ def test_keepalives_and_frame_errors_counted() -> None:
 class Recorder(NullDecryptor):
     """Records the order of Decryptor calls; pretends to decrypt every SK payload."""
 
+    has_keys = True
+
     def __init__(self) -> None:
         self.calls: list[str] = []
 
@@ -229,8 +231,8 @@ class Recorder(NullDecryptor):
         self.calls.append(f"ike_sa {setup.spis[0].hex()} parent={setup.parent is not None}")
         return None
 
-    def open(self, spis, raw, sk, *, from_initiator):  # type: ignore[no-untyped-def]
-        self.calls.append(f"open {'I' if from_initiator else 'R'}")
+    def open(self, header, raw, sk):  # type: ignore[no-untyped-def]
+        self.calls.append(f"open {'I' if header.initiator else 'R'}")
         return Opened((), "ok", None)
 
     def esp(self, packet):  # type: ignore[no-untyped-def]
@@ -296,14 +298,14 @@ class Scripted(NullDecryptor):
     def ike_sa(self, setup):  # type: ignore[no-untyped-def]
         return None
 
-    def open(self, spis, raw, sk, *, from_initiator):  # type: ignore[no-untyped-def]
+    def open(self, header, raw, sk):  # type: ignore[no-untyped-def]
         return Opened(self.inner[raw], "ok", None)
 
-    def verify_auth(self, spis, side, auth, id_payload, certs):  # type: ignore[no-untyped-def]
+    def verify_auth(self, spis, claims):  # type: ignore[no-untyped-def]
         from ikeview.pipeline.seam import AuthVerdict
 
-        self.verified.append(side)
-        return AuthVerdict(side, auth.method, True, "psk #1", "scripted")
+        self.verified.extend(c.side for c in claims)
+        return tuple(AuthVerdict(c.side, c.auth.method, True, "psk #1", "scripted") for c in claims)
 
 
 def test_eap_rounds_establish_only_after_the_last() -> None:

@@ -19,6 +19,7 @@ from ikeview.keys.loader import load_keys
 from ikeview.keys.model import DhSecret, KeyRing, Psk, SourceRef
 from ikeview.keys.wireshark import read_esp_sa, read_ikev2_table
 from ikeview.pipeline.decrypt import DerivedEspSa, DerivedIkeSa, KeyringDecryptor
+from ikeview.pipeline.seam import AuthClaim
 
 REPO = Path(__file__).resolve().parents[1]
 LAB = REPO / "captures" / "lab"
@@ -54,8 +55,7 @@ def _open_all(dec: KeyringDecryptor, cap: Capture) -> list[tuple[object, object]
         m = dg.message
         if m.sk is None:
             continue
-        spis = (m.header.spi_i, m.header.spi_r)
-        out.append((dg, dec.open(spis, m.raw, m.sk, from_initiator=m.header.initiator)))
+        out.append((dg, dec.open(m.header, m.raw, m.sk)))
     return out
 
 
@@ -100,8 +100,9 @@ def test_wireshark_keys_give_no_sk_p_so_auth_is_unchecked(shared_dir: Path) -> N
     dec.ike_sa(cap.setups[0])
     _dg, o = _open_all(dec, cap)[0]
     spis = cap.setups[0].spis
-    v = dec.verify_auth(
-        spis, "initiator", first(o.payloads, AuthPayload), first(o.payloads, IdPayload), ()
+    (v,) = dec.verify_auth(
+        spis,
+        (AuthClaim("initiator", first(o.payloads, AuthPayload), first(o.payloads, IdPayload), ()),),
     )
     assert v.verified is None
     assert v.detail == (
@@ -154,7 +155,7 @@ def _run_lab(dec: KeyringDecryptor, cap: Capture) -> dict[str, object]:
     for setup in cap.setups:
         assert dec.ike_sa(setup) is None
     inner: dict[bool, tuple] = {}
-    verdicts: dict[str, object] = {}
+    claims: list[AuthClaim] = []
     for dg, o in _open_all(dec, cap):
         h = dg.message.header
         assert o.problem is None, o.problem
@@ -162,13 +163,12 @@ def _run_lab(dec: KeyringDecryptor, cap: Capture) -> dict[str, object]:
             inner[h.response] = o.payloads
             side = "responder" if h.response else "initiator"
             certs = tuple(p for p in o.payloads if isinstance(p, CertPayload))
-            verdicts[side] = dec.verify_auth(
-                (h.spi_i, h.spi_r),
-                side,
-                first(o.payloads, AuthPayload),
-                first(o.payloads, IdPayload),
-                certs,
+            claims.append(
+                AuthClaim(side, first(o.payloads, AuthPayload), first(o.payloads, IdPayload), certs)
             )
+    # Both sides in one call, as the correlator asks once both AUTH payloads are in.
+    answers = dec.verify_auth(cap.setups[0].spis, tuple(claims))
+    verdicts = {c.side: v for c, v in zip(claims, answers, strict=True)}
     assert dec.child_sa(child_setup(cap.setups[0], inner[False], inner[True])) is None
     return verdicts
 

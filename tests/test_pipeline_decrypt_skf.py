@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from types import SimpleNamespace
 
-from ikeview.dissectors.ike_records import NoncePayload
+from ikeview.dissectors.ike_records import IkeHeader, NoncePayload
 
 from ikeview.crypto.sk import SKF, SkResult
 from ikeview.keys.model import KeyRing
@@ -43,6 +43,10 @@ def _raw(flags: int, frag: int) -> bytes:
     )
 
 
+def _header(raw: bytes) -> IkeHeader:
+    return IkeHeader(SPIS[0], SPIS[1], SKF, 2, 0, 35, raw[19], 1, len(raw))
+
+
 def _nonce(data: bytes) -> bytes:
     return bytes([0, 0]) + (4 + len(data)).to_bytes(2, "big") + data
 
@@ -63,7 +67,7 @@ def test_request_and_response_fragments_with_one_message_id_stay_apart() -> None
     state._sk[(0, True)] = _Plain(dict(parts))  # type: ignore[assignment]
     dec._ike[SPIS] = state
     sk = SimpleNamespace(offset=28, payload_type=SKF)
-    opened = [dec.open(SPIS, raw, sk, from_initiator=True) for raw, _ in parts]
+    opened = [dec.open(_header(raw), raw, sk) for raw, _ in parts]  # type: ignore[arg-type]
     assert [o.pending for o in opened] == [True, True, False, False]
     got = [o.payloads[0] for o in opened[2:]]
     assert all(isinstance(p, NoncePayload) for p in got)

@@ -18,7 +18,7 @@ from ikeview.dissectors.ike_records import (
 from ikeview.dissectors.records import EspPacket, IkeDatagram
 from ikeview.dissectors.stream import dissect
 
-from ikeview.pipeline.seam import ChildSaSetup, ChosenAlgorithms, IkeSaSetup, KeyExchange
+from ikeview.pipeline.seam import AuthClaim, ChildSaSetup, ChosenAlgorithms, IkeSaSetup, KeyExchange
 
 IKE_SA_INIT, IKE_AUTH, CREATE_CHILD_SA = 34, 35, 36
 
@@ -131,7 +131,7 @@ def run_capture(dec, cap: Capture) -> dict[str, object]:
         if m.sk is None:
             continue
         h = m.header
-        o = dec.open((h.spi_i, h.spi_r), m.raw, m.sk, from_initiator=h.initiator)
+        o = dec.open(h, m.raw, m.sk)
         opened.append((dg, o))
         if h.exchange_type == IKE_AUTH and o.payloads is not None:
             inner[h.response] = o.payloads
@@ -139,9 +139,8 @@ def run_capture(dec, cap: Capture) -> dict[str, object]:
             auth = first(o.payloads, AuthPayload)
             if auth is not None:
                 certs = tuple(p for p in o.payloads if isinstance(p, CertPayload))
-                verdicts[side] = dec.verify_auth(
-                    (h.spi_i, h.spi_r), side, auth, first(o.payloads, IdPayload), certs
-                )
+                claim = AuthClaim(side, auth, first(o.payloads, IdPayload), certs)
+                (verdicts[side],) = dec.verify_auth((h.spi_i, h.spi_r), (claim,))
     child = None
     if len(inner) == 2 and first(inner[True], SaPayload) is not None and cap.setups:
         child = dec.child_sa(child_setup(cap.setups[0], inner[False], inner[True]))

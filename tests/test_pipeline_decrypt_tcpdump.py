@@ -81,7 +81,7 @@ def test_ike_message_with_a_wrong_icv_is_shown_but_flagged(shared_dir: Path) -> 
     dec = KeyringDecryptor(load_keys([secrets]))
     (dg,) = [x for x in read(d / "ikev2pI2.pcap").ike if x.message.sk is not None]
     h = dg.message.header
-    o = dec.open((h.spi_i, h.spi_r), dg.message.raw, dg.message.sk, from_initiator=True)
+    o = dec.open(h, dg.message.raw, dg.message.sk)
     assert o.integrity == "failed"
     assert o.problem == (
         "integrity check failed for IKE_AUTH request (message ID 0) of IKE SA "

@@ -1,8 +1,8 @@
-"""Per-packet ESP rows for the ESP panel, recorded through the core's Decryptor seam.
+"""Per-packet ESP rows for the ESP panel, recorded through the core's ``on_esp`` observer.
 
 The model keeps only per-SPI counters (``EspSpiStats``). Rather than re-reading the capture, the
-load worker wraps the decryptor it hands to ``iter_analysis``: the correlator calls ``esp()`` once
-per ESP packet, in capture order, so the wrapper sees every packet and the core's verdict without
+load worker hands ``iter_analysis`` an ``on_esp`` observer (``EspRowStore.watch``): the
+correlator calls it once per ESP packet, in capture order, with the core's verdict, without
 the TUI parsing or decrypting anything itself. Rows live in ``array`` columns (about 30 bytes a
 packet), appended by the worker thread and read by the UI thread; appends only, so a reader that
 takes ``len()`` first always sees complete rows.
@@ -12,9 +12,10 @@ from __future__ import annotations
 
 from array import array
 from dataclasses import dataclass
+from typing import Protocol
 
 from ikeview.pipeline.inner import summarize
-from ikeview.pipeline.seam import Decryptor, EspOpened
+from ikeview.pipeline.seam import EspOpened
 
 STATUS_CLEAR = 0
 """Not decrypted (no keys, or the decryptor said why in ``problem``)."""
@@ -71,6 +72,26 @@ class EspRow:
     """One line on the inner packet (``IPv4 ICMP a > b echo-request``); None when unknown."""
 
 
+class _Flow(Protocol):
+    @property
+    def frame(self) -> int: ...
+    @property
+    def ts(self) -> float: ...
+
+
+class _EspPacket(Protocol):
+    """What ``watch`` reads of the core's ESP packet record (the TUI imports no dissector)."""
+
+    @property
+    def flow(self) -> _Flow: ...
+    @property
+    def spi(self) -> int: ...
+    @property
+    def seq(self) -> int: ...
+    @property
+    def length(self) -> int: ...
+
+
 class EspRowStore:
     """Every SPI's rows, plus the capture order across SPIs; one store per analysis run."""
 
@@ -114,6 +135,11 @@ class EspRowStore:
         rows.inner_len.append(-1 if opened.inner is None else len(opened.inner))
         # Last: a reader that sees this code finds every column of the row in place.
         self.order.append(self.slot_of[spi] << _SLOT_SHIFT | row)
+
+    def watch(self, packet: _EspPacket, opened: EspOpened) -> None:
+        """The ``on_esp`` observer of ``iter_analysis``: one row per packet."""
+        flow = packet.flow
+        self.add(packet.spi, flow.frame, flow.ts, packet.seq, packet.length, opened)
 
     def _summary_index(self, opened: EspOpened) -> int:
         """Index of the packet's inner summary line, added when new; -1 when none or full."""
@@ -215,40 +241,3 @@ class EspView:
         for s in self.spis:
             out.extend(by_spi[s].ts[: len(by_spi[s])])
         return out
-
-
-class RecordingDecryptor:
-    """A Decryptor that delegates everything and records each ESP packet it is asked to open."""
-
-    def __init__(self, inner: Decryptor, store: EspRowStore) -> None:
-        self._inner = inner
-        self.store = store
-
-    def ike_sa(self, setup: object) -> str | None:
-        return self._inner.ike_sa(setup)  # type: ignore[arg-type]
-
-    def open(self, spis: object, raw: bytes, sk: object, *, from_initiator: bool) -> object:
-        return self._inner.open(spis, raw, sk, from_initiator=from_initiator)  # type: ignore[arg-type]
-
-    def verify_auth(self, *args: object, **kwargs: object) -> object:
-        return self._inner.verify_auth(*args, **kwargs)  # type: ignore[arg-type]
-
-    def child_sa(self, setup: object) -> str | None:
-        return self._inner.child_sa(setup)  # type: ignore[arg-type]
-
-    def esp(self, packet: object) -> EspOpened:
-        opened = self._inner.esp(packet)  # type: ignore[arg-type]
-        flow = packet.flow  # type: ignore[attr-defined]
-        self.store.add(
-            packet.spi,  # type: ignore[attr-defined]
-            flow.frame,
-            flow.ts,
-            packet.seq,  # type: ignore[attr-defined]
-            packet.length,  # type: ignore[attr-defined]
-            opened,
-        )
-        return opened
-
-    def __getattr__(self, name: str) -> object:
-        # Anything else the core may ask of its decryptor (e.g. derived_keys) goes through.
-        return getattr(self._inner, name)

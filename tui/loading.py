@@ -20,7 +20,7 @@ from ikeview.keys.loader import load_keys
 from ikeview.keys.model import KeyRing
 from ikeview.pipeline.analyze import iter_analysis, make_decryptor
 
-from .esprows import EspRowStore, RecordingDecryptor
+from .esprows import EspRowStore
 from .messages import AnalysisUpdated, CaptureLoaded, KeysFailed
 
 T = TypeVar("T")
@@ -132,7 +132,6 @@ def run_load(
     """Analyse the request's source, posting AnalysisUpdated snapshots then CaptureLoaded."""
     ring = keyring_for(request, post)
     rows = EspRowStore()
-    decryptor = RecordingDecryptor(make_decryptor(ring), rows)
     interval: float | None = None
     if request.capture is not None:
         source: object = request.capture
@@ -146,10 +145,11 @@ def run_load(
         raise ValueError("a capture file or an interface is needed")
     steps = iter_analysis(
         source,  # type: ignore[arg-type]
-        decryptor=decryptor,  # type: ignore[arg-type]
+        decryptor=make_decryptor(ring),
         extra_ports=request.extra_ports,
         every=every,
         min_interval=interval,
+        on_esp=rows.watch,
     )
     for step in steps:
         if cancelled():

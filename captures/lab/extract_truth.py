@@ -145,6 +145,64 @@ def log_nonces(events: list[Event]) -> tuple[set[bytes], set[bytes]]:
     return generated, parsed
 
 
+def eap_secrets(events: list[Event]) -> set[int]:
+    """Line numbers of the 'secret' blobs that are EAP AUTH keys, not PSKs.
+
+    After EAP (RFC 7296 2.16) both AUTH payloads are made like a PSK AUTH but with the MSK, or
+    with SK_pi/SK_pr for a method without one (EAP-MD5), and charon logs that key as 'secret'
+    too. Building our AUTH, 'authentication of ... (myself) with M' comes before the secret;
+    verifying the peer's, '... with M successful' comes after it (same thread)."""
+    out: set[int] = set()
+    building: dict[str, str] = {}
+    pending: dict[str, Event] = {}
+    for ev in events:
+        if ev.group != "IKE":
+            continue
+        if ev.label == "secret":
+            if ev.thread in building:
+                if building.pop(ev.thread) == "EAP":
+                    out.add(ev.lineno)
+            else:
+                pending[ev.thread] = ev
+            continue
+        m = AUTH_RE.search(ev.text)
+        if not m:
+            continue
+        if m.group(2) and not m.group(4):
+            building[ev.thread] = m.group(3)
+        elif m.group(4) and ev.thread in pending:
+            secret = pending.pop(ev.thread)
+            if m.group(3) == "EAP":
+                out.add(secret.lineno)
+    return out
+
+
+EAP_DONE_RE = re.compile(r"EAP method (\S+) succeeded, (no MSK|MSK) established")
+EAP_ID_RE = re.compile(r"(?:received EAP identity|EAP_IDENTITY \(id 0x\w+\), sending) '(.*)'")
+
+
+def eap_info(events: list[Event], eap_lines: set[int]) -> dict[int, dict]:
+    """Per IKE SA id of one node: the EAP identity, method and MSK (the EAP AUTH key when
+    charon says an MSK was established; null for EAP-MD5, whose AUTH uses SK_p)."""
+    out: dict[int, dict] = {}
+    for ev in events:
+        if ev.ike_id is None or ev.group != "IKE":
+            continue
+        m = EAP_ID_RE.search(ev.text)
+        if m:
+            out.setdefault(ev.ike_id, {})["identity"] = m.group(1)
+        m = EAP_DONE_RE.search(ev.text)
+        if m:
+            info = out.setdefault(ev.ike_id, {})
+            info["method"] = m.group(1)
+            info["has_msk"] = m.group(2) == "MSK"
+        if ev.label == "secret" and ev.lineno in eap_lines and ev.ike_id in out:
+            info = out[ev.ike_id]
+            if info.get("has_msk") and ev.blob:
+                info["msk"] = ev.blob.hex()
+    return out
+
+
 def ike_derivations(events: list[Event]) -> list[IkeDerivation]:
     out: list[IkeDerivation] = []
     current: dict[str, IkeDerivation] = {}
@@ -336,6 +394,7 @@ def is_notable(ev: Event) -> bool:
         or t.startswith(("EAP method", "server requested EAP", "EAP-Identity"))
         or "using MOBIKE" in t
         or "UPD_SA_ADDR" in t
+        or t.startswith(("old path", "checking path", "got additional MOBIKE"))
     )
 
 
@@ -434,11 +493,18 @@ def extract(scen: Path) -> tuple[dict, str]:
             m = CHECKIN_RE.search(ev.text)
             if m and m.group(4) != "0" * 16:
                 ids[n][int(m.group(2))] = (m.group(3), m.group(4))
+    eap_lines = {n: eap_secrets(events[n]) for n in nodes}
     for n in nodes:
         last_secret: dict[str, bytes] = {}
         building: dict[str, dict] = {}
+        eap = eap_info(events[n], eap_lines[n])
         for ev in events[n]:
-            if ev.group == "IKE" and ev.label == "secret" and ev.blob is not None:
+            if (
+                ev.group == "IKE"
+                and ev.label == "secret"
+                and ev.blob is not None
+                and ev.lineno not in eap_lines[n]
+            ):
                 # Building our AUTH: the secret follows "(myself)"; verifying the peer's AUTH:
                 # the secret that worked is the last one logged before "successful".
                 if ev.thread in building:
@@ -465,7 +531,19 @@ def extract(scen: Path) -> tuple[dict, str]:
                 side = n if myself else ("responder" if n == "initiator" else "initiator")
                 method = m.group(3)
                 entry = {"id": m.group(1), "method": method}
-                sa.setdefault("auth", {})[side] = entry
+                auth = sa.setdefault("auth", {})
+                if method == "EAP" and side in auth:
+                    # The responder's second AUTH, after EAP (over the MSK or SK_pr): its
+                    # identity was proven by the first one.
+                    continue
+                if method == "EAP":
+                    info = eap.get(ev.ike_id, {})
+                    entry["eap"] = {
+                        "identity": info.get("identity"),
+                        "method": info.get("method"),
+                        "msk": info.get("msk"),
+                    }
+                auth[side] = entry
                 if myself and method == "pre-shared key":
                     building[ev.thread] = entry
                 elif m.group(4) and method == "pre-shared key" and ev.thread in last_secret:
@@ -473,6 +551,18 @@ def extract(scen: Path) -> tuple[dict, str]:
     for sa in ike_sas.values():
         sa["dh_group"] = proposal_group(sa.get("proposal"))
         sa.setdefault("auth", None)
+    # The new IKE SA a node deleted after losing a rekey collision (RFC 7296 2.8.2).
+    for n in nodes:
+        for ev in events[n]:
+            lost = IKE_LOST_RE.search(ev.text)
+            spis = ids[n].get(int(lost.group(1))) if lost else None
+            if spis in ike_sas:
+                ike_sas[spis]["redundant"] = True
+    # Both crossing rekeys derive from the old SA; the one that survives replaced it.
+    for sa in ike_sas.values():
+        if sa["rekey_of"] and not sa.get("redundant"):
+            old = ike_sas[(sa["rekey_of"]["spi_i"], sa["rekey_of"]["spi_r"])]
+            old["rekeyed_by"] = {"spi_i": sa["spi_i"], "spi_r": sa["spi_r"]}
 
     # ---- CHILD SAs: both nodes log the same keys; identify the parent SA via SK_d (RFC 7296 2.17).
     children: dict[tuple[str, str], dict] = {}
@@ -542,7 +632,13 @@ def extract(scen: Path) -> tuple[dict, str]:
     psks: list[bytes] = []
     for n in nodes:
         for ev in events[n]:
-            if ev.group == "IKE" and ev.label == "secret" and ev.blob and ev.blob not in psks:
+            if (
+                ev.group == "IKE"
+                and ev.label == "secret"
+                and ev.blob
+                and ev.blob not in psks
+                and ev.lineno not in eap_lines[n]
+            ):
                 psks.append(ev.blob)
 
     sa_list = sorted(ike_sas.values(), key=lambda s: min(s["logged_by"]))
@@ -561,6 +657,7 @@ def extract(scen: Path) -> tuple[dict, str]:
     return truth, keys_toml(scen, truth, psks, children)
 
 
+IKE_LOST_RE = re.compile(r"IKE_SA rekey collision lost, deleting redundant IKE_SA \S+\[(\d+)\]")
 LOST_RE = re.compile(r"CHILD_SA rekey collision lost, deleting redundant child (\S+)\{(\d+)\}")
 
 
@@ -595,6 +692,11 @@ def order_ike(sa: dict) -> dict:
     return out
 
 
+# Scenarios whose keys.toml gives each PFS child secret as a bare [[dh]] shared_secret (no
+# child = true, no SPIs), the way a user pastes "DH secret" from charon's log.
+UNSCOPED_CHILD_DH = {"pfs-create-child"}
+
+
 def toml_str(s: str) -> str:
     return json.dumps(s)  # a JSON string is a valid TOML basic string
 
@@ -613,6 +715,13 @@ def keys_toml(scen: Path, truth: dict, psks: list[bytes], children: dict) -> str
         "# Only pre-shared keys and (EC)DH shared secrets g^ir; everything else is derived.",
         "",
     ]
+    eap = eap_toml(scen, truth)
+    if eap:
+        lines[1] = (
+            "# Only pre-shared keys, EAP passwords and (EC)DH shared secrets g^ir; everything"
+            " else is derived."
+        )
+    lines += eap
     for p in psks:
         text = p.decode(errors="replace")
         lines.append("[[psk]]")
@@ -627,7 +736,11 @@ def keys_toml(scen: Path, truth: dict, psks: list[bytes], children: dict) -> str
         lines.append(f"spi_i = {toml_str(sa['spi_i'])}")
         lines.append("")
     for c in children.values():
-        if c["pfs_shared_secret"]:
+        if c["pfs_shared_secret"] and scen.name in UNSCOPED_CHILD_DH:
+            lines.append("[[dh]]  # PFS g^ir of a CREATE_CHILD_SA, given without its SPIs")
+            lines.append(f"shared_secret = {toml_str(c['pfs_shared_secret'])}")
+            lines.append("")
+        elif c["pfs_shared_secret"]:
             lines.append("[[dh]]")
             lines.append(f"shared_secret = {toml_str(c['pfs_shared_secret'])}")
             lines.append("child = true")
@@ -637,6 +750,33 @@ def keys_toml(scen: Path, truth: dict, psks: list[bytes], children: dict) -> str
             lines.append(f"spi_r = {toml_str(c['esp'][0]['spi'])}")
             lines.append("")
     return "\n".join(lines)
+
+
+EAP_SECRET_RE = re.compile(r"\beap-[\w-]+\s*\{\s*id\s*=\s*(\S+)\s+secret\s*=\s*\"([^\"]*)\"")
+
+
+def eap_passwords(scen: Path) -> dict[str, str]:
+    """EAP passwords by identity from the scenario's initiator swanctl.conf (charon never logs
+    them): what the EAP user knows, for keys.toml."""
+    conf = Path(__file__).resolve().parent / "scenarios" / scen.name / "initiator" / "swanctl.conf"
+    if not conf.exists():
+        return {}
+    return dict(EAP_SECRET_RE.findall(conf.read_text()))
+
+
+def eap_toml(scen: Path, truth: dict) -> list[str]:
+    """[[eap]] entries for the EAP identities truth.json shows, with their passwords."""
+    passwords = eap_passwords(scen)
+    lines: list[str] = []
+    seen: set[str] = set()
+    for sa in truth["ike_sas"]:
+        for a in (sa.get("auth") or {}).values():
+            ident = (a.get("eap") or {}).get("identity")
+            if ident and ident not in seen and ident in passwords:
+                seen.add(ident)
+                lines += ["[[eap]]", f"identity = {toml_str(ident)}"]
+                lines += [f"password = {toml_str(passwords[ident])}", ""]
+    return lines
 
 
 def main(argv: list[str]) -> int:

@@ -42,7 +42,8 @@ ALL_SCENARIOS=(
   psk-aes256-sha256-modp2048 gcm16-ecp256 chacha-x25519 3des-sha1-modp1024
   multi-proposal asym-psk rekey-dpd invalid-ke no-proposal auth-failed natt certs-frag
   libreswan-initiator ts-unacceptable unreachable-responder frag-drop
-  esp-one-way dpd-timeout rekey-collision
+  esp-one-way dpd-timeout rekey-collision eap-md5 eap-mschapv2 pfs-create-child mobike
+  ike-rekey-collision auth-failed-initiator
 )
 CHARON=/usr/lib/ipsec/charon
 # Namespace names carry a prefix so they cannot clash with anything else on the host.

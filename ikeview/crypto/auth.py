@@ -16,6 +16,7 @@ from cryptography import x509
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, padding, rsa
+from cryptography.hazmat.primitives.asymmetric.types import PublicKeyTypes
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 
 from ikeview.crypto.prf import Prf
@@ -190,6 +191,7 @@ def load_peer_public_key(cert_data: bytes) -> PeerPublicKey:
 
     Raises ``ValueError`` if the data is neither or holds an unsupported key type.
     """
+    key: PublicKeyTypes
     try:
         key = x509.load_der_x509_certificate(cert_data).public_key()
     except ValueError:
@@ -228,7 +230,7 @@ def verify_signature(
             _verify_rsa_pkcs1(key, auth_data, octets, hashes.SHA1())
         elif auth_method in _ECDSA_METHODS:
             curve, hash_cls, size = _ECDSA_METHODS[auth_method]
-            algorithm = f"ECDSA {hash_cls.name.upper()} {curve}"
+            algorithm = f"ECDSA {hash_cls().name.upper()} {curve}"
             _verify_ecdsa_fixed(key, auth_data, octets, curve, hash_cls(), size)
         elif auth_method == AuthMethod.DIGITAL_SIGNATURE:
             algorithm = "RFC 7427 digital signature"
@@ -402,7 +404,7 @@ def _pss_parameters(params: bytes | None) -> tuple[hashes.HashAlgorithm, padding
                     raise _Rejected("RSASSA-PSS: trailerField must be 1")
             else:
                 raise _Rejected(f"RSASSA-PSS: unexpected parameter tag {tag:#x}")
-    label = f"RSASSA-PSS {hash_cls.name.upper()} MGF1-{mgf_hash.name.upper()} salt {salt_len}"
+    label = f"RSASSA-PSS {hash_cls().name.upper()} MGF1-{mgf_hash().name.upper()} salt {salt_len}"
     return hash_cls(), padding.PSS(padding.MGF1(mgf_hash()), salt_len), label
 
 

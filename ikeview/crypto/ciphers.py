@@ -18,6 +18,7 @@ from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from cryptography.hazmat.primitives.ciphers.aead import AESCCM, AESGCM, ChaCha20Poly1305
 
 from ikeview.crypto.mac import IntegrityError
+from ikeview.crypto.octets import Octets
 from ikeview.crypto.transforms import KeyLengthError, TransformSpec, TransformType
 
 
@@ -37,7 +38,7 @@ class EncrCipher:
     def __init__(self, spec: TransformSpec) -> None:
         self.spec = spec
 
-    def decrypt(self, iv: bytes, ciphertext: bytes, aad: bytes = b"", icv: bytes = b"") -> bytes:
+    def decrypt(self, iv: bytes, ciphertext: Octets, aad: Octets = b"", icv: Octets = b"") -> bytes:
         """Plaintext of ``ciphertext``; AEAD tag ``icv`` checked over ``aad`` and the data."""
         self._check(iv, icv)
         if len(ciphertext) % self.spec.block_len:
@@ -47,7 +48,7 @@ class EncrCipher:
             )
         return self._decrypt(iv, ciphertext, aad, icv)
 
-    def decrypt_joined(self, iv: bytes, data: bytes, aad: bytes = b"") -> bytes:
+    def decrypt_joined(self, iv: bytes, data: Octets, aad: Octets = b"") -> bytes:
         """Like ``decrypt`` for ``data`` = ciphertext | ICV, the layout of SK payloads and ESP.
 
         AEAD ciphers that take the tag appended skip the split (no copy of the payload).
@@ -57,14 +58,14 @@ class EncrCipher:
             raise CipherInputError(f"{self.spec.short_name}: shorter than the ICV")
         return self.decrypt(iv, data[:cut], aad, data[cut:])
 
-    def encrypt(self, iv: bytes, plaintext: bytes, aad: bytes = b"") -> tuple[bytes, bytes]:
+    def encrypt(self, iv: bytes, plaintext: bytes, aad: Octets = b"") -> tuple[bytes, bytes]:
         """(ciphertext, icv) for ``plaintext``; used to build test packets and cross-checks."""
         self._check(iv, bytes(self.spec.icv_len))
         if len(plaintext) % self.spec.block_len:
             raise CipherInputError(f"{self.spec.short_name}: plaintext is not block aligned")
         return self._encrypt(iv, plaintext, aad)
 
-    def _check(self, iv: bytes, icv: bytes) -> None:
+    def _check(self, iv: bytes, icv: Octets) -> None:
         if len(iv) != self.spec.iv_len:
             raise CipherInputError(
                 f"{self.spec.short_name}: IV must be {self.spec.iv_len} octets, got {len(iv)}"
@@ -74,10 +75,10 @@ class EncrCipher:
                 f"{self.spec.short_name}: ICV must be {self.spec.icv_len} octets, got {len(icv)}"
             )
 
-    def _decrypt(self, iv: bytes, ciphertext: bytes, aad: bytes, icv: bytes) -> bytes:
+    def _decrypt(self, iv: bytes, ciphertext: Octets, aad: Octets, icv: Octets) -> bytes:
         raise NotImplementedError
 
-    def _encrypt(self, iv: bytes, plaintext: bytes, aad: bytes) -> tuple[bytes, bytes]:
+    def _encrypt(self, iv: bytes, plaintext: bytes, aad: Octets) -> tuple[bytes, bytes]:
         raise NotImplementedError
 
 
@@ -86,10 +87,10 @@ class NullCipher(EncrCipher):
 
     __slots__ = ()
 
-    def _decrypt(self, iv: bytes, ciphertext: bytes, aad: bytes, icv: bytes) -> bytes:
+    def _decrypt(self, iv: bytes, ciphertext: Octets, aad: Octets, icv: Octets) -> bytes:
         return bytes(ciphertext)
 
-    def _encrypt(self, iv: bytes, plaintext: bytes, aad: bytes) -> tuple[bytes, bytes]:
+    def _encrypt(self, iv: bytes, plaintext: bytes, aad: Octets) -> tuple[bytes, bytes]:
         return bytes(plaintext), b""
 
 
@@ -113,11 +114,11 @@ class CbcCipher(EncrCipher):
         )
         """``chain_update(iv + ciphertext)[block_len:]`` is the plaintext; whole blocks only."""
 
-    def _decrypt(self, iv: bytes, ciphertext: bytes, aad: bytes, icv: bytes) -> bytes:
+    def _decrypt(self, iv: bytes, ciphertext: Octets, aad: Octets, icv: Octets) -> bytes:
         # decrypt() has checked the IV length and that the ciphertext is whole blocks.
         return self.chain_update(b"".join((iv, ciphertext)))[self._block :]
 
-    def _encrypt(self, iv: bytes, plaintext: bytes, aad: bytes) -> tuple[bytes, bytes]:
+    def _encrypt(self, iv: bytes, plaintext: bytes, aad: Octets) -> tuple[bytes, bytes]:
         enc = Cipher(self._algorithm, modes.CBC(iv)).encryptor()
         return enc.update(plaintext) + enc.finalize(), b""
 
@@ -136,15 +137,15 @@ class CtrCipher(EncrCipher):
         self._algorithm = algorithms.AES(key)
         self._nonce = nonce
 
-    def _keystream_xor(self, iv: bytes, data: bytes) -> bytes:
+    def _keystream_xor(self, iv: bytes, data: Octets) -> bytes:
         ctx = Cipher(self._algorithm, modes.CTR(self._nonce + iv + b"\x00\x00\x00\x01"))
         enc = ctx.encryptor()
         return enc.update(data) + enc.finalize()
 
-    def _decrypt(self, iv: bytes, ciphertext: bytes, aad: bytes, icv: bytes) -> bytes:
+    def _decrypt(self, iv: bytes, ciphertext: Octets, aad: Octets, icv: Octets) -> bytes:
         return self._keystream_xor(iv, ciphertext)
 
-    def _encrypt(self, iv: bytes, plaintext: bytes, aad: bytes) -> tuple[bytes, bytes]:
+    def _encrypt(self, iv: bytes, plaintext: bytes, aad: Octets) -> tuple[bytes, bytes]:
         return self._keystream_xor(iv, plaintext), b""
 
 
@@ -167,7 +168,7 @@ class GcmCipher(EncrCipher):
         self.salt = salt
         """The 4 salt octets in front of each IV in the nonce."""
 
-    def _decrypt(self, iv: bytes, ciphertext: bytes, aad: bytes, icv: bytes) -> bytes:
+    def _decrypt(self, iv: bytes, ciphertext: Octets, aad: Octets, icv: Octets) -> bytes:
         nonce = self.salt + iv
         try:
             if len(icv) == 16:
@@ -180,7 +181,7 @@ class GcmCipher(EncrCipher):
         except InvalidTag:
             raise AeadTagError(f"{self.spec.short_name}: ICV does not verify") from None
 
-    def decrypt_joined(self, iv: bytes, data: bytes, aad: bytes = b"") -> bytes:
+    def decrypt_joined(self, iv: bytes, data: Octets, aad: Octets = b"") -> bytes:
         if self.spec.icv_len != 16 or len(iv) != 8 or len(data) < 16:
             return super().decrypt_joined(iv, data, aad)
         try:
@@ -188,7 +189,7 @@ class GcmCipher(EncrCipher):
         except InvalidTag:
             raise AeadTagError(f"{self.spec.short_name}: ICV does not verify") from None
 
-    def _encrypt(self, iv: bytes, plaintext: bytes, aad: bytes) -> tuple[bytes, bytes]:
+    def _encrypt(self, iv: bytes, plaintext: bytes, aad: Octets) -> tuple[bytes, bytes]:
         out = self.aesgcm.encrypt(self.salt + iv, plaintext, aad or None)
         return out[:-16], out[-16 : len(out) - 16 + self.spec.icv_len]
 
@@ -208,14 +209,14 @@ class GmacCipher(EncrCipher):
         self._aead = AESGCM(key)
         self._salt = salt
 
-    def _decrypt(self, iv: bytes, ciphertext: bytes, aad: bytes, icv: bytes) -> bytes:
+    def _decrypt(self, iv: bytes, ciphertext: Octets, aad: Octets, icv: Octets) -> bytes:
         try:
             self._aead.decrypt(self._salt + iv, icv, b"".join((aad, iv, ciphertext)))
         except InvalidTag:
             raise AeadTagError(f"{self.spec.short_name}: ICV does not verify") from None
         return bytes(ciphertext)
 
-    def _encrypt(self, iv: bytes, plaintext: bytes, aad: bytes) -> tuple[bytes, bytes]:
+    def _encrypt(self, iv: bytes, plaintext: bytes, aad: Octets) -> tuple[bytes, bytes]:
         return bytes(plaintext), self._aead.encrypt(
             self._salt + iv, b"", b"".join((aad, iv, plaintext))
         )
@@ -231,13 +232,13 @@ class _PlainAead(EncrCipher):
         self._aead = aead
         self._salt = salt
 
-    def _decrypt(self, iv: bytes, ciphertext: bytes, aad: bytes, icv: bytes) -> bytes:
+    def _decrypt(self, iv: bytes, ciphertext: Octets, aad: Octets, icv: Octets) -> bytes:
         try:
             return self._aead.decrypt(self._salt + iv, b"".join((ciphertext, icv)), aad or None)
         except InvalidTag:
             raise AeadTagError(f"{self.spec.short_name}: ICV does not verify") from None
 
-    def decrypt_joined(self, iv: bytes, data: bytes, aad: bytes = b"") -> bytes:
+    def decrypt_joined(self, iv: bytes, data: Octets, aad: Octets = b"") -> bytes:
         if len(iv) != 8 or len(data) < self.spec.icv_len:
             return super().decrypt_joined(iv, data, aad)
         try:
@@ -245,7 +246,7 @@ class _PlainAead(EncrCipher):
         except InvalidTag:
             raise AeadTagError(f"{self.spec.short_name}: ICV does not verify") from None
 
-    def _encrypt(self, iv: bytes, plaintext: bytes, aad: bytes) -> tuple[bytes, bytes]:
+    def _encrypt(self, iv: bytes, plaintext: bytes, aad: Octets) -> tuple[bytes, bytes]:
         out = self._aead.encrypt(self._salt + iv, plaintext, aad or None)
         cut = len(out) - self.spec.icv_len
         return out[:cut], out[cut:]

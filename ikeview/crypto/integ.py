@@ -12,6 +12,7 @@ from collections.abc import Callable
 from cryptography.hazmat.primitives import cmac, constant_time, hmac
 
 from ikeview.crypto.mac import AesCmac, AesXcbcMac, Hmac, IntegrityError, Mac
+from ikeview.crypto.octets import Octets
 from ikeview.crypto.transforms import KeyLengthError, TransformSpec, TransformType
 
 
@@ -57,15 +58,15 @@ class Integ:
         self.keyed_copy = keyed_copy
         """A fresh, keyed MAC context per call (full-length output, truncate to icv_len)."""
 
-    def compute(self, data: bytes, *more: bytes) -> bytes:
+    def compute(self, data: Octets, *more: Octets) -> bytes:
         """The truncated ICV over ``data`` followed by ``more``."""
         return self._mac.compute(data, *more)[: self.icv_len]
 
-    def verify(self, icv: bytes, data: bytes, *more: bytes) -> bool:
+    def verify(self, icv: Octets, data: Octets, *more: Octets) -> bool:
         """True when ``icv`` matches; the comparison takes the same time wherever it differs."""
         return constant_time.bytes_eq(self.compute(data, *more), bytes(icv))
 
-    def check(self, icv: bytes, data: bytes, *more: bytes) -> None:
+    def check(self, icv: Octets, data: Octets, *more: Octets) -> None:
         """Raise :class:`IcvMismatch` unless ``icv`` matches."""
         if not self.verify(icv, data, *more):
             raise IcvMismatch(f"{self.spec.short_name}: ICV does not verify")

@@ -14,6 +14,8 @@ from typing import Protocol
 from cryptography.hazmat.primitives import cmac, hashes, hmac
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
+from ikeview.crypto.octets import Octets
+
 AES_BLOCK = 16
 _ZERO_BLOCK = bytes(AES_BLOCK)
 
@@ -35,7 +37,7 @@ class Mac(Protocol):
 
     size: int
 
-    def compute(self, data: bytes, *more: bytes) -> bytes:
+    def compute(self, data: Octets, *more: Octets) -> bytes:
         """MAC over the concatenation of ``data`` and ``more`` (avoids copying big buffers)."""
         ...
 
@@ -59,7 +61,7 @@ class Hmac:
         self.keyed_copy: Callable[[], hmac.HMAC] = self._base.copy
         """A fresh context, already keyed, per call: for callers that feed it inline."""
 
-    def compute(self, data: bytes, *more: bytes) -> bytes:
+    def compute(self, data: Octets, *more: Octets) -> bytes:
         h = self._base.copy()
         h.update(data)
         for part in more:
@@ -80,11 +82,12 @@ class AesCmac:
         self.keyed_copy: Callable[[], cmac.CMAC] = self._base.copy
         """A fresh context, already keyed, per call: for callers that feed it inline."""
 
-    def compute(self, data: bytes, *more: bytes) -> bytes:
+    def compute(self, data: Octets, *more: Octets) -> bytes:
         c = self._base.copy()
-        c.update(data)
+        # CMAC.update reads any buffer (memoryviews of packets); its stub says bytes only.
+        c.update(data)  # type: ignore[arg-type]
         for part in more:
-            c.update(part)
+            c.update(part)  # type: ignore[arg-type]
         return c.finalize()
 
 
@@ -115,7 +118,7 @@ class AesXcbcMac:
         self._k3 = subkeys[32:48]
         self.size = AES_BLOCK
 
-    def compute(self, data: bytes, *more: bytes) -> bytes:
+    def compute(self, data: Octets, *more: Octets) -> bytes:
         message = b"".join((data, *more)) if more else bytes(data)
         n = len(message)
         # RFC 3566 section 4 (2)-(3): all blocks but the last go through the plain CBC-MAC

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from ikeview.diagnosis import evidence as ev
 from ikeview.diagnosis import rules_child as rc
 from ikeview.diagnosis import rules_ike as ri
 from ikeview.diagnosis.codes import CHILD_ERRORS
@@ -21,6 +22,7 @@ from ikeview.pipeline.model import Analysis, ChildSa, IkeSa, Problem
 X = iana.ExchangeType
 _RANK = {"error": 0, "warning": 1, "info": 2}
 _FAILED_SETUP = {
+    "half-open",
     "no-response",
     "no-proposal-chosen",
     "authentication-failed",
@@ -43,6 +45,12 @@ def _verdict(outcome: Outcome, text: str, findings: tuple[Finding, ...]) -> str:
     why = next((f for f in findings if f.code == "psk-mismatch"), None)
     if why is not None:
         line += f": {why.explanation}"
+    frag = next((f for f in findings if f.code == "fragmentation-suspected"), None)
+    if frag is not None and outcome == "failed":
+        line += (
+            f": most likely a path dropping IP fragments (a {frag.get('length')}-byte request, "
+            "no IKEv2 fragmentation)"
+        )
     return line
 
 
@@ -58,8 +66,10 @@ def _without_auth(sa: IkeSa, findings: list[Finding]) -> tuple[Outcome, Basis, s
         return "failed", failed[0].basis, failed[0].explanation
     if sa.created_by == X.CREATE_CHILD_SA:
         if sa.established_ts is not None:
-            return "established", "inferred" if sa.state_inferred else "decrypted", (
-                f"created by rekeying {sa.rekey_of[0].hex() if sa.rekey_of else 'an IKE SA'}"
+            return (
+                "established",
+                "inferred" if sa.state_inferred else "decrypted",
+                (f"created by rekeying {sa.rekey_of[0].hex() if sa.rekey_of else 'an IKE SA'}"),
             )
         return "incomplete", "inferred", "the rekeying CREATE_CHILD_SA did not complete"
     if any(f.code == "half-open" for f in findings):
@@ -67,9 +77,13 @@ def _without_auth(sa: IkeSa, findings: list[Finding]) -> tuple[Outcome, Basis, s
     if sa.created_by is None:
         answered = [e for e in sa.exchanges if e.response is not None]
         if answered:
-            return "established", "inferred", (
-                "first seen mid-life: its setup is not in the capture, but the peers "
-                f"exchanged protected messages (frame {answered[0].response.frame})"  # type: ignore[union-attr]
+            return (
+                "established",
+                "inferred",
+                (
+                    "first seen mid-life: its setup is not in the capture, but the peers "
+                    f"exchanged protected messages (frame {answered[0].response.frame})"  # type: ignore[union-attr]
+                ),
             )
         return "unknown", "inferred", "first seen mid-life, and nothing in it was answered"
     return "incomplete", "inferred", "the capture ends before IKE_AUTH"
@@ -84,12 +98,23 @@ def _children(sa: IkeSa, auth: AuthVerdict | None) -> list[ChildSa]:
         found = rc.refused_findings(child, ex)
         out.append(replace(child, diagnosis=_child_diagnosis("failed", found)))
     for ex in sa.exchanges:
-        if ex.exchange_type == X.CREATE_CHILD_SA and ex.error in CHILD_ERRORS:
+        refused = ex.error in CHILD_ERRORS or ev.refused_by_size(sa.chosen, ex)
+        if ex.exchange_type == X.CREATE_CHILD_SA and refused:
+            # Without keys, a response too small for SA + Nonce is a refusal (error unknown: 0).
             child = rc.refused_child(sa, ex, ex.error or 0)
             found = rc.refused_findings(child, ex)
             out.append(replace(child, diagnosis=_child_diagnosis("failed", found)))
+    auth_failed = auth is not None and auth.outcome == "failed"
     for c in sa.child_sas:
         found = [*rc.rule_weak(c.proposal, [c.created_frame], esp=True), *rc.rule_esp(c)]
+        if auth_failed and c.exchange_type == X.IKE_AUTH:
+            # Negotiated in IKE_AUTH, but a peer then refused the other's AUTH (RFC 7296
+            # 2.21.2): the child SA is torn down with the IKE SA, never used.
+            diag = _child_diagnosis("failed", found)
+            text = f"the IKE SA's authentication failed ({auth.text})"  # type: ignore[union-attr]
+            diag = replace(diag, basis=auth.basis, verdict=_verdict("failed", text, ()))  # type: ignore[union-attr]
+            out.append(replace(c, diagnosis=diag))
+            continue
         out.append(replace(c, diagnosis=_child_diagnosis("established", found)))
     return sorted(out, key=lambda c: c.created_frame)
 

@@ -131,6 +131,25 @@ def min_auth_response(chosen: Proposal | None, *, with_child: bool) -> int | Non
     return min_sk_message(chosen, inner)
 
 
+MIN_NONCE = GENERIC_HEADER + 16
+"""A Nonce payload with the least nonce allowed (RFC 7296 3.9: 16 octets)."""
+
+
+def min_create_child_response(chosen: Proposal | None) -> int | None:
+    """Least length of a CREATE_CHILD_SA response that accepts something: SA and Nonce at
+    least (RFC 7296 1.3); anything shorter holds only notifies, i.e. a refusal."""
+    return min_sk_message(chosen, MIN_SA + MIN_NONCE)
+
+
+def refused_by_size(chosen: Proposal | None, ex: Exchange) -> bool:
+    """An encrypted, unread CREATE_CHILD_SA response too small for SA + Nonce (no retry)."""
+    resp = ex.response
+    if resp is None or readable(resp) or resp.fragment is not None or ex.retry is not None:
+        return False
+    least = min_create_child_response(chosen)
+    return least is not None and resp.length < least
+
+
 def first_request(ex: Exchange) -> Message | None:
     """The request, or None when only the response was seen."""
     return ex.request
@@ -139,9 +158,7 @@ def first_request(ex: Exchange) -> Message | None:
 def request_copies(ex: Exchange) -> tuple[Message, ...]:
     """The request and its retransmitted copies, in capture order."""
     found = [ex.request] if ex.request is not None else []
-    found += [
-        m for m in ex.copies if not m.response and m.retransmission == "retransmit"
-    ]
+    found += [m for m in ex.copies if not m.response and m.retransmission == "retransmit"]
     return tuple(sorted(found, key=lambda m: (m.ts, m.frame)))
 
 
@@ -164,11 +181,7 @@ def esp_after(analysis: Analysis, sa: IkeSa, ts: float) -> list[EspSpiStats]:
     without keys, so unassociated SPIs count too)."""
     peers = {sa.initiator, sa.responder}
     found = [s for s in all_esp(sa) if s.first_ts >= ts]
-    found += [
-        s
-        for s in analysis.unassociated_esp
-        if s.first_ts >= ts and {s.src, s.dst} <= peers
-    ]
+    found += [s for s in analysis.unassociated_esp if s.first_ts >= ts and {s.src, s.dst} <= peers]
     return found
 
 
@@ -187,12 +200,14 @@ __all__ = [
     "group_name",
     "has_auth",
     "min_auth_response",
+    "min_create_child_response",
     "min_sk_message",
     "notifies",
     "notify",
     "payloads",
     "prf_len",
     "readable",
+    "refused_by_size",
     "request_copies",
     "sa_payload",
 ]

@@ -65,8 +65,7 @@ _FIXES: dict[int, Fix] = {
         None,
     ),
     44: (
-        "the peer no longer knows the child SA being rekeyed: it was deleted; a new one is "
-        "created",
+        "the peer no longer knows the child SA being rekeyed: it was deleted; a new one is created",
         None,
         None,
     ),

@@ -109,6 +109,9 @@ class ProposalCheck:
     """For the closest configured proposal when nothing matched."""
     agrees_with_capture: bool | None = None
     """Whether the simulated choice equals what the capture shows; None when unknown."""
+    simulated: tuple[str, ...] = ()
+    """The algorithms the configuration would pick from ``offered_number`` (IANA names, one per
+    transform type, in the config's priority order); empty when nothing fits or not simulated."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,3 +133,6 @@ class ConfigCheck:
     """The IOS keyring peer / swanctl secret that holds the PSK used, if any."""
     findings: tuple[Finding, ...] = field(default=())
     """The ``config-*`` (and ``psk-mismatch``) findings this check raised."""
+    notes: tuple[str, ...] = ()
+    """What the config reader could not use, in one sentence each (a type 6 key that cannot be
+    read, an algorithm ikeview does not know); not findings, as they judge nothing."""

@@ -101,6 +101,21 @@ def _initiator_rejection(sa: IkeSa, resp: Message) -> Exchange | None:
     return None
 
 
+AT_ONCE = 1.0
+"""Seconds: an initiator's INFORMATIONAL this soon after the IKE_AUTH response, with nothing
+after it and no ESP, is the SA being refused, not housekeeping."""
+
+
+def _rejected_at_once(sa: IkeSa, resp: Message, rej: Exchange) -> bool:
+    """The INFORMATIONAL came at once and is the last thing the IKE SA did (no other exchange
+    after it, no rekey): the SA lived for milliseconds."""
+    req = rej.request
+    if req is None or req.ts - resp.ts > AT_ONCE or sa.rekeyed_into is not None:
+        return False
+    later = [e for e in sa.exchanges if e is not rej and (e.request_ts or 0.0) > resp.ts]
+    return not later
+
+
 def judge_auth(sa: IkeSa, analysis: Analysis) -> AuthVerdict | None:
     """The IKE SA's outcome from its IKE_AUTH exchanges; None when there were none."""
     auths = [e for e in sa.exchanges if e.exchange_type == X.IKE_AUTH]
@@ -113,10 +128,17 @@ def judge_auth(sa: IkeSa, analysis: Analysis) -> AuthVerdict | None:
         frames = [m.frame for m in copies]
         quiet = ev.capture_end(analysis) - (copies[-1].ts if copies else sa.last_ts)
         if len(copies) > 1 or quiet >= REJECT_WINDOW:
-            return AuthVerdict("failed", "inferred", f"IKE_AUTH never answered (frames "
-                               f"{', '.join(map(str, frames))})")
-        return AuthVerdict("incomplete", "inferred", "the capture ends before the IKE_AUTH "
-                           f"response (request frame {frames[0] if frames else '?'})")
+            return AuthVerdict(
+                "failed",
+                "inferred",
+                f"IKE_AUTH never answered (frames {', '.join(map(str, frames))})",
+            )
+        return AuthVerdict(
+            "incomplete",
+            "inferred",
+            "the capture ends before the IKE_AUTH "
+            f"response (request frame {frames[0] if frames else '?'})",
+        )
     final = answered[-1]
     resp = final.response
     assert resp is not None
@@ -158,8 +180,7 @@ def _judge_read(sa: IkeSa, ex: Exchange, resp: Message) -> AuthVerdict:
             verdict.refused_child_error = ex.error
             verdict.refused_child_exchange = ex
             verdict.text += (
-                f", but the responder refused its child SA with "
-                f"{iana.NOTIFY_TYPES.name(ex.error)}"
+                f", but the responder refused its child SA with {iana.NOTIFY_TYPES.name(ex.error)}"
             )
         return verdict
     if ex.error is not None:
@@ -264,6 +285,23 @@ def _judge_sizes(sa: IkeSa, analysis: Analysis, ex: Exchange, resp: Message) -> 
         ),
         None,
     )
+    if rej is not None and not directions and _rejected_at_once(sa, resp, rej):
+        assert rej.request is not None
+        gap = (rej.request.ts - resp.ts) * 1000
+        how = (
+            f"{gap:.0f} ms after the IKE_AUTH response (frame {resp.frame}) it sent an "
+            f"INFORMATIONAL (frame {rej.request.frame}) and the SA did nothing more, no ESP: most "
+            "likely N(AUTHENTICATION_FAILED) (RFC 7296 2.21.2), else an immediate delete; keys "
+            "would tell which"
+        )
+        f2 = [*frames, rej.request.frame, *([rej.response.frame] if rej.response else [])]
+        return AuthVerdict(
+            "failed",
+            "inferred",
+            f"the initiator most likely rejected the responder's AUTH: an INFORMATIONAL "
+            f"{gap:.0f} ms after the IKE_AUTH response (frame {rej.request.frame}), then nothing",
+            _rejected(sa, "initiator", f2, "inferred", how),
+        )
     if rej is not None and not directions:
         return AuthVerdict(
             "unknown",

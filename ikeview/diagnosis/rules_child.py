@@ -43,9 +43,7 @@ def rule_weak(proposal: Proposal | None, frames: list[int], *, esp: bool) -> Ite
             "weak-algorithm",
             frames=frames,
             basis="decrypted",
-            explanation=(
-                f"the chosen {what} proposal uses {name}, which {rfc} rates {level}"
-            ),
+            explanation=(f"the chosen {what} proposal uses {name}, which {rfc} rates {level}"),
             fix=f"prefer {REPLACEMENT.get(ttype, 'a current algorithm')} on both peers",
             fix_cisco=(
                 "replace it in the `crypto ikev2 proposal`"
@@ -97,8 +95,7 @@ def rule_esp(child: ChildSa) -> Iterator[Finding]:
                 "(its policy or SA not installed)"
             ),
             fix_cisco=(
-                "`show crypto ipsec sa` on the far router: #pkts encaps stays 0 if it never "
-                "sends"
+                "`show crypto ipsec sa` on the far router: #pkts encaps stays 0 if it never sends"
             ),
             fix_strongswan=(
                 "`swanctl --list-sas` on the far peer: bytes_out stays 0 if it never sends"
@@ -112,15 +109,18 @@ def rule_esp(child: ChildSa) -> Iterator[Finding]:
 
 def rule_esp_keyless(sa: IkeSa, analysis: Analysis) -> Iterator[Finding]:
     """Without keys no child SA is known, but ESP between the peers first seen after IKE_AUTH
-    that flows one way only still shows a silent direction (RFC 4301 4.1)."""
+    that flows one way only still shows a silent direction (RFC 4301 4.1), and sequence
+    numbers are in the clear (RFC 4303 2.2), so gaps and repeats show too."""
     if sa.child_sas or sa.established_ts is None:
         return
     esp = [s for s in ev.esp_after(analysis, sa, sa.established_ts) if s.packets]
+    for s in esp:
+        yield from _esp_counters(None, s)
     directions = {(s.src, s.dst) for s in esp}
     total = sum(s.packets for s in esp)
     if len(directions) != 1 or total < MIN_ONE_WAY:
         return
-    (src, dst), = directions
+    ((src, dst),) = directions
     yield finding(
         "esp-one-way",
         frames=[f for s in esp for f in (s.first_frame, s.last_frame) if f],
@@ -137,14 +137,25 @@ def rule_esp_keyless(sa: IkeSa, analysis: Analysis) -> Iterator[Finding]:
     )
 
 
-def _esp_counters(child: ChildSa, s: EspSpiStats) -> Iterator[Finding]:
+def _esp_counters(child: ChildSa | None, s: EspSpiStats) -> Iterator[Finding]:
     where = f"SPI 0x{s.spi:08x} ({s.src} -> {s.dst})"
     if s.integrity_failed:
+        # Every packet failing blames the keys (a warning about them, not about the tunnel);
+        # some failing among packets that pass with the same keys means altered packets.
+        every = s.decrypted == 0 and s.integrity_failed == s.packets
+        why = (
+            ": all of them, so the keys given are not this SA's" if every else
+            " while others passed with the same keys: something altered them"
+        )  # fmt: skip
         yield finding(
             "esp-integrity-failure",
             frames=[f for f in (s.integrity_failed_frame,) if f],
             basis="decrypted",
-            explanation=f"{s.integrity_failed} of {s.packets} packets on {where} failed their ICV",
+            severity="warning" if every else "error",
+            keys_wrong=every,
+            explanation=(
+                f"{s.integrity_failed} of {s.packets} packets on {where} failed their ICV{why}"
+            ),
             fix=(
                 "if every packet fails, the keys given do not belong to this SA; if some do, "
                 "packets are being altered on the path"
@@ -187,11 +198,15 @@ def refused_child(sa: IkeSa, ex: Exchange, error: int) -> ChildSa:
     sa_p = ev.sa_payload(req)
     offered = sa_p.proposals if sa_p is not None else ()
     ts_i = tuple(
-        t for p in ev.payloads(req) if isinstance(p, TsPayload) and p.which == "TSi"
+        t
+        for p in ev.payloads(req)
+        if isinstance(p, TsPayload) and p.which == "TSi"
         for t in p.selectors
     )
     ts_r = tuple(
-        t for p in ev.payloads(req) if isinstance(p, TsPayload) and p.which == "TSr"
+        t
+        for p in ev.payloads(req)
+        if isinstance(p, TsPayload) and p.which == "TSr"
         for t in p.selectors
     )
     spi_i = int.from_bytes(offered[0].spi, "big") if offered and offered[0].spi else 0
@@ -232,9 +247,10 @@ def refused_findings(child: ChildSa, ex: Exchange) -> list[Finding]:
                 frames=frames,
                 basis="inferred",
                 explanation=(
-                    f"the {ex.name} response (frame {frames[-1]}) is too small to carry SA and "
-                    "TS payloads, so the responder refused the child SA; keys would show its "
-                    "error notify (NO_PROPOSAL_CHOSEN, TS_UNACCEPTABLE, ...)"
+                    f"the {ex.name} response (frame {frames[-1]}) is too small to carry "
+                    f"{'SA and Nonce' if ex.exchange_type == 36 else 'SA and TS'} payloads, so "
+                    "the child SA was refused; keys would show its error notify "
+                    "(NO_PROPOSAL_CHOSEN, TS_UNACCEPTABLE, TEMPORARY_FAILURE, ...)"
                 ),
                 fix=(
                     "compare both peers' ESP proposals and traffic selectors (keys, or the "
@@ -296,9 +312,7 @@ def rule_deleted(sa: IkeSa) -> Iterator[Finding]:
     for ex in sa.exchanges:
         if ex.purpose not in ("delete IKE SA", "delete child SA") or ex.request is None:
             continue
-        spis = [
-            s.hex() for d in ev.deletes(ex.request) for s in d.spis
-        ]
+        spis = [s.hex() for d in ev.deletes(ex.request) for s in d.spis]
         what = "the IKE SA" if ex.purpose == "delete IKE SA" else f"child SA(s) {', '.join(spis)}"
         yield finding(
             "deleted",

@@ -55,8 +55,11 @@ def rule_init(sa: IkeSa, analysis: Analysis) -> Iterator[Finding]:
     answered = [e for e in inits if e.response is not None]
     # Later exchanges (or a responder SPI) show an answer came, even if the capture missed it.
     went_on = len(sa.exchanges) > len(inits) or any(sa.spi_r)
-    if not answered and not went_on and inits[-1].request is not None and _ended(
-        analysis, inits[-1]
+    if (
+        not answered
+        and not went_on
+        and inits[-1].request is not None
+        and _ended(analysis, inits[-1])
     ):
         copies = [m for e in inits for m in ev.request_copies(e)]
         yield finding(
@@ -96,7 +99,27 @@ def rule_init(sa: IkeSa, analysis: Analysis) -> Iterator[Finding]:
             yield _init_error(sa, ex)
     if answered and answered[-1].status == "ok" and len(sa.exchanges) == len(inits):
         last = answered[-1]
-        if ev.capture_end(analysis) - (last.response_ts or 0.0) >= QUIET_AFTER:
+        lost = [m for m in ev.request_copies(last) if m.ts > (last.response_ts or 0.0)]
+        if lost:
+            answers = [m for m in last.messages if m.response]
+            yield finding(
+                "half-open",
+                frames=_frames(*ev.request_copies(last), *answers),
+                basis="inferred",
+                severity="error",
+                explanation=(
+                    f"the responder answered IKE_SA_INIT (frames "
+                    f"{', '.join(str(m.frame) for m in answers)}) but the initiator kept sending "
+                    f"it ({len(lost)} more time(s)) and never sent IKE_AUTH: the answers did not "
+                    "reach it, so the IKE SA stayed half-open"
+                ),
+                fix=(
+                    "find what drops the responder's UDP 500 answers on the way back to the "
+                    "initiator (a firewall, NAT or asymmetric route)"
+                ),
+                lost_answers=len(answers),
+            )
+        elif ev.capture_end(analysis) - (last.response_ts or 0.0) >= QUIET_AFTER:
             yield finding(
                 "half-open",
                 frames=_frames(last.request, last.response),
@@ -190,16 +213,27 @@ def rule_retransmission(sa: IkeSa, analysis: Analysis) -> Iterator[Finding]:
         before = [m for m in copies if m.ts <= ex.response.ts] or copies[:1]
         true_rtt = ex.response.ts - before[-1].ts
         schedule = tuple(round(m.ts - copies[0].ts, 3) for m in copies)
+        at = f"at +{', +'.join(f'{t:g}' for t in schedule)} s"
+        if len(before) < len(copies):
+            # Copies sent after an answer was on the wire: the answers never arrived.
+            answers = [m for m in ex.messages if m.response]
+            explanation = (
+                f"{ex.requester}'s {ex.name} request (message ID {ex.message_id}) was sent "
+                f"{len(copies)} times ({at}) although the other peer answered (frames "
+                f"{', '.join(str(m.frame) for m in answers)}): its answers did not reach the "
+                f"{ex.requester} (a filter or route dropping them on the way back)"
+            )
+        else:
+            explanation = (
+                f"{ex.requester}'s {ex.name} request (message ID {ex.message_id}) was sent "
+                f"{len(copies)} times ({at}) before the answer in frame {ex.response.frame}; "
+                f"the round trip after the last copy was {true_rtt * 1000:.1f} ms"
+            )
         yield finding(
             "retransmission",
             frames=_frames(*copies, ex.response),
             basis="inferred",
-            explanation=(
-                f"{ex.requester}'s {ex.name} request (message ID {ex.message_id}) was sent "
-                f"{len(copies)} times (at +{', +'.join(f'{t:g}' for t in schedule)} s) before "
-                f"the answer in frame {ex.response.frame}; the round trip after the last copy "
-                f"was {true_rtt * 1000:.1f} ms"
-            ),
+            explanation=explanation,
             fix=(
                 "look for loss or delay between the peers (or a responder slow to answer, e.g. "
                 "a busy CA or RADIUS lookup)"
@@ -307,24 +341,42 @@ def _dpd(sa: IkeSa, ex: Exchange, copies: tuple) -> Finding:  # type: ignore[typ
 
 
 def rule_integrity(sa: IkeSa, analysis: Analysis) -> Iterator[Finding]:
-    """Messages whose SK/SKF integrity check failed with the keys given (RFC 7296 3.14): the
-    keys do not belong to this IKE SA, or the bytes were altered on the way."""
-    bad = [m for m in sa.messages if m.integrity == "failed"]
-    if bad:
-        yield finding(
-            "ike-integrity-failure",
-            frames=_frames(*bad),
-            basis="decrypted",
-            explanation=(
-                f"{len(bad)} message(s) of this IKE SA failed their integrity check with the "
-                f"keys given, first frame {bad[0].frame}"
-            ),
-            fix=(
-                "give the DH secret (or SK_* keys) of this IKE SA: the ones given belong to "
-                "another SA or were copied wrongly"
-            ),
-            count=len(bad),
+    """Messages whose SK/SKF integrity check failed with the keys given (RFC 7296 3.14). When
+    every message checked fails, the keys do not belong to this IKE SA: a warning about the
+    keys, not about the tunnel. When some pass and some fail with the same keys, the bytes were
+    altered on the way: an error."""
+    checked = [m for m in sa.messages if m.integrity is not None]
+    bad = [m for m in checked if m.integrity == "failed"]
+    if not bad:
+        return
+    every = len(bad) == len(checked)
+    if every:
+        explanation = (
+            f"all {len(bad)} encrypted message(s) of this IKE SA failed their integrity check "
+            f"with the keys given (first frame {bad[0].frame}): the keys are not this SA's, "
+            "which says nothing against the tunnel itself"
         )
+        fix = (
+            "give the DH secret (or SK_* keys) of this IKE SA: the ones given belong to "
+            "another SA or were copied wrongly"
+        )
+    else:
+        explanation = (
+            f"{len(bad)} of {len(checked)} encrypted messages failed their integrity check while "
+            f"the others passed with the same keys (first frame {bad[0].frame}): something on "
+            "the path altered them"
+        )
+        fix = "look for a device altering packets between the peers (or a capture fault)"
+    yield finding(
+        "ike-integrity-failure",
+        frames=_frames(*bad),
+        basis="decrypted",
+        severity="warning" if every else "error",
+        explanation=explanation,
+        fix=fix,
+        count=len(bad),
+        keys_wrong=every,
+    )
 
 
 def child_error(ex: Exchange) -> int | None:

@@ -179,9 +179,9 @@ def _tables(doc: dict[str, Any], lines: list[str], path: str) -> Iterator[_Table
     for kind, value in doc.items():
         if kind not in TABLE_FIELDS:
             at = headers.get(kind, [None])[0]
-            line = at + 1 if at is not None else _key_line(lines, kind)
+            lineno = at + 1 if at is not None else _key_line(lines, kind)
             hint = did_you_mean(kind, TABLE_FIELDS)
-            raise KeysFileError(path, line, f"unknown table '{kind}'{hint}")
+            raise KeysFileError(path, lineno, f"unknown table '{kind}'{hint}")
         if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
             raise KeysFileError(
                 path, _key_line(lines, kind), f"'{kind}' must be written as [[{kind}]] tables"

@@ -12,6 +12,7 @@ import os
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from typing import cast
 
 from ikeview.diagnosis.engine import diagnose
 from ikeview.dissectors.capture import CaptureReader
@@ -20,7 +21,7 @@ from ikeview.dissectors.stream import Dissector, DissectStats
 from ikeview.keys.model import KeyRing
 from ikeview.pipeline.correlate import Correlator, NullDecryptor
 from ikeview.pipeline.model import Analysis
-from ikeview.pipeline.seam import Decryptor
+from ikeview.pipeline.seam import Decryptor, EspObserver
 
 Progress = Callable[[int, int], None]
 """Called with (bytes done, bytes total) while the capture is read."""
@@ -91,7 +92,8 @@ class _UntilIdle:
 def _records(src: _Source, dissector: Dissector, ticks: bool = False) -> Iterator[object]:
     """Records in capture order; with ``ticks``, ``None`` where an iterable source ticked idle."""
     if src.reader is not None or not ticks:
-        yield from dissector.run(src.frames)
+        # Without ticks the frames hold no None (analyze() takes RawFrames only).
+        yield from dissector.run(cast(Iterable[RawFrame], src.frames))
     else:
         # The dissector cannot yield while it waits for a frame, so an idle tick ends its run and
         # is passed on; the next run resumes with the same reassembly state.
@@ -118,6 +120,7 @@ def iter_analysis(
     decryptor: Decryptor | None = None,
     min_interval: float | None = None,
     clock: Callable[[], float] = time.monotonic,
+    on_esp: EspObserver | None = None,
 ) -> Iterator[Step]:
     """Analyze while reading, yielding a ``Step`` every ``every`` records and a final complete one.
 
@@ -128,12 +131,14 @@ def iter_analysis(
     a quiet period show up without waiting for the next packet.
     ``every=0`` turns the record count off. ``clock`` is for tests.
     ``decryptor`` overrides the one built from ``keyring`` (tests, or the TUI reusing one).
+    ``on_esp`` (optional) sees every ESP packet with what the decryptor made of it (the TUI's
+    per-packet rows), keys or not.
     A file that is no capture raises ``CaptureError`` before the first step.
     """
     src = _Source(source)
     stats = DissectStats()
     dissector = Dissector(extra_ports=extra_ports, stats=stats)
-    corr = Correlator(decryptor or make_decryptor(keyring), capture=_name(source))
+    corr = Correlator(decryptor or make_decryptor(keyring), capture=_name(source), on_esp=on_esp)
     n = 0
     pending = False
     last = clock()
@@ -177,13 +182,16 @@ def analyze(
     stats = DissectStats()
     dissector = Dissector(extra_ports=extra_ports, stats=stats)
     corr = Correlator(decryptor or make_decryptor(keyring), capture=_name(source))
-    feed = corr.feed
+    feed: Callable[[object], None] = corr.feed
     if tap is not None:
         correlate = feed
+        seen = tap
 
-        def feed(rec: object) -> None:
-            tap(rec)
+        def tapped(rec: object) -> None:
+            seen(rec)
             correlate(rec)
+
+        feed = tapped
 
     if progress is None:
         for rec in _records(src, dissector):

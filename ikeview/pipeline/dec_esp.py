@@ -20,7 +20,8 @@ from ikeview.crypto.transforms import (
 )
 from ikeview.keys.model import EspKeys
 from ikeview.pipeline.dec_ike import encr_spec, integ_spec
-from ikeview.pipeline.seam import EspOpened, IkeSpis
+from ikeview.pipeline.ids import IkeSpis, IntegrityVerdict
+from ikeview.pipeline.seam import EspOpened
 
 _HALF = 1 << 31
 # Tried, in this order, when a key file gives an integrity key but no algorithm: the HMACs
@@ -103,6 +104,7 @@ class EspEntry:
                         seq = high << 32 | low
                         if seq > self.last_seq:
                             self.last_seq = seq
+                    # clean is not None, so this is an EspOpened (no second test per packet).
                     return fast_opened(clean)  # type: ignore[return-value]
             result = self._decrypt(pinned, data)
             return _opened(result, self.spi, pinned.origin)
@@ -166,10 +168,16 @@ def _infer_high(last: int, low: int) -> int:
 # slot descriptors, on a path that runs once per ESP packet.
 class _EspOpenedFill:
     __slots__ = EspOpened.__slots__
+    # Declared for the type checker only (no class attributes, so no clash with the slots).
+    decrypted: bool
+    integrity: IntegrityVerdict | None
+    next_header: int | None
+    inner: bytes | None
+    problem: str | None
 
 
 _new = object.__new__
-_VERDICT = {True: "ok", None: None}
+_VERDICT: dict[bool | None, IntegrityVerdict | None] = {True: "ok", None: None}
 
 
 def fast_opened(clean: CleanPacket | None) -> EspOpened | None:
@@ -181,6 +189,7 @@ def fast_opened(clean: CleanPacket | None) -> EspOpened | None:
     out.next_header, out.inner, ok = clean
     out.integrity = _VERDICT[ok]
     out.problem = None
+    # The class switch described above: the checker cannot follow it.
     out.__class__ = EspOpened  # type: ignore[assignment]
     return out  # type: ignore[return-value]
 
@@ -196,7 +205,7 @@ def _opened(result: EspResult, spi: int, origin: str) -> EspOpened:
             f"ICV check failed for ESP SPI 0x{spi:08x}: keys {origin} do not verify"
             f" ({result.error})",
         )
-    verdict = "ok" if ok else None
+    verdict: IntegrityVerdict | None = "ok" if ok else None
     if result.pad_len is None or (ok is None and result.error is not None):
         return EspOpened(
             False,

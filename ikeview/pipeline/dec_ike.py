@@ -8,6 +8,7 @@ several are possible the first SK payload's integrity check picks one, and it st
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 from ikeview.crypto.keymat import IkeKeys, derive_ike_keys, derive_rekeyed_ike_keys
 from ikeview.crypto.prf import Prf, get_prf
@@ -22,7 +23,8 @@ from ikeview.crypto.transforms import (
 )
 from ikeview.keys.model import IkeSaKeys
 from ikeview.pipeline.dec_records import derived_source
-from ikeview.pipeline.seam import ChosenAlgorithms, IkeSaSetup, IkeSpis
+from ikeview.pipeline.ids import IkeSpis
+from ikeview.pipeline.seam import ChosenAlgorithms, IkeSaSetup
 
 
 class KeySetupError(ValueError):
@@ -62,7 +64,6 @@ class IkeSaState:
         "fragments",
         "ids",
         "pinned",
-        "psk_match",
         "setup",
         "spis",
         "verified",
@@ -77,7 +78,6 @@ class IkeSaState:
         """True once an ICV/tag verified with the pinned candidate."""
         self.fragments: dict[tuple[int, bool, bool], Fragments] = {}
         """Messages being reassembled, by (Message ID, from initiator, response)."""
-        self.psk_match: dict[str, str] = {}
         self.ids: set[str] = set()
         self._sk: dict[tuple[int, bool], SkDecryptor | str] = {}
 
@@ -160,8 +160,8 @@ def complete(keys: IkeSaKeys, algs: ChosenAlgorithms | None) -> IkeSaKeys:
     )
 
 
-def _with(keys: IkeSaKeys, **changes: object) -> IkeSaKeys:
-    return replace(keys, **changes)  # type: ignore[arg-type]
+def _with(keys: IkeSaKeys, **changes: Any) -> IkeSaKeys:
+    return replace(keys, **changes)
 
 
 @dataclass(frozen=True, slots=True)

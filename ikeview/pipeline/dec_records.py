@@ -10,15 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ikeview.dissectors.iana import EXCHANGE_TYPES
+from ikeview.dissectors.ike_records import IkeHeader
 from ikeview.keys.model import DhSecret, EspKeys, IkeSaKeys, Psk, SourceRef
-from ikeview.pipeline.seam import IkeSpis
-
-# RFC 7296 section 3.1: the IKE header's Exchange Type, Flags and Message ID octets.
-_EXCHANGE_OFFSET = 18
-_FLAGS_OFFSET = 19
-_MID_OFFSET = 20
-_FLAG_RESPONSE = 0x20
-_IKE_HEADER_LEN = 28
+from ikeview.pipeline.ids import IkeSpis
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,14 +54,10 @@ def spis_text(spis: IkeSpis) -> str:
     return f"{spis[0].hex()}/{spis[1].hex()}"
 
 
-def describe_message(raw: bytes) -> str:
-    """``IKE_AUTH request (message ID 1)`` from the IKE header of a raw message."""
-    if len(raw) < _IKE_HEADER_LEN:
-        return "a truncated IKE message"
-    exchange = EXCHANGE_TYPES.name(raw[_EXCHANGE_OFFSET])
-    kind = "response" if raw[_FLAGS_OFFSET] & _FLAG_RESPONSE else "request"
-    mid = int.from_bytes(raw[_MID_OFFSET : _MID_OFFSET + 4], "big")
-    return f"{exchange} {kind} (message ID {mid})"
+def describe_header(header: IkeHeader) -> str:
+    """``IKE_AUTH request (message ID 1)``, naming a message the way problem lines do."""
+    kind = "response" if header.response else "request"
+    return f"{EXCHANGE_TYPES.name(header.exchange_type)} {kind} (message ID {header.message_id})"
 
 
 def key_origin(record: DhSecret | IkeSaKeys | EspKeys | Psk) -> str:

@@ -9,15 +9,15 @@ Problem lines name the SA, the message and what would unlock it, never a secret.
 
 from __future__ import annotations
 
-from ikeview.crypto import auth as ikeauth
 from ikeview.crypto.keymat import derive_child_keys
 from ikeview.crypto.prf import get_prf
 from ikeview.crypto.sk import SKF, SkResult
 from ikeview.crypto.transforms import TransformType, UnsupportedTransform, is_aead, lookup
+from ikeview.dissectors.ike_records import IkeHeader, SkfPayload, SkPayload
 from ikeview.dissectors.ikev2 import parse_payloads
 from ikeview.dissectors.records import EspPacket
-from ikeview.keys.model import EspKeys, IkeSaKeys, KeyRing, Psk
-from ikeview.pipeline import dec_ike
+from ikeview.keys.model import EspKeys, IkeSaKeys, KeyRing
+from ikeview.pipeline import dec_auth, dec_ike
 from ikeview.pipeline.dec_dh import DhMatcher, GirCandidate
 from ikeview.pipeline.dec_esp import EspCandidate, EspEntry, build_candidates, fast_opened
 from ikeview.pipeline.dec_ike import IkeCandidate, IkeSaState, KeySetupError
@@ -25,37 +25,25 @@ from ikeview.pipeline.dec_records import (
     DerivedEspSa,
     DerivedIkeSa,
     derived_source,
-    describe_message,
+    describe_header,
     key_origin,
     spis_text,
 )
+from ikeview.pipeline.ids import IkeSpis, IntegrityVerdict
 from ikeview.pipeline.seam import (
+    AuthClaim,
     AuthVerdict,
     ChildSaSetup,
     EspOpened,
     IkeSaSetup,
-    IkeSpis,
     Opened,
-    Side,
 )
-
-_CERT_X509 = 4
-_CERT_RAW_PUBLIC_KEY = 15
-_SIGNATURE_METHODS = (1, 9, 10, 11, 14)
-_METHOD_NAMES = {
-    1: "RSA signature",
-    2: "shared key MIC",
-    3: "DSS signature",
-    9: "ECDSA P-256 signature",
-    10: "ECDSA P-384 signature",
-    11: "ECDSA P-521 signature",
-    13: "NULL authentication",
-    14: "digital signature",
-}
 
 
 class KeyringDecryptor:
     """Decrypts whatever the key ring can unlock; one instance per capture."""
+
+    has_keys = True
 
     def __init__(self, keyring: KeyRing, *, keep_plaintext: bool = False) -> None:
         """``keep_plaintext`` keeps each opened SK body for ``take_plaintext`` (decrypt command)."""
@@ -139,9 +127,11 @@ class KeyringDecryptor:
             self._ike[spis] = state
         return state
 
-    def open(self, spis: IkeSpis, raw: bytes, sk: object, *, from_initiator: bool) -> Opened:
+    def open(self, header: IkeHeader, raw: bytes, sk: SkPayload | SkfPayload) -> Opened:
         """Decrypt and verify one SK/SKF payload; SKF fragments are held until complete."""
-        what = f"{describe_message(raw)} of IKE SA {spis_text(spis)}"
+        spis = (header.spi_i, header.spi_r)
+        from_initiator = header.initiator
+        what = f"{describe_header(header)} of IKE SA {spis_text(spis)}"
         state = self._state(spis)
         if state is None:
             return Opened(
@@ -152,10 +142,7 @@ class KeyringDecryptor:
         if not state.candidates:
             why = self._why_no_keys(state)
             return Opened(None, None, f"cannot decrypt {what}: {why}")
-        offset = getattr(sk, "offset", None)
-        ptype = getattr(sk, "payload_type", None)
-        if offset is None or ptype is None:
-            return Opened(None, None, f"cannot decrypt {what}: not an SK or SKF payload")
+        offset, ptype = sk.offset, sk.payload_type
         failures: list[tuple[IkeCandidate, str]] = []
         untrusted: SkResult | None = None
         for index in state.order():
@@ -166,9 +153,8 @@ class KeyringDecryptor:
                 continue
             result = dec.decrypt(raw, offset, ptype)
             if result.integrity_ok is False or (result.error and not result.plaintext):
-                failures.append(
-                    (cand, "integrity" if result.integrity_ok is False else result.error)
-                )
+                why = "integrity" if result.integrity_ok is False else (result.error or "")
+                failures.append((cand, why))
                 if result.integrity_ok is False and result.plaintext and ptype != SKF:
                     untrusted = result
                 continue
@@ -176,7 +162,7 @@ class KeyringDecryptor:
                 state.pinned = index
             if result.integrity_ok:
                 state.verified = True
-            return self._opened(state, raw, ptype, result, what, from_initiator)
+            return self._opened(state, header, raw, ptype, result, what)
         text = self._failure_text(state, what, failures, from_initiator)
         if untrusted is not None and len(state.candidates) == 1:
             # One key set, a bad ICV, yet SK_e yields a clean payload chain: the capture's ICV
@@ -224,13 +210,15 @@ class KeyringDecryptor:
     def _opened(
         self,
         state: IkeSaState,
+        header: IkeHeader,
         raw: bytes,
         ptype: int,
         result: SkResult,
         what: str,
-        from_initiator: bool,
     ) -> Opened:
-        verdict = "ok" if result.integrity_ok else None  # a failed check never gets here
+        verdict: IntegrityVerdict | None = (
+            "ok" if result.integrity_ok else None
+        )  # a failed check never gets here
         if ptype != SKF:
             if self._plain is not None:
                 self._plain[raw] = (result.next_payload or 0, result.plaintext)
@@ -238,10 +226,9 @@ class KeyringDecryptor:
         frag, total = result.fragment_number or 0, result.total_fragments or 0
         if not 1 <= frag <= total:
             return Opened(None, verdict, f"{what}: fragment number {frag} of {total} is invalid")
-        # RFC 7296 section 3.1: Message ID at octet 20, the R flag in octet 19. One peer sends
-        # requests and responses under the same ID (two ID spaces), so both name the message.
-        mid = int.from_bytes(raw[20:24], "big")
-        key = (mid, from_initiator, bool(raw[19] & 0x20))
+        # One peer sends requests and responses under the same ID (two ID spaces, RFC 7296
+        # 2.2), so the R flag names the message as much as the ID does.
+        key = (header.message_id, header.initiator, header.response)
         pending = state.fragments.get(key)
         if pending is None or pending.total != total:
             pending = dec_ike.Fragments(total)
@@ -262,13 +249,15 @@ class KeyringDecryptor:
         return self._parse(pending.first_inner, body, verdict, result.error)
 
     @staticmethod
-    def _parse(first: int, body: bytes, verdict: object, warning: str | None) -> Opened:
+    def _parse(
+        first: int, body: bytes, verdict: IntegrityVerdict | None, warning: str | None
+    ) -> Opened:
         payloads, problem = parse_payloads(first, body)
         text = warning
         if problem is not None:
             note = f"inner payloads stop at offset {problem.offset}: {problem.reason}"
             text = f"{warning}; {note}" if warning else note
-        return Opened(payloads, verdict, text)  # type: ignore[arg-type]
+        return Opened(payloads, verdict, text)
 
     def take_plaintext(self, raw: bytes) -> tuple[int, bytes] | None:
         """(first inner payload type, inner payloads) of the SK payload of message ``raw``, once.
@@ -280,94 +269,9 @@ class KeyringDecryptor:
 
     # --- AUTH ----------------------------------------------------------------------------------
 
-    def verify_auth(
-        self,
-        spis: IkeSpis,
-        side: Side,
-        auth: object,
-        id_payload: object,
-        certs: tuple[object, ...],
-    ) -> AuthVerdict:
-        """Check one side's AUTH: PSK MIC with every candidate PSK, or the CERT's signature."""
-        method = int(getattr(auth, "method", 0))
-        mname = _METHOD_NAMES.get(method, f"method {method}")
-        state = self._ike.get(spis)
-        what = f"the {side}'s AUTH ({mname}) of IKE SA {spis_text(spis)}"
-        cand = state.chosen() if state is not None else None
-        setup = state.setup if state is not None else None
-        if state is not None and (text := getattr(id_payload, "text", None)):
-            state.ids.add(text)
-        if setup is None or setup.init_request is None or setup.init_response is None:
-            return AuthVerdict(side, method, None, None, f"cannot check {what}: no IKE_SA_INIT")
-        if cand is None:
-            return AuthVerdict(side, method, None, None, f"cannot check {what}: no SK_p* keys")
-        sk_p = cand.keys.sk_pi if side == "initiator" else cand.keys.sk_pr
-        prf_id = cand.keys.prf or setup.algorithms.prf
-        if sk_p is None or prf_id is None:
-            name = "SK_pi" if side == "initiator" else "SK_pr"
-            return AuthVerdict(
-                side, method, None, None,
-                f"cannot check {what}: no {name} (keys {cand.origin} hold SK_e/SK_a only; "
-                f"add a [[dh]] secret so ikeview derives it, or [[ike_sa]] sk_pi/sk_pr)",
-            )  # fmt: skip
-        prf = get_prf(prf_id)
-        initiator = side == "initiator"
-        auth_side = ikeauth.AuthSide(
-            real_message=setup.init_request if initiator else setup.init_response,
-            peer_nonce=setup.nr if initiator else setup.ni,
-            id_body=bytes(getattr(id_payload, "body", b"")),
-            sk_p=sk_p,
-            auth_data=bytes(getattr(auth, "data", b"")),
-        )
-        if method == 2:
-            return self._verify_psk(state, side, auth_side, prf, what)  # type: ignore[arg-type]
-        if method == 13:
-            v = ikeauth.verify_null_auth(prf, auth_side)
-            return AuthVerdict(side, method, v.verified, None, f"{what}: {v.reason}")
-        if method in _SIGNATURE_METHODS:
-            cert = next(
-                (
-                    c
-                    for c in certs
-                    if getattr(c, "encoding", None) in (_CERT_X509, _CERT_RAW_PUBLIC_KEY)
-                ),
-                None,
-            )
-            if cert is None:
-                return AuthVerdict(
-                    side, method, None, None, f"cannot check {what}: no certificate was sent"
-                )
-            v = ikeauth.verify_side_signature(prf, method, auth_side, bytes(cert.data))  # type: ignore[attr-defined]
-            algo = f" ({v.algorithm})" if v.algorithm else ""
-            return AuthVerdict(side, method, v.verified, None, f"{what}{algo}: {v.reason}")
-        return AuthVerdict(side, method, None, None, f"{what}: this method is not checked")
-
-    def _verify_psk(
-        self, state: IkeSaState, side: Side, auth_side: ikeauth.AuthSide, prf, what: str
-    ) -> AuthVerdict:
-        setup = state.setup
-        assert setup is not None
-        pool = [p for p in self._ring.psks if _psk_in_scope(p, setup, state.ids)]
-        if not pool:
-            return AuthVerdict(
-                side, 2, None, None, f"cannot check {what}: no PSK for it; add a [[psk]]"
-            )
-        octets = ikeauth.side_signed_octets(prf, auth_side)
-        for psk in pool:
-            if ikeauth.psk_auth(prf, psk.secret, octets) == auth_side.auth_data:
-                label = f"{psk.label} ({psk.source})"
-                state.psk_match[side] = label
-                return AuthVerdict(side, 2, True, label, f"{what} verified with PSK {label}")
-        other: Side = "responder" if side == "initiator" else "initiator"
-        tried = ", ".join(f"{p.label} ({p.source})" for p in pool)
-        if other in state.psk_match:
-            detail = (
-                f"{what} matches no PSK (tried {tried}); PSK {state.psk_match[other]} matches "
-                f"the {other}'s AUTH only: the two sides use different PSKs"
-            )
-        else:
-            detail = f"{what} matches no PSK (tried {tried}): it matches neither side"
-        return AuthVerdict(side, 2, False, None, detail)
+    def verify_auth(self, spis: IkeSpis, claims: tuple[AuthClaim, ...]) -> tuple[AuthVerdict, ...]:
+        """Check both sides' AUTH payloads (dec_auth.py)."""
+        return dec_auth.verify_claims(self._ike.get(spis), spis, claims, self._ring.psks)
 
     # --- child SAs and ESP ---------------------------------------------------------------------
 
@@ -414,13 +318,16 @@ class KeyringDecryptor:
         problems: list[str] = []
         for ike_cand in ike_cands:
             prf_id = ike_cand.keys.prf or (ike_setup.algorithms.prf if ike_setup else None)
+            sk_d = ike_cand.keys.sk_d
+            if sk_d is None:  # filtered out above; says so to the type checker
+                continue
             if prf_id is None:
                 problems.append("the IKE SA's PRF is unknown")
                 continue
             for gir in girs:
                 keys = derive_child_keys(
                     get_prf(prf_id),
-                    ike_cand.keys.sk_d,  # type: ignore[arg-type]
+                    sk_d,
                     ni,
                     nr,
                     encr_key_len=encr.keymat_len,
@@ -565,12 +472,6 @@ def _is_aead_id(encr: int, keys: IkeSaKeys) -> bool:
         return is_aead(dec_ike.encr_spec(encr, keys.encr_key_bits, keys.sk_ei))
     except UnsupportedTransform:
         return False
-
-
-def _psk_in_scope(psk: Psk, setup: IkeSaSetup, ids: set[str]) -> bool:
-    if psk.peer is not None and psk.peer not in (setup.initiator, setup.responder):
-        return False
-    return psk.id is None or psk.id in ids
 
 
 __all__ = ["DerivedEspSa", "DerivedIkeSa", "KeyringDecryptor"]

@@ -8,6 +8,8 @@ decryptor returned, so neither parses or decrypts anything on its own.
 
 from __future__ import annotations
 
+from typing import Any
+
 from ikeview.dissectors.inner import FlowKey, InnerSummary, inner_summary
 from ikeview.pipeline.model import MAX_INNER_FLOWS, InnerFlow
 from ikeview.pipeline.seam import EspOpened
@@ -31,9 +33,9 @@ class InnerFlowCounter:
 
     def __init__(self, limit: int = MAX_INNER_FLOWS) -> None:
         self.limit = limit
-        self._flows: dict[FlowKey, list] = {}
+        self._flows: dict[FlowKey, list[Any]] = {}
         """Per flow key: [first summary, packets, bytes] (insertion order = first seen)."""
-        self._by_header: dict[tuple[int, bytes, bytes], list | None] = {}
+        self._by_header: dict[tuple[int, bytes, bytes], list[Any] | None] = {}
         """The same entries (None: an uncounted flow) keyed by the raw header bytes that decide
         the flow, so most packets skip the dissector (a summary costs ~4 us, this ~0.3 us)."""
         self.other = 0
@@ -79,7 +81,7 @@ class InnerFlowCounter:
         return tuple(_flow(s, n, b) for s, n, b in self._flows.values())
 
 
-_MISSING: list = []
+_MISSING: list[Any] = []
 _HEADER_CACHE = 4096
 
 

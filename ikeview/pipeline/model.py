@@ -29,11 +29,12 @@ from ikeview.diagnosis.records import NOT_DIAGNOSED, ConfigCheck, Diagnosis
 from ikeview.dissectors import iana
 from ikeview.dissectors.ike_records import (
     NotifyPayload,
+    Payload,
     Proposal,
     TrafficSelector,
 )
 from ikeview.dissectors.records import Flow
-from ikeview.pipeline.seam import IkeSpis, IntegrityVerdict, Side
+from ikeview.pipeline.ids import IkeSpis, IntegrityVerdict, Side
 
 Severity = Literal["info", "warning", "error"]
 """How much a problem matters: ``error`` = something failed (integrity, AUTH, an exchange),
@@ -97,9 +98,9 @@ class Message:
     """I flag: sent by the original initiator of the IKE SA."""
     length: int
     """Length of the message in bytes."""
-    payloads: tuple[object, ...]
+    payloads: tuple[Payload, ...]
     """Clear payload records in chain order (an SK/SKF payload ends the chain)."""
-    inner: tuple[object, ...]
+    inner: tuple[Payload, ...]
     """Decrypted inner payload records; empty when not decrypted (or an SKF fragment pending)."""
     decrypted: bool
     """The SK/SKF payload was opened (for SKF: this fragment completed the message)."""
@@ -123,12 +124,12 @@ class Message:
     @property
     def payload_types(self) -> tuple[int, ...]:
         """Types of the clear payloads."""
-        return tuple(p.payload_type for p in self.payloads)  # type: ignore[attr-defined]
+        return tuple(p.payload_type for p in self.payloads)
 
     @property
     def inner_types(self) -> tuple[int, ...]:
         """Types of the decrypted inner payloads."""
-        return tuple(p.payload_type for p in self.inner)  # type: ignore[attr-defined]
+        return tuple(p.payload_type for p in self.inner)
 
     @property
     def notifies(self) -> tuple[int, ...]:

@@ -8,16 +8,23 @@ All byte strings are as on the wire; SPIs of IKE SAs are 8-byte strings, ESP SPI
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Literal, Protocol
+from typing import Protocol
 
+from ikeview.dissectors.ike_records import (
+    AuthPayload,
+    CertPayload,
+    IdPayload,
+    IkeHeader,
+    Payload,
+    SkfPayload,
+    SkPayload,
+)
 from ikeview.dissectors.records import EspPacket
 from ikeview.keys.model import KeyRing
-
-IkeSpis = tuple[bytes, bytes]
-"""(SPIi, SPIr) of an IKE SA."""
-
-Side = Literal["initiator", "responder"]
+from ikeview.pipeline.dec_records import DerivedEspSa, DerivedIkeSa
+from ikeview.pipeline.ids import AuthVerified, IkeSpis, IntegrityVerdict, Side
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,14 +100,11 @@ class ChildSaSetup:
     responder: str
 
 
-IntegrityVerdict = Literal["ok", "failed"]
-
-
 @dataclass(frozen=True, slots=True)
 class Opened:
     """The result of opening one SK or SKF payload."""
 
-    payloads: tuple[object, ...] | None
+    payloads: tuple[Payload, ...] | None
     """Inner payloads (dissector records) when decrypted; None otherwise. For an SKF fragment
     that is not the last one needed, None with `pending` True."""
     integrity: IntegrityVerdict | None
@@ -112,12 +116,24 @@ class Opened:
 
 
 @dataclass(frozen=True, slots=True)
+class AuthClaim:
+    """One side's AUTH payload with what it covers, as the IKE_AUTH exchange carried it."""
+
+    side: Side
+    auth: AuthPayload
+    identity: IdPayload | None
+    """The IDi/IDr payload the AUTH signs (with EAP, from an earlier round)."""
+    certs: tuple[CertPayload, ...]
+    """CERT payloads the same side sent."""
+
+
+@dataclass(frozen=True, slots=True)
 class AuthVerdict:
     """One side's AUTH payload, checked."""
 
     side: Side
     method: int
-    verified: bool | None
+    verified: AuthVerified
     """True/False when checked; None when nothing was available to check it with."""
     psk: str | None
     """Label of the PSK that reproduced it (its source: file and line)."""
@@ -137,24 +153,29 @@ class EspOpened:
     problem: str | None
 
 
+EspObserver = Callable[[EspPacket, EspOpened], None]
+"""Sees every ESP packet with what the decryptor made of it (the TUI's per-packet rows)."""
+
+DerivedKeys = tuple[DerivedIkeSa | DerivedEspSa, ...]
+
+
 class Decryptor(Protocol):
     """What the correlator asks of the key side; decrypt.py implements it."""
+
+    has_keys: bool
+    """False when nothing can ever be decrypted: the correlator then skips ESP altogether."""
 
     def ike_sa(self, setup: IkeSaSetup) -> str | None:
         """Register an IKE SA; returns a problem line when no key can possibly unlock it."""
 
-    def open(self, spis: IkeSpis, raw: bytes, sk: object, *, from_initiator: bool) -> Opened:
-        """Decrypt and verify the SK/SKF payload `sk` of the message `raw` of that IKE SA."""
+    def open(self, header: IkeHeader, raw: bytes, sk: SkPayload | SkfPayload) -> Opened:
+        """Decrypt and verify the SK/SKF payload ``sk`` of the message ``raw`` (whose header is
+        ``header``: it names the IKE SA, the sender and the message)."""
 
-    def verify_auth(
-        self,
-        spis: IkeSpis,
-        side: Side,
-        auth: object,
-        id_payload: object,
-        certs: tuple[object, ...],
-    ) -> AuthVerdict:
-        """Check one side's AUTH payload (PSK from the key ring, or the certificate sent)."""
+    def verify_auth(self, spis: IkeSpis, claims: tuple[AuthClaim, ...]) -> tuple[AuthVerdict, ...]:
+        """Check the AUTH payloads of an IKE SA, both sides in one call (a PSK scoped to one
+        side's identity, or matching one side only, explains the other's verdict); one verdict
+        per claim, in order."""
 
     def child_sa(self, setup: ChildSaSetup) -> str | None:
         """Register a child SA; returns a problem line when its keys cannot be derived."""
@@ -162,15 +183,22 @@ class Decryptor(Protocol):
     def esp(self, packet: EspPacket) -> EspOpened:
         """Decrypt one ESP packet of a registered child SA (or keys given directly)."""
 
+    def derived_keys(self) -> DerivedKeys:
+        """Every key set in use (for reports and key exports); empty without keys."""
+
 
 __all__ = [
+    "AuthClaim",
     "AuthVerdict",
     "ChildSaSetup",
     "ChosenAlgorithms",
     "Decryptor",
+    "DerivedKeys",
+    "EspObserver",
     "EspOpened",
     "IkeSaSetup",
     "IkeSpis",
+    "IntegrityVerdict",
     "KeyExchange",
     "KeyRing",
     "Opened",

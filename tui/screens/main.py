@@ -10,6 +10,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.screen import Screen
+from textual.widget import Widget
 from textual.widgets import (
     Footer,
     Header,
@@ -18,10 +19,12 @@ from textual.widgets import (
     Static,
     TabbedContent,
     TabPane,
+    Tabs,
 )
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from ikeview.pipeline.model import Analysis, IkeSa, Message, Problem
+from ikeview.timebase import TimeBase, capture_start
 
 from ..esprows import EspRowStore
 from ..filtering import Filter
@@ -39,6 +42,16 @@ from .dialogs import ExportScreen, KeysRequest, KeysScreen
 TABS = ("ladder", "message", "proposals", "timing", "esp", "problems")
 """Panel ids in tab order (keys 1-6)."""
 
+PANE_FOCUS = {
+    "ladder": "#ladder-view",
+    "message": "#payload-tree",
+    "proposals": "#proposals-view",
+    "timing": "#timing-view",
+    "esp": "#esp-table",
+    "problems": "#problems-view",
+}
+"""The widget that takes the focus when a tab is opened from inside the panels."""
+
 
 class MainScreen(Screen[None]):
     """Everything about one capture; owns the load worker and the current analysis."""
@@ -52,6 +65,7 @@ class MainScreen(Screen[None]):
             for i, t in enumerate(TABS)
         ),
         Binding("K", "keys", "Keys"),
+        Binding("t", "cycle_clock", "Clock"),
         Binding("e", "export", "Export CSV"),
         Binding("h", "app.focus_previous", "Prev pane", show=False),
         Binding("l", "app.focus_next", "Next pane", show=False),
@@ -66,6 +80,15 @@ class MainScreen(Screen[None]):
         self.selected: NodeRef | None = None
         self.message: Message | None = None
         self.loaded = False
+        self.clock = TimeBase()
+        self._message_clock = self.clock
+
+    @property
+    def focus_chain(self) -> list[Widget]:
+        """Tab moves between panes only: the filter (``/``) and the tab strip (digits, mouse)
+        are left out unless they hold the focus, so typing ``j`` never lands in the filter."""
+        chain = super().focus_chain
+        return [w for w in chain if w.has_focus or not isinstance(w, Input | Tabs)]
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -154,6 +177,9 @@ class MainScreen(Screen[None]):
         """Push a (partial or complete) analysis into every widget."""
         self.analysis = analysis
         self.rows = rows
+        start = capture_start(analysis)
+        if start is not None and start != self.clock.capture_t0:
+            self.clock = replace(self.clock, capture_t0=start)
         c = analysis.counters
         state = "loaded" if analysis.complete else "loading…"
         self.query_one("#status", Static).update(
@@ -177,15 +203,16 @@ class MainScreen(Screen[None]):
     def refresh_panels(self) -> None:
         """Redraw the panels that depend on the selected IKE SA."""
         sa = self.current_sa()
-        self.query_one(Ladder).update_from(sa, self.filter)
+        clock = self.clock.for_sa(sa)
+        self.query_one(Ladder).update_from(sa, self.filter, clock)
         self.query_one(ProposalsView).update_from(sa)
         self.query_one(TimingView).update_from(sa, self.rows)
-        self.query_one(EspPanel).update_from(self.esp_spis(sa), self.rows, self._t0(sa))
+        self.query_one(EspPanel).update_from(self.esp_spis(sa), self.rows, clock)
         self.query_one(ProblemsView).update_from(self.analysis, sa.spis if sa else None)
         if self.message is not None and sa is not None:
             # Snapshots are new objects: find the same message (by frame) in the new one.
             fresh = next((m for m in sa.messages if m.frame == self.message.frame), None)
-            if fresh is not None and fresh != self.message:
+            if fresh is not None and (fresh != self.message or clock != self._message_clock):
                 self.show_message(fresh)
 
     def esp_spis(self, sa: IkeSa | None) -> tuple[int, ...] | None:
@@ -196,17 +223,12 @@ class MainScreen(Screen[None]):
             return tuple(s for c in sa.child_sas for s in (c.spi_initiator, c.spi_responder))
         return None
 
-    def _t0(self, sa: IkeSa | None) -> float:
-        if sa is not None:
-            return sa.first_ts
-        if self.analysis is not None and self.analysis.ike_sas:
-            return self.analysis.ike_sas[0].first_ts
-        return 0.0
-
     def show_message(self, message: Message | None) -> None:
         """Put ``message`` in the message panel."""
         self.message = message
-        self.query_one(MessageView).update_from(message, self.current_sa())
+        sa = self.current_sa()
+        self._message_clock = self.clock.for_sa(sa)
+        self.query_one(MessageView).update_from(message, sa, self._message_clock)
 
     @on(SaTree.Chosen)
     def sa_chosen(self, event: SaTree.Chosen) -> None:
@@ -222,7 +244,9 @@ class MainScreen(Screen[None]):
         if event.message != self.message:
             self.show_message(event.message)
         if event.opened:
-            self.action_show_tab("message")
+            self.set_focus(None)
+            self.query_one(TabbedContent).active = "message"
+            self.focus_pane("message")
 
     @on(ProblemsView.ProblemChosen)
     def problem_chosen(self, event: ProblemsView.ProblemChosen) -> None:
@@ -286,7 +310,29 @@ class MainScreen(Screen[None]):
                 self.query_one(SaTree).focus()
 
     def action_show_tab(self, tab: str) -> None:
-        self.query_one(TabbedContent).active = tab
+        """Open ``tab``; when the focus was inside the panels it follows to the new pane.
+
+        The focus is moved before the switch: TabbedContent re-opens the pane holding the focus,
+        so a focused payload tree would otherwise pull the old tab back (digits seemed dead)."""
+        panels = self.query_one(TabbedContent)
+        focused = self.focused
+        inside = focused is not None and panels in focused.ancestors
+        if inside or focused is None:
+            self.set_focus(None)
+        panels.active = tab
+        if inside or focused is None:
+            self.focus_pane(tab)
+
+    def focus_pane(self, tab: str) -> None:
+        """Focus the main widget of ``tab`` (after the switch has been laid out)."""
+        target = self.query_one(PANE_FOCUS[tab])
+        self.call_after_refresh(target.focus)
+
+    def action_cycle_clock(self) -> None:
+        """``t``: capture-relative → SA-relative → delta → UTC → local time, everywhere."""
+        self.clock = self.clock.cycled()
+        self.notify(f"times: {self.clock.title()}", title="clock", timeout=3)
+        self.refresh_panels()
 
     def action_keys(self) -> None:
         self.app.push_screen(KeysScreen(), self.keys_given)

@@ -16,6 +16,7 @@ from textual.strip import Strip
 from textual.widgets import Static
 
 from ikeview.pipeline import names
+from ikeview.timebase import TimeBase
 
 from ..esprows import (
     STATUS_DECRYPTED,
@@ -25,7 +26,7 @@ from ..esprows import (
     EspView,
 )
 
-HEADER = f"{'frame':>8} {'time':>12}  {'SPI':<10} {'seq':>10} {'len':>6}  inner"
+HEADER = f"{'frame':>8} {'time':>15}  {'SPI':<10} {'seq':>10} {'len':>6}  inner"
 _CURSOR = Style(reverse=True)
 _STATUS_STYLE = {
     STATUS_DECRYPTED: Style(color="green"),
@@ -33,9 +34,15 @@ _STATUS_STYLE = {
 }
 
 
-def row_text(row: EspRow, t0: float) -> tuple[str, str]:
-    """The fixed columns and the inner summary of one row."""
-    cols = f"{row.frame:>8} {row.ts - t0:>+12.6f}  0x{row.spi:08x} {row.seq:>10} {row.length:>6}  "
+def row_text(
+    row: EspRow, clock: TimeBase | float, previous: float | None = None
+) -> tuple[str, str]:
+    """The fixed columns and the inner summary of one row (time on ``clock``; a bare number is
+    a capture-relative zero)."""
+    if not isinstance(clock, TimeBase):
+        clock = TimeBase(capture_t0=clock)
+    when = clock.format(row.ts, previous)
+    cols = f"{row.frame:>8} {when:>15}  0x{row.spi:08x} {row.seq:>10} {row.length:>6}  "
     if row.status == STATUS_DECRYPTED:
         what = row.summary or names.next_header_name(row.next_header)
         inner = f"{what}, {row.inner_len} bytes"
@@ -63,12 +70,12 @@ class EspTable(ScrollView, can_focus=True):
     def __init__(self, **kwargs: object) -> None:
         super().__init__(**kwargs)  # type: ignore[arg-type]
         self.view: EspView | None = None
-        self.t0 = 0.0
+        self.clock = TimeBase()
 
-    def show(self, view: EspView | None, t0: float) -> None:
-        """Point the table at ``view`` (times shown relative to ``t0``)."""
+    def show(self, view: EspView | None, clock: TimeBase) -> None:
+        """Point the table at ``view`` (times on ``clock``)."""
         self.view = view
-        self.t0 = t0
+        self.clock = clock
         self.cursor = 0
         self.sync_size()
         self.scroll_to(0, 0, animate=False)
@@ -107,7 +114,8 @@ class EspTable(ScrollView, can_focus=True):
         if self.view is None or not 0 <= n < len(self.view):
             return Strip.blank(width)
         row = self.view.row(n)
-        cols, inner = row_text(row, self.t0)
+        previous = self.view.row(n - 1).ts if n > 0 else None
+        cols, inner = row_text(row, self.clock, previous)
         style = _STATUS_STYLE.get(row.status, Style(dim=True))
         strip = Strip([Segment(cols), Segment(inner, style)])
         strip = strip.crop(self.scroll_offset.x, self.scroll_offset.x + width)
@@ -123,12 +131,15 @@ class EspPanel(Vertical):
         yield Static(Text(HEADER, style="bold"), id="esp-header")
         yield EspTable(id="esp-table")
 
-    def update_from(self, spis: tuple[int, ...] | None, rows: EspRowStore, t0: float) -> None:
+    def update_from(self, spis: tuple[int, ...] | None, rows: EspRowStore, clock: TimeBase) -> None:
         """Show the packets of ``spis`` (every SPI when None); keeps the place when unchanged."""
         table = self.query_one(EspTable)
         view = table.view
         if view is None or view.store is not rows or view.wanted != spis:
-            table.show(rows.view(spis), t0)
+            table.show(rows.view(spis), clock)
+        elif table.clock != clock:
+            table.clock = clock
+            table.refresh()
         else:
             table.sync_size()
         count = len(table.view) if table.view is not None else 0

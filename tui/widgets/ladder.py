@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from rich.text import Text
+from textual import events
 from textual.binding import Binding
 from textual.message import Message as TMessage
 from textual.widgets import OptionList
@@ -10,15 +11,20 @@ from textual.widgets.option_list import Option
 
 from ikeview.pipeline import names
 from ikeview.pipeline.model import Exchange, IkeSa, Message
+from ikeview.timebase import TimeBase
 
 from .. import text
 from ..filtering import Filter
+from ..safe import clean
 
 MIN_LANE = 30
 """Fewest columns between the initiator's and the responder's lifelines (a narrow pane then
 clips on the right rather than squeezing the labels)."""
-GUTTER = 16
-"""Columns left of the initiator's lifeline (frame number and relative time)."""
+GUTTER = 17
+"""Columns left of the initiator's lifeline: frame number (5) and time (11, on the chosen clock:
+``+123.4567``, ``Δ+0.0012``, ``12:34:56.78``)."""
+TIME_DIGITS = 4
+"""Decimals of relative times in the ladder (wall-clock times get two fewer)."""
 RIGHT = 12
 """Columns kept right of the responder's lifeline for `` Δ 123.4 ms`` (`` ✗ no response`` is two
 longer: it fits unless the scrollbar shows)."""
@@ -79,17 +85,30 @@ def _centre(s: str, width: int) -> str:
     return s.center(width)
 
 
-def ladder_prompt(m: Message, ex: Exchange, t0: float, lane: int = MIN_LANE) -> Text:
+def ladder_time(clock: TimeBase, ts: float, previous: float | None) -> str:
+    """The gutter's time: 11 columns at most on every clock."""
+    wall = clock.clock in ("utc", "local")
+    return clock.format(ts, previous, TIME_DIGITS - 2 if wall else TIME_DIGITS)[-11:]
+
+
+def ladder_prompt(
+    m: Message,
+    ex: Exchange,
+    clock: TimeBase,
+    lane: int = MIN_LANE,
+    previous: float | None = None,
+) -> Text:
     """Two or three lines: label above, arrow, notifies below; gutters for time and delta.
 
-    ``lane`` is the number of columns between the lifelines.
+    ``lane`` is the number of columns between the lifelines; ``previous`` the time of the row
+    above (delta clock).
     """
     style = arrow_style(m, ex)
     integrity = {"ok": " ✓", "failed": " ✗ ICV"}.get(m.integrity or "", "")
     line1 = Text(" " * GUTTER + "│")
     line1.append(_centre(f"{label_for(m)}{integrity}", lane), style=style)
     line1.append("│")
-    line2 = Text(f"{m.frame:>5} {m.ts - t0:>+9.4f}s"[:GUTTER].ljust(GUTTER))
+    line2 = Text(f"{m.frame:>5} {ladder_time(clock, m.ts, previous):>11}"[-GUTTER:])
     dash = "╌" if m.retransmission else "─"
     body = dash * (lane - 2)
     arrow = body + "─▶" if m.from_initiator else "◀─" + body
@@ -148,16 +167,18 @@ class Ladder(OptionList):
         super().__init__(**kwargs)  # type: ignore[arg-type]
         self._messages: list[Message | None] = []
         self._signature: tuple[object, ...] = ()
-        self._shown: tuple[IkeSa | None, Filter] = (None, Filter())
+        self._shown: tuple[IkeSa | None, Filter, TimeBase] = (None, Filter(), TimeBase())
 
     def on_resize(self) -> None:
         # The lane follows the width: redraw what is shown when the lane it needs changes.
         if self._signature:
             self.update_from(*self._shown)
 
-    def update_from(self, sa: IkeSa | None, flt: Filter) -> None:
-        """Draw the ladder of ``sa`` (messages the filter rejects are dimmed, not hidden)."""
-        self._shown = (sa, flt)
+    def update_from(self, sa: IkeSa | None, flt: Filter, clock: TimeBase | None = None) -> None:
+        """Draw the ladder of ``sa`` (messages the filter rejects are dimmed, not hidden), times
+        on ``clock``."""
+        clock = (clock or TimeBase()).for_sa(sa)
+        self._shown = (sa, flt, clock)
         entries = ladder_entries(sa) if sa is not None else []
         lane = lane_for(self.content_region.width)
         signature = (
@@ -165,6 +186,7 @@ class Ladder(OptionList):
             flt.text,
             tuple((m.frame, m.decrypted, ex.status) for m, ex in entries),
             lane,
+            clock,
         )
         if signature == self._signature:
             return
@@ -178,14 +200,19 @@ class Ladder(OptionList):
             self._messages.append(None)
             return
         head = Text(" " * GUTTER)
-        head.append(f"initiator {sa.initiator or '?'}".ljust(lane // 2), style="bold")
-        head.append(f"responder {sa.responder or '?'}".rjust(lane - lane // 2 + 2), style="bold")
+        left = clean(f"initiator {sa.initiator or '?'}")
+        right = clean(f"responder {sa.responder or '?'}")
+        # At least one space between the two names, however narrow the lane.
+        gap = max(1, lane + 2 - len(left) - len(right))
+        head.append(left, style="bold")
+        head.append(" " * gap + right, style="bold")
         self.add_option(Option(head, disabled=True))
         self._messages.append(None)
-        t0 = sa.first_ts
         options = []
+        previous: float | None = None
         for m, ex in entries:
-            prompt = ladder_prompt(m, ex, t0, lane)
+            prompt = ladder_prompt(m, ex, clock, lane, previous)
+            previous = m.ts
             if not flt.accepts_message(m):
                 prompt.stylize("dim")
             options.append(Option(prompt, id=f"frame-{m.frame}"))
@@ -209,6 +236,17 @@ class Ladder(OptionList):
         if index is None or not 0 <= index < len(self._messages):
             return None
         return self._messages[index]
+
+    async def _on_click(self, event: events.Click) -> None:
+        """A click selects the row and stays in the ladder (as Wireshark's packet list does);
+        a double click opens the message, like enter."""
+        event.prevent_default()  # OptionList's own handler would select (open) on one click
+        clicked = event.style.meta.get("option")
+        if clicked is None or self.get_option_at_index(clicked).disabled:
+            return
+        self.highlighted = clicked
+        if event.chain >= 2:
+            self.action_select()
 
     def on_option_list_option_highlighted(self, event: OptionList.OptionHighlighted) -> None:
         event.stop()

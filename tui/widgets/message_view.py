@@ -12,6 +12,7 @@ from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
 
 from ikeview.pipeline.model import IkeSa, Message
+from ikeview.timebase import TimeBase
 
 from .. import payloads, text
 from ..wire import message_bytes, plaintext_bytes
@@ -68,8 +69,11 @@ class MessageView(Vertical):
         yield PayloadTree(id="payload-tree")
         yield HexView(id="hex")
 
-    def update_from(self, m: Message | None, sa: IkeSa | None) -> None:
-        """Show message ``m`` of IKE SA ``sa``."""
+    def update_from(
+        self, m: Message | None, sa: IkeSa | None, clock: TimeBase | None = None
+    ) -> None:
+        """Show message ``m`` of IKE SA ``sa`` (its time on ``clock``)."""
+        clock = clock or TimeBase()
         tree = self.query_one(PayloadTree)
         hexview = self.query_one(HexView)
         tree.clear()
@@ -85,25 +89,29 @@ class MessageView(Vertical):
             Text(f"{m.exchange_name} #{m.message_id} {kind} · frame {m.frame} · {m.length} bytes")
         )
         tree.root.data = ByteRange(0, 0, m.length)
-        head = tree.root.add(f"IKE header ({m.sender} → peer)", data=ByteRange(0, 0, HEADER_LENGTH))
-        head.add_leaf(f"SPIi {m.spi_i.hex()}  SPIr {m.spi_r.hex()}", data=ByteRange(0, 0, 16))
-        head.add_leaf(
-            f"flags: {'I' if m.from_initiator else '-'}{'R' if m.response else '-'}"
-            f"  message ID {m.message_id}",
-            data=ByteRange(0, 19, 5),
+        head = tree.root.add(
+            f"IKE header (from the {m.sender})", data=ByteRange(0, 0, HEADER_LENGTH)
         )
+        for line in payloads.header_lines(m, clock):
+            at = ByteRange(0, 0, 16) if line.startswith("SPIi") else head.data
+            head.add_leaf(line, data=at)
         if m.decode_error:
             tree.root.add_leaf(Text(f"decode error: {m.decode_error}", style="bold red"))
         verdict = _auth_verdict(sa, m)
         for p in m.payloads:
-            node = self._add_payload(tree.root, p, 0, verdict)
+            node = self._add_payload(tree.root, p, 0, verdict, m)
             if payloads.is_sk(p):
                 self._add_sk(node, m, verdict)
         tree.root.expand_all()
         tree.move_cursor(tree.root)
 
     def _add_payload(
-        self, parent: TreeNode[ByteRange], p: object, section: int, verdict: Text | None
+        self,
+        parent: TreeNode[ByteRange],
+        p: object,
+        section: int,
+        verdict: Text | None,
+        m: Message | None = None,
     ) -> TreeNode[ByteRange]:
         rng = ByteRange(section, p.offset, p.length)  # type: ignore[attr-defined]
         label = Text(payloads.payload_label(p))
@@ -113,7 +121,7 @@ class MessageView(Vertical):
             label.append(" · ")
             label.append_text(verdict)
         node = parent.add(label, data=rng)
-        for line in payloads.payload_details(p):
+        for line in payloads.payload_details(p, m):
             node.add_leaf(line, data=rng)
         return node
 
@@ -134,7 +142,7 @@ class MessageView(Vertical):
         status.append(word, style=style)
         node.add_leaf(status, data=node.data)
         for p in m.inner:
-            self._add_payload(node, p, 1, verdict)
+            self._add_payload(node, p, 1, verdict, m)
 
     def on_tree_node_highlighted(self, event: Tree.NodeHighlighted[ByteRange]) -> None:
         event.stop()

@@ -21,10 +21,9 @@ from ikeview.pipeline.correlate.builders import Ex, Sa
 from ikeview.pipeline.correlate.children import make_child
 from ikeview.pipeline.correlate.context import Context
 from ikeview.pipeline.correlate.payloads import first, has_notify, nname
+from ikeview.pipeline.ids import SIDES, Side
 from ikeview.pipeline.model import AuthSide, Message
-from ikeview.pipeline.seam import AuthVerdict, Side
-
-SIDES: tuple[Side, Side] = ("initiator", "responder")
+from ikeview.pipeline.seam import AuthClaim
 
 
 def auth_payloads(sa: Sa, payloads: list[object], side: Side, frame: int) -> None:
@@ -47,23 +46,20 @@ def auth_payloads(sa: Sa, payloads: list[object], side: Side, frame: int) -> Non
 
 
 def verify_pending(ctx: Context, sa: Sa) -> None:
-    """Check the AUTH payloads seen, once both are in (or the exchange ended without one).
-
-    A PSK matching only one side explains the other's failure, so a first verdict that is not
-    True is asked again after the other side was checked.
-    """
-    dec = ctx.decryptor
+    """Check the AUTH payloads seen, once both are in (or the exchange ended without one):
+    both go to the decryptor in one call, which may explain one side by the other."""
+    if not sa.pending_auth:
+        return
     order = [s for s in SIDES if s in sa.pending_auth]
-    verdicts: dict[Side, AuthVerdict] = {}
-    for side in order:
-        auth_p, id_p, certs, _frame = sa.pending_auth[side]
-        verdicts[side] = dec.verify_auth(sa.spis, side, auth_p, id_p, certs)
-    if len(order) == 2 and verdicts[order[0]].verified is not True:
-        auth_p, id_p, certs, _frame = sa.pending_auth[order[0]]
-        verdicts[order[0]] = dec.verify_auth(sa.spis, order[0], auth_p, id_p, certs)
-    for side in order:
+    claims = tuple(
+        AuthClaim(
+            side, sa.pending_auth[side][0], sa.pending_auth[side][1], sa.pending_auth[side][2]
+        )
+        for side in order
+    )
+    verdicts = ctx.decryptor.verify_auth(sa.spis, claims)
+    for side, verdict in zip(order, verdicts, strict=True):
         auth_p, id_p, _certs, frame = sa.pending_auth.pop(side)
-        verdict = verdicts[side]
         sa.auth[side] = AuthSide(
             side=side,
             identity=id_p.text if id_p is not None else None,

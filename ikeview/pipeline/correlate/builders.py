@@ -13,10 +13,17 @@ from __future__ import annotations
 from dataclasses import dataclass, field, fields
 
 from ikeview.dissectors import iana
-from ikeview.dissectors.ike_records import AuthPayload, IdPayload, Proposal, TrafficSelector
+from ikeview.dissectors.ike_records import (
+    AuthPayload,
+    CertPayload,
+    IdPayload,
+    Proposal,
+    TrafficSelector,
+)
 from ikeview.pipeline import nat
 from ikeview.pipeline.correlate import state
 from ikeview.pipeline.correlate.payloads import ename
+from ikeview.pipeline.ids import IkeSpis, Side
 from ikeview.pipeline.model import (
     AuthSide,
     ChildSa,
@@ -30,7 +37,6 @@ from ikeview.pipeline.model import (
     NatInfo,
     Problem,
 )
-from ikeview.pipeline.seam import IkeSpis, Side
 
 
 @dataclass(slots=True)
@@ -184,7 +190,7 @@ class Child:
         )
 
 
-PendingAuth = tuple[AuthPayload, IdPayload | None, tuple[object, ...], int]
+PendingAuth = tuple[AuthPayload, IdPayload | None, tuple[CertPayload, ...], int]
 """An AUTH payload waiting for its check: the payload, the ID it covers, certificates, frame."""
 
 

@@ -12,8 +12,9 @@ from dataclasses import dataclass, field
 from ikeview.pipeline.correlate.builders import Child, Counts, Sa
 from ikeview.pipeline.correlate.esp import EspCounter
 from ikeview.pipeline.correlate.payloads import ZERO_SPI
+from ikeview.pipeline.ids import IkeSpis
 from ikeview.pipeline.model import Problem, Severity
-from ikeview.pipeline.seam import Decryptor, IkeSaSetup, IkeSpis
+from ikeview.pipeline.seam import Decryptor, IkeSaSetup
 
 
 @dataclass(slots=True)

@@ -11,16 +11,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ikeview.dissectors import iana
-from ikeview.dissectors.ike_records import IkeHeader, IkeMessage, SkfPayload
+from ikeview.dissectors.ike_records import IkeHeader, IkeMessage, Payload, SkfPayload
 from ikeview.dissectors.records import EspPacket, Flow, FrameError, IkeDatagram, NatKeepalive
 from ikeview.pipeline.correlate import merge, state
 from ikeview.pipeline.correlate.auth import verify_pending
 from ikeview.pipeline.correlate.builders import Ex, Sa
 from ikeview.pipeline.correlate.context import Context
-from ikeview.pipeline.correlate.esp import EspCounter
+from ikeview.pipeline.correlate.esp import MAX_ESP_NESTING, EspCounter, nested_esp
 from ikeview.pipeline.correlate.exchanges import DEFAULT_SHAPE, SHAPES, check_response
-from ikeview.pipeline.correlate.null import NullDecryptor
+from ikeview.pipeline.correlate.null import NO_KEYS_ESP, NullDecryptor
 from ikeview.pipeline.correlate.payloads import ZERO_SPI, ename
+from ikeview.pipeline.ids import IntegrityVerdict, Side
 from ikeview.pipeline.inner import InnerFlowCounter
 from ikeview.pipeline.model import (
     MAX_INNER_FLOWS,
@@ -30,7 +31,7 @@ from ikeview.pipeline.model import (
     Problem,
     RetransmitKind,
 )
-from ikeview.pipeline.seam import Decryptor, IntegrityVerdict, Side
+from ikeview.pipeline.seam import Decryptor, EspObserver
 
 ET = iana.ExchangeType
 MAX_FRAME_ERROR_PROBLEMS = 50
@@ -51,7 +52,7 @@ class _Copy:
 class _Outcome:
     """What opening the SK/SKF payload of one copy gave."""
 
-    inner: tuple[object, ...] = ()
+    inner: tuple[Payload, ...] = ()
     decrypted: bool = False
     integrity: IntegrityVerdict | None = None
     problem: str | None = None
@@ -65,15 +66,18 @@ class Correlator:
         decryptor: Decryptor | None = None,
         capture: str = "",
         *,
+        on_esp: EspObserver | None = None,
         inner_limit: int = MAX_INNER_FLOWS,
     ) -> None:
+        """``on_esp`` (optional) sees every ESP packet and what the decryptor made of it;
+        ``inner_limit``: inner flows kept per SPI (a later range of ``--jobs`` keeps more)."""
         self._dec: Decryptor = decryptor if decryptor is not None else NullDecryptor()
         # ESP is nearly every packet of a real capture: without keys, skip the call entirely.
-        self._esp_open = None if type(self._dec) is NullDecryptor else self._dec.esp
+        self._esp_open = self._dec.esp if self._dec.has_keys else None
+        self._on_esp_seen = on_esp
         self.capture = capture
         self._ctx = Context(self._dec)
         self._inner_limit = inner_limit
-        """Inner flows kept per SPI (a later range of ``--jobs`` keeps more, to merge exactly)."""
 
     # ------------------------------------------------------------ input
 
@@ -82,6 +86,8 @@ class Correlator:
         cls = type(record)
         counts = self._ctx.counts
         if cls is EspPacket:
+            # Narrowed by the exact type test, which is cheaper than isinstance on the
+            # per-packet path; the checker only narrows on isinstance.
             self._on_esp(record)  # type: ignore[arg-type]
         elif cls is IkeDatagram:
             self._on_ike(record)  # type: ignore[arg-type]
@@ -96,7 +102,7 @@ class Correlator:
 
     # ------------------------------------------------------------ ESP
 
-    def _on_esp(self, pkt: EspPacket) -> None:
+    def _on_esp(self, pkt: EspPacket, depth: int = 0) -> None:
         ctx = self._ctx
         ctx.counts.esp_packets += 1
         f = pkt.flow
@@ -114,14 +120,24 @@ class Correlator:
             c.window.see(pkt.seq, f.frame)
         if self._esp_open is None:
             c.problem = "no keys"
+            if self._on_esp_seen is not None:
+                self._on_esp_seen(pkt, NO_KEYS_ESP)
             return
         opened = self._esp_open(pkt)
+        if self._on_esp_seen is not None:
+            self._on_esp_seen(pkt, opened)
         if opened.decrypted:
             c.decrypted += 1
             ctx.counts.esp_decrypted += 1
             if c.inner is None:
                 c.inner = InnerFlowCounter(self._inner_limit)
             c.inner.add_opened(opened)
+            if opened.next_header != 17 and depth < MAX_ESP_NESTING:
+                # ESP inside the decrypted tunnel packet is an SA of its own: count it and
+                # decrypt it in turn when keys for it exist.
+                inner_esp = nested_esp(pkt, opened)
+                if inner_esp is not None:
+                    self._on_esp(inner_esp, depth + 1)
         if opened.integrity == "failed":
             c.integrity_failed += 1
             ctx.counts.esp_integrity_failed += 1
@@ -151,6 +167,16 @@ class Correlator:
                 ctx.rename_sa(sa, h.spi_r)
                 return sa
             if h.spi_r == ZERO_SPI and sa.state == "half-open":
+                return sa
+            if (
+                h.spi_r == ZERO_SPI
+                and h.exchange_type == ET.IKE_SA_INIT
+                and sa.state == "authenticating"
+                and sa.established_ts is None
+                and all(e.exchange_type == ET.IKE_SA_INIT for e in sa.exchanges)
+            ):
+                # The initiator repeating IKE_SA_INIT after the answer was sent (it never
+                # arrived): a retransmission on the same SA, not a new one (RFC 7296 2.1).
                 return sa
             if (
                 h.exchange_type == ET.IKE_SA_INIT
@@ -291,7 +317,7 @@ class Correlator:
         sk = msg.sk
         if sk is None:
             return _Outcome()
-        opened = self._dec.open((h.spi_i, h.spi_r), msg.raw, sk, from_initiator=h.initiator)
+        opened = self._dec.open(h, msg.raw, sk)
         decrypted = opened.payloads is not None
         counts = self._ctx.counts
         if decrypted:
@@ -443,7 +469,7 @@ class Correlator:
             unassociated_esp=tuple(unassociated),
             problems=tuple(problems),
             complete=complete,
-            derived_keys=self._derived_keys() if complete else (),
+            derived_keys=self._dec.derived_keys() if complete else (),
         )
 
     # ------------------------------------------------------------ ranges (ikeview.parallel)
@@ -460,8 +486,3 @@ class Correlator:
         """Fold later ranges' ESP into this correlator; False if they cannot be (then discard
         this correlator and read the capture in one pass)."""
         return merge.absorb(self._ctx, parts)
-
-    def _derived_keys(self) -> tuple[object, ...]:
-        """Derived keys, when the decryptor offers them (KeyringDecryptor.derived_keys)."""
-        method = getattr(self._dec, "derived_keys", None)
-        return tuple(method()) if callable(method) else ()

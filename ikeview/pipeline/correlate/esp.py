@@ -6,13 +6,57 @@ The window is kept for reporting only (replays, late packets, gaps); nothing is 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import ipaddress
+from dataclasses import dataclass, field, replace
 
+from ikeview.dissectors.esp import esp_packet
+from ikeview.dissectors.records import EspPacket
 from ikeview.pipeline.inner import InnerFlowCounter
 from ikeview.pipeline.model import EspSpiStats
+from ikeview.pipeline.seam import EspOpened
 
 ESP_REPLAY_WINDOW = 1024
 """Bits of sequence-number history kept per SPI to tell replays from late packets."""
+MAX_ESP_NESTING = 4
+"""ESP layers opened inside one packet at most (ESP in ESP in ...): bounds hostile input."""
+_IPPROTO_ESP, _IPPROTO_IPV4, _IPPROTO_IPV6 = 50, 4, 41
+
+
+def nested_esp(outer: EspPacket, opened: EspOpened) -> EspPacket | None:
+    """The ESP packet a decrypted tunnel-mode packet carries (IP protocol 50), if it does.
+
+    Its flow is the inner IP header's addresses, at the outer packet's frame and time, so the
+    nested SA is counted under its own SPI and destination like any other.
+    """
+    ip = opened.inner
+    if ip is None or opened.next_header not in (_IPPROTO_IPV4, _IPPROTO_IPV6) or len(ip) < 40:
+        return None
+    version = ip[0] >> 4
+    if version == 4:
+        start, proto = (ip[0] & 0x0F) * 4, ip[9]
+        end = int.from_bytes(ip[2:4], "big")
+        src, dst = ip[12:16], ip[16:20]
+    elif version == 6:
+        # Extension headers before ESP are not walked: ESP right after the fixed header only.
+        start, proto = 40, ip[6]
+        end = 40 + int.from_bytes(ip[4:6], "big")
+        src, dst = ip[8:24], ip[24:40]
+    else:
+        return None
+    if proto != _IPPROTO_ESP or start < 20 or len(ip) < start + 8:
+        return None
+    # The IP length bounds the ESP packet (TFC padding may follow it, RFC 4303 section 2.7).
+    data = ip[start : end if start + 8 <= end <= len(ip) else len(ip)]
+    flow = replace(
+        outer.flow,
+        ip_version=version,
+        src=str(ipaddress.ip_address(bytes(src))),
+        dst=str(ipaddress.ip_address(bytes(dst))),
+        transport="ip",
+        sport=0,
+        dport=0,
+    )
+    return esp_packet(flow, bytes(data), len(data), False)
 
 
 @dataclass(slots=True)

@@ -8,7 +8,7 @@ per message, when all of it is here (every SKF fragment, or decrypted).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 from ikeview.diagnosis.codes import notify_code
 from ikeview.dissectors import iana
@@ -19,6 +19,7 @@ from ikeview.dissectors.ike_records import (
     SaPayload,
     SkfPayload,
 )
+from ikeview.dissectors.notify_data import NotifyRedirect
 from ikeview.pipeline import nat
 from ikeview.pipeline.correlate import state
 from ikeview.pipeline.correlate.auth import auth_request, auth_response
@@ -52,6 +53,11 @@ def noop(ctx: Context, sa: Sa, ex: Ex, m: Message) -> None:
 def check_response(ctx: Context, sa: Sa, ex: Ex, m: Message) -> None:
     """Rule 4: retries and error notifies, for every exchange type."""
     payloads = ex.resp.payloads
+    if ex.exchange_type in (ET.IKE_SA_INIT, ET.IKE_AUTH) and redirect_to(payloads) is not None:
+        # RFC 5685 sections 4.2, 6: the gateway sends the initiator elsewhere; the request is
+        # repeated there under a new SPIi.
+        ex.retry = iana.NotifyType.REDIRECT
+        return
     if ex.exchange_type in (ET.IKE_SA_INIT, ET.CREATE_CHILD_SA):
         for n in notifies(payloads):
             if n.notify_type in RETRY_NOTIFIES:
@@ -73,12 +79,33 @@ def check_response(ctx: Context, sa: Sa, ex: Ex, m: Message) -> None:
 # ---------------------------------------------------------------- IKE_SA_INIT
 
 
+def redirect_to(payloads: Iterable[object], kind: int = iana.NotifyType.REDIRECT) -> str | None:
+    """The gateway a REDIRECT (or REDIRECTED_FROM) notify names (RFC 5685 section 8), or None."""
+    for n in notifies(payloads):
+        if n.notify_type == kind:
+            return n.decoded.gateway if isinstance(n.decoded, NotifyRedirect) else "?"
+    return None
+
+
 def init_request(ctx: Context, sa: Sa, ex: Ex, m: Message) -> None:
     sa_p = first(ex.req.payloads, SaPayload)
     if sa_p is not None:
         sa.offered = sa_p.proposals
     if sa.initiator is None:
         sa.initiator, sa.responder = m.flow.src, m.flow.dst
+    came_from = redirect_to(ex.req.payloads, iana.NotifyType.REDIRECTED_FROM)
+    if came_from is not None and not sa.retries:
+        # RFC 5685 section 4.2: this IKE_SA_INIT follows a REDIRECT from that gateway.
+        sa.retries.append(f"REDIRECT from {came_from}")
+
+
+def redirected(ctx: Context, sa: Sa, ex: Ex, m: Message) -> None:
+    """An IKE_SA_INIT or IKE_AUTH answered with REDIRECT: the SA ends here, said where to."""
+    gateway = redirect_to(ex.resp.payloads) or "?"
+    sa.retries.append(f"REDIRECT(to {gateway})")
+    state.advance(sa, state.Event.REDIRECTED)
+    sa.failure = f"redirected to {gateway} by {ename(ex.exchange_type)} response (frame {m.frame})"
+    ex.purpose = f"redirect to {gateway}"
 
 
 def _retry_text(ex: Ex, retry: int) -> str:
@@ -93,6 +120,9 @@ def _retry_text(ex: Ex, retry: int) -> str:
 
 
 def init_response(ctx: Context, sa: Sa, ex: Ex, m: Message) -> None:
+    if ex.retry == iana.NotifyType.REDIRECT:
+        redirected(ctx, sa, ex, m)
+        return
     if ex.retry is not None:
         sa.retries.append(_retry_text(ex, ex.retry))
         return
@@ -136,6 +166,14 @@ def init_response(ctx: Context, sa: Sa, ex: Ex, m: Message) -> None:
     ctx.register_ike(sa, setup)
 
 
+def auth_or_redirect(ctx: Context, sa: Sa, ex: Ex, m: Message) -> None:
+    """IKE_AUTH response: a REDIRECT in it ends the SA (RFC 5685 section 6), else AUTH."""
+    if ex.retry == iana.NotifyType.REDIRECT:
+        redirected(ctx, sa, ex, m)
+        return
+    auth_response(ctx, sa, ex, m)
+
+
 # ---------------------------------------------------------------- CREATE_CHILD_SA
 
 
@@ -175,6 +213,10 @@ def info_request(ctx: Context, sa: Sa, ex: Ex, m: Message) -> None:
         return
     inner = [p for p in ex.req.payloads if not isinstance(p, SkfPayload)]
     deletes = [p for p in inner if isinstance(p, DeletePayload)]
+    gateway = redirect_to(inner)
+    if gateway is not None:
+        # RFC 5685 section 5: the gateway moves an established SA's client elsewhere.
+        ex.purpose = f"redirect to {gateway}"
     if not inner:
         # RFC 7296 section 1.4: an empty INFORMATIONAL request checks the peer is alive.
         ex.purpose = "liveness check"
@@ -208,7 +250,7 @@ def delete_children(ctx: Context, d: DeletePayload, ts: float) -> None:
 
 SHAPES: dict[int, tuple[Handler, Handler]] = {
     ET.IKE_SA_INIT: (init_request, init_response),
-    ET.IKE_AUTH: (auth_request, auth_response),
+    ET.IKE_AUTH: (auth_request, auth_or_redirect),
     ET.CREATE_CHILD_SA: (noop, create_child_response),
     ET.INFORMATIONAL: (info_request, info_response),
 }

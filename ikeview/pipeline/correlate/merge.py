@@ -95,6 +95,10 @@ def take_part(ctx: Context, recorder: Recorder) -> EspPart:
 
 
 def _merge_window(t: ReplayWindow, part: EspPart, key: Key, final: ReplayWindow) -> bool:
+    if final.unique and key not in part.prefix:
+        # Counted without passing the recorder: ESP found inside decrypted ESP. Its numbers
+        # were not kept, so the two halves cannot be lined up.
+        return False
     for seq, frame in part.prefix.get(key, ()):
         t.see(seq, frame)
     fk = part.at_prefix.get(key)

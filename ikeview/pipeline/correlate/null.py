@@ -2,21 +2,27 @@
 
 from __future__ import annotations
 
-from ikeview.dissectors.ike_records import AuthPayload
+from ikeview.dissectors.ike_records import IkeHeader, SkfPayload, SkPayload
 from ikeview.dissectors.records import EspPacket
+from ikeview.pipeline.ids import IkeSpis
 from ikeview.pipeline.seam import (
+    AuthClaim,
     AuthVerdict,
     ChildSaSetup,
+    DerivedKeys,
     EspOpened,
     IkeSaSetup,
-    IkeSpis,
     Opened,
-    Side,
 )
+
+NO_KEYS_ESP = EspOpened(False, None, None, None, "no keys")
+"""What every ESP packet gives without keys."""
 
 
 class NullDecryptor:
     """A ``Decryptor`` with no keys: nothing is decrypted, nothing verified."""
+
+    has_keys = False
 
     def ike_sa(self, setup: IkeSaSetup) -> str | None:
         return (
@@ -24,22 +30,17 @@ class NullDecryptor:
             "(pass --keys with a PSK and DH secret, or SK_* keys)"
         )
 
-    def open(self, spis: IkeSpis, raw: bytes, sk: object, *, from_initiator: bool) -> Opened:
+    def open(self, header: IkeHeader, raw: bytes, sk: SkPayload | SkfPayload) -> Opened:
         return Opened(None, None, "no keys")
 
-    def verify_auth(
-        self,
-        spis: IkeSpis,
-        side: Side,
-        auth: object,
-        id_payload: object,
-        certs: tuple[object, ...],
-    ) -> AuthVerdict:
-        method = auth.method if isinstance(auth, AuthPayload) else 0
-        return AuthVerdict(side, method, None, None, "no keys")
+    def verify_auth(self, spis: IkeSpis, claims: tuple[AuthClaim, ...]) -> tuple[AuthVerdict, ...]:
+        return tuple(AuthVerdict(c.side, c.auth.method, None, None, "no keys") for c in claims)
 
     def child_sa(self, setup: ChildSaSetup) -> str | None:
         return None
 
     def esp(self, packet: EspPacket) -> EspOpened:
-        return EspOpened(False, None, None, None, "no keys")
+        return NO_KEYS_ESP
+
+    def derived_keys(self) -> DerivedKeys:
+        return ()

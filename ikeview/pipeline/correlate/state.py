@@ -36,6 +36,7 @@ class Event(Enum):
     AUTH_FAILED = "IKE_AUTH answered with an error and no AUTH"
     REKEYED = "a CREATE_CHILD_SA made a successor IKE SA"
     DELETED = "a Delete payload of protocol IKE was sent"
+    REDIRECTED = "IKE_SA_INIT or IKE_AUTH answered with REDIRECT (RFC 5685): the SA goes no further"
 
 
 _STATES: tuple[IkeSaState, ...] = get_args(IkeSaState)
@@ -52,10 +53,12 @@ TRANSITIONS: dict[tuple[IkeSaState, Event], IkeSaState] = {
     # An error answer fails the SA whatever was believed before.
     **{(s, Event.INIT_FAILED): "failed" for s in _STATES},
     **{(s, Event.AUTH_FAILED): "failed" for s in _STATES},
+    ("half-open", Event.REDIRECTED): "failed",
+    ("authenticating", Event.REDIRECTED): "failed",
 }
 """(state, event) -> next state."""
 
-CONFIRMING = frozenset({Event.AUTH_DONE, Event.AUTH_FAILED, Event.DELETED})
+CONFIRMING = frozenset({Event.AUTH_DONE, Event.AUTH_FAILED, Event.DELETED, Event.REDIRECTED})
 """Events that clear ``state_inferred`` when they move the state."""
 
 OPENED_BY_INIT: tuple[IkeSaState, bool] = ("half-open", False)

@@ -1,0 +1,59 @@
+"""Read config files of any supported kind (detected from content) into DeviceConfig records."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from pathlib import Path
+
+from ikeview.config.ios import read_ios
+from ikeview.config.ipsec_conf import read_ipsec_conf
+from ikeview.config.records import ConfigError, DeviceConfig
+from ikeview.config.swanctl import read_swanctl
+
+MAX_CONFIG_BYTES = 16 * 1024 * 1024
+"""Configs larger than this are refused (a running-config is rarely over 1 MB)."""
+
+
+def detect(text: str) -> str | None:
+    """``swanctl``, ``ipsec.conf``, ``ios`` or None."""
+    if re.search(r"^\s*(connections|secrets)\s*\{", text, re.M):
+        return "swanctl"
+    if re.search(r"^conn\s+\S+", text, re.M):
+        return "ipsec.conf"
+    if re.search(r"^(crypto |interface |hostname )", text, re.M):
+        return "ios"
+    return None
+
+
+def read_config(text: str, path: str, *, ios_release: str | None = None) -> DeviceConfig:
+    """One config from text."""
+    kind = detect(text)
+    if kind == "swanctl":
+        return read_swanctl(text, path)
+    if kind == "ipsec.conf":
+        return read_ipsec_conf(text, path)
+    if kind == "ios":
+        return read_ios(text, path, ios_release)
+    raise ConfigError(
+        f"{path}:1: not a config ikeview reads; give a Cisco IOS running-config, a "
+        f"swanctl.conf or an ipsec.conf (with ipsec.secrets beside it)"
+    )
+
+
+def load_configs(paths: Sequence[Path], *, ios_release: str | None = None) -> list[DeviceConfig]:
+    """Read each file; ConfigError names the file and line of the first problem."""
+    out = []
+    for path in paths:
+        if path.stat().st_size > MAX_CONFIG_BYTES:
+            raise ConfigError(f"{path}: larger than {MAX_CONFIG_BYTES} bytes; not a config")
+        text = path.read_bytes().decode("utf-8", errors="replace")
+        cfg = read_config(text, str(path), ios_release=ios_release)
+        if cfg.kind == "ipsec.conf":
+            secrets = path.with_name("ipsec.secrets")
+            if secrets.is_file() and secrets.stat().st_size <= MAX_CONFIG_BYTES:
+                from ikeview.config.ipsec_conf import add_secrets
+
+                cfg = add_secrets(cfg, secrets.read_text(errors="replace"), str(secrets))
+        out.append(cfg)
+    return out

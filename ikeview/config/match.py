@@ -1,0 +1,162 @@
+"""Which side of an IKE SA a config belongs to, and which of its connections / children applies.
+
+Side: an address of the device (IOS interface addresses, swanctl ``local_addrs``) equal to the
+SA's initiator or responder address decides it; failing that, the peer's configured address
+(``remote_addrs``, keyring peers), then the device's own identity against IDi/IDr; failing all,
+the ``--config-side`` the user gave; else unknown (None).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from typing import Literal
+
+from ikeview.config.records import ChildConf, Connection, DeviceConfig
+from ikeview.pipeline.model import ChildSa, IkeSa
+
+Role = Literal["initiator", "responder"]
+
+
+def in_net(addr: str | None, spec: str) -> bool:
+    """Whether an address lies in a config address spec (host, CIDR, ``a-b`` range)."""
+    if addr is None:
+        return False
+    try:
+        ip = ipaddress.ip_address(addr)
+        if "-" in spec:
+            lo, hi = (ipaddress.ip_address(s.strip()) for s in spec.split("-", 1))
+            return lo <= ip <= hi  # type: ignore[operator]
+        return ip in ipaddress.ip_network(spec, strict=False)
+    except ValueError:
+        return addr == spec
+
+
+def _is_ip_spec(spec: str) -> bool:
+    """Whether a config address is an address, network or range (not a host name)."""
+    try:
+        for part in spec.split("-", 1):
+            ipaddress.ip_network(part.strip(), strict=False)
+    except ValueError:
+        return False
+    return True
+
+
+def identity(sa: IkeSa, side: Role) -> str | None:
+    """IDi / IDr text when it was read."""
+    for a in sa.auth:
+        if a.side == side:
+            return a.identity
+    return None
+
+
+def _addr_role(sa: IkeSa, mine: tuple[str, ...], theirs: tuple[str, ...]) -> Role | None:
+    if any(in_net(sa.initiator, a) for a in mine):
+        return "initiator"
+    if any(in_net(sa.responder, a) for a in mine):
+        return "responder"
+    if any(in_net(sa.responder, a) for a in theirs if a):
+        return "initiator"
+    if any(in_net(sa.initiator, a) for a in theirs if a):
+        return "responder"
+    return None
+
+
+def role_of(sa: IkeSa, cfg: DeviceConfig, side: Role | None) -> Role | None:
+    """The side of ``sa`` this config belongs to (see module doc)."""
+    mine = tuple(cfg.local_addrs) + tuple(a for c in cfg.connections for a in c.local_addrs)
+    theirs = tuple(a for c in cfg.connections for a in c.remote_addrs)
+    theirs += tuple(p.peer for p in cfg.psks if p.peer)
+    role = _addr_role(sa, mine, theirs)
+    if role is not None:
+        return role
+    own_ids = {c.local_id for c in cfg.connections if c.local_id}
+    if identity(sa, "initiator") in own_ids:
+        return "initiator"
+    if identity(sa, "responder") in own_ids:
+        return "responder"
+    return side
+
+
+def peer_of(role: Role | None) -> Role:
+    """The other side (the responder when the role is unknown: the config is then simulated
+    as the responder, which is what decides)."""
+    return "initiator" if role != "initiator" else "responder"
+
+
+def _id_matches(pattern: str, ident: str) -> bool:
+    if pattern == ident or pattern in ("%any", "*"):
+        return True
+    if pattern.startswith("*"):
+        return ident.endswith(pattern[1:])
+    if pattern.startswith("@"):
+        return pattern.lstrip("@") == ident
+    return in_net(ident, pattern) if pattern[:1].isdigit() else False
+
+
+def connection_candidates(sa: IkeSa, cfg: DeviceConfig, role: Role | None) -> list[Connection]:
+    """Connections whose addresses fit the SA (identities not looked at)."""
+    me = sa.responder if role != "initiator" else sa.initiator
+    peer = sa.initiator if role != "initiator" else sa.responder
+    out = []
+    for conn in cfg.connections:
+        local_ok = not conn.local_addrs or any(in_net(me, a) for a in conn.local_addrs)
+        # A host name (remote_addrs = vpn.example.com) cannot be resolved here: it may fit.
+        remote_ok = (
+            not conn.remote_addrs
+            or any(in_net(peer, a) for a in conn.remote_addrs)
+            or not any(_is_ip_spec(a) for a in conn.remote_addrs)
+        )
+        if cfg.kind == "ios":
+            # IOS profiles match by identity; an address identity is left to that check.
+            remote_ok = True
+        # Behind a NAT the device's own address is not the one captured: the peer's decides.
+        if remote_ok and (local_ok or conn.remote_addrs):
+            out.append(conn)
+    return out
+
+
+def select_connections(sa: IkeSa, cfg: DeviceConfig, role: Role | None) -> list[Connection]:
+    """Connections that fit the SA, best first. The peer's identity, when read, must match one
+    of a connection's remote identities; without it every address-fitting one is kept."""
+    cands = connection_candidates(sa, cfg, role)
+    peer_id = identity(sa, peer_of(role))
+    if peer_id is None:
+        return cands
+    return [
+        c for c in cands if not c.remote_ids or any(_id_matches(p, peer_id) for p in c.remote_ids)
+    ]
+
+
+def select_child(child: ChildSa, conn: Connection, my_addr: str | None) -> ChildConf | None:
+    """The child definition whose traffic selectors hold the negotiated ones (else the first)."""
+    if not conn.children:
+        return None
+    mine, theirs = child_ts(child, my_addr)
+    for c in conn.children:
+        if ts_fits(mine, c.local_ts) and ts_fits(theirs, c.remote_ts):
+            return c
+    return conn.children[0]
+
+
+def child_ts(child: ChildSa, my_addr: str | None) -> tuple[tuple, tuple]:
+    """(this device's TS, the peer's TS): TSi belongs to the exchange initiator, which for a
+    rekey may be either peer, so the device's address decides."""
+    if my_addr is not None and my_addr == child.initiator:
+        return child.ts_i, child.ts_r
+    return child.ts_r, child.ts_i
+
+
+def ts_fits(selectors: tuple, specs: tuple[str, ...]) -> bool:
+    """Every selector's address range lies inside one configured spec (no specs = anything)."""
+    # strongSwan's "dynamic" (the SA's own address) and a "[proto/port]" suffix: the address
+    # part is what is compared.
+    specs = tuple(s.split("[", 1)[0].strip() for s in specs)
+    if not specs or not selectors or any(s in ("dynamic", "%dynamic", "") for s in specs):
+        return True
+    for ts in selectors:
+        start, end = ts.start_address, ts.end_address
+        if start is None:
+            continue
+        if not any(in_net(start, s) and in_net(end, s) for s in specs):
+            return False
+    return True

@@ -1,0 +1,353 @@
+"""Config snippets that reproduce what a capture negotiated: Cisco IOS or swanctl.conf, per side.
+
+For the responder the IKE and ESP proposals are exactly what was chosen (so it picks the same
+offer); for the initiator they are everything that was offered, in order. Identities, AUTH
+methods and traffic selectors are the ones seen; a CREATE_CHILD_SA with KE adds the PFS group.
+PSKs are placeholders unless ``show_secrets`` and a key that verified the AUTH is known; when
+the two AUTHs used different keys the snippet is asymmetric (IOS ``pre-shared-key local`` /
+``remote``; swanctl one secret per identity, the key for a side's AUTH bound to the *other*
+side's identity, as charon looks it up). Each snippet parses back with ``ios.read_ios`` /
+``swanctl.read_swanctl`` and matches the capture (tests/test_config_roundtrip.py).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass
+
+from ikeview.config.proposals import ConfProposal, offered_values, value_name
+from ikeview.config.strongswan_words import proposal_words
+from ikeview.dissectors.ike_records import Proposal, TrafficSelector
+from ikeview.keys.model import KeyRing
+from ikeview.pipeline.model import Analysis, ChildSa, IkeSa
+
+PLACEHOLDER = "REPLACE-WITH-PSK"
+"""What stands for a key unless --show-secrets."""
+
+_IOS_ENCR = {(12, 128): "aes-cbc-128", (12, 192): "aes-cbc-192", (12, 256): "aes-cbc-256",
+             (20, 128): "aes-gcm-128", (20, 256): "aes-gcm-256", (3, None): "3des",
+             (2, None): "des"}  # fmt: skip
+_IOS_INTEG = {1: "md5", 2: "sha1", 12: "sha256", 13: "sha384", 14: "sha512"}
+_IOS_PRF = {1: "md5", 2: "sha1", 5: "sha256", 6: "sha384", 7: "sha512"}
+_ESP_ENCR = {12: "esp-aes", 20: "esp-gcm", 21: "esp-gmac"}
+_ESP_FIXED = {(3, None): "esp-3des", (2, None): "esp-des", (11, None): "esp-null"}
+_ESP_INTEG = {1: "esp-md5-hmac", 2: "esp-sha-hmac", 12: "esp-sha256-hmac",
+              13: "esp-sha384-hmac", 14: "esp-sha512-hmac"}  # fmt: skip
+_AUTH_IOS = {1: "rsa-sig", 2: "pre-share", 9: "ecdsa-sig", 10: "ecdsa-sig", 11: "ecdsa-sig",
+             14: "rsa-sig"}  # fmt: skip
+_AUTH_SWAN = {2: "psk", 13: "null"}
+
+
+def conf_of(p: Proposal, protocol: str) -> ConfProposal:
+    """A wire proposal as a configured one."""
+    return ConfProposal(
+        protocol,  # type: ignore[arg-type]
+        "",
+        0,
+        encr=offered_values(p, 1),  # type: ignore[arg-type]
+        integ=tuple(v for v in offered_values(p, 3) if v),  # type: ignore[misc]
+        prf=offered_values(p, 2),  # type: ignore[arg-type]
+        ke=offered_values(p, 4),  # type: ignore[arg-type]
+        esn=offered_values(p, 5),  # type: ignore[arg-type]
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class SideView:
+    """One IKE SA as seen from one side."""
+
+    sa: IkeSa
+    side: str
+    me: str
+    peer: str
+    my_id: str | None
+    peer_id: str | None
+    my_method: int | None
+    peer_method: int | None
+    my_key: bytes | None
+    peer_key: bytes | None
+    ike: tuple[Proposal, ...]
+    child: ChildSa | None
+    pfs: int | None
+
+
+def _key(keyring: KeyRing | None, label: str | None) -> bytes | None:
+    if keyring is None or label is None:
+        return None
+    for p in keyring.psks:
+        if f"{p.label} ({p.source})" == label:
+            return p.secret
+    return None
+
+
+def side_view(sa: IkeSa, side: str, keyring: KeyRing | None) -> SideView:
+    """What one side needs to be configured with for this SA."""
+    auth = {a.side: a for a in sa.auth}
+    other = "responder" if side == "initiator" else "initiator"
+    mine, theirs = auth.get(side), auth.get(other)
+    me = (sa.initiator if side == "initiator" else sa.responder) or "0.0.0.0"
+    peer = (sa.responder if side == "initiator" else sa.initiator) or "0.0.0.0"
+    ike = sa.offered if side == "initiator" or sa.chosen is None else (sa.chosen,)
+    # A refused child (ChildSa.error) was not negotiated: nothing of it to reproduce.
+    made = [c for c in sa.child_sas if getattr(c, "error", None) is None and c.proposal]
+    first = made[0] if made else None
+    pfs = next((v for c in sa.child_sas if c.proposal for v in offered_values(c.proposal, 4)
+                if v), None)  # fmt: skip
+    return SideView(
+        sa, side, me, peer,
+        mine.identity if mine else None, theirs.identity if theirs else None,
+        mine.method if mine else None, theirs.method if theirs else None,
+        _key(keyring, mine.psk if mine else None), _key(keyring, theirs.psk if theirs else None),
+        ike, first, pfs,
+    )  # fmt: skip
+
+
+def _esp(view: SideView) -> tuple[Proposal, ...]:
+    child = view.child
+    if child is None:
+        return ()
+    if view.side == "initiator" or child.proposal is None:
+        return child.offered
+    return (child.proposal,)
+
+
+def _ts_cidr(ts: TrafficSelector) -> str:
+    if ts.start_address is None or ts.end_address is None:
+        return "0.0.0.0/0"
+    try:
+        nets = list(
+            ipaddress.summarize_address_range(
+                ipaddress.ip_address(ts.start_address), ipaddress.ip_address(ts.end_address)
+            )
+        )  # type: ignore[type-var]
+    except (TypeError, ValueError):
+        return f"{ts.start_address}-{ts.end_address}"
+    return str(nets[0]) if len(nets) == 1 else f"{ts.start_address}-{ts.end_address}"
+
+
+def _ts(view: SideView) -> tuple[list[str], list[str]]:
+    child = view.child
+    if child is None:
+        return [], []
+    mine, theirs = (
+        (child.ts_i, child.ts_r) if child.initiator == view.me else (child.ts_r, child.ts_i)
+    )
+    return [_ts_cidr(t) for t in mine], [_ts_cidr(t) for t in theirs]
+
+
+def _secret(key: bytes | None, show: bool) -> str:
+    if not show or key is None:
+        return PLACEHOLDER
+    text = key.decode("utf-8", errors="replace")
+    return text if text.isprintable() and " " not in text else "0x" + key.hex()
+
+
+# ------------------------------------------------------------------------------------ swanctl
+
+
+def _swan_words(props: tuple[Proposal, ...], protocol: str, pfs: int | None = None) -> str:
+    out = []
+    for p in props:
+        conf = conf_of(p, protocol)
+        if protocol == "esp" and pfs and not conf.ke:
+            conf = ConfProposal("esp", "", 0, conf.encr, conf.integ, (), (pfs,), conf.esn)
+        out.append(proposal_words(conf))
+    return ", ".join(out)
+
+
+def swanctl_snippet(view: SideView, name: str, show_secrets: bool) -> list[str]:
+    """One connection (and its secrets) for one side."""
+    auth_me = _AUTH_SWAN.get(view.my_method or 2, "pubkey")
+    auth_peer = _AUTH_SWAN.get(view.peer_method or 2, "pubkey")
+    lines = ["connections {", f"  {name} {{", "    version = 2",
+             f"    local_addrs = {view.me}", f"    remote_addrs = {view.peer}",
+             f"    proposals = {_swan_words(view.ike, 'ike')}",
+             "    local {", f"      auth = {auth_me}"]  # fmt: skip
+    if view.my_id:
+        lines.append(f"      id = {view.my_id}")
+    lines += ["    }", "    remote {", f"      auth = {auth_peer}"]
+    if view.peer_id:
+        lines.append(f"      id = {view.peer_id}")
+    lines.append("    }")
+    esp = _esp(view)
+    if view.child is not None and esp:
+        local, remote = _ts(view)
+        lines += ["    children {", "      net {",
+                  f"        local_ts = {', '.join(local) or 'dynamic'}",
+                  f"        remote_ts = {', '.join(remote) or 'dynamic'}",
+                  f"        esp_proposals = {_swan_words(esp, 'esp', view.pfs)}",
+                  f"        mode = {view.child.mode}", "      }", "    }"]  # fmt: skip
+    lines += ["  }", "}"]
+    return lines + _swan_secrets(view, name, show_secrets)
+
+
+def _swan_secrets(view: SideView, name: str, show: bool) -> list[str]:
+    if 2 not in (view.my_method, view.peer_method):
+        return []
+    if view.my_key is not None and view.peer_key is not None and view.my_key != view.peer_key:
+        # charon builds its own AUTH with the secret bound to the peer's identity.
+        return ["secrets {",
+                f"  ike-{name}-peer {{", f"    id = {view.peer_id}",
+                f"    secret = \"{_secret(view.my_key, show)}\"", "  }",
+                f"  ike-{name}-self {{", f"    id = {view.my_id}",
+                f"    secret = \"{_secret(view.peer_key, show)}\"", "  }", "}"]  # fmt: skip
+    ids = [f"    id-{i} = {v}" for i, v in enumerate((view.my_id, view.peer_id), 1) if v]
+    key = view.my_key if view.my_key is not None else view.peer_key
+    return ["secrets {", f"  ike-{name} {{", *ids,
+            f"    secret = \"{_secret(key, show)}\"", "  }", "}"]  # fmt: skip
+
+
+# ---------------------------------------------------------------------------------------- IOS
+
+
+def _ios_words(table: dict, values: tuple, lost: list[str], name) -> list[str]:
+    out = []
+    for v in values:
+        if v in table:
+            out.append(table[v])
+        else:
+            lost.append(name(v))
+    return out
+
+
+def _ios_proposal(p: Proposal, lost: list[str]) -> list[str]:
+    c = conf_of(p, "ike")
+    lines = [
+        " encryption " + " ".join(_ios_words(_IOS_ENCR, c.encr, lost, lambda v: value_name(1, v)))
+    ]
+    if c.integ:
+        lines.append(
+            " integrity "
+            + " ".join(_ios_words(_IOS_INTEG, c.integ, lost, lambda v: value_name(3, v)))
+        )
+    lines.append(" prf " + " ".join(_ios_words(_IOS_PRF, c.prf, lost, lambda v: value_name(2, v))))
+    lines.append(" group " + " ".join(str(k) for k in c.ke))
+    return lines
+
+
+def _ios_transform(p: Proposal, lost: list[str]) -> str:
+    c = conf_of(p, "esp")
+    words = []
+    for e in c.encr:
+        if e in _ESP_FIXED:
+            words.append(_ESP_FIXED[e])
+        elif e[0] in _ESP_ENCR:
+            words.append(f"{_ESP_ENCR[e[0]]} {e[1] or 128}")
+        else:
+            lost.append(value_name(1, e))
+    words += _ios_words(_ESP_INTEG, c.integ, lost, lambda v: value_name(3, v))
+    return " ".join(words)
+
+
+def _ios_identity(ident: str | None) -> str:
+    if ident is None:
+        return "address 0.0.0.0"
+    try:
+        ipaddress.ip_address(ident)
+        return f"address {ident}"
+    except ValueError:
+        return f"email {ident}" if "@" in ident else f"fqdn {ident}"
+
+
+def _acl_host(cidr: str) -> str:
+    net = ipaddress.ip_network(cidr, strict=False)
+    if net.prefixlen == net.max_prefixlen:
+        return f"host {net.network_address}"
+    return f"{net.network_address} {net.hostmask}"
+
+
+def _ios_keys(view: SideView, show: bool) -> list[str]:
+    if view.my_key is not None and view.peer_key is not None and view.my_key != view.peer_key:
+        return [f"  pre-shared-key local {_secret(view.my_key, show)}",
+                f"  pre-shared-key remote {_secret(view.peer_key, show)}"]  # fmt: skip
+    key = view.my_key if view.my_key is not None else view.peer_key
+    return [f"  pre-shared-key {_secret(key, show)}"]
+
+
+def _ios_child(view: SideView, up: str, lost: list[str]) -> list[str]:
+    """Transform sets, ACL and crypto map; only for a child that was negotiated (without one,
+    IOS would fall back to its default transform set, which may accept what was refused)."""
+    lines: list[str] = []
+    esp = _esp(view)
+    sets = []
+    mode = view.child.mode if view.child else "tunnel"
+    for i, p in enumerate(esp, 1):
+        sets.append(f"{up}-TS{i}")
+        words = _ios_transform(p, lost)
+        lines += [f"crypto ipsec transform-set {up}-TS{i} {words}", f" mode {mode}", "!"]
+    local, remote = _ts(view)
+    if local and remote:
+        lines += [f"ip access-list extended {up}-ACL",
+                  *(f" permit ip {_acl_host(a)} {_acl_host(b)}" for a in local for b in remote
+                    if "-" not in a + b), "!"]  # fmt: skip
+    lines += [f"crypto map {up}-MAP 10 ipsec-isakmp", f" set peer {view.peer}"]
+    if sets:
+        lines.append(" set transform-set " + " ".join(sets))
+    if view.pfs:
+        lines.append(f" set pfs group{view.pfs}")
+    lines += [f" set ikev2-profile {up}-PROF", f" match address {up}-ACL", "!"]
+    return lines
+
+
+def ios_snippet(view: SideView, name: str, show_secrets: bool) -> list[str]:
+    """The IOS blocks for one side."""
+    up = name.upper()
+    lines = ["!", "interface GigabitEthernet1", f" ip address {view.me} 255.255.255.0",
+             f" crypto map {up}-MAP", "!"]  # fmt: skip
+    names = []
+    lost: list[str] = []
+    for i, p in enumerate(view.ike, 1):
+        names.append(f"{up}-PROP{i}")
+        lines += [f"crypto ikev2 proposal {up}-PROP{i}", *_ios_proposal(p, lost), "!"]
+    lines += [f"crypto ikev2 policy {up}-POL", f" match address local {view.me}",
+              *(f" proposal {n}" for n in names), "!"]  # fmt: skip
+    psk = 2 in (view.my_method, view.peer_method)
+    if psk:
+        lines += [f"crypto ikev2 keyring {up}-KR", " peer PEER", f"  address {view.peer}",
+                  f"  identity {_ios_identity(view.peer_id)}", *_ios_keys(view, show_secrets),
+                  "!"]  # fmt: skip
+    lines += [f"crypto ikev2 profile {up}-PROF",
+              f" match identity remote {_ios_identity(view.peer_id)}",
+              f" identity local {_ios_identity(view.my_id)}",
+              f" authentication remote {_AUTH_IOS.get(view.peer_method or 2, 'pre-share')}",
+              f" authentication local {_AUTH_IOS.get(view.my_method or 2, 'pre-share')}",
+              ]  # fmt: skip
+    if psk:
+        lines.append(f" keyring local {up}-KR")
+    lines.append("!")
+    if view.child is not None:
+        lines += _ios_child(view, up, lost)
+    if lost:
+        # Said, not silently dropped: the snippet cannot reproduce this negotiation on IOS.
+        lines.insert(0, f"! NOTE: IOS has no {', '.join(dict.fromkeys(lost))}: left out above")
+    return lines
+
+
+def write_configs(
+    analysis: Analysis, *, kind: str, sides: tuple[str, ...], keyring: KeyRing | None = None,
+    show_secrets: bool = False,
+) -> dict[str, str]:  # fmt: skip
+    """``{"initiator": text, "responder": text}`` for the sides asked, one block per IKE SA
+    made by IKE_SA_INIT (rekeyed SAs repeat their parent's settings)."""
+    out: dict[str, str] = {}
+    for side in sides:
+        lines: list[str] = []
+        for n, sa in enumerate((s for s in analysis.ike_sas if s.created_by != 36), 1):
+            mark = "!" if kind == "ios" else "#"
+            if sa.chosen is None:
+                lines += [
+                    f"{mark} IKE SA {sa.label}: no proposal was agreed, nothing to reproduce",
+                    "",
+                ]
+                continue
+            view = side_view(sa, side, keyring)
+            name = f"ikeview{n}"
+            head = f"{mark} IKE SA {sa.label}: the {side} ({view.me})"
+            body = (
+                ios_snippet(view, name, show_secrets)
+                if kind == "ios"
+                else swanctl_snippet(view, name, show_secrets)
+            )
+            lines += [head, *body, ""]
+        out[side] = "\n".join(lines)
+    return out

@@ -1,0 +1,204 @@
+"""Diagnosis of the failure scenarios captured between two strongSwan peers (captures/lab,
+made by make.sh). Each expectation is taken from the peers' charon logs, quoted in the
+docstrings, or from truth.json; keyless and keyed runs must agree on the outcome."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from ikeview.diagnosis.records import Finding
+from ikeview.keys.loader import load_keys
+from ikeview.pipeline.analyze import analyze
+from ikeview.pipeline.model import Analysis, IkeSa
+from ikeview.report import render_text
+
+LAB = Path(__file__).resolve().parents[1] / "captures" / "lab"
+
+
+def run(name: str, *, keys: bool) -> Analysis:
+    d = LAB / name
+    k = d / "keys.toml"
+    return analyze(d / "capture.pcap", load_keys([k]) if keys and k.exists() else None)
+
+
+def found(sa: IkeSa, code: str) -> list[Finding]:
+    every = [*sa.diagnosis.findings, *(f for c in sa.child_sas for f in c.diagnosis.findings)]
+    return [f for f in every if f.code == code]
+
+
+FAILURES = [
+    "initiator-rejects",
+    "ts-unacceptable",
+    "frag-drop",
+    "esp-one-way",
+    "dpd-timeout",
+    "rekey-collision",
+]
+
+
+@pytest.mark.parametrize("name", FAILURES)
+def test_keyless_and_keyed_agree(name: str) -> None:
+    bare = [sa.diagnosis.outcome for sa in run(name, keys=False).ike_sas]
+    keyed = [sa.diagnosis.outcome for sa in run(name, keys=True).ike_sas]
+    assert bare == keyed
+
+
+def test_ts_unacceptable() -> None:
+    """initiator.log: 'received TS_UNACCEPTABLE notify, no CHILD_SA built'; the IKE SA stands
+    and is deleted a second later ('deleting IKE_SA lab[1]')."""
+    (sa,) = run("ts-unacceptable", keys=True).ike_sas
+    assert sa.diagnosis.outcome == "established"
+    (child,) = sa.child_sas
+    assert child.diagnosis.outcome == "failed" and child.proposal is None
+    (f,) = found(sa, "ts-unacceptable")
+    assert f.severity == "error" and f.frames[-1] == 4 and f.get("notify") == "TS_UNACCEPTABLE"
+    # Without keys only the size shows it: room for IDr + AUTH, none for SA + TS.
+    (bare,) = run("ts-unacceptable", keys=False).ike_sas
+    assert bare.diagnosis.outcome == "established"
+    assert [f.frames for f in found(bare, "no-child-sa")] == [(3, 4)]
+
+
+def test_unreachable_responder() -> None:
+    """initiator.log: 'retransmit 1..3 of request with message ID 0', then 'giving up after 3
+    retransmits': IKE_SA_INIT sent 4 times, never answered."""
+    (sa,) = run("unreachable-responder", keys=False).ike_sas
+    assert (sa.diagnosis.outcome, sa.diagnosis.basis) == ("failed", "inferred")
+    (f,) = found(sa, "no-response")
+    assert f.severity == "error" and f.get("count") == 4 and len(f.frames) == 4
+
+
+def test_frag_drop() -> None:
+    """initiator.log: IKE_AUTH 'sending packet ... (2224 bytes)' with 'fragmentation = 0',
+    'retransmit 1..3 of request with message ID 1', 'giving up after 3 retransmits'."""
+    for keys in (False, True):
+        (sa,) = run("frag-drop", keys=keys).ike_sas
+        assert (sa.diagnosis.outcome, sa.diagnosis.basis) == ("failed", "inferred")
+        (f,) = found(sa, "fragmentation-suspected")
+        assert f.severity == "error" and f.get("count") == 4 and f.get("length") == 2224
+        assert f.fix_strongswan and "fragmentation" in f.fix_strongswan
+
+
+def test_esp_one_way() -> None:
+    """truth.json: ESP only initiator -> responder (the responder drops incoming ESP-in-UDP, so
+    it never answers the pings); the other SPI is silent."""
+    truth = json.loads((LAB / "esp-one-way" / "truth.json").read_text())
+    assert truth["scenario"] == "esp-one-way"
+    (sa,) = run("esp-one-way", keys=True).ike_sas
+    (child,) = sa.child_sas
+    (f,) = found(sa, "esp-one-way")
+    assert f.severity == "error" and f.get("direction") == "192.0.2.1 -> 192.0.2.2"
+    text = render_text(run("esp-one-way", keys=True))
+    silent = child.spi_initiator  # traffic towards the initiator carries its SPI
+    assert f"SPI 0x{silent:08x} 192.0.2.2 > 192.0.2.1: 0 packets (silent)" in text
+    (bare,) = run("esp-one-way", keys=False).ike_sas
+    assert found(bare, "esp-one-way")
+
+
+def test_dpd_timeout() -> None:
+    """initiator.log: 'retransmit 1..3 of request with message ID 2' (the empty INFORMATIONAL of
+    dpd_delay = 2) and 'giving up after 3 retransmits' while ESTABLISHED."""
+    for keys in (False, True):
+        (sa,) = run("dpd-timeout", keys=keys).ike_sas
+        (f,) = found(sa, "dpd-timeout")
+        assert f.severity == "error" and f.get("count") == 4
+        assert sa.diagnosis.outcome == "failed"
+
+
+def test_rekey_collision() -> None:
+    """Both logs: 'detected CHILD_REKEY collision with CHILD_REKEY'; each peer deletes the
+    redundant child SA afterwards. Handled by RFC 7296 2.8.1, so never an error."""
+    for keys in (False, True):
+        (sa,) = run("rekey-collision", keys=keys).ike_sas
+        (f,) = found(sa, "rekey-collision")
+        assert f.severity != "error" and len(f.frames) >= 2
+        assert sa.diagnosis.outcome == "established"
+        assert not [x for x in sa.diagnosis.findings if x.severity == "error"]
+
+
+def test_initiator_rejects_the_responder() -> None:
+    """initiator-rejects (made for this test with make.sh: the initiator holds a wrong copy of
+    the PSK that authenticates the responder). initiator.log: 'parsed IKE_AUTH response 1 [ IDr
+    AUTH SA TSi TSr ...]', 'tried 2 shared keys ... but MAC mismatched', 'generating
+    INFORMATIONAL request 2 [ N(AUTH_FAILED) ]' (frame 5)."""
+    (sa,) = run("initiator-rejects", keys=True).ike_sas
+    assert (sa.diagnosis.outcome, sa.diagnosis.basis) == ("failed", "decrypted")
+    (f,) = found(sa, "authentication-failed")
+    assert f.get("rejected_by") == "initiator" and 5 in f.frames
+    (m,) = found(sa, "psk-mismatch")
+    assert m.get("identity") == "responder.lab.example"
+    assert [c.diagnosis.outcome for c in sa.child_sas] == ["failed"]
+    # Without keys: a full-size IKE_AUTH response (256 bytes), then an INFORMATIONAL from the
+    # initiator within milliseconds and nothing more, no ESP.
+    (bare,) = run("initiator-rejects", keys=False).ike_sas
+    assert (bare.diagnosis.outcome, bare.diagnosis.basis) == ("failed", "inferred")
+    (g,) = found(bare, "authentication-failed")
+    assert g.get("rejected_by") == "initiator" and g.basis == "inferred"
+
+
+def test_ike_auth_answered_after_retransmissions() -> None:
+    """auth-retransmit (made for this test with make.sh: the responder drops IKE on UDP 4500 for
+    1.8 s). initiator.log: 'retransmit 1 of request with message ID 1' (+1 s), 'retransmit 2'
+    (+2.5 s), then 'parsed IKE_AUTH response 1 [ IDr AUTH SA TSi TSr ...]'."""
+    for keys in (False, True):
+        (sa,) = run("auth-retransmit", keys=keys).ike_sas
+        assert sa.diagnosis.outcome == "established"
+        (f,) = found(sa, "retransmission")
+        assert f.severity == "warning" and f.get("count") == 2 and f.get("exchange") == "IKE_AUTH"
+        schedule = f.get("schedule")
+        assert isinstance(schedule, tuple) and schedule[1] == pytest.approx(1.0, abs=0.05)
+        assert schedule[2] == pytest.approx(2.5, abs=0.05)
+        rtt = f.get("true_rtt")
+        assert isinstance(rtt, float) and rtt < 0.1  # the first copy's RTT is 2.5 s
+    text = render_text(run("auth-retransmit", keys=False))
+    assert "sent 3 times, answered" in text
+
+
+def test_frag_drop_verdict_names_the_cause() -> None:
+    (sa,) = run("frag-drop", keys=False).ike_sas
+    assert "path dropping IP fragments" in sa.diagnosis.verdict
+
+
+def test_esp_loss_and_replay() -> None:
+    """esp-loss-replay (made for this test with make.sh): the initiator's nftables drops every
+    third ESP packet it sends ('counter packets 2 ... drop'; 'ping: 6 packets transmitted, 4
+    received'), the responder's sends each ESP packet twice ('dup to 192.0.2.1'). Sequence
+    numbers are clear, so keys change nothing."""
+    for keys in (False, True):
+        (sa,) = run("esp-loss-replay", keys=keys).ike_sas
+        assert sa.diagnosis.outcome == "established"
+        (loss,) = found(sa, "esp-loss")
+        assert loss.get("count") == 2 and loss.severity == "warning"
+        (rep,) = found(sa, "esp-replay")
+        assert rep.get("count") == 4 and rep.severity == "warning"
+        assert loss.get("spi") != rep.get("spi")
+
+
+def test_internal_address_failure() -> None:
+    """no-virtual-ip (made for this test with make.sh: the initiator asks for a virtual IP, the
+    responder has no pool). initiator.log: 'parsed IKE_AUTH response 1 [ IDr AUTH ...
+    N(INT_ADDR_FAIL) ]', 'received INTERNAL_ADDRESS_FAILURE notify, no CHILD_SA built',
+    'failed to establish CHILD_SA, keeping IKE_SA'."""
+    (sa,) = run("no-virtual-ip", keys=True).ike_sas
+    assert sa.diagnosis.outcome == "established"
+    (child,) = sa.child_sas
+    assert child.diagnosis.outcome == "failed"
+    (f,) = found(sa, "internal-address-failure")
+    assert f.severity == "error" and f.frames == (3, 4)
+    assert f.fix_strongswan and "pools" in f.fix_strongswan
+
+
+def test_half_open_answers_lost() -> None:
+    """half-open (made for this test with make.sh: the initiator's namespace drops incoming
+    IKE). initiator.log: 'retransmit 1 of request with message ID 0', 'retransmit 2 ...',
+    'giving up after 2 retransmits'; the capture on the responder's side holds each answer.
+    The repeated IKE_SA_INIT (frames 3, 5, SPIr zero) belongs to the same IKE SA."""
+    a = run("half-open", keys=False)
+    (sa,) = a.ike_sas
+    assert (sa.diagnosis.outcome, sa.diagnosis.basis) == ("failed", "inferred")
+    (f,) = found(sa, "half-open")
+    assert f.severity == "error" and f.get("lost_answers") == 3
+    (r,) = found(sa, "retransmission")
+    assert r.get("count") == 2 and "did not reach" in r.explanation
