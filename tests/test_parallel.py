@@ -24,7 +24,17 @@ from ikeview.report import to_json
 
 REPO = Path(__file__).resolve().parent.parent
 LAB = REPO / "captures" / "lab"
-SCENARIOS = ["psk-aes256-sha256-modp2048", "rekey-dpd", "natt", "gcm16-ecp256", "no-proposal"]
+SCENARIOS = [
+    "psk-aes256-sha256-modp2048",
+    "rekey-dpd",
+    "natt",
+    "gcm16-ecp256",
+    "no-proposal",
+    "esp-loss-replay",
+    "esp-one-way",
+    "mobike",
+    "rekey-collision",
+]
 
 
 @pytest.fixture
