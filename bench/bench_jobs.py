@@ -17,6 +17,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -67,7 +68,40 @@ def main() -> None:
                 f"jobs {args.jobs}: {wn:6.2f} s wall {cn:6.2f} s CPU {rn:4.0f} MB | "
                 f"wall speed-up {w1 / wn:.2f}x, output {same}"
             )
+        critical_path(mix, [], args.jobs, "report")
+        critical_path(gcm, [str(keys)], args.jobs, "report --keys (GCM)")
     print(f"load average after: {os.getloadavg()}")
+
+
+def critical_path(capture: Path, keys: list[str], jobs: int, name: str) -> None:
+    """What --jobs gains on an idle machine with a core per process: each range's CPU time,
+    measured one after the other in this process, against one pass. Wall time with N cores is
+    about the slowest range plus the fold; on a busy shared machine the wall-time figures above
+    say more about the neighbours than about ikeview."""
+    from ikeview.parallel import _Range, _run_range, bounds, data_size
+    from ikeview.pipeline.analyze import analyze, make_decryptor
+
+    name_ = str(capture)
+    c0 = time.process_time()
+    if keys:
+        from ikeview.keys.loader import load_keys
+
+        analyze(name_, decryptor=make_decryptor(load_keys([Path(k) for k in keys])))
+    else:
+        analyze(name_)
+    one = time.process_time() - c0
+    cuts = [0, *bounds(data_size(name_), jobs)]
+    ends = [*cuts[1:], None]
+    ranges = []
+    for r in range(jobs):
+        c0 = time.process_time()
+        _run_range(name_, keys, (), _Range(cuts[r], ends[r]), r > 0)
+        ranges.append(time.process_time() - c0)
+    worst = max(ranges)
+    print(
+        f"{name:20} one pass {one:.2f} s CPU; ranges {', '.join(f'{t:.2f}' for t in ranges)} "
+        f"s CPU; idle-machine bound {one / worst:.2f}x with {jobs} cores"
+    )
 
 
 if __name__ == "__main__":

@@ -37,11 +37,8 @@ def summarize_fast(source: str | os.PathLike[str], *, extra_ports: Iterable[int]
     reader = CaptureReader(source)
     dissector = Dissector(extra_ports=ports, stats=DissectStats())
     fast_udp = not ports  # extra ports may carry bare IKE: only the general path knows
-    ike = []
-    errors = []
-    keepalives = 0
-    # (spi, src, dst) -> [packets, bytes, first, last, first_seq, last_seq, udp_encap]
-    esp: dict[tuple[int, str, str], list] = {}
+    tally = _Tally()
+    esp, general = tally.esp, tally.add
     names: dict[bytes, str] = {}
     unpack, esp_header, run = _ETH_IPV4_UDP_ESP, _ESP_HEADER, dissector.run
     ts = 0.0
@@ -82,33 +79,47 @@ def summarize_fast(source: str | os.PathLike[str], *, extra_ports: Iterable[int]
                         acc[5] = seq
                     continue
         for rec in run((frame,)):
-            cls = type(rec)
-            if cls is EspPacket:
-                f = rec.flow  # type: ignore[attr-defined]
-                key = (rec.spi, f.src, f.dst)  # type: ignore[attr-defined]
-                acc = esp.get(key)
-                if acc is None:
-                    esp[key] = [1, rec.length, f.ts, f.ts, rec.seq, rec.seq, rec.udp_encap]  # type: ignore[attr-defined]
-                else:
-                    acc[0] += 1
-                    acc[1] += rec.length  # type: ignore[attr-defined]
-                    acc[3] = f.ts
-                    acc[5] = rec.seq  # type: ignore[attr-defined]
-            elif cls is IkeDatagram:
-                ike.append(ike_line(rec))  # type: ignore[arg-type]
-            elif cls is NatKeepalive:
-                keepalives += 1
-            elif cls is FrameError:
-                errors.append(rec)
+            general(rec)
     stats = reader.stats
     tail = dissector.finish(stats, stats.frames, ts)
     if tail is not None:
-        errors.append(tail)
+        tally.errors.append(tail)
     esp_lines = tuple(
         EspLine(spi, src, dst, bool(a[6]), a[0], a[1], a[2], a[3], a[4], a[5])
         for (spi, src, dst), a in sorted(esp.items(), key=lambda kv: kv[1][2])
     )
-    return Summary(str(source), tuple(ike), esp_lines, keepalives, tuple(errors))
+    return Summary(str(source), tuple(tally.ike), esp_lines, tally.keepalives, tuple(tally.errors))
+
+
+class _Tally:
+    """What the records of the general path add, as ``summary.summarize`` adds them."""
+
+    def __init__(self) -> None:
+        self.ike: list = []
+        self.errors: list = []
+        self.keepalives = 0
+        self.esp: dict[tuple[int, str, str], list] = {}
+        """(spi, src, dst) -> [packets, bytes, first, last, first_seq, last_seq, udp_encap]"""
+
+    def add(self, rec: object) -> None:
+        cls = type(rec)
+        if cls is EspPacket:
+            f = rec.flow  # type: ignore[attr-defined]
+            key = (rec.spi, f.src, f.dst)  # type: ignore[attr-defined]
+            acc = self.esp.get(key)
+            if acc is None:
+                self.esp[key] = [1, rec.length, f.ts, f.ts, rec.seq, rec.seq, rec.udp_encap]  # type: ignore[attr-defined]
+            else:
+                acc[0] += 1
+                acc[1] += rec.length  # type: ignore[attr-defined]
+                acc[3] = f.ts
+                acc[5] = rec.seq  # type: ignore[attr-defined]
+        elif cls is IkeDatagram:
+            self.ike.append(ike_line(rec))  # type: ignore[arg-type]
+        elif cls is NatKeepalive:
+            self.keepalives += 1
+        elif cls is FrameError:
+            self.errors.append(rec)
 
 
 def _name(cache: dict[bytes, str], addr: bytes) -> str:
