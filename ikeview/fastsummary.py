@@ -13,13 +13,15 @@ tests/test_fastsummary.py checks the two agree on every capture in the repositor
 
 from __future__ import annotations
 
+import mmap
 import os
+import stat
 import struct
 from collections.abc import Iterable
 
 from ikeview.dissectors.capture import CaptureReader
 from ikeview.dissectors.net import ip_text
-from ikeview.dissectors.records import EspPacket, FrameError, IkeDatagram, NatKeepalive
+from ikeview.dissectors.records import EspPacket, FrameError, IkeDatagram, NatKeepalive, RawFrame
 from ikeview.dissectors.stream import Dissector, DissectStats
 from ikeview.summary import EspLine, Summary, ike_line
 
@@ -34,6 +36,9 @@ _ADDR_CACHE_MAX = 4096
 def summarize_fast(source: str | os.PathLike[str], *, extra_ports: Iterable[int] = ()) -> Summary:
     """``summary.summarize(source)``, faster (same result; see the module doc)."""
     ports = tuple(extra_ports)
+    mapped = _mapped(source, ports)
+    if mapped is not None:
+        return mapped
     reader = CaptureReader(source)
     dissector = Dissector(extra_ports=ports, stats=DissectStats())
     fast_udp = not ports  # extra ports may carry bare IKE: only the general path knows
@@ -120,6 +125,108 @@ class _Tally:
             self.keepalives += 1
         elif cls is FrameError:
             self.errors.append(rec)
+
+
+# Classic pcap (RFC draft-ietf-opsawg-pcap): magic -> (byte order, seconds per fraction unit).
+_PCAP = {
+    b"\xd4\xc3\xb2\xa1": ("<", 1e-6),
+    b"\xa1\xb2\xc3\xd4": (">", 1e-6),
+    b"\x4d\x3c\xb2\xa1": ("<", 1e-9),
+    b"\xa1\xb2\x3c\x4d": (">", 1e-9),
+}
+_MAX_FRAME = 1 << 24  # as CaptureReader: a larger record length is damage
+_MAX_TS = 253_402_300_799.0  # as CaptureReader: later times are clamped
+
+
+def _mapped(source: str | os.PathLike[str], ports: tuple[int, ...]) -> Summary | None:
+    """The summary of an uncompressed classic pcap read through mmap, record headers and ESP
+    headers unpacked in place (no RawFrame, no bytes copy for fast-path ESP). None for anything
+    else or at the first thing CaptureReader would report (damage, a zero header, a time to
+    clamp, a cut last record): the caller then reads the file the ordinary way, so the result
+    and its diagnostics are always CaptureReader's."""
+    try:
+        with open(source, "rb") as fh:
+            size = os.fstat(fh.fileno()).st_size
+            if size < 24 or not stat.S_ISREG(os.fstat(fh.fileno()).st_mode):
+                return None
+            with mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as mm:
+                return _walk(mm, size, source, ports)
+    except (OSError, ValueError):
+        return None
+
+
+def _walk(mm: mmap.mmap, size: int, source: object, ports: tuple[int, ...]) -> Summary | None:
+    kind = _PCAP.get(mm[:4])
+    if kind is None:
+        return None
+    endian, scale = kind
+    linktype = struct.unpack_from(endian + "I", mm, 20)[0] & 0xFFFF
+    record = struct.Struct(endian + "IIII").unpack_from
+    unpack, esp_header = _ETH_IPV4_UDP_ESP, _ESP_HEADER
+    dissector = Dissector(extra_ports=ports, stats=DissectStats())
+    run, fast_udp, eth = dissector.run, not ports, linktype == 1
+    tally = _Tally()
+    esp, general = tally.esp, tally.add
+    names: dict[bytes, str] = {}
+    off = 24
+    index = 0
+    while off + 16 <= size:
+        sec, frac, incl, orig = record(mm, off)
+        start, off = off + 16, off + 16 + incl
+        if incl > _MAX_FRAME or off > size or not (incl or sec or frac or orig):
+            return None
+        index += 1
+        ts = sec + frac * scale
+        if ts > _MAX_TS:
+            return None
+        if eth and incl >= 50:
+            etype, vihl, total, frag, proto, src, dst, sport, dport, ulen, spi, seq = unpack(
+                mm, start + 12
+            )
+            if etype == 0x0800 and vihl == 0x45 and not frag & 0x3FFF and total >= 36:
+                length = -1
+                if proto == 50:
+                    spi, seq = esp_header(mm, start + 34)
+                    length = total - 20
+                elif (
+                    proto == 17
+                    and fast_udp
+                    and spi
+                    and (sport == 4500 or dport == 4500)
+                    and sport != 500
+                    and dport != 500
+                    and ulen >= 16
+                    and 34 + ulen <= 14 + total
+                ):
+                    length = ulen - 8
+                if length >= 0:
+                    key = (
+                        spi,
+                        names.get(src) or _name(names, src),
+                        names.get(dst) or _name(names, dst),
+                    )
+                    acc = esp.get(key)
+                    if acc is None:
+                        esp[key] = [1, length, ts, ts, seq, seq, proto == 17]
+                    else:
+                        acc[0] += 1
+                        acc[1] += length
+                        acc[3] = ts
+                        acc[5] = seq
+                    continue
+        for rec in run((RawFrame(index, ts, linktype, mm[start:off], orig),)):
+            general(rec)
+    if off != size:
+        return None
+    return _result(source, tally)
+
+
+def _result(source: object, tally: _Tally) -> Summary:
+    esp_lines = tuple(
+        EspLine(spi, src, dst, bool(a[6]), a[0], a[1], a[2], a[3], a[4], a[5])
+        for (spi, src, dst), a in sorted(tally.esp.items(), key=lambda kv: kv[1][2])
+    )
+    return Summary(str(source), tuple(tally.ike), esp_lines, tally.keepalives, tuple(tally.errors))
 
 
 def _name(cache: dict[bytes, str], addr: bytes) -> str:
