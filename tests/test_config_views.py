@@ -100,3 +100,26 @@ def test_live_report_carries_config_checks(tmp_path: Path, monkeypatch: pytest.M
     report = out.getvalue()
     assert "psk-mismatch" in report
     assert "config " in report and "[swanctl]: responder" in report
+
+
+def test_tui_checks_partial_snapshots_only_while_small(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Above CHECK_PARTIAL_UP_TO IKE SAs a partial snapshot is shown unchecked (load speed); the
+    complete analysis is always checked."""
+    import dataclasses
+
+    from ikeview.tui import loading
+
+    from ikeview.pipeline.analyze import analyze
+
+    ring = load_keys([dh_only_keys(tmp_path)])
+    request = loading.LoadRequest(
+        CASE / "capture.pcap", configs=tuple(load_configs([responder_conf(tmp_path)]))
+    )
+    full = analyze(CASE / "capture.pcap", ring)
+    partial = dataclasses.replace(full, complete=False)
+    assert loading.checked(partial, request, ring).ike_sas[0].config_checks
+    monkeypatch.setattr(loading, "CHECK_PARTIAL_UP_TO", 0)
+    assert not loading.checked(partial, request, ring).ike_sas[0].config_checks
+    assert loading.checked(full, request, ring).ike_sas[0].config_checks

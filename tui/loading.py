@@ -37,6 +37,9 @@ ESP link costs four snapshots a second rather than one per packet. The records a
 snapshot show up when the link goes quiet (the reader's idle tick, ``IDLE_POLL``)."""
 IDLE_POLL = 0.2
 """Seconds without a frame after which a live source counts as idle (livecap polls as often)."""
+CHECK_PARTIAL_UP_TO = 200
+"""IKE SAs up to which a partial snapshot is checked against --config too (about 0.2 ms per IKE
+SA per snapshot); above it only the complete analysis is, so a big capture loads as fast."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,7 +143,9 @@ def keyring_for(request: LoadRequest, post: Callable[[Message], object]) -> KeyR
 
 def checked(analysis: Analysis, request: LoadRequest, ring: KeyRing) -> Analysis:
     """The snapshot with its config checks filled and folded into each SA's diagnosis."""
-    if not request.configs:
+    if not request.configs or (
+        not analysis.complete and len(analysis.ike_sas) > CHECK_PARTIAL_UP_TO
+    ):
         return analysis
     from ikeview.config.check import apply_configs
 
