@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from ikeview.crypto.keymat import derive_child_keys
+from ikeview.crypto.keymat import ChildKeys, derive_child_keys
 from ikeview.crypto.prf import get_prf
 from ikeview.crypto.sk import SKF, SkResult
 from ikeview.crypto.transforms import TransformType, UnsupportedTransform, is_aead, lookup
@@ -307,20 +307,9 @@ class KeyringDecryptor:
             integ = None if is_aead(encr) else dec_ike.integ_spec(algs.integ)
         except UnsupportedTransform as exc:
             return f"cannot derive keys for {child} of IKE SA {spis}: {exc}"
-        if setup.ke is not None:
-            girs = self._dh.candidates(
-                setup.ke,
-                spi_i=setup.ike[0],
-                child=True,
-                child_spis=(setup.spi_at_initiator, setup.spi_at_responder),
-            )
-            if not girs:
-                return (
-                    f"{child} of IKE SA {spis} used PFS (DH group {setup.ke.group}) and no DH "
-                    f"secret matches; add a [[dh]] child = true shared_secret or private_key"
-                )
-        else:
-            girs = [GirCandidate(b"", "", 0)]
+        girs = self._child_girs(setup, child, spis)
+        if isinstance(girs, str):
+            return girs
         problems: list[str] = []
         for ike_cand in ike_cands:
             prf_id = ike_cand.keys.prf or (ike_setup.algorithms.prf if ike_setup else None)
@@ -342,33 +331,60 @@ class KeyringDecryptor:
                 )
                 pfs = f" and {gir.origin}" if setup.ke is not None else ""
                 origin = f"derived from SK_d of IKE SA {spis} ({ike_cand.origin}){pfs}"
-                for spi, ek, ak, src, dst in (
-                    (setup.spi_at_responder, keys.sk_ei, keys.sk_ai, setup.initiator,
-                     setup.responder),
-                    (setup.spi_at_initiator, keys.sk_er, keys.sk_ar, setup.responder,
-                     setup.initiator),
-                ):  # fmt: skip
-                    rec = EspKeys(
-                        spi=spi,
-                        encr_key=ek,
-                        integ_key=ak or None,
-                        src=src,
-                        dst=dst,
-                        encr=algs.encr,
-                        encr_key_bits=algs.encr_key_bits,
-                        integ=algs.integ or 0,
-                        icv_unchecked=None,
-                        source=derived_source(origin),
-                    )
-                    trial = gir.origin if setup.ke is not None and gir.rank == _TRIAL else ""
-                    why = self._add_esp(
-                        rec, origin, esn=algs.esn, ike=setup.ike, src=src, dst=dst, dh=trial
-                    )
-                    if why:
-                        problems.append(why)
+                trial = gir.origin if setup.ke is not None and gir.rank == _TRIAL else ""
+                problems += self._add_child_keys(setup, keys, origin, dh=trial)
         if problems and not given:
             return f"cannot derive keys for {child} of IKE SA {spis}: {problems[0]}"
         return None
+
+    def _child_girs(self, setup: ChildSaSetup, child: str, spis: str) -> list[GirCandidate] | str:
+        """g^ir candidates of a CREATE_CHILD_SA with PFS, or why there is none; one empty
+        candidate without PFS (RFC 7296 2.17: KEYMAT from SK_d and the nonces alone)."""
+        if setup.ke is None:
+            return [GirCandidate(b"", "", 0)]
+        girs = self._dh.candidates(
+            setup.ke,
+            spi_i=setup.ike[0],
+            child=True,
+            child_spis=(setup.spi_at_initiator, setup.spi_at_responder),
+        )
+        if not girs:
+            return (
+                f"{child} of IKE SA {spis} used PFS (DH group {setup.ke.group}) and no DH "
+                f"secret matches; add a [[dh]] child = true shared_secret or private_key"
+            )
+        return girs
+
+    def _add_child_keys(
+        self, setup: ChildSaSetup, keys: ChildKeys, origin: str, *, dh: str = ""
+    ) -> list[str]:
+        """Register the two ESP SAs of one KEYMAT (RFC 7296 2.17: initiator-to-responder keys
+        first); the problems met. ``dh`` names an unscoped PFS secret still on trial (its
+        first ESP packet's ICV tells whether it fits)."""
+        algs = setup.algorithms
+        problems: list[str] = []
+        for spi, ek, ak, src, dst in (
+            (setup.spi_at_responder, keys.sk_ei, keys.sk_ai, setup.initiator, setup.responder),
+            (setup.spi_at_initiator, keys.sk_er, keys.sk_ar, setup.responder, setup.initiator),
+        ):
+            rec = EspKeys(
+                spi=spi,
+                encr_key=ek,
+                integ_key=ak or None,
+                src=src,
+                dst=dst,
+                encr=algs.encr,
+                encr_key_bits=algs.encr_key_bits,
+                integ=algs.integ or 0,
+                icv_unchecked=None,
+                source=derived_source(origin),
+            )
+            why = self._add_esp(
+                rec, origin, esn=algs.esn, ike=setup.ike, src=src, dst=dst, dh=dh
+            )
+            if why:
+                problems.append(why)
+        return problems
 
     def _add_esp(
         self,

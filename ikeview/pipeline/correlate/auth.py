@@ -16,6 +16,7 @@ from ikeview.dissectors.ike_records import (
     CertPayload,
     EapPayload,
     IdPayload,
+    Payload,
     SaPayload,
 )
 from ikeview.pipeline.correlate import state
@@ -46,7 +47,7 @@ def after_eap(sa: Sa, side: Side) -> bool:
     return side == "initiator" or sa.eap.success is True
 
 
-def auth_payloads(sa: Sa, payloads: list[object], side: Side, frame: int) -> None:
+def auth_payloads(sa: Sa, payloads: list[Payload], side: Side, frame: int) -> None:
     """Identity and AUTH of one side; the AUTH waits in ``pending_auth`` for its check."""
     id_p = first(payloads, IdPayload)
     if id_p is not None:

@@ -17,6 +17,7 @@ from ikeview.dissectors.ike_records import (
     AuthPayload,
     CertPayload,
     IdPayload,
+    Payload,
     Proposal,
     TrafficSelector,
 )
@@ -67,7 +68,7 @@ class Half:
     """The first copy seen; later copies go to the exchange's ``others``."""
     raw: dict[int, bytes] = field(default_factory=dict)
     """Raw bytes by fragment number (0 for an unfragmented message), for rule 3."""
-    payloads: list[object] = field(default_factory=list)
+    payloads: list[Payload] = field(default_factory=list)
     """Clear and decrypted payloads (all fragments)."""
     done: bool = False
     """The whole message is here and its exchange handler has run."""
@@ -231,7 +232,7 @@ class Sa:
     problem: str | None = None
     ids: dict[Side, IdPayload] = field(default_factory=dict)
     """Latest IDi/IDr seen, by side."""
-    child_offer: list[object] = field(default_factory=list)
+    child_offer: list[Payload] = field(default_factory=list)
     """Payloads of the IKE_AUTH request that offered the first child SA."""
     pending_auth: dict[Side, PendingAuth] = field(default_factory=dict)
     """AUTH payloads seen but not yet checked (both sides first: see auth.verify_pending)."""

@@ -9,6 +9,7 @@ from ikeview.dissectors import iana
 from ikeview.dissectors.ike_records import (
     KePayload,
     NoncePayload,
+    Payload,
     Proposal,
     SaPayload,
     TrafficSelector,
@@ -81,7 +82,7 @@ def rekey_ike(
 
 
 def _selectors(
-    payloads: list[object],
+    payloads: list[Payload],
 ) -> tuple[tuple[TrafficSelector, ...], tuple[TrafficSelector, ...]]:
     """TSi and TSr of a response (the last of each, as sent)."""
     ts_i: tuple[TrafficSelector, ...] = ()
@@ -96,7 +97,7 @@ def _selectors(
 
 
 def _new_child(
-    sa: Sa, ex: Ex, m: Message, req_payloads: list[object]
+    sa: Sa, ex: Ex, m: Message, req_payloads: list[Payload]
 ) -> tuple[Child, Proposal] | None:
     """The child SA an answered exchange agreed on (and the proposal chosen), from its request
     and response payloads."""

@@ -19,7 +19,7 @@ from ikeview.dissectors.ike_records import (
     SaPayload,
     SkfPayload,
 )
-from ikeview.dissectors.notify_data import NotifyRedirect
+from ikeview.dissectors.notify_data import NotifyGroup, NotifyRedirect
 from ikeview.pipeline import nat
 from ikeview.pipeline.correlate import rekeys, state
 from ikeview.pipeline.correlate.auth import auth_request, auth_response
@@ -114,9 +114,8 @@ def _retry_text(ex: Ex, retry: int) -> str:
     what = nname(retry)
     if retry == iana.NotifyType.INVALID_KE_PAYLOAD:
         n = next((x for x in notifies(ex.resp.payloads) if x.notify_type == retry), None)
-        group = getattr(n.decoded, "group", None) if n else None
-        if group is not None:
-            what += f"(group {iana.DH_GROUPS.name(group)})"
+        if n is not None and isinstance(n.decoded, NotifyGroup):
+            what += f"(group {iana.DH_GROUPS.name(n.decoded.group)})"
     return what
 
 
