@@ -23,7 +23,7 @@ from ikeview.pipeline.correlate import state
 from ikeview.pipeline.correlate.builders import Ex, Sa
 from ikeview.pipeline.correlate.children import make_child
 from ikeview.pipeline.correlate.context import Context
-from ikeview.pipeline.correlate.eap import EapTrack
+from ikeview.pipeline.correlate.eap import EapTrack, eap_round
 from ikeview.pipeline.correlate.payloads import first, has_notify, nname
 from ikeview.pipeline.ids import SIDES, Side
 from ikeview.pipeline.model import AuthSide, Message
@@ -145,6 +145,9 @@ def auth_response(ctx: Context, sa: Sa, ex: Ex, m: Message) -> None:
         return
     other: Side = "responder" if ex.requester == "initiator" else "initiator"
     track_eap(sa, ex.resp.payloads)
+    rounds = [r for r in (eap_round(ex.req.payloads), eap_round(ex.resp.payloads)) if r]
+    if rounds and ex.purpose is None:
+        ex.purpose = " / ".join(rounds)
     auth_payloads(sa, ex.resp.payloads, other, m.frame)
     verify_pending(ctx, sa)
     has_auth = first(ex.resp.payloads, AuthPayload) is not None
