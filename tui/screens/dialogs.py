@@ -119,3 +119,22 @@ class ExportScreen(ModalScreen[Path | None]):
             self.notify("give a file name", title="export", severity="warning")
             return
         self.dismiss(Path(value).expanduser())
+
+
+class GotoScreen(ModalScreen[int | None]):
+    """``:`` then a frame number: where to jump."""
+
+    BINDINGS = [Binding("escape", "dismiss_none", "Cancel")]  # noqa: RUF012
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="goto-box", classes="dialog"):
+            yield Label("Go to frame", classes="dialog-title")
+            yield Input(placeholder="frame number", type="integer", id="goto-frame")
+
+    def action_dismiss_none(self) -> None:
+        self.dismiss(None)
+
+    @on(Input.Submitted)
+    def go(self) -> None:
+        value = self.query_one("#goto-frame", Input).value.strip()
+        self.dismiss(int(value) if value.isdigit() else None)

@@ -23,6 +23,7 @@ KEYS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
             ("t", "clock: capture-relative, SA-relative, delta, UTC, local"),
             ("i", "SA card (as show crypto ikev2 sa detailed / swanctl --list-sas)"),
             ("L", "transcript of the SA as charon logs it; y copies (OSC 52)"),
+            (":", "go to a frame (its message in the ladder, or its ESP packet)"),
             ("tab / shift+tab", "next / previous pane"),
             ("h / l", "previous / next pane (in trees: collapse / expand)"),
             ("ctrl+p", "command palette"),
@@ -33,7 +34,7 @@ KEYS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
         (
             ("j / k, ↓ / ↑", "down / up"),
             ("g / G, home / end", "first / last"),
-            ("enter", "ladder: open the message; tree: expand or collapse"),
+            ("enter", "ladder: open the message; ESP: packet detail; tree: expand"),
             ("enter (problems)", "go to the problem's message (ESP: its packet)"),
             ("mouse", "click to select, wheel to scroll"),
         ),

@@ -31,14 +31,14 @@ from ..filtering import Filter
 from ..loading import LoadRequest, run_load
 from ..messages import AnalysisUpdated, CaptureLoaded, KeysFailed
 from ..verdicts import entry_count, problem_entries
-from ..widgets.esp_table import EspPanel
+from ..widgets.esp_table import EspPanel, EspTable, esp_detail
 from ..widgets.ladder import Ladder
 from ..widgets.message_view import MessageView
 from ..widgets.problems import ProblemsView
 from ..widgets.proposals import ProposalsView
 from ..widgets.sa_tree import NodeRef, SaTree
 from ..widgets.timing import TimingView
-from .dialogs import ExportScreen, KeysRequest, KeysScreen
+from .dialogs import ExportScreen, GotoScreen, KeysRequest, KeysScreen
 
 TABS = ("ladder", "message", "proposals", "timing", "esp", "problems")
 """Panel ids in tab order (keys 1-6)."""
@@ -87,6 +87,7 @@ class MainScreen(Screen[None]):
         Binding("K", "keys", "Decryption keys"),
         Binding("t", "cycle_clock", "Clock"),
         Binding("i", "card", "SA card"),
+        Binding("colon", "goto", "Go to frame", show=False),
         Binding("L", "transcript", "Transcript"),
         Binding("e", "export", "Export CSV"),
         Binding("h", "app.focus_previous", "Prev pane", show=False),
@@ -417,6 +418,25 @@ class MainScreen(Screen[None]):
         self.clock = self.clock.cycled()
         self.notify(f"times: {self.clock.title()}", title="clock", timeout=3)
         self.refresh_panels()
+
+    def action_goto(self) -> None:
+        """``:`` then a frame number, from any tab: its message in the ladder, or its ESP
+        packet in the ESP tab."""
+        self.app.push_screen(GotoScreen(), self.goto_frame)
+
+    def goto_frame(self, frame: int | None) -> None:
+        if frame is None or self.analysis is None:
+            return
+        self.post_message(ProblemsView.ProblemChosen(Problem("info", f"frame {frame}", frame)))
+
+    @on(EspTable.RowOpened)
+    def esp_row_opened(self, event: EspTable.RowOpened) -> None:
+        """Enter on an ESP row: what the capture and the decryption say about that packet."""
+        from .textview import TextScreen
+
+        stats = self.esp_stats((event.row.spi,))
+        lines = esp_detail(event.row, event.previous_seq, self.clock, stats)
+        self.app.push_screen(TextScreen(f"ESP packet, frame {event.row.frame}", lines))
 
     def action_card(self) -> None:
         """``i``: the selected IKE SA as ``show crypto ikev2 sa detailed`` would show it."""
