@@ -19,7 +19,7 @@ KEYS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
             ("escape", "clear the filter / leave it / close a dialog"),
             ("1 … 6", "ladder, message, proposals, timing, ESP, problems"),
             ("K", "decryption keys: type a PSK or DH secret, or load a keys file"),
-            ("e", "export the timeline to CSV"),
+            ("e", "export: timeline or ESP CSV, Wireshark key tables, decrypted pcap"),
             ("t", "clock: capture-relative, SA-relative, delta, UTC, local"),
             ("i", "SA card (as show crypto ikev2 sa detailed / swanctl --list-sas)"),
             ("L", "transcript of the SA as charon logs it; y copies (OSC 52)"),

@@ -28,7 +28,7 @@ from ikeview.timebase import TimeBase, capture_start
 
 from ..esprows import EspRowStore
 from ..filtering import Filter
-from ..loading import LoadRequest, run_load
+from ..loading import LoadRequest, keyring_for, run_load
 from ..messages import AnalysisUpdated, CaptureLoaded, KeysFailed
 from ..verdicts import entry_count, problem_entries
 from ..widgets.esp_table import EspPanel, EspTable, esp_detail
@@ -38,7 +38,7 @@ from ..widgets.problems import ProblemsView
 from ..widgets.proposals import ProposalsView
 from ..widgets.sa_tree import NodeRef, SaTree
 from ..widgets.timing import TimingView
-from .dialogs import ExportScreen, GotoScreen, KeysRequest, KeysScreen
+from .dialogs import ExportChoice, ExportScreen, GotoScreen, KeysRequest, KeysScreen
 
 TABS = ("ladder", "message", "proposals", "timing", "esp", "problems")
 """Panel ids in tab order (keys 1-6)."""
@@ -89,7 +89,7 @@ class MainScreen(Screen[None]):
         Binding("i", "card", "SA card"),
         Binding("colon", "goto", "Go to frame", show=False),
         Binding("L", "transcript", "Transcript"),
-        Binding("e", "export", "Export CSV"),
+        Binding("e", "export", "Export"),
         Binding("h", "app.focus_previous", "Prev pane", show=False),
         Binding("l", "app.focus_next", "Next pane", show=False),
     ]
@@ -486,17 +486,35 @@ class MainScreen(Screen[None]):
         )
         self.app.push_screen(ExportScreen(default), self.export_to)
 
-    def export_to(self, path: Path | None) -> None:
-        if path is not None and self.analysis is not None:
-            self.export(self.analysis, path)
+    def export_to(self, choice: ExportChoice | None) -> None:
+        if choice is not None and self.analysis is not None:
+            self.export(self.analysis, choice)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="export")
-    def export(self, analysis: Analysis, path: Path) -> None:
-        # pandas loads on first use; a thread keeps the UI responsive meanwhile.
-        from ikeview.export import write_csv
+    def export(self, analysis: Analysis, choice: ExportChoice) -> None:
+        """Write one export with the core's own writers (pandas loads on first use: a thread
+        keeps the UI responsive meanwhile)."""
+        path = choice.path
+        if choice.kind in ("timeline", "esp"):
+            from ikeview.export import write_csv
 
-        write_csv(analysis, path)
-        rows = sum(len(ex.messages) for sa in analysis.ike_sas for ex in sa.exchanges)
-        self.app.call_from_thread(
-            self.notify, f"{rows} messages written to {path}", title="exported"
-        )
+            shown = tuple(sa for sa in analysis.ike_sas if self.filter.accepts_sa(sa))
+            write_csv(replace(analysis, ike_sas=shown), path, esp=choice.kind == "esp")
+            said = f"{sum(len(sa.messages) for sa in shown)} messages written to {path}"
+        elif choice.kind == "wireshark":
+            from ikeview.pipeline.keyout import write_wireshark_tables
+
+            path.mkdir(parents=True, exist_ok=True)
+            written = write_wireshark_tables(analysis, path, inputs=self.request.keys)
+            said = f"{len(written)} Wireshark files written to {path}"
+        else:
+            from ikeview.pcapwrite import write_decrypted
+
+            if self.request.capture is None:
+                raise ValueError("a live capture cannot be written decrypted; save it first")
+            ring = keyring_for(self.request, lambda _m: None)
+            stats = write_decrypted(
+                self.request.capture, ring, path, extra_ports=self.request.extra_ports
+            )
+            said = f"{path}: {stats}"
+        self.app.call_from_thread(self.notify, said, title="exported")
