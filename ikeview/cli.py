@@ -265,14 +265,15 @@ def _normalise(argv: list[str]) -> list[str]:
 
 
 def _run_summary(args: argparse.Namespace) -> int:
-    from ikeview.summary import summarize, to_json, to_text
+    from ikeview.fastsummary import summarize_fast
+    from ikeview.summary import to_json, to_text
 
     if args.jobs != 1:
         from ikeview.parallel import summarize_parallel
 
         result = summarize_parallel(args.capture, extra_ports=args.ports, jobs=args.jobs)
     else:
-        result = summarize(args.capture, extra_ports=args.ports)
+        result = summarize_fast(args.capture, extra_ports=args.ports)
     if args.json:
         import json
 
@@ -375,7 +376,7 @@ def _run_decrypt(args: argparse.Namespace) -> int:
     else:
         keyring = _load_keys(args.keys)
         stats = write_decrypted(args.capture, keyring, args.output, extra_ports=args.ports)
-    print(stats, file=sys.stderr)
+    print(printable_lines(str(stats)), file=sys.stderr)
     return ExitCode.OK
 
 
@@ -396,6 +397,11 @@ def _run_keys(args: argparse.Namespace) -> int:
 
 def _run_live(args: argparse.Namespace) -> int:
     from ikeview.live import run_live
+
+    if args.write is not None:
+        from ikeview.outfile import check_target
+
+        check_target(args.write, args.keys)  # never over a keys file, a link or a directory
 
     # Paths, not a loaded key ring: a charon log may only be written while the peers negotiate;
     # run_live reads the files at the start and again when the capture stops.
