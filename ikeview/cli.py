@@ -19,7 +19,19 @@ from ikeview.dissectors.capture import CaptureError
 from ikeview.errors import ExitCode, IkeviewError
 from ikeview.textsafe import printable, printable_lines
 
-COMMANDS = ("summary", "report", "export", "decrypt", "keys", "live", "tui", "config", "batch")
+COMMANDS = (
+    "summary",
+    "report",
+    "export",
+    "decrypt",
+    "keys",
+    "live",
+    "tui",
+    "config",
+    "batch",
+    "ladder",
+    "serve",
+)
 
 
 def _capture_arg(p: argparse.ArgumentParser) -> None:
@@ -204,7 +216,23 @@ def build_parser() -> argparse.ArgumentParser:
     _config_args(p)
 
     _batch_parser(sub)
+    _picture_parsers(sub)
     return parser
+
+
+def _picture_parsers(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("ladder", help="the exchange ladder as Mermaid or SVG, for a ticket")
+    _capture_arg(p)
+    _keys_arg(p)
+    kind = p.add_mutually_exclusive_group(required=True)
+    kind.add_argument("--mermaid", action="store_true", help="a Mermaid sequenceDiagram")
+    kind.add_argument("--svg", action="store_true", help="an SVG sequence diagram")
+    p.add_argument("-o", "--output", type=Path, metavar="OUT", help="file (default: stdout)")
+
+    p = sub.add_parser("serve", help="the terminal UI in a web browser (textual-serve)")
+    _capture_arg(p)
+    _keys_arg(p)
+    p.add_argument("--port", type=int, default=8000, metavar="N", help="port on localhost")
 
 
 def _batch_parser(sub: argparse._SubParsersAction) -> None:
@@ -432,6 +460,35 @@ def _run_tui(args: argparse.Namespace) -> int:
     )
 
 
+def _run_ladder(args: argparse.Namespace) -> int:
+    from ikeview.ladder_export import to_mermaid, to_svg
+
+    analysis = _analyze(args)
+    picture = to_mermaid(analysis) if args.mermaid else to_svg(analysis)  # type: ignore[arg-type]
+    if args.output is None:
+        sys.stdout.write(picture)
+    else:
+        args.output.write_text(picture)
+    return ExitCode.OK
+
+
+def _run_serve(args: argparse.Namespace) -> int:
+    import shlex
+
+    from textual_serve.server import Server
+
+    if not args.capture.is_file():
+        raise IkeviewError(f"no such capture: {printable(str(args.capture))}")
+    command = [sys.executable, "-m", "ikeview", "tui", str(args.capture)]
+    for key in args.keys:
+        command += ["--keys", str(key)]
+    if args.ports:
+        command += ["--ports", ",".join(str(p) for p in args.ports)]
+    print(f"ikeview: serving on http://localhost:{args.port}", file=sys.stderr)
+    Server(shlex.join(command), host="localhost", port=args.port, title="ikeview").serve()
+    return ExitCode.OK
+
+
 def _run_batch(args: argparse.Namespace) -> int:
     from ikeview.batch import run_batch
 
@@ -463,6 +520,8 @@ RUNNERS: dict[str, Callable[[argparse.Namespace], int]] = {
     "keys": _run_keys,
     "live": _run_live,
     "tui": _run_tui,
+    "ladder": _run_ladder,
+    "serve": _run_serve,
     "config": _run_config,
     "batch": _run_batch,
 }
