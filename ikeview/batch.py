@@ -97,9 +97,17 @@ def analyse_capture(
         from ikeview.pipeline.analyze import analyze
 
         keyring = _load_keys(key_paths)
+        configs = _load_configs(config_paths)
+        if configs:
+            from ikeview.config.keys import config_keyring
+
+            # As report does: the configs' PSKs first, so a verified AUTH names the config line.
+            keyring = config_keyring(configs).merge(*([keyring] if keyring else []))
         analysis = analyze(capture, keyring, extra_ports=extra_ports)
-        if config_paths:
-            analysis = _apply_configs(analysis, config_paths, keyring)
+        if configs:
+            from ikeview.config.check import apply_configs
+
+            analysis = apply_configs(analysis, configs, keyring=keyring)
         return analysis_tables(analysis, capture, size)
     except MemoryError:
         return error_tables(capture, size, "out of memory")
@@ -115,18 +123,12 @@ def _load_keys(key_paths: Sequence[str]) -> Any:
     return load_keys([Path(p) for p in key_paths])
 
 
-def _config_module() -> Any:
-    try:
-        from ikeview.config import check, load  # type: ignore[attr-defined]
-    except ImportError:
-        raise IkeviewError("--config needs ikeview's config checks, not in this build") from None
-    return check, load
+def _load_configs(config_paths: Sequence[str]) -> list[Any]:
+    if not config_paths:
+        return []
+    from ikeview.config.load import load_configs
 
-
-def _apply_configs(analysis: Any, config_paths: Sequence[str], keyring: Any) -> Any:
-    check, load = _config_module()
-    configs = load.load_configs([Path(p) for p in config_paths])
-    return check.apply_configs(analysis, configs, keyring=keyring)
+    return load_configs([Path(p) for p in config_paths])
 
 
 # ------------------------------------------------------------------------ running the batch
@@ -246,8 +248,7 @@ def run_batch(
     if not captures:
         raise IkeviewError("no capture found under the paths given")
     keyring = _load_keys([str(p) for p in key_paths])
-    if config_paths:
-        _config_module()[1].load_configs(list(config_paths))
+    _load_configs([str(p) for p in config_paths])
     del keyring
     args = (tuple(map(str, key_paths)), tuple(map(str, config_paths)), tuple(extra_ports))
     results: list[Tables | None] = [None] * len(captures)

@@ -237,14 +237,15 @@ def _normalise(argv: list[str]) -> list[str]:
 
 
 def _run_summary(args: argparse.Namespace) -> int:
-    from ikeview.summary import summarize, to_json, to_text
+    from ikeview.fastsummary import summarize_fast
+    from ikeview.summary import to_json, to_text
 
     if args.jobs != 1:
         from ikeview.parallel import summarize_parallel
 
         result = summarize_parallel(args.capture, extra_ports=args.ports, jobs=args.jobs)
     else:
-        result = summarize(args.capture, extra_ports=args.ports)
+        result = summarize_fast(args.capture, extra_ports=args.ports)
     if args.json:
         import json
 

@@ -30,8 +30,8 @@ from ikeview.dissectors.capture import CaptureReader
 from ikeview.dissectors.records import EspPacket, RawFrame
 from ikeview.dissectors.stream import Dissector, DissectStats
 from ikeview.pipeline.correlate import Correlator
-from ikeview.pipeline.correlate.merge import EspPart, Recorder
-from ikeview.pipeline.model import Analysis
+from ikeview.pipeline.correlate.merge import WIDE_INNER, EspPart, Recorder
+from ikeview.pipeline.model import MAX_INNER_FLOWS, Analysis
 
 MIN_SPLIT_BYTES = 4 << 20
 """Files smaller than this are read in one pass: starting processes would cost more."""
@@ -170,7 +170,9 @@ def _run_range(
     path: str, key_paths: Sequence[str], extra_ports: Sequence[int], rng: _Range, record: bool
 ) -> tuple[Correlator, int, Recorder]:
     """Correlate one range; returns its correlator, the frame count and the recorder."""
-    corr = Correlator(_make_decryptor(key_paths), capture=path)
+    # A later range keeps more inner flows per SPI so that they merge exactly (merge.py).
+    limit = WIDE_INNER if record else MAX_INNER_FLOWS
+    corr = Correlator(_make_decryptor(key_paths), capture=path, inner_limit=limit)
     recorder = Recorder()
     feed, counter = corr.feed, corr.esp_counter
     before, after = recorder.before, recorder.after_last

@@ -162,3 +162,14 @@ def test_dask_cluster_gives_the_same_dataset(local: Path, tmp_path: Path) -> Non
         )
         assert code == 0
     _assert_same(_frames(local), _frames(out))
+
+
+def test_config_checks_become_findings(tmp_path: Path) -> None:
+    """The responder's swanctl.conf of lab/no-proposal has no proposal matching the second
+    IKE_SA_INIT's offer (its log: 'no acceptable proposal found'; frame 8 NO_PROPOSAL_CHOSEN)."""
+    conf = LAB / "scenarios" / "no-proposal" / "responder" / "swanctl.conf"
+    frames, _ = run_batch([NOPROP / "capture.pcap"], tmp_path / "ds", config_paths=[conf])
+    f = frames["findings"]
+    mine = f[(f["ike_sa"] == "04623955afb040bc/0000000000000000") & (f["source"] != "diagnosis")]
+    assert list(mine["source"]) == [f"config:{conf}"]
+    assert list(mine["code"]) == ["config-proposal-mismatch"]

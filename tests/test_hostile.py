@@ -74,7 +74,7 @@ def test_tiny_payload_flood_stays_small(tmp_path: Path) -> None:
         run = ikeview(command, path)
         run.within_bounds()
         assert run.code == 0
-        assert run.rss_mb < 120 and run.seconds < 5
+        assert run.rss_mb < 120  # seconds are bounded by within_bounds (MAX_SECONDS)
 
 
 def test_hash_algorithm_list_is_bounded() -> None:

@@ -24,7 +24,17 @@ from ikeview.report import to_json
 
 REPO = Path(__file__).resolve().parent.parent
 LAB = REPO / "captures" / "lab"
-SCENARIOS = ["psk-aes256-sha256-modp2048", "rekey-dpd", "natt", "gcm16-ecp256", "no-proposal"]
+SCENARIOS = [
+    "psk-aes256-sha256-modp2048",
+    "rekey-dpd",
+    "natt",
+    "gcm16-ecp256",
+    "no-proposal",
+    "esp-loss-replay",
+    "esp-one-way",
+    "mobike",
+    "rekey-collision",
+]
 
 
 @pytest.fixture
@@ -269,3 +279,42 @@ def test_decrypt_same_file(
         ln for ln in many_err.splitlines() if "frames read" in ln
     ]
     assert not list(tmp_path.glob(".ikeview-parts-*"))
+
+
+def test_many_inner_flows_merge_exactly(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """AES-GCM ESP (bench_esp_pipeline.py's packets: random ICMP inside, nearly a new inner flow
+    per packet, far more than the 16 a report keeps per SPI): counts per flow and 'other' as one
+    pass. 2,400 packets in 3 ranges stay under the 1,024 flows a later range keeps, so they
+    merge; 4,000 do not, and the capture is read again in one pass."""
+    import random
+
+    monkeypatch.syspath_prepend(str(REPO / "bench"))
+    from bench_decrypt_file import write_capture, write_keys
+    from bench_esp_pipeline import SEED, Suite
+
+    suite = Suite("AES-GCM-16-128", random.Random(SEED))
+    cap, keys = tmp_path / "gcm.pcap", tmp_path / "keys.toml"
+    write_keys(suite, keys)
+    for packets, fallback in ((2400, False), (4000, True)):
+        write_capture(suite, packets, cap, random_icmp=True)
+        calls: list[int] = []
+        one = analyze(cap, _keyring_file(keys))
+
+        def serial(one=one, calls=calls):  # -> Analysis
+            calls.append(1)
+            return analyze(cap, _keyring_file(keys))
+
+        many = parallel.analyze_parallel(cap, [keys], jobs=3, min_bytes=0, serial=serial)
+        assert calls == ([1] if fallback else [])
+        assert one.counters.esp_decrypted == packets
+        assert to_json(many) == to_json(one)
+        (esp,) = one.unassociated_esp
+        assert len(esp.inner_flows) == 16 and esp.inner_other > 0
+
+
+def _keyring_file(path: Path):  # -> KeyRing
+    from ikeview.keys.loader import load_keys
+
+    return load_keys([path])

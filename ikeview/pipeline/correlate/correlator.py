@@ -11,7 +11,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ikeview.dissectors import iana
-from ikeview.dissectors.ike_records import IkeHeader, IkeMessage, Payload, SkfPayload
+from ikeview.dissectors.ike_records import (
+    IkeHeader,
+    IkeMessage,
+    Payload,
+    SkfPayload,
+    SkPayload,
+)
 from ikeview.dissectors.records import EspPacket, Flow, FrameError, IkeDatagram, NatKeepalive
 from ikeview.pipeline.correlate import merge, state
 from ikeview.pipeline.correlate.auth import verify_pending
@@ -23,7 +29,14 @@ from ikeview.pipeline.correlate.null import NO_KEYS_ESP, NullDecryptor
 from ikeview.pipeline.correlate.payloads import ZERO_SPI, ename
 from ikeview.pipeline.ids import IntegrityVerdict, Side
 from ikeview.pipeline.inner import InnerFlowCounter
-from ikeview.pipeline.model import Analysis, EspSpiStats, Message, Problem, RetransmitKind
+from ikeview.pipeline.model import (
+    MAX_INNER_FLOWS,
+    Analysis,
+    EspSpiStats,
+    Message,
+    Problem,
+    RetransmitKind,
+)
 from ikeview.pipeline.seam import Decryptor, EspObserver
 
 ET = iana.ExchangeType
@@ -60,14 +73,17 @@ class Correlator:
         capture: str = "",
         *,
         on_esp: EspObserver | None = None,
+        inner_limit: int = MAX_INNER_FLOWS,
     ) -> None:
-        """``on_esp`` (optional) sees every ESP packet and what the decryptor made of it."""
+        """``on_esp`` (optional) sees every ESP packet and what the decryptor made of it;
+        ``inner_limit``: inner flows kept per SPI (a later range of ``--jobs`` keeps more)."""
         self._dec: Decryptor = decryptor if decryptor is not None else NullDecryptor()
         # ESP is nearly every packet of a real capture: without keys, skip the call entirely.
         self._esp_open = self._dec.esp if self._dec.has_keys else None
         self._on_esp_seen = on_esp
         self.capture = capture
         self._ctx = Context(self._dec)
+        self._inner_limit = inner_limit
 
     # ------------------------------------------------------------ input
 
@@ -120,7 +136,7 @@ class Correlator:
             c.decrypted += 1
             ctx.counts.esp_decrypted += 1
             if c.inner is None:
-                c.inner = InnerFlowCounter()
+                c.inner = InnerFlowCounter(self._inner_limit)
             c.inner.add_opened(opened)
             if opened.next_header != 17 and depth < MAX_ESP_NESTING:
                 # ESP inside the decrypted tunnel packet is an SA of its own: count it and
@@ -415,7 +431,7 @@ class Correlator:
             on_request(self._ctx, sa, ex, m)
 
     @staticmethod
-    def _complete(m: Message, raws: dict[int, bytes], sk: object) -> bool:
+    def _complete(m: Message, raws: dict[int, bytes], sk: SkPayload | SkfPayload | None) -> bool:
         """All of the message is here: unfragmented, decrypted, or every fragment seen."""
         if not isinstance(sk, SkfPayload) or m.decrypted:
             return True
@@ -452,6 +468,8 @@ class Correlator:
                         "not in the capture)",
                     )
                 )
+        if complete:
+            problems.extend(self._unused_secrets())
         return Analysis(
             capture=self.capture,
             counters=ctx.counts.freeze(frames),
@@ -461,6 +479,16 @@ class Correlator:
             complete=complete,
             derived_keys=self._dec.derived_keys() if complete else (),
         )
+
+    def _unused_secrets(self) -> list[Problem]:
+        """Unscoped DH secrets that fit no SA (KeyringDecryptor.unused_dh), as info lines."""
+        method = getattr(self._dec, "unused_dh", None)
+        if not callable(method):
+            return []
+        return [
+            Problem("info", f"{origin} fits no IKE SA or PFS child SA in the capture (unused)")
+            for origin in method()
+        ]
 
     # ------------------------------------------------------------ ranges (ikeview.parallel)
 

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from ikeview.pipeline.correlate.context import Context
 from ikeview.pipeline.correlate.esp import ESP_REPLAY_WINDOW, EspCounter, ReplayWindow
 from ikeview.pipeline.inner import InnerFlowCounter
-from ikeview.pipeline.model import Problem
+from ikeview.pipeline.model import MAX_INNER_FLOWS, Problem
 
 PREFIX = 2 * ESP_REPLAY_WINDOW
 """Sequence numbers kept per counter at the start of a range (a window's worth, twice over)."""
@@ -95,6 +95,10 @@ def take_part(ctx: Context, recorder: Recorder) -> EspPart:
 
 
 def _merge_window(t: ReplayWindow, part: EspPart, key: Key, final: ReplayWindow) -> bool:
+    if final.unique and key not in part.prefix:
+        # Counted without passing the recorder: ESP found inside decrypted ESP. Its numbers
+        # were not kept, so the two halves cannot be lined up.
+        return False
     for seq, frame in part.prefix.get(key, ()):
         t.see(seq, frame)
     fk = part.at_prefix.get(key)
@@ -114,14 +118,22 @@ def _merge_window(t: ReplayWindow, part: EspPart, key: Key, final: ReplayWindow)
     return True
 
 
+WIDE_INNER = 64 * MAX_INNER_FLOWS
+"""Inner flows a later range keeps per SPI: far more than a report shows, so that the flows a
+single pass would have kept are almost always among them (see :func:`_merge_inner`)."""
+
+
 def _merge_inner(a: InnerFlowCounter | None, b: InnerFlowCounter | None) -> InnerFlowCounter | None:
-    """Flows of ``b`` (a later range) added to ``a`` as if its packets had come after; None when
-    that cannot be told (``b`` itself overflowed while ``a`` still had room)."""
+    """Flows of ``b`` (a later range, kept up to :data:`WIDE_INNER`) added to ``a`` as if its
+    packets had come after, under ``a``'s limit. Exact unless ``b`` overflowed while ``a``
+    already held flows: the overflow may then hide packets of ``a``'s flows (raises)."""
     if b is None:
         return a
     if a is None:
-        return b
-    flows = a._flows  # same class family: the counter's own storage, merged in place
+        a = InnerFlowCounter()
+    if b.other and a._flows:
+        raise _Unmergeable
+    flows = a._flows  # the counter's own storage, merged in place
     for key, (summary, packets, size) in b._flows.items():
         found = flows.get(key)
         if found is not None:
@@ -131,8 +143,6 @@ def _merge_inner(a: InnerFlowCounter | None, b: InnerFlowCounter | None) -> Inne
             flows[key] = [summary, packets, size]
         else:
             a.other += packets
-    if b.other and len(flows) < a.limit:
-        raise _Unmergeable
     a.other += b.other
     a._by_header.clear()
     return a
@@ -168,6 +178,7 @@ def absorb(ctx: Context, parts: list[EspPart]) -> bool:
             for key, w in part.counters.items():
                 m = ctx.esp.get(key)
                 if m is None:
+                    w.inner = _merge_inner(None, w.inner)  # back to the report's limit
                     ctx.esp[key] = w
                     first_fail[key] = w.integrity_failed_frame
                     continue
@@ -201,4 +212,4 @@ def _place_problems(ctx: Context, esp: list[tuple[int, Problem]]) -> None:
     ctx.problems[:] = merged
 
 
-__all__ = ["PREFIX", "EspPart", "Recorder", "absorb", "take_part"]
+__all__ = ["PREFIX", "WIDE_INNER", "EspPart", "Recorder", "absorb", "take_part"]

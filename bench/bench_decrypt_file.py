@@ -1,0 +1,157 @@
+"""Whole-file decryption: ``ikeview report --keys`` and ``ikeview decrypt -o`` against tshark
+decrypting the same file with the same keys, CPU time of each child process, same run.
+
+For AES-GCM-16-128 and AES-CBC-128 + HMAC-SHA2-256-128 it writes one capture of N ESP packets
+(Ethernet/IPv4/ESP, tunnel mode, bench_esp_pipeline.py's sizes and keys, 32 inner UDP flows,
+fixed seed), an ikeview keys
+file and a Wireshark esp_sa table with the same keys, then runs each once:
+  report    ikeview report F --keys K --json          (read, dissect, decrypt, count, report)
+  decrypt   ikeview decrypt F --keys K -o OUT.pcap    (same, writing every inner packet)
+  tshark    tshark -r F, ESP decryption and ICV check on, -T fields -e esp.icv_good
+and prints CPU seconds, peak RSS and the ratios tshark CPU / ikeview CPU (issue 16's targets:
+8x for GCM, 6x for CBC+HMAC), with the load average (the machine is shared: CPU time, not
+wall time, is the figure that means something when it is busy).
+Run: python bench/bench_decrypt_file.py [packets] [--jobs N]     (default 200000, 1)
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import shutil
+import struct
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+from bench_esp_pipeline import (  # noqa: E402
+    DST,
+    ETH,
+    SEED,
+    SIZES,
+    SPI,
+    SRC,
+    WEIGHTS,
+    Suite,
+    _inner,
+    _ipv4,
+)
+
+from ikeview.keys.model import KeyRing  # noqa: E402
+from ikeview.keys.wireshark import save_wireshark_config  # noqa: E402
+from ikeview.pcapfile import PcapWriter  # noqa: E402
+
+
+def run_child(
+    cmd: list[str], env: dict[str, str] | None = None, stdout: Path | None = None
+) -> tuple[float, float, float]:
+    """(wall s, CPU s of the child and its own children, max RSS MB); stdout to a file or
+    discarded."""
+    t0 = time.perf_counter()
+    out = stdout.open("wb") if stdout else subprocess.DEVNULL
+    proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.PIPE, env=env)
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - t0
+    err = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
+    if os.waitstatus_to_exitcode(status):
+        raise SystemExit(f"failed: {' '.join(cmd)}\n{err}")
+    return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024
+
+
+FLOWS = 32
+"""Inner UDP flows of the tunnel (a real tunnel carries a few flows, not a new one per packet)."""
+
+
+def _inner_udp(rng: random.Random, i: int) -> bytes:
+    size = rng.choices(SIZES, WEIGHTS)[0]
+    udp = struct.pack("!HHHH", 40000 + i % FLOWS, 5001, size - 20, 0)
+    return _ipv4(17, size - 20) + udp + rng.randbytes(size - 28)
+
+
+def write_capture(suite: Suite, n: int, path: Path, *, random_icmp: bool = False) -> None:
+    """N ESP packets; inside, UDP on FLOWS flows, or with ``random_icmp`` random ICMP (a new
+    inner flow nearly every packet: bench_esp_pipeline.py's packets)."""
+    rng = random.Random(SEED)
+    with path.open("wb") as fh:
+        writer = PcapWriter(fh, 1)
+        for i in range(n):
+            inner = _inner(rng) if random_icmp else _inner_udp(rng, i)
+            esp = suite.encrypt(i + 1, inner, rng)
+            writer.write(1_700_000_000 + i / 1000, ETH + _ipv4(50, len(esp)) + esp)
+
+
+def write_keys(suite: Suite, path: Path) -> None:
+    k = suite.keys()
+    lines = [
+        "[[esp]]",
+        f'spi = "{SPI:08x}"',
+        f'encr_key = "{k.encr_key.hex()}"',
+        f'src = "{SRC}"',
+        f'dst = "{DST}"',
+    ]
+    if suite.gcm:
+        lines += ['encr = "AES_GCM_16_128"', 'integ = "NONE"']
+    else:
+        lines += [f'integ_key = "{k.integ_key.hex()}"', 'encr = "AES-CBC-128"',
+                  'integ = "HMAC_SHA2_256_128"']  # fmt: skip
+    path.write_text("\n".join(lines) + "\n")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    ap.add_argument("packets", nargs="?", type=int, default=200_000)
+    ap.add_argument("--jobs", type=int, default=1, help="pass --jobs N to ikeview")
+    args = ap.parse_args()
+    ikeview = shutil.which("ikeview") or str(Path(sys.executable).parent / "ikeview")
+    print(f"load average before: {os.getloadavg()}")
+    with tempfile.TemporaryDirectory(prefix="ikv-bench-") as tmp:
+        work = Path(tmp)
+        for name in ("AES-GCM-16-128", "AES-CBC-128+HMAC-SHA2-256-128"):
+            suite = Suite(name, random.Random(SEED))
+            cap, keys = work / "esp.pcap", work / "keys.toml"
+            write_capture(suite, args.packets, cap)
+            write_keys(suite, keys)
+            ws = work / "ws"
+            save_wireshark_config(ws, KeyRing(esp_sas=(suite.keys(),)))
+            jobs = ["--jobs", str(args.jobs)]
+            report = [ikeview, "report", str(cap), "--keys", str(keys), "--json", *jobs]
+            decrypt = [ikeview, "decrypt", str(cap), "--keys", str(keys), "-o"]
+            decrypt += [str(work / "out.pcap"), *jobs]
+            tshark = ["tshark", "-r", str(cap), "-o", "esp.enable_encryption_decode:TRUE"]
+            tshark += ["-o", "esp.enable_authentication_check:TRUE", "-T", "fields"]
+            tshark += ["-e", "esp.icv_good"]
+            rows = {
+                "report": run_child(report, stdout=work / "report.json"),
+                "decrypt": run_child(decrypt),
+                "tshark": run_child(
+                    tshark,
+                    env={**os.environ, "WIRESHARK_CONFIG_DIR": str(ws)},
+                    stdout=work / "tshark.txt",
+                ),
+            }
+            counters = json.loads((work / "report.json").read_text())["counters"]
+            good = (work / "tshark.txt").read_text().split().count("1")
+            assert counters["esp_decrypted"] == args.packets, counters
+            print(f"    ikeview decrypted {counters['esp_decrypted']}, tshark verified {good} ICVs")
+            mb = cap.stat().st_size / 1e6
+            print(f"{name}: {args.packets} packets, {mb:.0f} MB, ikeview --jobs {args.jobs}")
+            t_cpu = rows["tshark"][1]
+            for what, (wall, cpu, rss) in rows.items():
+                ratio = "" if what == "tshark" else f"  tshark/ikeview CPU = {t_cpu / cpu:.2f}x"
+                print(
+                    f"    {what:8} {wall:6.2f} s wall  {cpu:6.2f} s CPU  "
+                    f"{args.packets / cpu:>9,.0f} pkt/s CPU  RSS {rss:4.0f} MB{ratio}"
+                )
+            (work / "out.pcap").unlink(missing_ok=True)
+    print(f"load average after: {os.getloadavg()}")
+
+
+if __name__ == "__main__":
+    main()
