@@ -111,6 +111,23 @@ class _Interface:
     offset: int
 
 
+class _Counted:
+    """A binary file that counts the bytes read from it: the compressed bytes a gzip stream
+    consumed, on a pipe too (where there is no tell())."""
+
+    def __init__(self, raw: BinaryIO) -> None:
+        self._raw = raw
+        self.count = 0
+
+    def read(self, n: int = -1) -> bytes:
+        data = self._raw.read(n)
+        self.count += len(data)
+        return data
+
+    def close(self) -> None:
+        self._raw.close()
+
+
 class CaptureReader:
     """Iterate a capture file lazily; ``stats`` says how reading went.
 
@@ -128,11 +145,13 @@ class CaptureReader:
         self._file: BinaryIO = raw
         self._raw = raw
         self._out_bytes = 0
+        self._counted: _Counted | None = None
         try:
             # peek, not read and seek back: a pipe, a FIFO or /dev/stdin cannot seek.
             gz = ""
             if raw.peek(2)[:2] == _GZIP_MAGIC:  # type: ignore[attr-defined]
-                self._file = gzip.GzipFile(fileobj=raw, mode="rb")
+                self._counted = _Counted(raw)
+                self._file = gzip.GzipFile(fileobj=self._counted, mode="rb")  # type: ignore[arg-type]
                 gz = "+gzip"
             self._head = self._safe_read(_PCAP_HDR_LEN)
             if not self._head and self.stats.truncated:
@@ -172,10 +191,7 @@ class CaptureReader:
     def _bomb(self) -> bool:
         """True (and the stats say so) once the data has expanded more than ``_MAX_RATIO``-fold:
         reading stops there, so memory and time stay bounded by the compressed size."""
-        try:
-            used = max(self._raw.tell(), 1)
-        except (OSError, ValueError):
-            return False  # a pipe: no position to compare with
+        used = max(self._counted.count if self._counted else 0, 1)
         if self._out_bytes <= _MAX_RATIO * used:
             return False
         self.stats.truncated = True

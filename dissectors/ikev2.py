@@ -256,6 +256,7 @@ def _parse_certreq(ctx: _Ctx, body: bytes) -> CertReqPayload:
     data = body[1:]
     hashes: tuple[bytes, ...] = ()
     if body[0] in X509_ENCODINGS and data and len(data) % CERT_HASH_LEN == 0:
+        ctx.budget.spend(ctx.body_offset, len(data) // CERT_HASH_LEN)
         hashes = tuple(data[i : i + CERT_HASH_LEN] for i in range(0, len(data), CERT_HASH_LEN))
     return CertReqPayload(**ctx.common, encoding=body[0], data=data, hashes=hashes)
 

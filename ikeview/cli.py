@@ -348,7 +348,7 @@ def _run_decrypt(args: argparse.Namespace) -> int:
     else:
         keyring = _load_keys(args.keys)
         stats = write_decrypted(args.capture, keyring, args.output, extra_ports=args.ports)
-    print(stats, file=sys.stderr)
+    print(printable_lines(str(stats)), file=sys.stderr)
     return ExitCode.OK
 
 
@@ -369,6 +369,11 @@ def _run_keys(args: argparse.Namespace) -> int:
 
 def _run_live(args: argparse.Namespace) -> int:
     from ikeview.live import run_live
+
+    if args.write is not None:
+        from ikeview.outfile import check_target
+
+        check_target(args.write, args.keys)  # never over a keys file, a link or a directory
 
     # Paths, not a loaded key ring: a charon log may only be written while the peers negotiate;
     # run_live reads the files at the start and again when the capture stops.

@@ -181,6 +181,10 @@ def run_live(
     shown = printable(interface)
     counters = LiveCounters()
 
+    def dropping(now: LiveCounters) -> None:
+        print(f"ikeview: warning: the kernel has dropped {now.dropped} packets so far "
+              "(socket buffer full)", file=err, flush=True)  # fmt: skip
+
     def ready() -> None:
         if not interface_is_up(interface):
             print(f"ikeview: warning: {shown} is down; nothing will be seen", file=err)
@@ -191,7 +195,10 @@ def run_live(
     stop.install()
     try:
         frames: Iterable[RawFrame] = _guarded(
-            live_frames(options, target, on_ready=ready, stop=stop, counters=counters), ended
+            live_frames(
+                options, target, on_ready=ready, stop=stop, counters=counters, on_drops=dropping
+            ),
+            ended,
         )
         analysis = analyze(frames, start_keys, extra_ports=options.extra_ports, tap=show)
     finally:

@@ -238,6 +238,7 @@ def live_frames(
     on_ready: Callable[[], None] | None = None,
     stop: Callable[[], bool] | None = None,
     counters: LiveCounters | None = None,
+    on_drops: Callable[[LiveCounters], None] | None = None,
 ) -> Iterator[RawFrame]:
     """Yield frames from the interface until count/timeout is reached, ``stop()`` turns true, or
     the consumer stops.
@@ -247,7 +248,8 @@ def live_frames(
     record. The socket and the writer are also closed in ``finally`` for any other way out.
     ``write`` is filled through a temporary file beside it that takes its name when the capture
     ends, however it ends (see ikeview.outfile). ``counters`` gets the kernel's received and
-    dropped counts. Raises LiveCaptureLost if the interface fails while capturing.
+    dropped counts (read every second); ``on_drops`` is called when the dropped count grew.
+    Raises LiveCaptureLost if the interface fails while capturing.
     """
     arphrd = _interface_type(options.interface)
     linktype = _ARPHRD_TO_LINKTYPE.get(arphrd, 1)
@@ -265,7 +267,30 @@ def live_frames(
         stack.callback(tally.read, sock)  # runs first: the socket is still open then
         if on_ready:
             on_ready()
-        yield from _capture(sock, options, arphrd == _ARPHRD_LOOPBACK, linktype, writer, stop)
+        watch = _DropWatch(sock, tally, on_drops)
+        yield from _capture(
+            sock, options, arphrd == _ARPHRD_LOOPBACK, linktype, writer, stop, watch
+        )
+
+
+@dataclass(slots=True)
+class _DropWatch:
+    """Reads the kernel's counters once a second and says when drops grew."""
+
+    sock: socket.socket
+    tally: LiveCounters
+    on_drops: Callable[[LiveCounters], None] | None
+    next_read: float = 0.0
+
+    def tick(self) -> None:
+        now = time.monotonic()
+        if now < self.next_read:
+            return
+        self.next_read = now + 1.0
+        before = self.tally.dropped
+        self.tally.read(self.sock)
+        if self.tally.dropped > before and self.on_drops is not None:
+            self.on_drops(self.tally)
 
 
 def _capture(
@@ -275,10 +300,12 @@ def _capture(
     linktype: int,
     writer: PcapWriter | None,
     stop: Callable[[], bool] | None,
+    watch: _DropWatch,
 ) -> Iterator[RawFrame]:
     deadline = time.monotonic() + options.timeout if options.timeout else None
     index = 0
     while not (stop and stop()):
+        watch.tick()
         wait = 0.2 if deadline is None else max(0.0, min(0.2, deadline - time.monotonic()))
         ready, _, _ = select.select([sock], [], [], wait)
         # Drain what is queued (up to _DRAIN frames) per wake-up: one select per frame would

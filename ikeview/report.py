@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ikeview.config.render import config_check_lines, config_checks_json
 from ikeview.diagnosis.records import Diagnosis, Finding
 from ikeview.dissectors import iana
 from ikeview.pipeline.model import (
@@ -160,6 +161,8 @@ def _sa_text(sa: IkeSa, t0: float) -> list[str]:
     if sa.diagnosis.findings:
         lines.append("  findings")
         lines.extend(_findings_text(sa.diagnosis.findings, "    "))
+    for check in sa.config_checks:
+        lines.extend(config_check_lines(check, "  "))
     lines.append("  exchanges")
     lines.append(
         "    frames      time          exchange          mid  requester  status      rtt"
@@ -299,6 +302,8 @@ def _child_text(c: ChildSa, t0: float) -> list[str]:
     if c.diagnosis.findings:
         lines.append("  findings")
         lines.extend(_findings_text(c.diagnosis.findings, "    "))
+    for check in c.config_checks:
+        lines.extend(config_check_lines(check, "  "))
     return lines
 
 
@@ -439,6 +444,7 @@ def _sa_json(sa: IkeSa) -> dict[str, Any]:
         "exchanges": [_exchange_json(e) for e in sa.exchanges],
         "child_sas": [_child_json(c) for c in sa.child_sas],
         "diagnosis": diagnosis_json(sa.diagnosis),
+        "config_check": config_checks_json(sa.config_checks),
     }
 
 
@@ -512,6 +518,7 @@ def _child_json(c: ChildSa) -> dict[str, Any]:
         "error": None if not c.error else iana.NOTIFY_TYPES.name(c.error),
         "refused": c.error is not None,
         "diagnosis": diagnosis_json(c.diagnosis),
+        "config_check": config_checks_json(c.config_checks),
     }
 
 

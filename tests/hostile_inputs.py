@@ -66,16 +66,12 @@ def delete_bomb_pcap(frames: int = 3) -> bytes:
 
 
 def zero_body_gzip(zeros: int = 100 << 20) -> bytes:
-    """A gzip of a pcap header then ``zeros`` zero bytes (issue 15 item 4), made in chunks."""
-    comp = zlib.compressobj(9, zlib.DEFLATED, 31)
-    out = [comp.compress(_PCAP_HEADER)]
-    block = bytes(1 << 20)
-    left = zeros
-    while left > 0:
-        out.append(comp.compress(block[: min(left, len(block))]))
-        left -= len(block)
-    out.append(comp.flush())
-    return b"".join(out)
+    """A gzip of a pcap header then ``zeros`` zero bytes (issue 15 item 4). Built as one gzip
+    member per MiB (RFC 1952 2.2: members concatenate), so a GiB costs milliseconds to make."""
+    member = gzip.compress(bytes(1 << 20), 9)
+    whole, rest = divmod(zeros, 1 << 20)
+    tail = gzip.compress(bytes(rest), 9) if rest else b""
+    return gzip.compress(_PCAP_HEADER, 9) + member * whole + tail
 
 
 def repeated_frame_gzip(count: int = 2_000_000) -> bytes:

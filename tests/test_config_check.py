@@ -136,7 +136,8 @@ def test_ios_pfs_mismatch_on_child_rekey() -> None:
     """rekey-dpd: the CREATE_CHILD_SA rekey carried KE MODP_2048 (truth.json pfs_group); the
     transform set without 'set pfs' accepts the IKE_AUTH child but not the rekey."""
     a = checked("rekey-dpd", data_config("ios/rekey-nopfs-responder.cfg"))
-    first, rekeyed = a.ike_sas[0].child_sas
+    # The rekeyed child moved to the new IKE SA with the IKE SA rekey (RFC 7296 1.3.2).
+    first, rekeyed = (*a.ike_sas[0].child_sas, *a.ike_sas[1].child_sas)
     assert first.config_checks[0].findings == ()
     (finding,) = rekeyed.config_checks[0].findings
     assert finding.code == "config-pfs-mismatch"

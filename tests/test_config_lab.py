@@ -79,3 +79,20 @@ def test_asym_lab_config_names_each_key() -> None:
         "secrets ike-responder (line 36) for the initiator's AUTH; "
         "secrets ike-initiator (line 32) for the responder's AUTH"
     )
+
+
+@pytest.mark.parametrize("node", ["initiator", "responder"])
+@pytest.mark.parametrize("scenario", SCENARIOS)
+def test_lab_config_without_keys_raises_only_what_is_visible(scenario: str, node: str) -> None:
+    """No keys at all: only what IKE_SA_INIT shows in clear may be judged (no-proposal's second
+    negotiation); encrypted child offers are not guessed at."""
+    from ikeview.config.check import apply_configs
+    from ikeview.pipeline.analyze import analyze
+
+    analysis = apply_configs(
+        analyze(LAB / scenario / "capture.pcap", None), [lab_swanctl(scenario, node)]
+    )
+    expected = (
+        ["config-proposal-mismatch"] if (scenario, node) == ("no-proposal", "responder") else []
+    )
+    assert codes(analysis) == expected

@@ -30,7 +30,7 @@ def found(sa: IkeSa, code: str) -> list[Finding]:
 
 
 FAILURES = [
-    "initiator-rejects",
+    "auth-failed-initiator",
     "ts-unacceptable",
     "frag-drop",
     "esp-one-way",
@@ -89,12 +89,15 @@ def test_esp_one_way() -> None:
     (sa,) = run("esp-one-way", keys=True).ike_sas
     (child,) = sa.child_sas
     (f,) = found(sa, "esp-one-way")
+    # Decrypted, the one-way packets are echo requests: they expect an answer, so an error.
     assert f.severity == "error" and f.get("direction") == "192.0.2.1 -> 192.0.2.2"
+    assert "5 echo request(s)" in f.explanation
     text = render_text(run("esp-one-way", keys=True))
     silent = child.spi_initiator  # traffic towards the initiator carries its SPI
     assert f"SPI 0x{silent:08x} 192.0.2.2 > 192.0.2.1: 0 packets (silent)" in text
+    # Without keys one-way ESP could be one-way traffic: a warning.
     (bare,) = run("esp-one-way", keys=False).ike_sas
-    assert found(bare, "esp-one-way")
+    assert [g.severity for g in found(bare, "esp-one-way")] == ["warning"]
 
 
 def test_dpd_timeout() -> None:
@@ -119,11 +122,11 @@ def test_rekey_collision() -> None:
 
 
 def test_initiator_rejects_the_responder() -> None:
-    """initiator-rejects (made for this test with make.sh: the initiator holds a wrong copy of
-    the PSK that authenticates the responder). initiator.log: 'parsed IKE_AUTH response 1 [ IDr
+    """auth-failed-initiator (the initiator holds a wrong copy of the PSK that authenticates
+    the responder). initiator.log: 'parsed IKE_AUTH response 1 [ IDr
     AUTH SA TSi TSr ...]', 'tried 2 shared keys ... but MAC mismatched', 'generating
     INFORMATIONAL request 2 [ N(AUTH_FAILED) ]' (frame 5)."""
-    (sa,) = run("initiator-rejects", keys=True).ike_sas
+    (sa,) = run("auth-failed-initiator", keys=True).ike_sas
     assert (sa.diagnosis.outcome, sa.diagnosis.basis) == ("failed", "decrypted")
     (f,) = found(sa, "authentication-failed")
     assert f.get("rejected_by") == "initiator" and 5 in f.frames
@@ -132,7 +135,7 @@ def test_initiator_rejects_the_responder() -> None:
     assert [c.diagnosis.outcome for c in sa.child_sas] == ["failed"]
     # Without keys: a full-size IKE_AUTH response (256 bytes), then an INFORMATIONAL from the
     # initiator within milliseconds and nothing more, no ESP.
-    (bare,) = run("initiator-rejects", keys=False).ike_sas
+    (bare,) = run("auth-failed-initiator", keys=False).ike_sas
     assert (bare.diagnosis.outcome, bare.diagnosis.basis) == ("failed", "inferred")
     (g,) = found(bare, "authentication-failed")
     assert g.get("rejected_by") == "initiator" and g.basis == "inferred"
@@ -202,3 +205,34 @@ def test_half_open_answers_lost() -> None:
     assert f.severity == "error" and f.get("lost_answers") == 3
     (r,) = found(sa, "retransmission")
     assert r.get("count") == 2 and "did not reach" in r.explanation
+
+
+def test_rekey_refused_with_temporary_failure() -> None:
+    """rekey-temporary-failure (made for this test with make.sh: the responder deletes the child
+    SA, its Delete is dropped before the initiator, which then rekeys the child). responder.log:
+    'unable to rekey, we are deleting the CHILD_SA'; initiator.log: 'parsed CREATE_CHILD_SA
+    response 2 [ N(TEMP_FAIL) ]'. The initiator stays alive (it answers nothing from the
+    responder but keeps sending), so the unanswered Delete is no dead peer."""
+    (sa,) = run("rekey-temporary-failure", keys=True).ike_sas
+    assert sa.diagnosis.outcome == "established"
+    (f,) = found(sa, "temporary-failure")
+    assert f.frames == (11, 12) and f.severity == "warning"
+    assert not found(sa, "dpd-timeout")
+    (r,) = found(sa, "retransmission")
+    assert r.frames == (9, 10, 13) and "alive" in r.explanation
+    (bare,) = run("rekey-temporary-failure", keys=False).ike_sas
+    assert [f.frames for f in found(bare, "no-child-sa")] == [(11, 12)]
+
+
+def test_peer_restarted() -> None:
+    """responder-restart (made for this test with make.sh: the responder's charon is killed and
+    restarted without SAs, then the initiator rekeys its child SA). responder.log, for each
+    copy: 'checkout IKEv2 SA by message with SPIs b8ac6f070e00ea0c_i 4ca95813f31a6428_r',
+    'IKE_SA checkout not successful'; initiator.log: 'retransmit 1/2 of request with message
+    ID 2', 'giving up after 2 retransmits'."""
+    for keys in (False, True):
+        (sa,) = run("responder-restart", keys=keys).ike_sas
+        assert sa.diagnosis.outcome == "failed"
+        (f,) = found(sa, "no-response")
+        assert f.get("exchange") == "CREATE_CHILD_SA" and f.get("count") == 3
+        assert f.frames == (9, 10, 11)

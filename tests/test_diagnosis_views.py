@@ -86,3 +86,17 @@ def test_every_code_is_documented() -> None:
         section = doc.split(f"### `{name}`", 1)[1].split("\n### ", 1)[0]
         assert c.rfc in section, name
         assert "Example" in section, f"{name}: no example"
+
+
+def test_csv_verdict_and_codes() -> None:
+    """export --csv: each IKE row carries its SA's outcome and the codes resting on its frame;
+    ESP rows their child SA's (esp-one-way: the busy SPI's row names the finding)."""
+    from ikeview.export import timeline
+
+    df = timeline(run("auth-failed", keys=False))
+    rows = {int(r.frame): r for r in df.itertuples()}
+    assert {rows[f].verdict for f in rows} == {"failed"}
+    assert rows[4].codes == "authentication-failed"
+    esp = timeline(run("esp-one-way", keys=True), esp=True)
+    (busy,) = esp[esp["record"] == "ESP"].itertuples()
+    assert busy.verdict == "established" and "esp-one-way" in busy.codes

@@ -39,7 +39,10 @@ from ikeview.dissectors.ikev2 import parse_message, parse_payloads
 from ikeview.dissectors.vendor_ids import vendor_name
 from test_dissect_ikev2_support import all_captures, ike_messages
 
-pytestmark = pytest.mark.skipif(shutil.which("tshark") is None, reason="tshark not installed")
+pytestmark = [
+    pytest.mark.tshark,
+    pytest.mark.skipif(shutil.which("tshark") is None, reason="tshark not installed"),
+]
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 LAB = Path(__file__).resolve().parents[1] / "captures" / "lab"

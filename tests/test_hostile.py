@@ -69,12 +69,12 @@ def test_per_message_records_are_bounded_by_a_budget() -> None:
 
 def test_tiny_payload_flood_stays_small(tmp_path: Path) -> None:
     path = tmp_path / "tiny.pcap"
-    path.write_bytes(craft.tiny_payloads_pcap(100))  # 6.5 MB
+    path.write_bytes(craft.tiny_payloads_pcap(50))  # 3.3 MB
     for command in ("summary", "report"):
         run = ikeview(command, path)
         run.within_bounds()
         assert run.code == 0
-        assert run.rss_mb < 120 and run.seconds < 5
+        assert run.rss_mb < 120  # seconds are bounded by within_bounds (MAX_SECONDS)
 
 
 def test_hash_algorithm_list_is_bounded() -> None:
@@ -166,7 +166,7 @@ def test_interrupted_write_keeps_the_previous_file(tmp_path: Path) -> None:
 def test_ctrl_c_during_decrypt_keeps_the_previous_file(tmp_path: Path) -> None:
     """A real SIGINT while decrypt runs on a large capture."""
     big = tmp_path / "big.pcap"
-    frames = [craft.udp_frame(craft.ike_message(0, b"\0" * 1000), 1234, 80)] * 60_000
+    frames = [craft.udp_frame(craft.ike_message(0, b"\0" * 1000), 1234, 80)] * 30_000
     big.write_bytes(craft.pcap(frames))
     out = tmp_path / "out.pcap"
     out.write_bytes(b"previous")
@@ -279,6 +279,9 @@ def test_repeated_frame_bomb_stops_at_the_ratio(tmp_path: Path) -> None:
     bomb = tmp_path / "rep.pcap.gz"
     bomb.write_bytes(craft.repeated_frame_gzip())
     run = ikeview("summary", bomb)
+    run.within_bounds()
+    assert "decompression bomb" in run.stdout + run.stderr
+    run = ikeview(shell=f"cat '{bomb}' | $IKEVIEW summary /dev/stdin")  # no tell() on a pipe
     run.within_bounds()
     assert "decompression bomb" in run.stdout + run.stderr
 
@@ -419,3 +422,28 @@ def test_live_rejects_nonsense_limits(option: list[str]) -> None:
     run = ikeview("live", "-i", "lo", *option)
     assert run.code == 2
     assert "Traceback" not in run.stderr and option[0] in run.stderr
+
+
+def test_kernel_drop_counts_are_summed_and_said() -> None:
+    """PACKET_STATISTICS resets on each read (linux/if_packet.h): the tally sums the reads and
+    the watcher calls back only when drops grew."""
+    import struct as _struct
+
+    from ikeview.livecap import LiveCounters, _DropWatch
+
+    class FakeSocket:
+        def __init__(self) -> None:
+            self.reads = [(100, 0), (50, 7), (10, 0)]
+
+        def getsockopt(self, level: int, name: int, size: int) -> bytes:
+            return _struct.pack("=II", *self.reads.pop(0))
+
+    tally = LiveCounters()
+    said: list[int] = []
+    watch = _DropWatch(FakeSocket(), tally, lambda c: said.append(c.dropped))  # type: ignore[arg-type]
+    for _ in range(3):
+        watch.next_read = 0.0
+        watch.tick()
+    assert (tally.received, tally.dropped) == (160, 7)
+    assert said == [7]
+    assert tally.text() == "160 packets received by filter, 7 dropped by kernel"

@@ -57,6 +57,50 @@ def _run(*cmd: str) -> None:
     subprocess.run(cmd, check=True, capture_output=True)
 
 
+_HOSTILE_DATAGRAMS = """
+import socket, sys
+sys.path.insert(0, sys.argv[2])
+import hostile_inputs as craft
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+for _ in range(3):
+    s.sendto(craft.delete_bomb_message(), (sys.argv[1], 500))
+"""
+
+
+def test_live_survives_delete_bomb_datagrams(tmp_path: Path) -> None:
+    """Item 1 through ``live``: three 65 KB datagrams to UDP 500 (no peer needed), one process
+    measured with os.wait4: a result, in seconds, in little memory."""
+    tag = f"{os.getpid() % 100000}"
+    ns = f"ikvhos{tag}l"
+    try:
+        _run("ip", "netns", "add", ns)
+        _run("ip", "-n", ns, "link", "set", "lo", "up")
+        err = tmp_path / "live.err"
+        start = time.monotonic()
+        live = subprocess.Popen(
+            ["ip", "netns", "exec", ns, sys.executable, "-m", "ikeview", "live", "-i", "lo",
+             "--count", "3", "--timeout", "30"],
+            stdout=subprocess.PIPE, stderr=err.open("wb"), cwd=REPO,
+        )  # fmt: skip
+        deadline = time.monotonic() + 20
+        while "listening on" not in err.read_text() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        subprocess.run(
+            ["ip", "netns", "exec", ns, sys.executable, "-c", _HOSTILE_DATAGRAMS, "127.0.0.1",
+             str(REPO / "tests")],
+            check=True, timeout=30, cwd=REPO,
+        )  # fmt: skip
+        out = live.stdout.read().decode()  # type: ignore[union-attr]
+        _, status, usage = os.wait4(live.pid, 0)
+        seconds = time.monotonic() - start
+        assert os.waitstatus_to_exitcode(status) == 0, err.read_text()
+        assert "INFORMATIONAL" in out and "Traceback" not in err.read_text()
+        print(f"live on 3 Delete-bomb datagrams: {seconds:.1f} s, {usage.ru_maxrss // 1024} MB")
+        assert usage.ru_maxrss / 1024 < 300 and seconds < 30
+    finally:
+        subprocess.run(["ip", "netns", "del", ns], check=False, capture_output=True)
+
+
 def test_burst_of_200000_frames_is_kept_whole(tmp_path: Path) -> None:
     tag = f"{os.getpid() % 100000}"
     ns_a, ns_b, if_a, if_b = f"ikvhos{tag}a", f"ikvhos{tag}b", f"ikvh{tag}a", f"ikvh{tag}b"

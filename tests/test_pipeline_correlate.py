@@ -8,23 +8,18 @@ KeyringDecryptor. Timings asserted here are differences of the pcap time stamps,
 
 from __future__ import annotations
 
-import json
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from lab_support import Lab
 
 from ikeview.keys.loader import load_keys
 from ikeview.pipeline.analyze import analyze, iter_analysis
 from ikeview.pipeline.correlate import NullDecryptor
 from ikeview.pipeline.model import Analysis, IkeSa, proposal_text
 
-LAB = Path(__file__).resolve().parents[1] / "captures" / "lab"
-
-
-def _lab(name: str, *, keys: bool = True) -> tuple[Analysis, dict]:
-    d = LAB / name
-    ring = load_keys([d / "keys.toml"]) if keys else None
-    return analyze(d / "capture.pcap", ring), json.loads((d / "truth.json").read_text())
+LabFixture = Callable[[str], Lab]
 
 
 def _sa(a: Analysis, spi_i_hex: str) -> IkeSa:
@@ -112,8 +107,8 @@ def test_wireshark_captures_pair_exchanges(
     assert all(not m.decrypted and m.integrity is None for m in msgs)
 
 
-def test_no_keys_esp_is_unassociated() -> None:
-    a, truth = _lab("rekey-dpd", keys=False)
+def test_no_keys_esp_is_unassociated(lab: LabFixture) -> None:
+    a, truth = lab("rekey-dpd").analysis_without_keys, lab("rekey-dpd").truth
     spis = {int(e["spi"], 16) for c in truth["child_sas"] for e in c["esp"]}
     assert {s.spi for s in a.unassociated_esp} == spis
     assert all(not sa.child_sas for sa in a.ike_sas)
@@ -124,8 +119,8 @@ def test_no_keys_esp_is_unassociated() -> None:
 # ---------------------------------------------------------------- lab captures with keys
 
 
-def test_rekey_dpd_follows_rekeys_and_deletes() -> None:
-    a, truth = _lab("rekey-dpd")
+def test_rekey_dpd_follows_rekeys_and_deletes(lab: LabFixture) -> None:
+    a, truth = lab("rekey-dpd").analysis, lab("rekey-dpd").truth
     old_t, new_t = truth["ike_sas"]
     old = _sa(a, old_t["spi_i"])
     new = _sa(a, new_t["spi_i"])
@@ -150,9 +145,10 @@ def test_rekey_dpd_follows_rekeys_and_deletes() -> None:
         ("initiator", 0, "delete IKE SA"),
     ]
     assert new.state == "deleted" and new.deleted_ts is not None
-    # Child SAs: SPIs, PFS rekey link, ESP counts, everything decrypted.
-    kids = old.child_sas
-    assert len(kids) == 2
+    # Child SAs: SPIs, PFS rekey link, ESP counts, everything decrypted. The PFS child
+    # outlived the IKE SA rekey and moved to the new IKE SA (RFC 7296 1.3.2).
+    kids = old.child_sas + new.child_sas
+    assert (len(old.child_sas), len(new.child_sas)) == (1, 1)
     for kid, t in zip(kids, truth["child_sas"], strict=True):
         by_sender = {e["sender"]: int(e["spi"], 16) for e in t["esp"]}
         assert kid.spi_initiator == by_sender["responder"]
@@ -173,8 +169,8 @@ def test_rekey_dpd_follows_rekeys_and_deletes() -> None:
     assert all(m.decrypted and m.integrity == "ok" for m in new.messages)
 
 
-def test_invalid_ke_retry_keeps_spii() -> None:
-    a, _ = _lab("invalid-ke")
+def test_invalid_ke_retry_keeps_spii(lab: LabFixture) -> None:
+    a = lab("invalid-ke").analysis
     assert len(a.ike_sas) == 1
     sa = a.ike_sas[0]
     assert sa.retries == ("INVALID_KE_PAYLOAD(group ECP_256)",)
@@ -185,8 +181,8 @@ def test_invalid_ke_retry_keeps_spii() -> None:
     assert [s.verified for s in sa.auth] == [True, True]
 
 
-def test_auth_failed() -> None:
-    a, _ = _lab("auth-failed")
+def test_auth_failed(lab: LabFixture) -> None:
+    a = lab("auth-failed").analysis
     sa = a.ike_sas[0]
     assert sa.state == "failed" and not sa.state_inferred
     assert sa.failure is not None and sa.failure.startswith("AUTHENTICATION_FAILED")
@@ -196,8 +192,8 @@ def test_auth_failed() -> None:
     assert any(p.severity == "error" and "AUTHENTICATION_FAILED" in p.text for p in a.problems)
 
 
-def test_no_proposal_chosen_in_ike_auth_and_ike_sa_init() -> None:
-    a, _ = _lab("no-proposal")
+def test_no_proposal_chosen_in_ike_auth_and_ike_sa_init(lab: LabFixture) -> None:
+    a = lab("no-proposal").analysis
     first, second = a.ike_sas
     # The child proposal was refused in IKE_AUTH: the IKE SA stands, and the refused child SA
     # stays in the model with what was offered (RFC 7296 1.2), set up by nothing.
@@ -212,8 +208,8 @@ def test_no_proposal_chosen_in_ike_auth_and_ike_sa_init() -> None:
     assert second.failure.startswith("NO_PROPOSAL_CHOSEN in IKE_SA_INIT")
 
 
-def test_fragmented_ike_auth() -> None:
-    a, _ = _lab("certs-frag")
+def test_fragmented_ike_auth(lab: LabFixture) -> None:
+    a = lab("certs-frag").analysis
     sa = a.ike_sas[0]
     auth = next(e for e in sa.exchanges if e.name == "IKE_AUTH")
     frags = [m.fragment for m in auth.messages]
@@ -226,8 +222,8 @@ def test_fragmented_ike_auth() -> None:
     assert sa.child_sas and sa.child_sas[0].esp_decrypted == 6
 
 
-def test_iter_analysis_yields_partial_then_complete() -> None:
-    steps = list(iter_analysis(LAB / "rekey-dpd" / "capture.pcap", every=5))
+def test_iter_analysis_yields_partial_then_complete(lab: LabFixture) -> None:
+    steps = list(iter_analysis(lab("rekey-dpd").capture, every=5))
     assert len(steps) >= 3
     assert [s.analysis.complete for s in steps] == [False] * (len(steps) - 1) + [True]
     assert steps[-1].bytes_done == steps[-1].bytes_total > 0
@@ -235,20 +231,20 @@ def test_iter_analysis_yields_partial_then_complete() -> None:
     assert counts == sorted(counts) and counts[-1] == 18
 
 
-def test_progress_callback() -> None:
+def test_progress_callback(lab: LabFixture) -> None:
     calls: list[tuple[int, int]] = []
-    analyze(LAB / "rekey-dpd" / "capture.pcap", progress=lambda d, t: calls.append((d, t)))
+    analyze(lab("rekey-dpd").capture, progress=lambda d, t: calls.append((d, t)))
     assert calls[0][0] == 0 and calls[-1][0] == calls[-1][1] > 0
 
 
-def test_explicit_null_decryptor_equals_no_keys() -> None:
-    path = LAB / "natt" / "capture.pcap"
+def test_explicit_null_decryptor_equals_no_keys(lab: LabFixture) -> None:
+    path = lab("natt").capture
     assert analyze(path, decryptor=NullDecryptor()) == analyze(path)
 
 
-def test_asymmetric_psks_each_side_its_own() -> None:
+def test_asymmetric_psks_each_side_its_own(lab: LabFixture) -> None:
     """asym-psk: each side authenticates with its own PSK (strongSwan lab, two [[psk]])."""
-    a, truth = _lab("asym-psk")
+    a, truth = lab("asym-psk").analysis, lab("asym-psk").truth
     (sa,) = a.ike_sas
     ini, resp = sa.auth
     assert ini.verified is True and resp.verified is True
@@ -256,11 +252,11 @@ def test_asymmetric_psks_each_side_its_own() -> None:
     assert len(truth["psks"]) == 2
 
 
-def test_auth_checked_after_both_auth_payloads() -> None:
+def test_auth_checked_after_both_auth_payloads(lab: LabFixture) -> None:
     """The decryptor is asked about both AUTH payloads only once the IKE_AUTH response is in."""
     from ikeview.pipeline.analyze import make_decryptor
 
-    d = LAB / "psk-aes256-sha256-modp2048"
+    d = lab("psk-aes256-sha256-modp2048").dir
     real = make_decryptor(load_keys([d / "keys.toml"]))
     calls: list[str] = []
 

@@ -13,16 +13,15 @@ from pathlib import Path
 
 import pytest
 from ikeview.dissectors.ike_records import AuthPayload, CertPayload, IdPayload
+from lab_support import LAB, lab_scenario
 from test_pipeline_decrypt_support import Capture, child_setup, first, read
 
-from ikeview.keys.loader import load_keys
 from ikeview.keys.model import DhSecret, KeyRing, Psk, SourceRef
 from ikeview.keys.wireshark import read_esp_sa, read_ikev2_table
 from ikeview.pipeline.decrypt import DerivedEspSa, DerivedIkeSa, KeyringDecryptor
 from ikeview.pipeline.seam import AuthClaim
 
 REPO = Path(__file__).resolve().parents[1]
-LAB = REPO / "captures" / "lab"
 SK_NAMES = ("sk_d", "sk_ai", "sk_ar", "sk_ei", "sk_er", "sk_pi", "sk_pr")
 # Lab scenarios whose IKE SA and first child SA complete (IKE_SA_INIT + IKE_AUTH).
 LAB_OK = (
@@ -140,14 +139,10 @@ def test_unknown_esp_spi_names_it(shared_dir: Path) -> None:
 
 
 def _lab(name: str) -> tuple[Capture, KeyRing, dict]:
-    d = LAB / name
-    if not (d / "truth.json").is_file():
-        pytest.skip(f"lab capture {name} not committed")
-    return (
-        read(d / "capture.pcap"),
-        load_keys([d / "keys.toml"]),
-        json.loads((d / "truth.json").read_text()),
-    )
+    """The scenario's capture as the decryptor tests read it, its keys and truth (the keys and
+    truth loaded once per session, as the ``lab`` fixture hands them out)."""
+    scenario = lab_scenario(name)
+    return read(scenario.capture), scenario.keyring, scenario.truth
 
 
 def _run_lab(dec: KeyringDecryptor, cap: Capture) -> dict[str, object]:

@@ -69,7 +69,7 @@ def test_json_fields(rekey_dpd) -> None:
     assert len(msgs) == 18
     assert all(m["decrypted"] is (m["payloads"][-1:] == ["SK"]) for m in msgs)
     assert {m["integrity"] for m in msgs} == {None, "ok"}
-    kids = old["child_sas"]
+    kids = old["child_sas"] + new["child_sas"]  # the PFS child moved with the IKE SA rekey
     assert [(c["esp_packets"], c["esp_decrypted"]) for c in kids] == [(4, 4), (10, 10)]
     assert kids[1]["rekey_of"] == "ce8aaa23"
     assert to_json(rekey_dpd, show_secrets=True)["keys"]["ike_sas"][0]["sk_d"].startswith("60e2")

@@ -120,3 +120,16 @@ async def test_focus_is_visible_on_every_pane() -> None:
             widget.focus()
             await pilot.pause()
             assert widget.styles.border_left != blurred, selector
+
+
+@sync
+async def test_palette_names_keys_apart() -> None:
+    """The command palette offers "Key bindings" (Textual's panel) and "Decryption keys (K)"
+    (ours); no entry is called just "Keys"."""
+    capture, keys = lab("rekey-dpd")
+    app = make_app(capture, keys=keys)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await loaded(pilot)
+        titles = [c.title for c in app.get_system_commands(screen)]
+        assert "Keys" not in titles
+        assert "Key bindings" in titles and "Decryption keys (K)" in titles

@@ -20,11 +20,10 @@ from ikeview.tui.app import make_app
 from ikeview.tui.safe import clean
 from ikeview.tui.widgets.ladder import Ladder
 from ikeview.tui.widgets.message_view import PayloadTree
-from tui_support import LAB, SIZE, loaded, no_animations, sync  # noqa: F401 (autouse fixture)
+from tui_support import LAB, SIZE, lab_keys, loaded, no_animations, sync  # noqa: F401 (autouse fixture)
 
 from ikeview import payload_text
 from ikeview.certinfo import describe, identity_matches
-from ikeview.keys.loader import load_keys
 from ikeview.pipeline.analyze import analyze
 
 REPR = re.compile(r"Notify[A-Z]\w*\(|=b'|\(\w+=")
@@ -40,7 +39,8 @@ def lines_of(m: object) -> list[str]:
 
 
 def all_lines(capture: Path, keys: list[Path]) -> list[str]:
-    analysis = analyze(capture, load_keys(keys) if keys else None)
+    ring = lab_keys(keys[0].parent) if keys else None
+    analysis = analyze(capture, ring)
     return [line for sa in analysis.ike_sas for m in sa.messages for line in lines_of(m)]
 
 

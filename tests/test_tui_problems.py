@@ -16,12 +16,15 @@ from tui_support import LAB, SIZE, no_animations, sync  # noqa: F401 (autouse fi
 from tui_support import loaded as settle
 
 
-async def choose_problem(pilot: Pilot, screen: MainScreen, index: int) -> None:
-    """Open the Problems tab, move to problem ``index`` (errors first) and press enter."""
+async def choose_problem(pilot: Pilot, screen: MainScreen, frame: int) -> None:
+    """Open the Problems tab, move to the first problem naming ``frame`` and press enter."""
     await pilot.press("6")
     view = screen.query_one(ProblemsView)
     view.focus()
-    await pilot.press("g", *"j" * index, "enter")
+    index = view.index_of(frame)
+    assert index is not None, f"no problem names frame {frame}"
+    view.highlighted = index
+    await pilot.press("enter")
     await pilot.pause()
     await pilot.pause()
 
@@ -49,10 +52,10 @@ async def test_problem_jumps_to_its_message_in_the_other_ike_sa() -> None:
         assert screen.analysis is not None
         first, second = screen.analysis.ike_sas
         assert screen.selected == NodeRef(first.spis)
-        await choose_problem(pilot, screen, 1)
+        await choose_problem(pilot, screen, 8)
         assert_at(screen, second.spis, 8)
         await pilot.press("6")
-        await choose_problem(pilot, screen, 0)  # and back: the first SA's error at frame 4
+        await choose_problem(pilot, screen, 4)  # and back: the first SA's warning at frame 4
         assert_at(screen, first.spis, 4)
 
 
@@ -67,7 +70,7 @@ async def test_problem_jump_clears_a_filter_hiding_its_sa() -> None:
         await pilot.press("slash", *first.label[:16], "enter")
         await pilot.pause()
         assert [n.data for n in screen.query_one(SaTree).root.children] == [NodeRef(first.spis)]
-        await choose_problem(pilot, screen, 1)
+        await choose_problem(pilot, screen, 8)
         assert screen.query_one("#filter", Input).value == ""
         assert_at(screen, second.spis, 8)
 
@@ -83,7 +86,7 @@ async def test_problem_auth_failed_moves_the_ladder(tmp_path: Path) -> None:
         (sa,) = screen.analysis.ike_sas
         ladder = screen.query_one(Ladder)
         assert ladder.message_at(ladder.highlighted).frame == 1  # type: ignore[union-attr]
-        await choose_problem(pilot, screen, 0)
+        await choose_problem(pilot, screen, 4)
         assert_at(screen, sa.spis, 4)
         await pilot.press("enter")  # and on into the message panel
         await pilot.pause()
@@ -102,22 +105,24 @@ async def test_problem_wrong_psk_each_auth(tmp_path: Path) -> None:
         screen = await settle(pilot)
         assert screen.analysis is not None
         (sa,) = screen.analysis.ike_sas
-        frames = [p.frame for p in screen.query_one(ProblemsView)._problems]
-        assert frames[:2] == [3, 4]
-        await choose_problem(pilot, screen, 1)
+        await choose_problem(pilot, screen, 4)
         assert_at(screen, sa.spis, 4)
         await pilot.press("6")
-        await choose_problem(pilot, screen, 0)
+        await choose_problem(pilot, screen, 3)
         assert_at(screen, sa.spis, 3)
 
 
 @sync
 async def test_problem_without_frame_stays() -> None:
-    """A problem naming no frame (no keys: 'no DH secret…') does nothing on enter."""
+    """A problem naming no frame (no keys given) cannot be chosen; in the TUI its advice is
+    'press K', not the CLI's '--keys'."""
     app = make_app(LAB / "gcm16-ecp256" / "capture.pcap")
     async with app.run_test(size=SIZE) as pilot:
         screen = await settle(pilot)
         view = screen.query_one(ProblemsView)
-        assert view._problems and all(p.frame is None for p in view._problems)
-        await choose_problem(pilot, screen, 0)
-        assert screen.query_one(TabbedContent).active == "problems"
+        await pilot.press("6")
+        lines = [str(view.get_option_at_index(i).prompt) for i in range(view.option_count)]
+        keys = [i for i, line in enumerate(lines) if "no keys given" in line]
+        assert keys and all(view.get_option_at_index(i).disabled for i in keys)
+        assert all("--keys" not in line for line in lines)
+        assert any("press K" in lines[i] for i in keys)

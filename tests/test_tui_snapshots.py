@@ -120,3 +120,27 @@ class TestDialogs:
         assert snap_compare(
             lab_app("natt"), press=["question_mark"], terminal_size=SIZE, run_before=loaded
         )
+
+
+class TestSizes:
+    """The same screens at 80x24 (the ladder keeps both lanes and arrowheads, all six tabs
+    show, the ESP columns shrink) and at 200x50 (nothing cut)."""
+
+    @pytest.mark.parametrize("size", [(80, 24), (200, 50)], ids=["80x24", "200x50"])
+    def test_ladder(self, snap_compare, size) -> None:  # type: ignore[no-untyped-def]
+        """rekey-dpd: tree and ladder."""
+        assert snap_compare(lab_app("rekey-dpd"), terminal_size=size, run_before=loaded)
+
+    @pytest.mark.parametrize("size", [(80, 24), (200, 50)], ids=["80x24", "200x50"])
+    def test_esp(self, snap_compare, size) -> None:  # type: ignore[no-untyped-def]
+        """rekey-dpd: the ESP rows with their inner column."""
+        assert snap_compare(
+            lab_app("rekey-dpd"), press=["5"], terminal_size=size, run_before=loaded
+        )
+
+    @pytest.mark.parametrize("size", [(80, 24), (200, 50)], ids=["80x24", "200x50"])
+    def test_proposals(self, snap_compare, size) -> None:  # type: ignore[no-untyped-def]
+        """multi-proposal: proposal lines are never wrapped inside an algorithm name."""
+        assert snap_compare(
+            lab_app("multi-proposal"), press=["3"], terminal_size=size, run_before=loaded
+        )

@@ -88,7 +88,7 @@ def test_proposal_short_and_combinations() -> None:
     assert len(hits) == 1
     gcm = analyze(LAB / "gcm16-ecp256" / "capture.pcap").ike_sas[0]
     assert text.proposal_short(gcm.chosen) == "AES-GCM-16-256/PRF-SHA256/ECP-256"
-    assert text.proposal_short(None) == "no proposal chosen"
+    assert text.proposal_short(None) == "proposal unknown"  # a refusal is said by the verdict
     assert text.duration(0.0123) == "12.3 ms" and text.duration(1.25) == "1.250 s"
 
 

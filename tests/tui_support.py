@@ -48,3 +48,18 @@ async def loaded(pilot: Any) -> Any:
     await pilot.pause()
     # The main screen sits above the default one; a dialog may be open on top of it.
     return next(s for s in pilot.app.screen_stack if isinstance(s, MainScreen))
+
+
+def lab_keys(directory: Path):  # type: ignore[no-untyped-def]
+    """The scenario's keys.toml as a key ring; None when it has none or it does not load here
+    (a scenario newer than the keys loader: its capture is still read, without keys)."""
+    from ikeview.keys.errors import KeysFileError
+    from ikeview.keys.loader import load_keys
+
+    path = directory / "keys.toml"
+    if not path.exists():
+        return None
+    try:
+        return load_keys([path])
+    except KeysFileError:
+        return None

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
-from textual.app import App
+from textual.app import App, SystemCommand
 from textual.binding import Binding
+from textual.screen import Screen
 
 from .loading import LoadRequest
 from .screens.main import MainScreen
@@ -30,6 +31,22 @@ class IkeviewApp(App[int]):
         self.push_screen(MainScreen(self.request))
         if self.request.interface is not None:
             self.notify(f"live capture: {self.request.interface}", title="live")
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        """Textual's "Keys" (the key-binding panel) is renamed so that it cannot be taken for
+        the dialog that takes decryption keys, which gets its own entry."""
+        from .screens.main import MainScreen
+
+        for command in super().get_system_commands(screen):
+            if command.title == "Keys":
+                command = command._replace(title="Key bindings")
+            yield command
+        if isinstance(screen, MainScreen):
+            yield SystemCommand(
+                "Decryption keys (K)",
+                "Give a PSK, a DH secret or a keys file and decrypt again",
+                screen.action_keys,
+            )
 
     def action_help(self) -> None:
         from .screens.help import HelpScreen

@@ -234,6 +234,16 @@ class EspView:
             None if text < 0 else self.store.summaries[text],
         )
 
+    def previous_seq(self, n: int) -> int | None:
+        """Sequence number of the packet before row ``n`` on the same SPI (None for its first):
+        the SPI's own columns are in capture order, so it is one index back, no search."""
+        code = self._index[n]
+        i = code & _ROW_MASK
+        if i == 0:
+            return None
+        spi = self.store.spi_of_slot[code >> _SLOT_SHIFT]
+        return self.store.by_spi[spi].seq[i - 1]
+
     def times(self) -> list[float]:
         """Capture times of every row (for the packets-over-time chart)."""
         by_spi = self.store.by_spi

@@ -2,6 +2,8 @@
 
 Matching is on text the user can see (SPIs, peers, state, exchange and notify names, proposals,
 identities), lower-cased, so ``cookie``, ``0xc1a2``, ``192.0.2.1`` and ``ike_auth`` all work.
+Common words find their RFC names (``dpd`` finds liveness checks, RFC 7296 2.4), and field
+filters narrow to one field: ``spi:``, ``exchange:``, ``notify:``, ``frame:``, ``peer:``.
 """
 
 from __future__ import annotations
@@ -56,6 +58,61 @@ def sa_haystack(sa: IkeSa) -> str:
     return " ".join(parts).lower()
 
 
+SYNONYMS: dict[str, tuple[str, ...]] = {
+    "dpd": ("liveness", "dpd"),
+    "liveness": ("liveness",),
+    "keepalive": ("liveness", "keepalive"),
+    "rekey": ("rekey",),
+    "delete": ("delete",),
+    "nat": ("nat_detection", "nat "),
+    "cookie": ("cookie",),
+    "frag": ("frag", "skf"),
+}
+"""Everyday words and what they stand for in RFC 7296 names (any alternative matches)."""
+
+FIELDS = ("spi", "exchange", "notify", "frame", "peer")
+"""Field filters (``field:value``)."""
+
+
+def _message_field(m: Message, field: str, value: str) -> bool:
+    if field == "frame":
+        return value.isdigit() and m.frame == int(value)
+    if field == "spi":
+        return (
+            value in m.spi_i.hex()
+            or value in m.spi_r.hex()
+            or any(value in p.hex() for p in _payload_spis(m))
+        )
+    if field == "exchange":
+        return value in m.exchange_name.lower()
+    if field == "notify":
+        return any(value in n.lower() for n in text.message_notifies(m))
+    if field == "peer":
+        return value in m.flow.src.lower() or value in m.flow.dst.lower()
+    return False
+
+
+def _sa_field(sa: IkeSa, field: str, value: str) -> bool:
+    if field == "spi":
+        own = [sa.spi_i.hex(), sa.spi_r.hex()]
+        own += [f"{c.spi_initiator:08x} {c.spi_responder:08x}" for c in sa.child_sas]
+        if any(value in s for s in own):
+            return True
+    return any(_message_field(m, field, value) for m in sa.messages)
+
+
+def _payload_spis(m: Message) -> list[bytes]:
+    """ESP SPIs a message names (SA proposals, notifies, deletes), duck-typed."""
+    out: list[bytes] = []
+    for p in (*m.payloads, *m.inner):
+        out.extend(getattr(prop, "spi", b"") for prop in getattr(p, "proposals", ()))
+        out.extend(getattr(p, "spis", ()))
+        spi = getattr(p, "spi", b"")
+        if isinstance(spi, bytes) and spi:
+            out.append(spi)
+    return out
+
+
 @dataclass(frozen=True, slots=True)
 class Filter:
     """The words typed in the filter bar."""
@@ -68,13 +125,38 @@ class Filter:
         """Lower-cased words, each of which must match."""
         return tuple(self.text.lower().split())
 
-    def _match(self, haystack: str) -> bool:
-        return all(w.removeprefix("0x") in haystack for w in self.words)
+    @staticmethod
+    def _split(word: str) -> tuple[str | None, str]:
+        field, sep, value = word.partition(":")
+        if sep and field in FIELDS and value:
+            return field, value.removeprefix("0x")
+        return None, word.removeprefix("0x")
+
+    @staticmethod
+    def _word_in(word: str, haystack: str) -> bool:
+        return any(alt in haystack for alt in SYNONYMS.get(word, (word,)))
+
+    def _message_ok(self, m: Message, haystack: str) -> bool:
+        for word in self.words:
+            field, value = self._split(word)
+            ok = _message_field(m, field, value) if field else self._word_in(value, haystack)
+            if not ok:
+                return False
+        return True
 
     def accepts_sa(self, sa: IkeSa) -> bool:
-        """True when every word appears somewhere in the SA (or when there are no words)."""
-        return not self.words or self._match(sa_haystack(sa))
+        """True when every word matches the SA; a field filter must match one of its messages
+        (``spi:`` also its own and its child SAs' SPIs)."""
+        if not self.words:
+            return True
+        haystack = sa_haystack(sa)
+        for word in self.words:
+            field, value = self._split(word)
+            ok = _sa_field(sa, field, value) if field else self._word_in(value, haystack)
+            if not ok:
+                return False
+        return True
 
     def accepts_message(self, m: Message) -> bool:
-        """True when every word appears in the message."""
-        return not self.words or self._match(message_haystack(m))
+        """True when every word matches the message."""
+        return not self.words or self._message_ok(m, message_haystack(m))

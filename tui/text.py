@@ -55,9 +55,12 @@ def transforms_short(transforms: Iterable[object]) -> str:
 
 
 def proposal_short(proposal: object | None) -> str:
-    """Short form of a (chosen) proposal, e.g. ``AES-GCM-16-256/PRF-SHA256/ECP-256``."""
+    """Short form of a (chosen) proposal, e.g. ``AES-GCM-16-256/PRF-SHA256/ECP-256``.
+
+    None reads "proposal unknown" (the answer is not in the capture or not decrypted): a
+    refusal is NO_PROPOSAL_CHOSEN, said by the verdict, never by this placeholder."""
     if proposal is None:
-        return "no proposal chosen"
+        return "proposal unknown"
     return transforms_short(proposal.transforms)  # type: ignore[attr-defined]
 
 
@@ -98,20 +101,29 @@ def duration(seconds: float | None) -> str:
 def verdict(verified: bool | None) -> Text:
     """✓ verified / ✗ failed / ? not checked, coloured."""
     if verified is True:
-        return Text("✓ verified", style="green")
+        return Text("✓ AUTH verified", style="green")
     if verified is False:
         return Text("✗ failed", style="bold red")
     return Text("? not checked", style="yellow")
 
 
-def auth_line(side: AuthSide) -> Text:
-    """``initiator: SHARED_KEY_MIC moon.example ✓ verified``."""
+def auth_line(side: AuthSide, sa: IkeSa | None = None) -> Text:
+    """``initiator: SHARED_KEY_MIC moon.example ✓ AUTH verified``; on a failed SA a verified
+    AUTH says that its own check passed and what the peer rejected all the same."""
+    from .safe import clean
+
     text = Text(f"{side.side}: ")
     text.append(side.method_name or "AUTH not seen", style="bold")
     if side.identity:
-        text.append(f" {side.identity}")
+        text.append(f" {clean(side.identity)}")
     text.append(" ")
+    if side.method is None and side.verified is None:
+        text.append("(sent no AUTH)", style="dim")
+        return text
     text.append_text(verdict(side.verified))
+    if side.verified and sa is not None and sa.state == "failed":
+        why = clean(sa.failure) if sa.failure else "the exchange"
+        text.append(f" (this side's AUTH is right; the SA failed on {why})", style="yellow")
     return text
 
 

@@ -395,6 +395,8 @@ def is_notable(ev: Event) -> bool:
         or "using MOBIKE" in t
         or "UPD_SA_ADDR" in t
         or t.startswith(("old path", "checking path", "got additional MOBIKE"))
+        or "COOKIE notify" in t
+        or t.startswith(("redirected to", "redirecting peer", "client got redirected"))
     )
 
 
@@ -624,9 +626,15 @@ def extract(scen: Path) -> tuple[dict, str]:
     # ---- notable notifies / errors, from both logs.
     notes = []
     for n in nodes:
+        esp_header: dict[str, str] = {}
         for ev in events[n]:
             if ev.group in ("IKE", "ENC", "CFG") and is_notable(ev):
                 notes.append(f"{n}: {ev.text}")
+            elif ev.group == "ESP" and ev.text.startswith("parsed ESP header with SPI"):
+                esp_header[ev.thread] = ev.text.split("SPI ", 1)[1]
+            elif ev.group == "ESP" and "ICV verification failed" in ev.text:
+                # libipsec names the packet in the line before: "SPI 1ea63fba [seq 3]".
+                notes.append(f"{n}: {ev.text} (SPI {esp_header.get(ev.thread, '?')})")
 
     # ---- PSKs actually used (logged as 'secret' in the AUTH computation).
     psks: list[bytes] = []

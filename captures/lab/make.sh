@@ -43,7 +43,8 @@ ALL_SCENARIOS=(
   multi-proposal asym-psk rekey-dpd invalid-ke no-proposal auth-failed natt certs-frag
   libreswan-initiator ts-unacceptable unreachable-responder frag-drop
   esp-one-way dpd-timeout rekey-collision eap-md5 eap-mschapv2 pfs-create-child mobike
-  ike-rekey-collision auth-failed-initiator
+  ike-rekey-collision auth-failed-initiator cookie redirect childless esp-corrupt
+  initiator-rejects half-open auth-retransmit no-virtual-ip esp-loss-replay
 )
 CHARON=/usr/lib/ipsec/charon
 # Namespace names carry a prefix so they cannot clash with anything else on the host.

@@ -31,6 +31,7 @@ from ikeview.config.proposals import (
     value_name,
 )
 from ikeview.config.records import ConfigPsk, Connection, DeviceConfig
+from ikeview.diagnosis.engine import fold_config_findings
 from ikeview.diagnosis.records import ConfigCheck, Finding, ProposalCheck
 from ikeview.dissectors.ike_records import Proposal, SaPayload
 from ikeview.keys.model import KeyRing
@@ -309,21 +310,23 @@ def _ike_part(
     """The connection used and the IKE proposal check with its findings."""
     conn = conns[0] if conns else None
     props, where = _ike_proposals(cfg, conn, my_addr)
-    if not (sa.offered or sa.chosen):
+    # A capture that starts after IKE_SA_INIT may hold only the choice (an IKE SA rekey's).
+    offered = sa.offered or ((sa.chosen,) if sa.chosen else ())
+    if not offered:
         return conn, None, []
     # Several connections may fit the addresses and identities (swanctl picks by proposal
     # too): the first whose proposals fit is the one that was used.
     for cand in conns[1:]:
         c_props, c_where = _ike_proposals(cfg, cand, my_addr)
-        if choose(props, sa.offered).conf is None and choose(c_props, sa.offered).conf:
+        if choose(props, offered).conf is None and choose(c_props, offered).conf:
             conn, props, where = cand, c_props, c_where
     ex = _init_exchange(sa)
     frames = _frames(ex)
     refused = ex is not None and ex.error == _NO_PROPOSAL_CHOSEN
-    check = _proposal_check(props, sa.offered, sa.chosen, role, skip_ke=False, refused=refused)
+    check = _proposal_check(props, offered, sa.chosen, role, skip_ke=False, refused=refused)
     if not check.matched:
         return conn, check, [_mismatch_finding(check, frames, "IKE", where)]
-    if check.agrees_with_capture is False and role == "initiator":
+    if check.agrees_with_capture is False and role == "initiator" and sa.offered:
         return conn, check, [_offer_finding(check, sa.offered, frames, "IKE")]
     if check.agrees_with_capture is False:
         return conn, check, [_disagree_finding(check, sa.chosen, frames)]
@@ -412,7 +415,9 @@ def check_child(
     if cconf is None:
         cconf = next((c for conn2 in cfg.connections for c in conn2.children), None)
     check = None
-    if cconf is not None:
+    offered = child.offered or ((child.proposal,) if child.proposal else ())
+    # Without the offer (encrypted, no keys) there is nothing to judge the proposals by.
+    if cconf is not None and offered:
         skip_ke = child.exchange_type == 35
         refused = getattr(child, "error", None) == _NO_PROPOSAL_CHOSEN
         # Who proposes is the exchange's initiator: for a rekey started by the IKE SA's
@@ -420,11 +425,11 @@ def check_child(
         xrole = role
         if role is not None and my_addr is not None:
             xrole = "initiator" if child.initiator == my_addr else "responder"
-        check = _proposal_check(cconf.proposals, child.offered, child.proposal, xrole,
+        check = _proposal_check(cconf.proposals, offered, child.proposal, xrole,
                                 skip_ke=skip_ke, refused=refused)  # fmt: skip
         if not check.matched:
             findings.append(_mismatch_finding(check, frames, "ESP", cconf.name))
-        elif check.agrees_with_capture is False and xrole == "initiator":
+        elif check.agrees_with_capture is False and xrole == "initiator" and child.offered:
             findings.append(_offer_finding(check, child.offered, frames, "ESP"))
         elif check.agrees_with_capture is False:
             findings.append(_disagree_finding(check, child.proposal, frames))
@@ -470,7 +475,7 @@ def apply_configs(
             for ch in sa.child_sas
         )
         sas.append(replace(sa, config_checks=checks, child_sas=children))
-    return replace(analysis, ike_sas=tuple(sas))
+    return fold_config_findings(replace(analysis, ike_sas=tuple(sas)))
 
 
 def config_findings(analysis: Analysis) -> list[tuple[str, Finding]]:

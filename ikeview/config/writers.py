@@ -155,11 +155,20 @@ def _swan_words(props: tuple[Proposal, ...], protocol: str, pfs: int | None = No
     return ", ".join(out)
 
 
+def _unseen(view: SideView, mark: str) -> list[str]:
+    """A comment when the identities / AUTH methods were not read (no keys): the snippet then
+    assumes PSK, which the capture does not show."""
+    if view.my_method is not None or view.peer_method is not None:
+        return []
+    return [f"{mark} NOTE: identities and AUTH methods are encrypted here (give --keys);",
+            f"{mark} pre-shared keys and no identities are assumed below"]  # fmt: skip
+
+
 def swanctl_snippet(view: SideView, name: str, show_secrets: bool) -> list[str]:
     """One connection (and its secrets) for one side."""
     auth_me = _AUTH_SWAN.get(view.my_method or 2, "pubkey")
     auth_peer = _AUTH_SWAN.get(view.peer_method or 2, "pubkey")
-    lines = ["connections {", f"  {name} {{", "    version = 2",
+    lines = [*_unseen(view, "#"), "connections {", f"  {name} {{", "    version = 2",
              f"    local_addrs = {view.me}", f"    remote_addrs = {view.peer}",
              f"    proposals = {_swan_words(view.ike, 'ike')}",
              "    local {", f"      auth = {auth_me}"]  # fmt: skip
@@ -236,6 +245,8 @@ def _ios_transform(p: Proposal, lost: list[str]) -> str:
         else:
             lost.append(value_name(1, e))
     words += _ios_words(_ESP_INTEG, c.integ, lost, lambda v: value_name(3, v))
+    if 1 in c.esn:
+        lost.append("way to offer EXT_SEQ (ESN) in a transform set")
     return " ".join(words)
 
 
@@ -292,8 +303,9 @@ def _ios_child(view: SideView, up: str, lost: list[str]) -> list[str]:
 def ios_snippet(view: SideView, name: str, show_secrets: bool) -> list[str]:
     """The IOS blocks for one side."""
     up = name.upper()
-    lines = ["!", "interface GigabitEthernet1", f" ip address {view.me} 255.255.255.0",
-             f" crypto map {up}-MAP", "!"]  # fmt: skip
+    lines = [*_unseen(view, "!"), "!", "interface GigabitEthernet1",
+             f" ip address {view.me} 255.255.255.0",
+             *([f" crypto map {up}-MAP"] if view.child is not None else []), "!"]  # fmt: skip
     names = []
     lost: list[str] = []
     for i, p in enumerate(view.ike, 1):

@@ -9,6 +9,7 @@ Lengths are in octets.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import IntEnum
 
@@ -312,6 +313,24 @@ def is_aead(spec: TransformSpec) -> bool:
 def is_null_encryption(spec: TransformSpec) -> bool:
     """True when the payload travels in the clear (ENCR_NULL, ENCR_NULL_AUTH_AES_GMAC)."""
     return spec.type is TransformType.ENCR and spec.id in (11, 21)
+
+
+def by_id(
+    ttype: TransformType,
+    attr: str,
+    only: Callable[[TransformSpec], bool] = lambda row: True,
+) -> dict[int, int]:
+    """``{IANA id: row.<attr>}`` over the rows of one type that ``only`` accepts.
+
+    For the tables other layers index by id alone (salts, ICV and key lengths of a Wireshark
+    label or a key file): these lengths do not depend on the key size, so every row of an id
+    gives the same value.
+    """
+    out: dict[int, int] = {}
+    for row in TRANSFORMS.values():
+        if row.type is ttype and only(row):
+            out.setdefault(row.id, getattr(row, attr))
+    return out
 
 
 def by_wireshark_label(ttype: int, label: str, *, esp: bool = False) -> tuple[TransformSpec, ...]:

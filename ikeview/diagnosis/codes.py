@@ -50,7 +50,7 @@ _ROWS = (
     Code("retransmission", "warning", "RFC 7296 2.1, 2.4", "request retransmitted"),
     Code("fragmentation-suspected", "error", "RFC 7383 1, RFC 7296 2.4", "IP fragments lost"),
     Code("weak-algorithm", "warning", "RFC 8247 3, RFC 8221 5-6", "deprecated algorithm"),
-    Code("esp-one-way", "error", "RFC 4301 4.1, RFC 4303 3", "ESP in one direction only"),
+    Code("esp-one-way", "warning", "RFC 4301 4.1, RFC 4303 3", "ESP in one direction only"),
     Code("esp-loss", "warning", "RFC 4303 3.4.3", "ESP sequence numbers missing"),
     Code("esp-replay", "warning", "RFC 4303 3.4.3", "ESP sequence numbers repeated"),
     Code("esp-integrity-failure", "error", "RFC 4303 3.4.4", "ESP ICV check failed"),

@@ -14,7 +14,7 @@ from ikeview.diagnosis import evidence as ev
 from ikeview.diagnosis import rules_child as rc
 from ikeview.diagnosis import rules_ike as ri
 from ikeview.diagnosis.codes import CHILD_ERRORS
-from ikeview.diagnosis.records import Basis, Diagnosis, Finding, Outcome
+from ikeview.diagnosis.records import Basis, ConfigCheck, Diagnosis, Finding, Outcome
 from ikeview.diagnosis.rules_auth import AuthVerdict, judge_auth
 from ikeview.dissectors import iana
 from ikeview.pipeline.model import Analysis, ChildSa, IkeSa, Problem
@@ -86,6 +86,25 @@ def _without_auth(sa: IkeSa, findings: list[Finding]) -> tuple[Outcome, Basis, s
                 ),
             )
         return "unknown", "inferred", "first seen mid-life, and nothing in it was answered"
+    inits = [e for e in sa.exchanges if e.exchange_type == X.IKE_SA_INIT]
+    if inits and inits[-1].response is None and inits[-1].request is not None:
+        if any(sa.spi_r):
+            return (
+                "incomplete",
+                "inferred",
+                (
+                    "the capture misses the IKE_SA_INIT response (a later message carries the "
+                    "responder's SPI, so it was sent)"
+                ),
+            )
+        return (
+            "incomplete",
+            "inferred",
+            (
+                f"the capture ends before any answer to IKE_SA_INIT (frame "
+                f"{inits[-1].request.frame}, sent once)"
+            ),
+        )
     return "incomplete", "inferred", "the capture ends before IKE_AUTH"
 
 
@@ -98,7 +117,13 @@ def _children(sa: IkeSa, auth: AuthVerdict | None) -> list[ChildSa]:
         found = rc.refused_findings(child, ex)
         out.append(replace(child, diagnosis=_child_diagnosis("failed", found)))
     for ex in sa.exchanges:
-        refused = ex.error in CHILD_ERRORS or ev.refused_by_size(sa.chosen, ex)
+        # TEMPORARY_FAILURE and CHILD_SA_NOT_FOUND refuse a CREATE_CHILD_SA only (RFC 7296
+        # 2.25), e.g. a rekey of a child SA the peer is deleting or no longer has.
+        refused = (
+            ex.error in CHILD_ERRORS
+            or ex.error in (iana.NotifyType.TEMPORARY_FAILURE, iana.NotifyType.CHILD_SA_NOT_FOUND)
+            or ev.refused_by_size(sa.chosen, ex)
+        )
         if ex.exchange_type == X.CREATE_CHILD_SA and refused:
             # Without keys, a response too small for SA + Nonce is a refusal (error unknown: 0).
             child = rc.refused_child(sa, ex, ex.error or 0)
@@ -132,7 +157,7 @@ def _child_diagnosis(outcome: Outcome, found: list[Finding]) -> Diagnosis:
     return Diagnosis(outcome, basis, findings, _verdict(outcome, text, ()))
 
 
-def diagnose_sa(sa: IkeSa, analysis: Analysis) -> IkeSa:
+def diagnose_sa(sa: IkeSa, analysis: ev.Facts) -> IkeSa:
     """One IKE SA with its diagnosis and its children's (refused ones added)."""
     found: list[Finding] = [
         *ri.rule_init(sa, analysis),
@@ -152,17 +177,41 @@ def diagnose_sa(sa: IkeSa, analysis: Analysis) -> IkeSa:
     else:
         outcome, basis, text = _without_auth(sa, found)
     dpd = next((f for f in found if f.code == "dpd-timeout"), None)
+    # A later request (a rekey, an INFORMATIONAL) retransmitted until the sender gave up, the
+    # peer silent from then on: the SA broke down as surely as with a failed liveness check.
+    gave_up = next(
+        (
+            f
+            for f in found
+            if f.code == "no-response" and f.get("exchange") in ("CREATE_CHILD_SA", "INFORMATIONAL")
+        ),
+        None,
+    )
     if outcome == "established" and dpd is not None:
         outcome, text = "failed", f"{text}; then the peer stopped answering (dead peer)"
+    elif outcome == "established" and gave_up is not None:
+        outcome, text = (
+            "failed",
+            (
+                f"{text}; then the peer stopped answering: {gave_up.get('exchange')} sent "
+                f"{gave_up.get('count')} time(s), never answered (a restarted peer that lost the "
+                "SA, or a broken path)"
+            ),
+        )
     findings = _order(found)
     diagnosis = Diagnosis(outcome, basis, findings, _verdict(outcome, text, findings))
     children = tuple(_children(sa, auth))
     state, failure, inferred = sa.state, sa.failure, sa.state_inferred
+    established_ts = sa.established_ts
     if outcome == "failed" and state in ("half-open", "authenticating", "established"):
-        # The correlator's state never outranks the verdict: a refused or dead SA is failed.
+        # The correlator's state never outranks the verdict: a refused or dead SA is failed,
+        # and one refused during setup was never established.
         state, failure, inferred = "failed", text, basis == "inferred"
+        if dpd is None:
+            established_ts = None
     return replace(
         sa,
+        established_ts=established_ts,
         diagnosis=diagnosis,
         child_sas=children,
         state=state,
@@ -192,10 +241,50 @@ def _problems(analysis: Analysis, sas: tuple[IkeSa, ...]) -> tuple[Problem, ...]
     return tuple(kept)
 
 
+def _with_checks(d: Diagnosis, checks: tuple[ConfigCheck, ...]) -> Diagnosis:
+    seen = {(f.code, f.frames) for f in d.findings}
+    extra = [f for c in checks for f in c.findings if (f.code, f.frames) not in seen]
+    return replace(d, findings=_order([*d.findings, *extra])) if extra else d
+
+
+def fold_config_findings(analysis: Analysis) -> Analysis:
+    """The ``config-*`` findings of each SA's config checks joined to its diagnosis and the
+    problems, so every view lists them with the rest (the config's own words are in them)."""
+    sas = []
+    for sa in analysis.ike_sas:
+        children = tuple(
+            replace(c, diagnosis=_with_checks(c.diagnosis, c.config_checks)) for c in sa.child_sas
+        )
+        sas.append(
+            replace(
+                sa,
+                diagnosis=_with_checks(sa.diagnosis, sa.config_checks),
+                child_sas=children,
+            )
+        )
+    folded = tuple(sas)
+    base = replace(analysis, problems=tuple(p for p in analysis.problems if p.code is None))
+    return replace(analysis, ike_sas=folded, problems=_problems(base, folded))
+
+
+def _guarded(sa: IkeSa, facts: ev.Facts) -> IkeSa:
+    """diagnose_sa, except that a fault in a rule on a capture nobody foresaw leaves this SA
+    undiagnosed (saying so) instead of taking every view of the whole capture down."""
+    try:
+        return diagnose_sa(sa, facts)
+    except Exception as exc:  # a rule's bug must not cost the report of the other SAs
+        text = (
+            f"the diagnosis stopped on an internal error ({type(exc).__name__}); the "
+            "exchanges below are unaffected; please report the capture"
+        )
+        return replace(sa, diagnosis=Diagnosis("unknown", "inferred", (), f"UNKNOWN     {text}"))
+
+
 def diagnose(analysis: Analysis) -> Analysis:
     """The analysis with every IKE SA and child SA diagnosed and the findings among problems."""
-    sas = tuple(diagnose_sa(sa, analysis) for sa in analysis.ike_sas)
+    facts = ev.index(analysis)
+    sas = tuple(_guarded(sa, facts) for sa in analysis.ike_sas)
     return replace(analysis, ike_sas=sas, problems=_problems(analysis, sas))
 
 
-__all__ = ["diagnose", "diagnose_sa"]
+__all__ = ["diagnose", "diagnose_sa", "fold_config_findings"]

@@ -13,7 +13,7 @@ from ikeview.diagnosis.codes import CHILD_ERRORS, finding, notify_code
 from ikeview.diagnosis.fixes import error_fix
 from ikeview.diagnosis.records import Basis, Finding, Outcome
 from ikeview.dissectors import iana
-from ikeview.pipeline.model import Analysis, AuthSide, Exchange, IkeSa, Message
+from ikeview.pipeline.model import AuthSide, Exchange, IkeSa, Message
 
 X = iana.ExchangeType
 N = iana.NotifyType
@@ -116,7 +116,7 @@ def _rejected_at_once(sa: IkeSa, resp: Message, rej: Exchange) -> bool:
     return not later
 
 
-def judge_auth(sa: IkeSa, analysis: Analysis) -> AuthVerdict | None:
+def judge_auth(sa: IkeSa, analysis: ev.Facts) -> AuthVerdict | None:
     """The IKE SA's outcome from its IKE_AUTH exchanges; None when there were none."""
     auths = [e for e in sa.exchanges if e.exchange_type == X.IKE_AUTH]
     if not auths:
@@ -210,7 +210,7 @@ def _judge_read(sa: IkeSa, ex: Exchange, resp: Message) -> AuthVerdict:
     )
 
 
-def _judge_sizes(sa: IkeSa, analysis: Analysis, ex: Exchange, resp: Message) -> AuthVerdict:
+def _judge_sizes(sa: IkeSa, analysis: ev.Facts, ex: Exchange, resp: Message) -> AuthVerdict:
     frames = [m.frame for m in (ex.request, resp) if m is not None]
     least_auth = ev.min_auth_response(sa.chosen, with_child=False)
     least_child = ev.min_auth_response(sa.chosen, with_child=True)

@@ -11,12 +11,12 @@ from collections.abc import Iterator
 from ikeview.diagnosis import evidence as ev
 from ikeview.diagnosis.codes import finding, notify_code
 from ikeview.diagnosis.fixes import error_fix
+from ikeview.diagnosis.keywords import offer_words
 from ikeview.diagnosis.records import Finding
 from ikeview.diagnosis.weak import REPLACEMENT, weak_transforms
 from ikeview.dissectors import iana
 from ikeview.dissectors.ike_records import Proposal, TsPayload
 from ikeview.pipeline.model import (
-    Analysis,
     ChildSa,
     EspSpiStats,
     Exchange,
@@ -81,13 +81,18 @@ def rule_esp(child: ChildSa) -> Iterator[Finding]:
             if n_resp
             else (f"{child.responder} -> {child.initiator}", child.spi_responder)
         )
+        asking = _expects_answer(to_init + to_resp)
         yield finding(
             "esp-one-way",
             frames=[child.created_frame, *_frames_of(to_init + to_resp)],
-            basis="inferred",
+            basis="decrypted" if asking else "inferred",
+            # One-way ESP can be one-way traffic (syslog, a stream); decrypted requests that
+            # expect an answer (echo requests, TCP) with none make it a failure.
+            severity="error" if asking else "warning",
             explanation=(
-                f"ESP flowed only {flowing} ({max(n_init, n_resp)} packets); SPI 0x{silent:08x} "
-                "carried nothing back"
+                f"ESP flowed only {flowing} ({max(n_init, n_resp)} packets"
+                + (f", among them {asking}" if asking else "")
+                + f"); SPI 0x{silent:08x} carried nothing back"
             ),
             fix=(
                 "find where the return traffic stops: a firewall or NAT dropping ESP or UDP 4500 "
@@ -107,7 +112,19 @@ def rule_esp(child: ChildSa) -> Iterator[Finding]:
         yield from _esp_counters(child, s)
 
 
-def rule_esp_keyless(sa: IkeSa, analysis: Analysis) -> Iterator[Finding]:
+def _expects_answer(stats: list[EspSpiStats]) -> str | None:
+    """What in the decrypted inner flows asks for an answer: ICMP/ICMPv6 echo requests or TCP
+    (RFC 792, RFC 4443, RFC 9293); None when nothing decrypted does."""
+    for s in stats:
+        for f in s.inner_flows:
+            if (f.protocol, f.icmp_type) in ((1, 8), (58, 128)):
+                return f"{f.packets} echo request(s)"
+            if f.protocol == 6:
+                return f"{f.packets} TCP packet(s)"
+    return None
+
+
+def rule_esp_keyless(sa: IkeSa, analysis: ev.Facts) -> Iterator[Finding]:
     """Without keys no child SA is known, but ESP between the peers first seen after IKE_AUTH
     that flows one way only still shows a silent direction (RFC 4301 4.1), and sequence
     numbers are in the clear (RFC 4303 2.2), so gaps and repeats show too."""
@@ -125,6 +142,7 @@ def rule_esp_keyless(sa: IkeSa, analysis: Analysis) -> Iterator[Finding]:
         "esp-one-way",
         frames=[f for s in esp for f in (s.first_frame, s.last_frame) if f],
         basis="inferred",
+        severity="warning",  # without keys nothing tells one-way traffic from a broken path
         explanation=(
             f"after IKE_AUTH, ESP flowed only {src} -> {dst} ({total} packets on SPI "
             f"{', '.join(f'0x{s.spi:08x}' for s in esp)}); nothing came back"
@@ -260,6 +278,8 @@ def refused_findings(child: ChildSa, ex: Exchange) -> list[Finding]:
         ]
     name = iana.NOTIFY_TYPES.name(child.error)
     fix, cisco, swan = error_fix(child.error, ike=False)
+    if child.error == iana.NotifyType.NO_PROPOSAL_CHOSEN and child.offered:
+        cisco, swan = offer_words(child.offered, cisco, swan)
     text = f"the responder refused the child SA with {name} (frame {frames[-1]})"
     if child.error == iana.NotifyType.NO_PROPOSAL_CHOSEN:
         text += f"; offered: {'; '.join(offered) or 'nothing readable'}"

@@ -7,14 +7,17 @@ the sizes, timing and what followed show, and sets ``basis="inferred"``.
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Iterator
 
 from ikeview.diagnosis import evidence as ev
 from ikeview.diagnosis.codes import CHILD_ERRORS, finding, notify_code
 from ikeview.diagnosis.fixes import error_fix
+from ikeview.diagnosis.keywords import cisco as cisco_words
+from ikeview.diagnosis.keywords import first_group, offer_words, strongswan
 from ikeview.diagnosis.records import Finding
 from ikeview.dissectors import iana
-from ikeview.pipeline.model import Analysis, Exchange, IkeSa, proposal_text
+from ikeview.pipeline.model import Exchange, IkeSa, proposal_text
 
 X = iana.ExchangeType
 N = iana.NotifyType
@@ -36,7 +39,7 @@ def _exchanges(sa: IkeSa, etype: int) -> list[Exchange]:
     return [e for e in sa.exchanges if e.exchange_type == etype]
 
 
-def _ended(analysis: Analysis, ex: Exchange) -> bool:
+def _ended(analysis: ev.Facts, ex: Exchange) -> bool:
     """The request was retransmitted, or the capture went on long enough after it."""
     copies = ev.request_copies(ex)
     if len(copies) > 1:
@@ -45,7 +48,7 @@ def _ended(analysis: Analysis, ex: Exchange) -> bool:
     return ev.capture_end(analysis) - last >= QUIET_AFTER
 
 
-def rule_init(sa: IkeSa, analysis: Analysis) -> Iterator[Finding]:
+def rule_init(sa: IkeSa, analysis: ev.Facts) -> Iterator[Finding]:
     """IKE_SA_INIT (RFC 7296 1.2, 2.4, 2.6, 2.7): never answered, refused with an error notify,
     retried after INVALID_KE_PAYLOAD or COOKIE, or answered with nothing after it (half-open).
     Read from clear payloads, so ``decrypted`` except for silence, which is inferred."""
@@ -164,10 +167,16 @@ def _invalid_ke(sa: IkeSa, ex: Exchange, inits: list[Exchange]) -> Finding:
         fix=f"put {name} first in the initiator's IKE proposal so its first KE payload fits",
         fix_cisco=(
             f"`group {group}` first in the initiator's `crypto ikev2 proposal`"
+            + (f", e.g. `{cisco_words(first_group(sa.offered[0], group))}`" if sa.offered else "")
             if isinstance(group, int)
             else None
         ),
-        fix_strongswan="list that group first in the initiator's `proposals`",
+        fix_strongswan=(
+            f"list that group first in the initiator's `proposals`, e.g. `proposals = "
+            f"{strongswan(first_group(sa.offered[0], group))}`"
+            if isinstance(group, int) and sa.offered
+            else "list that group first in the initiator's `proposals`"
+        ),
         group=group if isinstance(group, int) else None,
         extra_round_trip=cost,
     )
@@ -182,6 +191,8 @@ def _init_error(sa: IkeSa, ex: Exchange) -> Finding:
     if code == "no-proposal-chosen":
         explanation += f"; the initiator offered {offered}"
     fix, cisco, swan = error_fix(err, ike=True)
+    if code == "no-proposal-chosen" and sa.offered:
+        cisco, swan = offer_words(sa.offered, cisco, swan)
     return finding(
         code,
         frames=_frames(ex.request, ex.response),
@@ -201,7 +212,7 @@ def auth_exchanges(sa: IkeSa) -> list[Exchange]:
     return _exchanges(sa, X.IKE_AUTH)
 
 
-def rule_retransmission(sa: IkeSa, analysis: Analysis) -> Iterator[Finding]:
+def rule_retransmission(sa: IkeSa, analysis: ev.Facts) -> Iterator[Finding]:
     """Requests sent more than once (RFC 7296 2.1, 2.4: retransmitted on timeout with the same
     bytes). For an answered exchange the round trip that counts is from the last copy sent
     before the response; the first-copy RTT hides the waiting. Unanswered requests are judged
@@ -254,19 +265,28 @@ def _frag_threshold(ex: Exchange) -> int:
     return (IPV6_MIN_MTU if v6 else IPV4_PATH_MTU) - ip - 8 - marker
 
 
-def rule_unanswered(sa: IkeSa, analysis: Analysis) -> Iterator[Finding]:
+def rule_unanswered(sa: IkeSa, analysis: ev.Facts) -> Iterator[Finding]:
     """Unanswered requests after IKE_SA_INIT (RFC 7296 2.4). An oversized one sent as IP
     fragments without RFC 7383 fragmentation, retransmitted and never answered, is the classic
     path that drops IP fragments (RFC 7383 1); an INFORMATIONAL left unanswered after the SA
     was set up is a failed liveness check (dead peer detection)."""
+    sent: dict[str, list[tuple[float, int]]] | None = None  # built on first need
     for ex in sa.exchanges:
         if ex.exchange_type == X.IKE_SA_INIT or ex.response is not None or ex.request is None:
             continue
         if not _ended(analysis, ex):
             continue
         copies = ev.request_copies(ex)
+        other = "responder" if ex.requester == "initiator" else "initiator"
+        if sent is None:
+            sent = _sent_by(sa)
+        alive = _first_after(sent[other], copies[0].ts)
         if ex.request.fragment is None and ex.request.length > _frag_threshold(ex):
             yield _fragmentation(ex, copies, _frag_threshold(ex))
+        elif alive is not None:
+            # The peer kept talking (its own requests, answers to others): not dead, but this
+            # request never got through, or its answer never came back.
+            yield _lost_request(ex, copies, other, alive)
         elif ex.exchange_type == X.INFORMATIONAL and sa.established_ts is not None:
             yield _dpd(sa, ex, copies)
         else:
@@ -285,6 +305,50 @@ def rule_unanswered(sa: IkeSa, analysis: Analysis) -> Iterator[Finding]:
                 count=len(copies),
                 exchange=ex.name,
             )
+
+
+def _sent_by(sa: IkeSa) -> dict[str, list[tuple[float, int]]]:
+    """(time, frame) of every message of the SA per sender, in time order: built once per SA,
+    so an SA with thousands of unanswered requests stays linear."""
+    out: dict[str, list[tuple[float, int]]] = {"initiator": [], "responder": []}
+    for e in sa.exchanges:
+        for m in e.messages:
+            out[m.sender].append((m.ts, m.frame))
+    for v in out.values():
+        v.sort()
+    return out
+
+
+def _first_after(times: list[tuple[float, int]], ts: float) -> int | None:
+    """Frame of the first message in ``times`` sent after ``ts``; None when there is none."""
+    i = bisect.bisect_right(times, (ts, float("inf")))
+    return times[i][1] if i < len(times) else None
+
+
+def _lost_request(
+    ex: Exchange,
+    copies: tuple,  # type: ignore[type-arg]
+    other: str,
+    alive: int,
+) -> Finding:
+    return finding(
+        "retransmission",
+        frames=_frames(*copies),
+        basis="inferred",
+        explanation=(
+            f"{ex.requester}'s {ex.name} request (message ID {ex.message_id}) was sent "
+            f"{len(copies)} time(s) and never answered, while the {other} kept sending (frame "
+            f"{alive} on): the {other} is alive, so the request or its answer is lost "
+            "one way on the path"
+        ),
+        fix=(
+            f"look for a filter dropping IKE (UDP 500/4500) from the {ex.requester} to the "
+            f"{other}, or the answers back"
+        ),
+        count=len(copies) - 1,
+        schedule=tuple(round(m.ts - copies[0].ts, 3) for m in copies),
+        exchange=ex.name,
+    )
 
 
 def _fragmentation(ex: Exchange, copies: tuple, limit: int) -> Finding:  # type: ignore[type-arg]
@@ -340,7 +404,7 @@ def _dpd(sa: IkeSa, ex: Exchange, copies: tuple) -> Finding:  # type: ignore[typ
     )
 
 
-def rule_integrity(sa: IkeSa, analysis: Analysis) -> Iterator[Finding]:
+def rule_integrity(sa: IkeSa, analysis: ev.Facts) -> Iterator[Finding]:
     """Messages whose SK/SKF integrity check failed with the keys given (RFC 7296 3.14). When
     every message checked fails, the keys do not belong to this IKE SA: a warning about the
     keys, not about the tunnel. When some pass and some fail with the same keys, the bytes were

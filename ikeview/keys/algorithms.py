@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import re
 
+from ikeview.crypto.transforms import TransformType, by_id
+
 # Transform Type 1 (ENCR). Names are canonical keys: upper case, no separators.
 ENCR_IDS: dict[str, int] = {
     "DES": 2,
@@ -93,8 +95,11 @@ VARIABLE_KEY_ENCR: frozenset[int] = frozenset(
 )
 """ENCR ids that carry a Key Length attribute (RFC 7296 section 3.3.5)."""
 
-AEAD_ENCR: frozenset[int] = frozenset({14, 15, 16, 18, 19, 20, 21, 25, 26, 27, 28})
-"""ENCR ids whose ICV is part of the cipher, so INTEG must be NONE."""
+AEAD_ENCR: frozenset[int] = frozenset(
+    by_id(TransformType.ENCR, "aead", lambda r: r.aead)
+) | frozenset({25, 26, 27})
+"""ENCR ids whose ICV is part of the cipher, so INTEG must be NONE: the AEAD rows of crypto's
+TRANSFORMS, and Camellia-CCM (RFC 7296's registry; no cipher for it here)."""
 
 # Transform Type 3 (INTEG); 0 is NONE.
 INTEG_IDS: dict[str, int] = {

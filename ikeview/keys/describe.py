@@ -63,4 +63,8 @@ def describe(keyring: KeyRing) -> list[str]:
     lines += [_dh(i, d) for i, d in enumerate(keyring.dh_secrets, 1)]
     lines += [_ike(i, k) for i, k in enumerate(keyring.ike_sas, 1)]
     lines += [_esp(i, e) for i, e in enumerate(keyring.esp_sas, 1)]
+    lines += [
+        f"eap #{i} ({e.source}) identity {e.identity!r}, password {len(e.password)} characters"
+        for i, e in enumerate(keyring.eap_secrets, 1)
+    ]
     return lines

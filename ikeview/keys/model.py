@@ -122,10 +122,22 @@ class EspKeys:
     source: SourceRef
 
 
+@dataclass(frozen=True, slots=True)
+class EapSecret:
+    """An EAP user's credentials (RFC 7296 section 2.16): the MSK of EAP-MSCHAPv2 is derived
+    from them, and with it the AUTH of the side that used EAP is checked."""
+
+    identity: str
+    """The EAP identity (the name in EAP-Identity / the MS-CHAPv2 Name); ``*`` = any."""
+    password: str = field(repr=False)
+    """The user's password as text."""
+    source: SourceRef
+
+
 SK_FIELDS = ("sk_d", "sk_ai", "sk_ar", "sk_ei", "sk_er", "sk_pi", "sk_pr")
 """The seven key fields of ``IkeSaKeys``, in RFC 7296 section 2.14 order."""
 
-KeyRecord = Psk | DhSecret | IkeSaKeys | EspKeys
+KeyRecord = Psk | DhSecret | IkeSaKeys | EspKeys | EapSecret
 """Any one record a key source yields."""
 
 
@@ -141,6 +153,8 @@ class KeyRing:
     """Derived IKE SA keys."""
     esp_sas: tuple[EspKeys, ...] = ()
     """ESP SA keys."""
+    eap_secrets: tuple[EapSecret, ...] = ()
+    """EAP identities and passwords."""
 
     @classmethod
     def of(cls, records: Iterable[KeyRecord]) -> KeyRing:
@@ -149,6 +163,7 @@ class KeyRing:
         dhs: list[DhSecret] = []
         ikes: list[IkeSaKeys] = []
         esps: list[EspKeys] = []
+        eaps: list[EapSecret] = []
         for rec in records:
             match rec:
                 case Psk():
@@ -159,9 +174,11 @@ class KeyRing:
                     ikes.append(rec)
                 case EspKeys():
                     esps.append(rec)
+                case EapSecret():
+                    eaps.append(rec)
                 case _:
                     raise TypeError(f"not a key record: {type(rec).__name__}")
-        return cls(tuple(psks), tuple(dhs), tuple(ikes), tuple(esps))
+        return cls(tuple(psks), tuple(dhs), tuple(ikes), tuple(esps), tuple(eaps))
 
     def merge(self, *others: KeyRing) -> KeyRing:
         """A new ring with this ring's records followed by each other ring's."""
@@ -171,14 +188,21 @@ class KeyRing:
             dh_secrets=tuple(d for r in rings for d in r.dh_secrets),
             ike_sas=tuple(k for r in rings for k in r.ike_sas),
             esp_sas=tuple(e for r in rings for e in r.esp_sas),
+            eap_secrets=tuple(e for r in rings for e in r.eap_secrets),
         )
 
     def records(self) -> tuple[KeyRecord, ...]:
         """All records, grouped by kind (PSKs, DH secrets, IKE SAs, ESP SAs)."""
-        return (*self.psks, *self.dh_secrets, *self.ike_sas, *self.esp_sas)
+        return (*self.psks, *self.dh_secrets, *self.ike_sas, *self.esp_sas, *self.eap_secrets)
 
     def __len__(self) -> int:
-        return len(self.psks) + len(self.dh_secrets) + len(self.ike_sas) + len(self.esp_sas)
+        return (
+            len(self.psks)
+            + len(self.dh_secrets)
+            + len(self.ike_sas)
+            + len(self.esp_sas)
+            + len(self.eap_secrets)
+        )
 
     def __bool__(self) -> bool:
         return len(self) > 0

@@ -33,6 +33,10 @@ Example (every field of each table)::
     encr = "AES_GCM_16_128"         # optional, as for ike_sa
     integ = "NONE"                  # optional
 
+    [[eap]]
+    identity = "carol"              # the EAP identity ("*" = any)
+    password = "text"               # its password (EAP-MSCHAPv2's MSK is derived from it)
+
 tomllib reports no line numbers for values, so records get theirs by counting table headers in
 the text: the Nth ``[[dh]]`` header line belongs to the Nth ``[[dh]]`` table.
 """
@@ -51,6 +55,7 @@ from ikeview.keys.lengths import dh_secret_problem, esp_key_problem
 from ikeview.keys.model import (
     SK_FIELDS,
     DhSecret,
+    EapSecret,
     EspKeys,
     IkeSaKeys,
     KeyRecord,
@@ -66,6 +71,7 @@ TABLE_FIELDS: dict[str, tuple[str, ...]] = {
         "encr", "key_bits", "integ", "prf",
     ),
     "esp": ("spi", "encr_key", "integ_key", "src", "dst", "encr", "key_bits", "integ"),
+    "eap": ("identity", "password"),
 }  # fmt: skip
 """Known fields of each table kind."""
 
@@ -309,9 +315,19 @@ def _check_esp_key(
         raise t.fail(key, f"{key} {problem}")
 
 
+def _eap(t: _Table) -> EapSecret:
+    identity, password = t.text("identity"), t.text("password")
+    if not identity:
+        raise t.fail("identity" if identity is not None else None, "needs an 'identity'")
+    if password is None:
+        raise t.fail(None, "needs a 'password'")
+    return EapSecret(identity, password, t.ref())
+
+
 _BUILDERS: dict[str, Callable[[_Table], KeyRecord]] = {
     "psk": _psk,
     "dh": _dh,
     "ike_sa": _ike_sa,
     "esp": _esp,
+    "eap": _eap,
 }

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
+from ikeview.crypto.transforms import TransformType, by_id
 from ikeview.errors import IkeviewError
 from ikeview.keys.algorithms import AEAD_ENCR, encr_name, integ_name
 from ikeview.keys.errors import KeysFileError
@@ -47,13 +48,16 @@ class Label:
     """For the "ANY n-bit" integrity labels: ICV bytes skipped without checking."""
 
 
-# RFC 5282 (GCM/CCM in IKEv2) and RFC 5930 (CTR in IKEv2) salt/nonce bytes at the end of SK_e.
-_IKE_SALT = {13: 4, 14: 3, 15: 3, 16: 3, 18: 4, 19: 4, 20: 4}
-# RFC 3686 / RFC 4106 / RFC 4309 salt/nonce bytes at the end of the ESP encryption key.
-_ESP_SALT = {13: 4, 14: 3, 15: 3, 16: 3, 18: 4, 19: 4, 20: 4, 21: 4}
-_ICV_OF_AEAD = {14: 8, 15: 12, 16: 16, 18: 8, 19: 12, 20: 16}
-# HMAC key lengths (RFC 2104 keys of the hash size: RFC 2403, 2404, 4595, 4868).
-_INTEG_KEY_BYTES = {0: 0, 1: 16, 2: 20, 6: 16, 7: 20, 12: 32, 13: 48, 14: 64}
+# Lengths by IANA id, read off crypto's TRANSFORMS (the one algorithm table), for the transforms
+# Wireshark 4.0's tables can name.
+_E, _I = TransformType.ENCR, TransformType.INTEG
+# Salt/nonce octets at the end of SK_e (RFC 5282 GCM/CCM, RFC 5930 CTR in IKEv2).
+_IKE_SALT = by_id(_E, "salt_len", lambda r: r.salt_len > 0 and r.ws_ikev2_label is not None)
+# Salt/nonce octets at the end of an ESP key (RFC 3686, 4106, 4309, 4543); ids come from labels.
+_ESP_SALT = by_id(_E, "salt_len", lambda r: r.salt_len > 0)
+_ICV_OF_AEAD = by_id(_E, "icv_len", lambda r: r.aead and r.ws_ikev2_label is not None)
+# INTEG key octets (HMAC keys of the hash size: RFC 2403, 2404, 4595, 4868).
+_INTEG_KEY_BYTES = by_id(_I, "key_len", lambda r: r.ws_ikev2_label is not None)
 
 
 def _aead_labels(tmpl: str, ids: tuple[int, int, int]) -> list[Label]:
@@ -129,7 +133,11 @@ ESP_AUTH_LABELS: tuple[Label, ...] = (
 R = TypeVar("R", IkeSaKeys, EspKeys)
 
 _DEPRECATED_ESP_GCM = "AES-GCM [RFC4106]"
-_GCM_BY_ICV = {8: 18, 12: 19, 16: 20}
+_GCM_BY_ICV = {
+    icv: encr
+    for encr, icv in by_id(_E, "icv_len", lambda r: r.aead and r.ws_esp_label is not None).items()
+}
+"""ESP AES-GCM id by ICV octets (RFC 4106: 8, 12, 16)."""
 
 
 class WiresharkExportError(IkeviewError):

@@ -158,9 +158,7 @@ def iter_analysis(
             pending = False
             if min_interval is not None:
                 last = clock()
-    yield Step(
-        src.total, src.total, diagnose(corr.snapshot(frames=stats.frames, complete=True))
-    )
+    yield Step(src.total, src.total, diagnose(corr.snapshot(frames=stats.frames, complete=True)))
 
 
 def analyze(

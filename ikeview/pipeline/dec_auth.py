@@ -12,7 +12,8 @@ from __future__ import annotations
 from ikeview.crypto import auth as ikeauth
 from ikeview.crypto.prf import Prf, get_prf
 from ikeview.dissectors.iana import AuthMethod, CertEncoding
-from ikeview.keys.model import Psk
+from ikeview.keys.model import EapSecret, Psk
+from ikeview.pipeline.dec_eap import verify_eap_auth
 from ikeview.pipeline.dec_ike import IkeSaState
 from ikeview.pipeline.dec_records import spis_text
 from ikeview.pipeline.ids import IkeSpis, Side, other_side
@@ -41,16 +42,21 @@ _METHOD_NAMES: dict[int, str] = {
 
 
 def verify_claims(
-    state: IkeSaState | None, spis: IkeSpis, claims: tuple[AuthClaim, ...], psks: tuple[Psk, ...]
+    state: IkeSaState | None,
+    spis: IkeSpis,
+    claims: tuple[AuthClaim, ...],
+    psks: tuple[Psk, ...],
+    eap_secrets: tuple[EapSecret, ...] = (),
 ) -> tuple[AuthVerdict, ...]:
-    """One verdict per claim, in order (see the module's rules)."""
+    """One verdict per claim, in order (see the module's rules); an AUTH sent after EAP is
+    checked over the MSK or SK_p (dec_eap.py)."""
     if state is not None:
         state.ids.update(c.identity.text for c in claims if c.identity and c.identity.text)
     matched: dict[Side, str] = {}
-    verdicts = [_verify(state, spis, c, psks, matched) for c in claims]
+    verdicts = [_verify(state, spis, c, psks, matched, eap_secrets) for c in claims]
     # A PSK failure reads differently once the other side's PSK is known.
     return tuple(
-        _verify(state, spis, c, psks, matched)
+        _verify(state, spis, c, psks, matched, eap_secrets)
         if v.verified is False and c.auth.method == AuthMethod.SHARED_KEY_MIC and matched
         else v
         for c, v in zip(claims, verdicts, strict=True)
@@ -63,6 +69,7 @@ def _verify(
     claim: AuthClaim,
     psks: tuple[Psk, ...],
     matched: dict[Side, str],
+    eap_secrets: tuple[EapSecret, ...] = (),
 ) -> AuthVerdict:
     """Check one side's AUTH: PSK MIC with every candidate PSK, or the CERT's signature."""
     side, method = claim.side, int(claim.auth.method)
@@ -92,6 +99,8 @@ def _verify(
         sk_p=sk_p,
         auth_data=bytes(claim.auth.data),
     )
+    if claim.eap is not None:
+        return verify_eap_auth(eap_secrets, side, method, auth_side, prf, claim.eap, what)
     if method == AuthMethod.SHARED_KEY_MIC:
         pool = [p for p in psks if _psk_in_scope(p, setup, state.ids)]
         return _verify_psk(side, pool, auth_side, prf, what, matched)

@@ -71,7 +71,7 @@ class DhMatcher:
         out: list[GirCandidate] = []
         secret_len = _secret_len(ke.group) if ke is not None else None
         for rec in self._secrets:
-            if rec.child != child and not either_kind:
+            if rec.child != child and not either_kind and not _trial_for_child(rec, child):
                 continue
             origin = key_origin(rec)
             if rec.private_key is not None:
@@ -113,6 +113,12 @@ class DhMatcher:
             return dh.shared_secret(ke.group, private, peer)
         except (ValueError, KeyError):
             return None
+
+
+def _trial_for_child(rec: DhSecret, child: bool) -> bool:
+    """An unscoped ``[[dh]] shared_secret`` (no ``child``, no SPI) is also tried on PFS child
+    SAs: it is how a user pastes what charon logged, not knowing which exchange it was for."""
+    return child and not rec.child and rec.spi_i is None and rec.shared_secret is not None
 
 
 def _secret_len(group: int) -> int | None:

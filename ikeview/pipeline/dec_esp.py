@@ -42,6 +42,9 @@ class EspCandidate:
     """The keys as a key-ring record."""
     origin: str
     """Where they came from, for problem lines."""
+    dh: str = ""
+    """The unscoped ``[[dh]]`` whose g^ir made this PFS KEYMAT by trial (``key_origin``), or
+    empty: lets a silent SA be keyed by elimination once the other secrets found their SAs."""
 
 
 class EspEntry:

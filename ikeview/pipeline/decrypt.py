@@ -9,7 +9,9 @@ Problem lines name the SA, the message and what would unlock it, never a secret.
 
 from __future__ import annotations
 
-from ikeview.crypto.keymat import derive_child_keys
+from dataclasses import replace
+
+from ikeview.crypto.keymat import ChildKeys, derive_child_keys
 from ikeview.crypto.prf import get_prf
 from ikeview.crypto.sk import SKF, SkResult
 from ikeview.crypto.transforms import TransformType, UnsupportedTransform, is_aead, lookup
@@ -38,6 +40,8 @@ from ikeview.pipeline.seam import (
     IkeSaSetup,
     Opened,
 )
+
+_TRIAL = 2  # GirCandidate.rank of an unscoped secret, known only by an integrity check
 
 
 class KeyringDecryptor:
@@ -271,7 +275,9 @@ class KeyringDecryptor:
 
     def verify_auth(self, spis: IkeSpis, claims: tuple[AuthClaim, ...]) -> tuple[AuthVerdict, ...]:
         """Check both sides' AUTH payloads (dec_auth.py)."""
-        return dec_auth.verify_claims(self._ike.get(spis), spis, claims, self._ring.psks)
+        return dec_auth.verify_claims(
+            self._ike.get(spis), spis, claims, self._ring.psks, self._ring.eap_secrets
+        )
 
     # --- child SAs and ESP ---------------------------------------------------------------------
 
@@ -301,20 +307,9 @@ class KeyringDecryptor:
             integ = None if is_aead(encr) else dec_ike.integ_spec(algs.integ)
         except UnsupportedTransform as exc:
             return f"cannot derive keys for {child} of IKE SA {spis}: {exc}"
-        if setup.ke is not None:
-            girs = self._dh.candidates(
-                setup.ke,
-                spi_i=setup.ike[0],
-                child=True,
-                child_spis=(setup.spi_at_initiator, setup.spi_at_responder),
-            )
-            if not girs:
-                return (
-                    f"{child} of IKE SA {spis} used PFS (DH group {setup.ke.group}) and no DH "
-                    f"secret matches; add a [[dh]] child = true shared_secret or private_key"
-                )
-        else:
-            girs = [GirCandidate(b"", "", 0)]
+        girs = self._child_girs(setup, child, spis)
+        if isinstance(girs, str):
+            return girs
         problems: list[str] = []
         for ike_cand in ike_cands:
             prf_id = ike_cand.keys.prf or (ike_setup.algorithms.prf if ike_setup else None)
@@ -336,30 +331,60 @@ class KeyringDecryptor:
                 )
                 pfs = f" and {gir.origin}" if setup.ke is not None else ""
                 origin = f"derived from SK_d of IKE SA {spis} ({ike_cand.origin}){pfs}"
-                for spi, ek, ak, src, dst in (
-                    (setup.spi_at_responder, keys.sk_ei, keys.sk_ai, setup.initiator,
-                     setup.responder),
-                    (setup.spi_at_initiator, keys.sk_er, keys.sk_ar, setup.responder,
-                     setup.initiator),
-                ):  # fmt: skip
-                    rec = EspKeys(
-                        spi=spi,
-                        encr_key=ek,
-                        integ_key=ak or None,
-                        src=src,
-                        dst=dst,
-                        encr=algs.encr,
-                        encr_key_bits=algs.encr_key_bits,
-                        integ=algs.integ or 0,
-                        icv_unchecked=None,
-                        source=derived_source(origin),
-                    )
-                    why = self._add_esp(rec, origin, esn=algs.esn, ike=setup.ike, src=src, dst=dst)
-                    if why:
-                        problems.append(why)
+                trial = gir.origin if setup.ke is not None and gir.rank == _TRIAL else ""
+                problems += self._add_child_keys(setup, keys, origin, dh=trial)
         if problems and not given:
             return f"cannot derive keys for {child} of IKE SA {spis}: {problems[0]}"
         return None
+
+    def _child_girs(self, setup: ChildSaSetup, child: str, spis: str) -> list[GirCandidate] | str:
+        """g^ir candidates of a CREATE_CHILD_SA with PFS, or why there is none; one empty
+        candidate without PFS (RFC 7296 2.17: KEYMAT from SK_d and the nonces alone)."""
+        if setup.ke is None:
+            return [GirCandidate(b"", "", 0)]
+        girs = self._dh.candidates(
+            setup.ke,
+            spi_i=setup.ike[0],
+            child=True,
+            child_spis=(setup.spi_at_initiator, setup.spi_at_responder),
+        )
+        if not girs:
+            return (
+                f"{child} of IKE SA {spis} used PFS (DH group {setup.ke.group}) and no DH "
+                f"secret matches; add a [[dh]] child = true shared_secret or private_key"
+            )
+        return girs
+
+    def _add_child_keys(
+        self, setup: ChildSaSetup, keys: ChildKeys, origin: str, *, dh: str = ""
+    ) -> list[str]:
+        """Register the two ESP SAs of one KEYMAT (RFC 7296 2.17: initiator-to-responder keys
+        first); the problems met. ``dh`` names an unscoped PFS secret still on trial (its
+        first ESP packet's ICV tells whether it fits)."""
+        algs = setup.algorithms
+        problems: list[str] = []
+        for spi, ek, ak, src, dst in (
+            (setup.spi_at_responder, keys.sk_ei, keys.sk_ai, setup.initiator, setup.responder),
+            (setup.spi_at_initiator, keys.sk_er, keys.sk_ar, setup.responder, setup.initiator),
+        ):
+            rec = EspKeys(
+                spi=spi,
+                encr_key=ek,
+                integ_key=ak or None,
+                src=src,
+                dst=dst,
+                encr=algs.encr,
+                encr_key_bits=algs.encr_key_bits,
+                integ=algs.integ or 0,
+                icv_unchecked=None,
+                source=derived_source(origin),
+            )
+            why = self._add_esp(
+                rec, origin, esn=algs.esn, ike=setup.ike, src=src, dst=dst, dh=dh
+            )
+            if why:
+                problems.append(why)
+        return problems
 
     def _add_esp(
         self,
@@ -370,10 +395,13 @@ class KeyringDecryptor:
         ike: IkeSpis | None,
         src: str | None,
         dst: str | None,
+        dh: str = "",
     ) -> str | None:
         cands, why = build_candidates(rec, origin, esn=esn)
         if not cands:
             return f"ESP SPI 0x{rec.spi:08x}: {why}"
+        if dh:
+            cands = [replace(c, dh=dh) for c in cands]
         entries = self._esp.setdefault(rec.spi, [])
         entry = next(
             (e for e in entries if e.src in (None, src) and e.dst in (None, dst) and e.esn == esn),
@@ -432,6 +460,37 @@ class KeyringDecryptor:
 
     # --- what was derived ----------------------------------------------------------------------
 
+    def _trials_used(self) -> set[str]:
+        """Unscoped ``[[dh]]`` secrets that verified on some SA (IKE SA or ESP)."""
+        trials = {c.dh for entries in self._esp.values() for e in entries for c in e.candidates}
+        trials.discard("")
+        used = {e.pinned.dh for es in self._esp.values() for e in es if e.pinned and e.verified}
+        ike_origins = [
+            cand.origin
+            for state in self._ike.values()
+            if state.verified and (cand := state.chosen()) is not None
+        ]
+        used |= {t for t in trials if any(o.endswith(t) for o in ike_origins)}
+        used.discard("")
+        return used
+
+    def unused_dh(self) -> tuple[str, ...]:
+        """Unscoped ``[[dh]] shared_secret`` records that fit no IKE SA or child SA seen."""
+        ike_origins = [c.origin for st in self._ike.values() if (c := st.chosen()) is not None]
+        esp_origins = [
+            c.origin for es in self._esp.values() for e in es if (c := e.chosen()) is not None
+        ]
+        used = self._trials_used()
+        out = []
+        for rec in self._ring.dh_secrets:
+            if rec.shared_secret is None or rec.spi_i is not None or rec.child:
+                continue
+            o = key_origin(rec)
+            if o in used or any(x.endswith(o) for x in (*ike_origins, *esp_origins)):
+                continue
+            out.append(o)
+        return tuple(out)
+
     def derived_keys(self) -> tuple[DerivedIkeSa | DerivedEspSa, ...]:
         """Every IKE SA and ESP SA key set in use, IKE SAs first, in registration order."""
         out: list[DerivedIkeSa | DerivedEspSa] = []
@@ -450,9 +509,10 @@ class KeyringDecryptor:
                     parent=setup.parent if setup else None,
                 )
             )
+        used = self._trials_used()
         for entries in self._esp.values():
             for entry in entries:
-                chosen: EspCandidate | None = entry.chosen()
+                chosen: EspCandidate | None = entry.chosen() or _by_elimination(entry, used)
                 if chosen is None:
                     continue
                 out.append(
@@ -465,6 +525,15 @@ class KeyringDecryptor:
                     )
                 )
         return tuple(out)
+
+
+def _by_elimination(entry: EspEntry, used: set[str]) -> EspCandidate | None:
+    """The one candidate of a never-verified SA left once trial secrets that other SAs
+    verified with are struck out (each key exchange has its own g^ir), else None."""
+    if entry.pinned is not None or not any(c.dh for c in entry.candidates):
+        return None
+    left = [c for c in entry.candidates if not (c.dh and c.dh in used)]
+    return left[0] if len(left) == 1 else None
 
 
 def _is_aead_id(encr: int, keys: IkeSaKeys) -> bool:

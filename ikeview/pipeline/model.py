@@ -227,11 +227,34 @@ class AuthSide:
     """One line: what was checked with what, or what is missing."""
     frame: int | None
     """Frame of the message that carried the AUTH payload."""
+    eap_identity: str | None = None
+    """The identity in the EAP-Response/Identity, when this side authenticated with EAP."""
+    eap_method: int | None = None
+    """The EAP method type this side answered (26 EAP-MSCHAPv2, 4 EAP-MD5 ...)."""
+    eap_result: str | None = None
+    """``success`` or ``failure`` (the EAP Code the responder sent), None when not seen."""
 
     @property
     def method_name(self) -> str | None:
         """IANA name of the method."""
         return None if self.method is None else iana.AUTH_METHODS.name(self.method)
+
+
+@dataclass(frozen=True, slots=True)
+class AddressChange:
+    """A peer of an established IKE SA moved (MOBIKE, RFC 4555 section 3.5: the IKE SA
+    initiator's INFORMATIONAL with UPDATE_SA_ADDRESSES, sent from and to the new addresses)."""
+
+    frame: int
+    """The frame of the UPDATE_SA_ADDRESSES request."""
+    ts: float
+    """Its time."""
+    side: Side
+    """Whose address changed."""
+    old: str
+    """The address used before."""
+    new: str
+    """The address used from then on (the IKE SA's ESP moves with it)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -390,6 +413,9 @@ class ChildSa:
     """Verdict, basis and findings (``ikeview.diagnosis``); filled after correlation."""
     config_checks: tuple[ConfigCheck, ...] = ()
     """This child SA checked against each ``--config`` that applies to it."""
+    redundant: bool = False
+    """It lost a rekey collision (RFC 7296 2.8.1: both peers rekeyed the same child SA at once;
+    the SA of the exchange holding the lowest of the four nonces is redundant and deleted)."""
 
     @property
     def esp_packets(self) -> int:
@@ -446,7 +472,8 @@ class IkeSa:
     nat: NatInfo | None
     """NAT detection; None when IKE_SA_INIT carried no NAT_DETECTION notifies."""
     child_sas: tuple[ChildSa, ...]
-    """Child SAs this IKE SA created."""
+    """Child SAs this IKE SA created or, after an IKE SA rekey, inherited from the SA it
+    replaced (RFC 7296 1.3.2: the child SAs move to the new IKE SA)."""
     rekey_of: IkeSpis | None
     """The IKE SA this one replaced."""
     rekeyed_into: IkeSpis | None
@@ -457,6 +484,13 @@ class IkeSa:
     """Verdict, basis and findings (``ikeview.diagnosis``); filled after correlation."""
     config_checks: tuple[ConfigCheck, ...] = ()
     """This IKE SA checked against each ``--config`` that applies to it."""
+    address_changes: tuple[AddressChange, ...] = ()
+    """MOBIKE moves of either peer, in capture order (``initiator``/``responder`` keep the
+    addresses the SA was set up with)."""
+    redundant: bool = False
+    """It lost an IKE SA rekey collision (RFC 7296 2.8.2: the new SA of the exchange holding the
+    lowest of the four nonces is redundant and deleted; ``rekey_of``'s ``rekeyed_into`` names
+    the winner)."""
 
     @property
     def spis(self) -> IkeSpis:

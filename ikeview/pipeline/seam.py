@@ -116,6 +116,21 @@ class Opened:
 
 
 @dataclass(frozen=True, slots=True)
+class EapRun:
+    """The EAP conversation of an IKE_AUTH (RFC 7296 section 2.16), as far as an AUTH computed
+    after it depends on it: the decryptor derives the MSK from these and a password."""
+
+    identity: bytes | None
+    """Type-Data of the peer's EAP-Response/Identity."""
+    method: int | None
+    """EAP method type the peer answered (not Identity or Nak)."""
+    success: bool | None
+    """True after EAP-Success, False after EAP-Failure, None before either."""
+    mschapv2: tuple[bytes, bytes, bytes, bytes] | None = None
+    """EAP-MSCHAPv2: (authenticator challenge, peer challenge, NT-Response, name)."""
+
+
+@dataclass(frozen=True, slots=True)
 class AuthClaim:
     """One side's AUTH payload with what it covers, as the IKE_AUTH exchange carried it."""
 
@@ -125,6 +140,8 @@ class AuthClaim:
     """The IDi/IDr payload the AUTH signs (with EAP, from an earlier round)."""
     certs: tuple[CertPayload, ...]
     """CERT payloads the same side sent."""
+    eap: EapRun | None = None
+    """For an AUTH sent after EAP (RFC 7296 2.16): the EAP conversation its MSK comes from."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -194,6 +211,7 @@ __all__ = [
     "ChosenAlgorithms",
     "Decryptor",
     "DerivedKeys",
+    "EapRun",
     "EspObserver",
     "EspOpened",
     "IkeSaSetup",

@@ -23,13 +23,14 @@ from textual.widgets import (
 )
 from textual.worker import Worker, WorkerState, get_current_worker
 
-from ikeview.pipeline.model import Analysis, IkeSa, Message, Problem
+from ikeview.pipeline.model import Analysis, EspSpiStats, IkeSa, Message, Problem
 from ikeview.timebase import TimeBase, capture_start
 
 from ..esprows import EspRowStore
 from ..filtering import Filter
 from ..loading import LoadRequest, run_load
 from ..messages import AnalysisUpdated, CaptureLoaded, KeysFailed
+from ..verdicts import entry_count, problem_entries
 from ..widgets.esp_table import EspPanel
 from ..widgets.ladder import Ladder
 from ..widgets.message_view import MessageView
@@ -41,6 +42,25 @@ from .dialogs import ExportScreen, KeysRequest, KeysScreen
 
 TABS = ("ladder", "message", "proposals", "timing", "esp", "problems")
 """Panel ids in tab order (keys 1-6)."""
+
+LABELS = {
+    "ladder": "Ladder",
+    "message": "Message",
+    "proposals": "Proposals",
+    "timing": "Timing",
+    "esp": "ESP",
+    "problems": "Problems",
+}
+SHORT_LABELS = {
+    **LABELS,
+    "message": "Msg",
+    "proposals": "Prop",
+    "timing": "Time",
+    "problems": "Prob",
+}
+"""Tab labels below ``NARROW`` columns (all six fit in 56 columns)."""
+NARROW = 100
+"""Terminal width under which the screen switches to its compact layout."""
 
 PANE_FOCUS = {
     "ladder": "#ladder-view",
@@ -64,8 +84,10 @@ class MainScreen(Screen[None]):
             Binding(str(i + 1), f"show_tab('{t}')", t.title(), show=False)
             for i, t in enumerate(TABS)
         ),
-        Binding("K", "keys", "Keys"),
+        Binding("K", "keys", "Decryption keys"),
         Binding("t", "cycle_clock", "Clock"),
+        Binding("i", "card", "SA card"),
+        Binding("L", "transcript", "Transcript"),
         Binding("e", "export", "Export CSV"),
         Binding("h", "app.focus_previous", "Prev pane", show=False),
         Binding("l", "app.focus_next", "Next pane", show=False),
@@ -112,6 +134,25 @@ class MainScreen(Screen[None]):
                 with TabPane("6 Problems", id="problems"):
                     yield ProblemsView(id="problems-view")
         yield Footer()
+
+    def on_resize(self) -> None:
+        """Below 100 columns the tree narrows, the top bar takes one line and the tab labels
+        shorten, so the ladder keeps both lanes and all six tabs stay visible at 80x24."""
+        narrow = self.size.width < NARROW
+        if narrow != self.has_class("narrow"):
+            self.set_class(narrow, "narrow")
+            self.label_tabs()
+
+    def label_tabs(self) -> None:
+        """Tab labels for the width (short ones when narrow), with the problem count."""
+        panels = self.query_one(TabbedContent)
+        labels = SHORT_LABELS if self.has_class("narrow") else LABELS
+        count = entry_count(problem_entries(self.analysis)) if self.analysis is not None else None
+        for i, tab in enumerate(TABS):
+            label = f"{i + 1} {labels[tab]}"
+            if tab == "problems" and count is not None:
+                label += f" ({count})"
+            panels.get_tab(tab).label = label  # type: ignore[assignment]
 
     def on_mount(self) -> None:
         self.title = "ikeview"
@@ -182,12 +223,12 @@ class MainScreen(Screen[None]):
             self.clock = replace(self.clock, capture_t0=start)
         c = analysis.counters
         state = "loaded" if analysis.complete else "loading…"
+        found = entry_count(problem_entries(analysis))
         self.query_one("#status", Static).update(
             f"{state} {c.frames} frames · IKE {c.ike_messages} ({c.ike_decrypted} dec) · "
-            f"ESP {c.esp_packets} ({c.esp_decrypted} dec) · {len(analysis.problems)} problems"
+            f"ESP {c.esp_packets} ({c.esp_decrypted} dec) · {found} problems"
         )
-        problems = self.query_one(TabbedContent).get_tab("problems")
-        problems.label = f"6 Problems ({len(analysis.problems)})"  # type: ignore[assignment]
+        self.label_tabs()
         if self.selected is None and analysis.ike_sas:
             self.selected = NodeRef(analysis.ike_sas[0].spis)
         self.query_one(SaTree).update_from(analysis, self.filter, self.selected)
@@ -207,13 +248,22 @@ class MainScreen(Screen[None]):
         self.query_one(Ladder).update_from(sa, self.filter, clock)
         self.query_one(ProposalsView).update_from(sa)
         self.query_one(TimingView).update_from(sa, self.rows)
-        self.query_one(EspPanel).update_from(self.esp_spis(sa), self.rows, clock)
+        spis = self.esp_spis(sa)
+        self.query_one(EspPanel).update_from(spis, self.rows, clock, self.esp_stats(spis))
         self.query_one(ProblemsView).update_from(self.analysis, sa.spis if sa else None)
         if self.message is not None and sa is not None:
             # Snapshots are new objects: find the same message (by frame) in the new one.
             fresh = next((m for m in sa.messages if m.frame == self.message.frame), None)
             if fresh is not None and (fresh != self.message or clock != self._message_clock):
                 self.show_message(fresh)
+
+    def esp_stats(self, spis: tuple[int, ...] | None) -> tuple[EspSpiStats, ...]:
+        """Per-SPI, per-direction counters of the SPIs shown (all SPIs: none, too many)."""
+        if self.analysis is None or spis is None:
+            return ()
+        every = [st for sa in self.analysis.ike_sas for c in sa.child_sas for st in c.esp]
+        every.extend(self.analysis.unassociated_esp)
+        return tuple(st for st in every if st.spi in spis)
 
     def esp_spis(self, sa: IkeSa | None) -> tuple[int, ...] | None:
         """SPIs for the ESP panel: the chosen child SA's, else the IKE SA's children's, else all."""
@@ -250,11 +300,18 @@ class MainScreen(Screen[None]):
 
     @on(ProblemsView.ProblemChosen)
     def problem_chosen(self, event: ProblemsView.ProblemChosen) -> None:
-        """Jump to the problem's frame: its IKE SA in the tree, its message in the ladder."""
+        """Jump to the problem's frame: its IKE SA in the tree, its message in the ladder; an
+        ESP frame opens the ESP tab on that packet."""
         frame = event.problem.frame
         found = self.find_frame(event.problem)
-        if frame is None or found is None:
-            self.notify(f"frame {frame} is no IKE message", title="problems", severity="warning")
+        if found is None:
+            if frame is not None and self.show_esp_frame(frame):
+                return
+            self.notify(
+                f"frame {frame} is not in this capture's IKE or ESP rows",
+                title="problems",
+                severity="warning",
+            )
             return
         sa, message = found
         if not self.filter.accepts_sa(sa):
@@ -269,8 +326,27 @@ class MainScreen(Screen[None]):
         ladder = self.query_one(Ladder)
         ladder.show_frame(message.frame)
         self.show_message(message)
-        self.action_show_tab("ladder")
+        self.set_focus(None)
+        self.query_one(TabbedContent).active = "ladder"
         ladder.focus()
+
+    def show_esp_frame(self, frame: int) -> bool:
+        """Open the ESP tab on the packet of ``frame`` (every SPI shown); False if not an ESP
+        packet this analysis recorded."""
+        view = self.rows.view(None)
+        index = next((n for n in range(len(view)) if view.row(n).frame == frame), None)
+        if index is None:
+            return False
+        if self.selected is not None and self.selected.child is not None:
+            self.selected = NodeRef(self.selected.spis)
+        panel = self.query_one(EspPanel)
+        panel.update_from(None, self.rows, self.clock)
+        self.set_focus(None)
+        self.query_one(TabbedContent).active = "esp"
+        table = panel.query_one("#esp-table")
+        table.action_jump(index)  # type: ignore[attr-defined]
+        table.focus()
+        return True
 
     def find_frame(self, problem: Problem) -> tuple[IkeSa, Message] | None:
         """The IKE SA and message of a problem's frame: its own SA first, then any."""
@@ -289,10 +365,18 @@ class MainScreen(Screen[None]):
 
     @on(Input.Changed, "#filter")
     def filter_changed(self, event: Input.Changed) -> None:
+        """The tree, the ladder and every tab stay on one SA: when the filter hides the SA
+        shown, the first SA it accepts is shown instead (none when it accepts none)."""
         self.filter = Filter(event.value)
-        if self.analysis is not None:
-            self.query_one(SaTree).update_from(self.analysis, self.filter, self.selected)
-            self.refresh_panels()
+        if self.analysis is None:
+            return
+        sa = self.current_sa()
+        if sa is None or not self.filter.accepts_sa(sa):
+            shown = [s for s in self.analysis.ike_sas if self.filter.accepts_sa(s)]
+            self.selected = NodeRef(shown[0].spis) if shown else None
+            self.show_message(None)
+        self.query_one(SaTree).update_from(self.analysis, self.filter, self.selected)
+        self.refresh_panels()
 
     @on(Input.Submitted, "#filter")
     def filter_submitted(self) -> None:
@@ -333,6 +417,31 @@ class MainScreen(Screen[None]):
         self.clock = self.clock.cycled()
         self.notify(f"times: {self.clock.title()}", title="clock", timeout=3)
         self.refresh_panels()
+
+    def action_card(self) -> None:
+        """``i``: the selected IKE SA as ``show crypto ikev2 sa detailed`` would show it."""
+        from ikeview.card import card_lines
+
+        from .textview import TextScreen
+
+        sa = self.current_sa()
+        if sa is None:
+            self.notify("select an IKE SA first", title="SA card", severity="warning")
+            return
+        self.app.push_screen(TextScreen(f"IKE SA {sa.label}", card_lines(sa)))
+
+    def action_transcript(self) -> None:
+        """``L``: the selected IKE SA read back as the initiator's charon log."""
+        from ikeview.transcript import sa_transcript
+
+        from .textview import TextScreen
+
+        sa = self.current_sa()
+        if sa is None:
+            self.notify("select an IKE SA first", title="transcript", severity="warning")
+            return
+        lines = sa_transcript(sa, self.clock.for_sa(sa))
+        self.app.push_screen(TextScreen(f"transcript of IKE SA {sa.label}", lines))
 
     def action_keys(self) -> None:
         self.app.push_screen(KeysScreen(), self.keys_given)

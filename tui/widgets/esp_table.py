@@ -16,6 +16,7 @@ from textual.strip import Strip
 from textual.widgets import Static
 
 from ikeview.pipeline import names
+from ikeview.pipeline.model import EspSpiStats
 from ikeview.timebase import TimeBase
 
 from ..esprows import (
@@ -25,24 +26,74 @@ from ..esprows import (
     EspRowStore,
     EspView,
 )
+from ..safe import clean
 
 HEADER = f"{'frame':>8} {'time':>15}  {'SPI':<10} {'seq':>10} {'len':>6}  inner"
+COMPACT_HEADER = f"{'frame':>6} {'time':>11} {'SPI':<10} {'seq':>6} {'len':>5} inner"
+COMPACT_BELOW = 80
+"""Table width under which the columns shrink (4 time decimals, narrower numbers) so the inner
+column still shows at 80x24."""
 _CURSOR = Style(reverse=True)
+_MARK_STYLE = Style(color="yellow", bold=True)
 _STATUS_STYLE = {
     STATUS_DECRYPTED: Style(color="green"),
     STATUS_INTEGRITY_FAILED: Style(color="red", bold=True),
 }
 
 
+def counter_line(st: EspSpiStats, clock: TimeBase) -> Text:
+    """One SPI in one direction, counted as strongSwan's ``in``/``out`` and Cisco's ``#pkts
+    encaps/decaps`` lines do: packets, bytes, last seen; then missing, replayed, out of order
+    and ICV failures on a second line when any is not zero."""
+    line = Text(f"0x{st.spi:08x} {clean(st.src)} → {clean(st.dst)}  ", style="bold")
+    line.append(f"{st.packets} pkts {st.bytes} bytes")
+    if st.packets:
+        line.append(f"  last {clock.format(st.last_ts, digits=3)}", style="dim")
+    counts = (
+        (st.missing, "missing"),
+        (st.replays, "replayed"),
+        (st.out_of_order, "out of order"),
+        (st.integrity_failed, "ICV failed"),
+    )
+    if not any(count for count, _ in counts):
+        line.append("  ✓ no loss, replay or ICV failure", style="green")
+        return line
+    line.append("\n   ")
+    line.append_text(
+        Text(" · ").join(
+            Text(f"{count} {word}", style="bold yellow" if count else "dim")
+            for count, word in counts
+        )
+    )
+    return line
+
+
+def seq_mark(seq: int, previous: int | None) -> str:
+    """What a sequence number says against the SPI's previous packet (RFC 4303 3.4.3):
+    ``replay`` (the same number again), ``gap N`` (N numbers never seen), ``out of order``."""
+    if previous is None or seq == previous + 1:
+        return ""
+    if seq == previous:
+        return "replay"
+    if seq > previous:
+        return f"gap {seq - previous - 1}"
+    return "out of order"
+
+
 def row_text(
-    row: EspRow, clock: TimeBase | float, previous: float | None = None
+    row: EspRow, clock: TimeBase | float, previous: float | None = None, compact: bool = False
 ) -> tuple[str, str]:
     """The fixed columns and the inner summary of one row (time on ``clock``; a bare number is
     a capture-relative zero)."""
     if not isinstance(clock, TimeBase):
         clock = TimeBase(capture_t0=clock)
-    when = clock.format(row.ts, previous)
-    cols = f"{row.frame:>8} {when:>15}  0x{row.spi:08x} {row.seq:>10} {row.length:>6}  "
+    if compact:
+        wall = clock.clock in ("utc", "local")
+        when = clock.format(row.ts, previous, 2 if wall else 4)
+        cols = f"{row.frame:>6} {when:>11} 0x{row.spi:08x} {row.seq:>6} {row.length:>5} "
+    else:
+        when = clock.format(row.ts, previous)
+        cols = f"{row.frame:>8} {when:>15}  0x{row.spi:08x} {row.seq:>10} {row.length:>6}  "
     if row.status == STATUS_DECRYPTED:
         what = row.summary or names.next_header_name(row.next_header)
         inner = f"{what}, {row.inner_len} bytes"
@@ -115,9 +166,13 @@ class EspTable(ScrollView, can_focus=True):
             return Strip.blank(width)
         row = self.view.row(n)
         previous = self.view.row(n - 1).ts if n > 0 else None
-        cols, inner = row_text(row, self.clock, previous)
+        cols, inner = row_text(row, self.clock, previous, width < COMPACT_BELOW)
         style = _STATUS_STYLE.get(row.status, Style(dim=True))
-        strip = Strip([Segment(cols), Segment(inner, style)])
+        mark = seq_mark(row.seq, self.view.previous_seq(n))
+        segments = [Segment(cols)]
+        if mark:
+            segments.append(Segment(f"[{mark}] ", _MARK_STYLE))
+        strip = Strip([*segments, Segment(inner, style)])
         strip = strip.crop(self.scroll_offset.x, self.scroll_offset.x + width)
         strip = strip.extend_cell_length(width)
         return strip.apply_style(_CURSOR) if n == self.cursor and self.has_focus else strip
@@ -126,13 +181,26 @@ class EspTable(ScrollView, can_focus=True):
 class EspPanel(Vertical):
     """Title, column header and the virtual table of ESP packets."""
 
+    def on_resize(self) -> None:
+        compact = self.size.width < COMPACT_BELOW
+        self.query_one("#esp-header", Static).update(
+            Text(COMPACT_HEADER if compact else HEADER, style="bold")
+        )
+
     def compose(self) -> ComposeResult:
         yield Static("", id="esp-title")
         yield Static(Text(HEADER, style="bold"), id="esp-header")
         yield EspTable(id="esp-table")
 
-    def update_from(self, spis: tuple[int, ...] | None, rows: EspRowStore, clock: TimeBase) -> None:
-        """Show the packets of ``spis`` (every SPI when None); keeps the place when unchanged."""
+    def update_from(
+        self,
+        spis: tuple[int, ...] | None,
+        rows: EspRowStore,
+        clock: TimeBase,
+        stats: tuple[EspSpiStats, ...] = (),
+    ) -> None:
+        """Show the packets of ``spis`` (every SPI when None) under one counter line per SPI
+        and direction (``stats``); keeps the place when unchanged."""
         table = self.query_one(EspTable)
         view = table.view
         if view is None or view.store is not rows or view.wanted != spis:
@@ -144,4 +212,8 @@ class EspPanel(Vertical):
             table.sync_size()
         count = len(table.view) if table.view is not None else 0
         which = "all SPIs" if spis is None else " + ".join(f"0x{s:08x}" for s in spis) or "no SPI"
-        self.query_one("#esp-title", Static).update(f"{count} ESP packets · {which}")
+        title = Text(f"{count} ESP packets · {which}", style="bold")
+        for st in stats:
+            title.append("\n")
+            title.append_text(counter_line(st, clock))
+        self.query_one("#esp-title", Static).update(title)

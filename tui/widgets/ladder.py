@@ -17,7 +17,7 @@ from .. import text
 from ..filtering import Filter
 from ..safe import clean
 
-MIN_LANE = 30
+MIN_LANE = 20
 """Fewest columns between the initiator's and the responder's lifelines (a narrow pane then
 clips on the right rather than squeezing the labels)."""
 GUTTER = 17

@@ -1,5 +1,6 @@
-"""Problems the core found, worst first, the selected IKE SA's marked; enter on one with a frame
-announces ``ProblemsView.ProblemChosen`` (the screen jumps to that message)."""
+"""Problems grouped by IKE SA: each SA's verdict, its findings worst first with their fixes,
+then what is tied to no SA; enter on one with a frame announces ``ProblemsView.ProblemChosen``
+(the screen jumps to that message, or to the ESP packet for an ESP finding)."""
 
 from __future__ import annotations
 
@@ -12,23 +13,7 @@ from textual.widgets.option_list import Option
 from ikeview.pipeline.model import Analysis, Problem
 from ikeview.pipeline.seam import IkeSpis
 
-_ORDER = {"error": 0, "warning": 1, "info": 2}
-_STYLE = {"error": "bold red", "warning": "yellow", "info": "cyan"}
-
-
-def ranked(analysis: Analysis) -> list[Problem]:
-    """The analysis's problems, errors first (stable within a severity)."""
-    return sorted(analysis.problems, key=lambda p: _ORDER.get(p.severity, 3))
-
-
-def problem_line(p: Problem, mine: bool) -> Text:
-    """Severity, frame, text; ``▸`` marks the selected SA's."""
-    line = Text()
-    line.append("▸ " if mine else "  ", style="bold")
-    line.append(f"{p.severity:<8}", style=_STYLE.get(p.severity, ""))
-    line.append(f"{'frame ' + str(p.frame) if p.frame else '':<12}", style="dim")
-    line.append(p.text)
-    return line
+from ..verdicts import Entry, problem_entries
 
 
 class ProblemsView(OptionList):
@@ -50,35 +35,47 @@ class ProblemsView(OptionList):
 
     def __init__(self, **kwargs: object) -> None:
         super().__init__(**kwargs)  # type: ignore[arg-type]
-        self._problems: list[Problem] = []
+        self._entries: list[Entry] = []
         self._signature: tuple[object, ...] | None = None
 
     def update_from(self, analysis: Analysis | None, spis: IkeSpis | None) -> None:
-        """Show the analysis's problems (the cursor stays where it was when they are redrawn)."""
-        problems = ranked(analysis) if analysis is not None else []
-        signature = (analysis is None, spis, tuple(problems))
+        """Show the analysis's verdicts and problems (the cursor stays where it was)."""
+        entries = problem_entries(analysis) if analysis is not None else []
+        signature = (analysis is None, spis, tuple(e.text.plain for e in entries))
         if signature == self._signature:
             return
         self._signature = signature
         keep = self.highlighted
         self.clear_options()
-        self._problems = problems
+        self._entries = entries
         if analysis is None:
             self.add_option(Option(Text("loading…", style="dim"), disabled=True))
             return
-        if not problems:
+        if not entries:
             self.add_option(Option(Text("no problems found", style="green"), disabled=True))
             return
-        self.add_options(
-            Option(problem_line(p, spis is not None and p.ike_sa == spis)) for p in problems
-        )
-        self.highlighted = keep if keep is not None and keep < len(problems) else 0
+        for e in entries:
+            mine = e.target is not None and spis is not None and e.target.ike_sa == spis
+            line = Text("▸", style="bold") + e.text if mine else Text(" ") + e.text
+            self.add_option(Option(line, disabled=e.target is None))
+        first = next((i for i, e in enumerate(entries) if e.target is not None), None)
+        if keep is not None and keep < len(entries) and entries[keep].target is not None:
+            self.highlighted = keep
+        elif first is not None:
+            self.highlighted = first
 
     def problem_at(self, index: int | None) -> Problem | None:
-        """The problem of option ``index``."""
-        if index is None or not 0 <= index < len(self._problems):
+        """The problem of option ``index`` (None for a header)."""
+        if index is None or not 0 <= index < len(self._entries):
             return None
-        return self._problems[index]
+        return self._entries[index].target
+
+    def index_of(self, frame: int) -> int | None:
+        """The first option whose problem names ``frame``."""
+        for i, e in enumerate(self._entries):
+            if e.target is not None and e.target.frame == frame:
+                return i
+        return None
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         event.stop()

@@ -16,6 +16,8 @@ from ikeview.pipeline.seam import IkeSpis
 
 from .. import text
 from ..filtering import Filter
+from ..safe import clean
+from ..verdicts import outcome_text, outcome_word
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,7 +33,17 @@ class NodeRef:
 def sa_label(sa: IkeSa) -> Text:
     """One line: state, peers, chosen proposal."""
     label = Text()
-    label.append(sa.state, style=text.STATE_STYLE.get(sa.state, ""))
+    # The lifecycle word (rekeyed, deleted) says more than "established"; the diagnosis
+    # outcome takes over when it contradicts the correlator (a failure seen in the payloads)
+    # or when the correlator could only say half-open / authenticating.
+    word = sa.state
+    outcome = outcome_word(sa)
+    if outcome == "failed" or sa.state in ("half-open", "authenticating"):
+        word = outcome
+    style = text.STATE_STYLE.get(word, "") or {"unknown": "yellow", "incomplete": "yellow"}.get(
+        word, ""
+    )
+    label.append(word, style=style)
     label.append(f"  {text.peers(sa)}  ")
     label.append(text.proposal_short(sa.chosen), style="bold")
     return label
@@ -50,7 +62,7 @@ def child_label(child: ChildSa) -> Text:
         label.append(" deleted", style="dim")
     label.append(f" {child.mode}")
     if child.problem:
-        label.append(f"  {child.problem}", style="yellow")
+        label.append(f"  {clean(child.problem)}", style="yellow")
     return label
 
 
@@ -103,14 +115,13 @@ class SaTree(Tree[NodeRef]):
             node.add_leaf(Text(f"SPIs {sa.label}", style="dim"), data=ref)
             node.add_leaf(Text(f"proposal {text.proposal_short(sa.chosen)}"), data=ref)
             for side in sa.auth:
-                node.add_leaf(text.auth_line(side), data=ref)
-            if sa.state == "failed" or sa.state_inferred:
-                node.add_leaf(text.state_text(sa), data=ref)
-            if sa.time_to_establish is not None:
+                node.add_leaf(text.auth_line(side, sa), data=ref)
+            # One verdict line (outcome and how it was reached): never a second line that
+            # contradicts it ("established (inferred)" above "not established").
+            node.add_leaf(outcome_text(sa), data=ref)
+            if sa.time_to_establish is not None and outcome_word(sa) == "established":
                 took = f"established in {text.duration(sa.time_to_establish)}"
                 node.add_leaf(Text(took), data=ref)
-            elif sa.state != "failed":
-                node.add_leaf(Text("not established", style="yellow"), data=ref)
             if selected is not None and selected.spis == sa.spis and selected.child is None:
                 target = node
             for child in sa.child_sas:
@@ -143,6 +154,7 @@ class SaTree(Tree[NodeRef]):
             sa.chosen is not None,
             len(sa.exchanges),
             tuple(a.verified for a in sa.auth),
+            sa.diagnosis,
             tuple((c.esp_packets, c.esp_decrypted, c.deleted_ts) for c in sa.child_sas),
         )
 

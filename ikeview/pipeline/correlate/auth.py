@@ -7,6 +7,8 @@ verdict is final.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from ikeview.diagnosis.codes import notify_code
 from ikeview.dissectors import iana
 from ikeview.dissectors.ike_records import (
@@ -14,19 +16,38 @@ from ikeview.dissectors.ike_records import (
     CertPayload,
     EapPayload,
     IdPayload,
+    Payload,
     SaPayload,
 )
 from ikeview.pipeline.correlate import state
 from ikeview.pipeline.correlate.builders import Ex, Sa
 from ikeview.pipeline.correlate.children import make_child
 from ikeview.pipeline.correlate.context import Context
+from ikeview.pipeline.correlate.eap import EapTrack
 from ikeview.pipeline.correlate.payloads import first, has_notify, nname
 from ikeview.pipeline.ids import SIDES, Side
 from ikeview.pipeline.model import AuthSide, Message
-from ikeview.pipeline.seam import AuthClaim
+from ikeview.pipeline.seam import AuthClaim, AuthVerdict
 
 
-def auth_payloads(sa: Sa, payloads: list[object], side: Side, frame: int) -> None:
+def track_eap(sa: Sa, payloads: list[object]) -> None:
+    """Note the EAP payloads of a decrypted IKE_AUTH message (RFC 7296 section 2.16)."""
+    for p in payloads:
+        if isinstance(p, EapPayload):
+            if sa.eap is None:
+                sa.eap = EapTrack()
+            sa.eap.see(p)
+
+
+def after_eap(sa: Sa, side: Side) -> bool:
+    """True when ``side``'s AUTH is one sent after EAP (over the MSK): the initiator's whenever
+    it used EAP, the responder's once EAP succeeded (its first AUTH is an ordinary one)."""
+    if sa.eap is None:
+        return False
+    return side == "initiator" or sa.eap.success is True
+
+
+def auth_payloads(sa: Sa, payloads: list[Payload], side: Side, frame: int) -> None:
     """Identity and AUTH of one side; the AUTH waits in ``pending_auth`` for its check."""
     id_p = first(payloads, IdPayload)
     if id_p is not None:
@@ -53,13 +74,24 @@ def verify_pending(ctx: Context, sa: Sa) -> None:
     order = [s for s in SIDES if s in sa.pending_auth]
     claims = tuple(
         AuthClaim(
-            side, sa.pending_auth[side][0], sa.pending_auth[side][1], sa.pending_auth[side][2]
+            side,
+            sa.pending_auth[side][0],
+            sa.pending_auth[side][1],
+            sa.pending_auth[side][2],
+            eap=sa.eap.run() if sa.eap is not None and after_eap(sa, side) else None,
         )
         for side in order
     )
     verdicts = ctx.decryptor.verify_auth(sa.spis, claims)
-    for side, verdict in zip(order, verdicts, strict=True):
+    for claim, verdict in zip(claims, verdicts, strict=True):
+        side = claim.side
         auth_p, id_p, _certs, frame = sa.pending_auth.pop(side)
+        earlier = sa.auth.get(side)
+        if claim.eap is not None and earlier is not None and earlier.method is not None:
+            # The responder's second AUTH (over the MSK): its first verdict stays, this one
+            # is added to it.
+            sa.auth[side] = _with_eap_verdict(earlier, verdict)
+            continue
         sa.auth[side] = AuthSide(
             side=side,
             identity=id_p.text if id_p is not None else None,
@@ -80,8 +112,17 @@ def verify_pending(ctx: Context, sa: Sa) -> None:
             )
 
 
+def _with_eap_verdict(first_auth: AuthSide, verdict: AuthVerdict) -> AuthSide:
+    both = (first_auth.verified, verdict.verified)
+    verified = False if False in both else (True if both == (True, True) else first_auth.verified)
+    return replace(
+        first_auth, verified=verified, detail=f"{first_auth.detail}; after EAP: {verdict.detail}"
+    )
+
+
 def auth_request(ctx: Context, sa: Sa, ex: Ex, m: Message) -> None:
     if ex.req.decrypted:
+        track_eap(sa, ex.req.payloads)
         auth_payloads(sa, ex.req.payloads, ex.requester, m.frame)
         if first(ex.req.payloads, SaPayload) is not None:
             # With EAP the child SA is offered in the first IKE_AUTH request and accepted in
@@ -94,6 +135,7 @@ def auth_response(ctx: Context, sa: Sa, ex: Ex, m: Message) -> None:
         verify_pending(ctx, sa)
         return
     other: Side = "responder" if ex.requester == "initiator" else "initiator"
+    track_eap(sa, ex.resp.payloads)
     auth_payloads(sa, ex.resp.payloads, other, m.frame)
     verify_pending(ctx, sa)
     has_auth = first(ex.resp.payloads, AuthPayload) is not None

@@ -10,21 +10,24 @@ ESP counters live in esp.py; IKE SA states change only through state.py.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 
 from ikeview.dissectors import iana
 from ikeview.dissectors.ike_records import (
     AuthPayload,
     CertPayload,
     IdPayload,
+    Payload,
     Proposal,
     TrafficSelector,
 )
 from ikeview.pipeline import nat
 from ikeview.pipeline.correlate import state
+from ikeview.pipeline.correlate.eap import EapTrack
 from ikeview.pipeline.correlate.payloads import ename
 from ikeview.pipeline.ids import IkeSpis, Side
 from ikeview.pipeline.model import (
+    AddressChange,
     AuthSide,
     ChildSa,
     Counters,
@@ -65,7 +68,7 @@ class Half:
     """The first copy seen; later copies go to the exchange's ``others``."""
     raw: dict[int, bytes] = field(default_factory=dict)
     """Raw bytes by fragment number (0 for an unfragmented message), for rule 3."""
-    payloads: list[object] = field(default_factory=list)
+    payloads: list[Payload] = field(default_factory=list)
     """Clear and decrypted payloads (all fragments)."""
     done: bool = False
     """The whole message is here and its exchange handler has run."""
@@ -165,6 +168,9 @@ class Child:
     rekeyed_by: tuple[int, int] | None = None
     deleted_ts: float | None = None
     problem: str | None = None
+    lowest_nonce: bytes | None = None
+    """The lower of the nonces of the CREATE_CHILD_SA that made it (collision rule)."""
+    redundant: bool = False
 
     def freeze(self, esp_by_spi: dict[int, list[EspSpiStats]]) -> ChildSa:
         return ChildSa(
@@ -187,6 +193,7 @@ class Child:
             deleted_ts=self.deleted_ts,
             esp=tuple(s for spi in (self.spi_r, self.spi_i) for s in esp_by_spi.get(spi, ())),
             problem=self.problem,
+            redundant=self.redundant,
         )
 
 
@@ -225,10 +232,19 @@ class Sa:
     problem: str | None = None
     ids: dict[Side, IdPayload] = field(default_factory=dict)
     """Latest IDi/IDr seen, by side."""
-    child_offer: list[object] = field(default_factory=list)
+    child_offer: list[Payload] = field(default_factory=list)
     """Payloads of the IKE_AUTH request that offered the first child SA."""
     pending_auth: dict[Side, PendingAuth] = field(default_factory=dict)
     """AUTH payloads seen but not yet checked (both sides first: see auth.verify_pending)."""
+    eap: EapTrack | None = None
+    """The EAP conversation of IKE_AUTH, once an EAP payload was seen."""
+    lowest_nonce: bytes | None = None
+    """For an SA made by a rekey: the lower nonce of that exchange (collision rule)."""
+    rekeyed_ts: float | None = None
+    """When the rekey that replaced it completed."""
+    address_changes: list[AddressChange] = field(default_factory=list)
+    """MOBIKE moves (see ``mobike.update_addresses``)."""
+    redundant: bool = False
 
     @property
     def spis(self) -> IkeSpis:
@@ -264,13 +280,25 @@ class Sa:
             offered=self.offered,
             chosen=self.chosen,
             dh_group=self.dh_group,
-            auth=tuple(self.auth[s] for s in ("initiator", "responder") if s in self.auth),
+            auth=self.auth_sides(),
             nat=self.nat_info(),
             child_sas=tuple(c.freeze(esp_by_spi) for c in self.children),
             rekey_of=self.rekey_of,
             rekeyed_into=self.rekeyed_into,
             problem=self.problem,
+            redundant=self.redundant,
+            address_changes=tuple(self.address_changes),
         )
+
+    def auth_sides(self) -> tuple[AuthSide, ...]:
+        """Both sides' AuthSide; the initiator's carries the EAP conversation when it used EAP."""
+        out = [self.auth[s] for s in ("initiator", "responder") if s in self.auth]
+        eap = self.eap
+        if eap is not None and out and out[0].side == "initiator":
+            ident = eap.identity.decode("utf-8", "replace") if eap.identity is not None else None
+            out[0] = replace(out[0], eap_identity=ident, eap_method=eap.method,
+                             eap_result=eap.result)  # fmt: skip
+        return tuple(out)
 
     def nat_info(self) -> NatInfo | None:
         """What the NAT_DETECTION notifies of both IKE_SA_INIT messages say (RFC 7296 2.23)."""

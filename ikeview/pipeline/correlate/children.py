@@ -9,12 +9,13 @@ from ikeview.dissectors import iana
 from ikeview.dissectors.ike_records import (
     KePayload,
     NoncePayload,
+    Payload,
     Proposal,
     SaPayload,
     TrafficSelector,
     TsPayload,
 )
-from ikeview.pipeline.correlate import state
+from ikeview.pipeline.correlate import rekeys, state
 from ikeview.pipeline.correlate.builders import Child, Ex, Sa
 from ikeview.pipeline.correlate.context import Context
 from ikeview.pipeline.correlate.payloads import (
@@ -60,9 +61,10 @@ def rekey_ike(
     nr = first(ex.resp.payloads, NoncePayload)
     new.dh_group = ke_r.group if ke_r is not None else None
     new.udp_encap = sa.udp_encap
-    sa.rekeyed_into = new.spis
+    new.lowest_nonce = rekeys.lowest(ni.data if ni else None, nr.data if nr else None)
     state.advance(sa, state.Event.REKEYED)
     ctx.add_sa(new)
+    rekeys.ike_rekeyed(ctx, sa, new, m.ts)
     if ni is not None and nr is not None:
         setup = IkeSaSetup(
             spis=new.spis,
@@ -80,7 +82,7 @@ def rekey_ike(
 
 
 def _selectors(
-    payloads: list[object],
+    payloads: list[Payload],
 ) -> tuple[tuple[TrafficSelector, ...], tuple[TrafficSelector, ...]]:
     """TSi and TSr of a response (the last of each, as sent)."""
     ts_i: tuple[TrafficSelector, ...] = ()
@@ -95,7 +97,7 @@ def _selectors(
 
 
 def _new_child(
-    sa: Sa, ex: Ex, m: Message, req_payloads: list[object]
+    sa: Sa, ex: Ex, m: Message, req_payloads: list[Payload]
 ) -> tuple[Child, Proposal] | None:
     """The child SA an answered exchange agreed on (and the proposal chosen), from its request
     and response payloads."""
@@ -146,10 +148,13 @@ def make_child(ctx: Context, sa: Sa, ex: Ex, m: Message) -> None:
         return
     child, chosen = made
     sa.children.append(child)
+    if ex.exchange_type == iana.ExchangeType.CREATE_CHILD_SA:
+        n_i, n_r = first(ex.req.payloads, NoncePayload), first(ex.resp.payloads, NoncePayload)
+        child.lowest_nonce = rekeys.lowest(n_i.data if n_i else None, n_r.data if n_r else None)
     if child.rekey_of is not None:
         old = ctx.child_by_spi.get(child.rekey_of)
         if old is not None:
-            old.rekeyed_by = (child.spi_i, child.spi_r)
+            rekeys.child_rekeyed(ctx, old, child)
     ctx.child_by_spi[child.spi_i] = child
     ctx.child_by_spi[child.spi_r] = child
     ni = nr = None

@@ -11,7 +11,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ikeview.dissectors import iana
-from ikeview.dissectors.ike_records import IkeHeader, IkeMessage, Payload, SkfPayload
+from ikeview.dissectors.ike_records import (
+    IkeHeader,
+    IkeMessage,
+    Payload,
+    SkfPayload,
+    SkPayload,
+)
 from ikeview.dissectors.records import EspPacket, Flow, FrameError, IkeDatagram, NatKeepalive
 from ikeview.pipeline.correlate import merge, state
 from ikeview.pipeline.correlate.auth import verify_pending
@@ -425,7 +431,7 @@ class Correlator:
             on_request(self._ctx, sa, ex, m)
 
     @staticmethod
-    def _complete(m: Message, raws: dict[int, bytes], sk: object) -> bool:
+    def _complete(m: Message, raws: dict[int, bytes], sk: SkPayload | SkfPayload | None) -> bool:
         """All of the message is here: unfragmented, decrypted, or every fragment seen."""
         if not isinstance(sk, SkfPayload) or m.decrypted:
             return True
@@ -462,6 +468,8 @@ class Correlator:
                         "not in the capture)",
                     )
                 )
+        if complete:
+            problems.extend(self._unused_secrets())
         return Analysis(
             capture=self.capture,
             counters=ctx.counts.freeze(frames),
@@ -471,6 +479,16 @@ class Correlator:
             complete=complete,
             derived_keys=self._dec.derived_keys() if complete else (),
         )
+
+    def _unused_secrets(self) -> list[Problem]:
+        """Unscoped DH secrets that fit no SA (KeyringDecryptor.unused_dh), as info lines."""
+        method = getattr(self._dec, "unused_dh", None)
+        if not callable(method):
+            return []
+        return [
+            Problem("info", f"{origin} fits no IKE SA or PFS child SA in the capture (unused)")
+            for origin in method()
+        ]
 
     # ------------------------------------------------------------ ranges (ikeview.parallel)
 

@@ -19,13 +19,14 @@ from ikeview.dissectors.ike_records import (
     SaPayload,
     SkfPayload,
 )
-from ikeview.dissectors.notify_data import NotifyRedirect
+from ikeview.dissectors.notify_data import NotifyGroup, NotifyRedirect
 from ikeview.pipeline import nat
-from ikeview.pipeline.correlate import state
+from ikeview.pipeline.correlate import rekeys, state
 from ikeview.pipeline.correlate.auth import auth_request, auth_response
 from ikeview.pipeline.correlate.builders import Ex, Sa
 from ikeview.pipeline.correlate.children import make_child, rekey_ike
 from ikeview.pipeline.correlate.context import Context
+from ikeview.pipeline.correlate.mobike import mobike_purpose
 from ikeview.pipeline.correlate.payloads import (
     RETRY_NOTIFIES,
     algorithms,
@@ -113,9 +114,8 @@ def _retry_text(ex: Ex, retry: int) -> str:
     what = nname(retry)
     if retry == iana.NotifyType.INVALID_KE_PAYLOAD:
         n = next((x for x in notifies(ex.resp.payloads) if x.notify_type == retry), None)
-        group = getattr(n.decoded, "group", None) if n else None
-        if group is not None:
-            what += f"(group {iana.DH_GROUPS.name(group)})"
+        if n is not None and isinstance(n.decoded, NotifyGroup):
+            what += f"(group {iana.DH_GROUPS.name(n.decoded.group)})"
     return what
 
 
@@ -213,6 +213,7 @@ def info_request(ctx: Context, sa: Sa, ex: Ex, m: Message) -> None:
         return
     inner = [p for p in ex.req.payloads if not isinstance(p, SkfPayload)]
     deletes = [p for p in inner if isinstance(p, DeletePayload)]
+    ex.purpose = mobike_purpose(sa, ex, m, inner)
     gateway = redirect_to(inner)
     if gateway is not None:
         # RFC 5685 section 5: the gateway moves an established SA's client elsewhere.
@@ -225,6 +226,7 @@ def info_request(ctx: Context, sa: Sa, ex: Ex, m: Message) -> None:
             ex.purpose = "delete IKE SA"
             sa.deleted_ts = m.ts
             state.advance(sa, state.Event.DELETED)
+            rekeys.ike_deleted(sa, m.ts)
         else:
             ex.purpose = ex.purpose or "delete child SA"
             delete_children(ctx, d, m.ts)

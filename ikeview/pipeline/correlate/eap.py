@@ -1,0 +1,60 @@
+"""Following the EAP conversation inside IKE_AUTH (RFC 7296 section 2.16, RFC 3748).
+
+The initiator leaves AUTH out of its first IKE_AUTH request; EAP payloads then go back and forth
+until the responder sends EAP-Success (or Failure), after which both sides send an AUTH computed
+over the method's MSK. :class:`EapTrack` notes what the model shows (identity, method, result)
+and what the MSK depends on (an EAP-MSCHAPv2 round).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ikeview.crypto import eap as eapkeys
+from ikeview.dissectors.ike_records import EapPayload
+from ikeview.pipeline.seam import EapRun
+
+EAP_SUCCESS, EAP_FAILURE = 3, 4
+"""EAP Codes (RFC 3748 section 4)."""
+_NOT_METHODS = (eapkeys.EAP_IDENTITY, 2, eapkeys.EAP_NAK)  # Identity, Notification, Nak
+
+
+@dataclass(slots=True)
+class EapTrack:
+    """What the EAP payloads of one IKE SA's IKE_AUTH exchanges showed so far."""
+
+    identity: bytes | None = None
+    method: int | None = None
+    success: bool | None = None
+    challenge: bytes | None = None
+    """The last EAP-MSCHAPv2 authenticator challenge."""
+    mschapv2: tuple[bytes, bytes, bytes, bytes] | None = None
+
+    def see(self, p: EapPayload) -> None:
+        if p.code == EAP_SUCCESS:
+            self.success = True
+        elif p.code == EAP_FAILURE:
+            self.success = False
+        elif p.eap_type == eapkeys.EAP_IDENTITY and p.code == 2:
+            self.identity = bytes(p.data)
+        elif p.eap_type == eapkeys.EAP_MSCHAPV2:
+            self._mschapv2(p)
+        if p.code == 2 and p.eap_type is not None and p.eap_type not in _NOT_METHODS:
+            # The method is the one the peer answered, not every one the server offered.
+            self.method = p.eap_type
+
+    def _mschapv2(self, p: EapPayload) -> None:
+        if p.code == 1:
+            self.challenge = eapkeys.mschapv2_challenge(p.data) or self.challenge
+        elif p.code == 2 and self.challenge is not None:
+            resp = eapkeys.mschapv2_response(p.data)
+            if resp is not None:
+                self.mschapv2 = (self.challenge, *resp)
+
+    def run(self) -> EapRun:
+        return EapRun(self.identity, self.method, self.success, self.mschapv2)
+
+    @property
+    def result(self) -> str | None:
+        """``success``, ``failure`` or None (not finished in the capture)."""
+        return None if self.success is None else ("success" if self.success else "failure")
