@@ -7,6 +7,7 @@ verdict is final.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
 
 from ikeview.diagnosis.codes import notify_code
@@ -30,7 +31,7 @@ from ikeview.pipeline.model import AuthSide, Message
 from ikeview.pipeline.seam import AuthClaim, AuthVerdict
 
 
-def track_eap(sa: Sa, payloads: list[object]) -> None:
+def track_eap(sa: Sa, payloads: Sequence[object]) -> None:
     """Note the EAP payloads of a decrypted IKE_AUTH message (RFC 7296 section 2.16)."""
     for p in payloads:
         if isinstance(p, EapPayload):
