@@ -32,10 +32,11 @@ def ike_header(
     mid: int = 1,
     spi_i: bytes = SPI_I,
     spi_r: bytes = SPI_R,
+    version: int = 0x20,
 ) -> bytes:
-    """RFC 7296 3.1: SPIi | SPIr | Next Payload | Version 2.0 | Exchange | Flags | MID | Length.
+    """RFC 7296 3.1: SPIi | SPIr | Next Payload | Version (2.0) | Exchange | Flags | MID | Length.
     ``length`` is written as given (it may disagree with the bytes that follow, on purpose)."""
-    return struct.pack("!8s8sBBBBII", spi_i, spi_r, first, 0x20, exchange, flags, mid, length)
+    return struct.pack("!8s8sBBBBII", spi_i, spi_r, first, version, exchange, flags, mid, length)
 
 
 def ike_message(
@@ -47,6 +48,7 @@ def ike_message(
     body: bytes | None = None,
     spi_i: bytes = SPI_I,
     spi_r: bytes = SPI_R,
+    version: int = 0x20,
 ) -> bytes:
     """An IKE header in front of a payload chain (or of ``body`` as given, with ``first`` as its
     Next Payload); the Length field counts what follows."""
@@ -56,6 +58,13 @@ def ike_message(
     if first is not None:
         kind = first
     head = ike_header(
-        kind, 28 + len(data), exchange=exchange, flags=flags, mid=mid, spi_i=spi_i, spi_r=spi_r
+        kind,
+        28 + len(data),
+        exchange=exchange,
+        flags=flags,
+        mid=mid,
+        spi_i=spi_i,
+        spi_r=spi_r,
+        version=version,
     )
     return head + data
