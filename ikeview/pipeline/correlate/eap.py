@@ -8,6 +8,7 @@ and what the MSK depends on (an EAP-MSCHAPv2 round).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from ikeview.crypto import eap as eapkeys
@@ -64,7 +65,7 @@ class EapTrack:
 _TYPE_NAMES = {eapkeys.EAP_IDENTITY: "identity", 2: "notification", eapkeys.EAP_NAK: "Nak"}
 
 
-def eap_round(payloads: list[object]) -> str | None:
+def eap_round(payloads: Sequence[object]) -> str | None:
     """``identity 'bob'``, ``request EAP-MSCHAPv2``, ``success`` ... for the EAP payloads of one
     message, or None when it has none (the exchange table's purpose column)."""
     parts: list[str] = []
