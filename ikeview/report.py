@@ -27,6 +27,7 @@ from ikeview.pipeline.model import (
     proposal_text,
     ts_text,
 )
+from ikeview.textsafe import printable
 
 JSON_VERSION = 1
 """Bumped whenever a field of the JSON report changes meaning or disappears (additions do not)."""
@@ -95,7 +96,9 @@ def render_text(analysis: Analysis, *, show_secrets: bool = False) -> str:
         out.append("")
         out.append("derived keys (secret)")
         out.extend("  " + line for line in _secrets_text(a))
-    return "\n".join(out) + "\n"
+    # Each element is one line: escaping them one by one turns a newline or escape sequence
+    # inside a capture's identity (or any field) into visible text, so it cannot forge a line.
+    return "\n".join(printable(line) for line in out) + "\n"
 
 
 def _state_text(sa: IkeSa) -> str:
