@@ -211,6 +211,14 @@ def _exchange_text(ex: Exchange, t0: float) -> str:
     frames = ",".join(str(m.frame) for m in (ex.request, ex.response) if m is not None)
     start = ex.request_ts if ex.request is not None else ex.response_ts
     status = ex.status
+    resp = ex.response
+    if status == "ok" and resp is not None and not resp.decrypted and resp.payload_types[-1:] in (
+        (46,),
+        (53,),
+    ):
+        # An encrypted response without keys may hold an error notify: "ok" would claim more
+        # than was read.
+        status = "answered"
     notes: list[str] = []
     if ex.purpose:
         notes.append(ex.purpose)
@@ -264,9 +272,11 @@ def _message_note(m: Message) -> str:
 
 def _child_text(c: ChildSa, t0: float) -> list[str]:
     proto = iana.PROTOCOL_IDS.name(c.protocol_id)
+    # A refused child SA never got the responder's SPI: say so rather than print zeros.
+    theirs = "none (refused)" if c.error is not None else f"0x{c.spi_responder:08x}"
     lines = [
         f"{proto} SPIs 0x{c.spi_initiator:08x} (in at {c.initiator}) / "
-        f"0x{c.spi_responder:08x} (in at {c.responder})  {c.mode}",
+        f"{theirs} (in at {c.responder})  {c.mode}",
         f"  {_verdict_text(c.diagnosis)}",
     ]
     how = iana.EXCHANGE_TYPES.name(c.exchange_type)

@@ -12,13 +12,11 @@ and review ``git diff tests/golden/`` line by line against the same sources befo
 Absolute paths (the capture, keys.toml) are written as ``<repo>/...`` so the goldens do not depend
 on where the checkout lives.
 
-Known doubtful lines, kept as the current output until the report changes (then regenerate):
-- report-auth-failed-nokeys.txt: the IKE_AUTH exchange row says ``ok`` although the SA verdict
-  (rightly, per initiator.log "received AUTHENTICATION_FAILED notify error") says it was refused;
-  and the nat-detected finding is tagged ``decrypted`` though no key was given (NAT-D sits in the
-  cleartext IKE_SA_INIT).
-- report-no-proposal.txt: the refused child SA shows the responder's SPI as ``0x00000000``; the
-  responder never allocated one.
+Known doubtful line, kept as the current output until the report changes (then regenerate):
+- report-auth-failed-nokeys.txt: the nat-detected finding is tagged ``decrypted`` though no key
+  was given: basis ``decrypted`` means read from the payloads, and NAT-D sits in the cleartext
+  IKE_SA_INIT (docs/report-json.md says so). An encrypted response read without keys shows as
+  ``answered``, not ``ok``, and a refused child SA's missing responder SPI as ``none (refused)``.
 """
 
 from __future__ import annotations
