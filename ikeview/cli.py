@@ -197,6 +197,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--count", type=_count, default=0, help="stop after N packets (0: until Ctrl-C)")
     p.add_argument("--timeout", type=_seconds, default=0, help="stop after N seconds (0: never)")
     p.add_argument("--json", action="store_true", help="print the final report as JSON")
+    _config_args(p)
 
     p = sub.add_parser("config", help="IOS or swanctl.conf snippets that reproduce the capture")
     _capture_arg(p)
@@ -212,6 +213,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-i", "--interface", metavar="IFACE", help="a live interface instead of a file")
     _keys_arg(p)
     _ports_arg(p)
+    _config_args(p)
 
     _batch_parser(sub)
     _picture_parsers(sub)
@@ -291,18 +293,25 @@ def _load_keys(paths: Sequence[Path]):  # -> KeyRing
     return load_keys(list(paths))
 
 
+def _load_configs(args: argparse.Namespace) -> list:  # -> list[DeviceConfig]
+    """The --config files read (a bad one stops the command before any capture is read)."""
+    if not getattr(args, "config", None):
+        return []
+    from ikeview.config.load import load_configs
+
+    return load_configs(args.config, ios_release=args.ios_release)
+
+
 def _analyze(args: argparse.Namespace):  # -> Analysis
     from ikeview.pipeline.analyze import analyze
     from ikeview.progress import progress_reporter
 
     def single() -> object:
         keyring = _load_keys(args.keys) if getattr(args, "keys", None) else None
-        configs = []
-        if getattr(args, "config", None):
+        configs = _load_configs(args)
+        if configs:
             from ikeview.config.keys import config_keyring
-            from ikeview.config.load import load_configs
 
-            configs = load_configs(args.config, ios_release=args.ios_release)
             # The configs' keys first: the key that verifies an AUTH then names the config's
             # line.
             keyring = config_keyring(configs).merge(*([keyring] if keyring else []))
@@ -401,7 +410,7 @@ def _run_live(args: argparse.Namespace) -> int:
     if args.write is not None:
         from ikeview.outfile import check_target
 
-        check_target(args.write, args.keys)  # never over a keys file, a link or a directory
+        check_target(args.write, _inputs(args))  # never over a keys file, a config, a link...
 
     # Paths, not a loaded key ring: a charon log may only be written while the peers negotiate;
     # run_live reads the files at the start and again when the capture stops.
@@ -413,6 +422,8 @@ def _run_live(args: argparse.Namespace) -> int:
         count=args.count,
         timeout=args.timeout,
         as_json=args.json,
+        configs=_load_configs(args),
+        config_side=args.config_side,
     )
 
 
@@ -440,7 +451,12 @@ def _run_tui(args: argparse.Namespace) -> int:
     from ikeview.tui.app import run_app
 
     return run_app(
-        capture=args.capture, interface=args.interface, keys=args.keys, extra_ports=args.ports
+        capture=args.capture,
+        interface=args.interface,
+        keys=args.keys,
+        extra_ports=args.ports,
+        configs=_load_configs(args),
+        config_side=args.config_side,
     )
 
 

@@ -447,3 +447,20 @@ def test_kernel_drop_counts_are_summed_and_said() -> None:
     assert (tally.received, tally.dropped) == (160, 7)
     assert said == [7]
     assert tally.text() == "160 packets received by filter, 7 dropped by kernel"
+
+
+def test_keys_file_size_is_bounded(tmp_path: Path) -> None:
+    """Largest keys file (16 MiB) at its worst shape (8 M empty comment lines) is read within
+    the bounds; one byte more is refused in one line."""
+    from ikeview.keys.loader import MAX_KEYS_FILE
+
+    head = '[[psk]]\nsecret = "x"\n'
+    worst = tmp_path / "worst.toml"
+    worst.write_text(head + "#\n" * ((MAX_KEYS_FILE - len(head)) // 2))
+    run = ikeview("report", "--json", CAPTURE, "--keys", worst)
+    run.within_bounds()
+    assert run.code == 0, run.stderr
+    over = tmp_path / "over.toml"
+    over.write_text(head + "#" * (MAX_KEYS_FILE - len(head) + 1))
+    run = ikeview("report", CAPTURE, "--keys", over)
+    assert run.code == 1 and "larger than 16 MiB" in run.one_line_error()

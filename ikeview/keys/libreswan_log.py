@@ -188,6 +188,10 @@ def _ike_line(st: _State, no: int, m: re.Match[str]) -> None:
     acc.integ = _name(TCPDUMP_INTEG, parse_integ, m["integ"])
     side = "i" if m["role"] == "I" else "r"
     for kind, text in (("a", m["ikey"]), ("e", m["ekey"])):
+        if len(text) % 2:
+            raise KeysFileError(
+                st.path, no, f"SK_{kind}{side} is not hex (odd length, {len(text)} digits)"
+            )
         value = bytes.fromhex(text)
         dumped = st.blobs.pop(f"{kind}{side}", (b"", 0))[0]
         if len(dumped) > len(value) and dumped.startswith(value):

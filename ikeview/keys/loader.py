@@ -1,8 +1,9 @@
 """``load_keys(paths)``: read key files of any supported format into one KeyRing.
 
 The format is decided from the content, never the file name, in this order: ikeview TOML,
-Wireshark ``ikev2_decryption_table`` / ``esp_sa`` (also what strongSwan's save-keys writes),
-tcpdump ``-E`` secrets, strongSwan charon log, libreswan pluto log.
+strongSwan swanctl.conf (its ``secrets`` section: PSKs and EAP passwords), Wireshark
+``ikev2_decryption_table`` / ``esp_sa`` (also what strongSwan's save-keys writes), tcpdump ``-E``
+secrets, strongSwan charon log, libreswan pluto log.
 """
 
 from __future__ import annotations
@@ -12,7 +13,14 @@ from dataclasses import dataclass
 from os import PathLike
 from pathlib import Path
 
-from ikeview.keys import libreswan_log, strongswan_log, tcpdump, toml_keys, wireshark
+from ikeview.keys import (
+    libreswan_log,
+    strongswan_log,
+    swanctl_secrets,
+    tcpdump,
+    toml_keys,
+    wireshark,
+)
 from ikeview.keys.errors import KeysFileError
 from ikeview.keys.model import KeyRecord, KeyRing
 from ikeview.keys.strongswan_log import Mode
@@ -32,6 +40,11 @@ class KeyFormat:
 
 FORMATS: tuple[KeyFormat, ...] = (
     KeyFormat("ikeview TOML", toml_keys.looks_like, lambda t, p, m: toml_keys.load_toml(t, p)),
+    KeyFormat(
+        "strongSwan swanctl.conf secrets",
+        swanctl_secrets.looks_like,
+        lambda t, p, m: swanctl_secrets.load_swanctl_secrets(t, p),
+    ),
     KeyFormat(
         "Wireshark ikev2_decryption_table/esp_sa",
         lambda t: wireshark.detect(t) is not None,
@@ -61,12 +74,18 @@ def load_text(text: str, path: str, mode: Mode = "all") -> KeyRing:
             raise KeysFileError(path, 0, "is empty (no keys in it)")
         tried = ", ".join(f.name for f in FORMATS)
         raise KeysFileError(path, 0, f"unknown keys file format (tried: {tried})")
-    return KeyRing.of(fmt.load(text, path, mode))
+    try:
+        return KeyRing.of(fmt.load(text, path, mode))
+    except (ValueError, IndexError, KeyError) as exc:
+        # A reader met a line it did not expect: still one message naming the file and format
+        # (a fuzzer found one such line in a pluto log; the readers give line numbers first).
+        raise KeysFileError(path, 0, f"cannot read it as a {fmt.name}: {exc}") from None
 
 
-MAX_KEYS_FILE = 64 << 20
-"""Largest keys file read (64 MiB): a charon log of a long run fits; anything larger is a
-mistake (a capture given as --keys) or hostile, and would cost several times its size."""
+MAX_KEYS_FILE = 16 << 20
+"""Largest keys file read (16 MiB): a charon log of hours of negotiation fits; anything larger
+is a mistake (a capture given as --keys) or hostile. Reading costs about six times the size in
+memory and, for TOML, a few microseconds per line (16 MiB of empty comment lines: ~20 s)."""
 
 
 def _read_bounded(path: Path, name: str) -> bytes:

@@ -43,6 +43,7 @@ the text: the Nth ``[[dh]]`` header line belongs to the Nth ``[[dh]]`` table.
 
 from __future__ import annotations
 
+import functools
 import re
 import tomllib
 from collections.abc import Callable, Iterator
@@ -81,13 +82,22 @@ _HEADER = re.compile(r"^\s*\[\[\s*([A-Za-z0-9_\-]+)\s*\]\]")
 _TOML_LINE = re.compile(r"\(at line (\d+)")
 
 
+@functools.lru_cache(maxsize=1)
+def _parsed(text: str) -> dict[str, Any] | tomllib.TOMLDecodeError:
+    """tomllib's result for ``text``, kept for the one text being loaded: detecting the format
+    and loading it then parse once (tomllib takes some microseconds per line)."""
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as e:
+        return e
+
+
 def looks_like(text: str) -> bool:
     """Our TOML: it parses and holds tables (arrays of tables), or it fails to parse but has a
     ``[[psk]]``-style header, so that its syntax error is reported rather than "unknown format".
     """
-    try:
-        doc = tomllib.loads(text)
-    except tomllib.TOMLDecodeError:
+    doc = _parsed(text)
+    if isinstance(doc, tomllib.TOMLDecodeError):
         return any(
             (m := _HEADER.match(line)) and m.group(1) in TABLE_FIELDS for line in text.splitlines()
         )
@@ -157,9 +167,9 @@ class _Table:
 
 def load_toml(text: str, path: str) -> list[KeyRecord]:
     """Parse an ikeview TOML keys file into records (raises KeysFileError)."""
-    try:
-        doc = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as e:
+    doc = _parsed(text)
+    if isinstance(doc, tomllib.TOMLDecodeError):
+        e = doc
         m = _TOML_LINE.search(str(e))
         raise KeysFileError(path, int(m.group(1)) if m else 0, f"not valid TOML: {e}") from None
     lines = text.splitlines()

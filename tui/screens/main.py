@@ -441,6 +441,7 @@ class MainScreen(Screen[None]):
     def action_card(self) -> None:
         """``i``: the selected IKE SA as ``show crypto ikev2 sa detailed`` would show it."""
         from ikeview.card import card_lines
+        from ikeview.config.render import sa_lines
 
         from .textview import TextScreen
 
@@ -448,7 +449,9 @@ class MainScreen(Screen[None]):
         if sa is None:
             self.notify("select an IKE SA first", title="SA card", severity="warning")
             return
-        self.app.push_screen(TextScreen(f"IKE SA {sa.label}", card_lines(sa)))
+        checks = sa_lines(sa)  # --config: how the capture compares with the device configs
+        lines = card_lines(sa) + (["", "Config checks:", *checks] if checks else [])
+        self.app.push_screen(TextScreen(f"IKE SA {sa.label}", lines))
 
     def action_transcript(self) -> None:
         """``L``: the selected IKE SA read back as the initiator's charon log."""

@@ -37,7 +37,7 @@ def sa_label(sa: IkeSa) -> Text:
     # The lifecycle word (rekeyed, deleted) says more than "established"; the diagnosis
     # outcome takes over when it contradicts the correlator (a failure seen in the payloads)
     # or when the correlator could only say half-open / authenticating.
-    word = sa.state
+    word: str = sa.state
     outcome = outcome_word(sa)
     if outcome == "failed" or sa.state in ("half-open", "authenticating"):
         word = outcome
