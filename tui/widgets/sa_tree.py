@@ -31,7 +31,8 @@ class NodeRef:
 
 
 def sa_label(sa: IkeSa) -> Text:
-    """One line: state, peers, chosen proposal."""
+    """One line: state and peers (the chosen proposal has its own line below: on this one it
+    was cut off at every width but the widest)."""
     label = Text()
     # The lifecycle word (rekeyed, deleted) says more than "established"; the diagnosis
     # outcome takes over when it contradicts the correlator (a failure seen in the payloads)
@@ -44,8 +45,7 @@ def sa_label(sa: IkeSa) -> Text:
         word, ""
     )
     label.append(word, style=style)
-    label.append(f"  {text.peers(sa)}  ")
-    label.append(text.proposal_short(sa.chosen), style="bold")
+    label.append(f"  {text.peers(sa)}")
     return label
 
 
