@@ -37,7 +37,7 @@ INPUTS = {
 
 
 def main() -> None:
-    print("| input | command | exit | seconds | peak RSS MB |")
+    print("| input | command | exit | CPU seconds | peak RSS MB |")
     print("|---|---|---|---|---|")
     with tempfile.TemporaryDirectory() as tmp:
         d = Path(tmp)

@@ -5,8 +5,9 @@ runs under Textual's ``run_test`` at 120x40; times are wall-clock from entering 
 - first screen: the main screen is mounted and interactive (before any data arrives);
 - first data: the first partial snapshot has been drawn;
 - loaded: CaptureLoaded has been handled (every panel filled);
-- ESP tab shown / jump to last row: the virtual table's cost (pilot waits included).
-Targets: first screen < 1 s, loaded < 3 s.
+- first visit to each tab: from the digit's action to the next idle (pilot waits included);
+- ESP jump to last row: the virtual table's cost.
+Targets (issue #12): first screen < 0.5 s, loaded < 3 s, first visit to a tab < 150 ms.
 
 Usage: python bench/bench_tui.py [--packets N] [--capture PATH]
 """
@@ -77,10 +78,13 @@ async def run(capture: Path) -> dict[str, float]:
             await asyncio.sleep(0.002)
         marks["loaded"] = time.perf_counter() - start
         await pilot.pause()
-        t = time.perf_counter()
+        for tab in ("message", "proposals", "timing", "esp", "problems", "ladder"):
+            t = time.perf_counter()
+            screen.action_show_tab(tab)
+            await pilot.pause()
+            marks[f"first visit: {tab}"] = time.perf_counter() - t
         screen.action_show_tab("esp")
         await pilot.pause()
-        marks["ESP tab shown"] = time.perf_counter() - t
         table = screen.query_one(EspTable)
         table.focus()
         await pilot.pause()

@@ -30,7 +30,7 @@ def _last_flow(sa: IkeSa, from_initiator: bool) -> Message | None:
 def _transform(sa: IkeSa, kind: int) -> str:
     if sa.chosen is None:
         return _UNKNOWN
-    found = [t for t in sa.chosen.transforms if t.transform_type == kind]  # type: ignore[attr-defined]
+    found = [t for t in sa.chosen.transforms if t.transform_type == kind]
     if not found:
         return "none"
     t = found[0]
@@ -81,7 +81,7 @@ def child_lines(child: ChildSa) -> list[str]:
         "/".join(
             iana.transform_id_name(t.transform_type, t.transform_id)
             + (f"_{t.key_length}" if t.key_length else "")
-            for t in (child.proposal.transforms if child.proposal else ())  # type: ignore[attr-defined]
+            for t in (child.proposal.transforms if child.proposal else ())
         )
         or _UNKNOWN
     )
@@ -121,7 +121,7 @@ def card_lines(sa: IkeSa) -> list[str]:
         f"DH {_transform(sa, 4)}",
     ]
     for side in ("initiator", "responder"):
-        a = auth.get(side)  # type: ignore[call-overload]
+        a = auth.get(side)
         method = (a.method_name if a else None) or "not seen"
         ident = (a.identity if a else None) or "not seen"
         verdict = {True: "verified", False: "FAILED", None: "not checked"}[

@@ -19,7 +19,19 @@ from ikeview.dissectors.capture import CaptureError
 from ikeview.errors import ExitCode, IkeviewError
 from ikeview.textsafe import printable, printable_lines
 
-COMMANDS = ("summary", "report", "export", "decrypt", "keys", "live", "tui", "config", "batch")
+COMMANDS = (
+    "summary",
+    "report",
+    "export",
+    "decrypt",
+    "keys",
+    "live",
+    "tui",
+    "config",
+    "batch",
+    "ladder",
+    "serve",
+)
 
 
 def _capture_arg(p: argparse.ArgumentParser) -> None:
@@ -185,6 +197,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--count", type=_count, default=0, help="stop after N packets (0: until Ctrl-C)")
     p.add_argument("--timeout", type=_seconds, default=0, help="stop after N seconds (0: never)")
     p.add_argument("--json", action="store_true", help="print the final report as JSON")
+    _config_args(p)
 
     p = sub.add_parser("config", help="IOS or swanctl.conf snippets that reproduce the capture")
     _capture_arg(p)
@@ -200,9 +213,26 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-i", "--interface", metavar="IFACE", help="a live interface instead of a file")
     _keys_arg(p)
     _ports_arg(p)
+    _config_args(p)
 
     _batch_parser(sub)
+    _picture_parsers(sub)
     return parser
+
+
+def _picture_parsers(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("ladder", help="the exchange ladder as Mermaid or SVG, for a ticket")
+    _capture_arg(p)
+    _keys_arg(p)
+    kind = p.add_mutually_exclusive_group(required=True)
+    kind.add_argument("--mermaid", action="store_true", help="a Mermaid sequenceDiagram")
+    kind.add_argument("--svg", action="store_true", help="an SVG sequence diagram")
+    p.add_argument("-o", "--output", type=Path, metavar="OUT", help="file (default: stdout)")
+
+    p = sub.add_parser("serve", help="the terminal UI in a web browser (textual-serve)")
+    _capture_arg(p)
+    _keys_arg(p)
+    p.add_argument("--port", type=int, default=8000, metavar="N", help="port on localhost")
 
 
 def _batch_parser(sub: argparse._SubParsersAction) -> None:
@@ -263,18 +293,25 @@ def _load_keys(paths: Sequence[Path]):  # -> KeyRing
     return load_keys(list(paths))
 
 
+def _load_configs(args: argparse.Namespace) -> list:  # -> list[DeviceConfig]
+    """The --config files read (a bad one stops the command before any capture is read)."""
+    if not getattr(args, "config", None):
+        return []
+    from ikeview.config.load import load_configs
+
+    return load_configs(args.config, ios_release=args.ios_release)
+
+
 def _analyze(args: argparse.Namespace):  # -> Analysis
     from ikeview.pipeline.analyze import analyze
     from ikeview.progress import progress_reporter
 
     def single() -> object:
         keyring = _load_keys(args.keys) if getattr(args, "keys", None) else None
-        configs = []
-        if getattr(args, "config", None):
+        configs = _load_configs(args)
+        if configs:
             from ikeview.config.keys import config_keyring
-            from ikeview.config.load import load_configs
 
-            configs = load_configs(args.config, ios_release=args.ios_release)
             # The configs' keys first: the key that verifies an AUTH then names the config's
             # line.
             keyring = config_keyring(configs).merge(*([keyring] if keyring else []))
@@ -373,7 +410,7 @@ def _run_live(args: argparse.Namespace) -> int:
     if args.write is not None:
         from ikeview.outfile import check_target
 
-        check_target(args.write, args.keys)  # never over a keys file, a link or a directory
+        check_target(args.write, _inputs(args))  # never over a keys file, a config, a link...
 
     # Paths, not a loaded key ring: a charon log may only be written while the peers negotiate;
     # run_live reads the files at the start and again when the capture stops.
@@ -385,6 +422,8 @@ def _run_live(args: argparse.Namespace) -> int:
         count=args.count,
         timeout=args.timeout,
         as_json=args.json,
+        configs=_load_configs(args),
+        config_side=args.config_side,
     )
 
 
@@ -412,8 +451,42 @@ def _run_tui(args: argparse.Namespace) -> int:
     from ikeview.tui.app import run_app
 
     return run_app(
-        capture=args.capture, interface=args.interface, keys=args.keys, extra_ports=args.ports
+        capture=args.capture,
+        interface=args.interface,
+        keys=args.keys,
+        extra_ports=args.ports,
+        configs=_load_configs(args),
+        config_side=args.config_side,
     )
+
+
+def _run_ladder(args: argparse.Namespace) -> int:
+    from ikeview.ladder_export import to_mermaid, to_svg
+
+    analysis = _analyze(args)
+    picture = to_mermaid(analysis) if args.mermaid else to_svg(analysis)  # type: ignore[arg-type]
+    if args.output is None:
+        sys.stdout.write(picture)
+    else:
+        args.output.write_text(picture)
+    return ExitCode.OK
+
+
+def _run_serve(args: argparse.Namespace) -> int:
+    import shlex
+
+    from textual_serve.server import Server
+
+    if not args.capture.is_file():
+        raise IkeviewError(f"no such capture: {printable(str(args.capture))}")
+    command = [sys.executable, "-m", "ikeview", "tui", str(args.capture)]
+    for key in args.keys:
+        command += ["--keys", str(key)]
+    if args.ports:
+        command += ["--ports", ",".join(str(p) for p in args.ports)]
+    print(f"ikeview: serving on http://localhost:{args.port}", file=sys.stderr)
+    Server(shlex.join(command), host="localhost", port=args.port, title="ikeview").serve()
+    return ExitCode.OK
 
 
 def _run_batch(args: argparse.Namespace) -> int:
@@ -447,6 +520,8 @@ RUNNERS: dict[str, Callable[[argparse.Namespace], int]] = {
     "keys": _run_keys,
     "live": _run_live,
     "tui": _run_tui,
+    "ladder": _run_ladder,
+    "serve": _run_serve,
     "config": _run_config,
     "batch": _run_batch,
 }

@@ -136,6 +136,7 @@ _PCAP = {
 }
 _MAX_FRAME = 1 << 24  # as CaptureReader: a larger record length is damage
 _MAX_TS = 253_402_300_799.0  # as CaptureReader: later times are clamped
+_DROP = 8 << 20
 
 
 def _mapped(source: str | os.PathLike[str], ports: tuple[int, ...]) -> Summary | None:
@@ -170,7 +171,17 @@ def _walk(mm: mmap.mmap, size: int, source: object, ports: tuple[int, ...]) -> S
     names: dict[bytes, str] = {}
     off = 24
     index = 0
+    # Pages of the file read so far are let go every _DROP bytes: they stay in the page cache
+    # but leave this process's resident set, so its RSS stays flat however large the file.
+    can_drop = hasattr(mmap, "MADV_DONTNEED") and hasattr(mm, "madvise")
+    dropped, next_drop = 0, (_DROP if can_drop else size + 1)
+    if can_drop and hasattr(mmap, "MADV_SEQUENTIAL"):
+        mm.madvise(mmap.MADV_SEQUENTIAL)
     while off + 16 <= size:
+        if off >= next_drop:
+            upto = off - off % mmap.PAGESIZE
+            mm.madvise(mmap.MADV_DONTNEED, dropped, upto - dropped)
+            dropped, next_drop = upto, off + _DROP
         sec, frac, incl, orig = record(mm, off)
         start, off = off + 16, off + 16 + incl
         if incl > _MAX_FRAME or off > size or not (incl or sec or frac or orig):

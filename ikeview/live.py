@@ -41,6 +41,7 @@ from ikeview.summary import format_ike_line, ike_line
 from ikeview.textsafe import printable, printable_lines
 
 if TYPE_CHECKING:
+    from ikeview.config.records import DeviceConfig
     from ikeview.pipeline.model import Analysis
 
 KeysMode = Literal["all", "secrets"]
@@ -133,12 +134,16 @@ def run_live(
     as_json: bool = False,
     out: TextIO | None = None,
     err: TextIO | None = None,
+    configs: Sequence[DeviceConfig] = (),
+    config_side: str | None = None,
 ) -> int:
     """Capture until stopped, printing IKE messages as they come and the report at the end.
 
     ``keyring``: keys known up front. ``key_paths``: keys files read at the start when
     readable and again at the end (see the module docstring); ``keys_mode`` is the loader's
     mode for them ("secrets": only PSKs and DH secrets, everything else derived).
+    ``configs`` (--config): their PSKs are tried first, and the report checks every IKE SA
+    against them as ``report --config`` does (``config_side``: --config-side).
     Raises IkeviewError (LivePermissionError: exit code 3) before capturing anything.
     """
     from ikeview.pipeline.analyze import analyze
@@ -147,6 +152,10 @@ def run_live(
     out = out or sys.stdout
     err = err or sys.stderr
     paths = tuple(Path(p) for p in key_paths)
+    if configs:
+        from ikeview.config.keys import config_keyring
+
+        keyring = config_keyring(configs).merge(*([keyring] if keyring else []))
     start_keys = keyring
     state = _keys_state(paths)
     if paths:
@@ -210,6 +219,7 @@ def run_live(
             spool.unlink(missing_ok=True)
     # The report names where the frames came from, as it names a file for a file.
     analysis = dataclasses.replace(analysis, capture=f"live:{interface}")
+    analysis = checked(analysis, configs, config_side, start_keys)
     if as_json:
         doc = to_json(analysis)
         doc["live_capture"] = {
@@ -238,6 +248,20 @@ def run_live(
         print(f"ikeview: {printable(ended.error.msg)}", file=err)
         return ended.error.exit_code
     return ExitCode.OK
+
+
+def checked(
+    analysis: Analysis,
+    configs: Sequence[DeviceConfig],
+    side: str | None,
+    keyring: KeyRing | None,
+) -> Analysis:
+    """The analysis with its config checks filled and folded into each SA's diagnosis."""
+    if not configs:
+        return analysis
+    from ikeview.config.check import apply_configs
+
+    return apply_configs(analysis, configs, side=side, keyring=keyring)
 
 
 def _with_new_keys(

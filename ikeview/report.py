@@ -22,6 +22,7 @@ from ikeview.pipeline.model import (
     InnerFlow,
     Message,
     NatInfo,
+    eap_text,
     iso_time,
     proposal_text,
     ts_text,
@@ -199,7 +200,8 @@ def _auth_text(s: AuthSide) -> str:
     psk = f" with PSK {s.psk}" if s.psk else ""
     # A verified AUTH says all in its verdict; otherwise the detail says what is missing.
     detail = "" if s.verified and (s.psk or not s.detail) else f" ({s.detail})"
-    return f"auth {who}: {s.method_name} {verdict}{psk}{detail}"
+    eap = f"; {t}" if (t := eap_text(s)) else ""
+    return f"auth {who}: {s.method_name} {verdict}{psk}{detail}{eap}"
 
 
 def _exchange_text(ex: Exchange, t0: float) -> str:
@@ -402,6 +404,9 @@ def _auth_json(s: AuthSide | None) -> dict[str, Any] | None:
         "psk": s.psk,
         "detail": s.detail,
         "frame": s.frame,
+        "eap_identity": s.eap_identity,
+        "eap_method": s.eap_method,
+        "eap_result": s.eap_result,
     }
 
 

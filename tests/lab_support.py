@@ -79,6 +79,8 @@ def lab_scenario(name: str) -> Lab:
     if not (path / "truth.json").is_file():
         pytest.fail(f"no lab scenario {name!r} in {LAB}")
     return Lab(name, path)
+
+
 def esp_icv_failures(truth: dict) -> dict[int, int]:
     """ESP packets the receiving charon rejected, by SPI, from truth.json's log notes
     ("ESP decryption or ICV verification failed (SPI ... [seq N])"): esp-corrupt alters some on

@@ -12,6 +12,7 @@ from conftest import load_vectors
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from ike_build import ike_header
 
 from ikeview.crypto.sk import SK, SKF, SkDecryptor, decrypt_sk
 from ikeview.crypto.transforms import TransformType, lookup
@@ -19,17 +20,6 @@ from ikeview.crypto.transforms import TransformType, lookup
 ENCR, INTEG = TransformType.ENCR, TransformType.INTEG
 h = bytes.fromhex
 needs_openssl = pytest.mark.skipif(shutil.which("openssl") is None, reason="no openssl")
-
-
-def _ike_header(next_payload: int, length: int, *, flags: int = 0x08, mid: int = 1) -> bytes:
-    # RFC 7296 section 3.1: SPIi | SPIr | Next Payload | Version | Exchange | Flags | MID | Len
-    return (
-        h("0011223344556677")
-        + h("8899aabbccddeeff")
-        + bytes([next_payload, 0x20, 35, flags])
-        + mid.to_bytes(4, "big")
-        + length.to_bytes(4, "big")
-    )
 
 
 def test_rfc7634_appendix_b_ikev2() -> None:
@@ -83,7 +73,7 @@ def _build_with_openssl(
     hdr_len = 8 if skf else 4
     sk_len = hdr_len + len(iv) + len(ct) + integ.icv_len
     sk_hdr = bytes([35, 0]) + sk_len.to_bytes(2, "big") + (h("00010002") if skf else b"")
-    msg = _ike_header(SKF if skf else SK, 28 + sk_len) + sk_hdr + iv + ct
+    msg = ike_header(SKF if skf else SK, 28 + sk_len) + sk_hdr + iv + ct
     mac = _openssl("dgst", f"-{integ_hash}", "-mac", "HMAC", "-macopt", f"hexkey:{sk_a.hex()}",
                    "-binary", data=msg)  # fmt: skip
     return msg + mac[: integ.icv_len], inner
@@ -124,7 +114,7 @@ def test_skf_aead_aad_includes_fragment_fields() -> None:
     inner = h("2900000c010000000a000001") + b"\x00"
     iv = bytes(8)
     sk_len = 8 + 8 + len(inner) + 16
-    aad = _ike_header(SKF, 28 + sk_len) + bytes([35, 0]) + sk_len.to_bytes(2, "big") + h("00020002")
+    aad = ike_header(SKF, 28 + sk_len) + bytes([35, 0]) + sk_len.to_bytes(2, "big") + h("00020002")
     sealed = AESGCM(keymat[:16]).encrypt(keymat[16:] + iv, inner, aad)
     msg = aad + iv + sealed
     r = SkDecryptor(encr, keymat).decrypt(msg, 28, SKF)
@@ -140,7 +130,7 @@ def test_bad_padding_and_truncation_are_reported() -> None:
     keymat = bytes(20)
     body = b"\x00\x01\x02" + b"\x09"  # pad length 9 > 3 octets before it
     sk_len = 4 + 8 + len(body) + 16
-    aad = _ike_header(SK, 28 + sk_len) + bytes([0, 0]) + sk_len.to_bytes(2, "big")
+    aad = ike_header(SK, 28 + sk_len) + bytes([0, 0]) + sk_len.to_bytes(2, "big")
     msg = aad + bytes(8) + AESGCM(bytes(16)).encrypt(bytes(4) + bytes(8), body, aad)
     dec = SkDecryptor(encr, keymat)
     r = dec.decrypt(msg, 28)
@@ -158,7 +148,7 @@ def test_bad_padding_and_truncation_are_reported() -> None:
 def test_cbc_misaligned_ciphertext_is_an_error() -> None:
     encr, integ = lookup(ENCR, 12, 128), lookup(INTEG, 12)
     sk_len = 4 + 16 + 15 + 16
-    msg = _ike_header(SK, 28 + sk_len) + bytes([0, 0]) + sk_len.to_bytes(2, "big")
+    msg = ike_header(SK, 28 + sk_len) + bytes([0, 0]) + sk_len.to_bytes(2, "big")
     msg += bytes(16 + 15 + 16)
     r = SkDecryptor(encr, bytes(16), integ, bytes(32)).decrypt(msg, 28)
     assert r.integrity_ok is False and "multiple" in r.error and r.plaintext == b""

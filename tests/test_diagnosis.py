@@ -193,7 +193,7 @@ SUCCESSFUL_LAB = [
     "3des-sha1-modp1024", "asym-psk", "certs-frag", "chacha-x25519", "gcm16-ecp256",
     "invalid-ke", "multi-proposal", "natt", "psk-aes256-sha256-modp2048", "rekey-dpd",
     "interop/libreswan-initiator", "auth-retransmit", "rekey-collision", "ike-rekey-collision",
-    "mobike", "pfs-create-child", "eap-md5", "eap-mschapv2",
+    "mobike", "pfs-create-child", "eap-md5", "eap-mschapv2", "childless", "cookie", "redirect",
 ]  # fmt: skip
 
 

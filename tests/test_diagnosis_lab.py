@@ -236,3 +236,50 @@ def test_peer_restarted() -> None:
         (f,) = found(sa, "no-response")
         assert f.get("exchange") == "CREATE_CHILD_SA" and f.get("count") == 3
         assert f.frames == (9, 10, 11)
+
+
+def test_esp_altered_on_the_path() -> None:
+    """esp-corrupt (lab): a router alters every third ESP packet towards the responder;
+    responder.log: 'parsed ESP header with SPI 3e7e2e15 [seq 3]' / '[seq 6]', each followed by
+    'ESP decryption or ICV verification failed'. Two of six fail while the rest pass with the
+    same keys: the path, not the keys (an error)."""
+    (sa,) = run("esp-corrupt", keys=True).ike_sas
+    (f,) = found(sa, "esp-integrity-failure")
+    assert f.get("spi") == "3e7e2e15" and f.get("count") == 2
+    assert f.severity == "error" and f.get("keys_wrong") is False
+
+
+def test_cookie_challenge_from_strongswan() -> None:
+    """cookie (lab): the second IKE_SA_INIT (frame 2) is answered with only N(COOKIE) (frame 3)
+    and sent again with it (frame 4); initiator.log 'received COOKIE notify'."""
+    sas = run("cookie", keys=False).ike_sas
+    cookies = [f for sa in sas for f in found(sa, "cookie-challenge")]
+    assert len(cookies) == 1 and cookies[0].frames[:2] == (2, 3)
+    assert all(sa.diagnosis.outcome == "established" for sa in sas)
+
+
+def test_childless_is_no_refusal() -> None:
+    """childless (lab, RFC 6023, 'childless = force'): IKE_AUTH carries no SA/TS (frames 3-4,
+    the response 160 bytes, like a refused child's), the responder's IKE_SA_INIT announces
+    N(CHDLESS_SUP) and the child comes in a CREATE_CHILD_SA right after (frames 5-6). Without
+    keys that is read as a childless IKE SA, not a refused child."""
+    for keys in (False, True):
+        (sa,) = run("childless", keys=keys).ike_sas
+        assert sa.diagnosis.outcome == "established"
+        assert not found(sa, "no-child-sa")
+        assert not [f for f in sa.diagnosis.findings if f.severity != "info"]
+    # The refused-child captures with the same 160-byte response keep their warning.
+    for name in ("ts-unacceptable", "no-virtual-ip"):
+        (sa,) = run(name, keys=False).ike_sas
+        assert found(sa, "no-child-sa"), name
+
+
+def test_redirect_is_no_failure() -> None:
+    """redirect (lab, RFC 5685): the responder redirects an established IKE SA; the initiator
+    opens a second one to 192.0.2.4 and deletes the first. Nothing failed."""
+    for keys in (False, True):
+        sas = run("redirect", keys=keys).ike_sas
+        assert len(sas) == 2
+        for sa in sas:
+            assert sa.diagnosis.outcome == "established"
+            assert not [f for f in sa.diagnosis.findings if f.severity == "error"]

@@ -13,6 +13,8 @@ import struct
 import pytest
 from cryptography import x509
 from cryptography.x509.oid import NameOID
+from ike_build import SPI_I, SPI_R, chain
+from ike_build import ike_message as message
 from ikeview.dissectors import notify_data as nd
 from ikeview.dissectors.ike_records import (
     AuthPayload,
@@ -30,39 +32,6 @@ from ikeview.dissectors.ike_records import (
 )
 from ikeview.dissectors.ikev2 import parse_message, parse_payloads
 from ikeview.dissectors.vendor_ids import KNOWN, vendor_name
-
-SPI_I, SPI_R = bytes.fromhex("0011223344556677"), bytes.fromhex("8899aabbccddeeff")
-
-
-def chain(*payloads: tuple[int, bytes] | tuple[int, bytes, bool]) -> tuple[int, bytes]:
-    """RFC 7296 3.2: generic headers linking (type, body[, critical]) items."""
-    out = b""
-    for i, item in enumerate(payloads):
-        body = item[1]
-        critical = len(item) > 2 and item[2]
-        following = payloads[i + 1][0] if i + 1 < len(payloads) else 0
-        out += struct.pack("!BBH", following, 0x80 if critical else 0, 4 + len(body)) + body
-    return payloads[0][0] if payloads else 0, out
-
-
-def message(
-    *payloads: tuple[int, bytes] | tuple[int, bytes, bool],
-    exchange: int = 35,
-    flags: int = 0x08,
-    mid: int = 1,
-    first: int | None = None,
-    body: bytes | None = None,
-) -> bytes:
-    """RFC 7296 3.1: an IKE header in front of a payload chain."""
-    kind, data = chain(*payloads)
-    if body is not None:
-        data = body
-    if first is not None:
-        kind = first
-    header = struct.pack(
-        "!8s8sBBBBII", SPI_I, SPI_R, kind, 0x20, exchange, flags, mid, 28 + len(data)
-    )
-    return header + data
 
 
 def test_header_fields_and_flags() -> None:

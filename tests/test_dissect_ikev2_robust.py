@@ -3,12 +3,12 @@ random bytes and mutated real messages (h11 test_io / fuzz shape, as hypothesis 
 
 from __future__ import annotations
 
-import struct
 from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from ike_build import chain, ike_message
 from ikeview.dissectors.ike_records import IkeMessage
 from ikeview.dissectors.ikev2 import PAYLOAD_PARSERS, parse_message, parse_payloads
 from test_dissect_ikev2_support import all_captures, ike_messages
@@ -101,21 +101,12 @@ _payload = st.tuples(
 )
 
 
-def _chain(items: list[tuple[int, bytes]]) -> tuple[int, bytes]:
-    out = b""
-    for i, (_, body) in enumerate(items):
-        following = items[i + 1][0] if i + 1 < len(items) else 0
-        out += struct.pack("!BBH", following, 0, 4 + len(body)) + body
-    return (items[0][0] if items else 0), out
-
-
 @settings(max_examples=400)
 @given(st.lists(_payload, max_size=6), st.sampled_from([1, 2]))
 def test_random_framed_payloads(items: list[tuple[int, bytes]], major: int) -> None:
-    first, chain = _chain(items)
-    header = struct.pack("!8s8sBBBBII", b"i" * 8, b"r" * 8, first, major << 4, 35, 8, 1, 28)
-    data = header[:24] + struct.pack("!I", 28 + len(chain)) + chain
+    first, body = chain(*items)
+    data = ike_message(*items, version=major << 4, spi_i=b"i" * 8, spi_r=b"r" * 8)
     sane(parse_message(data), data)
-    payloads, problem = parse_payloads(first, chain, 100)
+    payloads, problem = parse_payloads(first, body, 100)
     assert problem is None or INTERNAL not in problem.reason
     assert all(p.offset >= 100 for p in payloads)

@@ -12,6 +12,7 @@ import pytest
 from ikeview.dissectors.capture import CaptureError
 from ikeview.dissectors.records import EspPacket, FrameError, IkeDatagram, NatKeepalive
 from ikeview.dissectors.stream import DissectStats, dissect
+from truncation_support import every_truncation
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_CAPTURES = REPO.parent / "shared" / "captures"
@@ -112,15 +113,14 @@ def test_esp_truncated_gives_record_with_error(shared_dir: Path) -> None:
 @pytest.mark.parametrize(
     "name", ["ikev2-decrypt-aes256gcm8.pcap", "ikev2-decrypt-aes256ccm16.pcapng"]
 )
-def test_truncated_at_every_offset_never_raises(
-    shared_dir: Path, tmp_path: Path, name: str
-) -> None:
+def test_truncated_at_every_offset_never_raises(shared_dir: Path, name: str) -> None:
+    """Every prefix of a real capture (held in memory by truncation_support, not in files)."""
     src = shared_dir / "captures/wireshark" / name
     whole = src.read_bytes()
     full = [r for r in dissect(src) if isinstance(r, IkeDatagram)]
-    p = tmp_path / name
-    for cut in range(len(whole)):
-        p.write_bytes(whole[:cut])
+    cuts = 0
+    for cut, p in every_truncation(whole):
+        cuts += 1
         try:
             records = list(dissect(p))
         except CaptureError:
@@ -134,6 +134,7 @@ def test_truncated_at_every_offset_never_raises(
             assert records[-1] is errors[0]
             assert errors[0].frame == len(ike) + 1
             assert "damaged" in errors[0].reason
+    assert cuts == len(whole)
 
 
 def test_stats_count_everything(shared_dir: Path) -> None:

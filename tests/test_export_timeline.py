@@ -9,17 +9,17 @@ from __future__ import annotations
 
 import io
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
 import pytest
+from lab_support import Lab
 
 from ikeview.export import COLUMNS, timeline, write_csv
-from ikeview.keys.loader import load_keys
 from ikeview.pipeline.analyze import analyze
 
 GOLDEN = Path(__file__).resolve().parent / "golden"
-LAB = Path(__file__).resolve().parents[1] / "captures" / "lab"
 
 
 def _check_golden(name: str, text: str) -> None:
@@ -49,9 +49,8 @@ def test_rows_and_columns(shared_dir: Path) -> None:
     assert df["rel_time"].iloc[0] == 0.0
 
 
-def test_esp_rows_and_stdout(capsys: pytest.CaptureFixture[str]) -> None:
-    d = LAB / "rekey-dpd"
-    a = analyze(d / "capture.pcap", load_keys([d / "keys.toml"]))
+def test_esp_rows_and_stdout(capsys: pytest.CaptureFixture[str], lab: Callable[[str], Lab]) -> None:
+    a = lab("rekey-dpd").analysis
     write_csv(a, "-", esp=True)
     df = pd.read_csv(io.StringIO(capsys.readouterr().out), dtype={"esp_spi": str})
     esp = df[df["record"] == "ESP"]

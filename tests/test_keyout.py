@@ -6,32 +6,28 @@ import json
 import os
 import shutil
 import subprocess
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from lab_support import Lab
 from test_pipeline_decrypt_support import read, run_capture
 
-from ikeview.keys.loader import load_keys
 from ikeview.pipeline.decrypt import KeyringDecryptor
 from ikeview.pipeline.keyout import keys_json, write_wireshark_tables
 
-LAB = Path(__file__).resolve().parents[1] / "captures" / "lab"
 
-
-def _derive(name: str) -> tuple[KeyringDecryptor, dict, Path]:
-    d = LAB / name
-    if not (d / "truth.json").is_file():
-        pytest.skip(f"lab capture {name} not committed")
-    dec = KeyringDecryptor(load_keys([d / "keys.toml"]))
-    cap = read(d / "capture.pcap")
+def _derive(sc: Lab) -> tuple[KeyringDecryptor, dict, Path]:
+    dec = KeyringDecryptor(sc.keyring)
+    cap = read(sc.capture)
     run_capture(dec, cap)
     for pkt in cap.esp:
         dec.esp(pkt)
-    return dec, json.loads((d / "truth.json").read_text()), d / "capture.pcap"
+    return dec, sc.truth, sc.capture
 
 
-def test_keys_json_holds_every_derived_key() -> None:
-    dec, truth, _ = _derive("psk-aes256-sha256-modp2048")
+def test_keys_json_holds_every_derived_key(lab: Callable[[str], Lab]) -> None:
+    dec, truth, _ = _derive(lab("psk-aes256-sha256-modp2048"))
     out = keys_json(dec)
     json.dumps(out)  # serialisable as is
     (ike,) = out["ike_sas"]
@@ -56,8 +52,8 @@ def test_keys_json_holds_every_derived_key() -> None:
         assert e["src"] and e["dst"]
 
 
-def test_keys_json_accepts_an_analysis_carrying_the_records() -> None:
-    dec, _, _ = _derive("gcm16-ecp256")
+def test_keys_json_accepts_an_analysis_carrying_the_records(lab: Callable[[str], Lab]) -> None:
+    dec, _, _ = _derive(lab("gcm16-ecp256"))
 
     class Analysis:
         derived_keys = dec.derived_keys()
@@ -65,8 +61,8 @@ def test_keys_json_accepts_an_analysis_carrying_the_records() -> None:
     assert keys_json(Analysis()) == keys_json(dec)
 
 
-def test_chacha_sa_is_skipped_with_a_comment(tmp_path: Path) -> None:
-    dec, _, _ = _derive("chacha-x25519")
+def test_chacha_sa_is_skipped_with_a_comment(tmp_path: Path, lab: Callable[[str], Lab]) -> None:
+    dec, _, _ = _derive(lab("chacha-x25519"))
     paths = write_wireshark_tables(dec, tmp_path)
     assert [p.name for p in paths] == ["ikev2_decryption_table", "esp_sa", "preferences"]
     ike = (tmp_path / "ikev2_decryption_table").read_text()
@@ -87,8 +83,10 @@ def _tshark(config: Path, capture: Path, *fields: str) -> list[list[str]]:
 @pytest.mark.parametrize(
     "name", ["psk-aes256-sha256-modp2048", "gcm16-ecp256", "3des-sha1-modp1024"]
 )
-def test_tshark_decrypts_with_the_written_tables(tmp_path: Path, name: str) -> None:
-    dec, _, capture = _derive(name)
+def test_tshark_decrypts_with_the_written_tables(
+    tmp_path: Path, name: str, lab: Callable[[str], Lab]
+) -> None:
+    dec, _, capture = _derive(lab(name))
     write_wireshark_tables(dec, tmp_path)
     rows = _tshark(tmp_path, capture, "isakmp.auth.data", "esp.spi", "esp.icv_good", "icmp.type")
     auth = {r[0] for r in rows if r[0]}

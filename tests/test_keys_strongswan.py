@@ -98,7 +98,7 @@ def test_lab_log_psks_and_secrets_mode(scenario: str, side: str) -> None:
     assert not secrets.ike_sas and not secrets.esp_sas
     psks = {p.secret for p in secrets.psks}
     # After EAP charon logs the AUTH key (the MSK, or SK_pi/SK_pr for EAP-MD5) with the same
-    # 'secret' label as a PSK; extract_truth.py tells them apart, the loader does not yet.
+    # 'secret' label as a PSK; the reader must not take it for one.
     eap_keys = {bytes.fromhex(sa[k]) for sa in truth["ike_sas"] for k in ("sk_pi", "sk_pr")}
     eap_keys |= {
         bytes.fromhex(a["eap"]["msk"])
@@ -106,8 +106,7 @@ def test_lab_log_psks_and_secrets_mode(scenario: str, side: str) -> None:
         for a in (sa.get("auth") or {}).values()
         if (a.get("eap") or {}).get("msk")
     }
-    if psks & eap_keys:
-        pytest.xfail("ikeview's charon log reader takes EAP AUTH keys for PSKs")
+    assert not psks & eap_keys
     assert {p.decode() for p in psks} <= set(truth["psks"])
     if truth["psks"]:
         assert secrets.psks

@@ -8,36 +8,25 @@ EAP-MSCHAPv2 MSK derived from the password equals charon's, and every ESP packet
 
 from __future__ import annotations
 
-import json
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from ikeview.dissectors.ike_records import EapPayload
-from lab_support import LAB
+from lab_support import Lab
 
 from ikeview.crypto import eap as eapkeys
 from ikeview.keys.loader import load_keys
 from ikeview.pipeline.analyze import analyze
-from ikeview.pipeline.model import Analysis
 
 _METHOD_IDS = {"EAP_MD5": 4, "EAP_MSCHAPV2": 26}
-
-
-def _scenario(name: str) -> tuple[Path, dict]:
-    d = LAB / name
-    if not (d / "truth.json").exists():
-        pytest.skip(f"lab scenario {name} not in captures/lab yet")
-    return d, json.loads((d / "truth.json").read_text())
-
-
-def _analysis(d: Path) -> Analysis:
-    return analyze(d / "capture.pcap", load_keys([d / "keys.toml"]))
+LabFixture = Callable[[str], Lab]
 
 
 @pytest.mark.parametrize("name", ["eap-md5", "eap-mschapv2"])
-def test_both_auths_verify_and_the_eap_run_is_shown(name: str) -> None:
-    d, truth = _scenario(name)
-    a = _analysis(d)
+def test_both_auths_verify_and_the_eap_run_is_shown(name: str, lab: LabFixture) -> None:
+    sc = lab(name)
+    truth, a = sc.truth, sc.analysis
     (want,) = truth["ike_sas"]
     sa = a.ike_sa(bytes.fromhex(want["spi_i"]), bytes.fromhex(want["spi_r"]))
     assert sa is not None
@@ -56,9 +45,9 @@ def test_both_auths_verify_and_the_eap_run_is_shown(name: str) -> None:
     assert a.counters.ike_decrypted == a.counters.ike_messages - 2  # all but IKE_SA_INIT
 
 
-def test_mschapv2_msk_equals_charons() -> None:
-    d, truth = _scenario("eap-mschapv2")
-    a = _analysis(d)
+def test_mschapv2_msk_equals_charons(lab: LabFixture) -> None:
+    sc = lab("eap-mschapv2")
+    truth, a = sc.truth, sc.analysis
     eap = truth["ike_sas"][0]["auth"]["initiator"]["eap"]
     payloads = [
         p
@@ -72,16 +61,16 @@ def test_mschapv2_msk_equals_charons() -> None:
     challenge = next(c for p in payloads if (c := eapkeys.mschapv2_challenge(p.data)))
     peer_challenge, nt, name = next(r for p in payloads if (r := eapkeys.mschapv2_response(p.data)))
     assert name.decode() == eap["identity"]
-    (secret,) = load_keys([d / "keys.toml"]).eap_secrets
+    (secret,) = sc.keyring.eap_secrets
     assert eapkeys.nt_response(challenge, peer_challenge, name, secret.password) == nt
     assert eapkeys.mschapv2_msk(secret.password, nt).hex() == eap["msk"]
 
 
-def test_wrong_eap_password_leaves_the_auth_unchecked(tmp_path: Path) -> None:
-    d, _ = _scenario("eap-mschapv2")
-    text = (d / "keys.toml").read_text().replace("lab-eap-mschapv2-password", "wrong")
+def test_wrong_eap_password_leaves_the_auth_unchecked(tmp_path: Path, lab: LabFixture) -> None:
+    sc = lab("eap-mschapv2")
+    text = sc.keys_path.read_text().replace("lab-eap-mschapv2-password", "wrong")
     (tmp_path / "keys.toml").write_text(text)
-    a = analyze(d / "capture.pcap", load_keys([tmp_path / "keys.toml"]))
+    a = analyze(sc.capture, load_keys([tmp_path / "keys.toml"]))
     ini = a.ike_sas[0].auth[0]
     assert ini.verified is None and "NT-Response" in ini.detail
     assert ini.eap_result == "success"

@@ -7,22 +7,16 @@ packets (tshark: frame 13 is that request, 192.0.2.3 -> 192.0.2.2).
 
 from __future__ import annotations
 
-import json
+from collections.abc import Callable
 
-import pytest
-from lab_support import LAB
-
-from ikeview.keys.loader import load_keys
-from ikeview.pipeline.analyze import analyze
+from lab_support import Lab
 
 
-def test_update_sa_addresses_moves_the_initiator() -> None:
-    d = LAB / "mobike"
-    if not (d / "truth.json").exists():
-        pytest.skip("lab scenario mobike not in captures/lab yet")
-    truth = json.loads((d / "truth.json").read_text())
+def test_update_sa_addresses_moves_the_initiator(lab: Callable[[str], Lab]) -> None:
+    sc = lab("mobike")
+    truth = sc.truth
     assert any("UPD_SA_ADDR" in n for n in truth["log_notes"])
-    a = analyze(d / "capture.pcap", load_keys([d / "keys.toml"]))
+    a = sc.analysis
     (sa,) = a.ike_sas
     assert (sa.initiator, sa.responder) == ("192.0.2.1", "192.0.2.2")
     (change,) = sa.address_changes

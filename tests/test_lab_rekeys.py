@@ -12,22 +12,15 @@ truth.json (charon's logs: which SA rekeyed which, which one was redundant) and 
 
 from __future__ import annotations
 
-import json
+from collections.abc import Callable
 
-import pytest
-from lab_support import LAB
+from lab_support import Lab
 
-from ikeview.keys.loader import load_keys
-from ikeview.pipeline.analyze import analyze
 from ikeview.pipeline.model import Analysis, ChildSa
 
 
-def _load(name: str) -> tuple[Analysis, dict]:
-    d = LAB / name
-    if not (d / "truth.json").exists():
-        pytest.skip(f"lab scenario {name} not in captures/lab yet")
-    truth = json.loads((d / "truth.json").read_text())
-    return analyze(d / "capture.pcap", load_keys([d / "keys.toml"])), truth
+def _load(sc: Lab) -> tuple[Analysis, dict]:
+    return sc.analysis, sc.truth
 
 
 def _spis(child: ChildSa) -> set[str]:
@@ -38,8 +31,8 @@ def _truth_spis(child: dict) -> set[str]:
     return {e["spi"] for e in child["esp"]}
 
 
-def test_children_follow_the_ike_sa_rekey() -> None:
-    a, truth = _load("rekey-dpd")
+def test_children_follow_the_ike_sa_rekey(lab: Callable[[str], Lab]) -> None:
+    a, truth = _load(lab("rekey-dpd"))
     old_t, new_t = truth["ike_sas"]
     assert new_t["rekey_of"] == {"spi_i": old_t["spi_i"], "spi_r": old_t["spi_r"]}
     old = a.ike_sa(bytes.fromhex(old_t["spi_i"]), bytes.fromhex(old_t["spi_r"]))
@@ -59,8 +52,8 @@ def test_children_follow_the_ike_sa_rekey() -> None:
     assert all(s.decrypted == s.packets > 0 for s in moved.esp)
 
 
-def test_child_rekey_collision_marks_the_redundant_child() -> None:
-    a, truth = _load("rekey-collision")
+def test_child_rekey_collision_marks_the_redundant_child(lab: Callable[[str], Lab]) -> None:
+    a, truth = _load(lab("rekey-collision"))
     (sa,) = a.ike_sas
     by_spis = {frozenset(_spis(c)): c for c in sa.child_sas}
     assert set(by_spis) == {frozenset(_truth_spis(c)) for c in truth["child_sas"]}
@@ -75,8 +68,8 @@ def test_child_rekey_collision_marks_the_redundant_child() -> None:
     assert {f"{s:08x}" for s in original.rekeyed_by} == _truth_spis(winner)
 
 
-def test_ike_rekey_collision_marks_the_redundant_ike_sa() -> None:
-    a, truth = _load("ike-rekey-collision")
+def test_ike_rekey_collision_marks_the_redundant_ike_sa(lab: Callable[[str], Lab]) -> None:
+    a, truth = _load(lab("ike-rekey-collision"))
     by_spis = {(s.spi_i.hex(), s.spi_r.hex()): s for s in a.ike_sas}
     old_t = next(s for s in truth["ike_sas"] if s["rekey_of"] is None)
     winner_t = next(s for s in truth["ike_sas"] if s["rekey_of"] and not s.get("redundant"))

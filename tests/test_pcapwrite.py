@@ -5,19 +5,19 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from lab_support import Lab
 from test_pipeline_decrypt_support import read, run_capture
 
-from ikeview.keys.loader import load_keys
 from ikeview.keys.model import EspKeys, KeyRing, SourceRef
 from ikeview.keys.wireshark import read_esp_sa, read_ikev2_table
 from ikeview.pcapfile import PcapWriter
 from ikeview.pcapwrite import write_decrypted
 from ikeview.pipeline.decrypt import KeyringDecryptor
 
-LAB = Path(__file__).resolve().parents[1] / "captures" / "lab"
 needs_tools = pytest.mark.skipif(
     shutil.which("tshark") is None or shutil.which("tcpdump") is None,
     reason="tshark/tcpdump not installed",
@@ -63,21 +63,21 @@ def test_wireshark_esp_capture_becomes_plain_icmp(shared_dir: Path, tmp_path: Pa
 
 @needs_tools
 @pytest.mark.parametrize("name", ["natt", "gcm16-ecp256"])
-def test_lab_capture_with_derived_keys(name: str, tmp_path: Path) -> None:
-    d = LAB / name
-    if not (d / "truth.json").is_file():
-        pytest.skip(f"lab capture {name} not committed")
-    ring = load_keys([d / "keys.toml"])
+def test_lab_capture_with_derived_keys(
+    name: str, tmp_path: Path, lab: Callable[[str], Lab]
+) -> None:
+    sc = lab(name)
+    ring = sc.keyring
     dec = KeyringDecryptor(ring)
-    run_capture(dec, read(d / "capture.pcap"))
+    run_capture(dec, read(sc.capture))
     out = tmp_path / "out.pcap"
-    stats = write_decrypted(d / "capture.pcap", ring, out, decryptor=dec, correlator=_no_correlator)
+    stats = write_decrypted(sc.capture, ring, out, decryptor=dec, correlator=_no_correlator)
     assert stats.esp > 0 and stats.replaced == stats.esp and stats.written == stats.frames
     rows = _tshark(out, "esp.spi", "icmp.type", "isakmp.ispi")
     assert not any(r[0] for r in rows)  # no ESP left
     assert sum(1 for r in rows if r[1]) == stats.esp  # each became an ICMP packet
     assert sum(1 for r in rows if r[2]) == sum(
-        1 for r in _tshark(d / "capture.pcap", "isakmp.ispi") if r[0]
+        1 for r in _tshark(sc.capture, "isakmp.ispi") if r[0]
     )
     assert len(_tcpdump(out)) == stats.frames
 

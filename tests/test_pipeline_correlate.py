@@ -14,7 +14,6 @@ from pathlib import Path
 import pytest
 from lab_support import Lab
 
-from ikeview.keys.loader import load_keys
 from ikeview.pipeline.analyze import analyze, iter_analysis
 from ikeview.pipeline.correlate import NullDecryptor
 from ikeview.pipeline.model import Analysis, IkeSa, proposal_text
@@ -256,8 +255,8 @@ def test_auth_checked_after_both_auth_payloads(lab: LabFixture) -> None:
     """The decryptor is asked about both AUTH payloads only once the IKE_AUTH response is in."""
     from ikeview.pipeline.analyze import make_decryptor
 
-    d = lab("psk-aes256-sha256-modp2048").dir
-    real = make_decryptor(load_keys([d / "keys.toml"]))
+    sc = lab("psk-aes256-sha256-modp2048")
+    real = make_decryptor(sc.keyring)
     calls: list[str] = []
 
     class Spy:
@@ -273,6 +272,6 @@ def test_auth_checked_after_both_auth_payloads(lab: LabFixture) -> None:
                 return wrapped
             return attr
 
-    a = analyze(d / "capture.pcap", decryptor=Spy())  # type: ignore[arg-type]
+    a = analyze(sc.capture, decryptor=Spy())  # type: ignore[arg-type]
     assert calls[:3] == ["open", "open", "verify initiator+responder"]
     assert [s.verified for s in a.ike_sas[0].auth] == [True, True]

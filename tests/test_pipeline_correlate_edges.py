@@ -10,6 +10,7 @@ from __future__ import annotations
 import struct
 
 import pytest
+from ike_build import ike_message
 from ikeview.dissectors.ikev2 import parse_message
 from ikeview.dissectors.records import EspPacket, Flow, FrameError, IkeDatagram, NatKeepalive
 
@@ -41,15 +42,8 @@ def ike(
     spi_r: bytes = SPI_R,
     payloads: tuple[tuple[int, bytes], ...] = (),
 ) -> bytes:
-    chain = b""
-    types = [t for t, _ in payloads]
-    for i, (_t, body) in enumerate(payloads):
-        nxt = types[i + 1] if i + 1 < len(types) else 0
-        chain += struct.pack("!BBH", nxt, 0, 4 + len(body)) + body
     flags = (0x08 if initiator else 0) | (0x20 if response else 0)
-    first = types[0] if types else 0
-    header = SPI_I + spi_r + struct.pack("!BBBBII", first, 0x20, exch, flags, mid, 28 + len(chain))
-    return header + chain
+    return ike_message(*payloads, exchange=exch, flags=flags, mid=mid, spi_i=SPI_I, spi_r=spi_r)
 
 
 def dgram(frame: int, ts: float, data: bytes, *, from_i: bool) -> IkeDatagram:

@@ -7,36 +7,26 @@ every ESP packet must decrypt with its ICV checked. The decrypt command runs the
 
 from __future__ import annotations
 
-import json
 import shutil
 import subprocess
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from lab_support import esp_icv_failures
+from lab_support import LAB, Lab, esp_icv_failures
 
-from ikeview.keys.loader import load_keys
 from ikeview.pcapwrite import write_decrypted
-from ikeview.pipeline.analyze import analyze
 from ikeview.pipeline.keyout import keys_json
 
-LAB = Path(__file__).resolve().parents[1] / "captures" / "lab"
 SCENARIOS = sorted(p.parent.name for p in LAB.glob("*/truth.json"))
 SK_NAMES = ("sk_d", "sk_ai", "sk_ar", "sk_ei", "sk_er", "sk_pi", "sk_pr")
 
 
-def _load(name: str):
-    d = LAB / name
-    truth = json.loads((d / "truth.json").read_text())
-    # No keys.toml where no peer derived a key (unreachable-responder): an empty key ring.
-    ring = load_keys([p for p in [d / "keys.toml"] if p.exists()])
-    return d, truth, ring
-
-
 @pytest.mark.parametrize("name", SCENARIOS)
-def test_analyze_derives_what_charon_logged(name: str) -> None:
-    d, truth, ring = _load(name)
-    analysis = analyze(d / "capture.pcap", ring)
+def test_analyze_derives_what_charon_logged(name: str, lab: Callable[[str], Lab]) -> None:
+    # No keys.toml where no peer derived a key (unreachable-responder): an empty key ring.
+    sc = lab(name)
+    truth, ring, analysis = sc.truth, sc.keyring, sc.analysis
     c = analysis.counters
     # esp-corrupt: packets altered on the path, rejected by charon (its log), cannot decrypt.
     bad = sum(esp_icv_failures(truth).values())
@@ -76,10 +66,12 @@ def test_analyze_derives_what_charon_logged(name: str) -> None:
 
 @pytest.mark.skipif(shutil.which("tshark") is None, reason="tshark not installed")
 @pytest.mark.parametrize("name", ["rekey-dpd", "natt", "chacha-x25519"])
-def test_decrypt_command_output_has_no_esp_left(name: str, tmp_path: Path) -> None:
-    d, _, ring = _load(name)
+def test_decrypt_command_output_has_no_esp_left(
+    name: str, tmp_path: Path, lab: Callable[[str], Lab]
+) -> None:
+    sc = lab(name)
     out = tmp_path / "out.pcap"
-    stats = write_decrypted(d / "capture.pcap", ring, out)
+    stats = write_decrypted(sc.capture, sc.keyring, out)
     assert stats.esp > 0 and stats.replaced == stats.esp and stats.written == stats.frames
     run = subprocess.run(
         ["tshark", "-r", str(out), "-T", "fields", "-e", "esp.spi", "-e", "icmp.type"],
@@ -91,10 +83,12 @@ def test_decrypt_command_output_has_no_esp_left(name: str, tmp_path: Path) -> No
 
 
 @pytest.mark.skipif(shutil.which("tshark") is None, reason="tshark not installed")
-def test_decrypt_command_writes_fragmented_ike_auth_whole_and_clear(tmp_path: Path) -> None:
-    d, _, ring = _load("certs-frag")
+def test_decrypt_command_writes_fragmented_ike_auth_whole_and_clear(
+    tmp_path: Path, lab: Callable[[str], Lab]
+) -> None:
+    sc = lab("certs-frag")
     out = tmp_path / "out.pcap"
-    stats = write_decrypted(d / "capture.pcap", ring, out)
+    stats = write_decrypted(sc.capture, sc.keyring, out)
     assert stats.ike_replaced == 4  # two reassembled IKE_AUTH messages, two INFORMATIONAL
     run = subprocess.run(
         ["tshark", "-r", str(out), "-T", "fields", "-e", "isakmp.auth.data",

@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+from collections.abc import Callable
 
+from lab_support import Lab
 from scapy.layers.inet import ICMP, IP, UDP
 
-from ikeview.keys.loader import load_keys
-from ikeview.pipeline.analyze import analyze
 from ikeview.pipeline.inner import InnerFlowCounter, summarize
 from ikeview.pipeline.model import MAX_INNER_FLOWS
 from ikeview.pipeline.seam import EspOpened
 from ikeview.report import render_text, to_json
-
-LAB = Path(__file__).resolve().parents[1] / "captures" / "lab"
 
 
 def _opened(pkt: bytes, nh: int = 4) -> EspOpened:
@@ -42,9 +39,8 @@ def test_flow_counter_is_bounded() -> None:
     assert flows[0].text == "IPv4 UDP 10.0.0.1:1000 > 10.0.0.2:53"
 
 
-def test_lab_report_has_inner_flows() -> None:
-    d = LAB / "rekey-dpd"
-    a = analyze(d / "capture.pcap", load_keys([d / "keys.toml"]))
+def test_lab_report_has_inner_flows(lab: Callable[[str], Lab]) -> None:
+    a = lab("rekey-dpd").analysis
     stats = [s for sa in a.ike_sas for c in sa.child_sas for s in c.esp]
     assert stats and all(s.decrypted == s.packets for s in stats)
     for s in stats:
@@ -62,8 +58,8 @@ def test_lab_report_has_inner_flows() -> None:
     assert flow["icmp_type"] in (0, 8) and flow["sport"] is None and flow["error"] is None
 
 
-def test_no_keys_no_inner_flows() -> None:
-    a = analyze(LAB / "rekey-dpd" / "capture.pcap")
+def test_no_keys_no_inner_flows(lab: Callable[[str], Lab]) -> None:
+    a = lab("rekey-dpd").analysis_without_keys
     stats = [*a.unassociated_esp, *(s for sa in a.ike_sas for c in sa.child_sas for s in c.esp)]
     assert stats and all(s.inner_flows == () and s.inner_other == 0 for s in stats)
 

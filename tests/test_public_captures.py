@@ -229,3 +229,33 @@ def test_zeek_esp_under_ah(shared_dir: Path) -> None:
         0x48DAC2E4: ("10.0.0.1", "10.0.0.2", 5, 680, 1, 5),
         0xFB5128A6: ("10.0.0.2", "10.0.0.1", 5, 680, 1, 5),
     }
+
+
+# ---------------------------------------------------------------- REDIRECT of an established SA
+
+
+def test_lab_redirect_of_an_established_sa() -> None:
+    """captures/lab/redirect (strongSwan 5.9.8, `swanctl --redirect --gateway 192.0.2.4`): its
+    README and logs: INFORMATIONAL N(REDIR) from the responder (its message ID 0, frame 9),
+    answered in frame 11; a new IKE SA to 192.0.2.4 with N(REDIR_FROM) 192.0.2.2 in its
+    IKE_SA_INIT (frames 10, 12); the old SA deleted (frames 15, 16)."""
+    from ikeview.keys.loader import load_keys
+
+    d = Path(__file__).resolve().parents[1] / "captures" / "lab" / "redirect"
+    if not (d / "truth.json").exists():
+        pytest.skip("lab scenario redirect not in captures/lab yet")
+    a = analyze(d / "capture.pcap", load_keys([d / "keys.toml"]))
+    old, new = a.ike_sas
+    by_frames = {_frames(e): e for e in old.exchanges}
+    redirect = by_frames[(9, 11)]
+    assert (redirect.exchange_type, redirect.requester, redirect.message_id) == (
+        INFORMATIONAL, "responder", 0,
+    )  # fmt: skip
+    assert redirect.purpose == "redirect to 192.0.2.4"
+    assert old.deleted_ts is not None and by_frames[(15, 16)].purpose == "delete IKE SA"
+    assert (new.initiator, new.responder) == ("192.0.2.1", "192.0.2.4")
+    assert _frames(new.exchanges[0]) == (10, 12)
+    came_from = _notifies(new.exchanges[0].request)[16408].decoded
+    assert isinstance(came_from, NotifyRedirect) and came_from.gateway == "192.0.2.2"
+    assert new.retries == ("REDIRECT from 192.0.2.2",)
+    assert all(side.verified for sa in (old, new) for side in sa.auth)

@@ -4,22 +4,22 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from lab_support import Lab
 
-from ikeview.keys.loader import load_keys
 from ikeview.pipeline.analyze import analyze
+from ikeview.pipeline.model import Analysis
 from ikeview.report import JSON_VERSION, render_text, to_json
 
-LAB = Path(__file__).resolve().parents[1] / "captures" / "lab"
 DOC = Path(__file__).resolve().parents[1] / "docs" / "report-json.md"
 
 
 @pytest.fixture(scope="module")
-def rekey_dpd():
-    d = LAB / "rekey-dpd"
-    return analyze(d / "capture.pcap", load_keys([d / "keys.toml"]))
+def rekey_dpd(lab: Callable[[str], Lab]) -> Analysis:
+    return lab("rekey-dpd").analysis
 
 
 def test_text_tells_the_story(rekey_dpd) -> None:
@@ -47,9 +47,8 @@ def test_text_without_keys(shared_dir: Path) -> None:
     assert "unanswered" in text and "problems" in text
 
 
-def test_text_failure(shared_dir: Path) -> None:
-    d = LAB / "auth-failed"
-    text = render_text(analyze(d / "capture.pcap", load_keys([d / "keys.toml"])))
+def test_text_failure(lab: Callable[[str], Lab]) -> None:
+    text = render_text(lab("auth-failed").analysis)
     assert "failed: AUTHENTICATION_FAILED in IKE_AUTH response (frame 4)" in text
 
 

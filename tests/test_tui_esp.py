@@ -40,3 +40,37 @@ async def test_counters_per_spi_and_direction() -> None:
             for n in range(len(table.view))
         ]
         assert marks == [""] * len(marks)
+
+
+@sync
+async def test_goto_frame_and_esp_packet_detail() -> None:
+    """rekey-dpd: ':' 27 shows the second SA's liveness check in the ladder; ':' 13 opens the
+    ESP tab on that packet (SPI 0x0c95ce69, sequence 1 in the capture); enter opens its
+    detail."""
+    from ikeview.tui.screens.textview import TextScreen
+    from ikeview.tui.widgets.ladder import Ladder
+    from textual.widgets import TabbedContent
+
+    cap = LAB / "rekey-dpd"
+    app = make_app(cap / "capture.pcap", keys=[cap / "keys.toml"])
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await loaded(pilot)
+        await pilot.press("3", "colon", "2", "7", "enter")
+        await pilot.pause()
+        await pilot.pause()
+        ladder = screen.query_one(Ladder)
+        assert screen.query_one(TabbedContent).active == "ladder"
+        assert ladder.message_at(ladder.highlighted).frame == 27  # type: ignore[union-attr]
+        await pilot.press("colon", "1", "3", "enter")
+        await pilot.pause()
+        await pilot.pause()
+        assert screen.query_one(TabbedContent).active == "esp"
+        table = screen.query_one(EspTable)
+        row = table.view.row(table.cursor)  # type: ignore[union-attr]
+        assert (row.frame, row.spi, row.seq) == (13, 0x0C95CE69, 1)
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, TextScreen)
+        text = "\n".join(app.screen.lines)
+        assert "ESP header: SPI 0x0c95ce69, sequence 1 (in order)" in text
+        assert "outer 192.0.2.1 → 192.0.2.2" in text

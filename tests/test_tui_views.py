@@ -64,3 +64,34 @@ async def test_i_and_L_open_views_and_y_copies() -> None:
         assert isinstance(app.screen, TextScreen)
         await pilot.press("y")
         assert copied and "parsed IKE_AUTH response 1 [ IDr AUTH SA TSi TSr" in copied[0]
+
+
+@sync
+async def test_export_every_kind_from_the_tui(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """rekey-dpd: e writes the ESP timeline, Wireshark's key tables and a decrypted pcap with
+    the core's writers (the same files `ikeview export/keys/decrypt` write)."""
+    from ikeview.tui.screens.dialogs import ExportChoice
+    from textual.widgets import Select
+
+    cap = LAB / "rekey-dpd"
+    app = make_app(cap / "capture.pcap", keys=[cap / "keys.toml"])
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await loaded(pilot)
+        await pilot.press("e")
+        await pilot.pause()
+        app.screen.query_one("#export-kind", Select).value = "pcap"
+        await pilot.pause()
+        assert app.screen.query_one("#export-path").value.endswith("-decrypted.pcap")  # type: ignore[attr-defined]
+        await pilot.press("escape")
+        for kind, name in (("esp", "esp.csv"), ("wireshark", "ws"), ("pcap", "dec.pcap")):
+            screen.export_to(ExportChoice(kind, tmp_path / name))
+            await app.workers.wait_for_complete()
+            await pilot.pause()
+        esp = (tmp_path / "esp.csv").read_text()
+        assert "0c95ce69" in esp.lower()
+        assert (tmp_path / "ws" / "esp_sa").read_text().count("0x0c95ce69") == 1
+        assert (tmp_path / "ws" / "ikev2_decryption_table").exists()
+        pcap = (tmp_path / "dec.pcap").read_bytes()
+        assert pcap[:4] in (b"\xd4\xc3\xb2\xa1", b"\xa1\xb2\xc3\xd4", b"\x0a\x0d\x0d\x0a")
+        titles = [n.title for n in app._notifications]
+        assert titles.count("exported") == 3, [n.message for n in app._notifications]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from textual.app import App, SystemCommand
 from textual.binding import Binding
@@ -11,6 +12,9 @@ from textual.screen import Screen
 
 from .loading import LoadRequest
 from .screens.main import MainScreen
+
+if TYPE_CHECKING:
+    from ikeview.config.records import DeviceConfig
 
 
 class IkeviewApp(App[int]):
@@ -62,6 +66,8 @@ def make_app(
     extra_ports: tuple[int, ...] = (),
     *,
     every: int | None = None,
+    configs: Sequence[DeviceConfig] = (),
+    config_side: str | None = None,
 ) -> IkeviewApp:
     """Build the app for the CLI, tests and snapshots alike."""
     request = LoadRequest(
@@ -70,6 +76,8 @@ def make_app(
         keys=tuple(Path(k) for k in keys),
         extra_ports=tuple(extra_ports),
         every=every,
+        configs=tuple(configs),
+        config_side=config_side,
     )
     return IkeviewApp(request)
 
@@ -79,8 +87,13 @@ def run_app(
     interface: str | None,
     keys: list[Path],
     extra_ports: tuple[int, ...],
+    *,
+    configs: Sequence[DeviceConfig] = (),
+    config_side: str | None = None,
 ) -> int:
     """Run the TUI until the user quits; returns the exit code."""
-    app = make_app(capture, interface, keys or (), extra_ports)
+    app = make_app(
+        capture, interface, keys or (), extra_ports, configs=configs, config_side=config_side
+    )
     app.run()
     return app.return_code or 0

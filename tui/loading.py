@@ -11,7 +11,7 @@ import threading
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from textual.message import Message
 
@@ -23,6 +23,10 @@ from ikeview.pipeline.analyze import iter_analysis, make_decryptor
 from .esprows import EspRowStore
 from .messages import AnalysisUpdated, CaptureLoaded, KeysFailed
 
+if TYPE_CHECKING:
+    from ikeview.config.records import DeviceConfig
+    from ikeview.pipeline.model import Analysis
+
 T = TypeVar("T")
 
 SNAPSHOT_EVERY = 5000
@@ -33,6 +37,9 @@ ESP link costs four snapshots a second rather than one per packet. The records a
 snapshot show up when the link goes quiet (the reader's idle tick, ``IDLE_POLL``)."""
 IDLE_POLL = 0.2
 """Seconds without a frame after which a live source counts as idle (livecap polls as often)."""
+CHECK_PARTIAL_UP_TO = 200
+"""IKE SAs up to which a partial snapshot is checked against --config too (about 0.2 ms per IKE
+SA per snapshot); above it only the complete analysis is, so a big capture loads as fast."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +58,10 @@ class LoadRequest:
     """UDP/TCP ports to treat as IKE besides 500/4500."""
     every: int | None = None
     """Records between snapshots; None picks a default for the source."""
+    configs: tuple[DeviceConfig, ...] = ()
+    """Device configs (--config) every IKE SA is checked against; their PSKs join the keys."""
+    config_side: str | None = None
+    """--config-side: which side of the IKE SAs the configs belong to, when addresses do not say."""
 
     @property
     def title(self) -> str:
@@ -121,7 +132,24 @@ def keyring_for(request: LoadRequest, post: Callable[[Message], object]) -> KeyR
             ring = load_keys(request.keys)
         except KeysFileError as exc:
             post(KeysFailed(str(exc)))
-    return ring.merge(request.typed)
+    ring = ring.merge(request.typed)
+    if request.configs:
+        from ikeview.config.keys import config_keyring
+
+        # The configs' keys first, as in ``report --config``: the key that verifies names the line.
+        ring = config_keyring(request.configs).merge(ring)
+    return ring
+
+
+def checked(analysis: Analysis, request: LoadRequest, ring: KeyRing) -> Analysis:
+    """The snapshot with its config checks filled and folded into each SA's diagnosis."""
+    if not request.configs or (
+        not analysis.complete and len(analysis.ike_sas) > CHECK_PARTIAL_UP_TO
+    ):
+        return analysis
+    from ikeview.config.check import apply_configs
+
+    return apply_configs(analysis, request.configs, side=request.config_side, keyring=ring)
 
 
 def run_load(
@@ -154,8 +182,9 @@ def run_load(
     for step in steps:
         if cancelled():
             break
-        if step.analysis.complete:
-            post(CaptureLoaded(step.analysis, rows, request))
+        analysis = checked(step.analysis, request, ring)
+        if analysis.complete:
+            post(CaptureLoaded(analysis, rows, request))
         else:
-            post(AnalysisUpdated(step.analysis, rows, step.bytes_done, step.bytes_total, request))
+            post(AnalysisUpdated(analysis, rows, step.bytes_done, step.bytes_total, request))
     return rows

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from ikeview.diagnosis.records import ConfigCheck, Finding, ProposalCheck
-from ikeview.pipeline.model import Analysis
+from ikeview.pipeline.model import Analysis, IkeSa
 from ikeview.textsafe import printable
 
 
@@ -118,14 +118,21 @@ def analysis_lines(analysis: Analysis) -> list[str]:
     when the per-SA placement is not wired)."""
     lines: list[str] = []
     for sa in analysis.ike_sas:
-        if not sa.config_checks and not any(ch.config_checks for ch in sa.child_sas):
-            continue
-        lines.append(f"IKE SA {sa.label}")
-        for c in sa.config_checks:
-            lines += config_check_lines(c, "  ")
-        for ch in sa.child_sas:
-            if ch.config_checks:
-                lines.append(f"  child SA 0x{ch.spi_initiator:08x}/0x{ch.spi_responder:08x}")
-                for c in ch.config_checks:
-                    lines += config_check_lines(c, "    ")
+        checks = sa_lines(sa)
+        if checks:
+            lines += [f"IKE SA {sa.label}", *checks]
+    return lines
+
+
+def sa_lines(sa: IkeSa) -> list[str]:
+    """One IKE SA's config checks, then its child SAs' (none when no --config was given); the
+    TUI's SA card ends with them."""
+    lines: list[str] = []
+    for c in sa.config_checks:
+        lines += config_check_lines(c, "  ")
+    for ch in sa.child_sas:
+        if ch.config_checks:
+            lines.append(f"  child SA 0x{ch.spi_initiator:08x}/0x{ch.spi_responder:08x}")
+            for c in ch.config_checks:
+                lines += config_check_lines(c, "    ")
     return lines

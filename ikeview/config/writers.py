@@ -80,8 +80,12 @@ def _key(keyring: KeyRing | None, label: str | None) -> bytes | None:
     return None
 
 
-def side_view(sa: IkeSa, side: str, keyring: KeyRing | None) -> SideView:
-    """What one side needs to be configured with for this SA."""
+def side_view(
+    sa: IkeSa, side: str, keyring: KeyRing | None, later: tuple[ChildSa, ...] = ()
+) -> SideView:
+    """What one side needs to be configured with for this SA; ``later`` are the child SAs of
+    the IKE SAs that replaced it (rekeyed children move there, RFC 7296 1.3.2, and a PFS
+    group shows only in their CREATE_CHILD_SA)."""
     auth = {a.side: a for a in sa.auth}
     other = "responder" if side == "initiator" else "initiator"
     mine, theirs = auth.get(side), auth.get(other)
@@ -91,8 +95,8 @@ def side_view(sa: IkeSa, side: str, keyring: KeyRing | None) -> SideView:
     # A refused child (ChildSa.error) was not negotiated: nothing of it to reproduce.
     made = [c for c in sa.child_sas if getattr(c, "error", None) is None and c.proposal]
     first = made[0] if made else None
-    pfs = next((v for c in sa.child_sas if c.proposal for v in offered_values(c.proposal, 4)
-                if v), None)  # fmt: skip
+    pfs = next((v for c in (*sa.child_sas, *later) if c.proposal
+                for v in offered_values(c.proposal, 4) if v), None)  # fmt: skip
     return SideView(
         sa, side, me, peer,
         mine.identity if mine else None, theirs.identity if theirs else None,
@@ -335,6 +339,20 @@ def ios_snippet(view: SideView, name: str, show_secrets: bool) -> list[str]:
     return lines
 
 
+def _successor_children(analysis: Analysis, sa: IkeSa) -> tuple[ChildSa, ...]:
+    """Child SAs of the IKE SAs that rekeyed ``sa``, in order (bounded by the SAs seen)."""
+    out: list[ChildSa] = []
+    nxt, seen = sa.rekeyed_into, {sa.spis}
+    while nxt is not None and nxt not in seen:
+        seen.add(nxt)
+        succ = analysis.ike_sa(*nxt)
+        if succ is None:
+            break
+        out += succ.child_sas
+        nxt = succ.rekeyed_into
+    return tuple(out)
+
+
 def write_configs(
     analysis: Analysis, *, kind: str, sides: tuple[str, ...], keyring: KeyRing | None = None,
     show_secrets: bool = False,
@@ -352,7 +370,7 @@ def write_configs(
                     "",
                 ]
                 continue
-            view = side_view(sa, side, keyring)
+            view = side_view(sa, side, keyring, _successor_children(analysis, sa))
             name = f"ikeview{n}"
             head = f"{mark} IKE SA {sa.label}: the {side} ({view.me})"
             body = (

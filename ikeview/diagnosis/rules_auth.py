@@ -116,6 +116,32 @@ def _rejected_at_once(sa: IkeSa, resp: Message, rej: Exchange) -> bool:
     return not later
 
 
+CHILDLESS_IKEV2_SUPPORTED = 16418
+"""RFC 6023 section 3: sent in IKE_SA_INIT by a peer that accepts IKE_AUTH without a child SA."""
+
+
+def _childless_then_child(sa: IkeSa, auth: Exchange) -> int | None:
+    """Frame of a full-size CREATE_CHILD_SA response that follows a child-less IKE_AUTH at once,
+    when the responder announced CHILDLESS_IKEV2_SUPPORTED: the signature of RFC 6023, which
+    a refused first child SA rarely leaves. None when that is not what the capture shows."""
+    inits = [e for e in sa.exchanges if e.exchange_type == X.IKE_SA_INIT and e.response]
+    if not inits or ev.notify(inits[-1].response, CHILDLESS_IKEV2_SUPPORTED) is None:
+        return None
+    t = auth.response_ts or 0.0
+    later = [e for e in sa.exchanges if (e.request_ts or 0.0) > t]
+    first = later[0] if later else None
+    if (
+        first is None
+        or first.exchange_type != X.CREATE_CHILD_SA
+        or first.requester != "initiator"
+        or first.response is None
+        or (first.request_ts or 0.0) - t > AT_ONCE
+        or ev.refused_by_size(sa.chosen, first)
+    ):
+        return None
+    return first.response.frame
+
+
 def judge_auth(sa: IkeSa, analysis: ev.Facts) -> AuthVerdict | None:
     """The IKE SA's outcome from its IKE_AUTH exchanges; None when there were none."""
     auths = [e for e in sa.exchanges if e.exchange_type == X.IKE_AUTH]
@@ -247,6 +273,16 @@ def _judge_sizes(sa: IkeSa, analysis: ev.Facts, ex: Exchange, resp: Message) -> 
             "SA and TS payloads, so no child SA was asked for (childless, RFC 6023)",
         )
     if resp.fragment is None and least_child is not None and resp.length < least_child:
+        child = _childless_then_child(sa, ex)
+        if child is not None:
+            return AuthVerdict(
+                "established",
+                "inferred",
+                f"IKE_AUTH was answered (frame {resp.frame}) without room for SA and TS, the "
+                "responder announced childless IKE SAs (RFC 6023) and a CREATE_CHILD_SA was "
+                f"answered in full right after (frame {child}): most likely a childless IKE SA "
+                "whose child SA came next; keys would tell",
+            )
         verdict = AuthVerdict(
             "established",
             "inferred",

@@ -1,8 +1,9 @@
 """``load_keys(paths)``: read key files of any supported format into one KeyRing.
 
 The format is decided from the content, never the file name, in this order: ikeview TOML,
-Wireshark ``ikev2_decryption_table`` / ``esp_sa`` (also what strongSwan's save-keys writes),
-tcpdump ``-E`` secrets, strongSwan charon log, libreswan pluto log.
+strongSwan swanctl.conf (its ``secrets`` section: PSKs and EAP passwords), Wireshark
+``ikev2_decryption_table`` / ``esp_sa`` (also what strongSwan's save-keys writes), tcpdump ``-E``
+secrets, strongSwan charon log, libreswan pluto log.
 """
 
 from __future__ import annotations
@@ -12,7 +13,14 @@ from dataclasses import dataclass
 from os import PathLike
 from pathlib import Path
 
-from ikeview.keys import libreswan_log, strongswan_log, tcpdump, toml_keys, wireshark
+from ikeview.keys import (
+    libreswan_log,
+    strongswan_log,
+    swanctl_secrets,
+    tcpdump,
+    toml_keys,
+    wireshark,
+)
 from ikeview.keys.errors import KeysFileError
 from ikeview.keys.model import KeyRecord, KeyRing
 from ikeview.keys.strongswan_log import Mode
@@ -32,6 +40,11 @@ class KeyFormat:
 
 FORMATS: tuple[KeyFormat, ...] = (
     KeyFormat("ikeview TOML", toml_keys.looks_like, lambda t, p, m: toml_keys.load_toml(t, p)),
+    KeyFormat(
+        "strongSwan swanctl.conf secrets",
+        swanctl_secrets.looks_like,
+        lambda t, p, m: swanctl_secrets.load_swanctl_secrets(t, p),
+    ),
     KeyFormat(
         "Wireshark ikev2_decryption_table/esp_sa",
         lambda t: wireshark.detect(t) is not None,

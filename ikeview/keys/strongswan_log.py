@@ -69,7 +69,12 @@ _CHILD_NAMES = {
 _WANTED = {"shared Diffie Hellman secret", "SKEYSEED", "DH secret", "secret", *_SK_NAMES,
            *_CHILD_NAMES}  # fmt: skip
 
-_KEYWORDS = ("=>", "checkin", "established with SPIs", "parsed ", "selected proposal")
+_KEYWORDS = (
+    "=>", "checkin", "established with SPIs", "parsed ", "selected proposal", "EAP method",
+)  # fmt: skip
+# "EAP method EAP_MD5 succeeded, no MSK established": the AUTHs after it use the MSK (or SK_p),
+# logged as 'secret' like a PSK (RFC 7296 2.16).
+_EAP_DONE = re.compile(r"EAP method \S+ succeeded")
 
 MARKERS = ("shared Diffie Hellman secret =>", "Sk_ei secret =>", "encryption initiator key =>")
 """Strings of which one must appear in a charon log for it to hold keys."""
@@ -168,6 +173,8 @@ class _Parser:
         self.ctx_ike_algs: dict[str, _Algs] = {}
         self.ctx_esp_algs: dict[str, _Algs] = {}
         self.psks: set[bytes] = set()
+        self.eap_done: set[str] = set()
+        """IKE SAs (the N of <name|N>) whose EAP method succeeded."""
         self.pending = 0  # blobs whose hex dump is still being read
 
     def ref(self, line: int) -> SourceRef:
@@ -211,7 +218,9 @@ class _Parser:
         self.on_text(th, no, msg, ctx)
 
     def on_text(self, th: _Thread, no: int, msg: str, ctx: str | None) -> None:
-        if m := _CHECKIN.search(msg):
+        if ctx is not None and _EAP_DONE.search(msg):
+            self.eap_done.add(ctx)
+        elif m := _CHECKIN.search(msg):
             uid, spi_i, spi_r = m["uid"], bytes.fromhex(m["i"]), bytes.fromhex(m["r"])
             if any(spi_r) or uid not in self.spis:
                 self.spis[uid] = (spi_i, spi_r)
@@ -264,6 +273,8 @@ class _Parser:
         value = bytes(blob.data[: blob.size])
         name = blob.name
         if name == "secret":
+            if blob.ctx is not None and blob.ctx in self.eap_done:
+                return  # the MSK or SK_p an AUTH after EAP is made with, not a PSK
             if value and value not in self.psks:
                 self.psks.add(value)
                 label = f"psk from charon log line {blob.line}"

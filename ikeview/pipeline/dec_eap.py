@@ -13,21 +13,11 @@ from ikeview.crypto import auth as ikeauth
 from ikeview.crypto import eap as eapkeys
 from ikeview.crypto.prf import Prf
 from ikeview.keys.model import EapSecret
+from ikeview.pipeline.model import eap_method_name
 from ikeview.pipeline.seam import AuthVerdict, EapRun, Side
 
 _SHARED_KEY_MIC = 2
 _NO_MSK_METHODS = frozenset({eapkeys.EAP_MD5, 6})  # MD5-Challenge, Generic Token Card
-_EAP_NAMES = {
-    eapkeys.EAP_MD5: "EAP-MD5", 6: "EAP-GTC", eapkeys.EAP_MSCHAPV2: "EAP-MSCHAPv2",
-    13: "EAP-TLS", 21: "EAP-TTLS", 25: "EAP-PEAP", 18: "EAP-SIM", 23: "EAP-AKA",
-}  # fmt: skip
-
-
-def eap_method_name(method: int | None) -> str:
-    """``EAP-MSCHAPv2``, ``EAP-MD5`` ... or ``EAP type N``."""
-    if method is None:
-        return "EAP"
-    return _EAP_NAMES.get(method, f"EAP type {method}")
 
 
 def verify_eap_auth(
@@ -84,7 +74,7 @@ def _verify_mschapv2(
         msk = eapkeys.mschapv2_msk(secret.password, nt)
         label = f"EAP-MSCHAPv2 MSK of {secret.identity!r} ({secret.source})"
         if ikeauth.psk_auth(prf, msk, octets) == auth_side.auth_data:
-            return AuthVerdict(side, method, True, label, f"{what} verified with the {label}")
+            return AuthVerdict(side, method, True, None, f"{what} verified with the {label}")
         return AuthVerdict(side, method, False, None, f"{what} does not match the {label}")
     tried = ", ".join(f"{s.identity!r} ({s.source})" for s in pool)
     return AuthVerdict(

@@ -478,7 +478,7 @@ class KeyringDecryptor:
         """Unscoped ``[[dh]] shared_secret`` records that fit no IKE SA or child SA seen."""
         ike_origins = [c.origin for st in self._ike.values() if (c := st.chosen()) is not None]
         esp_origins = [
-            c.origin for es in self._esp.values() for e in es if (c := e.chosen()) is not None
+            ec.origin for es in self._esp.values() for e in es if (ec := e.chosen()) is not None
         ]
         used = self._trials_used()
         out = []

@@ -582,6 +582,27 @@ _CHARON_NAMES = {
 }
 
 
+_EAP_NAMES = {
+    4: "EAP-MD5", 6: "EAP-GTC", 13: "EAP-TLS", 18: "EAP-SIM", 21: "EAP-TTLS", 23: "EAP-AKA",
+    25: "EAP-PEAP", 26: "EAP-MSCHAPv2",
+}  # fmt: skip
+
+
+def eap_method_name(method: int | None) -> str:
+    """``EAP-MSCHAPv2``, ``EAP-MD5`` ... or ``EAP type N`` (IANA EAP Method Types)."""
+    if method is None:
+        return "EAP"
+    return _EAP_NAMES.get(method, f"EAP type {method}")
+
+
+def eap_text(side: AuthSide) -> str | None:
+    """``EAP-MSCHAPv2 as 'bob': success`` for a side that used EAP, else None."""
+    if side.eap_method is None and side.eap_identity is None and side.eap_result is None:
+        return None
+    who = f" as {side.eap_identity!r}" if side.eap_identity is not None else ""
+    return f"{eap_method_name(side.eap_method)}{who}: {side.eap_result or 'no result seen'}"
+
+
 def proposal_text(proposal: Proposal) -> str:
     """strongSwan-style text of a proposal, e.g. ``IKE:AES_CBC_128/HMAC_SHA2_256_128/...``."""
     proto = iana.PROTOCOL_IDS.name(proposal.protocol_id)

@@ -10,7 +10,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Button, Input, Label
+from textual.widgets import Button, Input, Label, Select
 
 from ikeview.keys.model import DhSecret, KeyRing, Psk, SourceRef
 
@@ -90,22 +90,57 @@ class KeysScreen(ModalScreen[KeysRequest | None]):
         self.dismiss(KeysRequest(ring, files))
 
 
-class ExportScreen(ModalScreen[Path | None]):
-    """Ask where to write the timeline CSV."""
+EXPORT_KINDS = {
+    "timeline": ("the exchange timeline (CSV, the SAs the filter shows)", "-timeline.csv"),
+    "esp": ("the timeline with one row per ESP SPI (CSV)", "-esp.csv"),
+    "wireshark": ("Wireshark key tables (a directory for WIRESHARK_CONFIG_DIR)", "-wireshark"),
+    "pcap": ("a decrypted capture (ESP replaced by its inner packets)", "-decrypted.pcap"),
+}
+"""What ``e`` can write: kind -> (what it is, suffix of the default name)."""
 
+
+@dataclass(frozen=True, slots=True)
+class ExportChoice:
+    """What to export and where."""
+
+    kind: str
+    """A key of ``EXPORT_KINDS``."""
+    path: Path
+    """File or directory to write."""
+
+
+class ExportScreen(ModalScreen[ExportChoice | None]):
+    """Ask what to export and where (the path follows the kind until it is edited)."""
+
+    AUTO_FOCUS = "#export-path"
     BINDINGS = [Binding("escape", "dismiss_none", "Cancel")]  # noqa: RUF012
 
     def __init__(self, default: Path) -> None:
         super().__init__()
         self.default = default
+        """The timeline's default path; the other kinds swap its suffix."""
 
     def compose(self) -> ComposeResult:
         with Vertical(id="export-box", classes="dialog"):
-            yield Label("Export the timeline to CSV", classes="dialog-title")
+            yield Label("Export", classes="dialog-title")
+            yield Select(
+                [(text, kind) for kind, (text, _) in EXPORT_KINDS.items()],
+                value="timeline",
+                allow_blank=False,
+                id="export-kind",
+            )
             yield Input(value=str(self.default), id="export-path")
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Export", variant="primary", id="export")
                 yield Button("Cancel", id="cancel")
+
+    def path_for(self, kind: str) -> Path:
+        stem = self.default.name.removesuffix(EXPORT_KINDS["timeline"][1])
+        return self.default.with_name(stem + EXPORT_KINDS[kind][1])
+
+    @on(Select.Changed, "#export-kind")
+    def kind_changed(self, event: Select.Changed) -> None:
+        self.query_one("#export-path", Input).value = str(self.path_for(str(event.value)))
 
     @on(Button.Pressed, "#cancel")
     def action_dismiss_none(self) -> None:
@@ -118,4 +153,24 @@ class ExportScreen(ModalScreen[Path | None]):
         if not value:
             self.notify("give a file name", title="export", severity="warning")
             return
-        self.dismiss(Path(value).expanduser())
+        kind = str(self.query_one("#export-kind", Select).value)
+        self.dismiss(ExportChoice(kind, Path(value).expanduser()))
+
+
+class GotoScreen(ModalScreen[int | None]):
+    """``:`` then a frame number: where to jump."""
+
+    BINDINGS = [Binding("escape", "dismiss_none", "Cancel")]  # noqa: RUF012
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="goto-box", classes="dialog"):
+            yield Label("Go to frame", classes="dialog-title")
+            yield Input(placeholder="frame number", type="integer", id="goto-frame")
+
+    def action_dismiss_none(self) -> None:
+        self.dismiss(None)
+
+    @on(Input.Submitted)
+    def go(self) -> None:
+        value = self.query_one("#goto-frame", Input).value.strip()
+        self.dismiss(int(value) if value.isdigit() else None)

@@ -28,17 +28,17 @@ from ikeview.timebase import TimeBase, capture_start
 
 from ..esprows import EspRowStore
 from ..filtering import Filter
-from ..loading import LoadRequest, run_load
+from ..loading import LoadRequest, keyring_for, run_load
 from ..messages import AnalysisUpdated, CaptureLoaded, KeysFailed
 from ..verdicts import entry_count, problem_entries
-from ..widgets.esp_table import EspPanel
+from ..widgets.esp_table import EspPanel, EspTable, esp_detail
 from ..widgets.ladder import Ladder
 from ..widgets.message_view import MessageView
 from ..widgets.problems import ProblemsView
 from ..widgets.proposals import ProposalsView
 from ..widgets.sa_tree import NodeRef, SaTree
 from ..widgets.timing import TimingView
-from .dialogs import ExportScreen, KeysRequest, KeysScreen
+from .dialogs import ExportChoice, ExportScreen, GotoScreen, KeysRequest, KeysScreen
 
 TABS = ("ladder", "message", "proposals", "timing", "esp", "problems")
 """Panel ids in tab order (keys 1-6)."""
@@ -87,8 +87,9 @@ class MainScreen(Screen[None]):
         Binding("K", "keys", "Decryption keys"),
         Binding("t", "cycle_clock", "Clock"),
         Binding("i", "card", "SA card"),
+        Binding("colon", "goto", "Go to frame", show=False),
         Binding("L", "transcript", "Transcript"),
-        Binding("e", "export", "Export CSV"),
+        Binding("e", "export", "Export"),
         Binding("h", "app.focus_previous", "Prev pane", show=False),
         Binding("l", "app.focus_next", "Next pane", show=False),
     ]
@@ -418,9 +419,29 @@ class MainScreen(Screen[None]):
         self.notify(f"times: {self.clock.title()}", title="clock", timeout=3)
         self.refresh_panels()
 
+    def action_goto(self) -> None:
+        """``:`` then a frame number, from any tab: its message in the ladder, or its ESP
+        packet in the ESP tab."""
+        self.app.push_screen(GotoScreen(), self.goto_frame)
+
+    def goto_frame(self, frame: int | None) -> None:
+        if frame is None or self.analysis is None:
+            return
+        self.post_message(ProblemsView.ProblemChosen(Problem("info", f"frame {frame}", frame)))
+
+    @on(EspTable.RowOpened)
+    def esp_row_opened(self, event: EspTable.RowOpened) -> None:
+        """Enter on an ESP row: what the capture and the decryption say about that packet."""
+        from .textview import TextScreen
+
+        stats = self.esp_stats((event.row.spi,))
+        lines = esp_detail(event.row, event.previous_seq, self.clock, stats)
+        self.app.push_screen(TextScreen(f"ESP packet, frame {event.row.frame}", lines))
+
     def action_card(self) -> None:
         """``i``: the selected IKE SA as ``show crypto ikev2 sa detailed`` would show it."""
         from ikeview.card import card_lines
+        from ikeview.config.render import sa_lines
 
         from .textview import TextScreen
 
@@ -428,7 +449,9 @@ class MainScreen(Screen[None]):
         if sa is None:
             self.notify("select an IKE SA first", title="SA card", severity="warning")
             return
-        self.app.push_screen(TextScreen(f"IKE SA {sa.label}", card_lines(sa)))
+        checks = sa_lines(sa)  # --config: how the capture compares with the device configs
+        lines = card_lines(sa) + (["", "Config checks:", *checks] if checks else [])
+        self.app.push_screen(TextScreen(f"IKE SA {sa.label}", lines))
 
     def action_transcript(self) -> None:
         """``L``: the selected IKE SA read back as the initiator's charon log."""
@@ -466,17 +489,35 @@ class MainScreen(Screen[None]):
         )
         self.app.push_screen(ExportScreen(default), self.export_to)
 
-    def export_to(self, path: Path | None) -> None:
-        if path is not None and self.analysis is not None:
-            self.export(self.analysis, path)
+    def export_to(self, choice: ExportChoice | None) -> None:
+        if choice is not None and self.analysis is not None:
+            self.export(self.analysis, choice)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="export")
-    def export(self, analysis: Analysis, path: Path) -> None:
-        # pandas loads on first use; a thread keeps the UI responsive meanwhile.
-        from ikeview.export import write_csv
+    def export(self, analysis: Analysis, choice: ExportChoice) -> None:
+        """Write one export with the core's own writers (pandas loads on first use: a thread
+        keeps the UI responsive meanwhile)."""
+        path = choice.path
+        if choice.kind in ("timeline", "esp"):
+            from ikeview.export import write_csv
 
-        write_csv(analysis, path)
-        rows = sum(len(ex.messages) for sa in analysis.ike_sas for ex in sa.exchanges)
-        self.app.call_from_thread(
-            self.notify, f"{rows} messages written to {path}", title="exported"
-        )
+            shown = tuple(sa for sa in analysis.ike_sas if self.filter.accepts_sa(sa))
+            write_csv(replace(analysis, ike_sas=shown), path, esp=choice.kind == "esp")
+            said = f"{sum(len(sa.messages) for sa in shown)} messages written to {path}"
+        elif choice.kind == "wireshark":
+            from ikeview.pipeline.keyout import write_wireshark_tables
+
+            path.mkdir(parents=True, exist_ok=True)
+            written = write_wireshark_tables(analysis, path, inputs=self.request.keys)
+            said = f"{len(written)} Wireshark files written to {path}"
+        else:
+            from ikeview.pcapwrite import write_decrypted
+
+            if self.request.capture is None:
+                raise ValueError("a live capture cannot be written decrypted; save it first")
+            ring = keyring_for(self.request, lambda _m: None)
+            stats = write_decrypted(
+                self.request.capture, ring, path, extra_ports=self.request.extra_ports
+            )
+            said = f"{path}: {stats}"
+        self.app.call_from_thread(self.notify, said, title="exported")

@@ -10,6 +10,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.geometry import Size
+from textual.message import Message as TMessage
 from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
@@ -114,7 +115,16 @@ class EspTable(ScrollView, can_focus=True):
         Binding("pageup", "move(-20)", "Page up", show=False),
         Binding("g,home", "jump(0)", "Top", show=False),
         Binding("G,end", "jump(-1)", "Bottom", show=False),
+        Binding("enter", "open", "Packet detail", show=False),
     ]
+
+    class RowOpened(TMessage):
+        """Enter on a row: the packet, and the sequence number before it on its SPI."""
+
+        def __init__(self, row: EspRow, previous_seq: int | None) -> None:
+            super().__init__()
+            self.row = row
+            self.previous_seq = previous_seq
 
     cursor = reactive(0)
 
@@ -155,6 +165,11 @@ class EspTable(ScrollView, can_focus=True):
             self.scroll_to(y=self.cursor, animate=False)
         elif self.cursor >= top + height:
             self.scroll_to(y=self.cursor - height + 1, animate=False)
+
+    def action_open(self) -> None:
+        if self.view is not None and 0 <= self.cursor < len(self.view):
+            row = self.view.row(self.cursor)
+            self.post_message(self.RowOpened(row, self.view.previous_seq(self.cursor)))
 
     def watch_cursor(self) -> None:
         self.refresh()
@@ -217,3 +232,40 @@ class EspPanel(Vertical):
             title.append("\n")
             title.append_text(counter_line(st, clock))
         self.query_one("#esp-title", Static).update(title)
+
+
+def esp_detail(
+    row: EspRow, previous_seq: int | None, clock: TimeBase, stats: tuple[EspSpiStats, ...]
+) -> list[str]:
+    """The packet detail Enter opens: outer addresses (from the SPI's counters), ESP header,
+    what decryption found (next header, inner packet), the trailer's share of the length."""
+    from ikeview.timebase import Clock, wall_date
+
+    st = stats[0] if stats else None
+    mark = seq_mark(row.seq, previous_seq) or "in order"
+    lines = [
+        f"frame {row.frame} · {clock.format(row.ts)} ({clock.title()}) · {wall_date(row.ts)}",
+        f"time UTC {TimeBase(Clock.UTC).format(row.ts)}",
+    ]
+    if st is not None:
+        udp = " in UDP 4500 (RFC 3948)" if st.udp_encap else " (IP protocol 50)"
+        lines.append(f"outer {clean(st.src)} → {clean(st.dst)}{udp}")
+    lines += [
+        f"ESP header: SPI 0x{row.spi:08x}, sequence {row.seq} ({mark}"
+        + (f"; previous {previous_seq})" if previous_seq is not None else ")"),
+        f"ESP length {row.length} bytes (SPI, sequence, IV, payload, padding, trailer, ICV)",
+    ]
+    if row.status == STATUS_DECRYPTED and row.inner_len is not None:
+        overhead = row.length - 8 - row.inner_len
+        lines += [
+            f"decrypted: next header {names.next_header_name(row.next_header)}"
+            f" ({row.next_header}), inner packet {row.inner_len} bytes",
+            f"inner {clean(row.summary) if row.summary else 'not summarised'}",
+            f"IV + padding + pad length + next header + ICV: {overhead} bytes",
+        ]
+    elif row.status == STATUS_INTEGRITY_FAILED:
+        lines.append("ICV check FAILED: the keys tried do not fit this packet")
+    else:
+        lines.append("not decrypted (no keys for this SPI: press K)")
+    lines.append("packet bytes are not kept after the load; open the frame in Wireshark for hex")
+    return lines

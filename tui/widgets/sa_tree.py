@@ -36,7 +36,7 @@ def sa_label(sa: IkeSa) -> Text:
     # The lifecycle word (rekeyed, deleted) says more than "established"; the diagnosis
     # outcome takes over when it contradicts the correlator (a failure seen in the payloads)
     # or when the correlator could only say half-open / authenticating.
-    word = sa.state
+    word: str = sa.state
     outcome = outcome_word(sa)
     if outcome == "failed" or sa.state in ("half-open", "authenticating"):
         word = outcome
@@ -99,11 +99,14 @@ class SaTree(Tree[NodeRef]):
         super().__init__("IKE SAs", **kwargs)  # type: ignore[arg-type]
         self.show_root = False
         self._signature: tuple[object, ...] = ()
+        self._shown: tuple[Analysis, Filter, NodeRef | None] | None = None
 
     def update_from(self, analysis: Analysis, flt: Filter, selected: NodeRef | None) -> None:
         """Show the SAs the filter accepts; keep the cursor on ``selected`` when still shown."""
+        self._shown = (analysis, flt, selected)
         shown = [sa for sa in analysis.ike_sas if flt.accepts_sa(sa)]
-        signature = (flt.text, analysis.complete, *(self._sa_signature(sa) for sa in shown))
+        width = max(24, self.size.width - 8)  # room right of the tree guides
+        signature = (flt.text, analysis.complete, width, *(self._sa_signature(sa) for sa in shown))
         if signature == self._signature:
             return
         self._signature = signature
@@ -118,7 +121,9 @@ class SaTree(Tree[NodeRef]):
                 node.add_leaf(text.auth_line(side, sa), data=ref)
             # One verdict line (outcome and how it was reached): never a second line that
             # contradicts it ("established (inferred)" above "not established").
-            node.add_leaf(outcome_text(sa), data=ref)
+            # Wrapped to the tree's width so a failure's "(frame N)" is never cut off.
+            for line in outcome_text(sa).wrap(self.app.console, width):
+                node.add_leaf(line, data=ref)
             if sa.time_to_establish is not None and outcome_word(sa) == "established":
                 took = f"established in {text.duration(sa.time_to_establish)}"
                 node.add_leaf(Text(took), data=ref)
@@ -133,6 +138,13 @@ class SaTree(Tree[NodeRef]):
             self.root.add_leaf(Text(empty_text(analysis, flt), style="dim"))
         if target is not None:
             self.move_cursor(target)
+
+    def on_resize(self) -> None:
+        """Re-wrap the verdict lines to the new width, keeping the node under the cursor."""
+        if self._shown is not None:
+            analysis, flt, selected = self._shown
+            node = self.cursor_node
+            self.update_from(analysis, flt, node.data if node is not None else selected)
 
     def show_ref(self, ref: NodeRef) -> bool:
         """Move the cursor to the node of ``ref`` (an IKE SA or child SA); False when not shown."""

@@ -7,6 +7,7 @@ verdict is final.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
 
 from ikeview.diagnosis.codes import notify_code
@@ -23,14 +24,14 @@ from ikeview.pipeline.correlate import state
 from ikeview.pipeline.correlate.builders import Ex, Sa
 from ikeview.pipeline.correlate.children import make_child
 from ikeview.pipeline.correlate.context import Context
-from ikeview.pipeline.correlate.eap import EapTrack
+from ikeview.pipeline.correlate.eap import EapTrack, eap_round
 from ikeview.pipeline.correlate.payloads import first, has_notify, nname
 from ikeview.pipeline.ids import SIDES, Side
 from ikeview.pipeline.model import AuthSide, Message
 from ikeview.pipeline.seam import AuthClaim, AuthVerdict
 
 
-def track_eap(sa: Sa, payloads: list[object]) -> None:
+def track_eap(sa: Sa, payloads: Sequence[object]) -> None:
     """Note the EAP payloads of a decrypted IKE_AUTH message (RFC 7296 section 2.16)."""
     for p in payloads:
         if isinstance(p, EapPayload):
@@ -82,7 +83,16 @@ def verify_pending(ctx: Context, sa: Sa) -> None:
         )
         for side in order
     )
-    verdicts = ctx.decryptor.verify_auth(sa.spis, claims)
+    if sa.intermediate:
+        # RFC 9242 section 3.3.2: AUTH covers the IntAuth of every IKE_INTERMEDIATE, which is
+        # not computed here; a check without it would fail every AUTH falsely.
+        verdicts = tuple(
+            AuthVerdict(c.side, c.auth.method, None, None,
+                        "not checked: AUTH after IKE_INTERMEDIATE covers IntAuth (RFC 9242)")
+            for c in claims
+        )  # fmt: skip
+    else:
+        verdicts = ctx.decryptor.verify_auth(sa.spis, claims)
     for claim, verdict in zip(claims, verdicts, strict=True):
         side = claim.side
         auth_p, id_p, _certs, frame = sa.pending_auth.pop(side)
@@ -136,6 +146,9 @@ def auth_response(ctx: Context, sa: Sa, ex: Ex, m: Message) -> None:
         return
     other: Side = "responder" if ex.requester == "initiator" else "initiator"
     track_eap(sa, ex.resp.payloads)
+    rounds = [r for r in (eap_round(ex.req.payloads), eap_round(ex.resp.payloads)) if r]
+    if rounds and ex.purpose is None:
+        ex.purpose = " / ".join(rounds)
     auth_payloads(sa, ex.resp.payloads, other, m.frame)
     verify_pending(ctx, sa)
     has_auth = first(ex.resp.payloads, AuthPayload) is not None

@@ -242,6 +242,8 @@ class Sa:
     """For an SA made by a rekey: the lower nonce of that exchange (collision rule)."""
     rekeyed_ts: float | None = None
     """When the rekey that replaced it completed."""
+    intermediate: bool = False
+    """An IKE_INTERMEDIATE or IKE_FOLLOWUP_KE exchange was seen (AUTH octets not computable)."""
     address_changes: list[AddressChange] = field(default_factory=list)
     """MOBIKE moves (see ``mobike.update_addresses``)."""
     redundant: bool = False

@@ -138,7 +138,13 @@ class Correlator:
             if c.inner is None:
                 c.inner = InnerFlowCounter(self._inner_limit)
             c.inner.add_opened(opened)
-            if opened.next_header != 17 and depth < MAX_ESP_NESTING:
+            inner = opened.inner
+            if (
+                inner is not None
+                and len(inner) > 40
+                and 50 in (inner[9], inner[6])  # IPv4 protocol / IPv6 next header is ESP
+                and depth < MAX_ESP_NESTING
+            ):
                 # ESP inside the decrypted tunnel packet is an SA of its own: count it and
                 # decrypt it in turn when keys for it exist.
                 inner_esp = nested_esp(pkt, opened)

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from ikeview.crypto import eap as eapkeys
 from ikeview.dissectors.ike_records import EapPayload
+from ikeview.pipeline.model import eap_method_name
 from ikeview.pipeline.seam import EapRun
 
 EAP_SUCCESS, EAP_FAILURE = 3, 4
@@ -58,3 +59,27 @@ class EapTrack:
     def result(self) -> str | None:
         """``success``, ``failure`` or None (not finished in the capture)."""
         return None if self.success is None else ("success" if self.success else "failure")
+
+
+_TYPE_NAMES = {eapkeys.EAP_IDENTITY: "identity", 2: "notification", eapkeys.EAP_NAK: "Nak"}
+
+
+def eap_round(payloads: list[object]) -> str | None:
+    """``identity 'bob'``, ``request EAP-MSCHAPv2``, ``success`` ... for the EAP payloads of one
+    message, or None when it has none (the exchange table's purpose column)."""
+    parts: list[str] = []
+    for p in payloads:
+        if not isinstance(p, EapPayload):
+            continue
+        if p.code == EAP_SUCCESS:
+            parts.append("EAP success")
+        elif p.code == EAP_FAILURE:
+            parts.append("EAP failure")
+        elif p.code == 2 and p.eap_type == eapkeys.EAP_IDENTITY:
+            parts.append(f"EAP identity {bytes(p.data[:64]).decode('utf-8', 'replace')!r}")
+        else:
+            kind = "request" if p.code == 1 else "response"
+            t = p.eap_type
+            name = _TYPE_NAMES.get(t, "") if t is not None else ""
+            parts.append(f"EAP {kind} {name or eap_method_name(t)}")
+    return ", ".join(parts) or None

@@ -250,11 +250,34 @@ def delete_children(ctx: Context, d: DeletePayload, ts: float) -> None:
             child.deleted_ts = ts
 
 
+def intermediate_request(ctx: Context, sa: Sa, ex: Ex, m: Message) -> None:
+    """IKE_INTERMEDIATE (RFC 9242) and IKE_FOLLOWUP_KE (RFC 9370): named; an SA that used them
+    has AUTH octets with IntAuth and, with additional key exchanges, keys from more than the
+    IKE_SA_INIT g^ir. Neither is computed here: its AUTHs are left unchecked (auth.py)."""
+    ex.purpose = (
+        "intermediate exchange (RFC 9242)"
+        if ex.exchange_type == ET.IKE_INTERMEDIATE
+        else "follow-up key exchange (RFC 9370)"
+    )
+    if not sa.intermediate:
+        sa.intermediate = True
+        ctx.problem(
+            "warning",
+            f"IKE SA {sa.label}: {ename(ex.exchange_type)} seen (frame {m.frame}): ikeview "
+            "does not fold IntAuth (RFC 9242) or additional key exchanges (RFC 9370) into AUTH "
+            "and keys; its AUTHs are not checked and later messages may not decrypt",
+            frame=m.frame,
+            sa=sa,
+        )
+
+
 SHAPES: dict[int, tuple[Handler, Handler]] = {
     ET.IKE_SA_INIT: (init_request, init_response),
     ET.IKE_AUTH: (auth_request, auth_or_redirect),
     ET.CREATE_CHILD_SA: (noop, create_child_response),
     ET.INFORMATIONAL: (info_request, info_response),
+    ET.IKE_INTERMEDIATE: (intermediate_request, noop),
+    ET.IKE_FOLLOWUP_KE: (intermediate_request, noop),
 }
 """Exchange type -> (on request, on response)."""
 DEFAULT_SHAPE: tuple[Handler, Handler] = (noop, noop)

@@ -8,6 +8,8 @@ SA used last are kept per SA; an UPDATE_SA_ADDRESSES request from or to other on
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from ikeview.dissectors import iana
 from ikeview.pipeline.correlate.builders import Ex, Sa
 from ikeview.pipeline.correlate.payloads import notifies
@@ -19,7 +21,7 @@ _ADDRESS_LIST = frozenset(
 )
 
 
-def mobike_purpose(sa: Sa, ex: Ex, m: Message, inner: list[object]) -> str | None:
+def mobike_purpose(sa: Sa, ex: Ex, m: Message, inner: Sequence[object]) -> str | None:
     """The exchange's purpose when it is a MOBIKE one (recording any move), else None."""
     kinds = {n.notify_type for n in notifies(inner)}
     if N.UPDATE_SA_ADDRESSES in kinds:
