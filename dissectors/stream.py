@@ -517,13 +517,23 @@ class Dissector:
         """After the last frame: copy the reader's verdict; a damaged file gives a FrameError."""
         stats = self.stats
         stats.capture = capture
-        if capture is None or not capture.truncated:
+        if capture is None or not (capture.truncated or capture.clamped_times):
             return None
+        stats.errors += 1
+        # Impossible time stamps (before 1970, after 9999) were shown as the nearest limit:
+        # said once, so that a time in the report is never silently made up.
+        clamped = (
+            f"{capture.clamped_times} time stamps outside 1970..9999 shown as the nearest limit"
+            if capture.clamped_times
+            else ""
+        )
+        if not capture.truncated:
+            return FrameError(last_index + 1, last_ts, 0, f"capture file damaged: {clamped}")
         stats.truncated = True
         stats.note = capture.note
-        stats.errors += 1
         offset = max(capture.damage_offset, 0)
-        return FrameError(last_index + 1, last_ts, offset, f"capture file damaged: {capture.note}")
+        text = f"capture file damaged: {capture.note}" + (f"; {clamped}" if clamped else "")
+        return FrameError(last_index + 1, last_ts, offset, text)
 
 
 def dissect(

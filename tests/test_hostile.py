@@ -310,6 +310,8 @@ def test_odd_time_stamps_never_crash(name: str, tmp_path: Path) -> None:
         run = ikeview(*args)
         run.within_bounds()
         assert run.code == 0, run.stderr
+    if name.startswith(("tsresol", "tsoffset")):  # 2106 and 2200 are real dates
+        assert "time stamps outside 1970..9999" in ikeview("report", path).stdout
 
 
 def test_gzip_capture_on_pipes(tmp_path: Path) -> None:
