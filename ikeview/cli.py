@@ -161,6 +161,11 @@ def build_parser() -> argparse.ArgumentParser:
     _jobs_arg(p)
     p.add_argument("--json", action="store_true", help="machine-readable output (see README)")
     p.add_argument("--show-secrets", action="store_true", help="include derived keys in the report")
+    p.add_argument(
+        "--card",
+        action="store_true",
+        help="each IKE SA's card (show crypto ikev2 sa detailed / swanctl --list-sas fields)",
+    )
     _config_args(p)
 
     p = sub.add_parser("export", help="the exchange timeline as CSV")
@@ -351,7 +356,8 @@ def _run_report(args: argparse.Namespace) -> int:
         json.dump(to_json(analysis, show_secrets=args.show_secrets), sys.stdout, indent=2)
         sys.stdout.write("\n")
     else:
-        sys.stdout.write(printable_lines(render_text(analysis, show_secrets=args.show_secrets)))
+        text = render_text(analysis, show_secrets=args.show_secrets, card=args.card)
+        sys.stdout.write(printable_lines(text))
     return ExitCode.OK
 
 

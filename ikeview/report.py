@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ikeview.card import card_lines
 from ikeview.config.render import config_check_lines, config_checks_json
 from ikeview.diagnosis.records import Diagnosis, Finding
 from ikeview.dissectors import iana
@@ -63,8 +64,10 @@ def _rel(ts: float | None, t0: float) -> str:
 # ---------------------------------------------------------------- text
 
 
-def render_text(analysis: Analysis, *, show_secrets: bool = False) -> str:
-    """The whole report as plain text, one block per IKE SA."""
+def render_text(analysis: Analysis, *, show_secrets: bool = False, card: bool = False) -> str:
+    """The whole report as plain text, one block per IKE SA; with ``card``, each SA also gets
+    the card of ``ikeview.card`` (the fields of Cisco's ``show crypto ikev2 sa detailed`` and
+    strongSwan's ``swanctl --list-sas``)."""
     a = analysis
     t0 = _t0(a)
     k = a.counters
@@ -81,6 +84,9 @@ def render_text(analysis: Analysis, *, show_secrets: bool = False) -> str:
     for sa in a.ike_sas:
         out.append("")
         out.extend(_sa_text(sa, t0))
+        if card:
+            out.append("  card")
+            out.extend("    " + line for line in card_lines(sa))
     if a.unassociated_esp:
         out.append("")
         out.append("unassociated ESP SPIs (not tied to a child SA seen in the capture)")
