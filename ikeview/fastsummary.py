@@ -146,6 +146,10 @@ def _mapped(source: str | os.PathLike[str], ports: tuple[int, ...]) -> Summary |
     clamp, a cut last record): the caller then reads the file the ordinary way, so the result
     and its diagnostics are always CaptureReader's."""
     try:
+        # Look before opening: opening a FIFO or /dev/stdin would take bytes (or block) that
+        # the ordinary reader, which takes over for anything not a regular file, then misses.
+        if not stat.S_ISREG(os.stat(source).st_mode):
+            return None
         with open(source, "rb") as fh:
             size = os.fstat(fh.fileno()).st_size
             if size < 24 or not stat.S_ISREG(os.fstat(fh.fileno()).st_mode):

@@ -216,7 +216,7 @@ def _auth_text(s: AuthSide) -> str:
 def _exchange_text(ex: Exchange, t0: float) -> str:
     frames = ",".join(str(m.frame) for m in (ex.request, ex.response) if m is not None)
     start = ex.request_ts if ex.request is not None else ex.response_ts
-    status = ex.status
+    status: str = ex.status
     resp = ex.response
     if status == "ok" and resp is not None and not resp.decrypted and resp.payload_types[-1:] in (
         (46,),

@@ -9,12 +9,14 @@ instead of taking the machine down.
 from __future__ import annotations
 
 import os
-import resource
+import signal
 import subprocess
 import sys
+import tempfile
 import threading
 from dataclasses import dataclass
 from pathlib import Path
+from types import SimpleNamespace
 
 REPO = Path(__file__).resolve().parents[1]
 MAX_RSS_MB = 300
@@ -48,8 +50,20 @@ class Run:
         assert self.seconds < MAX_SECONDS, f"{self.seconds:.1f} s"
 
 
-def _limit() -> None:
+# A child's peak RSS (ru_maxrss) starts from the resident size of the process it was forked
+# from, carried across exec: forked from a pytest worker grown to 300 MB, even ``true`` would
+# "peak" at 300 MB. So a tiny launcher (a fresh interpreter, ~10 MB) starts the command, waits
+# for it and writes its own child's rusage to a file: that figure is the command's alone.
+LAUNCH = """
+import os, resource, subprocess, sys
+out, cmd = sys.argv[1], sys.argv[2:]
+def limit():
     resource.setrlimit(resource.RLIMIT_AS, (2 << 30, 2 << 30))
+proc = subprocess.Popen(cmd, preexec_fn=limit)
+_, status, use = os.wait4(proc.pid, 0)
+with open(out, "w") as fh:
+    fh.write(f"{os.waitstatus_to_exitcode(status)} {use.ru_utime + use.ru_stime} {use.ru_maxrss}")
+"""
 
 
 def ikeview(
@@ -61,11 +75,16 @@ def ikeview(
         env = {**os.environ, "IKEVIEW": f"{sys.executable} -m ikeview"}
     else:
         cmd, env = [sys.executable, "-m", "ikeview", *map(str, args)], None
+    fd, result = tempfile.mkstemp(prefix="hostile-run-")
+    os.close(fd)
     proc = subprocess.Popen(
-        cmd, stdin=stdin if stdin is not None else subprocess.DEVNULL,
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=cwd, env=env, preexec_fn=_limit,
+        [sys.executable, "-S", "-c", LAUNCH, result, *cmd],
+        stdin=stdin if stdin is not None else subprocess.DEVNULL,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=cwd, env=env,
+        start_new_session=True,
     )  # fmt: skip
-    killer = threading.Timer(60, proc.kill)
+    # The whole session: the launcher, the command and anything a shell case started.
+    killer = threading.Timer(60, lambda: os.killpg(proc.pid, signal.SIGKILL))
     killer.start()
     try:
         out: list[bytes] = []
@@ -73,14 +92,21 @@ def ikeview(
         reader.start()
         err = proc.stderr.read()  # type: ignore[union-attr]
         reader.join()
-        _, status, usage = os.wait4(proc.pid, 0)
+        proc.wait()
     finally:
         killer.cancel()
-    proc.returncode = os.waitstatus_to_exitcode(status)
+    try:
+        code, cpu, rss_kb = Path(result).read_text().split()
+    except ValueError:  # the launcher was killed before it could write
+        code, cpu, rss_kb = "-9", "60", "0"
+    finally:
+        Path(result).unlink(missing_ok=True)
+    usage = SimpleNamespace(seconds=float(cpu), rss_kb=int(rss_kb))
+    proc.returncode = int(code)
     return Run(
         proc.returncode,
-        usage.ru_utime + usage.ru_stime,
-        usage.ru_maxrss / 1024,
+        usage.seconds,
+        usage.rss_kb / 1024,
         out[0].decode(errors="replace"),
         err.decode(errors="replace"),
     )
