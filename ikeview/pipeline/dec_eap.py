@@ -35,13 +35,18 @@ def verify_eap_auth(
     if method != _SHARED_KEY_MIC:
         return AuthVerdict(side, method, None, None, f"{what} after {name}: not a shared key MIC")
     octets = ikeauth.side_signed_octets(prf, auth_side)
-    if eap.method in _NO_MSK_METHODS or eap.method is None:
-        ok = ikeauth.psk_auth(prf, auth_side.sk_p, octets) == auth_side.auth_data
-        sk = "SK_pi" if side == "initiator" else "SK_pr"
-        verdict = "verified" if ok else "does not verify"
+    sk = "SK_pi" if side == "initiator" else "SK_pr"
+    over_sk_p = ikeauth.psk_auth(prf, auth_side.sk_p, octets) == auth_side.auth_data
+    if eap.method in _NO_MSK_METHODS or (eap.method is None and over_sk_p):
+        verdict = "verified" if over_sk_p else "does not verify"
         return AuthVerdict(
-            side, method, ok, None, f"{what} {verdict} over {sk} ({name} exports no MSK)"
+            side, method, over_sk_p, None, f"{what} {verdict} over {sk} ({name} exports no MSK)"
         )
+    if eap.method is None:
+        return AuthVerdict(
+            side, method, None, None,
+            f"cannot check {what}: the EAP method was not seen and it is not keyed with {sk}",
+        )  # fmt: skip
     if eap.method != eapkeys.EAP_MSCHAPV2 or eap.mschapv2 is None:
         return AuthVerdict(
             side, method, None, None, f"cannot check {what}: the MSK of {name} is not derived here"
