@@ -11,6 +11,7 @@ from typing import Any
 
 from ikeview.card import card_lines
 from ikeview.config.render import config_check_lines, config_checks_json
+from ikeview.diagnosis.jsonform import diagnosis_json, finding_json
 from ikeview.diagnosis.records import Diagnosis, Finding
 from ikeview.dissectors import iana
 from ikeview.pipeline.model import (
@@ -543,33 +544,6 @@ def _child_json(c: ChildSa) -> dict[str, Any]:
         "refused": c.error is not None,
         "diagnosis": diagnosis_json(c.diagnosis),
         "config_check": config_checks_json(c.config_checks),
-    }
-
-
-def finding_json(f: Finding) -> dict[str, Any]:
-    """One finding: the fixed fields, then its own (``extra``) fields by name."""
-    out: dict[str, Any] = {
-        "code": f.code,
-        "severity": f.severity,
-        "frames": list(f.frames),
-        "basis": f.basis,
-        "explanation": f.explanation,
-        "fix": f.fix,
-        "fix_cisco": f.fix_cisco,
-        "fix_strongswan": f.fix_strongswan,
-    }
-    for key, value in f.extra:
-        out.setdefault(key, list(value) if isinstance(value, tuple) else value)
-    return out
-
-
-def diagnosis_json(d: Diagnosis) -> dict[str, Any]:
-    """``{"outcome", "basis", "verdict", "findings": [...]}`` (docs/report-json.md)."""
-    return {
-        "outcome": d.outcome,
-        "basis": d.basis,
-        "verdict": d.verdict,
-        "findings": [finding_json(f) for f in d.findings],
     }
 
 

@@ -12,7 +12,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from ikeview.diagnosis.records import ConfigCheck, Finding, ProposalCheck
+from ikeview.diagnosis.jsonform import finding_json
+from ikeview.diagnosis.records import ConfigCheck, ProposalCheck
 from ikeview.pipeline.model import Analysis, IkeSa
 from ikeview.textsafe import printable
 
@@ -20,23 +21,6 @@ from ikeview.textsafe import printable
 def safe(text: str) -> str:
     """Text with anything a terminal would act on (escapes in a capture's identities) escaped."""
     return printable(text)
-
-
-def finding_json(f: Finding) -> dict[str, Any]:
-    """One finding as a JSON object (extra fields flattened)."""
-    out: dict[str, Any] = {
-        "code": f.code,
-        "severity": f.severity,
-        "frames": list(f.frames),
-        "basis": f.basis,
-        "explanation": f.explanation,
-        "fix": f.fix,
-        "fix_cisco": f.fix_cisco,
-        "fix_strongswan": f.fix_strongswan,
-    }
-    for key, value in f.extra:
-        out.setdefault(key, list(value) if isinstance(value, tuple) else value)
-    return out
 
 
 def proposal_json(p: ProposalCheck | None) -> dict[str, Any] | None:
