@@ -17,7 +17,7 @@ from ikeview.dissectors.records import RawFrame
 from ikeview.tui import loading
 from ikeview.tui.app import make_app
 from ikeview.tui.loading import LoadRequest, cancellable, run_load
-from ikeview.tui.messages import AnalysisUpdated, CaptureLoaded
+from ikeview.tui.messages import AnalysisUpdated, CaptureLoaded, KernelDropped
 from ikeview.tui.screens.main import MainScreen
 from textual.worker import WorkerFailed
 from tui_support import LAB, SIZE, no_animations, sync  # noqa: F401 (autouse fixture)
@@ -127,7 +127,7 @@ def test_run_load_live_shows_last_records_when_idle(
     frames = _frames(shared_dir / GCM)
     done: list[bool] = []
 
-    def quiet_after(interface: str, extra_ports: tuple[int, ...]) -> Any:
+    def quiet_after(interface: str, extra_ports: tuple[int, ...], on_drops: Any = None) -> Any:
         yield from frames
         while not done:  # the link goes quiet
             time.sleep(0.05)
@@ -147,6 +147,25 @@ def test_run_load_live_shows_last_records_when_idle(
     updates = [m for m in posted if isinstance(m, AnalysisUpdated)]
     assert 1 <= len(updates) <= 2  # not one per packet
     assert not any(isinstance(m, CaptureLoaded) for m in posted)
+
+
+def test_kernel_drops_reach_the_screen(
+    shared_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Drops the kernel reports while capturing (PACKET_STATISTICS, read by livecap) are posted
+    as KernelDropped, which the main screen turns into a warning (issue 15, item 11)."""
+    frames = _frames(shared_dir / GCM)
+
+    def dropping(interface: str, extra_ports: tuple[int, ...], on_drops: Any = None) -> Any:
+        yield from frames[:2]
+        on_drops(1000, 37)  # as live_frames reports a grown drop count
+        yield from frames[2:]
+
+    monkeypatch.setattr(loading, "live_source", dropping)
+    posted: list[object] = []
+    run_load(LoadRequest(None, interface="lo"), posted.append)  # type: ignore[arg-type]
+    drops = [m for m in posted if isinstance(m, KernelDropped)]
+    assert [(m.received, m.dropped) for m in drops] == [(1000, 37)]
 
 
 @sync

@@ -21,7 +21,7 @@ from ikeview.keys.model import KeyRing
 from ikeview.pipeline.analyze import iter_analysis, make_decryptor
 
 from .esprows import EspRowStore
-from .messages import AnalysisUpdated, CaptureLoaded, KeysFailed
+from .messages import AnalysisUpdated, CaptureLoaded, KernelDropped, KeysFailed
 
 if TYPE_CHECKING:
     from ikeview.config.records import DeviceConfig
@@ -71,11 +71,20 @@ class LoadRequest:
         return f"live: {self.interface}"
 
 
-def live_source(interface: str, extra_ports: tuple[int, ...]) -> Iterable[object]:
-    """Frames from a network interface (ikeview.livecap); raises IkeviewError when it cannot."""
-    from ikeview.livecap import LiveOptions, live_frames
+def live_source(
+    interface: str,
+    extra_ports: tuple[int, ...],
+    on_drops: Callable[[int, int], object] | None = None,
+) -> Iterable[object]:
+    """Frames from a network interface (ikeview.livecap); raises IkeviewError when it cannot.
+    ``on_drops(received, dropped)`` is called whenever the kernel's drop count grew."""
+    from ikeview.livecap import LiveCounters, LiveOptions, live_frames
 
-    return live_frames(LiveOptions(interface, extra_ports))
+    def dropped(c: LiveCounters) -> None:
+        if on_drops is not None:
+            on_drops(c.received, c.dropped)
+
+    return live_frames(LiveOptions(interface, extra_ports), on_drops=dropped)
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,7 +174,11 @@ def run_load(
         source: object = request.capture
         every = request.every or SNAPSHOT_EVERY
     elif request.interface is not None:
-        frames = live_source(request.interface, request.extra_ports)
+        frames = live_source(
+            request.interface,
+            request.extra_ports,
+            lambda received, dropped: post(KernelDropped(received, dropped)),
+        )
         source = cancellable(frames, cancelled, idle_ticks=True)
         every = request.every or 0
         interval = LIVE_SNAPSHOT_INTERVAL

@@ -49,6 +49,20 @@ class CaptureLoaded(Message):
         self.rows = rows
 
 
+class KernelDropped(Message):
+    """The kernel dropped frames of a live capture (its socket buffer was full): what the
+    analysis shows misses them, so the user is told, as tcpdump says at its end."""
+
+    bubble = False
+
+    def __init__(self, received: int, dropped: int) -> None:
+        super().__init__()
+        self.received = received
+        """Frames that matched the filter, the dropped ones included."""
+        self.dropped = dropped
+        """Frames dropped so far."""
+
+
 class KeysFailed(Message):
     """The keys given could not be loaded; the capture is analysed without them."""
 

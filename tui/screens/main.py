@@ -29,7 +29,7 @@ from ikeview.timebase import TimeBase, capture_start
 from ..esprows import EspRowStore
 from ..filtering import Filter
 from ..loading import LoadRequest, keyring_for, run_load
-from ..messages import AnalysisUpdated, CaptureLoaded, KeysFailed
+from ..messages import AnalysisUpdated, CaptureLoaded, KernelDropped, KeysFailed
 from ..verdicts import entry_count, problem_entries
 from ..widgets.esp_table import EspPanel, EspTable, esp_detail
 from ..widgets.ladder import Ladder
@@ -196,6 +196,16 @@ class MainScreen(Screen[None]):
         bar.update(total=1, progress=1)
         bar.display = False
         self.show_analysis(event.analysis, event.rows)
+
+    @on(KernelDropped)
+    def kernel_dropped(self, event: KernelDropped) -> None:
+        self.notify(
+            f"the kernel dropped {event.dropped} of {event.received} packets (socket buffer "
+            "full): the analysis misses them",
+            title="packets lost",
+            severity="warning",
+            timeout=10,
+        )
 
     @on(KeysFailed)
     def keys_failed(self, event: KeysFailed) -> None:
