@@ -64,6 +64,10 @@ def _without_auth(sa: IkeSa, findings: list[Finding]) -> tuple[Outcome, Basis, s
     failed = [f for f in findings if f.code in _FAILED_SETUP and f.severity == "error"]
     if failed:
         return "failed", failed[0].basis, failed[0].explanation
+    if sa.state == "failed" and sa.failure and not sa.state_inferred:
+        # Read from the payloads without an error notify: a REDIRECT (RFC 5685) sent the
+        # initiator to another gateway, so this SA was never set up here.
+        return "failed", "decrypted", sa.failure
     if sa.created_by == X.CREATE_CHILD_SA:
         if sa.established_ts is not None:
             return (
