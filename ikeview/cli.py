@@ -162,6 +162,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="machine-readable output (see README)")
     p.add_argument("--show-secrets", action="store_true", help="include derived keys in the report")
     p.add_argument(
+        "--time",
+        choices=("capture", "sa", "utc", "local"),
+        default="capture",
+        help="times since the capture's first packet (default), since each IKE SA's first "
+        "message, or wall-clock UTC / local time (to match router logs)",
+    )
+    p.add_argument(
         "--card",
         action="store_true",
         help="each IKE SA's card (show crypto ikev2 sa detailed / swanctl --list-sas fields)",
@@ -356,7 +363,9 @@ def _run_report(args: argparse.Namespace) -> int:
         json.dump(to_json(analysis, show_secrets=args.show_secrets), sys.stdout, indent=2)
         sys.stdout.write("\n")
     else:
-        text = render_text(analysis, show_secrets=args.show_secrets, card=args.card)
+        text = render_text(
+            analysis, show_secrets=args.show_secrets, card=args.card, clock=args.time
+        )
         sys.stdout.write(printable_lines(text))
     return ExitCode.OK
 

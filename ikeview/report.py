@@ -7,6 +7,7 @@ no markup is emitted so the output can be piped, diffed and grepped. Secrets app
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from ikeview.card import card_lines
@@ -30,6 +31,7 @@ from ikeview.pipeline.model import (
     ts_text,
 )
 from ikeview.textsafe import printable
+from ikeview.timebase import Clock, wall_clock, wall_date
 
 JSON_VERSION = 1
 """Bumped whenever a field of the JSON report changes meaning or disappears (additions do not)."""
@@ -62,13 +64,43 @@ def _rel(ts: float | None, t0: float) -> str:
     return "-" if ts is None else f"+{ts - t0:.6f}s"
 
 
+When = Callable[[float | None], str]
+"""How one capture time is written on the report's clock."""
+
+CLOCKS = ("capture", "sa", "utc", "local")
+"""``report --time``: seconds since the capture's first IKE or ESP packet (the default, as the
+TUI's ``t`` starts), since each IKE SA's first message, or wall-clock time in UTC or local time
+(to match router syslog and ``debug`` timestamps); the same clocks as ``ikeview.timebase``."""
+
+
+def _clock(clock: str, t0: float, sa: IkeSa | None = None) -> When:
+    if clock in ("utc", "local"):
+        wall = Clock(clock)
+        return lambda ts: "-" if ts is None else wall_clock(ts, wall)
+    zero = sa.first_ts if clock == "sa" and sa is not None else t0
+    return lambda ts: _rel(ts, zero)
+
+
+def _clock_line(clock: str, t0: float, known: bool) -> str:
+    if not known:
+        return "  times are relative to -"
+    if clock in ("utc", "local"):
+        zone = "UTC" if clock == "utc" else "local"
+        return f"  times are {zone} wall-clock, from {wall_date(t0, Clock(clock))}"
+    if clock == "sa":
+        return "  times are relative to each IKE SA's first message"
+    return f"  times are relative to {iso_time(t0)}"
+
+
 # ---------------------------------------------------------------- text
 
 
-def render_text(analysis: Analysis, *, show_secrets: bool = False, card: bool = False) -> str:
+def render_text(
+    analysis: Analysis, *, show_secrets: bool = False, card: bool = False, clock: str = "capture"
+) -> str:
     """The whole report as plain text, one block per IKE SA; with ``card``, each SA also gets
     the card of ``ikeview.card`` (the fields of Cisco's ``show crypto ikev2 sa detailed`` and
-    strongSwan's ``swanctl --list-sas``)."""
+    strongSwan's ``swanctl --list-sas``); ``clock`` is one of :data:`CLOCKS`."""
     a = analysis
     t0 = _t0(a)
     k = a.counters
@@ -78,13 +110,13 @@ def render_text(analysis: Analysis, *, show_secrets: bool = False, card: bool = 
         f"{k.ike_integrity_failed} failed integrity); {k.esp_packets} ESP packets "
         f"({k.esp_decrypted} decrypted, {k.esp_integrity_failed} failed integrity); "
         f"{k.keepalives} NAT keepalives; {k.frame_errors} undecodable frames",
-        f"  times are relative to {iso_time(t0) if a.ike_sas or a.unassociated_esp else '-'}",
+        _clock_line(clock, t0, bool(a.ike_sas or a.unassociated_esp)),
     ]
     if k.ikev1_messages:
         out.append(f"  {k.ikev1_messages} IKEv1 messages (labelled only, not analyzed)")
     for sa in a.ike_sas:
         out.append("")
-        out.extend(_sa_text(sa, t0))
+        out.extend(_sa_text(sa, _clock(clock, t0, sa)))
         if card:
             out.append("  card")
             out.extend("    " + line for line in card_lines(sa))
@@ -92,7 +124,7 @@ def render_text(analysis: Analysis, *, show_secrets: bool = False, card: bool = 
         out.append("")
         out.append("unassociated ESP SPIs (not tied to a child SA seen in the capture)")
         for s in a.unassociated_esp:
-            out.append("  " + _esp_text(s, t0))
+            out.append("  " + _esp_text(s, _clock(clock, t0)))
             out.extend("    " + f for f in _inner_text(s))
     if a.problems:
         out.append("")
@@ -138,7 +170,7 @@ def _verdict_text(d: Diagnosis) -> str:
 _UNJUDGED = "not yet judged (still reading)"
 
 
-def _sa_text(sa: IkeSa, t0: float) -> list[str]:
+def _sa_text(sa: IkeSa, when: When) -> list[str]:
     lines = [f"IKE SA {sa.label}  {_verdict_text(sa.diagnosis)}"]
     lines.append(f"  state {_state_text(sa)}")
     lines.append(f"  initiator {sa.initiator or '?'}  responder {sa.responder or '?'}")
@@ -146,11 +178,11 @@ def _sa_text(sa: IkeSa, t0: float) -> list[str]:
         sa.created_by or 0, "creation not in the capture (first seen mid-life)"
     )
     lines.append(f"  {origin}")
-    life = f"  seen {_rel(sa.first_ts, t0)} .. {_rel(sa.last_ts, t0)}"
+    life = f"  seen {when(sa.first_ts)} .. {when(sa.last_ts)}"
     if sa.established_ts is not None:
-        life += f"; established {_rel(sa.established_ts, t0)} after {_ms(sa.time_to_establish)}"
+        life += f"; established {when(sa.established_ts)} after {_ms(sa.time_to_establish)}"
     if sa.deleted_ts is not None:
-        life += f"; deleted {_rel(sa.deleted_ts, t0)}"
+        life += f"; deleted {when(sa.deleted_ts)}"
     lines.append(life)
     if sa.rekey_of:
         lines.append(f"  rekey of {_spis(sa.rekey_of)}")
@@ -180,7 +212,7 @@ def _sa_text(sa: IkeSa, t0: float) -> list[str]:
         "         purpose / notes"
     )
     for ex in sa.exchanges:
-        lines.append("    " + _exchange_text(ex, t0))
+        lines.append("    " + _exchange_text(ex, when))
         for m in ex.messages:
             note = _message_note(m)
             if note:
@@ -188,7 +220,7 @@ def _sa_text(sa: IkeSa, t0: float) -> list[str]:
     if sa.child_sas:
         lines.append("  child SAs")
         for c in sa.child_sas:
-            lines.extend("    " + line for line in _child_text(c, t0))
+            lines.extend("    " + line for line in _child_text(c, when))
     return lines
 
 
@@ -214,7 +246,7 @@ def _auth_text(s: AuthSide) -> str:
     return f"auth {who}: {s.method_name} {verdict}{psk}{detail}{eap}"
 
 
-def _exchange_text(ex: Exchange, t0: float) -> str:
+def _exchange_text(ex: Exchange, when: When) -> str:
     frames = ",".join(str(m.frame) for m in (ex.request, ex.response) if m is not None)
     start = ex.request_ts if ex.request is not None else ex.response_ts
     status: str = ex.status
@@ -245,7 +277,7 @@ def _exchange_text(ex: Exchange, t0: float) -> str:
             note += f", answered {_ms(ex.response.ts - last.ts)} after the last copy"
         notes.append(note)
     return (
-        f"{frames:<11} {_rel(start, t0):<13} {ex.name:<17} {ex.message_id:<4} "
+        f"{frames:<11} {when(start):<13} {ex.name:<17} {ex.message_id:<4} "
         f"{ex.requester:<10} {status:<11} {_ms(ex.rtt):<11} {'; '.join(notes)}"
     ).rstrip()
 
@@ -277,7 +309,7 @@ def _message_note(m: Message) -> str:
     return "; ".join(parts)
 
 
-def _child_text(c: ChildSa, t0: float) -> list[str]:
+def _child_text(c: ChildSa, when: When) -> list[str]:
     proto = iana.PROTOCOL_IDS.name(c.protocol_id)
     # A refused child SA never got the responder's SPI: say so rather than print zeros.
     theirs = "none (refused)" if c.error is not None else f"0x{c.spi_responder:08x}"
@@ -287,13 +319,13 @@ def _child_text(c: ChildSa, t0: float) -> list[str]:
         f"  {_verdict_text(c.diagnosis)}",
     ]
     how = iana.EXCHANGE_TYPES.name(c.exchange_type)
-    life = f"  created {_rel(c.created_ts, t0)} by {how} (frame {c.created_frame})"
+    life = f"  created {when(c.created_ts)} by {how} (frame {c.created_frame})"
     if c.rekey_of is not None:
         life += f", rekey of 0x{c.rekey_of:08x}"
     if c.rekeyed_by is not None:
         life += f", rekeyed by 0x{c.rekeyed_by[0]:08x}/0x{c.rekeyed_by[1]:08x}"
     if c.deleted_ts is not None:
-        life += f", deleted {_rel(c.deleted_ts, t0)}"
+        life += f", deleted {when(c.deleted_ts)}"
     lines.append(life)
     if c.proposal is not None:
         lines.append(f"  proposal {proposal_text(c.proposal)}")
@@ -317,7 +349,7 @@ def _child_text(c: ChildSa, t0: float) -> list[str]:
             if not stats:
                 lines.append(f"  SPI 0x{spi:08x} {src} > {dst}: 0 packets (silent)")
             for s in stats:
-                lines.append("  " + _esp_text(s, t0))
+                lines.append("  " + _esp_text(s, when))
                 lines.extend("    " + f for f in _inner_text(s))
     if c.problem:
         lines.append(f"  keys: {c.problem}")
@@ -329,12 +361,12 @@ def _child_text(c: ChildSa, t0: float) -> list[str]:
     return lines
 
 
-def _esp_text(s: EspSpiStats, t0: float) -> str:
+def _esp_text(s: EspSpiStats, when: When) -> str:
     text = (
         f"SPI 0x{s.spi:08x} {s.src} > {s.dst}{' (UDP)' if s.udp_encap else ''}: "
         f"{s.packets} packets, {s.bytes} bytes, {s.decrypted} decrypted, seq {s.first_seq}.."
         f"{s.max_seq}, {s.missing} missing, {s.replays} replayed, {s.out_of_order} out of order, "
-        f"{_rel(s.first_ts, t0)} .. {_rel(s.last_ts, t0)}"
+        f"{when(s.first_ts)} .. {when(s.last_ts)}"
     )
     if s.integrity_failed:
         text += f", {s.integrity_failed} FAILED integrity"
