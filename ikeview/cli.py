@@ -314,12 +314,16 @@ def _load_configs(args: argparse.Namespace) -> list:  # -> list[DeviceConfig]
     return load_configs(args.config, ios_release=args.ios_release)
 
 
-def _analyze(args: argparse.Namespace):  # -> Analysis
+def _analyze(args: argparse.Namespace, keyring: object = None):  # -> Analysis
+    """The capture analysed with the --keys files (or ``keyring`` when the caller has already
+    loaded them) and the --config files."""
     from ikeview.pipeline.analyze import analyze
     from ikeview.progress import progress_reporter
 
     def single() -> object:
-        keyring = _load_keys(args.keys) if getattr(args, "keys", None) else None
+        nonlocal keyring
+        if keyring is None and getattr(args, "keys", None):
+            keyring = _load_keys(args.keys)
         configs = _load_configs(args)
         if configs:
             from ikeview.config.keys import config_keyring
@@ -446,7 +450,7 @@ def _run_config(args: argparse.Namespace) -> int:
     from ikeview.config.writers import write_configs
 
     keyring = _load_keys(args.keys) if args.keys else None
-    analysis = _analyze(args)
+    analysis = _analyze(args, keyring)  # the keys files are read once, here
     sides = (args.side,) if args.side else ("initiator", "responder")
     texts = write_configs(
         analysis,
@@ -483,7 +487,10 @@ def _run_ladder(args: argparse.Namespace) -> int:
     if args.output is None:
         sys.stdout.write(picture)
     else:
-        args.output.write_text(picture)
+        from ikeview.outfile import write_text
+
+        # Through the one output writer: atomic, never over an input or through a link.
+        write_text(args.output, picture, inputs=_inputs(args))
     return ExitCode.OK
 
 
