@@ -108,24 +108,27 @@ class TimeBase:
         return CLOCK_TITLE[self.clock]
 
 
-def wall_clock(ts: float, clock: Clock = Clock.UTC, digits: int = 6) -> str:
-    """``12:34:56.789012`` in UTC or local time (date left to ``wall_date``)."""
+def _wall(ts: float, clock: Clock) -> datetime | None:
+    """``ts`` as an aware datetime in UTC or local time; None when no datetime can hold it."""
     try:
         when = datetime.fromtimestamp(ts, UTC)
     except (OverflowError, OSError, ValueError):
+        return None
+    return when.astimezone() if clock == Clock.LOCAL else when
+
+
+def wall_clock(ts: float, clock: Clock = Clock.UTC, digits: int = 6) -> str:
+    """``12:34:56.789012`` in UTC or local time (date left to ``wall_date``)."""
+    when = _wall(ts, clock)
+    if when is None:
         return "?"
-    if clock == Clock.LOCAL:
-        when = when.astimezone()
     text = when.strftime("%H:%M:%S.%f")
     return text[: 9 + digits] if digits else text[:8]
 
 
 def wall_date(ts: float, clock: Clock = Clock.UTC) -> str:
     """``2026-12-04 12:34:56.789012 UTC`` (or the local zone's name)."""
-    try:
-        when = datetime.fromtimestamp(ts, UTC)
-    except (OverflowError, OSError, ValueError):
+    when = _wall(ts, clock)
+    if when is None:
         return "?"
-    if clock == Clock.LOCAL:
-        when = when.astimezone()
     return f"{when:%Y-%m-%d %H:%M:%S.%f} {when.tzname() or ''}".rstrip()
