@@ -85,9 +85,10 @@ def _rejected(sa: IkeSa, by: str, frames: list[int], basis: Basis, how: str) -> 
     return found
 
 
-def _initiator_rejection(sa: IkeSa, resp: Message) -> Exchange | None:
-    """An INFORMATIONAL the initiator sent right after the IKE_AUTH response, read, carrying
-    AUTHENTICATION_FAILED (RFC 7296 2.21.2)."""
+def _initiator_informational(sa: IkeSa, resp: Message, *, auth_failed: bool) -> Exchange | None:
+    """The first INFORMATIONAL the initiator sent within ``REJECT_WINDOW`` of the IKE_AUTH
+    response; with ``auth_failed``, only one read to carry AUTHENTICATION_FAILED (RFC 7296
+    2.21.2)."""
     for ex in sa.exchanges:
         req = ex.request
         if (
@@ -95,7 +96,7 @@ def _initiator_rejection(sa: IkeSa, resp: Message) -> Exchange | None:
             and ex.requester == "initiator"
             and req is not None
             and 0 <= req.ts - resp.ts <= REJECT_WINDOW
-            and N.AUTHENTICATION_FAILED in req.notifies
+            and (not auth_failed or N.AUTHENTICATION_FAILED in req.notifies)
         ):
             return ex
     return None
@@ -186,7 +187,7 @@ def _judge_read(sa: IkeSa, ex: Exchange, resp: Message) -> AuthVerdict:
             _rejected(sa, "responder", frames, "decrypted", how),
         )
     if ev.has_auth(resp):
-        rej = _initiator_rejection(sa, resp)
+        rej = _initiator_informational(sa, resp, auth_failed=True)
         if rej is not None and rej.request is not None:
             f2 = [*frames, rej.request.frame, *([rej.response.frame] if rej.response else [])]
             how = (
@@ -310,17 +311,7 @@ def _judge_sizes(sa: IkeSa, analysis: ev.Facts, ex: Exchange, resp: Message) -> 
             f"IKE_AUTH was answered (frame {resp.frame}) and the peers went on to "
             f"CREATE_CHILD_SA exchanges (frame {first}), which need an established IKE SA",
         )
-    rej = next(
-        (
-            e
-            for e in sa.exchanges
-            if e.exchange_type == X.INFORMATIONAL
-            and e.requester == "initiator"
-            and e.request is not None
-            and 0 <= e.request.ts - resp.ts <= REJECT_WINDOW
-        ),
-        None,
-    )
+    rej = _initiator_informational(sa, resp, auth_failed=False)
     if rej is not None and not directions and _rejected_at_once(sa, resp, rej):
         assert rej.request is not None
         gap = (rej.request.ts - resp.ts) * 1000
