@@ -39,21 +39,10 @@ def test_lab_logs_present() -> None:
     assert len(SCENARIOS) >= 5, "captures/lab scenarios missing"
 
 
-# Known misreadings of real logs, kept visible until the reader handles them.
-LOG_READER_XFAIL = {
-    ("ike-rekey-collision", "initiator.log"): (
-        "two crossing IKE rekeys are both derived in the old IKE SA's log context; the reader"
-        " gives each new IKE SA the other's SK_* (truth.json matches them by SK_d)"
-    ),
-}
-
-
 @pytest.mark.parametrize(("scenario", "side"), LOGS)
-def test_lab_log_ike_sas_match_truth(
-    scenario: str, side: str, request: pytest.FixtureRequest
-) -> None:
-    if (scenario, side) in LOG_READER_XFAIL:
-        request.applymarker(pytest.mark.xfail(reason=LOG_READER_XFAIL[(scenario, side)]))
+def test_lab_log_ike_sas_match_truth(scenario: str, side: str) -> None:
+    # ike-rekey-collision: two crossing IKE rekeys, both derived in the old SA's context; each
+    # is tied to its new SA by the SPI parsed from the rekey's SA payload.
     ring = _ring(scenario, side)
     truth = _truth(scenario)
     assert len(ring.ike_sas) == len(truth["ike_sas"])
