@@ -18,9 +18,12 @@ from ikeview.config.swanctl import read_swanctl
 def test_strongswan_keywords() -> None:
     """proposal_keywords_static.txt: aes256gcm16 = AES-GCM ICV16 256; x25519 = Curve25519 (31);
     an IKE proposal without PRF takes the integrity algorithm's PRF (check_proposal)."""
-    p = parse_proposal("aes128-aes256gcm16-sha384-x25519-modp2048", "ike", 3)
-    assert p.encr == ((12, 128), (20, 256))
+    p = parse_proposal("aes128-aes256-sha384-x25519-modp2048", "ike", 3)
+    assert p.encr == ((12, 128), (12, 256))
     assert p.integ == (13,) and p.prf == (6,) and p.ke == (31, 14)
+    # check_proposal: classic and AEAD ciphers never share a proposal.
+    with pytest.raises(ValueError, match="classic and AEAD"):
+        parse_proposal("aes128-aes256gcm16-sha384-x25519", "ike", 3)
     esp = parse_proposal("aes256gcm128-esn-noesn", "esp", 4)
     assert esp.encr == ((20, 256),) and esp.esn == (1, 0)
     assert parse_proposal("aes128-sha256", "esp", 1).esn == (0,)  # noesn added by default
@@ -47,8 +50,11 @@ def test_swanctl_includes_skipped_and_errors_name_the_line() -> None:
     text = "include x.conf\nconnections {\n  a {\n    proposals = nope\n  }\n}\n"
     with pytest.raises(ConfigError, match=r"^f.conf:4: proposals = nope: unknown algorithm"):
         read_swanctl(text, "f.conf")
-    cfg = read_swanctl("include x.conf\nfoo bar\nconnections {\n}\n", "f.conf")
+    cfg = read_swanctl("include x.conf\nfoo = bar\nconnections {\n}\n", "f.conf")
     assert cfg.skipped == 2 and cfg.connections == ()
+    # settings_parser.y: two names in a row are a syntax error swanctl refuses too.
+    with pytest.raises(ConfigError, match=r"^f.conf:2: syntax error at 'bar'"):
+        read_swanctl("connections {\nfoo bar\n}\n", "f.conf")
     with pytest.raises(ConfigError, match=r"^f.conf:1: '}' closes no section"):
         read_swanctl("}\n", "f.conf")
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import glob
 import re
 from collections.abc import Sequence
 from pathlib import Path
@@ -10,6 +11,7 @@ from ikeview.config.ios import read_ios
 from ikeview.config.ipsec_conf import read_ipsec_conf
 from ikeview.config.records import ConfigError, DeviceConfig
 from ikeview.config.swanctl import read_swanctl
+from ikeview.config.swanctl_syntax import Resolver
 
 MAX_CONFIG_BYTES = 16 * 1024 * 1024
 """Configs larger than this are refused (a running-config is rarely over 1 MB)."""
@@ -26,11 +28,43 @@ def detect(text: str) -> str | None:
     return None
 
 
-def read_config(text: str, path: str, *, ios_release: str | None = None) -> DeviceConfig:
-    """One config from text."""
+MAX_INCLUDED_FILES = 256
+"""A swanctl.conf's ``include`` statements may read at most this many files."""
+
+
+def include_resolver(limit: int = MAX_CONFIG_BYTES) -> Resolver:
+    """Reads what a swanctl.conf ``include PATTERN`` names, as strongSwan does: the glob
+    relative to the including file's folder, matches in sorted order, regular files only.
+    Bounded: at most MAX_INCLUDED_FILES files and ``limit`` bytes in all."""
+    budget = {"bytes": limit, "files": MAX_INCLUDED_FILES}
+
+    def resolve(pattern: str, including: str) -> list[tuple[str, str]]:
+        base = Path(including).parent
+        full = pattern if Path(pattern).is_absolute() else str(base / pattern)
+        out = []
+        for name in sorted(glob.glob(full)):
+            p = Path(name)
+            if not p.is_file():
+                continue
+            size = p.stat().st_size
+            budget["files"] -= 1
+            budget["bytes"] -= size
+            if budget["files"] < 0 or budget["bytes"] < 0:
+                raise ConfigError(f"{including}: include {pattern}: more than "
+                                  f"{MAX_INCLUDED_FILES} files or {limit} bytes")  # fmt: skip
+            out.append((name, p.read_bytes().decode("utf-8", errors="replace")))
+        return out
+
+    return resolve
+
+
+def read_config(
+    text: str, path: str, *, ios_release: str | None = None, resolver: Resolver | None = None
+) -> DeviceConfig:
+    """One config from text (a swanctl.conf follows ``include`` only through ``resolver``)."""
     kind = detect(text)
     if kind == "swanctl":
-        return read_swanctl(text, path)
+        return read_swanctl(text, path, resolver=resolver)
     if kind == "ipsec.conf":
         return read_ipsec_conf(text, path)
     if kind == "ios":
@@ -48,7 +82,7 @@ def load_configs(paths: Sequence[Path], *, ios_release: str | None = None) -> li
         if path.stat().st_size > MAX_CONFIG_BYTES:
             raise ConfigError(f"{path}: larger than {MAX_CONFIG_BYTES} bytes; not a config")
         text = path.read_bytes().decode("utf-8", errors="replace")
-        cfg = read_config(text, str(path), ios_release=ios_release)
+        cfg = read_config(text, str(path), ios_release=ios_release, resolver=include_resolver())
         if cfg.kind == "ipsec.conf":
             secrets = path.with_name("ipsec.secrets")
             if secrets.is_file() and secrets.stat().st_size <= MAX_CONFIG_BYTES:
