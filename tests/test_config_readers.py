@@ -184,7 +184,8 @@ def test_ipsec_conf_libreswan_spellings_and_unknown_words() -> None:
     a, b = cfg.connections
     assert a.proposals[0].encr == ((20, 256),) and a.proposals[0].ke == (19,)
     assert a.proposals[0].text == "aes_gcm256-sha2;dh19"
-    assert a.children[0].proposals[0].encr == ((12, 128), (3, None))
+    # ikev2_proposals.c: an ESP cipher without key length is proposed 128 then 256.
+    assert a.children[0].proposals[0].encr == ((12, 128), (12, 256), (3, None))
     # An ike= ikeview cannot read is said and strongSwan's defaults stand in.
     assert b.proposals[0].text == "default (IKE, non-AEAD)"
     (note,) = cfg.notes

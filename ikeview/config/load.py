@@ -66,7 +66,7 @@ def read_config(
     if kind == "swanctl":
         return read_swanctl(text, path, resolver=resolver)
     if kind == "ipsec.conf":
-        return read_ipsec_conf(text, path)
+        return read_ipsec_conf(text, path, resolver=resolver)
     if kind == "ios":
         return read_ios(text, path, ios_release)
     raise ConfigError(
@@ -82,12 +82,14 @@ def load_configs(paths: Sequence[Path], *, ios_release: str | None = None) -> li
         if path.stat().st_size > MAX_CONFIG_BYTES:
             raise ConfigError(f"{path}: larger than {MAX_CONFIG_BYTES} bytes; not a config")
         text = path.read_bytes().decode("utf-8", errors="replace")
-        cfg = read_config(text, str(path), ios_release=ios_release, resolver=include_resolver())
+        resolver = include_resolver()
+        cfg = read_config(text, str(path), ios_release=ios_release, resolver=resolver)
         if cfg.kind == "ipsec.conf":
             secrets = path.with_name("ipsec.secrets")
             if secrets.is_file() and secrets.stat().st_size <= MAX_CONFIG_BYTES:
                 from ikeview.config.ipsec_conf import add_secrets
 
-                cfg = add_secrets(cfg, secrets.read_text(errors="replace"), str(secrets))
+                text = secrets.read_text(errors="replace")
+                cfg = add_secrets(cfg, text, str(secrets), resolver=resolver)
         out.append(cfg)
     return out
