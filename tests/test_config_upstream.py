@@ -182,3 +182,22 @@ def test_negotiated_algorithms_are_allowed_by_the_config() -> None:
             if m := _LIST_SAS.match(line):
                 _check_line(test_dir, m["host"], m["pat"], counts)
     assert counts["IKE checked"] > 300 and counts["ESP checked"] > 200, counts
+
+
+def test_every_strongswan_ipsec_conf_parses() -> None:
+    """The stroke-era ipsec.conf files of the same tree: every one read, every ike=/esp=/ah=
+    readable with strongSwan's keywords (none is meant to fail there), conns valid."""
+    from ikeview.config.ipsec_conf import read_ipsec_conf
+
+    files = corpus()
+    paths = sorted(p for p in files if p.endswith("/etc/ipsec.conf"))
+    assert len(paths) > 200
+    conns = 0
+    for path in paths:
+        cfg = read_ipsec_conf(files[path], path, resolver=tree_resolver(files))
+        assert not [n for n in cfg.notes if n.code == "config-unknown-algorithm"], path
+        for conn in cfg.connections:
+            assert conn.proposals and all(_valid(p) for p in conn.proposals), (path, conn.name)
+            assert all(_valid(p) for c in conn.children for p in c.proposals), path
+            conns += 1
+    assert conns > 200

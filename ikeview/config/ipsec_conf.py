@@ -197,9 +197,11 @@ class _Proposals:
                 return _parse(text, protocol, line, dialect)
             except ValueError as exc:
                 errors.append(f"{dialect}: {exc}")
-        self.notes.append(ConfigNote("config-unknown-algorithm", line,
-                                     f"{self.path}:{line}: {key}={text}: {'; '.join(errors)}; "
-                                     f"this line was not used, the defaults stand in"))  # fmt: skip
+        note = ConfigNote("config-unknown-algorithm", line,
+                          f"{self.path}:{line}: {key}={text}: {'; '.join(errors)}; "
+                          f"this line was not used, the defaults stand in")  # fmt: skip
+        if note not in self.notes:  # once, however many conns take it through also=
+            self.notes.append(note)
         return None
 
 

@@ -216,8 +216,31 @@ def _ke(tokens: _Tokens, what: str) -> list[int]:
     return ke
 
 
+_TYPED = re.compile(r"^(ke|addke[1-7])=(.+)$")
+"""Libreswan 5 typed transforms after the positional ones: ``;ke=dh19``, ``;addke1=mlkem768``
+(RFC 9370 additional key exchanges)."""
+
+
 def parse_one(text: str, protocol: Protocol, line: int) -> ConfProposal:
     """One Libreswan proposal; ValueError says what Libreswan's parser would refuse."""
+    segments = text.strip().lower().split(";")
+    first_typed = next((i for i, seg in enumerate(segments) if "=" in seg), len(segments))
+    prop = _positional(";".join(segments[:first_typed]), protocol, line)
+    ke, ake = list(prop.ke), list(prop.ake)
+    for seg in segments[first_typed:]:
+        m = _TYPED.match(seg.strip())
+        if m is None:
+            raise ValueError(f"unexpected {seg!r}")
+        algs = _lookup(m[2].split("+"), _KE, "Key Exchange")
+        if m[1] == "ke":
+            ke = [k for k in algs if k]
+        else:
+            ake += [(int(m[1][5:]), k) for k in algs]
+    return ConfProposal(prop.protocol, text.strip(), line, prop.encr, prop.integ, prop.prf,
+                        tuple(ke), prop.esn, tuple(ake))  # fmt: skip
+
+
+def _positional(text: str, protocol: Protocol, line: int) -> ConfProposal:
     tokens = _tokens(text)
     if tokens.peek() is None:
         raise ValueError("empty proposal")
