@@ -54,9 +54,10 @@ def ios_sa_card(sa: IkeSa, side: str) -> list[str]:
     lines = [f"Local {local:22} Remote {remote:22} Status {status}"]
     if sa.chosen is not None:
         encr = offered_values(sa.chosen, 1)
-        ident, bits = encr[0] if encr else (None, None)  # type: ignore[misc]
-        integ = [v for v in offered_values(sa.chosen, 3) if v]
-        prf = offered_values(sa.chosen, 2)
+        first = encr[0] if encr else None
+        ident, bits = first if isinstance(first, tuple) else (None, None)
+        integ = [v for v in offered_values(sa.chosen, 3) if isinstance(v, int) and v]
+        prf = [v for v in offered_values(sa.chosen, 2) if isinstance(v, int)]
         lines.append(
             f"      Encr: {_CISCO_ENCR.get(ident, str(ident))}, keysize: {bits or '-'}, "
             f"PRF: {_CISCO_PRF.get(prf[0], str(prf[0])) if prf else '-'}, "

@@ -69,7 +69,9 @@ def _frames(ex: Exchange | None) -> list[int]:
     return [m.frame for m in (ex.request, ex.response) if m is not None]
 
 
-def _ike_proposals(cfg: DeviceConfig, conn: Connection | None, my_addr: str | None):
+def _ike_proposals(
+    cfg: DeviceConfig, conn: Connection | None, my_addr: str | None
+) -> tuple[tuple[ConfProposal, ...], str]:
     """(proposals, where they come from) for the IKE SA."""
     if cfg.kind == "ios":
         for pol in cfg.policies:
@@ -429,7 +431,7 @@ def check_ike_sa(
     return ConfigCheck(
         device=cfg.device,
         kind=cfg.kind,
-        role=role,  # type: ignore[arg-type]
+        role=role,
         proposal=check,
         profile=conn.name if conn else None,
         keyring_peer=keyring_peer,
@@ -483,7 +485,7 @@ def check_child(
     return ConfigCheck(
         device=cfg.device,
         kind=cfg.kind,
-        role=role,  # type: ignore[arg-type]
+        role=role,
         proposal=check,
         profile=cconf.name if cconf else None,
         keyring_peer=None,

@@ -189,8 +189,9 @@ class _Proposals:
         if key is None:
             return None
         text, line = values[key]
-        order = ("libreswan", "strongswan") if self.dialect == "libreswan" else (
-            "strongswan", "libreswan")  # fmt: skip
+        order: tuple[Dialect, Dialect] = (
+            ("libreswan", "strongswan") if self.dialect == "libreswan"
+            else ("strongswan", "libreswan"))  # fmt: skip
         errors = []
         for dialect in order:
             try:

@@ -245,16 +245,16 @@ def _positional(text: str, protocol: Protocol, line: int) -> ConfProposal:
     if tokens.peek() is None:
         raise ValueError("empty proposal")
     if protocol == "ah":
-        integ = _lookup(tokens.field(), _INTEG, "integrity")
-        ke = _ke(tokens, "AH")
-        return ConfProposal("ah", text.strip(), line, (), tuple(i for i in integ if i), (),
-                            tuple(k for k in ke if k), (0,))  # fmt: skip
+        ah_integ = _lookup(tokens.field(), _INTEG, "integrity")
+        ah_ke = _ke(tokens, "AH")
+        return ConfProposal("ah", text.strip(), line, (), tuple(i for i in ah_integ if i), (),
+                            tuple(k for k in ah_ke if k), (0,))  # fmt: skip
     encr = _ciphers(tokens, protocol)
     if protocol == "ike":
         _cipher_rules(encr, None, protocol)
-        prf, integ, ke = _ike(tokens, encr)
-        return ConfProposal("ike", text.strip(), line, tuple(encr), tuple(integ), tuple(prf),
-                            tuple(ke))  # fmt: skip
+        prf, ike_integ, ike_ke = _ike(tokens, encr)
+        return ConfProposal("ike", text.strip(), line, tuple(encr), tuple(ike_integ),
+                            tuple(prf), tuple(ike_ke))  # fmt: skip
     integ: list[int] = []
     nxt = tokens.peek()
     if nxt is not None and nxt[0] == "-" and all(w in _INTEG for w in _peek_field(tokens)):
