@@ -169,3 +169,28 @@ def test_include_without_resolver_is_counted_not_read() -> None:
 )
 def test_keywords_from_the_source(words: str, field: str, value: object) -> None:
     assert getattr(parse_proposal(words, "ike", 1), field) == value
+
+
+@pytest.mark.parametrize(
+    "words",
+    ["aes256-sha256_96-prfsha256-modp2048", "serpent256-camelliaxcbc-prfcamelliaxcbc-modpnull",
+     "aes128-sha256-x25519-ke1_mlkem768-ke2_none", "aes256gcm16-prfsha384-ecp384-ntru128"],
+)  # fmt: skip
+def test_proposal_words_round_trip(words: str) -> None:
+    """What the swanctl writer prints for a proposal reads back as the same proposal."""
+    from ikeview.config.strongswan_words import proposal_words
+
+    p = parse_proposal(words, "ike", 1)
+    q = parse_proposal(proposal_words(p), "ike", 1)
+    assert (q.encr, q.integ, q.prf, q.ke, q.ake) == (p.encr, p.integ, p.prf, p.ke, p.ake)
+
+
+def test_truncated_sha256_implies_no_prf() -> None:
+    """integ_prf_map (proposal.c) has no PRF for AUTH_HMAC_SHA2_256_96: name one."""
+    with pytest.raises(ValueError, match="needs a PRF"):
+        parse_proposal("aes256-sha256_96-modp2048", "ike", 1)
+
+
+def test_include_only_files_are_told_by_name() -> None:
+    cfg = read_config("include conf.d/*.conf\n", "etc/swanctl/swanctl.conf")
+    assert cfg.kind == "swanctl" and cfg.skipped == 1

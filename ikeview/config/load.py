@@ -17,14 +17,21 @@ MAX_CONFIG_BYTES = 16 * 1024 * 1024
 """Configs larger than this are refused (a running-config is rarely over 1 MB)."""
 
 
-def detect(text: str) -> str | None:
-    """``swanctl``, ``ipsec.conf``, ``ios`` or None."""
-    if re.search(r"^\s*(connections|secrets)\s*\{", text, re.M):
+def detect(text: str, name: str = "") -> str | None:
+    """``swanctl``, ``ipsec.conf``, ``ios`` or None. A file of nothing but ``include`` lines
+    (strongSwan's stock swanctl.conf, many ipsec.conf) is told by its file ``name``."""
+    if re.search(r"^\s*(connections|secrets|pools|authorities)\s*\{", text, re.M):
         return "swanctl"
     if re.search(r"^conn\s+\S+", text, re.M):
         return "ipsec.conf"
     if re.search(r"^(crypto |interface |hostname )", text, re.M):
         return "ios"
+    if re.search(r"^\s*include\s+\S", text, re.M):
+        base = name.replace("\\", "/").rsplit("/", 1)[-1].lower()
+        if "swanctl" in base:
+            return "swanctl"
+        if base.startswith("ipsec"):
+            return "ipsec.conf"
     return None
 
 
@@ -62,7 +69,7 @@ def read_config(
     text: str, path: str, *, ios_release: str | None = None, resolver: Resolver | None = None
 ) -> DeviceConfig:
     """One config from text (a swanctl.conf follows ``include`` only through ``resolver``)."""
-    kind = detect(text)
+    kind = detect(text, path)
     if kind == "swanctl":
         return read_swanctl(text, path, resolver=resolver)
     if kind == "ipsec.conf":

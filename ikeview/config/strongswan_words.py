@@ -335,13 +335,16 @@ def proposal_words(proposal: ConfProposal) -> str:
     inv_encr.update({(12, k): f"aes{k}" for k in _KEY_SIZES})
     inv_encr[(28, None)] = "chacha20poly1305"
     inv_integ = {2: "sha1", 12: "sha256", 13: "sha384", 14: "sha512", 1: "md5", 5: "aesxcbc"}
-    inv_integ.update({7: "sha1_160", 6: "md5_128", 8: "aescmac"})
+    inv_integ.update({7: "sha1_160", 6: "md5_128", 8: "aescmac", 1026: "sha256_96",
+                      1030: "camelliaxcbc", 9: "aes128gmac", 10: "aes192gmac",
+                      11: "aes256gmac"})  # fmt: skip
     inv_prf = {v: k for k, v in PRF_WORDS.items()}
     inv_ke = {v: k for k, v in KE_WORDS.items() if k not in ("modpnone", "x25519", "x448")}
     words = [inv_encr.get(e, f"encr{e[0]}") for e in proposal.encr]
     words += [inv_integ.get(i, f"integ{i}") for i in proposal.integ]
     words += [inv_prf.get(p, f"prf{p}") for p in proposal.prf]
     words += [inv_ke.get(k, f"ke{k}") for k in proposal.ke if k]
+    words += [f"ke{slot}_{inv_ke.get(k, 'none')}" for slot, k in proposal.ake]
     if proposal.protocol == "esp" and 1 in proposal.esn:
         words += ["esn", "noesn"] if 0 in proposal.esn else ["esn"]
     return "-".join(words)
