@@ -136,3 +136,20 @@ def test_libreswan_grammar_corners() -> None:
     (p,) = parse_libreswan("aes-128-sha1", "esp", 1)
     assert p.encr == ((12, 128),) and p.integ == (2,)
     assert len(parse_libreswan("aes-sha1-modp8192,aes-sha1-modp8192", "ike", 1)) == 1
+
+
+def test_ikev1_only_conns_never_fit_an_ikev2_sa() -> None:
+    """psk-aes256-sha256-modp2048 is IKEv2: a conn limited to IKEv1 is not a candidate."""
+    from config_support import LAB
+
+    from ikeview.config.load import read_config
+    from ikeview.config.match import connection_candidates
+    from ikeview.pipeline.analyze import analyze
+
+    text = "conn v1\n  left=192.0.2.2\n  right=192.0.2.1\n  keyexchange=ikev1\n"
+    cfg = read_config(text, "ipsec.conf")
+    sa = analyze(LAB / "psk-aes256-sha256-modp2048" / "capture.pcap").ike_sas[0]
+    assert cfg.connections[0].version == 1
+    assert connection_candidates(sa, cfg, "responder") == []
+    v2 = read_config(text.replace("ikev1", "ikev2"), "ipsec.conf")
+    assert connection_candidates(sa, v2, "responder") == list(v2.connections)

@@ -94,11 +94,14 @@ def _id_matches(pattern: str, ident: str) -> bool:
 
 
 def connection_candidates(sa: IkeSa, cfg: DeviceConfig, role: Role | None) -> list[Connection]:
-    """Connections whose addresses fit the SA (identities not looked at)."""
+    """Connections whose addresses fit the SA (identities not looked at); IKEv1-only ones never
+    fit (the SAs ikeview reads are IKEv2)."""
     me = sa.responder if role != "initiator" else sa.initiator
     peer = sa.initiator if role != "initiator" else sa.responder
     out = []
     for conn in cfg.connections:
+        if conn.version == 1:
+            continue  # IKEv1 only (swanctl version = 1, keyexchange=ikev1, ikev2=no)
         local_ok = not conn.local_addrs or any(in_net(me, a) for a in conn.local_addrs)
         # A host name (remote_addrs = vpn.example.com) cannot be resolved here: it may fit.
         remote_ok = (
