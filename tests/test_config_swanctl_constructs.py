@@ -8,8 +8,12 @@ proposal_keywords_static.txt and proposal.c for proposals), not ikeview's output
 
 from __future__ import annotations
 
+import contextlib
+
 import pytest
 from config_support import DATA
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from ikeview.config.load import load_configs, read_config
 from ikeview.config.records import ConfigError, Connection, DeviceConfig
@@ -194,3 +198,39 @@ def test_truncated_sha256_implies_no_prf() -> None:
 def test_include_only_files_are_told_by_name() -> None:
     cfg = read_config("include conf.d/*.conf\n", "etc/swanctl/swanctl.conf")
     assert cfg.kind == "swanctl" and cfg.skipped == 1
+
+
+def test_reference_chains_and_fanout_are_bounded() -> None:
+    chain = "".join(f"s{i} : s{i + 1} {{ x = {i} }}\n" for i in range(5000))
+    with pytest.raises(ConfigError, match="expand too far"):
+        read_swanctl(chain + "connections { c : s0 { } }\n", "chain")
+    # Two templates per level, each referencing both of the next: 2**30 expansions unbounded.
+    fan = "".join(f"{n}{i} : a{i + 1}, b{i + 1} {{ v{i} = 1 }}\n" for i in range(30)
+                  for n in "ab")  # fmt: skip
+    with pytest.raises(ConfigError, match="expand too far"):
+        read_swanctl(fan + "connections { c : a0 { } }\n", "fan")
+
+
+_PIECES = [*'{}=:,.\n #"\\abc-0123/!;+', " include ", "connections ", "secrets ", "ike-1 ",
+           "proposals = ", "esp_proposals = ", "conn ", "also=", "ike=", "esp=", "\x1b",
+           "\u202e", "aes_gcm", "sha2", "dh19", "ke1_", "0s", "0x"]  # fmt: skip
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(_PIECES), max_size=200).map("".join))
+def test_hostile_text_only_config_errors(text: str) -> None:
+    """No traceback: swanctl.conf text raises ConfigError naming the file or reads; ipsec.conf
+    text always reads (what it cannot use is a note); Libreswan words raise ValueError."""
+    from ikeview.config.ipsec_conf import add_secrets, read_ipsec_conf
+    from ikeview.config.libreswan_words import parse_libreswan
+
+    for head in ("connections {\n", "secrets {\n", ""):
+        try:
+            read_swanctl(head + text, "h", resolver=lambda p, f: [("h2", text)])
+        except ConfigError as exc:
+            assert exc.msg.startswith(("h:", "h2:", "h: "))
+    cfg = read_ipsec_conf("conn x\n " + text, "i", resolver=lambda p, f: [("i2", text)])
+    add_secrets(cfg, text, "s", resolver=lambda p, f: [("s2", text)])
+    for proto in ("ike", "esp", "ah"):
+        with contextlib.suppress(ValueError):
+            parse_libreswan(text, proto, 1)  # type: ignore[arg-type]

@@ -30,6 +30,8 @@ MAX_DEPTH = 16
 """Sections nested deeper than this are an error (swanctl.conf needs 5)."""
 MAX_INCLUDE_DEPTH = 10
 """Includes nested deeper than this are an error (strongSwan stops at 10 too)."""
+MAX_REF_DEPTH = 64
+"""Sections and references nested deeper than this while expanding templates are an error."""
 MAX_RESOLVED = 200_000
 """Sections and values created while expanding templates: a bound on hostile references."""
 
@@ -338,7 +340,7 @@ class _Resolve:
 
     def section(self, sec: Section, active: tuple[int, ...]) -> Section:
         self.made += 1 + len(sec.values)
-        if self.made > MAX_RESOLVED:
+        if self.made > MAX_RESOLVED or len(active) > MAX_REF_DEPTH:
             raise ConfigError(f"{sec.file}:{sec.line}: section references expand too far")
         out = Section(sec.name, sec.line, sec.file)
         # Lowest priority first: the last reference, ..., the first, then the section itself.
