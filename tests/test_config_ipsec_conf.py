@@ -153,3 +153,39 @@ def test_ikev1_only_conns_never_fit_an_ikev2_sa() -> None:
     assert connection_candidates(sa, cfg, "responder") == []
     v2 = read_config(text.replace("ikev1", "ikev2"), "ipsec.conf")
     assert connection_candidates(sa, v2, "responder") == list(v2.connections)
+
+
+def test_libreswan_lab_config_is_what_its_capture_offered() -> None:
+    """captures/lab/interop/libreswan-initiator: Libreswan 4.10 ran with this ipsec.conf; with
+    only its DH secrets and this config (its ipsec.secrets beside it) the capture's offer is
+    exactly the config's (IKE AES-CBC-256/PRF-SHA2-256/SHA2-256-128/MODP-2048; ESP
+    AES-CBC-256/SHA2-256-128 with ESN then no-ESN, esn=either) and both AUTHs verify."""
+    from config_support import LAB, REPO, dh_only
+
+    from ikeview.config.check import apply_configs
+    from ikeview.config.ipsec_conf import add_secrets
+    from ikeview.config.keys import config_keyring
+    from ikeview.config.load import read_config
+    from ikeview.pipeline.analyze import analyze
+
+    src = LAB / "scenarios" / "libreswan-initiator" / "initiator-libreswan"
+    text = (src / "ipsec.conf").read_text()
+    for k, v in {"@I_ADDR@": "192.0.2.1", "@R_ADDR@": "192.0.2.2"}.items():
+        text = text.replace(k, v)
+    path = str((src / "ipsec.conf").relative_to(REPO))
+    cfg = read_config(text, path)
+    cfg = add_secrets(cfg, (src / "ipsec.secrets").read_text(), "ipsec.secrets")
+    (conn,) = cfg.connections
+    assert conn.version == 2 and conn.children[0].proposals[0].esn == (1, 0)
+    scenario = "interop/libreswan-initiator"
+    ring = config_keyring([cfg]).merge(dh_only(scenario))
+    analysis = apply_configs(analyze(LAB / scenario / "capture.pcap", ring), [cfg], keyring=ring)
+    sa = analysis.ike_sas[0]
+    assert [a.verified for a in sa.auth] == [True, True]
+    (check,) = sa.config_checks
+    assert check.role == "initiator" and check.findings == ()
+    assert check.proposal is not None and check.proposal.matched
+    assert check.proposal.agrees_with_capture is True
+    (child,) = sa.child_sas[0].config_checks
+    assert child.proposal is not None and child.findings == ()
+    assert child.proposal.matched and child.proposal.agrees_with_capture is True

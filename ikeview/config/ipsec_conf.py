@@ -224,6 +224,13 @@ def _defaults(protocol: Protocol, dialect: Dialect) -> tuple[ConfProposal, ...]:
     return default_proposals(protocol)
 
 
+def _reswan_esn(get: dict[str, str]) -> tuple[int, ...]:
+    """Libreswan ``esn=yes|no|either`` (default either); ``replay-window=0`` turns ESN off."""
+    if get.get("replay-window", "").strip() == "0":
+        return (0,)
+    return {"yes": (1,), "no": (0,)}.get(get.get("esn", "either").lower(), (1, 0))
+
+
 def _conn(name: str, sec: _Section, v: dict[str, tuple[str, int]], props: _Proposals) -> Connection:
     get = {k: val for k, (val, _n) in v.items()}
     authby = get.get("authby", "pubkey").lower()
@@ -233,6 +240,8 @@ def _conn(name: str, sec: _Section, v: dict[str, tuple[str, int]], props: _Propo
     )
     esp_keys = ("ah",) if child_proto == "ah" and "ah" in get else ("esp", "phase2alg")
     esp = props.read(v, esp_keys, child_proto) or _defaults(child_proto, props.dialect)
+    if props.dialect == "libreswan":
+        esp = tuple(replace(p, esn=_reswan_esn(get)) for p in esp)
     ike = props.read(v, ("ike",), "ike") or _defaults("ike", props.dialect)
     child = ChildConf(
         name=name,

@@ -70,6 +70,10 @@ _KEY_BITS = (128, 192, 256)
 DEFAULT_PRF = (7, 5)
 DEFAULT_KE = (19, 20, 21, 31, 16, 15, 14, 18)
 DEFAULT_ESP_INTEG = (14, 12)
+ESN_EITHER = (1, 0)
+"""``esn=either``, the default (configs/d.ipsec.conf/conn/esn.xml): ESN then no-ESN, as
+``ikev2_proposals.c`` ``add_sn_transforms`` appends them (the lab's libreswan-initiator
+capture offers exactly that)."""
 
 
 @dataclass(slots=True)
@@ -248,7 +252,7 @@ def _positional(text: str, protocol: Protocol, line: int) -> ConfProposal:
         ah_integ = _lookup(tokens.field(), _INTEG, "integrity")
         ah_ke = _ke(tokens, "AH")
         return ConfProposal("ah", text.strip(), line, (), tuple(i for i in ah_integ if i), (),
-                            tuple(k for k in ah_ke if k), (0,))  # fmt: skip
+                            tuple(k for k in ah_ke if k), ESN_EITHER)  # fmt: skip
     encr = _ciphers(tokens, protocol)
     if protocol == "ike":
         _cipher_rules(encr, None, protocol)
@@ -269,7 +273,7 @@ def _positional(text: str, protocol: Protocol, line: int) -> ConfProposal:
     elif not any(integ):
         integ = [] if integ else list(DEFAULT_ESP_INTEG)
     return ConfProposal("esp", text.strip(), line, tuple(encr), tuple(i for i in integ if i),
-                        (), tuple(k for k in ke if k), (0,))  # fmt: skip
+                        (), tuple(k for k in ke if k), ESN_EITHER)  # fmt: skip
 
 
 def _peek_field(tokens: _Tokens) -> list[str]:
@@ -316,7 +320,7 @@ def reswan_defaults(protocol: Protocol) -> tuple[ConfProposal, ...]:
     ciphers = ("aes_gcm256", "aes_gcm128", "chacha20_poly1305", "aes256", "aes128")
     if protocol == "ah":
         return (ConfProposal("ah", "default (Libreswan AH)", 0, integ=DEFAULT_ESP_INTEG,
-                             esn=(0,)),)  # fmt: skip
+                             esn=ESN_EITHER),)  # fmt: skip
     out = []
     for c in ciphers:
         p = parse_one(c, protocol, 0)
