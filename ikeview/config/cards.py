@@ -175,8 +175,11 @@ def _swan_ts(ts: TrafficSelector) -> str:
     if start is None or end is None:
         return ts_text(ts)
     try:
-        nets = list(ipaddress.summarize_address_range(
-            ipaddress.ip_address(start), ipaddress.ip_address(end)))  # type: ignore[type-var]
+        nets = list(
+            ipaddress.summarize_address_range(
+                ipaddress.ip_address(start), ipaddress.ip_address(end)
+            )
+        )
         addr = str(nets[0]) if len(nets) == 1 else f"{start}..{end}"
     except (TypeError, ValueError):
         addr = f"{start}..{end}"
