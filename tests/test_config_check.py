@@ -121,7 +121,7 @@ def test_ios_unused_proposal_smart_default_xe17() -> None:
     a = checked("psk-aes256-sha256-modp2048", data_config("ios/unused-proposal-responder.cfg"))
     assert sorted(codes(a)) == ["config-proposal-mismatch", "config-proposal-unused"]
     p = _ike_check(a).proposal
-    assert "Smart Default, IOS XE 17.x" in p.configured
+    assert "Smart Default, IOS XE 17.11+" in p.configured
     assert {d.type for d in p.differences} == {"INTEG", "PRF"}
 
 

@@ -425,6 +425,7 @@ def _child_conf(st: _State, c: dict, defaults: ios_defaults.SmartDefaults) -> Ch
             props.append(_with_pfs(prop, c["pfs"]))
     if not props:
         props = [_with_pfs(p, c["pfs"]) for p in defaults.transform_sets]
+        mode = defaults.transform_mode
     local, remote = st.acls.get(c["acl"] or "", ([], []))
     return ChildConf(
         name=c["name"],
