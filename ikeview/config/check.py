@@ -393,7 +393,7 @@ def check_ike_sa(
     return ConfigCheck(
         device=cfg.device,
         kind=cfg.kind,
-        role=role,  # type: ignore[arg-type]
+        role=role,
         proposal=check,
         profile=conn.name if conn else None,
         keyring_peer=keyring_peer,
@@ -461,7 +461,7 @@ def check_child(
     return ConfigCheck(
         device=cfg.device,
         kind=cfg.kind,
-        role=role,  # type: ignore[arg-type]
+        role=role,
         proposal=check,
         profile=cconf.name if cconf else None,
         keyring_peer=None,

@@ -344,9 +344,9 @@ def _transform_set(st: _State, b: Block) -> None:
                 f"transform ikeview knows; left out"))  # fmt: skip
         i += 1
     mode = "tunnel"
-    for _number, _indent, w in b.body:
-        if w[0] == "mode" and len(w) > 1:
-            mode = w[1]
+    for _number, _indent, line in b.body:
+        if line[0] == "mode" and len(line) > 1:
+            mode = line[1]
     text = f"crypto ipsec transform-set {name} {' '.join(words)}"
     st.transform_sets[name] = (
         ConfProposal("esp", text, b.line, tuple(encr), tuple(integ), esn=(0,)),

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import ipaddress
 from dataclasses import dataclass
+from typing import cast
 
 from ikeview.config.proposals import ConfProposal, offered_values, value_name
 from ikeview.config.strongswan_words import proposal_words
@@ -86,7 +87,7 @@ def side_view(
     """What one side needs to be configured with for this SA; ``later`` are the child SAs of
     the IKE SAs that replaced it (rekeyed children move there, RFC 7296 1.3.2, and a PFS
     group shows only in their CREATE_CHILD_SA)."""
-    auth = {a.side: a for a in sa.auth}
+    auth = {str(a.side): a for a in sa.auth}
     other = "responder" if side == "initiator" else "initiator"
     mine, theirs = auth.get(side), auth.get(other)
     me = (sa.initiator if side == "initiator" else sa.responder) or "0.0.0.0"
@@ -95,8 +96,8 @@ def side_view(
     # A refused child (ChildSa.error) was not negotiated: nothing of it to reproduce.
     made = [c for c in sa.child_sas if getattr(c, "error", None) is None and c.proposal]
     first = made[0] if made else None
-    pfs = next((v for c in (*sa.child_sas, *later) if c.proposal
-                for v in offered_values(c.proposal, 4) if v), None)  # fmt: skip
+    pfs = cast("int | None", next((v for c in (*sa.child_sas, *later) if c.proposal
+                                   for v in offered_values(c.proposal, 4) if v), None))  # fmt: skip
     return SideView(
         sa, side, me, peer,
         mine.identity if mine else None, theirs.identity if theirs else None,
@@ -123,7 +124,7 @@ def _ts_cidr(ts: TrafficSelector) -> str:
             ipaddress.summarize_address_range(
                 ipaddress.ip_address(ts.start_address), ipaddress.ip_address(ts.end_address)
             )
-        )  # type: ignore[type-var]
+        )
     except (TypeError, ValueError):
         return f"{ts.start_address}-{ts.end_address}"
     return str(nets[0]) if len(nets) == 1 else f"{ts.start_address}-{ts.end_address}"
