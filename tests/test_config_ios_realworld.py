@@ -198,3 +198,31 @@ _PIECES = ["\n", " ", "\t", "\r\n", "!", "^C", "\x03", "banner motd ", "--More--
 def test_hostile_ios_text_never_raises(text: str) -> None:
     for release in ("ios15", "iosxe16", "iosxe17"):
         read_ios(text, "h", release)
+
+
+def _legacy_responder() -> str:
+    """psk-responder.cfg turned into the 3des-sha1-modp1024 responder (its swanctl.conf:
+    proposals 3des-sha1-prfsha1-modp1024, esp 3des-sha1, secret lab-psk-3des-sha1)."""
+    text = (DATA / "ios" / "psk-responder.cfg").read_text()
+    for old, new in ((" encryption aes-cbc-256", " encryption 3des"),
+                     (" integrity sha256", " integrity sha1"), (" group 14", " group 2"),
+                     ("lab-psk-aes256-sha256", "lab-psk-3des-sha1"),
+                     ("esp-aes 256 esp-sha256-hmac", "esp-3des esp-sha-hmac"),
+                     (" set pfs group14\n", "")):  # fmt: skip
+        text = text.replace(old, new)
+    return text
+
+
+def test_weak_algorithms_by_release() -> None:
+    """FN72510: IOS XE 17.11.1+ refuses 3des and group 2; an IOS XE 16 router takes the
+    3des-sha1-modp1024 offer (truth.json: IKE 3DES_CBC/HMAC_SHA1_96/PRF_HMAC_SHA1/MODP_1024,
+    ESP 3DES_CBC/HMAC_SHA1_96)."""
+    text = _legacy_responder()
+    a = checked("3des-sha1-modp1024", read_config(text, "legacy.cfg", ios_release="iosxe16"))
+    assert codes(a) == []
+    a = checked("3des-sha1-modp1024", read_config(text, "legacy.cfg"))
+    (check,) = a.ike_sas[0].config_checks
+    assert "config-proposal-mismatch" in codes(a)
+    weak = [n for n in check.notes if "FN72510" in n]
+    assert any("encryption 3des" in n for n in weak) and any("group 2" in n for n in weak)
+    assert any("esp-3des" in n for n in weak)

@@ -371,6 +371,10 @@ def _refused_child_findings(sa: IkeSa, conn: Connection | None, role: str | None
     return [] if ccheck.matched else [_mismatch_finding(ccheck, cframes, "ESP", conn.name)]
 
 
+_NOTE_CODES = frozenset({"psk-unreadable", "config-unknown-algorithm", "config-weak-algorithm"})
+"""Reader notes a check repeats: they change what the check can say."""
+
+
 def check_ike_sa(
     sa: IkeSa, cfg: DeviceConfig, side: str | None = None, keyring: KeyRing | None = None
 ) -> ConfigCheck:
@@ -388,7 +392,9 @@ def check_ike_sa(
     findings += psk_findings
     findings += _refused_child_findings(sa, conn, role)
     notes = tuple(
-        n.text for n in cfg.notes if n.code in ("psk-unreadable", "config-unknown-algorithm")
+        n.text
+        for n in cfg.notes
+        if n.code in ("psk-unreadable", "config-unknown-algorithm", "config-weak-algorithm")
     ) + _policy_notes(cfg, my_addr)
     return ConfigCheck(
         device=cfg.device,

@@ -127,6 +127,15 @@ class _State:
     """Lines a configured ``crypto ikev2 proposal default`` sets (encryption, group...)."""
     notes: list[ConfigNote] = field(default_factory=list)
     skipped: int = 0
+    weak: bool = False
+    """The release refuses FN72510's weak algorithms (IOS XE 17.11.1+)."""
+
+
+def _weak(st: _State, number: int, words: list[str], where: str) -> None:
+    st.notes.append(ConfigNote("config-weak-algorithm", number,
+        f"{st.path}:{number}: {' '.join(words)} in {where} is refused by IOS XE 17.11.1 and "
+        f"later unless weak algorithms are allowed again (Cisco Field Notice FN72510); left "
+        f"out as --ios-release iosxe17 models (iosxe16 for older routers)"))  # fmt: skip
 
 
 def _proposal(st: _State, b: Block) -> None:
@@ -138,6 +147,10 @@ def _proposal(st: _State, b: Block) -> None:
     for number, _indent, w in b.body:
         key, args = w[0], w[1:]
         unknown: list[str] = []
+        refused = [a for a in args if st.weak and a in ios_defaults.WEAK_IKE.get(key, ())]
+        if refused:
+            _weak(st, number, [key, *refused], f"crypto ikev2 proposal {name}")
+            args = [a for a in args if a not in refused]
         if key == "group":
             ke += [int(a) for a in args if a.isdigit() and int(a) < 65536]
             unknown = [a for a in args if not (a.isdigit() and int(a) < 65536)]
@@ -327,7 +340,11 @@ def _transform_set(st: _State, b: Block) -> None:
     i = 0
     while i < len(words):
         w = words[i]
-        if w in ESP_ENCR:
+        if st.weak and w in ios_defaults.WEAK_ESP:
+            _weak(st, b.line, [w], f"crypto ipsec transform-set {name}")
+            if i + 1 < len(words) and words[i + 1].isdigit():
+                i += 1  # "esp-gmac 256"
+        elif w in ESP_ENCR:
             encr.append(ESP_ENCR[w])
         elif w in ESP_VARIABLE:
             ident, bits = ESP_VARIABLE[w]
@@ -362,6 +379,9 @@ def _child(st: _State, b: Block, name: str) -> None:
         elif w[:2] == ["set", "pfs"]:
             group = w[2] if len(w) > 2 else "group2"
             child.pfs = int(group[5:]) if group[5:].isdigit() else None
+            if st.weak and child.pfs in ios_defaults.WEAK_PFS:
+                # Kept: the router holds the line; FN72510 says negotiation then fails.
+                _weak(st, _number, w, name)
         elif w[:2] == ["set", "ikev2-profile"] and len(w) > 2:
             child.profile = w[2]
         elif w[:2] == ["set", "peer"] and len(w) > 2:
@@ -568,7 +588,7 @@ def read_ios(text: str, path: str, release: str | None = None) -> DeviceConfig:
     except KeyError:
         known = ", ".join(ios_defaults.RELEASES)
         raise ConfigError(f"unknown --ios-release {release!r}; choose one of {known}") from None
-    st = _State(path)
+    st = _State(path, weak=defaults.refuses_weak)
     found, st.skipped = blocks(text)
     for block in found:
         # Object groups first: ACLs name them, and a pasted fragment may list them later.

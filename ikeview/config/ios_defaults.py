@@ -104,6 +104,8 @@ class SmartDefaults:
     """Where the values come from."""
     unconfirmed: str = ""
     """What no Cisco document here confirms, said plainly."""
+    refuses_weak: bool = False
+    """IOS XE 17.11.1+: the FN72510 algorithms are refused unless weak crypto is re-enabled."""
 
     @property
     def url(self) -> str:
@@ -170,12 +172,26 @@ RELEASES: dict[str, SmartDefaults] = {
         ),
         (_SHA1,),
         sources=(LAB_XE17, FN72510, GUIDE_XE17),
+        refuses_weak=True,
         unconfirmed=_NOT_GUIDE + " Group 5 is left out because FN72510 refuses it from 17.11.1 "
         "unless weak algorithms are allowed explicitly; that the default proposal drops it "
         "rather than keeping it is inferred, not printed by a router here.",
     ),
 }
 """The modelled releases, oldest first."""
+
+WEAK_IKE: dict[str, frozenset[str]] = {
+    "encryption": frozenset({"des", "3des"}),
+    "integrity": frozenset({"md5"}),
+    "group": frozenset({"1", "2", "5", "24"}),
+}
+"""IKEv2 proposal keywords FN72510 deprecates from IOS XE 17.11.1 (group 24 in its later
+revision)."""
+WEAK_ESP = frozenset({"esp-des", "esp-3des", "esp-md5-hmac", "esp-gmac", "esp-null", "ah-md5-hmac"})
+"""Transform-set keywords FN72510 deprecates."""
+WEAK_PFS = frozenset({1, 2, 5, 24})
+"""``set pfs`` groups taken as deprecated: FN72510 lists ``set pfs`` too, but the copy read here
+is cut before its groups; the IKEv2 proposal's groups are assumed (not confirmed)."""
 
 NEWEST = "iosxe17"
 """The default for ``--ios-release``."""

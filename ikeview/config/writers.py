@@ -16,6 +16,7 @@ import ipaddress
 from dataclasses import dataclass
 from typing import cast
 
+from ikeview.config import ios_defaults
 from ikeview.config.proposals import ConfProposal, offered_values, value_name
 from ikeview.config.strongswan_words import proposal_words
 from ikeview.dissectors.ike_records import Proposal, TrafficSelector
@@ -337,7 +338,26 @@ def ios_snippet(view: SideView, name: str, show_secrets: bool) -> list[str]:
     if lost:
         # Said, not silently dropped: the snippet cannot reproduce this negotiation on IOS.
         lines.insert(0, f"! NOTE: IOS has no {', '.join(dict.fromkeys(lost))}: left out above")
+    weak = _weak_words(lines)
+    if weak:
+        lines.insert(0, f"! NOTE: IOS XE 17.11.1 and later refuse {', '.join(weak)} unless weak "
+                        "algorithms are allowed again (Cisco Field Notice FN72510)")  # fmt: skip
     return lines
+
+
+def _weak_words(lines: list[str]) -> list[str]:
+    """The FN72510 keywords a written IOS snippet uses (``3des``, ``group 2``, ``esp-md5-hmac``)."""
+    found: list[str] = []
+    for line in lines:
+        words = line.split()
+        if words[:1] in (["encryption"], ["integrity"], ["group"]):
+            weak = ios_defaults.WEAK_IKE.get(words[0], frozenset())
+            found += [f"{words[0]} {w}" for w in words[1:] if w in weak]
+        elif words[:3] == ["crypto", "ipsec", "transform-set"]:
+            found += [w for w in words[4:] if w in ios_defaults.WEAK_ESP]
+        elif words[:2] == ["set", "pfs"] and words[2:3] and words[2][5:].isdigit():
+            found += [f"set pfs {words[2]}"] if int(words[2][5:]) in ios_defaults.WEAK_PFS else []
+    return list(dict.fromkeys(found))
 
 
 def _successor_children(analysis: Analysis, sa: IkeSa) -> tuple[ChildSa, ...]:
