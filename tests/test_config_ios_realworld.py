@@ -226,3 +226,13 @@ def test_weak_algorithms_by_release() -> None:
     weak = [n for n in check.notes if "FN72510" in n]
     assert any("encryption 3des" in n for n in weak) and any("group 2" in n for n in weak)
     assert any("esp-3des" in n for n in weak)
+
+
+def test_byte_order_mark_and_prompt_lines() -> None:
+    """A file saved by a Windows editor starts with a BOM; a paste keeps the prompt lines."""
+    text = "\ufeffhostname R9\r\nR9#show run | section ikev2\r\ncrypto ikev2 proposal P\r\n"
+    text += " encryption aes-cbc-128\r\n integrity sha1\r\n group 14\r\nR9#\r\n"
+    cfg = read_ios(text, "bom.cfg")
+    assert cfg.hostname == "R9" and cfg.skipped == 2  # the two prompt lines
+    assert cfg.policies[0].proposals[0].text.startswith("crypto ikev2 proposal default")
+    assert [n.code for n in cfg.notes] == ["config-proposal-unused"]

@@ -32,7 +32,7 @@ class Block:
 
 
 def _clean(raw: str) -> str:
-    line = _MORE.sub("", raw.rstrip("\r\n"))
+    line = _MORE.sub("", raw.rstrip("\r\n").lstrip("\ufeff"))
     # Tabs as one indent step each (IOS indents with one space per level).
     return _CONTROL.sub("", line.expandtabs(1))
 
