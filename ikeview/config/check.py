@@ -69,7 +69,9 @@ def _frames(ex: Exchange | None) -> list[int]:
     return [m.frame for m in (ex.request, ex.response) if m is not None]
 
 
-def _ike_proposals(cfg: DeviceConfig, conn: Connection | None, my_addr: str | None):
+def _ike_proposals(
+    cfg: DeviceConfig, conn: Connection | None, my_addr: str | None
+) -> tuple[tuple[ConfProposal, ...], str]:
     """(proposals, where they come from) for the IKE SA."""
     if cfg.kind == "ios":
         pol, _fallback = match.ios_policy(cfg, my_addr)

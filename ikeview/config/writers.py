@@ -13,8 +13,9 @@ side's identity, as charon looks it up). Each snippet parses back with ``ios.rea
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import cast
+from typing import Any, cast
 
 from ikeview.config import ios_defaults
 from ikeview.config.proposals import ConfProposal, offered_values, value_name
@@ -215,8 +216,10 @@ def _swan_secrets(view: SideView, name: str, show: bool) -> list[str]:
 # ---------------------------------------------------------------------------------------- IOS
 
 
-def _ios_words(table: dict, values: tuple, lost: list[str], name) -> list[str]:
-    out = []
+def _ios_words(
+    table: Mapping[Any, str], values: tuple[Any, ...], lost: list[str], name: Callable[[Any], str]
+) -> list[str]:
+    out: list[str] = []
     for v in values:
         if v in table:
             out.append(table[v])
