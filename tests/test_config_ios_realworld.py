@@ -10,7 +10,7 @@ fragments and a file cut short."""
 from __future__ import annotations
 
 import pytest
-from config_support import DATA, checked, codes
+from config_support import DATA, checked, codes, data_config
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -236,3 +236,17 @@ def test_byte_order_mark_and_prompt_lines() -> None:
     assert cfg.hostname == "R9" and cfg.skipped == 2  # the two prompt lines
     assert cfg.policies[0].proposals[0].text.startswith("crypto ikev2 proposal default")
     assert [n.code for n in cfg.notes] == ["config-proposal-unused"]
+
+
+def test_initiator_behind_nat() -> None:
+    """natt (captures/lab/README.md): the initiator is 192.0.2.10 behind a masquerade, seen as
+    192.0.2.129; truth.json: IKE AES_GCM_16_256/PRF_HMAC_SHA2_256/ECP_256, ESP AES_GCM_16_256,
+    PSK lab-psk-natt. The policy's 'match address local 192.0.2.10' cannot be judged against
+    192.0.2.129: the policy is still taken, and the check says why."""
+    a = checked("natt", data_config("ios/realworld/natt-initiator-behind-nat.cfg"))
+    (check,) = a.ike_sas[0].config_checks
+    assert check.role == "initiator" and check.proposal.matched
+    assert "crypto ikev2 proposal NATT-PROP" in check.proposal.configured
+    assert any("192.0.2.129 is not an interface address" in n for n in check.notes)
+    assert {x.side: x.verified for x in a.ike_sas[0].auth} == {"initiator": True, "responder": True}
+    assert codes(a) == []

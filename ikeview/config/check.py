@@ -411,7 +411,14 @@ def check_ike_sa(
 
 
 def _policy_notes(cfg: DeviceConfig, my_addr: str | None) -> tuple[str, ...]:
-    """IOS: say when the Smart Default policy stood in for configured ones."""
+    """IOS: say when the Smart Default policy stood in for configured ones, or when the local
+    address is not the router's own (so the policy was not chosen by its match lines)."""
+    if cfg.kind == "ios" and match.foreign_address(cfg, my_addr) and cfg.policies:
+        return (
+            f"the local address {my_addr} is not an interface address of this config (a NAT "
+            "in between?): its crypto ikev2 policy was taken without 'match address local' "
+            "and 'match fvrf'",
+        )
     if cfg.kind != "ios" or not match.ios_policy(cfg, my_addr)[1]:
         return ()
     fvrf = match.fvrf_of(cfg, my_addr) or "global"

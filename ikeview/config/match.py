@@ -162,6 +162,11 @@ def ts_fits(selectors: tuple, specs: tuple[str, ...]) -> bool:
     return True
 
 
+def foreign_address(cfg: DeviceConfig, addr: str | None) -> bool:
+    """Whether the SA's local address is not one of the config's own (a NAT in between)."""
+    return bool(addr and cfg.local_addrs and addr.lower() not in cfg.local_addrs)
+
+
 def fvrf_of(cfg: DeviceConfig, addr: str | None) -> str | None:
     """The front-door VRF of a local address (None = the global table)."""
     return dict(cfg.fvrfs).get(addr or "")
@@ -183,11 +188,16 @@ def ios_policy(cfg: DeviceConfig, addr: str | None) -> tuple[IkePolicy | None, b
     global VRF before ``any``, then file order (this order is not confirmed by a Cisco document).
     """
     fvrf = fvrf_of(cfg, addr)
-    fits = [
-        (not p.match_local, p.match_fvrf == "any", i, p)
-        for i, p in enumerate(cfg.policies)
-        if _policy_fits(p, addr, fvrf)
-    ]
+    if foreign_address(cfg, addr):
+        # Behind a NAT the captured address is not the router's own: neither its VRF nor the
+        # policies' local addresses can be judged, so every policy is a candidate.
+        fits = [(False, p.match_fvrf == "any", i, p) for i, p in enumerate(cfg.policies)]
+    else:
+        fits = [
+            (not p.match_local, p.match_fvrf == "any", i, p)
+            for i, p in enumerate(cfg.policies)
+            if _policy_fits(p, addr, fvrf)
+        ]
     if fits:
         return min(fits, key=lambda f: f[:3])[3], False
     if cfg.default_policy is not None and cfg.default_policy not in cfg.policies:
