@@ -250,3 +250,28 @@ def test_initiator_behind_nat() -> None:
     assert any("192.0.2.129 is not an interface address" in n for n in check.notes)
     assert {x.side: x.verified for x in a.ike_sas[0].auth} == {"initiator": True, "responder": True}
     assert codes(a) == []
+
+
+def test_smart_defaults_site_to_site() -> None:
+    """No proposal, policy, transform set or IPsec profile configured: the Smart Defaults of
+    the release decide. The capture's initiator offered AES-CBC-256/SHA-256/MODP-2048 and
+    ESP AES-CBC-256/SHA-256 (truth.json): the IOS XE 17.11+ default proposal (integrity and
+    PRF SHA-512/SHA-384 only) refuses the IKE offer; IOS 15's (SHA-512..MD5, groups 5 and 2)
+    has SHA-256 but not MODP-2048; the default transform set (esp-aes = AES-128, esp-sha-hmac)
+    refuses the child in both."""
+    cfg = _read("smart-defaults-svti.cfg")
+    (conn,) = cfg.connections
+    (child,) = conn.children
+    assert child.name == "crypto ipsec profile default" and child.pfs is None
+    assert child.proposals[0].encr == ((12, 128),) and child.proposals[0].integ == (2,)
+    assert child.mode == "transport"  # "will negotiate = { Transport, }"
+    (pol,) = cfg.policies
+    assert pol.match_fvrf == "any" and pol.proposals[0].ke == (19, 14, 21)
+    a = checked("psk-aes256-sha256-modp2048", cfg)
+    (check,) = a.ike_sas[0].config_checks
+    assert {d.type for d in check.proposal.differences} == {"INTEG", "PRF"}
+    (ccheck,) = a.ike_sas[0].child_sas[0].config_checks
+    assert {d.type for d in ccheck.proposal.differences} == {"ENCR", "INTEG"}
+    old = checked("psk-aes256-sha256-modp2048", _read("smart-defaults-svti.cfg", ios_release="ios15"))  # fmt: skip  # noqa: E501
+    (check,) = old.ike_sas[0].config_checks
+    assert [d.type for d in check.proposal.differences] == ["KE"]

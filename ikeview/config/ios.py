@@ -438,6 +438,8 @@ def _dispatch(st: _State, b: Block) -> None:
     elif w[:4] in (["no", "crypto", "ikev2", "policy"], ["no", "crypto", "ikev2", "proposal"]):
         if w[4:5] == ["default"]:
             st.disabled.add(w[3])
+    elif w == ["no", "crypto", "ipsec", "profile", "default"]:
+        st.disabled.add("ipsec-profile")
     elif head == "crypto ikev2 proposal":
         _proposal(st, b)
     elif head == "crypto ikev2 policy":
@@ -560,6 +562,15 @@ def _child_conf(st: _State, c: _Child, defaults: ios_defaults.SmartDefaults) -> 
     )
 
 
+def _default_ipsec_profile(st: _State) -> None:
+    """``tunnel protection ipsec profile default`` with no such profile configured: the Smart
+    Default IPsec profile (default transform set, no PFS, IKEv2 profile ``default``)."""
+    name = "crypto ipsec profile default"
+    users = [i for i in st.interfaces if i.protection == "default"]
+    if users and "ipsec-profile" not in st.disabled and all(c.name != name for c in st.children):
+        st.children.append(_Child(name, users[0].line, profile="default"))
+
+
 def _addresses(st: _State) -> tuple[list[str], list[tuple[str, str]], dict[str, str]]:
     """The device's addresses, (address, front-door VRF) pairs, and tunnel profile -> peer."""
     addrs: list[str] = []
@@ -599,6 +610,7 @@ def read_ios(text: str, path: str, release: str | None = None) -> DeviceConfig:
             continue
         _dispatch(st, block)
     policies, smart = _policies(st, defaults)
+    _default_ipsec_profile(st)
     children = [_child_conf(st, c, defaults) for c in st.children]
     addrs, fvrfs, peers = _addresses(st)
     for c in st.children:
