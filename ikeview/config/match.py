@@ -164,12 +164,14 @@ def ts_fits(selectors: tuple, specs: tuple[str, ...]) -> bool:
 
 def foreign_address(cfg: DeviceConfig, addr: str | None) -> bool:
     """Whether the SA's local address is not one of the config's own (a NAT in between)."""
-    return bool(addr and cfg.local_addrs and addr.lower() not in cfg.local_addrs)
+    if not addr or not cfg.local_addrs:
+        return False
+    return not any(in_net(addr, own) for own in cfg.local_addrs)
 
 
 def fvrf_of(cfg: DeviceConfig, addr: str | None) -> str | None:
     """The front-door VRF of a local address (None = the global table)."""
-    return dict(cfg.fvrfs).get(addr or "")
+    return next((vrf for own, vrf in cfg.fvrfs if in_net(addr, own)), None)
 
 
 def _policy_fits(pol: IkePolicy, addr: str | None, fvrf: str | None) -> bool:
