@@ -275,3 +275,17 @@ def test_smart_defaults_site_to_site() -> None:
     old = checked("psk-aes256-sha256-modp2048", _read("smart-defaults-svti.cfg", ios_release="ios15"))  # fmt: skip  # noqa: E501
     (check,) = old.ike_sas[0].config_checks
     assert [d.type for d in check.proposal.differences] == ["KE"]
+
+
+def test_match_address_local_interface() -> None:
+    """'match address local interface Gi1' in a policy and a profile means Gi1's address."""
+    text = (
+        "interface GigabitEthernet1\n ip address 192.0.2.2 255.255.255.0\n!\n"
+        "crypto ikev2 proposal P\n encryption aes-cbc-256\n integrity sha256\n group 14\n"
+        "crypto ikev2 policy POL\n match address local interface GigabitEthernet1\n proposal P\n"
+        "crypto ikev2 profile PR\n match address local interface GigabitEthernet1\n"
+        " match identity remote any\n"
+    )
+    cfg = read_ios(text, "intf.cfg")
+    assert cfg.policies[0].match_local == ("192.0.2.2",)
+    assert cfg.connections[0].local_addrs == ("192.0.2.2",)

@@ -616,6 +616,8 @@ def read_ios(text: str, path: str, release: str | None = None) -> DeviceConfig:
     for c in st.children:
         if c.peers:
             peers.setdefault(c.name, ",".join(c.peers))
+    for prof in st.profiles:
+        prof.local_addrs = [_interface_address(st, a) for a in prof.local_addrs]
     connections = [_connection(p, children, peers) for p in st.profiles]
     return DeviceConfig(
         path=path,
