@@ -289,3 +289,16 @@ def test_match_address_local_interface() -> None:
     cfg = read_ios(text, "intf.cfg")
     assert cfg.policies[0].match_local == ("192.0.2.2",)
     assert cfg.connections[0].local_addrs == ("192.0.2.2",)
+
+
+@pytest.mark.parametrize("delim", ["^C", "\x03", "#"])
+def test_banner_delimiters(delim: str) -> None:
+    """Banner text that looks like config (here 'interface' and 'crypto' at column 0) is
+    skipped up to the closing delimiter, printed '^C' by show, ETX in a copied file, or any
+    character the administrator chose."""
+    text = (f"hostname R\nbanner login {delim}\ninterface Tunnel9 is private\n"
+            f"crypto ikev2 profile NOT-ONE\n{delim}\ncrypto ikev2 profile REAL\n"
+            " match identity remote any\n")  # fmt: skip
+    cfg = read_ios(text, "banner.cfg")
+    assert [c.name for c in cfg.connections] == ["crypto ikev2 profile REAL"]
+    assert cfg.local_addrs == ()

@@ -32,7 +32,8 @@ class Block:
 
 
 def _clean(raw: str) -> str:
-    line = _MORE.sub("", raw.rstrip("\r\n").lstrip("\ufeff"))
+    # A config copied off the router (TFTP, archive) keeps the real ETX that "show" prints as ^C.
+    line = _MORE.sub("", raw.rstrip("\r\n").lstrip("\ufeff").replace("\x03", "^C"))
     # Tabs as one indent step each (IOS indents with one space per level).
     return _CONTROL.sub("", line.expandtabs(1))
 
