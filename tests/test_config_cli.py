@@ -68,7 +68,6 @@ def test_unknown_ios_release_is_a_usage_error() -> None:
     assert run.returncode == 2 and "ios15" in run.stderr
 
 
-
 def test_ios_release_iosxe16_and_weak_note_in_report(tmp_path: Path) -> None:
     """3des-sha1-modp1024 (truth.json: IKE 3DES_CBC/HMAC_SHA1_96/PRF_HMAC_SHA1/MODP_1024):
     an IOS responder configured with 3des and group 2 takes it as --ios-release iosxe16; the
