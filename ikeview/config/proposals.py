@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, cast
 
 from ikeview.diagnosis.records import ProposalDifference, TransformKind
 from ikeview.dissectors import iana
@@ -86,8 +86,8 @@ def offered_values(proposal: Proposal, ttype: int) -> tuple[object, ...]:
 
 def value_name(ttype: int, value: object) -> str:
     """IANA name of one algorithm: ``ENCR_AES_CBC_256``, ``PRF_HMAC_SHA2_256``, ``MODP_2048``."""
-    if ttype == 1 and isinstance(value, tuple):
-        ident, bits = value
+    if ttype == 1:
+        ident, bits = cast("Encr", value)
         name = iana.transform_id_name(1, int(ident))
         return f"{name}_{bits}" if bits else name
     return iana.transform_id_name(ttype, int(value))  # type: ignore[call-overload]
