@@ -201,3 +201,18 @@ def test_every_strongswan_ipsec_conf_parses() -> None:
             assert all(_valid(p) for c in conn.children for p in c.proposals), path
             conns += 1
     assert conns > 200
+
+
+def test_every_strongswan_ipsec_secrets_reads() -> None:
+    from ikeview.config.ipsec_conf import add_secrets
+    from ikeview.config.records import DeviceConfig
+
+    files = corpus()
+    paths = [p for p in files if p.endswith("/etc/ipsec.secrets")]
+    psks = 0
+    for path in paths:
+        cfg = add_secrets(DeviceConfig(path, "ipsec.conf"), files[path], path,
+                          resolver=tree_resolver(files))  # fmt: skip
+        assert all(p.secret for p in cfg.psks), path
+        psks += len(cfg.psks)
+    assert len(paths) > 100 and psks > 20

@@ -159,3 +159,20 @@ def test_every_libreswan_config_reads() -> None:
             ), note.text
             counts["refused"] += 1
     assert counts["files"] > 1500 and counts["conns"] > 4000, counts
+
+
+def test_every_libreswan_secrets_file_reads() -> None:
+    """The *.secrets of testing/: PSK lines (@id, %any, address selectors, quoted, 0s/0x) read,
+    other key types skipped, never an exception."""
+    from ikeview.config.ipsec_conf import add_secrets
+    from ikeview.config.records import DeviceConfig
+
+    files = corpus()
+    psks = 0
+    for path, text in files.items():
+        if path.endswith(".secrets"):
+            cfg = add_secrets(DeviceConfig(path, "ipsec.conf"), text, path,
+                              resolver=tree_resolver(files))  # fmt: skip
+            assert all(p.secret for p in cfg.psks), path
+            psks += len(cfg.psks)
+    assert psks > 500
