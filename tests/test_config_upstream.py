@@ -5,9 +5,10 @@ hand in tests/data/configs/swanctl/constructs/ and tested always.
 
 Invariants: every file parses without an exception; every connection has IKE proposals a
 strongSwan would accept, every child SA proposals; every ike secret reads. Then the independent
-check: each ``swanctl --list-sas --raw`` line of a test's evaltest.dat names the connection and
-the algorithms strongSwan negotiated with it; the host's config must have that connection and a
-configured proposal (IKE, and ESP for the child) that allows exactly those algorithms.
+check: each ``swanctl --list-sas --raw`` line of a test's evaltest.dat names the connection, the
+identities and the algorithms strongSwan negotiated with it; the host's config must have that
+connection, the same local identity, a remote identity that matches, and a configured proposal
+(IKE, and ESP for the child) that allows exactly those algorithms.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import pytest
 from upstream_corpus import read_tree, source, tree_resolver
 
 from ikeview.config.proposals import ConfProposal
-from ikeview.config.records import DeviceConfig
+from ikeview.config.records import Connection, DeviceConfig
 from ikeview.config.swanctl import read_swanctl
 
 SRC = source("strongswan")
@@ -133,6 +134,43 @@ def _host_config(test_dir: str, host: str) -> str | None:
     return None
 
 
+def _id_in(pattern: str, key: str) -> str | None:
+    m = re.search(rf"\b{key}=([^ ]+?)(?= [a-z-]+=|\.\*|$)", pattern)
+    if m is None or any(c in m[1] for c in "*?[]()|+\\"):
+        return None  # a regular expression, not an identity
+    return m[1]
+
+
+@cache
+def _rounds(path: str, name: str) -> int:
+    """How many local*/remote* sections the connection has (templates expanded)."""
+    from ikeview.config.swanctl_syntax import parse
+
+    files = corpus()
+    root, _skipped, _notes = parse(files[path], path, tree_resolver(files))
+    conns = root.section("connections")
+    conn = conns.section(name) if conns else None
+    if conn is None:
+        return 0
+    return sum(1 for s in conn.sections if s.name.startswith(("local", "remote")))
+
+
+def _check_ids(conn: Connection, pattern: str, path: str, counts: Counter[str]) -> None:
+    """local-id / remote-id of the established SA against the identities ikeview read."""
+    from ikeview.config.keys import owner_match
+
+    if _rounds(path, conn.name) > 2:
+        return  # several auth rounds: list-sas shows the identity of a later one
+    local = _id_in(pattern, "local-id")
+    if local is not None and conn.local_id is not None and "PH_" not in local:
+        assert owner_match(local, conn.local_id) == 20, (path, conn.name, local, conn.local_id)
+        counts["local id checked"] += 1
+    remote = _id_in(pattern, "remote-id")
+    if remote is not None and conn.remote_ids and "PH_" not in remote:
+        assert any(owner_match(remote, r) for r in conn.remote_ids), (path, conn.name, remote)
+        counts["remote id checked"] += 1
+
+
 def _check_line(test_dir: str, host: str, pattern: str, counts: Counter[str]) -> None:
     m = _NAME.match(pattern)
     path = _host_config(test_dir, host)
@@ -144,6 +182,7 @@ def _check_line(test_dir: str, host: str, pattern: str, counts: Counter[str]) ->
     if conn is None:
         counts["connection made elsewhere (vici script, other file)"] += 1
         return
+    _check_ids(conn, pattern, path, counts)
     ike_part, _, child_part = pattern.partition("child-sas")
     bits = _expected(ike_part, "encr-keysize", {})
     keysize = int(bits) if isinstance(bits, str) and bits.isdigit() else None
@@ -181,7 +220,8 @@ def test_negotiated_algorithms_are_allowed_by_the_config() -> None:
         for line in text.splitlines():
             if m := _LIST_SAS.match(line):
                 _check_line(test_dir, m["host"], m["pat"], counts)
-    assert counts["IKE checked"] > 300 and counts["ESP checked"] > 200, counts
+    assert counts["IKE checked"] > 600 and counts["ESP checked"] > 550, counts
+    assert counts["local id checked"] > 500 and counts["remote id checked"] > 400, counts
 
 
 def test_every_strongswan_ipsec_conf_parses() -> None:
