@@ -273,12 +273,16 @@ def _psk_findings(
     for a in sa.auth:
         if a.method != 2 or a.verified is None:
             continue
+        if a.verified and not a.psk:
+            continue  # verified with no PSK: the AUTH after EAP, made with the MSK (RFC 7296 2.16)
         mine = _psk_for(cfg, a.psk)
         charon = _charon_keys(sa, cfg, role, a.side)
         if mine is not None:
             used.append(f"{mine.label} (line {mine.line}) for the {a.side}'s AUTH")
-            if charon is not None and mine not in charon and all(
-                p.secret != mine.secret for p in charon
+            if (
+                charon is not None
+                and mine not in charon
+                and all(p.secret != mine.secret for p in charon)
             ):
                 out.append(_charon_would_differ(a, mine, charon))
             continue

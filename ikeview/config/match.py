@@ -93,6 +93,16 @@ def _id_matches(pattern: str, ident: str) -> bool:
     return in_net(ident, pattern) if pattern[:1].isdigit() else False
 
 
+_REDIRECTED_FROM = 16408
+"""RFC 5685 notify an initiator sends in IKE_SA_INIT after being redirected."""
+
+
+def _redirected(sa: IkeSa) -> bool:
+    first = sa.exchanges[0] if sa.exchanges else None
+    req = first.request if first is not None else None
+    return req is not None and _REDIRECTED_FROM in req.notifies
+
+
 def connection_candidates(sa: IkeSa, cfg: DeviceConfig, role: Role | None) -> list[Connection]:
     """Connections whose addresses fit the SA (identities not looked at); IKEv1-only ones never
     fit (the SAs ikeview reads are IKEv2)."""
@@ -109,8 +119,9 @@ def connection_candidates(sa: IkeSa, cfg: DeviceConfig, role: Role | None) -> li
             or any(in_net(peer, a) for a in conn.remote_addrs)
             or not any(_is_ip_spec(a) for a in conn.remote_addrs)
         )
-        if cfg.kind == "ios":
-            # IOS profiles match by identity; an address identity is left to that check.
+        if cfg.kind == "ios" or _redirected(sa):
+            # IOS profiles match by identity; an address identity is left to that check. After
+            # an RFC 5685 redirect charon keeps the connection for the new gateway's address.
             remote_ok = True
         # Behind a NAT the device's own address is not the one captured: the peer's decides.
         if remote_ok and (local_ok or conn.remote_addrs):
@@ -123,11 +134,28 @@ def select_connections(sa: IkeSa, cfg: DeviceConfig, role: Role | None) -> list[
     of a connection's remote identities; without it every address-fitting one is kept."""
     cands = connection_candidates(sa, cfg, role)
     peer_id = identity(sa, peer_of(role))
-    if peer_id is None:
-        return cands
-    return [
-        c for c in cands if not c.remote_ids or any(_id_matches(p, peer_id) for p in c.remote_ids)
-    ]
+    if peer_id is not None:
+        cands = [
+            c
+            for c in cands
+            if not c.remote_ids or any(_id_matches(p, peer_id) for p in c.remote_ids)
+        ]
+    # Connections alike but for their children (swanctl's lab and lab2 to the same peer): the
+    # one whose child selectors hold the SA's children is the one that ran.
+    me = sa.initiator if role == "initiator" else sa.responder
+    return sorted(cands, key=lambda c: not _children_fit(sa, c, me))
+
+
+def _children_fit(sa: IkeSa, conn: Connection, me: str | None) -> bool:
+    made = [ch for ch in sa.child_sas if ch.ts_i or ch.ts_r]
+    if not made or not conn.children:
+        return False
+    for ch in made:
+        mine, theirs = child_ts(ch, me)
+        if not any(ts_fits(mine, c.local_ts) and ts_fits(theirs, c.remote_ts)
+                   for c in conn.children):  # fmt: skip
+            return False
+    return True
 
 
 def select_child(child: ChildSa, conn: Connection, my_addr: str | None) -> ChildConf | None:
