@@ -238,3 +238,17 @@ def test_every_aead_proposal_means_no_integrity() -> None:
     for algs in ("AES_GCM_16_256/PRF_HMAC_SHA2_256", "CAMELLIA_CCM_16_128/PRF_HMAC_SHA2_256"):
         assert _parse_proposal(algs).integ == 0, algs
     assert _parse_proposal("AES_CBC_128/PRF_HMAC_SHA2_256").integ is None
+
+
+def test_rekey_collision_without_enc_detail() -> None:
+    """The same real log as logged with ENC below level 3 (no 'parsing rule 7 SPI' dumps, the
+    lines dropped here): the responder side's derivation is logged in the new SA's context
+    (<lab|3>) and goes to that SA; the initiator side's (in the old SA's) to the SA its thread
+    checks in next that is not spoken for (lab[2]). truth.json decides."""
+    path = LAB / "ike-rekey-collision" / "initiator.log"
+    lines = path.read_text().splitlines()
+    text = "\n".join(line for line in lines if not re.search(r"parsing rule \d+ SPI$", line))
+    ring = KeyRing.of(load_charon_log(text, str(path)))
+    for sa in _truth("ike-rekey-collision")["ike_sas"]:
+        (keys,) = ring.ike_keys_for(bytes.fromhex(sa["spi_i"]), bytes.fromhex(sa["spi_r"]))
+        assert keys.sk_d == bytes.fromhex(sa["sk_d"])

@@ -15,10 +15,12 @@ joined per thread. The values used here and how they are matched to SAs:
   parsed (``parsing rule 7 SPI`` then an 8-byte blob), the peer's SPI of the new SA (SPIr when
   this node parsed a response, SPIi for a request), and the derivation goes to the SA later
   checked in (on any thread) with that SPI. Two crossing rekeys are both derived in the old
-  SA's context and one checks the other's SA in, so this is the only reliable tie. Otherwise it
-  belongs to the next ``checkin IKEv2 SA NAME[N] with SPIs X_i Y_r`` on the same thread whose SA
-  has no keys yet. That covers the responder, which derives lazily when the first IKE_AUTH
-  request arrives, and rekeys logged without ENC detail.
+  SA's context and one checks the other's SA in, so this is the surest tie. Without it, a
+  derivation logged in the context (``<name|N>``) of an SA that has no keys yet belongs to SA N
+  (IKE_SA_INIT, also on the responder, which derives lazily when the first IKE_AUTH request
+  arrives; and a rekey on its responder, logged under the new SA); any other (a rekey on its
+  initiator, logged under the old SA) to the next ``checkin IKEv2 SA NAME[N] with SPIs X_i
+  Y_r`` on the same thread whose SA has no keys yet and is not spoken for.
 - ``DH secret``, ``encryption|integrity initiator|responder key`` (CHD): one child SA's PFS g^ir
   and keys (RFC 7296 section 2.17). They belong to the next ``CHILD_SA NAME{N} established with
   SPIs IN_i OUT_o`` on the same thread. "initiator" means the initiator of the exchange that made
@@ -186,6 +188,9 @@ class _Parser:
         self.eap_done: set[str] = set()
         """IKE SAs (the N of <name|N>) whose EAP method succeeded."""
         self.pending = 0  # blobs whose hex dump is still being read
+        self.by_ctx: dict[str, _IkeBlock] = {}
+        """Derivations logged in the context of an SA without keys yet: that SA's (the
+        IKE_SA_INIT derivations, and a rekey's on its responder)."""
         self.by_spi: list[tuple[bool, bytes, _IkeBlock]] = []
         """Rekey derivations waiting for the checkin of their new SA: (this node initiated the
         rekey, the new SA's SPI the peer chose, the derivation)."""
@@ -246,6 +251,9 @@ class _Parser:
                 self.spis[uid] = (spi_i, spi_r)
             if any(spi_r) and uid not in self.keyed and self.match_spi(uid, spi_i, spi_r):
                 pass
+            elif any(spi_r) and uid not in self.keyed and uid in self.by_ctx:
+                self.keyed.add(uid)
+                self.emit_ike(self.by_ctx.pop(uid), spi_i, spi_r)
             elif any(spi_r) and th.done_ike and uid not in self.keyed:
                 self.keyed.add(uid)
                 self.spis[uid] = (spi_i, spi_r)
@@ -289,6 +297,11 @@ class _Parser:
     def flush(self, th: _Thread, uid: str | None) -> None:
         """Give pending derivations to the SA ``uid`` when its SPIs are known."""
         spis = self.spis.get(uid or "")
+        pending = uid is not None and uid in self.by_ctx and uid not in self.keyed
+        if pending and uid is not None and spis and any(spis[1]):
+            self.keyed.add(uid)
+            self.emit_ike(self.by_ctx.pop(uid), *spis)
+            return
         if th.done_ike and uid is not None and uid not in self.keyed and spis and any(spis[1]):
             self.keyed.add(uid)
             self.emit_ike(th.done_ike.pop(0), *spis)
@@ -300,6 +313,12 @@ class _Parser:
             if (g := blk.values.get("shared Diffie Hellman secret")) is not None:
                 self.out.append(DhSecret(g, None, None, False, None, self.ref(blk.line)))
         self.by_spi = []
+        for uid in list(self.by_ctx):
+            self.flush(_Thread(), uid)
+        for blk in self.by_ctx.values():
+            if (g := blk.values.get("shared Diffie Hellman secret")) is not None:
+                self.out.append(DhSecret(g, None, None, False, None, self.ref(blk.line)))
+        self.by_ctx = {}
         for th in self.threads.values():
             while th.done_ike:
                 before = len(th.done_ike)
@@ -330,6 +349,12 @@ class _Parser:
             if name == "Sk_pr secret":
                 if th.msg_spi is not None and th.role_initiator is not None:
                     self.by_spi.append((th.role_initiator, th.msg_spi, th.ike))
+                elif (
+                    blob.ctx is not None
+                    and blob.ctx not in self.keyed
+                    and (blob.ctx not in self.by_ctx)
+                ):
+                    self.by_ctx[blob.ctx] = th.ike
                 else:
                     th.done_ike.append(th.ike)
                 th.ike = None
