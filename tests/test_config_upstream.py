@@ -7,21 +7,25 @@ Invariants: every file parses without an exception; every connection has IKE pro
 strongSwan would accept, every child SA proposals; every ike secret reads. Then the independent
 check: each ``swanctl --list-sas --raw`` line of a test's evaltest.dat names the connection, the
 identities and the algorithms strongSwan negotiated with it; the host's config must have that
-connection, the same local identity, a remote identity that matches, and a configured proposal
-(IKE, and ESP for the child) that allows exactly those algorithms.
+connection, the same local identity, a remote identity that matches, a configured proposal (IKE,
+and ESP for the child) that allows exactly those algorithms, and child selectors that hold the
+negotiated ones.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from collections import Counter
 from functools import cache
 
 import pytest
+from ikeview.dissectors.ike_records import TrafficSelector
 from upstream_corpus import read_tree, source, tree_resolver
 
+from ikeview.config.match import ts_fits
 from ikeview.config.proposals import ConfProposal
-from ikeview.config.records import Connection, DeviceConfig
+from ikeview.config.records import ChildConf, Connection, DeviceConfig
 from ikeview.config.swanctl import read_swanctl
 
 SRC = source("strongswan")
@@ -171,6 +175,32 @@ def _check_ids(conn: Connection, pattern: str, path: str, counts: Counter[str]) 
         counts["remote id checked"] += 1
 
 
+def _selectors(text: str) -> tuple[TrafficSelector, ...] | None:
+    out = []
+    for part in text.split():
+        try:
+            net = ipaddress.ip_network(part.split("[", 1)[0], strict=False)
+        except ValueError:
+            return None
+        kind = 7 if net.version == 4 else 8
+        out.append(TrafficSelector(kind, 0, 0, 65535, str(net[0]), str(net[-1]), b""))
+    return tuple(out)
+
+
+def _check_ts(child: ChildConf, esp: str, path: str, counts: Counter[str]) -> None:
+    """The negotiated selectors lie inside the child's configured local_ts / remote_ts (a
+    responder narrows to them; dynamic and virtual IPs are inside anything)."""
+    m = re.search(r"local-ts=\\\[([^\]]*)\] remote-ts=\\\[([^\]]*)\]", esp)
+    configured = " ".join(child.local_ts + child.remote_ts)
+    if m is None or "PH_" in m[0] or "PH_" in configured:
+        return  # the test harness fills in PH_IP_* addresses
+    local, remote = _selectors(m[1]), _selectors(m[2])
+    if local is None or remote is None:
+        return
+    assert ts_fits(local, child.local_ts) and ts_fits(remote, child.remote_ts), (path, m[0])
+    counts["TS checked"] += 1
+
+
 def _check_line(test_dir: str, host: str, pattern: str, counts: Counter[str]) -> None:
     m = _NAME.match(pattern)
     path = _host_config(test_dir, host)
@@ -206,6 +236,7 @@ def _check_line(test_dir: str, host: str, pattern: str, counts: Counter[str]) ->
         return
     assert _allows(child.proposals, algs[0], keysize, algs[1], None, algs[2]), (path, pattern)
     counts["ESP checked"] += 1
+    _check_ts(child, esp, path, counts)
 
 
 def test_negotiated_algorithms_are_allowed_by_the_config() -> None:
@@ -222,6 +253,7 @@ def test_negotiated_algorithms_are_allowed_by_the_config() -> None:
                 _check_line(test_dir, m["host"], m["pat"], counts)
     assert counts["IKE checked"] > 600 and counts["ESP checked"] > 550, counts
     assert counts["local id checked"] > 500 and counts["remote id checked"] > 400, counts
+    assert counts["TS checked"] > 450, counts
 
 
 def test_every_strongswan_ipsec_conf_parses() -> None:
