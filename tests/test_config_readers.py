@@ -171,8 +171,16 @@ def test_swanctl_dynamic_and_port_selectors_fit() -> None:
     from ikeview.config.match import ts_fits
 
     ts = TrafficSelector(7, 0, 0, 65535, "10.1.2.3", "10.1.2.3", b"")
-    assert ts_fits((ts,), ("dynamic",)) and ts_fits((ts,), ("10.0.0.0/8[tcp/80]",))
+    assert ts_fits((ts,), ("dynamic",)) and ts_fits((ts,), ("10.0.0.0/8",))
     assert not ts_fits((ts,), ("192.168.0.0/16",))
+    # [proto/port] narrows: an any-protocol selector is not inside 10.0.0.0/8[tcp/80]; a
+    # tcp/80 one is, also when the port is a service name or inside a range (vici_config.c).
+    web = TrafficSelector(7, 6, 80, 80, "10.1.2.3", "10.1.2.3", b"")
+    assert not ts_fits((ts,), ("10.0.0.0/8[tcp/80]",))
+    assert ts_fits((web,), ("10.0.0.0/8[tcp/80]",)) and ts_fits((web,), ("dynamic[tcp/http]",))
+    assert ts_fits((web,), ("10.0.0.0/8[tcp/79-81]",)) and ts_fits((web,), ("10.0.0.0/8[tcp]",))
+    assert not ts_fits((web,), ("10.0.0.0/8[udp]",))
+    assert not ts_fits((web,), ("10.0.0.0/8[tcp/ssh]",))
 
 
 def test_ipsec_conf_libreswan_spellings_and_unknown_words() -> None:

@@ -23,7 +23,7 @@ import pytest
 from ikeview.dissectors.ike_records import TrafficSelector
 from upstream_corpus import read_tree, source, tree_resolver
 
-from ikeview.config.match import ts_fits
+from ikeview.config.match import ts_fits, ts_spec
 from ikeview.config.proposals import ConfProposal
 from ikeview.config.records import ChildConf, Connection, DeviceConfig
 from ikeview.config.swanctl import read_swanctl
@@ -176,21 +176,29 @@ def _check_ids(conn: Connection, pattern: str, path: str, counts: Counter[str]) 
 
 
 def _selectors(text: str) -> tuple[TrafficSelector, ...] | None:
+    """list-sas selectors (``10.1.0.0/16[tcp/ssh]``; ICMP shown by type, the port's high byte:
+    traffic_selector.c print_icmp) as wire selectors."""
     out = []
-    for part in text.split():
+    for part in text.replace("\\", "").split():
+        addr, proto, lo, hi = ts_spec(part)
         try:
-            net = ipaddress.ip_network(part.split("[", 1)[0], strict=False)
+            net = ipaddress.ip_network(addr, strict=False)
         except ValueError:
             return None
+        if proto in (1, 58) and lo == hi:
+            lo = hi = lo << 8
         kind = 7 if net.version == 4 else 8
-        out.append(TrafficSelector(kind, 0, 0, 65535, str(net[0]), str(net[-1]), b""))
+        out.append(TrafficSelector(kind, proto, lo, hi, str(net[0]), str(net[-1]), b""))
     return tuple(out)
+
+
+_TS_LIST = r"((?:[^\]\\]|\\\[[^\]]*\])*)"
 
 
 def _check_ts(child: ChildConf, esp: str, path: str, counts: Counter[str]) -> None:
     """The negotiated selectors lie inside the child's configured local_ts / remote_ts (a
     responder narrows to them; dynamic and virtual IPs are inside anything)."""
-    m = re.search(r"local-ts=\\\[([^\]]*)\] remote-ts=\\\[([^\]]*)\]", esp)
+    m = re.search(rf"local-ts=\\\[{_TS_LIST}\] remote-ts=\\\[{_TS_LIST}\]", esp)
     configured = " ".join(child.local_ts + child.remote_ts)
     if m is None or "PH_" in m[0] or "PH_" in configured:
         return  # the test harness fills in PH_IP_* addresses

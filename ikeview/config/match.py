@@ -12,6 +12,7 @@ import ipaddress
 from typing import Literal
 
 from ikeview.config.records import ChildConf, Connection, DeviceConfig, IkePolicy
+from ikeview.dissectors.ike_records import TrafficSelector
 from ikeview.pipeline.model import ChildSa, IkeSa
 
 Role = Literal["initiator", "responder"]
@@ -177,20 +178,53 @@ def child_ts(child: ChildSa, my_addr: str | None) -> tuple[tuple, tuple]:
     return child.ts_r, child.ts_i
 
 
-def ts_fits(selectors: tuple, specs: tuple[str, ...]) -> bool:
-    """Every selector's address range lies inside one configured spec (no specs = anything)."""
-    # strongSwan's "dynamic" (the SA's own address) and a "[proto/port]" suffix: the address
-    # part is what is compared.
-    specs = tuple(s.split("[", 1)[0].strip() for s in specs)
-    if not specs or not selectors or any(s in ("dynamic", "%dynamic", "") for s in specs):
+# /etc/protocols and /etc/services names strongSwan's parse_ts (vici_config.c) resolves with
+# getprotobyname/getservbyname; the common ones, so the result does not depend on this host.
+_PROTOCOLS = {"icmp": 1, "tcp": 6, "udp": 17, "gre": 47, "esp": 50, "ah": 51,
+              "ipv6-icmp": 58, "icmpv6": 58, "sctp": 132, "%any": 0, "any": 0}  # fmt: skip
+_SERVICES = {"ftp": 21, "ssh": 22, "telnet": 23, "smtp": 25, "domain": 53, "bootps": 67,
+             "bootpc": 68, "tftp": 69, "http": 80, "ntp": 123, "snmp": 161, "ldap": 389,
+             "https": 443, "isakmp": 500, "syslog": 514, "ipsec-nat-t": 4500}  # fmt: skip
+
+
+def ts_spec(spec: str) -> tuple[str, int, int, int]:
+    """``10.0.0.0/24[tcp/http]`` to (address part, protocol, first port, last port); 0 and
+    0-65535 mean any. A name this table does not know counts as any (never a false alarm)."""
+    addr, _, rest = spec.strip().partition("[")
+    proto_s, _, port_s = rest.rstrip("]").partition("/")
+    proto_s = proto_s.strip().lower()
+    proto = _PROTOCOLS.get(proto_s, int(proto_s) if proto_s.isdigit() else 0)
+    lo, hi = 0, 65535
+    port_s = port_s.strip().lower()
+    if port_s and port_s not in ("%any", "any", "%opaque"):
+        first, _, last = port_s.partition("-")
+        nums = [int(p) if p.isdigit() else _SERVICES.get(p) for p in (first, last or first)]
+        if nums[0] is not None and nums[1] is not None:
+            lo, hi = nums[0], nums[1]
+    return addr.strip(), proto, lo, hi
+
+
+def _ts_in(ts: TrafficSelector, spec: str) -> bool:
+    addr, proto, lo, hi = ts_spec(spec)
+    anywhere = addr in ("dynamic", "%dynamic", "")
+    if not anywhere and not (in_net(ts.start_address, addr) and in_net(ts.end_address, addr)):
+        return False
+    if proto and ts.ip_protocol != proto:
+        return False
+    start = ts.start_port if ts.start_port is not None else 0
+    end = ts.end_port if ts.end_port is not None else 65535
+    return lo <= start and end <= hi
+
+
+def ts_fits(selectors: tuple[TrafficSelector, ...], specs: tuple[str, ...]) -> bool:
+    """Every selector lies inside one configured spec: its address range, and when the spec
+    names them (strongSwan's ``[proto/port]``) its protocol and ports; no specs = anything,
+    ``dynamic`` = the SA's own address (any here)."""
+    if not specs or not selectors:
         return True
-    for ts in selectors:
-        start, end = ts.start_address, ts.end_address
-        if start is None:
-            continue
-        if not any(in_net(start, s) and in_net(end, s) for s in specs):
-            return False
-    return True
+    return all(
+        ts.start_address is None or any(_ts_in(ts, s) for s in specs) for ts in selectors
+    )
 
 
 def foreign_address(cfg: DeviceConfig, addr: str | None) -> bool:
