@@ -108,3 +108,42 @@ def test_swanctl_secrets_become_scoped_key_records() -> None:
     ring = config_keyring([cfg])
     assert [(p.secret, p.id) for p in ring.psks] == [
         (b"A", "moon"), (b"A", "sun"), (b"W", None), (b"N", None)]  # fmt: skip
+
+
+def test_libreswan_picks_one_psk_for_both_auths() -> None:
+    """lib/libswan/secrets.c secret_find_by_id: both ids beat one id with %any, which beats
+    %any alone and a selector-less default; the local id alone is a default for any peer only
+    when it is the one selector; of equal matches the earlier line wins."""
+    from ikeview.config.keys import libreswan_key
+
+    both = _psk("both", b"B", "west", "east")
+    local_any = _psk("local+any", b"L", "west", "%any")
+    remote_any = _psk("remote+any", b"R", "east", "%any")
+    alone = _psk("west alone", b"W", "west")
+    default = _psk("default", b"D")
+    assert libreswan_key([default, alone, remote_any, local_any, both], "west", "east") is both
+    assert libreswan_key([default, remote_any, local_any], "west", "east") is local_any
+    assert libreswan_key([default, alone], "west", "east") is alone
+    assert libreswan_key([default, _psk("other", b"O", "north", "south")], "west", "east") is (
+        default
+    )
+    first, second = _psk("1", b"1", "west", "east"), _psk("2", b"2", "west", "east")
+    assert libreswan_key([first, second], "west", "east") is first
+    # Only the local id among several selectors: not taken for a PSK (not asymmetric).
+    assert libreswan_key([_psk("x", b"X", "west", "north")], "west", "east") is None
+
+
+def test_libreswan_lab_secret() -> None:
+    """The lab's Libreswan initiator: '@initiator.lab.example @responder.lab.example : PSK'
+    is the one secret pluto used (truth.json psks)."""
+    from ikeview.config.ipsec_conf import add_secrets
+    from ikeview.config.keys import libreswan_key
+    from ikeview.config.load import read_config
+
+    src = LAB / "scenarios" / "libreswan-initiator" / "initiator-libreswan"
+    cfg = add_secrets(read_config((src / "ipsec.conf").read_text(), "ipsec.conf"),
+                      (src / "ipsec.secrets").read_text(), "ipsec.secrets")  # fmt: skip
+    assert cfg.dialect == "libreswan"
+    truth = json.loads((LAB / "interop" / "libreswan-initiator" / "truth.json").read_text())
+    key = libreswan_key(cfg.psks, INI, RES)
+    assert key is not None and key.secret.decode() in truth["psks"]

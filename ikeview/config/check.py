@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 
 from ikeview.config import match
-from ikeview.config.keys import build_key, psk_label, verify_keys
+from ikeview.config.keys import build_key, libreswan_key, psk_label, verify_keys
 from ikeview.config.proposals import (
     KINDS,
     ConfProposal,
@@ -313,6 +313,10 @@ def _charon_keys(
         return None
     me = match.identity(sa, role)  # type: ignore[arg-type]
     other = match.identity(sa, match.peer_of(role))  # type: ignore[arg-type]
+    if cfg.dialect == "libreswan":
+        # pluto takes one PSK for both AUTHs (lib/libswan/secrets.c secret_find_by_id).
+        psk = libreswan_key(cfg.psks, me, other)
+        return [psk] if psk is not None else []
     if side == role:
         key = build_key(cfg.psks, me, other)
         return [key] if key is not None else []

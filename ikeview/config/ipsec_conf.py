@@ -292,7 +292,7 @@ def read_ipsec_conf(text: str, path: str, *, resolver: Resolver | None = None) -
     local = tuple(dict.fromkeys(a for c in out for a in c.local_addrs))
     return DeviceConfig(path=path, kind="ipsec.conf", local_addrs=local,
                         connections=tuple(out), notes=tuple(reader.notes),
-                        skipped=reader.skipped)  # fmt: skip
+                        skipped=reader.skipped, dialect=props.dialect)  # fmt: skip
 
 
 def add_secrets(cfg: DeviceConfig, text: str, path: str, *, resolver: Resolver | None = None,

@@ -118,6 +118,40 @@ def verify_keys(psks: Sequence[ConfigPsk], me: str | None, other: str | None) ->
     return [p for p in charon_order(psks) if _rating(p, me, other) != (MATCH_NONE, MATCH_NONE)]
 
 
+# Libreswan lib/libswan/secrets.c secret_find_by_id: match bits and the combinations it takes.
+_LS_DEFAULT, _LS_ANY, _LS_REMOTE, _LS_LOCAL = 1, 2, 4, 8
+_LS_TAKEN = {_LS_DEFAULT, _LS_ANY, _LS_LOCAL | _LS_DEFAULT, _LS_LOCAL | _LS_ANY,
+             _LS_REMOTE | _LS_ANY, _LS_LOCAL | _LS_REMOTE}  # fmt: skip
+
+
+def libreswan_key(psks: Sequence[ConfigPsk], me: str | None, other: str | None) -> ConfigPsk | None:
+    """The PSK pluto uses for both AUTHs (``secret_find_by_id``, symmetric): a secret without
+    selectors is a default; ``%any`` counts as its own, lower match than an exact id; a secret
+    listing only the local id matches any peer when it is its one selector; the highest match
+    wins, and of equal ones the earlier in the file (pluto's list is kept backwards)."""
+    best: ConfigPsk | None = None
+    best_match = 0
+    for p in reversed(psks):
+        match = _LS_DEFAULT if not p.ids else 0
+        for owner in p.ids:
+            o = _owner_text(owner)
+            if o in ("%any", "%any6", "0.0.0.0", "::"):
+                match |= _LS_ANY
+                continue
+            if me is not None and o.lower() == me.lower():
+                match |= _LS_LOCAL
+            if other is not None and o.lower() == other.lower():
+                match |= _LS_REMOTE
+        if match == _LS_LOCAL and len(p.ids) == 1:
+            match |= _LS_DEFAULT
+        if match not in _LS_TAKEN:
+            continue
+        if match > best_match or (match == best_match and best is not None
+                                  and p.secret != best.secret):  # fmt: skip
+            best, best_match = p, match
+    return best
+
+
 def _psks(cfg: DeviceConfig, p: ConfigPsk) -> list[Psk]:
     if p.secret is None:
         return []

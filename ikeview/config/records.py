@@ -156,6 +156,8 @@ class DeviceConfig:
     """Lines not understood and skipped."""
     release: str | None = None
     """IOS: the Smart Defaults release modelled."""
+    dialect: str | None = None
+    """ipsec.conf: ``strongswan`` or ``libreswan`` (whose rules pick a PSK differently)."""
     fvrfs: tuple[tuple[str, str], ...] = ()
     """IOS: (local address, front-door VRF) for addresses outside the global table, from
     ``vrf forwarding`` / ``ip vrf forwarding`` on interfaces and ``tunnel vrf`` on tunnels."""
