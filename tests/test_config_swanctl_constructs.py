@@ -9,6 +9,8 @@ proposal_keywords_static.txt and proposal.c for proposals), not ikeview's output
 from __future__ import annotations
 
 import contextlib
+import os
+from pathlib import Path
 
 import pytest
 from config_support import DATA
@@ -234,3 +236,25 @@ def test_hostile_text_only_config_errors(text: str) -> None:
     for proto in ("ike", "esp", "ah"):
         with contextlib.suppress(ValueError):
             parse_libreswan(text, proto, 1)  # type: ignore[arg-type]
+
+
+def test_includes_that_cannot_be_read_are_one_error(tmp_path: Path) -> None:
+    from ikeview.config.load import load_configs
+
+    conf = tmp_path / "swanctl.conf"
+    conf.write_text("include sub/*.conf\nconnections {\n}\n")
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "x.conf").mkdir()  # a folder named like a file: skipped
+    (tmp_path / "sub" / "loop.conf").write_text("include ../swanctl.conf\n")
+    with pytest.raises(ConfigError, match="nested deeper than 10"):
+        load_configs([conf])
+    (tmp_path / "sub" / "loop.conf").unlink()
+    secret = tmp_path / "sub" / "locked.conf"
+    secret.write_text("connections {\n}\n")
+    secret.chmod(0)
+    try:
+        if not os.access(secret, os.R_OK):  # root reads it anyway
+            with pytest.raises(ConfigError, match="cannot be read"):
+                load_configs([conf])
+    finally:
+        secret.chmod(0o600)
