@@ -15,9 +15,10 @@ import ipaddress
 import struct
 from collections.abc import Callable
 
+from ikeview.iana import IdType, PayloadType, TsType
+
 from . import notify_data
 from .errors import DecodeError, DecodeProblem
-from .iana import IdType, PayloadType, TsType
 from .ike_der import SIGNATURE_OIDS, algorithm_identifier_oid, dn_to_text
 from .ike_records import (
     AuthPayload,

@@ -12,7 +12,7 @@ import struct
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from .iana import NotifyType as N
+from ikeview.iana import NotifyType as N
 
 
 @dataclass(frozen=True, slots=True)

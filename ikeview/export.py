@@ -10,8 +10,8 @@ import sys
 from os import PathLike
 from typing import TYPE_CHECKING, Any
 
+from ikeview import iana
 from ikeview.diagnosis.records import Diagnosis
-from ikeview.dissectors import iana
 from ikeview.pipeline.model import (
     Analysis,
     ChildSa,

@@ -12,8 +12,8 @@ import hashlib
 import ipaddress
 from collections.abc import Callable
 
+from ikeview import iana
 from ikeview.certinfo import describe, describe_lines, identity_matches
-from ikeview.dissectors import iana
 from ikeview.dissectors import ike_records as rec
 from ikeview.dissectors import notify_data as nd
 from ikeview.pipeline.model import Message, ts_text

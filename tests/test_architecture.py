@@ -1,5 +1,8 @@
 """The one-way flow (source -> dissect -> correlate -> decrypt -> model -> views), checked.
 
+Below every layer sits ``ikeview.iana`` (the IANA registries and their names): all layers may
+import it and it imports only the standard library.
+
 import-linter cannot see `ikeview.dissectors` and `ikeview.tui` (they live in dissectors/ and tui/
 through setuptools' package-dir), so the rules are checked here on the syntax tree of every module,
 lazy imports inside functions included. A subprocess check then catches heavy libraries loaded at
@@ -142,6 +145,37 @@ def test_layer_rule(package: str, forbidden: tuple[str, ...], why: str) -> None:
     assert not bad, f"{why}; wrong-way imports: {bad}"
 
 
+BOTTOM = "ikeview.iana"
+"""The shared vocabulary (IANA registries and their names): every layer may import it."""
+
+
+def test_bottom_package_imports_only_the_standard_library() -> None:
+    """ikeview.iana is data only: it imports nothing of ikeview (but itself) and no third-party
+    library, so any layer can use it without pulling in another."""
+    bad = {}
+    for name, path in _modules().items():
+        if name == BOTTOM or name.startswith(BOTTOM + "."):
+            tops = {n for n in _imports(path, name) if not _hits({n}, (BOTTOM,))}
+            outside = {
+                n for n in tops if n.split(".")[0] not in sys.stdlib_module_names | {"__future__"}
+            }
+            if outside:
+                bad[name] = sorted(outside)
+    assert _modules().keys() & {BOTTOM, f"{BOTTOM}.registries", f"{BOTTOM}.names"}
+    assert not bad, f"{BOTTOM} must stand alone on the standard library: {bad}"
+
+
+def test_old_iana_path_is_the_same_registry() -> None:
+    """``ikeview.dissectors.iana`` stays importable and is the bottom package's objects."""
+    from ikeview.dissectors import iana as old
+
+    from ikeview import iana
+
+    assert set(old.__all__) == set(iana.__all__)
+    for name in iana.__all__:
+        assert getattr(old, name) is getattr(iana, name), name
+
+
 def _modules_after_import(module: str) -> set[str]:
     code = f"import sys, {module}; print('\\n'.join(sorted(sys.modules)))"
     run = subprocess.run(
@@ -154,6 +188,8 @@ def _modules_after_import(module: str) -> set[str]:
     ("module", "forbidden"),
     [
         ("ikeview.dissectors", {"cryptography", "scapy", "pandas", "textual", "pyshark"}),
+        # The vocabulary loads nothing but itself and the standard library.
+        ("ikeview.iana", {"cryptography", "scapy", "pandas", "textual", "ikeview.dissectors"}),
         # `ikeview summary` must start fast: heavy libraries load only in the commands using them.
         ("ikeview.cli", {"scapy", "pandas", "textual", "pyshark"}),
     ],

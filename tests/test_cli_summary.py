@@ -8,7 +8,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from ikeview.dissectors import iana
+
+from ikeview import iana
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"

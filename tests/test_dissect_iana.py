@@ -12,8 +12,9 @@ import subprocess
 from functools import cache
 
 import pytest
-from ikeview.dissectors import iana
-from ikeview.dissectors.iana import (
+
+from ikeview import iana
+from ikeview.iana import (
     AuthMethod,
     ExchangeType,
     NotifyType,

@@ -17,7 +17,6 @@ from functools import cache
 from pathlib import Path
 
 import pytest
-from ikeview.dissectors import iana
 from ikeview.dissectors.ike_records import (
     AuthPayload,
     CertPayload,
@@ -38,6 +37,8 @@ from ikeview.dissectors.ike_records import (
 from ikeview.dissectors.ikev2 import parse_message, parse_payloads
 from ikeview.dissectors.vendor_ids import vendor_name
 from test_dissect_ikev2_support import all_captures, ike_messages
+
+from ikeview import iana
 
 pytestmark = [
     pytest.mark.tshark,

@@ -9,8 +9,8 @@ time is given). Text from the capture (identities) is escaped for the terminal.
 
 from __future__ import annotations
 
+from ikeview import iana
 from ikeview.config.proposals import offered_values
-from ikeview.dissectors import iana
 from ikeview.pipeline.model import ChildSa, IkeSa, proposal_text, ts_text
 from ikeview.textsafe import printable
 

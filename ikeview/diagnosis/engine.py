@@ -10,13 +10,13 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from ikeview import iana
 from ikeview.diagnosis import evidence as ev
 from ikeview.diagnosis import rules_child as rc
 from ikeview.diagnosis import rules_ike as ri
 from ikeview.diagnosis.codes import CHILD_ERRORS
 from ikeview.diagnosis.records import Basis, ConfigCheck, Diagnosis, Finding, Outcome
 from ikeview.diagnosis.rules_auth import AuthVerdict, judge_auth
-from ikeview.dissectors import iana
 from ikeview.pipeline.model import Analysis, ChildSa, IkeSa, Problem
 
 X = iana.ExchangeType

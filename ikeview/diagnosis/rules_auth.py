@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from ikeview import iana
 from ikeview.diagnosis import evidence as ev
 from ikeview.diagnosis.codes import CHILD_ERRORS, finding, notify_code
 from ikeview.diagnosis.fixes import error_fix
 from ikeview.diagnosis.records import Basis, Finding, Outcome
-from ikeview.dissectors import iana
 from ikeview.pipeline.model import AuthSide, Exchange, IkeSa, Message
 
 X = iana.ExchangeType

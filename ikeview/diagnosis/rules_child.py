@@ -8,13 +8,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from ikeview import iana
 from ikeview.diagnosis import evidence as ev
 from ikeview.diagnosis.codes import finding, notify_code
 from ikeview.diagnosis.fixes import error_fix
 from ikeview.diagnosis.keywords import offer_words
 from ikeview.diagnosis.records import Finding
 from ikeview.diagnosis.weak import REPLACEMENT, weak_transforms
-from ikeview.dissectors import iana
 from ikeview.dissectors.ike_records import Proposal, TsPayload
 from ikeview.pipeline.model import (
     ChildSa,

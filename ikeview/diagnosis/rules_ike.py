@@ -10,13 +10,13 @@ from __future__ import annotations
 import bisect
 from collections.abc import Iterator
 
+from ikeview import iana
 from ikeview.diagnosis import evidence as ev
 from ikeview.diagnosis.codes import CHILD_ERRORS, finding, notify_code
 from ikeview.diagnosis.fixes import error_fix
 from ikeview.diagnosis.keywords import cisco as cisco_words
 from ikeview.diagnosis.keywords import first_group, offer_words, strongswan
 from ikeview.diagnosis.records import Finding
-from ikeview.dissectors import iana
 from ikeview.pipeline.model import Exchange, IkeSa, proposal_text
 
 X = iana.ExchangeType

@@ -25,8 +25,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Literal
 
+from ikeview import iana
 from ikeview.diagnosis.records import NOT_DIAGNOSED, ConfigCheck, Diagnosis
-from ikeview.dissectors import iana
 from ikeview.dissectors.ike_records import (
     NotifyPayload,
     Payload,

@@ -6,7 +6,7 @@ dissectors (the TUI) get their names here, from the same registries the dissecto
 
 from __future__ import annotations
 
-from ikeview.dissectors import iana as _IANA
+from ikeview import iana as _IANA
 
 _NEXT_HEADERS = {0: "HOPOPT", 1: "ICMP", 4: "IPv4", 6: "TCP", 17: "UDP", 41: "IPv6", 47: "GRE"}
 _NEXT_HEADERS_EXTRA = {50: "ESP", 58: "ICMPv6", 59: "no next header (dummy)", 132: "SCTP"}

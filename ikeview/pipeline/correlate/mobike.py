@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from ikeview.dissectors import iana
+from ikeview import iana
 from ikeview.pipeline.correlate.builders import Ex, Sa
 from ikeview.pipeline.correlate.payloads import notifies
 from ikeview.pipeline.model import AddressChange, Message
