@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ikeview.pipeline import names
+from ikeview.iana import names
 from ikeview.pipeline.model import IkeSa, Message, proposal_text
 
 from . import text

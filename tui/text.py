@@ -7,7 +7,9 @@ from itertools import product
 
 from rich.text import Text
 
-from ikeview.pipeline import names
+from ikeview.iana import names
+from ikeview.iana.names import CHARON_TYPE_ORDER
+from ikeview.iana.names import transform_short as transform_short
 from ikeview.pipeline.model import AuthSide, Exchange, IkeSa, Message
 
 STATE_STYLE = {
@@ -21,27 +23,7 @@ STATE_STYLE = {
 """Colour of each IKE SA state in the tree and headers."""
 
 # RFC 7296 section 3.3.2: the order strongSwan prints transform types in (ENCR, INTEG, PRF, KE).
-_TYPE_ORDER = {1: 0, 3: 1, 2: 2, 4: 3, 5: 4}
-
-_SHORTEN = (
-    ("ENCR_", ""),
-    ("PRF_HMAC_", "PRF_"),
-    ("AUTH_HMAC_", "HMAC_"),
-    ("AUTH_", ""),
-    ("SHA2_", "SHA"),
-)
-
-
-def transform_short(transform_type: int, transform_id: int, key_length: int | None) -> str:
-    """``AES-GCM-16-256``, ``PRF-SHA256``, ``HMAC-SHA256-128``, ``ECP-256`` for one transform."""
-    if transform_type == 5:
-        return "ESN" if transform_id == 1 else "NO-ESN"
-    name = names.transform_name(transform_type, transform_id)
-    for old, new in _SHORTEN:
-        name = name.replace(old, new)
-    if key_length:
-        name = f"{name}_{key_length}"
-    return name.replace("_", "-")
+_TYPE_ORDER = CHARON_TYPE_ORDER
 
 
 def transforms_short(transforms: Iterable[object]) -> str:

@@ -26,7 +26,8 @@ from typing import TypeVar
 
 from ikeview.crypto.transforms import TransformType, by_id
 from ikeview.errors import IkeviewError
-from ikeview.keys.algorithms import AEAD_ENCR, encr_name, integ_name
+from ikeview.iana.names import encr_name, integ_name
+from ikeview.keys.algorithms import AEAD_ENCR
 from ikeview.keys.errors import KeysFileError
 from ikeview.keys.hexutil import parse_hex
 from ikeview.keys.model import EspKeys, IkeSaKeys, KeyRecord, KeyRing, SourceRef

@@ -12,8 +12,8 @@ from __future__ import annotations
 from ikeview.crypto import auth as ikeauth
 from ikeview.crypto import eap as eapkeys
 from ikeview.crypto.prf import Prf
+from ikeview.iana.names import eap_method_name
 from ikeview.keys.model import EapSecret
-from ikeview.pipeline.model import eap_method_name
 from ikeview.pipeline.seam import AuthVerdict, EapRun, Side
 
 _SHARED_KEY_MIC = 2

@@ -16,7 +16,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 from textual.widgets import Static
 
-from ikeview.pipeline import names
+from ikeview.iana import names
 from ikeview.pipeline.model import EspSpiStats
 from ikeview.timebase import TimeBase
 

@@ -9,7 +9,7 @@ from textual.message import Message as TMessage
 from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
-from ikeview.pipeline import names
+from ikeview.iana import names
 from ikeview.pipeline.model import Exchange, IkeSa, Message
 from ikeview.timebase import TimeBase
 

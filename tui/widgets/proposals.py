@@ -7,7 +7,7 @@ from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
-from ikeview.pipeline import names
+from ikeview.iana import names
 from ikeview.pipeline.model import IkeSa
 
 from .. import text
@@ -29,7 +29,7 @@ def proposal_block(offered: tuple[object, ...], chosen: object | None, title: st
         out.append("  ← accepted\n" if accepted else "\n", style="green")
         by_type: dict[int, list[str]] = {}
         for t in prop.transforms:  # type: ignore[attr-defined]
-            short = text.transform_short(t.transform_type, t.transform_id, t.key_length)
+            short = names.transform_short(t.transform_type, t.transform_id, t.key_length)
             by_type.setdefault(t.transform_type, []).append(short)
         for ttype, algs in by_type.items():
             out.append(f"    {names.transform_type_name(ttype):<6} {', '.join(algs)}\n")

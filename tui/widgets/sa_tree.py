@@ -10,7 +10,7 @@ from textual.message import Message
 from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
 
-from ikeview.pipeline import names
+from ikeview.iana import names
 from ikeview.pipeline.model import Analysis, ChildSa, IkeSa
 from ikeview.pipeline.seam import IkeSpis
 
