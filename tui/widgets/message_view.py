@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ikeview.dissectors.ike_records import Payload
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -108,12 +109,12 @@ class MessageView(Vertical):
     def _add_payload(
         self,
         parent: TreeNode[ByteRange],
-        p: object,
+        p: Payload,
         section: int,
         verdict: Text | None,
         m: Message | None = None,
     ) -> TreeNode[ByteRange]:
-        rng = ByteRange(section, p.offset, p.length)  # type: ignore[attr-defined]
+        rng = ByteRange(section, p.offset, p.length)
         label = Text(payloads.payload_label(p))
         if section == 1:
             label = Text(DECRYPTED_MARK, style="green") + label
