@@ -13,11 +13,17 @@ import math
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ikeview import __version__
 from ikeview.dissectors.capture import CaptureError
 from ikeview.errors import ExitCode, IkeviewError
 from ikeview.textsafe import printable, printable_lines
+
+if TYPE_CHECKING:  # names only: the commands import what they run lazily (fast start-up)
+    from ikeview.config.records import DeviceConfig
+    from ikeview.keys.model import KeyRing
+    from ikeview.pipeline.model import Analysis
 
 COMMANDS = (
     "summary",
@@ -299,13 +305,13 @@ def _run_summary(args: argparse.Namespace) -> int:
     return ExitCode.OK
 
 
-def _load_keys(paths: Sequence[Path]):  # -> KeyRing
+def _load_keys(paths: Sequence[Path]) -> KeyRing:
     from ikeview.keys.loader import load_keys
 
     return load_keys(list(paths))
 
 
-def _load_configs(args: argparse.Namespace) -> list:  # -> list[DeviceConfig]
+def _load_configs(args: argparse.Namespace) -> list[DeviceConfig]:
     """The --config files read (a bad one stops the command before any capture is read)."""
     if not getattr(args, "config", None):
         return []
@@ -314,13 +320,13 @@ def _load_configs(args: argparse.Namespace) -> list:  # -> list[DeviceConfig]
     return load_configs(args.config, ios_release=args.ios_release)
 
 
-def _analyze(args: argparse.Namespace, keyring: object = None):  # -> Analysis
+def _analyze(args: argparse.Namespace, keyring: KeyRing | None = None) -> Analysis:
     """The capture analysed with the --keys files (or ``keyring`` when the caller has already
     loaded them) and the --config files."""
     from ikeview.pipeline.analyze import analyze
     from ikeview.progress import progress_reporter
 
-    def single() -> object:
+    def single() -> Analysis:
         nonlocal keyring
         if keyring is None and getattr(args, "keys", None):
             keyring = _load_keys(args.keys)
@@ -483,7 +489,7 @@ def _run_ladder(args: argparse.Namespace) -> int:
     from ikeview.ladder_export import to_mermaid, to_svg
 
     analysis = _analyze(args)
-    picture = to_mermaid(analysis) if args.mermaid else to_svg(analysis)  # type: ignore[arg-type]
+    picture = to_mermaid(analysis) if args.mermaid else to_svg(analysis)
     if args.output is None:
         sys.stdout.write(picture)
     else:

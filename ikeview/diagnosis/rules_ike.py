@@ -327,7 +327,7 @@ def _first_after(times: list[tuple[float, int]], ts: float) -> int | None:
 
 def _lost_request(
     ex: Exchange,
-    copies: tuple,  # type: ignore[type-arg]
+    copies: tuple,
     other: str,
     alive: int,
 ) -> Finding:
@@ -351,7 +351,7 @@ def _lost_request(
     )
 
 
-def _fragmentation(ex: Exchange, copies: tuple, limit: int) -> Finding:  # type: ignore[type-arg]
+def _fragmentation(ex: Exchange, copies: tuple, limit: int) -> Finding:
     m = ex.request
     assert m is not None
     mtu = IPV6_MIN_MTU if ":" in m.flow.src else IPV4_PATH_MTU
@@ -377,7 +377,7 @@ def _fragmentation(ex: Exchange, copies: tuple, limit: int) -> Finding:  # type:
     )
 
 
-def _dpd(sa: IkeSa, ex: Exchange, copies: tuple) -> Finding:  # type: ignore[type-arg]
+def _dpd(sa: IkeSa, ex: Exchange, copies: tuple) -> Finding:
     m = ex.request
     assert m is not None
     read = ev.readable(m)
