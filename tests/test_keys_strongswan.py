@@ -5,15 +5,14 @@ from __future__ import annotations
 
 import json
 import re
-from pathlib import Path
 
 import pytest
+from lab_support import LAB
 
 from ikeview.keys.errors import KeysFileError
 from ikeview.keys.model import KeyRing
 from ikeview.keys.strongswan_log import _parse_proposal, load_charon_log, looks_like
 
-LAB = Path(__file__).resolve().parents[1] / "captures" / "lab"
 SCENARIOS = sorted(str(p.parent.relative_to(LAB)) for p in LAB.glob("**/truth.json"))
 # Logs where charon derived keys: in the failure scenarios (unreachable-responder, frag-drop)
 # a peer that never got past IKE_SA_INIT logged none, and the loader rightly refuses such a log.

@@ -25,7 +25,6 @@ from typing import Any
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
-LAB = REPO / "captures" / "lab"
 
 IS_ROOT = os.geteuid() == 0
 needs_root = pytest.mark.skipif(
