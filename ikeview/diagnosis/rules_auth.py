@@ -238,7 +238,16 @@ def _judge_read(sa: IkeSa, ex: Exchange, resp: Message) -> AuthVerdict:
 
 
 def _judge_sizes(sa: IkeSa, analysis: ev.Facts, ex: Exchange, resp: Message) -> AuthVerdict:
+    """Without keys: what the sizes of the IKE_AUTH messages, then what followed, tell."""
     frames = [m.frame for m in (ex.request, resp) if m is not None]
+    by_size = _by_size(sa, ex, resp, frames)
+    if by_size is not None:
+        return by_size
+    return _by_what_followed(sa, analysis, ex, resp, frames)
+
+
+def _by_size(sa: IkeSa, ex: Exchange, resp: Message, frames: list[int]) -> AuthVerdict | None:
+    """A response too small for IDr and AUTH (refused), or for SA and TS (no child SA)."""
     least_auth = ev.min_auth_response(sa.chosen, with_child=False)
     least_child = ev.min_auth_response(sa.chosen, with_child=True)
     no_keys = "keys would show the error notify"
@@ -255,8 +264,6 @@ def _judge_sizes(sa: IkeSa, analysis: ev.Facts, ex: Exchange, resp: Message) -> 
             "small for IDr and AUTH)",
             _rejected(sa, "responder", frames, "inferred", how),
         )
-    esp = ev.esp_after(analysis, sa, resp.ts)
-    directions = {(s.src, s.dst) for s in esp if s.packets}
     req = ex.request
     childless = (
         req is not None
@@ -294,6 +301,15 @@ def _judge_sizes(sa: IkeSa, analysis: ev.Facts, ex: Exchange, resp: Message) -> 
         verdict.refused_child_error = 0
         verdict.refused_child_exchange = ex
         return verdict
+    return None
+
+
+def _by_what_followed(
+    sa: IkeSa, analysis: ev.Facts, ex: Exchange, resp: Message, frames: list[int]
+) -> AuthVerdict:
+    """ESP in both directions, later CREATE_CHILD_SA exchanges, or an INFORMATIONAL at once."""
+    esp = ev.esp_after(analysis, sa, resp.ts)
+    directions = {(s.src, s.dst) for s in esp if s.packets}
     if len(directions) >= 2:
         return AuthVerdict(
             "established",

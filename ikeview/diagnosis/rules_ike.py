@@ -56,33 +56,9 @@ def rule_init(sa: IkeSa, analysis: ev.Facts) -> Iterator[Finding]:
     if not inits:
         return
     answered = [e for e in inits if e.response is not None]
-    # Later exchanges (or a responder SPI) show an answer came, even if the capture missed it.
-    went_on = len(sa.exchanges) > len(inits) or any(sa.spi_r)
-    if (
-        not answered
-        and not went_on
-        and inits[-1].request is not None
-        and _ended(analysis, inits[-1])
-    ):
-        copies = [m for e in inits for m in ev.request_copies(e)]
-        yield finding(
-            "no-response",
-            frames=_frames(*copies),
-            basis="inferred",
-            explanation=(
-                f"the initiator {sa.initiator} sent IKE_SA_INIT {len(copies)} time(s) and "
-                f"{sa.responder} never answered"
-            ),
-            fix=(
-                "make the responder reachable on UDP 500 and 4500 (routing, firewalls and ACLs "
-                "on the path) and check that its IKE daemon listens on that address"
-            ),
-            fix_cisco=(
-                "on the responder: `show crypto ikev2 sa`, and an ACL permitting udp 500/4500"
-            ),
-            fix_strongswan="on the responder: charon running, `local_addrs` covering the address",
-            count=len(copies),
-        )
+    silent = _never_answered(sa, analysis, inits, answered)
+    if silent is not None:
+        yield silent
     for ex in inits:
         if ex.retry == N.INVALID_KE_PAYLOAD:
             yield _invalid_ke(sa, ex, inits)
@@ -100,12 +76,55 @@ def rule_init(sa: IkeSa, analysis: ev.Facts) -> Iterator[Finding]:
             )
         elif ex.error is not None and ex.response is not None:
             yield _init_error(sa, ex)
+    half_open = _half_open(sa, analysis, inits, answered)
+    if half_open is not None:
+        yield half_open
+
+
+def _never_answered(
+    sa: IkeSa, analysis: ev.Facts, inits: list[Exchange], answered: list[Exchange]
+) -> Finding | None:
+    """IKE_SA_INIT sent, never answered, and the capture went on long enough to say so."""
+    # Later exchanges (or a responder SPI) show an answer came, even if the capture missed it.
+    went_on = len(sa.exchanges) > len(inits) or any(sa.spi_r)
+    if (
+        not answered
+        and not went_on
+        and inits[-1].request is not None
+        and _ended(analysis, inits[-1])
+    ):
+        copies = [m for e in inits for m in ev.request_copies(e)]
+        return finding(
+            "no-response",
+            frames=_frames(*copies),
+            basis="inferred",
+            explanation=(
+                f"the initiator {sa.initiator} sent IKE_SA_INIT {len(copies)} time(s) and "
+                f"{sa.responder} never answered"
+            ),
+            fix=(
+                "make the responder reachable on UDP 500 and 4500 (routing, firewalls and ACLs "
+                "on the path) and check that its IKE daemon listens on that address"
+            ),
+            fix_cisco=(
+                "on the responder: `show crypto ikev2 sa`, and an ACL permitting udp 500/4500"
+            ),
+            fix_strongswan="on the responder: charon running, `local_addrs` covering the address",
+            count=len(copies),
+        )
+    return None
+
+
+def _half_open(
+    sa: IkeSa, analysis: ev.Facts, inits: list[Exchange], answered: list[Exchange]
+) -> Finding | None:
+    """IKE_SA_INIT answered, then no IKE_AUTH: the answer was lost, or the initiator gave up."""
     if answered and answered[-1].status == "ok" and len(sa.exchanges) == len(inits):
         last = answered[-1]
         lost = [m for m in ev.request_copies(last) if m.ts > (last.response_ts or 0.0)]
         if lost:
             answers = [m for m in last.messages if m.response]
-            yield finding(
+            return finding(
                 "half-open",
                 frames=_frames(*ev.request_copies(last), *answers),
                 basis="inferred",
@@ -123,7 +142,7 @@ def rule_init(sa: IkeSa, analysis: ev.Facts) -> Iterator[Finding]:
                 lost_answers=len(answers),
             )
         elif ev.capture_end(analysis) - (last.response_ts or 0.0) >= QUIET_AFTER:
-            yield finding(
+            return finding(
                 "half-open",
                 frames=_frames(last.request, last.response),
                 basis="inferred",
@@ -137,6 +156,7 @@ def rule_init(sa: IkeSa, analysis: ev.Facts) -> Iterator[Finding]:
                     "it cannot meet)"
                 ),
             )
+    return None
 
 
 def _invalid_ke(sa: IkeSa, ex: Exchange, inits: list[Exchange]) -> Finding:
