@@ -147,7 +147,6 @@ def run_live(
     Raises IkeviewError (LivePermissionError: exit code 3) before capturing anything.
     """
     from ikeview.pipeline.analyze import analyze
-    from ikeview.report import render_text, to_json
 
     out = out or sys.stdout
     err = err or sys.stderr
@@ -156,17 +155,8 @@ def run_live(
         from ikeview.config.keys import config_keyring
 
         keyring = config_keyring(configs).merge(*([keyring] if keyring else []))
-    start_keys = keyring
     state = _keys_state(paths)
-    if paths:
-        try:
-            start_keys = _load(paths, keyring, keys_mode)
-        except KeysFileError as exc:
-            print(
-                f"ikeview: keys not usable yet ({exc.msg}); read again when the capture stops",
-                file=err,
-                flush=True,
-            )
+    start_keys = _keys_at_start(paths, keyring, keys_mode, err)
     options = LiveOptions(interface, tuple(extra_ports), count, timeout)
     lines = err if as_json else out
     first_ts: list[float] = []
@@ -220,6 +210,32 @@ def run_live(
     # The report names where the frames came from, as it names a file for a file.
     analysis = dataclasses.replace(analysis, capture=f"live:{interface}")
     analysis = checked(analysis, configs, config_side, start_keys)
+    _write_report(analysis, counters, as_json, out)
+    return _closing_notes(analysis, counters, write, ended, err)
+
+
+def _keys_at_start(
+    paths: tuple[Path, ...], keyring: KeyRing | None, keys_mode: KeysMode, err: TextIO
+) -> KeyRing | None:
+    """The keys usable when the capture starts; a keys file not readable yet is said once and
+    read again at the end."""
+    if not paths:
+        return keyring
+    try:
+        return _load(paths, keyring, keys_mode)
+    except KeysFileError as exc:
+        print(
+            f"ikeview: keys not usable yet ({exc.msg}); read again when the capture stops",
+            file=err,
+            flush=True,
+        )
+        return keyring
+
+
+def _write_report(analysis: Analysis, counters: LiveCounters, as_json: bool, out: TextIO) -> None:
+    """The final report on ``out``, with the capture's own counters."""
+    from ikeview.report import render_text, to_json
+
     if as_json:
         doc = to_json(analysis)
         doc["live_capture"] = {
@@ -233,6 +249,12 @@ def run_live(
         out.write(printable_lines(render_text(analysis)))
         out.write(f"live capture: {counters.text()}\n")
     out.flush()
+
+
+def _closing_notes(
+    analysis: Analysis, counters: LiveCounters, write: Path | None, ended: _Ended, err: TextIO
+) -> int:
+    """What was written and what was lost, on stderr; the exit code."""
     if write:
         shown_write = printable(str(write))
         print(f"ikeview: wrote {analysis.counters.frames} frames to {shown_write}", file=err)
