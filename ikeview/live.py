@@ -146,8 +146,6 @@ def run_live(
     against them as ``report --config`` does (``config_side``: --config-side).
     Raises IkeviewError (LivePermissionError: exit code 3) before capturing anything.
     """
-    from ikeview.pipeline.analyze import analyze
-
     out = out or sys.stdout
     err = err or sys.stderr
     paths = tuple(Path(p) for p in key_paths)
@@ -158,8 +156,6 @@ def run_live(
     state = _keys_state(paths)
     start_keys = _keys_at_start(paths, keyring, keys_mode, err)
     options = LiveOptions(interface, tuple(extra_ports), count, timeout)
-    lines = err if as_json else out
-    first_ts: list[float] = []
     # Keys that change while we capture (a charon log being written) need a second pass over
     # what was captured: read it back from the --write file, or from a temporary spool file, so
     # memory never grows with the packet count.
@@ -169,39 +165,10 @@ def run_live(
         os.close(fd)
         spool = Path(name)
     target = write or spool
-
-    def show(record: object) -> None:
-        if type(record) is IkeDatagram:
-            line = ike_line(record)
-            if not first_ts:
-                first_ts.append(line.ts)
-            print(printable_lines(format_ike_line(line, first_ts[0])), file=lines, flush=True)
-
-    shown = printable(interface)
     counters = LiveCounters()
-
-    def dropping(now: LiveCounters) -> None:
-        print(f"ikeview: warning: the kernel has dropped {now.dropped} packets so far "
-              "(socket buffer full)", file=err, flush=True)  # fmt: skip
-
-    def ready() -> None:
-        if not interface_is_up(interface):
-            print(f"ikeview: warning: {shown} is down; nothing will be seen", file=err)
-        print(f"ikeview: listening on {shown}", file=err, flush=True)
-
-    stop = _StopFlag()
     ended = _Ended()
-    stop.install()
-    try:
-        frames: Iterable[RawFrame] = _guarded(
-            live_frames(
-                options, target, on_ready=ready, stop=stop, counters=counters, on_drops=dropping
-            ),
-            ended,
-        )
-        analysis = analyze(frames, start_keys, extra_ports=options.extra_ports, tap=show)
-    finally:
-        stop.restore()
+    lines = err if as_json else out
+    analysis = _capture(options, target, start_keys, counters, ended, lines, err)
     try:
         analysis = _with_new_keys(analysis, paths, state, target, keyring, keys_mode, options, err)
     finally:
@@ -212,6 +179,53 @@ def run_live(
     analysis = checked(analysis, configs, config_side, start_keys)
     _write_report(analysis, counters, as_json, out)
     return _closing_notes(analysis, counters, write, ended, err)
+
+
+def _capture(
+    options: LiveOptions,
+    target: Path | None,
+    keyring: KeyRing | None,
+    counters: LiveCounters,
+    ended: _Ended,
+    lines: TextIO,
+    err: TextIO,
+) -> Analysis:
+    """Capture until stopped (Ctrl-C, --count, --timeout, a lost interface), printing each IKE
+    message on ``lines`` as it comes; the analysis of what was seen."""
+    from ikeview.pipeline.analyze import analyze
+
+    first_ts: list[float] = []
+
+    def show(record: object) -> None:
+        if type(record) is IkeDatagram:
+            line = ike_line(record)
+            if not first_ts:
+                first_ts.append(line.ts)
+            print(printable_lines(format_ike_line(line, first_ts[0])), file=lines, flush=True)
+
+    shown = printable(options.interface)
+
+    def dropping(now: LiveCounters) -> None:
+        print(f"ikeview: warning: the kernel has dropped {now.dropped} packets so far "
+              "(socket buffer full)", file=err, flush=True)  # fmt: skip
+
+    def ready() -> None:
+        if not interface_is_up(options.interface):
+            print(f"ikeview: warning: {shown} is down; nothing will be seen", file=err)
+        print(f"ikeview: listening on {shown}", file=err, flush=True)
+
+    stop = _StopFlag()
+    stop.install()
+    try:
+        frames: Iterable[RawFrame] = _guarded(
+            live_frames(
+                options, target, on_ready=ready, stop=stop, counters=counters, on_drops=dropping
+            ),
+            ended,
+        )
+        return analyze(frames, keyring, extra_ports=options.extra_ports, tap=show)
+    finally:
+        stop.restore()
 
 
 def _keys_at_start(

@@ -327,9 +327,31 @@ def _by_what_followed(
             f"IKE_AUTH was answered (frame {resp.frame}) and the peers went on to "
             f"CREATE_CHILD_SA exchanges (frame {first}), which need an established IKE SA",
         )
+    if not directions:
+        informational = _by_informational(sa, resp, frames)
+        if informational is not None:
+            return informational
+    if directions:
+        return AuthVerdict(
+            "established",
+            "inferred",
+            f"IKE_AUTH was answered (frame {resp.frame}) and ESP followed, in one direction only",
+        )
+    return AuthVerdict(
+        "unknown",
+        "inferred",
+        f"IKE_AUTH was answered (frame {resp.frame}, {resp.length} bytes, enough for success) "
+        "but nothing after it shows whether the SA came up; keys would tell",
+    )
+
+
+def _by_informational(sa: IkeSa, resp: Message, frames: list[int]) -> AuthVerdict | None:
+    """No ESP: an INFORMATIONAL from the initiator right after the answer (a rejected AUTH or
+    an immediate delete), or later (it may be either)."""
     rej = _initiator_informational(sa, resp, auth_failed=False)
-    if rej is not None and not directions and _rejected_at_once(sa, resp, rej):
-        assert rej.request is not None
+    if rej is None or rej.request is None:  # (the search only returns requests seen)
+        return None
+    if _rejected_at_once(sa, resp, rej):
         gap = (rej.request.ts - resp.ts) * 1000
         how = (
             f"{gap:.0f} ms after the IKE_AUTH response (frame {resp.frame}) it sent an "
@@ -345,26 +367,13 @@ def _by_what_followed(
             f"{gap:.0f} ms after the IKE_AUTH response (frame {rej.request.frame}), then nothing",
             _rejected(sa, "initiator", f2, "inferred", how),
         )
-    if rej is not None and not directions:
-        return AuthVerdict(
-            "unknown",
-            "inferred",
-            f"IKE_AUTH was answered (frame {resp.frame}) but no ESP followed and the initiator "
-            f"sent an INFORMATIONAL {rej.request.ts - resp.ts:.1f} s later (frame "  # type: ignore[union-attr]
-            f"{rej.request.frame}): it may have rejected the responder's AUTH or deleted the SA; "  # type: ignore[union-attr]
-            "keys would tell",
-        )
-    if directions:
-        return AuthVerdict(
-            "established",
-            "inferred",
-            f"IKE_AUTH was answered (frame {resp.frame}) and ESP followed, in one direction only",
-        )
     return AuthVerdict(
         "unknown",
         "inferred",
-        f"IKE_AUTH was answered (frame {resp.frame}, {resp.length} bytes, enough for success) "
-        "but nothing after it shows whether the SA came up; keys would tell",
+        f"IKE_AUTH was answered (frame {resp.frame}) but no ESP followed and the initiator "
+        f"sent an INFORMATIONAL {rej.request.ts - resp.ts:.1f} s later (frame "
+        f"{rej.request.frame}): it may have rejected the responder's AUTH or deleted the SA; "
+        "keys would tell",
     )
 
 
