@@ -149,6 +149,7 @@ class CaptureReader:
         try:
             # peek, not read and seek back: a pipe, a FIFO or /dev/stdin cannot seek.
             gz = ""
+            # open(..., "rb") gives a BufferedReader, which has peek(); BinaryIO does not say so.
             if raw.peek(2)[:2] == _GZIP_MAGIC:  # type: ignore[attr-defined]
                 self._counted = _Counted(raw)
                 # typeshed wants a seek() on fileobj; _Counted has none on purpose (a pipe

@@ -79,14 +79,14 @@ def _without_auth(sa: IkeSa, findings: list[Finding]) -> tuple[Outcome, Basis, s
     if any(f.code == "half-open" for f in findings):
         return "incomplete", "inferred", "IKE_SA_INIT was answered but IKE_AUTH never followed"
     if sa.created_by is None:
-        answered = [e for e in sa.exchanges if e.response is not None]
+        answered = [e.response for e in sa.exchanges if e.response is not None]
         if answered:
             return (
                 "established",
                 "inferred",
                 (
                     "first seen mid-life: its setup is not in the capture, but the peers "
-                    f"exchanged protected messages (frame {answered[0].response.frame})"  # type: ignore[union-attr]
+                    f"exchanged protected messages (frame {answered[0].frame})"
                 ),
             )
         return "unknown", "inferred", "first seen mid-life, and nothing in it was answered"
@@ -136,12 +136,12 @@ def _children(sa: IkeSa, auth: AuthVerdict | None) -> list[ChildSa]:
     auth_failed = auth is not None and auth.outcome == "failed"
     for c in sa.child_sas:
         found = [*rc.rule_weak(c.proposal, [c.created_frame], esp=True), *rc.rule_esp(c)]
-        if auth_failed and c.exchange_type == X.IKE_AUTH:
+        if auth is not None and auth_failed and c.exchange_type == X.IKE_AUTH:
             # Negotiated in IKE_AUTH, but a peer then refused the other's AUTH (RFC 7296
             # 2.21.2): the child SA is torn down with the IKE SA, never used.
             diag = _child_diagnosis("failed", found)
-            text = f"the IKE SA's authentication failed ({auth.text})"  # type: ignore[union-attr]
-            diag = replace(diag, basis=auth.basis, verdict=_verdict("failed", text, ()))  # type: ignore[union-attr]
+            text = f"the IKE SA's authentication failed ({auth.text})"
+            diag = replace(diag, basis=auth.basis, verdict=_verdict("failed", text, ()))
             out.append(replace(c, diagnosis=diag))
             continue
         out.append(replace(c, diagnosis=_child_diagnosis("established", found)))

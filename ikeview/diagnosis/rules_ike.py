@@ -17,7 +17,7 @@ from ikeview.diagnosis.fixes import error_fix
 from ikeview.diagnosis.keywords import cisco as cisco_words
 from ikeview.diagnosis.keywords import first_group, offer_words, strongswan
 from ikeview.diagnosis.records import Finding
-from ikeview.pipeline.model import Exchange, IkeSa, proposal_text
+from ikeview.pipeline.model import Exchange, IkeSa, Message, proposal_text
 
 X = iana.ExchangeType
 N = iana.NotifyType
@@ -31,8 +31,8 @@ IPV6_MIN_MTU = 1280
 """RFC 8200 5: the least MTU an IPv6 path guarantees."""
 
 
-def _frames(*msgs: object) -> list[int]:
-    return [m.frame for m in msgs if m is not None]  # type: ignore[attr-defined]
+def _frames(*msgs: Message | None) -> list[int]:
+    return [m.frame for m in msgs if m is not None]
 
 
 def _exchanges(sa: IkeSa, etype: int) -> list[Exchange]:
@@ -166,12 +166,8 @@ def _invalid_ke(sa: IkeSa, ex: Exchange, inits: list[Exchange]) -> Finding:
     req_ke = [p for p in ev.payloads(ex.request) if type(p).__name__ == "KePayload"]
     if req_ke:
         sent = getattr(req_ke[0], "group", None)
-    later = [e for e in inits if e.attempt > ex.attempt and e.request is not None]
-    cost = (
-        later[0].request.ts - ex.request.ts  # type: ignore[union-attr]
-        if later and ex.request is not None
-        else None
-    )
+    later = [e.request for e in inits if e.attempt > ex.attempt and e.request is not None]
+    cost = later[0].ts - ex.request.ts if later and ex.request is not None else None
     name = ev.group_name(group) if isinstance(group, int) else "another group"
     was = f" instead of {ev.group_name(sent)}" if isinstance(sent, int) else ""
     cost_text = f", costing {cost * 1000:.1f} ms" if cost is not None else ""
@@ -207,7 +203,8 @@ def _init_error(sa: IkeSa, ex: Exchange) -> Finding:
     name = iana.NOTIFY_TYPES.name(err)
     code = notify_code(err)
     offered = "; ".join(proposal_text(p) for p in sa.offered) or "nothing readable"
-    explanation = f"the responder refused IKE_SA_INIT with {name} (frame {ex.response.frame})"  # type: ignore[union-attr]
+    frame = ex.response.frame if ex.response is not None else "?"  # (the caller checked it)
+    explanation = f"the responder refused IKE_SA_INIT with {name} (frame {frame})"
     if code == "no-proposal-chosen":
         explanation += f"; the initiator offered {offered}"
     fix, cisco, swan = error_fix(err, ike=True)

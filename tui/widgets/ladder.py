@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from rich.text import Text
 from textual import events
 from textual.binding import Binding
@@ -163,8 +165,8 @@ class Ladder(OptionList):
             self.message = message
             self.opened = opened
 
-    def __init__(self, **kwargs: object) -> None:
-        super().__init__(**kwargs)  # type: ignore[arg-type]
+    def __init__(self, **kwargs: Any) -> None:  # Textual widget options, passed on
+        super().__init__(**kwargs)
         self._messages: list[Message | None] = []
         self._signature: tuple[object, ...] = ()
         self._shown: tuple[IkeSa | None, Filter, TimeBase] = (None, Filter(), TimeBase())

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from ikeview.dissectors.ike_records import Payload
 from rich.text import Text
@@ -48,8 +49,8 @@ class PayloadTree(Tree[ByteRange]):
         Binding("l", "toggle_node", "Expand", show=False),
     ]
 
-    def __init__(self, **kwargs: object) -> None:
-        super().__init__("no message", **kwargs)  # type: ignore[arg-type]
+    def __init__(self, **kwargs: Any) -> None:  # Textual widget options, passed on
+        super().__init__("no message", **kwargs)
 
 
 def _auth_verdict(sa: IkeSa | None, m: Message) -> Text | None:
