@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from lab_support import LAB as LAB  # the one lab path, re-exported for the live tests
 
 REPO = Path(__file__).resolve().parents[1]
 
