@@ -45,7 +45,7 @@ SCENARIOS = (
 
 def lab_addresses(scenario: str) -> dict[str, str]:
     """make.sh's I_ADDR / R_ADDR for a scenario."""
-    if scenario in ("natt", "frag-drop"):  # topology_nat / topology_router
+    if scenario in ("natt", "frag-drop", "esp-corrupt"):  # topology_nat / topology_router
         return {"@I_ADDR@": "192.0.2.10", "@R_ADDR@": "192.0.2.130"}
     return {"@I_ADDR@": "192.0.2.1", "@R_ADDR@": "192.0.2.2"}
 
