@@ -38,6 +38,7 @@ _ROWS = (
     Code("cookie-challenge", "info", "RFC 7296 2.6", "responder asked for a cookie"),
     Code("authentication-failed", "error", "RFC 7296 2.21.2", "AUTH rejected"),
     Code("psk-mismatch", "error", "RFC 7296 2.15", "the peers hold different PSKs"),
+    Code("certificate-rejected", "error", "RFC 7296 2.15, 3.6", "valid signature, cert refused"),
     Code("ts-unacceptable", "error", "RFC 7296 2.9, 3.10.1", "traffic selectors refused"),
     Code("single-pair-required", "error", "RFC 7296 2.9, 3.10.1", "one address pair only"),
     Code("internal-address-failure", "error", "RFC 7296 3.15.4", "no internal address"),

@@ -42,7 +42,7 @@ def _order(findings: list[Finding]) -> tuple[Finding, ...]:
 
 def _verdict(outcome: Outcome, text: str, findings: tuple[Finding, ...]) -> str:
     line = f"{outcome.upper():<11} {text}"
-    why = next((f for f in findings if f.code == "psk-mismatch"), None)
+    why = next((f for f in findings if f.code in ("psk-mismatch", "certificate-rejected")), None)
     if why is not None:
         line += f": {why.explanation}"
     frag = next((f for f in findings if f.code == "fragmentation-suspected"), None)
@@ -131,7 +131,7 @@ def _children(sa: IkeSa, auth: AuthVerdict | None) -> list[ChildSa]:
         if ex.exchange_type == X.CREATE_CHILD_SA and refused:
             # Without keys, a response too small for SA + Nonce is a refusal (error unknown: 0).
             child = rc.refused_child(sa, ex, ex.error or 0)
-            found = rc.refused_findings(child, ex)
+            found = rc.refused_findings(child, ex, sa)
             out.append(replace(child, diagnosis=_child_diagnosis("failed", found)))
     auth_failed = auth is not None and auth.outcome == "failed"
     for c in sa.child_sas:
