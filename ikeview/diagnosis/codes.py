@@ -44,6 +44,7 @@ _ROWS = (
     Code("internal-address-failure", "error", "RFC 7296 3.15.4", "no internal address"),
     Code("failed-cp-required", "error", "RFC 7296 3.10.1", "configuration payload needed"),
     Code("temporary-failure", "warning", "RFC 7296 2.25, 3.10.1", "peer busy, try later"),
+    Code("rekey-refused", "warning", "RFC 7296 1.3.3, 2.8", "the child SA's rekey was refused"),
     Code("child-sa-not-found", "warning", "RFC 7296 2.25, 3.10.1", "rekeyed child unknown"),
     Code("invalid-syntax", "error", "RFC 7296 3.10.1", "peer could not parse a message"),
     Code("error-notify", "error", "RFC 7296 3.10.1", "other error notify"),

@@ -15,9 +15,10 @@ from ikeview.diagnosis import rules_child as rc
 from ikeview.diagnosis import rules_ike as ri
 from ikeview.diagnosis.codes import CHILD_ERRORS
 from ikeview.diagnosis.records import Basis, ConfigCheck, Diagnosis, Finding, Outcome
+from ikeview.diagnosis.rekey import rekey_refused, rekeyed_spi
 from ikeview.diagnosis.rules_auth import AuthVerdict, judge_auth
 from ikeview.dissectors import iana
-from ikeview.pipeline.model import Analysis, ChildSa, IkeSa, Problem
+from ikeview.pipeline.model import Analysis, ChildSa, Exchange, IkeSa, Problem
 
 X = iana.ExchangeType
 _RANK = {"error": 0, "warning": 1, "info": 2}
@@ -115,6 +116,7 @@ def _without_auth(sa: IkeSa, findings: list[Finding]) -> tuple[Outcome, Basis, s
 def _children(sa: IkeSa, auth: AuthVerdict | None) -> list[ChildSa]:
     """The child SAs, refused ones included, each with its diagnosis."""
     out: list[ChildSa] = []
+    refused_rekeys: list[tuple[Exchange, ChildSa]] = []
     if auth is not None and auth.refused_child_exchange is not None:
         ex = auth.refused_child_exchange
         child = rc.refused_child(sa, ex, auth.refused_child_error or 0)
@@ -133,9 +135,16 @@ def _children(sa: IkeSa, auth: AuthVerdict | None) -> list[ChildSa]:
             child = rc.refused_child(sa, ex, ex.error or 0)
             found = rc.refused_findings(child, ex, sa)
             out.append(replace(child, diagnosis=_child_diagnosis("failed", found)))
+            if rekeyed_spi(ex) is not None:
+                refused_rekeys.append((ex, child))
     auth_failed = auth is not None and auth.outcome == "failed"
+    rekeys = [(ex, iana.NOTIFY_TYPES.name(c.error or 0)) for ex, c in refused_rekeys]
     for c in sa.child_sas:
-        found = [*rc.rule_weak(c.proposal, [c.created_frame], esp=True), *rc.rule_esp(c)]
+        found = [
+            *rc.rule_weak(c.proposal, [c.created_frame], esp=True),
+            *rc.rule_esp(c),
+            *rekey_refused(sa, c, rekeys),
+        ]
         if auth_failed and c.exchange_type == X.IKE_AUTH:
             # Negotiated in IKE_AUTH, but a peer then refused the other's AUTH (RFC 7296
             # 2.21.2): the child SA is torn down with the IKE SA, never used.
