@@ -60,6 +60,7 @@ _ROWS = (
     Code("dpd-timeout", "error", "RFC 7296 2.4", "liveness checks unanswered"),
     Code("nat-detected", "info", "RFC 7296 2.23", "NAT between the peers"),
     Code("deleted", "info", "RFC 7296 1.4.1", "SA deleted"),
+    Code("reauthenticated", "info", "RFC 7296 2.8.3", "replaced by a new IKE SA"),
     Code("no-child-sa", "warning", "RFC 7296 1.2, 2.21.2", "IKE SA without its first child"),
     Code("config-proposal-mismatch", "error", "RFC 7296 2.7", "config accepts nothing offered"),
     Code("config-proposal-unused", "warning", "Cisco IKEv2 Smart Defaults", "proposal unused"),

@@ -14,6 +14,7 @@ from ikeview.diagnosis import evidence as ev
 from ikeview.diagnosis import rules_child as rc
 from ikeview.diagnosis import rules_ike as ri
 from ikeview.diagnosis.codes import CHILD_ERRORS
+from ikeview.diagnosis.reauth import rule_reauth
 from ikeview.diagnosis.records import Basis, ConfigCheck, Diagnosis, Finding, Outcome
 from ikeview.diagnosis.rekey import rekey_refused, rekeyed_spi
 from ikeview.diagnosis.rules_auth import AuthVerdict, judge_auth
@@ -180,6 +181,7 @@ def diagnose_sa(sa: IkeSa, analysis: ev.Facts) -> IkeSa:
         *rc.rule_weak(sa.chosen, _init_frames(sa), esp=False),
         *rc.rule_nat(sa),
         *rc.rule_deleted(sa),
+        *rule_reauth(sa, ev.same_peers(analysis, sa)),
         *rc.rule_collision(sa),
         *rc.rule_esp_keyless(sa, analysis),
     ]
