@@ -55,6 +55,7 @@ _ROWS = (
     Code("esp-one-way", "warning", "RFC 4301 4.1, RFC 4303 3", "ESP in one direction only"),
     Code("esp-loss", "warning", "RFC 4303 3.4.3", "ESP sequence numbers missing"),
     Code("esp-replay", "warning", "RFC 4303 3.4.3", "ESP sequence numbers repeated"),
+    Code("esp-after-delete", "error", "RFC 7296 1.4.1", "ESP sent to a deleted child SA"),
     Code("esp-integrity-failure", "error", "RFC 4303 3.4.4", "ESP ICV check failed"),
     Code("rekey-collision", "info", "RFC 7296 2.8.1", "both peers rekeyed at once"),
     Code("dpd-timeout", "error", "RFC 7296 2.4", "liveness checks unanswered"),

@@ -14,6 +14,7 @@ from ikeview.diagnosis import evidence as ev
 from ikeview.diagnosis import rules_child as rc
 from ikeview.diagnosis import rules_ike as ri
 from ikeview.diagnosis.codes import CHILD_ERRORS
+from ikeview.diagnosis.deleted_esp import rule_esp_after_delete
 from ikeview.diagnosis.reauth import rule_reauth
 from ikeview.diagnosis.records import Basis, ConfigCheck, Diagnosis, Finding, Outcome
 from ikeview.diagnosis.rekey import rekey_refused, rekeyed_spi
@@ -145,6 +146,7 @@ def _children(sa: IkeSa, auth: AuthVerdict | None) -> list[ChildSa]:
             *rc.rule_weak(c.proposal, [c.created_frame], esp=True),
             *rc.rule_esp(c),
             *rekey_refused(sa, c, rekeys),
+            *rule_esp_after_delete(sa, c),
         ]
         if auth_failed and c.exchange_type == X.IKE_AUTH:
             # Negotiated in IKE_AUTH, but a peer then refused the other's AUTH (RFC 7296
@@ -204,6 +206,12 @@ def diagnose_sa(sa: IkeSa, analysis: ev.Facts) -> IkeSa:
     )
     if outcome == "established" and dpd is not None:
         outcome, text = "failed", f"{text}; then the peer stopped answering (dead peer)"
+    elif outcome == "established" and gave_up is not None and gave_up.get("peer_gave_up"):
+        outcome, text = (
+            "failed",
+            f"{text}; then the IKE SA broke down: requests one way were lost, the peer that sent "
+            "them gave up and dropped the SA, and the other side's later requests found it gone",
+        )
     elif outcome == "established" and gave_up is not None:
         outcome, text = (
             "failed",
