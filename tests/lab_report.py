@@ -82,7 +82,12 @@ def check_against_truth(sc: Lab) -> dict[str, Any]:
 
 
 def codes(diagnosis: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    """A diagnosis' findings by code (one each)."""
-    out = {f["code"]: f for f in diagnosis["findings"]}
-    assert len(out) == len(diagnosis["findings"]), [f["code"] for f in diagnosis["findings"]]
+    """A diagnosis' findings by code: one each, except ``deleted`` (one per Delete), of which
+    the first is kept."""
+    out: dict[str, dict[str, Any]] = {}
+    for f in diagnosis["findings"]:
+        assert f["code"] not in out or f["code"] == "deleted", [
+            g["code"] for g in diagnosis["findings"]
+        ]
+        out.setdefault(f["code"], f)
     return out

@@ -89,3 +89,30 @@ def test_rekey_pfs_mismatch_keyless(lab: Callable[[str], Lab]) -> None:
     for c in refused:
         (f,) = c.diagnosis.findings
         assert f.code == "no-child-sa" and f.get("cause") is None
+
+
+def test_child_rekey_retried_after_invalid_ke(lab: Callable[[str], Lab]) -> None:
+    """rekey-invalid-ke: responder.log "DH group MODP_2048 unacceptable, requesting ECP_256",
+    initiator.log "peer didn't accept DH group MODP_2048, it requested ECP_256"; the retry (MID 3,
+    frames 15-16) makes net{3} with ESP:AES_CBC_256/HMAC_SHA2_256_128/ECP_256/NO_EXT_SEQ."""
+    sc = lab("rekey-invalid-ke")
+    doc = check_against_truth(sc)
+    (sa,) = doc["ike_sas"]
+    old_t, new_t = sc.truth["child_sas"]
+    old = child_by_spis(sa, {e["spi"] for e in old_t["esp"]})
+    new = child_by_spis(sa, {e["spi"] for e in new_t["esp"]})
+    assert new["rekey_of"] is not None and new["created_frame"] == 16
+    assert not [c for c in sa["child_sas"] if c["refused"]]
+    for c in (old, new):
+        assert c["diagnosis"]["outcome"] == "established"
+        assert not [f for f in c["diagnosis"]["findings"] if f["severity"] != "info"]
+    f = codes(sa["diagnosis"])["invalid-ke-retry"]
+    assert (f["group"], f["exchange"], f["frames"]) == (19, "CREATE_CHILD_SA", [13, 14])
+    assert "instead of group 14 (MODP_2048)" in f["explanation"]
+    assert "(frame 15)" in f["explanation"]
+    # Without keys: the 84-byte answer and the at-once retry, not a refused child SA.
+    (bare,) = sc.analysis_without_keys.ike_sas
+    assert not [c for c in bare.child_sas if c.error is not None]
+    (g,) = [f for f in bare.diagnosis.findings if f.code == "invalid-ke-retry"]
+    assert g.basis == "inferred" and g.frames == (13, 14, 15)
+    assert "192 bytes shorter" in g.explanation

@@ -13,6 +13,7 @@ from dataclasses import replace
 from ikeview.diagnosis import evidence as ev
 from ikeview.diagnosis import rules_child as rc
 from ikeview.diagnosis import rules_ike as ri
+from ikeview.diagnosis.child_retry import retried_at_once, rule_child_retry
 from ikeview.diagnosis.codes import CHILD_ERRORS
 from ikeview.diagnosis.deleted_esp import rule_esp_after_delete
 from ikeview.diagnosis.reauth import rule_reauth
@@ -132,6 +133,10 @@ def _children(sa: IkeSa, auth: AuthVerdict | None) -> list[ChildSa]:
             or ex.error in (iana.NotifyType.TEMPORARY_FAILURE, iana.NotifyType.CHILD_SA_NOT_FOUND)
             or ev.refused_by_size(sa.chosen, ex)
         )
+        if ex.exchange_type == X.CREATE_CHILD_SA and refused and ex.error is None:
+            # Without keys: a refusal retried at once and answered in full is an
+            # INVALID_KE_PAYLOAD round (rule_child_retry), not a refused child SA.
+            refused = retried_at_once(sa, ex) is None
         if ex.exchange_type == X.CREATE_CHILD_SA and refused:
             # Without keys, a response too small for SA + Nonce is a refusal (error unknown: 0).
             child = rc.refused_child(sa, ex, ex.error or 0)
@@ -184,6 +189,7 @@ def diagnose_sa(sa: IkeSa, analysis: ev.Facts) -> IkeSa:
         *rc.rule_nat(sa),
         *rc.rule_deleted(sa),
         *rule_reauth(sa, ev.same_peers(analysis, sa)),
+        *rule_child_retry(sa),
         *rc.rule_collision(sa),
         *rc.rule_esp_keyless(sa, analysis),
     ]
