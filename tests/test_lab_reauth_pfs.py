@@ -116,3 +116,16 @@ def test_child_rekey_retried_after_invalid_ke(lab: Callable[[str], Lab]) -> None
     (g,) = [f for f in bare.diagnosis.findings if f.code == "invalid-ke-retry"]
     assert g.basis == "inferred" and g.frames == (13, 14, 15)
     assert "192 bytes shorter" in g.explanation
+
+
+def test_reauth_make_before_break(lab: Callable[[str], Lab]) -> None:
+    """reauth-mbb: the new IKE SA (IKE_SA_INIT frame 9, IKE_AUTH answered in frame 12) is up
+    before the old one's Delete (frame 13)."""
+    sc = lab("reauth-mbb")
+    doc = check_against_truth(sc)
+    old_t, new_t = sc.truth["ike_sas"]
+    old = ike_sa(doc, old_t["spi_i"])
+    f = codes(old["diagnosis"])["reauthenticated"]
+    assert f["frames"] == [9, 13] and "make-before-break" in f["explanation"]
+    assert f["successor"] == f"{new_t['spi_i']}/{new_t['spi_r']}"
+    assert "reauthenticated" not in codes(ike_sa(doc, new_t["spi_i"])["diagnosis"])
