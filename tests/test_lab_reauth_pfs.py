@@ -19,10 +19,17 @@ from lab_report import check_against_truth, child_by_spis, codes, esp_received, 
 from lab_support import Lab
 
 
+def by_capture_order(sc: Lab) -> list[dict]:
+    """truth.json's IKE SAs in the order their first message is in the capture (its own order is
+    the logs' and says nothing of which SA came first)."""
+    first = [m["spi_i"] for m in sc.truth["ike_messages"]]
+    return sorted(sc.truth["ike_sas"], key=lambda t: first.index(t["spi_i"]))
+
+
 def test_reauth_links_old_and_new_ike_sa(lab: Callable[[str], Lab]) -> None:
     sc = lab("reauth")
     doc = check_against_truth(sc)
-    old_t, new_t = sc.truth["ike_sas"]
+    old_t, new_t = by_capture_order(sc)
     assert old_t["rekey_of"] is None and new_t["rekey_of"] is None
     old, new = ike_sa(doc, old_t["spi_i"]), ike_sa(doc, new_t["spi_i"])
     for sa in (old, new):
@@ -123,7 +130,7 @@ def test_reauth_make_before_break(lab: Callable[[str], Lab]) -> None:
     before the old one's Delete (frame 13)."""
     sc = lab("reauth-mbb")
     doc = check_against_truth(sc)
-    old_t, new_t = sc.truth["ike_sas"]
+    old_t, new_t = by_capture_order(sc)
     old = ike_sa(doc, old_t["spi_i"])
     f = codes(old["diagnosis"])["reauthenticated"]
     assert f["frames"] == [9, 13] and "make-before-break" in f["explanation"]

@@ -282,6 +282,7 @@ run_scenario() {
 
   PLUGINS=""
   CHARON_EXTRA=""
+  TRIM_LOGS=""
   unset -f run_actions pre_start start_extra 2>/dev/null || true
   eval "$(declare -f default_run_actions | sed 's/^default_run_actions/run_actions/')"
   INITIATOR_IMPL=strongswan
@@ -370,6 +371,11 @@ run_scenario() {
   # tcpdump drops privileges to its own user; hand the file back.
   chown "$(stat -c %u:%g "$LAB")" "$OUT/capture.pcap"
   python3 "$LAB/strip_esp_in_udp.py" "$OUT/capture.pcap" "$OUT/capture-esp-raw.pcap"
+  if [[ -n "${TRIM_LOGS:-}" ]]; then
+    # ENC level-4 field dumps the lab does not use (trim_log.py says what stays).
+    python3 "$LAB/trim_log.py" "$OUT/initiator.log"
+    python3 "$LAB/trim_log.py" "$OUT/responder.log"
+  fi
   python3 "$LAB/extract_truth.py" "$OUT"
   echo "=== $name done"
 }

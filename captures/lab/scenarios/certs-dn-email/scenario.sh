@@ -6,6 +6,7 @@
 # (send_cert = always), not the intermediate: the peers hold the CA certificates. IKE
 # AES-GCM-16-256 / PRF-HMAC-SHA2-384 / ECP-384, ESP AES-GCM-16-128. IKE fragmentation stays
 # at charon's default (on, 1280 bytes). Public certificates in certs/.
+TRIM_LOGS=1  # the logs keep what the lab uses (trim_log.py)
 pre_start() {
   local d="$WORK/pki"
   mkdir -p "$d" "$OUT/certs"

@@ -6,6 +6,7 @@
 # still answered; it retransmits the Delete twice, gives up ("giving up after 2 retransmits")
 # and destroys the IKE SA with its CHILD_SA. The initiator still has both and keeps sending
 # ESP (4 echo requests) that nothing answers; then it deletes the IKE SA, unanswered.
+TRIM_LOGS=1  # the logs keep what the lab uses (trim_log.py)
 CHARON_EXTRA="retransmit_tries = 2
   retransmit_timeout = 1.0
   retransmit_base = 1.5"
