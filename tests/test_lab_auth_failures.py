@@ -16,8 +16,8 @@ cert-untrusted: initiator.log "no trusted ECDSA public key found for 'gw.lab.exa
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
-import pytest
 from lab_report import check_against_truth, codes
 from lab_support import Lab
 
@@ -85,16 +85,33 @@ def test_eap_password_refused_keyless(lab: Callable[[str], Lab]) -> None:
     assert "childless" not in sa.diagnosis.verdict
 
 
-@pytest.mark.xfail(
-    reason="the [[eap]] password is only checked through the MSK of a final AUTH; when the server "
-    "refuses the MS-CHAPv2 response there is no AUTH, so ikeview does not say that the password "
-    "given reproduces carol's NT-Response (it does: the server holds another password)",
-    strict=True,
-)
 def test_eap_password_given_reproduces_the_refused_response(lab: Callable[[str], Lab]) -> None:
+    """keys.toml holds the client's (old) password, lab-eap-wrong-password-OLD (initiator
+    swanctl.conf): it reproduces carol's NT-Response, so the server holds another password."""
     (sa,) = lab("eap-wrong-password").analysis.ike_sas
     client = next(s for s in sa.auth if s.side == "initiator")
-    assert "NT-Response" in client.detail
+    assert client.eap_password is True
+    assert "reproduces 'carol''s MS-CHAPv2 NT-Response" in client.detail
+    (f,) = [f for f in sa.diagnosis.findings if f.code == "authentication-failed"]
+    assert f.get("eap_password") is True
+    assert "the server holds another password" in sa.diagnosis.verdict
+
+
+def test_eap_server_password_does_not_reproduce_the_response(
+    lab: Callable[[str], Lab], tmp_path: Path
+) -> None:
+    """With the gateway's password (lab-eap-wrong-password-NEW, responder swanctl.conf) instead,
+    nothing reproduces the response: the client sent another password."""
+    from ikeview.keys.loader import load_keys
+    from ikeview.pipeline.analyze import analyze
+
+    sc = lab("eap-wrong-password")
+    keys = tmp_path / "keys.toml"
+    keys.write_text(sc.keys_path.read_text().replace("-OLD", "-NEW"))
+    (sa,) = analyze(sc.capture, load_keys([keys])).ike_sas
+    client = next(s for s in sa.auth if s.side == "initiator")
+    assert client.eap_password is False and "client sent another password" in client.detail
+    assert "the client sent another" in sa.diagnosis.verdict
 
 
 def test_untrusted_certificate(lab: Callable[[str], Lab]) -> None:

@@ -72,6 +72,20 @@ def eap_abandoned(
         )
         text = f"the responder refused the initiator's {method} credentials (frame {resp.frame})"
         by = "responder"
+        if client is not None and client.eap_password is True:
+            why = (
+                f"the password you gave reproduces the response{user}, so the client sent it "
+                "and the server holds another password for that user"
+            )
+            how += f"; {why}"
+            text += f": {why}"
+        elif client is not None and client.eap_password is False:
+            why = (
+                f"the password you gave does not reproduce the response{user}: the client sent "
+                "another"
+            )
+            how += f"; {why}"
+            text += f": {why}"
     else:
         method = eap_method_name(client.eap_method if client else None)
         how = (
@@ -91,6 +105,7 @@ def eap_abandoned(
         fix_strongswan=_FIX_SWAN,
         rejected_by=by,
         eap_error=refused,
+        eap_password=client.eap_password if client is not None else None,
     )
     return text, [found]
 

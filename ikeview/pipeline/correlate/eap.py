@@ -33,6 +33,8 @@ class EapTrack:
     challenge: bytes | None = None
     """The last EAP-MSCHAPv2 authenticator challenge."""
     mschapv2: tuple[bytes, bytes, bytes, bytes] | None = None
+    password: tuple[bool | None, str] | None = None
+    """The decryptor's check of an [[eap]] password against a refused MS-CHAPv2 response."""
 
     def see(self, p: EapPayload) -> None:
         if p.code == EAP_SUCCESS:
