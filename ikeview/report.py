@@ -476,6 +476,7 @@ def _auth_json(s: AuthSide | None) -> dict[str, Any] | None:
         "eap_identity": s.eap_identity,
         "eap_method": s.eap_method,
         "eap_result": s.eap_result,
+        "eap_password": s.eap_password,
     }
 
 

@@ -79,6 +79,9 @@ def test_lab_log_esp_sas_match_truth(scenario: str, side: str) -> None:
                 assert [d.shared_secret for d in pfs] == [bytes.fromhex(child["pfs_shared_secret"])]
 
 
+_SECRET_LOGGED = re.compile(r"\] (?:<[^>]*> )?secret => \d+ bytes", re.MULTILINE)
+
+
 @pytest.mark.parametrize(("scenario", "side"), LOGS)
 def test_lab_log_psks_and_secrets_mode(scenario: str, side: str) -> None:
     truth = _truth(scenario)
@@ -96,7 +99,8 @@ def test_lab_log_psks_and_secrets_mode(scenario: str, side: str) -> None:
     }
     assert not psks & eap_keys
     assert {p.decode() for p in psks} <= set(truth["psks"])
-    if truth["psks"]:
+    # id-mismatch: the responder found no peer config, so it never looked up (or logged) a PSK.
+    if truth["psks"] and _SECRET_LOGGED.search((LAB / scenario / side).read_text()):
         assert secrets.psks
     want = {bytes.fromhex(sa["shared_secret"]) for sa in truth["ike_sas"]}
     assert {d.shared_secret for d in secrets.dh_secrets if not d.child} == want

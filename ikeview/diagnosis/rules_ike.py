@@ -304,6 +304,8 @@ def rule_unanswered(sa: IkeSa, analysis: ev.Facts) -> Iterator[Finding]:
             # The peer kept talking (its own requests, answers to others): not dead, but this
             # request never got through, or its answer never came back.
             yield _lost_request(ex, copies, other, alive)
+        elif (gave_up := _peer_gave_up(sa, other, copies[0].ts)) is not None:
+            yield _after_peer_gave_up(ex, copies, other, gave_up)
         elif ex.exchange_type == X.INFORMATIONAL and sa.established_ts is not None:
             yield _dpd(sa, ex, copies)
         else:
@@ -322,6 +324,45 @@ def rule_unanswered(sa: IkeSa, analysis: ev.Facts) -> Iterator[Finding]:
                 count=len(copies),
                 exchange=ex.name,
             )
+
+
+def _peer_gave_up(sa: IkeSa, peer: str, ts: float) -> Exchange | None:
+    """The ``peer``'s own request, sent more than once before ``ts`` and never answered: after
+    its last retransmission a peer gives up and deletes the IKE SA (RFC 7296 2.4), so its silence
+    afterwards is not a dead peer."""
+    for ex in sa.exchanges:
+        copies = ev.request_copies(ex)
+        if ex.requester == peer and ex.response is None and len(copies) > 1 and copies[-1].ts < ts:
+            return ex
+    return None
+
+
+def _after_peer_gave_up(
+    ex: Exchange,
+    copies: tuple,  # type: ignore[type-arg]
+    other: str,
+    own: Exchange,
+) -> Finding:
+    own_frames = ", ".join(str(m.frame) for m in ev.request_copies(own))
+    return finding(
+        "no-response",
+        frames=_frames(*copies),
+        basis="inferred",
+        severity="warning",
+        explanation=(
+            f"{ex.requester}'s {ex.name} request (message ID {ex.message_id}) was sent "
+            f"{len(copies)} time(s) and never answered, but the {other} was not dead: its own "
+            f"{own.name} request (frames {own_frames}) had gone unanswered before, after which a "
+            "peer gives up and deletes the IKE SA (RFC 7296 2.4), so it no longer knew this SA"
+        ),
+        fix=(
+            f"find what dropped the {other}'s requests on the way to the {ex.requester} (a "
+            "one-way filter on UDP 500/4500); the SA has to be set up again"
+        ),
+        count=len(copies),
+        exchange=ex.name,
+        peer_gave_up=True,
+    )
 
 
 def _sent_by(sa: IkeSa) -> dict[str, list[tuple[float, int]]]:

@@ -235,6 +235,10 @@ class AuthSide:
     """The EAP method type this side answered (26 EAP-MSCHAPv2, 4 EAP-MD5 ...)."""
     eap_result: str | None = None
     """``success`` or ``failure`` (the EAP Code the responder sent), None when not seen."""
+    eap_password: bool | None = None
+    """After a refused EAP-MSCHAPv2 response: True when an ``[[eap]]`` password given reproduces
+    the peer's NT-Response (so the server holds another password), False when none does, None
+    when not checked (no password given, no MS-CHAPv2 round, or EAP not refused)."""
 
     @property
     def method_name(self) -> str | None:

@@ -300,6 +300,9 @@ class Sa:
             ident = eap.identity.decode("utf-8", "replace") if eap.identity is not None else None
             out[0] = replace(out[0], eap_identity=ident, eap_method=eap.method,
                              eap_result=eap.result)  # fmt: skip
+            if eap.password is not None:
+                matched, text = eap.password
+                out[0] = replace(out[0], eap_password=matched, detail=f"{out[0].detail}; {text}")
         return tuple(out)
 
     def nat_info(self) -> NatInfo | None:
