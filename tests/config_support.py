@@ -6,6 +6,8 @@ from __future__ import annotations
 import functools
 from pathlib import Path
 
+from lab_support import LAB
+
 from ikeview.config.check import apply_configs
 from ikeview.config.keys import config_keyring
 from ikeview.config.load import read_config
@@ -16,7 +18,6 @@ from ikeview.pipeline.analyze import analyze
 from ikeview.pipeline.model import Analysis
 
 REPO = Path(__file__).resolve().parents[1]
-LAB = REPO / "captures" / "lab"
 DATA = REPO / "tests" / "data" / "configs"
 
 SCENARIOS = (

@@ -12,8 +12,8 @@ from __future__ import annotations
 import ipaddress
 from typing import cast
 
+from ikeview import iana
 from ikeview.config.proposals import offered_values
-from ikeview.dissectors import iana
 from ikeview.dissectors.ike_records import Proposal, TrafficSelector
 from ikeview.pipeline.model import ChildSa, IkeSa, ts_text
 from ikeview.textsafe import printable

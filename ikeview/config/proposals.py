@@ -22,8 +22,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Literal, cast
 
+from ikeview import iana
 from ikeview.diagnosis.records import ProposalDifference, TransformKind
-from ikeview.dissectors import iana
 from ikeview.dissectors.ike_records import Proposal
 
 Protocol = Literal["ike", "esp", "ah"]
