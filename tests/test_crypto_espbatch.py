@@ -14,7 +14,7 @@ from test_crypto_esp_clean import _SUITES, _build, _suite_id
 
 from ikeview.crypto.ciphers import make_cipher
 from ikeview.crypto.esp import EspSa
-from ikeview.crypto.espbatch import cbc_hmac_batch, gcm16_batch
+from ikeview.crypto.espbatch import cbc_mac_batch, gcm16_batch
 from ikeview.crypto.integ import make_integ
 from ikeview.crypto.transforms import TransformType, lookup
 
@@ -41,7 +41,9 @@ def test_the_fast_batches_are_the_ones_in_use() -> None:
     gcm = EspSa(lookup(ENCR, 20, 128), bytes(20))
     cbc = EspSa(lookup(ENCR, 12, 128), bytes(16), lookup(INTEG, 12), bytes(32))
     assert gcm.open_batch.__qualname__.startswith(gcm16_batch.__name__)
-    assert cbc.open_batch.__qualname__.startswith(cbc_hmac_batch.__name__)
+    assert cbc.open_batch.__qualname__.startswith(cbc_mac_batch.__name__)
+    des = EspSa(lookup(ENCR, 3), bytes(24), lookup(INTEG, 2), bytes(20))
+    assert des.open_batch.__qualname__.startswith(cbc_mac_batch.__name__)
     esn = EspSa(lookup(ENCR, 20, 128), bytes(20), esn=True)
     assert not esn.open_batch.__qualname__.startswith(gcm16_batch.__name__)
 

@@ -28,7 +28,7 @@ from cryptography.hazmat.primitives import cmac, hmac
 from cryptography.hazmat.primitives.constant_time import bytes_eq
 
 from ikeview.crypto.ciphers import CbcCipher, CipherInputError, GcmCipher
-from ikeview.crypto.espbatch import BatchOpen, cbc_hmac_batch, gcm16_batch, per_packet
+from ikeview.crypto.espbatch import BatchOpen, cbc_mac_batch, gcm16_batch, per_packet
 from ikeview.crypto.mac import IntegrityError
 from ikeview.crypto.suite import key_suite
 from ikeview.crypto.transforms import TransformSpec, is_aead
@@ -123,23 +123,18 @@ class EspSa:
         None for every other packet (the caller then asks ``decrypt`` for the full record).
         It builds no record and, for AES-GCM-16 and CBC with an HMAC or CMAC, calls the keyed
         cryptography objects directly."""
-        self.open_batch: BatchOpen = self._batch_path(encr_key, integ_key)
+        self.open_batch: BatchOpen = self._batch_path(encr_key)
         """``open_batch(packets)`` is ``[decrypt_clean(p) for p in packets]`` (SAs without ESN),
         with fewer calls per packet: see ``crypto.espbatch``."""
 
-    def _batch_path(self, encr_key: bytes, integ_key: bytes | None) -> BatchOpen:
+    def _batch_path(self, encr_key: bytes) -> BatchOpen:
         if self.esn:  # the ESN high bits follow the order of packets: one at a time
             return per_packet(self.decrypt_clean)
         if self._gcm16 is not None:
             return gcm16_batch(*self._gcm16)
-        integ = self.integ
-        if (
-            isinstance(self._cipher, CbcCipher)
-            and self._integ is not None
-            and integ is not None
-            and integ_key
-        ):
-            batch = cbc_hmac_batch(self.encr, encr_key, integ, integ_key)
+        integ = self._integ
+        if isinstance(self._cipher, CbcCipher) and integ is not None and integ.keyed_copy:
+            batch = cbc_mac_batch(self.encr, encr_key, integ.keyed_copy, self._icv_len)
             if batch is not None:
                 return batch
         return per_packet(self.decrypt_clean)

@@ -45,14 +45,18 @@ class InnerFlowCounter:
         inner = opened.inner
         if not opened.decrypted or inner is None or opened.next_header is None:
             return
-        key = _ipv4_flow_bytes(opened.next_header, inner)
+        self.add_inner(opened.next_header, inner)
+
+    def add_inner(self, next_header: int, inner: bytes) -> None:
+        """Count one decrypted packet: its Next Header and what it carried."""
+        key = _ipv4_flow_bytes(next_header, inner)
         if key is None:
-            self.add(inner_summary(opened.next_header, inner))
+            self.add(inner_summary(next_header, inner))
             return
         entry = self._by_header.get(key, _MISSING)
         if entry is _MISSING:
             before = len(self._flows)
-            summary = inner_summary(opened.next_header, inner)
+            summary = inner_summary(next_header, inner)
             self.add(summary)
             entry = self._flows.get(summary.key) if len(self._flows) > before else None
             if len(self._by_header) < _HEADER_CACHE:

@@ -1,0 +1,205 @@
+"""The batch path's reader: an uncompressed classic pcap walked in place through ``mmap``.
+
+Each frame the dissector's inline fast path would take as ESP (Ethernet, IPv4 without options or
+fragments, ESP over IP or in UDP 4500 — ``dissectors.stream.plain_esp``), wholly captured, whose
+SPI the sink accepts, is kept as a few integers in its SPI's lane (frame number, time, where its
+SPI .. ICV lie in the file, sequence number): no RawFrame, Flow or EspPacket, no copy. Every other
+frame goes to the sink's general path as a RawFrame, in order, after the sink has flushed the
+lanes: nothing the general path does can then see ESP out of order.
+
+At anything ``CaptureReader`` would report (damage, a zero header, a time to clamp, a cut last
+record) the walk stops and says so: the caller then starts again on the general path, so the
+result and its diagnostics are always the reader's. ``fastsummary`` reads the same way.
+"""
+
+from __future__ import annotations
+
+import mmap
+import os
+import stat
+import struct
+from collections.abc import Callable
+from typing import Protocol
+
+from ikeview.dissectors.records import RawFrame
+from ikeview.pipeline.correlate.espbulk import FastItem
+
+# From the EtherType on, as Dissector.run's fast path reads it: EtherType, the RFC 791 header
+# without options, then (valid for UDP only) the RFC 768 header, then the RFC 4303 SPI and
+# Sequence Number (for ESP over IP the SPI/seq sit where the UDP header is: read separately).
+_ETH_IPV4_UDP_ESP = struct.Struct("!HBxHxxHxBxx4s4sHHHxxII").unpack_from
+_ESP_HEADER = struct.Struct("!II").unpack_from
+# Classic pcap (draft-ietf-opsawg-pcap): magic -> (byte order, seconds per fraction unit).
+_PCAP = {
+    b"\xd4\xc3\xb2\xa1": ("<", 1e-6),
+    b"\xa1\xb2\xc3\xd4": (">", 1e-6),
+    b"\x4d\x3c\xb2\xa1": ("<", 1e-9),
+    b"\xa1\xb2\x3c\x4d": (">", 1e-9),
+}
+_MAX_FRAME = 1 << 24  # as CaptureReader: a larger record length is damage
+_MAX_TS = 253_402_300_799.0  # as CaptureReader: later times are clamped
+_DROP = 8 << 20
+BATCH = 4096
+"""Packets held in the lanes at most before they are flushed (bounds memory, not results)."""
+
+
+RecordHeader = Callable[[mmap.mmap, int], tuple[int, int, int, int]]
+"""Unpacks a pcap record header at an offset: (seconds, fraction, captured, original length)."""
+
+
+class Lane:
+    """The packets of one SPI towards one destination collected since the last flush."""
+
+    __slots__ = ("dst", "how", "items", "spi", "src", "udp")
+
+    def __init__(self, spi: int, src: bytes, dst: bytes, udp: bool, how: object) -> None:
+        self.spi = spi
+        self.src = src
+        self.dst = dst
+        self.udp = udp
+        self.how = how
+        """What the sink decrypts them with (its own business)."""
+        self.items: list[FastItem] = []
+
+
+class Sink(Protocol):
+    """What takes the frames of a walk."""
+
+    lanes: dict[int, Lane]
+    """Open lanes by SPI (the walker appends to them)."""
+
+    def begin(self, mm: mmap.mmap, linktype: int, record: RecordHeader) -> None:
+        """The mapped file, its link type and the record-header unpacker, before the first
+        frame."""
+
+    def lane(self, spi: int, src: bytes, dst: bytes, udp: bool) -> Lane | None:
+        """A new lane for this SPI and destination, or None: the general path takes it."""
+
+    def frame(self, raw: RawFrame) -> None:
+        """A frame for the general path (the lanes flushed first)."""
+
+    def flush(self) -> None:
+        """Handle and empty every lane."""
+
+
+Progress = Callable[[int, int], None]
+
+
+def walk_pcap(
+    source: str | os.PathLike[str],
+    sink: Sink,
+    *,
+    fast_udp: bool = True,
+    progress: Progress | None = None,
+) -> tuple[int, float] | None:
+    """Walk ``source`` into ``sink``: (frames, time of the last frame) when done; None when the
+    file is not an uncompressed classic pcap or when the walk stopped at something odd (the
+    sink may then have been fed part of the file and must be thrown away).
+    ``fast_udp``: False when extra ports may carry bare IKE (then only ESP over IP is taken)."""
+    try:
+        # Look before opening: opening a FIFO would take bytes (or block) that the ordinary
+        # reader, which takes over for anything not a regular file, then misses.
+        if not stat.S_ISREG(os.stat(source).st_mode):
+            return None
+        with open(source, "rb") as fh:
+            size = os.fstat(fh.fileno()).st_size
+            if size < 24:
+                return None
+            with mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as mm:
+                kind = _PCAP.get(mm[:4])
+                if kind is None:
+                    return None
+                return _walk(mm, size, kind, sink, fast_udp, progress)
+    except (OSError, ValueError):
+        return None
+
+
+def _walk(
+    mm: mmap.mmap,
+    size: int,
+    kind: tuple[str, float],
+    sink: Sink,
+    fast_udp: bool,
+    progress: Progress | None,
+) -> tuple[int, float] | None:
+    # Measured hot loop (one iteration per frame of the file): one function, locals only.
+    endian, scale = kind
+    linktype = struct.unpack_from(endian + "I", mm, 20)[0] & 0xFFFF
+    record = struct.Struct(endian + "IIII").unpack_from
+    sink.begin(mm, linktype, record)
+    unpack, esp_header = _ETH_IPV4_UDP_ESP, _ESP_HEADER
+    lanes, new_lane, general, flush = sink.lanes, sink.lane, sink.frame, sink.flush
+    eth = linktype == 1
+    off, index, held, ts = 24, 0, 0, 0.0
+    # Pages already read are let go every _DROP bytes: they stay in the page cache but leave
+    # this process's resident set, so RSS stays flat however large the file.
+    can_drop = hasattr(mmap, "MADV_DONTNEED") and hasattr(mm, "madvise")
+    dropped, next_drop = 0, _DROP
+    if can_drop and hasattr(mmap, "MADV_SEQUENTIAL"):
+        mm.madvise(mmap.MADV_SEQUENTIAL)
+    while off + 16 <= size:
+        if off >= next_drop:
+            if progress is not None:
+                progress(off, size)
+            if can_drop:
+                flush()  # the lanes point into pages about to be dropped: done with them first
+                held = 0
+                upto = off - off % mmap.PAGESIZE
+                mm.madvise(mmap.MADV_DONTNEED, dropped, upto - dropped)
+                dropped = upto
+            next_drop = off + _DROP
+        sec, frac, incl, orig = record(mm, off)
+        start, off = off + 16, off + 16 + incl
+        if incl > _MAX_FRAME or off > size or not (incl or sec or frac or orig):
+            return None
+        index += 1
+        ts = sec + frac * scale
+        if ts > _MAX_TS:
+            return None
+        if eth and incl >= 50:
+            etype, vihl, total, frag, proto, src, dst, sport, dport, ulen, spi, seq = unpack(
+                mm, start + 12
+            )
+            # Wholly captured only: a packet cut by the snap length is the general path's.
+            if (
+                etype == 0x0800
+                and vihl == 0x45
+                and not frag & 0x3FFF
+                and total >= 36
+                and 14 + total <= incl
+            ):
+                a = b = 0
+                if proto == 50:
+                    spi, seq = esp_header(mm, start + 34)
+                    a, b = start + 34, start + 14 + total
+                elif (
+                    proto == 17
+                    and fast_udp
+                    and spi
+                    and (sport == 4500 or dport == 4500)
+                    and sport != 500
+                    and dport != 500
+                    and ulen >= 16
+                    and 34 + ulen <= 14 + total
+                ):
+                    a, b = start + 42, start + 34 + ulen
+                if a:
+                    lane = lanes.get(spi)
+                    if lane is None or lane.dst != dst:
+                        lane = None if lane is not None else new_lane(spi, src, dst, proto == 17)
+                    if lane is not None:
+                        lane.items.append((index, ts, a, b, seq, start))
+                        held += 1
+                        if held >= BATCH:
+                            flush()
+                            held = 0
+                        continue
+        general(RawFrame(index, ts, linktype, mm[start:off], orig))
+        held = 0
+    if off != size:
+        return None
+    flush()
+    return index, ts
+
+
+__all__ = ["BATCH", "FastItem", "Lane", "RecordHeader", "Sink", "walk_pcap"]

@@ -1,0 +1,156 @@
+"""The batch ESP path (pipeline/fastesp.py, fastwalk.py, correlate/espbulk.py) against the general
+per-record path it must equal: the same Analysis and byte-identical report JSON and text, on
+every capture in the repository and in ../shared with its keys (the lab's strongSwan captures
+with IKE-derived keys: esp-loss-replay, esp-corrupt, esp-one-way, gcm16-ecp256, the CBC ones,
+mobike, natt ...), and on a generated capture with loss, replays, bad ICVs, damage, unknown SPIs
+and ESP in ESP."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from fastesp_support import write_capture
+from ikeview.dissectors.capture import CaptureError
+
+from ikeview.keys.loader import load_keys
+from ikeview.keys.model import KeyRing
+from ikeview.pipeline import fastesp
+from ikeview.pipeline.analyze import analyze
+from ikeview.pipeline.correlate.espbulk import EspBulk
+from ikeview.pipeline.model import Analysis
+from ikeview.report import render_text, to_json
+
+REPO = Path(__file__).resolve().parent.parent
+ROOTS = [REPO / "captures", REPO.parent / "shared" / "captures"]
+CAPTURES = sorted(
+    p
+    for root in ROOTS
+    if root.exists()
+    for p in root.rglob("*")
+    if p.is_file() and p.suffix in (".pcap", ".pcapng", ".cap", ".gz")
+)
+
+
+def _keys(path: Path) -> KeyRing | None:
+    keys = path.parent / "keys.toml"
+    if not keys.exists():
+        return None
+    try:
+        return load_keys([keys])
+    except Exception:  # a keys file of another format: compare without keys
+        return None
+
+
+def _both(path: Path, keys: KeyRing | None) -> tuple[object, object]:
+    out: list[object] = []
+    for fast in (False, True):
+        try:
+            a = analyze(path, keys, fast=fast)
+        except CaptureError as exc:
+            out.append(str(exc))
+            continue
+        out.append((a, _report(a)))
+    return out[0], out[1]
+
+
+def _report(a: Analysis) -> tuple[str, str, str]:
+    return (
+        json.dumps(to_json(a), indent=2),
+        json.dumps(to_json(a, show_secrets=True), indent=2),
+        render_text(a, show_secrets=True),
+    )
+
+
+def test_there_are_captures() -> None:
+    assert len(CAPTURES) > 40
+    assert sum((p.parent / "keys.toml").exists() for p in CAPTURES) > 30
+
+
+@pytest.mark.parametrize("path", CAPTURES, ids=lambda p: str(p.relative_to(p.parents[2])))
+def test_same_analysis(path: Path) -> None:
+    keys = _keys(path)
+    ref, fast = _both(path, keys)
+    assert fast == ref
+    if keys is not None:
+        ref_plain, fast_plain = _both(path, None)
+        assert fast_plain == ref_plain
+
+
+@pytest.mark.parametrize(
+    "name", ["esp-loss-replay", "esp-corrupt", "esp-one-way", "gcm16-ecp256", "natt",
+             "psk-aes256-sha256-modp2048", "3des-sha1-modp1024"],
+)  # fmt: skip
+def test_lab_esp_takes_the_batch_path(name: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Not a vacuous equality: on these captures the ESP does go through the batch path."""
+    path = REPO / "captures" / "lab" / name / "capture.pcap"
+    batched: list[int] = []
+    original = EspBulk.opened
+
+    def spy(self: EspBulk, c, items, outcomes, deferred) -> None:  # type: ignore[no-untyped-def]
+        batched.append(len(items))
+        original(self, c, items, outcomes, deferred)
+
+    monkeypatch.setattr(EspBulk, "opened", spy)
+    a = fastesp.analyze_fast(path, load_keys([path.parent / "keys.toml"]))
+    assert a is not None
+    assert sum(batched) > 0
+    assert a.counters.esp_decrypted > 0
+
+
+@pytest.fixture(scope="module")
+def generated(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    d = tmp_path_factory.mktemp("fastesp")
+    write_capture(d / "g.pcap", d / "keys.toml")
+    return d / "g.pcap", d / "keys.toml"
+
+
+def test_generated_capture(generated: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch) -> None:
+    cap, keys = generated
+    replayed: list[int] = []
+    original = fastesp.AnalysisSink._replay
+
+    def spy(self: fastesp.AnalysisSink, lanes: list) -> None:  # type: ignore[type-arg]
+        replayed.append(len(lanes))
+        original(self, lanes)
+
+    monkeypatch.setattr(fastesp.AnalysisSink, "_replay", spy)
+    ref, fast = _both(cap, load_keys([keys]))
+    assert fast == ref
+    assert replayed  # the batches with ESP in ESP went through the records
+    a = ref[0]  # type: ignore[index]
+    c = a.counters
+    # The capture has every case the batch path must hand on or count like the general one.
+    assert c.esp_decrypted > 1000 and c.esp_integrity_failed > 10
+    esp = [s for sa in a.ike_sas for ch in sa.children for s in ch.esp] + list(a.unassociated_esp)
+    assert sum(s.replays for s in esp) > 5 and sum(s.missing for s in esp) > 5
+    assert any(s.spi == 0xE0000004 and s.decrypted for s in esp)  # ESP in ESP
+    assert any(s.spi == 0xC0000003 and s.problem for s in esp)  # no keys
+
+
+def test_generated_capture_without_keys_and_with_ports(generated: tuple[Path, Path]) -> None:
+    cap, keys = generated
+    for ring, ports in ((None, ()), (load_keys([keys]), (4501,))):
+        ref = analyze(cap, ring, extra_ports=ports, fast=False)
+        assert analyze(cap, ring, extra_ports=ports) == ref
+
+
+def test_damaged_file_falls_back(tmp_path: Path) -> None:
+    cap, keys = tmp_path / "cut.pcap", tmp_path / "keys.toml"
+    write_capture(cap, keys, packets=500, cut=True)
+    assert fastesp.analyze_fast(cap, load_keys([keys])) is None
+    ref, fast = _both(cap, load_keys([keys]))
+    assert fast == ref
+
+
+def test_environment_switch(generated: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch) -> None:
+    cap, keys = generated
+    called: list[object] = []
+    monkeypatch.setattr(fastesp, "walk_pcap", lambda *a, **k: called.append(a))
+    monkeypatch.setenv(fastesp.NO_FAST_ENV, "1")
+    analyze(cap, load_keys([keys]))
+    assert not called
+    monkeypatch.setenv(fastesp.NO_FAST_ENV, "0")
+    analyze(cap, load_keys([keys]))
+    assert called
