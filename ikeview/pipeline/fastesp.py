@@ -30,16 +30,9 @@ from ikeview.keys.model import KeyRing
 from ikeview.pipeline.correlate import Correlator
 from ikeview.pipeline.correlate.espbulk import DeferredProblem, EspBulk, Outcome
 from ikeview.pipeline.dec_esp import EspEntry
+from ikeview.pipeline.fastswitch import NO_FAST_ENV, fast_allowed
 from ikeview.pipeline.fastwalk import FastItem, Lane, RecordHeader, walk_pcap
 from ikeview.pipeline.model import Analysis
-
-NO_FAST_ENV = "IKEVIEW_NO_FAST"
-"""Set (to anything but empty or 0) to keep every command on the general, per-record path."""
-
-
-def fast_allowed(fast: bool = True) -> bool:
-    """``fast``, unless the environment turns the batch paths off."""
-    return fast and os.environ.get(NO_FAST_ENV, "") in ("", "0")
 
 
 def analyze_fast(
@@ -118,8 +111,10 @@ class AnalysisSink:
         self.lanes.clear()
         if not lanes:
             return
-        opened = [self._open(lane) for lane in lanes]
-        if any(out is not None and _carries_esp(out) for out in opened):
+        mm = self._mm
+        assert mm is not None
+        opened = [open_lane(mm, lane) for lane in lanes]
+        if any(out is not None and carries_esp(out) for out in opened):
             self._replay(lanes)
             return
         bulk = self._bulk
@@ -136,23 +131,6 @@ class AnalysisSink:
         self._stats.esp += held
         if deferred:
             bulk.record_problems(deferred)
-
-    def _open(self, lane: Lane) -> list[Outcome] | None:
-        """What decrypting the lane's packets gives, in order; None without keys. No state
-        changes: the entry is pinned, without ESN."""
-        entry = lane.how
-        if not isinstance(entry, EspEntry) or entry.pinned is None:
-            return None
-        mm = self._mm
-        assert mm is not None
-        packets = [mm[it[2] : it[3]] for it in lane.items]
-        out: list[Outcome] = entry.pinned.sa.open_batch(packets)  # type: ignore[assignment]
-        if None in out:
-            # Not clean: the decryptor's full answer, as esp() gives it after its hot path.
-            for i, clean in enumerate(out):
-                if clean is None:
-                    out[i] = entry.open(packets[i])
-        return out
 
     def _replay(self, lanes: list[Lane]) -> None:
         """The lanes' frames through the dissector and the correlator, in frame order."""
@@ -177,14 +155,38 @@ class AnalysisSink:
         return name
 
 
-def _carries_esp(outcomes: list[Outcome]) -> bool:
-    """True when some decrypted packet carries ESP (IPv4 protocol / IPv6 next header 50), which
-    the correlator opens as a nested SA: the test ``Correlator._on_esp`` makes."""
+def open_lane(mm: mmap.mmap, lane: Lane) -> list[Outcome] | None:
+    """What decrypting the lane's packets gives, in order; None when it has no keys. Changes
+    no state: the entry is pinned and without ESN, so the order of packets does not matter."""
+    entry = lane.how
+    if not isinstance(entry, EspEntry) or entry.pinned is None:
+        return None
+    packets = [mm[it[2] : it[3]] for it in lane.items]
+    out: list[Outcome] = entry.pinned.sa.open_batch(packets)  # type: ignore[assignment]
+    if None in out:
+        # Not clean: the decryptor's full answer, as esp() gives it after its hot path.
+        for i, clean in enumerate(out):
+            if clean is None:
+                out[i] = entry.open(packets[i])
+    return out
+
+
+def carries_esp(outcomes: list[Outcome]) -> bool:
+    """True when some decrypted packet may carry ESP (IPv4 protocol or IPv6 next header 50),
+    which the correlator and ``decrypt`` open as a nested SA. Wider than their own tests (a
+    false alarm only sends a batch the record way, which is always right)."""
     for out in outcomes:
         inner = out[1] if type(out) is tuple else out.inner  # type: ignore[union-attr]
-        if inner is not None and len(inner) > 40 and (inner[9] == 50 or inner[6] == 50):
+        if inner is not None and len(inner) >= 20 and (inner[9] == 50 or inner[6] == 50):
             return True
     return False
 
 
-__all__ = ["NO_FAST_ENV", "AnalysisSink", "analyze_fast", "fast_allowed"]
+__all__ = [
+    "NO_FAST_ENV",
+    "AnalysisSink",
+    "analyze_fast",
+    "carries_esp",
+    "fast_allowed",
+    "open_lane",
+]
