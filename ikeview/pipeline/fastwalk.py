@@ -25,9 +25,10 @@ from ikeview.dissectors.records import RawFrame
 from ikeview.pipeline.correlate.espbulk import FastItem
 
 # From the EtherType on, as Dissector.run's fast path reads it: EtherType, the RFC 791 header
-# without options, then (valid for UDP only) the RFC 768 header, then the RFC 4303 SPI and
-# Sequence Number (for ESP over IP the SPI/seq sit where the UDP header is: read separately).
-_ETH_IPV4_UDP_ESP = struct.Struct("!HBxHxxHxBxx4s4sHHHxxII").unpack_from
+# without options (source address skipped), then 8 octets read as two 32-bit words: for ESP
+# over IP the RFC 4303 SPI and Sequence Number, for UDP the RFC 768 ports, length and checksum
+# (then the SPI and Sequence Number follow: read separately).
+_ETH_IPV4_WORDS = struct.Struct("!HBxHxxHxBxx4x4sII").unpack_from
 _ESP_HEADER = struct.Struct("!II").unpack_from
 # Classic pcap (draft-ietf-opsawg-pcap): magic -> (byte order, seconds per fraction unit).
 _PCAP = {
@@ -127,9 +128,10 @@ def _walk(
     linktype = struct.unpack_from(endian + "I", mm, 20)[0] & 0xFFFF
     record = struct.Struct(endian + "IIII").unpack_from
     sink.begin(mm, linktype, record)
-    unpack, esp_header = _ETH_IPV4_UDP_ESP, _ESP_HEADER
+    unpack, esp_header = _ETH_IPV4_WORDS, _ESP_HEADER
     lanes, new_lane, general, flush = sink.lanes, sink.lane, sink.frame, sink.flush
     eth = linktype == 1
+    max_frame, max_ts, batch = _MAX_FRAME, _MAX_TS, BATCH
     off, index, held, ts = 24, 0, 0, 0.0
     # Pages already read are let go every _DROP bytes: they stay in the page cache but leave
     # this process's resident set, so RSS stays flat however large the file.
@@ -150,16 +152,14 @@ def _walk(
             next_drop = off + _DROP
         sec, frac, incl, orig = record(mm, off)
         start, off = off + 16, off + 16 + incl
-        if incl > _MAX_FRAME or off > size or not (incl or sec or frac or orig):
+        if incl > max_frame or off > size or not (incl or sec or frac or orig):
             return None
         index += 1
         ts = sec + frac * scale
-        if ts > _MAX_TS:
+        if ts > max_ts:
             return None
         if eth and incl >= 50:
-            etype, vihl, total, frag, proto, src, dst, sport, dport, ulen, spi, seq = unpack(
-                mm, start + 12
-            )
+            etype, vihl, total, frag, proto, dst, spi, seq = unpack(mm, start + 12)
             # Wholly captured only: a packet cut by the snap length is the general path's.
             if (
                 etype == 0x0800
@@ -168,29 +168,35 @@ def _walk(
                 and total >= 36
                 and 14 + total <= incl
             ):
-                a = b = 0
+                a = 0
                 if proto == 50:
-                    spi, seq = esp_header(mm, start + 34)
                     a, b = start + 34, start + 14 + total
-                elif (
-                    proto == 17
-                    and fast_udp
-                    and spi
-                    and (sport == 4500 or dport == 4500)
-                    and sport != 500
-                    and dport != 500
-                    and ulen >= 16
-                    and 34 + ulen <= 14 + total
-                ):
-                    a, b = start + 42, start + 34 + ulen
+                elif proto == 17 and fast_udp:
+                    # spi holds the ports, seq the UDP length and checksum. SPI 0 is the
+                    # Non-ESP Marker of IKE; a UDP length under 16 cannot hold ESP.
+                    sport, dport, ulen = spi >> 16, spi & 0xFFFF, seq >> 16
+                    if (
+                        (sport == 4500 or dport == 4500)
+                        and sport != 500
+                        and dport != 500
+                        and ulen >= 16
+                        and 34 + ulen <= 14 + total
+                    ):
+                        spi, seq = esp_header(mm, start + 42)
+                        if spi:
+                            a, b = start + 42, start + 34 + ulen
                 if a:
                     lane = lanes.get(spi)
                     if lane is None or lane.dst != dst:
-                        lane = None if lane is not None else new_lane(spi, src, dst, proto == 17)
+                        lane = (
+                            None
+                            if lane is not None
+                            else new_lane(spi, mm[start + 26 : start + 30], dst, proto == 17)
+                        )
                     if lane is not None:
                         lane.items.append((index, ts, a, b, seq, start))
                         held += 1
-                        if held >= BATCH:
+                        if held >= batch:
                             flush()
                             held = 0
                         continue
