@@ -147,7 +147,7 @@ class _DecryptSink:
                 problem = str(lane.how)
                 rows += [(item, problem) for item in lane.items]
             else:
-                rows += zip(lane.items, outcomes, strict=True)
+                rows += zip(lane.items, outcomes[0], strict=True)
         if len(lanes) > 1:
             rows.sort(key=_row_frame)
         self._write_rows(rows)

@@ -88,9 +88,9 @@ def test_lab_esp_takes_the_batch_path(name: str, monkeypatch: pytest.MonkeyPatch
     batched: list[int] = []
     original = EspBulk.opened
 
-    def spy(self: EspBulk, c, items, outcomes, deferred) -> None:  # type: ignore[no-untyped-def]
+    def spy(self: EspBulk, c, items, outcomes, deferred, **kw) -> None:  # type: ignore[no-untyped-def]
         batched.append(len(items))
-        original(self, c, items, outcomes, deferred)
+        original(self, c, items, outcomes, deferred, **kw)
 
     monkeypatch.setattr(EspBulk, "opened", spy)
     a = fastesp.analyze_fast(path, load_keys([path.parent / "keys.toml"]))

@@ -124,8 +124,9 @@ class EspSa:
         It builds no record and, for AES-GCM-16 and CBC with an HMAC or CMAC, calls the keyed
         cryptography objects directly."""
         self.open_batch: BatchOpen = self._batch_path(encr_key)
-        """``open_batch(packets)`` is ``[decrypt_clean(p) for p in packets]`` (SAs without ESN),
-        with fewer calls per packet: see ``crypto.espbatch``."""
+        """``open_batch(buf, starts, ends)`` is ``[decrypt_clean(buf[a:b]) for a, b in
+        zip(starts, ends)]`` (SAs without ESN), with fewer calls and copies per packet: see
+        ``crypto.espbatch``."""
 
     def _batch_path(self, encr_key: bytes) -> BatchOpen:
         if self.esn:  # the ESN high bits follow the order of packets: one at a time

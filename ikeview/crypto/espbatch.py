@@ -22,6 +22,7 @@ for SAs without Extended Sequence Numbers (the ESN high bits depend on the order
 
 from __future__ import annotations
 
+import mmap
 from collections.abc import Callable, Sequence
 from hmac import compare_digest
 
@@ -34,8 +35,12 @@ from ikeview.crypto.transforms import TransformSpec
 
 CleanPacket = tuple[int, bytes, bool | None]
 """(next header, payload, integrity_ok), as ``crypto.esp.CleanPacket``."""
-BatchOpen = Callable[[Sequence[bytes]], list[CleanPacket | None]]
-"""Packets (SPI .. ICV) of one SA -> per packet its clean result or None."""
+Buffer = bytes | mmap.mmap
+"""What a batch is read from: the mapped capture file, or bytes (tests)."""
+BatchOpen = Callable[[Buffer, Sequence[int], Sequence[int]], list[CleanPacket | None]]
+"""``(buffer, starts, ends)``: packet i (SPI .. ICV) of one SA is ``buffer[starts[i]:ends[i]]``
+(the batch path passes the mapped capture file, so no packet is copied out whole) -> per packet
+its clean result or None."""
 
 # RFC 4303 section 2.4: default padding 1, 2, 3 ... followed by the Pad Length octet; compared
 # with plain[-2 - n : -1] (an impossible n gives a shorter slice, which fails the comparison).
@@ -52,24 +57,29 @@ def gcm16_batch(decrypt: Callable[[bytes, bytes, bytes], bytes], salt: bytes) ->
     min_len = _ESP_HEADER + 8 + 2 + 16
 
     # Measured hot loop (one iteration per ESP packet of a whole file): kept inline.
-    def open_batch(packets: Sequence[bytes]) -> list[CleanPacket | None]:
+    def open_batch(
+        buf: Buffer, starts: Sequence[int], ends: Sequence[int]
+    ) -> list[CleanPacket | None]:
         out: list[CleanPacket | None] = []
         add = out.append
-        for packet in packets:
-            if len(packet) < min_len:
+        for a, b in zip(starts, ends, strict=True):
+            if b - a < min_len:
                 add(None)
                 continue
             try:
-                plain = decrypt(salt + packet[8:16], packet[16:], packet[:8])
+                plain = decrypt(salt + buf[a + 8 : a + 16], buf[a + 16 : b], buf[a : a + 8])
             except InvalidTag:
                 add(None)
                 continue
+            n = len(plain)
             pad_len = plain[-2]
             next_header = plain[-1]
-            if plain[-2 - pad_len : -1] != trailers[pad_len] or next_header == reserved:
+            # RFC 4303 section 2.4: the padding and Pad Length just before the Next Header,
+            # compared in place (a Pad Length past the start fails: the span is too short).
+            if next_header == reserved or not plain.endswith(trailers[pad_len], 0, n - 1):
                 add(None)
             else:
-                add((next_header, plain[: -2 - pad_len], True))
+                add((next_header, plain[: n - 2 - pad_len], True))
         return out
 
     return open_batch
@@ -97,24 +107,26 @@ def cbc_mac_batch(
     same = compare_digest
 
     # Measured hot loop (one iteration per ESP packet of a whole file): kept inline.
-    def open_batch(packets: Sequence[bytes]) -> list[CleanPacket | None]:
-        out: list[CleanPacket | None] = [None] * len(packets)
+    def open_batch(
+        buf: Buffer, starts: Sequence[int], ends: Sequence[int]
+    ) -> list[CleanPacket | None]:
+        out: list[CleanPacket | None] = [None] * len(starts)
         good: list[int] = []
         chunks: list[bytes] = []
-        for i, packet in enumerate(packets):
-            icv_start = len(packet) - icv_len
+        for i, (a, b) in enumerate(zip(starts, ends, strict=True)):
+            icv_start = b - icv_len
             # Whole blocks only (RFC 3602 section 3): anything else is for EspSa.decrypt to say.
-            if len(packet) < min_len or (icv_start - body_start) % block:
+            if b - a < min_len or (icv_start - a - body_start) % block:
                 continue
             # RFC 4303 section 3.4.4: the ICV over SPI .. ciphertext, checked before decrypting.
             # A copy of the keyed context per packet: measured 1.6 us for HMAC-SHA-256 over 600
             # octets, against 3.9 us for the one-shot hmac.digest (which keys it every time).
             mac = keyed_copy()
-            mac.update(packet[:icv_start])
-            if not same(mac.finalize()[:icv_len], packet[icv_start:]):
+            mac.update(buf[a:icv_start])
+            if not same(mac.finalize()[:icv_len], buf[icv_start:b]):
                 continue
             good.append(i)
-            chunks.append(packet[_ESP_HEADER:icv_start])  # IV | ciphertext
+            chunks.append(buf[a + _ESP_HEADER : icv_start])  # IV | ciphertext
         if not good:
             return out
         plain = chain(b"".join(chunks))
@@ -140,8 +152,10 @@ def cbc_mac_batch(
 def per_packet(clean: Callable[[bytes], CleanPacket | None]) -> BatchOpen:
     """The batch form of any per-packet opener."""
 
-    def open_batch(packets: Sequence[bytes]) -> list[CleanPacket | None]:
-        return [clean(p) for p in packets]
+    def open_batch(
+        buf: Buffer, starts: Sequence[int], ends: Sequence[int]
+    ) -> list[CleanPacket | None]:
+        return [clean(buf[a:b]) for a, b in zip(starts, ends, strict=True)]
 
     return open_batch
 

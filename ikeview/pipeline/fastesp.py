@@ -34,6 +34,9 @@ from ikeview.pipeline.fastswitch import NO_FAST_ENV, fast_allowed
 from ikeview.pipeline.fastwalk import FastItem, Lane, RecordHeader, walk_pcap
 from ikeview.pipeline.model import Analysis
 
+Opened = tuple[list[Outcome], bool]
+"""What decrypting a lane gave, in order, and True when every packet was clean."""
+
 
 def analyze_fast(
     source: str | os.PathLike[str],
@@ -127,7 +130,7 @@ class AnalysisSink:
             if outcomes is None:
                 bulk.no_keys(c, str(lane.how))
             else:
-                bulk.opened(c, items, outcomes, deferred)
+                bulk.opened(c, items, outcomes[0], deferred, clean=outcomes[1])
         self._stats.esp += held
         if deferred:
             bulk.record_problems(deferred)
@@ -155,27 +158,30 @@ class AnalysisSink:
         return name
 
 
-def open_lane(mm: mmap.mmap, lane: Lane) -> list[Outcome] | None:
-    """What decrypting the lane's packets gives, in order; None when it has no keys. Changes
-    no state: the entry is pinned and without ESN, so the order of packets does not matter."""
+def open_lane(mm: mmap.mmap, lane: Lane) -> Opened | None:
+    """What decrypting the lane's packets gives, in order, and whether all were clean; None
+    when it has no keys. Changes no state: the entry is pinned and without ESN, so the order
+    of packets does not matter."""
     entry = lane.how
     if not isinstance(entry, EspEntry) or entry.pinned is None:
         return None
-    packets = [mm[it[2] : it[3]] for it in lane.items]
-    out: list[Outcome] = entry.pinned.sa.open_batch(packets)  # type: ignore[assignment]
-    if None in out:
-        # Not clean: the decryptor's full answer, as esp() gives it after its hot path.
-        for i, clean in enumerate(out):
-            if clean is None:
-                out[i] = entry.open(packets[i])
-    return out
+    items = lane.items
+    starts, ends = [it[2] for it in items], [it[3] for it in items]
+    out: list[Outcome] = entry.pinned.sa.open_batch(mm, starts, ends)  # type: ignore[assignment]
+    if None not in out:
+        return out, True
+    # Not clean: the decryptor's full answer, as esp() gives it after its hot path.
+    for i, clean in enumerate(out):
+        if clean is None:
+            out[i] = entry.open(mm[starts[i] : ends[i]])
+    return out, False
 
 
-def carries_esp(outcomes: list[Outcome]) -> bool:
+def carries_esp(opened: Opened) -> bool:
     """True when some decrypted packet may carry ESP (IPv4 protocol or IPv6 next header 50),
     which the correlator and ``decrypt`` open as a nested SA. Wider than their own tests (a
     false alarm only sends a batch the record way, which is always right)."""
-    for out in outcomes:
+    for out in opened[0]:
         inner = out[1] if type(out) is tuple else out.inner  # type: ignore[union-attr]
         if inner is not None and len(inner) >= 20 and (inner[9] == 50 or inner[6] == 50):
             return True

@@ -79,12 +79,19 @@ class EspBulk:
         items: Sequence[FastItem],
         outcomes: Sequence[Outcome],
         deferred: list[DeferredProblem],
+        *,
+        clean: bool = False,
     ) -> None:
-        """Fold what decrypting the run gave into ``c`` (outcomes in the order of ``items``);
-        no outcome may carry ESP inside (the caller takes such runs packet by packet)."""
+        """Fold what decrypting the run gave into ``c`` (outcomes in the order of ``items``;
+        ``clean``: every one a clean tuple); no outcome may carry ESP inside (the caller takes
+        such runs packet by packet)."""
         inner = c.inner
         if inner is None:
             inner = InnerFlowCounter(self._limit)
+        if clean:
+            inner.add_clean(outcomes)  # type: ignore[arg-type]
+            self._decrypted(c, inner, len(outcomes))
+            return
         add = inner.add_inner
         decrypted = 0
         # Measured hot loop (one iteration per ESP packet): the clean case first and inline.
@@ -94,9 +101,12 @@ class EspBulk:
                 add(out[0], out[1])
             else:
                 decrypted += self._slow(c, item[0], out, inner, deferred)  # type: ignore[arg-type]
-        if decrypted:
-            c.decrypted += decrypted
-            self._ctx.counts.esp_decrypted += decrypted
+        self._decrypted(c, inner, decrypted)
+
+    def _decrypted(self, c: EspCounter, inner: InnerFlowCounter, n: int) -> None:
+        if n:
+            c.decrypted += n
+            self._ctx.counts.esp_decrypted += n
             c.inner = inner
 
     def _slow(
