@@ -40,7 +40,7 @@ _PCAP = {
 _MAX_FRAME = 1 << 24  # as CaptureReader: a larger record length is damage
 _MAX_TS = 253_402_300_799.0  # as CaptureReader: later times are clamped
 _DROP = 8 << 20
-BATCH = 4096
+BATCH = 512
 """Packets held in the lanes at most before they are flushed (bounds memory, not results)."""
 
 
