@@ -49,6 +49,10 @@ def analyze_fast(
     uncompressed classic pcap or has anything the reader would report (then call ``analyze``)."""
     from ikeview.pipeline.analyze import make_decryptor
 
+    try:
+        total = os.path.getsize(source)
+    except OSError:  # the general path says what is wrong, in its own words
+        return None
     ports = tuple(extra_ports)
     stats = DissectStats()
     dissector = Dissector(extra_ports=ports, stats=stats)
@@ -59,7 +63,6 @@ def analyze_fast(
         return None
     batch = getattr(decryptor, "esp_batch", None)
     sink = AnalysisSink(dissector, corr.feed, bulk, batch)
-    total = os.path.getsize(source)
     if progress is not None:
         progress(0, total)
     done = walk_pcap(source, sink, fast_udp=not ports, progress=progress)
