@@ -106,3 +106,14 @@ def test_cli_no_fast(tmp_path: Path) -> None:
         )  # fmt: skip
         outs.append((report.stdout, b""))
     assert outs[0] == outs[2] and outs[1] == outs[3]
+
+
+@pytest.mark.parametrize("batch", [1, 5, 1000])
+def test_any_batch_size(batch: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from ikeview.pipeline import fastwalk
+
+    cap, keys = tmp_path / "g.pcap", tmp_path / "keys.toml"
+    write_capture(cap, keys, packets=1500)
+    monkeypatch.setattr(fastwalk, "BATCH", batch)
+    ref, fast = _both(cap, keys, tmp_path)
+    assert fast == ref

@@ -154,3 +154,17 @@ def test_environment_switch(generated: tuple[Path, Path], monkeypatch: pytest.Mo
     monkeypatch.setenv(fastesp.NO_FAST_ENV, "0")
     analyze(cap, load_keys([keys]))
     assert called
+
+
+@pytest.mark.parametrize("batch", [1, 3, 1000])
+def test_any_batch_size(
+    batch: int, generated: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Flushes in the middle of a run of one SPI, or between two SPIs' interleaved packets,
+    change nothing."""
+    from ikeview.pipeline import fastwalk
+
+    cap, keys = generated
+    ref = analyze(cap, load_keys([keys]), fast=False)
+    monkeypatch.setattr(fastwalk, "BATCH", batch)
+    assert analyze(cap, load_keys([keys])) == ref
