@@ -14,7 +14,6 @@ ESP inside (ESP in ESP) goes the record way instead, frame by frame.
 
 from __future__ import annotations
 
-import mmap
 import os
 from collections.abc import Iterable
 from operator import itemgetter
@@ -29,7 +28,7 @@ from ikeview.pipeline.correlate import Correlator
 from ikeview.pipeline.correlate.espbulk import FastItem, Outcome
 from ikeview.pipeline.decrypt import KeyringDecryptor
 from ikeview.pipeline.fastesp import carries_esp, open_lane
-from ikeview.pipeline.fastwalk import Lane, RecordHeader, walk_pcap
+from ikeview.pipeline.fastwalk import Buffer, Lane, RecordHeader, walk_pcap
 from ikeview.pipeline.seam import EspOpened
 
 _NO_KEYS = "no keys for ESP SPI"
@@ -49,8 +48,8 @@ def write_decrypted_fast(
     extra_ports: Iterable[int] = (),
 ) -> DecryptStats | None:
     """``pcapwrite.write_decrypted(capture, keyring, output)`` through the batch path; None
-    (and ``output`` untouched) when the capture is not an uncompressed classic pcap or has
-    anything the reader would report: then call ``write_decrypted``."""
+    (and ``output`` untouched) when the capture is not a regular capture file, or is a classic
+    pcap with anything the reader would report: then call ``write_decrypted``."""
     ports = tuple(extra_ports)
     dec = KeyringDecryptor(keyring, keep_plaintext=True)
     try:
@@ -77,11 +76,11 @@ class _DecryptSink:
         self._corr = Correlator(dec)
         self._out = out
         self._writer: PcapWriter | None = None
-        self._mm: mmap.mmap | None = None
+        self._mm: Buffer | None = None
         self._linktype = 0
         self._record: RecordHeader | None = None
 
-    def begin(self, mm: mmap.mmap, linktype: int, record: RecordHeader) -> None:
+    def begin(self, mm: Buffer, linktype: int, record: RecordHeader) -> None:
         self._mm, self._linktype, self._record = mm, linktype, record
 
     def lane(self, spi: int, src: bytes, dst: bytes, udp: bool) -> Lane | None:
@@ -166,7 +165,7 @@ class _DecryptSink:
             if type(out) is tuple and out[0] == _IPPROTO_IPV4:
                 # rebuild_frame for tunnel mode with IPv4 inside IPv4: the Ethernet header as it
                 # was, then the inner packet.
-                clean.append((item[1], mm[start : start + 14] + out[1]))
+                clean.append((item[1], bytes(mm[start : start + 14]) + out[1]))
                 continue
             self._write_clean(clean)
             if type(out) is str:
@@ -186,9 +185,12 @@ class _DecryptSink:
         writer = self._writer
         if writer is None:
             writer = self._writer = PcapWriter(self._out, self._linktype)  # type: ignore[arg-type]
-        writer.write_many(records)
-        self.stats.written += len(records)
         self.stats.replaced += len(records)
+        if writer.linktype != self._linktype:  # a pcapng whose first frame was of another type
+            self.stats.other_linktype += len(records)
+        else:
+            writer.write_many(records)
+            self.stats.written += len(records)
         records.clear()
 
     def _opened(self, item: FastItem, opened: EspOpened) -> None:
@@ -219,7 +221,7 @@ class _DecryptSink:
         assert mm is not None and record is not None
         start = item[5]
         _sec, _frac, incl, orig = record(mm, start - 16)
-        return RawFrame(item[0], item[1], self._linktype, mm[start : start + incl], orig)
+        return RawFrame(item[0], item[1], self._linktype, bytes(mm[start : start + incl]), orig)
 
 
 def _row_frame(row: tuple[FastItem, object]) -> int:

@@ -286,7 +286,7 @@ def write_decrypted(
 
     ``decryptor`` lets a caller pass one that already knows the SAs; ``correlator`` builds what
     turns IKE records into SA registrations (by default the pipeline's correlator).
-    Without either, an uncompressed classic pcap takes the batch path of ``ikeview.fastdecrypt``
+    Without either, a capture file takes the batch path of ``ikeview.fastdecrypt``
     (same output, byte for byte) unless ``fast`` is False or ``IKEVIEW_NO_FAST`` is set.
     """
     if decryptor is None and correlator is _default_correlator and fast_allowed(fast):

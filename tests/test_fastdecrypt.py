@@ -117,3 +117,22 @@ def test_any_batch_size(batch: int, tmp_path: Path, monkeypatch: pytest.MonkeyPa
     monkeypatch.setattr(fastwalk, "BATCH", batch)
     ref, fast = _both(cap, keys, tmp_path)
     assert fast == ref
+
+
+def test_pcapng_and_gzip(tmp_path: Path) -> None:
+    import gzip
+    import shutil
+
+    cap, keys = tmp_path / "g.pcap", tmp_path / "keys.toml"
+    write_capture(cap, keys, packets=1500)
+    paths = [tmp_path / "g.pcap.gz"]
+    paths[0].write_bytes(gzip.compress(cap.read_bytes()))
+    if shutil.which("editcap"):
+        subprocess.run(
+            ["editcap", "-F", "pcapng", str(cap), str(tmp_path / "g.pcapng")], check=True
+        )
+        paths.append(tmp_path / "g.pcapng")
+    for path in paths:
+        assert fastdecrypt.write_decrypted_fast(path, load_keys([keys]), tmp_path / "x.pcap")
+        ref, fast = _both(path, keys, tmp_path)
+        assert fast == ref

@@ -28,7 +28,7 @@ from cryptography.hazmat.primitives import cmac, hmac
 from cryptography.hazmat.primitives.constant_time import bytes_eq
 
 from ikeview.crypto.ciphers import CbcCipher, CipherInputError, GcmCipher
-from ikeview.crypto.espbatch import BatchOpen, cbc_mac_batch, gcm16_batch, per_packet
+from ikeview.crypto.espbatch import BatchOpen, Octets, cbc_mac_batch, gcm16_batch, per_packet
 from ikeview.crypto.mac import IntegrityError
 from ikeview.crypto.suite import key_suite
 from ikeview.crypto.transforms import TransformSpec, is_aead
@@ -113,7 +113,7 @@ class EspSa:
         self._body_start = _ESP_HEADER + encr.iv_len
         # AES-GCM-16 (RFC 4106) is called straight on the cipher's keyed AESGCM with its salt:
         # no layer of EncrCipher in between.
-        self._gcm16: tuple[Callable[[bytes, bytes, bytes], bytes], bytes] | None = None
+        self._gcm16: tuple[Callable[[bytes, Octets, Octets], bytes], bytes] | None = None
         cipher = self._cipher
         if isinstance(cipher, GcmCipher) and encr.icv_len == 16:
             self._gcm16 = (cipher.aesgcm.decrypt, cipher.salt)

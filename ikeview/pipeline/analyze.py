@@ -179,7 +179,7 @@ def analyze(
     the end with done == total. ``tap`` (optional) sees every dissected record before it is
     correlated: ``ikeview live`` prints IKE messages through it as they arrive.
     ``fast=False`` (or the environment variable ``IKEVIEW_NO_FAST``) keeps to the per-record
-    path; otherwise an uncompressed classic pcap file read without ``decryptor`` or ``tap``
+    path; otherwise a capture file read without ``decryptor`` or ``tap``
     takes the batch path of ``pipeline.fastesp`` (same result).
     """
     if (

@@ -17,7 +17,6 @@ on the lab captures and on generated ones with loss, replays, damage and unknown
 
 from __future__ import annotations
 
-import mmap
 import os
 from collections.abc import Callable, Iterable
 from operator import itemgetter
@@ -31,7 +30,7 @@ from ikeview.pipeline.correlate import Correlator
 from ikeview.pipeline.correlate.espbulk import DeferredProblem, EspBulk, Outcome
 from ikeview.pipeline.dec_esp import EspEntry
 from ikeview.pipeline.fastswitch import NO_FAST_ENV, fast_allowed
-from ikeview.pipeline.fastwalk import FastItem, Lane, RecordHeader, walk_pcap
+from ikeview.pipeline.fastwalk import Buffer, FastItem, Lane, RecordHeader, walk_pcap
 from ikeview.pipeline.model import Analysis
 
 Opened = tuple[list[Outcome], bool]
@@ -45,8 +44,9 @@ def analyze_fast(
     extra_ports: Iterable[int] = (),
     progress: Callable[[int, int], None] | None = None,
 ) -> Analysis | None:
-    """``analyze(source, keyring)`` through the batch path; None when the file is not an
-    uncompressed classic pcap or has anything the reader would report (then call ``analyze``)."""
+    """``analyze(source, keyring)`` through the batch path; None when ``source`` is not a
+    regular capture file, or is a classic pcap with anything the reader would report (then
+    call ``analyze``, which says what is wrong)."""
     from ikeview.pipeline.analyze import make_decryptor
 
     try:
@@ -68,7 +68,11 @@ def analyze_fast(
     done = walk_pcap(source, sink, fast_udp=not ports, progress=progress)
     if done is None:
         return None
-    stats.frames, dissector.last_ts = done
+    stats.frames, dissector.last_ts, capture = done
+    # As analyze() ends a file read by CaptureReader: a damaged file's last word.
+    tail = dissector.finish(capture, capture.frames if capture else 0, dissector.last_ts)
+    if tail is not None:
+        corr.feed(tail)
     if progress is not None:
         progress(total, total)
     return diagnose(corr.snapshot(frames=stats.frames, complete=True))
@@ -91,11 +95,11 @@ class AnalysisSink:
         self._bulk = bulk
         self._batch = batch
         self._names: dict[bytes, str] = {}
-        self._mm: mmap.mmap | None = None
+        self._mm: Buffer | None = None
         self._linktype = 0
         self._record: RecordHeader | None = None
 
-    def begin(self, mm: mmap.mmap, linktype: int, record: RecordHeader) -> None:
+    def begin(self, mm: Buffer, linktype: int, record: RecordHeader) -> None:
         self._mm, self._linktype, self._record = mm, linktype, record
 
     def lane(self, spi: int, src: bytes, dst: bytes, udp: bool) -> Lane | None:
@@ -148,7 +152,7 @@ class AnalysisSink:
         run, feed, linktype = self._run, self._feed, self._linktype
         for frame, ts, _a, _b, _seq, start in items:
             _sec, _frac, incl, orig = record(mm, start - 16)
-            for rec in run((RawFrame(frame, ts, linktype, mm[start : start + incl], orig),)):
+            for rec in run((RawFrame(frame, ts, linktype, bytes(mm[start : start + incl]), orig),)):
                 feed(rec)
         # run() counted these frames; the walk sets the frame total at the end.
 
@@ -161,7 +165,7 @@ class AnalysisSink:
         return name
 
 
-def open_lane(mm: mmap.mmap, lane: Lane) -> Opened | None:
+def open_lane(mm: Buffer, lane: Lane) -> Opened | None:
     """What decrypting the lane's packets gives, in order, and whether all were clean; None
     when it has no keys. Changes no state: the entry is pinned and without ESN, so the order
     of packets does not matter."""
@@ -176,7 +180,7 @@ def open_lane(mm: mmap.mmap, lane: Lane) -> Opened | None:
     # Not clean: the decryptor's full answer, as esp() gives it after its hot path.
     for i, clean in enumerate(out):
         if clean is None:
-            out[i] = entry.open(mm[starts[i] : ends[i]])
+            out[i] = entry.open(bytes(mm[starts[i] : ends[i]]))
     return out, False
 
 
