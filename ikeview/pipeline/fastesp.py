@@ -61,7 +61,8 @@ def analyze_fast(
     bulk = corr.esp_bulk()
     if bulk is None:
         return None
-    batch = getattr(decryptor, "esp_batch", None)
+    # Without keys (NullDecryptor) every ESP packet is "no keys", as the correlator has it.
+    batch = getattr(decryptor, "esp_batch", None) if decryptor.has_keys else None
     sink = AnalysisSink(dissector, corr.feed, bulk, batch)
     if progress is not None:
         progress(0, total)
