@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 
 from ikeview.config import match
-from ikeview.config.keys import psk_label
+from ikeview.config.keys import build_key, libreswan_key, psk_label, verify_keys
 from ikeview.config.proposals import (
     KINDS,
     ConfProposal,
@@ -35,7 +35,7 @@ from ikeview.diagnosis.engine import fold_config_findings
 from ikeview.diagnosis.records import ConfigCheck, Finding, ProposalCheck
 from ikeview.dissectors.ike_records import Proposal, SaPayload
 from ikeview.keys.model import KeyRing
-from ikeview.pipeline.model import Analysis, ChildSa, Exchange, IkeSa
+from ikeview.pipeline.model import Analysis, AuthSide, ChildSa, Exchange, IkeSa
 
 _METHOD_AUTH = {1: "pubkey", 2: "psk", 9: "pubkey", 10: "pubkey", 11: "pubkey", 14: "pubkey",
                 13: "null"}  # fmt: skip
@@ -74,7 +74,7 @@ def _ike_proposals(
 ) -> tuple[tuple[ConfProposal, ...], str]:
     """(proposals, where they come from) for the IKE SA."""
     if cfg.kind == "ios":
-        pol, _fallback = match.ios_policy(cfg, my_addr)
+        pol = match.ios_policy(cfg, my_addr)
         if pol is not None:
             where = f"crypto ikev2 policy {pol.name}"
             return pol.proposals, where + (f" (line {pol.line})" if pol.line else "")
@@ -273,11 +273,20 @@ def _psk_findings(
     for a in sa.auth:
         if a.method != 2 or a.verified is None:
             continue
+        if a.verified and not a.psk:
+            continue  # verified with no PSK: the AUTH after EAP, made with the MSK (RFC 7296 2.16)
         mine = _psk_for(cfg, a.psk)
+        charon = _charon_keys(sa, cfg, role, a.side)
         if mine is not None:
             used.append(f"{mine.label} (line {mine.line}) for the {a.side}'s AUTH")
+            if (
+                charon is not None
+                and mine not in charon
+                and all(p.secret != mine.secret for p in charon)
+            ):
+                out.append(_charon_would_differ(a, mine, charon))
             continue
-        readable = [p for p in scoped if p.secret is not None]
+        readable = [p for p in (scoped if charon is None else charon) if p.secret is not None]
         if not readable:
             continue
         names = ", ".join(f"{p.label} (line {p.line})" for p in readable)
@@ -292,6 +301,42 @@ def _psk_findings(
         ))  # fmt: skip
     del keyring
     return out, "; ".join(used) or None
+
+
+def _charon_keys(
+    sa: IkeSa, cfg: DeviceConfig, role: str | None, side: str
+) -> list[ConfigPsk] | None:
+    """strongSwan/Libreswan configs with a known role: the secret charon builds this device's
+    AUTH with, or those it verifies the peer's with (keys.build_key / verify_keys); None for
+    IOS or an unknown role (the scope alone then decides)."""
+    if cfg.kind == "ios" or role not in ("initiator", "responder"):
+        return None
+    me = match.identity(sa, role)  # type: ignore[arg-type]
+    other = match.identity(sa, match.peer_of(role))  # type: ignore[arg-type]
+    if cfg.dialect == "libreswan":
+        # pluto takes one PSK for both AUTHs (lib/libswan/secrets.c secret_find_by_id).
+        psk = libreswan_key(cfg.psks, me, other)
+        return [psk] if psk is not None else []
+    if side == role:
+        key = build_key(cfg.psks, me, other)
+        return [key] if key is not None else []
+    return verify_keys(cfg.psks, me, other)
+
+
+def _charon_would_differ(a: AuthSide, mine: ConfigPsk, charon: list[ConfigPsk]) -> Finding:
+    side, frame = a.side, a.frame
+    pick = charon[0] if charon else None
+    what = f"{pick.label} (line {pick.line})" if pick else "no secret"
+    return _finding(
+        "psk-mismatch", "error", [frame] if frame else [],
+        f"the {side}'s AUTH was made with {mine.label} (line {mine.line}), but with these "
+        f"secrets strongSwan would build it with {what} (the secret whose identities match "
+        f"the peer best, then this side; credential_manager.c get_shared)",
+        "bind each secret to the identities it is for (id = ...), or remove the one that wins",
+        cisco="pre-shared-key (or pre-shared-key local/remote) in the keyring peer",
+        swan="id-* of the secrets ike-* sections",
+        extra=(("side", side),),
+    )  # fmt: skip
 
 
 def _refused_child_offer(sa: IkeSa) -> tuple[tuple[Proposal, ...], list[int]] | None:
@@ -419,15 +464,15 @@ def _policy_notes(cfg: DeviceConfig, my_addr: str | None) -> tuple[str, ...]:
             "in between?): its crypto ikev2 policy was taken without 'match address local' "
             "and 'match fvrf'",
         )
-    if cfg.kind != "ios" or not match.ios_policy(cfg, my_addr)[1]:
+    if cfg.kind != "ios" or not cfg.policies or match.ios_policy(cfg, my_addr) is not None:
         return ()
     fvrf = match.fvrf_of(cfg, my_addr) or "global"
     return (
-        f"no configured crypto ikev2 policy matches local address {my_addr} (fvrf {fvrf}); "
-        "the Smart Default policy (match fvrf any, proposal default) is assumed, as IOS is "
-        "described to fall back to it unless 'no crypto ikev2 policy default' is set. No Cisco "
-        "document confirming this fallback was found, and one published lab note reports that "
-        "IOS uses no policy then: if the router logs no matching policy, that is why.",
+        f"no configured crypto ikev2 policy matches local address {my_addr} (fvrf {fvrf}), "
+        "and IOS does not fall back to the default policy once any policy is configured "
+        "(shown by a published lab note's debug output, 'Failed to initiate sa'; no Cisco "
+        "document found says either way): add 'match address local' or 'match fvrf' for this "
+        "address to a policy",
     )
 
 
