@@ -136,3 +136,22 @@ def test_pcapng_and_gzip(tmp_path: Path) -> None:
         assert fastdecrypt.write_decrypted_fast(path, load_keys([keys]), tmp_path / "x.pcap")
         ref, fast = _both(path, keys, tmp_path)
         assert fast == ref
+
+
+def test_damaged_bytes_anywhere(tmp_path: Path) -> None:
+    """Random octets flipped anywhere, the file whole or cut, plain or gzip: same output."""
+    import gzip
+    import random
+
+    cap, keys = tmp_path / "g.pcap", tmp_path / "keys.toml"
+    write_capture(cap, keys, packets=1500)
+    whole = cap.read_bytes()
+    rng = random.Random(17)
+    for n in range(8):
+        damaged = bytearray(whole if n % 2 else whole[: len(whole) * 2 // 3])
+        for _ in range(1 + 2 * n):
+            damaged[rng.randrange(24, len(damaged))] = rng.randrange(256)
+        path = tmp_path / (f"d{n}.pcap.gz" if n % 4 == 3 else f"d{n}.pcap")
+        path.write_bytes(gzip.compress(bytes(damaged)) if n % 4 == 3 else bytes(damaged))
+        ref, fast = _both(path, keys, tmp_path)
+        assert fast == ref
