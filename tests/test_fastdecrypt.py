@@ -105,7 +105,12 @@ def test_cli_no_fast(tmp_path: Path) -> None:
             capture_output=True, text=True, check=True,
         )  # fmt: skip
         outs.append((report.stdout, b""))
-    assert outs[0] == outs[2] and outs[1] == outs[3]
+        summary = subprocess.run(
+            [sys.executable, "-m", "ikeview", "summary", str(cap), "--json", *extra],
+            capture_output=True, text=True, check=True,
+        )  # fmt: skip
+        outs.append((summary.stdout, b""))
+    assert outs[:3] == outs[3:]
 
 
 @pytest.mark.parametrize("batch", [1, 5, 1000])
