@@ -10,11 +10,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from ikeview import iana
 from ikeview.card import card_lines
 from ikeview.config.render import config_check_lines, config_checks_json
 from ikeview.diagnosis.jsonform import diagnosis_json, finding_json
 from ikeview.diagnosis.records import Diagnosis, Finding
-from ikeview.dissectors import iana
 from ikeview.pipeline.model import (
     Analysis,
     AuthSide,

@@ -14,9 +14,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from conftest import REPO
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
+from lab_support import LAB
 
 from ikeview.crypto.auth import (
     KEY_PAD,
@@ -29,7 +29,6 @@ from ikeview.crypto.auth import (
 )
 from ikeview.crypto.prf import Prf, get_prf, supported_prfs
 
-LAB = REPO / "captures" / "lab"
 _PRF_BY_NAME = {get_prf(i).name: get_prf(i) for i in supported_prfs()}
 
 _LINE = re.compile(r"^\d\d:\d\d:\d\d (\d+)\[(\w+)\] (?:<[^>]*> )?(.*)$")

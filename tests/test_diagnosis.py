@@ -7,14 +7,13 @@ import re
 from pathlib import Path
 
 import pytest
+from lab_support import LAB
 
 from ikeview.diagnosis.records import Finding
 from ikeview.keys.errors import KeysFileError
 from ikeview.keys.loader import load_keys
 from ikeview.pipeline.analyze import analyze
 from ikeview.pipeline.model import Analysis, IkeSa, proposal_text
-
-LAB = Path(__file__).resolve().parents[1] / "captures" / "lab"
 
 
 def run(name: str, *, keys: bool) -> Analysis:

@@ -15,9 +15,8 @@ import tomllib
 from pathlib import Path
 
 import pytest
-from lab_support import esp_icv_failures
+from lab_support import LAB, esp_icv_failures
 
-LAB = Path(__file__).resolve().parents[1] / "captures" / "lab"
 # Scenario folders relative to captures/lab; interop/ holds runs against another implementation.
 SCENARIOS = sorted(
     str(p.parent.relative_to(LAB))

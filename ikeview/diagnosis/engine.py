@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from ikeview import iana
 from ikeview.diagnosis import evidence as ev
 from ikeview.diagnosis import rules_child as rc
 from ikeview.diagnosis import rules_ike as ri
@@ -20,7 +21,6 @@ from ikeview.diagnosis.reauth import rule_reauth
 from ikeview.diagnosis.records import Basis, ConfigCheck, Diagnosis, Finding, Outcome
 from ikeview.diagnosis.rekey import rekey_refused, rekeyed_spi
 from ikeview.diagnosis.rules_auth import AuthVerdict, judge_auth
-from ikeview.dissectors import iana
 from ikeview.pipeline.model import Analysis, ChildSa, Exchange, IkeSa, Problem
 
 X = iana.ExchangeType
@@ -83,14 +83,14 @@ def _without_auth(sa: IkeSa, findings: list[Finding]) -> tuple[Outcome, Basis, s
     if any(f.code == "half-open" for f in findings):
         return "incomplete", "inferred", "IKE_SA_INIT was answered but IKE_AUTH never followed"
     if sa.created_by is None:
-        answered = [e for e in sa.exchanges if e.response is not None]
+        answered = [e.response for e in sa.exchanges if e.response is not None]
         if answered:
             return (
                 "established",
                 "inferred",
                 (
                     "first seen mid-life: its setup is not in the capture, but the peers "
-                    f"exchanged protected messages (frame {answered[0].response.frame})"  # type: ignore[union-attr]
+                    f"exchanged protected messages (frame {answered[0].frame})"
                 ),
             )
         return "unknown", "inferred", "first seen mid-life, and nothing in it was answered"
@@ -153,12 +153,12 @@ def _children(sa: IkeSa, auth: AuthVerdict | None) -> list[ChildSa]:
             *rekey_refused(sa, c, rekeys),
             *rule_esp_after_delete(sa, c),
         ]
-        if auth_failed and c.exchange_type == X.IKE_AUTH:
+        if auth is not None and auth_failed and c.exchange_type == X.IKE_AUTH:
             # Negotiated in IKE_AUTH, but a peer then refused the other's AUTH (RFC 7296
             # 2.21.2): the child SA is torn down with the IKE SA, never used.
             diag = _child_diagnosis("failed", found)
-            text = f"the IKE SA's authentication failed ({auth.text})"  # type: ignore[union-attr]
-            diag = replace(diag, basis=auth.basis, verdict=_verdict("failed", text, ()))  # type: ignore[union-attr]
+            text = f"the IKE SA's authentication failed ({auth.text})"
+            diag = replace(diag, basis=auth.basis, verdict=_verdict("failed", text, ()))
             out.append(replace(c, diagnosis=diag))
             continue
         out.append(replace(c, diagnosis=_child_diagnosis("established", found)))

@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
+from ikeview import iana
 from ikeview.crypto import transforms
-from ikeview.dissectors import iana
 from ikeview.dissectors.ike_records import (
     AuthPayload,
     DeletePayload,

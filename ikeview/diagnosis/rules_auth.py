@@ -8,12 +8,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from ikeview import iana
 from ikeview.diagnosis import evidence as ev
 from ikeview.diagnosis.codes import CHILD_ERRORS, finding, notify_code
 from ikeview.diagnosis.eap import eap_abandoned
 from ikeview.diagnosis.fixes import error_fix
 from ikeview.diagnosis.records import Basis, Finding, Outcome
-from ikeview.dissectors import iana
 from ikeview.dissectors.ike_records import IdPayload
 from ikeview.pipeline.model import AuthSide, Exchange, IkeSa, Message
 
@@ -384,7 +384,16 @@ def _judge_rounds(
 
 
 def _judge_sizes(sa: IkeSa, analysis: ev.Facts, ex: Exchange, resp: Message) -> AuthVerdict:
+    """Without keys: what the sizes of the IKE_AUTH messages, then what followed, tell."""
     frames = [m.frame for m in (ex.request, resp) if m is not None]
+    by_size = _by_size(sa, ex, resp, frames)
+    if by_size is not None:
+        return by_size
+    return _by_what_followed(sa, analysis, ex, resp, frames)
+
+
+def _by_size(sa: IkeSa, ex: Exchange, resp: Message, frames: list[int]) -> AuthVerdict | None:
+    """A response too small for IDr and AUTH (refused), or for SA and TS (no child SA)."""
     least_auth = ev.min_auth_response(sa.chosen, with_child=False)
     least_child = ev.min_auth_response(sa.chosen, with_child=True)
     no_keys = "keys would show the error notify"
@@ -401,8 +410,6 @@ def _judge_sizes(sa: IkeSa, analysis: ev.Facts, ex: Exchange, resp: Message) -> 
             "small for IDr and AUTH)",
             _rejected(sa, "responder", frames, "inferred", how),
         )
-    esp = ev.esp_after(analysis, sa, resp.ts)
-    directions = {(s.src, s.dst) for s in esp if s.packets}
     req = ex.request
     childless = (
         req is not None
@@ -440,6 +447,15 @@ def _judge_sizes(sa: IkeSa, analysis: ev.Facts, ex: Exchange, resp: Message) -> 
         verdict.refused_child_error = 0
         verdict.refused_child_exchange = ex
         return verdict
+    return None
+
+
+def _by_what_followed(
+    sa: IkeSa, analysis: ev.Facts, ex: Exchange, resp: Message, frames: list[int]
+) -> AuthVerdict:
+    """ESP in both directions, later CREATE_CHILD_SA exchanges, or an INFORMATIONAL at once."""
+    esp = ev.esp_after(analysis, sa, resp.ts)
+    directions = {(s.src, s.dst) for s in esp if s.packets}
     if len(directions) >= 2:
         return AuthVerdict(
             "established",
@@ -457,9 +473,31 @@ def _judge_sizes(sa: IkeSa, analysis: ev.Facts, ex: Exchange, resp: Message) -> 
             f"IKE_AUTH was answered (frame {resp.frame}) and the peers went on to "
             f"CREATE_CHILD_SA exchanges (frame {first}), which need an established IKE SA",
         )
+    if not directions:
+        informational = _by_informational(sa, resp, frames)
+        if informational is not None:
+            return informational
+    if directions:
+        return AuthVerdict(
+            "established",
+            "inferred",
+            f"IKE_AUTH was answered (frame {resp.frame}) and ESP followed, in one direction only",
+        )
+    return AuthVerdict(
+        "unknown",
+        "inferred",
+        f"IKE_AUTH was answered (frame {resp.frame}, {resp.length} bytes, enough for success) "
+        "but nothing after it shows whether the SA came up; keys would tell",
+    )
+
+
+def _by_informational(sa: IkeSa, resp: Message, frames: list[int]) -> AuthVerdict | None:
+    """No ESP: an INFORMATIONAL from the initiator right after the answer (a rejected AUTH or
+    an immediate delete), or later (it may be either)."""
     rej = _initiator_informational(sa, resp, auth_failed=False)
-    if rej is not None and not directions and _rejected_at_once(sa, resp, rej):
-        assert rej.request is not None
+    if rej is None or rej.request is None:  # (the search only returns requests seen)
+        return None
+    if _rejected_at_once(sa, resp, rej):
         gap = (rej.request.ts - resp.ts) * 1000
         how = (
             f"{gap:.0f} ms after the IKE_AUTH response (frame {resp.frame}) it sent an "
@@ -475,26 +513,13 @@ def _judge_sizes(sa: IkeSa, analysis: ev.Facts, ex: Exchange, resp: Message) -> 
             f"{gap:.0f} ms after the IKE_AUTH response (frame {rej.request.frame}), then nothing",
             _rejected(sa, "initiator", f2, "inferred", how),
         )
-    if rej is not None and not directions:
-        return AuthVerdict(
-            "unknown",
-            "inferred",
-            f"IKE_AUTH was answered (frame {resp.frame}) but no ESP followed and the initiator "
-            f"sent an INFORMATIONAL {rej.request.ts - resp.ts:.1f} s later (frame "  # type: ignore[union-attr]
-            f"{rej.request.frame}): it may have rejected the responder's AUTH or deleted the SA; "  # type: ignore[union-attr]
-            "keys would tell",
-        )
-    if directions:
-        return AuthVerdict(
-            "established",
-            "inferred",
-            f"IKE_AUTH was answered (frame {resp.frame}) and ESP followed, in one direction only",
-        )
     return AuthVerdict(
         "unknown",
         "inferred",
-        f"IKE_AUTH was answered (frame {resp.frame}, {resp.length} bytes, enough for success) "
-        "but nothing after it shows whether the SA came up; keys would tell",
+        f"IKE_AUTH was answered (frame {resp.frame}) but no ESP followed and the initiator "
+        f"sent an INFORMATIONAL {rej.request.ts - resp.ts:.1f} s later (frame "
+        f"{rej.request.frame}): it may have rejected the responder's AUTH or deleted the SA; "
+        "keys would tell",
     )
 
 

@@ -12,11 +12,12 @@ from __future__ import annotations
 from ikeview.crypto import auth as ikeauth
 from ikeview.crypto import eap as eapkeys
 from ikeview.crypto.prf import Prf
+from ikeview.iana import AuthMethod
+from ikeview.iana.names import eap_method_name
 from ikeview.keys.model import EapSecret
-from ikeview.pipeline.model import eap_method_name
 from ikeview.pipeline.seam import AuthVerdict, EapRun, Side
 
-_SHARED_KEY_MIC = 2
+_SHARED_KEY_MIC = AuthMethod.SHARED_KEY_MIC
 _NO_MSK_METHODS = frozenset({eapkeys.EAP_MD5, 6})  # MD5-Challenge, Generic Token Card
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, fields, replace
 
-from ikeview.dissectors import iana
+from ikeview import iana
 from ikeview.dissectors.ike_records import (
     AuthPayload,
     CertPayload,

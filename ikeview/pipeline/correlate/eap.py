@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from ikeview.crypto import eap as eapkeys
 from ikeview.dissectors.ike_records import EapPayload
-from ikeview.pipeline.model import eap_method_name
+from ikeview.iana.names import eap_method_name
 from ikeview.pipeline.seam import EapRun
 
 EAP_SUCCESS, EAP_FAILURE = 3, 4

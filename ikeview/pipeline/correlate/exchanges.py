@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
+from ikeview import iana
 from ikeview.diagnosis.codes import notify_code
-from ikeview.dissectors import iana
 from ikeview.dissectors.ike_records import (
     DeletePayload,
     KePayload,
