@@ -55,10 +55,7 @@ def _password_text(matched: bool | None, user: str) -> str | None:
             "the server holds another password for that user"
         )
     if matched is False:
-        return (
-            f"the password you gave does not reproduce the response{user}: the client sent "
-            "another"
-        )
+        return f"the password you gave does not reproduce the response{user}: the client's differs"
     return None
 
 
