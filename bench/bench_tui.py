@@ -5,7 +5,9 @@ runs under Textual's ``run_test`` at 120x40; times are wall-clock from entering 
 - first screen: the main screen is mounted and interactive (before any data arrives);
 - first data: the first partial snapshot has been drawn;
 - loaded: CaptureLoaded has been handled (every panel filled);
-- first visit to each tab: from the digit's action to the next idle (pilot waits included);
+- first visit to each tab: from the digit's action to the next idle (pilot waits included),
+  wall-clock and CPU seconds of the process (the load worker has finished by then, so the CPU
+  time is the UI's own work, whatever else runs on the machine: the load average is printed);
 - ESP jump to last row: the virtual table's cost.
 Targets (issue #12): first screen < 0.5 s, loaded < 3 s, first visit to a tab < 150 ms.
 Textual's animations (the tab underline slides for ~0.3 s) are off unless ``--animations``:
@@ -18,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import subprocess
 import sys
 import time
@@ -81,10 +84,11 @@ async def run(capture: Path) -> dict[str, float]:
         marks["loaded"] = time.perf_counter() - start
         await pilot.pause()
         for tab in ("message", "proposals", "timing", "esp", "problems", "ladder"):
-            t = time.perf_counter()
+            t, cpu = time.perf_counter(), time.process_time()
             screen.action_show_tab(tab)
             await pilot.pause()
             marks[f"first visit: {tab}"] = time.perf_counter() - t
+            marks[f"  CPU: {tab}"] = time.process_time() - cpu
         screen.action_show_tab("esp")
         await pilot.pause()
         table = screen.query_one(EspTable)
@@ -109,8 +113,15 @@ def main() -> None:
 
         textual.constants.TEXTUAL_ANIMATIONS = "none"  # type: ignore[assignment]
     capture = args.capture or capture_for(args.packets)
+    load = os.getloadavg()
     marks = asyncio.run(run(capture))
     print(f"capture: {capture}")
+    print(
+        "load average before/after: "
+        + " ".join(f"{x:.2f}" for x in load)
+        + " / "
+        + " ".join(f"{x:.2f}" for x in os.getloadavg())
+    )
     for name, value in marks.items():
         unit = "" if name in ("ESP rows", "frames") else " s"
         shown = f"{value:.0f}" if not unit else f"{value:.3f}"

@@ -69,7 +69,8 @@ def _finding_entries(f: Finding, sa: IkeSa, owner: str) -> list[Entry]:
     line = Text("  ")
     line.append(f"{f.severity:<8}", style=SEVERITY_STYLE.get(f.severity, ""))
     frames = ",".join(str(n) for n in f.frames[:4]) + ("…" if len(f.frames) > 4 else "")
-    line.append(f"{'frame ' + frames if frames else '':<12}", style="dim")
+    # 11 columns and a space: a long frame list pushes the text right instead of touching it.
+    line.append(f"{'frame ' + frames if frames else '':<11} ", style="dim")
     line.append(f"{owner}{tui_words(f.explanation)}")
     target = Problem(
         f.severity,

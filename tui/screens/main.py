@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from dataclasses import replace
 from pathlib import Path
 
@@ -161,12 +162,16 @@ class MainScreen(Screen[None]):
         # Paint the empty screen first: the worker competes for the GIL once it runs.
         self.call_after_refresh(self.start_load, self.request)
 
+    def on_unmount(self) -> None:
+        gc.unfreeze()  # frozen cycles (widgets) are collected once the screen has gone
+
     # ------------------------------------------------------------------ loading
 
     def start_load(self, request: LoadRequest) -> None:
         """(Re-)run the analysis; a running one is cancelled (exclusive worker)."""
         self.request = request
         self.loaded = False
+        gc.unfreeze()  # the old analysis may go: its objects return to the collector
         bar = self.query_one("#progress", ProgressBar)
         bar.display = True
         bar.update(total=None, progress=0)
@@ -196,6 +201,10 @@ class MainScreen(Screen[None]):
         bar.update(total=1, progress=1)
         bar.display = False
         self.show_analysis(event.analysis, event.rows)
+        # The loaded analysis and the widgets built for it live until the next load: moved out
+        # of the collector's reach, a full collection (60-75 ms over ~120,000 objects at 100k
+        # packets) no longer lands on whatever the user does next, such as a first tab visit.
+        gc.freeze()
 
     @on(KernelDropped)
     def kernel_dropped(self, event: KernelDropped) -> None:
