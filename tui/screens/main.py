@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import gc
 from dataclasses import replace
-from pathlib import Path
 
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
-from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import (
     Footer,
@@ -27,9 +25,10 @@ from textual.worker import Worker, WorkerState, get_current_worker
 from ikeview.pipeline.model import Analysis, EspSpiStats, IkeSa, Message, Problem
 from ikeview.timebase import TimeBase, capture_start
 
+from ..cards import pending_note
 from ..esprows import EspRowStore
 from ..filtering import Filter
-from ..loading import LoadRequest, keyring_for, run_load
+from ..loading import CHECK_PARTIAL_UP_TO, LoadRequest, run_load
 from ..messages import AnalysisUpdated, CaptureLoaded, KernelDropped, KeysFailed
 from ..verdicts import entry_count, problem_entries
 from ..widgets.esp_table import EspPanel, EspTable, esp_detail
@@ -39,7 +38,8 @@ from ..widgets.problems import ProblemsView
 from ..widgets.proposals import ProposalsView
 from ..widgets.sa_tree import NodeRef, SaTree
 from ..widgets.timing import TimingView
-from .dialogs import ExportChoice, ExportScreen, GotoScreen, KeysRequest, KeysScreen
+from .actions import ViewActions
+from .dialogs import GotoScreen, KeysRequest, KeysScreen
 
 TABS = ("ladder", "message", "proposals", "timing", "esp", "problems")
 """Panel ids in tab order (keys 1-6)."""
@@ -74,7 +74,7 @@ PANE_FOCUS = {
 """The widget that takes the focus when a tab is opened from inside the panels."""
 
 
-class MainScreen(Screen[None]):
+class MainScreen(ViewActions):
     """Everything about one capture; owns the load worker and the current analysis."""
 
     AUTO_FOCUS = "#sas"
@@ -91,6 +91,9 @@ class MainScreen(Screen[None]):
         Binding("colon", "goto", "Go to frame", show=False),
         Binding("L", "transcript", "Transcript"),
         Binding("e", "export", "Export"),
+        Binding("m", "mark", "Mark"),
+        Binding("apostrophe,n", "next_mark", "Next mark", show=False),
+        Binding("N", "next_mark(True)", "Previous mark", show=False),
         Binding("h", "app.focus_previous", "Prev pane", show=False),
         Binding("l", "app.focus_next", "Next pane", show=False),
     ]
@@ -106,6 +109,8 @@ class MainScreen(Screen[None]):
         self.loaded = False
         self.clock = TimeBase()
         self._message_clock = self.clock
+        self.marks = frozenset()
+        """Frames marked with ``m`` (kept across re-runs: frame numbers do not change)."""
 
     @property
     def focus_chain(self) -> list[Widget]:
@@ -244,10 +249,13 @@ class MainScreen(Screen[None]):
         c = analysis.counters
         state = "loaded" if analysis.complete else "loading…"
         found = entry_count(problem_entries(analysis))
-        self.query_one("#status", Static).update(
+        status = (
             f"{state} {c.frames} frames · IKE {c.ike_messages} ({c.ike_decrypted} dec) · "
             f"ESP {c.esp_packets} ({c.esp_decrypted} dec) · {found} problems"
         )
+        if pending_note(self.request, analysis) is not None:
+            status += f" · --config checked once loaded (> {CHECK_PARTIAL_UP_TO} IKE SAs)"
+        self.query_one("#status", Static).update(status)
         self.label_tabs()
         if self.selected is None and analysis.ike_sas:
             self.selected = NodeRef(analysis.ike_sas[0].spis)
@@ -265,7 +273,7 @@ class MainScreen(Screen[None]):
         """Redraw the panels that depend on the selected IKE SA."""
         sa = self.current_sa()
         clock = self.clock.for_sa(sa)
-        self.query_one(Ladder).update_from(sa, self.filter, clock)
+        self.query_one(Ladder).update_from(sa, self.filter, clock, self.marks)
         self.query_one(ProposalsView).update_from(sa)
         self.query_one(TimingView).update_from(sa, self.rows)
         spis = self.esp_spis(sa)
@@ -457,34 +465,6 @@ class MainScreen(Screen[None]):
         lines = esp_detail(event.row, event.previous_seq, self.clock, stats)
         self.app.push_screen(TextScreen(f"ESP packet, frame {event.row.frame}", lines))
 
-    def action_card(self) -> None:
-        """``i``: the selected IKE SA as ``show crypto ikev2 sa detailed`` would show it."""
-        from ikeview.card import card_lines
-        from ikeview.config.render import sa_lines
-
-        from .textview import TextScreen
-
-        sa = self.current_sa()
-        if sa is None:
-            self.notify("select an IKE SA first", title="SA card", severity="warning")
-            return
-        checks = sa_lines(sa)  # --config: how the capture compares with the device configs
-        lines = card_lines(sa) + (["", "Config checks:", *checks] if checks else [])
-        self.app.push_screen(TextScreen(f"IKE SA {sa.label}", lines))
-
-    def action_transcript(self) -> None:
-        """``L``: the selected IKE SA read back as the initiator's charon log."""
-        from ikeview.transcript import sa_transcript
-
-        from .textview import TextScreen
-
-        sa = self.current_sa()
-        if sa is None:
-            self.notify("select an IKE SA first", title="transcript", severity="warning")
-            return
-        lines = sa_transcript(sa, self.clock.for_sa(sa))
-        self.app.push_screen(TextScreen(f"transcript of IKE SA {sa.label}", lines))
-
     def action_keys(self) -> None:
         self.app.push_screen(KeysScreen(), self.keys_given)
 
@@ -497,46 +477,3 @@ class MainScreen(Screen[None]):
         self.start_load(
             replace(old, keys=(*old.keys, *request.files), typed=old.typed.merge(request.typed))
         )
-
-    def action_export(self) -> None:
-        if self.analysis is None:
-            self.notify("nothing loaded yet", title="export", severity="warning")
-            return
-        capture = self.request.capture
-        default = (
-            capture.with_name(capture.stem + "-timeline.csv") if capture else Path("timeline.csv")
-        )
-        self.app.push_screen(ExportScreen(default), self.export_to)
-
-    def export_to(self, choice: ExportChoice | None) -> None:
-        if choice is not None and self.analysis is not None:
-            self.export(self.analysis, choice)
-
-    @work(thread=True, exclusive=True, exit_on_error=False, group="export")
-    def export(self, analysis: Analysis, choice: ExportChoice) -> None:
-        """Write one export with the core's own writers (pandas loads on first use: a thread
-        keeps the UI responsive meanwhile)."""
-        path = choice.path
-        if choice.kind in ("timeline", "esp"):
-            from ikeview.export import write_csv
-
-            shown = tuple(sa for sa in analysis.ike_sas if self.filter.accepts_sa(sa))
-            write_csv(replace(analysis, ike_sas=shown), path, esp=choice.kind == "esp")
-            said = f"{sum(len(sa.messages) for sa in shown)} messages written to {path}"
-        elif choice.kind == "wireshark":
-            from ikeview.pipeline.keyout import write_wireshark_tables
-
-            path.mkdir(parents=True, exist_ok=True)
-            written = write_wireshark_tables(analysis, path, inputs=self.request.keys)
-            said = f"{len(written)} Wireshark files written to {path}"
-        else:
-            from ikeview.pcapwrite import write_decrypted
-
-            if self.request.capture is None:
-                raise ValueError("a live capture cannot be written decrypted; save it first")
-            ring = keyring_for(self.request, lambda _m: None)
-            stats = write_decrypted(
-                self.request.capture, ring, path, extra_ports=self.request.extra_ports
-            )
-            said = f"{path}: {stats}"
-        self.app.call_from_thread(self.notify, said, title="exported")
