@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from ikeview.pipeline.model import Analysis, IkeSa
 
-from .loading import CHECK_PARTIAL_UP_TO, LoadRequest, config_pending
+from . import loading
+from .loading import LoadRequest, config_pending
 
 CONFIG_HINT = "start with --config FILE (a swanctl.conf, ipsec.conf or IOS config) to compare"
 """What the card says when no device config was given."""
@@ -16,7 +17,7 @@ def pending_note(request: LoadRequest, analysis: Analysis | None) -> str | None:
     if analysis is None or not config_pending(request, analysis):
         return None
     return (
-        f"--config: checked once the load ends (more than {CHECK_PARTIAL_UP_TO} IKE SAs: "
+        f"--config: checked once the load ends (more than {loading.CHECK_PARTIAL_UP_TO} IKE SAs: "
         "partial snapshots are not checked)"
     )
 

@@ -25,10 +25,11 @@ from textual.worker import Worker, WorkerState, get_current_worker
 from ikeview.pipeline.model import Analysis, EspSpiStats, IkeSa, Message, Problem
 from ikeview.timebase import TimeBase, capture_start
 
+from .. import loading
 from ..cards import pending_note
 from ..esprows import EspRowStore
 from ..filtering import Filter
-from ..loading import CHECK_PARTIAL_UP_TO, LoadRequest, run_load
+from ..loading import LoadRequest, run_load
 from ..messages import AnalysisUpdated, CaptureLoaded, KernelDropped, KeysFailed
 from ..verdicts import entry_count, problem_entries
 from ..widgets.esp_table import EspPanel, EspTable, esp_detail
@@ -254,7 +255,7 @@ class MainScreen(ViewActions):
             f"ESP {c.esp_packets} ({c.esp_decrypted} dec) · {found} problems"
         )
         if pending_note(self.request, analysis) is not None:
-            status += f" · --config checked once loaded (> {CHECK_PARTIAL_UP_TO} IKE SAs)"
+            status += f" · --config checked once loaded (> {loading.CHECK_PARTIAL_UP_TO} IKE SAs)"
         self.query_one("#status", Static).update(status)
         self.label_tabs()
         if self.selected is None and analysis.ike_sas:
