@@ -192,9 +192,10 @@ def run_load(
         interval = LIVE_SNAPSHOT_INTERVAL
     else:
         raise ValueError("a capture file or an interface is needed")
+    rows.decryptor = make_decryptor(ring)
     steps = iter_analysis(
         source,  # type: ignore[arg-type]
-        decryptor=make_decryptor(ring),
+        decryptor=rows.decryptor,
         extra_ports=request.extra_ports,
         every=every,
         min_interval=interval,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -24,6 +25,9 @@ from textual.worker import Worker, WorkerState, get_current_worker
 
 from ikeview.pipeline.model import Analysis, EspSpiStats, IkeSa, Message, Problem
 from ikeview.timebase import TimeBase, capture_start
+
+if TYPE_CHECKING:
+    from ikeview.framebytes import EspFrameBytes
 
 from .. import loading
 from ..cards import pending_note
@@ -459,12 +463,40 @@ class MainScreen(ViewActions):
 
     @on(EspTable.RowOpened)
     def esp_row_opened(self, event: EspTable.RowOpened) -> None:
-        """Enter on an ESP row: what the capture and the decryption say about that packet."""
-        from .textview import TextScreen
-
+        """Enter on an ESP row: what the rows say about that packet, then its bytes read back
+        from the capture file (a worker: the file is walked up to the frame)."""
         stats = self.esp_stats((event.row.spi,))
         lines = esp_detail(event.row, event.previous_seq, self.clock, stats)
-        self.app.push_screen(TextScreen(f"ESP packet, frame {event.row.frame}", lines))
+        title = f"ESP packet, frame {event.row.frame}"
+        if self.request.capture is None:
+            why = (
+                "not available: a live capture keeps no packet bytes (ikeview live --write "
+                "FILE saves them; open that file for the hex)"
+            )
+            self.show_packet(title, lines, None, why)
+            return
+        self.read_packet(self.request, event.row.frame, title, lines)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="packet")
+    def read_packet(self, request: LoadRequest, frame: int, title: str, lines: list[str]) -> None:
+        """Read frame ``frame`` again and decrypt it with the run's decryptor, which only a
+        finished load leaves free (during the load the worker is using it)."""
+        from ikeview.framebytes import esp_frame_bytes
+
+        assert request.capture is not None
+        decryptor = self.rows.decryptor if self.loaded else None
+        got = esp_frame_bytes(request.capture, frame, decryptor, request.extra_ports)
+        why = None if self.loaded else "decrypted bytes once the load has finished"
+        if got is not None and not self.loaded:
+            got = replace(got, note=f"not decrypted yet ({why})")
+        self.app.call_from_thread(self.show_packet, title, lines, got, why)
+
+    def show_packet(
+        self, title: str, lines: list[str], got: EspFrameBytes | None, why: str | None
+    ) -> None:
+        from .packet import EspPacketScreen
+
+        self.app.push_screen(EspPacketScreen(title, lines, got, why))
 
     def action_keys(self) -> None:
         self.app.push_screen(KeysScreen(), self.keys_given)
