@@ -51,7 +51,9 @@ class ViewActions(Screen[None]):
         frame = self.message.frame
         self.marks = toggled(self.marks, frame)
         said = "marked" if frame in self.marks else "mark removed from"
-        self.notify(f"{said} frame {frame} ({len(self.marks)} marked)", title=MARK, timeout=2)
+        self.notify(
+            f"{MARK} {said} frame {frame} ({len(self.marks)} marked)", title="mark", timeout=2
+        )
         self.refresh_panels()
 
     def action_next_mark(self, backwards: bool = False) -> None:
@@ -59,7 +61,7 @@ class ViewActions(Screen[None]):
         current = self.message.frame if self.message is not None else None
         frame = next_mark(self.marks, current, backwards=backwards)
         if frame is None:
-            self.notify("nothing marked: m marks a message", title=MARK, severity="warning")
+            self.notify("nothing marked: m marks a message", title="mark", severity="warning")
             return
         self.post_message(ProblemsView.ProblemChosen(Problem("info", f"frame {frame}", frame)))
 

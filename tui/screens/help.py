@@ -50,7 +50,7 @@ KEYS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
         ),
     ),
     (
-        "device configs (--config)",
+        "device configs",
         (
             ("--config FILE", "ikeview tui CAPTURE --config swanctl.conf|ipsec.conf|IOS config"),
             ("--config-side", "initiator / responder, when the config's addresses do not say"),

@@ -280,7 +280,7 @@ class MainScreen(ViewActions):
         clock = self.clock.for_sa(sa)
         self.query_one(Ladder).update_from(sa, self.filter, clock, self.marks)
         self.query_one(ProposalsView).update_from(sa)
-        self.query_one(TimingView).update_from(sa, self.rows)
+        self.query_one(TimingView).update_from(sa, self.rows, clock, self.marks)
         spis = self.esp_spis(sa)
         self.query_one(EspPanel).update_from(spis, self.rows, clock, self.esp_stats(spis))
         self.query_one(ProblemsView).update_from(self.analysis, sa.spis if sa else None)
