@@ -157,3 +157,12 @@ async def test_esp_packet_detail_shows_the_frames_hex() -> None:
         assert isinstance(app.screen, EspPacketScreen)
         assert app.screen.got is None
         assert any("a live capture keeps no packet bytes" in x for x in app.screen.lines)
+        await pilot.press("escape")
+        await pilot.pause()
+        # The file went away after the load: said, not a traceback.
+        screen.request = dataclasses.replace(screen.request, capture=cap / "gone.pcap")
+        await pilot.press("enter")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert isinstance(app.screen, EspPacketScreen) and app.screen.got is None
+        assert "hex: the frame is no longer in the capture file" in app.screen.lines

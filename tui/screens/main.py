@@ -235,8 +235,9 @@ class MainScreen(ViewActions):
         if event.state != WorkerState.ERROR:
             return
         error = event.worker.error
-        if event.worker.group == "export":
-            self.notify(str(error), title="export failed", severity="error", timeout=15)
+        if event.worker.group in ("export", "packet"):
+            title = "export failed" if event.worker.group == "export" else "packet not read"
+            self.notify(str(error), title=title, severity="error", timeout=15)
             return
         self.query_one("#progress", ProgressBar).display = False
         self.query_one("#status", Static).update(f"failed: {error}")
