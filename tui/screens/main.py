@@ -35,7 +35,7 @@ from ..esprows import EspRowStore
 from ..filtering import Filter
 from ..loading import LoadRequest, run_load
 from ..messages import AnalysisUpdated, CaptureLoaded, KernelDropped, KeysFailed
-from ..verdicts import entry_count, problem_entries
+from ..verdicts import Entry, entry_count, problem_entries
 from ..widgets.esp_table import EspPanel, EspTable, esp_detail
 from ..widgets.ladder import Ladder
 from ..widgets.message_view import MessageView
@@ -115,6 +115,7 @@ class MainScreen(ViewActions):
         self.clock = TimeBase()
         self._message_clock = self.clock
         self.marks = frozenset()
+        self._entries: tuple[Analysis | None, list[Entry]] = (None, [])
         """Frames marked with ``m`` (kept across re-runs: frame numbers do not change)."""
 
     @property
@@ -159,7 +160,7 @@ class MainScreen(ViewActions):
         """Tab labels for the width (short ones when narrow), with the problem count."""
         panels = self.query_one(TabbedContent)
         labels = SHORT_LABELS if self.has_class("narrow") else LABELS
-        count = entry_count(problem_entries(self.analysis)) if self.analysis is not None else None
+        count = entry_count(self.entries()) if self.analysis is not None else None
         for i, tab in enumerate(TABS):
             label = f"{i + 1} {labels[tab]}"
             if tab == "problems" and count is not None:
@@ -254,7 +255,7 @@ class MainScreen(ViewActions):
             self.clock = replace(self.clock, capture_t0=start)
         c = analysis.counters
         state = "loaded" if analysis.complete else "loading…"
-        found = entry_count(problem_entries(analysis))
+        found = entry_count(self.entries())
         status = (
             f"{state} {c.frames} frames · IKE {c.ike_messages} ({c.ike_decrypted} dec) · "
             f"ESP {c.esp_packets} ({c.esp_decrypted} dec) · {found} problems"
@@ -267,6 +268,15 @@ class MainScreen(ViewActions):
             self.selected = NodeRef(analysis.ike_sas[0].spis)
         self.query_one(SaTree).update_from(analysis, self.filter, self.selected)
         self.refresh_panels()
+
+    def entries(self) -> list[Entry]:
+        """The Problems entries of the analysis shown, built once per snapshot (the status
+        line, the tab label and the tab all ask)."""
+        if self.analysis is None:
+            return []
+        if self._entries[0] is not self.analysis:
+            self._entries = (self.analysis, problem_entries(self.analysis))
+        return self._entries[1]
 
     def current_sa(self) -> IkeSa | None:
         """The IKE SA the tree points at, in the current analysis."""
@@ -284,7 +294,9 @@ class MainScreen(ViewActions):
         self.query_one(TimingView).update_from(sa, self.rows, clock, self.marks)
         spis = self.esp_spis(sa)
         self.query_one(EspPanel).update_from(spis, self.rows, clock, self.esp_stats(spis))
-        self.query_one(ProblemsView).update_from(self.analysis, sa.spis if sa else None)
+        self.query_one(ProblemsView).update_from(
+            self.analysis, sa.spis if sa else None, self.entries()
+        )
         if self.message is not None and sa is not None:
             # Snapshots are new objects: find the same message (by frame) in the new one.
             fresh = next((m for m in sa.messages if m.frame == self.message.frame), None)

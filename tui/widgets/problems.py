@@ -38,9 +38,13 @@ class ProblemsView(OptionList):
         self._entries: list[Entry] = []
         self._signature: tuple[object, ...] | None = None
 
-    def update_from(self, analysis: Analysis | None, spis: IkeSpis | None) -> None:
-        """Show the analysis's verdicts and problems (the cursor stays where it was)."""
-        entries = problem_entries(analysis) if analysis is not None else []
+    def update_from(
+        self, analysis: Analysis | None, spis: IkeSpis | None, entries: list[Entry] | None = None
+    ) -> None:
+        """Show the analysis's verdicts and problems (the cursor stays where it was); its
+        ``entries`` when the caller has them already."""
+        if entries is None:
+            entries = problem_entries(analysis) if analysis is not None else []
         signature = (analysis is None, spis, tuple(e.text.plain for e in entries))
         if signature == self._signature:
             return
