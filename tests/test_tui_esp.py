@@ -166,3 +166,64 @@ async def test_esp_packet_detail_shows_the_frames_hex() -> None:
         await pilot.pause()
         assert isinstance(app.screen, EspPacketScreen) and app.screen.got is None
         assert "hex: the frame is no longer in the capture file" in app.screen.lines
+
+
+@pytest.mark.tshark
+@sync
+async def test_esp_hex_from_a_gzip_pcapng_matches_tshark(shared_dir: Path) -> None:
+    """Wireshark's esp-bug-12671 (gzip pcapng, ESP only) with its esp_sa table: frame 1 read
+    back through the gzip reader is tshark's frame; the inner packet decrypted again has the
+    inner IPv4 addresses, length and ID tshark's own decryption with the same table shows."""
+    import ipaddress
+    import struct
+
+    from ikeview.tui.screens.packet import EspPacketScreen
+
+    ws = shared_dir / "captures" / "wireshark"
+    cap, table = ws / "esp-bug-12671.pcapng.gz", ws / "esp_sa.tmpl"
+    uat = []
+    for line in table.read_text().splitlines():
+        uat += ["-o", f"uat:esp_sa:{line}"]
+    fields = subprocess.run(
+        [
+            "tshark",
+            "-r",
+            str(cap),
+            "-o",
+            "esp.enable_encryption_decode:TRUE",
+            *uat,
+            "-Y",
+            "frame.number == 1",
+            "-T",
+            "fields",
+            "-e",
+            "ip.src",
+            "-e",
+            "ip.dst",
+            "-e",
+            "ip.len",
+            "-e",
+            "ip.id",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split("\t")
+    inner_src, inner_dst, inner_len, inner_id = (f.strip().split(",")[-1] for f in fields)
+    app = make_app(cap, keys=[table])
+    async with app.run_test(size=SIZE) as pilot:
+        await loaded(pilot)
+        await pilot.press("colon", "1", "enter")
+        await pilot.pause()
+        await pilot.press("enter")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        shown = app.screen
+        assert isinstance(shown, EspPacketScreen) and shown.got is not None
+        assert shown.got.data == tshark_frame(cap, 1)
+        inner = shown.got.inner
+        assert inner is not None
+        length, ident = struct.unpack_from("!HH", inner, 2)
+        assert str(ipaddress.IPv4Address(inner[12:16])) == inner_src
+        assert str(ipaddress.IPv4Address(inner[16:20])) == inner_dst
+        assert (length, ident) == (int(inner_len), int(inner_id, 16))
