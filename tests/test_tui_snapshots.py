@@ -183,6 +183,7 @@ class TestTicketViews:
             await loaded(pilot)
             pilot.app.screen.query_one(Ladder).focus()
             await pilot.press("j", "m", "j", "m")
+            pilot.app.clear_notifications()  # toasts time out: not in the picture
             await _settled(pilot)
 
         assert snap_compare(lab_app("natt"), terminal_size=SIZE, run_before=run_before)
