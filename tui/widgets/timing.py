@@ -7,9 +7,12 @@ arriving for a hidden tab only stores what to draw.
 
 from __future__ import annotations
 
+import time
+
 from rich.text import Text
 from textual.binding import Binding
 from textual.containers import VerticalScroll
+from textual.timer import Timer
 from textual.widgets import Static
 
 from ikeview.pipeline.model import IkeSa
@@ -23,6 +26,9 @@ BAR = 30
 """Columns of the longest round-trip bar (fewer in a narrow pane)."""
 SCROLLBAR = 2
 """Columns a vertical scrollbar takes."""
+REDRAW_EVERY = 0.5
+"""Fewest seconds between two drawings caused by new snapshots (a user's action, showing the
+tab or a new width, draws at once)."""
 
 
 def rtt_chart(sa: IkeSa, width: int = 80) -> Text:
@@ -63,6 +69,12 @@ def timing_text(
     return Text("\n\n").join(parts)
 
 
+def _chosen(inputs: tuple[IkeSa | None, EspRowStore, TimeBase, frozenset[int]]) -> object:
+    """What the user picked, as opposed to what the load brought."""
+    sa, _rows, clock, marks = inputs
+    return (sa.spis if sa is not None else None, clock, marks)
+
+
 class TimingView(VerticalScroll):
     """The timing text of the selected IKE SA, redrawn lazily."""
 
@@ -75,6 +87,9 @@ class TimingView(VerticalScroll):
         super().__init__(**kwargs)  # type: ignore[arg-type]
         self._inputs: tuple[IkeSa | None, EspRowStore, TimeBase, frozenset[int]] | None = None
         self._signature: tuple[object, ...] = ()
+        self._drawn = 0.0
+        """time.monotonic() of the last drawing."""
+        self._timer: Timer | None = None
 
     def compose(self):  # type: ignore[no-untyped-def]
         yield Static(Text("select an IKE SA", style="dim"), id="timing-body")
@@ -87,9 +102,34 @@ class TimingView(VerticalScroll):
         marks: frozenset[int] = frozenset(),
     ) -> None:
         """Show ``sa`` (times on ``clock``, ``marks`` flagged); drawn now if the tab is shown."""
+        before = self._inputs
         self._inputs = (sa, rows, clock or TimeBase(), marks)
-        if self.is_on_screen:
+        if not self.is_on_screen:
+            return
+        # The user's doing (another SA, clock or mark) draws at once; new data may wait.
+        if before is None or _chosen(before) != _chosen(self._inputs):
+            if self._timer is not None:
+                self._timer.stop()
+                self._timer = None
             self.redraw()
+        else:
+            self.schedule_redraw()
+
+    def schedule_redraw(self) -> None:
+        """Redraw now, or (snapshots of a big load arriving fast) once ``REDRAW_EVERY`` seconds
+        have passed since the last drawing: each one counts every ESP packet again."""
+        if self._timer is not None:
+            return  # a redraw is due already; it will take the latest inputs
+        wait = self._drawn + REDRAW_EVERY - time.monotonic()
+        if wait <= 0:
+            self.redraw()
+            return
+
+        def due() -> None:
+            self._timer = None
+            self.redraw()
+
+        self._timer = self.set_timer(wait, due)
 
     def on_show(self) -> None:
         self.redraw()
@@ -117,6 +157,7 @@ class TimingView(VerticalScroll):
         if signature == self._signature or not width:
             return
         self._signature = signature
+        self._drawn = time.monotonic()
         body = self.query_one("#timing-body", Static)
         if sa is None:
             body.update(Text("select an IKE SA", style="dim"))
