@@ -218,13 +218,15 @@ def test_policy_for_another_address_accepts_nothing() -> None:
                       "otheraddr.cfg")  # fmt: skip
     a = checked("psk-aes256-sha256-modp2048", cfg)
     (finding,) = [f for _l, f in config_findings(a)]
-    # No configured policy fits 192.0.2.2: the Smart Default policy stands in (said in notes),
-    # and its IOS XE 17.11+ proposal (SHA-512/384 only) does not take the SHA-256 offer.
+    # No configured policy fits 192.0.2.2, and IOS does not fall back to the default policy
+    # once a policy is configured: nothing accepts the offer, and the notes say why.
     assert finding.code == "config-proposal-mismatch"
-    assert "crypto ikev2 policy default (Smart Default)" in finding.explanation
+    assert finding.explanation.startswith(
+        "no crypto ikev2 policy matches local address 192.0.2.2 (fvrf global)"
+    )
     check = _ike_check(a)
-    assert any("Smart Default policy" in n and "192.0.2.2" in n for n in check.notes)
-    # With the default policy switched off, nothing can accept the offer.
+    assert any("does not fall back" in n and "192.0.2.2" in n for n in check.notes)
+    # The same with the default policy switched off.
     cfg = read_config(text.replace("match address local 192.0.2.2", "match address local 10.9.9.9")
                       + "no crypto ikev2 policy default\n", "nodefault.cfg")  # fmt: skip
     (finding,) = [f for _l, f in config_findings(checked("psk-aes256-sha256-modp2048", cfg))]

@@ -71,14 +71,14 @@ def test_svti_matches_its_capture() -> None:
 
 def test_svti_policy_in_another_fvrf_is_not_used() -> None:
     """The same file with the policy moved to the management VRF: no policy fits 192.0.2.2 in
-    INET, the Smart Default policy stands in (said in notes) and cannot take SHA-256."""
+    INET, and IOS does not fall back to the default policy: nothing accepts the offer."""
     with open(REAL / "xe-flexvpn-svti-responder.cfg", newline="") as fh:
         text = fh.read().replace(" match fvrf INET\r\n match address", " match fvrf Mgmt-intf\r\n match address")  # fmt: skip  # noqa: E501
     a = checked("psk-aes256-sha256-modp2048", read_config(text, "mgmt.cfg"))
     (check,) = a.ike_sas[0].config_checks
     assert codes(a) == ["config-proposal-mismatch"]
-    assert "Smart Default" in check.proposal.configured
-    assert "(fvrf INET)" in check.notes[0]
+    assert check.proposal.configured == "(none configured)"
+    assert "(fvrf INET)" in check.notes[0] and "does not fall back" in check.notes[0]
 
 
 def test_dmvpn_section_crypto_fragment() -> None:

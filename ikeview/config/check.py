@@ -74,7 +74,7 @@ def _ike_proposals(
 ) -> tuple[tuple[ConfProposal, ...], str]:
     """(proposals, where they come from) for the IKE SA."""
     if cfg.kind == "ios":
-        pol, _fallback = match.ios_policy(cfg, my_addr)
+        pol = match.ios_policy(cfg, my_addr)
         if pol is not None:
             where = f"crypto ikev2 policy {pol.name}"
             return pol.proposals, where + (f" (line {pol.line})" if pol.line else "")
@@ -419,15 +419,15 @@ def _policy_notes(cfg: DeviceConfig, my_addr: str | None) -> tuple[str, ...]:
             "in between?): its crypto ikev2 policy was taken without 'match address local' "
             "and 'match fvrf'",
         )
-    if cfg.kind != "ios" or not match.ios_policy(cfg, my_addr)[1]:
+    if cfg.kind != "ios" or not cfg.policies or match.ios_policy(cfg, my_addr) is not None:
         return ()
     fvrf = match.fvrf_of(cfg, my_addr) or "global"
     return (
-        f"no configured crypto ikev2 policy matches local address {my_addr} (fvrf {fvrf}); "
-        "the Smart Default policy (match fvrf any, proposal default) is assumed, as IOS is "
-        "described to fall back to it unless 'no crypto ikev2 policy default' is set. No Cisco "
-        "document confirming this fallback was found, and one published lab note reports that "
-        "IOS uses no policy then: if the router logs no matching policy, that is why.",
+        f"no configured crypto ikev2 policy matches local address {my_addr} (fvrf {fvrf}), "
+        "and IOS does not fall back to the default policy once any policy is configured "
+        "(shown by a published lab note's debug output, 'Failed to initiate sa'; no Cisco "
+        "document found says either way): add 'match address local' or 'match fvrf' for this "
+        "address to a policy",
     )
 
 

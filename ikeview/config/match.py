@@ -180,14 +180,17 @@ def _policy_fits(pol: IkePolicy, addr: str | None, fvrf: str | None) -> bool:
     return not pol.match_local or any(in_net(addr, a) for a in pol.match_local)
 
 
-def ios_policy(cfg: DeviceConfig, addr: str | None) -> tuple[IkePolicy | None, bool]:
-    """The IOS IKEv2 policy for an IKE SA on local address ``addr``, and whether it is the
-    Smart Default policy taken because no configured policy matched.
+def ios_policy(cfg: DeviceConfig, addr: str | None) -> IkePolicy | None:
+    """The IOS IKEv2 policy for an IKE SA on local address ``addr``, or None when none fits.
 
     A policy fits when its ``match fvrf`` (none = global, ``any``) holds the address's
     front-door VRF and one of its ``match address local`` is the address (none = any). Among
     several, ikeview takes the most specific: a local-address match before none, a named or
     global VRF before ``any``, then file order (this order is not confirmed by a Cisco document).
+    The Smart Default policy is among ``cfg.policies`` only when no policy is configured: once
+    one is, IOS does not fall back to the default policy for an address no policy matches
+    (a published lab note shows ``IKEv2-ERROR: Failed to initiate sa`` then; no Cisco document
+    found says either way), so no fallback is modelled.
     """
     fvrf = fvrf_of(cfg, addr)
     if foreign_address(cfg, addr):
@@ -200,8 +203,4 @@ def ios_policy(cfg: DeviceConfig, addr: str | None) -> tuple[IkePolicy | None, b
             for i, p in enumerate(cfg.policies)
             if _policy_fits(p, addr, fvrf)
         ]
-    if fits:
-        return min(fits, key=lambda f: f[:3])[3], False
-    if cfg.default_policy is not None and cfg.default_policy not in cfg.policies:
-        return cfg.default_policy, True
-    return None, False
+    return min(fits, key=lambda f: f[:3])[3] if fits else None

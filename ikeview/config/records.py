@@ -149,8 +149,8 @@ class DeviceConfig:
     """IOS: (local address, front-door VRF) for addresses outside the global table, from
     ``vrf forwarding`` / ``ip vrf forwarding`` on interfaces and ``tunnel vrf`` on tunnels."""
     default_policy: IkePolicy | None = None
-    """IOS: the Smart Default policy used when configured policies exist but none matches
-    (None when ``no crypto ikev2 policy default`` or no Smart Defaults apply)."""
+    """IOS: the Smart Default policy (None when ``no crypto ikev2 policy default``); it is in
+    ``policies`` only when no policy is configured, since IOS does not fall back to it."""
 
     @property
     def device(self) -> str:
