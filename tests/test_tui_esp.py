@@ -227,3 +227,25 @@ async def test_esp_hex_from_a_gzip_pcapng_matches_tshark(shared_dir: Path) -> No
         assert str(ipaddress.IPv4Address(inner[12:16])) == inner_src
         assert str(ipaddress.IPv4Address(inner[16:20])) == inner_dst
         assert (length, ident) == (int(inner_len), int(inner_id, 16))
+
+
+@sync
+async def test_esp_hex_while_loading_is_not_decrypted_yet() -> None:
+    """Before the load is over the run's decryptor belongs to the load worker: the detail shows
+    the frame's bytes and says the plaintext comes once the load is over (rekey-dpd, 13)."""
+    from ikeview.tui.screens.packet import EspPacketScreen
+
+    cap = LAB / "rekey-dpd"
+    app = make_app(cap / "capture.pcap", keys=[cap / "keys.toml"])
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await loaded(pilot)
+        await pilot.press("colon", "1", "3", "enter")
+        await pilot.pause()
+        screen.loaded = False  # as during a load
+        await pilot.press("enter")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        shown = app.screen
+        assert isinstance(shown, EspPacketScreen) and shown.got is not None
+        assert shown.got.inner is None and len(shown.sections) == 1
+        assert any("decrypted bytes once the load is over" in line for line in shown.lines)

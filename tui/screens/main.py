@@ -26,9 +26,6 @@ from textual.worker import Worker, WorkerState, get_current_worker
 from ikeview.pipeline.model import Analysis, EspSpiStats, IkeSa, Message, Problem
 from ikeview.timebase import TimeBase, capture_start
 
-if TYPE_CHECKING:
-    from ikeview.framebytes import EspFrameBytes
-
 from .. import loading
 from ..cards import pending_note
 from ..esprows import EspRowStore
@@ -45,6 +42,10 @@ from ..widgets.sa_tree import NodeRef, SaTree
 from ..widgets.timing import TimingView
 from .actions import ViewActions
 from .dialogs import GotoScreen, KeysRequest, KeysScreen
+
+if TYPE_CHECKING:
+    from ikeview.framebytes import EspFrameBytes
+    from ikeview.pipeline.seam import Decryptor
 
 TABS = ("ladder", "message", "proposals", "timing", "esp", "problems")
 """Panel ids in tab order (keys 1-6)."""
@@ -115,8 +116,8 @@ class MainScreen(ViewActions):
         self.clock = TimeBase()
         self._message_clock = self.clock
         self.marks = frozenset()
-        self._entries: tuple[Analysis | None, list[Entry]] = (None, [])
         """Frames marked with ``m`` (kept across re-runs: frame numbers do not change)."""
+        self._entries: tuple[Analysis | None, list[Entry]] = (None, [])
 
     @property
     def focus_chain(self) -> list[Widget]:
@@ -488,21 +489,27 @@ class MainScreen(ViewActions):
             )
             self.show_packet(title, lines, None, why)
             return
-        self.read_packet(self.request, event.row.frame, title, lines)
+        # The run's decryptor only once its load is over: until then the load worker uses it.
+        decryptor = self.rows.decryptor if self.loaded else None
+        self.read_packet(self.request, event.row.frame, title, lines, decryptor)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="packet")
-    def read_packet(self, request: LoadRequest, frame: int, title: str, lines: list[str]) -> None:
-        """Read frame ``frame`` again and decrypt it with the run's decryptor, which only a
-        finished load leaves free (during the load the worker is using it)."""
+    def read_packet(
+        self,
+        request: LoadRequest,
+        frame: int,
+        title: str,
+        lines: list[str],
+        decryptor: Decryptor | None,
+    ) -> None:
+        """Read frame ``frame`` again and decrypt it with ``decryptor`` (None: not yet)."""
         from ikeview.framebytes import esp_frame_bytes
 
         assert request.capture is not None
-        decryptor = self.rows.decryptor if self.loaded else None
         got = esp_frame_bytes(request.capture, frame, decryptor, request.extra_ports)
-        why = None if self.loaded else "decrypted bytes once the load has finished"
-        if got is not None and not self.loaded:
-            got = replace(got, note=f"not decrypted yet ({why})")
-        self.app.call_from_thread(self.show_packet, title, lines, got, why)
+        if got is not None and decryptor is None:
+            got = replace(got, note="not decrypted yet (decrypted bytes once the load is over)")
+        self.app.call_from_thread(self.show_packet, title, lines, got, None)
 
     def show_packet(
         self, title: str, lines: list[str], got: EspFrameBytes | None, why: str | None
