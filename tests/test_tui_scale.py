@@ -1,0 +1,55 @@
+"""Many IKE SAs (self-made: 60 unanswered IKE_SA_INIT requests, one SPI each): above
+EXPAND_UP_TO the tree keeps the other SAs collapsed and makes their lines when one is opened;
+the Problems tab still lists every SA."""
+
+from __future__ import annotations
+
+import struct
+from pathlib import Path
+
+from hostile_inputs import udp_frame
+from ikeview.tui.app import make_app
+from ikeview.tui.widgets.problems import ProblemsView
+from ikeview.tui.widgets.sa_tree import EXPAND_UP_TO, SaTree
+from tui_support import SIZE, loaded, no_animations, sync  # noqa: F401 (autouse fixture)
+
+COUNT = EXPAND_UP_TO + 10
+
+
+def many_sas(path: Path) -> Path:
+    """COUNT IKE_SA_INIT requests (RFC 7296 3.1 header only), SPIi 1..COUNT, a second apart."""
+    head = struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 262144, 1)
+    body = b""
+    for i in range(COUNT):
+        ike = struct.pack("!8s8sBBBBII", struct.pack("!Q", i + 1), bytes(8), 0, 0x20, 34, 8, 0, 28)
+        frame = udp_frame(ike)
+        body += struct.pack("<IIII", 1_700_000_000 + i, 0, len(frame), len(frame)) + frame
+    path.write_bytes(head + body)
+    return path
+
+
+@sync
+async def test_many_sas_tree_is_lazy(tmp_path: Path) -> None:
+    app = make_app(many_sas(tmp_path / "many.pcap"))
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await loaded(pilot)
+        tree = screen.query_one(SaTree)
+        nodes = tree.root.children
+        assert len(nodes) == COUNT
+        assert nodes[0].is_expanded and nodes[0].children  # the selected SA
+        assert not any(n.is_expanded or n.children for n in nodes[1:])
+        tree.focus()
+        tree.move_cursor(nodes[5])
+        await pilot.press("l")
+        await pilot.pause()
+        assert nodes[5].is_expanded
+        assert str(nodes[5].children[0].label) == f"SPIs {5 + 1:016x}/{0:016x}"
+        await pilot.press("6")
+        await pilot.pause()
+        view = screen.query_one(ProblemsView)
+        heads = [
+            str(view.get_option_at_index(i).prompt)
+            for i in range(view.option_count)
+            if str(view.get_option_at_index(i).prompt).lstrip(" ▸").startswith("IKE SA ")
+        ]
+        assert len(heads) == COUNT
