@@ -53,3 +53,43 @@ async def test_many_sas_tree_is_lazy(tmp_path: Path) -> None:
             if str(view.get_option_at_index(i).prompt).lstrip(" ▸").startswith("IKE SA ")
         ]
         assert len(heads) == COUNT
+
+
+def test_breaks_greedy_word_wrap() -> None:
+    """Lines break after the last space that fits; a word longer than a line is cut."""
+    from ikeview.tui.widgets.problems import breaks
+
+    text = "the responder rejected the initiator's AUTH"
+    cuts = breaks(text, 16)
+    lines = [text[a:b].rstrip() for a, b in zip(cuts, [*cuts[1:], len(text)], strict=True)]
+    assert lines == ["the responder", "rejected the", "initiator's AUTH"]
+    assert all(len(line) <= 16 for line in lines)
+    assert breaks("x" * 20, 8) == [0, 8, 16]
+    assert breaks("short", 40) == [0]
+
+
+@sync
+async def test_problem_keys_skip_headers(tmp_path: Path) -> None:
+    """j/k/G move between findings, never onto an SA's header line; enter on one opens its
+    frame in the ladder."""
+    app = make_app(many_sas(tmp_path / "many.pcap"))
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await loaded(pilot)
+        await pilot.press("6")
+        view = screen.query_one(ProblemsView)
+        view.focus()
+        await pilot.pause()
+        seen = []
+        for key in ("g", "j", "j", "k", "G"):
+            await pilot.press(key)
+            assert view.highlighted is not None
+            assert not view.get_option_at_index(view.highlighted).disabled
+            seen.append(view.highlighted)
+        selectable = [
+            i for i in range(view.option_count) if not view.get_option_at_index(i).disabled
+        ]
+        assert seen == [selectable[0], selectable[1], selectable[2], selectable[1], selectable[-1]]
+        await pilot.press("g", "enter")
+        await pilot.pause()
+        await pilot.pause()
+        assert screen.message is not None and screen.message.frame == 1
