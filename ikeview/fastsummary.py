@@ -107,6 +107,8 @@ class _Tally:
         """(spi, src, dst) -> [packets, bytes, first, last, first_seq, last_seq, udp_encap]"""
 
     def add(self, rec: object) -> None:
+        # One identity test per record on this hot path (bench/bench_summary.py); mypy narrows
+        # only on isinstance, hence the attr-defined/arg-type ignores below.
         cls = type(rec)
         if cls is EspPacket:
             f = rec.flow  # type: ignore[attr-defined]

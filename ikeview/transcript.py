@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Collection
 
-from ikeview.dissectors import iana
+from ikeview import iana
 from ikeview.dissectors import ike_records as rec
 from ikeview.pipeline.model import IkeSa, Message
 from ikeview.timebase import TimeBase

@@ -7,14 +7,16 @@ initiator uses ``spi_initiator``, towards the responder ``spi_responder``.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 
+from ikeview import iana
 from ikeview.diagnosis import evidence as ev
 from ikeview.diagnosis.codes import finding, notify_code
 from ikeview.diagnosis.fixes import error_fix
 from ikeview.diagnosis.keywords import offer_words
-from ikeview.diagnosis.records import Finding
+from ikeview.diagnosis.pfs import pfs_refusal
+from ikeview.diagnosis.records import ExtraValue, Finding
 from ikeview.diagnosis.weak import REPLACEMENT, weak_transforms
-from ikeview.dissectors import iana
 from ikeview.dissectors.ike_records import Proposal, TsPayload
 from ikeview.pipeline.model import (
     ChildSa,
@@ -26,6 +28,7 @@ from ikeview.pipeline.model import (
 
 X = iana.ExchangeType
 T = iana.TransformType
+N_NO_PROPOSAL = iana.NotifyType.NO_PROPOSAL_CHOSEN
 
 MIN_ONE_WAY = 3
 """Packets one direction must carry, with none in the other, before ESP counts as one-way (a
@@ -254,8 +257,9 @@ def refused_child(sa: IkeSa, ex: Exchange, error: int) -> ChildSa:
     )
 
 
-def refused_findings(child: ChildSa, ex: Exchange) -> list[Finding]:
-    """Why a refused child SA was refused, with what had been offered."""
+def refused_findings(child: ChildSa, ex: Exchange, sa: IkeSa | None = None) -> list[Finding]:
+    """Why a refused child SA was refused, with what had been offered (and, given its IKE SA,
+    whether only the PFS group can have been refused)."""
     frames = [m.frame for m in (ex.request, ex.response) if m is not None]
     offered = tuple(proposal_text(p) for p in child.offered)
     if not child.error:
@@ -283,7 +287,21 @@ def refused_findings(child: ChildSa, ex: Exchange) -> list[Finding]:
     text = f"the responder refused the child SA with {name} (frame {frames[-1]})"
     if child.error == iana.NotifyType.NO_PROPOSAL_CHOSEN:
         text += f"; offered: {'; '.join(offered) or 'nothing readable'}"
-    return [
+    pfs = pfs_refusal(sa, child) if sa is not None and child.error == N_NO_PROPOSAL else None
+    extra: dict[str, ExtraValue] = {}
+    if pfs is not None:
+        groups = " or ".join(pfs.groups)
+        text += (
+            f"; the same cipher and integrity were accepted without a DH group (frame "
+            f"{pfs.accepted_frame}), so the responder refused the PFS group {groups}: it wants "
+            "another group, or no PFS (IKE_AUTH carries no KE, so this shows at the first "
+            "CREATE_CHILD_SA with one, typically the rekey)"
+        )
+        fix = f"configure the same PFS group on both peers for this child SA (offered: {groups})"
+        cisco = "`set pfs group` of the IPsec profile or crypto map, the same on both peers"
+        swan = "the DH group in the child's `esp_proposals`, the same on both peers"
+        extra["cause"] = "pfs-group"
+    found = [
         finding(
             notify_code(child.error),
             frames=frames,
@@ -297,6 +315,8 @@ def refused_findings(child: ChildSa, ex: Exchange) -> list[Finding]:
             offered=offered,
         )
     ]
+    # The cause goes last among the extras, only when known (absent, not null, otherwise).
+    return [replace(f, extra=f.extra + tuple(extra.items())) for f in found]
 
 
 def rule_nat(sa: IkeSa) -> Iterator[Finding]:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import bisect
 from dataclasses import dataclass
+from typing import Any
 
 from rich.style import Style
 from rich.text import Text
@@ -87,8 +88,8 @@ class ProblemsView(ScrollView, can_focus=True):
 
     highlighted: reactive[int | None] = reactive(None)
 
-    def __init__(self, **kwargs: object) -> None:
-        super().__init__(**kwargs)  # type: ignore[arg-type]
+    def __init__(self, **kwargs: Any) -> None:  # Textual widget options, passed on
+        super().__init__(**kwargs)
         self._entries: list[Entry] = []
         self._rows: list[Row] = []
         self._signature: tuple[object, ...] | None = None

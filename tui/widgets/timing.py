@@ -8,8 +8,10 @@ arriving for a hidden tab only stores what to draw.
 from __future__ import annotations
 
 import time
+from typing import Any
 
 from rich.text import Text
+from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.timer import Timer
@@ -83,15 +85,15 @@ class TimingView(VerticalScroll):
         Binding("k", "scroll_up", "Up", show=False),
     ]
 
-    def __init__(self, **kwargs: object) -> None:
-        super().__init__(**kwargs)  # type: ignore[arg-type]
+    def __init__(self, **kwargs: Any) -> None:  # Textual widget options, passed on
+        super().__init__(**kwargs)
         self._inputs: tuple[IkeSa | None, EspRowStore, TimeBase, frozenset[int]] | None = None
         self._signature: tuple[object, ...] = ()
         self._drawn = 0.0
         """time.monotonic() of the last drawing."""
         self._timer: Timer | None = None
 
-    def compose(self):  # type: ignore[no-untyped-def]
+    def compose(self) -> ComposeResult:
         yield Static(Text("select an IKE SA", style="dim"), id="timing-body")
 
     def update_from(
