@@ -158,6 +158,13 @@ class TestSizes:
         """rekey-dpd frame 13: the packet detail with the frame's and the inner packet's hex."""
         assert snap_compare(lab_app("rekey-dpd"), terminal_size=size, run_before=_esp_packet)
 
+    @pytest.mark.parametrize("size", [(80, 24), (200, 50)], ids=["80x24", "200x50"])
+    def test_problems(self, snap_compare, size) -> None:  # type: ignore[no-untyped-def]
+        """auth-failed: the Problems list wraps its entries to the width."""
+        assert snap_compare(
+            lab_app("auth-failed"), press=["6"], terminal_size=size, run_before=loaded
+        )
+
 
 async def _esp_packet(pilot: Pilot) -> None:
     """Go to ESP frame 13 and open its detail (its bytes are read in a worker)."""
