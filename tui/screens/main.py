@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import threading
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
@@ -118,6 +119,7 @@ class MainScreen(ViewActions):
         self.marks = frozenset()
         """Frames marked with ``m`` (kept across re-runs: frame numbers do not change)."""
         self._entries: tuple[Analysis | None, list[Entry]] = (None, [])
+        self._packet_lock = threading.Lock()
 
     @property
     def focus_chain(self) -> list[Widget]:
@@ -506,7 +508,10 @@ class MainScreen(ViewActions):
         from ikeview.framebytes import esp_frame_bytes
 
         assert request.capture is not None
-        got = esp_frame_bytes(request.capture, frame, decryptor, request.extra_ports)
+        # An exclusive worker replaces, but cannot stop, a thread still reading: one at a time
+        # may use the decryptor.
+        with self._packet_lock:
+            got = esp_frame_bytes(request.capture, frame, decryptor, request.extra_ports)
         if got is not None and decryptor is None:
             got = replace(got, note="not decrypted yet (decrypted bytes once the load is over)")
         self.app.call_from_thread(self.show_packet, title, lines, got, None)
