@@ -93,3 +93,37 @@ async def test_problem_keys_skip_headers(tmp_path: Path) -> None:
         await pilot.pause()
         await pilot.pause()
         assert screen.message is not None and screen.message.frame == 1
+
+
+@sync
+async def test_escapes_in_an_identity_reach_no_new_view(tmp_path: Path) -> None:
+    """An IDi holding terminal escapes (hostile_inputs): the timing text, the Problems rows,
+    the card and the transcript carry none of ESC, CSI or BEL."""
+    from hostile_inputs import escape_identity_pcap
+    from ikeview.tui.screens.textview import TextScreen
+    from ikeview.tui.widgets.timing import TimingView
+    from textual.widgets import Static
+
+    bad = ("\x1b", "\x9b", "\x07")
+    path = tmp_path / "escapes.pcap"
+    path.write_bytes(escape_identity_pcap())
+    app = make_app(path)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await loaded(pilot)
+        assert screen.analysis is not None and screen.analysis.ike_sas
+        await pilot.press("4")
+        await pilot.pause()
+        timing = str(screen.query_one(TimingView).query_one("#timing-body", Static).render())
+        await pilot.press("6")
+        await pilot.pause()
+        view = screen.query_one(ProblemsView)
+        rows = [view.get_option_at_index(i).prompt.plain for i in range(view.option_count)]
+        texts = [timing, *rows]
+        for key in ("i", "L"):
+            await pilot.press(key)
+            await pilot.pause()
+            assert isinstance(app.screen, TextScreen)
+            texts += app.screen.lines
+            await pilot.press("escape")
+            await pilot.pause()
+        assert not [t for t in texts if any(b in t for b in bad)]
