@@ -258,6 +258,30 @@ def judge_auth(sa: IkeSa, analysis: ev.Facts) -> AuthVerdict | None:
     return _judge_sizes(sa, analysis, final, resp)
 
 
+def _refused_auth(error: int, frames: list[int], resp: Message) -> AuthVerdict:
+    """The responder answered IKE_AUTH with an error notify and no AUTH."""
+    name = iana.NOTIFY_TYPES.name(error)
+    fix = error_fix(error, ike=True)
+    return AuthVerdict(
+        "failed",
+        "decrypted",
+        f"the responder refused IKE_AUTH with {name} (frame {resp.frame})",
+        [
+            finding(
+                notify_code(error),
+                frames=frames,
+                basis="decrypted",
+                explanation=f"the responder answered IKE_AUTH with {name} and no AUTH",
+                fix=fix[0],
+                fix_cisco=fix[1],
+                fix_strongswan=fix[2],
+                rejected_by="responder",
+                notify=name,
+            )
+        ],
+    )
+
+
 def _judge_read(sa: IkeSa, ex: Exchange, resp: Message) -> AuthVerdict:
     frames = [m.frame for m in (ex.request, resp) if m is not None]
     if N.AUTHENTICATION_FAILED in resp.notifies:
@@ -271,26 +295,7 @@ def _judge_read(sa: IkeSa, ex: Exchange, resp: Message) -> AuthVerdict:
     if ev.has_auth(resp):
         return _answered_with_auth(sa, ex, resp, frames)
     if ex.error is not None:
-        name = iana.NOTIFY_TYPES.name(ex.error)
-        fix = error_fix(ex.error, ike=True)
-        return AuthVerdict(
-            "failed",
-            "decrypted",
-            f"the responder refused IKE_AUTH with {name} (frame {resp.frame})",
-            [
-                finding(
-                    notify_code(ex.error),
-                    frames=frames,
-                    basis="decrypted",
-                    explanation=f"the responder answered IKE_AUTH with {name} and no AUTH",
-                    fix=fix[0],
-                    fix_cisco=fix[1],
-                    fix_strongswan=fix[2],
-                    rejected_by="responder",
-                    notify=name,
-                )
-            ],
-        )
+        return _refused_auth(ex.error, frames, resp)
     rej = _initiator_informational(sa, resp, auth_failed=True)
     if rej is not None and rej.request is not None:
         text, found = eap_abandoned(sa, ex, resp, rej.request, rej.response)
