@@ -139,7 +139,8 @@ class CaptureReader:
         self.path = os.fspath(path)
         self.stats = CaptureStats()
         try:
-            raw: BinaryIO = open(self.path, "rb")  # noqa: SIM115 - closed by __iter__/close()
+            # A BufferedReader (it has peek()), closed by __iter__/close().
+            raw = open(self.path, "rb")  # noqa: SIM115
         except OSError as exc:
             raise CaptureError(self.path, f"cannot open: {exc.strerror or exc}") from exc
         self._file: BinaryIO = raw
@@ -149,12 +150,11 @@ class CaptureReader:
         try:
             # peek, not read and seek back: a pipe, a FIFO or /dev/stdin cannot seek.
             gz = ""
-            # open(..., "rb") gives a BufferedReader, which has peek(); BinaryIO does not say so.
-            if raw.peek(2)[:2] == _GZIP_MAGIC:  # type: ignore[attr-defined]
+            if raw.peek(2)[:2] == _GZIP_MAGIC:
                 self._counted = _Counted(raw)
                 # typeshed wants a seek() on fileobj; _Counted has none on purpose (a pipe
                 # cannot seek) and gzip only seeks when asked to rewind, which we never do.
-                self._file = gzip.GzipFile(fileobj=self._counted, mode="rb")  # type: ignore[call-overload]
+                self._file = gzip.GzipFile(fileobj=self._counted, mode="rb")  # type: ignore[call-overload]  # no seek()
                 gz = "+gzip"
             self._head = self._safe_read(_PCAP_HDR_LEN)
             if not self._head and self.stats.truncated:

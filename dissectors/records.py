@@ -23,9 +23,8 @@ class RawFrame(NamedTuple):
     (a tuple is built several times faster than a frozen dataclass) and it is just as immutable.
     """
 
-    # Shadows tuple.index(), which nothing calls on a frame; "index" is the name every reader
-    # and view uses for the frame number.
-    index: int  # type: ignore[assignment]
+    # "index" is the name every reader and view uses for the frame number.
+    index: int  # type: ignore[assignment]  # shadows tuple.index(), which nothing calls here
     """1-based frame number, counted the way tshark counts (every packet block of the file)."""
     ts: float
     """Capture time in seconds since the epoch (0.0 when the block carries no time, e.g. SPB)."""

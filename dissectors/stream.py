@@ -16,6 +16,7 @@ import os
 import struct
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from typing import cast
 
 from ikeview.dissectors.capture import CaptureReader, CaptureStats
 from ikeview.dissectors.errors import DecodeError
@@ -391,7 +392,7 @@ class Dissector:
                     self._skip(SKIP_FRAGMENT_HELD)
                     return None
                 # The meta handed back is the int protocol given with the offset-0 fragment.
-                data, proto = done  # type: ignore[assignment]
+                data, proto = done[0], cast(int, done[1])
                 start, end = 0, len(data)
                 wire_end = end
                 if version == 6:

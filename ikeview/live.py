@@ -20,7 +20,7 @@ import signal
 import sys
 import tempfile
 import threading
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
@@ -51,6 +51,10 @@ _KeysState = tuple[tuple[int, int] | None, ...]
 """(size, mtime_ns) of each keys file, None where it is missing: tells whether one changed."""
 
 
+_Handler = Callable[[int, FrameType | None], object]
+"""A Python signal handler (signal.signal also gives and takes SIG_DFL/SIG_IGN ints)."""
+
+
 @dataclass(slots=True)
 class _StopFlag:
     """Set by the first SIGINT/SIGTERM; polled by the capture loop between frames.
@@ -61,7 +65,7 @@ class _StopFlag:
 
     signum: int = 0
     """The signal that asked to stop (0: none yet)."""
-    previous: dict[int, object] = field(default_factory=dict)
+    previous: dict[int, _Handler | int | None] = field(default_factory=dict)
     """Handlers to put back at the end."""
 
     def __call__(self) -> bool:
@@ -82,8 +86,9 @@ class _StopFlag:
 
     def restore(self) -> None:
         for sig, handler in self.previous.items():
-            # signal.signal() gives None for a handler not set from Python; restored as is.
-            signal.signal(sig, handler)  # type: ignore[arg-type]
+            # signal.signal() gives None for a handler not set from Python, which it will not
+            # take back: the default action then.
+            signal.signal(sig, signal.SIG_DFL if handler is None else handler)
         self.previous.clear()
 
 

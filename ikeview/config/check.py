@@ -21,6 +21,7 @@ from dataclasses import replace
 
 from ikeview.config import match
 from ikeview.config.keys import build_key, libreswan_key, psk_label, verify_keys
+from ikeview.config.match import Role
 from ikeview.config.proposals import (
     KINDS,
     ConfProposal,
@@ -32,7 +33,7 @@ from ikeview.config.proposals import (
 )
 from ikeview.config.records import ConfigPsk, Connection, DeviceConfig
 from ikeview.diagnosis.engine import fold_config_findings
-from ikeview.diagnosis.records import ConfigCheck, Finding, ProposalCheck
+from ikeview.diagnosis.records import ConfigCheck, Finding, FindingSeverity, ProposalCheck
 from ikeview.dissectors.ike_records import Proposal, SaPayload
 from ikeview.keys.model import KeyRing
 from ikeview.pipeline.model import Analysis, AuthSide, ChildSa, Exchange, IkeSa
@@ -42,12 +43,12 @@ _METHOD_AUTH = {1: "pubkey", 2: "psk", 9: "pubkey", 10: "pubkey", 11: "pubkey", 
 _NO_PROPOSAL_CHOSEN = 14
 
 
-def _finding(code: str, severity: str, frames: Sequence[int], explanation: str, fix: str | None,
-             *, cisco: str | None = None, swan: str | None = None,
+def _finding(code: str, severity: FindingSeverity, frames: Sequence[int], explanation: str,
+             fix: str | None, *, cisco: str | None = None, swan: str | None = None,
              extra: tuple = ()) -> Finding:  # fmt: skip
     return Finding(
         code=code,
-        severity=severity,  # type: ignore[arg-type]
+        severity=severity,
         frames=tuple(sorted(set(frames))),
         basis="decrypted",
         explanation=explanation,
@@ -87,7 +88,7 @@ def _ike_proposals(
 
 def _proposal_check(
     configured: tuple[ConfProposal, ...], offered: tuple[Proposal, ...],
-    chosen: Proposal | None, role: str | None, *, skip_ke: bool, refused: bool,
+    chosen: Proposal | None, role: Role | None, *, skip_ke: bool, refused: bool,
 ) -> ProposalCheck:  # fmt: skip
     choice = choose(configured, offered, skip_ke=skip_ke)
     matched = choice.conf is not None
@@ -228,7 +229,7 @@ def _auth_class(written: str | None) -> str | None:
     return word if word in ("psk", "null") else None
 
 
-def _auth_findings(sa: IkeSa, conn: Connection, role: str | None) -> list[Finding]:
+def _auth_findings(sa: IkeSa, conn: Connection, role: Role | None) -> list[Finding]:
     out: list[Finding] = []
     for a in sa.auth:
         if a.method is None or role is None:
@@ -265,7 +266,7 @@ def _psk_in_scope(p: ConfigPsk, sa: IkeSa) -> bool:
 
 
 def _psk_findings(
-    sa: IkeSa, cfg: DeviceConfig, role: str | None, keyring: KeyRing | None
+    sa: IkeSa, cfg: DeviceConfig, role: Role | None, keyring: KeyRing | None
 ) -> tuple[list[Finding], str | None]:
     out: list[Finding] = []
     used: list[str] = []
@@ -304,15 +305,15 @@ def _psk_findings(
 
 
 def _charon_keys(
-    sa: IkeSa, cfg: DeviceConfig, role: str | None, side: str
+    sa: IkeSa, cfg: DeviceConfig, role: Role | None, side: str
 ) -> list[ConfigPsk] | None:
     """strongSwan/Libreswan configs with a known role: the secret charon builds this device's
     AUTH with, or those it verifies the peer's with (keys.build_key / verify_keys); None for
     IOS or an unknown role (the scope alone then decides)."""
-    if cfg.kind == "ios" or role not in ("initiator", "responder"):
+    if cfg.kind == "ios" or role is None:
         return None
-    me = match.identity(sa, role)  # type: ignore[arg-type]
-    other = match.identity(sa, match.peer_of(role))  # type: ignore[arg-type]
+    me = match.identity(sa, role)
+    other = match.identity(sa, match.peer_of(role))
     if cfg.dialect == "libreswan":
         # pluto takes one PSK for both AUTHs (lib/libswan/secrets.c secret_find_by_id).
         psk = libreswan_key(cfg.psks, me, other)
@@ -353,7 +354,7 @@ def _refused_child_offer(sa: IkeSa) -> tuple[tuple[Proposal, ...], list[int]] | 
 
 
 def _ike_part(
-    sa: IkeSa, cfg: DeviceConfig, conns: list[Connection], role: str | None, my_addr: str | None
+    sa: IkeSa, cfg: DeviceConfig, conns: list[Connection], role: Role | None, my_addr: str | None
 ) -> tuple[Connection | None, ProposalCheck | None, list[Finding]]:
     """The connection used and the IKE proposal check with its findings."""
     conn = conns[0] if conns else None
@@ -392,8 +393,8 @@ def _unused_findings(cfg: DeviceConfig) -> list[Finding]:
     ]
 
 
-def _no_profile_finding(sa: IkeSa, cfg: DeviceConfig, role: str | None) -> Finding:
-    peer_id = match.identity(sa, match.peer_of(role))  # type: ignore[arg-type]
+def _no_profile_finding(sa: IkeSa, cfg: DeviceConfig, role: Role | None) -> Finding:
+    peer_id = match.identity(sa, match.peer_of(role))
     wanted = match.requested_idr(sa) if role == "responder" else None
     own = sorted({c.local_id for c in cfg.connections if c.local_id})
     if cfg.kind != "ios" and wanted is not None and own and wanted not in own:
@@ -416,7 +417,7 @@ def _no_profile_finding(sa: IkeSa, cfg: DeviceConfig, role: str | None) -> Findi
     )  # fmt: skip
 
 
-def _refused_child_findings(sa: IkeSa, conn: Connection | None, role: str | None) -> list[Finding]:
+def _refused_child_findings(sa: IkeSa, conn: Connection | None, role: Role | None) -> list[Finding]:
     """A refused child SA is in the model (ChildSa.error) and checked there; older snapshots
     without it get the check here, from the IKE_AUTH request's SA payload."""
     if any(getattr(c, "error", None) is not None for c in sa.child_sas):
@@ -435,10 +436,10 @@ _NOTE_CODES = frozenset({"psk-unreadable", "config-unknown-algorithm", "config-w
 
 
 def check_ike_sa(
-    sa: IkeSa, cfg: DeviceConfig, side: str | None = None, keyring: KeyRing | None = None
+    sa: IkeSa, cfg: DeviceConfig, side: Role | None = None, keyring: KeyRing | None = None
 ) -> ConfigCheck:
     """One IKE SA against one config."""
-    role = match.role_of(sa, cfg, side)  # type: ignore[arg-type]
+    role = match.role_of(sa, cfg, side)
     my_addr = sa.initiator if role == "initiator" else sa.responder
     conns = match.select_connections(sa, cfg, role)
     conn, check, findings = _ike_part(sa, cfg, conns, role, my_addr)
@@ -489,10 +490,10 @@ def _policy_notes(cfg: DeviceConfig, my_addr: str | None) -> tuple[str, ...]:
 
 
 def check_child(
-    sa: IkeSa, child: ChildSa, cfg: DeviceConfig, side: str | None = None
+    sa: IkeSa, child: ChildSa, cfg: DeviceConfig, side: Role | None = None
 ) -> ConfigCheck:
     """One child SA against one config."""
-    role = match.role_of(sa, cfg, side)  # type: ignore[arg-type]
+    role = match.role_of(sa, cfg, side)
     my_addr = sa.initiator if role == "initiator" else sa.responder
     conns = match.select_connections(sa, cfg, role)
     conn = conns[0] if conns else None
@@ -541,7 +542,7 @@ def check_child(
     )
 
 
-def _applies(sa: IkeSa, cfg: DeviceConfig, side: str | None) -> bool:
+def _applies(sa: IkeSa, cfg: DeviceConfig, side: Role | None) -> bool:
     return side is not None or match.role_of(sa, cfg, None) is not None or len(cfg.connections) > 0
 
 
@@ -553,12 +554,13 @@ def apply_configs(
     keyring: KeyRing | None = None,
 ) -> Analysis:
     """The analysis with ``config_checks`` on every IKE SA and child SA (one per config)."""
+    role = match.as_role(side)
     sas = []
     for sa in analysis.ike_sas:
-        cfgs = [c for c in configs if _applies(sa, c, side)]
-        checks = tuple(check_ike_sa(sa, c, side, keyring) for c in cfgs)
+        cfgs = [c for c in configs if _applies(sa, c, role)]
+        checks = tuple(check_ike_sa(sa, c, role, keyring) for c in cfgs)
         children = tuple(
-            replace(ch, config_checks=tuple(check_child(sa, ch, c, side) for c in cfgs))
+            replace(ch, config_checks=tuple(check_child(sa, ch, c, role) for c in cfgs))
             for ch in sa.child_sas
         )
         sas.append(replace(sa, config_checks=checks, child_sas=children))

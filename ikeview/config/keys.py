@@ -59,7 +59,8 @@ def _range_match(identity: str, owner: str) -> int:
         ip = ipaddress.ip_address(identity)
         if "-" in owner:
             lo, hi = (ipaddress.ip_address(x.strip()) for x in owner.split("-", 1))
-            inside = lo.version == ip.version and lo <= ip <= hi  # type: ignore[operator]
+            # By integer value: an IPv4 and an IPv6 address do not compare (TypeError).
+            inside = lo.version == ip.version == hi.version and int(lo) <= int(ip) <= int(hi)
         else:
             inside = ip in ipaddress.ip_network(owner, strict=False)
     except ValueError:

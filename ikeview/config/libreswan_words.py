@@ -215,8 +215,9 @@ def _ke(tokens: _Tokens, what: str) -> list[int]:
     if nxt is None:
         return []
     ke = _lookup(tokens.field(), _KE, f"{what} Key Exchange")
-    if tokens.peek() is not None:
-        raise ValueError(f"unexpected {tokens.peek()[1]!r}")  # type: ignore[index]
+    extra = tokens.peek()
+    if extra is not None:
+        raise ValueError(f"unexpected {extra[1]!r}")
     return ke
 
 

@@ -26,7 +26,8 @@ def in_net(addr: str | None, spec: str) -> bool:
         ip = ipaddress.ip_address(addr)
         if "-" in spec:
             lo, hi = (ipaddress.ip_address(s.strip()) for s in spec.split("-", 1))
-            return lo <= ip <= hi  # type: ignore[operator]
+            # By integer value: an IPv4 and an IPv6 address do not compare (TypeError).
+            return lo.version == ip.version == hi.version and int(lo) <= int(ip) <= int(hi)
         return ip in ipaddress.ip_network(spec, strict=False)
     except ValueError:
         return addr == spec
@@ -76,6 +77,15 @@ def role_of(sa: IkeSa, cfg: DeviceConfig, side: Role | None) -> Role | None:
     if identity(sa, "responder") in own_ids:
         return "responder"
     return side
+
+
+def as_role(side: str | None) -> Role | None:
+    """``--config-side`` as a :data:`Role` (argparse admits only the two names; None else)."""
+    if side == "initiator":
+        return "initiator"
+    if side == "responder":
+        return "responder"
+    return None
 
 
 def peer_of(role: Role | None) -> Role:

@@ -74,6 +74,17 @@ class ConfProposal:
         return {1: self.encr, 3: self.integ, 2: self.prf, 4: self.ke, 5: self.esn}.get(ttype, ())
 
 
+def offered_encr(proposal: Proposal) -> tuple[Encr, ...]:
+    """The ENCR transforms of a proposal as (id, key bits) pairs, wire order."""
+    return tuple((t.transform_id, t.key_length) for t in proposal.transforms
+                 if t.transform_type == 1)  # fmt: skip
+
+
+def offered_ids(proposal: Proposal, ttype: int) -> tuple[int, ...]:
+    """The transform ids of one non-ENCR type in a proposal, wire order."""
+    return tuple(t.transform_id for t in proposal.transforms if t.transform_type == ttype)
+
+
 def offered_values(proposal: Proposal, ttype: int) -> tuple[object, ...]:
     """The algorithms of one transform type in an offered (or chosen) proposal, wire order."""
     out: list[object] = []
@@ -90,7 +101,8 @@ def value_name(ttype: int, value: object) -> str:
         ident, bits = cast("Encr", value)
         name = iana.transform_id_name(1, int(ident))
         return f"{name}_{bits}" if bits else name
-    return iana.transform_id_name(ttype, int(value))  # type: ignore[call-overload]
+    # Every type but ENCR holds plain ids (ConfProposal, offered_ids).
+    return iana.transform_id_name(ttype, int(cast(int, value)))
 
 
 def _is_aead(values: Iterable[object]) -> bool:

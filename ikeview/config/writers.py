@@ -18,7 +18,14 @@ from dataclasses import dataclass
 from typing import Any, cast
 
 from ikeview.config import ios_defaults
-from ikeview.config.proposals import ConfProposal, offered_values, value_name
+from ikeview.config.proposals import (
+    ConfProposal,
+    Protocol,
+    offered_encr,
+    offered_ids,
+    offered_values,
+    value_name,
+)
 from ikeview.config.strongswan_words import proposal_words
 from ikeview.dissectors.ike_records import Proposal, TrafficSelector
 from ikeview.keys.model import KeyRing
@@ -41,17 +48,17 @@ _AUTH_IOS = {1: "rsa-sig", 2: "pre-share", 9: "ecdsa-sig", 10: "ecdsa-sig", 11: 
 _AUTH_SWAN = {2: "psk", 13: "null"}
 
 
-def conf_of(p: Proposal, protocol: str) -> ConfProposal:
+def conf_of(p: Proposal, protocol: Protocol) -> ConfProposal:
     """A wire proposal as a configured one."""
     return ConfProposal(
-        protocol,  # type: ignore[arg-type]
+        protocol,
         "",
         0,
-        encr=offered_values(p, 1),  # type: ignore[arg-type]
-        integ=tuple(v for v in offered_values(p, 3) if v),  # type: ignore[misc]
-        prf=offered_values(p, 2),  # type: ignore[arg-type]
-        ke=offered_values(p, 4),  # type: ignore[arg-type]
-        esn=offered_values(p, 5),  # type: ignore[arg-type]
+        encr=offered_encr(p),
+        integ=tuple(v for v in offered_ids(p, 3) if v),
+        prf=offered_ids(p, 2),
+        ke=offered_ids(p, 4),
+        esn=offered_ids(p, 5),
     )
 
 
@@ -152,7 +159,7 @@ def _secret(key: bytes | None, show: bool) -> str:
 # ------------------------------------------------------------------------------------ swanctl
 
 
-def _swan_words(props: tuple[Proposal, ...], protocol: str, pfs: int | None = None) -> str:
+def _swan_words(props: tuple[Proposal, ...], protocol: Protocol, pfs: int | None = None) -> str:
     out = []
     for p in props:
         conf = conf_of(p, protocol)

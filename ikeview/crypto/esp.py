@@ -352,9 +352,8 @@ def _fast_result(
     result.pad_len = pad_len
     result.integrity_ok = ok
     result.error = None
-    # The class switch described above: the checker cannot follow it.
-    result.__class__ = EspResult  # type: ignore[assignment]
-    return result  # type: ignore[return-value]
+    result.__class__ = EspResult  # type: ignore[assignment]  # the class switch (see above)
+    return result  # type: ignore[return-value]  # an EspResult now: mypy cannot follow it
 
 
 def _trailer(

@@ -84,10 +84,9 @@ class AesCmac:
 
     def compute(self, data: Octets, *more: Octets) -> bytes:
         c = self._base.copy()
-        # CMAC.update reads any buffer (memoryviews of packets); its stub says bytes only.
-        c.update(data)  # type: ignore[arg-type]
+        c.update(data)  # type: ignore[arg-type]  # reads any buffer; its stub says bytes
         for part in more:
-            c.update(part)  # type: ignore[arg-type]
+            c.update(part)  # type: ignore[arg-type]  # as above
         return c.finalize()
 
 

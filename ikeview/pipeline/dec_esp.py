@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import overload
 
 from ikeview.crypto.esp import CleanPacket, EspResult, EspSa
 from ikeview.crypto.transforms import (
@@ -107,8 +108,7 @@ class EspEntry:
                         seq = high << 32 | low
                         if seq > self.last_seq:
                             self.last_seq = seq
-                    # clean is not None, so this is an EspOpened (no second test per packet).
-                    return fast_opened(clean)  # type: ignore[return-value]
+                    return fast_opened(clean)
             result = self._decrypt(pinned, data)
             return _opened(result, self.spi, pinned.origin)
         last: tuple[EspResult, EspCandidate] | None = None
@@ -183,6 +183,10 @@ _new = object.__new__
 _VERDICT: dict[bool | None, IntegrityVerdict | None] = {True: "ok", None: None}
 
 
+@overload
+def fast_opened(clean: CleanPacket) -> EspOpened: ...
+@overload
+def fast_opened(clean: None) -> None: ...
 def fast_opened(clean: CleanPacket | None) -> EspOpened | None:
     """EspOpened for a packet that decrypted cleanly; None when the slow path must judge it."""
     if clean is None:
@@ -192,9 +196,8 @@ def fast_opened(clean: CleanPacket | None) -> EspOpened | None:
     out.next_header, out.inner, ok = clean
     out.integrity = _VERDICT[ok]
     out.problem = None
-    # The class switch described above: the checker cannot follow it.
-    out.__class__ = EspOpened  # type: ignore[assignment]
-    return out  # type: ignore[return-value]
+    out.__class__ = EspOpened  # type: ignore[assignment]  # the class switch (see above)
+    return out  # type: ignore[return-value]  # an EspOpened now: mypy cannot follow it
 
 
 def _opened(result: EspResult, spi: int, origin: str) -> EspOpened:

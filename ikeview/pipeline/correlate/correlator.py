@@ -90,15 +90,14 @@ class Correlator:
 
     def feed(self, record: object) -> None:
         """Take one dissector record (capture order)."""
-        cls = type(record)
         counts = self._ctx.counts
-        if cls is EspPacket:
-            # Narrowed by the exact type test, which is cheaper than isinstance on the
-            # per-packet path; the checker only narrows on isinstance.
-            self._on_esp(record)  # type: ignore[arg-type]
-        elif cls is IkeDatagram:
-            self._on_ike(record)  # type: ignore[arg-type]
-        elif cls is NatKeepalive:
+        # Exact type tests (cheaper than isinstance on the per-packet path; mypy narrows on
+        # them too), ESP first: one test for nearly every record.
+        if type(record) is EspPacket:
+            self._on_esp(record)
+        elif type(record) is IkeDatagram:
+            self._on_ike(record)
+        elif type(record) is NatKeepalive:
             counts.keepalives += 1
         elif isinstance(record, FrameError):
             counts.frame_errors += 1

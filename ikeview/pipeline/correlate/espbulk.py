@@ -11,6 +11,7 @@ SPIs, are handed back with their frame numbers for the caller to record in frame
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import cast
 
 from ikeview.pipeline.correlate.context import Context
 from ikeview.pipeline.correlate.esp import EspCounter
@@ -20,7 +21,8 @@ from ikeview.pipeline.seam import EspOpened
 FastItem = tuple[int, float, int, int, int, int]
 """One ESP packet as the batch path keeps it: (frame, time, start and end of SPI .. ICV in the
 mapped file, sequence number, start of the frame in the mapped file)."""
-Outcome = tuple[int, bytes, bool | None] | EspOpened
+CleanOutcome = tuple[int, bytes, bool | None]
+Outcome = CleanOutcome | EspOpened
 """What decrypting one packet gave: a clean (next header, inner, integrity_ok) or, for any other
 packet, the decryptor's ``EspOpened``."""
 DeferredProblem = tuple[int, str]
@@ -89,7 +91,8 @@ class EspBulk:
         if inner is None:
             inner = InnerFlowCounter(self._limit)
         if clean:
-            inner.add_clean(outcomes)  # type: ignore[arg-type]
+            # Once per run: the caller vouches that every outcome is a clean tuple.
+            inner.add_clean(cast("Sequence[CleanOutcome]", outcomes))
             self._decrypted(c, inner, len(outcomes))
             return
         add = inner.add_inner
@@ -100,7 +103,8 @@ class EspBulk:
                 decrypted += 1
                 add(out[0], out[1])
             else:
-                decrypted += self._slow(c, item[0], out, inner, deferred)  # type: ignore[arg-type]
+                # Not a tuple, so an EspOpened (mypy narrows only the positive exact-type test).
+                decrypted += self._slow(c, item[0], cast(EspOpened, out), inner, deferred)
         self._decrypted(c, inner, decrypted)
 
     def _decrypted(self, c: EspCounter, inner: InnerFlowCounter, n: int) -> None:
