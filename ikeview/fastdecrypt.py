@@ -23,7 +23,7 @@ from ikeview.dissectors.stream import Dissector
 from ikeview.keys.model import KeyRing
 from ikeview.outfile import open_output
 from ikeview.pcapfile import PcapWriter
-from ikeview.pcapwrite import DecryptStats, _handle_esp, _handle_ike, rebuild_frame
+from ikeview.pcapwrite import DecryptStats, handle_esp, handle_ike, rebuild_frame
 from ikeview.pipeline.correlate import Correlator
 from ikeview.pipeline.correlate.espbulk import FastItem, Outcome
 from ikeview.pipeline.decrypt import KeyringDecryptor
@@ -107,11 +107,11 @@ class _DecryptSink:
         replacements: dict[int, bytes] = {}
         for rec in self._run((raw,)):
             if isinstance(rec, EspPacket):
-                _handle_esp(rec, dec, frames, replacements, stats)
+                handle_esp(rec, dec, frames, replacements, stats)
             elif isinstance(rec, IkeDatagram | FrameError):
                 corr.feed(rec)
                 if isinstance(rec, IkeDatagram):
-                    _handle_ike(rec, dec, frames, replacements, stats)
+                    handle_ike(rec, dec, frames, replacements, stats)
         new = replacements.get(raw.index)
         if new is None:
             self._write(raw.linktype, raw.ts, raw.data, raw.orig_len)

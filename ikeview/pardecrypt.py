@@ -23,7 +23,7 @@ from ikeview.dissectors.stream import dissect
 from ikeview.outfile import open_output
 from ikeview.parallel import MIN_SPLIT_BYTES, _Range, bounds, data_size, job_count
 from ikeview.pcapfile import PcapWriter
-from ikeview.pcapwrite import DecryptStats, _handle_esp, _handle_ike, write_decrypted
+from ikeview.pcapwrite import DecryptStats, handle_esp, handle_ike, write_decrypted
 from ikeview.pipeline.correlate import Correlator
 from ikeview.pipeline.decrypt import KeyringDecryptor
 
@@ -83,12 +83,12 @@ def decrypt_range(
         for rec in dissect(frames(), extra_ports=extra_ports):
             if isinstance(rec, EspPacket):
                 if rng.owns(rec.flow.frame):
-                    _handle_esp(rec, dec, by_index, replacements, stats)
+                    handle_esp(rec, dec, by_index, replacements, stats)
             elif isinstance(rec, IkeDatagram | FrameError):
                 corr.feed(rec)
                 if isinstance(rec, IkeDatagram):
                     if rng.owns(rec.flow.frame):
-                        _handle_ike(rec, dec, by_index, replacements, stats)
+                        handle_ike(rec, dec, by_index, replacements, stats)
                     else:
                         dec.take_plaintext(rec.message.raw)
         flush()

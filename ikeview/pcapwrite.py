@@ -330,11 +330,11 @@ def write_decrypted(
 
         for rec in dissect(frames(), extra_ports=extra_ports):
             if isinstance(rec, EspPacket):
-                _handle_esp(rec, dec, frames_by_index, replacements, stats)
+                handle_esp(rec, dec, frames_by_index, replacements, stats)
             elif isinstance(rec, IkeDatagram | FrameError) and feed is not None:
                 feed.feed(rec)
                 if isinstance(rec, IkeDatagram):
-                    _handle_ike(rec, dec, frames_by_index, replacements, stats)
+                    handle_ike(rec, dec, frames_by_index, replacements, stats)
         flush()
         if not writer:
             PcapWriter(out, _LINKTYPE_ETHERNET)
@@ -356,13 +356,15 @@ def _write_fast(
     return write_decrypted_fast(capture, keyring, output, extra_ports=extra_ports)
 
 
-def _handle_esp(
+def handle_esp(
     rec: EspPacket,
     dec: KeyringDecryptor,
     frames: dict[int, RawFrame],
     replacements: dict[int, bytes],
     stats: DecryptStats,
 ) -> None:
+    """Decrypt one ESP packet; put its rebuilt frame in ``replacements`` and count it in
+    ``stats`` (shared with the batch and multi-process writers)."""
     stats.esp += 1
     opened = dec.esp(rec)
     if not opened.decrypted:
@@ -383,13 +385,15 @@ def _handle_esp(
     stats.replaced += 1
 
 
-def _handle_ike(
+def handle_ike(
     rec: IkeDatagram,
     dec: KeyringDecryptor,
     frames: dict[int, RawFrame],
     replacements: dict[int, bytes],
     stats: DecryptStats,
 ) -> None:
+    """Put the frame of one IKE message the decryptor opened, rebuilt with its plaintext, in
+    ``replacements`` (UDP only)."""
     msg = rec.message
     inner = dec.take_plaintext(msg.raw)
     frame = frames.get(rec.flow.frame)
