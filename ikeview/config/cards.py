@@ -13,15 +13,11 @@ import ipaddress
 from typing import cast
 
 from ikeview import iana
+from ikeview.config.ios_words import SHOW_AUTH, SHOW_ENCR, SHOW_HASH, SHOW_PRF
 from ikeview.config.proposals import offered_values
 from ikeview.dissectors.ike_records import Proposal, TrafficSelector
 from ikeview.pipeline.model import ChildSa, IkeSa, ts_text
 from ikeview.textsafe import printable
-
-_CISCO_ENCR = {12: "AES-CBC", 13: "AES-CTR", 20: "AES-GCM", 3: "3DES", 2: "DES", 28: "CHACHA20"}
-_CISCO_HASH = {1: "MD5", 2: "SHA96", 12: "SHA256", 13: "SHA384", 14: "SHA512"}
-_CISCO_PRF = {1: "MD5", 2: "SHA1", 5: "SHA256", 6: "SHA384", 7: "SHA512"}
-_CISCO_AUTH = {1: "RSA", 2: "PSK", 9: "ECDSA", 10: "ECDSA", 11: "ECDSA", 14: "RSA/ECDSA"}
 
 
 def _endpoints(sa: IkeSa, side: str) -> tuple[str, str]:
@@ -39,7 +35,7 @@ def _endpoints(sa: IkeSa, side: str) -> tuple[str, str]:
 def _auth(sa: IkeSa, side: str) -> str | None:
     for a in sa.auth:
         if a.side == side and a.method is not None:
-            return _CISCO_AUTH.get(a.method, a.method_name)
+            return SHOW_AUTH.get(a.method, a.method_name)
     return None
 
 
@@ -61,11 +57,11 @@ def ios_sa_card(sa: IkeSa, side: str) -> list[str]:
         ident, bits = cast("tuple[int | None, int | None]", encr[0] if encr else (None, None))
         integ = [cast(int, v) for v in offered_values(sa.chosen, 3) if v]
         prf = [cast(int, v) for v in offered_values(sa.chosen, 2)]
-        cipher = _CISCO_ENCR.get(ident, str(ident)) if ident is not None else "-"
+        cipher = SHOW_ENCR.get(ident, str(ident)) if ident is not None else "-"
         lines.append(
             f"      Encr: {cipher}, keysize: {bits or '-'}, "
-            f"PRF: {_CISCO_PRF.get(prf[0], str(prf[0])) if prf else '-'}, "
-            f"Hash: {_CISCO_HASH.get(integ[0], str(integ[0])) if integ else 'None'}, "
+            f"PRF: {SHOW_PRF.get(prf[0], str(prf[0])) if prf else '-'}, "
+            f"Hash: {SHOW_HASH.get(integ[0], str(integ[0])) if integ else 'None'}, "
             f"DH Grp:{sa.dh_group if sa.dh_group is not None else '-'}, "
             f"Auth sign: {_auth(sa, side) or '-'}, Auth verify: {_auth(sa, other) or '-'}"
         )

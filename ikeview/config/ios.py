@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 
 from ikeview.config import ios_defaults
 from ikeview.config.ios_text import Block, acl_entry, blocks, network, object_group_members
+from ikeview.config.ios_words import ESP_ENCR, ESP_INTEG, ESP_VARIABLE, IOS_ENCR, IOS_HASH
 from ikeview.config.proposals import ConfProposal, Encr
 from ikeview.config.records import (
     ChildConf,
@@ -29,29 +30,6 @@ from ikeview.config.records import (
     IkePolicy,
 )
 
-IOS_ENCR = {
-    "des": (2, None),
-    "3des": (3, None),
-    "aes-cbc-128": (12, 128),
-    "aes-cbc-192": (12, 192),
-    "aes-cbc-256": (12, 256),
-    "aes-gcm-128": (20, 128),
-    "aes-gcm-192": (20, 192),
-    "aes-gcm-256": (20, 256),
-}
-"""IKEv2 proposal ``encryption`` keywords to (IANA ENCR id, key bits)."""
-IOS_HASH = {"md5": (1, 1), "sha1": (2, 2), "sha256": (12, 5), "sha384": (13, 6), "sha512": (14, 7)}
-"""IKEv2 proposal ``integrity``/``prf`` keywords to (INTEG id, PRF id)."""
-ESP_ENCR = {"esp-des": (2, None), "esp-3des": (3, None), "esp-null": (11, None)}
-ESP_VARIABLE = {"esp-aes": (12, 128), "esp-gcm": (20, 128), "esp-gmac": (21, 128)}
-"""Transform-set ciphers with an optional key size after them (default 128)."""
-ESP_INTEG = {
-    "esp-md5-hmac": 1,
-    "esp-sha-hmac": 2,
-    "esp-sha256-hmac": 12,
-    "esp-sha384-hmac": 13,
-    "esp-sha512-hmac": 14,
-}
 # The public constant of the reversible "type 7" encoding.
 _TYPE7 = "dsfd;kfoA,.iyewrkldJKDHSUBsgvca69834ncxv9873254k;fg87"
 

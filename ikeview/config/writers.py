@@ -18,6 +18,15 @@ from dataclasses import dataclass
 from typing import Any, cast
 
 from ikeview.config import ios_defaults
+from ikeview.config.ios_words import (
+    AUTH_WORDS,
+    ENCR_WORDS,
+    ESP_ENCR_WORDS,
+    ESP_FIXED_WORDS,
+    ESP_INTEG_WORDS,
+    INTEG_WORDS,
+    PRF_WORDS,
+)
 from ikeview.config.proposals import (
     ConfProposal,
     Protocol,
@@ -34,17 +43,6 @@ from ikeview.pipeline.model import Analysis, ChildSa, IkeSa
 PLACEHOLDER = "REPLACE-WITH-PSK"
 """What stands for a key unless --show-secrets."""
 
-_IOS_ENCR = {(12, 128): "aes-cbc-128", (12, 192): "aes-cbc-192", (12, 256): "aes-cbc-256",
-             (20, 128): "aes-gcm-128", (20, 256): "aes-gcm-256", (3, None): "3des",
-             (2, None): "des"}  # fmt: skip
-_IOS_INTEG = {1: "md5", 2: "sha1", 12: "sha256", 13: "sha384", 14: "sha512"}
-_IOS_PRF = {1: "md5", 2: "sha1", 5: "sha256", 6: "sha384", 7: "sha512"}
-_ESP_ENCR = {12: "esp-aes", 20: "esp-gcm", 21: "esp-gmac"}
-_ESP_FIXED = {(3, None): "esp-3des", (2, None): "esp-des", (11, None): "esp-null"}
-_ESP_INTEG = {1: "esp-md5-hmac", 2: "esp-sha-hmac", 12: "esp-sha256-hmac",
-              13: "esp-sha384-hmac", 14: "esp-sha512-hmac"}  # fmt: skip
-_AUTH_IOS = {1: "rsa-sig", 2: "pre-share", 9: "ecdsa-sig", 10: "ecdsa-sig", 11: "ecdsa-sig",
-             14: "rsa-sig"}  # fmt: skip
 _AUTH_SWAN = {2: "psk", 13: "null"}
 
 
@@ -238,14 +236,14 @@ def _ios_words(
 def _ios_proposal(p: Proposal, lost: list[str]) -> list[str]:
     c = conf_of(p, "ike")
     lines = [
-        " encryption " + " ".join(_ios_words(_IOS_ENCR, c.encr, lost, lambda v: value_name(1, v)))
+        " encryption " + " ".join(_ios_words(ENCR_WORDS, c.encr, lost, lambda v: value_name(1, v)))
     ]
     if c.integ:
         lines.append(
             " integrity "
-            + " ".join(_ios_words(_IOS_INTEG, c.integ, lost, lambda v: value_name(3, v)))
+            + " ".join(_ios_words(INTEG_WORDS, c.integ, lost, lambda v: value_name(3, v)))
         )
-    lines.append(" prf " + " ".join(_ios_words(_IOS_PRF, c.prf, lost, lambda v: value_name(2, v))))
+    lines.append(" prf " + " ".join(_ios_words(PRF_WORDS, c.prf, lost, lambda v: value_name(2, v))))
     lines.append(" group " + " ".join(str(k) for k in c.ke))
     return lines
 
@@ -254,13 +252,13 @@ def _ios_transform(p: Proposal, lost: list[str]) -> str:
     c = conf_of(p, "esp")
     words = []
     for e in c.encr:
-        if e in _ESP_FIXED:
-            words.append(_ESP_FIXED[e])
-        elif e[0] in _ESP_ENCR:
-            words.append(f"{_ESP_ENCR[e[0]]} {e[1] or 128}")
+        if e in ESP_FIXED_WORDS:
+            words.append(ESP_FIXED_WORDS[e])
+        elif e[0] in ESP_ENCR_WORDS:
+            words.append(f"{ESP_ENCR_WORDS[e[0]]} {e[1] or 128}")
         else:
             lost.append(value_name(1, e))
-    words += _ios_words(_ESP_INTEG, c.integ, lost, lambda v: value_name(3, v))
+    words += _ios_words(ESP_INTEG_WORDS, c.integ, lost, lambda v: value_name(3, v))
     if 1 in c.esn:
         lost.append("way to offer EXT_SEQ (ESN) in a transform set")
     return " ".join(words)
@@ -347,8 +345,8 @@ def ios_snippet(view: SideView, name: str, show_secrets: bool) -> list[str]:
     lines += [f"crypto ikev2 profile {up}-PROF",
               f" match identity remote {_ios_identity(view.peer_id)}",
               f" identity local {_ios_identity(view.my_id)}",
-              f" authentication remote {_AUTH_IOS.get(view.peer_method or 2, 'pre-share')}",
-              f" authentication local {_AUTH_IOS.get(view.my_method or 2, 'pre-share')}",
+              f" authentication remote {AUTH_WORDS.get(view.peer_method or 2, 'pre-share')}",
+              f" authentication local {AUTH_WORDS.get(view.my_method or 2, 'pre-share')}",
               ]  # fmt: skip
     if psk:
         lines.append(f" keyring local {up}-KR")
