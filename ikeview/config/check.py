@@ -32,14 +32,13 @@ from ikeview.config.proposals import (
     value_name,
 )
 from ikeview.config.records import ConfigPsk, Connection, DeviceConfig
+from ikeview.config.strongswan_words import AUTH_WORDS
 from ikeview.diagnosis.engine import fold_config_findings
 from ikeview.diagnosis.records import ConfigCheck, Finding, FindingSeverity, ProposalCheck
 from ikeview.dissectors.ike_records import Proposal, SaPayload
 from ikeview.keys.model import KeyRing
 from ikeview.pipeline.model import Analysis, AuthSide, ChildSa, Exchange, IkeSa
 
-_METHOD_AUTH = {1: "pubkey", 2: "psk", 9: "pubkey", 10: "pubkey", 11: "pubkey", 14: "pubkey",
-                13: "null"}  # fmt: skip
 _NO_PROPOSAL_CHOSEN = 14
 
 
@@ -236,7 +235,7 @@ def _auth_findings(sa: IkeSa, conn: Connection, role: Role | None) -> list[Findi
             continue
         written = conn.local_auth if a.side == role else conn.remote_auth
         expected = _auth_class(written)
-        got = _METHOD_AUTH.get(a.method, a.method_name or str(a.method))
+        got = AUTH_WORDS.get(a.method, a.method_name or str(a.method))
         if expected is not None and expected != got:
             whose = "this device's" if a.side == role else "the peer's"
             out.append(_finding(

@@ -33,6 +33,11 @@ from typing import Any
 
 from ikeview.config.proposals import AEAD_ENCR, ConfProposal, Encr, Protocol
 
+AUTH_WORDS: dict[int, str] = {1: "pubkey", 2: "psk", 9: "pubkey", 10: "pubkey", 11: "pubkey",
+                              13: "null", 14: "pubkey"}  # fmt: skip
+"""IKEv2 Auth Method to the swanctl ``auth =`` keyword, which is also the auth class every
+config reader records (``psk``, ``pubkey``, ``null``); EAP and the rest have none."""
+
 _KEY_SIZES = (128, 192, 256)
 # AEAD ICV spellings: the suffix in bytes or in bits, to the IANA id for AES / Camellia.
 _AES_ICV = {"8": 14, "64": 14, "12": 15, "96": 15, "16": 16, "128": 16, "": 16}

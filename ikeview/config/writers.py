@@ -35,6 +35,7 @@ from ikeview.config.proposals import (
     offered_values,
     value_name,
 )
+from ikeview.config.strongswan_words import AUTH_WORDS as SWAN_AUTH_WORDS
 from ikeview.config.strongswan_words import proposal_words
 from ikeview.dissectors.ike_records import Proposal, TrafficSelector
 from ikeview.keys.model import KeyRing
@@ -43,7 +44,6 @@ from ikeview.pipeline.model import Analysis, ChildSa, IkeSa
 PLACEHOLDER = "REPLACE-WITH-PSK"
 """What stands for a key unless --show-secrets."""
 
-_AUTH_SWAN = {2: "psk", 13: "null"}
 
 
 def conf_of(p: Proposal, protocol: Protocol) -> ConfProposal:
@@ -178,8 +178,8 @@ def _unseen(view: SideView, mark: str) -> list[str]:
 
 def swanctl_snippet(view: SideView, name: str, show_secrets: bool) -> list[str]:
     """One connection (and its secrets) for one side."""
-    auth_me = _AUTH_SWAN.get(view.my_method or 2, "pubkey")
-    auth_peer = _AUTH_SWAN.get(view.peer_method or 2, "pubkey")
+    auth_me = SWAN_AUTH_WORDS.get(view.my_method or 2, "pubkey")
+    auth_peer = SWAN_AUTH_WORDS.get(view.peer_method or 2, "pubkey")
     lines = [*_unseen(view, "#"), "connections {", f"  {name} {{", "    version = 2",
              f"    local_addrs = {view.me}", f"    remote_addrs = {view.peer}",
              f"    proposals = {_swan_words(view.ike, 'ike')}",
