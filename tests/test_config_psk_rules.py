@@ -64,10 +64,30 @@ def _psk(label: str, secret: bytes, *ids: str) -> ConfigPsk:
         ("10.1.2.3", "10.0.0.0/8", MATCH_ONE_WILDCARD),
         ("10.1.2.3", "10.1.2.1-10.1.2.9", MATCH_ONE_WILDCARD),
         ("10.1.2.3", "192.0.2.0/24", MATCH_NONE),
+        # Self-made edge cases: a range whose ends are of two IP versions matches nothing
+        # (the comparison raised TypeError before).
+        ("10.1.2.3", "10.1.2.1-2001:db8::9", MATCH_NONE),
+        ("2001:db8::3", "10.1.2.1-2001:db8::9", MATCH_NONE),
     ],
 )
 def test_owner_match(identity: str, owner: str, rating: int) -> None:
     assert owner_match(identity, owner) == rating
+
+
+@pytest.mark.parametrize(
+    ("addr", "spec", "inside"),
+    [
+        ("10.1.2.3", "10.1.2.1-10.1.2.9", True),
+        ("10.1.2.10", "10.1.2.1-10.1.2.9", False),
+        ("2001:db8::3", "10.1.2.1-10.1.2.9", False),  # raised TypeError before
+        ("10.1.2.3", "10.1.2.1-2001:db8::9", False),
+    ],
+)
+def test_address_ranges_across_ip_versions(addr: str, spec: str, inside: bool) -> None:
+    """Config address ranges (``a-b``) hold only addresses of their own IP version."""
+    from ikeview.config.match import in_net
+
+    assert in_net(addr, spec) is inside
 
 
 def test_the_peers_identity_ranks_first_then_own() -> None:
