@@ -32,6 +32,26 @@ def test_transform_spellings(
     assert names.transform_short(ttype, tid, bits) == short
 
 
+@pytest.mark.parametrize(
+    ("ttype", "tid", "charon"),
+    [
+        # strongSwan's own spellings where IANA's differ (src/libstrongswan/crypto/crypters/
+        # crypter.c encryption_algorithm_names, key_exchange.c key_exchange_method_names).
+        (1, 4, "RC5_CBC"),
+        (1, 5, "IDEA_CBC"),
+        (1, 6, "CAST_CBC"),
+        (1, 7, "BLOWFISH_CBC"),
+        (1, 21, "NULL_AES_GMAC"),
+        (4, 27, "ECP_224_BP"),
+        (4, 28, "ECP_256_BP"),
+        (4, 29, "ECP_384_BP"),
+        (4, 30, "ECP_512_BP"),
+    ],
+)
+def test_charon_spells_some_names_its_own_way(ttype: int, tid: int, charon: str) -> None:
+    assert names.charon_transform_name(ttype, tid, None) == charon
+
+
 def test_keys_file_spellings_come_from_the_registry() -> None:
     assert names.encr_name(20, 256) == "AES_GCM_16_256"
     assert names.encr_name(None, None) == "?"

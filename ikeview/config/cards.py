@@ -16,6 +16,7 @@ from ikeview import iana
 from ikeview.config.ios_words import SHOW_AUTH, SHOW_ENCR, SHOW_HASH, SHOW_PRF
 from ikeview.config.proposals import offered_values
 from ikeview.dissectors.ike_records import Proposal, TrafficSelector
+from ikeview.iana.names import charon_transform_name
 from ikeview.pipeline.model import ChildSa, IkeSa, ts_text
 from ikeview.textsafe import printable
 
@@ -119,25 +120,15 @@ def _ios_child(child: ChildSa, side: str, sa: IkeSa) -> list[str]:
     ]
 
 
-# strongSwan's enum names (crypter.c, signer.c, prf.c, key_exchange.c), as list-sas prints them.
-_SWAN_ENCR = {2: "DES_CBC", 3: "3DES_CBC", 6: "CAST_CBC", 7: "BLOWFISH_CBC", 11: "NULL",
-              12: "AES_CBC", 13: "AES_CTR", 14: "AES_CCM_8", 15: "AES_CCM_12",
-              16: "AES_CCM_16", 18: "AES_GCM_8", 19: "AES_GCM_12", 20: "AES_GCM_16",
-              21: "NULL_AES_GMAC", 23: "CAMELLIA_CBC", 24: "CAMELLIA_CTR", 25: "CAMELLIA_CCM_8",
-              26: "CAMELLIA_CCM_12", 27: "CAMELLIA_CCM_16", 28: "CHACHA20_POLY1305",
-              1026: "SERPENT_CBC", 1027: "TWOFISH_CBC"}  # fmt: skip
-_SWAN_INTEG = {1: "HMAC_MD5_96", 2: "HMAC_SHA1_96", 5: "AES_XCBC_96", 6: "HMAC_MD5_128",
-               7: "HMAC_SHA1_160", 8: "AES_CMAC_96", 9: "AES_128_GMAC", 10: "AES_192_GMAC",
-               11: "AES_256_GMAC", 12: "HMAC_SHA2_256_128", 13: "HMAC_SHA2_384_192",
-               14: "HMAC_SHA2_512_256", 1026: "HMAC_SHA2_256_96"}  # fmt: skip
-_SWAN_PRF = {1: "PRF_HMAC_MD5", 2: "PRF_HMAC_SHA1", 4: "PRF_AES128_XCBC", 5: "PRF_HMAC_SHA2_256",
-             6: "PRF_HMAC_SHA2_384", 7: "PRF_HMAC_SHA2_512", 8: "PRF_AES128_CMAC"}  # fmt: skip
-_SWAN_KE = {1: "MODP_768", 2: "MODP_1024", 5: "MODP_1536", 14: "MODP_2048", 15: "MODP_3072",
-            16: "MODP_4096", 17: "MODP_6144", 18: "MODP_8192", 19: "ECP_256", 20: "ECP_384",
-            21: "ECP_521", 22: "MODP_1024_160", 23: "MODP_2048_224", 24: "MODP_2048_256",
-            25: "ECP_192", 26: "ECP_224", 27: "ECP_224_BP", 28: "ECP_256_BP", 29: "ECP_384_BP",
-            30: "ECP_512_BP", 31: "CURVE_25519", 32: "CURVE_448", 35: "ML_KEM_512",
-            36: "ML_KEM_768", 37: "ML_KEM_1024"}  # fmt: skip
+# strongSwan's enum names, as list-sas prints them: charon's spelling (iana.names) for the ids
+# named here (any other prints as ENCR_<n>, INTEG_<n> ...), plus charon's private-range ids.
+_SWAN_ENCR = {i: charon_transform_name(1, i, None) for i in (2, 3, 6, 7, *range(11, 17), 18, 19,
+                                                               20, 21, *range(23, 29))}  # fmt: skip
+_SWAN_ENCR |= {1026: "SERPENT_CBC", 1027: "TWOFISH_CBC"}
+_SWAN_INTEG = {i: charon_transform_name(3, i, None) for i in (1, 2, *range(5, 15))}
+_SWAN_INTEG |= {1026: "HMAC_SHA2_256_96"}
+_SWAN_PRF = {i: charon_transform_name(2, i, None) for i in (1, 2, 4, 5, 6, 7, 8)}
+_SWAN_KE = {i: charon_transform_name(4, i, None) for i in (1, 2, 5, *range(14, 33), 35, 36, 37)}
 _SWAN_PROTO = {1: "icmp", 6: "tcp", 17: "udp", 58: "ipv6-icmp"}
 
 

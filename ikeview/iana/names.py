@@ -144,10 +144,20 @@ def prf_name(prf: int | None) -> str:
     return "?" if prf is None else PRF_NAMES.get(prf, f"PRF_{prf}")
 
 
-# The few names charon spells differently from IANA once the ENCR_/AUTH_ prefix is dropped.
+# The few names charon spells differently from IANA once the ENCR_/AUTH_ prefix is dropped
+# (strongSwan crypter.c encryption_algorithm_names, key_exchange.c key_exchange_method_names).
 _CHARON_NAMES = {
     "3DES": "3DES_CBC",
     "DES": "DES_CBC",
+    "RC5": "RC5_CBC",
+    "IDEA": "IDEA_CBC",
+    "CAST": "CAST_CBC",
+    "BLOWFISH": "BLOWFISH_CBC",
+    "NULL_AUTH_AES_GMAC": "NULL_AES_GMAC",
+    "BRAINPOOL_P224R1": "ECP_224_BP",
+    "BRAINPOOL_P256R1": "ECP_256_BP",
+    "BRAINPOOL_P384R1": "ECP_384_BP",
+    "BRAINPOOL_P512R1": "ECP_512_BP",
     "CURVE25519": "CURVE_25519",
     "CURVE448": "CURVE_448",
 }
