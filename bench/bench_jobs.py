@@ -74,11 +74,14 @@ def main() -> None:
 
 
 def critical_path(capture: Path, keys: list[str], jobs: int, name: str) -> None:
-    """What --jobs gains on an idle machine with a core per process: each range's CPU time,
-    measured one after the other in this process, against one pass. Wall time with N cores is
-    about the slowest range plus the fold; on a busy shared machine the wall-time figures above
-    say more about the neighbours than about ikeview."""
-    from ikeview.parallel import _Range, _run_range, bounds, data_size
+    """What --jobs gains on an idle machine with a core per process: each range's CPU time
+    (locating it, then analysing it), measured one after the other in this process, against
+    one pass. Wall time with N cores is about the slowest range plus the serial parts (start-up,
+    the fold, the output); on a busy shared machine the wall-time figures above say more about
+    the neighbours than about ikeview."""
+    from ikeview.fastsummary import count_range
+    from ikeview.parallel import locate, run_range
+    from ikeview.pcapranges import cuts, layout
     from ikeview.pipeline.analyze import analyze, make_decryptor
 
     name_ = str(capture)
@@ -90,17 +93,27 @@ def critical_path(capture: Path, keys: list[str], jobs: int, name: str) -> None:
     else:
         analyze(name_)
     one = time.process_time() - c0
-    cuts = [0, *bounds(data_size(name_), jobs)]
-    ends = [*cuts[1:], None]
+    lay = layout(name_)
+    assert lay is not None
+    bounds = cuts(lay, jobs)
+    found = []
+    for r in range(jobs):
+        c0 = time.process_time()
+        count_range(name_, lay, bounds[r], bounds[r + 1], True, False)
+        found.append(time.process_time() - c0)
+    split = locate(name_, lay, jobs, True)
+    assert split is not None
     ranges = []
     for r in range(jobs):
         c0 = time.process_time()
-        _run_range(name_, keys, (), _Range(cuts[r], ends[r]), r > 0)
+        run_range(split, r, keys, (), r > 0)
         ranges.append(time.process_time() - c0)
-    worst = max(ranges)
+    worst = max(found) + max(ranges)
     print(
-        f"{name:20} one pass {one:.2f} s CPU; ranges {', '.join(f'{t:.2f}' for t in ranges)} "
-        f"s CPU; idle-machine bound {one / worst:.2f}x with {jobs} cores"
+        f"{name:20} one pass {one:.2f} s CPU; ranges located in "
+        f"{', '.join(f'{t:.2f}' for t in found)} s, analysed in "
+        f"{', '.join(f'{t:.2f}' for t in ranges)} s CPU; idle-machine bound {one / worst:.2f}x "
+        f"with {jobs} cores"
     )
 
 

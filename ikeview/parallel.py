@@ -1,37 +1,52 @@
 """``--jobs N``: one capture analysed by N processes, with the same result as one pass.
 
-The file is cut into N ranges by bytes of frame data (a frame belongs to the range in which its
-first byte falls, counting the captured bytes of the frames before it: every process computes
-this alike). Process ``r`` reads the whole file but dissects, decrypts
-and counts only what is cheap or needed by all: every IKE message (so each knows every SA and
-key: "IKE first"), keepalives and damaged frames, and the ESP packets of its own range. ESP
-outside its range is skipped before dissection when the dissector's fast path would take it
-(``dissectors.stream.plain_esp``, inlined here), and dropped after dissection otherwise. The
-first range runs in this process; the others' ESP counters come back and are folded into it in
-capture order (``pipeline.correlate.merge``); then the analysis is frozen and diagnosed as a
-single pass would. If the ranges' ESP cannot be folded exactly (sequence numbers far out of
-order across a boundary), the capture is read again in one pass: the output never depends on
-``--jobs``.
+Only an uncompressed classic pcap regular file is split (``ikeview.pcapranges``); anything
+else (gzip, pcapng, a pipe, a damaged file) is read in one process, with a line on stderr.
+The file is cut into N byte ranges and read in two rounds, each range by its own process (the
+first by this one):
 
-Only regular files are split; anything else (and ``--jobs 1``) is the plain single pass.
+1. *Locate*: each process maps the file, finds the first record of its range and walks the
+   record headers, noting the (frame number, offset) of every frame that is not fast-path ESP
+   (IKE, keepalives, fragments, anything else: few). The ranges must tile the file exactly, or
+   the capture is read in one pass.
+2. *Analyse*: each process dissects and correlates every one of those other frames of the whole
+   capture, in order (so each holds every IKE SA and key: "IKE first", and the dissector's
+   reassembly state is the single pass's), and all frames of its own range; ESP of other
+   ranges is never read. The later ranges' ESP counters (per SA, small) come back and are
+   folded into the first range's correlator in capture order (``pipeline.correlate.merge``);
+   the analysis is then frozen and diagnosed as a single pass would. If the ESP cannot be
+   folded exactly (sequence numbers far out of order across a boundary), the capture is read
+   again in one pass: the output never depends on ``--jobs``.
+
+Only file names, byte offsets and per-SA counters cross between processes, never packets.
 """
 
 from __future__ import annotations
 
+import multiprocessing
 import os
-import struct
+import sys
+import threading
+from array import array
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
-from ikeview.dissectors.capture import CaptureReader
 from ikeview.dissectors.records import EspPacket, RawFrame
 from ikeview.dissectors.stream import Dissector, DissectStats
+from ikeview.fastsummary import RangeCount, count_range, summarize_fast
+from ikeview.pcapranges import Layout, Walked, chained, cuts, frame_at, frames, layout, open_map
 from ikeview.pipeline.correlate import Correlator
 from ikeview.pipeline.correlate.merge import WIDE_INNER, EspPart, Recorder
 from ikeview.pipeline.model import MAX_INNER_FLOWS, Analysis
+
+if TYPE_CHECKING:
+    import mmap
+
+    from ikeview.pipeline.seam import Decryptor
+    from ikeview.summary import Summary
 
 MIN_SPLIT_BYTES = 4 << 20
 """Files smaller than this are read in one pass: starting processes would cost more."""
@@ -46,98 +61,106 @@ def job_count(jobs: int) -> int:
     return jobs or os.cpu_count() or 1
 
 
-def bounds(size: int, jobs: int) -> list[int]:
-    """Byte counts where ranges 1..N-1 start (range 0 starts at 0, the last ends at EOF)."""
-    return [size * r // jobs for r in range(1, jobs)]
+def note(text: str) -> None:
+    """Why ``--jobs`` read a capture in one process, on stderr (output stays the same)."""
+    print(f"ikeview: {text}", file=sys.stderr)
 
 
-def data_size(path: str) -> int:
-    """Bytes of capture data: the file size, or for gzip the size its trailer gives (modulo
-    4 GiB, as RFC 1952 stores it) when that is larger. Only balances the ranges."""
-    size = os.path.getsize(path)
-    with open(path, "rb") as f:
-        if f.read(2) != b"\x1f\x8b" or size < 18:
-            return size
-        f.seek(-4, os.SEEK_END)
-        isize = int.from_bytes(f.read(4), "little")
-    return max(size, isize)
+def pool(workers: int) -> ProcessPoolExecutor:
+    """Worker processes, started by ``fork`` when this process runs a single thread: a worker
+    is then ready in milliseconds with every module already imported (dissectors, correlator,
+    cryptography), and only a task's few arguments are pickled. With other threads alive a
+    fork could copy a lock one of them holds, so ``forkserver`` is used then (a clean server
+    process forks the workers: slower to start, same results); the choice is made here rather
+    than left to the platform default, which Python 3.14 changes to forkserver."""
+    methods = multiprocessing.get_all_start_methods()
+    if "fork" in methods and threading.active_count() == 1:
+        method = "fork"
+    else:
+        method = "forkserver" if "forkserver" in methods else "spawn"
+    return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context(method))
 
 
-_ETH_IPV4_UDP_ESP = struct.Struct("!HBxHxxHxBxx4s4sHHHxxII").unpack_from
+def _splittable(name: str, jobs: int, min_bytes: int | None) -> Layout | None:
+    """The file's layout when it is to be split; None to read it in one pass."""
+    if jobs <= 1:
+        return None
+    limit = max(MIN_SPLIT_BYTES if min_bytes is None else min_bytes, 1)
+    try:
+        if not os.path.isfile(name) or os.path.getsize(name) < limit:
+            return None
+    except OSError:
+        return None
+    lay = layout(name)
+    if lay is None:
+        note(f"--jobs {jobs}: not an uncompressed pcap file (gzip, pcapng?); read in one process")
+    return lay
 
 
-@dataclass(slots=True)
-class _Range:
-    """Which frames belong to range ``r``: those that start while the running total of frame
-    bytes read is in ``[start, end)`` (a count every process makes alike, whatever the file
-    format or compression); ``lo``/``hi`` are the first frame numbers in and past it."""
+# ---------------------------------------------------------------------------- the ranges
 
-    start: int
-    end: int | None
-    lo: int | None = None
-    hi: int | None = None
-    skipped: int = 0
-    last_ts: float = 0.0
-    frames_read: int = 0
-    first_linktype: int | None = None
-    """Link type of the capture's first frame (the decrypted capture's link type)."""
 
-    def frames(self, reader: CaptureReader, fast_udp: bool) -> Iterator[RawFrame]:
-        done = 0
-        start, end = self.start, self.end
-        unpack = _ETH_IPV4_UDP_ESP
-        skipped = 0
-        frame = None
-        for frame in reader:
-            if self.first_linktype is None:
-                self.first_linktype = frame[2]
-            data = frame[3]
-            at = done
-            done += 16 + len(data)  # about the file offset of the next pcap record
-            if at >= start and (end is None or at < end):
-                if self.lo is None:
-                    self.lo = frame[0]
-                yield frame
+@dataclass(frozen=True, slots=True)
+class Split:
+    """A capture's ranges, located: all a process needs to read its part (a few numbers per
+    range and the offsets of the other frames, so it pickles cheaply)."""
+
+    name: str
+    lay: Layout
+    walked: tuple[Walked, ...]
+    others: tuple[bytes, ...]
+    """Per range: array('Q') bytes of (frame number within the range, record offset) pairs."""
+    bases: tuple[int, ...]
+    """Frames before each range."""
+
+    @property
+    def frames(self) -> int:
+        return self.bases[-1] + self.walked[-1].frames
+
+    def owns(self, r: int) -> Callable[[int], bool]:
+        """Whether a frame number is range ``r``'s."""
+        lo, hi = self.bases[r], self.bases[r] + self.walked[r].frames
+        return lambda frame: lo < frame <= hi
+
+    def frames_for(self, r: int, mm: mmap.mmap) -> Iterator[RawFrame]:
+        """Every other frame of the capture and every frame of range ``r``, in capture order."""
+        lay = self.lay
+        for q, (w, base, raw) in enumerate(zip(self.walked, self.bases, self.others, strict=True)):
+            if q == r:
+                yield from frames(mm, lay, w.start, w.end, base + 1)
                 continue
-            if end is not None and at >= end and self.hi is None:
-                self.hi = frame[0]
-            # plain_esp() inline (it is most of the frames here): the dissector's fast path
-            # would make one EspPacket of it and nothing else, and it is not ours.
-            if frame[2] == 1 and len(data) >= 50:
-                etype, vihl, total, frag, proto, _s, _d, sport, dport, ulen, spi, _q = unpack(
-                    data, 12
-                )
-                if (
-                    etype == 0x0800
-                    and vihl == 0x45
-                    and not frag & 0x3FFF
-                    and total >= 36
-                    and (
-                        proto == 50
-                        or (
-                            proto == 17
-                            and fast_udp
-                            and spi
-                            and (sport == 4500 or dport == 4500)
-                            and sport != 500
-                            and dport != 500
-                            and ulen >= 16
-                            and 34 + ulen <= 14 + total
-                        )
-                    )
-                ):
-                    skipped += 1
-                    continue
-            yield frame
-        self.skipped = skipped
-        if frame is not None:
-            self.last_ts = frame[1]
-
-    def owns(self, frame: int) -> bool:
-        return self.lo is not None and frame >= self.lo and (self.hi is None or frame < self.hi)
+            pairs = array("Q")
+            pairs.frombytes(raw)
+            for k in range(0, len(pairs), 2):
+                yield frame_at(mm, lay, base + pairs[k], pairs[k + 1])
 
 
-def _make_decryptor(key_paths: Sequence[str]) -> Any:
+def locate(
+    name: str, lay: Layout, jobs: int, fast_udp: bool, ex: Executor | None = None
+) -> Split | None:
+    """Round 1 (see the module doc): the ranges, or None when they do not tile the file."""
+    bounds = cuts(lay, jobs)
+    args = [(name, lay, bounds[r], bounds[r + 1], fast_udp, False) for r in range(jobs)]
+    later: list[Future[RangeCount]] = []
+    if ex is not None:
+        later = [ex.submit(count_range, *a) for a in args[1:]]
+        results = [count_range(*args[0])]
+        results += [f.result() for f in later]
+    else:
+        results = [count_range(*a) for a in args]
+    walked = chained([w for w, _, _ in results], lay.size)
+    if walked is None:
+        return None
+    bases = [0]
+    for w in walked[:-1]:
+        bases.append(bases[-1] + w.frames)
+    return Split(name, lay, tuple(walked), tuple(raw for _, _, raw in results), tuple(bases))
+
+
+# ---------------------------------------------------------------------------- report / export
+
+
+def _make_decryptor(key_paths: Sequence[str]) -> Decryptor:
     from ikeview.pipeline.analyze import make_decryptor
 
     if not key_paths:
@@ -147,53 +170,45 @@ def _make_decryptor(key_paths: Sequence[str]) -> Any:
     return make_decryptor(load_keys([Path(p) for p in key_paths]))
 
 
-def _records(path: str, extra_ports: Sequence[int], rng: _Range) -> Iterator[object]:
-    """Every record a single pass would give, except ESP outside ``rng``; after the last one,
-    ``rng.frames_read`` holds the number of frames in the file."""
-    reader = CaptureReader(path)
-    stats = DissectStats()
-    dissector = Dissector(extra_ports=extra_ports, stats=stats)
-    owns = rng.owns
-    for rec in dissector.run(rng.frames(reader, not extra_ports)):
-        if type(rec) is not EspPacket or owns(rec.flow.frame):  # type: ignore[attr-defined]
-            yield rec
-    # The damaged-file check wants the time of the last frame read, skipped ones included.
-    dissector.last_ts = rng.last_ts
-    rstats = reader.stats
-    tail = dissector.finish(rstats, rstats.frames, dissector.last_ts)
-    if tail is not None:
-        yield tail
-    rng.frames_read = stats.frames + rng.skipped
-
-
-def _run_range(
-    path: str, key_paths: Sequence[str], extra_ports: Sequence[int], rng: _Range, record: bool
-) -> tuple[Correlator, int, Recorder]:
-    """Correlate one range; returns its correlator, the frame count and the recorder."""
+def run_range(
+    split: Split, r: int, key_paths: Sequence[str], extra_ports: Sequence[int], record: bool
+) -> tuple[Correlator, Recorder]:
+    """Round 2 for range ``r``: its correlator, and the recorder of its first sequence numbers
+    per SA when ``record`` (a later range, to be folded into the first)."""
     # A later range keeps more inner flows per SPI so that they merge exactly (merge.py).
     limit = WIDE_INNER if record else MAX_INNER_FLOWS
-    corr = Correlator(_make_decryptor(key_paths), capture=path, inner_limit=limit)
+    corr = Correlator(_make_decryptor(key_paths), capture=split.name, inner_limit=limit)
     recorder = Recorder()
     feed, counter = corr.feed, corr.esp_counter
     before, after = recorder.before, recorder.after_last
-    for rec in _records(path, extra_ports, rng):
-        if not record or type(rec) is not EspPacket:
+    owns = split.owns(r)
+    dissector = Dissector(extra_ports=extra_ports, stats=DissectStats())
+    with open_map(split.name) as mm:
+        for rec in dissector.run(split.frames_for(r, mm)):
+            if type(rec) is not EspPacket or not isinstance(rec, EspPacket):
+                feed(rec)
+                continue
+            flow = rec.flow
+            if not owns(flow.frame):
+                continue  # ESP another range reads (not fast-path: e.g. IPv6 or fragmented)
+            if not record:
+                feed(rec)
+                continue
+            key = (rec.spi, flow.dst)
+            last = rec.error is None and before(key, rec.seq, flow.frame)
             feed(rec)
-            continue
-        flow = rec.flow  # type: ignore[attr-defined]
-        key = (rec.spi, flow.dst)  # type: ignore[attr-defined]
-        last = rec.error is None and before(key, rec.seq, flow.frame)  # type: ignore[attr-defined]
-        feed(rec)
-        if last:
-            after(key, counter(*key))  # type: ignore[arg-type]
-    return corr, rng.frames_read, recorder
+            if last:
+                found = counter(*key)
+                if found is not None:
+                    after(key, found)
+    return corr, recorder
 
 
 def esp_range(
-    path: str, key_paths: Sequence[str], extra_ports: Sequence[int], start: int, end: int | None
+    split: Split, r: int, key_paths: Sequence[str], extra_ports: Sequence[int]
 ) -> EspPart:
-    """Worker: the ESP of one range (a plain function of paths, so it pickles cheaply)."""
-    corr, _frames, recorder = _run_range(path, key_paths, extra_ports, _Range(start, end), True)
+    """Worker: the ESP of range ``r`` (counters per SA: small)."""
+    corr, recorder = run_range(split, r, key_paths, extra_ports, True)
     return corr.take_esp(recorder)
 
 
@@ -215,59 +230,32 @@ def analyze_parallel(
     name = os.fspath(path)
     keys = [os.fspath(p) for p in key_paths]
     ports = tuple(extra_ports)
-    if serial is None:
 
-        def serial() -> Analysis:
-            from ikeview.pipeline.analyze import analyze
+    def one_pass() -> Analysis:
+        if serial is not None:
+            return serial()
+        from ikeview.pipeline.analyze import analyze
 
-            return analyze(name, extra_ports=ports, decryptor=_make_decryptor(keys))
+        return analyze(name, extra_ports=ports, decryptor=_make_decryptor(keys))
 
     jobs = job_count(jobs)
-    size = os.path.getsize(name) if os.path.isfile(name) else 0
-    if jobs <= 1 or size < max(MIN_SPLIT_BYTES if min_bytes is None else min_bytes, 1):
-        return serial()
-    cuts = bounds(data_size(name), jobs)
-    ends: list[int | None] = [*cuts[1:], None]
-    with ProcessPoolExecutor(max_workers=jobs - 1) as pool:
-        futures: list[Future[EspPart]] = [
-            pool.submit(esp_range, name, keys, ports, start, end)
-            for start, end in zip(cuts, ends, strict=True)
-        ]
-        corr, frames, _ = _run_range(name, keys, ports, _Range(0, cuts[0]), False)
+    lay = _splittable(name, jobs, min_bytes)
+    if lay is None:
+        return one_pass()
+    with pool(jobs - 1) as ex:
+        split = locate(name, lay, jobs, not ports, ex)
+        if split is None:
+            note(f"--jobs {jobs}: the records could not be split (damage?); read in one process")
+            return one_pass()
+        futures = [ex.submit(esp_range, split, r, keys, ports) for r in range(1, jobs)]
+        corr, _ = run_range(split, 0, keys, ports, False)
         parts = [f.result() for f in futures]
     if not corr.absorb_esp(parts):
-        return serial()
-    return diagnose(corr.snapshot(frames=frames, complete=True))
+        return one_pass()
+    return diagnose(corr.snapshot(frames=split.frames, complete=True))
 
 
 # ---------------------------------------------------------------------------- summary
-
-
-EspAcc = dict[tuple[int, str, str], list]
-"""(spi, src, dst) -> [packets, bytes, first ts, last ts, first seq, last seq, udp_encap], as
-``summary.summarize`` keeps them."""
-
-
-def _count_esp(acc: EspAcc, rec: Any) -> None:
-    f = rec.flow
-    key = (rec.spi, f.src, f.dst)
-    a = acc.get(key)
-    if a is None:
-        acc[key] = [1, rec.length, f.ts, f.ts, rec.seq, rec.seq, rec.udp_encap]
-    else:
-        a[0] += 1
-        a[1] += rec.length
-        a[3] = f.ts
-        a[5] = rec.seq
-
-
-def summary_range(path: str, extra_ports: Sequence[int], start: int, end: int | None) -> EspAcc:
-    """Worker: the ESP counters of one range for ``summary``."""
-    acc: EspAcc = {}
-    for rec in _records(path, extra_ports, _Range(start, end)):
-        if type(rec) is EspPacket:
-            _count_esp(acc, rec)
-    return acc
 
 
 def summarize_parallel(
@@ -276,57 +264,24 @@ def summarize_parallel(
     extra_ports: Sequence[int] = (),
     jobs: int = 1,
     min_bytes: int | None = None,
-) -> Any:
-    """``summary.summarize(path)``, computed by ``jobs`` processes."""
-    from ikeview.dissectors.records import FrameError, IkeDatagram, NatKeepalive
-    from ikeview.summary import EspLine, Summary, ike_line, summarize
-
+) -> Summary:
+    """``summary.summarize(path)``, computed by ``jobs`` processes (``fastsummary``)."""
     name = os.fspath(path)
-    ports = tuple(extra_ports)
     jobs = job_count(jobs)
-    size = os.path.getsize(name) if os.path.isfile(name) else 0
-    if jobs <= 1 or size < max(MIN_SPLIT_BYTES if min_bytes is None else min_bytes, 1):
-        return summarize(path, extra_ports=ports)
-    cuts = bounds(data_size(name), jobs)
-    ends: list[int | None] = [*cuts[1:], None]
-    ike, errors, keepalives, acc = [], [], 0, {}
-    with ProcessPoolExecutor(max_workers=jobs - 1) as pool:
-        futures = [
-            pool.submit(summary_range, name, ports, start, end)
-            for start, end in zip(cuts, ends, strict=True)
-        ]
-        for rec in _records(name, ports, _Range(0, cuts[0])):
-            cls = type(rec)
-            if cls is EspPacket:
-                _count_esp(acc, rec)
-            elif cls is IkeDatagram:
-                ike.append(ike_line(rec))  # type: ignore[arg-type]
-            elif cls is NatKeepalive:
-                keepalives += 1
-            elif cls is FrameError:
-                errors.append(rec)
-        for fut in futures:
-            for key, b in fut.result().items():
-                a = acc.get(key)
-                if a is None:
-                    acc[key] = b
-                else:
-                    a[0] += b[0]
-                    a[1] += b[1]
-                    a[3], a[5] = b[3], b[5]
-    esp_lines = tuple(
-        EspLine(spi, src, dst, bool(a[6]), a[0], a[1], a[2], a[3], a[4], a[5])
-        for (spi, src, dst), a in sorted(acc.items(), key=lambda kv: kv[1][2])
-    )
-    return Summary(str(path), tuple(ike), esp_lines, keepalives, tuple(errors))
+    if _splittable(name, jobs, min_bytes) is None:
+        return summarize_fast(path, extra_ports=extra_ports)
+    return summarize_fast(path, extra_ports=extra_ports, jobs=jobs, pool=pool, note=note)
 
 
 __all__ = [
     "MIN_SPLIT_BYTES",
+    "Split",
     "analyze_parallel",
-    "bounds",
     "esp_range",
     "job_count",
+    "locate",
+    "note",
+    "pool",
+    "run_range",
     "summarize_parallel",
-    "summary_range",
 ]

@@ -1,0 +1,291 @@
+"""An uncompressed classic pcap file read in place through ``mmap``, whole or by byte ranges.
+
+``--jobs N`` cuts such a file into N byte ranges; a range owns the records whose 16-byte header
+starts inside it. A process finds the first record of its range without reading what comes before
+(:func:`resync`: the first offset from which a short chain of plausible record headers follows),
+then walks the record headers with ``struct.unpack_from`` (:func:`scan`). Nothing here trusts
+the guess: range ``r`` ends at the first record at or past its end, found by walking real
+headers from a start that is itself checked the same way, so the caller accepts the split only
+if every range ends exactly where the next one starts (:func:`chained`); range 0 starts at the
+first record (offset 24), so by induction every start is a true record boundary.
+
+The walk classifies each record as ESP that the dissector's inline fast path takes (Ethernet,
+IPv4 without options or fragments, ESP over IP or in UDP 4500, as
+``dissectors.stream.plain_esp`` says) or anything else ("other": IKE, keepalives, fragments,
+damage...). Fast-path ESP can be counted in place with no record built (``summary``); other
+frames are handed to a callback by (frame number, file offset), for the dissector. The walk
+gives up (returns None) at anything ``CaptureReader`` would report (an impossible length, a zero
+header, a cut last record, trailing bytes): the caller then reads the file the ordinary way, so
+diagnostics of damaged files always come from the one reader.
+"""
+
+from __future__ import annotations
+
+import itertools
+import mmap
+import os
+import stat
+import struct
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from ikeview.dissectors.records import RawFrame
+
+# Classic pcap (draft-ietf-opsawg-pcap): magic -> (byte order, seconds per fraction unit).
+_PCAP = {
+    b"\xd4\xc3\xb2\xa1": ("<", 1e-6),
+    b"\xa1\xb2\xc3\xd4": (">", 1e-6),
+    b"\x4d\x3c\xb2\xa1": ("<", 1e-9),
+    b"\xa1\xb2\x3c\x4d": (">", 1e-9),
+}
+HEADER = 24
+"""Bytes of the pcap file header: the first record starts here."""
+_MAX_FRAME = 1 << 24  # as CaptureReader: a larger record length is damage
+_DROP = 8 << 20
+_CHAIN = 8
+"""Record headers that must follow one another from a resync candidate."""
+_RESYNC_SPAN = 1 << 19
+"""How far past a range's first byte a record start is looked for (larger records are rare)."""
+_CHAIN_SECONDS = 86_400
+"""Most seconds between neighbouring records in a resync chain (a plausibility bound)."""
+
+# From the EtherType on, as Dissector.run's fast path reads it: EtherType, the RFC 791 header
+# without options, then (valid for UDP only) the RFC 768 header, then the RFC 4303 SPI and
+# Sequence Number (for ESP over IP the SPI/seq sit where the UDP header is: read separately).
+_ETH_IPV4_UDP_ESP = struct.Struct("!HBxHxxHxBxx4s4sHHHxxII").unpack_from
+_ESP_HEADER = struct.Struct("!II").unpack_from
+
+EspAcc = dict[tuple[int, bytes, bytes], list[Any]]
+"""(spi, src, dst as 4 raw bytes) -> [packets, bytes, first ts, last ts, first seq, last seq,
+udp_encap (0/1), first frame, last frame]: fast-path ESP counted in place."""
+
+Other = Callable[[int, int], None]
+"""Called with (frame number, file offset of its record header) for every other frame."""
+
+
+@dataclass(frozen=True, slots=True)
+class Layout:
+    """What the file header says, and the file's size."""
+
+    endian: str
+    scale: float
+    linktype: int
+    size: int
+
+
+@dataclass(frozen=True, slots=True)
+class Walked:
+    """What :func:`scan` found in one range."""
+
+    start: int
+    end: int
+    """File offset just past the range's last record (where the next range must start)."""
+    frames: int
+
+
+def layout(path: str) -> Layout | None:
+    """The layout of an uncompressed classic pcap regular file; None for anything else."""
+    try:
+        # Look before opening: opening a FIFO or /dev/stdin would take bytes (or block) that
+        # the ordinary reader, which takes over for anything not a regular file, then misses.
+        if not stat.S_ISREG(os.stat(path).st_mode):
+            return None
+        with open(path, "rb") as fh:
+            head = fh.read(HEADER)
+            size = os.fstat(fh.fileno()).st_size
+    except (OSError, ValueError):
+        return None
+    kind = _PCAP.get(head[:4])
+    if kind is None or len(head) < HEADER:
+        return None
+    endian, scale = kind
+    linktype = struct.unpack_from(endian + "I", head, 20)[0] & 0xFFFF
+    return Layout(endian, scale, linktype, size)
+
+
+def open_map(path: str) -> mmap.mmap:
+    """The file mapped read-only (the mapping stays valid after the file is closed)."""
+    with open(path, "rb") as fh:
+        return mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ)
+
+
+def cuts(lay: Layout, jobs: int) -> list[int]:
+    """Byte offsets where ranges 0..N-1 begin, and the file size last."""
+    body = lay.size - HEADER
+    return [HEADER + body * r // jobs for r in range(jobs)] + [lay.size]
+
+
+def resync(mm: mmap.mmap, lay: Layout, lo: int) -> int | None:
+    """The first offset at or past ``lo`` from which :data:`_CHAIN` plausible record headers
+    follow one another (or reach the end of the file exactly); the file size when the rest of
+    the file holds none; None when none is found within :data:`_RESYNC_SPAN` bytes. A guess:
+    :func:`chained` checks it."""
+    record = struct.Struct(lay.endian + "IIII").unpack_from
+    size = lay.size
+    frac_max = 1_000_000 if lay.scale == 1e-6 else 1_000_000_000
+    for p in range(lo, min(size, lo + _RESYNC_SPAN)):
+        off, links, prev = p, 0, -1
+        while links < _CHAIN and off + 16 <= size:
+            sec, frac, incl, orig = record(mm, off)
+            if (
+                incl > _MAX_FRAME
+                or orig < incl
+                or orig > _MAX_FRAME
+                or frac >= frac_max
+                or not (sec or frac or incl)
+                or (prev >= 0 and abs(sec - prev) > _CHAIN_SECONDS)
+                or off + 16 + incl > size
+            ):
+                break
+            prev, off, links = sec, off + 16 + incl, links + 1
+        if links == _CHAIN or (links and off == size):
+            return p
+    return size if lo + _RESYNC_SPAN >= size else None
+
+
+def chained(walked: list[Walked | None], size: int) -> list[Walked] | None:
+    """The ranges when they tile the file's records exactly (see the module doc), else None."""
+    out = [w for w in walked if w is not None]
+    if len(out) != len(walked) or not out or out[0].start != HEADER or out[-1].end != size:
+        return None
+    for a, b in itertools.pairwise(out):
+        if a.end != b.start:
+            return None
+    return out
+
+
+def scan(
+    mm: mmap.mmap,
+    lay: Layout,
+    start: int,
+    stop: int,
+    esp: EspAcc | None,
+    other: Other,
+    fast_udp: bool = True,
+) -> Walked | None:
+    """Walk the records that start in ``[start, stop)``, numbering them from 1: fast-path ESP
+    is counted into ``esp`` (or just skipped when it is None), every other frame goes to
+    ``other``. None at anything CaptureReader would report (see the module doc)."""
+    size = lay.size
+    record = struct.Struct(lay.endian + "IIII").unpack_from
+    scale = lay.scale
+    unpack, esp_header = _ETH_IPV4_UDP_ESP, _ESP_HEADER
+    eth = lay.linktype == 1
+    drop = _Dropper(mm, start)
+    next_drop = drop.next
+    off, index = start, 0
+    while off < stop:
+        if off >= next_drop:
+            next_drop = drop(off)
+        if off + 16 > size:
+            return None
+        sec, frac, incl, orig = record(mm, off)
+        begin, end = off + 16, off + 16 + incl
+        if incl > _MAX_FRAME or end > size or not (incl or sec or frac or orig):
+            return None
+        index += 1
+        if eth and incl >= 50:
+            etype, vihl, total, frag, proto, src, dst, sport, dport, ulen, spi, seq = unpack(
+                mm, begin + 12
+            )
+            if etype == 0x0800 and vihl == 0x45 and not frag & 0x3FFF and total >= 36:
+                length = -1
+                if proto == 50:
+                    spi, seq = esp_header(mm, begin + 34)
+                    length = total - 20
+                elif (
+                    proto == 17
+                    and fast_udp
+                    and spi
+                    and (sport == 4500 or dport == 4500)
+                    and sport != 500
+                    and dport != 500
+                    and ulen >= 16
+                    and 34 + ulen <= 14 + total
+                ):
+                    length = ulen - 8
+                if length >= 0:
+                    if esp is not None:
+                        ts = sec + frac * scale
+                        key = (spi, src, dst)
+                        acc = esp.get(key)
+                        if acc is None:
+                            esp[key] = [1, length, ts, ts, seq, seq, proto == 17, index, index]
+                        else:
+                            acc[0] += 1
+                            acc[1] += length
+                            acc[3] = ts
+                            acc[5] = seq
+                            acc[8] = index
+                    off = end
+                    continue
+        other(index, off)
+        off = end
+    return Walked(start, off, index)
+
+
+def frame_at(mm: mmap.mmap, lay: Layout, index: int, off: int) -> RawFrame:
+    """The frame whose record header is at ``off``, numbered ``index``, as CaptureReader gives
+    it (classic pcap times never reach CaptureReader's clamp: 2^32 s is before 9999)."""
+    sec, frac, incl, orig = struct.unpack_from(lay.endian + "IIII", mm, off)
+    return RawFrame(
+        index, sec + frac * lay.scale, lay.linktype, mm[off + 16 : off + 16 + incl], orig
+    )
+
+
+def frames(mm: mmap.mmap, lay: Layout, start: int, end: int, first: int) -> Iterator[RawFrame]:
+    """Every frame of the records in ``[start, end)`` (a range :func:`scan` accepted), numbered
+    from ``first``."""
+    record = struct.Struct(lay.endian + "IIII").unpack_from
+    scale, linktype = lay.scale, lay.linktype
+    new_frame = tuple.__new__  # as CaptureReader: C, not RawFrame's Python __new__
+    drop = _Dropper(mm, start)
+    next_drop = drop.next
+    off, index = start, first
+    while off < end:
+        if off >= next_drop:
+            next_drop = drop(off)
+        sec, frac, incl, orig = record(mm, off)
+        begin = off + 16
+        off = begin + incl
+        yield new_frame(RawFrame, (index, sec + frac * scale, linktype, mm[begin:off], orig))
+        index += 1
+
+
+class _Dropper:
+    """Lets go of the pages read so far every :data:`_DROP` bytes: they stay in the page cache
+    but leave this process's resident set, so it stays flat however large the file."""
+
+    def __init__(self, mm: mmap.mmap, start: int) -> None:
+        self.mm = mm
+        self.can = hasattr(mmap, "MADV_DONTNEED") and hasattr(mm, "madvise")
+        self.dropped = start - start % mmap.PAGESIZE
+        self.next = start + _DROP if self.can else 1 << 62
+        if self.can and hasattr(mmap, "MADV_SEQUENTIAL"):
+            mm.madvise(mmap.MADV_SEQUENTIAL)
+
+    def __call__(self, off: int) -> int:
+        upto = off - off % mmap.PAGESIZE
+        if upto > self.dropped:
+            self.mm.madvise(mmap.MADV_DONTNEED, self.dropped, upto - self.dropped)
+            self.dropped = upto
+        self.next = off + _DROP
+        return self.next
+
+
+__all__ = [
+    "HEADER",
+    "EspAcc",
+    "Layout",
+    "Other",
+    "Walked",
+    "chained",
+    "cuts",
+    "frame_at",
+    "frames",
+    "layout",
+    "open_map",
+    "resync",
+    "scan",
+]
