@@ -164,18 +164,19 @@ def _fold(into: dict[TextKey, list[Any]], key: TextKey, b: list[Any]) -> None:
 
 def _mapped(name: str, lay: Layout, ports: tuple[int, ...]) -> Summary | None:
     """One process, the file mapped; None at damage (see pcapranges)."""
+    tally = _Tally(ports)
+    feed = tally.feed
+    esp: EspAcc = {}
     try:
-        mm = open_map(name)
+        with open(name, "rb") as fh, open_map(name) as mm:
+            fd = fh.fileno()
+            walked = scan(mm, lay, HEADER, lay.size, esp,
+                          lambda i, off: feed(frame_at(fd, lay, i, off)), not ports)  # fmt: skip
     except (OSError, ValueError):
         return None
-    with mm:
-        tally = _Tally(ports)
-        feed = tally.feed
-        esp: EspAcc = {}
-        if scan(mm, lay, HEADER, lay.size, esp, lambda i, off: feed(frame_at(mm, lay, i, off)),
-                not ports) is None:  # fmt: skip
-            return None
-        return tally.result(name, [(0, esp)])
+    if walked is None:
+        return None
+    return tally.result(name, [(0, esp)])
 
 
 RangeCount = tuple[Walked | None, EspAcc, bytes]
@@ -212,6 +213,28 @@ class _TooMany(Exception):
     pass
 
 
+Piece = tuple[list[IkeLine], list[FrameError], int, dict[TextKey, list[Any]], bool]
+"""What the other frames of one range add: IKE lines, frame errors, keepalives, ESP counters
+of the general path, and whether the range left its dissector idle."""
+
+
+def tally_range(name: str, lay: Layout, base: int, raw: bytes, ports: tuple[int, ...]) -> Piece:
+    """Worker: dissect the other frames of one range (``raw``: its (frame number, offset)
+    pairs, numbered from ``base`` + 1) with a dissector of its own."""
+    tally = _Tally(ports)
+    _feed_others(tally, name, lay, base, raw)
+    return tally.ike, tally.errors, tally.keepalives, tally.esp, tally.dissector.idle()
+
+
+def _feed_others(tally: _Tally, name: str, lay: Layout, base: int, raw: bytes) -> None:
+    pairs = array("Q")
+    pairs.frombytes(raw)
+    with open(name, "rb") as fh:
+        fd = fh.fileno()
+        for k in range(0, len(pairs), 2):
+            tally.feed(frame_at(fd, lay, base + pairs[k], pairs[k + 1]))
+
+
 def _split(
     name: str,
     lay: Layout,
@@ -219,35 +242,46 @@ def _split(
     jobs: int,
     pool: Callable[[int], Executor],
 ) -> Summary | None:
-    """``jobs`` ranges counted at once (the first here), other frames dissected here after."""
+    """``jobs`` ranges counted at once (the first here), then their other frames dissected at
+    once, each range apart: exact when every range but the last leaves its dissector idle
+    (nothing held across the boundary), else they are dissected here in one sequence."""
     bounds = cuts(lay, jobs)
     fast_udp = not ports
-    with pool(jobs - 1) as ex:
-        futures: list[Future[RangeCount]] = [
-            ex.submit(count_range, name, lay, bounds[r], bounds[r + 1], fast_udp)
-            for r in range(1, jobs)
-        ]
-        results = [count_range(name, lay, bounds[0], bounds[1], fast_udp)]
-        results += [f.result() for f in futures]
-    walked = chained([w for w, _, _ in results], lay.size)
-    if walked is None:
-        return None
-    tally = _Tally(ports)
-    parts: list[tuple[int, EspAcc]] = []
-    base = 0
     try:
-        mm = open_map(name)
-    except (OSError, ValueError):
+        with pool(jobs - 1) as ex:
+            later: list[Future[RangeCount]] = [
+                ex.submit(count_range, name, lay, bounds[r], bounds[r + 1], fast_udp)
+                for r in range(1, jobs)
+            ]
+            results = [count_range(name, lay, bounds[0], bounds[1], fast_udp)]
+            results += [f.result() for f in later]
+            walked = chained([w for w, _, _ in results], lay.size)
+            if walked is None:
+                return None
+            bases = [0]
+            for w in walked:
+                bases.append(bases[-1] + w.frames)
+            others = [raw for _, _, raw in results]
+            pieces: list[Future[Piece]] = [
+                ex.submit(tally_range, name, lay, bases[r], others[r], ports)
+                for r in range(1, jobs)
+            ]
+            first = tally_range(name, lay, 0, others[0], ports)
+            done = [first, *(f.result() for f in pieces)]
+        tally = _Tally(ports)
+        if all(p[4] for p in done[:-1]):
+            for ike, errors, keepalives, esp, _ in done:
+                tally.ike += ike
+                tally.errors += errors
+                tally.keepalives += keepalives
+                for key, a in esp.items():
+                    _fold(tally.esp, key, a)
+        else:
+            for r in range(jobs):
+                _feed_others(tally, name, lay, bases[r], others[r])
+    except OSError:
         return None
-    with mm:
-        for w, (_, esp, raw) in zip(walked, results, strict=True):
-            pairs = array("Q")
-            pairs.frombytes(raw)
-            for k in range(0, len(pairs), 2):
-                tally.feed(frame_at(mm, lay, base + pairs[k], pairs[k + 1]))
-            parts.append((base, esp))
-            base += w.frames
-    return tally.result(name, parts)
+    return tally.result(name, [(bases[r], results[r][1]) for r in range(jobs)])
 
 
 def _read(source: str | os.PathLike[str], ports: tuple[int, ...]) -> Summary:
@@ -313,4 +347,4 @@ def _name(cache: dict[bytes, str], addr: bytes) -> str:
     return text
 
 
-__all__ = ["MAX_OTHERS", "RangeCount", "count_range", "summarize_fast"]
+__all__ = ["MAX_OTHERS", "Piece", "RangeCount", "count_range", "summarize_fast", "tally_range"]

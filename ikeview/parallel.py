@@ -122,8 +122,9 @@ class Split:
         lo, hi = self.bases[r], self.bases[r] + self.walked[r].frames
         return lambda frame: lo < frame <= hi
 
-    def frames_for(self, r: int, mm: mmap.mmap) -> Iterator[RawFrame]:
-        """Every other frame of the capture and every frame of range ``r``, in capture order."""
+    def frames_for(self, r: int, mm: mmap.mmap, fd: int) -> Iterator[RawFrame]:
+        """Every other frame of the capture and every frame of range ``r``, in capture order
+        (``mm`` maps the file, ``fd`` is open on it)."""
         lay = self.lay
         for q, (w, base, raw) in enumerate(zip(self.walked, self.bases, self.others, strict=True)):
             if q == r:
@@ -132,7 +133,7 @@ class Split:
             pairs = array("Q")
             pairs.frombytes(raw)
             for k in range(0, len(pairs), 2):
-                yield frame_at(mm, lay, base + pairs[k], pairs[k + 1])
+                yield frame_at(fd, lay, base + pairs[k], pairs[k + 1])
 
 
 def locate(
@@ -183,8 +184,8 @@ def run_range(
     before, after = recorder.before, recorder.after_last
     owns = split.owns(r)
     dissector = Dissector(extra_ports=extra_ports, stats=DissectStats())
-    with open_map(split.name) as mm:
-        for rec in dissector.run(split.frames_for(r, mm)):
+    with open(split.name, "rb") as fh, open_map(split.name) as mm:
+        for rec in dissector.run(split.frames_for(r, mm, fh.fileno())):
             if type(rec) is not EspPacket or not isinstance(rec, EspPacket):
                 feed(rec)
                 continue

@@ -44,7 +44,7 @@ def decrypt_range(
     replacements: dict[int, bytes] = {}
     by_index: dict[int, RawFrame] = {}
     pending: list[RawFrame] = []
-    with open(part, "wb") as out, open_map(split.name) as mm:
+    with open(part, "wb") as out, open(split.name, "rb") as fh, open_map(split.name) as mm:
         # A classic pcap has one link type for all its frames: the output's.
         writer = PcapWriter(out, split.lay.linktype)
 
@@ -62,7 +62,7 @@ def decrypt_range(
             pending.clear()
 
         def frames() -> Iterator[RawFrame]:
-            for frame in split.frames_for(r, mm):
+            for frame in split.frames_for(r, mm, fh.fileno()):
                 flush()
                 by_index.clear()
                 by_index[frame.index] = frame

@@ -9,9 +9,10 @@ headers from a start that is itself checked the same way, so the caller accepts 
 if every range ends exactly where the next one starts (:func:`chained`); range 0 starts at the
 first record (offset 24), so by induction every start is a true record boundary.
 
-The walk classifies each record as ESP that the dissector's inline fast path takes (Ethernet,
-IPv4 without options or fragments, ESP over IP or in UDP 4500, as
-``dissectors.stream.plain_esp`` says) or anything else ("other": IKE, keepalives, fragments,
+The walk classifies each record as ESP that the dissector makes one EspPacket of and nothing
+else (Ethernet, IPv4 without options or fragments, ESP over IP or in UDP 4500, as the inline
+fast path and ``dissectors.stream.plain_esp`` say; or ESP right behind an IPv6 header) or
+anything else ("other": IKE, keepalives, fragments,
 damage...). Fast-path ESP can be counted in place with no record built (``summary``); other
 frames are handed to a callback by (frame number, file offset), for the dissector. The walk
 gives up (returns None) at anything ``CaptureReader`` would report (an impossible length, a zero
@@ -55,6 +56,9 @@ _CHAIN_SECONDS = 86_400
 # Sequence Number (for ESP over IP the SPI/seq sit where the UDP header is: read separately).
 _ETH_IPV4_UDP_ESP = struct.Struct("!HBxHxxHxBxx4s4sHHHxxII").unpack_from
 _ESP_HEADER = struct.Struct("!II").unpack_from
+# EtherType, version/traffic class, Payload Length, Next Header, addresses (RFC 8200), then the
+# ESP SPI and Sequence Number.
+_ETH_IPV6_ESP = struct.Struct("!HB3xHBx16s16sII").unpack_from
 
 EspAcc = dict[tuple[int, bytes, bytes], list[Any]]
 """(spi, src, dst as 4 raw bytes) -> [packets, bytes, first ts, last ts, first seq, last seq,
@@ -189,8 +193,8 @@ def scan(
             etype, vihl, total, frag, proto, src, dst, sport, dport, ulen, spi, seq = unpack(
                 mm, begin + 12
             )
+            length = -1
             if etype == 0x0800 and vihl == 0x45 and not frag & 0x3FFF and total >= 36:
-                length = -1
                 if proto == 50:
                     spi, seq = esp_header(mm, begin + 34)
                     length = total - 20
@@ -205,33 +209,42 @@ def scan(
                     and 34 + ulen <= 14 + total
                 ):
                     length = ulen - 8
-                if length >= 0:
-                    if esp is not None:
-                        ts = sec + frac * scale
-                        key = (spi, src, dst)
-                        acc = esp.get(key)
-                        if acc is None:
-                            esp[key] = [1, length, ts, ts, seq, seq, proto == 17, index, index]
-                        else:
-                            acc[0] += 1
-                            acc[1] += length
-                            acc[3] = ts
-                            acc[5] = seq
-                            acc[8] = index
-                    off = end
-                    continue
+            elif etype == 0x86DD and incl >= 62:
+                # ESP right behind an RFC 8200 header (no extension headers): what the
+                # dissector's general path makes one EspPacket of, its length the Payload
+                # Length, and nothing else (no fragment, no state).
+                _, vtc, plen, proto, src, dst, spi, seq = _ETH_IPV6_ESP(mm, begin + 12)
+                if proto == 50 and vtc >> 4 == 6 and plen >= 8:
+                    length = plen
+            if length >= 0:
+                if esp is not None:
+                    ts = sec + frac * scale
+                    key = (spi, src, dst)
+                    acc = esp.get(key)
+                    if acc is None:
+                        esp[key] = [1, length, ts, ts, seq, seq, proto == 17, index, index]
+                    else:
+                        acc[0] += 1
+                        acc[1] += length
+                        acc[3] = ts
+                        acc[5] = seq
+                        acc[8] = index
+                off = end
+                continue
         other(index, off)
         off = end
     return Walked(start, off, index)
 
 
-def frame_at(mm: mmap.mmap, lay: Layout, index: int, off: int) -> RawFrame:
+def frame_at(fd: int, lay: Layout, index: int, off: int) -> RawFrame:
     """The frame whose record header is at ``off``, numbered ``index``, as CaptureReader gives
-    it (classic pcap times never reach CaptureReader's clamp: 2^32 s is before 9999)."""
-    sec, frac, incl, orig = struct.unpack_from(lay.endian + "IIII", mm, off)
-    return RawFrame(
-        index, sec + frac * lay.scale, lay.linktype, mm[off + 16 : off + 16 + incl], orig
-    )
+    it (classic pcap times never reach CaptureReader's clamp: 2^32 s is before 9999). Read
+    with ``pread`` rather than through the map: these frames are scattered over the file, and
+    touching the map there would make most of the file resident in this process."""
+    head = os.pread(fd, 16, off)
+    sec, frac, incl, orig = struct.unpack_from(lay.endian + "IIII", head)
+    data = os.pread(fd, incl, off + 16)
+    return RawFrame(index, sec + frac * lay.scale, lay.linktype, data, orig)
 
 
 def frames(mm: mmap.mmap, lay: Layout, start: int, end: int, first: int) -> Iterator[RawFrame]:
