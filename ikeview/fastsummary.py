@@ -24,7 +24,7 @@ import os
 import struct
 from array import array
 from collections.abc import Callable, Iterable
-from concurrent.futures import Executor, Future
+from concurrent.futures import BrokenExecutor, Executor, Future
 from typing import Any
 
 from ikeview.dissectors.capture import CaptureReader
@@ -82,7 +82,11 @@ def summarize_fast(
         if done is not None:
             return done
     if split and note is not None:
-        why = "not an intact uncompressed pcap file" if lay is None else "damage in the file"
+        why = (
+            "not an uncompressed pcap file"
+            if lay is None
+            else "the records could not be split (damage?) or a worker failed"
+        )
         note(f"--jobs {jobs}: {why}; read in one process")
     return _read(source, ports)
 
@@ -279,8 +283,8 @@ def _split(
         else:
             for r in range(jobs):
                 _feed_others(tally, name, lay, bases[r], others[r])
-    except OSError:
-        return None
+    except (BrokenExecutor, OSError):
+        return None  # a worker died, or processes could not be started: one process reads
     return tally.result(name, [(bases[r], results[r][1]) for r in range(jobs)])
 
 

@@ -29,7 +29,7 @@ import sys
 import threading
 from array import array
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import Executor, Future, ProcessPoolExecutor
+from concurrent.futures import BrokenExecutor, Executor, Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -226,8 +226,6 @@ def analyze_parallel(
 
     ``serial`` is the single pass to fall back on (``analyze`` with the same keys by default);
     ``min_bytes`` is for tests, to split even the small lab captures."""
-    from ikeview.diagnosis.engine import diagnose
-
     name = os.fspath(path)
     keys = [os.fspath(p) for p in key_paths]
     ports = tuple(extra_ports)
@@ -243,16 +241,30 @@ def analyze_parallel(
     lay = _splittable(name, jobs, min_bytes)
     if lay is None:
         return one_pass()
+    try:
+        result = _analyze_split(name, lay, jobs, keys, ports)
+    except (BrokenExecutor, OSError) as exc:
+        # A worker that died (killed, out of memory) or processes that could not be started.
+        note(f"--jobs {jobs}: {type(exc).__name__}; read in one process")
+        result = None
+    return one_pass() if result is None else result
+
+
+def _analyze_split(
+    name: str, lay: Layout, jobs: int, keys: list[str], ports: tuple[int, ...]
+) -> Analysis | None:
+    from ikeview.diagnosis.engine import diagnose
+
     with pool(jobs - 1) as ex:
         split = locate(name, lay, jobs, not ports, ex)
         if split is None:
             note(f"--jobs {jobs}: the records could not be split (damage?); read in one process")
-            return one_pass()
+            return None
         futures = [ex.submit(esp_range, split, r, keys, ports) for r in range(1, jobs)]
         corr, _ = run_range(split, 0, keys, ports, False)
         parts = [f.result() for f in futures]
     if not corr.absorb_esp(parts):
-        return one_pass()
+        return None
     return diagnose(corr.snapshot(frames=split.frames, complete=True))
 
 

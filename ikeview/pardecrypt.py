@@ -15,6 +15,7 @@ import os
 import shutil
 import tempfile
 from collections.abc import Iterator, Sequence
+from concurrent.futures import BrokenExecutor
 from pathlib import Path
 
 from ikeview.dissectors.records import EspPacket, FrameError, IkeDatagram, RawFrame
@@ -22,7 +23,7 @@ from ikeview.dissectors.stream import dissect
 from ikeview.outfile import open_output
 from ikeview.parallel import Split, _splittable, job_count, locate, note, pool
 from ikeview.pcapfile import PcapWriter
-from ikeview.pcapranges import open_map
+from ikeview.pcapranges import Layout, open_map
 from ikeview.pcapwrite import DecryptStats, _handle_esp, _handle_ike, write_decrypted
 from ikeview.pipeline.correlate import Correlator
 from ikeview.pipeline.decrypt import KeyringDecryptor
@@ -109,13 +110,31 @@ def write_decrypted_parallel(
     lay = _splittable(name, jobs, min_bytes)
     if lay is None:
         return one_pass()
+    try:
+        stats = _decrypt_split(name, lay, jobs, keys, output, ports)
+    except (BrokenExecutor, OSError) as exc:
+        # A worker that died (killed, out of memory), processes that could not be started, or
+        # no room for the part files: the single pass says what is wrong, if anything.
+        note(f"--jobs {jobs}: {type(exc).__name__}; one process")
+        stats = None
+    return one_pass() if stats is None else stats
+
+
+def _decrypt_split(
+    name: str,
+    lay: Layout,
+    jobs: int,
+    keys: list[str],
+    output: str | os.PathLike[str],
+    ports: tuple[int, ...],
+) -> DecryptStats | None:
     out_dir = os.path.dirname(os.path.abspath(os.fspath(output)))
     with pool(jobs - 1) as ex:
         split = locate(name, lay, jobs, not ports, ex)
         if split is None or not split.frames:
             if split is None:
                 note(f"--jobs {jobs}: the records could not be split (damage?); one process")
-            return one_pass()
+            return None
         with tempfile.TemporaryDirectory(prefix=".ikeview-parts-", dir=out_dir) as tmp:
             parts = [os.path.join(tmp, f"part{r}") for r in range(jobs)]
             futures = [
@@ -123,7 +142,7 @@ def write_decrypted_parallel(
             ]
             results = [decrypt_range(split, 0, keys, parts[0], ports)]
             results += [f.result() for f in futures]
-            with open_output(output, "wb", inputs=[capture]) as out:
+            with open_output(output, "wb", inputs=[name]) as out:
                 PcapWriter(out, lay.linktype)
                 for part in parts:
                     with open(part, "rb") as fh:

@@ -1,0 +1,224 @@
+"""``--jobs`` on byte ranges (ikeview/pcapranges.py): where a range starts, and what happens at
+the edges.
+
+The record starts a range finds by itself are checked against a plain walk of the record
+headers of the lab's strongSwan captures; then a generated capture (bench/make_capture.py) is
+damaged right at the byte offsets where the ranges of 2 and 3 jobs begin (frames the dissector
+cannot read, IP fragments that never complete, truncated frames) and every command must give
+the same bytes with --jobs 1, 2 and 3. Damage to the file structure, a payload that imitates
+record headers where a range begins, gzip and pcapng: read in one process, said on stderr, same
+output.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import shutil
+import struct
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from ikeview import parallel
+from ikeview.cli import main
+from ikeview.pcapranges import HEADER, cuts, layout, open_map, resync
+
+REPO = Path(__file__).resolve().parent.parent
+LAB = REPO / "captures" / "lab"
+
+Record = tuple[bytes, bytes]
+
+
+def _records(data: bytes) -> list[Record]:
+    assert data[:4] == b"\xd4\xc3\xb2\xa1"
+    out, off = [], HEADER
+    while off < len(data):
+        incl = struct.unpack_from("<I", data, off + 8)[0]
+        out.append((data[off : off + 16], data[off + 16 : off + 16 + incl]))
+        off += 16 + incl
+    return out
+
+
+def _starts(data: bytes) -> list[int]:
+    starts, off = [], HEADER
+    for head, body in _records(data):
+        starts.append(off)
+        off += len(head) + len(body)
+    return starts
+
+
+def _write(path: Path, head: bytes, recs: list[Record]) -> Path:
+    path.write_bytes(head + b"".join(h + b for h, b in recs))
+    return path
+
+
+@pytest.mark.parametrize("scenario", ["rekey-dpd", "certs-frag", "mobike", "natt"])
+def test_resync_finds_the_next_record_start(scenario: str) -> None:
+    """From any byte offset, the first record starting there or later (what a walk of the
+    headers from the file's start finds), or the end of the file."""
+    cap = LAB / scenario / "capture.pcap"
+    data = cap.read_bytes()
+    starts = [*_starts(data), len(data)]
+    lay = layout(str(cap))
+    assert lay is not None
+    with open_map(str(cap)) as mm:
+        for lo in range(HEADER, len(data), 3):
+            assert resync(mm, lay, lo) == next(s for s in starts if s >= lo), lo
+
+
+@pytest.fixture
+def split_small(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(parallel, "MIN_SPLIT_BYTES", 0)
+
+
+@pytest.fixture(scope="module")
+def generated(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("gen") / "g20k.pcap"
+    subprocess.run(
+        [sys.executable, str(REPO / "bench" / "make_capture.py"), "--packets", "20000",
+         "--out", str(out)],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    return out
+
+
+def _run(capsys: pytest.CaptureFixture[str], argv: list[str]) -> tuple[str, str]:
+    assert main(argv) == 0
+    got = capsys.readouterr()
+    return got.out, got.err
+
+
+def _outputs(
+    capsys: pytest.CaptureFixture[str], cap: Path, tmp: Path, jobs: str
+) -> tuple[list[str], list[str]]:
+    """Every command's output (stdout, or the file written) and the notes on stderr."""
+    outs, notes = [], []
+    for argv in (["summary", "--json"], ["summary"], ["report", "--json"], ["report"]):
+        out, err = _run(capsys, [argv[0], str(cap), *argv[1:], "--jobs", jobs])
+        outs.append(out)
+        notes.append(err)
+    csv = tmp / f"esp{jobs}.csv"
+    _, err = _run(capsys, ["export", str(cap), "--esp", "--csv", str(csv), "--jobs", jobs])
+    outs.append(csv.read_text())
+    notes.append(err)
+    return outs, [n for n in notes if n]
+
+
+def _damage_at_the_edges(src: Path, dst: Path) -> Path:
+    """The records around the offsets where the ranges of 2 and 3 jobs begin, damaged in ways
+    the dissector must handle. The damaged records take the bytes they took before, so the
+    file's structure and the offsets of the ranges stay the same."""
+    data = src.read_bytes()
+    recs = _records(data)
+    starts = _starts(data)
+    lay = layout(str(src))
+    assert lay is not None
+    edges = sorted({c for jobs in (2, 3) for c in cuts(lay, jobs)[1:-1]})
+    for cut in edges:
+        n = next(i for i, s in enumerate(starts) if s >= cut)  # first record of the range
+        before = sum(len(recs[i][1]) for i in range(n - 2, n + 3))
+        hows = ("vlan", "fragment", "huge-ip", "cut", "junk")
+        for i, how in zip(range(n - 2, n + 3), hows, strict=True):
+            head, body = recs[i]
+            if how == "vlan":  # 802.1Q tag: off the fast path, dissected by every range
+                body = body[:12] + b"\x81\x00\x00\x07" + body[12:]
+            elif how == "fragment":  # more fragments that never come
+                body = body[:20] + bytes([body[20] | 0x20]) + body[21:]
+            elif how == "huge-ip":  # IPv4 total length past the captured bytes
+                body = body[:16] + b"\xff\xff" + body[18:]
+            elif how == "cut":  # the capture kept the Ethernet header and 3 bytes
+                body = body[:17]
+            else:  # an unknown EtherType, as long as the five records took before
+                used = sum(len(recs[k][1]) for k in range(n - 2, n + 2))
+                body = body[:12] + b"\x88\xb5" + bytes(before - used - 14)
+            sec, frac, _, _ = struct.unpack("<IIII", head)
+            recs[i] = (struct.pack("<IIII", sec, frac, len(body), len(body)), body)
+    out = _write(dst, data[:HEADER], recs)
+    assert out.stat().st_size == len(data)
+    return out
+
+
+def test_damaged_records_at_range_edges(
+    generated: Path, split_small: None, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    cap = _damage_at_the_edges(generated, tmp_path / "edges.pcap")
+    one, notes_one = _outputs(capsys, cap, tmp_path, "1")
+    assert notes_one == []
+    assert json.loads(one[0])["errors"], "the cut frames are reported"
+    for jobs in ("2", "3"):
+        many, notes = _outputs(capsys, cap, tmp_path, jobs)
+        assert notes == [], "the ranges tile the file: no fallback"
+        for a, b in zip(one, many, strict=True):
+            assert a == b
+
+
+@pytest.mark.parametrize("damage", ["huge-length", "zero-header", "trailing-bytes"])
+def test_damaged_file_structure_read_in_one_process(
+    generated: Path,
+    split_small: None,
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    damage: str,
+) -> None:
+    data = generated.read_bytes()
+    recs = _records(data)
+    mid = len(recs) * 2 // 3
+    if damage == "huge-length":
+        recs.insert(mid, (struct.pack("<IIII", 1, 0, 1 << 25, 60), bytes(60)))
+    elif damage == "zero-header":
+        recs.insert(mid, (bytes(16), b""))
+    cap = _write(tmp_path / f"{damage}.pcap", data[:HEADER], recs)
+    if damage == "trailing-bytes":
+        cap.write_bytes(cap.read_bytes() + b"\x01\x02\x03")
+    one, _ = _outputs(capsys, cap, tmp_path, "1")
+    many, notes = _outputs(capsys, cap, tmp_path, "2")
+    assert one == many
+    assert notes and all("read in one process" in n for n in notes)
+
+
+def test_payload_imitating_records_at_an_edge(
+    split_small: None, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """A frame whose bytes are a chain of plausible record headers where the second range
+    begins: the guess is wrong, the ranges do not tile the file, one process reads it."""
+    src = LAB / "psk-aes256-sha256-modp2048" / "capture.pcap"
+    data = src.read_bytes()
+    recs = _records(data)
+    sec = struct.unpack_from("<I", recs[0][0])[0]
+    fake = b"".join(struct.pack("<IIII", sec, 1000 * i, 20, 20) + bytes(20) for i in range(200))
+    body = recs[4][1][:14] + fake  # Ethernet header, then the imitation
+    recs[4] = (struct.pack("<IIII", sec, 5, len(body), len(body)), body)
+    cap = _write(tmp_path / "imitation.pcap", data[:HEADER], recs)
+    lay = layout(str(cap))
+    assert lay is not None
+    middle = cuts(lay, 2)[1]
+    start4 = _starts(cap.read_bytes())[4]
+    assert start4 + 30 < middle < start4 + 16 + len(body) - 400
+    one, _ = _outputs(capsys, cap, tmp_path, "1")
+    many, notes = _outputs(capsys, cap, tmp_path, "2")
+    assert one == many
+    assert notes and all("could not be split" in n for n in notes)
+
+
+@pytest.mark.parametrize("kind", ["gzip", "pcapng"])
+def test_gzip_and_pcapng_read_in_one_process(
+    split_small: None, capsys: pytest.CaptureFixture[str], tmp_path: Path, kind: str
+) -> None:
+    src = LAB / "rekey-dpd" / "capture.pcap"
+    if kind == "gzip":
+        cap = tmp_path / "c.pcap.gz"
+        cap.write_bytes(gzip.compress(src.read_bytes()))
+    else:
+        cap = tmp_path / "c.pcapng"
+        if shutil.which("editcap") is None:
+            pytest.skip("editcap not installed")
+        subprocess.run(
+            ["editcap", "-F", "pcapng", str(src), str(cap)], check=True, capture_output=True
+        )
+    one, _ = _outputs(capsys, cap, tmp_path, "1")
+    many, notes = _outputs(capsys, cap, tmp_path, "2")
+    assert one == many
+    assert notes and all("not an uncompressed pcap file" in n for n in notes)
