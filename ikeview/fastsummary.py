@@ -85,7 +85,8 @@ def summarize_fast(
         why = (
             "not an uncompressed pcap file"
             if lay is None
-            else "the records could not be split (damage?) or a worker failed"
+            else "the file could not be split into ranges (damage, or mostly frames not plain "
+            "ESP) or a worker failed"
         )
         note(f"--jobs {jobs}: {why}; read in one process")
     return _read(source, ports)

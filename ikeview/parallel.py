@@ -52,6 +52,11 @@ MIN_SPLIT_BYTES = 4 << 20
 """Files smaller than this are read in one pass: starting processes would cost more."""
 
 
+MAX_OTHER_BYTES = 16 << 20
+"""Every process gets the offsets of all other frames (16 bytes each): past this many bytes
+(a million frames that are not plain ESP) the capture is read in one pass."""
+
+
 def job_count(jobs: int) -> int:
     """``--jobs`` as a number of processes: 0 means one per core."""
     if jobs < 0:
@@ -59,6 +64,9 @@ def job_count(jobs: int) -> int:
 
         raise IkeviewError("--jobs must be 0 (all cores) or a positive number")
     return jobs or os.cpu_count() or 1
+
+
+NOT_SPLIT = "the file could not be split into ranges (damage, or mostly frames not plain ESP)"
 
 
 def note(text: str) -> None:
@@ -81,7 +89,7 @@ def pool(workers: int) -> ProcessPoolExecutor:
     return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context(method))
 
 
-def _splittable(name: str, jobs: int, min_bytes: int | None) -> Layout | None:
+def splittable(name: str, jobs: int, min_bytes: int | None) -> Layout | None:
     """The file's layout when it is to be split; None to read it in one pass."""
     if jobs <= 1:
         return None
@@ -150,7 +158,7 @@ def locate(
     else:
         results = [count_range(*a) for a in args]
     walked = chained([w for w, _, _ in results], lay.size)
-    if walked is None:
+    if walked is None or sum(len(raw) for _, _, raw in results) > MAX_OTHER_BYTES:
         return None
     bases = [0]
     for w in walked[:-1]:
@@ -238,7 +246,7 @@ def analyze_parallel(
         return analyze(name, extra_ports=ports, decryptor=_make_decryptor(keys))
 
     jobs = job_count(jobs)
-    lay = _splittable(name, jobs, min_bytes)
+    lay = splittable(name, jobs, min_bytes)
     if lay is None:
         return one_pass()
     try:
@@ -258,7 +266,7 @@ def _analyze_split(
     with pool(jobs - 1) as ex:
         split = locate(name, lay, jobs, not ports, ex)
         if split is None:
-            note(f"--jobs {jobs}: the records could not be split (damage?); read in one process")
+            note(f"--jobs {jobs}: {NOT_SPLIT}; read in one process")
             return None
         futures = [ex.submit(esp_range, split, r, keys, ports) for r in range(1, jobs)]
         corr, _ = run_range(split, 0, keys, ports, False)
@@ -281,13 +289,15 @@ def summarize_parallel(
     """``summary.summarize(path)``, computed by ``jobs`` processes (``fastsummary``)."""
     name = os.fspath(path)
     jobs = job_count(jobs)
-    if _splittable(name, jobs, min_bytes) is None:
+    if splittable(name, jobs, min_bytes) is None:
         return summarize_fast(path, extra_ports=extra_ports)
     return summarize_fast(path, extra_ports=extra_ports, jobs=jobs, pool=pool, note=note)
 
 
 __all__ = [
+    "MAX_OTHER_BYTES",
     "MIN_SPLIT_BYTES",
+    "NOT_SPLIT",
     "Split",
     "analyze_parallel",
     "esp_range",
@@ -296,5 +306,6 @@ __all__ = [
     "note",
     "pool",
     "run_range",
+    "splittable",
     "summarize_parallel",
 ]

@@ -21,7 +21,7 @@ from pathlib import Path
 from ikeview.dissectors.records import EspPacket, FrameError, IkeDatagram, RawFrame
 from ikeview.dissectors.stream import dissect
 from ikeview.outfile import open_output
-from ikeview.parallel import Split, _splittable, job_count, locate, note, pool
+from ikeview.parallel import NOT_SPLIT, Split, job_count, locate, note, pool, splittable
 from ikeview.pcapfile import PcapWriter
 from ikeview.pcapranges import Layout, open_map
 from ikeview.pcapwrite import DecryptStats, _handle_esp, _handle_ike, write_decrypted
@@ -107,7 +107,7 @@ def write_decrypted_parallel(
             capture, load_keys([Path(p) for p in keys]), output, extra_ports=ports
         )
 
-    lay = _splittable(name, jobs, min_bytes)
+    lay = splittable(name, jobs, min_bytes)
     if lay is None:
         return one_pass()
     try:
@@ -115,7 +115,7 @@ def write_decrypted_parallel(
     except (BrokenExecutor, OSError) as exc:
         # A worker that died (killed, out of memory), processes that could not be started, or
         # no room for the part files: the single pass says what is wrong, if anything.
-        note(f"--jobs {jobs}: {type(exc).__name__}; one process")
+        note(f"--jobs {jobs}: {type(exc).__name__}; read in one process")
         stats = None
     return one_pass() if stats is None else stats
 
@@ -133,7 +133,7 @@ def _decrypt_split(
         split = locate(name, lay, jobs, not ports, ex)
         if split is None or not split.frames:
             if split is None:
-                note(f"--jobs {jobs}: the records could not be split (damage?); one process")
+                note(f"--jobs {jobs}: {NOT_SPLIT}; read in one process")
             return None
         with tempfile.TemporaryDirectory(prefix=".ikeview-parts-", dir=out_dir) as tmp:
             parts = [os.path.join(tmp, f"part{r}") for r in range(jobs)]
