@@ -5,7 +5,9 @@ average is printed before and after).
 Captures: make_capture.py's mix (1k IKE per 1M packets, mostly ESP, no keys) for summary,
 report and export; bench_esp_pipeline.py's AES-GCM ESP with its keys for report --keys and
 decrypt -o.
-Run: python bench/bench_jobs.py [packets] [--jobs N]     (default 200000, 2)
+Run: python bench/bench_jobs.py [packets] [--jobs N] [--bound N,...]
+     (default 200000, 2; --bound: also the idle-machine bound for these numbers of processes,
+     from each range's CPU time measured alone, since this machine has 2 cores)
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("packets", nargs="?", type=int, default=200_000)
     ap.add_argument("--jobs", type=int, default=2)
+    ap.add_argument("--bound", default="", help="comma-separated process counts")
     args = ap.parse_args()
     ikv = shutil.which("ikeview") or str(Path(sys.executable).parent / "ikeview")
     print(f"load average before: {os.getloadavg()}")
@@ -68,8 +71,9 @@ def main() -> None:
                 f"jobs {args.jobs}: {wn:6.2f} s wall {cn:6.2f} s CPU {rn:4.0f} MB | "
                 f"wall speed-up {w1 / wn:.2f}x, output {same}"
             )
-        critical_path(mix, [], args.jobs, "report")
-        critical_path(gcm, [str(keys)], args.jobs, "report --keys (GCM)")
+        for n in [args.jobs, *(int(x) for x in args.bound.split(",") if x)]:
+            critical_path(mix, [], n, "report")
+            critical_path(gcm, [str(keys)], n, "report --keys (GCM)")
     print(f"load average after: {os.getloadavg()}")
 
 
