@@ -222,3 +222,19 @@ def test_gzip_and_pcapng_read_in_one_process(
     many, notes = _outputs(capsys, cap, tmp_path, "2")
     assert one == many
     assert notes and all("not an uncompressed pcap file" in n for n in notes)
+
+
+def test_dissector_idle_only_without_held_fragments() -> None:
+    """What summary --jobs relies on to dissect ranges apart: a first fragment is held (not
+    idle) until the rest arrives; an ordinary frame leaves nothing held."""
+    from ikeview.dissectors.records import RawFrame
+    from ikeview.dissectors.stream import Dissector
+
+    _, body = _records((LAB / "natt" / "capture.pcap").read_bytes())[0]
+    whole = RawFrame(1, 1.0, 1, body, len(body))
+    d = Dissector()
+    list(d.run([whole]))
+    assert d.idle()
+    first = body[:20] + bytes([body[20] | 0x20]) + body[21:]  # More Fragments set
+    list(d.run([RawFrame(2, 2.0, 1, first, len(first))]))
+    assert not d.idle()
