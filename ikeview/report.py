@@ -140,7 +140,23 @@ def render_text(
     return "\n".join(printable(line) for line in out) + "\n"
 
 
+def _unconfirmed(sa: IkeSa) -> bool:
+    """The correlator guessed ``established`` from sizes but the diagnosis could not confirm it:
+    the report must not say both (the verdict line says ``UNKNOWN``)."""
+    return (
+        sa.state == "established"
+        and sa.state_inferred
+        and sa.diagnosis.verdict != ""
+        and sa.diagnosis.outcome != "established"
+    )
+
+
 def _state_text(sa: IkeSa) -> str:
+    if _unconfirmed(sa):
+        return (
+            "IKE_AUTH answered, established not confirmed "
+            "(inferred: exchanges encrypted, no keys)"
+        )
     state = sa.state + (" (inferred: exchanges encrypted, no keys)" if sa.state_inferred else "")
     if sa.failure:
         state += f": {sa.failure}"
@@ -180,7 +196,8 @@ def _sa_text(sa: IkeSa, when: When) -> list[str]:
     lines.append(f"  {origin}")
     life = f"  seen {when(sa.first_ts)} .. {when(sa.last_ts)}"
     if sa.established_ts is not None:
-        life += f"; established {when(sa.established_ts)} after {_ms(sa.time_to_establish)}"
+        what = "IKE_AUTH answered" if _unconfirmed(sa) else "established"
+        life += f"; {what} {when(sa.established_ts)} after {_ms(sa.time_to_establish)}"
     if sa.deleted_ts is not None:
         life += f"; deleted {when(sa.deleted_ts)}"
     lines.append(life)

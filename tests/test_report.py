@@ -102,3 +102,14 @@ def test_every_json_field_is_documented(rekey_dpd) -> None:
     used = _keys_of(to_json(rekey_dpd, show_secrets=False), set())
     missing = used - _documented_keys()
     assert not missing, f"fields missing from docs/report-json.md: {sorted(missing)}"
+
+
+def test_text_unconfirmed_established_is_not_claimed(shared_dir: Path) -> None:
+    # Four frames: IKE_SA_INIT and IKE_AUTH, nothing after (read with tshark: frames 3/4 are
+    # the IKE_AUTH pair). Without keys, a 224-byte answer is big enough for success but
+    # nothing confirms it, so the report must not say "established" next to an UNKNOWN verdict.
+    text = render_text(analyze(shared_dir / "captures/wireshark/ikev2-decrypt-aes256cbc.pcapng"))
+    assert "UNKNOWN" in text
+    assert "state IKE_AUTH answered, established not confirmed" in text
+    assert "; established +" not in text
+    assert "IKE_AUTH answered +1.005962s" in text
