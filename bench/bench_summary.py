@@ -144,6 +144,28 @@ def jobs_line(path: Path, n: int, jobs: int) -> None:
         f"{w1 / wn:.2f}x); {cn:.2f} s CPU ({c1:.2f}); max RSS {mn:.0f} MB; output "
         f"{'identical' if outs[0] == outs[1] else 'DIFFERENT'}"
     )
+    # Each range's CPU time alone (counting, then dissecting its other frames), in this
+    # process: wall time with a core per range is about the slowest range plus start-up.
+    from ikeview.fastsummary import count_range, tally_range
+    from ikeview.pcapranges import cuts, layout
+
+    lay = layout(str(path))
+    assert lay is not None
+    bounds, base, ranges = cuts(lay, jobs), 0, []
+    for r in range(jobs):
+        c0 = time.process_time()
+        walked, _, raw = count_range(str(path), lay, bounds[r], bounds[r + 1], True)
+        assert walked is not None
+        tally_range(str(path), lay, base, raw, ())
+        ranges.append(time.process_time() - c0)
+        base += walked.frames
+    c0 = time.process_time()
+    summarize_fast(path)
+    one = time.process_time() - c0
+    print(
+        f"  one process {one:.2f} s CPU; ranges {', '.join(f'{t:.2f}' for t in ranges)} s CPU: "
+        f"idle-machine bound {one / max(ranges):.2f}x with {jobs} cores (start-up aside)"
+    )
 
 
 def main() -> None:

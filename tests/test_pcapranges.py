@@ -238,3 +238,52 @@ def test_dissector_idle_only_without_held_fragments() -> None:
     first = body[:20] + bytes([body[20] | 0x20]) + body[21:]  # More Fragments set
     list(d.run([RawFrame(2, 2.0, 1, first, len(first))]))
     assert not d.idle()
+
+
+def _every_pcap() -> list[Path]:
+    roots = [REPO / "captures", REPO.parent / "shared" / "captures"]
+    found = [
+        p
+        for root in roots
+        if root.exists()
+        for p in sorted(root.rglob("*"))
+        if p.is_file() and p.read_bytes()[:4] in (b"\xd4\xc3\xb2\xa1", b"\xa1\xb2\xc3\xd4")
+    ]
+    return found
+
+
+@pytest.fixture(scope="module")
+def hostile_pcaps(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
+    """The crafted pcaps of issue 15 (tests/hostile_inputs.py)."""
+    sys.path.insert(0, str(REPO / "tests"))
+    import hostile_inputs as h
+
+    out = tmp_path_factory.mktemp("hostile")
+    made = {
+        "delete-bomb": h.delete_bomb_pcap(),
+        "escape-identity": h.escape_identity_pcap(),
+        "tiny-payloads": h.tiny_payloads_pcap(),
+        "max-time": h.pcap_max_time(),
+    }
+    paths = []
+    for name, data in made.items():
+        paths.append(out / f"{name}.pcap")
+        paths[-1].write_bytes(data)
+    return paths
+
+
+def test_every_pcap_in_the_repository_same_with_jobs(
+    split_small: None,
+    capsys: pytest.CaptureFixture[str],
+    hostile_pcaps: list[Path],
+) -> None:
+    """Wireshark's, tcpdump's, synthetic and lab captures, and the hostile ones: summary and
+    report (no keys) give the same bytes with --jobs 1, 2 and 3."""
+    captures = _every_pcap() + hostile_pcaps
+    assert len(captures) > 60
+    for cap in captures:
+        for cmd in (["summary", "--json"], ["report", "--json"]):
+            one, _ = _run(capsys, [cmd[0], str(cap), *cmd[1:]])
+            for jobs in ("2", "3"):
+                many, _ = _run(capsys, [cmd[0], str(cap), *cmd[1:], "--jobs", jobs])
+                assert one == many, (cap, cmd, jobs)
