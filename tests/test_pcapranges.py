@@ -104,6 +104,12 @@ def _outputs(
     _, err = _run(capsys, ["export", str(cap), "--esp", "--csv", str(csv), "--jobs", jobs])
     outs.append(csv.read_text())
     notes.append(err)
+    # decrypt -o with keys that open nothing here: the copy must still be the same bytes.
+    keys = str(LAB / "natt" / "keys.toml")
+    dec = tmp / f"dec{jobs}.pcap"
+    _, err = _run(capsys, ["decrypt", str(cap), "--keys", keys, "-o", str(dec), "--jobs", jobs])
+    outs.append(dec.read_bytes().hex())
+    notes.append("\n".join(ln for ln in err.splitlines() if "frames read" not in ln))
     return outs, [n for n in notes if n]
 
 
