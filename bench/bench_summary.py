@@ -91,12 +91,12 @@ def run_child(cmd: list[str], out: Path | None = None) -> tuple[float, float, fl
 
 def _frames(path: Path) -> int:
     """Frames of an uncompressed pcap, by a walk of its record headers."""
-    from ikeview.pcapranges import HEADER, layout, open_map, scan
+    from ikeview.pcapranges import layout, open_map, scan
 
     lay = layout(str(path))
     assert lay is not None, "an uncompressed pcap"
     with open_map(str(path)) as mm:
-        walked = scan(mm, lay, HEADER, lay.size, None, lambda i, off: None)
+        walked = scan(mm, lay, lay.first, lay.size, None, lambda i, off: None)
     assert walked is not None
     return walked.frames
 

@@ -8,12 +8,13 @@ length and addresses are read in place and added to the per-SPI counters without
 Flow and EspPacket records. Every other frame goes through one dissector, in capture order, so
 IKE, keepalives, fragments, TCP and damage are handled by the one general path.
 
-An uncompressed classic pcap is read through ``mmap`` (``ikeview.pcapranges``); with ``jobs``
+An uncompressed pcap or pcapng file is read through ``mmap`` (``ikeview.pcapranges``); with ``jobs``
 its byte ranges are counted by that many processes, each returning its counters and the
-(frame number, offset) of its other frames, which this process then dissects in order. Counters
+(frame number, offset) of its other frames, which are then dissected in order. Counters
 of one SA found in several places are folded by frame position, so the order of the ESP lines
 (first time, then first appearance) is the single pass's. Anything else (gzip, pcapng, a pipe,
-a file with damage) is read by ``CaptureReader``, in one process. ``summary.summarize`` stays
+a file with damage, a pcapng file with a second section) is read by ``CaptureReader``, in
+one process. ``summary.summarize`` stays
 the reference; tests/test_fastsummary.py checks the two agree on every capture in the
 repository, and tests/test_parallel.py that ``--jobs`` changes nothing.
 """
@@ -32,7 +33,6 @@ from ikeview.dissectors.net import ip_text
 from ikeview.dissectors.records import EspPacket, FrameError, IkeDatagram, NatKeepalive
 from ikeview.dissectors.stream import Dissector, DissectStats
 from ikeview.pcapranges import (
-    HEADER,
     EspAcc,
     Layout,
     Walked,
@@ -83,7 +83,7 @@ def summarize_fast(
             return done
     if split and note is not None:
         why = (
-            "not an uncompressed pcap file"
+            "not an uncompressed pcap or pcapng file"
             if lay is None
             else "the file could not be split into ranges (damage, or mostly frames not plain "
             "ESP) or a worker failed"
@@ -175,7 +175,7 @@ def _mapped(name: str, lay: Layout, ports: tuple[int, ...]) -> Summary | None:
     try:
         with open(name, "rb") as fh, open_map(name) as mm:
             fd = fh.fileno()
-            walked = scan(mm, lay, HEADER, lay.size, esp,
+            walked = scan(mm, lay, lay.first, lay.size, esp,
                           lambda i, off: feed(frame_at(fd, lay, i, off)), not ports)  # fmt: skip
     except (OSError, ValueError):
         return None
@@ -205,7 +205,7 @@ def count_range(
 
     try:
         with open_map(name) as mm:
-            start = HEADER if lo == HEADER else resync(mm, lay, lo)
+            start = lo if lo == lay.first else resync(mm, lay, lo)
             if start is None:
                 return None, {}, b""
             walked = scan(mm, lay, start, hi, esp if count else None, other, fast_udp)
@@ -260,7 +260,7 @@ def _split(
             ]
             results = [count_range(name, lay, bounds[0], bounds[1], fast_udp)]
             results += [f.result() for f in later]
-            walked = chained([w for w, _, _ in results], lay.size)
+            walked = chained([w for w, _, _ in results], lay)
             if walked is None:
                 return None
             bases = [0]

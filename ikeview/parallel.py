@@ -1,7 +1,8 @@
 """``--jobs N``: one capture analysed by N processes, with the same result as one pass.
 
-Only an uncompressed classic pcap regular file is split (``ikeview.pcapranges``); anything
-else (gzip, pcapng, a pipe, a damaged file) is read in one process, with a line on stderr.
+Only an uncompressed pcap or pcapng regular file is split (``ikeview.pcapranges``); anything
+else (gzip, a pipe, a damaged file, a pcapng file with more than one section or with
+interfaces declared after its first packet) is read in one process, with a line on stderr.
 The file is cut into N byte ranges and read in two rounds, each range by its own process (the
 first by this one):
 
@@ -101,7 +102,7 @@ def splittable(name: str, jobs: int, min_bytes: int | None) -> Layout | None:
         return None
     lay = layout(name)
     if lay is None:
-        note(f"--jobs {jobs}: not an uncompressed pcap file (gzip, pcapng?); read in one process")
+        note(f"--jobs {jobs}: not an uncompressed pcap or pcapng file; read in one process")
     return lay
 
 
@@ -157,7 +158,7 @@ def locate(
         results += [f.result() for f in later]
     else:
         results = [count_range(*a) for a in args]
-    walked = chained([w for w, _, _ in results], lay.size)
+    walked = chained([w for w, _, _ in results], lay)
     if walked is None or sum(len(raw) for _, _, raw in results) > MAX_OTHER_BYTES:
         return None
     bases = [0]

@@ -46,14 +46,19 @@ def decrypt_range(
     by_index: dict[int, RawFrame] = {}
     pending: list[RawFrame] = []
     with open(part, "wb") as out, open(split.name, "rb") as fh, open_map(split.name) as mm:
-        # A classic pcap has one link type for all its frames: the output's.
-        writer = PcapWriter(out, split.lay.linktype)
+        # The output's link type is the capture's first frame's; frames of another (pcapng
+        # interfaces may differ) are counted and left out, as the single pass does.
+        linktype = split.lay.linktype
+        writer = PcapWriter(out, linktype)
 
         def flush() -> None:
             for frame in pending:
                 if not owns(frame.index):
                     continue
                 stats.frames += 1
+                if frame.linktype != linktype:
+                    stats.other_linktype += 1
+                    continue
                 new = replacements.pop(frame.index, None)
                 if new is None:
                     writer.write(frame.ts, frame.data, frame.orig_len)

@@ -209,25 +209,48 @@ def test_payload_imitating_records_at_an_edge(
     assert notes and all("could not be split into ranges" in n for n in notes)
 
 
-@pytest.mark.parametrize("kind", ["gzip", "pcapng"])
-def test_gzip_and_pcapng_read_in_one_process(
-    split_small: None, capsys: pytest.CaptureFixture[str], tmp_path: Path, kind: str
+def test_gzip_read_in_one_process(
+    split_small: None, capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
-    src = LAB / "rekey-dpd" / "capture.pcap"
-    if kind == "gzip":
-        cap = tmp_path / "c.pcap.gz"
-        cap.write_bytes(gzip.compress(src.read_bytes()))
-    else:
-        cap = tmp_path / "c.pcapng"
-        if shutil.which("editcap") is None:
-            pytest.skip("editcap not installed")
-        subprocess.run(
-            ["editcap", "-F", "pcapng", str(src), str(cap)], check=True, capture_output=True
-        )
+    cap = tmp_path / "c.pcap.gz"
+    cap.write_bytes(gzip.compress((LAB / "rekey-dpd" / "capture.pcap").read_bytes()))
     one, _ = _outputs(capsys, cap, tmp_path, "1")
     many, notes = _outputs(capsys, cap, tmp_path, "2")
     assert one == many
-    assert notes and all("not an uncompressed pcap file" in n for n in notes)
+    assert notes and all("not an uncompressed pcap or pcapng file" in n for n in notes)
+
+
+def _pcapng(src: Path, dst: Path) -> Path:
+    if shutil.which("editcap") is None:
+        pytest.skip("editcap not installed")
+    subprocess.run(["editcap", "-F", "pcapng", str(src), str(dst)], check=True, capture_output=True)
+    return dst
+
+
+@pytest.mark.parametrize("scenario", ["rekey-dpd", "certs-frag", "natt"])
+def test_pcapng_split_same_output(
+    split_small: None, capsys: pytest.CaptureFixture[str], tmp_path: Path, scenario: str
+) -> None:
+    """The lab captures as pcapng (editcap): split by blocks, the same bytes out."""
+    cap = _pcapng(LAB / scenario / "capture.pcap", tmp_path / "c.pcapng")
+    lay = layout(str(cap))
+    assert lay is not None and lay.ng
+    one, _ = _outputs(capsys, cap, tmp_path, "1")
+    for jobs in ("2", "3"):
+        many, notes = _outputs(capsys, cap, tmp_path, jobs)
+        assert notes == []
+        assert one == many
+
+
+def test_pcapng_generated_damaged_edges(
+    generated: Path, split_small: None, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    cap = _pcapng(_damage_at_the_edges(generated, tmp_path / "e.pcap"), tmp_path / "e.pcapng")
+    one, _ = _outputs(capsys, cap, tmp_path, "1")
+    for jobs in ("2", "3"):
+        many, notes = _outputs(capsys, cap, tmp_path, jobs)
+        assert notes == []
+        assert one == many
 
 
 def test_dissector_idle_only_without_held_fragments() -> None:
@@ -246,6 +269,10 @@ def test_dissector_idle_only_without_held_fragments() -> None:
     assert not d.idle()
 
 
+_MAGICS = (b"\xd4\xc3\xb2\xa1", b"\xa1\xb2\xc3\xd4", b"\x0a\x0d\x0d\x0a")
+"""Classic pcap (both byte orders, microseconds) and pcapng."""
+
+
 def _every_pcap() -> list[Path]:
     roots = [REPO / "captures", REPO.parent / "shared" / "captures"]
     found = [
@@ -253,7 +280,7 @@ def _every_pcap() -> list[Path]:
         for root in roots
         if root.exists()
         for p in sorted(root.rglob("*"))
-        if p.is_file() and p.read_bytes()[:4] in (b"\xd4\xc3\xb2\xa1", b"\xa1\xb2\xc3\xd4")
+        if p.is_file() and p.read_bytes()[:4] in _MAGICS
     ]
     return found
 
@@ -283,8 +310,8 @@ def test_every_pcap_in_the_repository_same_with_jobs(
     capsys: pytest.CaptureFixture[str],
     hostile_pcaps: list[Path],
 ) -> None:
-    """Wireshark's, tcpdump's, synthetic and lab captures, and the hostile ones: summary and
-    report (no keys) give the same bytes with --jobs 1, 2 and 3."""
+    """Wireshark's, tcpdump's, synthetic and lab captures (pcap and pcapng), and the hostile
+    ones: summary and report (no keys) give the same bytes with --jobs 1, 2 and 3."""
     captures = _every_pcap() + hostile_pcaps
     assert len(captures) > 60
     for cap in captures:
