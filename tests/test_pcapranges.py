@@ -297,6 +297,10 @@ def hostile_pcaps(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
         "escape-identity": h.escape_identity_pcap(),
         "tiny-payloads": h.tiny_payloads_pcap(),
         "max-time": h.pcap_max_time(),
+        "ng-tsresol-2^-127": h.pcapng_odd_time(tsresol=0xFF),
+        "ng-tsresol-10^-255": h.pcapng_odd_time(tsresol=0x7F),
+        "ng-tsoffset-2^62": h.pcapng_odd_time(tsoffset=1 << 62),
+        "ng-tsoffset-negative": h.pcapng_odd_time(tsoffset=-(1 << 40)),
     }
     paths = []
     for name, data in made.items():
