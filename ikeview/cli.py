@@ -84,9 +84,10 @@ def _config_args(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument(
         "--ios-release",
-        choices=("ios15", "iosxe17"),
+        choices=("ios15", "iosxe16", "iosxe17"),
         default=None,
-        help="IOS Smart Defaults to assume (default: iosxe17, the newest modelled)",
+        help="IOS Smart Defaults to assume: ios15 (IOS 15.x), iosxe16 (IOS XE 16.x-17.10), "
+        "iosxe17 (IOS XE 17.11+; the default)",
     )
     p.add_argument(
         "--config-side",

@@ -121,7 +121,7 @@ def test_ios_unused_proposal_smart_default_xe17() -> None:
     a = checked("psk-aes256-sha256-modp2048", data_config("ios/unused-proposal-responder.cfg"))
     assert sorted(codes(a)) == ["config-proposal-mismatch", "config-proposal-unused"]
     p = _ike_check(a).proposal
-    assert "Smart Default, IOS XE 17.x" in p.configured
+    assert "Smart Default, IOS XE 17.11+" in p.configured
     assert {d.type for d in p.differences} == {"INTEG", "PRF"}
 
 
@@ -218,8 +218,21 @@ def test_policy_for_another_address_accepts_nothing() -> None:
                       "otheraddr.cfg")  # fmt: skip
     a = checked("psk-aes256-sha256-modp2048", cfg)
     (finding,) = [f for _l, f in config_findings(a)]
+    # No configured policy fits 192.0.2.2, and IOS does not fall back to the default policy
+    # once a policy is configured: nothing accepts the offer, and the notes say why.
     assert finding.code == "config-proposal-mismatch"
-    assert finding.explanation.startswith("no crypto ikev2 policy matches this local address")
+    assert finding.explanation.startswith(
+        "no crypto ikev2 policy matches local address 192.0.2.2 (fvrf global)"
+    )
+    check = _ike_check(a)
+    assert any("does not fall back" in n and "192.0.2.2" in n for n in check.notes)
+    # The same with the default policy switched off.
+    cfg = read_config(text.replace("match address local 192.0.2.2", "match address local 10.9.9.9")
+                      + "no crypto ikev2 policy default\n", "nodefault.cfg")  # fmt: skip
+    (finding,) = [f for _l, f in config_findings(checked("psk-aes256-sha256-modp2048", cfg))]
+    assert finding.explanation.startswith(
+        "no crypto ikev2 policy matches local address 192.0.2.2 (fvrf global)"
+    )
 
 
 def test_initiator_config_that_offers_something_else() -> None:

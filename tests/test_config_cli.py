@@ -66,3 +66,22 @@ def test_unknown_ios_release_is_a_usage_error() -> None:
     run = ikeview("report", CAPTURE, "--config", DATA / "ios" / "psk-responder.cfg",
                   "--ios-release", "ios12")  # fmt: skip
     assert run.returncode == 2 and "ios15" in run.stderr
+
+
+def test_ios_release_iosxe16_and_weak_note_in_report(tmp_path: Path) -> None:
+    """3des-sha1-modp1024 (truth.json: IKE 3DES_CBC/HMAC_SHA1_96/PRF_HMAC_SHA1/MODP_1024):
+    an IOS responder configured with 3des and group 2 takes it as --ios-release iosxe16; the
+    default (iosxe17, IOS XE 17.11.1+) says FN72510 refuses those words, naming the line."""
+    text = (DATA / "ios" / "psk-responder.cfg").read_text()
+    text = text.replace(" encryption aes-cbc-256", " encryption 3des")
+    text = text.replace(" integrity sha256", " integrity sha1").replace(" group 14", " group 2")
+    cfg = tmp_path / "legacy.cfg"
+    cfg.write_text(text)
+    capture = LAB / "3des-sha1-modp1024" / "capture.pcap"
+    run = ikeview("report", capture, "--config", cfg, "--ios-release", "iosxe16")
+    assert run.returncode == 0, run.stderr
+    assert "FN72510" not in run.stdout and "proposal ok" in run.stdout
+    run = ikeview("report", capture, "--config", cfg)
+    assert run.returncode == 0, run.stderr
+    assert f"{cfg}:9: encryption 3des in crypto ikev2 proposal LAB-PROP" in run.stdout
+    assert "FN72510" in run.stdout

@@ -9,6 +9,8 @@ time is given). Text from the capture (identities) is escaped for the terminal.
 
 from __future__ import annotations
 
+from typing import cast
+
 from ikeview.config.proposals import offered_values
 from ikeview.dissectors import iana
 from ikeview.pipeline.model import ChildSa, IkeSa, proposal_text, ts_text
@@ -54,11 +56,12 @@ def ios_sa_card(sa: IkeSa, side: str) -> list[str]:
     lines = [f"Local {local:22} Remote {remote:22} Status {status}"]
     if sa.chosen is not None:
         encr = offered_values(sa.chosen, 1)
-        ident, bits = encr[0] if encr else (None, None)  # type: ignore[misc]
-        integ = [v for v in offered_values(sa.chosen, 3) if v]
-        prf = offered_values(sa.chosen, 2)
+        ident, bits = cast("tuple[int | None, int | None]", encr[0] if encr else (None, None))
+        integ = [cast(int, v) for v in offered_values(sa.chosen, 3) if v]
+        prf = [cast(int, v) for v in offered_values(sa.chosen, 2)]
+        cipher = _CISCO_ENCR.get(ident, str(ident)) if ident is not None else "-"
         lines.append(
-            f"      Encr: {_CISCO_ENCR.get(ident, str(ident))}, keysize: {bits or '-'}, "
+            f"      Encr: {cipher}, keysize: {bits or '-'}, "
             f"PRF: {_CISCO_PRF.get(prf[0], str(prf[0])) if prf else '-'}, "
             f"Hash: {_CISCO_HASH.get(integ[0], str(integ[0])) if integ else 'None'}, "
             f"DH Grp:{sa.dh_group if sa.dh_group is not None else '-'}, "

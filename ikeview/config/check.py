@@ -69,14 +69,17 @@ def _frames(ex: Exchange | None) -> list[int]:
     return [m.frame for m in (ex.request, ex.response) if m is not None]
 
 
-def _ike_proposals(cfg: DeviceConfig, conn: Connection | None, my_addr: str | None):
+def _ike_proposals(
+    cfg: DeviceConfig, conn: Connection | None, my_addr: str | None
+) -> tuple[tuple[ConfProposal, ...], str]:
     """(proposals, where they come from) for the IKE SA."""
     if cfg.kind == "ios":
-        for pol in cfg.policies:
-            if not pol.match_local or any(match.in_net(my_addr, a) for a in pol.match_local):
-                where = f"crypto ikev2 policy {pol.name}"
-                return pol.proposals, where + (f" (line {pol.line})" if pol.line else "")
-        return (), "no crypto ikev2 policy matches this local address"
+        pol = match.ios_policy(cfg, my_addr)
+        if pol is not None:
+            where = f"crypto ikev2 policy {pol.name}"
+            return pol.proposals, where + (f" (line {pol.line})" if pol.line else "")
+        fvrf = match.fvrf_of(cfg, my_addr) or "global"
+        return (), f"no crypto ikev2 policy matches local address {my_addr} (fvrf {fvrf})"
     if conn is not None:
         return conn.proposals, f"connection {conn.name} (line {conn.line})"
     return tuple(p for c in cfg.connections for p in c.proposals), "every connection"
@@ -370,6 +373,10 @@ def _refused_child_findings(sa: IkeSa, conn: Connection | None, role: str | None
     return [] if ccheck.matched else [_mismatch_finding(ccheck, cframes, "ESP", conn.name)]
 
 
+_NOTE_CODES = frozenset({"psk-unreadable", "config-unknown-algorithm", "config-weak-algorithm"})
+"""Reader notes a check repeats: they change what the check can say."""
+
+
 def check_ike_sa(
     sa: IkeSa, cfg: DeviceConfig, side: str | None = None, keyring: KeyRing | None = None
 ) -> ConfigCheck:
@@ -387,17 +394,40 @@ def check_ike_sa(
     findings += psk_findings
     findings += _refused_child_findings(sa, conn, role)
     notes = tuple(
-        n.text for n in cfg.notes if n.code in ("psk-unreadable", "config-unknown-algorithm")
-    )
+        n.text
+        for n in cfg.notes
+        if n.code in ("psk-unreadable", "config-unknown-algorithm", "config-weak-algorithm")
+    ) + _policy_notes(cfg, my_addr)
     return ConfigCheck(
         device=cfg.device,
         kind=cfg.kind,
-        role=role,  # type: ignore[arg-type]
+        role=role,
         proposal=check,
         profile=conn.name if conn else None,
         keyring_peer=keyring_peer,
         findings=tuple(findings),
         notes=notes,
+    )
+
+
+def _policy_notes(cfg: DeviceConfig, my_addr: str | None) -> tuple[str, ...]:
+    """IOS: say when the Smart Default policy stood in for configured ones, or when the local
+    address is not the router's own (so the policy was not chosen by its match lines)."""
+    if cfg.kind == "ios" and match.foreign_address(cfg, my_addr) and cfg.policies:
+        return (
+            f"the local address {my_addr} is not an interface address of this config (a NAT "
+            "in between?): its crypto ikev2 policy was taken without 'match address local' "
+            "and 'match fvrf'",
+        )
+    if cfg.kind != "ios" or not cfg.policies or match.ios_policy(cfg, my_addr) is not None:
+        return ()
+    fvrf = match.fvrf_of(cfg, my_addr) or "global"
+    return (
+        f"no configured crypto ikev2 policy matches local address {my_addr} (fvrf {fvrf}), "
+        "and IOS does not fall back to the default policy once any policy is configured "
+        "(shown by a published lab note's debug output, 'Failed to initiate sa'; no Cisco "
+        "document found says either way): add 'match address local' or 'match fvrf' for this "
+        "address to a policy",
     )
 
 
@@ -446,7 +476,7 @@ def check_child(
     return ConfigCheck(
         device=cfg.device,
         kind=cfg.kind,
-        role=role,  # type: ignore[arg-type]
+        role=role,
         proposal=check,
         profile=cconf.name if cconf else None,
         keyring_peer=None,

@@ -13,11 +13,11 @@ reported as unreadable, never guessed).
 
 from __future__ import annotations
 
-import ipaddress
 from dataclasses import dataclass, field
 
 from ikeview.config import ios_defaults
-from ikeview.config.proposals import ConfProposal
+from ikeview.config.ios_text import Block, acl_entry, blocks, network, object_group_members
+from ikeview.config.proposals import ConfProposal, Encr
 from ikeview.config.records import (
     ChildConf,
     ConfigError,
@@ -25,6 +25,7 @@ from ikeview.config.records import (
     ConfigPsk,
     Connection,
     DeviceConfig,
+    Direction,
     IkePolicy,
 )
 
@@ -55,31 +56,6 @@ ESP_INTEG = {
 _TYPE7 = "dsfd;kfoA,.iyewrkldJKDHSUBsgvca69834ncxv9873254k;fg87"
 
 
-@dataclass(slots=True)
-class Block:
-    """A top-level line and the indented lines under it."""
-
-    words: list[str]
-    line: int
-    body: list[tuple[int, int, list[str]]] = field(default_factory=list)
-    """(line number, indent, words)."""
-
-
-def _blocks(text: str) -> list[Block]:
-    blocks: list[Block] = []
-    for number, raw in enumerate(text.splitlines(), 1):
-        stripped = raw.strip()
-        if not stripped or stripped.startswith("!"):
-            continue
-        indent = len(raw) - len(raw.lstrip(" "))
-        words = stripped.split()
-        if indent == 0:
-            blocks.append(Block(words, number))
-        elif blocks:
-            blocks[-1].body.append((number, indent, words))
-    return blocks
-
-
 def decode_type7(encoded: str) -> str | None:
     """The clear text of a Cisco type 7 string; None when it is not one."""
     try:
@@ -91,40 +67,107 @@ def decode_type7(encoded: str) -> str | None:
 
 
 @dataclass(slots=True)
+class _Profile:
+    """A ``crypto ikev2 profile`` while it is read."""
+
+    name: str
+    line: int
+    remote_ids: list[str] = field(default_factory=list)
+    remote_addrs: list[str] = field(default_factory=list)
+    local_addrs: list[str] = field(default_factory=list)
+    local_id: str | None = None
+    local_auth: str | None = None
+    remote_auth: str | None = None
+    keyring: str | None = None
+
+
+@dataclass(slots=True)
+class _Child:
+    """A ``crypto map`` / ``crypto dynamic-map`` entry or ``crypto ipsec profile``."""
+
+    name: str
+    line: int
+    sets: list[str] = field(default_factory=list)
+    pfs: int | None = None
+    profile: str | None = None
+    peers: list[str] = field(default_factory=list)
+    acl: str | None = None
+
+
+@dataclass(slots=True)
+class _Interface:
+    name: str
+    addrs: list[str] = field(default_factory=list)
+    vrf: str | None = None
+    tunnel_vrf: str | None = None
+    tunnel_source: str | None = None
+    tunnel_dest: str | None = None
+    protection: str | None = None
+    line: int = 0
+
+
+@dataclass(slots=True)
 class _State:
     path: str
     hostname: str | None = None
-    addrs: list[str] = field(default_factory=list)
     proposals: dict[str, ConfProposal] = field(default_factory=dict)
     policies: list[IkePolicy] = field(default_factory=list)
+    policy_refs: list[list[tuple[str, int]]] = field(default_factory=list)
     psks: list[ConfigPsk] = field(default_factory=list)
     keyring_peers: dict[str, list[tuple[str, str | None]]] = field(default_factory=dict)
-    profiles: list[dict] = field(default_factory=list)
+    profiles: list[_Profile] = field(default_factory=list)
     transform_sets: dict[str, tuple[ConfProposal, str]] = field(default_factory=dict)
-    children: list[dict] = field(default_factory=list)
+    children: list[_Child] = field(default_factory=list)
     acls: dict[str, tuple[list[str], list[str]]] = field(default_factory=dict)
-    tunnel_profiles: list[tuple[str, str | None, int]] = field(default_factory=list)
+    groups: dict[str, list[str]] = field(default_factory=dict)
+    interfaces: list[_Interface] = field(default_factory=list)
+    disabled: set[str] = field(default_factory=set)
+    """``policy`` / ``proposal`` when ``no crypto ikev2 policy|proposal default`` is set."""
+    default_types: set[str] = field(default_factory=set)
+    """Lines a configured ``crypto ikev2 proposal default`` sets (encryption, group...)."""
     notes: list[ConfigNote] = field(default_factory=list)
     skipped: int = 0
+    weak: bool = False
+    """The release refuses FN72510's weak algorithms (IOS XE 17.11.1+)."""
+
+
+def _weak(st: _State, number: int, words: list[str], where: str) -> None:
+    st.notes.append(ConfigNote("config-weak-algorithm", number,
+        f"{st.path}:{number}: {' '.join(words)} in {where} is refused by IOS XE 17.11.1 and "
+        f"later unless weak algorithms are allowed again (Cisco Field Notice FN72510); left "
+        f"out as --ios-release iosxe17 models (iosxe16 for older routers)"))  # fmt: skip
 
 
 def _proposal(st: _State, b: Block) -> None:
     name = b.words[3] if len(b.words) > 3 else "?"
-    encr, integ, prf, ke = [], [], [], []
-    tables = {"encryption": (IOS_ENCR, encr, None), "integrity": (IOS_HASH, integ, 0),
-              "prf": (IOS_HASH, prf, 1)}  # fmt: skip
+    encr: list[Encr] = []
+    integ: list[int] = []
+    prf: list[int] = []
+    ke: list[int] = []
     for number, _indent, w in b.body:
         key, args = w[0], w[1:]
+        unknown: list[str] = []
+        refused = [a for a in args if st.weak and a in ios_defaults.WEAK_IKE.get(key, ())]
+        if refused:
+            _weak(st, number, [key, *refused], f"crypto ikev2 proposal {name}")
+            args = [a for a in args if a not in refused]
         if key == "group":
             ke += [int(a) for a in args if a.isdigit() and int(a) < 65536]
             unknown = [a for a in args if not (a.isdigit() and int(a) < 65536)]
-        elif key in tables:
-            table, values, index = tables[key]
-            values += [table[a] if index is None else table[a][index] for a in args if a in table]
-            unknown = [a for a in args if a not in table]
+        elif key == "encryption":
+            encr += [IOS_ENCR[a] for a in args if a in IOS_ENCR]
+            unknown = [a for a in args if a not in IOS_ENCR]
+        elif key in ("integrity", "prf"):
+            index = 0 if key == "integrity" else 1
+            (integ if key == "integrity" else prf).extend(
+                IOS_HASH[a][index] for a in args if a in IOS_HASH
+            )
+            unknown = [a for a in args if a not in IOS_HASH]
         else:
             st.skipped += 1
             continue
+        if name == "default":
+            st.default_types.add(key)
         if unknown:
             # Not fatal: a newer IOS may know algorithms ikeview does not; say which were left out.
             st.notes.append(ConfigNote("config-unknown-algorithm", number,
@@ -147,21 +190,25 @@ def _policy(st: _State, b: Block) -> None:
     names: list[tuple[str, int]] = []
     for number, _indent, w in b.body:
         if w[:3] == ["match", "address", "local"] and len(w) > 3:
-            local.append(w[3])
+            # "match address local interface Gi1" names an interface: resolved at the end.
+            local.append(w[-1] if w[3] == "interface" else w[3])
         elif w[:2] == ["match", "fvrf"] and len(w) > 2:
             fvrf = w[2]
         elif w[0] == "proposal" and len(w) > 1:
             names.extend((n, number) for n in w[1:])
         else:
             st.skipped += 1
-    st.policies.append(IkePolicy(name, b.line, tuple(local), fvrf, tuple(names)))  # type: ignore[arg-type]
+    st.policies.append(IkePolicy(name, b.line, tuple(local), fvrf, ()))
+    st.policy_refs.append(names)
 
 
 def _key(st: _State, w: list[str], number: int, keyring: str, peer: str) -> None:
     rest = w[1:]
-    direction = "both"
-    if rest and rest[0] in ("local", "remote"):
-        direction, rest = rest[0], rest[1:]
+    direction: Direction = "both"
+    if rest and rest[0] == "local":
+        direction, rest = "local", rest[1:]
+    elif rest and rest[0] == "remote":
+        direction, rest = "remote", rest[1:]
     ktype = "0"
     if len(rest) >= 2 and rest[0] in ("0", "6", "7"):
         ktype, rest = rest[0], rest[1:]
@@ -180,7 +227,7 @@ def _key(st: _State, w: list[str], number: int, keyring: str, peer: str) -> None
     scope = st.keyring_peers.get(f"{keyring}/{peer}", [])
     ids = tuple(v for k, v in scope if k == "id" and v)
     addr = next((v for k, v in scope if k == "address"), None)
-    st.psks.append(ConfigPsk(label, secret, ids, addr, direction, number, note))  # type: ignore[arg-type]
+    st.psks.append(ConfigPsk(label, secret, ids, addr, direction, number, note))
     if secret is None:
         st.notes.append(ConfigNote("psk-unreadable", number, note or label))
 
@@ -207,62 +254,97 @@ def _keyring(st: _State, b: Block) -> None:
 
 def _host(addr: str, mask: str | None) -> str | None:
     """The address when the entry names one host; None for a network (no exact peer)."""
-    if mask is None or mask == "255.255.255.255":
-        return addr
+    net = network(addr, mask)
+    if net is None or net.endswith(("/32", "/128")):
+        return addr.split("/", 1)[0].lower() if net else None
     return None
 
 
+def _remote_address(words: list[str]) -> str:
+    """``match identity remote address A [MASK]`` (IPv6 ``A/len`` or ``A LEN``) as CIDR;
+    ``0.0.0.0`` or ``::`` without a mask is any address (as hub configs use it)."""
+    addr = words[0]
+    mask = words[1] if len(words) > 1 else None
+    if mask is None and addr in ("0.0.0.0", "::"):
+        return "::/0" if ":" in addr else "0.0.0.0/0"
+    return network(addr, mask) or addr
+
+
+_PROFILE_KNOWN = frozenset(
+    [
+        "lifetime",
+        "dpd",
+        "description",
+        "pki",
+        "match",
+        "keyring",
+        "nat",
+        "virtual-template",
+        "aaa",
+        "ivrf",
+        "config-exchange",
+        "shutdown",
+    ]
+)
+"""Profile lines understood but not compared with a capture."""
+
+
 def _profile(st: _State, b: Block) -> None:
-    prof: dict = {"name": b.words[3] if len(b.words) > 3 else "?", "line": b.line,
-                  "remote_ids": [], "remote_addrs": [], "local_addrs": [], "local_id": None,
-                  "local_auth": None, "remote_auth": None, "keyring": None}  # fmt: skip
+    prof = _Profile(b.words[3] if len(b.words) > 3 else "?", b.line)
     for _number, _indent, w in b.body:
-        if w[:3] == ["match", "identity", "remote"] and len(w) > 4:
-            if w[3] == "address":
-                net = _net(w[4], w[5] if len(w) > 5 else None)
-                prof["remote_addrs"].append(net)
-                prof["remote_ids"].append(net)
-            elif w[4] == "domain" and len(w) > 5:
-                # "match identity remote fqdn domain example.com": any name in that domain.
-                prof["remote_ids"].append(f"*{w[5]}")
-            else:
-                prof["remote_ids"].append(w[-1])
+        if w[:3] == ["match", "identity", "remote"] and len(w) > 3:
+            _match_identity(prof, w[3:])
         elif w[:3] == ["match", "address", "local"] and len(w) > 3:
-            prof["local_addrs"].append(w[3])
-        elif w[:2] == ["identity", "local"] and len(w) > 3:
-            prof["local_id"] = w[3]
-        elif w[0] == "authentication" and len(w) > 2:
-            prof[f"{w[1]}_auth"] = _auth_word(w[2])
+            prof.local_addrs.append(w[-1] if w[3] == "interface" else w[3])
+        elif w[:2] == ["identity", "local"] and len(w) > 2:
+            # identity local address A | fqdn X | email X | key-id X | dn (from the certificate)
+            prof.local_id = w[3] if len(w) > 3 else w[2]
+        elif w[0] == "authentication" and len(w) > 2 and w[1] in ("local", "remote"):
+            if w[1] == "local":
+                prof.local_auth = _auth_word(w[2])
+            else:
+                # Several "authentication remote" lines are allowed: the first is kept.
+                prof.remote_auth = prof.remote_auth or _auth_word(w[2])
         elif w[:2] == ["keyring", "local"] and len(w) > 2:
-            prof["keyring"] = w[2]
-        elif w[0] in ("lifetime", "dpd", "description"):
-            prof[w[0]] = " ".join(w[1:])
+            prof.keyring = w[2]
+        elif w[0] in _PROFILE_KNOWN:
+            continue  # understood, not compared
         else:
             st.skipped += 1
     st.profiles.append(prof)
+
+
+def _match_identity(prof: _Profile, w: list[str]) -> None:
+    if w[0] == "any":
+        return  # any identity: no restriction
+    if w[0] == "address" and len(w) > 1:
+        net = _remote_address(w[1:])
+        prof.remote_addrs.append(net)
+        prof.remote_ids.append(net)
+    elif len(w) > 2 and w[1] == "domain":
+        # "match identity remote fqdn domain example.com": any name in that domain.
+        prof.remote_ids.append(f"*{w[2]}")
+    elif len(w) > 1:
+        prof.remote_ids.append(w[-1])
 
 
 def _auth_word(word: str) -> str:
     return {"pre-share": "psk", "rsa-sig": "pubkey", "ecdsa-sig": "pubkey"}.get(word, word)
 
 
-def _net(addr: str, mask: str | None) -> str:
-    try:
-        net = ipaddress.ip_network(f"{addr}/{mask or '255.255.255.255'}", strict=False)
-    except ValueError:
-        return addr
-    return str(net)
-
-
 def _transform_set(st: _State, b: Block) -> None:
     name = b.words[3] if len(b.words) > 3 else "?"
     words = b.words[4:]
-    encr: list = []
+    encr: list[Encr] = []
     integ: list[int] = []
     i = 0
     while i < len(words):
         w = words[i]
-        if w in ESP_ENCR:
+        if st.weak and w in ios_defaults.WEAK_ESP:
+            _weak(st, b.line, [w], f"crypto ipsec transform-set {name}")
+            if i + 1 < len(words) and words[i + 1].isdigit():
+                i += 1  # "esp-gmac 256"
+        elif w in ESP_ENCR:
             encr.append(ESP_ENCR[w])
         elif w in ESP_VARIABLE:
             ident, bits = ESP_VARIABLE[w]
@@ -279,9 +361,9 @@ def _transform_set(st: _State, b: Block) -> None:
                 f"transform ikeview knows; left out"))  # fmt: skip
         i += 1
     mode = "tunnel"
-    for _number, _indent, w in b.body:
-        if w[0] == "mode" and len(w) > 1:
-            mode = w[1]
+    for _number, _indent, line in b.body:
+        if line[0] == "mode" and len(line) > 1:
+            mode = line[1]
     text = f"crypto ipsec transform-set {name} {' '.join(words)}"
     st.transform_sets[name] = (
         ConfProposal("esp", text, b.line, tuple(encr), tuple(integ), esn=(0,)),
@@ -290,66 +372,60 @@ def _transform_set(st: _State, b: Block) -> None:
 
 
 def _child(st: _State, b: Block, name: str) -> None:
-    child: dict = {"name": name, "line": b.line, "sets": [], "pfs": None, "profile": None,
-                   "peer": None, "acl": None}  # fmt: skip
+    child = _Child(name, b.line)
     for _number, _indent, w in b.body:
         if w[:2] == ["set", "transform-set"]:
-            child["sets"] += w[2:]
+            child.sets += w[2:]
         elif w[:2] == ["set", "pfs"]:
             group = w[2] if len(w) > 2 else "group2"
-            child["pfs"] = int(group.removeprefix("group")) if group[5:].isdigit() else None
+            child.pfs = int(group[5:]) if group[5:].isdigit() else None
+            if st.weak and child.pfs in ios_defaults.WEAK_PFS:
+                # Kept: the router holds the line; FN72510 says negotiation then fails.
+                _weak(st, _number, w, name)
         elif w[:2] == ["set", "ikev2-profile"] and len(w) > 2:
-            child["profile"] = w[2]
+            child.profile = w[2]
         elif w[:2] == ["set", "peer"] and len(w) > 2:
-            child["peer"] = w[2]
+            # Several "set peer" lines: a list of peers tried in order.
+            child.peers.append(w[2])
         elif w[:2] == ["match", "address"] and len(w) > 2:
-            child["acl"] = w[2]
+            child.acl = w[2]
+        elif w[0] in ("set", "description", "reverse-route", "qos"):
+            continue  # lifetimes, isakmp-profile, reverse-route...: understood, not compared
         else:
             st.skipped += 1
     st.children.append(child)
 
 
-def _acl_side(words: list[str]) -> tuple[str, list[str]]:
-    if not words:
-        return "", []
-    if words[0] == "any":
-        return "0.0.0.0/0", words[1:]
-    if words[0] == "host" and len(words) > 1:
-        return f"{words[1]}/32", words[2:]
-    if len(words) > 1:
-        try:
-            net = ipaddress.ip_network(f"{words[0]}/{words[1]}", strict=False)
-            return str(net), words[2:]
-        except ValueError:
-            # A wildcard mask (0.0.0.255): ipaddress reads it as a host mask.
-            return words[0], words[2:]
-    return words[0], words[1:]
-
-
-def _acl_entry(st: _State, name: str, w: list[str]) -> None:
-    if not w or w[0] != "permit" or len(w) < 3:
-        return
-    src, rest = _acl_side(w[2:])
-    dst, _rest = _acl_side(rest)
+def _acl(st: _State, name: str, entries: list[list[str]], v6: bool = False) -> None:
     local, remote = st.acls.setdefault(name, ([], []))
-    local.append(src)
-    remote.append(dst)
+    for w in entries:
+        pair = acl_entry(w, st.groups, v6)
+        if pair is None:
+            continue  # deny / remark: not traffic to protect
+        local.extend(n for n in pair[0] if n not in local)
+        remote.extend(n for n in pair[1] if n not in remote)
 
 
 def _interface(st: _State, b: Block) -> None:
-    dest = None
-    prof = None
+    iface = _Interface(b.words[1] if len(b.words) > 1 else "?", line=b.line)
     for _number, _indent, w in b.body:
         if w[:2] == ["ip", "address"] and len(w) > 2 and w[2][0].isdigit():
-            st.addrs.append(w[2])
+            iface.addrs.append(w[2])
         elif w[:2] == ["ipv6", "address"] and len(w) > 2 and ":" in w[2]:
-            st.addrs.append(w[2].split("/", 1)[0].lower())
+            iface.addrs.append(w[2].split("/", 1)[0].lower())
+        elif w[:2] == ["vrf", "forwarding"] and len(w) > 2:
+            iface.vrf = w[2]
+        elif w[:3] == ["ip", "vrf", "forwarding"] and len(w) > 3:
+            iface.vrf = w[3]
+        elif w[:2] == ["tunnel", "vrf"] and len(w) > 2:
+            iface.tunnel_vrf = w[2]
+        elif w[:2] == ["tunnel", "source"] and len(w) > 2:
+            iface.tunnel_source = w[2]
         elif w[:2] == ["tunnel", "destination"] and len(w) > 2:
-            dest = w[2]
+            iface.tunnel_dest = w[2]
         elif w[:4] == ["tunnel", "protection", "ipsec", "profile"] and len(w) > 4:
-            prof = w[4]
-    if prof:
-        st.tunnel_profiles.append((prof, dest, b.line))
+            iface.protection = w[4]
+    st.interfaces.append(iface)
 
 
 def _dispatch(st: _State, b: Block) -> None:
@@ -359,6 +435,11 @@ def _dispatch(st: _State, b: Block) -> None:
         st.hostname = w[1]
     elif w[0] == "interface":
         _interface(st, b)
+    elif w[:4] in (["no", "crypto", "ikev2", "policy"], ["no", "crypto", "ikev2", "proposal"]):
+        if w[4:5] == ["default"]:
+            st.disabled.add(w[3])
+    elif w == ["no", "crypto", "ipsec", "profile", "default"]:
+        st.disabled.add("ipsec-profile")
     elif head == "crypto ikev2 proposal":
         _proposal(st, b)
     elif head == "crypto ikev2 policy":
@@ -371,32 +452,62 @@ def _dispatch(st: _State, b: Block) -> None:
         _transform_set(st, b)
     elif head == "crypto ipsec profile" and len(w) > 3:
         _child(st, b, f"crypto ipsec profile {w[3]}")
+    elif w[:2] == ["crypto", "dynamic-map"] and len(w) > 3:
+        _child(st, b, f"crypto dynamic-map {w[2]} {w[3]}")
     elif w[:2] == ["crypto", "map"] and len(w) > 3 and "dynamic" not in w:
         _child(st, b, f"crypto map {w[2]} {w[3]}")
+    elif w[:2] == ["crypto", "map"] and "dynamic" in w:
+        pass  # "crypto map M N ipsec-isakmp dynamic D": its entries are read from D
     elif w[:3] == ["ip", "access-list", "extended"] and len(w) > 3:
-        for _n, _i, entry in b.body:
-            _acl_entry(st, w[3], entry)
+        _acl(st, w[3], [entry for _n, _i, entry in b.body])
+    elif w[:2] == ["ipv6", "access-list"] and len(w) > 2:
+        _acl(st, w[2], [entry for _n, _i, entry in b.body], v6=True)
     elif w[0] == "access-list" and len(w) > 2:
-        _acl_entry(st, w[1], w[2:])
+        _acl(st, w[1], [w[2:]])
     else:
         st.skipped += 1 + len(b.body)
 
 
-def _policies(st: _State, defaults: ios_defaults.SmartDefaults) -> tuple[IkePolicy, ...]:
+def _default_proposal(st: _State, defaults: ios_defaults.SmartDefaults) -> ConfProposal | None:
+    """The ``default`` proposal: the Smart Default, with the lines a configured ``crypto ikev2
+    proposal default`` sets replacing its own; None when ``no crypto ikev2 proposal default``."""
+    if "proposal" in st.disabled:
+        return None
+    smart = defaults.proposal
+    mine = st.proposals.get("default")
+    if mine is None:
+        return smart
+    t = st.default_types
+    return ConfProposal(
+        "ike", f"{mine.text}, over the Smart Default", mine.line,
+        mine.encr if "encryption" in t else smart.encr,
+        mine.integ if "integrity" in t else smart.integ,
+        mine.prf if "prf" in t or "integrity" in t else smart.prf,
+        mine.ke if "group" in t else smart.ke,
+    )  # fmt: skip
+
+
+def _policies(
+    st: _State, defaults: ios_defaults.SmartDefaults
+) -> tuple[tuple[IkePolicy, ...], IkePolicy | None]:
+    """The configured policies with their proposals, and the Smart Default policy."""
+    default_prop = _default_proposal(st, defaults)
     out: list[IkePolicy] = []
-    used: set[str] = set()
-    for pol in st.policies:
+    used: set[str] = {"default"}
+    for pol, refs in zip(st.policies, st.policy_refs, strict=True):
         resolved = []
-        for name, number in pol.proposals:  # type: ignore[misc]
-            if name in st.proposals:
-                resolved.append(st.proposals[name])
+        for name, number in refs:
+            prop = default_prop if name == "default" else st.proposals.get(name)
+            if prop is not None:
+                resolved.append(prop)
                 used.add(name)
             else:
                 st.notes.append(ConfigNote(
                     "config-proposal-missing", number,
                     f"policy {pol.name} names proposal {name}, which is not configured",
                 ))  # fmt: skip
-        out.append(IkePolicy(pol.name, pol.line, pol.match_local, pol.match_fvrf, tuple(resolved)))
+        local = tuple(_interface_address(st, a) for a in pol.match_local)
+        out.append(IkePolicy(pol.name, pol.line, local, pol.match_fvrf, tuple(resolved)))
     for name, prop in st.proposals.items():
         if name not in used:
             st.notes.append(ConfigNote(
@@ -404,9 +515,21 @@ def _policies(st: _State, defaults: ios_defaults.SmartDefaults) -> tuple[IkePoli
                 f"crypto ikev2 proposal {name} (line {prop.line}) is referenced by no "
                 f"crypto ikev2 policy, so IOS never offers or accepts it",
             ))  # fmt: skip
-    if not out:
-        out.append(IkePolicy("default (Smart Default)", 0, (), None, (defaults.proposal,)))
-    return tuple(out)
+    smart: IkePolicy | None = None
+    if "policy" not in st.disabled and not any(p.name == "default" for p in out):
+        props = (default_prop,) if default_prop is not None else ()
+        smart = IkePolicy(ios_defaults.DEFAULT_POLICY_NAME, 0, (), "any", props)
+    if not out and smart is not None:
+        out.append(smart)
+    return tuple(out), smart
+
+
+def _interface_address(st: _State, spec: str) -> str:
+    """An address, or the first address of the interface a ``match ... interface`` names."""
+    for iface in st.interfaces:
+        if iface.name == spec and iface.addrs:
+            return iface.addrs[0]
+    return spec
 
 
 def _with_pfs(prop: ConfProposal, pfs: int | None) -> ConfProposal:
@@ -416,26 +539,57 @@ def _with_pfs(prop: ConfProposal, pfs: int | None) -> ConfProposal:
                         prop.encr, prop.integ, prop.prf, (pfs,), prop.esn)  # fmt: skip
 
 
-def _child_conf(st: _State, c: dict, defaults: ios_defaults.SmartDefaults) -> ChildConf:
+def _child_conf(st: _State, c: _Child, defaults: ios_defaults.SmartDefaults) -> ChildConf:
     props: list[ConfProposal] = []
     mode = "tunnel"
-    for name in c["sets"]:
+    for name in c.sets:
         if name in st.transform_sets:
             prop, mode = st.transform_sets[name]
-            props.append(_with_pfs(prop, c["pfs"]))
+            props.append(_with_pfs(prop, c.pfs))
     if not props:
-        props = [_with_pfs(p, c["pfs"]) for p in defaults.transform_sets]
-    local, remote = st.acls.get(c["acl"] or "", ([], []))
+        props = [_with_pfs(p, c.pfs) for p in defaults.transform_sets]
+        mode = defaults.transform_mode
+    local, remote = st.acls.get(c.acl or "", ([], []))
     return ChildConf(
-        name=c["name"],
-        line=c["line"],
+        name=c.name,
+        line=c.line,
         proposals=tuple(props),
         local_ts=tuple(local),
         remote_ts=tuple(remote),
         mode=mode,
-        pfs=None if c["pfs"] is None else (c["pfs"],),
-        profile=c["profile"],
+        pfs=None if c.pfs is None else (c.pfs,),
+        profile=c.profile,
     )
+
+
+def _default_ipsec_profile(st: _State) -> None:
+    """``tunnel protection ipsec profile default`` with no such profile configured: the Smart
+    Default IPsec profile (default transform set, no PFS, IKEv2 profile ``default``)."""
+    name = "crypto ipsec profile default"
+    users = [i for i in st.interfaces if i.protection == "default"]
+    if users and "ipsec-profile" not in st.disabled and all(c.name != name for c in st.children):
+        st.children.append(_Child(name, users[0].line, profile="default"))
+
+
+def _addresses(st: _State) -> tuple[list[str], list[tuple[str, str]], dict[str, str]]:
+    """The device's addresses, (address, front-door VRF) pairs, and tunnel profile -> peer."""
+    addrs: list[str] = []
+    fvrfs: dict[str, str] = {}
+    peers: dict[str, str] = {}
+    by_name = {i.name: i for i in st.interfaces}
+    for iface in st.interfaces:
+        addrs.extend(a for a in iface.addrs if a not in addrs)
+        if iface.vrf and not iface.name.lower().startswith("tunnel"):
+            fvrfs.update((a, iface.vrf) for a in iface.addrs)
+    for iface in st.interfaces:
+        src = iface.tunnel_source
+        source_addrs = by_name[src].addrs if src in by_name else ([src] if src else [])
+        if iface.tunnel_vrf:
+            # "tunnel vrf X": the tunnel's endpoints (and so its IKE SAs) live in VRF X.
+            fvrfs.update((a, iface.tunnel_vrf) for a in source_addrs)
+        if iface.protection and iface.tunnel_dest:
+            peers.setdefault(f"crypto ipsec profile {iface.protection}", iface.tunnel_dest)
+    return addrs, sorted(fvrfs.items()), peers
 
 
 def read_ios(text: str, path: str, release: str | None = None) -> DeviceConfig:
@@ -445,41 +599,57 @@ def read_ios(text: str, path: str, release: str | None = None) -> DeviceConfig:
     except KeyError:
         known = ", ".join(ios_defaults.RELEASES)
         raise ConfigError(f"unknown --ios-release {release!r}; choose one of {known}") from None
-    st = _State(path)
-    for block in _blocks(text):
+    st = _State(path, weak=defaults.refuses_weak)
+    found, st.skipped = blocks(text)
+    for block in found:
+        # Object groups first: ACLs name them, and a pasted fragment may list them later.
+        if block.words[:2] == ["object-group", "network"] and len(block.words) > 2:
+            st.groups[block.words[2]] = object_group_members(block.body)
+    for block in found:
+        if block.words[0] == "object-group":
+            continue
         _dispatch(st, block)
-    policies = _policies(st, defaults)
+    policies, smart = _policies(st, defaults)
+    _default_ipsec_profile(st)
     children = [_child_conf(st, c, defaults) for c in st.children]
-    peers = {c["name"]: c["peer"] for c in st.children if c["peer"]}
-    for prof, dest, _line in st.tunnel_profiles:
-        if dest:
-            peers.setdefault(f"crypto ipsec profile {prof}", dest)
-    connections = []
-    for p in st.profiles:
-        mine = tuple(c for c in children if c.profile in (None, p["name"]))
-        # The peers its crypto maps / tunnels point at tell which side the device is.
-        p["remote_addrs"] += [peers[c.name] for c in mine if c.name in peers]
-        connections.append(Connection(
-            name=f"crypto ikev2 profile {p['name']}",
-            line=p["line"],
-            local_addrs=tuple(p["local_addrs"]),
-            remote_addrs=tuple(p["remote_addrs"]),
-            local_id=p["local_id"],
-            remote_ids=tuple(p["remote_ids"]),
-            local_auth=p["local_auth"],
-            remote_auth=p["remote_auth"],
-            children=mine,
-            keyring=p["keyring"],
-        ))  # fmt: skip
+    addrs, fvrfs, peers = _addresses(st)
+    for c in st.children:
+        if c.peers:
+            peers.setdefault(c.name, ",".join(c.peers))
+    for prof in st.profiles:
+        prof.local_addrs = [_interface_address(st, a) for a in prof.local_addrs]
+    connections = [_connection(p, children, peers) for p in st.profiles]
     return DeviceConfig(
         path=path,
         kind="ios",
         hostname=st.hostname,
-        local_addrs=tuple(st.addrs),
+        local_addrs=tuple(addrs),
         connections=tuple(connections),
         policies=policies,
         psks=tuple(st.psks),
         notes=tuple(st.notes),
         skipped=st.skipped,
         release=defaults.release,
+        fvrfs=tuple(fvrfs),
+        default_policy=smart,
+    )
+
+
+def _connection(p: _Profile, children: list[ChildConf], peers: dict[str, str]) -> Connection:
+    mine = tuple(c for c in children if c.profile in (None, p.name))
+    # The peers its crypto maps / tunnels point at tell which side the device is.
+    remote = list(p.remote_addrs)
+    for c in mine:
+        remote += [a for a in peers.get(c.name, "").split(",") if a and a not in remote]
+    return Connection(
+        name=f"crypto ikev2 profile {p.name}",
+        line=p.line,
+        local_addrs=tuple(p.local_addrs),
+        remote_addrs=tuple(remote),
+        local_id=p.local_id,
+        remote_ids=tuple(p.remote_ids),
+        local_auth=p.local_auth,
+        remote_auth=p.remote_auth,
+        children=mine,
+        keyring=p.keyring,
     )

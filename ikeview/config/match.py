@@ -11,7 +11,7 @@ from __future__ import annotations
 import ipaddress
 from typing import Literal
 
-from ikeview.config.records import ChildConf, Connection, DeviceConfig
+from ikeview.config.records import ChildConf, Connection, DeviceConfig, IkePolicy
 from ikeview.pipeline.model import ChildSa, IkeSa
 
 Role = Literal["initiator", "responder"]
@@ -160,3 +160,47 @@ def ts_fits(selectors: tuple, specs: tuple[str, ...]) -> bool:
         if not any(in_net(start, s) and in_net(end, s) for s in specs):
             return False
     return True
+
+
+def foreign_address(cfg: DeviceConfig, addr: str | None) -> bool:
+    """Whether the SA's local address is not one of the config's own (a NAT in between)."""
+    if not addr or not cfg.local_addrs:
+        return False
+    return not any(in_net(addr, own) for own in cfg.local_addrs)
+
+
+def fvrf_of(cfg: DeviceConfig, addr: str | None) -> str | None:
+    """The front-door VRF of a local address (None = the global table)."""
+    return next((vrf for own, vrf in cfg.fvrfs if in_net(addr, own)), None)
+
+
+def _policy_fits(pol: IkePolicy, addr: str | None, fvrf: str | None) -> bool:
+    if pol.match_fvrf != "any" and pol.match_fvrf != fvrf:
+        return False
+    return not pol.match_local or any(in_net(addr, a) for a in pol.match_local)
+
+
+def ios_policy(cfg: DeviceConfig, addr: str | None) -> IkePolicy | None:
+    """The IOS IKEv2 policy for an IKE SA on local address ``addr``, or None when none fits.
+
+    A policy fits when its ``match fvrf`` (none = global, ``any``) holds the address's
+    front-door VRF and one of its ``match address local`` is the address (none = any). Among
+    several, ikeview takes the most specific: a local-address match before none, a named or
+    global VRF before ``any``, then file order (this order is not confirmed by a Cisco document).
+    The Smart Default policy is among ``cfg.policies`` only when no policy is configured: once
+    one is, IOS does not fall back to the default policy for an address no policy matches
+    (a published lab note shows ``IKEv2-ERROR: Failed to initiate sa`` then; no Cisco document
+    found says either way), so no fallback is modelled.
+    """
+    fvrf = fvrf_of(cfg, addr)
+    if foreign_address(cfg, addr):
+        # Behind a NAT the captured address is not the router's own: neither its VRF nor the
+        # policies' local addresses can be judged, so every policy is a candidate.
+        fits = [(False, p.match_fvrf == "any", i, p) for i, p in enumerate(cfg.policies)]
+    else:
+        fits = [
+            (not p.match_local, p.match_fvrf == "any", i, p)
+            for i, p in enumerate(cfg.policies)
+            if _policy_fits(p, addr, fvrf)
+        ]
+    return min(fits, key=lambda f: f[:3])[3] if fits else None

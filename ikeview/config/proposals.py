@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, cast
 
 from ikeview.diagnosis.records import ProposalDifference, TransformKind
 from ikeview.dissectors import iana
@@ -82,7 +82,7 @@ def offered_values(proposal: Proposal, ttype: int) -> tuple[object, ...]:
 def value_name(ttype: int, value: object) -> str:
     """IANA name of one algorithm: ``ENCR_AES_CBC_256``, ``PRF_HMAC_SHA2_256``, ``MODP_2048``."""
     if ttype == 1:
-        ident, bits = value  # type: ignore[misc]
+        ident, bits = cast("Encr", value)
         name = iana.transform_id_name(1, int(ident))
         return f"{name}_{bits}" if bits else name
     return iana.transform_id_name(ttype, int(value))  # type: ignore[call-overload]
@@ -146,7 +146,7 @@ def differences(
             continue
         out.append(
             ProposalDifference(
-                type=kinds[ttype],  # type: ignore[arg-type]
+                type=kinds[ttype],
                 offered=tuple(value_name(ttype, v) for v in theirs) or ("none",),
                 configured=tuple(value_name(ttype, v) for v in mine) or ("none",),
             )
@@ -216,7 +216,7 @@ def accepts(configured: Sequence[ConfProposal], chosen: Proposal, *, skip_ke: bo
 
 def text_of(proposal: Proposal) -> str:
     """A compact IANA-name text of a wire proposal, for messages."""
-    parts = []
+    parts: list[str] = []
     for ttype, _kind in KINDS:
         parts.extend(value_name(ttype, v) for v in offered_values(proposal, ttype))
     return "/".join(parts)

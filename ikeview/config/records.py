@@ -104,7 +104,7 @@ class IkePolicy:
     match_local: tuple[str, ...]
     """``match address local`` addresses (empty = any)."""
     match_fvrf: str | None
-    """``match fvrf`` (None = global)."""
+    """``match fvrf NAME``, ``any``, or None (no ``match fvrf``: the global table only)."""
     proposals: tuple[ConfProposal, ...]
     """Its proposals in order."""
 
@@ -145,6 +145,12 @@ class DeviceConfig:
     """Lines not understood and skipped."""
     release: str | None = None
     """IOS: the Smart Defaults release modelled."""
+    fvrfs: tuple[tuple[str, str], ...] = ()
+    """IOS: (local address, front-door VRF) for addresses outside the global table, from
+    ``vrf forwarding`` / ``ip vrf forwarding`` on interfaces and ``tunnel vrf`` on tunnels."""
+    default_policy: IkePolicy | None = None
+    """IOS: the Smart Default policy (None when ``no crypto ikev2 policy default``); it is in
+    ``policies`` only when no policy is configured, since IOS does not fall back to it."""
 
     @property
     def device(self) -> str:

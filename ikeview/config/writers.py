@@ -13,8 +13,11 @@ side's identity, as charon looks it up). Each snippet parses back with ``ios.rea
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import Any, cast
 
+from ikeview.config import ios_defaults
 from ikeview.config.proposals import ConfProposal, offered_values, value_name
 from ikeview.config.strongswan_words import proposal_words
 from ikeview.dissectors.ike_records import Proposal, TrafficSelector
@@ -86,7 +89,7 @@ def side_view(
     """What one side needs to be configured with for this SA; ``later`` are the child SAs of
     the IKE SAs that replaced it (rekeyed children move there, RFC 7296 1.3.2, and a PFS
     group shows only in their CREATE_CHILD_SA)."""
-    auth = {a.side: a for a in sa.auth}
+    auth = {str(a.side): a for a in sa.auth}
     other = "responder" if side == "initiator" else "initiator"
     mine, theirs = auth.get(side), auth.get(other)
     me = (sa.initiator if side == "initiator" else sa.responder) or "0.0.0.0"
@@ -95,8 +98,8 @@ def side_view(
     # A refused child (ChildSa.error) was not negotiated: nothing of it to reproduce.
     made = [c for c in sa.child_sas if getattr(c, "error", None) is None and c.proposal]
     first = made[0] if made else None
-    pfs = next((v for c in (*sa.child_sas, *later) if c.proposal
-                for v in offered_values(c.proposal, 4) if v), None)  # fmt: skip
+    pfs = cast("int | None", next((v for c in (*sa.child_sas, *later) if c.proposal
+                                   for v in offered_values(c.proposal, 4) if v), None))  # fmt: skip
     return SideView(
         sa, side, me, peer,
         mine.identity if mine else None, theirs.identity if theirs else None,
@@ -123,7 +126,7 @@ def _ts_cidr(ts: TrafficSelector) -> str:
             ipaddress.summarize_address_range(
                 ipaddress.ip_address(ts.start_address), ipaddress.ip_address(ts.end_address)
             )
-        )  # type: ignore[type-var]
+        )
     except (TypeError, ValueError):
         return f"{ts.start_address}-{ts.end_address}"
     return str(nets[0]) if len(nets) == 1 else f"{ts.start_address}-{ts.end_address}"
@@ -213,8 +216,10 @@ def _swan_secrets(view: SideView, name: str, show: bool) -> list[str]:
 # ---------------------------------------------------------------------------------------- IOS
 
 
-def _ios_words(table: dict, values: tuple, lost: list[str], name) -> list[str]:
-    out = []
+def _ios_words(
+    table: Mapping[Any, str], values: tuple[Any, ...], lost: list[str], name: Callable[[Any], str]
+) -> list[str]:
+    out: list[str] = []
     for v in values:
         if v in table:
             out.append(table[v])
@@ -336,7 +341,26 @@ def ios_snippet(view: SideView, name: str, show_secrets: bool) -> list[str]:
     if lost:
         # Said, not silently dropped: the snippet cannot reproduce this negotiation on IOS.
         lines.insert(0, f"! NOTE: IOS has no {', '.join(dict.fromkeys(lost))}: left out above")
+    weak = _weak_words(lines)
+    if weak:
+        lines.insert(0, f"! NOTE: IOS XE 17.11.1 and later refuse {', '.join(weak)} unless weak "
+                        "algorithms are allowed again (Cisco Field Notice FN72510)")  # fmt: skip
     return lines
+
+
+def _weak_words(lines: list[str]) -> list[str]:
+    """The FN72510 keywords a written IOS snippet uses (``3des``, ``group 2``, ``esp-md5-hmac``)."""
+    found: list[str] = []
+    for line in lines:
+        words = line.split()
+        if words[:1] in (["encryption"], ["integrity"], ["group"]):
+            weak = ios_defaults.WEAK_IKE.get(words[0], frozenset())
+            found += [f"{words[0]} {w}" for w in words[1:] if w in weak]
+        elif words[:3] == ["crypto", "ipsec", "transform-set"]:
+            found += [w for w in words[4:] if w in ios_defaults.WEAK_ESP]
+        elif words[:2] == ["set", "pfs"] and words[2:3] and words[2][5:].isdigit():
+            found += [f"set pfs {words[2]}"] if int(words[2][5:]) in ios_defaults.WEAK_PFS else []
+    return list(dict.fromkeys(found))
 
 
 def _successor_children(analysis: Analysis, sa: IkeSa) -> tuple[ChildSa, ...]:
