@@ -209,7 +209,7 @@ def count_range(
             if start is None:
                 return None, {}, b""
             walked = scan(mm, lay, start, hi, esp if count else None, other, fast_udp)
-    except (OSError, ValueError, _TooMany):
+    except (OSError, ValueError, struct.error, _TooMany):
         return None, {}, b""
     return walked, esp, others.tobytes()
 
@@ -284,7 +284,7 @@ def _split(
         else:
             for r in range(jobs):
                 _feed_others(tally, name, lay, bases[r], others[r])
-    except (BrokenExecutor, OSError):
+    except (BrokenExecutor, OSError, struct.error):
         return None  # a worker died, or processes could not be started: one process reads
     return tally.result(name, [(bases[r], results[r][1]) for r in range(jobs)])
 

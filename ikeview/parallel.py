@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import struct
 import sys
 import threading
 from array import array
@@ -252,8 +253,9 @@ def analyze_parallel(
         return one_pass()
     try:
         result = _analyze_split(name, lay, jobs, keys, ports)
-    except (BrokenExecutor, OSError) as exc:
-        # A worker that died (killed, out of memory) or processes that could not be started.
+    except (BrokenExecutor, OSError, struct.error) as exc:
+        # A worker that died (killed, out of memory), processes that could not be started, or
+        # a file cut short while it was read (a record header past its new end).
         note(f"--jobs {jobs}: {type(exc).__name__}; read in one process")
         result = None
     return one_pass() if result is None else result

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import struct
 import tempfile
 from collections.abc import Iterator, Sequence
 from concurrent.futures import BrokenExecutor
@@ -117,7 +118,7 @@ def write_decrypted_parallel(
         return one_pass()
     try:
         stats = _decrypt_split(name, lay, jobs, keys, output, ports)
-    except (BrokenExecutor, OSError) as exc:
+    except (BrokenExecutor, OSError, struct.error) as exc:
         # A worker that died (killed, out of memory), processes that could not be started, or
         # no room for the part files: the single pass says what is wrong, if anything.
         note(f"--jobs {jobs}: {type(exc).__name__}; read in one process")

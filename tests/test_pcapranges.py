@@ -324,3 +324,28 @@ def test_every_pcap_in_the_repository_same_with_jobs(
             for jobs in ("2", "3"):
                 many, _ = _run(capsys, [cmd[0], str(cap), *cmd[1:], "--jobs", jobs])
                 assert one == many, (cap, cmd, jobs)
+
+
+def _die(*_args: object) -> None:
+    import os
+
+    os._exit(3)  # a worker killed (out of memory, signal): no result, no exception
+
+
+def test_a_worker_that_dies_means_one_pass(
+    split_small: None,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    import threading
+
+    if threading.active_count() > 1:
+        pytest.skip("workers start by forkserver here: the patched worker would not be seen")
+    cap = LAB / "rekey-dpd" / "capture.pcap"
+    keys = ["--keys", str(cap.parent / "keys.toml")]
+    one, _ = _run(capsys, ["report", str(cap), "--json", *keys])
+    monkeypatch.setattr(parallel, "esp_range", _die)
+    many, err = _run(capsys, ["report", str(cap), "--json", *keys, "--jobs", "2"])
+    assert one == many
+    assert "BrokenProcessPool; read in one process" in err
