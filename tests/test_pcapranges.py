@@ -349,3 +349,13 @@ def test_a_worker_that_dies_means_one_pass(
     many, err = _run(capsys, ["report", str(cap), "--json", *keys, "--jobs", "2"])
     assert one == many
     assert "BrokenProcessPool; read in one process" in err
+
+
+def test_hostile_pcaps_summary_equals_the_reference(hostile_pcaps: list[Path]) -> None:
+    """The in-place reader (now also for pcapng) against summary.summarize on issue 15's
+    crafted captures: times out of range, odd time units, huge payloads."""
+    from ikeview.fastsummary import summarize_fast
+    from ikeview.summary import summarize, to_json
+
+    for cap in hostile_pcaps:
+        assert to_json(summarize_fast(cap)) == to_json(summarize(cap)), cap
