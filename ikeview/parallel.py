@@ -54,6 +54,9 @@ MIN_SPLIT_BYTES = 4 << 20
 """Files smaller than this are read in one pass: starting processes would cost more."""
 
 
+OTHER_SHARE = 0.25
+"""Most frames that may be other than plain ESP (beyond the first 10,000) for a split to pay
+(see :func:`locate`)."""
 MAX_OTHER_BYTES = 16 << 20
 """Every process gets the offsets of all other frames (16 bytes each): past this many bytes
 (a million frames that are not plain ESP) the capture is read in one pass."""
@@ -160,7 +163,13 @@ def locate(
     else:
         results = [count_range(*a) for a in args]
     walked = chained([w for w, _, _ in results], lay)
-    if walked is None or sum(len(raw) for _, _, raw in results) > MAX_OTHER_BYTES:
+    if walked is None:
+        return None
+    others = sum(len(raw) for _, _, raw in results) // 16
+    frames = sum(w.frames for w in walked)
+    if others * 16 > MAX_OTHER_BYTES or others > max(10_000, frames * OTHER_SHARE):
+        # Every process dissects every other frame: past this share of the capture (with
+        # --ports, ESP in UDP is among them) more processes only repeat the same work.
         return None
     bases = [0]
     for w in walked[:-1]:
@@ -301,6 +310,7 @@ __all__ = [
     "MAX_OTHER_BYTES",
     "MIN_SPLIT_BYTES",
     "NOT_SPLIT",
+    "OTHER_SHARE",
     "Split",
     "analyze_parallel",
     "esp_range",

@@ -359,3 +359,19 @@ def test_hostile_pcaps_summary_equals_the_reference(hostile_pcaps: list[Path]) -
 
     for cap in hostile_pcaps:
         assert to_json(summarize_fast(cap)) == to_json(summarize(cap)), cap
+
+
+def test_mostly_other_frames_read_in_one_process(
+    generated: Path, split_small: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """With --ports the ESP in UDP 4500 is no longer plain (extra ports may carry bare IKE):
+    every process would dissect all of it, so report reads the capture in one process;
+    summary, whose ranges dissect only their own frames, still splits."""
+    argv = ["report", str(generated), "--json", "--ports", "4501"]
+    one, _ = _run(capsys, argv)
+    many, err = _run(capsys, [*argv, "--jobs", "2"])
+    assert one == many and "could not be split into ranges" in err
+    argv = ["summary", str(generated), "--json", "--ports", "4501"]
+    one, _ = _run(capsys, argv)
+    many, err = _run(capsys, [*argv, "--jobs", "2"])
+    assert one == many and not err
