@@ -149,9 +149,12 @@ class CaptureReader:
         try:
             # peek, not read and seek back: a pipe, a FIFO or /dev/stdin cannot seek.
             gz = ""
+            # open(..., "rb") gives a BufferedReader, which has peek(); BinaryIO does not say so.
             if raw.peek(2)[:2] == _GZIP_MAGIC:  # type: ignore[attr-defined]
                 self._counted = _Counted(raw)
-                self._file = gzip.GzipFile(fileobj=self._counted, mode="rb")  # type: ignore[arg-type]
+                # typeshed wants a seek() on fileobj; _Counted has none on purpose (a pipe
+                # cannot seek) and gzip only seeks when asked to rewind, which we never do.
+                self._file = gzip.GzipFile(fileobj=self._counted, mode="rb")  # type: ignore[call-overload]
                 gz = "+gzip"
             self._head = self._safe_read(_PCAP_HDR_LEN)
             if not self._head and self.stats.truncated:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .errors import DecodeProblem
-from .notify_data import NotifyDecoded
+from .notify_records import NotifyDecoded
 
 # RFC 7296 3.1: flag bits of the IKE header.
 FLAG_INITIATOR = 0x08
@@ -226,7 +226,7 @@ class NotifyPayload(_PayloadBase):
     data: bytes
     """Notification Data as on the wire."""
     decoded: NotifyDecoded | None
-    """Data decoded per the defining RFC (a record from ``notify_data``), or None."""
+    """Data decoded per the defining RFC (a record from ``notify_records``), or None."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,10 +14,12 @@ from __future__ import annotations
 import ipaddress
 import struct
 from collections.abc import Callable
+from typing import TypedDict
+
+from ikeview.iana import IdType, PayloadType, TsType
 
 from . import notify_data
 from .errors import DecodeError, DecodeProblem
-from .iana import IdType, PayloadType, TsType
 from .ike_der import SIGNATURE_OIDS, algorithm_identifier_oid, dn_to_text
 from .ike_records import (
     AuthPayload,
@@ -118,13 +120,24 @@ class _Budget:
                                   "message; the rest is not parsed")  # fmt: skip
 
 
+class _Common(TypedDict):
+    """The generic-header fields every payload record takes (``_PayloadBase``), passed as
+    ``**common`` so each parser names only its own fields."""
+
+    payload_type: int
+    critical: bool
+    offset: int
+    length: int
+    body: bytes
+
+
 class _Ctx:
     """Where a payload sits, so its parser can raise errors at absolute offsets."""
 
     __slots__ = ("body_offset", "budget", "common", "next_type")
 
     def __init__(
-        self, common: dict[str, object], body_offset: int, next_type: int, budget: _Budget
+        self, common: _Common, body_offset: int, next_type: int, budget: _Budget
     ) -> None:
         self.budget = budget
         """The chain's record budget (MAX_ITEMS)."""
@@ -318,7 +331,7 @@ def _parse_vendor(ctx: _Ctx, body: bytes) -> VendorIdPayload:
     return VendorIdPayload(**ctx.common, data=body, name=vendor_name(body))
 
 
-_ADDRESS_TYPES = {
+_ADDRESS_TYPES: dict[int, tuple[int, type[ipaddress.IPv4Address | ipaddress.IPv6Address]]] = {
     TsType.TS_IPV4_ADDR_RANGE: (4, ipaddress.IPv4Address),
     TsType.TS_IPV6_ADDR_RANGE: (16, ipaddress.IPv6Address),
 }
@@ -462,7 +475,7 @@ def _walk(
                 at, f"payload length {length} exceeds the {len(data) - pos} bytes left"
             )
         body = data[pos + GENERIC.size : pos + length]
-        common: dict[str, object] = {
+        common: _Common = {
             "payload_type": kind,
             "critical": bool(flags & 0x80),
             "offset": at,
@@ -518,6 +531,7 @@ def _parse_message(data: bytes) -> IkeMessage:
         header = parse_header(data)
     except DecodeError as exc:
         return IkeMessage(None, (), exc.problem(), data, 0)
+    problem: DecodeProblem | None
     if header.major not in (1, 2):
         problem = DecodeProblem(17, f"unsupported IKE major version {header.major}")
         return IkeMessage(header, (), problem, data, header.major)

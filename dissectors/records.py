@@ -23,7 +23,9 @@ class RawFrame(NamedTuple):
     (a tuple is built several times faster than a frozen dataclass) and it is just as immutable.
     """
 
-    index: int
+    # Shadows tuple.index(), which nothing calls on a frame; "index" is the name every reader
+    # and view uses for the frame number.
+    index: int  # type: ignore[assignment]
     """1-based frame number, counted the way tshark counts (every packet block of the file)."""
     ts: float
     """Capture time in seconds since the epoch (0.0 when the block carries no time, e.g. SPB)."""

@@ -122,7 +122,7 @@ def _new_flow(
     transport: str,
     sport: int,
     dport: int,
-    _s: tuple = _FLOW_SET,  # type: ignore[type-arg]
+    _s: tuple = _FLOW_SET,
 ) -> Flow:
     """Same as ``Flow(...)``, faster."""
     obj = _NEW(Flow)
@@ -145,7 +145,7 @@ def _new_esp(
     data: bytes,
     udp_encap: bool,
     error: None,
-    _s: tuple = _ESP_SET,  # type: ignore[type-arg]
+    _s: tuple = _ESP_SET,
 ) -> EspPacket:
     """Same as ``EspPacket(...)``, faster."""
     obj = _NEW(EspPacket)
@@ -396,7 +396,8 @@ class Dissector:
                 if done is None:
                     self._skip(SKIP_FRAGMENT_HELD)
                     return None
-                data, proto = done
+                # The meta handed back is the int protocol given with the offset-0 fragment.
+                data, proto = done  # type: ignore[assignment]
                 start, end = 0, len(data)
                 wire_end = end
                 if version == 6:

@@ -188,7 +188,7 @@ def _label(spis: tuple[bytes, bytes] | None) -> str | None:
 
 
 def _transform(proposal: Any, ttype: int) -> str | None:
-    from ikeview.dissectors import iana
+    from ikeview import iana
 
     names = []
     for t in proposal.transforms:
@@ -230,7 +230,7 @@ def _codes(diagnosis: Any) -> str | None:
 
 
 def _auth_cols(sa: Any) -> Row:
-    from ikeview.dissectors import iana
+    from ikeview import iana
 
     row: Row = {}
     for side, key in (("initiator", "auth_i"), ("responder", "auth_r")):
@@ -276,7 +276,7 @@ def _ike_sa_row(sa: Any) -> Row:
 
 
 def _exchange_row(sa: Any, index: int, ex: Any) -> Row:
-    from ikeview.dissectors import iana
+    from ikeview import iana
 
     req, resp = ex.request, ex.response
     return {
@@ -306,7 +306,7 @@ def _child_label(c: Any) -> str:
 
 
 def _child_row(sa: Any, c: Any) -> Row:
-    from ikeview.dissectors import iana
+    from ikeview import iana
     from ikeview.pipeline.model import ts_text
 
     return {

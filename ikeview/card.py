@@ -9,7 +9,7 @@ with their packet counts), filled from what the capture shows. Lines of plain te
 
 from __future__ import annotations
 
-from ikeview.dissectors import iana
+from ikeview import iana
 from ikeview.dissectors import ike_records as rec
 from ikeview.pipeline.model import ChildSa, EspSpiStats, IkeSa, Message, ts_text
 from ikeview.timebase import wall_date

@@ -13,11 +13,17 @@ import math
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ikeview import __version__
 from ikeview.dissectors.capture import CaptureError
 from ikeview.errors import ExitCode, IkeviewError
 from ikeview.textsafe import printable, printable_lines
+
+if TYPE_CHECKING:  # names only: the commands import what they run lazily (fast start-up)
+    from ikeview.config.records import DeviceConfig
+    from ikeview.keys.model import KeyRing
+    from ikeview.pipeline.model import Analysis
 
 COMMANDS = (
     "summary",
@@ -151,6 +157,42 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"ikeview {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
+    _report_parsers(sub)
+    _key_parsers(sub)
+
+    p = sub.add_parser("live", help="analyze IKE and ESP on an interface as it happens")
+    p.add_argument("-i", "--interface", required=True, metavar="IFACE")
+    _keys_arg(p)
+    p.add_argument("--write", type=Path, metavar="OUT.pcap", help="also save what is captured")
+    _ports_arg(p)
+    p.add_argument("--count", type=_count, default=0, help="stop after N packets (0: until Ctrl-C)")
+    p.add_argument("--timeout", type=_seconds, default=0, help="stop after N seconds (0: never)")
+    p.add_argument("--json", action="store_true", help="print the final report as JSON")
+    _config_args(p)
+
+    p = sub.add_parser("config", help="IOS or swanctl.conf snippets that reproduce the capture")
+    _capture_arg(p)
+    _keys_arg(p)
+    kind = p.add_mutually_exclusive_group(required=True)
+    kind.add_argument("--ios", action="store_true", help="Cisco IOS / IOS XE configuration")
+    kind.add_argument("--swanctl", action="store_true", help="strongSwan swanctl.conf")
+    p.add_argument("--side", choices=("initiator", "responder"), help="one side only")
+    p.add_argument("--show-secrets", action="store_true", help="write the PSKs, not placeholders")
+
+    p = sub.add_parser("tui", help="the terminal UI (also: ikeview CAPTURE)")
+    p.add_argument("capture", type=Path, nargs="?")
+    p.add_argument("-i", "--interface", metavar="IFACE", help="a live interface instead of a file")
+    _keys_arg(p)
+    _ports_arg(p)
+    _config_args(p)
+
+    _batch_parser(sub)
+    _picture_parsers(sub)
+    return parser
+
+
+def _report_parsers(sub: argparse._SubParsersAction) -> None:
+    """summary, report and export: read a capture, print what it holds."""
     p = sub.add_parser("summary", help="one line per IKE message and per ESP SPI")
     _capture_arg(p)
     _jobs_arg(p)
@@ -184,6 +226,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--esp", action="store_true", help="add one row per ESP SPI")
     _config_args(p)
 
+
+def _key_parsers(sub: argparse._SubParsersAction) -> None:
+    """decrypt and keys: what the derived keys open or are."""
     p = sub.add_parser("decrypt", help="write a capture with ESP replaced by its inner packets")
     _capture_arg(p)
     _keys_arg(p, required=True)
@@ -201,36 +246,6 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="DIR",
         help="write ikev2_decryption_table and esp_sa for Wireshark/tshark into DIR",
     )
-
-    p = sub.add_parser("live", help="analyze IKE and ESP on an interface as it happens")
-    p.add_argument("-i", "--interface", required=True, metavar="IFACE")
-    _keys_arg(p)
-    p.add_argument("--write", type=Path, metavar="OUT.pcap", help="also save what is captured")
-    _ports_arg(p)
-    p.add_argument("--count", type=_count, default=0, help="stop after N packets (0: until Ctrl-C)")
-    p.add_argument("--timeout", type=_seconds, default=0, help="stop after N seconds (0: never)")
-    p.add_argument("--json", action="store_true", help="print the final report as JSON")
-    _config_args(p)
-
-    p = sub.add_parser("config", help="IOS or swanctl.conf snippets that reproduce the capture")
-    _capture_arg(p)
-    _keys_arg(p)
-    kind = p.add_mutually_exclusive_group(required=True)
-    kind.add_argument("--ios", action="store_true", help="Cisco IOS / IOS XE configuration")
-    kind.add_argument("--swanctl", action="store_true", help="strongSwan swanctl.conf")
-    p.add_argument("--side", choices=("initiator", "responder"), help="one side only")
-    p.add_argument("--show-secrets", action="store_true", help="write the PSKs, not placeholders")
-
-    p = sub.add_parser("tui", help="the terminal UI (also: ikeview CAPTURE)")
-    p.add_argument("capture", type=Path, nargs="?")
-    p.add_argument("-i", "--interface", metavar="IFACE", help="a live interface instead of a file")
-    _keys_arg(p)
-    _ports_arg(p)
-    _config_args(p)
-
-    _batch_parser(sub)
-    _picture_parsers(sub)
-    return parser
 
 
 def _picture_parsers(sub: argparse._SubParsersAction) -> None:
@@ -300,13 +315,13 @@ def _run_summary(args: argparse.Namespace) -> int:
     return ExitCode.OK
 
 
-def _load_keys(paths: Sequence[Path]):  # -> KeyRing
+def _load_keys(paths: Sequence[Path]) -> KeyRing:
     from ikeview.keys.loader import load_keys
 
     return load_keys(list(paths))
 
 
-def _load_configs(args: argparse.Namespace) -> list:  # -> list[DeviceConfig]
+def _load_configs(args: argparse.Namespace) -> list[DeviceConfig]:
     """The --config files read (a bad one stops the command before any capture is read)."""
     if not getattr(args, "config", None):
         return []
@@ -315,13 +330,13 @@ def _load_configs(args: argparse.Namespace) -> list:  # -> list[DeviceConfig]
     return load_configs(args.config, ios_release=args.ios_release)
 
 
-def _analyze(args: argparse.Namespace, keyring: object = None):  # -> Analysis
+def _analyze(args: argparse.Namespace, keyring: KeyRing | None = None) -> Analysis:
     """The capture analysed with the --keys files (or ``keyring`` when the caller has already
     loaded them) and the --config files."""
     from ikeview.pipeline.analyze import analyze
     from ikeview.progress import progress_reporter
 
-    def single() -> object:
+    def single() -> Analysis:
         nonlocal keyring
         if keyring is None and getattr(args, "keys", None):
             keyring = _load_keys(args.keys)
@@ -484,7 +499,7 @@ def _run_ladder(args: argparse.Namespace) -> int:
     from ikeview.ladder_export import to_mermaid, to_svg
 
     analysis = _analyze(args)
-    picture = to_mermaid(analysis) if args.mermaid else to_svg(analysis)  # type: ignore[arg-type]
+    picture = to_mermaid(analysis) if args.mermaid else to_svg(analysis)
     if args.output is None:
         sys.stdout.write(picture)
     else:

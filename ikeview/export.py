@@ -10,8 +10,8 @@ import sys
 from os import PathLike
 from typing import TYPE_CHECKING, Any
 
+from ikeview import iana
 from ikeview.diagnosis.records import Diagnosis
-from ikeview.dissectors import iana
 from ikeview.pipeline.model import (
     Analysis,
     ChildSa,
@@ -189,8 +189,8 @@ def timeline(analysis: Analysis, *, esp: bool = False) -> pd.DataFrame:
             for m in ex.messages:
                 rows.append((m.ts, m.frame, _ike_row(sa, ex, m, t0)))
     if esp:
-        for sa, child, s in _all_esp(analysis):
-            rows.append((s.first_ts, 0, _esp_row(sa, child, s, t0)))
+        for owner, child, s in _all_esp(analysis):
+            rows.append((s.first_ts, 0, _esp_row(owner, child, s, t0)))
     # Sort by time, then frame: the capture's order for IKE rows; an ESP row comes right before
     # IKE messages of the same instant (its frame key is 0).
     rows.sort(key=lambda r: (r[0], r[1]))

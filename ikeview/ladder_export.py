@@ -11,7 +11,7 @@ from __future__ import annotations
 import html
 import re
 
-from ikeview.dissectors import iana
+from ikeview import iana
 from ikeview.pipeline.model import Analysis, Message
 from ikeview.timebase import TimeBase, capture_start
 

@@ -146,9 +146,6 @@ def run_live(
     against them as ``report --config`` does (``config_side``: --config-side).
     Raises IkeviewError (LivePermissionError: exit code 3) before capturing anything.
     """
-    from ikeview.pipeline.analyze import analyze
-    from ikeview.report import render_text, to_json
-
     out = out or sys.stdout
     err = err or sys.stderr
     paths = tuple(Path(p) for p in key_paths)
@@ -156,20 +153,9 @@ def run_live(
         from ikeview.config.keys import config_keyring
 
         keyring = config_keyring(configs).merge(*([keyring] if keyring else []))
-    start_keys = keyring
     state = _keys_state(paths)
-    if paths:
-        try:
-            start_keys = _load(paths, keyring, keys_mode)
-        except KeysFileError as exc:
-            print(
-                f"ikeview: keys not usable yet ({exc.msg}); read again when the capture stops",
-                file=err,
-                flush=True,
-            )
+    start_keys = _keys_at_start(paths, keyring, keys_mode, err)
     options = LiveOptions(interface, tuple(extra_ports), count, timeout)
-    lines = err if as_json else out
-    first_ts: list[float] = []
     # Keys that change while we capture (a charon log being written) need a second pass over
     # what was captured: read it back from the --write file, or from a temporary spool file, so
     # memory never grows with the packet count.
@@ -179,39 +165,10 @@ def run_live(
         os.close(fd)
         spool = Path(name)
     target = write or spool
-
-    def show(record: object) -> None:
-        if type(record) is IkeDatagram:
-            line = ike_line(record)
-            if not first_ts:
-                first_ts.append(line.ts)
-            print(printable_lines(format_ike_line(line, first_ts[0])), file=lines, flush=True)
-
-    shown = printable(interface)
     counters = LiveCounters()
-
-    def dropping(now: LiveCounters) -> None:
-        print(f"ikeview: warning: the kernel has dropped {now.dropped} packets so far "
-              "(socket buffer full)", file=err, flush=True)  # fmt: skip
-
-    def ready() -> None:
-        if not interface_is_up(interface):
-            print(f"ikeview: warning: {shown} is down; nothing will be seen", file=err)
-        print(f"ikeview: listening on {shown}", file=err, flush=True)
-
-    stop = _StopFlag()
     ended = _Ended()
-    stop.install()
-    try:
-        frames: Iterable[RawFrame] = _guarded(
-            live_frames(
-                options, target, on_ready=ready, stop=stop, counters=counters, on_drops=dropping
-            ),
-            ended,
-        )
-        analysis = analyze(frames, start_keys, extra_ports=options.extra_ports, tap=show)
-    finally:
-        stop.restore()
+    lines = err if as_json else out
+    analysis = _capture(options, target, start_keys, counters, ended, lines, err)
     try:
         analysis = _with_new_keys(analysis, paths, state, target, keyring, keys_mode, options, err)
     finally:
@@ -220,6 +177,79 @@ def run_live(
     # The report names where the frames came from, as it names a file for a file.
     analysis = dataclasses.replace(analysis, capture=f"live:{interface}")
     analysis = checked(analysis, configs, config_side, start_keys)
+    _write_report(analysis, counters, as_json, out)
+    return _closing_notes(analysis, counters, write, ended, err)
+
+
+def _capture(
+    options: LiveOptions,
+    target: Path | None,
+    keyring: KeyRing | None,
+    counters: LiveCounters,
+    ended: _Ended,
+    lines: TextIO,
+    err: TextIO,
+) -> Analysis:
+    """Capture until stopped (Ctrl-C, --count, --timeout, a lost interface), printing each IKE
+    message on ``lines`` as it comes; the analysis of what was seen."""
+    from ikeview.pipeline.analyze import analyze
+
+    first_ts: list[float] = []
+
+    def show(record: object) -> None:
+        if type(record) is IkeDatagram:
+            line = ike_line(record)
+            if not first_ts:
+                first_ts.append(line.ts)
+            print(printable_lines(format_ike_line(line, first_ts[0])), file=lines, flush=True)
+
+    shown = printable(options.interface)
+
+    def dropping(now: LiveCounters) -> None:
+        print(f"ikeview: warning: the kernel has dropped {now.dropped} packets so far "
+              "(socket buffer full)", file=err, flush=True)  # fmt: skip
+
+    def ready() -> None:
+        if not interface_is_up(options.interface):
+            print(f"ikeview: warning: {shown} is down; nothing will be seen", file=err)
+        print(f"ikeview: listening on {shown}", file=err, flush=True)
+
+    stop = _StopFlag()
+    stop.install()
+    try:
+        frames: Iterable[RawFrame] = _guarded(
+            live_frames(
+                options, target, on_ready=ready, stop=stop, counters=counters, on_drops=dropping
+            ),
+            ended,
+        )
+        return analyze(frames, keyring, extra_ports=options.extra_ports, tap=show)
+    finally:
+        stop.restore()
+
+
+def _keys_at_start(
+    paths: tuple[Path, ...], keyring: KeyRing | None, keys_mode: KeysMode, err: TextIO
+) -> KeyRing | None:
+    """The keys usable when the capture starts; a keys file not readable yet is said once and
+    read again at the end."""
+    if not paths:
+        return keyring
+    try:
+        return _load(paths, keyring, keys_mode)
+    except KeysFileError as exc:
+        print(
+            f"ikeview: keys not usable yet ({exc.msg}); read again when the capture stops",
+            file=err,
+            flush=True,
+        )
+        return keyring
+
+
+def _write_report(analysis: Analysis, counters: LiveCounters, as_json: bool, out: TextIO) -> None:
+    """The final report on ``out``, with the capture's own counters."""
+    from ikeview.report import render_text, to_json
+
     if as_json:
         doc = to_json(analysis)
         doc["live_capture"] = {
@@ -233,6 +263,12 @@ def run_live(
         out.write(printable_lines(render_text(analysis)))
         out.write(f"live capture: {counters.text()}\n")
     out.flush()
+
+
+def _closing_notes(
+    analysis: Analysis, counters: LiveCounters, write: Path | None, ended: _Ended, err: TextIO
+) -> int:
+    """What was written and what was lost, on stderr; the exit code."""
     if write:
         shown_write = printable(str(write))
         print(f"ikeview: wrote {analysis.counters.frames} frames to {shown_write}", file=err)

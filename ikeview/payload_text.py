@@ -12,14 +12,17 @@ import hashlib
 import ipaddress
 from collections.abc import Callable
 
+from ikeview import iana
 from ikeview.certinfo import describe, describe_lines, identity_matches
-from ikeview.dissectors import iana
 from ikeview.dissectors import ike_records as rec
 from ikeview.dissectors import notify_data as nd
 from ikeview.pipeline.model import Message, ts_text
 from ikeview.timebase import TimeBase, wall_date
 
 SHOW_BYTES = 16
+
+TransformsText = Callable[[tuple[rec.Transform, ...]], str]
+"""How a view writes a proposal's transforms (the TUI's short form, the report's)."""
 """Bytes of a long value shown in hex before ``…``."""
 
 _NAT_SOURCE = int(iana.NotifyType.NAT_DETECTION_SOURCE_IP)
@@ -209,7 +212,7 @@ def payload_label(p: object) -> str:
     return kind
 
 
-def _proposal_lines(p: rec.SaPayload, short: Callable[[object], str]) -> list[str]:
+def _proposal_lines(p: rec.SaPayload, short: TransformsText) -> list[str]:
     return [
         f"proposal #{prop.number} {iana.PROTOCOL_IDS.name(prop.protocol_id)}"
         + (f" SPI {prop.spi.hex()}" if prop.spi else "")
@@ -230,7 +233,7 @@ def _cfg_value(a: rec.ConfigAttribute) -> str:
 
 
 def payload_details(
-    p: object, m: Message | None, short: Callable[[object], str]
+    p: object, m: Message | None, short: TransformsText
 ) -> list[str]:
     """Detail lines under a payload; ``short`` writes a proposal's transforms."""
     base = getattr(p, "offset", 0), getattr(p, "length", 0)

@@ -10,11 +10,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from ikeview import iana
 from ikeview.card import card_lines
 from ikeview.config.render import config_check_lines, config_checks_json
 from ikeview.diagnosis.jsonform import diagnosis_json, finding_json
 from ikeview.diagnosis.records import Diagnosis, Finding
-from ikeview.dissectors import iana
 from ikeview.pipeline.model import (
     Analysis,
     AuthSide,
@@ -476,6 +476,7 @@ def _auth_json(s: AuthSide | None) -> dict[str, Any] | None:
         "eap_identity": s.eap_identity,
         "eap_method": s.eap_method,
         "eap_result": s.eap_result,
+        "eap_password": s.eap_password,
     }
 
 

@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from os import PathLike
 
-from ikeview.dissectors import iana
+from ikeview import iana
 from ikeview.dissectors.ike_records import IkeMessage, NotifyPayload, SkfPayload
 from ikeview.dissectors.records import EspPacket, FrameError, IkeDatagram, NatKeepalive
 from ikeview.dissectors.stream import dissect

@@ -9,7 +9,7 @@ abbreviations are charon's where it has one, else the IANA name.
 
 from __future__ import annotations
 
-from ikeview.dissectors import iana
+from ikeview import iana
 from ikeview.dissectors import ike_records as rec
 from ikeview.pipeline.model import IkeSa, Message
 from ikeview.timebase import TimeBase

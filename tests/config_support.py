@@ -6,6 +6,8 @@ from __future__ import annotations
 import functools
 from pathlib import Path
 
+from lab_support import LAB
+
 from ikeview.config.check import apply_configs
 from ikeview.config.keys import config_keyring
 from ikeview.config.load import read_config
@@ -16,7 +18,6 @@ from ikeview.pipeline.analyze import analyze
 from ikeview.pipeline.model import Analysis
 
 REPO = Path(__file__).resolve().parents[1]
-LAB = REPO / "captures" / "lab"
 DATA = REPO / "tests" / "data" / "configs"
 
 SCENARIOS = (
@@ -44,7 +45,7 @@ SCENARIOS = (
 
 def lab_addresses(scenario: str) -> dict[str, str]:
     """make.sh's I_ADDR / R_ADDR for a scenario."""
-    if scenario in ("natt", "frag-drop"):  # topology_nat / topology_router
+    if scenario in ("natt", "frag-drop", "esp-corrupt"):  # topology_nat / topology_router
         return {"@I_ADDR@": "192.0.2.10", "@R_ADDR@": "192.0.2.130"}
     return {"@I_ADDR@": "192.0.2.1", "@R_ADDR@": "192.0.2.2"}
 

@@ -14,11 +14,11 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from lab_support import LAB
 
 from ikeview.batch import SCHEMA, run_batch
 from ikeview.cli import main
 
-LAB = Path(__file__).resolve().parent.parent / "captures" / "lab"
 PSK = LAB / "psk-aes256-sha256-modp2048"
 NOPROP = LAB / "no-proposal"
 AUTHFAIL = LAB / "auth-failed"

@@ -12,11 +12,12 @@ import sys
 from pathlib import Path
 
 import pytest
+from lab_support import lab_scenario
 
 REPO = Path(__file__).resolve().parents[1]
-LAB = REPO / "captures" / "lab" / "psk-aes256-sha256-modp2048"
-CAPTURE = LAB / "capture.pcap"
-KEYS = LAB / "keys.toml"
+PSK = lab_scenario("psk-aes256-sha256-modp2048")
+CAPTURE = PSK.capture
+KEYS = PSK.keys_path
 
 
 def ikeview(*args: str | Path) -> subprocess.CompletedProcess[str]:

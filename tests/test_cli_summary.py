@@ -8,7 +8,9 @@ import sys
 from pathlib import Path
 
 import pytest
-from ikeview.dissectors import iana
+from lab_support import LAB
+
+from ikeview import iana
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
@@ -17,7 +19,7 @@ CAPTURES = sorted(
     for p in (SHARED / "captures").rglob("*")
     if p.suffix in (".pcap", ".pcapng", ".gz") and p.is_file()
 )
-LAB = sorted((REPO / "captures" / "lab").glob("*/capture*.pcap"))
+LAB_CAPTURES = sorted(LAB.glob("*/capture*.pcap"))
 
 
 def run_summary(*args: str) -> subprocess.CompletedProcess[str]:
@@ -59,7 +61,7 @@ def _tshark_ike(path: Path) -> dict[int, dict]:
 
 
 @pytest.mark.tshark
-@pytest.mark.parametrize("capture", CAPTURES + LAB, ids=lambda p: p.name)
+@pytest.mark.parametrize("capture", CAPTURES + LAB_CAPTURES, ids=lambda p: p.name)
 def test_summary_matches_tshark(capture: Path) -> None:
     run = run_summary("--json", str(capture))
     assert run.returncode == 0, run.stderr

@@ -37,7 +37,18 @@ def test_swanctl_lines_from_the_initiator() -> None:
     sa, truth = _rekey_dpd()
     lines = swanctl_sa_lines(sa, "initiator", "lab")
     assert lines[0].endswith(f"{truth['ike_sas'][0]['spi_i']}_i* {truth['ike_sas'][0]['spi_r']}_r")
-    assert lines[3] == "  AES_CBC_128/HMAC_SHA2_256_128/PRF_HMAC_SHA2_256/MODP_2048"
+    # list_sas.c prints the key size after a dash (encr-alg, "-", encr-keysize).
+    assert lines[3] == "  AES_CBC-128/HMAC_SHA2_256_128/PRF_HMAC_SHA2_256/MODP_2048"
     esp = truth["child_sas"][0]["esp"]
     inbound = next(e["spi"] for e in esp if e["receiver"] == "initiator")
     assert any(line.startswith(f"    in  {inbound},") for line in lines)
+
+
+def test_swanctl_child_lines_as_list_sas_prints_them() -> None:
+    """list_sas.c: ``STATE, MODE[-in-UDP], ESP:ENCR-KEYSIZE/INTEG[/DH][/ESN]`` and traffic
+    selectors as ``net/len``; initiator.log selected ESP:AES_CBC_128/HMAC_SHA2_256_128/
+    NO_EXT_SEQ for rekey-dpd's first child (no ESN word when ESN is off)."""
+    sa, _truth = _rekey_dpd()
+    lines = swanctl_sa_lines(sa, "initiator", "lab")
+    assert "  child: INSTALLED, TUNNEL-in-UDP, ESP:AES_CBC-128/HMAC_SHA2_256_128" in lines
+    assert "    local  198.51.100.1/32" in lines and "    remote 203.0.113.1/32" in lines

@@ -179,7 +179,6 @@ def test_ipsec_conf_libreswan_initiator() -> None:
     )
     assert cfg.kind == "ipsec.conf"
     assert cfg.connections[0].proposals[0].text == "aes256-sha2_256;modp2048"
-    from config_support import REPO
 
     from ikeview.config.check import apply_configs
     from ikeview.config.keys import config_keyring
@@ -187,7 +186,7 @@ def test_ipsec_conf_libreswan_initiator() -> None:
     from ikeview.keys.model import KeyRing
     from ikeview.pipeline.analyze import analyze
 
-    lab = REPO / "captures" / "lab" / "interop" / "libreswan-initiator"
+    lab = LAB / "interop" / "libreswan-initiator"
     ring = config_keyring([cfg]).merge(
         KeyRing(dh_secrets=load_keys([lab / "keys.toml"]).dh_secrets)
     )

@@ -18,9 +18,12 @@ from ikeview.config.swanctl import read_swanctl
 def test_strongswan_keywords() -> None:
     """proposal_keywords_static.txt: aes256gcm16 = AES-GCM ICV16 256; x25519 = Curve25519 (31);
     an IKE proposal without PRF takes the integrity algorithm's PRF (check_proposal)."""
-    p = parse_proposal("aes128-aes256gcm16-sha384-x25519-modp2048", "ike", 3)
-    assert p.encr == ((12, 128), (20, 256))
+    p = parse_proposal("aes128-aes256-sha384-x25519-modp2048", "ike", 3)
+    assert p.encr == ((12, 128), (12, 256))
     assert p.integ == (13,) and p.prf == (6,) and p.ke == (31, 14)
+    # check_proposal: classic and AEAD ciphers never share a proposal.
+    with pytest.raises(ValueError, match="classic and AEAD"):
+        parse_proposal("aes128-aes256gcm16-sha384-x25519", "ike", 3)
     esp = parse_proposal("aes256gcm128-esn-noesn", "esp", 4)
     assert esp.encr == ((20, 256),) and esp.esn == (1, 0)
     assert parse_proposal("aes128-sha256", "esp", 1).esn == (0,)  # noesn added by default
@@ -47,8 +50,11 @@ def test_swanctl_includes_skipped_and_errors_name_the_line() -> None:
     text = "include x.conf\nconnections {\n  a {\n    proposals = nope\n  }\n}\n"
     with pytest.raises(ConfigError, match=r"^f.conf:4: proposals = nope: unknown algorithm"):
         read_swanctl(text, "f.conf")
-    cfg = read_swanctl("include x.conf\nfoo bar\nconnections {\n}\n", "f.conf")
+    cfg = read_swanctl("include x.conf\nfoo = bar\nconnections {\n}\n", "f.conf")
     assert cfg.skipped == 2 and cfg.connections == ()
+    # settings_parser.y: two names in a row are a syntax error swanctl refuses too.
+    with pytest.raises(ConfigError, match=r"^f.conf:2: syntax error at 'bar'"):
+        read_swanctl("connections {\nfoo bar\n}\n", "f.conf")
     with pytest.raises(ConfigError, match=r"^f.conf:1: '}' closes no section"):
         read_swanctl("}\n", "f.conf")
 
@@ -165,8 +171,16 @@ def test_swanctl_dynamic_and_port_selectors_fit() -> None:
     from ikeview.config.match import ts_fits
 
     ts = TrafficSelector(7, 0, 0, 65535, "10.1.2.3", "10.1.2.3", b"")
-    assert ts_fits((ts,), ("dynamic",)) and ts_fits((ts,), ("10.0.0.0/8[tcp/80]",))
+    assert ts_fits((ts,), ("dynamic",)) and ts_fits((ts,), ("10.0.0.0/8",))
     assert not ts_fits((ts,), ("192.168.0.0/16",))
+    # [proto/port] narrows: an any-protocol selector is not inside 10.0.0.0/8[tcp/80]; a
+    # tcp/80 one is, also when the port is a service name or inside a range (vici_config.c).
+    web = TrafficSelector(7, 6, 80, 80, "10.1.2.3", "10.1.2.3", b"")
+    assert not ts_fits((ts,), ("10.0.0.0/8[tcp/80]",))
+    assert ts_fits((web,), ("10.0.0.0/8[tcp/80]",)) and ts_fits((web,), ("dynamic[tcp/http]",))
+    assert ts_fits((web,), ("10.0.0.0/8[tcp/79-81]",)) and ts_fits((web,), ("10.0.0.0/8[tcp]",))
+    assert not ts_fits((web,), ("10.0.0.0/8[udp]",))
+    assert not ts_fits((web,), ("10.0.0.0/8[tcp/ssh]",))
 
 
 def test_ipsec_conf_libreswan_spellings_and_unknown_words() -> None:
@@ -178,7 +192,8 @@ def test_ipsec_conf_libreswan_spellings_and_unknown_words() -> None:
     a, b = cfg.connections
     assert a.proposals[0].encr == ((20, 256),) and a.proposals[0].ke == (19,)
     assert a.proposals[0].text == "aes_gcm256-sha2;dh19"
-    assert a.children[0].proposals[0].encr == ((12, 128), (3, None))
+    # ikev2_proposals.c: an ESP cipher without key length is proposed 128 then 256.
+    assert a.children[0].proposals[0].encr == ((12, 128), (12, 256), (3, None))
     # An ike= ikeview cannot read is said and strongSwan's defaults stand in.
     assert b.proposals[0].text == "default (IKE, non-AEAD)"
     (note,) = cfg.notes

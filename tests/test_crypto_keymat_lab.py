@@ -10,12 +10,11 @@ from __future__ import annotations
 import json
 
 import pytest
-from conftest import REPO
+from lab_support import LAB
 
 from ikeview.crypto.keymat import derive_child_keys, derive_ike_keys, derive_rekeyed_ike_keys
 from ikeview.crypto.prf import Prf, get_prf, supported_prfs
 
-LAB = REPO / "captures" / "lab"
 _PRF_BY_NAME = {get_prf(i).name: get_prf(i) for i in supported_prfs()}
 
 

@@ -5,17 +5,15 @@ docstrings, or from truth.json; keyless and keyed runs must agree on the outcome
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
+from lab_support import LAB
 
 from ikeview.diagnosis.records import Finding
 from ikeview.keys.loader import load_keys
 from ikeview.pipeline.analyze import analyze
 from ikeview.pipeline.model import Analysis, IkeSa
 from ikeview.report import render_text
-
-LAB = Path(__file__).resolve().parents[1] / "captures" / "lab"
 
 
 def run(name: str, *, keys: bool) -> Analysis:

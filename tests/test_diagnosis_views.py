@@ -8,6 +8,7 @@ import re
 from pathlib import Path
 
 import pytest
+from lab_support import LAB
 
 from ikeview.diagnosis.codes import CODES
 from ikeview.keys.loader import load_keys
@@ -16,7 +17,6 @@ from ikeview.pipeline.model import Analysis
 from ikeview.report import render_text, to_json
 
 ROOT = Path(__file__).resolve().parents[1]
-LAB = ROOT / "captures" / "lab"
 DOCS = ROOT / "docs"
 
 

@@ -9,11 +9,13 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
+from collections.abc import Callable
 from functools import cache
 
 import pytest
-from ikeview.dissectors import iana
-from ikeview.dissectors.iana import (
+
+from ikeview import iana
+from ikeview.iana import (
     AuthMethod,
     ExchangeType,
     NotifyType,
@@ -106,7 +108,11 @@ def singles(field: str, which: int = -1) -> dict[int, str]:
     return {lo: text for lo, hi, text in wireshark_tables()[field][which] if lo == hi}
 
 
-needs_tshark = pytest.mark.skipif(shutil.which("tshark") is None, reason="no tshark")
+def needs_tshark(test: Callable[[], None]) -> Callable[[], None]:
+    """Marked ``tshark`` (run with ``-m tshark``, left out with ``-m "not tshark"``); skipped
+    where tshark is not installed."""
+    marked = pytest.mark.tshark(test)
+    return pytest.mark.skipif(shutil.which("tshark") is None, reason="no tshark")(marked)
 
 
 @needs_tshark

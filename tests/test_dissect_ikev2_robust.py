@@ -11,10 +11,10 @@ from hypothesis import strategies as st
 from ike_build import chain, ike_message
 from ikeview.dissectors.ike_records import IkeMessage
 from ikeview.dissectors.ikev2 import PAYLOAD_PARSERS, parse_message, parse_payloads
+from lab_support import LAB
 from test_dissect_ikev2_support import all_captures, ike_messages
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
-LAB = Path(__file__).resolve().parents[1] / "captures" / "lab"
 CAPTURES = (all_captures(SHARED) if SHARED.is_dir() else []) + sorted(LAB.glob("**/capture.pcap"))
 REAL: list[tuple[str, bytes]] = [
     (f"{capture.parent.name}/{capture.name}#{frame}", data)

@@ -17,7 +17,6 @@ from functools import cache
 from pathlib import Path
 
 import pytest
-from ikeview.dissectors import iana
 from ikeview.dissectors.ike_records import (
     AuthPayload,
     CertPayload,
@@ -37,7 +36,10 @@ from ikeview.dissectors.ike_records import (
 )
 from ikeview.dissectors.ikev2 import parse_message, parse_payloads
 from ikeview.dissectors.vendor_ids import vendor_name
+from lab_support import LAB
 from test_dissect_ikev2_support import all_captures, ike_messages
+
+from ikeview import iana
 
 pytestmark = [
     pytest.mark.tshark,
@@ -45,7 +47,6 @@ pytestmark = [
 ]
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
-LAB = Path(__file__).resolve().parents[1] / "captures" / "lab"
 # The shared Wireshark/tcpdump captures plus the strongSwan/libreswan lab captures (which add
 # SKF fragments, certificates, RFC 7427 AUTH, NAT-T on 4500, rekeys and failures).
 CAPTURES = (all_captures(SHARED) if SHARED.is_dir() else []) + sorted(LAB.glob("**/capture.pcap"))

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from ikeview.dissectors.capture import CaptureError
+from lab_support import lab_scenario
 
 from ikeview.fastsummary import summarize_fast
 from ikeview.summary import summarize, to_json, to_text
@@ -68,7 +69,7 @@ def test_damaged_and_other_pcaps(tmp_path: Path, damage: str) -> None:
     the reader's damage note) is the reference's."""
     import struct
 
-    data = (REPO / "captures" / "lab" / "psk-aes256-sha256-modp2048" / "capture.pcap").read_bytes()
+    data = lab_scenario("psk-aes256-sha256-modp2048").capture.read_bytes()
     if damage == "cut-last-record":
         data = data[:-20]
     elif damage == "zero-padding":

@@ -16,10 +16,11 @@ from pathlib import Path
 import hostile_inputs as craft
 import pytest
 from hostile_run import REPO, ikeview
+from lab_support import lab_scenario
 
-LAB = REPO / "captures" / "lab" / "psk-aes256-sha256-modp2048"
-CAPTURE = LAB / "capture.pcap"
-KEYS = LAB / "keys.toml"
+PSK = lab_scenario("psk-aes256-sha256-modp2048")
+CAPTURE = PSK.capture
+KEYS = PSK.keys_path
 
 
 def _digest(path: Path) -> str:

@@ -6,15 +6,15 @@ line shapes; its key values are made up."""
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
+from lab_support import LAB
 
 from ikeview.keys.errors import KeysFileError
 from ikeview.keys.libreswan_log import load_pluto_log, looks_like
 from ikeview.keys.model import KeyRing
 
-INTEROP = Path(__file__).resolve().parents[1] / "captures" / "lab" / "interop"
+INTEROP = LAB / "interop"
 REAL = INTEROP / "libreswan-initiator" / "initiator-pluto.log"
 
 

@@ -6,14 +6,13 @@ import shutil
 from pathlib import Path
 
 import pytest
+from lab_support import LAB
 
 from ikeview.errors import IkeviewError
 from ikeview.keys.describe import describe
 from ikeview.keys.errors import KeysFileError
 from ikeview.keys.loader import FORMATS, detect_format, load_keys, load_text
 from ikeview.keys.model import KeyRing
-
-LAB = Path(__file__).resolve().parents[1] / "captures" / "lab"
 
 
 def _copy(src: Path, dst_dir: Path, name: str) -> Path:

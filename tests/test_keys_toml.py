@@ -7,13 +7,12 @@ from pathlib import Path
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from lab_support import LAB
 
 from ikeview.keys.errors import KeysFileError
 from ikeview.keys.hexutil import parse_hex
 from ikeview.keys.model import KeyRing
 from ikeview.keys.toml_keys import load_toml, looks_like
-
-LAB = Path(__file__).resolve().parents[1] / "captures" / "lab"
 
 FULL = """\
 # every table once

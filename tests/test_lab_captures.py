@@ -15,9 +15,8 @@ import tomllib
 from pathlib import Path
 
 import pytest
-from lab_support import esp_icv_failures
+from lab_support import LAB, esp_icv_failures
 
-LAB = Path(__file__).resolve().parents[1] / "captures" / "lab"
 # Scenario folders relative to captures/lab; interop/ holds runs against another implementation.
 SCENARIOS = sorted(
     str(p.parent.relative_to(LAB))
@@ -113,6 +112,13 @@ def test_keys_toml_only_user_secrets(name: str) -> None:
         for a in (sa.get("auth") or {}).values()
         if a.get("eap")
     }
+    # An EAP method that failed leaves no EAP AUTH; the identity the client sent is in its log
+    # (eap-wrong-password: "server requested EAP_IDENTITY (id 0x00), sending 'carol'").
+    eap_ids |= {
+        n.rsplit("sending '", 1)[1].rstrip("'")
+        for n in truth["log_notes"]
+        if n.startswith("initiator: server requested EAP_IDENTITY")
+    }
     assert {e["identity"] for e in keys.get("eap", [])} == eap_ids
     assert all(set(e) == {"identity", "password"} and e["password"] for e in keys.get("eap", []))
     ike_secrets = {sa["shared_secret"] for sa in truth["ike_sas"]}
@@ -152,12 +158,16 @@ def esp_payloads(frames: list[bytes], raw: bool) -> list[bytes]:
     out = []
     for f in frames:
         ip = f[14:]
-        if ip[0] >> 4 != 4:
+        if ip[0] >> 4 == 6:
+            # ipv6-outer: the next header straight after the 40-byte fixed header.
+            ihl, proto = 40, ip[6]
+        elif ip[0] >> 4 == 4:
+            ihl, proto = (ip[0] & 0x0F) * 4, ip[9]
+        else:
             continue
-        ihl = (ip[0] & 0x0F) * 4
-        if raw and ip[9] == 50:
+        if raw and proto == 50:
             out.append(ip[ihl:])
-        elif not raw and ip[9] == 17:
+        elif not raw and proto == 17:
             sport, dport = struct.unpack("!HH", ip[ihl : ihl + 4])
             body = ip[ihl + 8 :]
             if 4500 in (sport, dport) and len(body) > 4 and body[:4] != b"\0\0\0\0":
@@ -188,8 +198,10 @@ def test_raw_esp_copy_has_same_esp_bytes(name: str) -> None:
     assert esp_payloads(raw, raw=True) == encap
     assert not esp_payloads(raw, raw=False)
     for f in raw:
-        if f[14 + 9] == 50:
+        if f[14] >> 4 == 4 and f[14 + 9] == 50:
             assert ip_header_ok(f[14:])
+        elif f[14] >> 4 == 6 and f[14 + 6] == 50:
+            assert struct.unpack("!H", f[18:20])[0] == len(f) - 14 - 40
     spis = {e["spi"] for c in truth["child_sas"] for e in c["esp"]}
     assert {p[:4].hex() for p in encap} <= spis
 
@@ -217,10 +229,15 @@ def tshark_esp_args(child: dict) -> list[str] | None:
     for esp in child["esp"]:
         key = esp["integ_key"] or ""
         auth_key = f"0x{key}" if key else ""
+        # Outer IPv4, or IPv6 (ipv6-outer): one SA table entry per protocol.
         args += [
-            "-o",
-            f'uat:esp_sa:"IPv4","*","*","0x{esp["spi"]}","{encr}","0x{esp["encr_key"]}",'
-            f'"{integ}","{auth_key}"',
+            arg
+            for proto in ("IPv4", "IPv6")
+            for arg in (
+                "-o",
+                f'uat:esp_sa:"{proto}","*","*","0x{esp["spi"]}","{encr}","0x{esp["encr_key"]}",'
+                f'"{integ}","{auth_key}"',
+            )
         ]
     return args
 

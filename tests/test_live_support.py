@@ -23,9 +23,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from lab_support import LAB as LAB  # the one lab path, re-exported for the live tests
 
 REPO = Path(__file__).resolve().parents[1]
-LAB = REPO / "captures" / "lab"
 
 IS_ROOT = os.geteuid() == 0
 needs_root = pytest.mark.skipif(

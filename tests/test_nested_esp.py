@@ -17,7 +17,10 @@ from ikeview.pipeline.analyze import analyze
 from ikeview.pipeline.decrypt import KeyringDecryptor
 from ikeview.pipeline.seam import EspOpened
 
-pytestmark = pytest.mark.skipif(shutil.which("tshark") is None, reason="tshark not installed")
+pytestmark = [
+    pytest.mark.tshark,
+    pytest.mark.skipif(shutil.which("tshark") is None, reason="tshark not installed"),
+]
 
 OUTER, INNER = 0x12345678, 0xABCDABCD
 

@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 from ikeview.dissectors.records import EspPacket
 from ikeview.dissectors.stream import Dissector, plain_esp
+from lab_support import LAB
 
 from ikeview import parallel
 from ikeview.cli import main
@@ -23,7 +24,6 @@ from ikeview.pipeline.analyze import analyze
 from ikeview.report import to_json
 
 REPO = Path(__file__).resolve().parent.parent
-LAB = REPO / "captures" / "lab"
 SCENARIOS = [
     "psk-aes256-sha256-modp2048",
     "rekey-dpd",

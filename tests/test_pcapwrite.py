@@ -18,10 +18,13 @@ from ikeview.pcapfile import PcapWriter
 from ikeview.pcapwrite import write_decrypted
 from ikeview.pipeline.decrypt import KeyringDecryptor
 
-needs_tools = pytest.mark.skipif(
-    shutil.which("tshark") is None or shutil.which("tcpdump") is None,
-    reason="tshark/tcpdump not installed",
-)
+_TOOLS_MISSING = shutil.which("tshark") is None or shutil.which("tcpdump") is None
+
+
+def needs_tools(test: Callable[..., None]) -> Callable[..., None]:
+    """Marked ``tshark``; skipped where tshark or tcpdump is not installed."""
+    marked = pytest.mark.tshark(test)
+    return pytest.mark.skipif(_TOOLS_MISSING, reason="tshark/tcpdump not installed")(marked)
 
 
 def _no_correlator(_dec: KeyringDecryptor) -> None:

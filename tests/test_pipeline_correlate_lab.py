@@ -25,6 +25,7 @@ AUTH_METHODS = {
     # After EAP the AUTH payload is a shared key MIC over the MSK or SK_p (RFC 7296 2.16).
     "EAP": {2},
     "ECDSA_WITH_SHA256_DER": {9, 14},
+    "ECDSA_WITH_SHA384_DER": {10, 14},
 }
 
 

@@ -64,6 +64,7 @@ def test_analyze_derives_what_charon_logged(name: str, lab: Callable[[str], Lab]
             assert side.psk == f"{rec.label} ({rec.source})"
 
 
+@pytest.mark.tshark
 @pytest.mark.skipif(shutil.which("tshark") is None, reason="tshark not installed")
 @pytest.mark.parametrize("name", ["rekey-dpd", "natt", "chacha-x25519"])
 def test_decrypt_command_output_has_no_esp_left(
@@ -82,6 +83,7 @@ def test_decrypt_command_output_has_no_esp_left(
     assert not any(r[0] for r in rows) and sum(1 for r in rows if r[1]) == stats.esp
 
 
+@pytest.mark.tshark
 @pytest.mark.skipif(shutil.which("tshark") is None, reason="tshark not installed")
 def test_decrypt_command_writes_fragmented_ike_auth_whole_and_clear(
     tmp_path: Path, lab: Callable[[str], Lab]

@@ -10,12 +10,12 @@ from ikeview.tui import text
 from ikeview.tui.esprows import STATUS_DECRYPTED, STATUS_INTEGRITY_FAILED, EspRowStore
 from ikeview.tui.filtering import Filter
 from ikeview.tui.wire import message_bytes, plaintext_bytes
+from lab_support import LAB
 
 from ikeview.keys.loader import load_keys
 from ikeview.pipeline.analyze import analyze
 from ikeview.pipeline.seam import EspOpened
 
-LAB = Path(__file__).resolve().parents[1] / "captures" / "lab"
 NON_ESP_MARKER = b"\x00\x00\x00\x00"
 
 

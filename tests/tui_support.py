@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 import textual.constants
+from lab_support import LAB as LAB  # the one lab path, re-exported for the TUI tests
 
-LAB = Path(__file__).resolve().parents[1] / "captures" / "lab"
 SIZE = (120, 40)
 """Every Pilot run and snapshot uses this terminal size."""
 

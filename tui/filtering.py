@@ -10,7 +10,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ikeview.pipeline import names
+from ikeview.dissectors.ike_records import DeletePayload, NotifyPayload, SaPayload
+
+from ikeview.iana import names
 from ikeview.pipeline.model import IkeSa, Message, proposal_text
 
 from . import text
@@ -102,14 +104,16 @@ def _sa_field(sa: IkeSa, field: str, value: str) -> bool:
 
 
 def _payload_spis(m: Message) -> list[bytes]:
-    """ESP SPIs a message names (SA proposals, notifies, deletes), duck-typed."""
+    """ESP SPIs a message names (SA proposals, notifies, deletes)."""
     out: list[bytes] = []
     for p in (*m.payloads, *m.inner):
-        out.extend(getattr(prop, "spi", b"") for prop in getattr(p, "proposals", ()))
-        out.extend(getattr(p, "spis", ()))
-        spi = getattr(p, "spi", b"")
-        if isinstance(spi, bytes) and spi:
-            out.append(spi)
+        match p:
+            case SaPayload(proposals=proposals):
+                out.extend(prop.spi for prop in proposals)
+            case DeletePayload(spis=spis):
+                out.extend(spis)
+            case NotifyPayload(spi=spi) if spi:
+                out.append(spi)
     return out
 
 

@@ -1,11 +1,13 @@
 """One-line labels and detail lines of payload records for the payload tree.
 
 The words come from the core (``ikeview.payload_text``: readable values, never a Python repr);
-here they are made safe to draw and SK/AUTH payloads are recognised by the fields they carry
-(the TUI may not import the dissectors).
+here they are made safe to draw. SK/AUTH payloads are recognised by their record type: the TUI
+may import the data-only record modules of the dissectors, never their parsers.
 """
 
 from __future__ import annotations
+
+from ikeview.dissectors.ike_records import AuthPayload, Payload, SkfPayload, SkPayload
 
 from ikeview import payload_text
 from ikeview.pipeline.model import Message
@@ -15,12 +17,12 @@ from . import text
 from .safe import clean
 
 
-def payload_label(p: object) -> str:
+def payload_label(p: Payload) -> str:
     """``N(NAT_DETECTION_SOURCE_IP)``, ``SA (1 proposal)``, ``AUTH SHARED_KEY_MIC``…"""
     return clean(payload_text.payload_label(p))
 
 
-def payload_details(p: object, m: Message | None = None) -> list[str]:
+def payload_details(p: Payload, m: Message | None = None) -> list[str]:
     """Detail lines shown as leaves under the payload's node."""
     lines = payload_text.payload_details(p, m, text.transforms_short)
     return [clean(line) for line in lines]
@@ -31,11 +33,19 @@ def header_lines(m: Message, clock: TimeBase) -> list[str]:
     return [clean(line) for line in payload_text.header_lines(m, clock)]
 
 
-def is_auth(p: object) -> bool:
+def is_auth(p: Payload) -> bool:
     """An AUTH payload."""
-    return hasattr(p, "method") and hasattr(p, "data")
+    match p:
+        case AuthPayload():
+            return True
+        case _:
+            return False
 
 
-def is_sk(p: object) -> bool:
+def is_sk(p: Payload) -> bool:
     """An SK or SKF payload."""
-    return hasattr(p, "first_inner")
+    match p:
+        case SkPayload() | SkfPayload():
+            return True
+        case _:
+            return False

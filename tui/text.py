@@ -5,9 +5,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 from itertools import product
 
+from ikeview.dissectors.ike_records import Proposal, Transform
 from rich.text import Text
 
-from ikeview.pipeline import names
+from ikeview.iana import names
+from ikeview.iana.names import CHARON_TYPE_ORDER
+from ikeview.iana.names import transform_short as transform_short
 from ikeview.pipeline.model import AuthSide, Exchange, IkeSa, Message
 
 STATE_STYLE = {
@@ -21,71 +24,48 @@ STATE_STYLE = {
 """Colour of each IKE SA state in the tree and headers."""
 
 # RFC 7296 section 3.3.2: the order strongSwan prints transform types in (ENCR, INTEG, PRF, KE).
-_TYPE_ORDER = {1: 0, 3: 1, 2: 2, 4: 3, 5: 4}
-
-_SHORTEN = (
-    ("ENCR_", ""),
-    ("PRF_HMAC_", "PRF_"),
-    ("AUTH_HMAC_", "HMAC_"),
-    ("AUTH_", ""),
-    ("SHA2_", "SHA"),
-)
+_TYPE_ORDER = CHARON_TYPE_ORDER
 
 
-def transform_short(transform_type: int, transform_id: int, key_length: int | None) -> str:
-    """``AES-GCM-16-256``, ``PRF-SHA256``, ``HMAC-SHA256-128``, ``ECP-256`` for one transform."""
-    if transform_type == 5:
-        return "ESN" if transform_id == 1 else "NO-ESN"
-    name = names.transform_name(transform_type, transform_id)
-    for old, new in _SHORTEN:
-        name = name.replace(old, new)
-    if key_length:
-        name = f"{name}_{key_length}"
-    return name.replace("_", "-")
-
-
-def transforms_short(transforms: Iterable[object]) -> str:
+def transforms_short(transforms: Iterable[Transform]) -> str:
     """Short text of a set of transforms in ENCR/INTEG/PRF/KE/ESN order; NO-ESN is left out."""
-    ordered = sorted(transforms, key=lambda t: _TYPE_ORDER.get(t.transform_type, 9))  # type: ignore[attr-defined]
-    parts = [
-        transform_short(t.transform_type, t.transform_id, t.key_length)  # type: ignore[attr-defined]
-        for t in ordered
-    ]
+    ordered = sorted(transforms, key=lambda t: _TYPE_ORDER.get(t.transform_type, 9))
+    parts = [transform_short(t.transform_type, t.transform_id, t.key_length) for t in ordered]
     return "/".join(p for p in parts if p != "NO-ESN") or "(no transforms)"
 
 
-def proposal_short(proposal: object | None) -> str:
+def proposal_short(proposal: Proposal | None) -> str:
     """Short form of a (chosen) proposal, e.g. ``AES-GCM-16-256/PRF-SHA256/ECP-256``.
 
     None reads "proposal unknown" (the answer is not in the capture or not decrypted): a
     refusal is NO_PROPOSAL_CHOSEN, said by the verdict, never by this placeholder."""
     if proposal is None:
         return "proposal unknown"
-    return transforms_short(proposal.transforms)  # type: ignore[attr-defined]
+    return transforms_short(proposal.transforms)
 
 
-def transform_key(t: object) -> tuple[int, int, int | None]:
+def transform_key(t: Transform) -> tuple[int, int, int | None]:
     """What makes two transforms the same algorithm: (type, id, key length)."""
-    return (t.transform_type, t.transform_id, t.key_length)  # type: ignore[attr-defined]
+    return (t.transform_type, t.transform_id, t.key_length)
 
 
-def combinations(proposal: object) -> list[tuple[object, ...]]:
+def combinations(proposal: Proposal) -> list[tuple[Transform, ...]]:
     """Every algorithm combination a proposal offers, in the sender's priority order.
 
     RFC 7296 section 3.3.6: transforms of one type are alternatives listed in preference
     order, so the combinations are the product over types taken in the order types appear.
     """
-    by_type: dict[int, list[object]] = {}
-    for t in proposal.transforms:  # type: ignore[attr-defined]
+    by_type: dict[int, list[Transform]] = {}
+    for t in proposal.transforms:
         by_type.setdefault(t.transform_type, []).append(t)
     return list(product(*by_type.values())) if by_type else []
 
 
-def is_chosen(combo: Iterable[object], chosen: object | None) -> bool:
+def is_chosen(combo: Iterable[Transform], chosen: Proposal | None) -> bool:
     """True when a combination is exactly the chosen proposal's transforms."""
     if chosen is None:
         return False
-    want = sorted(transform_key(t) for t in chosen.transforms)  # type: ignore[attr-defined]
+    want = sorted(transform_key(t) for t in chosen.transforms)
     return sorted(transform_key(t) for t in combo) == want
 
 

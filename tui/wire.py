@@ -11,6 +11,8 @@ from __future__ import annotations
 import struct
 from dataclasses import dataclass
 
+from ikeview.dissectors.ike_records import Payload, SkfPayload, SkPayload
+
 from ikeview.pipeline.model import Message
 
 # RFC 7296 section 3.1: SPIi(8) SPIr(8) Next Payload(1) Version(1) Exchange(1) Flags(1)
@@ -32,14 +34,16 @@ class Section:
     """The bytes."""
 
 
-def _place(buf: bytearray, payloads: tuple[object, ...]) -> None:
+def _place(buf: bytearray, payloads: tuple[Payload, ...]) -> None:
     for i, p in enumerate(payloads):
-        nxt = payloads[i + 1].payload_type if i + 1 < len(payloads) else 0  # type: ignore[attr-defined]
-        # SK/SKF announce the first inner payload in their own Next Payload field.
-        nxt = getattr(p, "first_inner", nxt)
-        off = p.offset  # type: ignore[attr-defined]
-        head = _GENERIC.pack(nxt, 0x80 if p.critical else 0, p.length)  # type: ignore[attr-defined]
-        chunk = head + p.body  # type: ignore[attr-defined]
+        nxt = payloads[i + 1].payload_type if i + 1 < len(payloads) else 0
+        match p:
+            case SkPayload(first_inner=first) | SkfPayload(first_inner=first):
+                # SK/SKF announce the first inner payload in their own Next Payload field.
+                nxt = first
+        off = p.offset
+        head = _GENERIC.pack(nxt, 0x80 if p.critical else 0, p.length)
+        chunk = head + p.body
         end = min(len(buf), off + len(chunk))
         if 0 <= off < end:
             buf[off:end] = chunk[: end - off]
@@ -51,12 +55,12 @@ def message_bytes(message: Message) -> Section:
     if isinstance(raw, bytes):
         return Section("message", raw)
     payloads = message.payloads
-    size = max(message.length, max((p.offset + p.length for p in payloads), default=28), 28)  # type: ignore[attr-defined]
+    size = max(message.length, max((p.offset + p.length for p in payloads), default=28), 28)
     buf = bytearray(size)
     flags = (_FLAG_INITIATOR if message.from_initiator else 0) | (
         _FLAG_RESPONSE if message.response else 0
     )
-    first = payloads[0].payload_type if payloads else 0  # type: ignore[attr-defined]
+    first = payloads[0].payload_type if payloads else 0
     buf[:28] = _HEADER.pack(
         message.spi_i,
         message.spi_r,
@@ -79,7 +83,7 @@ def plaintext_bytes(message: Message) -> Section | None:
     if not inner:
         # An empty INFORMATIONAL (liveness check and its answer) decrypts to nothing.
         return Section("decrypted SK payload (no inner payloads)", b"")
-    size = max(p.offset + p.length for p in inner)  # type: ignore[attr-defined]
+    size = max(p.offset + p.length for p in inner)
     buf = bytearray(size)
     _place(buf, inner)
     return Section("decrypted SK payload (inner payloads)", bytes(buf))

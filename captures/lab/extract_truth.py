@@ -279,12 +279,16 @@ def pcap_ike_messages(path: Path) -> list[bytes]:
         incl = struct.unpack(endian + "I", data[pos + 8 : pos + 12])[0]
         ip = data[pos + 16 + link_len : pos + 16 + incl]
         pos += 16 + incl
-        if len(ip) < 28 or ip[0] >> 4 != 4 or ip[9] != 17:
+        if len(ip) >= 48 and ip[0] >> 4 == 6 and ip[6] == 17:
+            # IPv6 (ipv6-outer): UDP straight after the 40-byte fixed header.
+            ihl = 40
+        elif len(ip) < 28 or ip[0] >> 4 != 4 or ip[9] != 17:
             continue
-        ihl = (ip[0] & 0x0F) * 4
-        if struct.unpack("!H", ip[6:8])[0] & 0x1FFF:
-            # A later IP fragment has no UDP header; the first one holds the IKE header.
-            continue
+        else:
+            ihl = (ip[0] & 0x0F) * 4
+            if struct.unpack("!H", ip[6:8])[0] & 0x1FFF:
+                # A later IP fragment has no UDP header; the first one holds the IKE header.
+                continue
         sport, dport = struct.unpack("!HH", ip[ihl : ihl + 4])
         payload = ip[ihl + 8 :]
         if 4500 in (sport, dport):
@@ -763,6 +767,9 @@ def keys_toml(scen: Path, truth: dict, psks: list[bytes], children: dict) -> str
 EAP_SECRET_RE = re.compile(r"\beap-[\w-]+\s*\{\s*id\s*=\s*(\S+)\s+secret\s*=\s*\"([^\"]*)\"")
 
 
+EAP_SENT_RE = re.compile(r"^initiator: server requested EAP_IDENTITY .*, sending '([^']+)'$")
+
+
 def eap_passwords(scen: Path) -> dict[str, str]:
     """EAP passwords by identity from the scenario's initiator swanctl.conf (charon never logs
     them): what the EAP user knows, for keys.toml."""
@@ -777,13 +784,19 @@ def eap_toml(scen: Path, truth: dict) -> list[str]:
     passwords = eap_passwords(scen)
     lines: list[str] = []
     seen: set[str] = set()
-    for sa in truth["ike_sas"]:
-        for a in (sa.get("auth") or {}).values():
-            ident = (a.get("eap") or {}).get("identity")
-            if ident and ident not in seen and ident in passwords:
-                seen.add(ident)
-                lines += ["[[eap]]", f"identity = {toml_str(ident)}"]
-                lines += [f"password = {toml_str(passwords[ident])}", ""]
+    idents = [
+        (a.get("eap") or {}).get("identity")
+        for sa in truth["ike_sas"]
+        for a in (sa.get("auth") or {}).values()
+    ]
+    # An EAP method that failed (eap-wrong-password) leaves no EAP AUTH in truth.json; the
+    # identity the client sent is still in its log.
+    idents += [m.group(1) for n in truth["log_notes"] for m in [EAP_SENT_RE.search(n)] if m]
+    for ident in idents:
+        if ident and ident not in seen and ident in passwords:
+            seen.add(ident)
+            lines += ["[[eap]]", f"identity = {toml_str(ident)}"]
+            lines += [f"password = {toml_str(passwords[ident])}", ""]
     return lines
 
 

@@ -44,7 +44,9 @@ ALL_SCENARIOS=(
   libreswan-initiator ts-unacceptable unreachable-responder frag-drop
   esp-one-way dpd-timeout rekey-collision eap-md5 eap-mschapv2 pfs-create-child mobike
   ike-rekey-collision auth-failed-initiator cookie redirect childless esp-corrupt
-  initiator-rejects half-open auth-retransmit no-virtual-ip esp-loss-replay
+  half-open auth-retransmit no-virtual-ip esp-loss-replay
+  ipv6-outer multi-child reauth rekey-pfs-mismatch id-mismatch certs-dn-email eap-cert
+  eap-wrong-password cert-untrusted child-delete-lost rekey-invalid-ke reauth-mbb
 )
 CHARON=/usr/lib/ipsec/charon
 # Namespace names carry a prefix so they cannot clash with anything else on the host.
@@ -154,6 +156,27 @@ EOF
   ip -n "$NS_R" addr add 203.0.113.1/32 dev lo
 }
 
+# Direct over IPv6: ikvlab-i 2001:db8::1 <-veth-> 2001:db8::2 ikvlab-r (outer addresses only;
+# the inner addresses stay IPv4). nodad: the addresses are usable at once.
+topology_direct6() {
+  I_ADDR=2001:db8::1
+  R_ADDR=2001:db8::2
+  ns_base "$NS_I"
+  ns_base "$NS_R"
+  local ns
+  for ns in "$NS_I" "$NS_R"; do
+    ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=0
+    ip netns exec "$ns" sysctl -qw net.ipv6.conf.default.disable_ipv6=0
+  done
+  ip link add veth-i netns "$NS_I" type veth peer name veth-r netns "$NS_R"
+  ip -n "$NS_I" link set veth-i up
+  ip -n "$NS_R" link set veth-r up
+  ip -n "$NS_I" addr add 2001:db8::1/64 dev veth-i nodad
+  ip -n "$NS_R" addr add 2001:db8::2/64 dev veth-r nodad
+  ip -n "$NS_I" addr add 198.51.100.1/32 dev lo
+  ip -n "$NS_R" addr add 203.0.113.1/32 dev lo
+}
+
 # Router: the NAT topology's addresses with plain forwarding, no address translation
 # (a middle box whose nftables rules a scenario sets, e.g. dropping IP fragments).
 topology_router() {
@@ -259,6 +282,7 @@ run_scenario() {
 
   PLUGINS=""
   CHARON_EXTRA=""
+  TRIM_LOGS=""
   unset -f run_actions pre_start start_extra 2>/dev/null || true
   eval "$(declare -f default_run_actions | sed 's/^default_run_actions/run_actions/')"
   INITIATOR_IMPL=strongswan
@@ -347,6 +371,11 @@ run_scenario() {
   # tcpdump drops privileges to its own user; hand the file back.
   chown "$(stat -c %u:%g "$LAB")" "$OUT/capture.pcap"
   python3 "$LAB/strip_esp_in_udp.py" "$OUT/capture.pcap" "$OUT/capture-esp-raw.pcap"
+  if [[ -n "${TRIM_LOGS:-}" ]]; then
+    # ENC level-4 field dumps the lab does not use (trim_log.py says what stays).
+    python3 "$LAB/trim_log.py" "$OUT/initiator.log"
+    python3 "$LAB/trim_log.py" "$OUT/responder.log"
+  fi
   python3 "$LAB/extract_truth.py" "$OUT"
   echo "=== $name done"
 }

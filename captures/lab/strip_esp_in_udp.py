@@ -36,6 +36,8 @@ def ip_checksum(header: bytes) -> int:
 def strip_packet(frame: bytes, link_len: int) -> bytes | None:
     """Return the rewritten frame if it is ESP-in-UDP, else None."""
     ip = frame[link_len:]
+    if len(ip) >= 56 and ip[0] >> 4 == 6:
+        return strip_packet6(frame, link_len)
     if len(ip) < 20 or ip[0] >> 4 != 4:
         return None
     ihl = (ip[0] & 0x0F) * 4
@@ -56,6 +58,21 @@ def strip_packet(frame: bytes, link_len: int) -> bytes | None:
     struct.pack_into("!H", header, 2, ihl + len(payload))
     struct.pack_into("!H", header, 10, 0)
     struct.pack_into("!H", header, 10, ip_checksum(bytes(header)))
+    return frame[:link_len] + bytes(header) + payload
+
+
+def strip_packet6(frame: bytes, link_len: int) -> bytes | None:
+    """The IPv6 form (ipv6-outer): UDP right after the fixed header (no extension headers)."""
+    ip = frame[link_len:]
+    if ip[6] != IPPROTO_UDP:
+        return None
+    sport, dport = struct.unpack("!HH", ip[40:44])
+    payload = ip[48:]
+    if NAT_T_PORT not in (sport, dport) or payload[:4] == b"\0\0\0\0":
+        return None
+    header = bytearray(ip[:40])
+    header[6] = IPPROTO_ESP
+    struct.pack_into("!H", header, 4, len(payload))
     return frame[:link_len] + bytes(header) + payload
 
 

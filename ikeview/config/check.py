@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 
 from ikeview.config import match
-from ikeview.config.keys import psk_label
+from ikeview.config.keys import build_key, libreswan_key, psk_label, verify_keys
 from ikeview.config.proposals import (
     KINDS,
     ConfProposal,
@@ -35,7 +35,7 @@ from ikeview.diagnosis.engine import fold_config_findings
 from ikeview.diagnosis.records import ConfigCheck, Finding, ProposalCheck
 from ikeview.dissectors.ike_records import Proposal, SaPayload
 from ikeview.keys.model import KeyRing
-from ikeview.pipeline.model import Analysis, ChildSa, Exchange, IkeSa
+from ikeview.pipeline.model import Analysis, AuthSide, ChildSa, Exchange, IkeSa
 
 _METHOD_AUTH = {1: "pubkey", 2: "psk", 9: "pubkey", 10: "pubkey", 11: "pubkey", 14: "pubkey",
                 13: "null"}  # fmt: skip
@@ -273,11 +273,20 @@ def _psk_findings(
     for a in sa.auth:
         if a.method != 2 or a.verified is None:
             continue
+        if a.verified and not a.psk:
+            continue  # verified with no PSK: the AUTH after EAP, made with the MSK (RFC 7296 2.16)
         mine = _psk_for(cfg, a.psk)
+        charon = _charon_keys(sa, cfg, role, a.side)
         if mine is not None:
             used.append(f"{mine.label} (line {mine.line}) for the {a.side}'s AUTH")
+            if (
+                charon is not None
+                and mine not in charon
+                and all(p.secret != mine.secret for p in charon)
+            ):
+                out.append(_charon_would_differ(a, mine, charon))
             continue
-        readable = [p for p in scoped if p.secret is not None]
+        readable = [p for p in (scoped if charon is None else charon) if p.secret is not None]
         if not readable:
             continue
         names = ", ".join(f"{p.label} (line {p.line})" for p in readable)
@@ -292,6 +301,42 @@ def _psk_findings(
         ))  # fmt: skip
     del keyring
     return out, "; ".join(used) or None
+
+
+def _charon_keys(
+    sa: IkeSa, cfg: DeviceConfig, role: str | None, side: str
+) -> list[ConfigPsk] | None:
+    """strongSwan/Libreswan configs with a known role: the secret charon builds this device's
+    AUTH with, or those it verifies the peer's with (keys.build_key / verify_keys); None for
+    IOS or an unknown role (the scope alone then decides)."""
+    if cfg.kind == "ios" or role not in ("initiator", "responder"):
+        return None
+    me = match.identity(sa, role)  # type: ignore[arg-type]
+    other = match.identity(sa, match.peer_of(role))  # type: ignore[arg-type]
+    if cfg.dialect == "libreswan":
+        # pluto takes one PSK for both AUTHs (lib/libswan/secrets.c secret_find_by_id).
+        psk = libreswan_key(cfg.psks, me, other)
+        return [psk] if psk is not None else []
+    if side == role:
+        key = build_key(cfg.psks, me, other)
+        return [key] if key is not None else []
+    return verify_keys(cfg.psks, me, other)
+
+
+def _charon_would_differ(a: AuthSide, mine: ConfigPsk, charon: list[ConfigPsk]) -> Finding:
+    side, frame = a.side, a.frame
+    pick = charon[0] if charon else None
+    what = f"{pick.label} (line {pick.line})" if pick else "no secret"
+    return _finding(
+        "psk-mismatch", "error", [frame] if frame else [],
+        f"the {side}'s AUTH was made with {mine.label} (line {mine.line}), but with these "
+        f"secrets strongSwan would build it with {what} (the secret whose identities match "
+        f"the peer best, then this side; credential_manager.c get_shared)",
+        "bind each secret to the identities it is for (id = ...), or remove the one that wins",
+        cisco="pre-shared-key (or pre-shared-key local/remote) in the keyring peer",
+        swan="id-* of the secrets ike-* sections",
+        extra=(("side", side),),
+    )  # fmt: skip
 
 
 def _refused_child_offer(sa: IkeSa) -> tuple[tuple[Proposal, ...], list[int]] | None:

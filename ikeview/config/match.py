@@ -12,6 +12,7 @@ import ipaddress
 from typing import Literal
 
 from ikeview.config.records import ChildConf, Connection, DeviceConfig, IkePolicy
+from ikeview.dissectors.ike_records import TrafficSelector
 from ikeview.pipeline.model import ChildSa, IkeSa
 
 Role = Literal["initiator", "responder"]
@@ -93,12 +94,25 @@ def _id_matches(pattern: str, ident: str) -> bool:
     return in_net(ident, pattern) if pattern[:1].isdigit() else False
 
 
+_REDIRECTED_FROM = 16408
+"""RFC 5685 notify an initiator sends in IKE_SA_INIT after being redirected."""
+
+
+def _redirected(sa: IkeSa) -> bool:
+    first = sa.exchanges[0] if sa.exchanges else None
+    req = first.request if first is not None else None
+    return req is not None and _REDIRECTED_FROM in req.notifies
+
+
 def connection_candidates(sa: IkeSa, cfg: DeviceConfig, role: Role | None) -> list[Connection]:
-    """Connections whose addresses fit the SA (identities not looked at)."""
+    """Connections whose addresses fit the SA (identities not looked at); IKEv1-only ones never
+    fit (the SAs ikeview reads are IKEv2)."""
     me = sa.responder if role != "initiator" else sa.initiator
     peer = sa.initiator if role != "initiator" else sa.responder
     out = []
     for conn in cfg.connections:
+        if conn.version == 1:
+            continue  # IKEv1 only (swanctl version = 1, keyexchange=ikev1, ikev2=no)
         local_ok = not conn.local_addrs or any(in_net(me, a) for a in conn.local_addrs)
         # A host name (remote_addrs = vpn.example.com) cannot be resolved here: it may fit.
         remote_ok = (
@@ -106,8 +120,9 @@ def connection_candidates(sa: IkeSa, cfg: DeviceConfig, role: Role | None) -> li
             or any(in_net(peer, a) for a in conn.remote_addrs)
             or not any(_is_ip_spec(a) for a in conn.remote_addrs)
         )
-        if cfg.kind == "ios":
-            # IOS profiles match by identity; an address identity is left to that check.
+        if cfg.kind == "ios" or _redirected(sa):
+            # IOS profiles match by identity; an address identity is left to that check. After
+            # an RFC 5685 redirect charon keeps the connection for the new gateway's address.
             remote_ok = True
         # Behind a NAT the device's own address is not the one captured: the peer's decides.
         if remote_ok and (local_ok or conn.remote_addrs):
@@ -120,11 +135,28 @@ def select_connections(sa: IkeSa, cfg: DeviceConfig, role: Role | None) -> list[
     of a connection's remote identities; without it every address-fitting one is kept."""
     cands = connection_candidates(sa, cfg, role)
     peer_id = identity(sa, peer_of(role))
-    if peer_id is None:
-        return cands
-    return [
-        c for c in cands if not c.remote_ids or any(_id_matches(p, peer_id) for p in c.remote_ids)
-    ]
+    if peer_id is not None:
+        cands = [
+            c
+            for c in cands
+            if not c.remote_ids or any(_id_matches(p, peer_id) for p in c.remote_ids)
+        ]
+    # Connections alike but for their children (swanctl's lab and lab2 to the same peer): the
+    # one whose child selectors hold the SA's children is the one that ran.
+    me = sa.initiator if role == "initiator" else sa.responder
+    return sorted(cands, key=lambda c: not _children_fit(sa, c, me))
+
+
+def _children_fit(sa: IkeSa, conn: Connection, me: str | None) -> bool:
+    made = [ch for ch in sa.child_sas if ch.ts_i or ch.ts_r]
+    if not made or not conn.children:
+        return False
+    for ch in made:
+        mine, theirs = child_ts(ch, me)
+        if not any(ts_fits(mine, c.local_ts) and ts_fits(theirs, c.remote_ts)
+                   for c in conn.children):  # fmt: skip
+            return False
+    return True
 
 
 def select_child(child: ChildSa, conn: Connection, my_addr: str | None) -> ChildConf | None:
@@ -146,20 +178,53 @@ def child_ts(child: ChildSa, my_addr: str | None) -> tuple[tuple, tuple]:
     return child.ts_r, child.ts_i
 
 
-def ts_fits(selectors: tuple, specs: tuple[str, ...]) -> bool:
-    """Every selector's address range lies inside one configured spec (no specs = anything)."""
-    # strongSwan's "dynamic" (the SA's own address) and a "[proto/port]" suffix: the address
-    # part is what is compared.
-    specs = tuple(s.split("[", 1)[0].strip() for s in specs)
-    if not specs or not selectors or any(s in ("dynamic", "%dynamic", "") for s in specs):
+# /etc/protocols and /etc/services names strongSwan's parse_ts (vici_config.c) resolves with
+# getprotobyname/getservbyname; the common ones, so the result does not depend on this host.
+_PROTOCOLS = {"icmp": 1, "tcp": 6, "udp": 17, "gre": 47, "esp": 50, "ah": 51,
+              "ipv6-icmp": 58, "icmpv6": 58, "sctp": 132, "%any": 0, "any": 0}  # fmt: skip
+_SERVICES = {"ftp": 21, "ssh": 22, "telnet": 23, "smtp": 25, "domain": 53, "bootps": 67,
+             "bootpc": 68, "tftp": 69, "http": 80, "ntp": 123, "snmp": 161, "ldap": 389,
+             "https": 443, "isakmp": 500, "syslog": 514, "ipsec-nat-t": 4500}  # fmt: skip
+
+
+def ts_spec(spec: str) -> tuple[str, int, int, int]:
+    """``10.0.0.0/24[tcp/http]`` to (address part, protocol, first port, last port); 0 and
+    0-65535 mean any. A name this table does not know counts as any (never a false alarm)."""
+    addr, _, rest = spec.strip().partition("[")
+    proto_s, _, port_s = rest.rstrip("]").partition("/")
+    proto_s = proto_s.strip().lower()
+    proto = _PROTOCOLS.get(proto_s, int(proto_s) if proto_s.isdigit() else 0)
+    lo, hi = 0, 65535
+    port_s = port_s.strip().lower()
+    if port_s and port_s not in ("%any", "any", "%opaque"):
+        first, _, last = port_s.partition("-")
+        nums = [int(p) if p.isdigit() else _SERVICES.get(p) for p in (first, last or first)]
+        if nums[0] is not None and nums[1] is not None:
+            lo, hi = nums[0], nums[1]
+    return addr.strip(), proto, lo, hi
+
+
+def _ts_in(ts: TrafficSelector, spec: str) -> bool:
+    addr, proto, lo, hi = ts_spec(spec)
+    anywhere = addr in ("dynamic", "%dynamic", "")
+    if not anywhere and not (in_net(ts.start_address, addr) and in_net(ts.end_address, addr)):
+        return False
+    if proto and ts.ip_protocol != proto:
+        return False
+    start = ts.start_port if ts.start_port is not None else 0
+    end = ts.end_port if ts.end_port is not None else 65535
+    return lo <= start and end <= hi
+
+
+def ts_fits(selectors: tuple[TrafficSelector, ...], specs: tuple[str, ...]) -> bool:
+    """Every selector lies inside one configured spec: its address range, and when the spec
+    names them (strongSwan's ``[proto/port]``) its protocol and ports; no specs = anything,
+    ``dynamic`` = the SA's own address (any here)."""
+    if not specs or not selectors:
         return True
-    for ts in selectors:
-        start, end = ts.start_address, ts.end_address
-        if start is None:
-            continue
-        if not any(in_net(start, s) and in_net(end, s) for s in specs):
-            return False
-    return True
+    return all(
+        ts.start_address is None or any(_ts_in(ts, s) for s in specs) for ts in selectors
+    )
 
 
 def foreign_address(cfg: DeviceConfig, addr: str | None) -> bool:

@@ -22,11 +22,13 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Literal, cast
 
+from ikeview import iana
 from ikeview.diagnosis.records import ProposalDifference, TransformKind
-from ikeview.dissectors import iana
 from ikeview.dissectors.ike_records import Proposal
 
-Protocol = Literal["ike", "esp"]
+Protocol = Literal["ike", "esp", "ah"]
+_PROTOCOL_IDS = {"ike": 1, "ah": 2, "esp": 3}
+"""IANA Protocol IDs (RFC 7296 3.3.1)."""
 Encr = tuple[int, int | None]
 """(IANA ENCR id, key bits or None for fixed-size ciphers)."""
 
@@ -63,6 +65,9 @@ class ConfProposal:
     """Key exchange methods (for ESP: the PFS groups; 0 = NONE)."""
     esn: tuple[int, ...] = field(default=())
     """ESN transform ids (ESP only; empty = no-ESN only)."""
+    ake: tuple[tuple[int, int], ...] = ()
+    """Additional key exchanges (RFC 9370; strongSwan 6 ``ke1_mlkem768``): (slot 1-7, KE id).
+    Read and written back, not compared (the findings' transform types stop at ESN)."""
 
     def values(self, ttype: int) -> tuple[object, ...]:
         """The algorithms of one transform type (ENCR as (id, bits) pairs)."""
@@ -179,7 +184,7 @@ def choose(
     order) walk the configured list outside and the offer inside, so one loop serves both."""
     for conf in configured:
         for offer in offered:
-            if conf.protocol == "esp" and offer.protocol_id not in (3,):
+            if conf.protocol != "ike" and offer.protocol_id != _PROTOCOL_IDS[conf.protocol]:
                 continue
             picked = select(conf, offer, skip_ke=skip_ke)
             if picked is not None:

@@ -63,6 +63,10 @@ class ChildConf:
     """IOS ``set pfs groupN`` (or swanctl KE in esp_proposals); None when the config names none."""
     profile: str | None = None
     """IOS: the IKEv2 profile it names (``set ikev2-profile``); None = any."""
+    protocol: str = "esp"
+    """``esp`` or ``ah`` (swanctl ``ah_proposals`` without ``esp_proposals``)."""
+    options: tuple[tuple[str, str], ...] = ()
+    """Other settings as written (swanctl ``start_action``, ``rekey_time``...), for reports."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,6 +95,13 @@ class Connection:
     """Its child SAs."""
     keyring: str | None = None
     """IOS ``keyring local``."""
+    version: int = 0
+    """IKE version it allows: 1, 2 or 0 for either (swanctl ``version``, ipsec.conf
+    ``keyexchange``/``ikev2``)."""
+    options: tuple[tuple[str, str], ...] = ()
+    """Other settings as written (swanctl ``mobike``, ``encap``, ``dpd_delay``...), for reports."""
+    file: str | None = None
+    """The file it was read from when not the config's own (swanctl ``include``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,6 +156,8 @@ class DeviceConfig:
     """Lines not understood and skipped."""
     release: str | None = None
     """IOS: the Smart Defaults release modelled."""
+    dialect: str | None = None
+    """ipsec.conf: ``strongswan`` or ``libreswan`` (whose rules pick a PSK differently)."""
     fvrfs: tuple[tuple[str, str], ...] = ()
     """IOS: (local address, front-door VRF) for addresses outside the global table, from
     ``vrf forwarding`` / ``ip vrf forwarding`` on interfaces and ``tunnel vrf`` on tunnels."""

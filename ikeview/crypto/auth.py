@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from enum import IntEnum
 
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
@@ -20,32 +19,10 @@ from cryptography.hazmat.primitives.asymmetric.types import PublicKeyTypes
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 
 from ikeview.crypto.prf import Prf
+from ikeview.iana import AuthMethod as AuthMethod  # IANA's registry, re-exported for callers
 
 # RFC 7296 section 2.15: the pad string mixed into the shared secret, without a NUL.
 KEY_PAD = b"Key Pad for IKEv2"
-
-
-class AuthMethod(IntEnum):
-    """IANA IKEv2 Authentication Method ids (AUTH payload)."""
-
-    RSA_DIGITAL_SIGNATURE = 1
-    """RFC 7296: RSASSA-PKCS1-v1_5 with SHA-1."""
-    SHARED_KEY_MIC = 2
-    """RFC 7296: prf(prf(secret, KEY_PAD), signed octets)."""
-    DSS_DIGITAL_SIGNATURE = 3
-    """RFC 7296: DSA with SHA-1 (not verified here)."""
-    ECDSA_SHA256_P256 = 9
-    """RFC 4754."""
-    ECDSA_SHA384_P384 = 10
-    """RFC 4754."""
-    ECDSA_SHA512_P521 = 11
-    """RFC 4754."""
-    GENERIC_SECURE_PASSWORD = 12
-    """RFC 6467 (not verified here)."""
-    NULL_AUTHENTICATION = 13
-    """RFC 7619: the shared-key MIC with an empty secret."""
-    DIGITAL_SIGNATURE = 14
-    """RFC 7427: AlgorithmIdentifier + signature."""
 
 
 @dataclass(frozen=True, slots=True)

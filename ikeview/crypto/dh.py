@@ -20,6 +20,8 @@ from dataclasses import dataclass
 
 from cryptography.hazmat.primitives.asymmetric import dh, ec, x448, x25519
 
+from ikeview.crypto.transforms import TRANSFORMS, TransformType
+
 
 class DhError(ValueError):
     """A private or public value that does not belong to the group."""
@@ -246,41 +248,46 @@ class DhGroup:
     """ECP: the curve name as OpenSSL/cryptography spell it; montgomery: ``x25519``/``x448``."""
 
 
-def _modp(gid: int, name: str, p: int, g: int = 2, q: int | None = None) -> DhGroup:
+def _name(gid: int) -> str:
+    # IANA's description, from the one transform table.
+    return TRANSFORMS[(TransformType.DH, gid, None)].name
+
+
+def _modp(gid: int, p: int, g: int = 2, q: int | None = None) -> DhGroup:
     size = (p.bit_length() + 7) // 8
-    return DhGroup(gid, name, "modp", size, size, prime=p, generator=g, order=q)
+    return DhGroup(gid, _name(gid), "modp", size, size, prime=p, generator=g, order=q)
 
 
-def _ecp(gid: int, name: str, curve: str, bits: int) -> DhGroup:
+def _ecp(gid: int, curve: str, bits: int) -> DhGroup:
     size = (bits + 7) // 8
-    return DhGroup(gid, name, "ecp", 2 * size, size, curve=curve)
+    return DhGroup(gid, _name(gid), "ecp", 2 * size, size, curve=curve)
 
 
 _GROUPS: dict[int, DhGroup] = {
     g.group_id: g
     for g in (
-        _modp(1, "768-bit MODP Group", _MODP_768),
-        _modp(2, "1024-bit MODP Group", _MODP_1024),
-        _modp(5, "1536-bit MODP Group", _MODP_1536),
-        _modp(14, "2048-bit MODP Group", _MODP_2048),
-        _modp(15, "3072-bit MODP Group", _MODP_3072),
-        _modp(16, "4096-bit MODP Group", _MODP_4096),
-        _modp(17, "6144-bit MODP Group", _MODP_6144),
-        _modp(18, "8192-bit MODP Group", _MODP_8192),
-        _ecp(19, "256-bit random ECP group", "secp256r1", 256),
-        _ecp(20, "384-bit random ECP group", "secp384r1", 384),
-        _ecp(21, "521-bit random ECP group", "secp521r1", 521),
-        _modp(22, "1024-bit MODP Group with 160-bit Prime Order Subgroup", _G22_P, _G22_G, _G22_Q),
-        _modp(23, "2048-bit MODP Group with 224-bit Prime Order Subgroup", _G23_P, _G23_G, _G23_Q),
-        _modp(24, "2048-bit MODP Group with 256-bit Prime Order Subgroup", _G24_P, _G24_G, _G24_Q),
-        _ecp(25, "192-bit Random ECP Group", "secp192r1", 192),
-        _ecp(26, "224-bit Random ECP Group", "secp224r1", 224),
-        _ecp(27, "brainpoolP224r1", "brainpoolP224r1", 224),
-        _ecp(28, "brainpoolP256r1", "brainpoolP256r1", 256),
-        _ecp(29, "brainpoolP384r1", "brainpoolP384r1", 384),
-        _ecp(30, "brainpoolP512r1", "brainpoolP512r1", 512),
-        DhGroup(31, "Curve25519", "montgomery", 32, 32, curve="x25519"),
-        DhGroup(32, "Curve448", "montgomery", 56, 56, curve="x448"),
+        _modp(1, _MODP_768),
+        _modp(2, _MODP_1024),
+        _modp(5, _MODP_1536),
+        _modp(14, _MODP_2048),
+        _modp(15, _MODP_3072),
+        _modp(16, _MODP_4096),
+        _modp(17, _MODP_6144),
+        _modp(18, _MODP_8192),
+        _ecp(19, "secp256r1", 256),
+        _ecp(20, "secp384r1", 384),
+        _ecp(21, "secp521r1", 521),
+        _modp(22, _G22_P, _G22_G, _G22_Q),
+        _modp(23, _G23_P, _G23_G, _G23_Q),
+        _modp(24, _G24_P, _G24_G, _G24_Q),
+        _ecp(25, "secp192r1", 192),
+        _ecp(26, "secp224r1", 224),
+        _ecp(27, "brainpoolP224r1", 224),
+        _ecp(28, "brainpoolP256r1", 256),
+        _ecp(29, "brainpoolP384r1", 384),
+        _ecp(30, "brainpoolP512r1", 512),
+        DhGroup(31, _name(31), "montgomery", 32, 32, curve="x25519"),
+        DhGroup(32, _name(32), "montgomery", 56, 56, curve="x448"),
     )
 }
 

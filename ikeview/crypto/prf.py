@@ -8,29 +8,10 @@ add their RFC's rule for keys that are not exactly 128 bits.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import IntEnum
 
 from ikeview.crypto import mac
-
-
-class PrfId(IntEnum):
-    """IANA IKEv2 Transform Type 2 (Pseudorandom Function) ids that ikeview computes."""
-
-    PRF_HMAC_MD5 = 1
-    """RFC 2104 with MD5."""
-    PRF_HMAC_SHA1 = 2
-    """RFC 2104 with SHA-1."""
-    PRF_AES128_XCBC = 4
-    """RFC 4434."""
-    PRF_HMAC_SHA2_256 = 5
-    """RFC 4868."""
-    PRF_HMAC_SHA2_384 = 6
-    """RFC 4868."""
-    PRF_HMAC_SHA2_512 = 7
-    """RFC 4868."""
-    PRF_AES128_CMAC = 8
-    """RFC 4615."""
-
+from ikeview.crypto.transforms import TRANSFORMS, TransformType
+from ikeview.iana import PrfId as PrfId  # IANA's registry, re-exported for callers
 
 # RFC 4434 section 2 / RFC 4615 section 3: the AES PRFs take a 128-bit key internally.
 _AES_KEY_LEN = 16
@@ -89,16 +70,23 @@ def _aes_prf_key(kind: str, key: bytes) -> bytes:
     return _aes_mac(kind, bytes(_AES_KEY_LEN)).compute(key)
 
 
+
+def _prf(transform_id: int, kind: str, algorithm: str) -> Prf:
+    # Name and lengths come from the one transform table; only how to compute it is said here.
+    spec = TRANSFORMS[(TransformType.PRF, transform_id, None)]
+    return Prf(transform_id, spec.name, kind, algorithm, spec.output_len, spec.key_len)
+
+
 _PRFS: dict[int, Prf] = {
     p.transform_id: p
     for p in (
-        Prf(1, "PRF_HMAC_MD5", "hmac", "md5", 16, 16),
-        Prf(2, "PRF_HMAC_SHA1", "hmac", "sha1", 20, 20),
-        Prf(4, "PRF_AES128_XCBC", "xcbc", "aes128", 16, 16),
-        Prf(5, "PRF_HMAC_SHA2_256", "hmac", "sha256", 32, 32),
-        Prf(6, "PRF_HMAC_SHA2_384", "hmac", "sha384", 48, 48),
-        Prf(7, "PRF_HMAC_SHA2_512", "hmac", "sha512", 64, 64),
-        Prf(8, "PRF_AES128_CMAC", "cmac", "aes128", 16, 16),
+        _prf(1, "hmac", "md5"),  # RFC 2104
+        _prf(2, "hmac", "sha1"),  # RFC 2104
+        _prf(4, "xcbc", "aes128"),  # RFC 4434
+        _prf(5, "hmac", "sha256"),  # RFC 4868
+        _prf(6, "hmac", "sha384"),
+        _prf(7, "hmac", "sha512"),
+        _prf(8, "cmac", "aes128"),  # RFC 4615
     )
 }
 

@@ -124,22 +124,22 @@ class SkDecryptor:
             )  # fmt: skip
         except CipherInputError as exc:
             return SkResult(b"", integrity_ok, None, str(exc), next_payload, frag, total)
-        # RFC 7296 section 3.14: the last octet is Pad Length; the padding octets may hold
-        # any value, so only their count can be checked.
-        pad_length = plain[-1]
-        cut = len(plain) - 1 - pad_length
-        if cut < 0:
-            errors.append(f"pad length {pad_length} exceeds the {len(plain) - 1} decrypted octets")
-            cut = 0
-        return SkResult(
-            plain[:cut],
-            integrity_ok,
-            pad_length,
-            "; ".join(errors) if errors else None,
-            next_payload,
-            frag,
-            total,
-        )
+        inner, pad_length = _unpad(plain, errors)
+        error = "; ".join(errors) if errors else None
+        return SkResult(inner, integrity_ok, pad_length, error, next_payload, frag, total)
+
+
+def _unpad(plain: bytes, errors: list[str]) -> tuple[bytes, int]:
+    """(inner payloads, Pad Length) of a decrypted SK body; a Pad Length too large for it is
+    noted in ``errors`` and leaves nothing."""
+    # RFC 7296 section 3.14: the last octet is Pad Length; the padding octets may hold any
+    # value, so only their count can be checked.
+    pad_length = plain[-1]
+    cut = len(plain) - 1 - pad_length
+    if cut < 0:
+        errors.append(f"pad length {pad_length} exceeds the {len(plain) - 1} decrypted octets")
+        cut = 0
+    return plain[:cut], pad_length
 
 
 def decrypt_sk(

@@ -11,17 +11,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from enum import IntEnum
 
+from ikeview.iana import TransformType as TransformType
 
-class TransformType(IntEnum):
-    """RFC 7296 section 3.3.2, Transform Type Values."""
-
-    ENCR = 1
-    PRF = 2
-    INTEG = 3
-    DH = 4
-    ESN = 5
+# TransformType is IANA's registry from ikeview.iana (re-exported here for the callers that
+# import it with the table). Rows use ENCR, PRF, INTEG, DH (IANA's KE, type 4) and ESN.
 
 
 class UnsupportedTransform(LookupError):
@@ -46,7 +40,7 @@ class TransformSpec:
     """One IKEv2/ESP transform with every length a decoder needs."""
 
     type: TransformType
-    """Transform type (ENCR, PRF, INTEG, DH, ESN)."""
+    """Transform type (ENCR, PRF, INTEG, DH, ESN): the IANA registry of ikeview.iana."""
     id: int
     """IANA transform id within its type."""
     key_bits: int | None

@@ -10,14 +10,18 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from ikeview import iana
 from ikeview.diagnosis import evidence as ev
 from ikeview.diagnosis import rules_child as rc
 from ikeview.diagnosis import rules_ike as ri
+from ikeview.diagnosis.child_retry import retried_at_once, rule_child_retry
 from ikeview.diagnosis.codes import CHILD_ERRORS
+from ikeview.diagnosis.deleted_esp import rule_esp_after_delete
+from ikeview.diagnosis.reauth import rule_reauth
 from ikeview.diagnosis.records import Basis, ConfigCheck, Diagnosis, Finding, Outcome
+from ikeview.diagnosis.rekey import rekey_refused, rekeyed_spi
 from ikeview.diagnosis.rules_auth import AuthVerdict, judge_auth
-from ikeview.dissectors import iana
-from ikeview.pipeline.model import Analysis, ChildSa, IkeSa, Problem
+from ikeview.pipeline.model import Analysis, ChildSa, Exchange, IkeSa, Problem
 
 X = iana.ExchangeType
 _RANK = {"error": 0, "warning": 1, "info": 2}
@@ -42,7 +46,7 @@ def _order(findings: list[Finding]) -> tuple[Finding, ...]:
 
 def _verdict(outcome: Outcome, text: str, findings: tuple[Finding, ...]) -> str:
     line = f"{outcome.upper():<11} {text}"
-    why = next((f for f in findings if f.code == "psk-mismatch"), None)
+    why = next((f for f in findings if f.code in ("psk-mismatch", "certificate-rejected")), None)
     if why is not None:
         line += f": {why.explanation}"
     frag = next((f for f in findings if f.code == "fragmentation-suspected"), None)
@@ -79,14 +83,14 @@ def _without_auth(sa: IkeSa, findings: list[Finding]) -> tuple[Outcome, Basis, s
     if any(f.code == "half-open" for f in findings):
         return "incomplete", "inferred", "IKE_SA_INIT was answered but IKE_AUTH never followed"
     if sa.created_by is None:
-        answered = [e for e in sa.exchanges if e.response is not None]
+        answered = [e.response for e in sa.exchanges if e.response is not None]
         if answered:
             return (
                 "established",
                 "inferred",
                 (
                     "first seen mid-life: its setup is not in the capture, but the peers "
-                    f"exchanged protected messages (frame {answered[0].response.frame})"  # type: ignore[union-attr]
+                    f"exchanged protected messages (frame {answered[0].frame})"
                 ),
             )
         return "unknown", "inferred", "first seen mid-life, and nothing in it was answered"
@@ -115,6 +119,7 @@ def _without_auth(sa: IkeSa, findings: list[Finding]) -> tuple[Outcome, Basis, s
 def _children(sa: IkeSa, auth: AuthVerdict | None) -> list[ChildSa]:
     """The child SAs, refused ones included, each with its diagnosis."""
     out: list[ChildSa] = []
+    refused_rekeys: list[tuple[Exchange, ChildSa]] = []
     if auth is not None and auth.refused_child_exchange is not None:
         ex = auth.refused_child_exchange
         child = rc.refused_child(sa, ex, auth.refused_child_error or 0)
@@ -128,20 +133,32 @@ def _children(sa: IkeSa, auth: AuthVerdict | None) -> list[ChildSa]:
             or ex.error in (iana.NotifyType.TEMPORARY_FAILURE, iana.NotifyType.CHILD_SA_NOT_FOUND)
             or ev.refused_by_size(sa.chosen, ex)
         )
+        if ex.exchange_type == X.CREATE_CHILD_SA and refused and ex.error is None:
+            # Without keys: a refusal retried at once and answered in full is an
+            # INVALID_KE_PAYLOAD round (rule_child_retry), not a refused child SA.
+            refused = retried_at_once(sa, ex) is None
         if ex.exchange_type == X.CREATE_CHILD_SA and refused:
             # Without keys, a response too small for SA + Nonce is a refusal (error unknown: 0).
             child = rc.refused_child(sa, ex, ex.error or 0)
-            found = rc.refused_findings(child, ex)
+            found = rc.refused_findings(child, ex, sa)
             out.append(replace(child, diagnosis=_child_diagnosis("failed", found)))
+            if rekeyed_spi(ex) is not None:
+                refused_rekeys.append((ex, child))
     auth_failed = auth is not None and auth.outcome == "failed"
+    rekeys = [(ex, iana.NOTIFY_TYPES.name(c.error or 0)) for ex, c in refused_rekeys]
     for c in sa.child_sas:
-        found = [*rc.rule_weak(c.proposal, [c.created_frame], esp=True), *rc.rule_esp(c)]
-        if auth_failed and c.exchange_type == X.IKE_AUTH:
+        found = [
+            *rc.rule_weak(c.proposal, [c.created_frame], esp=True),
+            *rc.rule_esp(c),
+            *rekey_refused(sa, c, rekeys),
+            *rule_esp_after_delete(sa, c),
+        ]
+        if auth is not None and auth_failed and c.exchange_type == X.IKE_AUTH:
             # Negotiated in IKE_AUTH, but a peer then refused the other's AUTH (RFC 7296
             # 2.21.2): the child SA is torn down with the IKE SA, never used.
             diag = _child_diagnosis("failed", found)
-            text = f"the IKE SA's authentication failed ({auth.text})"  # type: ignore[union-attr]
-            diag = replace(diag, basis=auth.basis, verdict=_verdict("failed", text, ()))  # type: ignore[union-attr]
+            text = f"the IKE SA's authentication failed ({auth.text})"
+            diag = replace(diag, basis=auth.basis, verdict=_verdict("failed", text, ()))
             out.append(replace(c, diagnosis=diag))
             continue
         out.append(replace(c, diagnosis=_child_diagnosis("established", found)))
@@ -171,6 +188,8 @@ def diagnose_sa(sa: IkeSa, analysis: ev.Facts) -> IkeSa:
         *rc.rule_weak(sa.chosen, _init_frames(sa), esp=False),
         *rc.rule_nat(sa),
         *rc.rule_deleted(sa),
+        *rule_reauth(sa, ev.same_peers(analysis, sa)),
+        *rule_child_retry(sa),
         *rc.rule_collision(sa),
         *rc.rule_esp_keyless(sa, analysis),
     ]
@@ -193,6 +212,12 @@ def diagnose_sa(sa: IkeSa, analysis: ev.Facts) -> IkeSa:
     )
     if outcome == "established" and dpd is not None:
         outcome, text = "failed", f"{text}; then the peer stopped answering (dead peer)"
+    elif outcome == "established" and gave_up is not None and gave_up.get("peer_gave_up"):
+        outcome, text = (
+            "failed",
+            f"{text}; then the IKE SA broke down: requests one way were lost, the peer that sent "
+            "them gave up and dropped the SA, and the other side's later requests found it gone",
+        )
     elif outcome == "established" and gave_up is not None:
         outcome, text = (
             "failed",

@@ -8,10 +8,10 @@ carry it, whatever the keys would show.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+from ikeview import iana
 from ikeview.crypto import transforms
-from ikeview.dissectors import iana
 from ikeview.dissectors.ike_records import (
     AuthPayload,
     DeletePayload,
@@ -179,6 +179,16 @@ class Index:
     """Time of the last IKE message or ESP packet."""
     esp_by_peers: dict[frozenset[str], tuple[EspSpiStats, ...]]
     """Unassociated ESP SPIs by their pair of addresses."""
+    sas_by_peers: dict[frozenset[str | None], tuple[IkeSa, ...]] = field(default_factory=dict)
+    """IKE SAs by their pair of addresses."""
+
+
+def same_peers(facts: Facts, sa: IkeSa) -> tuple[IkeSa, ...]:
+    """The IKE SAs between the same two addresses as ``sa`` (itself included)."""
+    key = frozenset((sa.initiator, sa.responder))
+    if isinstance(facts, Index):
+        return facts.sas_by_peers.get(key, ())
+    return tuple(s for s in facts.ike_sas if frozenset((s.initiator, s.responder)) == key)
 
 
 Facts = Analysis | Index
@@ -190,10 +200,14 @@ def index(analysis: Analysis) -> Index:
     by_peers: dict[frozenset[str], list[EspSpiStats]] = {}
     for s in analysis.unassociated_esp:
         by_peers.setdefault(frozenset((s.src, s.dst)), []).append(s)
+    sas: dict[frozenset[str | None], list[IkeSa]] = {}
+    for sa in analysis.ike_sas:
+        sas.setdefault(frozenset((sa.initiator, sa.responder)), []).append(sa)
     return Index(
         analysis,
         _capture_end(analysis),
         {k: tuple(v) for k, v in by_peers.items()},
+        {k: tuple(v) for k, v in sas.items()},
     )
 
 
@@ -252,4 +266,5 @@ __all__ = [
     "refused_by_size",
     "request_copies",
     "sa_payload",
+    "same_peers",
 ]

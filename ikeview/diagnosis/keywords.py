@@ -7,7 +7,7 @@ transform without a keyword falls back to its IANA name, so the text is never em
 
 from __future__ import annotations
 
-from ikeview.dissectors import iana
+from ikeview import iana
 from ikeview.dissectors.ike_records import Proposal, Transform
 
 _SW_ENCR = {3: "3des", 11: "null", 28: "chacha20poly1305"}

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from ikeview import iana
 from ikeview.diagnosis import evidence as ev
 from ikeview.diagnosis.codes import finding, notify_code
 from ikeview.diagnosis.fixes import error_fix
 from ikeview.diagnosis.keywords import offer_words
+from ikeview.diagnosis.pfs import pfs_refusal
 from ikeview.diagnosis.records import Finding
 from ikeview.diagnosis.weak import REPLACEMENT, weak_transforms
-from ikeview.dissectors import iana
 from ikeview.dissectors.ike_records import Proposal, TsPayload
 from ikeview.pipeline.model import (
     ChildSa,
@@ -26,6 +27,7 @@ from ikeview.pipeline.model import (
 
 X = iana.ExchangeType
 T = iana.TransformType
+N_NO_PROPOSAL = iana.NotifyType.NO_PROPOSAL_CHOSEN
 
 MIN_ONE_WAY = 3
 """Packets one direction must carry, with none in the other, before ESP counts as one-way (a
@@ -254,8 +256,9 @@ def refused_child(sa: IkeSa, ex: Exchange, error: int) -> ChildSa:
     )
 
 
-def refused_findings(child: ChildSa, ex: Exchange) -> list[Finding]:
-    """Why a refused child SA was refused, with what had been offered."""
+def refused_findings(child: ChildSa, ex: Exchange, sa: IkeSa | None = None) -> list[Finding]:
+    """Why a refused child SA was refused, with what had been offered (and, given its IKE SA,
+    whether only the PFS group can have been refused)."""
     frames = [m.frame for m in (ex.request, ex.response) if m is not None]
     offered = tuple(proposal_text(p) for p in child.offered)
     if not child.error:
@@ -283,6 +286,20 @@ def refused_findings(child: ChildSa, ex: Exchange) -> list[Finding]:
     text = f"the responder refused the child SA with {name} (frame {frames[-1]})"
     if child.error == iana.NotifyType.NO_PROPOSAL_CHOSEN:
         text += f"; offered: {'; '.join(offered) or 'nothing readable'}"
+    pfs = pfs_refusal(sa, child) if sa is not None and child.error == N_NO_PROPOSAL else None
+    extra: dict[str, str] = {}
+    if pfs is not None:
+        groups = " or ".join(pfs.groups)
+        text += (
+            f"; the same cipher and integrity were accepted without a DH group (frame "
+            f"{pfs.accepted_frame}), so the responder refused the PFS group {groups}: it wants "
+            "another group, or no PFS (IKE_AUTH carries no KE, so this shows at the first "
+            "CREATE_CHILD_SA with one, typically the rekey)"
+        )
+        fix = f"configure the same PFS group on both peers for this child SA (offered: {groups})"
+        cisco = "`set pfs group` of the IPsec profile or crypto map, the same on both peers"
+        swan = "the DH group in the child's `esp_proposals`, the same on both peers"
+        extra["cause"] = "pfs-group"
     return [
         finding(
             notify_code(child.error),
@@ -295,6 +312,7 @@ def refused_findings(child: ChildSa, ex: Exchange) -> list[Finding]:
             rejected_by="responder" if ex.requester == "initiator" else "initiator",
             notify=name,
             offered=offered,
+            **extra,
         )
     ]
 

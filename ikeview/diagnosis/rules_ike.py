@@ -10,14 +10,14 @@ from __future__ import annotations
 import bisect
 from collections.abc import Iterator
 
+from ikeview import iana
 from ikeview.diagnosis import evidence as ev
 from ikeview.diagnosis.codes import CHILD_ERRORS, finding, notify_code
 from ikeview.diagnosis.fixes import error_fix
 from ikeview.diagnosis.keywords import cisco as cisco_words
 from ikeview.diagnosis.keywords import first_group, offer_words, strongswan
 from ikeview.diagnosis.records import Finding
-from ikeview.dissectors import iana
-from ikeview.pipeline.model import Exchange, IkeSa, proposal_text
+from ikeview.pipeline.model import Exchange, IkeSa, Message, proposal_text
 
 X = iana.ExchangeType
 N = iana.NotifyType
@@ -31,8 +31,8 @@ IPV6_MIN_MTU = 1280
 """RFC 8200 5: the least MTU an IPv6 path guarantees."""
 
 
-def _frames(*msgs: object) -> list[int]:
-    return [m.frame for m in msgs if m is not None]  # type: ignore[attr-defined]
+def _frames(*msgs: Message | None) -> list[int]:
+    return [m.frame for m in msgs if m is not None]
 
 
 def _exchanges(sa: IkeSa, etype: int) -> list[Exchange]:
@@ -56,33 +56,9 @@ def rule_init(sa: IkeSa, analysis: ev.Facts) -> Iterator[Finding]:
     if not inits:
         return
     answered = [e for e in inits if e.response is not None]
-    # Later exchanges (or a responder SPI) show an answer came, even if the capture missed it.
-    went_on = len(sa.exchanges) > len(inits) or any(sa.spi_r)
-    if (
-        not answered
-        and not went_on
-        and inits[-1].request is not None
-        and _ended(analysis, inits[-1])
-    ):
-        copies = [m for e in inits for m in ev.request_copies(e)]
-        yield finding(
-            "no-response",
-            frames=_frames(*copies),
-            basis="inferred",
-            explanation=(
-                f"the initiator {sa.initiator} sent IKE_SA_INIT {len(copies)} time(s) and "
-                f"{sa.responder} never answered"
-            ),
-            fix=(
-                "make the responder reachable on UDP 500 and 4500 (routing, firewalls and ACLs "
-                "on the path) and check that its IKE daemon listens on that address"
-            ),
-            fix_cisco=(
-                "on the responder: `show crypto ikev2 sa`, and an ACL permitting udp 500/4500"
-            ),
-            fix_strongswan="on the responder: charon running, `local_addrs` covering the address",
-            count=len(copies),
-        )
+    silent = _never_answered(sa, analysis, inits, answered)
+    if silent is not None:
+        yield silent
     for ex in inits:
         if ex.retry == N.INVALID_KE_PAYLOAD:
             yield _invalid_ke(sa, ex, inits)
@@ -100,12 +76,55 @@ def rule_init(sa: IkeSa, analysis: ev.Facts) -> Iterator[Finding]:
             )
         elif ex.error is not None and ex.response is not None:
             yield _init_error(sa, ex)
+    half_open = _half_open(sa, analysis, inits, answered)
+    if half_open is not None:
+        yield half_open
+
+
+def _never_answered(
+    sa: IkeSa, analysis: ev.Facts, inits: list[Exchange], answered: list[Exchange]
+) -> Finding | None:
+    """IKE_SA_INIT sent, never answered, and the capture went on long enough to say so."""
+    # Later exchanges (or a responder SPI) show an answer came, even if the capture missed it.
+    went_on = len(sa.exchanges) > len(inits) or any(sa.spi_r)
+    if (
+        not answered
+        and not went_on
+        and inits[-1].request is not None
+        and _ended(analysis, inits[-1])
+    ):
+        copies = [m for e in inits for m in ev.request_copies(e)]
+        return finding(
+            "no-response",
+            frames=_frames(*copies),
+            basis="inferred",
+            explanation=(
+                f"the initiator {sa.initiator} sent IKE_SA_INIT {len(copies)} time(s) and "
+                f"{sa.responder} never answered"
+            ),
+            fix=(
+                "make the responder reachable on UDP 500 and 4500 (routing, firewalls and ACLs "
+                "on the path) and check that its IKE daemon listens on that address"
+            ),
+            fix_cisco=(
+                "on the responder: `show crypto ikev2 sa`, and an ACL permitting udp 500/4500"
+            ),
+            fix_strongswan="on the responder: charon running, `local_addrs` covering the address",
+            count=len(copies),
+        )
+    return None
+
+
+def _half_open(
+    sa: IkeSa, analysis: ev.Facts, inits: list[Exchange], answered: list[Exchange]
+) -> Finding | None:
+    """IKE_SA_INIT answered, then no IKE_AUTH: the answer was lost, or the initiator gave up."""
     if answered and answered[-1].status == "ok" and len(sa.exchanges) == len(inits):
         last = answered[-1]
         lost = [m for m in ev.request_copies(last) if m.ts > (last.response_ts or 0.0)]
         if lost:
             answers = [m for m in last.messages if m.response]
-            yield finding(
+            return finding(
                 "half-open",
                 frames=_frames(*ev.request_copies(last), *answers),
                 basis="inferred",
@@ -123,7 +142,7 @@ def rule_init(sa: IkeSa, analysis: ev.Facts) -> Iterator[Finding]:
                 lost_answers=len(answers),
             )
         elif ev.capture_end(analysis) - (last.response_ts or 0.0) >= QUIET_AFTER:
-            yield finding(
+            return finding(
                 "half-open",
                 frames=_frames(last.request, last.response),
                 basis="inferred",
@@ -137,6 +156,7 @@ def rule_init(sa: IkeSa, analysis: ev.Facts) -> Iterator[Finding]:
                     "it cannot meet)"
                 ),
             )
+    return None
 
 
 def _invalid_ke(sa: IkeSa, ex: Exchange, inits: list[Exchange]) -> Finding:
@@ -146,12 +166,8 @@ def _invalid_ke(sa: IkeSa, ex: Exchange, inits: list[Exchange]) -> Finding:
     req_ke = [p for p in ev.payloads(ex.request) if type(p).__name__ == "KePayload"]
     if req_ke:
         sent = getattr(req_ke[0], "group", None)
-    later = [e for e in inits if e.attempt > ex.attempt and e.request is not None]
-    cost = (
-        later[0].request.ts - ex.request.ts  # type: ignore[union-attr]
-        if later and ex.request is not None
-        else None
-    )
+    later = [e.request for e in inits if e.attempt > ex.attempt and e.request is not None]
+    cost = later[0].ts - ex.request.ts if later and ex.request is not None else None
     name = ev.group_name(group) if isinstance(group, int) else "another group"
     was = f" instead of {ev.group_name(sent)}" if isinstance(sent, int) else ""
     cost_text = f", costing {cost * 1000:.1f} ms" if cost is not None else ""
@@ -187,7 +203,8 @@ def _init_error(sa: IkeSa, ex: Exchange) -> Finding:
     name = iana.NOTIFY_TYPES.name(err)
     code = notify_code(err)
     offered = "; ".join(proposal_text(p) for p in sa.offered) or "nothing readable"
-    explanation = f"the responder refused IKE_SA_INIT with {name} (frame {ex.response.frame})"  # type: ignore[union-attr]
+    frame = ex.response.frame if ex.response is not None else "?"  # (the caller checked it)
+    explanation = f"the responder refused IKE_SA_INIT with {name} (frame {frame})"
     if code == "no-proposal-chosen":
         explanation += f"; the initiator offered {offered}"
     fix, cisco, swan = error_fix(err, ike=True)
@@ -287,6 +304,8 @@ def rule_unanswered(sa: IkeSa, analysis: ev.Facts) -> Iterator[Finding]:
             # The peer kept talking (its own requests, answers to others): not dead, but this
             # request never got through, or its answer never came back.
             yield _lost_request(ex, copies, other, alive)
+        elif (gave_up := _peer_gave_up(sa, other, copies[0].ts)) is not None:
+            yield _after_peer_gave_up(ex, copies, other, gave_up)
         elif ex.exchange_type == X.INFORMATIONAL and sa.established_ts is not None:
             yield _dpd(sa, ex, copies)
         else:
@@ -305,6 +324,45 @@ def rule_unanswered(sa: IkeSa, analysis: ev.Facts) -> Iterator[Finding]:
                 count=len(copies),
                 exchange=ex.name,
             )
+
+
+def _peer_gave_up(sa: IkeSa, peer: str, ts: float) -> Exchange | None:
+    """The ``peer``'s own request, sent more than once before ``ts`` and never answered: after
+    its last retransmission a peer gives up and deletes the IKE SA (RFC 7296 2.4), so its silence
+    afterwards is not a dead peer."""
+    for ex in sa.exchanges:
+        copies = ev.request_copies(ex)
+        if ex.requester == peer and ex.response is None and len(copies) > 1 and copies[-1].ts < ts:
+            return ex
+    return None
+
+
+def _after_peer_gave_up(
+    ex: Exchange,
+    copies: tuple,  # type: ignore[type-arg]
+    other: str,
+    own: Exchange,
+) -> Finding:
+    own_frames = ", ".join(str(m.frame) for m in ev.request_copies(own))
+    return finding(
+        "no-response",
+        frames=_frames(*copies),
+        basis="inferred",
+        severity="warning",
+        explanation=(
+            f"{ex.requester}'s {ex.name} request (message ID {ex.message_id}) was sent "
+            f"{len(copies)} time(s) and never answered, but the {other} was not dead: its own "
+            f"{own.name} request (frames {own_frames}) had gone unanswered before, after which a "
+            "peer gives up and deletes the IKE SA (RFC 7296 2.4), so it no longer knew this SA"
+        ),
+        fix=(
+            f"find what dropped the {other}'s requests on the way to the {ex.requester} (a "
+            "one-way filter on UDP 500/4500); the SA has to be set up again"
+        ),
+        count=len(copies),
+        exchange=ex.name,
+        peer_gave_up=True,
+    )
 
 
 def _sent_by(sa: IkeSa) -> dict[str, list[tuple[float, int]]]:
@@ -327,7 +385,7 @@ def _first_after(times: list[tuple[float, int]], ts: float) -> int | None:
 
 def _lost_request(
     ex: Exchange,
-    copies: tuple,  # type: ignore[type-arg]
+    copies: tuple,
     other: str,
     alive: int,
 ) -> Finding:
@@ -351,7 +409,7 @@ def _lost_request(
     )
 
 
-def _fragmentation(ex: Exchange, copies: tuple, limit: int) -> Finding:  # type: ignore[type-arg]
+def _fragmentation(ex: Exchange, copies: tuple, limit: int) -> Finding:
     m = ex.request
     assert m is not None
     mtu = IPV6_MIN_MTU if ":" in m.flow.src else IPV4_PATH_MTU
@@ -377,7 +435,7 @@ def _fragmentation(ex: Exchange, copies: tuple, limit: int) -> Finding:  # type:
     )
 
 
-def _dpd(sa: IkeSa, ex: Exchange, copies: tuple) -> Finding:  # type: ignore[type-arg]
+def _dpd(sa: IkeSa, ex: Exchange, copies: tuple) -> Finding:
     m = ex.request
     assert m is not None
     read = ev.readable(m)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from ikeview.dissectors import iana
+from ikeview import iana
 from ikeview.dissectors.ike_records import Proposal
 
 T = iana.TransformType
@@ -52,7 +52,7 @@ ESP: dict[tuple[int, int], str] = {
     **{k: v for k, v in IKE.items() if k[0] == T.DH},
 }
 
-REPLACEMENT = {
+REPLACEMENT: dict[int, str] = {
     T.ENCR: "AES-GCM-16 or AES-CBC with 128 or 256-bit keys (or ChaCha20-Poly1305)",
     T.PRF: "PRF_HMAC_SHA2_256 or stronger",
     T.INTEG: "HMAC-SHA2-256-128 or stronger (or an AEAD cipher)",

@@ -5,6 +5,7 @@ Accepted spellings: IANA names (``ENCR_AES_GCM_16``, ``AUTH_HMAC_SHA2_256_128``,
 keywords (``aes256gcm16``, ``sha256``, ``prfsha256``), short names (``AES-CBC-256``) and plain
 numbers. Matching ignores case, separators, a trailing ``[RFC...]`` and ``SHA2`` vs ``SHA``.
 Ids are from IANA "Internet Key Exchange Version 2 (IKEv2) Parameters", Transform Types 1-3.
+Names printed for ids (``encr_name`` ...) live with the registries, in :mod:`ikeview.iana.names`.
 """
 
 from __future__ import annotations
@@ -61,35 +62,6 @@ ENCR_IDS: dict[str, int] = {
 }
 """Canonical ENCR name to IANA id."""
 
-ENCR_NAMES: dict[int, str] = {
-    1: "DES_IV64",
-    2: "DES",
-    3: "3DES",
-    4: "RC5",
-    5: "IDEA",
-    6: "CAST",
-    7: "BLOWFISH",
-    8: "3IDEA",
-    9: "DES_IV32",
-    11: "NULL",
-    12: "AES_CBC",
-    13: "AES_CTR",
-    14: "AES_CCM_8",
-    15: "AES_CCM_12",
-    16: "AES_CCM_16",
-    18: "AES_GCM_8",
-    19: "AES_GCM_12",
-    20: "AES_GCM_16",
-    21: "NULL_AUTH_AES_GMAC",
-    23: "CAMELLIA_CBC",
-    24: "CAMELLIA_CTR",
-    25: "CAMELLIA_CCM_8",
-    26: "CAMELLIA_CCM_12",
-    27: "CAMELLIA_CCM_16",
-    28: "CHACHA20_POLY1305",
-}
-"""IANA ENCR id to display name (without the ENCR_ prefix)."""
-
 VARIABLE_KEY_ENCR: frozenset[int] = frozenset(
     {12, 13, 14, 15, 16, 18, 19, 20, 21, 23, 24, 25, 26, 27}
 )
@@ -136,25 +108,6 @@ INTEG_IDS: dict[str, int] = {
 }
 """Canonical INTEG name (SHA2 spelled SHA) to IANA id."""
 
-INTEG_NAMES: dict[int, str] = {
-    0: "NONE",
-    1: "HMAC_MD5_96",
-    2: "HMAC_SHA1_96",
-    3: "DES_MAC",
-    4: "KPDK_MD5",
-    5: "AES_XCBC_96",
-    6: "HMAC_MD5_128",
-    7: "HMAC_SHA1_160",
-    8: "AES_CMAC_96",
-    9: "AES_128_GMAC",
-    10: "AES_192_GMAC",
-    11: "AES_256_GMAC",
-    12: "HMAC_SHA2_256_128",
-    13: "HMAC_SHA2_384_192",
-    14: "HMAC_SHA2_512_256",
-}
-"""IANA INTEG id to display name."""
-
 # Transform Type 2 (PRF).
 PRF_IDS: dict[str, int] = {
     "HMACMD5": 1,
@@ -175,18 +128,6 @@ PRF_IDS: dict[str, int] = {
     "AESCMAC": 8,
 }
 """Canonical PRF name to IANA id."""
-
-PRF_NAMES: dict[int, str] = {
-    1: "PRF_HMAC_MD5",
-    2: "PRF_HMAC_SHA1",
-    3: "PRF_HMAC_TIGER",
-    4: "PRF_AES128_XCBC",
-    5: "PRF_HMAC_SHA2_256",
-    6: "PRF_HMAC_SHA2_384",
-    7: "PRF_HMAC_SHA2_512",
-    8: "PRF_AES128_CMAC",
-}
-"""IANA PRF id to display name."""
 
 _RFC_SUFFIX = re.compile(r"\s*\[[^\]]*\]\s*$")
 _KEY_PREFIX = re.compile(r"^(AES|CAMELLIA)(128|192|256)(.*)$")
@@ -261,21 +202,3 @@ def parse_prf(value: str | int) -> int:
     if s in PRF_IDS:
         return PRF_IDS[s]
     raise ValueError(f"unknown PRF {value!r}")
-
-
-def encr_name(encr: int | None, key_bits: int | None) -> str:
-    """``AES_CBC_256``-style name for reports; never raises."""
-    if encr is None:
-        return "?"
-    base = ENCR_NAMES.get(encr, f"ENCR_{encr}")
-    return f"{base}_{key_bits}" if key_bits else base
-
-
-def integ_name(integ: int | None) -> str:
-    """``HMAC_SHA2_256_128``-style name for reports; never raises."""
-    return "?" if integ is None else INTEG_NAMES.get(integ, f"INTEG_{integ}")
-
-
-def prf_name(prf: int | None) -> str:
-    """``PRF_HMAC_SHA2_256``-style name for reports; never raises."""
-    return "?" if prf is None else PRF_NAMES.get(prf, f"PRF_{prf}")

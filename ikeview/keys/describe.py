@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ikeview.keys.algorithms import encr_name, integ_name, prf_name
+from ikeview.iana.names import encr_name, integ_name, prf_name
 from ikeview.keys.model import SK_FIELDS, DhSecret, EspKeys, IkeSaKeys, KeyRing, Psk
 
 

@@ -18,18 +18,17 @@ from ikeview.crypto.transforms import (
     lookup,
 )
 
-_MODP = frozenset({1, 2, 5, 14, 15, 16, 17, 18, 22, 23, 24})
-_CURVES = frozenset({31, 32})
-
 
 @cache
 def dh_secret_lengths() -> dict[int, tuple[str, ...]]:
     """Shared-secret octets -> the DH groups whose g^ir has that length."""
     out: dict[int, list[str]] = {}
-    for (ttype, gid, _), spec in TRANSFORMS.items():
-        if ttype != TransformType.DH:
+    for spec in TRANSFORMS.values():
+        if spec.type is not TransformType.DH:
             continue
-        whole = gid in _MODP or gid in _CURVES  # else ECP: g^ir is x of the x|y public value
+        # ECP (RFC 5903 7): the public value is x|y and g^ir is x alone; MODP and the
+        # Curve25519/448 u coordinate (RFC 8031 2) are as long as the public value.
+        whole = not spec.short_name.startswith("ECP_")
         n = spec.dh_public_len if whole else spec.dh_public_len // 2
         out.setdefault(n, []).append(spec.short_name)
     return {n: tuple(names) for n, names in sorted(out.items())}

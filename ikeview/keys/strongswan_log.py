@@ -10,11 +10,17 @@ with the same prefix (time, thread, group); lines of other threads may come betw
 joined per thread. The values used here and how they are matched to SAs:
 
 - ``shared Diffie Hellman secret``, ``SKEYSEED``, ``Sk_d secret`` .. ``Sk_pr secret`` (IKE): one
-  IKE SA key derivation (RFC 7296 section 2.14). It belongs to the next ``checkin IKEv2 SA
-  NAME[N] with SPIs X_i Y_r`` on the same thread whose SA has no keys yet. That covers the
-  responder, which derives lazily when the first IKE_AUTH request arrives, and IKE SA rekeys,
-  which charon logs under the old SA on the exchange initiator and under the new one on the
-  responder; in both cases the new SA is checked in by the same job.
+  IKE SA key derivation (RFC 7296 section 2.14). An IKE SA rekey (CREATE_CHILD_SA) carries the
+  new SA's SPIs in its SA payload: with ENC logged at level 3 or more, charon dumps the one it
+  parsed (``parsing rule 7 SPI`` then an 8-byte blob), the peer's SPI of the new SA (SPIr when
+  this node parsed a response, SPIi for a request), and the derivation goes to the SA later
+  checked in (on any thread) with that SPI. Two crossing rekeys are both derived in the old
+  SA's context and one checks the other's SA in, so this is the surest tie. Without it, a
+  derivation logged in the context (``<name|N>``) of an SA that has no keys yet belongs to SA N
+  (IKE_SA_INIT, also on the responder, which derives lazily when the first IKE_AUTH request
+  arrives; and a rekey on its responder, logged under the new SA); any other (a rekey on its
+  initiator, logged under the old SA) to the next ``checkin IKEv2 SA NAME[N] with SPIs X_i
+  Y_r`` on the same thread whose SA has no keys yet and is not spoken for.
 - ``DH secret``, ``encryption|integrity initiator|responder key`` (CHD): one child SA's PFS g^ir
   and keys (RFC 7296 section 2.17). They belong to the next ``CHILD_SA NAME{N} established with
   SPIs IN_i OUT_o`` on the same thread. "initiator" means the initiator of the exchange that made
@@ -54,7 +60,8 @@ _DESTROY = re.compile(r"checkin and destroy IKE_SA .*\[(?P<uid>\d+)\]")
 _CHILD_UP = re.compile(
     r"CHILD_SA \S+\{\d+\} established with SPIs (?P<in>[0-9a-f]{8})_i (?P<out>[0-9a-f]{8})_o"
 )
-_PARSED = re.compile(r"^parsed [A-Z_]+ (?P<kind>request|response) \d+")
+_PARSED = re.compile(r"^parsed (?P<type>[A-Z_]+) (?P<kind>request|response) \d+")
+_SPI_RULE = re.compile(r"^\s*parsing rule \d+ SPI$")
 _PROPOSAL = re.compile(r"^selected proposal: (?P<proto>IKE|ESP|AH):(?P<algs>\S+)")
 
 _SK_NAMES = {
@@ -154,6 +161,11 @@ class _Thread:
     done_ike: list[_IkeBlock] = field(default_factory=list)
     child: _ChildBlock | None = None
     role_initiator: bool | None = None
+    want_spi: bool = False
+    parsing_spi: bytes | None = None
+    """The 8-byte SA payload SPI of the message being parsed (an IKE SA rekey)."""
+    msg_spi: bytes | None = None
+    """That SPI once the message is parsed, when it was a CREATE_CHILD_SA."""
     ike_algs: _Algs | None = None
     esp_algs: _Algs | None = None
 
@@ -176,6 +188,12 @@ class _Parser:
         self.eap_done: set[str] = set()
         """IKE SAs (the N of <name|N>) whose EAP method succeeded."""
         self.pending = 0  # blobs whose hex dump is still being read
+        self.by_ctx: dict[str, _IkeBlock] = {}
+        """Derivations logged in the context of an SA without keys yet: that SA's (the
+        IKE_SA_INIT derivations, and a rekey's on its responder)."""
+        self.by_spi: list[tuple[bool, bytes, _IkeBlock]] = []
+        """Rekey derivations waiting for the checkin of their new SA: (this node initiated the
+        rekey, the new SA's SPI the peer chose, the derivation)."""
 
     def ref(self, line: int) -> SourceRef:
         return SourceRef(self.path, line)
@@ -186,7 +204,8 @@ class _Parser:
             self.reset()
             return
         # Most of a level-4 log is message encoding noise: skip it before any regex runs.
-        if not self.pending and not any(k in line for k in _KEYWORDS):
+        spi_rule = line.endswith(" SPI") and "parsing rule" in line
+        if not self.pending and not spi_rule and not any(k in line for k in _KEYWORDS):
             return
         m = _PREFIX.match(line)
         if not m:
@@ -205,15 +224,21 @@ class _Parser:
                 return
             th.blob = None  # truncated dump: charon never does this, a cut log might
             self.pending -= 1
+        want_spi, th.want_spi = th.want_spi, False
         if b := _BLOB.match(msg):
             name = b["name"].strip()
-            if name in _WANTED:
+            if want_spi and not name and b["n"] == "8":
+                name = "spi"
+            if name in _WANTED or name == "spi":
                 blob = _Blob(name, int(b["n"]), no, ctx)
                 if blob.size == 0:
                     self.on_blob(th, blob)
                 else:
                     th.blob = blob
                     self.pending += 1
+            return
+        if _SPI_RULE.match(msg):
+            th.want_spi = True
             return
         self.on_text(th, no, msg, ctx)
 
@@ -224,7 +249,12 @@ class _Parser:
             uid, spi_i, spi_r = m["uid"], bytes.fromhex(m["i"]), bytes.fromhex(m["r"])
             if any(spi_r) or uid not in self.spis:
                 self.spis[uid] = (spi_i, spi_r)
-            if any(spi_r) and th.done_ike and uid not in self.keyed:
+            if any(spi_r) and uid not in self.keyed and self.match_spi(uid, spi_i, spi_r):
+                pass
+            elif any(spi_r) and uid not in self.keyed and uid in self.by_ctx:
+                self.keyed.add(uid)
+                self.emit_ike(self.by_ctx.pop(uid), spi_i, spi_r)
+            elif any(spi_r) and th.done_ike and uid not in self.keyed:
                 self.keyed.add(uid)
                 self.spis[uid] = (spi_i, spi_r)
                 self.emit_ike(th.done_ike.pop(0), spi_i, spi_r)
@@ -239,6 +269,8 @@ class _Parser:
                 th.child = None
         elif m := _PARSED.match(msg):
             th.role_initiator = m["kind"] == "response"
+            th.msg_spi = th.parsing_spi if m["type"] == "CREATE_CHILD_SA" else None
+            th.parsing_spi = None
         elif m := _PROPOSAL.match(msg):
             algs = _parse_proposal(m["algs"])
             if m["proto"] == "IKE":
@@ -250,15 +282,43 @@ class _Parser:
                 if ctx is not None:
                     self.ctx_esp_algs[ctx] = algs
 
+    def match_spi(self, uid: str, spi_i: bytes, spi_r: bytes) -> bool:
+        """Give the rekey derivation that parsed one of these SPIs to the SA ``uid``."""
+        for entry in self.by_spi:
+            initiated, spi, blk = entry
+            if spi == (spi_r if initiated else spi_i):
+                self.by_spi.remove(entry)
+                self.keyed.add(uid)
+                self.spis[uid] = (spi_i, spi_r)
+                self.emit_ike(blk, spi_i, spi_r)
+                return True
+        return False
+
     def flush(self, th: _Thread, uid: str | None) -> None:
         """Give pending derivations to the SA ``uid`` when its SPIs are known."""
         spis = self.spis.get(uid or "")
+        pending = uid is not None and uid in self.by_ctx and uid not in self.keyed
+        if pending and uid is not None and spis and any(spis[1]):
+            self.keyed.add(uid)
+            self.emit_ike(self.by_ctx.pop(uid), *spis)
+            return
         if th.done_ike and uid is not None and uid not in self.keyed and spis and any(spis[1]):
             self.keyed.add(uid)
             self.emit_ike(th.done_ike.pop(0), *spis)
 
     def finish(self) -> None:
         """End of log: derivations never checked in go to their context's SA, if known."""
+        for _initiated, _spi, blk in self.by_spi:
+            # The SA never checked in with its SPIs (the log was cut): keep the DH secret.
+            if (g := blk.values.get("shared Diffie Hellman secret")) is not None:
+                self.out.append(DhSecret(g, None, None, False, None, self.ref(blk.line)))
+        self.by_spi = []
+        for uid in list(self.by_ctx):
+            self.flush(_Thread(), uid)
+        for blk in self.by_ctx.values():
+            if (g := blk.values.get("shared Diffie Hellman secret")) is not None:
+                self.out.append(DhSecret(g, None, None, False, None, self.ref(blk.line)))
+        self.by_ctx = {}
         for th in self.threads.values():
             while th.done_ike:
                 before = len(th.done_ike)
@@ -272,7 +332,9 @@ class _Parser:
     def on_blob(self, th: _Thread, blob: _Blob) -> None:
         value = bytes(blob.data[: blob.size])
         name = blob.name
-        if name == "secret":
+        if name == "spi":
+            th.parsing_spi = value
+        elif name == "secret":
             if blob.ctx is not None and blob.ctx in self.eap_done:
                 return  # the MSK or SK_p an AUTH after EAP is made with, not a PSK
             if value and value not in self.psks:
@@ -285,7 +347,16 @@ class _Parser:
                 th.ike = _IkeBlock(blob.line, blob.ctx, algs=algs)
             th.ike.values[_SK_NAMES.get(name, name)] = value
             if name == "Sk_pr secret":
-                th.done_ike.append(th.ike)
+                if th.msg_spi is not None and th.role_initiator is not None:
+                    self.by_spi.append((th.role_initiator, th.msg_spi, th.ike))
+                elif (
+                    blob.ctx is not None
+                    and blob.ctx not in self.keyed
+                    and (blob.ctx not in self.by_ctx)
+                ):
+                    self.by_ctx[blob.ctx] = th.ike
+                else:
+                    th.done_ike.append(th.ike)
                 th.ike = None
         elif name == "DH secret" or name in _CHILD_NAMES:
             if th.child is None or name == "DH secret":

@@ -24,9 +24,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
-from ikeview.crypto.transforms import TransformType, by_id
+from ikeview.crypto.transforms import TRANSFORMS, TransformType, by_id, lookup
 from ikeview.errors import IkeviewError
-from ikeview.keys.algorithms import AEAD_ENCR, encr_name, integ_name
+from ikeview.iana.names import encr_name, integ_name
+from ikeview.keys.algorithms import AEAD_ENCR
 from ikeview.keys.errors import KeysFileError
 from ikeview.keys.hexutil import parse_hex
 from ikeview.keys.model import EspKeys, IkeSaKeys, KeyRecord, KeyRing, SourceRef
@@ -60,34 +61,34 @@ _ICV_OF_AEAD = by_id(_E, "icv_len", lambda r: r.aead and r.ws_ikev2_label is not
 _INTEG_KEY_BYTES = by_id(_I, "key_len", lambda r: r.ws_ikev2_label is not None)
 
 
-def _aead_labels(tmpl: str, ids: tuple[int, int, int]) -> list[Label]:
-    return [
-        Label(tmpl.format(bits=bits, icv=icv), iana, bits)
-        for bits in (128, 192, 256)
-        for icv, iana in zip((8, 12, 16), ids, strict=True)
-    ]
+def _labels(ttype: TransformType, attr: str) -> list[Label]:
+    """The labels TRANSFORMS' rows carry for one Wireshark table, in table order, one per text.
+
+    A label names its key size only where the id has several (AES-CBC-128 ...); 3DES and NULL
+    have one row each and leave it open, as the ESP labels of AES do (several rows, one text).
+    """
+    sizes: dict[int, int] = {}
+    for row in TRANSFORMS.values():
+        if row.type is ttype:
+            sizes[row.id] = sizes.get(row.id, 0) + 1
+    out: dict[str, Label] = {}
+    for row in TRANSFORMS.values():
+        text = getattr(row, attr)
+        if row.type is ttype and text is not None and text not in out:
+            shared = sum(getattr(r, attr) == text for r in TRANSFORMS.values())
+            bits = row.key_bits if sizes[row.id] > 1 and shared == 1 else None
+            out[text] = Label(text, row.id, bits)
+    return list(out.values())
 
 
-IKEV2_ENCR_LABELS: tuple[Label, ...] = (
-    Label("NULL [RFC2410]", 11),
-    Label("3DES [RFC2451]", 3),
-    *(Label(f"AES-CBC-{b} [RFC3602]", 12, b) for b in (128, 192, 256)),
-    *(Label(f"AES-CTR-{b} [RFC5930]", 13, b) for b in (128, 192, 256)),
-    *_aead_labels("AES-GCM-{bits} with {icv} octet ICV [RFC5282]", (18, 19, 20)),
-    *_aead_labels("AES-CCM-{bits} with {icv} octet ICV [RFC5282]", (14, 15, 16)),
-)
+# The labels naming an IANA algorithm come from crypto's TRANSFORMS (the one algorithm table);
+# only the ones without an IANA id (and the misspellings we read) are listed here.
+IKEV2_ENCR_LABELS: tuple[Label, ...] = tuple(_labels(_E, "ws_ikev2_label"))
 """Encryption labels of Wireshark 4.0's ``ikev2_decryption_table``."""
 
 IKEV2_INTEG_LABELS: tuple[Label, ...] = (
-    Label("NONE [RFC4306]", 0),
-    Label("HMAC_MD5_96 [RFC2403]", 1),
-    Label("HMAC_SHA1_96 [RFC2404]", 2),
-    Label("HMAC_MD5_128 [RFC4595]", 6),
-    Label("HMAC_SHA1_160 [RFC4595]", 7),
+    *_labels(_I, "ws_ikev2_label"),
     Label("HMAC_SHA2_256_96 [draft-ietf-ipsec-ciph-sha-256-00]", None),
-    Label("HMAC_SHA2_256_128 [RFC4868]", 12),
-    Label("HMAC_SHA2_384_192 [RFC4868]", 13),
-    Label("HMAC_SHA2_512_256 [RFC4868]", 14),
     *(
         Label(f"ANY {n}-bits of Authentication [No Checking]", None, icv_unchecked=n // 8)
         for n in (64, 96, 128, 160, 192, 256)
@@ -96,17 +97,11 @@ IKEV2_INTEG_LABELS: tuple[Label, ...] = (
 """Integrity labels of Wireshark 4.0's ``ikev2_decryption_table``."""
 
 ESP_ENCR_LABELS: tuple[Label, ...] = (
-    Label("NULL", 11),
-    Label("TripleDES-CBC [RFC2451]", 3),
-    Label("AES-CBC [RFC3602]", 12),
-    Label("AES-CTR [RFC3686]", 13),
+    *_labels(_E, "ws_esp_label"),
     Label("DES-CBC [RFC2405]", 2),
     Label("CAST5-CBC [RFC2144]", 6),
     Label("BLOWFISH-CBC [RFC2451]", 7),
     Label("TWOFISH-CBC", None),
-    Label("AES-GCM with 8 octet ICV [RFC4106]", 18),
-    Label("AES-GCM with 12 octet ICV [RFC4106]", 19),
-    Label("AES-GCM with 16 octet ICV [RFC4106]", 20),
     # Deprecated; strongSwan's save-keys writes it for every GCM ICV size. Read only.
     Label("AES-GCM [RFC4106]", 20),
     # save-keys before 5.9.14 misspelt 3DES this way; Wireshark rejects it, we read it.
@@ -115,13 +110,8 @@ ESP_ENCR_LABELS: tuple[Label, ...] = (
 """Encryption labels of Wireshark 4.0's ``esp_sa``."""
 
 ESP_AUTH_LABELS: tuple[Label, ...] = (
-    Label("NULL", 0),
-    Label("HMAC-SHA-1-96 [RFC2404]", 2),
+    *_labels(_I, "ws_esp_label"),
     Label("HMAC-SHA-256-96 [draft-ietf-ipsec-ciph-sha-256-00]", None),
-    Label("HMAC-SHA-256-128 [RFC4868]", 12),
-    Label("HMAC-SHA-384-192 [RFC4868]", 13),
-    Label("HMAC-SHA-512-256 [RFC4868]", 14),
-    Label("HMAC-MD5-96 [RFC2403]", 1),
     Label("MAC-RIPEMD-160-96 [RFC2857]", None),
     *(
         Label(f"ANY {n} bit authentication [no checking]", None, icv_unchecked=n // 8)
@@ -413,7 +403,7 @@ def _ike_encr_label(k: IkeSaKeys) -> str:
         bits = (len(k.sk_ei) - _IKE_SALT.get(k.encr, 0)) * 8
     for lab in IKEV2_ENCR_LABELS:
         if lab.iana == k.encr and lab.key_bits == bits:
-            want = {3: 24, 11: 0}.get(k.encr, (bits or 0) // 8 + _IKE_SALT.get(k.encr, 0))
+            want = lookup(_E, k.encr, lab.key_bits).keymat_len  # key + salt (RFC 5282, 5930)
             _check_lengths(k, lab.text, want, ("SK_ei", k.sk_ei), ("SK_er", k.sk_er))
             return lab.text
     raise WiresharkExportError(

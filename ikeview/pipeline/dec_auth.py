@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from ikeview.crypto import auth as ikeauth
 from ikeview.crypto.prf import Prf, get_prf
-from ikeview.dissectors.iana import AuthMethod, CertEncoding
+from ikeview.iana import AuthMethod, CertEncoding
 from ikeview.keys.model import EapSecret, Psk
 from ikeview.pipeline.dec_eap import verify_eap_auth
 from ikeview.pipeline.dec_ike import IkeSaState

@@ -12,11 +12,12 @@ from __future__ import annotations
 from ikeview.crypto import auth as ikeauth
 from ikeview.crypto import eap as eapkeys
 from ikeview.crypto.prf import Prf
+from ikeview.iana import AuthMethod
+from ikeview.iana.names import eap_method_name
 from ikeview.keys.model import EapSecret
-from ikeview.pipeline.model import eap_method_name
 from ikeview.pipeline.seam import AuthVerdict, EapRun, Side
 
-_SHARED_KEY_MIC = 2
+_SHARED_KEY_MIC = AuthMethod.SHARED_KEY_MIC
 _NO_MSK_METHODS = frozenset({eapkeys.EAP_MD5, 6})  # MD5-Challenge, Generic Token Card
 
 
@@ -87,3 +88,29 @@ def _verify_mschapv2(
         f"cannot check {what}: no [[eap]] password reproduces the EAP-MSCHAPv2 NT-Response of "
         f"{user!r} (tried {tried})",
     )  # fmt: skip
+
+
+def check_refused_password(
+    secrets: tuple[EapSecret, ...], run: EapRun
+) -> tuple[bool | None, str] | None:
+    """When the server refused an EAP-MSCHAPv2 response (no final AUTH follows): does an
+    ``[[eap]]`` password for the user reproduce the NT-Response the peer sent? Yes means the
+    client used that password and the server holds another; None when nothing can be checked."""
+    if run.method != eapkeys.EAP_MSCHAPV2 or run.mschapv2 is None or run.success is not False:
+        return None
+    auth_challenge, peer_challenge, nt, name = run.mschapv2
+    user = name.decode("utf-8", "replace")
+    pool = [s for s in secrets if s.identity in ("*", user)]
+    if not pool:
+        return None, f"no [[eap]] password for EAP-MSCHAPv2 user {user!r} to check"
+    for secret in pool:
+        if eapkeys.nt_response(auth_challenge, peer_challenge, name, secret.password) == nt:
+            return True, (
+                f"the [[eap]] password of {secret.identity!r} ({secret.source}) reproduces "
+                f"{user!r}'s MS-CHAPv2 NT-Response: the client sent that password"
+            )
+    tried = ", ".join(f"{s.identity!r} ({s.source})" for s in pool)
+    return False, (
+        f"no [[eap]] password reproduces {user!r}'s MS-CHAPv2 NT-Response (tried {tried}): the "
+        "client sent another password"
+    )

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ikeview.dissectors.iana import EXCHANGE_TYPES
 from ikeview.dissectors.ike_records import IkeHeader
+from ikeview.iana import EXCHANGE_TYPES
 from ikeview.keys.model import DhSecret, EspKeys, IkeSaKeys, Psk, SourceRef
 from ikeview.pipeline.ids import IkeSpis
 

@@ -19,7 +19,7 @@ from ikeview.dissectors.ike_records import IkeHeader, SkfPayload, SkPayload
 from ikeview.dissectors.ikev2 import parse_payloads
 from ikeview.dissectors.records import EspPacket
 from ikeview.keys.model import EspKeys, IkeSaKeys, KeyRing
-from ikeview.pipeline import dec_auth, dec_ike
+from ikeview.pipeline import dec_auth, dec_eap, dec_ike
 from ikeview.pipeline.dec_dh import DhMatcher, GirCandidate
 from ikeview.pipeline.dec_esp import EspCandidate, EspEntry, build_candidates, fast_opened
 from ikeview.pipeline.dec_ike import IkeCandidate, IkeSaState, KeySetupError
@@ -36,6 +36,7 @@ from ikeview.pipeline.seam import (
     AuthClaim,
     AuthVerdict,
     ChildSaSetup,
+    EapRun,
     EspOpened,
     IkeSaSetup,
     Opened,
@@ -278,6 +279,10 @@ class KeyringDecryptor:
         return dec_auth.verify_claims(
             self._ike.get(spis), spis, claims, self._ring.psks, self._ring.eap_secrets
         )
+
+    def check_eap_password(self, run: EapRun) -> tuple[bool | None, str] | None:
+        """An [[eap]] password against a refused EAP-MSCHAPv2 response (dec_eap.py)."""
+        return dec_eap.check_refused_password(self._ring.eap_secrets, run)
 
     # --- child SAs and ESP ---------------------------------------------------------------------
 

@@ -25,8 +25,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Literal
 
+from ikeview import iana
 from ikeview.diagnosis.records import NOT_DIAGNOSED, ConfigCheck, Diagnosis
-from ikeview.dissectors import iana
 from ikeview.dissectors.ike_records import (
     NotifyPayload,
     Payload,
@@ -34,6 +34,8 @@ from ikeview.dissectors.ike_records import (
     TrafficSelector,
 )
 from ikeview.dissectors.records import Flow
+from ikeview.iana.names import CHARON_TYPE_ORDER, charon_transform_name
+from ikeview.iana.names import eap_method_name as eap_method_name
 from ikeview.pipeline.ids import IkeSpis, IntegrityVerdict, Side
 
 Severity = Literal["info", "warning", "error"]
@@ -233,6 +235,10 @@ class AuthSide:
     """The EAP method type this side answered (26 EAP-MSCHAPv2, 4 EAP-MD5 ...)."""
     eap_result: str | None = None
     """``success`` or ``failure`` (the EAP Code the responder sent), None when not seen."""
+    eap_password: bool | None = None
+    """After a refused EAP-MSCHAPv2 response: True when an ``[[eap]]`` password given reproduces
+    the peer's NT-Response (so the server holds another password), False when none does, None
+    when not checked (no password given, no MS-CHAPv2 round, or EAP not refused)."""
 
     @property
     def method_name(self) -> str | None:
@@ -571,30 +577,6 @@ class Analysis:
 # ---------------------------------------------------------------- naming helpers for views
 
 
-_TRANSFORM_ORDER = {1: 0, 3: 1, 2: 2, 4: 3, 5: 4}
-_ESN_TEXT = {0: "NO_EXT_SEQ", 1: "EXT_SEQ"}
-# The few names charon spells differently from IANA (after the ENCR_/AUTH_ prefix is dropped).
-_CHARON_NAMES = {
-    "3DES": "3DES_CBC",
-    "DES": "DES_CBC",
-    "CURVE25519": "CURVE_25519",
-    "CURVE448": "CURVE_448",
-}
-
-
-_EAP_NAMES = {
-    4: "EAP-MD5", 6: "EAP-GTC", 13: "EAP-TLS", 18: "EAP-SIM", 21: "EAP-TTLS", 23: "EAP-AKA",
-    25: "EAP-PEAP", 26: "EAP-MSCHAPv2",
-}  # fmt: skip
-
-
-def eap_method_name(method: int | None) -> str:
-    """``EAP-MSCHAPv2``, ``EAP-MD5`` ... or ``EAP type N`` (IANA EAP Method Types)."""
-    if method is None:
-        return "EAP"
-    return _EAP_NAMES.get(method, f"EAP type {method}")
-
-
 def eap_text(side: AuthSide) -> str | None:
     """``EAP-MSCHAPv2 as 'bob': success`` for a side that used EAP, else None."""
     if side.eap_method is None and side.eap_identity is None and side.eap_result is None:
@@ -606,22 +588,12 @@ def eap_text(side: AuthSide) -> str | None:
 def proposal_text(proposal: Proposal) -> str:
     """strongSwan-style text of a proposal, e.g. ``IKE:AES_CBC_128/HMAC_SHA2_256_128/...``."""
     proto = iana.PROTOCOL_IDS.name(proposal.protocol_id)
-    parts: list[str] = []
-    # strongSwan's order (ENCR, INTEG, PRF, KE, ESN, ADDKE) whatever the wire order, so the
-    # text compares equal to what charon logs.
-    ordered = sorted(proposal.transforms, key=lambda t: _TRANSFORM_ORDER.get(t.transform_type, 9))
-    for t in ordered:
-        if t.transform_type == 5:
-            parts.append(_ESN_TEXT.get(t.transform_id, f"ESN({t.transform_id})"))
-            continue
-        name = iana.transform_id_name(t.transform_type, t.transform_id)
-        for prefix in ("ENCR_", "AUTH_"):
-            if name.startswith(prefix):
-                name = name[len(prefix) :]
-        name = _CHARON_NAMES.get(name, name)
-        if t.key_length:
-            name = f"{name}_{t.key_length}"
-        parts.append(name)
+    # charon's order (ENCR, INTEG, PRF, KE, ESN, ADDKE) whatever the wire order, so the text
+    # compares equal to what charon logs.
+    ordered = sorted(proposal.transforms, key=lambda t: CHARON_TYPE_ORDER.get(t.transform_type, 9))
+    parts = [
+        charon_transform_name(t.transform_type, t.transform_id, t.key_length) for t in ordered
+    ]
     return f"{proto}:{'/'.join(parts)}"
 
 

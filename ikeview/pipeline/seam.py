@@ -194,6 +194,11 @@ class Decryptor(Protocol):
         side's identity, or matching one side only, explains the other's verdict); one verdict
         per claim, in order."""
 
+    def check_eap_password(self, run: EapRun) -> tuple[bool | None, str] | None:
+        """For an EAP-MSCHAPv2 conversation the server refused (no final AUTH to check):
+        whether an ``[[eap]]`` password reproduces the peer's NT-Response, with one line saying
+        so; None when there is nothing to check."""
+
     def child_sa(self, setup: ChildSaSetup) -> str | None:
         """Register a child SA; returns a problem line when its keys cannot be derived."""
 

@@ -153,7 +153,7 @@ class MainScreen(Screen[None]):
             label = f"{i + 1} {labels[tab]}"
             if tab == "problems" and count is not None:
                 label += f" ({count})"
-            panels.get_tab(tab).label = label  # type: ignore[assignment]
+            panels.get_tab(tab).label = label
 
     def on_mount(self) -> None:
         self.title = "ikeview"

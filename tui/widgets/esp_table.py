@@ -3,6 +3,8 @@ so 100,000 rows scroll as fast as 10 (a DataTable would build every row up front
 
 from __future__ import annotations
 
+from typing import Any
+
 from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
@@ -16,7 +18,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 from textual.widgets import Static
 
-from ikeview.pipeline import names
+from ikeview.iana import names
 from ikeview.pipeline.model import EspSpiStats
 from ikeview.timebase import TimeBase
 
@@ -128,8 +130,8 @@ class EspTable(ScrollView, can_focus=True):
 
     cursor = reactive(0)
 
-    def __init__(self, **kwargs: object) -> None:
-        super().__init__(**kwargs)  # type: ignore[arg-type]
+    def __init__(self, **kwargs: Any) -> None:  # Textual widget options, passed on
+        super().__init__(**kwargs)
         self.view: EspView | None = None
         self.clock = TimeBase()
 

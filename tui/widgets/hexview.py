@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from rich.segment import Segment
 from rich.style import Style
 from textual.binding import Binding
@@ -35,8 +37,8 @@ class HexView(ScrollView, can_focus=True):
         Binding("G", "scroll_end", "Bottom", show=False),
     ]
 
-    def __init__(self, **kwargs: object) -> None:
-        super().__init__(**kwargs)  # type: ignore[arg-type]
+    def __init__(self, **kwargs: Any) -> None:  # Textual widget options, passed on
+        super().__init__(**kwargs)
         self._sections: tuple[Section, ...] = ()
         self._lines: list[tuple[int, int]] = []
         """(section index, first byte) per line; first byte -1 for a title line."""

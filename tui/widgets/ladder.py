@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from rich.text import Text
 from textual import events
 from textual.binding import Binding
@@ -9,7 +11,7 @@ from textual.message import Message as TMessage
 from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
-from ikeview.pipeline import names
+from ikeview.iana import names
 from ikeview.pipeline.model import Exchange, IkeSa, Message
 from ikeview.timebase import TimeBase
 
@@ -163,8 +165,8 @@ class Ladder(OptionList):
             self.message = message
             self.opened = opened
 
-    def __init__(self, **kwargs: object) -> None:
-        super().__init__(**kwargs)  # type: ignore[arg-type]
+    def __init__(self, **kwargs: Any) -> None:  # Textual widget options, passed on
+        super().__init__(**kwargs)
         self._messages: list[Message | None] = []
         self._signature: tuple[object, ...] = ()
         self._shown: tuple[IkeSa | None, Filter, TimeBase] = (None, Filter(), TimeBase())

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
+from ikeview.dissectors.ike_records import Payload
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -47,8 +49,8 @@ class PayloadTree(Tree[ByteRange]):
         Binding("l", "toggle_node", "Expand", show=False),
     ]
 
-    def __init__(self, **kwargs: object) -> None:
-        super().__init__("no message", **kwargs)  # type: ignore[arg-type]
+    def __init__(self, **kwargs: Any) -> None:  # Textual widget options, passed on
+        super().__init__("no message", **kwargs)
 
 
 def _auth_verdict(sa: IkeSa | None, m: Message) -> Text | None:
@@ -108,12 +110,12 @@ class MessageView(Vertical):
     def _add_payload(
         self,
         parent: TreeNode[ByteRange],
-        p: object,
+        p: Payload,
         section: int,
         verdict: Text | None,
         m: Message | None = None,
     ) -> TreeNode[ByteRange]:
-        rng = ByteRange(section, p.offset, p.length)  # type: ignore[attr-defined]
+        rng = ByteRange(section, p.offset, p.length)
         label = Text(payloads.payload_label(p))
         if section == 1:
             label = Text(DECRYPTED_MARK, style="green") + label

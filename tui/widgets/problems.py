@@ -4,6 +4,8 @@ then what is tied to no SA; enter on one with a frame announces ``ProblemsView.P
 
 from __future__ import annotations
 
+from typing import Any
+
 from rich.text import Text
 from textual.binding import Binding
 from textual.message import Message as TMessage
@@ -33,8 +35,8 @@ class ProblemsView(OptionList):
             super().__init__()
             self.problem = problem
 
-    def __init__(self, **kwargs: object) -> None:
-        super().__init__(**kwargs)  # type: ignore[arg-type]
+    def __init__(self, **kwargs: Any) -> None:  # Textual widget options, passed on
+        super().__init__(**kwargs)
         self._entries: list[Entry] = []
         self._signature: tuple[object, ...] | None = None
 

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from ikeview.dissectors.ike_records import Proposal
 from rich.text import Text
+from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
-from ikeview.pipeline import names
+from ikeview.iana import names
 from ikeview.pipeline.model import IkeSa
 
 from .. import text
@@ -16,20 +18,20 @@ MAX_COMBINATIONS = 60
 """Combinations listed per proposal before the rest are summarised."""
 
 
-def proposal_block(offered: tuple[object, ...], chosen: object | None, title: str) -> Text:
+def proposal_block(offered: tuple[Proposal, ...], chosen: Proposal | None, title: str) -> Text:
     """Text for one SA's offer: each proposal, its transforms by type, its combinations."""
     out = Text()
     out.append(f"{title}\n", style="bold underline")
     if not offered:
         out.append("  no proposals seen (encrypted, or not in the capture)\n", style="dim")
     for prop in offered:
-        accepted = chosen is not None and chosen.number == prop.number  # type: ignore[attr-defined]
-        head = f"  proposal #{prop.number} {names.protocol_name(prop.protocol_id)}"  # type: ignore[attr-defined]
+        accepted = chosen is not None and chosen.number == prop.number
+        head = f"  proposal #{prop.number} {names.protocol_name(prop.protocol_id)}"
         out.append(head, style="bold green" if accepted else "bold")
         out.append("  ← accepted\n" if accepted else "\n", style="green")
         by_type: dict[int, list[str]] = {}
-        for t in prop.transforms:  # type: ignore[attr-defined]
-            short = text.transform_short(t.transform_type, t.transform_id, t.key_length)
+        for t in prop.transforms:
+            short = names.transform_short(t.transform_type, t.transform_id, t.key_length)
             by_type.setdefault(t.transform_type, []).append(short)
         for ttype, algs in by_type.items():
             out.append(f"    {names.transform_type_name(ttype):<6} {', '.join(algs)}\n")
@@ -81,7 +83,7 @@ class ProposalsView(VerticalScroll):
         Binding("G", "scroll_end", "Bottom", show=False),
     ]
 
-    def compose(self):  # type: ignore[no-untyped-def]
+    def compose(self) -> ComposeResult:
         yield Static(id="proposals-text")
 
     def update_from(self, sa: IkeSa | None) -> None:

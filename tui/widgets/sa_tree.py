@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from rich.text import Text
 from textual.binding import Binding
@@ -10,7 +11,7 @@ from textual.message import Message
 from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
 
-from ikeview.pipeline import names
+from ikeview.iana import names
 from ikeview.pipeline.model import Analysis, ChildSa, IkeSa
 from ikeview.pipeline.seam import IkeSpis
 
@@ -95,8 +96,8 @@ class SaTree(Tree[NodeRef]):
             super().__init__()
             self.ref = ref
 
-    def __init__(self, **kwargs: object) -> None:
-        super().__init__("IKE SAs", **kwargs)  # type: ignore[arg-type]
+    def __init__(self, **kwargs: Any) -> None:  # Textual widget options, passed on
+        super().__init__("IKE SAs", **kwargs)
         self.show_root = False
         self._signature: tuple[object, ...] = ()
         self._shown: tuple[Analysis, Filter, NodeRef | None] | None = None

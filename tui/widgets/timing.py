@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from rich.text import Text
 from textual.binding import Binding
 from textual.containers import VerticalScroll
@@ -56,8 +58,8 @@ class TimingView(VerticalScroll):
         Binding("k", "scroll_up", "Up", show=False),
     ]
 
-    def __init__(self, **kwargs: object) -> None:
-        super().__init__(**kwargs)  # type: ignore[arg-type]
+    def __init__(self, **kwargs: Any) -> None:  # Textual widget options, passed on
+        super().__init__(**kwargs)
         self._signature: tuple[object, ...] = ()
 
     def update_from(self, sa: IkeSa | None, rows: EspRowStore) -> None:

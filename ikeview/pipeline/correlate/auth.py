@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import replace
 
+from ikeview import iana
 from ikeview.diagnosis.codes import notify_code
-from ikeview.dissectors import iana
 from ikeview.dissectors.ike_records import (
     AuthPayload,
     CertPayload,
@@ -146,6 +146,9 @@ def auth_response(ctx: Context, sa: Sa, ex: Ex, m: Message) -> None:
         return
     other: Side = "responder" if ex.requester == "initiator" else "initiator"
     track_eap(sa, ex.resp.payloads)
+    if sa.eap is not None and sa.eap.success is False and sa.eap.password is None:
+        # Refused: no final AUTH will show whether the password given is the client's.
+        sa.eap.password = ctx.decryptor.check_eap_password(sa.eap.run())
     rounds = [r for r in (eap_round(ex.req.payloads), eap_round(ex.resp.payloads)) if r]
     if rounds and ex.purpose is None:
         ex.purpose = " / ".join(rounds)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, fields, replace
 
-from ikeview.dissectors import iana
+from ikeview import iana
 from ikeview.dissectors.ike_records import (
     AuthPayload,
     CertPayload,
@@ -300,6 +300,9 @@ class Sa:
             ident = eap.identity.decode("utf-8", "replace") if eap.identity is not None else None
             out[0] = replace(out[0], eap_identity=ident, eap_method=eap.method,
                              eap_result=eap.result)  # fmt: skip
+            if eap.password is not None:
+                matched, text = eap.password
+                out[0] = replace(out[0], eap_password=matched, detail=f"{out[0].detail}; {text}")
         return tuple(out)
 
     def nat_info(self) -> NatInfo | None:

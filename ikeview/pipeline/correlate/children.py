@@ -5,7 +5,7 @@ traffic arrives (capture order is the protocol's order).
 
 from __future__ import annotations
 
-from ikeview.dissectors import iana
+from ikeview import iana
 from ikeview.dissectors.ike_records import (
     KePayload,
     NoncePayload,

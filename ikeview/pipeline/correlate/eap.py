@@ -13,11 +13,13 @@ from dataclasses import dataclass
 
 from ikeview.crypto import eap as eapkeys
 from ikeview.dissectors.ike_records import EapPayload
-from ikeview.pipeline.model import eap_method_name
+from ikeview.iana.names import eap_method_name
 from ikeview.pipeline.seam import EapRun
 
 EAP_SUCCESS, EAP_FAILURE = 3, 4
 """EAP Codes (RFC 3748 section 4)."""
+MSCHAPV2_FAILURE = b"\x04"
+"""MS-CHAPv2 OpCode of the server's Failure packet (RFC 2759 section 6)."""
 _NOT_METHODS = (eapkeys.EAP_IDENTITY, 2, eapkeys.EAP_NAK)  # Identity, Notification, Nak
 
 
@@ -31,6 +33,8 @@ class EapTrack:
     challenge: bytes | None = None
     """The last EAP-MSCHAPv2 authenticator challenge."""
     mschapv2: tuple[bytes, bytes, bytes, bytes] | None = None
+    password: tuple[bool | None, str] | None = None
+    """The decryptor's check of an [[eap]] password against a refused MS-CHAPv2 response."""
 
     def see(self, p: EapPayload) -> None:
         if p.code == EAP_SUCCESS:
@@ -46,7 +50,11 @@ class EapTrack:
             self.method = p.eap_type
 
     def _mschapv2(self, p: EapPayload) -> None:
-        if p.code == 1:
+        if p.code == 1 and p.data[:1] == MSCHAPV2_FAILURE:
+            # The server's MS-CHAPv2 Failure request: the credentials were refused; a client
+            # that does not retry ends with AUTHENTICATION_FAILED, never an EAP-Failure.
+            self.success = False
+        elif p.code == 1:
             self.challenge = eapkeys.mschapv2_challenge(p.data) or self.challenge
         elif p.code == 2 and self.challenge is not None:
             resp = eapkeys.mschapv2_response(p.data)
@@ -82,5 +90,6 @@ def eap_round(payloads: Sequence[object]) -> str | None:
             kind = "request" if p.code == 1 else "response"
             t = p.eap_type
             name = _TYPE_NAMES.get(t, "") if t is not None else ""
-            parts.append(f"EAP {kind} {name or eap_method_name(t)}")
+            failed = t == eapkeys.EAP_MSCHAPV2 and p.code == 1 and p.data[:1] == MSCHAPV2_FAILURE
+            parts.append(f"EAP {kind} {name or eap_method_name(t)}{' failure' if failed else ''}")
     return ", ".join(parts) or None

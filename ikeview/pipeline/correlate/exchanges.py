@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
+from ikeview import iana
 from ikeview.diagnosis.codes import notify_code
-from ikeview.dissectors import iana
 from ikeview.dissectors.ike_records import (
     DeletePayload,
     KePayload,
@@ -231,7 +231,10 @@ def info_request(ctx: Context, sa: Sa, ex: Ex, m: Message) -> None:
             ex.purpose = ex.purpose or "delete child SA"
             delete_children(ctx, d, m.ts)
     if not deletes and ex.purpose is None:
-        ex.purpose = "informational"
+        # An error notify is what the request says (RFC 7296 2.21.2: AUTHENTICATION_FAILED
+        # from an initiator that rejected the responder's AUTH or gave up on EAP).
+        errors = [n.notify_type for n in notifies(inner) if n.notify_type < 16384]
+        ex.purpose = iana.NOTIFY_TYPES.name(errors[0]) if errors else "informational"
 
 
 def info_response(ctx: Context, sa: Sa, ex: Ex, m: Message) -> None:

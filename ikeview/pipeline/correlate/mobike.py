@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from ikeview.dissectors import iana
+from ikeview import iana
 from ikeview.pipeline.correlate.builders import Ex, Sa
 from ikeview.pipeline.correlate.payloads import notifies
+from ikeview.pipeline.ids import SIDES
 from ikeview.pipeline.model import AddressChange, Message
 
 N = iana.NotifyType
@@ -41,11 +42,12 @@ def _moves(sa: Sa, ex: Ex, m: Message) -> list[AddressChange]:
     else:
         now = {"initiator": peer, "responder": sender}
     before = _current(sa)
-    return [
-        AddressChange(m.frame, m.ts, side, before[side], now[side])  # type: ignore[arg-type]
-        for side in ("initiator", "responder")
-        if before[side] is not None and before[side] != now[side]
-    ]
+    moves: list[AddressChange] = []
+    for side in SIDES:
+        old = before[side]
+        if old is not None and old != now[side]:
+            moves.append(AddressChange(m.frame, m.ts, side, old, now[side]))
+    return moves
 
 
 def _current(sa: Sa) -> dict[str, str | None]:

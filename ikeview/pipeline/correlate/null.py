@@ -10,6 +10,7 @@ from ikeview.pipeline.seam import (
     AuthVerdict,
     ChildSaSetup,
     DerivedKeys,
+    EapRun,
     EspOpened,
     IkeSaSetup,
     Opened,
@@ -35,6 +36,9 @@ class NullDecryptor:
 
     def verify_auth(self, spis: IkeSpis, claims: tuple[AuthClaim, ...]) -> tuple[AuthVerdict, ...]:
         return tuple(AuthVerdict(c.side, c.auth.method, None, None, "no keys") for c in claims)
+
+    def check_eap_password(self, run: EapRun) -> tuple[bool | None, str] | None:
+        return None
 
     def child_sa(self, setup: ChildSaSetup) -> str | None:
         return None

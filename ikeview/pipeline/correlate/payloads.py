@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, TypeVar
 
-from ikeview.dissectors import iana
+from ikeview import iana
 from ikeview.dissectors.ike_records import KePayload, NotifyPayload, Proposal
 from ikeview.pipeline.seam import ChosenAlgorithms, KeyExchange
 

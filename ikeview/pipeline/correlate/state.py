@@ -23,7 +23,7 @@ from collections.abc import Iterable
 from enum import Enum
 from typing import Protocol, get_args
 
-from ikeview.dissectors import iana
+from ikeview import iana
 from ikeview.pipeline.model import Exchange, IkeSaState
 
 

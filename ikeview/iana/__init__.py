@@ -1,0 +1,97 @@
+"""The vocabulary every layer shares: IANA's IKEv2 registries and the names printed for them.
+
+This package is the bottom of ikeview: data only, importing nothing but the standard library
+(tests/test_architecture.py checks it), so the dissectors, crypto, key readers, pipeline, config,
+diagnosis and views can all use one set of numbers and names instead of each keeping a copy.
+
+- :mod:`ikeview.iana.registries`: one ``IntEnum`` per IANA registry and a ``Registry`` wrapper
+  whose ``name()`` never raises (RESERVED / UNASSIGNED / PRIVATE_USE ranges named too).
+- :mod:`ikeview.iana.names`: the naming helpers built on them (IANA, strongSwan and short
+  display names of transforms and proposals, EAP methods, ESP Next Header values).
+
+``ikeview.dissectors.iana`` re-exports the registries for code written before the move.
+"""
+
+from __future__ import annotations
+
+from ikeview.iana.registries import (
+    AUTH_METHODS,
+    CERT_ENCODINGS,
+    CFG_ATTRIBUTES,
+    CFG_TYPES,
+    DH_GROUPS,
+    ENCR,
+    ESN,
+    EXCHANGE_TYPES,
+    HASH_ALGORITHMS,
+    ID_TYPES,
+    INTEG,
+    NOTIFY_TYPES,
+    PAYLOAD_TYPES,
+    PRF,
+    PROTOCOL_IDS,
+    REGISTRIES,
+    TRANSFORM_ID_REGISTRIES,
+    TRANSFORM_TYPES,
+    TS_TYPES,
+    AuthMethod,
+    CertEncoding,
+    CfgAttribute,
+    CfgType,
+    DhGroup,
+    EncrId,
+    EsnId,
+    ExchangeType,
+    HashAlgorithm,
+    IdType,
+    IntegId,
+    NotifyType,
+    PayloadType,
+    PrfId,
+    ProtocolId,
+    Registry,
+    TransformType,
+    TsType,
+    transform_id_name,
+)
+
+__all__ = [
+    "AUTH_METHODS",
+    "CERT_ENCODINGS",
+    "CFG_ATTRIBUTES",
+    "CFG_TYPES",
+    "DH_GROUPS",
+    "ENCR",
+    "ESN",
+    "EXCHANGE_TYPES",
+    "HASH_ALGORITHMS",
+    "ID_TYPES",
+    "INTEG",
+    "NOTIFY_TYPES",
+    "PAYLOAD_TYPES",
+    "PRF",
+    "PROTOCOL_IDS",
+    "REGISTRIES",
+    "TRANSFORM_ID_REGISTRIES",
+    "TRANSFORM_TYPES",
+    "TS_TYPES",
+    "AuthMethod",
+    "CertEncoding",
+    "CfgAttribute",
+    "CfgType",
+    "DhGroup",
+    "EncrId",
+    "EsnId",
+    "ExchangeType",
+    "HashAlgorithm",
+    "IdType",
+    "IntegId",
+    "NotifyType",
+    "PayloadType",
+    "PrfId",
+    "ProtocolId",
+    "Registry",
+    "TransformType",
+    "TsType",
+    "transform_id_name",
+]
