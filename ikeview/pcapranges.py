@@ -1,23 +1,25 @@
-"""An uncompressed classic pcap file read in place through ``mmap``, whole or by byte ranges.
+"""An uncompressed pcap or pcapng file read in place through ``mmap``, whole or by byte ranges.
 
-``--jobs N`` cuts such a file into N byte ranges; a range owns the records whose 16-byte header
-starts inside it. A process finds the first record of its range without reading what comes before
-(:func:`resync`: the first offset from which a short chain of plausible record headers follows),
-then walks the record headers with ``struct.unpack_from`` (:func:`scan`). Nothing here trusts
-the guess: range ``r`` ends at the first record at or past its end, found by walking real
-headers from a start that is itself checked the same way, so the caller accepts the split only
-if every range ends exactly where the next one starts (:func:`chained`); range 0 starts at the
-first record (offset 24), so by induction every start is a true record boundary.
+``--jobs N`` cuts such a file into N byte ranges; a range owns the records (pcapng: blocks)
+whose header starts inside it. A process finds the first record of its range without reading
+what comes before (:func:`resync`: the first offset from which a chain of plausible record
+headers follows; for pcapng, blocks whose trailing length repeats the leading one), then walks
+the headers with ``struct.unpack_from`` (:func:`scan`). Nothing here trusts the guess: range
+``r`` ends at the first record at or past its end, found by walking real headers from a start
+that is itself checked the same way, so the caller accepts the split only if every range ends
+exactly where the next one starts (:func:`chained`); range 0 starts at the first record, so by
+induction every start is a true record boundary.
 
-The walk classifies each record as ESP that the dissector makes one EspPacket of and nothing
+The walk classifies each frame as ESP that the dissector makes one EspPacket of and nothing
 else (Ethernet, IPv4 without options or fragments, ESP over IP or in UDP 4500, as the inline
 fast path and ``dissectors.stream.plain_esp`` say; or ESP right behind an IPv6 header) or
-anything else ("other": IKE, keepalives, fragments,
-damage...). Fast-path ESP can be counted in place with no record built (``summary``); other
-frames are handed to a callback by (frame number, file offset), for the dissector. The walk
-gives up (returns None) at anything ``CaptureReader`` would report (an impossible length, a zero
-header, a cut last record, trailing bytes): the caller then reads the file the ordinary way, so
-diagnostics of damaged files always come from the one reader.
+anything else ("other": IKE, keepalives, fragments, damage...). Fast-path ESP can be counted in
+place with no record built (``summary``); other frames are handed to a callback by (frame
+number, file offset), for the dissector. The walk gives up (returns None) at anything
+``CaptureReader`` would report (an impossible length, a zero header, a cut last record,
+trailing bytes, a time to clamp) and at pcapng blocks that change the interfaces: the caller
+then reads the file the ordinary way, so diagnostics of damaged files always come from the one
+reader. A pcapng file's interfaces are those declared before its first packet block.
 """
 
 from __future__ import annotations
