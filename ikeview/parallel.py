@@ -201,7 +201,9 @@ def run_range(
     recorder = Recorder()
     feed, counter = corr.feed, corr.esp_counter
     before, after = recorder.before, recorder.after_last
-    owns = split.owns(r)
+    # Range r's frame numbers, inline: this loop runs once per packet of the range.
+    lo, hi = split.bases[r], split.bases[r] + split.walked[r].frames
+    recorded: set[tuple[int, str]] = set()  # counters whose first sequence numbers are kept
     dissector = Dissector(extra_ports=extra_ports, stats=DissectStats())
     with open(split.name, "rb") as fh, open_map(split.name) as mm:
         for rec in dissector.run(split.frames_for(r, mm, fh.fileno())):
@@ -209,15 +211,20 @@ def run_range(
                 feed(rec)
                 continue
             flow = rec.flow
-            if not owns(flow.frame):
+            frame = flow.frame
+            if not lo < frame <= hi:
                 continue  # ESP another range reads (not fast-path: e.g. IPv6 or fragmented)
             if not record:
                 feed(rec)
                 continue
             key = (rec.spi, flow.dst)
-            last = rec.error is None and before(key, rec.seq, flow.frame)
+            if key in recorded or rec.error is not None:
+                feed(rec)
+                continue
+            last = before(key, rec.seq, frame)
             feed(rec)
             if last:
+                recorded.add(key)
                 found = counter(*key)
                 if found is not None:
                     after(key, found)
