@@ -11,10 +11,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from ikeview import iana
 from ikeview.diagnosis import evidence as ev
 from ikeview.diagnosis.codes import finding
 from ikeview.diagnosis.records import Finding
-from ikeview.dissectors import iana
 from ikeview.dissectors.ike_records import KePayload
 from ikeview.pipeline.model import Exchange, IkeSa
 

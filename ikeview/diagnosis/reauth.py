@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from ikeview import iana
 from ikeview.diagnosis.codes import finding
 from ikeview.diagnosis.records import Finding
-from ikeview.dissectors import iana
 from ikeview.pipeline.model import Exchange, IkeSa
 
 REAUTH_WINDOW = 5.0

@@ -7,10 +7,10 @@ runs out; with no successor, its traffic then stops: the "tunnel drops every hou
 
 from __future__ import annotations
 
+from ikeview import iana
 from ikeview.diagnosis import evidence as ev
 from ikeview.diagnosis.codes import finding
 from ikeview.diagnosis.records import Finding
-from ikeview.dissectors import iana
 from ikeview.pipeline.model import ChildSa, Exchange, IkeSa
 
 

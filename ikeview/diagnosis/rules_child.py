@@ -7,6 +7,7 @@ initiator uses ``spi_initiator``, towards the responder ``spi_responder``.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 
 from ikeview import iana
 from ikeview.diagnosis import evidence as ev
@@ -14,7 +15,7 @@ from ikeview.diagnosis.codes import finding, notify_code
 from ikeview.diagnosis.fixes import error_fix
 from ikeview.diagnosis.keywords import offer_words
 from ikeview.diagnosis.pfs import pfs_refusal
-from ikeview.diagnosis.records import Finding
+from ikeview.diagnosis.records import ExtraValue, Finding
 from ikeview.diagnosis.weak import REPLACEMENT, weak_transforms
 from ikeview.dissectors.ike_records import Proposal, TsPayload
 from ikeview.pipeline.model import (
@@ -287,7 +288,7 @@ def refused_findings(child: ChildSa, ex: Exchange, sa: IkeSa | None = None) -> l
     if child.error == iana.NotifyType.NO_PROPOSAL_CHOSEN:
         text += f"; offered: {'; '.join(offered) or 'nothing readable'}"
     pfs = pfs_refusal(sa, child) if sa is not None and child.error == N_NO_PROPOSAL else None
-    extra: dict[str, str] = {}
+    extra: dict[str, ExtraValue] = {}
     if pfs is not None:
         groups = " or ".join(pfs.groups)
         text += (
@@ -300,7 +301,7 @@ def refused_findings(child: ChildSa, ex: Exchange, sa: IkeSa | None = None) -> l
         cisco = "`set pfs group` of the IPsec profile or crypto map, the same on both peers"
         swan = "the DH group in the child's `esp_proposals`, the same on both peers"
         extra["cause"] = "pfs-group"
-    return [
+    found = [
         finding(
             notify_code(child.error),
             frames=frames,
@@ -312,9 +313,10 @@ def refused_findings(child: ChildSa, ex: Exchange, sa: IkeSa | None = None) -> l
             rejected_by="responder" if ex.requester == "initiator" else "initiator",
             notify=name,
             offered=offered,
-            **extra,
         )
     ]
+    # The cause goes last among the extras, only when known (absent, not null, otherwise).
+    return [replace(f, extra=f.extra + tuple(extra.items())) for f in found]
 
 
 def rule_nat(sa: IkeSa) -> Iterator[Finding]:

@@ -339,7 +339,7 @@ def _peer_gave_up(sa: IkeSa, peer: str, ts: float) -> Exchange | None:
 
 def _after_peer_gave_up(
     ex: Exchange,
-    copies: tuple,  # type: ignore[type-arg]
+    copies: tuple,
     other: str,
     own: Exchange,
 ) -> Finding:
