@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import random
 import shutil
 import struct
 import subprocess
@@ -292,6 +293,7 @@ def hostile_pcaps(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
     import hostile_inputs as h
 
     out = tmp_path_factory.mktemp("hostile")
+    noise = random.Random(16).randbytes(1 << 20)
     made = {
         "delete-bomb": h.delete_bomb_pcap(),
         "escape-identity": h.escape_identity_pcap(),
@@ -301,6 +303,9 @@ def hostile_pcaps(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
         "ng-tsresol-10^-255": h.pcapng_odd_time(tsresol=0x7F),
         "ng-tsoffset-2^62": h.pcapng_odd_time(tsoffset=1 << 62),
         "ng-tsoffset-negative": h.pcapng_odd_time(tsoffset=-(1 << 40)),
+        # A valid first record, then a megabyte of noise: every range's start is a guess in
+        # noise, bounded by the resync span.
+        "noise": h.pcap([h.udp_frame(h.ike_message(0, b""))]) + noise,
     }
     paths = []
     for name, data in made.items():
