@@ -68,7 +68,8 @@ def summarize_fast(
     note: Callable[[str], None] | None = None,
 ) -> Summary:
     """``summary.summarize(source)``, faster (same result; see the module doc). ``jobs`` > 1
-    splits an uncompressed pcap into that many byte ranges, counted by ``pool(jobs - 1)``;
+    splits an uncompressed pcap or pcapng file into that many byte ranges, counted by
+    ``pool(jobs - 1)``;
     ``note`` hears why a capture was read in one process instead."""
     ports = tuple(extra_ports)
     name = os.fspath(source)
