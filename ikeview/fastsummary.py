@@ -69,8 +69,7 @@ def summarize_fast(
 ) -> Summary:
     """``summary.summarize(source)``, faster (same result; see the module doc). ``jobs`` > 1
     splits an uncompressed pcap or pcapng file into that many byte ranges, counted by
-    ``pool(jobs - 1)``;
-    ``note`` hears why a capture was read in one process instead."""
+    ``pool(jobs - 1)``; ``note`` hears why a capture was read in one process instead."""
     ports = tuple(extra_ports)
     name = os.fspath(source)
     lay = layout(name)
