@@ -40,13 +40,13 @@ from ikeview.dissectors.records import EspPacket, RawFrame
 from ikeview.dissectors.stream import Dissector, DissectStats
 from ikeview.fastsummary import RangeCount, count_range, summarize_fast
 from ikeview.pcapranges import Layout, Walked, chained, cuts, frame_at, frames, layout, open_map
-from ikeview.pipeline.correlate import Correlator
-from ikeview.pipeline.correlate.merge import WIDE_INNER, EspPart, Recorder
-from ikeview.pipeline.model import MAX_INNER_FLOWS, Analysis
 
 if TYPE_CHECKING:
     import mmap
 
+    from ikeview.pipeline.correlate import Correlator
+    from ikeview.pipeline.correlate.merge import EspPart, Recorder
+    from ikeview.pipeline.model import Analysis
     from ikeview.pipeline.seam import Decryptor
     from ikeview.summary import Summary
 
@@ -195,6 +195,11 @@ def run_range(
 ) -> tuple[Correlator, Recorder]:
     """Round 2 for range ``r``: its correlator, and the recorder of its first sequence numbers
     per SA when ``record`` (a later range, to be folded into the first)."""
+    # Imported here: ``summary --jobs`` (this module too) needs none of the correlator.
+    from ikeview.pipeline.correlate import Correlator
+    from ikeview.pipeline.correlate.merge import WIDE_INNER, Recorder
+    from ikeview.pipeline.model import MAX_INNER_FLOWS
+
     # A later range keeps more inner flows per SPI so that they merge exactly (merge.py).
     limit = WIDE_INNER if record else MAX_INNER_FLOWS
     corr = Correlator(_make_decryptor(key_paths), capture=split.name, inner_limit=limit)
