@@ -65,6 +65,15 @@ def _jobs_arg(p: argparse.ArgumentParser) -> None:
     )
 
 
+def _fast_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--no-fast",
+        action="store_true",
+        help="read every packet as a record (the reference path; same output, slower); "
+        "also IKEVIEW_NO_FAST=1",
+    )
+
+
 def _keys_arg(p: argparse.ArgumentParser, *, required: bool = False) -> None:
     p.add_argument(
         "--keys",
@@ -196,12 +205,14 @@ def _report_parsers(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("summary", help="one line per IKE message and per ESP SPI")
     _capture_arg(p)
     _jobs_arg(p)
+    _fast_arg(p)
     p.add_argument("--json", action="store_true", help="machine-readable output (see README)")
 
     p = sub.add_parser("report", help="per IKE SA: exchanges, proposals, auth, timing, child SAs")
     _capture_arg(p)
     _keys_arg(p)
     _jobs_arg(p)
+    _fast_arg(p)
     p.add_argument("--json", action="store_true", help="machine-readable output (see README)")
     p.add_argument("--show-secrets", action="store_true", help="include derived keys in the report")
     p.add_argument(
@@ -222,6 +233,7 @@ def _report_parsers(sub: argparse._SubParsersAction) -> None:
     _capture_arg(p)
     _keys_arg(p)
     _jobs_arg(p)
+    _fast_arg(p)
     p.add_argument("--csv", required=True, metavar="FILE", help="output file, '-' for stdout")
     p.add_argument("--esp", action="store_true", help="add one row per ESP SPI")
     _config_args(p)
@@ -234,6 +246,7 @@ def _key_parsers(sub: argparse._SubParsersAction) -> None:
     _keys_arg(p, required=True)
     p.add_argument("-o", "--output", type=Path, required=True, metavar="OUT.pcap")
     _jobs_arg(p)
+    _fast_arg(p)
 
     p = sub.add_parser("keys", help="every derived SK_* and ESP key")
     _capture_arg(p)
@@ -296,14 +309,19 @@ def _normalise(argv: list[str]) -> list[str]:
 
 def _run_summary(args: argparse.Namespace) -> int:
     from ikeview.fastsummary import summarize_fast
+    from ikeview.pipeline.fastswitch import fast_allowed
     from ikeview.summary import to_json, to_text
 
     if args.jobs != 1:
         from ikeview.parallel import summarize_parallel
 
         result = summarize_parallel(args.capture, extra_ports=args.ports, jobs=args.jobs)
-    else:
+    elif fast_allowed(not args.no_fast):
         result = summarize_fast(args.capture, extra_ports=args.ports)
+    else:
+        from ikeview.summary import summarize
+
+        result = summarize(args.capture, extra_ports=args.ports)
     if args.json:
         import json
 
@@ -350,7 +368,13 @@ def _analyze(args: argparse.Namespace, keyring: KeyRing | None = None) -> Analys
         # The bar shows the file name on the terminal: escaped, and "[" kept from rich's markup.
         shown = Path(printable(args.capture.name).replace("[", "\\["))
         with progress_reporter(shown) as progress:
-            analysis = analyze(args.capture, keyring, extra_ports=args.ports, progress=progress)
+            analysis = analyze(
+                args.capture,
+                keyring,
+                extra_ports=args.ports,
+                progress=progress,
+                fast=not getattr(args, "no_fast", False),
+            )
         if configs:
             from ikeview.config.check import apply_configs
 
@@ -419,7 +443,9 @@ def _run_decrypt(args: argparse.Namespace) -> int:
         )
     else:
         keyring = _load_keys(args.keys)
-        stats = write_decrypted(args.capture, keyring, args.output, extra_ports=args.ports)
+        stats = write_decrypted(
+            args.capture, keyring, args.output, extra_ports=args.ports, fast=not args.no_fast
+        )
     print(printable_lines(str(stats)), file=sys.stderr)
     return ExitCode.OK
 

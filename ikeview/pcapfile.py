@@ -47,6 +47,21 @@ class PcapWriter:
             sec, usec = _MAX_SECONDS, 999_999
         self.write_record(sec, usec, data, orig_len)
 
+    def write_many(self, records: list[tuple[float, bytes]]) -> None:
+        """``write(ts, data)`` for each (ts, data) in turn, in one write() call (the batch path
+        of ``ikeview decrypt`` writes thousands of records at a time)."""
+        pack, parts = _RECORD_HEADER.pack, []
+        for ts, data in records:
+            sec, usec = divmod(max(round(ts * 1_000_000), 0), 1_000_000)
+            if sec > _MAX_SECONDS:
+                sec, usec = _MAX_SECONDS, 999_999
+            n = len(data)
+            parts.append(pack(sec, usec, n, n))
+            parts.append(data)
+        self._out.write(b"".join(parts))
+        if self._flush:
+            self._out.flush()
+
     def close(self) -> None:
         """Close the underlying file."""
         self._out.close()

@@ -41,6 +41,7 @@ from ikeview.outfile import open_output
 from ikeview.pcapfile import PcapWriter
 from ikeview.pipeline.correlate import Correlator
 from ikeview.pipeline.decrypt import KeyringDecryptor
+from ikeview.pipeline.fastswitch import fast_allowed
 from ikeview.pipeline.seam import EspOpened
 
 # draft-ietf-opsawg-pcap section 4: File Header (magic, version 2.4, reserved, snaplen,
@@ -279,12 +280,21 @@ def write_decrypted(
     extra_ports: Iterable[int] = (),
     decryptor: KeyringDecryptor | None = None,
     correlator: Callable[[KeyringDecryptor], _Feed | None] = _default_correlator,
+    fast: bool = True,
 ) -> DecryptStats:
     """Write ``output``: ``capture`` with every decryptable ESP packet replaced (see module doc).
 
     ``decryptor`` lets a caller pass one that already knows the SAs; ``correlator`` builds what
     turns IKE records into SA registrations (by default the pipeline's correlator).
+    Without either, a capture file takes the batch path of ``ikeview.fastdecrypt``
+    (same output, byte for byte) unless ``fast`` is False or ``IKEVIEW_NO_FAST`` is set.
     """
+    if decryptor is None and correlator is _default_correlator and fast_allowed(fast):
+        from ikeview.fastdecrypt import write_decrypted_fast
+
+        done = write_decrypted_fast(capture, keyring, output, extra_ports=extra_ports)
+        if done is not None:
+            return done
     dec = decryptor if decryptor is not None else KeyringDecryptor(keyring, keep_plaintext=True)
     feed = correlator(dec)
     stats = DecryptStats()

@@ -45,6 +45,8 @@ SCENARIOS = (
 
 def lab_addresses(scenario: str) -> dict[str, str]:
     """make.sh's I_ADDR / R_ADDR for a scenario."""
+    if scenario == "ipv6-outer":  # topology direct6
+        return {"@I_ADDR@": "2001:db8::1", "@R_ADDR@": "2001:db8::2"}
     if scenario in ("natt", "frag-drop", "esp-corrupt"):  # topology_nat / topology_router
         return {"@I_ADDR@": "192.0.2.10", "@R_ADDR@": "192.0.2.130"}
     return {"@I_ADDR@": "192.0.2.1", "@R_ADDR@": "192.0.2.2"}

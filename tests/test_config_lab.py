@@ -107,6 +107,13 @@ MORE = {
     "esp-corrupt": {}, "esp-loss-replay": {}, "half-open": {}, "ike-rekey-collision": {},
     "mobike": {}, "no-virtual-ip": {}, "pfs-create-child": {}, "redirect": {},
     "rekey-temporary-failure": {}, "responder-restart": {},
+    # Added with the lab's later scenarios (README.md): id-mismatch's initiator asks for IDr
+    # vpn.lab.example, which the responder's local id is not; rekey-pfs-mismatch's responder
+    # wants ECP-256 where the rekey and the recreate offer MODP-2048 (refused, frames 14, 36).
+    "cert-untrusted": {}, "certs-dn-email": {}, "child-delete-lost": {}, "eap-cert": {},
+    "eap-wrong-password": {}, "id-mismatch": {"responder": ["config-profile-no-match"]},
+    "ipv6-outer": {}, "multi-child": {}, "reauth": {}, "reauth-mbb": {}, "rekey-invalid-ke": {},
+    "rekey-pfs-mismatch": {"responder": ["config-pfs-mismatch", "config-pfs-mismatch"]},
 }  # fmt: skip
 
 
@@ -120,7 +127,8 @@ def test_more_lab_configs_only_their_failures(scenario: str, node: str) -> None:
     cfg = lab_swanctl(scenario, node)
     assert cfg.kind == "swanctl" and cfg.skipped == 0
     analysis = checked(scenario, cfg)
-    assert all(c.profile is not None for sa in analysis.ike_sas for c in sa.config_checks)
+    no_profile = "config-profile-no-match" in MORE[scenario].get(node, [])
+    assert no_profile or all(c.profile for sa in analysis.ike_sas for c in sa.config_checks)
     assert sorted(codes(analysis)) == sorted(MORE[scenario].get(node, []))
     if scenario == "cookie" and node == "initiator":
         assert [c.profile for sa in analysis.ike_sas for c in sa.config_checks] == ["lab2", "lab"]

@@ -9,9 +9,11 @@ proposal_keywords_static.txt and proposal.c for proposals), not ikeview's output
 from __future__ import annotations
 
 import contextlib
+import os
+from pathlib import Path
 
 import pytest
-from config_support import DATA
+from config_support import DATA, REPO
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -234,3 +236,50 @@ def test_hostile_text_only_config_errors(text: str) -> None:
     for proto in ("ike", "esp", "ah"):
         with contextlib.suppress(ValueError):
             parse_libreswan(text, proto, 1)  # type: ignore[arg-type]
+
+
+def test_includes_that_cannot_be_read_are_one_error(tmp_path: Path) -> None:
+    from ikeview.config.load import load_configs
+
+    conf = tmp_path / "swanctl.conf"
+    conf.write_text("include sub/*.conf\nconnections {\n}\n")
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "x.conf").mkdir()  # a folder named like a file: skipped
+    (tmp_path / "sub" / "loop.conf").write_text("include ../swanctl.conf\n")
+    with pytest.raises(ConfigError, match="nested deeper than 10"):
+        load_configs([conf])
+    (tmp_path / "sub" / "loop.conf").unlink()
+    secret = tmp_path / "sub" / "locked.conf"
+    secret.write_text("connections {\n}\n")
+    secret.chmod(0)
+    try:
+        if not os.access(secret, os.R_OK):  # root reads it anyway
+            with pytest.raises(ConfigError, match="cannot be read"):
+                load_configs([conf])
+    finally:
+        secret.chmod(0o600)
+
+
+def test_default_proposals_against_a_real_strongswan_default_offer() -> None:
+    """../shared/captures/public/ukncsc_ikev2.pcap: an (older) strongSwan offering its default
+    IKE proposals. Same shape as proposal_create_default/_aead: a classic proposal (AES-CBC,
+    AES-CTR, Camellia-CBC 128/192/256, 3DES; SHA2-256/384/512, AES-XCBC, AES-CMAC, SHA1) then
+    an AEAD one without integrity. What a build's plugins and version change: PRF and KE order
+    (5.9's rounds put SHA2 PRFs and ECC groups first), Camellia-CTR, Curve25519/448,
+    ChaCha20-Poly1305, CCM before GCM. A config with the default accepts the offer."""
+    from ikeview.config.proposals import choose, offered_values
+    from ikeview.config.strongswan_words import default_proposals
+    from ikeview.pipeline.analyze import analyze
+
+    path = REPO.parent / "shared" / "captures" / "public" / "ukncsc_ikev2.pcap"
+    if not path.exists():
+        pytest.skip("../shared/captures/public not beside this worktree")
+    sa = analyze(path).ike_sas[0]
+    classic, aead = sa.offered
+    mine, mine_aead = default_proposals("ike")
+    assert offered_values(classic, 3) == mine.integ
+    assert set(offered_values(classic, 1)) <= set(mine.encr)
+    assert set(offered_values(classic, 2)) == set(mine.prf)
+    assert set(offered_values(classic, 4)) <= set(mine.ke)
+    assert offered_values(aead, 3) == () and set(offered_values(aead, 1)) <= set(mine_aead.encr)
+    assert choose(default_proposals("ike"), sa.offered).conf is mine

@@ -10,6 +10,7 @@ from lab_support import LAB
 
 from ikeview.keys.errors import KeysFileError
 from ikeview.keys.loader import detect_format, load_keys
+from ikeview.keys.model import EapSecret, Psk
 from ikeview.keys.swanctl_secrets import load_swanctl_secrets
 from ikeview.pipeline.analyze import analyze
 
@@ -50,7 +51,8 @@ def test_swanctl_secrets_with_the_dh_secret_verify_the_eap_scenario(tmp_path: Pa
     [
         ("secrets {\n  ike-x {\n    secret = 0xzz\n  }\n}\n", 2),
         ('secrets {\n  ike-x {\n    secret = ""\n  }\n}\n', 2),
-        ("secrets {\n  ike-x {\n    secret = a\n  }\n", 0),
+        # Never closed: the line that opened it (strongSwan's parser says the same).
+        ("secrets {\n  ike-x {\n    secret = a\n  }\n", 1),
         ("}\n", 1),
         ("secrets {\n" + "a {\n" * 40, 17),
     ],
@@ -86,3 +88,18 @@ def test_quoting_comments_hex_and_other_sections() -> None:
     assert (a.secret, a.id) == (b'with # hash " quote', None)  # two ids: any
     assert (b.secret, b.id) == (b"moon", None)
     assert (c.identity, c.password) == ("*", "pw")
+
+
+def test_strongswan_grammar_one_line_sections_templates_and_base64() -> None:
+    # What swanctl --load-creds accepts (settings_parser.y, load_creds.c) and the old
+    # line-by-line reader did not: one-line sections, a template, a 0s base64 secret
+    # ("bW9vbg==" is "moon").
+    text = (
+        "secrets { ike-base { id = moon } ike-a : secrets.ike-base { secret = 0sbW9vbg== } }\n"
+        "secrets { eap-bob { id = bob\n secret = pw } }\n"
+    )
+    recs = load_swanctl_secrets(text, "swanctl.conf")
+    psks = [r for r in recs if isinstance(r, Psk)]
+    assert [(p.secret, p.id, p.label) for p in psks] == [(b"moon", "moon", "ike-a")]
+    (eap,) = [r for r in recs if not isinstance(r, Psk)]
+    assert isinstance(eap, EapSecret) and (eap.identity, eap.password) == ("bob", "pw")

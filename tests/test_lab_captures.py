@@ -288,6 +288,7 @@ def test_tshark_decrypts_esp_with_truth_keys(name: str) -> None:
 TSHARK_IKE_ENCR = {
     "AES_CBC_128": "AES-CBC-128 [RFC3602]",
     "AES_CBC_256": "AES-CBC-256 [RFC3602]",
+    "AES_GCM_16_128": "AES-GCM-128 with 16 octet ICV [RFC5282]",
     "AES_GCM_16_256": "AES-GCM-256 with 16 octet ICV [RFC5282]",
     "3DES_CBC": "3DES [RFC2451]",
 }

@@ -394,6 +394,18 @@ def _unused_findings(cfg: DeviceConfig) -> list[Finding]:
 
 def _no_profile_finding(sa: IkeSa, cfg: DeviceConfig, role: str | None) -> Finding:
     peer_id = match.identity(sa, match.peer_of(role))  # type: ignore[arg-type]
+    wanted = match.requested_idr(sa) if role == "responder" else None
+    own = sorted({c.local_id for c in cfg.connections if c.local_id})
+    if cfg.kind != "ios" and wanted is not None and own and wanted not in own:
+        return _finding(
+            "config-profile-no-match", "error", [],
+            f"the initiator asked for the responder identity {wanted!r} (IDr in IKE_AUTH), but "
+            f"{cfg.path} has local id {', '.join(map(repr, own))}: charon finds no peer config "
+            f"(\"no matching peer config found\") and answers AUTHENTICATION_FAILED",
+            "make the initiator's remote id the responder's own identity, or drop it there",
+            cisco="identity local ... in the profile",
+            swan="local { id = ... } here, or remote { id = ... } on the initiator",
+        )  # fmt: skip
     return _finding(
         "config-profile-no-match", "error", [],
         f"no {'crypto ikev2 profile' if cfg.kind == 'ios' else 'connection'} of "

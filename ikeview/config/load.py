@@ -51,15 +51,20 @@ def include_resolver(limit: int = MAX_CONFIG_BYTES) -> Resolver:
         out = []
         for name in sorted(glob.glob(full)):
             p = Path(name)
-            if not p.is_file():
-                continue
-            size = p.stat().st_size
-            budget["files"] -= 1
-            budget["bytes"] -= size
-            if budget["files"] < 0 or budget["bytes"] < 0:
-                raise ConfigError(f"{including}: include {pattern}: more than "
-                                  f"{MAX_INCLUDED_FILES} files or {limit} bytes")  # fmt: skip
-            out.append((name, p.read_bytes().decode("utf-8", errors="replace")))
+            try:
+                if not p.is_file():
+                    continue  # folders, devices, FIFOs: never read
+                size = p.stat().st_size
+                budget["files"] -= 1
+                budget["bytes"] -= size
+                if budget["files"] < 0 or budget["bytes"] < 0:
+                    raise ConfigError(f"{including}: include {pattern}: more than "
+                                      f"{MAX_INCLUDED_FILES} files or {limit} bytes")  # fmt: skip
+                data = p.read_bytes()[: max(size, 0) + 1]
+            except OSError as exc:
+                raise ConfigError(f"{including}: include {pattern}: {name} cannot be read "
+                                  f"({exc.strerror or exc})") from None  # fmt: skip
+            out.append((name, data.decode("utf-8", errors="replace")))
         return out
 
     return resolve

@@ -12,7 +12,7 @@ import ipaddress
 from typing import Literal
 
 from ikeview.config.records import ChildConf, Connection, DeviceConfig, IkePolicy
-from ikeview.dissectors.ike_records import TrafficSelector
+from ikeview.dissectors.ike_records import IdPayload, TrafficSelector
 from ikeview.pipeline.model import ChildSa, IkeSa
 
 Role = Literal["initiator", "responder"]
@@ -141,10 +141,28 @@ def select_connections(sa: IkeSa, cfg: DeviceConfig, role: Role | None) -> list[
             for c in cands
             if not c.remote_ids or any(_id_matches(p, peer_id) for p in c.remote_ids)
         ]
+    # charon's responder looks for peer configs whose local id matches the IDr the initiator
+    # asked for (RFC 7296 3.5; "looking for peer configs matching ...[IDr]...[IDi]").
+    wanted = requested_idr(sa) if role == "responder" and cfg.kind != "ios" else None
+    if wanted is not None:
+        cands = [c for c in cands if not c.local_id or _id_matches(c.local_id, wanted)]
     # Connections alike but for their children (swanctl's lab and lab2 to the same peer): the
     # one whose child selectors hold the SA's children is the one that ran.
     me = sa.initiator if role == "initiator" else sa.responder
     return sorted(cands, key=lambda c: not _children_fit(sa, c, me))
+
+
+def requested_idr(sa: IkeSa) -> str | None:
+    """The IDr payload of the initiator's first IKE_AUTH request (the identity it wants the
+    responder to have), when it sent one and it was read."""
+    for ex in sa.exchanges:
+        if ex.exchange_type != 35 or ex.request is None:
+            continue
+        for p in ex.request.inner:
+            if isinstance(p, IdPayload) and p.which == "IDr":
+                return p.text
+        return None
+    return None
 
 
 def _children_fit(sa: IkeSa, conn: Connection, me: str | None) -> bool:
@@ -222,9 +240,7 @@ def ts_fits(selectors: tuple[TrafficSelector, ...], specs: tuple[str, ...]) -> b
     ``dynamic`` = the SA's own address (any here)."""
     if not specs or not selectors:
         return True
-    return all(
-        ts.start_address is None or any(_ts_in(ts, s) for s in specs) for ts in selectors
-    )
+    return all(ts.start_address is None or any(_ts_in(ts, s) for s in specs) for ts in selectors)
 
 
 def foreign_address(cfg: DeviceConfig, addr: str | None) -> bool:

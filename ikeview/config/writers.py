@@ -259,6 +259,16 @@ def _ios_transform(p: Proposal, lost: list[str]) -> str:
     return " ".join(words)
 
 
+def ios_words(p: Proposal) -> tuple[str, list[str]]:
+    """A wire proposal as one line of IOS configuration (``crypto ikev2 proposal P / ...`` or
+    ``crypto ipsec transform-set T ...``), and the algorithms IOS has no keyword for."""
+    lost: list[str] = []
+    if p.protocol_id == 1:
+        lines = [line.strip() for line in _ios_proposal(p, lost)]
+        return "crypto ikev2 proposal P / " + " / ".join(lines), list(dict.fromkeys(lost))
+    return "crypto ipsec transform-set T " + _ios_transform(p, lost), list(dict.fromkeys(lost))
+
+
 def _ios_identity(ident: str | None) -> str:
     if ident is None:
         return "address 0.0.0.0"

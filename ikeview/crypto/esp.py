@@ -28,6 +28,7 @@ from cryptography.hazmat.primitives import cmac, hmac
 from cryptography.hazmat.primitives.constant_time import bytes_eq
 
 from ikeview.crypto.ciphers import CbcCipher, CipherInputError, GcmCipher
+from ikeview.crypto.espbatch import BatchOpen, Octets, cbc_mac_batch, gcm16_batch, per_packet
 from ikeview.crypto.mac import IntegrityError
 from ikeview.crypto.suite import key_suite
 from ikeview.crypto.transforms import TransformSpec, is_aead
@@ -92,6 +93,7 @@ class EspSa:
         "encr",
         "esn",
         "integ",
+        "open_batch",
     )
 
     def __init__(
@@ -111,7 +113,7 @@ class EspSa:
         self._body_start = _ESP_HEADER + encr.iv_len
         # AES-GCM-16 (RFC 4106) is called straight on the cipher's keyed AESGCM with its salt:
         # no layer of EncrCipher in between.
-        self._gcm16: tuple[Callable[[bytes, bytes, bytes], bytes], bytes] | None = None
+        self._gcm16: tuple[Callable[[bytes, Octets, Octets], bytes], bytes] | None = None
         cipher = self._cipher
         if isinstance(cipher, GcmCipher) and encr.icv_len == 16:
             self._gcm16 = (cipher.aesgcm.decrypt, cipher.salt)
@@ -121,6 +123,22 @@ class EspSa:
         None for every other packet (the caller then asks ``decrypt`` for the full record).
         It builds no record and, for AES-GCM-16 and CBC with an HMAC or CMAC, calls the keyed
         cryptography objects directly."""
+        self.open_batch: BatchOpen = self._batch_path(encr_key)
+        """``open_batch(buf, starts, ends)`` is ``[decrypt_clean(buf[a:b]) for a, b in
+        zip(starts, ends)]`` (SAs without ESN), with fewer calls and copies per packet: see
+        ``crypto.espbatch``."""
+
+    def _batch_path(self, encr_key: bytes) -> BatchOpen:
+        if self.esn:  # the ESN high bits follow the order of packets: one at a time
+            return per_packet(self.decrypt_clean)
+        if self._gcm16 is not None:
+            return gcm16_batch(*self._gcm16)
+        integ = self._integ
+        if isinstance(self._cipher, CbcCipher) and integ is not None and integ.keyed_copy:
+            batch = cbc_mac_batch(self.encr, encr_key, integ.keyed_copy, self._icv_len)
+            if batch is not None:
+                return batch
+        return per_packet(self.decrypt_clean)
 
     def _clean_path(self) -> CleanDecrypt:
         cipher, integ, esn = self._cipher, self._integ, self.esn

@@ -178,6 +178,39 @@ def _child_diagnosis(outcome: Outcome, found: list[Finding]) -> Diagnosis:
     return Diagnosis(outcome, basis, findings, _verdict(outcome, text, ()))
 
 
+def _broke_down(
+    outcome: Outcome, text: str, found: list[Finding], dpd: Finding | None
+) -> tuple[Outcome, str]:
+    """An established SA that later died: a failed liveness check, or a later request (a rekey,
+    an INFORMATIONAL) retransmitted until the sender gave up, the peer silent from then on."""
+    if outcome != "established":
+        return outcome, text
+    gave_up = next(
+        (
+            f
+            for f in found
+            if f.code == "no-response" and f.get("exchange") in ("CREATE_CHILD_SA", "INFORMATIONAL")
+        ),
+        None,
+    )
+    if dpd is not None:
+        return "failed", f"{text}; then the peer stopped answering (dead peer)"
+    if gave_up is not None and gave_up.get("peer_gave_up"):
+        return (
+            "failed",
+            f"{text}; then the IKE SA broke down: requests one way were lost, the peer that sent "
+            "them gave up and dropped the SA, and the other side's later requests found it gone",
+        )
+    if gave_up is not None:
+        return (
+            "failed",
+            f"{text}; then the peer stopped answering: {gave_up.get('exchange')} sent "
+            f"{gave_up.get('count')} time(s), never answered (a restarted peer that lost the "
+            "SA, or a broken path)",
+        )
+    return outcome, text
+
+
 def diagnose_sa(sa: IkeSa, analysis: ev.Facts) -> IkeSa:
     """One IKE SA with its diagnosis and its children's (refused ones added)."""
     found: list[Finding] = [
@@ -200,33 +233,7 @@ def diagnose_sa(sa: IkeSa, analysis: ev.Facts) -> IkeSa:
     else:
         outcome, basis, text = _without_auth(sa, found)
     dpd = next((f for f in found if f.code == "dpd-timeout"), None)
-    # A later request (a rekey, an INFORMATIONAL) retransmitted until the sender gave up, the
-    # peer silent from then on: the SA broke down as surely as with a failed liveness check.
-    gave_up = next(
-        (
-            f
-            for f in found
-            if f.code == "no-response" and f.get("exchange") in ("CREATE_CHILD_SA", "INFORMATIONAL")
-        ),
-        None,
-    )
-    if outcome == "established" and dpd is not None:
-        outcome, text = "failed", f"{text}; then the peer stopped answering (dead peer)"
-    elif outcome == "established" and gave_up is not None and gave_up.get("peer_gave_up"):
-        outcome, text = (
-            "failed",
-            f"{text}; then the IKE SA broke down: requests one way were lost, the peer that sent "
-            "them gave up and dropped the SA, and the other side's later requests found it gone",
-        )
-    elif outcome == "established" and gave_up is not None:
-        outcome, text = (
-            "failed",
-            (
-                f"{text}; then the peer stopped answering: {gave_up.get('exchange')} sent "
-                f"{gave_up.get('count')} time(s), never answered (a restarted peer that lost the "
-                "SA, or a broken path)"
-            ),
-        )
+    outcome, text = _broke_down(outcome, text, found, dpd)
     findings = _order(found)
     diagnosis = Diagnosis(outcome, basis, findings, _verdict(outcome, text, findings))
     children = tuple(_children(sa, auth))

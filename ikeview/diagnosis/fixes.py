@@ -11,7 +11,8 @@ _IKE_PROPOSAL: Fix = (
     "give both peers at least one IKE proposal in common (encryption, integrity or AEAD, PRF "
     "and DH group)",
     "add the algorithms to the `crypto ikev2 proposal` that the matching `crypto ikev2 policy` "
-    "uses (a proposal no policy names is not used; Smart Defaults apply then)",
+    "uses (a proposal no policy names is never used; the default proposal applies only when "
+    "no policy is configured)",
     "`proposals = ...` in the connection on both peers (e.g. aes256-sha256-modp2048)",
 )
 _ESP_PROPOSAL: Fix = (

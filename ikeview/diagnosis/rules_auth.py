@@ -258,6 +258,30 @@ def judge_auth(sa: IkeSa, analysis: ev.Facts) -> AuthVerdict | None:
     return _judge_sizes(sa, analysis, final, resp)
 
 
+def _refused_auth(error: int, frames: list[int], resp: Message) -> AuthVerdict:
+    """The responder answered IKE_AUTH with an error notify and no AUTH."""
+    name = iana.NOTIFY_TYPES.name(error)
+    fix = error_fix(error, ike=True)
+    return AuthVerdict(
+        "failed",
+        "decrypted",
+        f"the responder refused IKE_AUTH with {name} (frame {resp.frame})",
+        [
+            finding(
+                notify_code(error),
+                frames=frames,
+                basis="decrypted",
+                explanation=f"the responder answered IKE_AUTH with {name} and no AUTH",
+                fix=fix[0],
+                fix_cisco=fix[1],
+                fix_strongswan=fix[2],
+                rejected_by="responder",
+                notify=name,
+            )
+        ],
+    )
+
+
 def _judge_read(sa: IkeSa, ex: Exchange, resp: Message) -> AuthVerdict:
     frames = [m.frame for m in (ex.request, resp) if m is not None]
     if N.AUTHENTICATION_FAILED in resp.notifies:
@@ -269,50 +293,9 @@ def _judge_read(sa: IkeSa, ex: Exchange, resp: Message) -> AuthVerdict:
             _rejected(sa, "responder", frames, "decrypted", how),
         )
     if ev.has_auth(resp):
-        rej = _initiator_informational(sa, resp, auth_failed=True)
-        if rej is not None and rej.request is not None:
-            f2 = [*frames, rej.request.frame, *([rej.response.frame] if rej.response else [])]
-            how = (
-                f"after the IKE_AUTH response (frame {resp.frame}) it sent AUTHENTICATION_FAILED "
-                f"in an INFORMATIONAL (frame {rej.request.frame})"
-            )
-            return AuthVerdict(
-                "failed",
-                "decrypted",
-                f"the initiator rejected the responder's AUTH (frame {rej.request.frame})",
-                _rejected(sa, "initiator", f2, "decrypted", how),
-            )
-        verdict = AuthVerdict(
-            "established", "decrypted", f"IKE_AUTH completed (frame {resp.frame})"
-        )
-        if ex.error is not None and ex.error in CHILD_ERRORS:
-            verdict.refused_child_error = ex.error
-            verdict.refused_child_exchange = ex
-            verdict.text += (
-                f", but the responder refused its child SA with {iana.NOTIFY_TYPES.name(ex.error)}"
-            )
-        return verdict
+        return _answered_with_auth(sa, ex, resp, frames)
     if ex.error is not None:
-        name = iana.NOTIFY_TYPES.name(ex.error)
-        fix = error_fix(ex.error, ike=True)
-        return AuthVerdict(
-            "failed",
-            "decrypted",
-            f"the responder refused IKE_AUTH with {name} (frame {resp.frame})",
-            [
-                finding(
-                    notify_code(ex.error),
-                    frames=frames,
-                    basis="decrypted",
-                    explanation=f"the responder answered IKE_AUTH with {name} and no AUTH",
-                    fix=fix[0],
-                    fix_cisco=fix[1],
-                    fix_strongswan=fix[2],
-                    rejected_by="responder",
-                    notify=name,
-                )
-            ],
-        )
+        return _refused_auth(ex.error, frames, resp)
     rej = _initiator_informational(sa, resp, auth_failed=True)
     if rej is not None and rej.request is not None:
         text, found = eap_abandoned(sa, ex, resp, rej.request, rej.response)
@@ -321,6 +304,36 @@ def _judge_read(sa: IkeSa, ex: Exchange, resp: Message) -> AuthVerdict:
     return AuthVerdict(
         "incomplete", "decrypted", f"IKE_AUTH had not finished (last response frame {resp.frame})"
     )
+
+
+def _answered_with_auth(
+    sa: IkeSa, ex: Exchange, resp: Message, frames: list[int]
+) -> AuthVerdict:
+    """The responder sent its AUTH: established, unless the initiator then said
+    AUTHENTICATION_FAILED; a child SA refused in the same response is noted."""
+    rej = _initiator_informational(sa, resp, auth_failed=True)
+    if rej is not None and rej.request is not None:
+        f2 = [*frames, rej.request.frame, *([rej.response.frame] if rej.response else [])]
+        how = (
+            f"after the IKE_AUTH response (frame {resp.frame}) it sent AUTHENTICATION_FAILED "
+            f"in an INFORMATIONAL (frame {rej.request.frame})"
+        )
+        return AuthVerdict(
+            "failed",
+            "decrypted",
+            f"the initiator rejected the responder's AUTH (frame {rej.request.frame})",
+            _rejected(sa, "initiator", f2, "decrypted", how),
+        )
+    verdict = AuthVerdict(
+        "established", "decrypted", f"IKE_AUTH completed (frame {resp.frame})"
+    )
+    if ex.error is not None and ex.error in CHILD_ERRORS:
+        verdict.refused_child_error = ex.error
+        verdict.refused_child_exchange = ex
+        verdict.text += (
+            f", but the responder refused its child SA with {iana.NOTIFY_TYPES.name(ex.error)}"
+        )
+    return verdict
 
 
 def _judge_rounds(

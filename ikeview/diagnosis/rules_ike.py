@@ -183,7 +183,7 @@ def _invalid_ke(sa: IkeSa, ex: Exchange, inits: list[Exchange]) -> Finding:
         fix=f"put {name} first in the initiator's IKE proposal so its first KE payload fits",
         fix_cisco=(
             f"`group {group}` first in the initiator's `crypto ikev2 proposal`"
-            + (f", e.g. `{cisco_words(first_group(sa.offered[0], group))}`" if sa.offered else "")
+            + (f", e.g. {cisco_words(first_group(sa.offered[0], group))}" if sa.offered else "")
             if isinstance(group, int)
             else None
         ),

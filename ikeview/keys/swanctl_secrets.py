@@ -13,70 +13,53 @@ Only what a keys file needs is read::
       }
     }
 
-Everything else in the file (connections, pools, authorities) is skipped. The syntax is
-swanctl's: ``name {`` opens a section, ``}`` closes it, ``key = value`` sets a value; values may
-be quoted; ``#`` starts a comment outside quotes. Lines are read one by one, so memory is bounded
-by the file.
+Everything else in the file (connections, pools, authorities) is skipped. The file is read with
+``ikeview.keys.swanctl_syntax``, the same reader ``--config`` uses, which follows strongSwan's own
+grammar: sections and values on one line, quoted strings, templates (``name : other { }``),
+repeated sections merged. ``include`` lines are not followed here (a keys file names its own
+secrets); a ``0x`` secret is hex and ``0s`` base64, as ``swanctl --load-creds`` reads them.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import re
 
+from ikeview.keys import swanctl_syntax
 from ikeview.keys.errors import KeysFileError
 from ikeview.keys.hexutil import parse_hex
 from ikeview.keys.model import EapSecret, KeyRecord, Psk, SourceRef
 
-_OPEN = re.compile(r"^\s*([A-Za-z0-9_.\-]+)\s*\{\s*$")
-_CLOSE = re.compile(r"^\s*\}\s*$")
-_VALUE = re.compile(r'^\s*([A-Za-z0-9_.\-]+)\s*=\s*("(?:[^"\\]|\\.)*"|[^#]*?)\s*(?:#.*)?$')
-_SECRETS = re.compile(r"^\s*secrets\s*\{", re.M)
+_SECRETS = re.compile(r"(?:^|[\s{])secrets\s*\{", re.M)
+_ENTRY = re.compile(r"(?:^|[\s{])(ike|eap|xauth)-[^\s{}#=]*\s*[{:]", re.M)
 _USER_KINDS = ("eap-", "xauth-")
-MAX_DEPTH = 16
-"""Sections nested deeper than this are a mistake (or hostile); the file is refused."""
 
 
 def looks_like(text: str) -> bool:
     """A swanctl.conf with a ``secrets`` section holding an ``ike-``/``eap-`` entry."""
-    return bool(_SECRETS.search(text)) and bool(
-        re.search(r"^\s*(ike|eap|xauth)-[A-Za-z0-9_.\-]*\s*\{", text, re.M)
-    )
+    return bool(_SECRETS.search(text)) and bool(_ENTRY.search(text))
 
 
 def load_swanctl_secrets(text: str, path: str) -> list[KeyRecord]:
     """PSKs (``ike-*``) and EAP passwords (``eap-*``, ``xauth-*``) in file order."""
+    try:
+        root, _skipped, _notes = swanctl_syntax.parse(text, path)
+    except swanctl_syntax.ConfigError as e:
+        m = re.match(rf"{re.escape(path)}:(\d+): (.*)", e.msg, re.S)
+        raise (
+            KeysFileError(path, int(m[1]), m[2]) if m else KeysFileError(path, 0, e.msg)
+        ) from None
+    secrets = root.section("secrets")
+    if secrets is None:
+        return []
     out: list[KeyRecord] = []
-    stack: list[str] = []
-    entry: dict[str, str] = {}
-    start = 0
-    for no, line in enumerate(text.splitlines(), 1):
-        if not line.strip() or line.lstrip().startswith("#"):
-            continue
-        if m := _OPEN.match(line):
-            if len(stack) >= MAX_DEPTH:
-                raise KeysFileError(path, no, f"sections nested deeper than {MAX_DEPTH}")
-            stack.append(m[1])
-            if len(stack) == 2 and stack[0] == "secrets":
-                entry, start = {}, no
-        elif _CLOSE.match(line):
-            if not stack:
-                raise KeysFileError(path, no, "'}' closes no section")
-            if len(stack) == 2 and stack[0] == "secrets":
-                rec = _record(stack[1], entry, path, start)
-                if rec is not None:
-                    out.append(rec)
-            stack.pop()
-        elif (m := _VALUE.match(line)) and len(stack) == 2 and stack[0] == "secrets":
-            entry[m[1]] = _unquote(m[2])
-    if stack:
-        raise KeysFileError(path, 0, f"section '{stack[-1]}' is never closed")
+    for entry in secrets.sections:
+        values = {k: v for k, (v, _line) in entry.values.items()}
+        rec = _record(entry.name, values, path, entry.line)
+        if rec is not None:
+            out.append(rec)
     return out
-
-
-def _unquote(value: str) -> str:
-    if len(value) >= 2 and value[0] == value[-1] == '"':
-        return re.sub(r"\\(.)", r"\1", value[1:-1])
-    return value
 
 
 def _ids(entry: dict[str, str]) -> list[str]:
@@ -93,10 +76,19 @@ def _record(name: str, entry: dict[str, str], path: str, line: int) -> KeyRecord
         return EapSecret(ids[0] if ids else "*", secret, ref)
     if name.startswith("ike-"):
         try:
-            value = parse_hex(secret) if secret.lower().startswith("0x") else secret.encode()
-        except ValueError as e:
+            value = _secret(secret)
+        except (ValueError, binascii.Error) as e:
             raise KeysFileError(path, line, f"secrets.{name}: secret is {e}") from None
         if not value:
             raise KeysFileError(path, line, f"secrets.{name}: secret is empty")
         return Psk(value, name, None, ids[0] if len(ids) == 1 else None, ref)
     return None
+
+
+def _secret(text: str) -> bytes:
+    """``0x`` hex, ``0s`` base64 (load_creds.c), else the text itself."""
+    if text[:2].lower() == "0x":
+        return parse_hex(text)
+    if text[:2].lower() == "0s":
+        return base64.b64decode(text[2:].strip(), validate=True)
+    return text.encode()

@@ -20,6 +20,8 @@ from ikeview.dissectors.records import RawFrame
 from ikeview.dissectors.stream import Dissector, DissectStats
 from ikeview.keys.model import KeyRing
 from ikeview.pipeline.correlate import Correlator, NullDecryptor
+from ikeview.pipeline.fastesp import analyze_fast
+from ikeview.pipeline.fastswitch import fast_allowed
 from ikeview.pipeline.model import Analysis
 from ikeview.pipeline.seam import Decryptor, EspObserver
 
@@ -169,13 +171,26 @@ def analyze(
     progress: Progress | None = None,
     decryptor: Decryptor | None = None,
     tap: Callable[[object], None] | None = None,
+    fast: bool = True,
 ) -> Analysis:
     """Read the capture once and return the whole analysis.
 
     ``progress`` (optional) is called with (bytes done, bytes total) now and then, and once at
     the end with done == total. ``tap`` (optional) sees every dissected record before it is
     correlated: ``ikeview live`` prints IKE messages through it as they arrive.
+    ``fast=False`` (or the environment variable ``IKEVIEW_NO_FAST``) keeps to the per-record
+    path; otherwise a capture file read without ``decryptor`` or ``tap``
+    takes the batch path of ``pipeline.fastesp`` (same result).
     """
+    if (
+        decryptor is None
+        and tap is None
+        and isinstance(source, str | os.PathLike)
+        and fast_allowed(fast)
+    ):
+        result = analyze_fast(source, keyring, extra_ports=extra_ports, progress=progress)
+        if result is not None:
+            return result
     src = _Source(source)
     stats = DissectStats()
     dissector = Dissector(extra_ports=extra_ports, stats=stats)

@@ -452,6 +452,19 @@ class KeyringDecryptor:
                 return opened
         return entry.open(data)
 
+    def esp_batch(self, spi: int) -> EspEntry | str | None:
+        """How the batch path (``pipeline.fastesp``) may take whole, undamaged ESP packets of
+        ``spi``: the SA's entry when it is the only one for the SPI and pinned to keys, without
+        ESN (its ``pinned.sa.open_batch`` then gives what ``esp()`` gives clean packets, and
+        ``open()`` the rest); the problem ``esp()`` gives every packet of an SPI without keys;
+        None when only ``esp()``, one packet at a time, can say."""
+        entries = self._esp.get(spi)
+        if entries is None:
+            return self._unknown_spi(spi).problem
+        if len(entries) == 1 and entries[0].fast is not None and entries[0].pinned is not None:
+            return entries[0]
+        return None
+
     def _unknown_spi(self, spi: int, src: str = "", dst: str = "") -> EspOpened:
         if src:
             return EspOpened(

@@ -24,6 +24,7 @@ from ikeview.pipeline.correlate.auth import verify_pending
 from ikeview.pipeline.correlate.builders import Ex, Sa
 from ikeview.pipeline.correlate.context import Context
 from ikeview.pipeline.correlate.esp import MAX_ESP_NESTING, EspCounter, nested_esp
+from ikeview.pipeline.correlate.espbulk import EspBulk, integrity_failure_text
 from ikeview.pipeline.correlate.exchanges import DEFAULT_SHAPE, SHAPES, check_response
 from ikeview.pipeline.correlate.null import NO_KEYS_ESP, NullDecryptor
 from ikeview.pipeline.correlate.payloads import ZERO_SPI, ename
@@ -157,12 +158,19 @@ class Correlator:
                 c.integrity_failed_frame = f.frame
                 ctx.problem(
                     "error",
-                    f"ESP SPI 0x{pkt.spi:08x} frame {f.frame}: integrity check failed",
+                    integrity_failure_text(pkt.spi, f.frame),
                     frame=f.frame,
                     code="esp-integrity-failure",
                 )
         if opened.problem and c.problem is None:
             c.problem = opened.problem
+
+    def esp_bulk(self) -> EspBulk | None:
+        """The ESP counters for the batch path (``pipeline.fastesp``); None when an ``on_esp``
+        observer must see every packet."""
+        if self._on_esp_seen is not None:
+            return None
+        return EspBulk(self._ctx, self._inner_limit, keys=self._esp_open is not None)
 
     # ------------------------------------------------------------ IKE: finding the SA
 
