@@ -393,7 +393,12 @@ def _analyze(args: argparse.Namespace, keyring: KeyRing | None = None) -> Analys
     from ikeview.parallel import analyze_parallel
 
     return analyze_parallel(
-        args.capture, args.keys, extra_ports=args.ports, jobs=args.jobs, serial=single
+        args.capture,
+        args.keys,
+        extra_ports=args.ports,
+        jobs=args.jobs,
+        serial=single,
+        fast=not getattr(args, "no_fast", False),
     )
 
 

@@ -34,7 +34,7 @@ from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import BrokenExecutor, Executor, Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from ikeview.dissectors.records import EspPacket, RawFrame
 from ikeview.dissectors.stream import Dissector, DissectStats
@@ -44,7 +44,9 @@ from ikeview.pcapranges import Layout, Walked, chained, cuts, frame_at, frames, 
 if TYPE_CHECKING:
     import mmap
 
+    from ikeview.dissectors.capture import CaptureReader
     from ikeview.pipeline.correlate import Correlator
+    from ikeview.pipeline.correlate.espbulk import EspBulk
     from ikeview.pipeline.correlate.merge import EspPart, Recorder
     from ikeview.pipeline.model import Analysis
     from ikeview.pipeline.seam import Decryptor
@@ -138,15 +140,19 @@ class Split:
     def frames_for(self, r: int, mm: mmap.mmap, fd: int) -> Iterator[RawFrame]:
         """Every other frame of the capture and every frame of range ``r``, in capture order
         (``mm`` maps the file, ``fd`` is open on it)."""
-        lay = self.lay
-        for q, (w, base, raw) in enumerate(zip(self.walked, self.bases, self.others, strict=True)):
-            if q == r:
-                yield from frames(mm, lay, w.start, w.end, base + 1)
-                continue
+        yield from self.other_frames(range(r), fd)
+        w = self.walked[r]
+        yield from frames(mm, self.lay, w.start, w.end, self.bases[r] + 1)
+        yield from self.other_frames(range(r + 1, len(self.walked)), fd)
+
+    def other_frames(self, ranges: range, fd: int) -> Iterator[RawFrame]:
+        """The other frames (not plain ESP) of these ranges, in capture order."""
+        for q in ranges:
             pairs = array("Q")
-            pairs.frombytes(raw)
+            pairs.frombytes(self.others[q])
+            base = self.bases[q]
             for k in range(0, len(pairs), 2):
-                yield frame_at(fd, lay, base + pairs[k], pairs[k + 1])
+                yield frame_at(fd, self.lay, base + pairs[k], pairs[k + 1])
 
 
 def locate(
@@ -191,10 +197,16 @@ def _make_decryptor(key_paths: Sequence[str]) -> Decryptor:
 
 
 def run_range(
-    split: Split, r: int, key_paths: Sequence[str], extra_ports: Sequence[int], record: bool
+    split: Split,
+    r: int,
+    key_paths: Sequence[str],
+    extra_ports: Sequence[int],
+    record: bool,
+    fast: bool = False,
 ) -> tuple[Correlator, Recorder]:
     """Round 2 for range ``r``: its correlator, and the recorder of its first sequence numbers
-    per SA when ``record`` (a later range, to be folded into the first)."""
+    per SA when ``record`` (a later range, to be folded into the first). ``fast``: the range's
+    ESP through the batch path (``pipeline.fastesp``) where it applies, as ``analyze`` does."""
     # Imported here: ``summary --jobs`` (this module too) needs none of the correlator.
     from ikeview.pipeline.correlate import Correlator
     from ikeview.pipeline.correlate.merge import WIDE_INNER, Recorder
@@ -202,45 +214,127 @@ def run_range(
 
     # A later range keeps more inner flows per SPI so that they merge exactly (merge.py).
     limit = WIDE_INNER if record else MAX_INNER_FLOWS
-    corr = Correlator(_make_decryptor(key_paths), capture=split.name, inner_limit=limit)
+    decryptor = _make_decryptor(key_paths)
+    corr = Correlator(decryptor, capture=split.name, inner_limit=limit)
     recorder = Recorder()
-    feed, counter = corr.feed, corr.esp_counter
-    before, after = recorder.before, recorder.after_last
-    # Range r's frame numbers, inline: this loop runs once per packet of the range.
-    lo, hi = split.bases[r], split.bases[r] + split.walked[r].frames
-    recorded: set[tuple[int, str]] = set()  # counters whose first sequence numbers are kept
+    take = _RangeFeed(corr, recorder, split, r, record)
     dissector = Dissector(extra_ports=extra_ports, stats=DissectStats())
+    bulk = corr.esp_bulk() if fast else None
     with open(split.name, "rb") as fh, open_map(split.name) as mm:
-        for rec in dissector.run(split.frames_for(r, mm, fh.fileno())):
-            if type(rec) is not EspPacket or not isinstance(rec, EspPacket):
+        if bulk is None:
+            feed = take.feed
+            for rec in dissector.run(split.frames_for(r, mm, fh.fileno())):
                 feed(rec)
-                continue
-            flow = rec.flow
-            frame = flow.frame
-            if not lo < frame <= hi:
-                continue  # ESP another range reads (not fast-path: e.g. IPv6 or fragmented)
-            if not record:
-                feed(rec)
-                continue
-            key = (rec.spi, flow.dst)
-            if key in recorded or rec.error is not None:
-                feed(rec)
-                continue
-            last = before(key, rec.seq, frame)
-            feed(rec)
-            if last:
-                recorded.add(key)
-                found = counter(*key)
-                if found is not None:
-                    after(key, found)
+        else:
+            _walk_batched(
+                split, r, mm, fh.fileno(), dissector, take, bulk, decryptor, not extra_ports
+            )
     return corr, recorder
 
 
+class RangeLost(Exception):
+    """A range the locating walk accepted could not be walked again (the file changed)."""
+
+
+def _walk_batched(
+    split: Split,
+    r: int,
+    mm: mmap.mmap,
+    fd: int,
+    dissector: Dissector,
+    take: _RangeFeed,
+    bulk: EspBulk,
+    decryptor: Decryptor,
+    fast_udp: bool,
+) -> None:
+    """Range ``r`` through the batch path's walk and sink (``pipeline.fastwalk`` and
+    ``fastesp``, as ``analyze`` takes them), records through ``take``; a counter's packets are
+    batched only once ``take`` has kept its first sequence numbers. The other ranges' other
+    frames go to the sink's general path before and after the range, in capture order."""
+    from ikeview.pipeline.fastesp import AnalysisSink
+    from ikeview.pipeline.fastwalk import Lane, _walk, _walk_reader
+
+    class RangeSink(AnalysisSink):
+        def lane(self, spi: int, src: bytes, dst: bytes, udp: bool) -> Lane | None:
+            if not take.ready(spi, self._name(dst)):
+                return None  # the record path, through take, until its prefix is kept
+            return super().lane(spi, src, dst, udp)
+
+    batch = getattr(decryptor, "esp_batch", None) if decryptor.has_keys else None
+    sink = RangeSink(dissector, take.feed, bulk, batch)
+    lay, w, base = split.lay, split.walked[r], split.bases[r]
+    if lay.ng:
+        # The walk over frames a reader gave (the batch path's own loop for pcapng): it uses
+        # only iteration and ``stats`` of its reader, which the frames stand in for.
+        frames = split.frames_for(r, mm, fd)
+        _walk_reader(cast("CaptureReader", _Frames(frames)), 0, sink, fast_udp, None)
+        return
+    for raw in split.other_frames(range(r), fd):
+        sink.frame(raw)
+    kind = (lay.endian, lay.scale)
+    if _walk(mm, lay.size, kind, sink, fast_udp, None, (w.start, w.end, base)) is None:
+        raise RangeLost(split.name)
+    for raw in split.other_frames(range(r + 1, len(split.walked)), fd):
+        sink.frame(raw)
+    sink.flush()
+
+
+class _Frames:
+    """An iterator of frames where the batch path's walk wants a CaptureReader."""
+
+    stats = None
+
+    def __init__(self, frames: Iterator[RawFrame]) -> None:
+        self._frames = frames
+
+    def __iter__(self) -> Iterator[RawFrame]:
+        return self._frames
+
+
+class _RangeFeed:
+    """Records of one range's walk into its correlator: ESP of other ranges dropped (frames
+    that are not plain ESP are read by every range), and in a later range the first sequence
+    numbers of each counter kept beside it (``correlate.merge``)."""
+
+    def __init__(
+        self, corr: Correlator, recorder: Recorder, split: Split, r: int, record: bool
+    ) -> None:
+        self._corr, self._recorder, self._record = corr, recorder, record
+        self._lo, self._hi = split.bases[r], split.bases[r] + split.walked[r].frames
+        self.recorded: set[tuple[int, str]] = set()
+        """Counters whose first sequence numbers are kept (or that need none: first range)."""
+
+    def ready(self, spi: int, dst: str) -> bool:
+        """Whether the batch path may count this counter's packets from now on."""
+        return not self._record or (spi, dst) in self.recorded
+
+    def feed(self, rec: object) -> None:
+        # Once per packet of the range on the record path: locals and an exact type test.
+        if type(rec) is not EspPacket or not isinstance(rec, EspPacket):
+            self._corr.feed(rec)
+            return
+        flow = rec.flow
+        frame = flow.frame
+        if not self._lo < frame <= self._hi:
+            return  # ESP another range reads (not fast-path: e.g. fragmented)
+        key = (rec.spi, flow.dst)
+        if not self._record or key in self.recorded or rec.error is not None:
+            self._corr.feed(rec)
+            return
+        last = self._recorder.before(key, rec.seq, frame)
+        self._corr.feed(rec)
+        if last:
+            self.recorded.add(key)
+            found = self._corr.esp_counter(*key)
+            if found is not None:
+                self._recorder.after_last(key, found)
+
+
 def esp_range(
-    split: Split, r: int, key_paths: Sequence[str], extra_ports: Sequence[int]
+    split: Split, r: int, key_paths: Sequence[str], extra_ports: Sequence[int], fast: bool
 ) -> EspPart:
     """Worker: the ESP of range ``r`` (counters per SA: small)."""
-    corr, recorder = run_range(split, r, key_paths, extra_ports, True)
+    corr, recorder = run_range(split, r, key_paths, extra_ports, True, fast)
     return corr.take_esp(recorder)
 
 
@@ -252,11 +346,15 @@ def analyze_parallel(
     jobs: int = 1,
     min_bytes: int | None = None,
     serial: Callable[[], Analysis] | None = None,
+    fast: bool = True,
 ) -> Analysis:
     """The ``Analysis`` of ``analyze(path, keys)``, computed by ``jobs`` processes.
 
     ``serial`` is the single pass to fall back on (``analyze`` with the same keys by default);
-    ``min_bytes`` is for tests, to split even the small lab captures."""
+    ``min_bytes`` is for tests, to split even the small lab captures; ``fast=False`` (or
+    ``IKEVIEW_NO_FAST``) keeps every range on the record path."""
+    from ikeview.pipeline.fastswitch import fast_allowed
+
     name = os.fspath(path)
     keys = [os.fspath(p) for p in key_paths]
     ports = tuple(extra_ports)
@@ -266,15 +364,15 @@ def analyze_parallel(
             return serial()
         from ikeview.pipeline.analyze import analyze
 
-        return analyze(name, extra_ports=ports, decryptor=_make_decryptor(keys))
+        return analyze(name, extra_ports=ports, decryptor=_make_decryptor(keys), fast=fast)
 
     jobs = job_count(jobs)
     lay = splittable(name, jobs, min_bytes)
     if lay is None:
         return one_pass()
     try:
-        result = _analyze_split(name, lay, jobs, keys, ports)
-    except (BrokenExecutor, OSError, struct.error) as exc:
+        result = _analyze_split(name, lay, jobs, keys, ports, fast_allowed(fast))
+    except (BrokenExecutor, OSError, struct.error, RangeLost) as exc:
         # A worker that died (killed, out of memory), processes that could not be started, or
         # a file cut short while it was read (a record header past its new end).
         note(f"--jobs {jobs}: {type(exc).__name__}; read in one process")
@@ -283,7 +381,7 @@ def analyze_parallel(
 
 
 def _analyze_split(
-    name: str, lay: Layout, jobs: int, keys: list[str], ports: tuple[int, ...]
+    name: str, lay: Layout, jobs: int, keys: list[str], ports: tuple[int, ...], fast: bool
 ) -> Analysis | None:
     from ikeview.diagnosis.engine import diagnose
 
@@ -292,8 +390,8 @@ def _analyze_split(
         if split is None:
             note(f"--jobs {jobs}: {NOT_SPLIT}; read in one process")
             return None
-        futures = [ex.submit(esp_range, split, r, keys, ports) for r in range(1, jobs)]
-        corr, _ = run_range(split, 0, keys, ports, False)
+        futures = [ex.submit(esp_range, split, r, keys, ports, fast) for r in range(1, jobs)]
+        corr, _ = run_range(split, 0, keys, ports, False, fast)
         parts = [f.result() for f in futures]
     if not corr.absorb_esp(parts):
         return None

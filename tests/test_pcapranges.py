@@ -380,3 +380,23 @@ def test_mostly_other_frames_read_in_one_process(
     one, _ = _run(capsys, argv)
     many, err = _run(capsys, [*argv, "--jobs", "2"])
     assert one == many and not err
+
+
+def test_record_path_ranges_same_output(
+    generated: Path,
+    split_small: None,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    """IKEVIEW_NO_FAST=1: every range on the record path (the reference); same bytes as the
+    batch path's ranges and as one pass."""
+    cap = _damage_at_the_edges(generated, tmp_path / "edges.pcap")
+    d = LAB / "natt"
+    lab = ["report", str(d / "capture.pcap"), "--json", "--keys", str(d / "keys.toml")]
+    fast_one, _ = _outputs(capsys, cap, tmp_path, "1")
+    fast_lab, _ = _run(capsys, lab)
+    monkeypatch.setenv("IKEVIEW_NO_FAST", "1")
+    for jobs in ("1", "2", "3"):
+        assert _outputs(capsys, cap, tmp_path, jobs)[0] == fast_one
+        assert _run(capsys, [*lab, "--jobs", jobs])[0] == fast_lab

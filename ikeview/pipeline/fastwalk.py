@@ -213,7 +213,10 @@ def _walk(
     sink: Sink,
     fast_udp: bool,
     progress: Progress | None,
+    span: tuple[int, int, int] | None = None,
 ) -> tuple[int, float] | None:
+    """``span``: (first record's offset, offset to stop at, frames before it), for one byte
+    range of ``--jobs`` (``ikeview.parallel``): the records starting before the stop offset."""
     # Measured hot loop (one iteration per frame of the file): one function, locals only.
     endian, scale = kind
     linktype = struct.unpack_from(endian + "I", mm, 20)[0] & 0xFFFF
@@ -223,14 +226,15 @@ def _walk(
     lanes, new_lane, general, flush = sink.lanes, sink.lane, sink.frame, sink.flush
     eth = linktype == 1
     max_frame, max_ts, batch = _MAX_FRAME, _MAX_TS, BATCH
-    off, index, held, ts = 24, 0, 0, 0.0
+    off, stop, index = span if span is not None else (24, size, 0)
+    held, ts = 0, 0.0
     # Pages already read are let go every _DROP bytes: they stay in the page cache but leave
     # this process's resident set, so RSS stays flat however large the file.
     can_drop = hasattr(mmap, "MADV_DONTNEED") and hasattr(mm, "madvise")
-    dropped, next_drop = 0, _DROP
+    dropped, next_drop = off - off % mmap.PAGESIZE, off + _DROP
     if can_drop and hasattr(mmap, "MADV_SEQUENTIAL"):
         mm.madvise(mmap.MADV_SEQUENTIAL)
-    while off + 16 <= size:
+    while off + 16 <= size and off < stop:
         if off >= next_drop:
             if progress is not None:
                 progress(off, size)
@@ -293,7 +297,7 @@ def _walk(
                         continue
         general(RawFrame(index, ts, linktype, mm[start:off], orig))
         held = 0
-    if off != size:
+    if off != size and (span is None or off < stop):
         return None
     flush()
     return index, ts
