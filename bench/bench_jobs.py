@@ -86,16 +86,16 @@ def critical_path(capture: Path, keys: list[str], jobs: int, name: str) -> None:
     from ikeview.fastsummary import count_range
     from ikeview.parallel import locate, run_range
     from ikeview.pcapranges import cuts, layout
-    from ikeview.pipeline.analyze import analyze, make_decryptor
+    from ikeview.pipeline.analyze import analyze
 
     name_ = str(capture)
-    c0 = time.process_time()
+    keyring = None
     if keys:
         from ikeview.keys.loader import load_keys
 
-        analyze(name_, decryptor=make_decryptor(load_keys([Path(k) for k in keys])))
-    else:
-        analyze(name_)
+        keyring = load_keys([Path(k) for k in keys])
+    c0 = time.process_time()
+    analyze(name_, keyring)  # the batch path where it applies, as the command runs
     one = time.process_time() - c0
     lay = layout(name_)
     assert lay is not None
@@ -110,7 +110,7 @@ def critical_path(capture: Path, keys: list[str], jobs: int, name: str) -> None:
     ranges = []
     for r in range(jobs):
         c0 = time.process_time()
-        run_range(split, r, keys, (), r > 0)
+        run_range(split, r, keys, (), r > 0, True)
         ranges.append(time.process_time() - c0)
     worst = max(found) + max(ranges)
     print(
