@@ -444,7 +444,12 @@ def _run_decrypt(args: argparse.Namespace) -> int:
 
         _load_keys(args.keys)  # a bad keys file stops here, before any process starts
         stats = write_decrypted_parallel(
-            args.capture, args.keys, args.output, extra_ports=args.ports, jobs=args.jobs
+            args.capture,
+            args.keys,
+            args.output,
+            extra_ports=args.ports,
+            jobs=args.jobs,
+            fast=not args.no_fast,
         )
     else:
         keyring = _load_keys(args.keys)

@@ -18,28 +18,50 @@ import tempfile
 from collections.abc import Iterator, Sequence
 from concurrent.futures import BrokenExecutor
 from pathlib import Path
+from typing import TYPE_CHECKING, cast
 
 from ikeview.dissectors.records import EspPacket, FrameError, IkeDatagram, RawFrame
-from ikeview.dissectors.stream import dissect
+from ikeview.dissectors.stream import Dissector, dissect
 from ikeview.outfile import open_output
-from ikeview.parallel import NOT_SPLIT, Split, job_count, locate, note, pool, splittable
+from ikeview.parallel import (
+    NOT_SPLIT,
+    RangeLost,
+    Split,
+    job_count,
+    locate,
+    note,
+    pool,
+    splittable,
+)
 from ikeview.pcapfile import PcapWriter
 from ikeview.pcapranges import Layout, open_map
 from ikeview.pcapwrite import DecryptStats, _handle_esp, _handle_ike, write_decrypted
 from ikeview.pipeline.correlate import Correlator
 from ikeview.pipeline.decrypt import KeyringDecryptor
 
+if TYPE_CHECKING:
+    from ikeview.dissectors.capture import CaptureReader
+    from ikeview.keys.model import KeyRing
+
 _PCAP_HEADER = 24
 
 
 def decrypt_range(
-    split: Split, r: int, key_paths: Sequence[str], part: str, extra_ports: Sequence[int]
+    split: Split,
+    r: int,
+    key_paths: Sequence[str],
+    part: str,
+    extra_ports: Sequence[int],
+    fast: bool = False,
 ) -> DecryptStats:
     """Worker: write the records of range ``r`` to ``part`` (behind a file header, which the
-    join drops); returns its statistics."""
+    join drops); returns its statistics. ``fast``: through the batch path (``fastdecrypt``)."""
     from ikeview.keys.loader import load_keys
 
-    dec = KeyringDecryptor(load_keys([Path(p) for p in key_paths]), keep_plaintext=True)
+    keyring = load_keys([Path(p) for p in key_paths])
+    if fast:
+        return _decrypt_range_fast(split, r, keyring, part, extra_ports)
+    dec = KeyringDecryptor(keyring, keep_plaintext=True)
     corr = Correlator(dec)
     stats = DecryptStats()
     owns = split.owns(r)
@@ -91,6 +113,52 @@ def decrypt_range(
     return stats
 
 
+def _decrypt_range_fast(
+    split: Split, r: int, keyring: KeyRing, part: str, extra_ports: Sequence[int]
+) -> DecryptStats:
+    """Range ``r`` through the batch path's walk and decrypting sink: its own frames written as
+    ``fastdecrypt`` writes them; the other ranges' other frames (and, on a pcapng range, frames
+    of the range itself the sink takes one by one) read for their keys only."""
+    from ikeview.fastdecrypt import _DecryptSink
+    from ikeview.parallel import _Frames
+    from ikeview.pipeline.fastwalk import _walk, _walk_reader
+
+    lo, hi = split.bases[r], split.bases[r] + split.walked[r].frames
+
+    class RangeSink(_DecryptSink):
+        def _general(self, raw: RawFrame) -> None:
+            if lo < raw.index <= hi:
+                super()._general(raw)
+                return
+            # Another range's frame: its keys, as decrypt_range takes them; nothing written.
+            for rec in self._run((raw,)):
+                if isinstance(rec, IkeDatagram | FrameError):
+                    self._corr.feed(rec)
+                    if isinstance(rec, IkeDatagram):
+                        self._dec.take_plaintext(rec.message.raw)
+
+    dec = KeyringDecryptor(keyring, keep_plaintext=True)
+    lay, w = split.lay, split.walked[r]
+    fast_udp = not extra_ports
+    with open(part, "wb") as out, open(split.name, "rb") as fh, open_map(split.name) as mm:
+        sink = RangeSink(Dissector(extra_ports=extra_ports), dec, out)
+        # The output's link type is the capture's first frame's (the join keeps one header).
+        sink._writer = PcapWriter(out, lay.linktype)
+        if lay.ng:
+            frames = split.frames_for(r, mm, fh.fileno())
+            _walk_reader(cast("CaptureReader", _Frames(frames)), 0, sink, fast_udp, None)
+        else:
+            for raw in split.other_frames(range(r), fh.fileno()):
+                sink.frame(raw)
+            span = (w.start, w.end, split.bases[r])
+            if _walk(mm, lay.size, (lay.endian, lay.scale), sink, fast_udp, None, span) is None:
+                raise RangeLost(split.name)
+            for raw in split.other_frames(range(r + 1, len(split.walked)), fh.fileno()):
+                sink.frame(raw)
+        sink.flush()
+    return sink.stats
+
+
 def write_decrypted_parallel(
     capture: str | os.PathLike[str],
     key_paths: Sequence[str | os.PathLike[str]],
@@ -99,8 +167,13 @@ def write_decrypted_parallel(
     extra_ports: Sequence[int] = (),
     jobs: int = 1,
     min_bytes: int | None = None,
+    fast: bool = True,
 ) -> DecryptStats:
-    """``write_decrypted(capture, keys, output)`` by ``jobs`` processes (same bytes)."""
+    """``write_decrypted(capture, keys, output)`` by ``jobs`` processes (same bytes);
+    ``fast=False`` (or ``IKEVIEW_NO_FAST``) keeps to the record path."""
+    from ikeview.pipeline.fastswitch import fast_allowed
+
+    fast = fast_allowed(fast)
     name = os.fspath(capture)
     keys = [os.fspath(p) for p in key_paths]
     ports = tuple(extra_ports)
@@ -109,16 +182,15 @@ def write_decrypted_parallel(
     def one_pass() -> DecryptStats:
         from ikeview.keys.loader import load_keys
 
-        return write_decrypted(
-            capture, load_keys([Path(p) for p in keys]), output, extra_ports=ports
-        )
+        keyring = load_keys([Path(p) for p in keys])
+        return write_decrypted(capture, keyring, output, extra_ports=ports, fast=fast)
 
     lay = splittable(name, jobs, min_bytes)
     if lay is None:
         return one_pass()
     try:
-        stats = _decrypt_split(name, lay, jobs, keys, output, ports)
-    except (BrokenExecutor, OSError, struct.error) as exc:
+        stats = _decrypt_split(name, lay, jobs, keys, output, ports, fast)
+    except (BrokenExecutor, OSError, struct.error, RangeLost) as exc:
         # A worker that died (killed, out of memory), processes that could not be started, or
         # no room for the part files: the single pass says what is wrong, if anything.
         note(f"--jobs {jobs}: {type(exc).__name__}; read in one process")
@@ -133,6 +205,7 @@ def _decrypt_split(
     keys: list[str],
     output: str | os.PathLike[str],
     ports: tuple[int, ...],
+    fast: bool,
 ) -> DecryptStats | None:
     out_dir = os.path.dirname(os.path.abspath(os.fspath(output)))
     with pool(jobs - 1) as ex:
@@ -144,9 +217,10 @@ def _decrypt_split(
         with tempfile.TemporaryDirectory(prefix=".ikeview-parts-", dir=out_dir) as tmp:
             parts = [os.path.join(tmp, f"part{r}") for r in range(jobs)]
             futures = [
-                ex.submit(decrypt_range, split, r, keys, parts[r], ports) for r in range(1, jobs)
+                ex.submit(decrypt_range, split, r, keys, parts[r], ports, fast)
+                for r in range(1, jobs)
             ]
-            results = [decrypt_range(split, 0, keys, parts[0], ports)]
+            results = [decrypt_range(split, 0, keys, parts[0], ports, fast)]
             results += [f.result() for f in futures]
             with open_output(output, "wb", inputs=[name]) as out:
                 PcapWriter(out, lay.linktype)
