@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from ikeview.dissectors.errors import DecodeError, DecodeProblem
 from ikeview.dissectors.net import ip_text, parse_ipv4, parse_ipv6
 
+from ikeview.iana.names import icmp_type_name, ip_protocol_name
+
 NH_IPV4 = 4
 NH_IPV6 = 41
 NH_NONE = 59
@@ -35,66 +37,9 @@ _ICMPS = frozenset((PROTO_ICMP, PROTO_ICMPV6))
 # RFC 9293 3.1 / RFC 768 / RFC 9260 3.1: Source Port(2) Destination Port(2)
 _PORTS = struct.Struct("!HH")
 
-PROTOCOL_NAMES: dict[int, str] = {
-    0: "HOPOPT",
-    1: "ICMP",
-    2: "IGMP",
-    4: "IPv4",
-    6: "TCP",
-    17: "UDP",
-    41: "IPv6",
-    47: "GRE",
-    50: "ESP",
-    51: "AH",
-    58: "ICMPv6",
-    59: "NoNxt",
-    89: "OSPF",
-    103: "PIM",
-    112: "VRRP",
-    132: "SCTP",
-    136: "UDPLite",
-}
-"""IANA Assigned Internet Protocol Numbers likely to be seen inside a tunnel."""
-
-# RFC 792 and the IANA "ICMP Type Numbers" registry (names as tcpdump prints them).
-ICMP_TYPES: dict[int, str] = {
-    0: "echo-reply",
-    3: "dest-unreachable",
-    4: "source-quench",
-    5: "redirect",
-    8: "echo-request",
-    9: "router-advertisement",
-    10: "router-solicitation",
-    11: "time-exceeded",
-    12: "parameter-problem",
-    13: "timestamp-request",
-    14: "timestamp-reply",
-}
-# RFC 4443 section 2.1 and RFC 4861 section 4 (IANA "ICMPv6 Type Numbers").
-ICMPV6_TYPES: dict[int, str] = {
-    1: "dest-unreachable",
-    2: "packet-too-big",
-    3: "time-exceeded",
-    4: "parameter-problem",
-    128: "echo-request",
-    129: "echo-reply",
-    133: "router-solicitation",
-    134: "router-advertisement",
-    135: "neighbor-solicitation",
-    136: "neighbor-advertisement",
-    137: "redirect",
-}
-
-
-def protocol_name(number: int) -> str:
-    """IANA name of an IP protocol number; never raises."""
-    return PROTOCOL_NAMES.get(number) or f"proto {number}"
-
-
-def icmp_type_name(protocol: int, icmp_type: int) -> str:
-    """Name of an ICMP (protocol 1) or ICMPv6 (58) type; never raises."""
-    table = ICMPV6_TYPES if protocol == PROTO_ICMPV6 else ICMP_TYPES
-    return table.get(icmp_type) or f"type {icmp_type}"
+# Names of IP protocol numbers and ICMP types live with the other registries (ikeview.iana);
+# protocol_name stays this module's public name for them.
+protocol_name = ip_protocol_name
 
 
 FlowKey = tuple[
@@ -148,7 +93,7 @@ class InnerSummary:
 
     def text(self) -> str:
         """One line, e.g. ``IPv4 ICMP 198.51.100.1 > 203.0.113.1 echo-request``."""
-        proto = protocol_name(self.protocol)
+        proto = ip_protocol_name(self.protocol)
         if self.protocol == NH_NONE and self.ip_version is None:
             head = "dummy packet (no next header)"
         elif self.ip_version is None and self.protocol in (NH_IPV4, NH_IPV6):
@@ -199,12 +144,12 @@ def inner_summary(next_header: int, data: bytes) -> InnerSummary:
             first = not ip.frag_offset
         if first and protocol in _PORTED:
             if end - start < 4:
-                raise DecodeError(start, f"{protocol_name(protocol)} ports cut short")
+                raise DecodeError(start, f"{ip_protocol_name(protocol)} ports cut short")
             sport, dport = _PORTS.unpack_from(data, start)
         elif first and protocol in _ICMPS:
             # RFC 792 / RFC 4443 section 2.1: Type(1) Code(1) Checksum(2) ...
             if end - start < 2:
-                raise DecodeError(start, f"{protocol_name(protocol)} header cut short")
+                raise DecodeError(start, f"{ip_protocol_name(protocol)} header cut short")
             icmp_type, icmp_code = data[start], data[start + 1]
     except DecodeError as exc:
         error = exc.problem()

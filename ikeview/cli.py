@@ -236,6 +236,13 @@ def _report_parsers(sub: argparse._SubParsersAction) -> None:
     _fast_arg(p)
     p.add_argument("--csv", required=True, metavar="FILE", help="output file, '-' for stdout")
     p.add_argument("--esp", action="store_true", help="add one row per ESP SPI")
+    p.add_argument(
+        "--time",
+        choices=("capture", "sa", "delta", "utc", "local"),
+        default=None,
+        help="add the columns clock and clock_time: the time on that clock (as the TUI's t "
+        "shows it; the TUI's export always adds them)",
+    )
     _config_args(p)
 
 
@@ -423,14 +430,14 @@ def _run_export(args: argparse.Namespace) -> int:
     from ikeview.export import write_csv
 
     if args.csv == "-":
-        write_csv(_analyze(args), "-", esp=args.esp)
+        write_csv(_analyze(args), "-", esp=args.esp, clock=args.time)
         return ExitCode.OK
     from ikeview.outfile import check_target, replacing
 
     check_target(args.csv, _inputs(args))  # before the analysis: fail fast
     analysis = _analyze(args)
     with replacing(args.csv, inputs=_inputs(args)) as tmp:
-        write_csv(analysis, tmp, esp=args.esp)
+        write_csv(analysis, tmp, esp=args.esp, clock=args.time)
     return ExitCode.OK
 
 

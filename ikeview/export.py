@@ -7,6 +7,7 @@ its first packet's time). pandas is imported here only, so the rest of ikeview s
 from __future__ import annotations
 
 import sys
+from collections.abc import Collection
 from os import PathLike
 from typing import TYPE_CHECKING, Any
 
@@ -178,8 +179,47 @@ def _esp_row(sa: IkeSa | None, child: ChildSa | None, s: EspSpiStats, t0: float)
     }
 
 
-def timeline(analysis: Analysis, *, esp: bool = False) -> pd.DataFrame:
-    """The timeline as a DataFrame with the columns of :data:`COLUMNS`, in time order."""
+CLOCK_COLUMNS = ("clock", "clock_time")
+"""Added after :data:`COLUMNS` when a clock is asked for (``--time``, and the TUI's export)."""
+MARK_COLUMN = "marked"
+"""Added last by the TUI's export: whether the user marked the message (``m``)."""
+
+
+def _clock_times(
+    rows: list[tuple[float, int, dict[str, Any]]], analysis: Analysis, clock: str
+) -> list[float | str]:
+    """Each row's time on ``clock`` (rows in output order): seconds for the relative clocks
+    (``sa``: since the row's IKE SA's first message, ESP rows without one since the capture's
+    start; ``delta``: since the row above), ``wall_date`` text for ``utc`` and ``local``."""
+    from ikeview.timebase import Clock, wall_date
+
+    t0 = _t0(analysis)
+    first = {(sa.spi_i.hex(), sa.spi_r.hex()): sa.first_ts for sa in analysis.ike_sas}
+    out: list[float | str] = []
+    previous: float | None = None
+    for ts, _frame, row in rows:
+        if clock in (Clock.UTC, Clock.LOCAL):
+            out.append(wall_date(ts, Clock(clock)))
+        elif clock == Clock.DELTA:
+            out.append(ts - (t0 if previous is None else previous))
+        elif clock == Clock.SA:
+            out.append(ts - first.get((row["ike_spi_i"], row["ike_spi_r"]), t0))
+        else:
+            out.append(ts - t0)
+        previous = ts
+    return out
+
+
+def timeline(
+    analysis: Analysis,
+    *,
+    esp: bool = False,
+    clock: str | None = None,
+    marks: Collection[int] | None = None,
+) -> pd.DataFrame:
+    """The timeline as a DataFrame with the columns of :data:`COLUMNS`, in time order; with a
+    ``clock`` (``ikeview.timebase.Clock`` value) also :data:`CLOCK_COLUMNS`, with ``marks``
+    (frame numbers) also :data:`MARK_COLUMN`."""
     import pandas as pd
 
     t0 = _t0(analysis)
@@ -198,12 +238,24 @@ def timeline(analysis: Analysis, *, esp: bool = False) -> pd.DataFrame:
     for col in _INT_COLUMNS:
         frame[col] = frame[col].astype("Int64")
     frame["decrypted"] = frame["decrypted"].astype("boolean")
+    if clock is not None:
+        frame["clock"] = clock
+        frame["clock_time"] = _clock_times(rows, analysis, clock)
+    if marks is not None:
+        frame[MARK_COLUMN] = [r[2]["record"] == "IKE" and r[1] in marks for r in rows]
     return frame
 
 
-def write_csv(analysis: Analysis, path_or_dash: str | PathLike[str], *, esp: bool = False) -> None:
+def write_csv(
+    analysis: Analysis,
+    path_or_dash: str | PathLike[str],
+    *,
+    esp: bool = False,
+    clock: str | None = None,
+    marks: Collection[int] | None = None,
+) -> None:
     """Write the timeline as CSV to a file, or to standard output when given ``-``."""
-    frame = timeline(analysis, esp=esp)
+    frame = timeline(analysis, esp=esp, clock=clock, marks=marks)
     options: dict[str, Any] = {"index": False, "float_format": "%.6f", "lineterminator": "\n"}
     if str(path_or_dash) == "-":
         frame.to_csv(sys.stdout, **options)
@@ -212,4 +264,4 @@ def write_csv(analysis: Analysis, path_or_dash: str | PathLike[str], *, esp: boo
         frame.to_csv(path_or_dash, **options)
 
 
-__all__ = ["COLUMNS", "timeline", "write_csv"]
+__all__ = ["CLOCK_COLUMNS", "COLUMNS", "MARK_COLUMN", "timeline", "write_csv"]

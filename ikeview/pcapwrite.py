@@ -289,12 +289,10 @@ def write_decrypted(
     Without either, a capture file takes the batch path of ``ikeview.fastdecrypt``
     (same output, byte for byte) unless ``fast`` is False or ``IKEVIEW_NO_FAST`` is set.
     """
-    if decryptor is None and correlator is _default_correlator and fast_allowed(fast):
-        from ikeview.fastdecrypt import write_decrypted_fast
-
-        done = write_decrypted_fast(capture, keyring, output, extra_ports=extra_ports)
-        if done is not None:
-            return done
+    own = decryptor is None and correlator is _default_correlator
+    done = _write_fast(capture, keyring, output, extra_ports, fast and own)
+    if done is not None:
+        return done
     dec = decryptor if decryptor is not None else KeyringDecryptor(keyring, keep_plaintext=True)
     feed = correlator(dec)
     stats = DecryptStats()
@@ -304,6 +302,7 @@ def write_decrypted(
     with CaptureReader(capture) as reader, open_output(output, "wb", inputs=[capture]) as out:
         writer: list[PcapWriter] = []
         pending: list[RawFrame] = []
+        frames_by_index: dict[int, RawFrame] = {}
 
         def flush() -> None:
             for frame in pending:
@@ -319,8 +318,6 @@ def write_decrypted(
                     writer[0].write(frame.ts, new)
                 stats.written += 1
             pending.clear()
-
-        frames_by_index: dict[int, RawFrame] = {}
 
         def frames() -> Iterator[RawFrame]:
             for frame in reader:
@@ -342,6 +339,21 @@ def write_decrypted(
         if not writer:
             PcapWriter(out, _LINKTYPE_ETHERNET)
     return stats
+
+
+def _write_fast(
+    capture: str | os.PathLike[str],
+    keyring: KeyRing,
+    output: str | os.PathLike[str],
+    extra_ports: Iterable[int],
+    fast: bool,
+) -> DecryptStats | None:
+    """The batch path's result, or None when it is switched off or declines the capture."""
+    if not fast_allowed(fast):
+        return None
+    from ikeview.fastdecrypt import write_decrypted_fast
+
+    return write_decrypted_fast(capture, keyring, output, extra_ports=extra_ports)
 
 
 def _handle_esp(

@@ -9,6 +9,8 @@ abbreviations are charon's where it has one, else the IANA name.
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 from ikeview import iana
 from ikeview.dissectors import ike_records as rec
 from ikeview.pipeline.model import IkeSa, Message
@@ -102,11 +104,20 @@ def packet_line(m: Message) -> str:
     return f"{verb} packet: from {f.src}[{f.sport}] to {f.dst}[{f.dport}] ({m.length} bytes)"
 
 
-def sa_transcript(sa: IkeSa, clock: TimeBase | None = None) -> list[str]:
-    """Every message of the SA in capture order, as the initiator's log would list them."""
+MARKED = " [marked]"
+"""Appended to the line of a message the user marked (the TUI's ``m``)."""
+
+
+def sa_transcript(
+    sa: IkeSa, clock: TimeBase | None = None, marks: Collection[int] = ()
+) -> list[str]:
+    """Every message of the SA in capture order, as the initiator's log would list them;
+    messages whose frame is in ``marks`` end with ``[marked]``."""
     lines = [f"IKE SA {sa.label} ({sa.initiator} -> {sa.responder})"]
     for m in sorted(sa.messages, key=lambda m: (m.ts, m.frame)):
         copy = f" (retransmit of frame {m.original_frame})" if m.retransmission else ""
+        if m.frame in marks:
+            copy += MARKED
         if m.from_initiator:
             lines += [message_line(m, clock) + copy, "  " + packet_line(m)]
         else:

@@ -47,6 +47,15 @@ HOT_PATHS: dict[str, str] = {
         "per-ESP-packet decryption with the GCM/CBC shortcuts "
         "(bench/bench_esp_crypto.py); test_crypto_esp*.py against RFC vectors and tshark"
     ),
+    "ikeview.pipeline.fastwalk._walk": (
+        "the batch ESP path's frame loop over a mapped classic pcap "
+        "(bench/bench_decrypt_file.py); test_fastesp.py and test_fastdecrypt.py check it against "
+        "the per-record path on every capture"
+    ),
+    "ikeview.pipeline.fastwalk._walk_reader": (
+        "the same loop over the capture reader's frames (pcapng, gzip) "
+        "(bench/bench_decrypt_file.py); test_fastesp.py's pcapng and gzip variants"
+    ),
     "ikeview.pardecrypt.decrypt_range": (
         "each process's record loop of `decrypt --jobs` (bench/bench_jobs.py); "
         "test_parallel.py checks the output is byte for byte the single pass"

@@ -136,3 +136,18 @@ def test_reauth_make_before_break(lab: Callable[[str], Lab]) -> None:
     assert f["frames"] == [9, 13] and "make-before-break" in f["explanation"]
     assert f["successor"] == f"{new_t['spi_i']}/{new_t['spi_r']}"
     assert "reauthenticated" not in codes(ike_sa(doc, new_t["spi_i"])["diagnosis"])
+
+
+def test_reauth_inferred_without_keys(lab: Callable[[str], Lab]) -> None:
+    """Without keys the old SA's last exchange (frame 9 in reauth, 13 in reauth-mbb) is an
+    unreadable INFORMATIONAL and a new IKE SA starts between the same peers: most likely a
+    reauthentication (info, inferred), in the order the capture shows."""
+    for name, frames, order in (
+        ("reauth", (9, 11), "break-before-make"),
+        ("reauth-mbb", (9, 13), "make-before-break"),
+    ):
+        sc = lab(name)
+        old_t, _new_t = by_capture_order(sc)
+        (old,) = [s for s in sc.analysis_without_keys.ike_sas if s.spi_i.hex() == old_t["spi_i"]]
+        (f,) = [f for f in old.diagnosis.findings if f.code == "reauthenticated"]
+        assert f.basis == "inferred" and f.frames == frames and order in f.explanation

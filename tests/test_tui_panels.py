@@ -17,11 +17,11 @@ from ikeview.tui.widgets.message_view import PayloadTree
 from ikeview.tui.widgets.proposals import proposals_text
 from ikeview.tui.widgets.sa_tree import SaTree
 from ikeview.tui.widgets.timing import TimingView
-from textual.widgets import Input, Sparkline, TabbedContent
+from textual.widgets import Input, Static, TabbedContent
 from tui_support import LAB, SIZE, no_animations, sync  # noqa: F401 (autouse fixture)
 from tui_support import loaded as settle
 
-from ikeview.export import COLUMNS
+from ikeview.export import CLOCK_COLUMNS, COLUMNS, MARK_COLUMN
 
 
 def lab_app(name: str, *, keys: bool = True):  # type: ignore[no-untyped-def]
@@ -87,15 +87,15 @@ async def test_proposals_panel_expands_combinations() -> None:
 
 @sync
 async def test_timing_and_esp_panels() -> None:
-    """Timing has an RTT sparkline and one ESP sparkline per child; the ESP table lists every
-    packet of the child SA in frame order, decrypted, and G jumps to the last row."""
+    """Timing has one lane per ESP direction of the child SA on its time axis; the ESP table
+    lists every packet of the child SA in frame order, decrypted, and G jumps to the last row."""
     app = lab_app("multi-proposal")
     async with app.run_test(size=SIZE) as pilot:
         screen = await settle(pilot)
         await pilot.press("4")
         await pilot.pause()
-        sparks = screen.query_one(TimingView).query(Sparkline)
-        assert len(sparks) == 2
+        body = str(screen.query_one(TimingView).query_one("#timing-body", Static).render())
+        assert sum(1 for line in body.splitlines() if line.lstrip().startswith("ESP ")) == 2
         await pilot.press("5")
         await pilot.pause()
         table = screen.query_one(EspTable)
@@ -193,7 +193,8 @@ async def test_filter_by_spi_and_text() -> None:
 
 @sync
 async def test_export_timeline_csv(tmp_path: Path) -> None:
-    """e asks for a path and writes the core's timeline CSV there."""
+    """e asks for a path and writes the core's timeline CSV there, with the clock shown and
+    the marks after the CLI's columns."""
     app = lab_app("rekey-dpd")
     out = tmp_path / "timeline.csv"
     async with app.run_test(size=SIZE) as pilot:
@@ -204,7 +205,7 @@ async def test_export_timeline_csv(tmp_path: Path) -> None:
         await pilot.press("enter")
         await settle(pilot)
         rows = list(csv.reader(out.open()))
-        assert tuple(rows[0]) == COLUMNS
+        assert tuple(rows[0]) == (*COLUMNS, *CLOCK_COLUMNS, MARK_COLUMN)
         messages = sum(len(sa.messages) for sa in screen.analysis.ike_sas)  # type: ignore[union-attr]
         assert len(rows) - 1 == messages
         assert any(n.title == "exported" for n in app._notifications)

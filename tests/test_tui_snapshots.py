@@ -144,3 +144,59 @@ class TestSizes:
         assert snap_compare(
             lab_app("multi-proposal"), press=["3"], terminal_size=size, run_before=loaded
         )
+
+    @pytest.mark.parametrize("size", [(80, 24), (200, 50)], ids=["80x24", "200x50"])
+    def test_timing(self, snap_compare, size) -> None:  # type: ignore[no-untyped-def]
+        """auth-retransmit: lanes on one axis (shorter names at 80 columns) and the IKE_AUTH
+        retransmission schedule."""
+        assert snap_compare(
+            lab_app("auth-retransmit"), press=["4"], terminal_size=size, run_before=loaded
+        )
+
+    @pytest.mark.parametrize("size", [(80, 24), (200, 50)], ids=["80x24", "200x50"])
+    def test_esp_packet(self, snap_compare, size) -> None:  # type: ignore[no-untyped-def]
+        """rekey-dpd frame 13: the packet detail with the frame's and the inner packet's hex."""
+        assert snap_compare(lab_app("rekey-dpd"), terminal_size=size, run_before=_esp_packet)
+
+    @pytest.mark.parametrize("size", [(80, 24), (200, 50)], ids=["80x24", "200x50"])
+    def test_problems(self, snap_compare, size) -> None:  # type: ignore[no-untyped-def]
+        """auth-failed: the Problems list wraps its entries to the width."""
+        assert snap_compare(
+            lab_app("auth-failed"), press=["6"], terminal_size=size, run_before=loaded
+        )
+
+
+async def _esp_packet(pilot: Pilot) -> None:
+    """Go to ESP frame 13 and open its detail (its bytes are read in a worker)."""
+    await loaded(pilot)
+    await pilot.press("colon", "1", "3", "enter")
+    await _settled(pilot)
+    await pilot.press("enter")
+    await pilot.app.workers.wait_for_complete()
+    await _settled(pilot)
+
+
+class TestTicketViews:
+    """At 120x40: the ESP packet detail, marks in the ladder, timing with a retransmission."""
+
+    def test_esp_packet(self, snap_compare) -> None:  # type: ignore[no-untyped-def]
+        """rekey-dpd frame 13: detail lines, frame hex with the ESP header marked, inner hex."""
+        assert snap_compare(lab_app("rekey-dpd"), terminal_size=SIZE, run_before=_esp_packet)
+
+    def test_marks(self, snap_compare) -> None:  # type: ignore[no-untyped-def]
+        """natt: the second and third messages marked (★ in the ladder's gutter)."""
+
+        async def run_before(pilot: Pilot) -> None:
+            await loaded(pilot)
+            pilot.app.screen.query_one(Ladder).focus()
+            await pilot.press("j", "m", "j", "m")
+            pilot.app.clear_notifications()  # toasts time out: not in the picture
+            await _settled(pilot)
+
+        assert snap_compare(lab_app("natt"), terminal_size=SIZE, run_before=run_before)
+
+    def test_timing_retransmit(self, snap_compare) -> None:  # type: ignore[no-untyped-def]
+        """auth-retransmit: the IKE_AUTH copies on the axis (r) and their schedule."""
+        assert snap_compare(
+            lab_app("auth-retransmit"), press=["4"], terminal_size=SIZE, run_before=loaded
+        )

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from ikeview.pipeline.inner import summarize
-from ikeview.pipeline.seam import EspOpened
+from ikeview.pipeline.seam import Decryptor, EspOpened
 
 STATUS_CLEAR = 0
 """Not decrypted (no keys, or the decryptor said why in ``problem``)."""
@@ -107,6 +107,9 @@ class EspRowStore:
         self.summaries: list[str] = []
         """Distinct inner summary lines; rows hold an index (a ping flood is one line)."""
         self._summary_of: dict[object, int] = {}
+        self.decryptor: Decryptor | None = None
+        """The run's decryptor (its keys grow with SAs, not packets), kept to open one packet
+        again for the packet detail's hex once the load is over (``ikeview.framebytes``)."""
 
     def add(
         self, spi: int, frame: int, ts: float, seq: int, length: int, opened: EspOpened

@@ -150,11 +150,19 @@ def keyring_for(request: LoadRequest, post: Callable[[Message], object]) -> KeyR
     return ring
 
 
+def config_pending(request: LoadRequest, analysis: Analysis) -> bool:
+    """True when --config was given but this partial snapshot was not checked against it (more
+    than ``CHECK_PARTIAL_UP_TO`` IKE SAs): the views then say the checks come with the end."""
+    return (
+        bool(request.configs)
+        and not analysis.complete
+        and len(analysis.ike_sas) > CHECK_PARTIAL_UP_TO
+    )
+
+
 def checked(analysis: Analysis, request: LoadRequest, ring: KeyRing) -> Analysis:
     """The snapshot with its config checks filled and folded into each SA's diagnosis."""
-    if not request.configs or (
-        not analysis.complete and len(analysis.ike_sas) > CHECK_PARTIAL_UP_TO
-    ):
+    if not request.configs or config_pending(request, analysis):
         return analysis
     from ikeview.config.check import apply_configs
 
@@ -184,9 +192,10 @@ def run_load(
         interval = LIVE_SNAPSHOT_INTERVAL
     else:
         raise ValueError("a capture file or an interface is needed")
+    rows.decryptor = make_decryptor(ring)
     steps = iter_analysis(
         source,  # type: ignore[arg-type]
-        decryptor=make_decryptor(ring),
+        decryptor=rows.decryptor,
         extra_ports=request.extra_ports,
         every=every,
         min_interval=interval,

@@ -46,7 +46,7 @@ ALL_SCENARIOS=(
   ike-rekey-collision auth-failed-initiator cookie redirect childless esp-corrupt
   half-open auth-retransmit no-virtual-ip esp-loss-replay
   ipv6-outer multi-child reauth rekey-pfs-mismatch id-mismatch certs-dn-email eap-cert
-  eap-wrong-password cert-untrusted child-delete-lost rekey-invalid-ke reauth-mbb
+  eap-wrong-password cert-untrusted child-delete-lost rekey-invalid-ke reauth-mbb multi-auth
 )
 CHARON=/usr/lib/ipsec/charon
 # Namespace names carry a prefix so they cannot clash with anything else on the host.

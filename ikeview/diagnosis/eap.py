@@ -47,6 +47,18 @@ def _mschapv2_error(p: EapPayload) -> str | None:
     return f"E={m.group(1).decode()}" if m else "no error code"
 
 
+def _password_text(matched: bool | None, user: str) -> str | None:
+    """What the decryptor's check of the [[eap]] password against the refused response says."""
+    if matched is True:
+        return (
+            f"the password you gave reproduces the response{user}, so the client sent it and "
+            "the server holds another password for that user"
+        )
+    if matched is False:
+        return f"the password you gave does not reproduce the response{user}: the client's differs"
+    return None
+
+
 def eap_abandoned(
     sa: IkeSa, ex: Exchange, resp: Message, req: Message, answer: Message | None
 ) -> tuple[str, list[Finding]]:
@@ -72,18 +84,8 @@ def eap_abandoned(
         )
         text = f"the responder refused the initiator's {method} credentials (frame {resp.frame})"
         by = "responder"
-        if client is not None and client.eap_password is True:
-            why = (
-                f"the password you gave reproduces the response{user}, so the client sent it "
-                "and the server holds another password for that user"
-            )
-            how += f"; {why}"
-            text += f": {why}"
-        elif client is not None and client.eap_password is False:
-            why = (
-                f"the password you gave does not reproduce the response{user}: the client sent "
-                "another"
-            )
+        why = _password_text(client.eap_password if client else None, user)
+        if why:
             how += f"; {why}"
             text += f": {why}"
     else:

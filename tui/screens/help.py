@@ -9,6 +9,8 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
+from ..loading import CHECK_PARTIAL_UP_TO
+
 KEYS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
     (
         "everywhere",
@@ -40,7 +42,29 @@ KEYS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
         ),
     ),
     (
-        "marks",
+        "marks on messages",
+        (
+            ("m", "mark / unmark the message (ladder, message tab)"),
+            ("' / n", "next marked message (N: previous); shown ★ in ladder and timing"),
+            ("", "marks go into the transcript (L) and the timeline CSV (e)"),
+        ),
+    ),
+    (
+        "device configs",
+        (
+            ("--config FILE", "ikeview tui CAPTURE --config swanctl.conf|ipsec.conf|IOS config"),
+            ("--config-side", "initiator / responder, when the config's addresses do not say"),
+            ("i", "SA card ends with the config checks (proposal, PSK, identities)"),
+            ("6", "Problems lists the config findings with their fixes"),
+            (
+                "",
+                f"while loading, checked only up to {CHECK_PARTIAL_UP_TO} IKE SAs (then at "
+                "the end)",
+            ),
+        ),
+    ),
+    (
+        "signs",
         (
             ("◆", "payload decrypted from the SK payload"),
             ("✓ / ✗", "integrity or AUTH verified / failed"),

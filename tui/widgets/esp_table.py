@@ -269,5 +269,4 @@ def esp_detail(
         lines.append("ICV check FAILED: the keys tried do not fit this packet")
     else:
         lines.append("not decrypted (no keys for this SPI: press K)")
-    lines.append("packet bytes are not kept after the load; open the frame in Wireshark for hex")
     return lines

@@ -27,6 +27,17 @@ def _ascii(b: int) -> str:
     return chr(b) if 32 <= b < 127 else "."
 
 
+def hex_lines(section: Section) -> list[str]:
+    """A section as plain dump lines (for copying): title, then offset, hex and ASCII."""
+    data = section.data
+    out = [f"{section.title} · {len(data)} bytes"]
+    for off in range(0, len(data), BYTES_PER_LINE):
+        chunk = data[off : off + BYTES_PER_LINE]
+        cells = " ".join(f"{b:02x}" for b in chunk).ljust(BYTES_PER_LINE * 3 - 1)
+        out.append(f"{off:04x}  {cells}  {''.join(_ascii(b) for b in chunk)}")
+    return out
+
+
 class HexView(ScrollView, can_focus=True):
     """Sections of bytes (message, decrypted body) as hex; ``highlight`` marks a range."""
 

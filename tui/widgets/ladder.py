@@ -17,6 +17,7 @@ from ikeview.timebase import TimeBase
 
 from .. import text
 from ..filtering import Filter
+from ..marks import MARK
 from ..safe import clean
 
 MIN_LANE = 20
@@ -99,15 +100,18 @@ def ladder_prompt(
     clock: TimeBase,
     lane: int = MIN_LANE,
     previous: float | None = None,
+    marked: bool = False,
 ) -> Text:
     """Two or three lines: label above, arrow, notifies below; gutters for time and delta.
 
     ``lane`` is the number of columns between the lifelines; ``previous`` the time of the row
-    above (delta clock).
+    above (delta clock); a ``marked`` message (``m``) shows the mark in the gutter.
     """
     style = arrow_style(m, ex)
     integrity = {"ok": " ✓", "failed": " ✗ ICV"}.get(m.integrity or "", "")
-    line1 = Text(" " * GUTTER + "│")
+    line1 = Text(" " * (GUTTER - 2))
+    line1.append(f"{MARK} " if marked else "  ", style="bold magenta")
+    line1.append("│")
     line1.append(_centre(f"{label_for(m)}{integrity}", lane), style=style)
     line1.append("│")
     line2 = Text(f"{m.frame:>5} {ladder_time(clock, m.ts, previous):>11}"[-GUTTER:])
@@ -169,24 +173,35 @@ class Ladder(OptionList):
         super().__init__(**kwargs)
         self._messages: list[Message | None] = []
         self._signature: tuple[object, ...] = ()
-        self._shown: tuple[IkeSa | None, Filter, TimeBase] = (None, Filter(), TimeBase())
+        self._shown: tuple[IkeSa | None, Filter, TimeBase, frozenset[int]] = (
+            None,
+            Filter(),
+            TimeBase(),
+            frozenset(),
+        )
 
     def on_resize(self) -> None:
         # The lane follows the width: redraw what is shown when the lane it needs changes.
         if self._signature:
             self.update_from(*self._shown)
 
-    def update_from(self, sa: IkeSa | None, flt: Filter, clock: TimeBase | None = None) -> None:
+    def update_from(
+        self,
+        sa: IkeSa | None,
+        flt: Filter,
+        clock: TimeBase | None = None,
+        marks: frozenset[int] = frozenset(),
+    ) -> None:
         """Draw the ladder of ``sa`` (messages the filter rejects are dimmed, not hidden), times
-        on ``clock``."""
+        on ``clock``, ``marks`` (frame numbers) flagged."""
         clock = (clock or TimeBase()).for_sa(sa)
-        self._shown = (sa, flt, clock)
+        self._shown = (sa, flt, clock, marks)
         entries = ladder_entries(sa) if sa is not None else []
         lane = lane_for(self.content_region.width)
         signature = (
             sa.spis if sa else None,
             flt.text,
-            tuple((m.frame, m.decrypted, ex.status) for m, ex in entries),
+            tuple((m.frame, m.decrypted, ex.status, m.frame in marks) for m, ex in entries),
             lane,
             clock,
         )
@@ -213,7 +228,7 @@ class Ladder(OptionList):
         options = []
         previous: float | None = None
         for m, ex in entries:
-            prompt = ladder_prompt(m, ex, clock, lane, previous)
+            prompt = ladder_prompt(m, ex, clock, lane, previous, m.frame in marks)
             previous = m.ts
             if not flt.accepts_message(m):
                 prompt.stylize("dim")

@@ -1,57 +1,84 @@
-"""Timing: round trip of every exchange, time to establish, ESP packets over time per child SA."""
+"""Timing: the selected IKE SA on one time axis (exchanges, child SAs, ESP per direction), its
+retransmission schedules, and the round trip of every exchange.
+
+Drawn only while the tab is shown (and again when the width or the data change): a snapshot
+arriving for a hidden tab only stores what to draw.
+"""
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from rich.text import Text
+from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
-from textual.widgets import Sparkline, Static
+from textual.timer import Timer
+from textual.widgets import Static
 
 from ikeview.pipeline.model import IkeSa
+from ikeview.timebase import TimeBase
 
 from .. import text
 from ..esprows import EspRowStore
+from ..timeline import axis_text, schedule_lines
 
-BINS = 60
-"""Time buckets of the ESP packets-over-time chart."""
 BAR = 30
-"""Columns of the longest round-trip bar."""
+"""Columns of the longest round-trip bar (fewer in a narrow pane)."""
+SCROLLBAR = 2
+"""Columns a vertical scrollbar takes."""
+REDRAW_EVERY = 0.5
+"""Fewest seconds between two drawings caused by new snapshots (a user's action, showing the
+tab or a new width, draws at once)."""
 
 
-def rtt_chart(sa: IkeSa) -> Text:
-    """One bar per exchange, scaled to the slowest round trip."""
+def rtt_chart(sa: IkeSa, width: int = 80) -> Text:
+    """One bar per exchange, scaled to the slowest round trip (the bar fits ``width``)."""
+    longest = max(5, min(BAR, width - 25 - 10))
     rtts = [ex.rtt for ex in sa.exchanges]
     top = max((r for r in rtts if r is not None), default=0.0) or 1.0
     out = Text()
-    out.append("round trips\n", style="bold underline")
+    out.append("round trips (first copy to answer)\n", style="bold underline")
     for ex, rtt in zip(sa.exchanges, rtts, strict=True):
         label = f"{ex.name} #{ex.message_id}"[:24].ljust(25)
         out.append(label)
         if rtt is None:
             out.append("unanswered\n" if ex.status == "unanswered" else "-\n", style="red")
             continue
-        bar = "█" * max(1, round(BAR * rtt / top))
+        bar = "█" * max(1, round(longest * rtt / top))
         out.append(bar, style="red" if ex.status == "failed" else "cyan")
         out.append(f" {text.duration(rtt)}\n")
     out.append("time to establish: ", style="bold")
-    out.append(text.duration(sa.time_to_establish) + "\n")
+    out.append(text.duration(sa.time_to_establish))
     return out
 
 
-def bins(times: list[float], start: float, end: float, n: int = BINS) -> list[float]:
-    """Counts of ``times`` in ``n`` equal buckets from ``start`` to ``end``."""
-    counts = [0.0] * n
-    span = end - start
-    for t in times:
-        k = 0 if span <= 0 else min(n - 1, max(0, int((t - start) / span * n)))
-        counts[k] += 1
-    return counts
+def timing_text(
+    sa: IkeSa, rows: EspRowStore, clock: TimeBase, width: int, marks: frozenset[int]
+) -> Text:
+    """Everything the tab shows for ``sa`` at ``width`` columns."""
+    parts = [axis_text(sa, rows, clock, width, marks)]
+    schedules = schedule_lines(sa, clock)
+    head = Text()
+    head.append("retransmission schedules", style="bold underline")
+    if schedules:
+        parts.append(Text("\n").join([head, *schedules]))
+    else:
+        head.append("\nno request was sent twice", style="dim")
+        parts.append(head)
+    parts.append(rtt_chart(sa, width))
+    return Text("\n\n").join(parts)
+
+
+def _chosen(inputs: tuple[IkeSa | None, EspRowStore, TimeBase, frozenset[int]]) -> object:
+    """What the user picked, as opposed to what the load brought."""
+    sa, _rows, clock, marks = inputs
+    return (sa.spis if sa is not None else None, clock, marks)
 
 
 class TimingView(VerticalScroll):
-    """RTT bars and sparkline for the selected IKE SA, and an ESP sparkline per child SA."""
+    """The timing text of the selected IKE SA, redrawn lazily."""
 
     BINDINGS = [  # noqa: RUF012 - Textual's own convention for bindings
         Binding("j", "scroll_down", "Down", show=False),
@@ -60,39 +87,81 @@ class TimingView(VerticalScroll):
 
     def __init__(self, **kwargs: Any) -> None:  # Textual widget options, passed on
         super().__init__(**kwargs)
+        self._inputs: tuple[IkeSa | None, EspRowStore, TimeBase, frozenset[int]] | None = None
         self._signature: tuple[object, ...] = ()
+        self._drawn = 0.0
+        """time.monotonic() of the last drawing."""
+        self._timer: Timer | None = None
 
-    def update_from(self, sa: IkeSa | None, rows: EspRowStore) -> None:
-        """Redraw for ``sa`` (only when what it shows changed)."""
-        packets = tuple(c.esp_packets for c in sa.child_sas) if sa else ()
-        signature = (sa.spis if sa else None, len(sa.exchanges) if sa else 0, packets)
-        if signature == self._signature:
+    def compose(self) -> ComposeResult:
+        yield Static(Text("select an IKE SA", style="dim"), id="timing-body")
+
+    def update_from(
+        self,
+        sa: IkeSa | None,
+        rows: EspRowStore,
+        clock: TimeBase | None = None,
+        marks: frozenset[int] = frozenset(),
+    ) -> None:
+        """Show ``sa`` (times on ``clock``, ``marks`` flagged); drawn now if the tab is shown."""
+        before = self._inputs
+        self._inputs = (sa, rows, clock or TimeBase(), marks)
+        if not self.is_on_screen:
+            return
+        # The user's doing (another SA, clock or mark) draws at once; new data may wait.
+        if before is None or _chosen(before) != _chosen(self._inputs):
+            if self._timer is not None:
+                self._timer.stop()
+                self._timer = None
+            self.redraw()
+        else:
+            self.schedule_redraw()
+
+    def schedule_redraw(self) -> None:
+        """Redraw now, or (snapshots of a big load arriving fast) once ``REDRAW_EVERY`` seconds
+        have passed since the last drawing: each one counts every ESP packet again."""
+        if self._timer is not None:
+            return  # a redraw is due already; it will take the latest inputs
+        wait = self._drawn + REDRAW_EVERY - time.monotonic()
+        if wait <= 0:
+            self.redraw()
+            return
+
+        def due() -> None:
+            self._timer = None
+            self.redraw()
+
+        self._timer = self.set_timer(wait, due)
+
+    def on_show(self) -> None:
+        self.redraw()
+
+    def on_resize(self) -> None:
+        self.redraw()
+
+    def redraw(self) -> None:
+        """Draw the stored inputs unless what they show has not changed."""
+        if self._inputs is None:
+            return
+        sa, rows, clock, marks = self._inputs
+        # The scrollbar's columns are kept free, so one appearing does not clip the lanes.
+        width = self.scrollable_content_region.width - SCROLLBAR
+        packets = tuple(st.packets for c in sa.child_sas for st in c.esp) if sa else ()
+        signature = (
+            sa.spis if sa else None,
+            tuple((ex.status, len(ex.messages)) for ex in sa.exchanges) if sa else (),
+            packets,
+            clock,
+            marks,
+            width,
+            sa.diagnosis if sa else None,
+        )
+        if signature == self._signature or not width:
             return
         self._signature = signature
-        self.remove_children()
+        self._drawn = time.monotonic()
+        body = self.query_one("#timing-body", Static)
         if sa is None:
-            self.mount(Static(Text("select an IKE SA", style="dim")))
+            body.update(Text("select an IKE SA", style="dim"))
             return
-        widgets: list[Static | Sparkline] = [Static(rtt_chart(sa))]
-        rtts = [ex.rtt * 1000 for ex in sa.exchanges if ex.rtt is not None]
-        if len(rtts) > 1:
-            widgets.append(Static("round trips (ms), in exchange order", classes="chart-title"))
-            widgets.append(Sparkline(rtts, summary_function=max, classes="rtt-spark"))
-        for child in sa.child_sas:
-            spis = (child.spi_initiator, child.spi_responder)
-            times = rows.view(spis).times()
-            title = (
-                f"ESP {text.spi_hex(child.spi_initiator)}/{text.spi_hex(child.spi_responder)}: "
-                f"{child.esp_packets} packets"
-            )
-            widgets.append(Static(title, classes="chart-title"))
-            if times:
-                start, end = min(times), max(times)
-                widgets.append(Sparkline(bins(times, start, end), classes="esp-spark"))
-                widgets.append(
-                    Static(
-                        f"over {text.duration(end - start)} from +{start - sa.first_ts:.3f} s",
-                        classes="chart-note",
-                    )
-                )
-        self.mount_all(widgets)
+        body.update(timing_text(sa, rows, clock, width, marks))

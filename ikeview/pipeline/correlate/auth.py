@@ -158,6 +158,9 @@ def auth_response(ctx: Context, sa: Sa, ex: Ex, m: Message) -> None:
     # RFC 7296 2.16: with EAP the responder's AUTH comes in the first response, next to an
     # EAP request; the SA stands only after the last round (AUTH without EAP).
     more_rounds = first(ex.resp.payloads, EapPayload) is not None
+    # RFC 4739: N(ANOTHER_AUTH_FOLLOWS) in the request announces another authentication round
+    # (its own IDi and AUTH, often EAP) before the SA stands.
+    more_rounds |= has_notify(ex.req.payloads, iana.NotifyType.ANOTHER_AUTH_FOLLOWS)
     if more_rounds and ex.error is None:
         return
     if has_auth and not has_notify(ex.resp.payloads, iana.NotifyType.AUTHENTICATION_FAILED):
