@@ -255,10 +255,38 @@ def _walk_batched(
     from ikeview.pipeline.fastwalk import Lane, _walk, _walk_reader
 
     class RangeSink(AnalysisSink):
-        def lane(self, spi: int, src: bytes, dst: bytes, udp: bool) -> Lane | None:
-            if not take.ready(spi, self._name(dst)):
-                return None  # the record path, through take, until its prefix is kept
-            return super().lane(spi, src, dst, udp)
+        def flush(self) -> None:
+            if not take.records:
+                super().flush()
+                return
+            # A counter still keeping its first sequence numbers: note the lane's packets up
+            # to the end of the prefix, count them, keep the window there, then count the rest
+            # (what the record path does packet by packet, in two batches).
+            lanes = self.lanes  # the walk holds this dict: changed in place only
+            rest: list[Lane] = []
+            done: list[tuple[int, str]] = []
+            for spi, lane in lanes.items():
+                key = (spi, self._name(lane.dst))
+                if not lane.items or key in take.recorded:
+                    continue
+                room = take.room(key)
+                if len(lane.items) > room:
+                    later = Lane(spi, lane.src, lane.dst, lane.udp, lane.how)
+                    later.items = lane.items[room:]
+                    del lane.items[room:]
+                    rest.append(later)
+                for frame, _ts, _a, _b, seq, _start in lane.items:
+                    if take.note(key, seq, frame):
+                        done.append(key)
+                take.batching.add(key)  # if the flush replays records, noted already
+            super().flush()
+            take.batching.clear()
+            for key in done:
+                take.prefix_done(key)
+            if rest:
+                lanes.clear()
+                lanes.update((lane.spi, lane) for lane in rest)
+                super().flush()
 
     batch = getattr(decryptor, "esp_batch", None) if decryptor.has_keys else None
     sink = RangeSink(dissector, take.feed, bulk, batch)
@@ -304,9 +332,30 @@ class _RangeFeed:
         self.recorded: set[tuple[int, str]] = set()
         """Counters whose first sequence numbers are kept (or that need none: first range)."""
 
-    def ready(self, spi: int, dst: str) -> bool:
-        """Whether the batch path may count this counter's packets from now on."""
-        return not self._record or (spi, dst) in self.recorded
+        self.batching: set[tuple[int, str]] = set()
+        """Counters whose packets the sink's flush has noted itself (see _walk_batched)."""
+
+    @property
+    def records(self) -> bool:
+        """Whether this range keeps first sequence numbers (a later range)."""
+        return self._record
+
+    def room(self, key: tuple[int, str]) -> int:
+        """How many more of this counter's first sequence numbers are to be kept."""
+        from ikeview.pipeline.correlate.merge import PREFIX
+
+        return PREFIX - len(self._recorder.prefix.get(key, ()))
+
+    def note(self, key: tuple[int, str], seq: int, frame: int) -> bool:
+        """One packet the batch path is about to count; True when it ends the prefix."""
+        return self._recorder.before(key, seq, frame)
+
+    def prefix_done(self, key: tuple[int, str]) -> None:
+        """The counter has counted its whole prefix: keep its window (``Recorder``)."""
+        self.recorded.add(key)
+        found = self._corr.esp_counter(*key)
+        if found is not None:
+            self._recorder.after_last(key, found)
 
     def feed(self, rec: object) -> None:
         # Once per packet of the range on the record path: locals and an exact type test.
@@ -318,16 +367,18 @@ class _RangeFeed:
         if not self._lo < frame <= self._hi:
             return  # ESP another range reads (not fast-path: e.g. fragmented)
         key = (rec.spi, flow.dst)
-        if not self._record or key in self.recorded or rec.error is not None:
+        if (
+            not self._record
+            or key in self.recorded
+            or key in self.batching
+            or rec.error is not None
+        ):
             self._corr.feed(rec)
             return
         last = self._recorder.before(key, rec.seq, frame)
         self._corr.feed(rec)
         if last:
-            self.recorded.add(key)
-            found = self._corr.esp_counter(*key)
-            if found is not None:
-                self._recorder.after_last(key, found)
+            self.prefix_done(key)
 
 
 def esp_range(

@@ -400,3 +400,30 @@ def test_record_path_ranges_same_output(
     for jobs in ("1", "2", "3"):
         assert _outputs(capsys, cap, tmp_path, jobs)[0] == fast_one
         assert _run(capsys, [*lab, "--jobs", jobs])[0] == fast_lab
+
+
+def test_batch_path_ranges_fold_without_a_second_pass(tmp_path: Path) -> None:
+    """A later range counts each SA's first 2,048 packets in a batch of their own, keeps the
+    window there, and the fold takes it: no second pass, the one-pass analysis. 100,000
+    packets: some 5,000 per SA per range, so batches are cut at the prefix's end."""
+    from ikeview.pipeline.analyze import analyze
+    from ikeview.report import to_json
+
+    generated = tmp_path / "g100k.pcap"
+    subprocess.run(
+        [sys.executable, str(REPO / "bench" / "make_capture.py"), "--packets", "100000",
+         "--out", str(generated)],
+        check=True, capture_output=True,
+    )  # fmt: skip
+
+    calls: list[int] = []
+
+    def serial():  # -> Analysis
+        calls.append(1)
+        return analyze(generated)
+
+    one = to_json(analyze(generated))
+    for jobs in (2, 3):
+        many = parallel.analyze_parallel(generated, jobs=jobs, min_bytes=0, serial=serial)
+        assert to_json(many) == one
+    assert calls == []
