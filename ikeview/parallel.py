@@ -34,7 +34,7 @@ from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import BrokenExecutor, Executor, Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from ikeview.dissectors.records import EspPacket, RawFrame
 from ikeview.dissectors.stream import Dissector, DissectStats
@@ -236,23 +236,12 @@ class RangeLost(Exception):
     """A range the locating walk accepted could not be walked again (the file changed)."""
 
 
-def _walk_batched(
-    split: Split,
-    r: int,
-    mm: mmap.mmap,
-    fd: int,
-    dissector: Dissector,
-    take: _RangeFeed,
-    bulk: EspBulk,
-    decryptor: Decryptor,
-    fast_udp: bool,
-) -> None:
-    """Range ``r`` through the batch path's walk and sink (``pipeline.fastwalk`` and
-    ``fastesp``, as ``analyze`` takes them), records through ``take``; a counter's packets are
-    batched only once ``take`` has kept its first sequence numbers. The other ranges' other
-    frames go to the sink's general path before and after the range, in capture order."""
+def _range_sink(take: _RangeFeed) -> type[Any]:
+    """The batch path's sink for one range: a counter's packets are batched only once ``take``
+    has kept its first sequence numbers. (A class made here so that the batch path, and the
+    correlator behind it, are imported only when a range is analysed.)"""
     from ikeview.pipeline.fastesp import AnalysisSink
-    from ikeview.pipeline.fastwalk import Lane, _walk, _walk_reader
+    from ikeview.pipeline.fastwalk import Lane
 
     class RangeSink(AnalysisSink):
         def flush(self) -> None:
@@ -288,8 +277,28 @@ def _walk_batched(
                 lanes.update((lane.spi, lane) for lane in rest)
                 super().flush()
 
+    return RangeSink
+
+
+def _walk_batched(
+    split: Split,
+    r: int,
+    mm: mmap.mmap,
+    fd: int,
+    dissector: Dissector,
+    take: _RangeFeed,
+    bulk: EspBulk,
+    decryptor: Decryptor,
+    fast_udp: bool,
+) -> None:
+    """Range ``r`` through the batch path's walk and sink (``pipeline.fastwalk`` and
+    ``fastesp``, as ``analyze`` takes them), records through ``take``; a counter's packets are
+    batched only once ``take`` has kept its first sequence numbers. The other ranges' other
+    frames go to the sink's general path before and after the range, in capture order."""
+    from ikeview.pipeline.fastwalk import _walk, _walk_reader
+
     batch = getattr(decryptor, "esp_batch", None) if decryptor.has_keys else None
-    sink = RangeSink(dissector, take.feed, bulk, batch)
+    sink = _range_sink(take)(dissector, take.feed, bulk, batch)
     lay, w, base = split.lay, split.walked[r], split.bases[r]
     if lay.ng:
         # The walk over frames a reader gave (the batch path's own loop for pcapng): it uses
