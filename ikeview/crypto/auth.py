@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from cryptography import x509
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, padding, rsa
@@ -168,6 +167,10 @@ def load_peer_public_key(cert_data: bytes) -> PeerPublicKey:
 
     Raises ``ValueError`` if the data is neither or holds an unsupported key type.
     """
+    # x509 is imported here, when a CERT payload is met: it costs start-up time every command
+    # would otherwise pay (PSK-only captures never need it).
+    from cryptography import x509
+
     key: PublicKeyTypes
     try:
         key = x509.load_der_x509_certificate(cert_data).public_key()
