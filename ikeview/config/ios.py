@@ -203,17 +203,32 @@ def _policy(st: _State, b: Block) -> None:
 
 
 def _key(st: _State, w: list[str], number: int, keyring: str, peer: str) -> None:
+    """A keyring peer's ``pre-shared-key [local|remote] [0|6|7] KEY``."""
     rest = w[1:]
     direction: Direction = "both"
-    if rest and rest[0] == "local":
-        direction, rest = "local", rest[1:]
-    elif rest and rest[0] == "remote":
-        direction, rest = "remote", rest[1:]
+    if rest and rest[0] in ("local", "remote"):
+        direction = "local" if rest[0] == "local" else "remote"
+        rest = rest[1:]
+    label = f"keyring {keyring} peer {peer}" + ("" if direction == "both" else f" ({direction})")
+    scope = st.keyring_peers.get(f"{keyring}/{peer}", [])
+    ids = tuple(v for k, v in scope if k == "id" and v)
+    addr = next((v for k, v in scope if k == "address"), None)
+    _add_psk(st, rest, number, label, (ids, addr), direction)
+
+
+def _add_psk(
+    st: _State,
+    rest: list[str],
+    number: int,
+    label: str,
+    scope: tuple[tuple[str, ...], str | None],
+    direction: Direction,
+) -> None:
+    """``[0|6|7] KEY`` as a PSK for the peers ``scope`` (identities, host address) names."""
     ktype = "0"
     if len(rest) >= 2 and rest[0] in ("0", "6", "7"):
         ktype, rest = rest[0], rest[1:]
     value = " ".join(rest)
-    label = f"keyring {keyring} peer {peer}" + ("" if direction == "both" else f" ({direction})")
     secret: bytes | None = value.encode()
     note = None
     if ktype == "6":
@@ -224,10 +239,7 @@ def _key(st: _State, w: list[str], number: int, keyring: str, peer: str) -> None
         clear = decode_type7(value)
         secret = None if clear is None else clear.encode()
         note = "type 7 key decoded" if clear is not None else f"{label}: not a valid type 7 key"
-    scope = st.keyring_peers.get(f"{keyring}/{peer}", [])
-    ids = tuple(v for k, v in scope if k == "id" and v)
-    addr = next((v for k, v in scope if k == "address"), None)
-    st.psks.append(ConfigPsk(label, secret, ids, addr, direction, number, note))
+    st.psks.append(ConfigPsk(label, secret, scope[0], scope[1], direction, number, note))
     if secret is None:
         st.notes.append(ConfigNote("psk-unreadable", number, note or label))
 
@@ -291,6 +303,7 @@ _PROFILE_KNOWN = frozenset(
 
 def _profile(st: _State, b: Block) -> None:
     prof = _Profile(b.words[3] if len(b.words) > 3 else "?", b.line)
+    keys: list[tuple[int, str, list[str]]] = []
     for _number, _indent, w in b.body:
         if w[:3] == ["match", "identity", "remote"] and len(w) > 3:
             _match_identity(prof, w[3:])
@@ -300,6 +313,8 @@ def _profile(st: _State, b: Block) -> None:
             # identity local address A | fqdn X | email X | key-id X | dn (from the certificate)
             prof.local_id = w[3] if len(w) > 3 else w[2]
         elif w[0] == "authentication" and len(w) > 2 and w[1] in ("local", "remote"):
+            if w[2] == "pre-share" and w[3:4] == ["key"] and len(w) > 4:
+                keys.append((_number, w[1], w[4:]))
             if w[1] == "local":
                 prof.local_auth = _auth_word(w[2])
             else:
@@ -312,6 +327,14 @@ def _profile(st: _State, b: Block) -> None:
         else:
             st.skipped += 1
     st.profiles.append(prof)
+    for number, side, rest in keys:
+        # "authentication local|remote pre-share key K": the profile's own key (used instead
+        # of a keyring's) for the peers its "match identity remote" lines admit.
+        direction: Direction = "local" if side == "local" else "remote"
+        hosts = [a.split("/")[0] for a in prof.remote_addrs if a.endswith(("/32", "/128"))]
+        label = f"crypto ikev2 profile {prof.name} ({side})"
+        ids = tuple(i for i in prof.remote_ids if i not in prof.remote_addrs)
+        _add_psk(st, rest, number, label, (ids, hosts[0] if len(hosts) == 1 else None), direction)
 
 
 def _match_identity(prof: _Profile, w: list[str]) -> None:

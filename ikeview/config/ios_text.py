@@ -50,9 +50,99 @@ def _banner_delimiter(words: list[str], line: str) -> str | None:
     return delim
 
 
+# A CLI prompt kept in a paste: "R1#", "R1>", "R1(config)#", "R15(config-ikev2-profile)# ".
+_PROMPT = re.compile(r"[A-Za-z0-9][\w.-]*(?:\([\w-]+\))?[#>] ?")
+
+# The sub-commands of each configuration mode whose block ikeview reads. IOS keeps a typed or
+# pasted command in the current mode when that mode knows it, whatever its indentation; only
+# when it does not is the command tried in the global mode (and the sub-mode left). Configs
+# written as scripts (``configure terminal`` pastes, lab guides) are not indented.
+_SUB_WORDS: dict[tuple[str, ...], frozenset[str]] = {
+    ("crypto", "ikev2", "proposal"): frozenset(["encryption", "integrity", "prf", "group"]),
+    ("crypto", "ikev2", "policy"): frozenset(["match", "proposal"]),
+    ("crypto", "ikev2", "keyring"): frozenset(
+        ["peer", "address", "hostname", "identity", "pre-shared-key", "description"]
+    ),
+    ("crypto", "ikev2", "profile"): frozenset(
+        [
+            "match",
+            "identity",
+            "authentication",
+            "keyring",
+            "lifetime",
+            "dpd",
+            "description",
+            "pki",
+            "nat",
+            "virtual-template",
+            "aaa",
+            "ivrf",
+            "config-exchange",
+            "shutdown",
+        ]
+    ),
+    ("crypto", "ipsec", "transform-set"): frozenset(["mode"]),
+    ("crypto", "ipsec", "profile"): frozenset(["set", "description", "responder-only"]),
+    ("crypto", "map"): frozenset(["set", "match", "description", "reverse-route", "qos"]),
+    ("crypto", "dynamic-map"): frozenset(["set", "match", "description", "reverse-route"]),
+    ("interface",): frozenset(["tunnel", "vrf", "description", "shutdown"]),
+}
+# Interface sub-commands whose first word is also a global command ("ip route", "ipv6 route").
+_IFACE_PAIRS = frozenset(
+    [("ip", "address"), ("ipv6", "address"), ("ip", "vrf"), ("no", "shutdown")]
+)
+
+
+def _mode_words(words: list[str]) -> frozenset[str] | None:
+    for head, sub in _SUB_WORDS.items():
+        if tuple(words[: len(head)]) == head:
+            return sub
+    return None
+
+
+def _continues(block: Block, words: list[str]) -> bool:
+    """Whether an unindented line stays in the mode ``block`` opened (see _SUB_WORDS)."""
+    sub = _mode_words(block.words)
+    if sub is None:
+        return False
+    if block.words[0] == "interface" and tuple(words[:2]) in _IFACE_PAIRS:
+        return True
+    if words[0] == "hostname":
+        # A keyring peer's "hostname"; the global one only when no peer is open.
+        return any(w[0] == "peer" for _n, _i, w in block.body)
+    return words[0] in sub
+
+
+@dataclass(slots=True)
+class _Reading:
+    """Where the reader is: the blocks so far, and how deep the mode stack of the last is."""
+
+    found: list[Block] = field(default_factory=list)
+    depth: int = 0
+    """0: global mode; 1: in the last block's mode; 2: in a keyring's peer."""
+
+    def add(self, number: int, indent: int, words: list[str]) -> None:
+        if words == ["exit"]:
+            # Leaves one mode; understood, so not kept as a line of the block.
+            self.depth = max(0, self.depth - 1)
+            return
+        last = self.found[-1] if self.found else None
+        if last is not None and (indent > 0 or (self.depth and _continues(last, words))):
+            last.body.append((number, indent, words))
+            if words[0] == "peer" and last.words[:3] == ["crypto", "ikev2", "keyring"]:
+                self.depth = 2
+            return
+        if len(words[0]) >= 3 and "interface".startswith(words[0]):
+            # "int Tunnel11", "int tunnel 11": the abbreviation and the name IOS prints.
+            spaced = len(words) == 3 and words[2][:1].isdigit()
+            words = ["interface", "".join(words[1:])] if spaced else ["interface", *words[1:]]
+        self.found.append(Block(words, number))
+        self.depth = 0 if words[0] in ("end", "!") else 1
+
+
 def blocks(text: str) -> tuple[list[Block], int]:
     """The blocks of a running-config and the number of lines skipped inside banners."""
-    found: list[Block] = []
+    reading = _Reading()
     banner: str | None = None
     in_banner = 0
     for number, raw in enumerate(text.splitlines(), 1):
@@ -62,17 +152,18 @@ def blocks(text: str) -> tuple[list[Block], int]:
             if banner in line:
                 banner = None
             continue
+        prompt = _PROMPT.match(line)
+        if prompt and prompt.end() < len(line):
+            line = line[prompt.end() :].lstrip(" ")
         stripped = line.strip()
         if not stripped or stripped.startswith("!"):
             continue
         indent = len(line) - len(line.lstrip(" "))
         words = stripped.split()
-        if indent == 0:
+        if indent == 0 and _banner_delimiter(words, stripped):
             banner = _banner_delimiter(words, stripped)
-            found.append(Block(words, number))
-        elif found:
-            found[-1].body.append((number, indent, words))
-    return found, in_banner
+        reading.add(number, indent, words)
+    return reading.found, in_banner
 
 
 # --- access lists ------------------------------------------------------------------------
