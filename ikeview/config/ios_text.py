@@ -86,6 +86,8 @@ _SUB_WORDS: dict[tuple[str, ...], frozenset[str]] = {
     ("crypto", "map"): frozenset(["set", "match", "description", "reverse-route", "qos"]),
     ("crypto", "dynamic-map"): frozenset(["set", "match", "description", "reverse-route"]),
     ("interface",): frozenset(["tunnel", "vrf", "description", "shutdown"]),
+    ("ip", "access-list"): frozenset(["permit", "deny", "remark", "sequence"]),
+    ("ipv6", "access-list"): frozenset(["permit", "deny", "remark", "sequence"]),
 }
 # Interface sub-commands whose first word is also a global command ("ip route", "ipv6 route").
 _IFACE_PAIRS = frozenset(
@@ -107,6 +109,8 @@ def _continues(block: Block, words: list[str]) -> bool:
         return False
     if block.words[0] == "interface" and tuple(words[:2]) in _IFACE_PAIRS:
         return True
+    if block.words[1:2] == ["access-list"] and words[0].isdigit():
+        return True  # "10 permit ip any any": an entry's sequence number
     if words[0] == "hostname":
         # A keyring peer's "hostname"; the global one only when no peer is open.
         return any(w[0] == "peer" for _n, _i, w in block.body)

@@ -24,7 +24,8 @@ def detect(text: str, name: str = "") -> str | None:
         return "swanctl"
     if re.search(r"^conn\s+\S+", text, re.M):
         return "ipsec.conf"
-    if re.search(r"^(crypto |interface |hostname )", text, re.M):
+    # An IOS line may follow a CLI prompt when the config was pasted from a session.
+    if re.search(r"^([\w.-]+(\([\w-]+\))?# ?)?(crypto |interface |hostname )", text, re.M):
         return "ios"
     if re.search(r"^\s*include\s+\S", text, re.M):
         base = name.replace("\\", "/").rsplit("/", 1)[-1].lower()
