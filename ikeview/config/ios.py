@@ -79,6 +79,8 @@ class _Profile:
     local_auth: str | None = None
     remote_auth: str | None = None
     keyring: str | None = None
+    fvrf: str | None = None
+    certificate_maps: list[str] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -309,6 +311,10 @@ def _profile(st: _State, b: Block) -> None:
             _match_identity(prof, w[3:])
         elif w[:3] == ["match", "address", "local"] and len(w) > 3:
             prof.local_addrs.append(w[-1] if w[3] == "interface" else w[3])
+        elif w[:2] == ["match", "fvrf"] and len(w) > 2:
+            prof.fvrf = w[2]
+        elif w[:2] == ["match", "certificate"] and len(w) > 2:
+            prof.certificate_maps.append(w[2])
         elif w[:2] == ["identity", "local"] and len(w) > 2:
             # identity local address A | fqdn X | email X | key-id X | dn (from the certificate)
             prof.local_id = w[3] if len(w) > 3 else w[2]
@@ -675,4 +681,6 @@ def _connection(p: _Profile, children: list[ChildConf], peers: dict[str, str]) -
         remote_auth=p.remote_auth,
         children=mine,
         keyring=p.keyring,
+        match_fvrf=p.fvrf,
+        match_certificate=tuple(p.certificate_maps),
     )
