@@ -154,8 +154,8 @@ def _proposal(st: _State, b: Block) -> None:
             _weak(st, number, [key, *refused], f"crypto ikev2 proposal {name}")
             args = [a for a in args if a not in refused]
         if key == "group":
-            ke += [int(a) for a in args if a.isdigit() and int(a) < 65536]
-            unknown = [a for a in args if not (a.isdigit() and int(a) < 65536)]
+            ke += [int(a) for a in args if _ios_group(a)]
+            unknown = [a for a in args if not _ios_group(a)]
         elif key == "encryption":
             encr += [IOS_ENCR[a] for a in args if a in IOS_ENCR]
             unknown = [a for a in args if a not in IOS_ENCR]
@@ -172,9 +172,10 @@ def _proposal(st: _State, b: Block) -> None:
             st.default_types.add(key)
         if unknown:
             # Not fatal: a newer IOS may know algorithms ikeview does not; say which were left out.
+            what = "not a DH group IOS has" if key == "group" else "not known to ikeview"
             st.notes.append(ConfigNote("config-unknown-algorithm", number,
-                f"{st.path}:{number}: {key} {' '.join(unknown)} is not known to ikeview and "
-                f"was left out of proposal {name}"))  # fmt: skip
+                f"{st.path}:{number}: {key} {' '.join(unknown)} is {what} and was left out "
+                f"of proposal {name}"))  # fmt: skip
     if not prf:
         # IOS: without a prf line the PRF follows the integrity algorithms.
         inv = {v[0]: v[1] for v in IOS_HASH.values()}
@@ -183,6 +184,11 @@ def _proposal(st: _State, b: Block) -> None:
     st.proposals[name] = ConfProposal(
         "ike", text, b.line, tuple(encr), tuple(integ), tuple(prf), tuple(ke)
     )
+
+
+def _ios_group(word: str) -> bool:
+    """A DH group number IOS has (a router refuses the others, so they are left out)."""
+    return word.isdigit() and int(word) in ios_defaults.IOS_GROUPS
 
 
 def _policy(st: _State, b: Block) -> None:
@@ -407,7 +413,11 @@ def _child(st: _State, b: Block, name: str) -> None:
             child.sets += w[2:]
         elif w[:2] == ["set", "pfs"]:
             group = w[2] if len(w) > 2 else "group2"
-            child.pfs = int(group[5:]) if group[5:].isdigit() else None
+            child.pfs = int(group[5:]) if _ios_group(group[5:]) else None
+            if child.pfs is None:
+                st.notes.append(ConfigNote("config-unknown-algorithm", _number,
+                    f"{st.path}:{_number}: set pfs {group} in {name} is not a DH group IOS "
+                    f"has; left out"))  # fmt: skip
             if st.weak and child.pfs in ios_defaults.WEAK_PFS:
                 # Kept: the router holds the line; FN72510 says negotiation then fails.
                 _weak(st, _number, w, name)

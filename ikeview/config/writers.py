@@ -39,6 +39,7 @@ _ESP_INTEG = {1: "esp-md5-hmac", 2: "esp-sha-hmac", 12: "esp-sha256-hmac",
 _AUTH_IOS = {1: "rsa-sig", 2: "pre-share", 9: "ecdsa-sig", 10: "ecdsa-sig", 11: "ecdsa-sig",
              14: "rsa-sig"}  # fmt: skip
 _AUTH_SWAN = {2: "psk", 13: "null"}
+_IOS_GROUP = {g: str(g) for g in ios_defaults.IOS_GROUPS}
 
 
 def conf_of(p: Proposal, protocol: str) -> ConfProposal:
@@ -230,16 +231,17 @@ def _ios_words(
 
 def _ios_proposal(p: Proposal, lost: list[str]) -> list[str]:
     c = conf_of(p, "ike")
-    lines = [
-        " encryption " + " ".join(_ios_words(_IOS_ENCR, c.encr, lost, lambda v: value_name(1, v)))
-    ]
+    ciphers = _ios_words(_IOS_ENCR, c.encr, lost, lambda v: value_name(1, v))
+    lines = [" encryption " + " ".join(ciphers)] if ciphers else []
     if c.integ:
         lines.append(
             " integrity "
             + " ".join(_ios_words(_IOS_INTEG, c.integ, lost, lambda v: value_name(3, v)))
         )
     lines.append(" prf " + " ".join(_ios_words(_IOS_PRF, c.prf, lost, lambda v: value_name(2, v))))
-    lines.append(" group " + " ".join(str(k) for k in c.ke))
+    groups = _ios_words(_IOS_GROUP, c.ke, lost, lambda v: f"group {v} ({value_name(4, v)})")
+    if groups:
+        lines.append(" group " + " ".join(groups))
     return lines
 
 
@@ -313,8 +315,10 @@ def _ios_child(view: SideView, up: str, lost: list[str]) -> list[str]:
     lines += [f"crypto map {up}-MAP 10 ipsec-isakmp", f" set peer {view.peer}"]
     if sets:
         lines.append(" set transform-set " + " ".join(sets))
-    if view.pfs:
+    if view.pfs in ios_defaults.IOS_GROUPS:
         lines.append(f" set pfs group{view.pfs}")
+    elif view.pfs:
+        lost.append(f"PFS group {view.pfs} ({value_name(4, view.pfs)})")
     lines += [f" set ikev2-profile {up}-PROF", f" match address {up}-ACL", "!"]
     return lines
 
