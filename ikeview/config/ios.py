@@ -14,6 +14,7 @@ reported as unreadable, never guessed).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from ikeview.config import ios_defaults
 from ikeview.config.ios_text import Block, acl_entry, blocks, network, object_group_members
@@ -180,10 +181,23 @@ def _proposal(st: _State, b: Block) -> None:
         # IOS: without a prf line the PRF follows the integrity algorithms.
         inv = {v[0]: v[1] for v in IOS_HASH.values()}
         prf = [inv[i] for i in integ if i in inv]
-    text = f"crypto ikev2 proposal {name} (line {b.line})"
+    before = st.proposals.get(name)
+    # A block entered again (a later paste) adds to the proposal; IOS lists nothing twice.
+    old = before or ConfProposal("ike", "", 0, (), (), (), ())
+    encr, integ, prf, ke = (_union(a, b) for a, b in ((old.encr, encr),
+        (old.integ, integ), (old.prf, prf), (old.ke, ke)))  # fmt: skip
+    text = f"crypto ikev2 proposal {name} (line {b.line if before is None else before.line})"
     st.proposals[name] = ConfProposal(
-        "ike", text, b.line, tuple(encr), tuple(integ), tuple(prf), tuple(ke)
-    )
+        "ike", text, before.line if before else b.line, tuple(encr), tuple(integ), tuple(prf),
+        tuple(ke),
+    )  # fmt: skip
+
+
+T = TypeVar("T")
+
+
+def _union(first: tuple[T, ...], then: list[T]) -> list[T]:
+    return list(dict.fromkeys([*first, *then]))
 
 
 def _ios_group(word: str) -> bool:
@@ -247,6 +261,8 @@ def _add_psk(
         clear = decode_type7(value)
         secret = None if clear is None else clear.encode()
         note = "type 7 key decoded" if clear is not None else f"{label}: not a valid type 7 key"
+    # A key given again for the same peer (and direction) replaces the earlier one, as in IOS.
+    st.psks = [p for p in st.psks if p.label != label]
     st.psks.append(ConfigPsk(label, secret, scope[0], scope[1], direction, number, note))
     if secret is None:
         st.notes.append(ConfigNote("psk-unreadable", number, note or label))
@@ -258,7 +274,7 @@ def _keyring(st: _State, b: Block) -> None:
     for number, _indent, w in b.body:
         if w[0] == "peer" and len(w) > 1:
             peer = w[1]
-            st.keyring_peers[f"{name}/{peer}"] = []
+            st.keyring_peers.setdefault(f"{name}/{peer}", [])  # entered again: kept
         elif w[0] == "address" and len(w) > 1:
             host = _host(w[1], w[2] if len(w) > 2 else None)
             st.keyring_peers.setdefault(f"{name}/{peer}", []).append(("address", host))
@@ -310,7 +326,12 @@ _PROFILE_KNOWN = frozenset(
 
 
 def _profile(st: _State, b: Block) -> None:
-    prof = _Profile(b.words[3] if len(b.words) > 3 else "?", b.line)
+    name = b.words[3] if len(b.words) > 3 else "?"
+    # Entered again (a later paste): IOS adds the lines to the same profile.
+    prof = next((p for p in st.profiles if p.name == name), None)
+    if prof is None:
+        prof = _Profile(name, b.line)
+        st.profiles.append(prof)
     keys: list[tuple[int, str, list[str]]] = []
     for _number, _indent, w in b.body:
         if w[:3] == ["match", "identity", "remote"] and len(w) > 3:
@@ -338,7 +359,6 @@ def _profile(st: _State, b: Block) -> None:
             continue  # understood, not compared
         else:
             st.skipped += 1
-    st.profiles.append(prof)
     for number, side, rest in keys:
         # "authentication local|remote pre-share key K": the profile's own key (used instead
         # of a keyring's) for the peers its "match identity remote" lines admit.

@@ -95,6 +95,30 @@ _IFACE_PAIRS = frozenset(
 )
 
 
+_BLOCK_HEADS = (
+    ("crypto", "ikev2", "proposal"),
+    ("crypto", "ikev2", "policy"),
+    ("crypto", "ikev2", "keyring"),
+    ("crypto", "ikev2", "profile"),
+    ("crypto", "ipsec", "transform-set"),
+    ("crypto", "ipsec", "profile"),
+    ("ip", "access-list"),
+    ("ipv6", "access-list"),
+    ("interface",),
+    ("hostname",),
+)
+"""Global commands that open a mode ikeview reads. IOS ignores leading spaces: such a command
+opens its mode however it is indented (configs quoted in documents and mails are indented as a
+whole), unless the current mode knows it."""
+
+
+def _opens_mode(words: list[str]) -> bool:
+    if words[:2] in (["crypto", "map"], ["crypto", "dynamic-map"]):
+        # "crypto map NAME SEQ ...": global; "crypto map NAME" under an interface applies it.
+        return len(words) > 3 and words[3].isdigit()
+    return any(tuple(words[: len(h)]) == h and len(words) > len(h) for h in _BLOCK_HEADS)
+
+
 def _mode_words(words: list[str]) -> frozenset[str] | None:
     for head, sub in _SUB_WORDS.items():
         if tuple(words[: len(head)]) == head:
@@ -131,7 +155,8 @@ class _Reading:
             self.depth = max(0, self.depth - 1)
             return
         last = self.found[-1] if self.found else None
-        if last is not None and (indent > 0 or (self.depth and _continues(last, words))):
+        known = bool(self.depth) and last is not None and _continues(last, words)
+        if last is not None and (known or (indent > 0 and not _opens_mode(words))):
             last.body.append((number, indent, words))
             if words[0] == "peer" and last.words[:3] == ["crypto", "ikev2", "keyring"]:
                 self.depth = 2

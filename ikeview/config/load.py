@@ -25,7 +25,11 @@ def detect(text: str, name: str = "") -> str | None:
     if re.search(r"^conn\s+\S+", text, re.M):
         return "ipsec.conf"
     # An IOS line may follow a CLI prompt when the config was pasted from a session.
-    if re.search(r"^([\w.-]+(\([\w-]+\))?# ?)?(crypto |interface |hostname )", text, re.M):
+    # A config quoted in a document may be indented as a whole ("    crypto ikev2 ...").
+    prompt = r"([\w.-]+(\([\w-]+\))?# ?)?"
+    if re.search(
+        rf"^{prompt}(crypto |interface |hostname )|^[ \t]+crypto (ikev2|ipsec) ", text, re.M
+    ):
         return "ios"
     if re.search(r"^\s*include\s+\S", text, re.M):
         base = name.replace("\\", "/").rsplit("/", 1)[-1].lower()
