@@ -1,7 +1,9 @@
 """Cisco IOS / IOS XE running-config: the IKEv2 and IPsec parts, read into records.
 
-Blocks are found by indentation, as ``show running-config`` prints them: a line at column 0
-opens a block, indented lines belong to it (keyring ``peer`` blocks one level deeper). Read:
+Blocks are found as IOS finds modes (ios_text.py): by indentation as ``show running-config``
+prints them, and, for configs pasted as CLI scripts or quoted in documents, by the commands a
+mode knows whatever their indentation (prompts stripped, ``exit`` understood). A block entered
+again adds to the same proposal, profile or keyring peer. Read:
 ``hostname``, interface addresses and ``tunnel protection ipsec profile``, ``crypto ikev2
 proposal|policy|keyring|profile``, ``crypto ipsec transform-set|profile``, ``crypto map``,
 named and numbered extended ACLs. Everything else is skipped and counted, never fatal.
@@ -18,6 +20,14 @@ from typing import TypeVar
 
 from ikeview.config import ios_defaults
 from ikeview.config.ios_text import Block, acl_entry, blocks, network, object_group_members
+from ikeview.config.ios_words import (
+    ESP_ENCR,
+    ESP_INTEG,
+    ESP_VARIABLE,
+    IOS_ENCR,
+    IOS_HASH,
+    decode_type7,
+)
 from ikeview.config.proposals import ConfProposal, Encr
 from ikeview.config.records import (
     ChildConf,
@@ -29,42 +39,6 @@ from ikeview.config.records import (
     Direction,
     IkePolicy,
 )
-
-IOS_ENCR = {
-    "des": (2, None),
-    "3des": (3, None),
-    "aes-cbc-128": (12, 128),
-    "aes-cbc-192": (12, 192),
-    "aes-cbc-256": (12, 256),
-    "aes-gcm-128": (20, 128),
-    "aes-gcm-192": (20, 192),
-    "aes-gcm-256": (20, 256),
-}
-"""IKEv2 proposal ``encryption`` keywords to (IANA ENCR id, key bits)."""
-IOS_HASH = {"md5": (1, 1), "sha1": (2, 2), "sha256": (12, 5), "sha384": (13, 6), "sha512": (14, 7)}
-"""IKEv2 proposal ``integrity``/``prf`` keywords to (INTEG id, PRF id)."""
-ESP_ENCR = {"esp-des": (2, None), "esp-3des": (3, None), "esp-null": (11, None)}
-ESP_VARIABLE = {"esp-aes": (12, 128), "esp-gcm": (20, 128), "esp-gmac": (21, 128)}
-"""Transform-set ciphers with an optional key size after them (default 128)."""
-ESP_INTEG = {
-    "esp-md5-hmac": 1,
-    "esp-sha-hmac": 2,
-    "esp-sha256-hmac": 12,
-    "esp-sha384-hmac": 13,
-    "esp-sha512-hmac": 14,
-}
-# The public constant of the reversible "type 7" encoding.
-_TYPE7 = "dsfd;kfoA,.iyewrkldJKDHSUBsgvca69834ncxv9873254k;fg87"
-
-
-def decode_type7(encoded: str) -> str | None:
-    """The clear text of a Cisco type 7 string; None when it is not one."""
-    try:
-        seed = int(encoded[:2])
-        data = bytes.fromhex(encoded[2:])
-    except ValueError:
-        return None
-    return "".join(chr(b ^ ord(_TYPE7[(seed + i) % len(_TYPE7)])) for i, b in enumerate(data))
 
 
 @dataclass(slots=True)
