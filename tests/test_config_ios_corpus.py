@@ -40,7 +40,7 @@ _MIRRORS = os.pathsep.join(
 
 def _corpus_dirs() -> list[Path]:
     spec = os.environ.get("IKEVIEW_IOS_CORPUS", _MIRRORS)
-    return [p for p in map(Path, spec.split(os.pathsep)) if p.is_dir()]
+    return [Path(p) for p in spec.split(os.pathsep) if p and Path(p).is_dir()]
 
 
 _PROMPT = re.compile(r"^\S+?(\([\w-]+\))?#\s*")
@@ -226,7 +226,7 @@ def test_corpus_agrees_with_a_second_reading() -> None:
 
 @pytest.mark.skipif(
     not _corpus_dirs(),
-    reason="no public IOS corpus on this machine (IKEVIEW_IOS_CORPUS or the batfish mirror)",
+    reason="no public IOS corpus on this machine (IKEVIEW_IOS_CORPUS or the fetched mirrors)",
 )
 def test_public_corpus_is_there() -> None:
     """Says in the test list whether the public configs were read, not only the hand-written."""
