@@ -266,6 +266,7 @@ def test_unindented_script() -> None:
     cfg = _hand("script-unindented.txt")
     assert cfg.hostname == "Branch7" and cfg.local_addrs == ("203.0.113.7",)
     (pol,) = cfg.policies
+    # "match address local interface Gi1": IOS takes the abbreviation of GigabitEthernet1.
     assert (pol.match_local, pol.match_fvrf) == (("203.0.113.7",), "any")
     (prop,) = pol.proposals  # aes-gcm-256 aes-gcm-128 / prf sha384 sha256 / group 20 19
     assert prop.encr == ((20, 256), (20, 128)) and prop.prf == (6, 5) and prop.ke == (20, 19)

@@ -19,7 +19,14 @@ from dataclasses import dataclass, field
 from typing import TypeVar
 
 from ikeview.config import ios_defaults
-from ikeview.config.ios_text import Block, acl_entry, blocks, network, object_group_members
+from ikeview.config.ios_text import (
+    Block,
+    acl_entry,
+    blocks,
+    network,
+    object_group_members,
+    same_interface,
+)
 from ikeview.config.ios_words import (
     ESP_ENCR,
     ESP_INTEG,
@@ -560,7 +567,7 @@ def _policies(
 def _interface_address(st: _State, spec: str) -> str:
     """An address, or the first address of the interface a ``match ... interface`` names."""
     for iface in st.interfaces:
-        if iface.name == spec and iface.addrs:
+        if same_interface(spec, iface.name) and iface.addrs:
             return iface.addrs[0]
     return spec
 
@@ -609,14 +616,14 @@ def _addresses(st: _State) -> tuple[list[str], list[tuple[str, str]], dict[str, 
     addrs: list[str] = []
     fvrfs: dict[str, str] = {}
     peers: dict[str, str] = {}
-    by_name = {i.name: i for i in st.interfaces}
     for iface in st.interfaces:
         addrs.extend(a for a in iface.addrs if a not in addrs)
         if iface.vrf and not iface.name.lower().startswith("tunnel"):
             fvrfs.update((a, iface.vrf) for a in iface.addrs)
     for iface in st.interfaces:
         src = iface.tunnel_source
-        source_addrs = by_name[src].addrs if src in by_name else ([src] if src else [])
+        named = [i for i in st.interfaces if src and same_interface(src, i.name)]
+        source_addrs = named[0].addrs if named else ([src] if src else [])
         if iface.tunnel_vrf:
             # "tunnel vrf X": the tunnel's endpoints (and so its IKE SAs) live in VRF X.
             fvrfs.update((a, iface.tunnel_vrf) for a in source_addrs)

@@ -195,6 +195,20 @@ def blocks(text: str) -> tuple[list[Block], int]:
     return reading.found, in_banner
 
 
+_IFACE_NAME = re.compile(r"([A-Za-z-]+)\s*([0-9][0-9/.:]*)$")
+
+
+def same_interface(written: str, name: str) -> bool:
+    """Whether ``written`` names interface ``name`` as IOS would take it: the type may be
+    abbreviated to any prefix and any case (``Gi1``, ``gig1``, ``tu 10``), the numbers not."""
+    if written == name:
+        return True
+    a, b = _IFACE_NAME.match(written.strip()), _IFACE_NAME.match(name)
+    if a is None or b is None or a.group(2) != b.group(2):
+        return False
+    return b.group(1).lower().startswith(a.group(1).lower())
+
+
 # --- access lists ------------------------------------------------------------------------
 
 _PORT_OPS = {"eq": 1, "neq": 1, "lt": 1, "gt": 1, "range": 2}
