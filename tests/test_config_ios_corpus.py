@@ -323,3 +323,22 @@ def test_quoted_indented_and_entered_again() -> None:
     assert child.name == "crypto map SPOKE-MAP 10"
     assert (child.local_ts, child.remote_ts) == (("10.9.0.0/24",), ("10.0.0.0/16",))
     assert cfg.local_addrs == ("198.51.100.9",)
+
+
+LAB_CONFIGS = sorted(p.name for p in (DATA / "ios").glob("*.cfg"))
+
+
+@pytest.mark.parametrize("name", LAB_CONFIGS)
+@pytest.mark.parametrize("style", ["unindented", "prompted"])
+def test_lab_configs_read_the_same_pasted(name: str, style: str) -> None:
+    """Every hand-written lab config, pasted as a script (no indentation) or as a CLI
+    transcript (each line after an ``R1(config)#`` prompt), reads to the same records: the
+    modes alone tell where each line belongs, as on the router."""
+    text = (DATA / "ios" / name).read_text()
+    lines = [line.lstrip(" ") for line in text.splitlines()]
+    if style == "prompted":
+        lines = [f"R1(config)#{line}" if line and not line.startswith("!") else line
+                 for line in lines]  # fmt: skip
+    plain = read_config(text, name)
+    pasted = read_config("\n".join(lines), name)
+    assert pasted == plain

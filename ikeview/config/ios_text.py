@@ -133,6 +133,8 @@ def _continues(block: Block, words: list[str]) -> bool:
         return False
     if block.words[0] == "interface" and tuple(words[:2]) in _IFACE_PAIRS:
         return True
+    if block.words[0] == "interface" and words[:2] == ["crypto", "map"]:
+        return len(words) == 3  # "crypto map NAME" applies a map; with a SEQ it is global
     if block.words[1:2] == ["access-list"] and words[0].isdigit():
         return True  # "10 permit ip any any": an entry's sequence number
     if words[0] == "hostname":
