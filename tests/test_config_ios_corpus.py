@@ -65,6 +65,7 @@ class Simple:
     keys: list[tuple[str, str, list[str]]] = field(default_factory=list)
     """(label as the reader names it, direction, words after the direction)."""
     identities: dict[str, list[list[str]]] = field(default_factory=dict)
+    transform_sets: dict[str, list[str]] = field(default_factory=dict)
 
 
 def simple_reading(text: str) -> Simple:
@@ -76,6 +77,8 @@ def simple_reading(text: str) -> Simple:
         words = line.split()
         if not words or words[0].startswith("!") or words == ["exit"]:
             continue
+        if words[:3] == ["crypto", "ipsec", "transform-set"] and len(words) > 4:
+            out.transform_sets[words[3]] = words[4:]  # the later definition replaces
         if words[:2] == ["crypto", "ikev2"] and len(words) == 4:
             kind, name = words[2], words[3]
             out.proposals.setdefault(name, {}) if kind == "proposal" else None
@@ -173,6 +176,29 @@ def _check_keys(cfg: DeviceConfig, simple: Simple) -> int:
     return len(simple.keys)
 
 
+_ESP_CIPHER = {"esp-aes": 12, "esp-gcm": 20, "esp-gmac": 21}
+_ESP_FIXED = {"esp-3des": (3, None), "esp-des": (2, None), "esp-null": (11, None)}
+_ESP_HMAC = {"esp-md5-hmac": 1, "esp-sha-hmac": 2, "esp-sha256-hmac": 12,
+             "esp-sha384-hmac": 13, "esp-sha512-hmac": 14}  # fmt: skip
+
+
+def _check_transform_sets(cfg: DeviceConfig, simple: Simple) -> int:
+    used = {p.text.split()[3]: p for c in cfg.connections for ch in c.children
+            for p in ch.proposals if p.text.startswith("crypto ipsec transform-set ")}  # fmt: skip
+    for name, prop in used.items():
+        words = simple.transform_sets[name]
+        encr: list[tuple[int, int | None]] = []
+        for i, w in enumerate(words):
+            if w in _ESP_CIPHER:
+                bits = words[i + 1] if i + 1 < len(words) and words[i + 1].isdigit() else "128"
+                encr.append((_ESP_CIPHER[w], int(bits)))
+            elif w in _ESP_FIXED:
+                encr.append(_ESP_FIXED[w])
+        assert list(prop.encr) == encr, (name, prop.encr, words)
+        assert list(prop.integ) == [_ESP_HMAC[w] for w in words if w in _ESP_HMAC], name
+    return len(used)
+
+
 def _is_ip(text: str) -> bool:
     try:
         ipaddress.ip_address(text)
@@ -203,7 +229,9 @@ def _check_identities(cfg: DeviceConfig, simple: Simple) -> int:
 
 
 def test_corpus_agrees_with_a_second_reading() -> None:
-    totals = {"files": 0, "lines": 0, "skipped": 0, "proposals": 0, "keys": 0, "identities": 0}
+    totals = dict.fromkeys(
+        ("files", "lines", "skipped", "proposals", "keys", "identities", "transform_sets"), 0
+    )
     wrong: list[str] = []
     for name, text in _files():
         cfg = read_ios(text, name, release="iosxe16")  # iosxe16: weak algorithms not refused
@@ -217,6 +245,7 @@ def test_corpus_agrees_with_a_second_reading() -> None:
             totals["proposals"] += _check_proposals(cfg, simple)
             totals["keys"] += _check_keys(cfg, simple)
             totals["identities"] += _check_identities(cfg, simple)
+            totals["transform_sets"] += _check_transform_sets(cfg, simple)
         except (AssertionError, KeyError, ValueError) as exc:
             wrong.append(f"{name}: {exc!r}")
     print("IOS corpus:", totals)
