@@ -371,3 +371,18 @@ def test_lab_configs_read_the_same_pasted(name: str, style: str) -> None:
     plain = read_config(text, name)
     pasted = read_config("\n".join(lines), name)
     assert pasted == plain
+
+
+def test_abbreviated_sub_commands() -> None:
+    """IOS takes any unambiguous prefix of a keyword; configs typed by hand keep them
+    (``auth local pre-share`` was found in a public lab config)."""
+    text = (
+        "crypto ikev2 profile P\n match identity remote fqdn a.example\n"
+        " auth local pre-share\n auth remote rsa-sig\n keyr local K\n"
+        "crypto ikev2 keyring K\n peer X\n  desc the peer\n  addr 192.0.2.9\n  pre-sh key1\n"
+    )
+    cfg = read_ios(text, "abbrev.cfg")
+    (conn,) = cfg.connections
+    assert (conn.local_auth, conn.remote_auth, conn.keyring) == ("psk", "pubkey", "K")
+    (psk,) = cfg.psks
+    assert (psk.secret, psk.peer) == (b"key1", "192.0.2.9") and cfg.skipped == 0

@@ -143,6 +143,16 @@ def _continues(block: Block, words: list[str]) -> bool:
     return words[0] in sub
 
 
+def _expanded(block: Block, words: list[str]) -> list[str]:
+    """An indented crypto sub-command whose first word is abbreviated, as IOS takes it
+    (``auth local pre-share``): written out when one word of the mode starts so."""
+    sub = _mode_words(block.words) if block.words[0] == "crypto" else None
+    if sub is None or words[0] in sub or len(words[0]) < 2:
+        return words
+    full = [w for w in sub if w.startswith(words[0])]
+    return [full[0], *words[1:]] if len(full) == 1 else words
+
+
 @dataclass(slots=True)
 class _Reading:
     """Where the reader is: the blocks so far, and how deep the mode stack of the last is."""
@@ -159,6 +169,7 @@ class _Reading:
         last = self.found[-1] if self.found else None
         known = bool(self.depth) and last is not None and _continues(last, words)
         if last is not None and (known or (indent > 0 and not _opens_mode(words))):
+            words = _expanded(last, words) if indent > 0 else words
             last.body.append((number, indent, words))
             if words[0] == "peer" and last.words[:3] == ["crypto", "ikev2", "keyring"]:
                 self.depth = 2
