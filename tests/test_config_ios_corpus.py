@@ -4,8 +4,9 @@ Two corpora: the hand-written files in tests/data/configs/ios/corpus (always; th
 real files from lab guides and forums carry: CLI pastes with prompts, unindented scripts,
 two-space indents with ``exit`` lines, profile-level keys, IPv6), and public configs on the
 machine: ``IKEVIEW_IOS_CORPUS`` names a folder of config files or a git directory (a bare
-mirror is read with ``git grep`` / ``git show``), by default the batfish mirror
-(github:batfish/batfish, its Cisco grammar test configs). Nothing of it is copied here.
+mirror is read with ``git grep`` / ``git show``), by default the mirrors of the public
+repositories in ``_PUBLIC`` (github:batfish/batfish's Cisco grammar test configs, Azure and
+DMVPN/FlexVPN lab guides). Nothing of it is copied here.
 
 The second reading knows no blocks or modes: it follows the last ``crypto ikev2 ...`` header
 line by line and collects the words after ``encryption``/``integrity``/``group``,
@@ -31,10 +32,16 @@ from ikeview.config.load import read_config
 from ikeview.config.records import DeviceConfig
 
 HAND = DATA / "ios" / "corpus"
-_MIRRORS = os.pathsep.join(
-    f"/work/.mirror/{name}/repo"
-    for name in ("batfish+batfish", "jwrightazure+lab", "hdinthkld+gnj")
+_PUBLIC = (
+    "batfish+batfish",
+    "jwrightazure+lab",
+    "hdinthkld+gnj",
+    "rbannist+AzureIaaS-CiscoCSR1000v-DMVPNandZBFW",
+    "NGMunia+Dual-Hub-DMVPN",
+    "fuatanshori+DMVPN-IKEV2-DUAL_HUB",
+    "azghari-med+FlexVPN-Multi-Access-Hub-One-Config-Every-VPN-Type",
 )
+_MIRRORS = os.pathsep.join(f"/work/.mirror/{name}/repo" for name in _PUBLIC)
 """Public repositories with IOS configs as this machine's fetch tool mirrors them."""
 
 
