@@ -66,3 +66,11 @@ def test_reader_leaves_out_groups_ios_lacks() -> None:
     notes = [n.text for n in cfg.notes if n.code == "config-unknown-algorithm"]
     assert any("group 31 17 is not a DH group IOS has" in n for n in notes)
     assert any("set pfs group31" in n for n in notes)
+
+
+def test_set_pfs_without_a_group_is_group_1() -> None:
+    """Cisco: "The default (group1) is sent if the set pfs statement does not specify a
+    group" (knowledge-base article on set pfs)."""
+    text = "crypto ikev2 profile P\ncrypto ipsec profile IPS\n set pfs\n set ikev2-profile P\n"
+    (conn,) = read_ios(text, "pfs.cfg", release="iosxe16").connections
+    assert conn.children[0].pfs == (1,)

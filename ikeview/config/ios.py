@@ -413,7 +413,9 @@ def _child(st: _State, b: Block, name: str) -> None:
         if w[:2] == ["set", "transform-set"]:
             child.sets += w[2:]
         elif w[:2] == ["set", "pfs"]:
-            group = w[2] if len(w) > 2 else "group2"
+            # Without a group IOS uses group 1 ("The default (group1) is sent if the set pfs
+            # statement does not specify a group", Cisco's knowledge base on set pfs).
+            group = w[2] if len(w) > 2 else "group1"
             child.pfs = int(group[5:]) if _ios_group(group[5:]) else None
             if child.pfs is None:
                 st.notes.append(ConfigNote("config-unknown-algorithm", _number,
