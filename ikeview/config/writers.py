@@ -308,8 +308,12 @@ def _ios_child(view: SideView, up: str, lost: list[str]) -> list[str]:
     sets = []
     mode = view.child.mode if view.child else "tunnel"
     for i, p in enumerate(esp, 1):
-        sets.append(f"{up}-TS{i}")
         words = _ios_transform(p, lost)
+        if not words:
+            # Nothing of this proposal has an IOS keyword (the NOTE says what): an empty
+            # transform set is no configuration, so none is written or referenced.
+            continue
+        sets.append(f"{up}-TS{i}")
         lines += [f"crypto ipsec transform-set {up}-TS{i} {words}", f" mode {mode}", "!"]
     local, remote = _ts(view)
     if local and remote:
