@@ -12,10 +12,13 @@ from __future__ import annotations
 
 from array import array
 from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from ikeview.pipeline.inner import summarize
 from ikeview.pipeline.seam import Decryptor, EspOpened
+
+if TYPE_CHECKING:
+    from ikeview.framebytes import SeekTable
 
 STATUS_CLEAR = 0
 """Not decrypted (no keys, or the decryptor said why in ``problem``)."""
@@ -110,6 +113,9 @@ class EspRowStore:
         self.decryptor: Decryptor | None = None
         """The run's decryptor (its keys grow with SAs, not packets), kept to open one packet
         again for the packet detail's hex once the load is over (``ikeview.framebytes``)."""
+        self.seek: SeekTable | None = None
+        """Where the packet detail starts reading the file to find a frame (set with the
+        complete analysis of a plain capture file; None: the file is walked from its start)."""
 
     def add(
         self, spi: int, frame: int, ts: float, seq: int, length: int, opened: EspOpened

@@ -493,6 +493,14 @@ class MainScreen(ViewActions):
             return
         # The run's decryptor only once its load is over: until then the load worker uses it.
         decryptor = self.rows.decryptor if self.loaded else None
+        if self.rows.seek is None:
+            # Without the load's seek table the frame is found by walking the file: say why.
+            why = "a compressed capture cannot seek" if self.loaded else "the load is running"
+            self.notify(
+                f"reading frame {event.row.frame} from the start of the file ({why}; this can "
+                "take seconds on a large capture)",
+                title="packet",
+            )
         self.read_packet(self.request, event.row.frame, title, lines, decryptor)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="packet")
@@ -511,7 +519,9 @@ class MainScreen(ViewActions):
         # An exclusive worker replaces, but cannot stop, a thread still reading: one at a time
         # may use the decryptor.
         with self._packet_lock:
-            got = esp_frame_bytes(request.capture, frame, decryptor, request.extra_ports)
+            got = esp_frame_bytes(
+                request.capture, frame, decryptor, request.extra_ports, self.rows.seek
+            )
         if got is not None and decryptor is None:
             got = replace(got, note="not decrypted yet (decrypted bytes once the load is over)")
         self.app.call_from_thread(self.show_packet, title, lines, got, None)
