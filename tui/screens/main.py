@@ -33,6 +33,7 @@ from ..esprows import EspRowStore
 from ..filtering import Filter
 from ..loading import LoadRequest, run_load
 from ..messages import AnalysisUpdated, CaptureLoaded, KernelDropped, KeysFailed
+from ..timeline import rekey_story
 from ..verdicts import Entry, entry_count, problem_entries
 from ..widgets.esp_table import EspPanel, EspTable, esp_detail
 from ..widgets.ladder import Ladder
@@ -294,7 +295,8 @@ class MainScreen(ViewActions):
         clock = self.clock.for_sa(sa)
         self.query_one(Ladder).update_from(sa, self.filter, clock, self.marks)
         self.query_one(ProposalsView).update_from(sa)
-        self.query_one(TimingView).update_from(sa, self.rows, clock, self.marks)
+        story = tuple(rekey_story(sa, self.analysis.ike_sas)) if sa and self.analysis else ()
+        self.query_one(TimingView).update_from(sa, self.rows, clock, self.marks, story)
         spis = self.esp_spis(sa)
         self.query_one(EspPanel).update_from(spis, self.rows, clock, self.esp_stats(spis))
         self.query_one(ProblemsView).update_from(
