@@ -7,6 +7,8 @@ both PSK AUTHs verify with the written keys (asym-psk included)."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from config_support import LAB, SCENARIOS, dh_only
 
@@ -97,3 +99,16 @@ def test_ios_writer_says_what_it_cannot_express() -> None:
     analysis = analyze(folder / "capture.pcap", keys)
     text = write_configs(analysis, kind="ios", sides=("initiator",), keyring=keys)["initiator"]
     assert "way to offer EXT_SEQ (ESN) in a transform set" in text
+
+
+def test_ios_writer_leaves_out_a_prf_it_cannot_name(shared_dir: Path) -> None:
+    # UK NCSC's capture: the responder chose PRF_AES128_XCBC (read in frame 4 with tshark),
+    # which IOS has no keyword for: no empty `prf` line, a note instead.
+    analysis = analyze(shared_dir / "captures/public/ukncsc_ikev2.pcap")
+    text = write_configs(analysis, kind="ios", sides=("responder",))["responder"]
+    assert "! NOTE: IOS has no PRF_AES128_XCBC" in text
+    assert not any(line.strip() == "prf" for line in text.splitlines())
+    cfg = read_config(text, "written.cfg")
+    (prop,) = cfg.policies[0].proposals
+    # Read back, IOS's rule applies: no `prf` line means the integrity algorithm's PRF.
+    assert prop.prf == (5,) and prop.ke == (15,)

@@ -238,7 +238,11 @@ def _ios_proposal(p: Proposal, lost: list[str]) -> list[str]:
             " integrity "
             + " ".join(_ios_words(_IOS_INTEG, c.integ, lost, lambda v: value_name(3, v)))
         )
-    lines.append(" prf " + " ".join(_ios_words(_IOS_PRF, c.prf, lost, lambda v: value_name(2, v))))
+    prf = _ios_words(_IOS_PRF, c.prf, lost, lambda v: value_name(2, v))
+    if prf:
+        # No `prf` line rather than an empty one: IOS then takes the PRF from the integrity
+        # algorithm (an AEAD proposal without one is refused by IOS, as it should be here).
+        lines.append(" prf " + " ".join(prf))
     lines.append(" group " + " ".join(str(k) for k in c.ke))
     return lines
 
