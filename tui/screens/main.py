@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import threading
+import time
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
@@ -11,6 +12,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
+from textual.timer import Timer
 from textual.widget import Widget
 from textual.widgets import (
     Footer,
@@ -49,6 +51,9 @@ if TYPE_CHECKING:
     from ikeview.framebytes import EspFrameBytes
     from ikeview.pipeline.seam import Decryptor
 
+PARTIAL_EVERY = 0.5
+"""Fewest seconds between two partial snapshots drawn while a capture loads (the first is
+drawn at once; the complete analysis always at once)."""
 TABS = ("ladder", "message", "proposals", "timing", "esp", "problems")
 """Panel ids in tab order (keys 1-6)."""
 
@@ -121,6 +126,11 @@ class MainScreen(ViewActions):
         """Frames marked with ``m`` (kept across re-runs: frame numbers do not change)."""
         self._entries: tuple[Analysis | None, list[Entry]] = (None, [])
         self._packet_lock = threading.Lock()
+        self._partial: AnalysisUpdated | None = None
+        """The newest partial snapshot not drawn yet (see ``PARTIAL_EVERY``)."""
+        self._partial_shown = 0.0
+        """time.monotonic() when a partial snapshot was last drawn."""
+        self._partial_timer: Timer | None = None
 
     @property
     def focus_chain(self) -> list[Widget]:
@@ -186,6 +196,7 @@ class MainScreen(ViewActions):
         """(Re-)run the analysis; a running one is cancelled (exclusive worker)."""
         self.request = request
         self.loaded = False
+        self._drop_partial()
         gc.unfreeze()  # the old analysis may go: its objects return to the collector
         bar = self.query_one("#progress", ProgressBar)
         bar.display = True
@@ -205,13 +216,38 @@ class MainScreen(ViewActions):
             self.query_one("#progress", ProgressBar).update(
                 total=event.bytes_total, progress=event.bytes_done
             )
+        # Every widget is rebuilt for a snapshot (20 of them at 100k packets, most replaced by
+        # the next within 50 ms): draw the first at once, then the newest once a
+        # PARTIAL_EVERY; the UI thread then leaves the load worker the CPU (and the GIL).
+        self._partial = event
+        wait = self._partial_shown + PARTIAL_EVERY - time.monotonic()
+        if wait <= 0:
+            self._show_partial()
+        elif self._partial_timer is None:
+            self._partial_timer = self.set_timer(wait, self._show_partial)
+
+    def _show_partial(self) -> None:
+        event, self._partial_timer = self._partial, None
+        if event is None or self.loaded or event.run is not self.request:
+            return
+        self._partial = None
+        self._partial_shown = time.monotonic()
         self.show_analysis(event.analysis, event.rows)
+
+    def _drop_partial(self) -> None:
+        """Forget the partial snapshot waiting to be drawn (the complete one came, or a new
+        run started)."""
+        self._partial = None
+        if self._partial_timer is not None:
+            self._partial_timer.stop()
+            self._partial_timer = None
 
     @on(CaptureLoaded)
     def capture_loaded(self, event: CaptureLoaded) -> None:
         if event.run is not self.request:
             return  # the end of a run the keys dialog replaced
         self.loaded = True
+        self._drop_partial()
         bar = self.query_one("#progress", ProgressBar)
         bar.update(total=1, progress=1)
         bar.display = False
