@@ -203,3 +203,27 @@ async def test_ike_rekey_collision_on_one_axis() -> None:
         esp = next(line for line in lines if line.strip().startswith("ESP d5a6d098"))
         got = {i for i, c in enumerate(esp[LABEL + 1 :]) if c != " "}
         assert got == {axis.column(ts) for ts, spi in seen.values() if spi == "d5a6d098"}
+
+
+def test_rekey_story_narrow() -> None:
+    """At 40 columns the rekey lanes keep whole SPIs (the role stands for "IKE") and fit."""
+    from ikeview.tui.esprows import EspRowStore
+    from ikeview.tui.timeline import rekey_story
+
+    from ikeview.keys.loader import load_keys
+    from ikeview.pipeline.analyze import analyze
+
+    cap = LAB / "ike-rekey-collision"
+    sas = analyze(cap / "capture.pcap", load_keys([cap / "keys.toml"])).ike_sas
+    old = next(sa for sa in sas if sa.spi_i.hex().startswith("f8877b07"))
+    story = rekey_story(old, sas)
+    assert [(sa.spi_i.hex()[:8], role) for sa, role in story] == [
+        ("f8877b07", "this"),
+        ("f09b40d3", "lost"),
+        ("5ada1c57", "new"),
+    ]
+    clock = TimeBase(capture_t0=old.first_ts)
+    lines = axis_text(old, EspRowStore(), clock, 40, story=story).plain.splitlines()
+    assert max(len(line) for line in lines) <= 40
+    for label in ("this f8877b07", "lost f09b40d3", "new 5ada1c57"):
+        assert any(line.startswith(label) for line in lines), label

@@ -259,7 +259,9 @@ def _sa_lanes(
     read from ``chosen``'s initiator, one sense for the whole axis."""
     narrow = room == NARROW_LABEL
     child_pad, esp_pad = ("", "") if narrow else (" ", "  ")
-    name = f"IKE {role} {sa.spi_i.hex()[:8]}" if role else f"IKE {sa.spi_i.hex()[:8]}"
+    name = f"IKE {sa.spi_i.hex()[:8]}"
+    if role:  # narrow: the role replaces "IKE", so the SPI stays whole
+        name = f"{role} {sa.spi_i.hex()[:8]}" if narrow else f"IKE {role} {sa.spi_i.hex()[:8]}"
     style = "bold" if sa is chosen else "dim bold"
     lanes = [_lane(name, ike_lane(sa, axis), style, room)]
     for child in sa.child_sas:
