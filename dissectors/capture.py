@@ -30,6 +30,9 @@ _MAX_FRAME = 1 << 24
 """A captured length above this (16 MiB) can only be a corrupt record header."""
 
 _GZIP_MAGIC = b"\x1f\x8b"
+_SEEK_INTERFACES = 256
+"""pcapng interfaces up to which a checkpoint is recorded: each holds a copy of the list, so a
+hostile file of interface blocks would otherwise cost memory growing with its square."""
 
 _MAX_RATIO = 200
 """Decompressed bytes per compressed byte a gzip capture may reach once past ``_RATIO_FLOOR``.
@@ -497,7 +500,7 @@ class CaptureReader:
                 base += pos
                 buf = buf[pos:] + chunk
                 pos = 0
-                if marks is not None:
+                if marks is not None and len(ifaces) <= _SEEK_INTERFACES:
                     marks.append(Checkpoint(index, base, endian, tuple(ifaces)))
 
         finally:

@@ -107,3 +107,30 @@ def test_the_last_analysis_step_carries_the_table() -> None:
     steps = list(iter_analysis(LAB / "rekey-dpd" / "capture.pcap", every=5))
     assert all(s.seek is None for s in steps[:-1])
     assert steps[-1].seek is not None and steps[-1].seek.points
+
+
+def test_a_pcapng_of_many_interfaces_keeps_checkpoints_small(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Hostile: 2,000 interface blocks before the packets. Checkpoints stop once the section
+    has more interfaces than the cap (each would copy the whole list); frames are still found."""
+    import struct
+
+    monkeypatch.setattr(capture, "_CHUNK", 256)
+
+    def block(kind: int, body: bytes) -> bytes:
+        size = 12 + len(body)
+        return struct.pack("<II", kind, size) + body + struct.pack("<I", size)
+
+    shb = block(0x0A0D0D0A, struct.pack("<IHHq", 0x1A2B3C4D, 1, 0, -1))
+    idbs = block(1, struct.pack("<HHI", 1, 0, 65535)) * 2000
+    epbs = b"".join(
+        block(6, struct.pack("<IIIII", 1999, 0, k, 16, 16) + bytes([k]) * 16) for k in range(50)
+    )
+    path = tmp_path / "many.pcapng"
+    path.write_bytes(shb + idbs + epbs)
+    table, count = table_of(path)
+    assert count == 50
+    assert all(len(c.interfaces) <= capture._SEEK_INTERFACES for c in table.points)
+    got = read_frame(path, 50, table)
+    assert got is not None and got.data == bytes([49]) * 16 and got.linktype == 1
