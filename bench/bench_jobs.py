@@ -5,7 +5,9 @@ average is printed before and after).
 Captures: make_capture.py's mix (1k IKE per 1M packets, mostly ESP, no keys) for summary,
 report and export; bench_esp_pipeline.py's AES-GCM ESP with its keys for report --keys and
 decrypt -o.
-Run: python bench/bench_jobs.py [packets] [--jobs N]     (default 200000, 2)
+Run: python bench/bench_jobs.py [packets] [--jobs N] [--bound N,...]
+     (default 200000, 2; --bound: also the idle-machine bound for these numbers of processes,
+     from each range's CPU time measured alone, since this machine has 2 cores)
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("packets", nargs="?", type=int, default=200_000)
     ap.add_argument("--jobs", type=int, default=2)
+    ap.add_argument("--bound", default="", help="comma-separated process counts")
     args = ap.parse_args()
     ikv = shutil.which("ikeview") or str(Path(sys.executable).parent / "ikeview")
     print(f"load average before: {os.getloadavg()}")
@@ -68,39 +71,53 @@ def main() -> None:
                 f"jobs {args.jobs}: {wn:6.2f} s wall {cn:6.2f} s CPU {rn:4.0f} MB | "
                 f"wall speed-up {w1 / wn:.2f}x, output {same}"
             )
-        critical_path(mix, [], args.jobs, "report")
-        critical_path(gcm, [str(keys)], args.jobs, "report --keys (GCM)")
+        for n in [args.jobs, *(int(x) for x in args.bound.split(",") if x)]:
+            critical_path(mix, [], n, "report")
+            critical_path(gcm, [str(keys)], n, "report --keys (GCM)")
     print(f"load average after: {os.getloadavg()}")
 
 
 def critical_path(capture: Path, keys: list[str], jobs: int, name: str) -> None:
-    """What --jobs gains on an idle machine with a core per process: each range's CPU time,
-    measured one after the other in this process, against one pass. Wall time with N cores is
-    about the slowest range plus the fold; on a busy shared machine the wall-time figures above
-    say more about the neighbours than about ikeview."""
-    from ikeview.parallel import _Range, _run_range, bounds, data_size
-    from ikeview.pipeline.analyze import analyze, make_decryptor
+    """What --jobs gains on an idle machine with a core per process: each range's CPU time
+    (locating it, then analysing it), measured one after the other in this process, against
+    one pass. Wall time with N cores is about the slowest range plus the serial parts (start-up,
+    the fold, the output); on a busy shared machine the wall-time figures above say more about
+    the neighbours than about ikeview."""
+    from ikeview.fastsummary import count_range
+    from ikeview.parallel import locate, run_range
+    from ikeview.pcapranges import cuts, layout
+    from ikeview.pipeline.analyze import analyze
 
     name_ = str(capture)
-    c0 = time.process_time()
+    keyring = None
     if keys:
         from ikeview.keys.loader import load_keys
 
-        analyze(name_, decryptor=make_decryptor(load_keys([Path(k) for k in keys])))
-    else:
-        analyze(name_)
+        keyring = load_keys([Path(k) for k in keys])
+    c0 = time.process_time()
+    analyze(name_, keyring)  # the batch path where it applies, as the command runs
     one = time.process_time() - c0
-    cuts = [0, *bounds(data_size(name_), jobs)]
-    ends = [*cuts[1:], None]
+    lay = layout(name_)
+    assert lay is not None
+    bounds = cuts(lay, jobs)
+    found = []
+    for r in range(jobs):
+        c0 = time.process_time()
+        count_range(name_, lay, bounds[r], bounds[r + 1], True, False)
+        found.append(time.process_time() - c0)
+    split = locate(name_, lay, jobs, True)
+    assert split is not None
     ranges = []
     for r in range(jobs):
         c0 = time.process_time()
-        _run_range(name_, keys, (), _Range(cuts[r], ends[r]), r > 0)
+        run_range(split, r, keys, (), r > 0, True)
         ranges.append(time.process_time() - c0)
-    worst = max(ranges)
+    worst = max(found) + max(ranges)
     print(
-        f"{name:20} one pass {one:.2f} s CPU; ranges {', '.join(f'{t:.2f}' for t in ranges)} "
-        f"s CPU; idle-machine bound {one / worst:.2f}x with {jobs} cores"
+        f"{name:20} one pass {one:.2f} s CPU; ranges located in "
+        f"{', '.join(f'{t:.2f}' for t in found)} s, analysed in "
+        f"{', '.join(f'{t:.2f}' for t in ranges)} s CPU; idle-machine bound {one / worst:.2f}x "
+        f"with {jobs} cores"
     )
 
 

@@ -316,6 +316,12 @@ class Dissector:
             if tail is not None:
                 yield tail
 
+    def idle(self) -> bool:
+        """Nothing held between frames (no IP fragment, no TCP stream, none given up): the next
+        frames dissect the same whatever came before. ``--jobs`` dissects byte ranges apart
+        only when each one leaves its dissector idle."""
+        return not (len(self._frag) or len(self._tcp) or self._frag.dropped or self._tcp.dropped)
+
     def _text(self, addr: bytes) -> str:
         cache = self._addr
         s = cache.get(addr)

@@ -124,6 +124,9 @@ class TcpStreams:
         """Streams given up: evicted for room, too many gaps, or a bad frame length."""
         self._streams: dict[Hashable, _Stream] = {}
 
+    def __len__(self) -> int:
+        return len(self._streams)
+
     def add(
         self, key: Hashable, reverse: Hashable, seq: int, flags: int, payload: bytes
     ) -> list[TcpMessage] | None:

@@ -400,7 +400,12 @@ def _analyze(args: argparse.Namespace, keyring: KeyRing | None = None) -> Analys
     from ikeview.parallel import analyze_parallel
 
     return analyze_parallel(
-        args.capture, args.keys, extra_ports=args.ports, jobs=args.jobs, serial=single
+        args.capture,
+        args.keys,
+        extra_ports=args.ports,
+        jobs=args.jobs,
+        serial=single,
+        fast=not getattr(args, "no_fast", False),
     )
 
 
@@ -446,7 +451,12 @@ def _run_decrypt(args: argparse.Namespace) -> int:
 
         _load_keys(args.keys)  # a bad keys file stops here, before any process starts
         stats = write_decrypted_parallel(
-            args.capture, args.keys, args.output, extra_ports=args.ports, jobs=args.jobs
+            args.capture,
+            args.keys,
+            args.output,
+            extra_ports=args.ports,
+            jobs=args.jobs,
+            fast=not args.no_fast,
         )
     else:
         keyring = _load_keys(args.keys)

@@ -145,8 +145,13 @@ class _DecryptSink:
             if outcomes is None:
                 problem = str(lane.how)
                 rows += [(item, problem) for item in lane.items]
-            else:
+            elif self._linktype == 1 and len(lane.dst) == 4:
                 rows += zip(lane.items, outcomes[0], strict=True)
+            else:
+                # Linux cooked or outer IPv6: rebuild_frame's own way (the link header's protocol
+                # may change), not _write_rows' inline Ethernet-and-IPv4 one.
+                pairs = zip(lane.items, outcomes[0], strict=True)
+                rows += [(item, _general_form(out)) for item, out in pairs]
         if len(lanes) > 1:
             rows.sort(key=_row_frame)
         self._write_rows(rows)
@@ -222,6 +227,13 @@ class _DecryptSink:
         start = item[5]
         _sec, _frac, incl, orig = record(mm, start - 16)
         return RawFrame(item[0], item[1], self._linktype, bytes(mm[start : start + incl]), orig)
+
+
+def _general_form(out: Outcome) -> Outcome:
+    """A clean outcome as the EspOpened the general path would hold."""
+    if type(out) is tuple:
+        return EspOpened(True, None, out[0], out[1], None)
+    return out
 
 
 def _row_frame(row: tuple[FastItem, object]) -> int:

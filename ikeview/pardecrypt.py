@@ -1,9 +1,10 @@
 """``ikeview decrypt --jobs N``: the decrypted capture written by N processes, byte for byte the
 file ``pcapwrite.write_decrypted`` writes in one pass.
 
-The ranges are ``ikeview.parallel``'s: every process reads all IKE (so it holds every key) and
-writes the records of its own range only, to a part file beside the output; the parts are then
-joined behind one pcap file header, in order, into the output (written to a temporary file and
+The ranges are ``ikeview.parallel``'s (byte ranges of an uncompressed pcap, located first):
+every process reads every frame that is not fast-path ESP (so it holds every key) and writes the
+records of its own range only, to a part file beside the output; the parts are then joined
+behind one pcap file header, in order, into the output (written to a temporary file and
 renamed, as the single pass does). Per-range statistics add up; the problem lines are the first
 20 distinct ones in capture order, as a single pass notes them.
 """
@@ -12,68 +13,85 @@ from __future__ import annotations
 
 import os
 import shutil
+import struct
 import tempfile
 from collections.abc import Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import BrokenExecutor
 from pathlib import Path
+from typing import TYPE_CHECKING, cast
 
-from ikeview.dissectors.capture import CaptureReader
 from ikeview.dissectors.records import EspPacket, FrameError, IkeDatagram, RawFrame
-from ikeview.dissectors.stream import dissect
+from ikeview.dissectors.stream import Dissector, dissect
 from ikeview.outfile import open_output
-from ikeview.parallel import MIN_SPLIT_BYTES, _Range, bounds, data_size, job_count
+from ikeview.parallel import (
+    NOT_SPLIT,
+    RangeLost,
+    Split,
+    job_count,
+    locate,
+    note,
+    pool,
+    splittable,
+)
 from ikeview.pcapfile import PcapWriter
+from ikeview.pcapranges import Layout, open_map
 from ikeview.pcapwrite import DecryptStats, _handle_esp, _handle_ike, write_decrypted
 from ikeview.pipeline.correlate import Correlator
 from ikeview.pipeline.decrypt import KeyringDecryptor
 
-_LINKTYPE_ETHERNET = 1
+if TYPE_CHECKING:
+    from ikeview.dissectors.capture import CaptureReader
+    from ikeview.keys.model import KeyRing
+
 _PCAP_HEADER = 24
 
 
 def decrypt_range(
-    capture: str,
+    split: Split,
+    r: int,
     key_paths: Sequence[str],
     part: str,
     extra_ports: Sequence[int],
-    start: int,
-    end: int | None,
-) -> tuple[DecryptStats, int | None]:
-    """Worker: write the records of one range to ``part`` (behind a file header); returns its
-    statistics and the link type of the capture's first frame (None for an empty capture)."""
+    fast: bool = False,
+) -> DecryptStats:
+    """Worker: write the records of range ``r`` to ``part`` (behind a file header, which the
+    join drops); returns its statistics. ``fast``: through the batch path (``fastdecrypt``)."""
     from ikeview.keys.loader import load_keys
 
-    dec = KeyringDecryptor(load_keys([Path(p) for p in key_paths]), keep_plaintext=True)
+    keyring = load_keys([Path(p) for p in key_paths])
+    if fast:
+        return _decrypt_range_fast(split, r, keyring, part, extra_ports)
+    dec = KeyringDecryptor(keyring, keep_plaintext=True)
     corr = Correlator(dec)
     stats = DecryptStats()
-    rng = _Range(start, end)
+    owns = split.owns(r)
     replacements: dict[int, bytes] = {}
     by_index: dict[int, RawFrame] = {}
     pending: list[RawFrame] = []
-    with open(part, "wb") as out:
-        # Each part starts with a file header (PcapWriter writes one); the join drops it.
-        body: list[PcapWriter] = []
+    with open(part, "wb") as out, open(split.name, "rb") as fh, open_map(split.name) as mm:
+        # The output's link type is the capture's first frame's; frames of another (pcapng
+        # interfaces may differ) are counted and left out, as the single pass does.
+        linktype = split.lay.linktype
+        writer = PcapWriter(out, linktype)
 
         def flush() -> None:
             for frame in pending:
-                if not rng.owns(frame.index):
+                if not owns(frame.index):
                     continue
-                if not body:
-                    body.append(PcapWriter(out, rng.first_linktype))
                 stats.frames += 1
-                if frame.linktype != body[0].linktype:
+                if frame.linktype != linktype:
                     stats.other_linktype += 1
                     continue
                 new = replacements.pop(frame.index, None)
                 if new is None:
-                    body[0].write(frame.ts, frame.data, frame.orig_len)
+                    writer.write(frame.ts, frame.data, frame.orig_len)
                 else:
-                    body[0].write(frame.ts, new)
+                    writer.write(frame.ts, new)
                 stats.written += 1
             pending.clear()
 
         def frames() -> Iterator[RawFrame]:
-            for frame in rng.frames(CaptureReader(capture), not extra_ports):
+            for frame in split.frames_for(r, mm, fh.fileno()):
                 flush()
                 by_index.clear()
                 by_index[frame.index] = frame
@@ -82,18 +100,63 @@ def decrypt_range(
 
         for rec in dissect(frames(), extra_ports=extra_ports):
             if isinstance(rec, EspPacket):
-                if rng.owns(rec.flow.frame):
+                if owns(rec.flow.frame):
                     _handle_esp(rec, dec, by_index, replacements, stats)
             elif isinstance(rec, IkeDatagram | FrameError):
                 corr.feed(rec)
                 if isinstance(rec, IkeDatagram):
-                    if rng.owns(rec.flow.frame):
+                    if owns(rec.flow.frame):
                         _handle_ike(rec, dec, by_index, replacements, stats)
                     else:
                         dec.take_plaintext(rec.message.raw)
         flush()
-    # A range never skips a frame of its own, so ``stats.frames`` counts exactly its frames.
-    return stats, rng.first_linktype
+    return stats
+
+
+def _decrypt_range_fast(
+    split: Split, r: int, keyring: KeyRing, part: str, extra_ports: Sequence[int]
+) -> DecryptStats:
+    """Range ``r`` through the batch path's walk and decrypting sink: its own frames written as
+    ``fastdecrypt`` writes them; the other ranges' other frames (and, on a pcapng range, frames
+    of the range itself the sink takes one by one) read for their keys only."""
+    from ikeview.fastdecrypt import _DecryptSink
+    from ikeview.parallel import _Frames
+    from ikeview.pipeline.fastwalk import _walk, _walk_reader
+
+    lo, hi = split.bases[r], split.bases[r] + split.walked[r].frames
+
+    class RangeSink(_DecryptSink):
+        def _general(self, raw: RawFrame) -> None:
+            if lo < raw.index <= hi:
+                super()._general(raw)
+                return
+            # Another range's frame: its keys, as decrypt_range takes them; nothing written.
+            for rec in self._run((raw,)):
+                if isinstance(rec, IkeDatagram | FrameError):
+                    self._corr.feed(rec)
+                    if isinstance(rec, IkeDatagram):
+                        self._dec.take_plaintext(rec.message.raw)
+
+    dec = KeyringDecryptor(keyring, keep_plaintext=True)
+    lay, w = split.lay, split.walked[r]
+    fast_udp = not extra_ports
+    with open(part, "wb") as out, open(split.name, "rb") as fh, open_map(split.name) as mm:
+        sink = RangeSink(Dissector(extra_ports=extra_ports), dec, out)
+        # The output's link type is the capture's first frame's (the join keeps one header).
+        sink._writer = PcapWriter(out, lay.linktype)
+        if lay.ng:
+            frames = split.frames_for(r, mm, fh.fileno())
+            _walk_reader(cast("CaptureReader", _Frames(frames)), 0, sink, fast_udp, None)
+        else:
+            for raw in split.other_frames(range(r), fh.fileno()):
+                sink.frame(raw)
+            span = (w.start, w.end, split.bases[r])
+            if _walk(mm, lay.size, (lay.endian, lay.scale), sink, fast_udp, None, span) is None:
+                raise RangeLost(split.name)
+            for raw in split.other_frames(range(r + 1, len(split.walked)), fh.fileno()):
+                sink.frame(raw)
+        sink.flush()
+    return sink.stats
 
 
 def write_decrypted_parallel(
@@ -104,39 +167,68 @@ def write_decrypted_parallel(
     extra_ports: Sequence[int] = (),
     jobs: int = 1,
     min_bytes: int | None = None,
+    fast: bool = True,
 ) -> DecryptStats:
-    """``write_decrypted(capture, keys, output)`` by ``jobs`` processes (same bytes)."""
+    """``write_decrypted(capture, keys, output)`` by ``jobs`` processes (same bytes);
+    ``fast=False`` (or ``IKEVIEW_NO_FAST``) keeps to the record path."""
+    from ikeview.pipeline.fastswitch import fast_allowed
+
+    fast = fast_allowed(fast)
     name = os.fspath(capture)
     keys = [os.fspath(p) for p in key_paths]
     ports = tuple(extra_ports)
     jobs = job_count(jobs)
-    size = os.path.getsize(name) if os.path.isfile(name) else 0
-    if jobs <= 1 or size < max(MIN_SPLIT_BYTES if min_bytes is None else min_bytes, 1):
+
+    def one_pass() -> DecryptStats:
         from ikeview.keys.loader import load_keys
 
-        return write_decrypted(
-            capture, load_keys([Path(p) for p in keys]), output, extra_ports=ports
-        )
-    cuts = [0, *bounds(data_size(name), jobs)]
-    ends: list[int | None] = [*cuts[1:], None]
+        keyring = load_keys([Path(p) for p in keys])
+        return write_decrypted(capture, keyring, output, extra_ports=ports, fast=fast)
+
+    lay = splittable(name, jobs, min_bytes)
+    if lay is None:
+        return one_pass()
+    try:
+        stats = _decrypt_split(name, lay, jobs, keys, output, ports, fast)
+    except (BrokenExecutor, OSError, struct.error, RangeLost) as exc:
+        # A worker that died (killed, out of memory), processes that could not be started, or
+        # no room for the part files: the single pass says what is wrong, if anything.
+        note(f"--jobs {jobs}: {type(exc).__name__}; read in one process")
+        stats = None
+    return one_pass() if stats is None else stats
+
+
+def _decrypt_split(
+    name: str,
+    lay: Layout,
+    jobs: int,
+    keys: list[str],
+    output: str | os.PathLike[str],
+    ports: tuple[int, ...],
+    fast: bool,
+) -> DecryptStats | None:
     out_dir = os.path.dirname(os.path.abspath(os.fspath(output)))
-    with tempfile.TemporaryDirectory(prefix=".ikeview-parts-", dir=out_dir) as tmp:
-        parts = [os.path.join(tmp, f"part{r}") for r in range(jobs)]
-        with ProcessPoolExecutor(max_workers=jobs - 1) as pool:
+    with pool(jobs - 1) as ex:
+        split = locate(name, lay, jobs, not ports, ex)
+        if split is None or not split.frames:
+            if split is None:
+                note(f"--jobs {jobs}: {NOT_SPLIT}; read in one process")
+            return None
+        with tempfile.TemporaryDirectory(prefix=".ikeview-parts-", dir=out_dir) as tmp:
+            parts = [os.path.join(tmp, f"part{r}") for r in range(jobs)]
             futures = [
-                pool.submit(decrypt_range, name, keys, parts[r], ports, cuts[r], ends[r])
+                ex.submit(decrypt_range, split, r, keys, parts[r], ports, fast)
                 for r in range(1, jobs)
             ]
-            results = [decrypt_range(name, keys, parts[0], ports, cuts[0], ends[0])]
+            results = [decrypt_range(split, 0, keys, parts[0], ports, fast)]
             results += [f.result() for f in futures]
-        linktype = next((lt for _, lt in results if lt is not None), _LINKTYPE_ETHERNET)
-        with open_output(output, "wb", inputs=[capture]) as out:
-            PcapWriter(out, linktype)
-            for part in parts:
-                with open(part, "rb") as fh:
-                    fh.seek(_PCAP_HEADER)  # past the part's own file header (if any)
-                    shutil.copyfileobj(fh, out, 1 << 20)
-    return _merge_stats([s for s, _ in results])
+            with open_output(output, "wb", inputs=[name]) as out:
+                PcapWriter(out, lay.linktype)
+                for part in parts:
+                    with open(part, "rb") as fh:
+                        fh.seek(_PCAP_HEADER)  # past the part's own file header
+                        shutil.copyfileobj(fh, out, 1 << 20)
+    return _merge_stats(results)
 
 
 def _merge_stats(parts: list[DecryptStats]) -> DecryptStats:

@@ -39,9 +39,10 @@ HOT_PATHS: dict[str, str] = {
         "the pcapng block loop, one pass per frame (bench/bench_summary.py); "
         "test_dissect_capture.py reads every truncation of real files"
     ),
-    "ikeview.fastsummary._walk": (
-        "the summary's own frame loop (bench/bench_summary.py); test_fastsummary.py checks it "
-        "gives the same Summary as the dissect() path"
+    "ikeview.pcapranges.scan": (
+        "the summary's own record loop over a mapped pcap/pcapng, also each range's first round "
+        "of --jobs (bench/bench_summary.py, bench_jobs.py); test_fastsummary.py checks it gives "
+        "the same Summary as the dissect() path, test_pcapranges.py the ranges"
     ),
     "ikeview.crypto.esp.EspSa.decrypt": (
         "per-ESP-packet decryption with the GCM/CBC shortcuts "

@@ -11,9 +11,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from cryptography import x509
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
-from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, padding, rsa
 from cryptography.hazmat.primitives.asymmetric.types import PublicKeyTypes
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
@@ -168,6 +167,12 @@ def load_peer_public_key(cert_data: bytes) -> PeerPublicKey:
 
     Raises ``ValueError`` if the data is neither or holds an unsupported key type.
     """
+    # x509 and serialization (which loads the SSH key format) are imported here, when a CERT
+    # payload is met: start-up time every command would otherwise pay (PSK-only captures never
+    # need them).
+    from cryptography import x509
+    from cryptography.hazmat.primitives import serialization
+
     key: PublicKeyTypes
     try:
         key = x509.load_der_x509_certificate(cert_data).public_key()

@@ -8,19 +8,24 @@ what IOS has no keyword for is said, not invented.
 
 from __future__ import annotations
 
-from ikeview.config.strongswan_words import proposal_words
-from ikeview.config.writers import conf_of, ios_words
 from ikeview.dissectors.ike_records import Proposal
 
 
 def strongswan(p: Proposal) -> str:
     """The proposal as a strongSwan proposal string."""
+    # The config writers are imported when a fix is worded (a failed negotiation), not with
+    # the rules: a capture that negotiates fine never needs them (start-up time).
+    from ikeview.config.strongswan_words import proposal_words
+    from ikeview.config.writers import conf_of
+
     return proposal_words(conf_of(p, "ike" if p.protocol_id == 1 else "esp"))
 
 
 def cisco(p: Proposal) -> str:
     """The proposal as one IOS line, in backticks, then which of its algorithms IOS cannot
     express (outside them: it is not configuration)."""
+    from ikeview.config.writers import ios_words
+
     line, lost = ios_words(p)
     return f"`{line}`" + (f" (IOS has no keyword for {', '.join(lost)})" if lost else "")
 

@@ -8,22 +8,18 @@ secrets, strongSwan charon log, libreswan pluto log.
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from os import PathLike
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from ikeview.keys import (
-    libreswan_log,
-    strongswan_log,
-    swanctl_secrets,
-    tcpdump,
-    toml_keys,
-    wireshark,
-)
 from ikeview.keys.errors import KeysFileError
 from ikeview.keys.model import KeyRecord, KeyRing
-from ikeview.keys.strongswan_log import Mode
+
+if TYPE_CHECKING:
+    from ikeview.keys.strongswan_log import Mode
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,24 +34,42 @@ class KeyFormat:
     """Text and path (for messages) and log mode to records; raises KeysFileError."""
 
 
+def _reader(module: str) -> Any:
+    # The format modules are imported when a file is tried against them, not with the loader:
+    # a TOML keys file then never pays for the log parsers' regular expressions (start-up).
+    return importlib.import_module(f"ikeview.keys.{module}")
+
+
 FORMATS: tuple[KeyFormat, ...] = (
-    KeyFormat("ikeview TOML", toml_keys.looks_like, lambda t, p, m: toml_keys.load_toml(t, p)),
+    KeyFormat(
+        "ikeview TOML",
+        lambda t: bool(_reader("toml_keys").looks_like(t)),
+        lambda t, p, m: _reader("toml_keys").load_toml(t, p),
+    ),
     KeyFormat(
         "strongSwan swanctl.conf secrets",
-        swanctl_secrets.looks_like,
-        lambda t, p, m: swanctl_secrets.load_swanctl_secrets(t, p),
+        lambda t: bool(_reader("swanctl_secrets").looks_like(t)),
+        lambda t, p, m: _reader("swanctl_secrets").load_swanctl_secrets(t, p),
     ),
     KeyFormat(
         "Wireshark ikev2_decryption_table/esp_sa",
-        lambda t: wireshark.detect(t) is not None,
-        lambda t, p, m: wireshark.load_wireshark(t, p),
+        lambda t: _reader("wireshark").detect(t) is not None,
+        lambda t, p, m: _reader("wireshark").load_wireshark(t, p),
     ),
-    KeyFormat("tcpdump -E secrets", tcpdump.looks_like, lambda t, p, m: tcpdump.load_tcpdump(t, p)),
-    KeyFormat("strongSwan charon log", strongswan_log.looks_like, strongswan_log.load_charon_log),
+    KeyFormat(
+        "tcpdump -E secrets",
+        lambda t: bool(_reader("tcpdump").looks_like(t)),
+        lambda t, p, m: _reader("tcpdump").load_tcpdump(t, p),
+    ),
+    KeyFormat(
+        "strongSwan charon log",
+        lambda t: bool(_reader("strongswan_log").looks_like(t)),
+        lambda t, p, m: _reader("strongswan_log").load_charon_log(t, p, m),
+    ),
     KeyFormat(
         "libreswan pluto log",
-        libreswan_log.looks_like,
-        lambda t, p, m: libreswan_log.load_pluto_log(t, p),
+        lambda t: bool(_reader("libreswan_log").looks_like(t)),
+        lambda t, p, m: _reader("libreswan_log").load_pluto_log(t, p),
     ),
 )
 """Every supported format, in detection order."""

@@ -21,7 +21,6 @@ import os
 from collections.abc import Callable, Iterable
 from operator import itemgetter
 
-from ikeview.diagnosis.engine import diagnose
 from ikeview.dissectors.net import ip_text
 from ikeview.dissectors.records import RawFrame
 from ikeview.dissectors.stream import Dissector, DissectStats
@@ -47,6 +46,8 @@ def analyze_fast(
     """``analyze(source, keyring)`` through the batch path; None when ``source`` is not a
     regular capture file, or is a classic pcap with anything the reader would report (then
     call ``analyze``, which says what is wrong)."""
+    # Here, not with the module: ``decrypt -o`` uses this module's lanes but never diagnoses.
+    from ikeview.diagnosis.engine import diagnose
     from ikeview.pipeline.analyze import make_decryptor
 
     try:

@@ -1,12 +1,14 @@
 """The batch path's reader. An uncompressed classic pcap is walked in place through ``mmap``;
 any other capture file (pcapng, gzip) is read by ``CaptureReader`` and walked the same way.
 
-Each frame the dissector's inline fast path would take as ESP (Ethernet, IPv4 without options or
-fragments, ESP over IP or in UDP 4500 — ``dissectors.stream.plain_esp``), wholly captured, whose
-SPI the sink accepts, is kept as a few integers in its SPI's lane (frame number, time, where its
-SPI .. ICV lie in the file, sequence number): no RawFrame, Flow or EspPacket, no copy. Every other
-frame goes to the sink's general path as a RawFrame, in order, after the sink has flushed the
-lanes: nothing the general path does can then see ESP out of order.
+Each frame that the dissector turns into one ESP packet and nothing else (Ethernet or Linux cooked:
+SLL, SLL2, what ``tcpdump -i any`` writes; IPv4 without options or fragments, or IPv6 without
+extension headers; ESP over IP or in UDP 4500: for Ethernet and IPv4 the tests of
+``dissectors.stream.plain_esp``), wholly captured, whose SPI the sink accepts, is kept as a few
+integers in its SPI's lane (frame number, time, where its SPI .. ICV lie in the file, sequence
+number): no RawFrame, Flow or EspPacket, no copy. Every other frame goes to the sink's general path
+as a RawFrame, in order, after the sink has flushed the lanes: nothing the general path does can
+then see ESP out of order.
 
 (Frames read by ``CaptureReader`` are copied once, into a buffer refilled between flushes.)
 
@@ -23,7 +25,7 @@ import os
 import stat
 import struct
 from collections.abc import Callable
-from typing import Protocol
+from typing import Any, Protocol
 
 from ikeview.dissectors.capture import CaptureError, CaptureReader, CaptureStats
 from ikeview.dissectors.records import RawFrame
@@ -34,6 +36,11 @@ from ikeview.pipeline.correlate.espbulk import FastItem
 # over IP the RFC 4303 SPI and Sequence Number, for UDP the RFC 768 ports, length and checksum
 # (then the SPI and Sequence Number follow: read separately).
 _ETH_IPV4_WORDS = struct.Struct("!HBxHxxHxBxx4x4sII").unpack_from
+# Linux cooked v2 (SLL2) puts the protocol first, then 18 octets, then the IP header.
+_SLL2_IPV4_WORDS = struct.Struct("!H18xBxHxxHxBxx4x4sII").unpack_from
+# RFC 8200: version/class/label(4) payload length(2) next header(1) hop limit(1) addresses.
+_IPV6_HEADER = struct.Struct("!4xHBx16s16sII").unpack_from
+_UDP_ESP = struct.Struct("!HHH2xII").unpack_from
 _ESP_HEADER = struct.Struct("!II").unpack_from
 _RECORD = struct.Struct("<IIII")  # a classic record header, for frames gathered into a buffer
 # Classic pcap (draft-ietf-opsawg-pcap): magic -> (byte order, seconds per fraction unit).
@@ -57,6 +64,46 @@ Buffer = mmap.mmap | bytearray
 """What lane offsets point into."""
 RecordHeader = Callable[[Buffer, int], tuple[int, int, int, int]]
 """Unpacks a pcap record header at an offset: (seconds, fraction, captured, original length)."""
+
+# Link type -> (where the words above start, where the IP header starts, their unpacker):
+# Ethernet without VLAN tags (dst, src, EtherType), Linux cooked v1 (packet type, ARPHRD,
+# address length, address(8), protocol), v2 (protocol, reserved, ifindex, ARPHRD, packet type,
+# address length, address(8)), as dissectors.net.link_to_ip reads them.
+LINKS: dict[int, tuple[int, int, Callable[[Buffer | bytes, int], tuple[Any, ...]]]] = {
+    1: (12, 14, _ETH_IPV4_WORDS),
+    113: (14, 16, _ETH_IPV4_WORDS),
+    276: (0, 20, _SLL2_IPV4_WORDS),
+}
+
+
+V6Esp = tuple[int, int, int, int, bytes, bytes, bool]
+"""(ESP start, ESP end, SPI, sequence number, source, destination, over UDP)."""
+
+
+def ipv6_esp(mm: Buffer | bytes, ip: int, end: int, fast_udp: bool) -> V6Esp | None:
+    """The ESP of an IPv6 packet at ``ip`` (frame ending at ``end``) that the dissector turns
+    into one ESP packet and nothing else: version 6, ESP or UDP 4500 right after the fixed
+    header (no extension header, so no fragment), at least 16 octets, wholly captured. The
+    general path's IPv4 tests (``_walk``), with RFC 8200's Payload Length for Total Length."""
+    if end - ip < 56 or mm[ip] >> 4 != 6:
+        return None
+    plen, nh, src, dst, w1, w2 = _IPV6_HEADER(mm, ip)
+    # Payload Length 0 (a jumbogram or offload) and a cut packet are the general path's.
+    if plen < 16 or ip + 40 + plen > end:
+        return None
+    if nh == 50:
+        return ip + 40, ip + 40 + plen, w1, w2, src, dst, False
+    if nh == 17 and fast_udp:
+        sport, dport, ulen, spi, seq = _UDP_ESP(mm, ip + 40)
+        if (
+            (sport == 4500 or dport == 4500)
+            and sport != 500
+            and dport != 500
+            and 16 <= ulen <= plen
+            and spi
+        ):
+            return ip + 48, ip + 40 + ulen, spi, seq, src, dst, True
+    return None
 
 
 class Lane:
@@ -146,24 +193,34 @@ def _walk_reader(
     buf = bytearray()
     header = _RECORD.pack
     sink.begin(buf, 1, _RECORD.unpack_from)
-    unpack, esp_header = _ETH_IPV4_WORDS, _ESP_HEADER
+    # A pcapng may mix link types; the lanes hold frames of one, the first kept (begin() again
+    # names it before any lane exists): frames of the others take the general path.
+    kept = 0
+    words, ip, unpack = LINKS[1]
+    ip20, ip28, ip12, least = ip + 20, ip + 28, ip + 12, ip + 36
+    esp_header, v6 = _ESP_HEADER, ipv6_esp
     lanes, new_lane, general, flush = sink.lanes, sink.lane, sink.frame, sink.flush
     index, held, ts, batch = 0, 0, 0.0, BATCH
     for frame in reader:
         index, ts, linktype, data, orig = frame
         incl = len(data)
-        if linktype == 1 and incl >= 50:
-            etype, vihl, total, frag, proto, dst, spi, seq = unpack(data, 12)
+        if linktype != kept and not kept and linktype in LINKS:
+            kept = linktype
+            sink.begin(buf, kept, _RECORD.unpack_from)
+            words, ip, unpack = LINKS[kept]
+            ip20, ip28, ip12, least = ip + 20, ip + 28, ip + 12, ip + 36
+        if linktype == kept and incl >= least:
+            etype, vihl, total, frag, proto, dst, spi, seq = unpack(data, words)
+            a = 0
             if (
                 etype == 0x0800
                 and vihl == 0x45
                 and not frag & 0x3FFF
                 and total >= 36
-                and 14 + total <= incl
+                and ip + total <= incl
             ):
-                a = 0
                 if proto == 50:
-                    a, b = 34, 14 + total
+                    a, b = ip20, ip + total
                 elif proto == 17 and fast_udp:
                     sport, dport, ulen = spi >> 16, spi & 0xFFFF, seq >> 16
                     if (
@@ -171,30 +228,36 @@ def _walk_reader(
                         and sport != 500
                         and dport != 500
                         and ulen >= 16
-                        and 34 + ulen <= 14 + total
+                        and ip20 + ulen <= ip + total
                     ):
-                        spi, seq = esp_header(data, 42)
+                        spi, seq = esp_header(data, ip28)
                         if spi:
-                            a, b = 42, 34 + ulen
-                if a:
-                    lane = lanes.get(spi)
-                    if lane is None or lane.dst != dst:
-                        lane = (
-                            None
-                            if lane is not None
-                            else new_lane(spi, data[26:30], dst, proto == 17)
-                        )
-                    if lane is not None:
-                        start = len(buf) + 16
-                        buf += header(0, 0, incl, orig)
-                        buf += data
-                        lane.items.append((index, ts, start + a, start + b, seq, start))
-                        held += 1
-                        if held >= batch:
-                            flush()
-                            buf.clear()
-                            held = 0
-                        continue
+                            a, b = ip28, ip20 + ulen
+            elif etype == 0x86DD:
+                got = v6(data, ip, incl, fast_udp)
+                if got is not None:
+                    a, b, spi, seq, src, dst, udp = got
+                    proto = 17 if udp else 50
+            if a:
+                lane = lanes.get(spi)
+                if lane is None or lane.dst != dst:
+                    if lane is None:
+                        if len(dst) == 4:
+                            src = data[ip12 : ip12 + 4]
+                        lane = new_lane(spi, src, dst, proto == 17)
+                    else:
+                        lane = None
+                if lane is not None:
+                    start = len(buf) + 16
+                    buf += header(0, 0, incl, orig)
+                    buf += data
+                    lane.items.append((index, ts, start + a, start + b, seq, start))
+                    held += 1
+                    if held >= batch:
+                        flush()
+                        buf.clear()
+                        held = 0
+                    continue
         if held:
             flush()
             buf.clear()
@@ -213,24 +276,32 @@ def _walk(
     sink: Sink,
     fast_udp: bool,
     progress: Progress | None,
+    span: tuple[int, int, int] | None = None,
 ) -> tuple[int, float] | None:
+    """``span``: (first record's offset, offset to stop at, frames before it), for one byte
+    range of ``--jobs`` (``ikeview.parallel``): the records starting before the stop offset."""
     # Measured hot loop (one iteration per frame of the file): one function, locals only.
     endian, scale = kind
     linktype = struct.unpack_from(endian + "I", mm, 20)[0] & 0xFFFF
     record = struct.Struct(endian + "IIII").unpack_from
     sink.begin(mm, linktype, record)
-    unpack, esp_header = _ETH_IPV4_WORDS, _ESP_HEADER
+    # Offsets from the frame's start: the link header's words, the IP header, the IPv4
+    # payload (ESP over IP, or UDP), ESP after UDP, the IPv4 source, the least frame kept.
+    link = linktype in LINKS
+    words, ip, unpack = LINKS.get(linktype, LINKS[1])
+    ip20, ip28, ip12, least = ip + 20, ip + 28, ip + 12, ip + 36
+    esp_header, v6 = _ESP_HEADER, ipv6_esp
     lanes, new_lane, general, flush = sink.lanes, sink.lane, sink.frame, sink.flush
-    eth = linktype == 1
     max_frame, max_ts, batch = _MAX_FRAME, _MAX_TS, BATCH
-    off, index, held, ts = 24, 0, 0, 0.0
+    off, stop, index = span if span is not None else (24, size, 0)
+    held, ts = 0, 0.0
     # Pages already read are let go every _DROP bytes: they stay in the page cache but leave
     # this process's resident set, so RSS stays flat however large the file.
     can_drop = hasattr(mmap, "MADV_DONTNEED") and hasattr(mm, "madvise")
-    dropped, next_drop = 0, _DROP
+    dropped, next_drop = off - off % mmap.PAGESIZE, off + _DROP
     if can_drop and hasattr(mmap, "MADV_SEQUENTIAL"):
         mm.madvise(mmap.MADV_SEQUENTIAL)
-    while off + 16 <= size:
+    while off + 16 <= size and off < stop:
         if off >= next_drop:
             if progress is not None:
                 progress(off, size)
@@ -249,19 +320,19 @@ def _walk(
         ts = sec + frac * scale
         if ts > max_ts:
             return None
-        if eth and incl >= 50:
-            etype, vihl, total, frag, proto, dst, spi, seq = unpack(mm, start + 12)
+        if link and incl >= least:
+            etype, vihl, total, frag, proto, dst, spi, seq = unpack(mm, start + words)
+            a = 0
             # Wholly captured only: a packet cut by the snap length is the general path's.
             if (
                 etype == 0x0800
                 and vihl == 0x45
                 and not frag & 0x3FFF
                 and total >= 36
-                and 14 + total <= incl
+                and ip + total <= incl
             ):
-                a = 0
                 if proto == 50:
-                    a, b = start + 34, start + 14 + total
+                    a, b = start + ip20, start + ip + total
                 elif proto == 17 and fast_udp:
                     # spi holds the ports, seq the UDP length and checksum. SPI 0 is the
                     # Non-ESP Marker of IKE; a UDP length under 16 cannot hold ESP.
@@ -271,29 +342,35 @@ def _walk(
                         and sport != 500
                         and dport != 500
                         and ulen >= 16
-                        and 34 + ulen <= 14 + total
+                        and ip20 + ulen <= ip + total
                     ):
-                        spi, seq = esp_header(mm, start + 42)
+                        spi, seq = esp_header(mm, start + ip28)
                         if spi:
-                            a, b = start + 42, start + 34 + ulen
-                if a:
-                    lane = lanes.get(spi)
-                    if lane is None or lane.dst != dst:
-                        lane = (
-                            None
-                            if lane is not None
-                            else new_lane(spi, mm[start + 26 : start + 30], dst, proto == 17)
-                        )
-                    if lane is not None:
-                        lane.items.append((index, ts, a, b, seq, start))
-                        held += 1
-                        if held >= batch:
-                            flush()
-                            held = 0
-                        continue
+                            a, b = start + ip28, start + ip20 + ulen
+            elif etype == 0x86DD:
+                got = v6(mm, start + ip, off, fast_udp)
+                if got is not None:
+                    a, b, spi, seq, src, dst, udp = got
+                    proto = 17 if udp else 50
+            if a:
+                lane = lanes.get(spi)
+                if lane is None or lane.dst != dst:
+                    if lane is None:
+                        if len(dst) == 4:
+                            src = mm[start + ip12 : start + ip12 + 4]
+                        lane = new_lane(spi, src, dst, proto == 17)
+                    else:
+                        lane = None
+                if lane is not None:
+                    lane.items.append((index, ts, a, b, seq, start))
+                    held += 1
+                    if held >= batch:
+                        flush()
+                        held = 0
+                    continue
         general(RawFrame(index, ts, linktype, mm[start:off], orig))
         held = 0
-    if off != size:
+    if off != size and (span is None or off < stop):
         return None
     flush()
     return index, ts
