@@ -12,12 +12,14 @@ A file that is not a capture at all raises :class:`CaptureError` when it is open
 
 from __future__ import annotations
 
+import bisect
 import gzip
 import os
+import stat
 import struct
 import zlib
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import BinaryIO
 
 from ikeview.dissectors.records import RawFrame
@@ -28,6 +30,9 @@ _MAX_FRAME = 1 << 24
 """A captured length above this (16 MiB) can only be a corrupt record header."""
 
 _GZIP_MAGIC = b"\x1f\x8b"
+_SEEK_INTERFACES = 256
+"""pcapng interfaces up to which a checkpoint is recorded: each holds a copy of the list, so a
+hostile file of interface blocks would otherwise cost memory growing with its square."""
 
 _MAX_RATIO = 200
 """Decompressed bytes per compressed byte a gzip capture may reach once past ``_RATIO_FLOOR``.
@@ -111,6 +116,54 @@ class _Interface:
     offset: int
 
 
+@dataclass(frozen=True, slots=True)
+class Checkpoint:
+    """A place in an uncompressed capture file where reading can start again: a record (pcap)
+    or block (pcapng) boundary, with what a reader must know there."""
+
+    frames_before: int
+    """Frames in the file before ``offset``; the record there is frame ``frames_before + 1``."""
+    offset: int
+    """File offset of the record or block."""
+    endian: str = "<"
+    """pcapng: byte order of the section the offset lies in."""
+    interfaces: tuple[_Interface, ...] = ()
+    """pcapng: the section's interfaces described before ``offset``."""
+
+
+@dataclass(slots=True)
+class SeekTable:
+    """Checkpoints of one capture file, recorded while it was read, so that one frame can be
+    read again without walking the file from its start (the TUI's packet hex).
+
+    One checkpoint per read chunk (1 MiB), taken when the chunk is read, so the per-frame loop
+    pays nothing and memory is one small record per MiB of capture; finding a frame then reads
+    at most about one chunk. Only plain files get one: a gzip stream cannot seek.
+    """
+
+    size: int
+    """Size of the file when it was read; another size means another file (nothing is used)."""
+    mtime_ns: int
+    """Modification time of the file when it was read, likewise."""
+    points: list[Checkpoint] = field(default_factory=list)
+    """In file order."""
+
+    def before(self, frame: int) -> Checkpoint | None:
+        """The last checkpoint at or before frame ``frame`` (None: read from the start)."""
+        i = bisect.bisect_left(self.points, frame, key=lambda c: c.frames_before + 1)
+        if i < len(self.points) and self.points[i].frames_before + 1 == frame:
+            return self.points[i]
+        return self.points[i - 1] if i else None
+
+    def fits(self, path: str | os.PathLike[str]) -> bool:
+        """True when ``path`` is still the file the table was made from (same size and time)."""
+        try:
+            st = os.stat(path)
+        except OSError:
+            return False
+        return st.st_size == self.size and st.st_mtime_ns == self.mtime_ns
+
+
 class _Counted:
     """A binary file that counts the bytes read from it: the compressed bytes a gzip stream
     consumed, on a pipe too (where there is no tell())."""
@@ -132,10 +185,12 @@ class CaptureReader:
     """Iterate a capture file lazily; ``stats`` says how reading went.
 
     The constructor reads and checks the file header (raising :class:`CaptureError`);
-    iterating yields :class:`RawFrame` tuples and closes the file at the end.
+    iterating yields :class:`RawFrame` tuples and closes the file at the end. Reading a plain
+    file fills ``seek_table``; given one of its checkpoints as ``start``, a reader of the same
+    file begins there instead of at the first frame.
     """
 
-    def __init__(self, path: str | os.PathLike[str]) -> None:
+    def __init__(self, path: str | os.PathLike[str], start: Checkpoint | None = None) -> None:
         self.path = os.fspath(path)
         self.stats = CaptureStats()
         try:
@@ -161,9 +216,23 @@ class CaptureReader:
                 raise CaptureError(self.path, f"gzip file that cannot be read: {self.stats.note}")
             self._kind = self._check_header(self._head)
             self.stats.format = self._kind + gz
+            self.seek_table = self._table(start)
+            self._start = start
         except BaseException:
             self.close()
             raise
+
+    def _table(self, start: Checkpoint | None) -> SeekTable | None:
+        """A fresh table for a plain regular file read from its start; with ``start``, seek
+        there (a gzip stream or a pipe cannot: CaptureError)."""
+        st = os.fstat(self._raw.fileno())
+        plain = self._counted is None and stat.S_ISREG(st.st_mode)
+        if start is None:
+            return SeekTable(st.st_size, st.st_mtime_ns) if plain else None
+        if not plain or not 0 <= start.offset <= st.st_size:
+            raise CaptureError(self.path, "cannot start reading in the middle of this file")
+        self._raw.seek(start.offset)
+        return None
 
     def _safe_read(self, n: int) -> bytes:
         """Read up to n bytes (fewer only at the end); damage in a gzip stream ends the data
@@ -278,10 +347,9 @@ class CaptureReader:
             max_frame = _MAX_FRAME
             stats = self.stats
             read = self._safe_read
-            buf = self._head[_PCAP_HDR_LEN:]
-            base = _PCAP_HDR_LEN  # file offset of buf[0]
+            # base: the file offset of buf[0]; index: frames before it.
+            buf, base, index, marks = self._begin(self._head[_PCAP_HDR_LEN:], _PCAP_HDR_LEN)
             pos = 0
-            index = 0
             zeros = 0  # consecutive all-zero record headers
             while True:
                 n = len(buf)
@@ -323,22 +391,33 @@ class CaptureReader:
                 base += pos
                 buf = buf[pos:] + chunk
                 pos = 0
+                if marks is not None:  # once a chunk: the per-frame loop pays nothing
+                    marks.append(Checkpoint(index, base))
 
         finally:
             self.close()
+
+    def _begin(self, buf: bytes, base: int) -> tuple[bytes, int, int, list[Checkpoint] | None]:
+        """Where a frame loop starts: the bytes in hand (``buf`` at file offset ``base`` from
+        the start, nothing at the checkpoint's offset), the frames before them, and the list
+        its checkpoints go to (None when the file cannot seek or reading began mid-file)."""
+        marks = self.seek_table.points if self.seek_table is not None else None
+        if self._start is None:
+            return buf, base, 0, marks
+        return b"", self._start.offset, self._start.frames_before, marks
 
     def _pcapng(self) -> Iterator[RawFrame]:
         try:
             stats = self.stats
             read = self._safe_read
-            buf = self._head
-            base = 0
+            buf, base, index, marks = self._begin(self._head, 0)
             pos = 0
-            index = 0
             endian = "<"
-            u32 = struct.Struct("<I").unpack_from
-            epb = struct.Struct("<IIIII").unpack_from
             ifaces: list[_Interface] = []
+            if self._start is not None:
+                endian, ifaces = self._start.endian, list(self._start.interfaces)
+            u32 = struct.Struct(endian + "I").unpack_from
+            epb = struct.Struct(endian + "IIIII").unpack_from
             while True:
                 n = len(buf)
                 while pos + 12 <= n:
@@ -421,6 +500,8 @@ class CaptureReader:
                 base += pos
                 buf = buf[pos:] + chunk
                 pos = 0
+                if marks is not None and len(ifaces) <= _SEEK_INTERFACES:
+                    marks.append(Checkpoint(index, base, endian, tuple(ifaces)))
 
         finally:
             self.close()
@@ -466,6 +547,7 @@ class CaptureReader:
         return _Interface(linktype, divisor, offset)
 
 
-def read_capture(path: str | os.PathLike[str]) -> CaptureReader:
-    """Open a pcap/pcapng file (plain or gzip) for lazy reading; raises CaptureError if unusable."""
-    return CaptureReader(path)
+def read_capture(path: str | os.PathLike[str], start: Checkpoint | None = None) -> CaptureReader:
+    """Open a pcap/pcapng file (plain or gzip) for lazy reading; raises CaptureError if unusable.
+    ``start``: a checkpoint of this file's ``seek_table`` to begin at (plain files only)."""
+    return CaptureReader(path, start)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 from ikeview.tui.app import make_app
@@ -127,3 +129,32 @@ async def test_messages_of_a_replaced_run_are_ignored() -> None:
         screen.post_message(AnalysisUpdated(stale, screen.rows, 1, 2, run=object()))
         await pilot.pause()
         assert screen.analysis is current
+
+
+@sync
+async def test_partial_snapshots_are_drawn_at_most_twice_a_second(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A snapshot every record (rekey-dpd, 32 frames): the first partial one is drawn at once,
+    later ones at most once per PARTIAL_EVERY, a waiting one never after the complete
+    analysis, which is always drawn and is what stays on screen."""
+    from ikeview.tui.screens import main
+
+    drawn: list[bool] = []
+    show = main.MainScreen.show_analysis
+
+    def counted(self: main.MainScreen, analysis: Any, rows: Any) -> None:
+        drawn.append(analysis.complete)
+        show(self, analysis, rows)
+
+    monkeypatch.setattr(main.MainScreen, "show_analysis", counted)
+    capture, keys = lab("rekey-dpd")
+    app = make_app(capture, keys=keys, every=1)
+    async with app.run_test(size=SIZE) as pilot:
+        t0 = time.monotonic()
+        screen = await loaded(pilot)
+        await pilot.pause(main.PARTIAL_EVERY + 0.1)  # a pending partial would be drawn by now
+        elapsed = time.monotonic() - t0
+        assert drawn[-1] is True and drawn.count(True) == 1
+        assert 1 <= drawn.count(False) <= 1 + elapsed / main.PARTIAL_EVERY
+        assert screen.analysis is not None and screen.analysis.complete

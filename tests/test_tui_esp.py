@@ -141,6 +141,8 @@ async def test_esp_packet_detail_shows_the_frames_hex() -> None:
         assert shown.got is not None
         assert shown.got.data == wire
         assert shown.got.esp_offset == spi_at
+        assert screen.rows.seek is not None  # a plain pcap: read from a checkpoint
+        assert not any("cannot seek" in n.message for n in app._notifications)
         assert shown.got.inner == cbc_hmac_inner(wire[spi_at:], key)
         assert shown.query_one(HexView).marked == (0, spi_at, spi_at + 8)
         assert [s.data for s in shown.sections] == [wire, shown.got.inner]
@@ -227,6 +229,9 @@ async def test_esp_hex_from_a_gzip_pcapng_matches_tshark(shared_dir: Path) -> No
         assert str(ipaddress.IPv4Address(inner[12:16])) == inner_src
         assert str(ipaddress.IPv4Address(inner[16:20])) == inner_dst
         assert (length, ident) == (int(inner_len), int(inner_id, 16))
+        # A gzip stream cannot seek: the frame was found by walking the file, and it says so.
+        said = [n.message for n in app._notifications]
+        assert any("a compressed capture cannot seek" in m for m in said), said
 
 
 @sync

@@ -206,6 +206,7 @@ def run_load(
             break
         analysis = checked(step.analysis, request, ring)
         if analysis.complete:
+            rows.seek = step.seek
             post(CaptureLoaded(analysis, rows, request))
         else:
             post(AnalysisUpdated(analysis, rows, step.bytes_done, step.bytes_total, request))

@@ -7,6 +7,7 @@ text, so the Timing tab and the tests draw the same thing.
 from __future__ import annotations
 
 import textwrap
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from rich.text import Text
@@ -77,17 +78,40 @@ class Axis:
         return max(0, min(self.width - 1, int((ts - self.start) / span * (self.width - 1) + 0.5)))
 
 
-def _span(sa: IkeSa) -> tuple[float, float]:
+def rekey_story(sa: IkeSa, sas: Sequence[IkeSa]) -> list[tuple[IkeSa, str]]:
+    """The IKE SAs of ``sa``'s IKE SA rekey, in time order, each with its role: ``this``
+    (``sa``), ``old`` (the SA it replaced), ``new`` (its successor), ``won``/``lost`` (the
+    other new SA of a rekey collision, RFC 7296 2.8.2). Just ``sa`` when it was not rekeyed:
+    one step each way, so a tunnel rekeyed every hour does not squeeze a day onto the axis."""
+    if sa.rekey_of is None and sa.rekeyed_into is None:
+        return [(sa, "this")]
+    parents = {sa.spis} | ({sa.rekey_of} if sa.rekey_of is not None else set())
+    story: list[tuple[IkeSa, str]] = []
+    for other in sas:
+        if other is sa:
+            story.append((sa, "this"))
+        elif other.spis == sa.rekey_of:
+            story.append((other, "old"))
+        elif other.spis == sa.rekeyed_into or other.rekey_of == sa.spis:
+            story.append((other, "lost" if other.redundant else "new"))
+        elif other.rekey_of in parents:  # a sibling: the same old SA, rekeyed twice at once
+            story.append((other, "lost" if other.redundant else "won"))
+    story.sort(key=lambda pair: pair[0].first_ts)
+    return story
+
+
+def _span(sas: Sequence[IkeSa]) -> tuple[float, float]:
     """First and last instant of anything the lanes show."""
-    times = [m.ts for m in sa.messages]
-    for child in sa.child_sas:
-        times.append(child.created_ts)
-        if child.deleted_ts is not None:
-            times.append(child.deleted_ts)
-        for st in child.esp:
-            if st.packets:
-                times += [st.first_ts, st.last_ts]
-    return (min(times), max(times)) if times else (sa.first_ts, sa.first_ts)
+    times = [m.ts for sa in sas for m in sa.messages]
+    for sa in sas:
+        for child in sa.child_sas:
+            times.append(child.created_ts)
+            if child.deleted_ts is not None:
+                times.append(child.deleted_ts)
+            for st in child.esp:
+                if st.packets:
+                    times += [st.first_ts, st.last_ts]
+    return (min(times), max(times)) if times else (sas[0].first_ts, sas[0].first_ts)
 
 
 def _lane(label: str, cells: list[tuple[str, str]], style: str = "", room: int = LABEL) -> Text:
@@ -185,28 +209,32 @@ def axis_text(
     clock: TimeBase,
     width: int,
     marks: frozenset[int] = frozenset(),
+    story: Sequence[tuple[IkeSa, str]] = (),
 ) -> Text:
     """The lanes of ``sa`` over one axis ``width`` columns wide (labels included), ticks on
-    ``clock`` (the delta clock counts from the axis start)."""
+    ``clock`` (the delta clock counts from the axis start). ``story``: the IKE SAs of its
+    rekey with their roles (``rekey_story``), drawn on the same axis in time order."""
+    story = story if len(story) > 1 else [(sa, "this")]
     narrow = width < NARROW
     room = NARROW_LABEL if narrow else LABEL
     plot = max(MIN_PLOT, width - room - 1)
-    start, end = _span(sa)
+    start, end = _span([s for s, _ in story])
     axis = Axis(start, end, plot)
-    child_pad, esp_pad = ("", "") if narrow else (" ", "  ")
-    lanes = [_lane(f"IKE {sa.spi_i.hex()[:8]}", ike_lane(sa, axis), room=room)]
-    marked = marks_lane(sa, axis, marks)
-    if marked is not None:
-        lanes.append(_lane(f"{MARK} marked", marked, "bold magenta", room))
-    for child in sa.child_sas:
-        label = f"{child_pad}child {child.spi_initiator:08x}"
-        lanes.append(_lane(label, child_lane(child, axis), room=room))
-        for st in child.esp:
-            label = f"{esp_pad}ESP {st.spi:08x} {direction(st, sa)}"
-            lanes.append(_lane(label, esp_lane(st, rows, axis), room=room))
+    lanes: list[Text] = []
+    seen: set[tuple[int, int]] = set()
+    for member, role in story:
+        mine = _sa_lanes(member, role if len(story) > 1 else "", sa, rows, axis, room, seen)
+        marked = marks_lane(member, axis, marks)
+        if marked is not None:  # under its IKE lane
+            mine.insert(1, _lane(f"{MARK} marked", marked, "bold magenta", room))
+        lanes += mine
     out = Text()
     out.append("one time axis", style="bold underline")
     said = f"{clock.title()}; {text.duration(end - start)} over {plot} columns"
+    if len(story) > 1:
+        said += "; IKE SA rekey: " + " → ".join(
+            f"{s.spi_i.hex()[:8]} ({role})" for s, role in story
+        )
     out.append("\n" + "\n".join(textwrap.wrap(said, max(width, 20))) + "\n", style="dim")
     out.append_text(Text("\n").join(lanes))
     out.append("\n")
@@ -215,6 +243,38 @@ def axis_text(
     # Wrapped here: the tab draws without wrapping, which would eat the lanes' leading spaces.
     out.append("\n".join(textwrap.wrap(LEGEND, max(width, 20))), style="dim")
     return out
+
+
+def _sa_lanes(
+    sa: IkeSa,
+    role: str,
+    chosen: IkeSa,
+    rows: EspRowStore,
+    axis: Axis,
+    room: int,
+    seen: set[tuple[int, int]],
+) -> list[Text]:
+    """The IKE lane of one SA of the story, then its child SAs and their ESP; a child SA moved
+    to the new IKE SA by the rekey (RFC 7296 1.3.2) is drawn once, under the first. ESP arrows
+    read from ``chosen``'s initiator, one sense for the whole axis."""
+    narrow = room == NARROW_LABEL
+    child_pad, esp_pad = ("", "") if narrow else (" ", "  ")
+    name = f"IKE {sa.spi_i.hex()[:8]}"
+    if role:  # narrow: the role replaces "IKE", so the SPI stays whole
+        name = f"{role} {sa.spi_i.hex()[:8]}" if narrow else f"IKE {role} {sa.spi_i.hex()[:8]}"
+    style = "bold" if sa is chosen else "dim bold"
+    lanes = [_lane(name, ike_lane(sa, axis), style, room)]
+    for child in sa.child_sas:
+        key = (child.spi_initiator, child.spi_responder)
+        if key in seen:
+            continue
+        seen.add(key)
+        label = f"{child_pad}child {child.spi_initiator:08x}"
+        lanes.append(_lane(label, child_lane(child, axis), room=room))
+        for st in child.esp:
+            label = f"{esp_pad}ESP {st.spi:08x} {direction(st, chosen)}"
+            lanes.append(_lane(label, esp_lane(st, rows, axis), room=room))
+    return lanes
 
 
 def _ticks(axis: Axis, clock: TimeBase, room: int) -> Text:

@@ -406,6 +406,24 @@ def _no_profile_finding(sa: IkeSa, cfg: DeviceConfig, role: Role | None) -> Find
             cisco="identity local ... in the profile",
             swan="local { id = ... } here, or remote { id = ... } on the initiator",
         )  # fmt: skip
+    me = sa.initiator if role == "initiator" else sa.responder
+    # The profiles that would match but for their "match fvrf".
+    relaxed = replace(cfg, connections=tuple(replace(c, match_fvrf="any") for c in cfg.connections))
+    fits = {c.name for c in match.select_connections(sa, relaxed, role)}
+    other_vrf = [c for c in cfg.connections if cfg.kind == "ios" and c.name in fits
+                 and not match.profile_fvrf_fits(cfg, c, me)]  # fmt: skip
+    if other_vrf:
+        vrf = match.fvrf_of(cfg, me)
+        names = ", ".join(f"{c.name} (match fvrf {c.match_fvrf or 'none: global'})"
+                          for c in other_vrf)  # fmt: skip
+        return _finding(
+            "config-profile-no-match", "error", [],
+            f"no crypto ikev2 profile of {cfg.path} matches the peer: the IKE SA runs on {me} "
+            f"in {'VRF ' + vrf if vrf else 'the global table'}, which {names} do not match",
+            "match the front-door VRF the tunnel's source address is in",
+            cisco=f"match fvrf {vrf or 'any'} in the profile",
+            swan=None,
+        )  # fmt: skip
     return _finding(
         "config-profile-no-match", "error", [],
         f"no {'crypto ikev2 profile' if cfg.kind == 'ios' else 'connection'} of "

@@ -1,7 +1,9 @@
 """Cisco IOS / IOS XE running-config: the IKEv2 and IPsec parts, read into records.
 
-Blocks are found by indentation, as ``show running-config`` prints them: a line at column 0
-opens a block, indented lines belong to it (keyring ``peer`` blocks one level deeper). Read:
+Blocks are found as IOS finds modes (ios_text.py): by indentation as ``show running-config``
+prints them, and, for configs pasted as CLI scripts or quoted in documents, by the commands a
+mode knows whatever their indentation (prompts stripped, ``exit`` understood). A block entered
+again adds to the same proposal, profile or keyring peer. Read:
 ``hostname``, interface addresses and ``tunnel protection ipsec profile``, ``crypto ikev2
 proposal|policy|keyring|profile``, ``crypto ipsec transform-set|profile``, ``crypto map``,
 named and numbered extended ACLs. Everything else is skipped and counted, never fatal.
@@ -14,10 +16,25 @@ reported as unreadable, never guessed).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from ikeview.config import ios_defaults
-from ikeview.config.ios_text import Block, acl_entry, blocks, network, object_group_members
-from ikeview.config.ios_words import ESP_ENCR, ESP_INTEG, ESP_VARIABLE, IOS_ENCR, IOS_HASH
+from ikeview.config.ios_text import (
+    Block,
+    acl_entry,
+    blocks,
+    network,
+    object_group_members,
+    same_interface,
+)
+from ikeview.config.ios_words import (
+    ESP_ENCR,
+    ESP_INTEG,
+    ESP_VARIABLE,
+    IOS_ENCR,
+    IOS_HASH,
+    decode_type7,
+)
 from ikeview.config.proposals import ConfProposal, Encr
 from ikeview.config.records import (
     ChildConf,
@@ -29,19 +46,6 @@ from ikeview.config.records import (
     Direction,
     IkePolicy,
 )
-
-# The public constant of the reversible "type 7" encoding.
-_TYPE7 = "dsfd;kfoA,.iyewrkldJKDHSUBsgvca69834ncxv9873254k;fg87"
-
-
-def decode_type7(encoded: str) -> str | None:
-    """The clear text of a Cisco type 7 string; None when it is not one."""
-    try:
-        seed = int(encoded[:2])
-        data = bytes.fromhex(encoded[2:])
-    except ValueError:
-        return None
-    return "".join(chr(b ^ ord(_TYPE7[(seed + i) % len(_TYPE7)])) for i, b in enumerate(data))
 
 
 @dataclass(slots=True)
@@ -57,6 +61,8 @@ class _Profile:
     local_auth: str | None = None
     remote_auth: str | None = None
     keyring: str | None = None
+    fvrf: str | None = None
+    certificate_maps: list[str] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -130,8 +136,8 @@ def _proposal(st: _State, b: Block) -> None:
             _weak(st, number, [key, *refused], f"crypto ikev2 proposal {name}")
             args = [a for a in args if a not in refused]
         if key == "group":
-            ke += [int(a) for a in args if a.isdigit() and int(a) < 65536]
-            unknown = [a for a in args if not (a.isdigit() and int(a) < 65536)]
+            ke += [int(a) for a in args if _ios_group(a)]
+            unknown = [a for a in args if not _ios_group(a)]
         elif key == "encryption":
             encr += [IOS_ENCR[a] for a in args if a in IOS_ENCR]
             unknown = [a for a in args if a not in IOS_ENCR]
@@ -148,17 +154,36 @@ def _proposal(st: _State, b: Block) -> None:
             st.default_types.add(key)
         if unknown:
             # Not fatal: a newer IOS may know algorithms ikeview does not; say which were left out.
+            what = "not a DH group IOS has" if key == "group" else "not known to ikeview"
             st.notes.append(ConfigNote("config-unknown-algorithm", number,
-                f"{st.path}:{number}: {key} {' '.join(unknown)} is not known to ikeview and "
-                f"was left out of proposal {name}"))  # fmt: skip
+                f"{st.path}:{number}: {key} {' '.join(unknown)} is {what} and was left out "
+                f"of proposal {name}"))  # fmt: skip
     if not prf:
         # IOS: without a prf line the PRF follows the integrity algorithms.
         inv = {v[0]: v[1] for v in IOS_HASH.values()}
         prf = [inv[i] for i in integ if i in inv]
-    text = f"crypto ikev2 proposal {name} (line {b.line})"
+    before = st.proposals.get(name)
+    # A block entered again (a later paste) adds to the proposal; IOS lists nothing twice.
+    old = before or ConfProposal("ike", "", 0, (), (), (), ())
+    encr, integ, prf, ke = (_union(a, b) for a, b in ((old.encr, encr),
+        (old.integ, integ), (old.prf, prf), (old.ke, ke)))  # fmt: skip
+    text = f"crypto ikev2 proposal {name} (line {b.line if before is None else before.line})"
     st.proposals[name] = ConfProposal(
-        "ike", text, b.line, tuple(encr), tuple(integ), tuple(prf), tuple(ke)
-    )
+        "ike", text, before.line if before else b.line, tuple(encr), tuple(integ), tuple(prf),
+        tuple(ke),
+    )  # fmt: skip
+
+
+T = TypeVar("T")
+
+
+def _union(first: tuple[T, ...], then: list[T]) -> list[T]:
+    return list(dict.fromkeys([*first, *then]))
+
+
+def _ios_group(word: str) -> bool:
+    """A DH group number IOS has (a router refuses the others, so they are left out)."""
+    return word.isdigit() and int(word) in ios_defaults.IOS_GROUPS
 
 
 def _policy(st: _State, b: Block) -> None:
@@ -181,17 +206,32 @@ def _policy(st: _State, b: Block) -> None:
 
 
 def _key(st: _State, w: list[str], number: int, keyring: str, peer: str) -> None:
+    """A keyring peer's ``pre-shared-key [local|remote] [0|6|7] KEY``."""
     rest = w[1:]
     direction: Direction = "both"
-    if rest and rest[0] == "local":
-        direction, rest = "local", rest[1:]
-    elif rest and rest[0] == "remote":
-        direction, rest = "remote", rest[1:]
+    if rest and rest[0] in ("local", "remote"):
+        direction = "local" if rest[0] == "local" else "remote"
+        rest = rest[1:]
+    label = f"keyring {keyring} peer {peer}" + ("" if direction == "both" else f" ({direction})")
+    scope = st.keyring_peers.get(f"{keyring}/{peer}", [])
+    ids = tuple(v for k, v in scope if k == "id" and v)
+    addr = next((v for k, v in scope if k == "address"), None)
+    _add_psk(st, rest, number, label, (ids, addr), direction)
+
+
+def _add_psk(
+    st: _State,
+    rest: list[str],
+    number: int,
+    label: str,
+    scope: tuple[tuple[str, ...], str | None],
+    direction: Direction,
+) -> None:
+    """``[0|6|7] KEY`` as a PSK for the peers ``scope`` (identities, host address) names."""
     ktype = "0"
     if len(rest) >= 2 and rest[0] in ("0", "6", "7"):
         ktype, rest = rest[0], rest[1:]
     value = " ".join(rest)
-    label = f"keyring {keyring} peer {peer}" + ("" if direction == "both" else f" ({direction})")
     secret: bytes | None = value.encode()
     note = None
     if ktype == "6":
@@ -202,10 +242,9 @@ def _key(st: _State, w: list[str], number: int, keyring: str, peer: str) -> None
         clear = decode_type7(value)
         secret = None if clear is None else clear.encode()
         note = "type 7 key decoded" if clear is not None else f"{label}: not a valid type 7 key"
-    scope = st.keyring_peers.get(f"{keyring}/{peer}", [])
-    ids = tuple(v for k, v in scope if k == "id" and v)
-    addr = next((v for k, v in scope if k == "address"), None)
-    st.psks.append(ConfigPsk(label, secret, ids, addr, direction, number, note))
+    # A key given again for the same peer (and direction) replaces the earlier one, as in IOS.
+    st.psks = [p for p in st.psks if p.label != label]
+    st.psks.append(ConfigPsk(label, secret, scope[0], scope[1], direction, number, note))
     if secret is None:
         st.notes.append(ConfigNote("psk-unreadable", number, note or label))
 
@@ -216,7 +255,7 @@ def _keyring(st: _State, b: Block) -> None:
     for number, _indent, w in b.body:
         if w[0] == "peer" and len(w) > 1:
             peer = w[1]
-            st.keyring_peers[f"{name}/{peer}"] = []
+            st.keyring_peers.setdefault(f"{name}/{peer}", [])  # entered again: kept
         elif w[0] == "address" and len(w) > 1:
             host = _host(w[1], w[2] if len(w) > 2 else None)
             st.keyring_peers.setdefault(f"{name}/{peer}", []).append(("address", host))
@@ -226,7 +265,7 @@ def _keyring(st: _State, b: Block) -> None:
             st.keyring_peers.setdefault(f"{name}/{peer}", []).append(("id", w[1]))
         elif w[0] == "pre-shared-key":
             _key(st, w, number, name, peer)
-        else:
+        elif w[0] != "description":  # a peer's description: understood, not compared
             st.skipped += 1
 
 
@@ -268,16 +307,28 @@ _PROFILE_KNOWN = frozenset(
 
 
 def _profile(st: _State, b: Block) -> None:
-    prof = _Profile(b.words[3] if len(b.words) > 3 else "?", b.line)
+    name = b.words[3] if len(b.words) > 3 else "?"
+    # Entered again (a later paste): IOS adds the lines to the same profile.
+    prof = next((p for p in st.profiles if p.name == name), None)
+    if prof is None:
+        prof = _Profile(name, b.line)
+        st.profiles.append(prof)
+    keys: list[tuple[int, str, list[str]]] = []
     for _number, _indent, w in b.body:
         if w[:3] == ["match", "identity", "remote"] and len(w) > 3:
             _match_identity(prof, w[3:])
         elif w[:3] == ["match", "address", "local"] and len(w) > 3:
             prof.local_addrs.append(w[-1] if w[3] == "interface" else w[3])
+        elif w[:2] == ["match", "fvrf"] and len(w) > 2:
+            prof.fvrf = w[2]
+        elif w[:2] == ["match", "certificate"] and len(w) > 2:
+            prof.certificate_maps.append(w[2])
         elif w[:2] == ["identity", "local"] and len(w) > 2:
             # identity local address A | fqdn X | email X | key-id X | dn (from the certificate)
             prof.local_id = w[3] if len(w) > 3 else w[2]
         elif w[0] == "authentication" and len(w) > 2 and w[1] in ("local", "remote"):
+            if w[2] == "pre-share" and w[3:4] == ["key"] and len(w) > 4:
+                keys.append((_number, w[1], w[4:]))
             if w[1] == "local":
                 prof.local_auth = _auth_word(w[2])
             else:
@@ -289,7 +340,14 @@ def _profile(st: _State, b: Block) -> None:
             continue  # understood, not compared
         else:
             st.skipped += 1
-    st.profiles.append(prof)
+    for number, side, rest in keys:
+        # "authentication local|remote pre-share key K": the profile's own key (used instead
+        # of a keyring's) for the peers its "match identity remote" lines admit.
+        direction: Direction = "local" if side == "local" else "remote"
+        hosts = [a.split("/")[0] for a in prof.remote_addrs if a.endswith(("/32", "/128"))]
+        label = f"crypto ikev2 profile {prof.name} ({side})"
+        ids = tuple(i for i in prof.remote_ids if i not in prof.remote_addrs)
+        _add_psk(st, rest, number, label, (ids, hosts[0] if len(hosts) == 1 else None), direction)
 
 
 def _match_identity(prof: _Profile, w: list[str]) -> None:
@@ -355,8 +413,14 @@ def _child(st: _State, b: Block, name: str) -> None:
         if w[:2] == ["set", "transform-set"]:
             child.sets += w[2:]
         elif w[:2] == ["set", "pfs"]:
-            group = w[2] if len(w) > 2 else "group2"
-            child.pfs = int(group[5:]) if group[5:].isdigit() else None
+            # Without a group IOS uses group 1 ("The default (group1) is sent if the set pfs
+            # statement does not specify a group", Cisco's knowledge base on set pfs).
+            group = w[2] if len(w) > 2 else "group1"
+            child.pfs = int(group[5:]) if _ios_group(group[5:]) else None
+            if child.pfs is None:
+                st.notes.append(ConfigNote("config-unknown-algorithm", _number,
+                    f"{st.path}:{_number}: set pfs {group} in {name} is not a DH group IOS "
+                    f"has; left out"))  # fmt: skip
             if st.weak and child.pfs in ios_defaults.WEAK_PFS:
                 # Kept: the router holds the line; FN72510 says negotiation then fails.
                 _weak(st, _number, w, name)
@@ -505,7 +569,7 @@ def _policies(
 def _interface_address(st: _State, spec: str) -> str:
     """An address, or the first address of the interface a ``match ... interface`` names."""
     for iface in st.interfaces:
-        if iface.name == spec and iface.addrs:
+        if same_interface(spec, iface.name) and iface.addrs:
             return iface.addrs[0]
     return spec
 
@@ -554,14 +618,14 @@ def _addresses(st: _State) -> tuple[list[str], list[tuple[str, str]], dict[str, 
     addrs: list[str] = []
     fvrfs: dict[str, str] = {}
     peers: dict[str, str] = {}
-    by_name = {i.name: i for i in st.interfaces}
     for iface in st.interfaces:
         addrs.extend(a for a in iface.addrs if a not in addrs)
         if iface.vrf and not iface.name.lower().startswith("tunnel"):
             fvrfs.update((a, iface.vrf) for a in iface.addrs)
     for iface in st.interfaces:
         src = iface.tunnel_source
-        source_addrs = by_name[src].addrs if src in by_name else ([src] if src else [])
+        named = [i for i in st.interfaces if src and same_interface(src, i.name)]
+        source_addrs = named[0].addrs if named else ([src] if src else [])
         if iface.tunnel_vrf:
             # "tunnel vrf X": the tunnel's endpoints (and so its IKE SAs) live in VRF X.
             fvrfs.update((a, iface.tunnel_vrf) for a in source_addrs)
@@ -630,4 +694,6 @@ def _connection(p: _Profile, children: list[ChildConf], peers: dict[str, str]) -
         remote_auth=p.remote_auth,
         children=mine,
         keyring=p.keyring,
+        match_fvrf=p.fvrf,
+        match_certificate=tuple(p.certificate_maps),
     )

@@ -193,6 +193,15 @@ WEAK_PFS = frozenset({1, 2, 5, 24})
 """``set pfs`` groups taken as deprecated: FN72510 lists ``set pfs`` too, but the copy read here
 is cut before its groups; the IKEv2 proposal's groups are assumed (not confirmed)."""
 
+IOS_GROUPS = frozenset({1, 2, 5, 14, 15, 16, 19, 20, 21, 24})
+"""The DH groups IOS / IOS XE accepts in ``crypto ikev2 proposal`` ``group`` and ``set pfs
+groupN``: MODP 768/1024/1536 (1, 2, 5), MODP 2048/3072/4096 (14-16), ECP 256/384/521 (19-21),
+MODP 2048 with a 256-bit subgroup (24). Confirmed for 1, 2, 14, 15, 16, 19, 20, 21, 24 by the
+IKEv2 proposal fields of the IOS XE YANG model (terraform/pulumi ``iosxe`` provider,
+``crypto_ikev2_proposal`` ``group_*``); 5 by Cisco's group list quoted in batfish issue #7987.
+Not in IOS: 17, 18 (MODP 6144/8192), 22, 23, 25, 26, 27-30 (brainpool), 31, 32 (Curve25519/448),
+the ML-KEM groups."""
+
 NEWEST = "iosxe17"
 """The default for ``--ios-release``."""
 

@@ -50,9 +50,141 @@ def _banner_delimiter(words: list[str], line: str) -> str | None:
     return delim
 
 
+# A CLI prompt kept in a paste: "R1#", "R1>", "R1(config)#", "R15(config-ikev2-profile)# ".
+_PROMPT = re.compile(r"[A-Za-z0-9][\w.-]*(?:\([\w-]+\))?[#>] ?")
+
+# The sub-commands of each configuration mode whose block ikeview reads. IOS keeps a typed or
+# pasted command in the current mode when that mode knows it, whatever its indentation; only
+# when it does not is the command tried in the global mode (and the sub-mode left). Configs
+# written as scripts (``configure terminal`` pastes, lab guides) are not indented.
+_SUB_WORDS: dict[tuple[str, ...], frozenset[str]] = {
+    ("crypto", "ikev2", "proposal"): frozenset(["encryption", "integrity", "prf", "group"]),
+    ("crypto", "ikev2", "policy"): frozenset(["match", "proposal"]),
+    ("crypto", "ikev2", "keyring"): frozenset(
+        ["peer", "address", "hostname", "identity", "pre-shared-key", "description"]
+    ),
+    ("crypto", "ikev2", "profile"): frozenset(
+        [
+            "match",
+            "identity",
+            "authentication",
+            "keyring",
+            "lifetime",
+            "dpd",
+            "description",
+            "pki",
+            "nat",
+            "virtual-template",
+            "aaa",
+            "ivrf",
+            "config-exchange",
+            "shutdown",
+        ]
+    ),
+    ("crypto", "ipsec", "transform-set"): frozenset(["mode"]),
+    ("crypto", "ipsec", "profile"): frozenset(["set", "description", "responder-only"]),
+    ("crypto", "map"): frozenset(["set", "match", "description", "reverse-route", "qos"]),
+    ("crypto", "dynamic-map"): frozenset(["set", "match", "description", "reverse-route"]),
+    ("interface",): frozenset(["tunnel", "vrf", "description", "shutdown"]),
+    ("ip", "access-list"): frozenset(["permit", "deny", "remark", "sequence"]),
+    ("ipv6", "access-list"): frozenset(["permit", "deny", "remark", "sequence"]),
+}
+# Interface sub-commands whose first word is also a global command ("ip route", "ipv6 route").
+_IFACE_PAIRS = frozenset(
+    [("ip", "address"), ("ipv6", "address"), ("ip", "vrf"), ("no", "shutdown")]
+)
+
+
+_BLOCK_HEADS = (
+    ("crypto", "ikev2", "proposal"),
+    ("crypto", "ikev2", "policy"),
+    ("crypto", "ikev2", "keyring"),
+    ("crypto", "ikev2", "profile"),
+    ("crypto", "ipsec", "transform-set"),
+    ("crypto", "ipsec", "profile"),
+    ("ip", "access-list"),
+    ("ipv6", "access-list"),
+    ("interface",),
+    ("hostname",),
+)
+"""Global commands that open a mode ikeview reads. IOS ignores leading spaces: such a command
+opens its mode however it is indented (configs quoted in documents and mails are indented as a
+whole), unless the current mode knows it."""
+
+
+def _opens_mode(words: list[str]) -> bool:
+    if words[:2] in (["crypto", "map"], ["crypto", "dynamic-map"]):
+        # "crypto map NAME SEQ ...": global; "crypto map NAME" under an interface applies it.
+        return len(words) > 3 and words[3].isdigit()
+    return any(tuple(words[: len(h)]) == h and len(words) > len(h) for h in _BLOCK_HEADS)
+
+
+def _mode_words(words: list[str]) -> frozenset[str] | None:
+    for head, sub in _SUB_WORDS.items():
+        if tuple(words[: len(head)]) == head:
+            return sub
+    return None
+
+
+def _continues(block: Block, words: list[str]) -> bool:
+    """Whether an unindented line stays in the mode ``block`` opened (see _SUB_WORDS)."""
+    sub = _mode_words(block.words)
+    if sub is None:
+        return False
+    if block.words[0] == "interface" and tuple(words[:2]) in _IFACE_PAIRS:
+        return True
+    if block.words[0] == "interface" and words[:2] == ["crypto", "map"]:
+        return len(words) == 3  # "crypto map NAME" applies a map; with a SEQ it is global
+    if block.words[1:2] == ["access-list"] and words[0].isdigit():
+        return True  # "10 permit ip any any": an entry's sequence number
+    if words[0] == "hostname":
+        # A keyring peer's "hostname"; the global one only when no peer is open.
+        return any(w[0] == "peer" for _n, _i, w in block.body)
+    return words[0] in sub
+
+
+def _expanded(block: Block, words: list[str]) -> list[str]:
+    """An indented crypto sub-command whose first word is abbreviated, as IOS takes it
+    (``auth local pre-share``): written out when one word of the mode starts so."""
+    sub = _mode_words(block.words) if block.words[0] == "crypto" else None
+    if sub is None or words[0] in sub or len(words[0]) < 2:
+        return words
+    full = [w for w in sub if w.startswith(words[0])]
+    return [full[0], *words[1:]] if len(full) == 1 else words
+
+
+@dataclass(slots=True)
+class _Reading:
+    """Where the reader is: the blocks so far, and how deep the mode stack of the last is."""
+
+    found: list[Block] = field(default_factory=list)
+    depth: int = 0
+    """0: global mode; 1: in the last block's mode; 2: in a keyring's peer."""
+
+    def add(self, number: int, indent: int, words: list[str]) -> None:
+        if words == ["exit"]:
+            # Leaves one mode; understood, so not kept as a line of the block.
+            self.depth = max(0, self.depth - 1)
+            return
+        last = self.found[-1] if self.found else None
+        known = bool(self.depth) and last is not None and _continues(last, words)
+        if last is not None and (known or (indent > 0 and not _opens_mode(words))):
+            words = _expanded(last, words) if indent > 0 else words
+            last.body.append((number, indent, words))
+            if words[0] == "peer" and last.words[:3] == ["crypto", "ikev2", "keyring"]:
+                self.depth = 2
+            return
+        if len(words[0]) >= 3 and "interface".startswith(words[0]):
+            # "int Tunnel11", "int tunnel 11": the abbreviation and the name IOS prints.
+            spaced = len(words) == 3 and words[2][:1].isdigit()
+            words = ["interface", "".join(words[1:])] if spaced else ["interface", *words[1:]]
+        self.found.append(Block(words, number))
+        self.depth = 0 if words[0] in ("end", "!") else 1
+
+
 def blocks(text: str) -> tuple[list[Block], int]:
     """The blocks of a running-config and the number of lines skipped inside banners."""
-    found: list[Block] = []
+    reading = _Reading()
     banner: str | None = None
     in_banner = 0
     for number, raw in enumerate(text.splitlines(), 1):
@@ -62,17 +194,32 @@ def blocks(text: str) -> tuple[list[Block], int]:
             if banner in line:
                 banner = None
             continue
+        prompt = _PROMPT.match(line)
+        if prompt and prompt.end() < len(line):
+            line = line[prompt.end() :].lstrip(" ")
         stripped = line.strip()
         if not stripped or stripped.startswith("!"):
             continue
         indent = len(line) - len(line.lstrip(" "))
         words = stripped.split()
-        if indent == 0:
+        if indent == 0 and _banner_delimiter(words, stripped):
             banner = _banner_delimiter(words, stripped)
-            found.append(Block(words, number))
-        elif found:
-            found[-1].body.append((number, indent, words))
-    return found, in_banner
+        reading.add(number, indent, words)
+    return reading.found, in_banner
+
+
+_IFACE_NAME = re.compile(r"([A-Za-z-]+)\s*([0-9][0-9/.:]*)$")
+
+
+def same_interface(written: str, name: str) -> bool:
+    """Whether ``written`` names interface ``name`` as IOS would take it: the type may be
+    abbreviated to any prefix and any case (``Gi1``, ``gig1``, ``tu 10``), the numbers not."""
+    if written == name:
+        return True
+    a, b = _IFACE_NAME.match(written.strip()), _IFACE_NAME.match(name)
+    if a is None or b is None or a.group(2) != b.group(2):
+        return False
+    return b.group(1).lower().startswith(a.group(1).lower())
 
 
 # --- access lists ------------------------------------------------------------------------

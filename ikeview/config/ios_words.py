@@ -1,4 +1,5 @@
-"""Cisco IOS / IOS-XE IKEv2 and IPsec keywords and the IANA transform values they stand for.
+"""Cisco IOS / IOS-XE IKEv2 and IPsec keywords and the IANA transform values they stand for, and
+the reversible type 7 key encoding.
 
 One place for the words: the reader (``ios.read_ios``) maps keywords to values with the first
 tables, the snippet writers (``writers``) and the fixes (``diagnosis.keywords``) map values back
@@ -82,3 +83,18 @@ SHOW_PRF = {1: "MD5", 2: "SHA1", 5: "SHA256", 6: "SHA384", 7: "SHA512"}
 """PRF id to the ``PRF:`` name."""
 SHOW_AUTH = {1: "RSA", 2: "PSK", 9: "ECDSA", 10: "ECDSA", 11: "ECDSA", 14: "RSA/ECDSA"}
 """Auth Method to the ``Auth sign:``/``Auth verify:`` name."""
+
+# ------------------------------------------------------------------------ type 7 keys
+
+# The public constant of the reversible "type 7" encoding.
+_TYPE7 = "dsfd;kfoA,.iyewrkldJKDHSUBsgvca69834ncxv9873254k;fg87"
+
+
+def decode_type7(encoded: str) -> str | None:
+    """The clear text of a Cisco type 7 string; None when it is not one."""
+    try:
+        seed = int(encoded[:2])
+        data = bytes.fromhex(encoded[2:])
+    except ValueError:
+        return None
+    return "".join(chr(b ^ ord(_TYPE7[(seed + i) % len(_TYPE7)])) for i, b in enumerate(data))

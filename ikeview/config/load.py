@@ -24,7 +24,12 @@ def detect(text: str, name: str = "") -> str | None:
         return "swanctl"
     if re.search(r"^conn\s+\S+", text, re.M):
         return "ipsec.conf"
-    if re.search(r"^(crypto |interface |hostname )", text, re.M):
+    # An IOS line may follow a CLI prompt when the config was pasted from a session.
+    # A config quoted in a document may be indented as a whole ("    crypto ikev2 ...").
+    prompt = r"([\w.-]+(\([\w-]+\))?# ?)?"
+    if re.search(
+        rf"^{prompt}(crypto |interface |hostname )|^[ \t]+crypto (ikev2|ipsec) ", text, re.M
+    ):
         return "ios"
     if re.search(r"^\s*include\s+\S", text, re.M):
         base = name.replace("\\", "/").rsplit("/", 1)[-1].lower()

@@ -130,6 +130,8 @@ def connection_candidates(sa: IkeSa, cfg: DeviceConfig, role: Role | None) -> li
             or any(in_net(peer, a) for a in conn.remote_addrs)
             or not any(_is_ip_spec(a) for a in conn.remote_addrs)
         )
+        if cfg.kind == "ios" and not profile_fvrf_fits(cfg, conn, me):
+            continue
         if cfg.kind == "ios" or _redirected(sa):
             # IOS profiles match by identity; an address identity is left to that check. After
             # an RFC 5685 redirect charon keeps the connection for the new gateway's address.
@@ -138,6 +140,30 @@ def connection_candidates(sa: IkeSa, cfg: DeviceConfig, role: Role | None) -> li
         if remote_ok and (local_ok or conn.remote_addrs):
             out.append(conn)
     return out
+
+
+def profile_fvrf_fits(cfg: DeviceConfig, conn: Connection, me: str | None) -> bool:
+    """An IOS profile's ``match fvrf`` (none = global) against the front-door VRF of the
+    device's address; when the captured address is not one of the device's own (a NAT, or no
+    interface in the file) its VRF is unknown and the profile is kept."""
+    if conn.match_fvrf == "any" or not me or not any(in_net(me, a) for a in cfg.local_addrs):
+        return True
+    return conn.match_fvrf == fvrf_of(cfg, me)
+
+
+def _certificate_may_admit(sa: IkeSa, conn: Connection, role: Role | None) -> bool:
+    """An IOS profile's ``match certificate`` admits a peer whose identity no ``match
+    identity`` line names, when that peer authenticated with a certificate (or its AUTH was
+    not seen): the certificate map itself is not evaluated."""
+    if not conn.match_certificate:
+        return False
+    peer = peer_of(role)
+    methods = [a.method for a in sa.auth if a.side == peer and a.method is not None]
+    return not methods or any(m not in _SECRET_METHODS for m in methods)
+
+
+_SECRET_METHODS = frozenset({2, 13})
+"""AUTH methods without a certificate: shared key MIC (2), NULL authentication (13)."""
 
 
 def select_connections(sa: IkeSa, cfg: DeviceConfig, role: Role | None) -> list[Connection]:
@@ -149,7 +175,9 @@ def select_connections(sa: IkeSa, cfg: DeviceConfig, role: Role | None) -> list[
         cands = [
             c
             for c in cands
-            if not c.remote_ids or any(_id_matches(p, peer_id) for p in c.remote_ids)
+            if (not c.remote_ids and not c.match_certificate)
+            or any(_id_matches(p, peer_id) for p in c.remote_ids)
+            or _certificate_may_admit(sa, c, role)
         ]
     # charon's responder looks for peer configs whose local id matches the IDr the initiator
     # asked for (RFC 7296 3.5; "looking for peer configs matching ...[IDr]...[IDi]").

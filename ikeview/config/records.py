@@ -102,6 +102,12 @@ class Connection:
     """Other settings as written (swanctl ``mobike``, ``encap``, ``dpd_delay``...), for reports."""
     file: str | None = None
     """The file it was read from when not the config's own (swanctl ``include``)."""
+    match_fvrf: str | None = None
+    """IOS profile ``match fvrf NAME|any``; None = the global routing table (IOS profiles,
+    like policies, match only the global FVRF without the line). Not used for other kinds."""
+    match_certificate: tuple[str, ...] = ()
+    """IOS profile ``match certificate MAP``: certificate maps that also admit a peer (ORed
+    with ``match identity remote``); the maps' rules are not evaluated."""
 
 
 @dataclass(frozen=True, slots=True)

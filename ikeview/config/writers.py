@@ -44,6 +44,7 @@ from ikeview.pipeline.model import Analysis, ChildSa, IkeSa
 PLACEHOLDER = "REPLACE-WITH-PSK"
 """What stands for a key unless --show-secrets."""
 
+_IOS_GROUP = {g: str(g) for g in ios_defaults.IOS_GROUPS}
 
 
 def conf_of(p: Proposal, protocol: Protocol) -> ConfProposal:
@@ -235,9 +236,8 @@ def _ios_words(
 
 def _ios_proposal(p: Proposal, lost: list[str]) -> list[str]:
     c = conf_of(p, "ike")
-    lines = [
-        " encryption " + " ".join(_ios_words(ENCR_WORDS, c.encr, lost, lambda v: value_name(1, v)))
-    ]
+    ciphers = _ios_words(ENCR_WORDS, c.encr, lost, lambda v: value_name(1, v))
+    lines = [" encryption " + " ".join(ciphers)] if ciphers else []
     if c.integ:
         lines.append(
             " integrity "
@@ -248,7 +248,9 @@ def _ios_proposal(p: Proposal, lost: list[str]) -> list[str]:
         # No `prf` line rather than an empty one: IOS then takes the PRF from the integrity
         # algorithm (an AEAD proposal without one is refused by IOS, as it should be here).
         lines.append(" prf " + " ".join(prf))
-    lines.append(" group " + " ".join(str(k) for k in c.ke))
+    groups = _ios_words(_IOS_GROUP, c.ke, lost, lambda v: f"group {v} ({value_name(4, v)})")
+    if groups:
+        lines.append(" group " + " ".join(groups))
     return lines
 
 
@@ -311,8 +313,12 @@ def _ios_child(view: SideView, up: str, lost: list[str]) -> list[str]:
     sets = []
     mode = view.child.mode if view.child else "tunnel"
     for i, p in enumerate(esp, 1):
-        sets.append(f"{up}-TS{i}")
         words = _ios_transform(p, lost)
+        if not words:
+            # Nothing of this proposal has an IOS keyword (the NOTE says what): an empty
+            # transform set is no configuration, so none is written or referenced.
+            continue
+        sets.append(f"{up}-TS{i}")
         lines += [f"crypto ipsec transform-set {up}-TS{i} {words}", f" mode {mode}", "!"]
     local, remote = _ts(view)
     if local and remote:
@@ -322,8 +328,10 @@ def _ios_child(view: SideView, up: str, lost: list[str]) -> list[str]:
     lines += [f"crypto map {up}-MAP 10 ipsec-isakmp", f" set peer {view.peer}"]
     if sets:
         lines.append(" set transform-set " + " ".join(sets))
-    if view.pfs:
+    if view.pfs in ios_defaults.IOS_GROUPS:
         lines.append(f" set pfs group{view.pfs}")
+    elif view.pfs:
+        lost.append(f"PFS group {view.pfs} ({value_name(4, view.pfs)})")
     lines += [f" set ikev2-profile {up}-PROF", f" match address {up}-ACL", "!"]
     return lines
 

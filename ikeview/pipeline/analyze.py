@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import cast
 
 from ikeview.diagnosis.engine import diagnose
-from ikeview.dissectors.capture import CaptureReader
+from ikeview.dissectors.capture import CaptureReader, SeekTable
 from ikeview.dissectors.records import RawFrame
 from ikeview.dissectors.stream import Dissector, DissectStats
 from ikeview.keys.model import KeyRing
@@ -44,6 +44,9 @@ class Step:
     """Size of the capture file; 0 when the source is not a file."""
     analysis: Analysis
     """Everything known so far; ``analysis.complete`` is True only in the last step."""
+    seek: SeekTable | None = None
+    """In the last step of a plain capture file: where to start reading again to find one
+    frame fast (``ikeview.framebytes``); None before, and for gzip files and other sources."""
 
 
 def make_decryptor(keyring: KeyRing | None) -> Decryptor:
@@ -160,7 +163,8 @@ def iter_analysis(
             pending = False
             if min_interval is not None:
                 last = clock()
-    yield Step(src.total, src.total, diagnose(corr.snapshot(frames=stats.frames, complete=True)))
+    final = diagnose(corr.snapshot(frames=stats.frames, complete=True))
+    yield Step(src.total, src.total, final, src.reader.seek_table if src.reader else None)
 
 
 def analyze(

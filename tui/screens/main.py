@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import threading
+import time
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
@@ -11,6 +12,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
+from textual.timer import Timer
 from textual.widget import Widget
 from textual.widgets import (
     Footer,
@@ -33,6 +35,7 @@ from ..esprows import EspRowStore
 from ..filtering import Filter
 from ..loading import LoadRequest, run_load
 from ..messages import AnalysisUpdated, CaptureLoaded, KernelDropped, KeysFailed
+from ..timeline import rekey_story
 from ..verdicts import Entry, entry_count, problem_entries
 from ..widgets.esp_table import EspPanel, EspTable, esp_detail
 from ..widgets.ladder import Ladder
@@ -48,6 +51,9 @@ if TYPE_CHECKING:
     from ikeview.framebytes import EspFrameBytes
     from ikeview.pipeline.seam import Decryptor
 
+PARTIAL_EVERY = 0.5
+"""Fewest seconds between two partial snapshots drawn while a capture loads (the first is
+drawn at once; the complete analysis always at once)."""
 TABS = ("ladder", "message", "proposals", "timing", "esp", "problems")
 """Panel ids in tab order (keys 1-6)."""
 
@@ -120,6 +126,11 @@ class MainScreen(ViewActions):
         """Frames marked with ``m`` (kept across re-runs: frame numbers do not change)."""
         self._entries: tuple[Analysis | None, list[Entry]] = (None, [])
         self._packet_lock = threading.Lock()
+        self._partial: AnalysisUpdated | None = None
+        """The newest partial snapshot not drawn yet (see ``PARTIAL_EVERY``)."""
+        self._partial_shown = 0.0
+        """time.monotonic() when a partial snapshot was last drawn."""
+        self._partial_timer: Timer | None = None
 
     @property
     def focus_chain(self) -> list[Widget]:
@@ -185,6 +196,7 @@ class MainScreen(ViewActions):
         """(Re-)run the analysis; a running one is cancelled (exclusive worker)."""
         self.request = request
         self.loaded = False
+        self._drop_partial()
         gc.unfreeze()  # the old analysis may go: its objects return to the collector
         bar = self.query_one("#progress", ProgressBar)
         bar.display = True
@@ -204,13 +216,38 @@ class MainScreen(ViewActions):
             self.query_one("#progress", ProgressBar).update(
                 total=event.bytes_total, progress=event.bytes_done
             )
+        # Every widget is rebuilt for a snapshot (20 of them at 100k packets, most replaced by
+        # the next within 50 ms): draw the first at once, then the newest once a
+        # PARTIAL_EVERY; the UI thread then leaves the load worker the CPU (and the GIL).
+        self._partial = event
+        wait = self._partial_shown + PARTIAL_EVERY - time.monotonic()
+        if wait <= 0:
+            self._show_partial()
+        elif self._partial_timer is None:
+            self._partial_timer = self.set_timer(wait, self._show_partial)
+
+    def _show_partial(self) -> None:
+        event, self._partial_timer = self._partial, None
+        if event is None or self.loaded or event.run is not self.request:
+            return
+        self._partial = None
+        self._partial_shown = time.monotonic()
         self.show_analysis(event.analysis, event.rows)
+
+    def _drop_partial(self) -> None:
+        """Forget the partial snapshot waiting to be drawn (the complete one came, or a new
+        run started)."""
+        self._partial = None
+        if self._partial_timer is not None:
+            self._partial_timer.stop()
+            self._partial_timer = None
 
     @on(CaptureLoaded)
     def capture_loaded(self, event: CaptureLoaded) -> None:
         if event.run is not self.request:
             return  # the end of a run the keys dialog replaced
         self.loaded = True
+        self._drop_partial()
         bar = self.query_one("#progress", ProgressBar)
         bar.update(total=1, progress=1)
         bar.display = False
@@ -294,7 +331,8 @@ class MainScreen(ViewActions):
         clock = self.clock.for_sa(sa)
         self.query_one(Ladder).update_from(sa, self.filter, clock, self.marks)
         self.query_one(ProposalsView).update_from(sa)
-        self.query_one(TimingView).update_from(sa, self.rows, clock, self.marks)
+        story = tuple(rekey_story(sa, self.analysis.ike_sas)) if sa and self.analysis else ()
+        self.query_one(TimingView).update_from(sa, self.rows, clock, self.marks, story)
         spis = self.esp_spis(sa)
         self.query_one(EspPanel).update_from(spis, self.rows, clock, self.esp_stats(spis))
         self.query_one(ProblemsView).update_from(
@@ -493,6 +531,14 @@ class MainScreen(ViewActions):
             return
         # The run's decryptor only once its load is over: until then the load worker uses it.
         decryptor = self.rows.decryptor if self.loaded else None
+        if self.rows.seek is None:
+            # Without the load's seek table the frame is found by walking the file: say why.
+            why = "a compressed capture cannot seek" if self.loaded else "the load is running"
+            self.notify(
+                f"reading frame {event.row.frame} from the start of the file ({why}; this can "
+                "take seconds on a large capture)",
+                title="packet",
+            )
         self.read_packet(self.request, event.row.frame, title, lines, decryptor)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="packet")
@@ -511,7 +557,9 @@ class MainScreen(ViewActions):
         # An exclusive worker replaces, but cannot stop, a thread still reading: one at a time
         # may use the decryptor.
         with self._packet_lock:
-            got = esp_frame_bytes(request.capture, frame, decryptor, request.extra_ports)
+            got = esp_frame_bytes(
+                request.capture, frame, decryptor, request.extra_ports, self.rows.seek
+            )
         if got is not None and decryptor is None:
             got = replace(got, note="not decrypted yet (decrypted bytes once the load is over)")
         self.app.call_from_thread(self.show_packet, title, lines, got, None)

@@ -1,5 +1,6 @@
-"""Timing: the selected IKE SA on one time axis (exchanges, child SAs, ESP per direction), its
-retransmission schedules, and the round trip of every exchange.
+"""Timing: the selected IKE SA on one time axis (exchanges, child SAs, ESP per direction) with
+the IKE SAs of its rekey (the one it replaced, the one that replaced it), its retransmission
+schedules, and the round trip of every exchange.
 
 Drawn only while the tab is shown (and again when the width or the data change): a snapshot
 arriving for a hidden tab only stores what to draw.
@@ -23,6 +24,11 @@ from ikeview.timebase import TimeBase
 from .. import text
 from ..esprows import EspRowStore
 from ..timeline import axis_text, schedule_lines
+
+Story = tuple[tuple[IkeSa, str], ...]
+"""The IKE SAs of the selected SA's rekey with their roles (``timeline.rekey_story``)."""
+Inputs = tuple[IkeSa | None, EspRowStore, TimeBase, frozenset[int], Story]
+"""What one drawing shows: SA, rows, clock, marks, rekey story."""
 
 BAR = 30
 """Columns of the longest round-trip bar (fewer in a narrow pane)."""
@@ -55,10 +61,16 @@ def rtt_chart(sa: IkeSa, width: int = 80) -> Text:
 
 
 def timing_text(
-    sa: IkeSa, rows: EspRowStore, clock: TimeBase, width: int, marks: frozenset[int]
+    sa: IkeSa,
+    rows: EspRowStore,
+    clock: TimeBase,
+    width: int,
+    marks: frozenset[int],
+    story: Story = (),
 ) -> Text:
-    """Everything the tab shows for ``sa`` at ``width`` columns."""
-    parts = [axis_text(sa, rows, clock, width, marks)]
+    """Everything the tab shows for ``sa`` at ``width`` columns (``story``: its rekey's SAs on
+    the axis too; the schedules and round trips stay ``sa``'s own)."""
+    parts = [axis_text(sa, rows, clock, width, marks, story)]
     schedules = schedule_lines(sa, clock)
     head = Text()
     head.append("retransmission schedules", style="bold underline")
@@ -71,9 +83,9 @@ def timing_text(
     return Text("\n\n").join(parts)
 
 
-def _chosen(inputs: tuple[IkeSa | None, EspRowStore, TimeBase, frozenset[int]]) -> object:
+def _chosen(inputs: Inputs) -> object:
     """What the user picked, as opposed to what the load brought."""
-    sa, _rows, clock, marks = inputs
+    sa, _rows, clock, marks, _story = inputs
     return (sa.spis if sa is not None else None, clock, marks)
 
 
@@ -87,7 +99,7 @@ class TimingView(VerticalScroll):
 
     def __init__(self, **kwargs: Any) -> None:  # Textual widget options, passed on
         super().__init__(**kwargs)
-        self._inputs: tuple[IkeSa | None, EspRowStore, TimeBase, frozenset[int]] | None = None
+        self._inputs: Inputs | None = None
         self._signature: tuple[object, ...] = ()
         self._drawn = 0.0
         """time.monotonic() of the last drawing."""
@@ -102,10 +114,12 @@ class TimingView(VerticalScroll):
         rows: EspRowStore,
         clock: TimeBase | None = None,
         marks: frozenset[int] = frozenset(),
+        story: Story = (),
     ) -> None:
-        """Show ``sa`` (times on ``clock``, ``marks`` flagged); drawn now if the tab is shown."""
+        """Show ``sa`` (times on ``clock``, ``marks`` flagged, the SAs of its IKE SA rekey in
+        ``story``); drawn now if the tab is shown."""
         before = self._inputs
-        self._inputs = (sa, rows, clock or TimeBase(), marks)
+        self._inputs = (sa, rows, clock or TimeBase(), marks, story)
         if not self.is_on_screen:
             return
         # The user's doing (another SA, clock or mark) draws at once; new data may wait.
@@ -143,13 +157,15 @@ class TimingView(VerticalScroll):
         """Draw the stored inputs unless what they show has not changed."""
         if self._inputs is None:
             return
-        sa, rows, clock, marks = self._inputs
+        sa, rows, clock, marks, story = self._inputs
         # The scrollbar's columns are kept free, so one appearing does not clip the lanes.
         width = self.scrollable_content_region.width - SCROLLBAR
-        packets = tuple(st.packets for c in sa.child_sas for st in c.esp) if sa else ()
+        shown = [s for s, _ in story] or ([sa] if sa else [])
+        packets = tuple(st.packets for s in shown for c in s.child_sas for st in c.esp)
         signature = (
             sa.spis if sa else None,
-            tuple((ex.status, len(ex.messages)) for ex in sa.exchanges) if sa else (),
+            tuple((s.spis, role) for s, role in story),
+            tuple((ex.status, len(ex.messages)) for s in shown for ex in s.exchanges),
             packets,
             clock,
             marks,
@@ -164,4 +180,4 @@ class TimingView(VerticalScroll):
         if sa is None:
             body.update(Text("select an IKE SA", style="dim"))
             return
-        body.update(timing_text(sa, rows, clock, width, marks))
+        body.update(timing_text(sa, rows, clock, width, marks, story))
