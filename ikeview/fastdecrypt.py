@@ -199,7 +199,7 @@ class _DecryptSink:
         records.clear()
 
     def _opened(self, item: FastItem, opened: EspOpened) -> None:
-        """``pcapwrite._handle_esp`` for a packet that is not clean tunnel-mode IPv4."""
+        """``pcapwrite.handle_esp`` for a packet that is not clean tunnel-mode IPv4."""
         stats = self.stats
         if not opened.decrypted:
             if opened.problem and opened.problem.startswith(_NO_KEYS):
