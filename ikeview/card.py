@@ -128,6 +128,10 @@ def card_lines(sa: IkeSa) -> list[str]:
             a.verified if a else None
         ]
         lines.append(f"{side} identity {ident}, auth {method} ({verdict})")
+        for n, r in enumerate(a.more_rounds if a else (), 2):  # RFC 4739 later rounds
+            rv = {True: "verified", False: "FAILED", None: "not checked"}[r.verified]
+            who, how = r.identity or "not seen", r.method_name or "not seen"
+            lines.append(f"{side} round {n} identity {who}, auth {how} ({rv})")
     lines += [
         f"SPIs initiator {sa.spi_i.hex()}, responder {sa.spi_r.hex()}",
         f"lifetimes {_lifetimes(sa)}",

@@ -17,6 +17,7 @@ from ikeview.diagnosis.jsonform import diagnosis_json, finding_json
 from ikeview.diagnosis.records import Diagnosis, Finding
 from ikeview.pipeline.model import (
     Analysis,
+    AuthRound,
     AuthSide,
     ChildSa,
     EspSpiStats,
@@ -216,6 +217,9 @@ def _sa_text(sa: IkeSa, when: When) -> list[str]:
         lines.append("  " + _nat_text(sa.nat))
     for side in sa.auth:
         lines.append("  " + _auth_text(side))
+        lines.extend(
+            "    " + _round_text(side.side, n, r) for n, r in enumerate(side.more_rounds, 2)
+        )
     if sa.problem:
         lines.append(f"  keys: {sa.problem}")
     if sa.diagnosis.findings:
@@ -261,6 +265,14 @@ def _auth_text(s: AuthSide) -> str:
     detail = "" if s.verified and (s.psk or not s.detail) else f" ({s.detail})"
     eap = f"; {t}" if (t := eap_text(s)) else ""
     return f"auth {who}: {s.method_name} {verdict}{psk}{detail}{eap}"
+
+
+def _round_text(side: str, number: int, r: AuthRound) -> str:
+    """A later authentication round (RFC 4739) under its side's auth line."""
+    verdict = {True: "verified", False: "NOT verified", None: "not checked"}[r.verified]
+    at = f" (frame {r.frame})" if r.frame is not None else ""
+    who = r.identity or "(identity not seen)"
+    return f"round {number} {side} {who}: {r.method_name} {verdict}{at}"
 
 
 def _exchange_text(ex: Exchange, when: When) -> str:
@@ -477,6 +489,16 @@ def _auth_json(s: AuthSide | None) -> dict[str, Any] | None:
         "eap_method": s.eap_method,
         "eap_result": s.eap_result,
         "eap_password": s.eap_password,
+        "more_rounds": [
+            {
+                "identity": r.identity,
+                "method": r.method_name,
+                "method_id": r.method,
+                "verified": r.verified,
+                "frame": r.frame,
+            }
+            for r in s.more_rounds
+        ],
     }
 
 

@@ -11,9 +11,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-import pytest
-from lab_report import check_against_truth
+from lab_report import check_against_truth, report_json
 from lab_support import Lab
+
+from ikeview.report import render_text
 
 
 def test_multiple_authentication_rounds(lab: Callable[[str], Lab]) -> None:
@@ -36,13 +37,33 @@ def test_multiple_authentication_rounds(lab: Callable[[str], Lab]) -> None:
     assert (bare.diagnosis.outcome, bare.diagnosis.basis) == ("established", "inferred")
 
 
-@pytest.mark.xfail(
-    reason="AuthSide holds one identity per side: the second round's IDi (alice@lab.example, "
-    "frame 5; charon: 'IKE_SA lab[1] established between 192.0.2.1[alice@lab.example]...') is "
-    "not reported, only the first round's",
-    strict=True,
-)
 def test_second_round_identity_is_reported(lab: Callable[[str], Lab]) -> None:
-    (sa,) = lab("multi-auth").analysis.ike_sas
-    texts = [a.identity for a in sa.auth] + [a.detail for a in sa.auth]
-    assert any("alice@lab.example" in (t or "") for t in texts)
+    """initiator.log: "generating IKE_AUTH request 2 [ IDi ]", "authentication of
+    'alice@lab.example' (myself) with EAP", "generating IKE_AUTH request 5 [ AUTH ]" (frame 11:
+    the AUTH over SK_pi after EAP-MD5, which has no MSK, is a shared key MIC, RFC 7296 2.16);
+    the first round's IDi stays 'initiator.lab.example' ("authentication of
+    'initiator.lab.example' (myself) with pre-shared key")."""
+    sc = lab("multi-auth")
+    (sa,) = sc.analysis.ike_sas
+    auth = {a.side: a for a in sa.auth}
+    client = auth["initiator"]
+    assert client.identity == "initiator.lab.example"
+    (later,) = client.more_rounds
+    assert (later.identity, later.method_name, later.verified, later.frame) == (
+        "alice@lab.example",
+        "SHARED_KEY_MIC",
+        True,
+        11,
+    )
+    assert auth["responder"].more_rounds == ()
+    (rnd,) = report_json(sc)["ike_sas"][0]["auth"]["initiator"]["more_rounds"]
+    assert (rnd["identity"], rnd["method"], rnd["verified"]) == (
+        "alice@lab.example",
+        "SHARED_KEY_MIC",
+        True,
+    )
+    assert "round 2 initiator alice@lab.example: SHARED_KEY_MIC verified" in render_text(
+        sc.analysis
+    )
+    card = render_text(sc.analysis, card=True)
+    assert "initiator round 2 identity alice@lab.example, auth SHARED_KEY_MIC (verified)" in card

@@ -210,6 +210,26 @@ class Exchange:
 
 
 @dataclass(frozen=True, slots=True)
+class AuthRound:
+    """A later authentication round of one side (RFC 4739 multiple authentication): its own
+    IDi/IDr and AUTH, after the round ``AuthSide`` describes."""
+
+    identity: str | None
+    """IDi/IDr sent for this round as text; None when not seen."""
+    method: int | None
+    """IANA auth method of this round's AUTH payload."""
+    verified: bool | None
+    """True/False when this round's AUTH was checked; None when it could not be."""
+    frame: int | None
+    """Frame of the message that carried this round's AUTH payload."""
+
+    @property
+    def method_name(self) -> str | None:
+        """IANA name of the method."""
+        return None if self.method is None else iana.AUTH_METHODS.name(self.method)
+
+
+@dataclass(frozen=True, slots=True)
 class AuthSide:
     """One side's identity and AUTH payload (RFC 7296 section 2.15)."""
 
@@ -239,6 +259,9 @@ class AuthSide:
     """After a refused EAP-MSCHAPv2 response: True when an ``[[eap]]`` password given reproduces
     the peer's NT-Response (so the server holds another password), False when none does, None
     when not checked (no password given, no MS-CHAPv2 round, or EAP not refused)."""
+    more_rounds: tuple[AuthRound, ...] = ()
+    """The side's later authentication rounds (RFC 4739), in order; the fields above describe
+    its first round, with ``verified`` and ``detail`` covering all rounds."""
 
     @property
     def method_name(self) -> str | None:
@@ -625,6 +648,7 @@ def iso_time(ts: float) -> str:
 
 __all__ = [
     "Analysis",
+    "AuthRound",
     "AuthSide",
     "ChildSa",
     "Counters",

@@ -27,7 +27,7 @@ from ikeview.pipeline.correlate.context import Context
 from ikeview.pipeline.correlate.eap import EapTrack, eap_round
 from ikeview.pipeline.correlate.payloads import first, has_notify, nname
 from ikeview.pipeline.ids import SIDES, Side
-from ikeview.pipeline.model import AuthSide, Message
+from ikeview.pipeline.model import AuthRound, AuthSide, Message
 from ikeview.pipeline.seam import AuthClaim, AuthVerdict
 
 
@@ -97,10 +97,10 @@ def verify_pending(ctx: Context, sa: Sa) -> None:
         side = claim.side
         auth_p, id_p, _certs, frame = sa.pending_auth.pop(side)
         earlier = sa.auth.get(side)
-        if claim.eap is not None and earlier is not None and earlier.method is not None:
-            # The responder's second AUTH (over the MSK): its first verdict stays, this one
-            # is added to it.
-            sa.auth[side] = _with_eap_verdict(earlier, verdict)
+        if earlier is not None and earlier.method is not None and earlier.frame != frame:
+            # A second AUTH of a side: the responder's over the MSK (RFC 7296 2.16), or a later
+            # round (RFC 4739, its own ID). The first verdict stays, this one is added to it.
+            sa.auth[side] = _with_later_verdict(earlier, verdict, claim, frame)
             continue
         sa.auth[side] = AuthSide(
             side=side,
@@ -122,11 +122,22 @@ def verify_pending(ctx: Context, sa: Sa) -> None:
             )
 
 
-def _with_eap_verdict(first_auth: AuthSide, verdict: AuthVerdict) -> AuthSide:
+def _with_later_verdict(
+    first_auth: AuthSide, verdict: AuthVerdict, claim: AuthClaim, frame: int
+) -> AuthSide:
     both = (first_auth.verified, verdict.verified)
     verified = False if False in both else (True if both == (True, True) else first_auth.verified)
+    rounds = first_auth.more_rounds
+    if claim.side == "initiator" or claim.eap is None:
+        # Not the responder's AUTH over the MSK, which closes its own (first) round.
+        text = claim.identity.text if claim.identity is not None else None
+        rounds += (AuthRound(text, int(claim.auth.method), verdict.verified, frame),)
+    label = "after EAP" if claim.eap is not None else f"round {len(rounds) + 1}"
     return replace(
-        first_auth, verified=verified, detail=f"{first_auth.detail}; after EAP: {verdict.detail}"
+        first_auth,
+        verified=verified,
+        detail=f"{first_auth.detail}; {label}: {verdict.detail}",
+        more_rounds=rounds,
     )
 
 
