@@ -17,6 +17,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable
 from operator import itemgetter
+from typing import IO
 
 from ikeview.dissectors.records import EspPacket, FrameError, IkeDatagram, RawFrame
 from ikeview.dissectors.stream import Dissector
@@ -68,7 +69,7 @@ class _DecryptSink:
     """Takes a walk for ``decrypt -o``: general frames as write_decrypted takes them, lanes in
     batches, every frame written in order."""
 
-    def __init__(self, dissector: Dissector, dec: KeyringDecryptor, out: object) -> None:
+    def __init__(self, dissector: Dissector, dec: KeyringDecryptor, out: IO[bytes]) -> None:
         self.lanes: dict[int, Lane] = {}
         self.stats = DecryptStats()
         self._run = dissector.run
@@ -97,7 +98,7 @@ class _DecryptSink:
     def close(self) -> None:
         """After the walk: the file header even when there was no frame at all."""
         if self._writer is None:
-            PcapWriter(self._out, _ETHERNET)  # type: ignore[arg-type]
+            PcapWriter(self._out, _ETHERNET)
 
     def _general(self, raw: RawFrame) -> None:
         """One frame as write_decrypted takes it."""
@@ -121,7 +122,7 @@ class _DecryptSink:
     def _write(self, linktype: int, ts: float, data: bytes, orig_len: int | None) -> None:
         writer = self._writer
         if writer is None:
-            writer = self._writer = PcapWriter(self._out, linktype)  # type: ignore[arg-type]
+            writer = self._writer = PcapWriter(self._out, linktype)
         if linktype != writer.linktype:
             self.stats.other_linktype += 1
             return
@@ -189,7 +190,7 @@ class _DecryptSink:
             return
         writer = self._writer
         if writer is None:
-            writer = self._writer = PcapWriter(self._out, self._linktype)  # type: ignore[arg-type]
+            writer = self._writer = PcapWriter(self._out, self._linktype)
         self.stats.replaced += len(records)
         if writer.linktype != self._linktype:  # a pcapng whose first frame was of another type
             self.stats.other_linktype += len(records)
@@ -210,7 +211,7 @@ class _DecryptSink:
             self._copy(item)
             return
         raw = self._raw(item)
-        new = rebuild_frame(raw, None, opened)  # type: ignore[arg-type]
+        new = rebuild_frame(raw, None, opened)
         if new is None:
             self._write(raw.linktype, raw.ts, raw.data, raw.orig_len)
             return

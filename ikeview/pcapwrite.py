@@ -111,8 +111,9 @@ class DecryptStats:
             self.problems.append(problem)
 
 
-def rebuild_frame(frame: RawFrame, packet: EspPacket, opened: EspOpened) -> bytes | None:
-    """The frame with the ESP packet replaced by what it carried; None if it cannot be done."""
+def rebuild_frame(frame: RawFrame, packet: EspPacket | None, opened: EspOpened) -> bytes | None:
+    """The frame with the ESP packet replaced by what it carried; None if it cannot be done.
+    (``packet`` is not read: the batch path, which has no record, passes None.)"""
     inner = opened.inner
     nh = opened.next_header
     if inner is None or nh is None or nh == _IPPROTO_NONE:

@@ -130,7 +130,7 @@ def cancellable(
             return
         if isinstance(item, _Failed):
             raise item.error
-        yield item  # type: ignore[misc]
+        yield item  # type: ignore[misc]  # the queue holds T, _DONE or _Failed: both ruled out above
 
 
 def keyring_for(request: LoadRequest, post: Callable[[Message], object]) -> KeyRing:
@@ -194,7 +194,7 @@ def run_load(
         raise ValueError("a capture file or an interface is needed")
     rows.decryptor = make_decryptor(ring)
     steps = iter_analysis(
-        source,  # type: ignore[arg-type]
+        source,  # type: ignore[arg-type]  # frames or None ticks: iter_analysis takes a None as 'show what you hold'
         decryptor=rows.decryptor,
         extra_ports=request.extra_ports,
         every=every,

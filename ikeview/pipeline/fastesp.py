@@ -20,6 +20,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterable
 from operator import itemgetter
+from typing import cast
 
 from ikeview.dissectors.net import ip_text
 from ikeview.dissectors.records import RawFrame
@@ -176,13 +177,15 @@ def open_lane(mm: Buffer, lane: Lane) -> Opened | None:
         return None
     items = lane.items
     starts, ends = [it[2] for it in items], [it[3] for it in items]
-    out: list[Outcome] = entry.pinned.sa.open_batch(mm, starts, ends)  # type: ignore[assignment]
-    if None not in out:
-        return out, True
+    clean = entry.pinned.sa.open_batch(mm, starts, ends)
+    if None not in clean:
+        # The same list read as the wider element type (lists are invariant): no copy here.
+        return cast("list[Outcome]", clean), True
     # Not clean: the decryptor's full answer, as esp() gives it after its hot path.
-    for i, clean in enumerate(out):
-        if clean is None:
-            out[i] = entry.open(bytes(mm[starts[i] : ends[i]]))
+    out: list[Outcome] = [
+        c if c is not None else entry.open(bytes(mm[starts[i] : ends[i]]))
+        for i, c in enumerate(clean)
+    ]
     return out, False
 
 
@@ -191,7 +194,7 @@ def carries_esp(opened: Opened) -> bool:
     which the correlator and ``decrypt`` open as a nested SA. Wider than their own tests (a
     false alarm only sends a batch the record way, which is always right)."""
     for out in opened[0]:
-        inner = out[1] if type(out) is tuple else out.inner  # type: ignore[union-attr]
+        inner = out[1] if isinstance(out, tuple) else out.inner
         if inner is not None and len(inner) >= 20 and (inner[9] == 50 or inner[6] == 50):
             return True
     return False

@@ -407,7 +407,7 @@ class MainScreen(ViewActions):
             self.filter = Filter()
         self.selected = NodeRef(sa.spis)
         tree = self.query_one(SaTree)
-        tree.update_from(self.analysis, self.filter, self.selected)  # type: ignore[arg-type]
+        tree.update_from(self.analysis, self.filter, self.selected)  # type: ignore[arg-type]  # set: an SA was found in it
         tree.show_ref(self.selected)
         self.refresh_panels()
         ladder = self.query_one(Ladder)
@@ -431,7 +431,7 @@ class MainScreen(ViewActions):
         self.set_focus(None)
         self.query_one(TabbedContent).active = "esp"
         table = panel.query_one("#esp-table")
-        table.action_jump(index)  # type: ignore[attr-defined]
+        table.action_jump(index)  # type: ignore[attr-defined]  # the ESP panel's table, found by id
         table.focus()
         return True
 
