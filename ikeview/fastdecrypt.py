@@ -23,7 +23,7 @@ from ikeview.dissectors.records import EspPacket, FrameError, IkeDatagram, RawFr
 from ikeview.dissectors.stream import Dissector
 from ikeview.keys.model import KeyRing
 from ikeview.outfile import open_output
-from ikeview.pcapfile import PcapWriter
+from ikeview.pcapfile import Octets, PcapWriter
 from ikeview.pcapwrite import DecryptStats, handle_esp, handle_ike, rebuild_frame
 from ikeview.pipeline.correlate import Correlator
 from ikeview.pipeline.correlate.espbulk import FastItem, Outcome
@@ -165,13 +165,13 @@ class _DecryptSink:
         assert mm is not None
         stats.frames += len(rows)
         stats.esp += len(rows)
-        clean: list[tuple[float, bytes]] = []
+        clean: list[tuple[float, Octets, bytes]] = []
         for item, out in rows:
             start = item[5]
             if type(out) is tuple and out[0] == _IPPROTO_IPV4:
                 # rebuild_frame for tunnel mode with IPv4 inside IPv4: the Ethernet header as it
-                # was, then the inner packet.
-                clean.append((item[1], bytes(mm[start : start + 14]) + out[1]))
+                # was, then the inner packet (joined only as the records are written).
+                clean.append((item[1], mm[start : start + 14], out[1]))
                 continue
             self._write_clean(clean)
             if type(out) is str:
@@ -184,7 +184,7 @@ class _DecryptSink:
                 self._opened(item, EspOpened(True, None, out[0], out[1], None))
         self._write_clean(clean)
 
-    def _write_clean(self, records: list[tuple[float, bytes]]) -> None:
+    def _write_clean(self, records: list[tuple[float, Octets, bytes]]) -> None:
         """Decrypted tunnel-mode frames, in order, then forgotten."""
         if not records:
             return

@@ -73,15 +73,16 @@ def gcm16_batch(decrypt: Callable[[bytes, Octets, Octets], bytes], salt: bytes) 
             except InvalidTag:
                 add(None)
                 continue
-            n = len(plain)
             pad_len = plain[-2]
             next_header = plain[-1]
             # RFC 4303 section 2.4: the padding and Pad Length just before the Next Header,
             # compared in place (a Pad Length past the start fails: the span is too short).
-            if next_header == reserved or not plain.endswith(trailers[pad_len], 0, n - 1):
+            # Ends counted from the back need no len(): once the trailer fits, -2 - pad_len is
+            # at least -len(plain), so the payload slice is never empty by wrapping around.
+            if next_header == reserved or not plain.endswith(trailers[pad_len], 0, -1):
                 add(None)
             else:
-                add((next_header, plain[: n - 2 - pad_len], True))
+                add((next_header, plain[: -2 - pad_len], True))
         return out
 
     return open_batch
