@@ -56,7 +56,9 @@ class PcapWriter:
         pack, parts = _RECORD_HEADER.pack, list[Octets]()
         add = parts.append
         for ts, head, data in records:
-            sec, usec = divmod(max(round(ts * 1_000_000), 0), 1_000_000)
+            # write()'s divmod(max(us, 0), ...) with the max() call as a test: ~70 ns a record.
+            us = round(ts * 1_000_000)
+            sec, usec = divmod(us, 1_000_000) if us > 0 else (0, 0)
             if sec > _MAX_SECONDS:
                 sec, usec = _MAX_SECONDS, 999_999
             n = len(head) + len(data)
