@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+import signal
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -40,3 +41,15 @@ def lab() -> Callable[[str], Lab]:
     The records are frozen, so sharing one analysis between tests is safe.
     """
     return lab_scenario
+
+
+@pytest.fixture(autouse=True)
+def _no_stale_signal_wakeup_fd() -> Iterator[None]:
+    """An asyncio loop a TUI test leaves behind keeps its signal wakeup fd set in this process;
+    once that socket is full, every SIGCHLD from a ``--jobs`` worker pool makes Python print
+    "Exception ignored when trying to write to the signal wakeup fd" to stderr, which the CLI
+    tests read. A real ``ikeview`` process has no such fd; each test starts without one."""
+    signal.set_wakeup_fd(-1)
+    yield
+    # Not put back: a fd left set after a test belongs to a loop that is gone.
+    signal.set_wakeup_fd(-1)
