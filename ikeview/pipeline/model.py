@@ -392,6 +392,24 @@ class EspSpiStats:
     integrity_failed_frame: int | None = None
     """First packet whose ICV did not verify; None when none failed."""
 
+    def counters(self) -> dict[str, bool | int | float]:
+        """The counters by name, in the one order the report JSON and the batch tables use."""
+        return {
+            "udp_encap": self.udp_encap,
+            "packets": self.packets,
+            "bytes": self.bytes,
+            "first_ts": self.first_ts,
+            "last_ts": self.last_ts,
+            "first_seq": self.first_seq,
+            "last_seq": self.last_seq,
+            "max_seq": self.max_seq,
+            "missing": self.missing,
+            "replays": self.replays,
+            "out_of_order": self.out_of_order,
+            "decrypted": self.decrypted,
+            "integrity_failed": self.integrity_failed,
+        }
+
 
 @dataclass(frozen=True, slots=True)
 class ChildSa:
