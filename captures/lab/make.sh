@@ -259,6 +259,29 @@ load_node() {
   sw "$node" --load-all --noprompt --file "$WORK/$node/swanctl/swanctl.conf"
 }
 
+# gateway_ecdsa_pki NODE...: an RSA root CA and a gateway (responder) ECDSA P-256 certificate
+# for gw.lab.example, installed on the responder; the root CA goes into each NODE's x509ca/.
+# Public certificates only are kept beside the capture; the private keys are thrown away.
+gateway_ecdsa_pki() {
+  local d="$WORK/pki" node
+  mkdir -p "$d" "$OUT/certs"
+  rm -f "$OUT"/certs/*
+  pki --gen --type rsa --size 3072 --outform pem >"$d/root.key"
+  pki --self --ca --lifetime 3650 --in "$d/root.key" --type rsa \
+    --dn "C=XX, O=ikeview lab, CN=ikeview lab root CA" --outform pem >"$d/root.crt"
+  pki --gen --type ecdsa --size 256 --outform pem >"$d/responder.key"
+  pki --pub --in "$d/responder.key" --type ecdsa |
+    pki --issue --lifetime 1825 --cacert "$d/root.crt" --cakey "$d/root.key" \
+      --dn "C=XX, O=ikeview lab, CN=gw.lab.example" --san "gw.lab.example" \
+      --flag serverAuth --outform pem >"$d/responder.crt"
+  cp "$d/responder.key" "$WORK/responder/swanctl/ecdsa/"
+  cp "$d/responder.crt" "$WORK/responder/swanctl/x509/"
+  for node in "$@"; do
+    cp "$d/root.crt" "$WORK/$node/swanctl/x509ca/"
+  done
+  cp "$d/root.crt" "$d/responder.crt" "$OUT/certs/"
+}
+
 # ping_tunnel [COUNT]: traffic from the initiator's inner address to the responder's.
 ping_tunnel() {
   ip netns exec "$NS_I" ping -c "${1:-3}" -i 0.3 -W 2 -I 198.51.100.1 203.0.113.1

@@ -20,21 +20,5 @@ run_actions() {
   sleep 0.5
 }
 pre_start() {
-  local d="$WORK/pki"
-  mkdir -p "$d" "$OUT/certs"
-  rm -f "$OUT"/certs/*
-  pki --gen --type rsa --size 3072 --outform pem >"$d/root.key"
-  pki --self --ca --lifetime 3650 --in "$d/root.key" --type rsa \
-    --dn "C=XX, O=ikeview lab, CN=ikeview lab root CA" --outform pem >"$d/root.crt"
-  pki --gen --type ecdsa --size 256 --outform pem >"$d/responder.key"
-  pki --pub --in "$d/responder.key" --type ecdsa |
-    pki --issue --lifetime 1825 --cacert "$d/root.crt" --cakey "$d/root.key" \
-      --dn "C=XX, O=ikeview lab, CN=gw.lab.example" --san "gw.lab.example" \
-      --flag serverAuth --outform pem >"$d/responder.crt"
-  cp "$d/responder.key" "$WORK/responder/swanctl/ecdsa/"
-  cp "$d/responder.crt" "$WORK/responder/swanctl/x509/"
-  cp "$d/root.crt" "$WORK/initiator/swanctl/x509ca/"
-  cp "$d/root.crt" "$WORK/responder/swanctl/x509ca/"
-  # Public certificates only are kept beside the capture; the private keys are thrown away.
-  cp "$d/root.crt" "$d/responder.crt" "$OUT/certs/"
+  gateway_ecdsa_pki initiator responder
 }
