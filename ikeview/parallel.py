@@ -34,7 +34,7 @@ from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import BrokenExecutor, Executor, Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 from ikeview.dissectors.records import EspPacket, RawFrame
 from ikeview.dissectors.stream import Dissector, DissectStats
@@ -44,7 +44,6 @@ from ikeview.pcapranges import Layout, Walked, chained, cuts, frame_at, frames, 
 if TYPE_CHECKING:
     import mmap
 
-    from ikeview.dissectors.capture import CaptureReader
     from ikeview.pipeline.correlate import Correlator
     from ikeview.pipeline.correlate.espbulk import EspBulk
     from ikeview.pipeline.correlate.merge import EspPart, Recorder
@@ -295,37 +294,23 @@ def _walk_batched(
     ``fastesp``, as ``analyze`` takes them), records through ``take``; a counter's packets are
     batched only once ``take`` has kept its first sequence numbers. The other ranges' other
     frames go to the sink's general path before and after the range, in capture order."""
-    from ikeview.pipeline.fastwalk import _walk, _walk_reader
+    from ikeview.pipeline.fastwalk import walk_frames, walk_span
 
     batch = getattr(decryptor, "esp_batch", None) if decryptor.has_keys else None
     sink = _range_sink(take)(dissector, take.feed, bulk, batch)
     lay, w, base = split.lay, split.walked[r], split.bases[r]
     if lay.ng:
-        # The walk over frames a reader gave (the batch path's own loop for pcapng): it uses
-        # only iteration and ``stats`` of its reader, which the frames stand in for.
-        frames = split.frames_for(r, mm, fd)
-        _walk_reader(cast("CaptureReader", _Frames(frames)), 0, sink, fast_udp, None)
+        # The walk over frames a reader gave (the batch path's own loop for pcapng).
+        walk_frames(split.frames_for(r, mm, fd), sink, fast_udp)
         return
     for raw in split.other_frames(range(r), fd):
         sink.frame(raw)
     kind = (lay.endian, lay.scale)
-    if _walk(mm, lay.size, kind, sink, fast_udp, None, (w.start, w.end, base)) is None:
+    if walk_span(mm, lay.size, kind, sink, fast_udp, (w.start, w.end, base)) is None:
         raise RangeLost(split.name)
     for raw in split.other_frames(range(r + 1, len(split.walked)), fd):
         sink.frame(raw)
     sink.flush()
-
-
-class _Frames:
-    """An iterator of frames where the batch path's walk wants a CaptureReader."""
-
-    stats = None
-
-    def __init__(self, frames: Iterator[RawFrame]) -> None:
-        self._frames = frames
-
-    def __iter__(self) -> Iterator[RawFrame]:
-        return self._frames
 
 
 class _RangeFeed:

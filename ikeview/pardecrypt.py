@@ -18,7 +18,7 @@ import tempfile
 from collections.abc import Iterator, Sequence
 from concurrent.futures import BrokenExecutor
 from pathlib import Path
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING
 
 from ikeview.dissectors.records import EspPacket, FrameError, IkeDatagram, RawFrame
 from ikeview.dissectors.stream import Dissector, dissect
@@ -40,7 +40,6 @@ from ikeview.pipeline.correlate import Correlator
 from ikeview.pipeline.decrypt import KeyringDecryptor
 
 if TYPE_CHECKING:
-    from ikeview.dissectors.capture import CaptureReader
     from ikeview.keys.model import KeyRing
 
 _PCAP_HEADER = 24
@@ -120,8 +119,7 @@ def _decrypt_range_fast(
     ``fastdecrypt`` writes them; the other ranges' other frames (and, on a pcapng range, frames
     of the range itself the sink takes one by one) read for their keys only."""
     from ikeview.fastdecrypt import _DecryptSink
-    from ikeview.parallel import _Frames
-    from ikeview.pipeline.fastwalk import _walk, _walk_reader
+    from ikeview.pipeline.fastwalk import walk_frames, walk_span
 
     lo, hi = split.bases[r], split.bases[r] + split.walked[r].frames
 
@@ -145,13 +143,12 @@ def _decrypt_range_fast(
         # The output's link type is the capture's first frame's (the join keeps one header).
         sink._writer = PcapWriter(out, lay.linktype)
         if lay.ng:
-            frames = split.frames_for(r, mm, fh.fileno())
-            _walk_reader(cast("CaptureReader", _Frames(frames)), 0, sink, fast_udp, None)
+            walk_frames(split.frames_for(r, mm, fh.fileno()), sink, fast_udp)
         else:
             for raw in split.other_frames(range(r), fh.fileno()):
                 sink.frame(raw)
             span = (w.start, w.end, split.bases[r])
-            if _walk(mm, lay.size, (lay.endian, lay.scale), sink, fast_udp, None, span) is None:
+            if walk_span(mm, lay.size, (lay.endian, lay.scale), sink, fast_udp, span) is None:
                 raise RangeLost(split.name)
             for raw in split.other_frames(range(r + 1, len(split.walked)), fh.fileno()):
                 sink.frame(raw)
