@@ -26,9 +26,8 @@ from ikeview.outfile import open_output
 from ikeview.parallel import (
     NOT_SPLIT,
     RangeLost,
-    Split,
     job_count,
-    locate,
+    load_keyring,
     note,
     pool,
     splittable,
@@ -38,6 +37,7 @@ from ikeview.pcapranges import Layout, open_map
 from ikeview.pcapwrite import DecryptStats, handle_esp, handle_ike, write_decrypted
 from ikeview.pipeline.correlate import Correlator
 from ikeview.pipeline.decrypt import KeyringDecryptor
+from ikeview.rangesplit import Split, locate, locate_open
 
 if TYPE_CHECKING:
     from ikeview.keys.model import KeyRing
@@ -52,12 +52,15 @@ def decrypt_range(
     part: str,
     extra_ports: Sequence[int],
     fast: bool = False,
+    keyring: KeyRing | None = None,
 ) -> DecryptStats:
     """Worker: write the records of range ``r`` to ``part`` (behind a file header, which the
-    join drops); returns its statistics. ``fast``: through the batch path (``fastdecrypt``)."""
-    from ikeview.keys.loader import load_keys
+    join drops); returns its statistics. ``fast``: through the batch path (``fastdecrypt``).
+    ``keyring``: the keys, loaded already (else read from ``key_paths``)."""
+    if keyring is None:
+        from ikeview.keys.loader import load_keys
 
-    keyring = load_keys([Path(p) for p in key_paths])
+        keyring = load_keys([Path(p) for p in key_paths])
     if fast:
         return _decrypt_range_fast(split, r, keyring, part, extra_ports)
     dec = KeyringDecryptor(keyring, keep_plaintext=True)
@@ -150,8 +153,8 @@ def _decrypt_range_fast(
             span = (w.start, w.end, split.bases[r])
             if walk_span(mm, lay.size, (lay.endian, lay.scale), sink, fast_udp, span) is None:
                 raise RangeLost(split.name)
-            for raw in split.other_frames(range(r + 1, len(split.walked)), fh.fileno()):
-                sink.frame(raw)
+            # The later ranges' frames could change keys only for what comes after this range:
+            # nothing of them is read.
         sink.flush()
     return sink.stats
 
@@ -205,19 +208,24 @@ def _decrypt_split(
     fast: bool,
 ) -> DecryptStats | None:
     out_dir = os.path.dirname(os.path.abspath(os.fspath(output)))
+    # Loaded once, handed to every range (classic pcap on the batch path: the last range open).
+    keyring = load_keyring(keys)
     with pool(jobs - 1) as ex:
-        split = locate(name, lay, jobs, not ports, ex)
-        if split is None or not split.frames:
+        if fast and not lay.ng:
+            split = locate_open(name, lay, jobs, not ports, ex)
+        else:
+            split = locate(name, lay, jobs, not ports, ex)
+        if split is None or split.empty:
             if split is None:
                 note(f"--jobs {jobs}: {NOT_SPLIT}; read in one process")
             return None
         with tempfile.TemporaryDirectory(prefix=".ikeview-parts-", dir=out_dir) as tmp:
             parts = [os.path.join(tmp, f"part{r}") for r in range(jobs)]
             futures = [
-                ex.submit(decrypt_range, split, r, keys, parts[r], ports, fast)
+                ex.submit(decrypt_range, split, r, keys, parts[r], ports, fast, keyring)
                 for r in range(1, jobs)
             ]
-            results = [decrypt_range(split, 0, keys, parts[0], ports, fast)]
+            results = [decrypt_range(split, 0, keys, parts[0], ports, fast, keyring)]
             results += [f.result() for f in futures]
             with open_output(output, "wb", inputs=[name]) as out:
                 PcapWriter(out, lay.linktype)
