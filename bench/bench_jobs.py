@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import compileall
+import hashlib
 import importlib.util
 import os
 import random
@@ -59,20 +60,33 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="ikv-jobs-") as tmp:
         work = args.keep or Path(tmp)
         work.mkdir(parents=True, exist_ok=True)
+        small = work / "gcm10.pcap"
+        if not small.exists():
+            write_capture(Suite("AES-GCM-16-128", random.Random(SEED)), 10, small)
+        # The commands first: this process stays small while it starts them (a child's peak
+        # RSS counts what it inherits before exec).
         for n in args.packets:
             mix, gcm, keys = _captures(work, n)
-            small = work / "gcm10.pcap"
-            if not small.exists():
-                write_capture(Suite("AES-GCM-16-128", random.Random(SEED)), 10, small)
-            print(f"--- {n:,} packets ---")
+            print(f"--- {n:,} packets: commands ---")
             wall, cpu, _ = run_child([ikv, "report", str(small), "--keys", str(keys), "--json"])
             print(f"startup (10 packets): {wall:.2f} s wall {cpu:.2f} s CPU  load {_load()}")
             _compare(ikv, work, mix, gcm, keys, args.jobs, args.runs)
+        for n in args.packets:
+            mix, gcm, keys = _captures(work, n)
+            print(f"--- {n:,} packets: idle-machine bound ---")
             for jobs in [args.jobs, *(int(x) for x in args.bound.split(",") if x)]:
                 bound_report(mix, [], jobs, "report")
                 bound_report(gcm, [str(keys)], jobs, "report --keys (GCM)")
                 bound_decrypt(gcm, str(keys), jobs, work / "bound.pcap")
     print(f"load average after: {_load()}")
+
+
+def _digest(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as fh:
+        while chunk := fh.read(1 << 20):
+            h.update(chunk)
+    return h.hexdigest()
 
 
 def _load() -> str:
@@ -105,7 +119,7 @@ def _compare(ikv: str, work: Path, mix: Path, gcm: Path, keys: Path, jobs: int, 
     }
     for name, (argv, to_file) in commands.items():
         best: dict[int, tuple[float, float, float, str]] = {}
-        outputs: dict[int, bytes] = {}
+        outputs: dict[int, str] = {}
         for _ in range(runs):
             for j in (1, jobs):  # alternating, so that both see the same neighbours
                 out = work / f"out-{j}"
@@ -113,7 +127,7 @@ def _compare(ikv: str, work: Path, mix: Path, gcm: Path, keys: Path, jobs: int, 
                 got = run_child(cmd, stdout=None if to_file else out)
                 if j not in best or got[0] < best[j][0]:
                     best[j] = (*got, _load().split(",")[0])
-                outputs[j] = out.read_bytes()
+                outputs[j] = _digest(out)
                 out.unlink()
         (w1, c1, r1, l1), (wn, cn, rn, ln) = best[1], best[jobs]
         same = "identical" if outputs[1] == outputs[jobs] else "DIFFERENT"
@@ -188,7 +202,7 @@ def _decrypt_once(capture: str, keyring: Any, out: Path) -> None:
 def bound_decrypt(capture: Path, keys: str, jobs: int, out: Path) -> None:
     """``decrypt -o``'s idle-machine bound; the fold is the join of the part files."""
     from ikeview.keys.loader import load_keys
-    from ikeview.pardecrypt import decrypt_range
+    from ikeview.pardecrypt import _append, decrypt_range
 
     keyring = load_keys([Path(keys)])
     one = min(_cpu(_decrypt_once, str(capture), keyring, out)[0] for _ in range(2))
@@ -199,14 +213,8 @@ def bound_decrypt(capture: Path, keys: str, jobs: int, out: Path) -> None:
         for r in range(jobs)
     ]
 
-    def join() -> None:
-        with out.open("wb") as fh:
-            for p in parts:
-                with p.open("rb") as part:
-                    part.seek(24)
-                    shutil.copyfileobj(part, fh, 1 << 20)
-
-    t_join, _ = _cpu(join)
+    # As --jobs: range 0's part is the output, the later ones appended by the kernel.
+    t_join, _ = _cpu(_append, parts[0], [str(p) for p in parts[1:]])
     for p in [*parts, out]:
         p.unlink(missing_ok=True)
     _say("decrypt -o (GCM)", one, found, ranges, t_join, jobs)

@@ -112,3 +112,30 @@ def test_capture_without_frames(
         else:
             outs.append(_run(capsys, [cmd, str(cap), "--json", "--jobs", jobs])[0])
     assert outs[0] == outs[1] == outs[2]
+
+
+@pytest.mark.parametrize("jobs", ["2", "3"])
+def test_decrypt_parts_appended_without_copy_file_range(
+    jobs: str,
+    split_small: None,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    """The later ranges' parts are appended by the kernel; where it cannot (another file
+    system: EXDEV), they are read and written by hand, with the same bytes."""
+    import errno
+    import os
+
+    cap = LAB / "rekey-dpd" / "capture.pcap"
+    keys = str(cap.parent / "keys.toml")
+    one, many = tmp_path / "one.pcap", tmp_path / "many.pcap"
+    _run(capsys, ["decrypt", str(cap), "--keys", keys, "-o", str(one)])
+
+    def refuse(*_a: object) -> int:
+        raise OSError(errno.EXDEV, "cross-device")
+
+    monkeypatch.setattr(os, "copy_file_range", refuse)
+    _run(capsys, ["decrypt", str(cap), "--keys", keys, "-o", str(many), "--jobs", jobs])
+    assert one.read_bytes() == many.read_bytes()
+    assert not list(tmp_path.glob(".*"))
