@@ -11,6 +11,7 @@ capture without frames, are read in one pass with the same output.
 from __future__ import annotations
 
 import itertools
+import mmap
 import struct
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -19,7 +20,7 @@ import pytest
 
 from ikeview import parallel
 from ikeview.cli import main
-from ikeview.pcapranges import layout, open_map, scan
+from ikeview.pcapranges import EspAcc, Layout, layout, open_map, scan
 from ikeview.rangesplit import OPEN, locate_open, plan
 
 REPO = Path(__file__).resolve().parent.parent
@@ -139,3 +140,72 @@ def test_decrypt_parts_appended_without_copy_file_range(
     _run(capsys, ["decrypt", str(cap), "--keys", keys, "-o", str(many), "--jobs", jobs])
     assert one.read_bytes() == many.read_bytes()
     assert not list(tmp_path.glob(".*"))
+
+
+def _ipv4(proto: int, payload: bytes, frag: int = 0x4000) -> bytes:
+    src, dst = bytes([10, 0, 0, 1]), bytes([10, 0, 0, 2])
+    head = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(payload), 0, frag, 64, proto, 0, src, dst)
+    return head + payload
+
+
+def _udp(sport: int, dport: int, body: bytes) -> bytes:
+    return struct.pack("!HHHH", sport, dport, 8 + len(body), 0) + body
+
+
+def _mixed_frames() -> list[bytes]:
+    """Every kind the locating walk tells apart (ESP, ESP in UDP 4500, IKE behind the Non-ESP
+    Marker, IKE on 500, IPv6 ESP, a fragment, short frames), then a last frame too short to
+    hold the fields the lean walk reads at once."""
+    eth4, eth6 = bytes(12) + b"\x08\x00", bytes(12) + b"\x86\xdd"
+    esp = struct.pack("!II", 0x1234, 7) + bytes(40)
+    v6 = struct.pack("!IHBB16s16s", 6 << 28, len(esp), 50, 64, bytes(16), bytes(16)) + esp
+    kinds = [
+        eth4 + _ipv4(50, esp),
+        eth4 + _ipv4(17, _udp(4500, 4500, esp)),
+        eth4 + _ipv4(17, _udp(4500, 4500, bytes(4) + esp)),
+        eth4 + _ipv4(17, _udp(500, 4500, esp)),
+        eth4 + _ipv4(17, _udp(4500, 4500, esp[:4])),
+        eth6 + v6,
+        eth4 + _ipv4(50, esp, frag=0x2000),
+        eth4 + _ipv4(50, esp)[:30],
+        bytes(20),
+    ]
+    return kinds * 3 + [bytes(10)]
+
+
+def test_lean_locating_walk_names_the_same_frames(tmp_path: Path) -> None:
+    """Without counters, a little-endian Ethernet pcap is walked with one unpack a frame:
+    the frames it names other than plain ESP, and where the range ends, are the counting
+    walk's, from every record start, for lab captures and every kind of frame."""
+    body = b"".join(
+        struct.pack("<IIII", 1_700_000_000, i, len(f), len(f)) + f
+        for i, f in enumerate(_mixed_frames())
+    )
+    mixed = tmp_path / "mixed.pcap"
+    mixed.write_bytes(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 1) + body)
+    for cap in [mixed, *(LAB / s / "capture.pcap" for s in ("rekey-dpd", "natt", "mobike"))]:
+        lay = layout(str(cap))
+        assert lay is not None
+        _frames, named = _reference(cap)
+        with open_map(str(cap)) as mm:
+            for start in _starts(mm, lay):
+                w1, lean = _walked(mm, lay, start, None)
+                w2, counting = _walked(mm, lay, start, {})
+                assert w1 == w2 and lean == counting
+        if cap == mixed:
+            assert len(named) == 3 * 6 + 1  # all but ESP, ESP in UDP 4500 and IPv6 ESP
+
+
+def _walked(mm: mmap.mmap, lay: Layout, start: int, esp: EspAcc | None) -> tuple[object, list[int]]:
+    named: list[int] = []
+    walked = scan(mm, lay, start, lay.size, esp, lambda i, o: named.extend((i, o)))
+    return walked, named
+
+
+def _starts(mm: mmap.mmap, lay: Layout) -> list[int]:
+    """Every record start (the file is intact)."""
+    out, off = [], lay.first
+    while off < lay.size:
+        out.append(off)
+        off += 16 + struct.unpack_from("<I", mm, off + 8)[0]
+    return out
