@@ -19,7 +19,14 @@ first by this one):
    folded exactly (sequence numbers far out of order across a boundary), the capture is read
    again in one pass: the output never depends on ``--jobs``.
 
-Only file names, byte offsets and per-SA counters cross between processes, never packets.
+On the batch path of a classic pcap (the usual case) round 1 skips what nobody needs
+(``ikeview.rangesplit.locate_open``): only ranges 0..N-2 are located, that span cut into N
+shares so that every process takes one, and the last range is walked once, by its own process,
+which notes its other frames as it goes and hands them back with its ESP (they matter only to
+the first range's correlator, which reads them last). The keys are loaded once, here.
+
+Only file names, byte offsets, per-SA counters and the last range's few other frames cross
+between processes, never ESP packets.
 """
 
 from __future__ import annotations
