@@ -23,20 +23,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from ikeview import iana
 from ikeview.diagnosis.records import NOT_DIAGNOSED, ConfigCheck, Diagnosis
-from ikeview.dissectors.ike_records import (
-    NotifyPayload,
-    Payload,
-    Proposal,
-    TrafficSelector,
-)
 from ikeview.dissectors.records import Flow
 from ikeview.iana.names import CHARON_TYPE_ORDER, charon_transform_name
 from ikeview.iana.names import eap_method_name as eap_method_name
 from ikeview.pipeline.ids import IkeSpis, IntegrityVerdict, Side
+
+if TYPE_CHECKING:
+    # Named in annotations only: the payload records load with the first IKE message (an
+    # analysis of ESP alone never needs them).
+    from ikeview.dissectors.ike_records import Payload, Proposal, TrafficSelector
 
 Severity = Literal["info", "warning", "error"]
 """How much a problem matters: ``error`` = something failed (integrity, AUTH, an exchange),
@@ -136,6 +135,8 @@ class Message:
     @property
     def notifies(self) -> tuple[int, ...]:
         """Notify types, clear ones first then decrypted ones."""
+        from ikeview.dissectors.ike_records import NotifyPayload
+
         return tuple(
             p.notify_type for p in (*self.payloads, *self.inner) if isinstance(p, NotifyPayload)
         )

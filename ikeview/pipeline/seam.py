@@ -10,21 +10,24 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
-from ikeview.dissectors.ike_records import (
-    AuthPayload,
-    CertPayload,
-    IdPayload,
-    IkeHeader,
-    Payload,
-    SkfPayload,
-    SkPayload,
-)
 from ikeview.dissectors.records import EspPacket
 from ikeview.keys.model import KeyRing
 from ikeview.pipeline.dec_records import DerivedEspSa, DerivedIkeSa
 from ikeview.pipeline.ids import AuthVerified, IkeSpis, IntegrityVerdict, Side
+
+if TYPE_CHECKING:
+    # Named in annotations only: the IKE payload records load with the first IKE message.
+    from ikeview.dissectors.ike_records import (
+        AuthPayload,
+        CertPayload,
+        IdPayload,
+        IkeHeader,
+        Payload,
+        SkfPayload,
+        SkPayload,
+    )
 
 
 @dataclass(frozen=True, slots=True)

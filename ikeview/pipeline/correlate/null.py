@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from ikeview.dissectors.ike_records import IkeHeader, SkfPayload, SkPayload
+from typing import TYPE_CHECKING
+
 from ikeview.dissectors.records import EspPacket
 from ikeview.pipeline.ids import IkeSpis
 from ikeview.pipeline.seam import (
@@ -15,6 +16,9 @@ from ikeview.pipeline.seam import (
     IkeSaSetup,
     Opened,
 )
+
+if TYPE_CHECKING:
+    from ikeview.dissectors.ike_records import IkeHeader, SkfPayload, SkPayload
 
 NO_KEYS_ESP = EspOpened(False, None, None, None, "no keys")
 """What every ESP packet gives without keys."""
