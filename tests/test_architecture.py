@@ -236,6 +236,7 @@ IKE_SIDE = (
     "ikeview.dissectors.ike_records",
     "ikeview.dissectors.notify_records",
     "ikeview.pipeline.correlate.messages",
+    "ikeview.pipeline.ike_seam",
     "ikeview.pipeline.correlate.builders",
     "ikeview.pipeline.correlate.exchanges",
     "ikeview.pipeline.correlate.auth",

@@ -24,7 +24,7 @@ from ikeview.crypto.transforms import (
 from ikeview.keys.model import IkeSaKeys
 from ikeview.pipeline.dec_records import derived_source
 from ikeview.pipeline.ids import IkeSpis
-from ikeview.pipeline.seam import ChosenAlgorithms, IkeSaSetup
+from ikeview.pipeline.ike_seam import ChosenAlgorithms, IkeSaSetup
 
 
 class KeySetupError(ValueError):

@@ -31,15 +31,7 @@ from ikeview.pipeline.dec_records import (
     spis_text,
 )
 from ikeview.pipeline.ids import IkeSpis, IntegrityVerdict
-from ikeview.pipeline.seam import (
-    AuthClaim,
-    AuthVerdict,
-    ChildSaSetup,
-    EapRun,
-    EspOpened,
-    IkeSaSetup,
-    Opened,
-)
+from ikeview.pipeline.seam import EspOpened
 
 if TYPE_CHECKING:
     # The IKE side (SK payloads, key derivation, DH, AUTH, EAP) is imported by the methods that
@@ -51,6 +43,14 @@ if TYPE_CHECKING:
     from ikeview.dissectors.records import EspPacket
     from ikeview.pipeline.dec_dh import DhMatcher, GirCandidate
     from ikeview.pipeline.dec_ike import IkeCandidate, IkeSaState
+    from ikeview.pipeline.ike_seam import (
+        AuthClaim,
+        AuthVerdict,
+        ChildSaSetup,
+        EapRun,
+        IkeSaSetup,
+        Opened,
+    )
 
 _TRIAL = 2  # GirCandidate.rank of an unscoped secret, known only by an integrity check
 
@@ -163,6 +163,7 @@ class KeyringDecryptor:
         """Decrypt and verify one SK/SKF payload; SKF fragments are held until complete."""
         from ikeview.crypto.sk import SKF
         from ikeview.dissectors.ikev2 import parse_payloads
+        from ikeview.pipeline.ike_seam import Opened
 
         spis = (header.spi_i, header.spi_r)
         from_initiator = header.initiator
@@ -253,6 +254,7 @@ class KeyringDecryptor:
     ) -> Opened:
         from ikeview.crypto.sk import SKF
         from ikeview.pipeline import dec_ike
+        from ikeview.pipeline.ike_seam import Opened
 
         verdict: IntegrityVerdict | None = (
             "ok" if result.integrity_ok else None
@@ -291,6 +293,7 @@ class KeyringDecryptor:
         first: int, body: bytes, verdict: IntegrityVerdict | None, warning: str | None
     ) -> Opened:
         from ikeview.dissectors.ikev2 import parse_payloads
+        from ikeview.pipeline.ike_seam import Opened
 
         payloads, problem = parse_payloads(first, body)
         text = warning

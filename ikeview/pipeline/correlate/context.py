@@ -18,7 +18,7 @@ from ikeview.pipeline.seam import Decryptor
 if TYPE_CHECKING:
     # Named only: the IKE side (builders.py and up) loads with the first IKE message.
     from ikeview.pipeline.correlate.builders import Child, Sa
-    from ikeview.pipeline.seam import IkeSaSetup
+    from ikeview.pipeline.ike_seam import IkeSaSetup
 
 
 @dataclass(slots=True)

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, TypeVar
 from ikeview import iana
 from ikeview.dissectors.ike_records import KePayload, NotifyPayload, Proposal
 from ikeview.pipeline.ids import ZERO_SPI as ZERO_SPI
-from ikeview.pipeline.seam import ChosenAlgorithms, KeyExchange
+from ikeview.pipeline.ike_seam import ChosenAlgorithms, KeyExchange
 
 if TYPE_CHECKING:
     from ikeview.pipeline.correlate.builders import Ex
