@@ -9,9 +9,14 @@ with their packet counts), filled from what the capture shows. Lines of plain te
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from ikeview import iana
-from ikeview.pipeline.model import ChildSa, EspSpiStats, IkeSa, Message, ts_text
+from ikeview.pipeline.model_text import ts_text
 from ikeview.timebase import wall_date
+
+if TYPE_CHECKING:
+    from ikeview.pipeline.model import ChildSa, EspSpiStats, IkeSa, Message
 
 _UNKNOWN = "not in the capture"
 

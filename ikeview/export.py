@@ -16,19 +16,14 @@ from os import PathLike
 from typing import TYPE_CHECKING, Any
 
 from ikeview import iana
-from ikeview.diagnosis.records import Diagnosis
-from ikeview.pipeline.model import (
-    Analysis,
-    ChildSa,
-    EspSpiStats,
-    Exchange,
-    IkeSa,
-    Message,
-    iso_time,
-)
+from ikeview.pipeline.capture_model import iso_time
 
 if TYPE_CHECKING:
     import pandas as pd
+
+    from ikeview.diagnosis.records import Diagnosis
+    from ikeview.pipeline.capture_model import Analysis, EspSpiStats
+    from ikeview.pipeline.model import ChildSa, Exchange, IkeSa, Message
 
 COLUMNS: tuple[str, ...] = (
     "record",

@@ -10,9 +10,13 @@ problems, and imports judge.py only when there is an IKE SA to judge.
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
-from ikeview.diagnosis.records import ConfigCheck, Diagnosis
-from ikeview.pipeline.model import Analysis, IkeSa, Problem
+from ikeview.pipeline.capture_model import Analysis, Problem
+
+if TYPE_CHECKING:
+    from ikeview.diagnosis.records import ConfigCheck, Diagnosis
+    from ikeview.pipeline.model import IkeSa
 
 
 def _problems(analysis: Analysis, sas: tuple[IkeSa, ...]) -> tuple[Problem, ...]:

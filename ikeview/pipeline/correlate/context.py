@@ -10,9 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field, fields
 from typing import TYPE_CHECKING
 
+from ikeview.pipeline.capture_model import Counters, Problem, Severity
 from ikeview.pipeline.correlate.esp import EspCounter
 from ikeview.pipeline.ids import ZERO_SPI, IkeSpis
-from ikeview.pipeline.model import Counters, Problem, Severity
 from ikeview.pipeline.seam import Decryptor
 
 if TYPE_CHECKING:

@@ -12,16 +12,16 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from ikeview.dissectors.records import EspPacket, FrameError, IkeDatagram, NatKeepalive
-from ikeview.pipeline.correlate import merge
+from ikeview.pipeline.capture_model import MAX_INNER_FLOWS, Analysis, EspSpiStats, Problem
 from ikeview.pipeline.correlate.context import Context
 from ikeview.pipeline.correlate.esp import MAX_ESP_NESTING, EspCounter, nested_esp
 from ikeview.pipeline.correlate.espbulk import EspBulk, integrity_failure_text
 from ikeview.pipeline.correlate.null import NO_KEYS_ESP, NullDecryptor
 from ikeview.pipeline.inner import InnerFlowCounter
-from ikeview.pipeline.model import MAX_INNER_FLOWS, Analysis, EspSpiStats, Problem
 from ikeview.pipeline.seam import Decryptor, EspObserver
 
 if TYPE_CHECKING:
+    from ikeview.pipeline.correlate import merge
     from ikeview.pipeline.correlate.messages import IkeMessages
 
 MAX_FRAME_ERROR_PROBLEMS = 50
@@ -209,9 +209,13 @@ class Correlator:
 
     def take_esp(self, recorder: merge.Recorder) -> merge.EspPart:
         """This range's ESP counters, problems and totals (see ``correlate.merge``)."""
+        from ikeview.pipeline.correlate import merge  # --jobs only
+
         return merge.take_part(self._ctx, recorder)
 
     def absorb_esp(self, parts: list[merge.EspPart]) -> bool:
         """Fold later ranges' ESP into this correlator; False if they cannot be (then discard
         this correlator and read the capture in one pass)."""
+        from ikeview.pipeline.correlate import merge
+
         return merge.absorb(self._ctx, parts)
