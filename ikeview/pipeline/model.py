@@ -24,10 +24,16 @@ Shape::
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal
+from typing import Literal
 
 from ikeview import iana
 from ikeview.diagnosis.records import NOT_DIAGNOSED, ConfigCheck, Diagnosis
+from ikeview.dissectors.ike_records import (
+    NotifyPayload,
+    Payload,
+    Proposal,
+    TrafficSelector,
+)
 from ikeview.dissectors.records import Flow
 from ikeview.iana.names import eap_method_name as eap_method_name
 from ikeview.pipeline.capture_model import (  # re-exported: this module names every record
@@ -46,11 +52,6 @@ from ikeview.pipeline.capture_model import (
 )
 from ikeview.pipeline.ids import IkeSpis, IntegrityVerdict, Side
 from ikeview.pipeline.model_text import eap_text, proposal_text, ts_text
-
-if TYPE_CHECKING:
-    # Named in annotations only: the payload records load with the first IKE message (an
-    # analysis of ESP alone never needs them).
-    from ikeview.dissectors.ike_records import Payload, Proposal, TrafficSelector
 
 Integrity = IntegrityVerdict
 """A message's integrity check, as the decryptor reported it (``seam.Opened.integrity``)."""
@@ -130,8 +131,6 @@ class Message:
     @property
     def notifies(self) -> tuple[int, ...]:
         """Notify types, clear ones first then decrypted ones."""
-        from ikeview.dissectors.ike_records import NotifyPayload
-
         return tuple(
             p.notify_type for p in (*self.payloads, *self.inner) if isinstance(p, NotifyPayload)
         )
