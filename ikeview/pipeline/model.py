@@ -54,7 +54,7 @@ from ikeview.pipeline.ids import IkeSpis, IntegrityVerdict, Side
 from ikeview.pipeline.model_text import eap_text, proposal_text, ts_text
 
 Integrity = IntegrityVerdict
-"""A message's integrity check, as the decryptor reported it (``seam.Opened.integrity``)."""
+"""A message's integrity check, as the decryptor reported it (``ike_seam.Opened.integrity``)."""
 
 RetransmitKind = Literal["retransmit", "other-bytes"]
 """strongSwan's is_retransmit rule: same message ID and identical bytes is a ``retransmit``;
