@@ -25,6 +25,7 @@ from __future__ import annotations
 import mmap
 from collections.abc import Callable, Sequence
 from hmac import compare_digest
+from operator import sub
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.decrepit.ciphers.algorithms import TripleDES
@@ -55,37 +56,60 @@ _CBC: dict[int, Callable[[bytes], CipherAlgorithm]] = {3: TripleDES, 12: algorit
 
 def gcm16_batch(decrypt: Callable[[bytes, Octets, Octets], bytes], salt: bytes) -> BatchOpen:
     """RFC 4106 without ESN: nonce = salt | IV (8), AAD = SPI | Seq, 16-octet tag at the end."""
-    trailers, reserved = _PAD_TRAILERS, _RESERVED
     min_len = _ESP_HEADER + 8 + 2 + 16
 
-    # Measured hot loop (one iteration per ESP packet of a whole file): kept inline.
+    def one(buf: Buffer, a: int, b: int) -> bytes | None:
+        if b - a < min_len:
+            return None
+        try:
+            return decrypt(salt + buf[a + 8 : a + 16], buf[a + 16 : b], buf[a : a + 8])
+        except InvalidTag:
+            return None
+
+    # Measured hot loop (one iteration per ESP packet of a whole file): the usual batch, every
+    # packet long enough and authentic, decrypted in one comprehension (no call or test per
+    # packet around AESGCM.decrypt: ~8% less than a loop that checks each); any other batch
+    # packet by packet (a bad tag costs that batch its decryption twice, no more).
     def open_batch(
         buf: Buffer, starts: Sequence[int], ends: Sequence[int]
     ) -> list[CleanPacket | None]:
-        out: list[CleanPacket | None] = []
-        add = out.append
-        for a, b in zip(starts, ends, strict=True):
-            if b - a < min_len:
-                add(None)
-                continue
+        plains: list[bytes | None]
+        if min(map(sub, ends, starts), default=min_len) < min_len:
+            plains = [one(buf, a, b) for a, b in zip(starts, ends, strict=True)]
+        else:
             try:
-                plain = decrypt(salt + buf[a + 8 : a + 16], buf[a + 16 : b], buf[a : a + 8])
+                plains = [
+                    decrypt(salt + buf[a + 8 : a + 16], buf[a + 16 : b], buf[a : a + 8])
+                    for a, b in zip(starts, ends, strict=True)
+                ]
             except InvalidTag:
-                add(None)
-                continue
-            pad_len = plain[-2]
-            next_header = plain[-1]
-            # RFC 4303 section 2.4: the padding and Pad Length just before the Next Header,
-            # compared in place (a Pad Length past the start fails: the span is too short).
-            # Ends counted from the back need no len(): once the trailer fits, -2 - pad_len is
-            # at least -len(plain), so the payload slice is never empty by wrapping around.
-            if next_header == reserved or not plain.endswith(trailers[pad_len], 0, -1):
-                add(None)
-            else:
-                add((next_header, plain[: -2 - pad_len], True))
-        return out
+                plains = [one(buf, a, b) for a, b in zip(starts, ends, strict=True)]
+        return _trailers_checked(plains)
 
     return open_batch
+
+
+def _trailers_checked(plains: list[bytes | None]) -> list[CleanPacket | None]:
+    """Per decrypted packet (None: not decrypted) the clean result, or None when its Next
+    Header is reserved or its padding not RFC 4303's default."""
+    trailers, reserved = _PAD_TRAILERS, _RESERVED
+    out: list[CleanPacket | None] = []
+    add = out.append
+    for plain in plains:
+        if plain is None:
+            add(None)
+            continue
+        pad_len = plain[-2]
+        next_header = plain[-1]
+        # RFC 4303 section 2.4: the padding and Pad Length just before the Next Header,
+        # compared in place (a Pad Length past the start fails: the span is too short).
+        # Ends counted from the back need no len(): once the trailer fits, -2 - pad_len is
+        # at least -len(plain), so the payload slice is never empty by wrapping around.
+        if next_header == reserved or not plain.endswith(trailers[pad_len], 0, -1):
+            add(None)
+        else:
+            add((next_header, plain[: -2 - pad_len], True))
+    return out
 
 
 def cbc_mac_batch(
