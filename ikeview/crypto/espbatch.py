@@ -124,26 +124,16 @@ def cbc_mac_batch(
     algorithm = _CBC.get(encr.id)
     if algorithm is None:
         return None
-    # One long-lived CBC context (whole blocks only, so it never holds a partial block): fed
-    # IV | C of every packet end to end, it XORs each decrypted block with the block before it
-    # in the buffer, which inside a packet is its CBC chaining and at a packet's first block is
-    # its IV. Only the output for each IV (chained to the previous packet) is garbage, skipped.
+    # One long-lived CBC context (whole blocks only: it never holds a partial block) fed IV | C
+    # of every packet end to end XORs each decrypted block with the block before it, inside a
+    # packet its chaining, at a packet's first block its IV; the output for each IV is skipped.
     chain = Cipher(algorithm(encr_key), modes.CBC(bytes(encr.block_len))).decryptor().update
     block = encr.block_len
     body_start = _ESP_HEADER + encr.iv_len
     min_len = body_start + 2 + icv_len
     same = compare_digest
-    # Packets of whole blocks have (length - skip) % block == 0 (RFC 3602 section 3).
-    skip = body_start + icv_len
-
-    def verified(view: memoryview, a: int, b: int) -> bool:
-        icv_start = b - icv_len
-        # Whole blocks only: anything else is for EspSa.decrypt to say.
-        if b - a < min_len or (icv_start - a - body_start) % block:
-            return False
-        mac = keyed_copy()
-        mac.update(view[a:icv_start])  # type: ignore[arg-type]  # bytes-like, as CMAC takes
-        return same(mac.finalize()[:icv_len], view[icv_start:b])
+    skip = body_start + icv_len  # whole blocks: (length - skip) % block == 0
+    verified = _icv_check(keyed_copy, icv_len, body_start, block)
 
     # Measured hot loop (one iteration per ESP packet of a whole file): kept inline.
     def open_batch(
@@ -181,23 +171,57 @@ def cbc_mac_batch(
             plain = chain(
                 b"".join([view[starts[i] + _ESP_HEADER : ends[i] - icv_len] for i in good])
             )
-        trailers, reserved = _PAD_TRAILERS, _RESERVED
-        at, size = 0, _ESP_HEADER + block + icv_len  # a packet's octets that are not P
-        for i in good:
-            at += block  # the output for the IV block: garbage
-            end = at + lens[i] - size
-            pad_len = plain[end - 2]
-            next_header = plain[end - 1]
-            if (
-                plain[end - 2 - pad_len : end - 1] == trailers[pad_len]
-                and next_header != reserved
-                and end - 2 - pad_len >= at
-            ):
-                out[i] = (next_header, plain[at : end - 2 - pad_len], True)
-            at = end
-        return out
+        # A packet's octets that are not its plaintext: ESP header, IV, ICV.
+        return _cbc_outcomes(out, plain, good, lens, block, _ESP_HEADER + block + icv_len)
 
     return open_batch
+
+
+def _icv_check(
+    keyed_copy: Callable[[], hmac.HMAC | cmac.CMAC], icv_len: int, body_start: int, block: int
+) -> Callable[[memoryview, int, int], bool]:
+    """Whether the packet at ``view[a:b]`` has whole blocks and a good ICV."""
+    min_len = body_start + 2 + icv_len
+
+    def verified(view: memoryview, a: int, b: int) -> bool:
+        icv_start = b - icv_len
+        # Whole blocks only (RFC 3602 section 3): anything else is for EspSa.decrypt to say.
+        if b - a < min_len or (icv_start - a - body_start) % block:
+            return False
+        mac = keyed_copy()
+        mac.update(view[a:icv_start])  # type: ignore[arg-type]  # bytes-like, as CMAC takes
+        return compare_digest(mac.finalize()[:icv_len], view[icv_start:b])
+
+    return verified
+
+
+def _cbc_outcomes(
+    out: list[CleanPacket | None],
+    plain: bytes,
+    good: list[int],
+    lens: list[int],
+    block: int,
+    overhead: int,
+) -> list[CleanPacket | None]:
+    """``out`` with the clean result of each packet ``good`` names: ``plain`` is their
+    plaintexts end to end, each after the garbage block its IV decrypted to; ``lens`` the
+    packets' lengths, ``overhead`` the octets of each that are not plaintext."""
+    # Measured hot loop (one iteration per ESP packet of a whole file): kept inline.
+    trailers, reserved = _PAD_TRAILERS, _RESERVED
+    at = 0
+    for i in good:
+        at += block  # the output for the IV block: garbage
+        end = at + lens[i] - overhead
+        pad_len = plain[end - 2]
+        next_header = plain[end - 1]
+        if (
+            plain[end - 2 - pad_len : end - 1] == trailers[pad_len]
+            and next_header != reserved
+            and end - 2 - pad_len >= at
+        ):
+            out[i] = (next_header, plain[at : end - 2 - pad_len], True)
+        at = end
+    return out
 
 
 def per_packet(clean: Callable[[Octets], CleanPacket | None]) -> BatchOpen:
