@@ -3,8 +3,8 @@
 
 Writes an AES-GCM-16-128 capture of N ESP packets and its keys file (bench_decrypt_file.py's
 capture: Ethernet/IPv4/ESP, tunnel mode, 32 inner UDP flows, fixed seed) into ``--dir``, then
-runs each command below once as a child process and prints its max RSS (``wait4``'s
-``ru_maxrss``, what ``/usr/bin/time -f %M`` reports), CPU and wall seconds:
+runs each command below once under ``/usr/bin/time -f %M`` and prints its max RSS, CPU and wall
+seconds:
   summary     ikeview summary F
   report      ikeview report F --keys K --json
   export      ikeview export F --keys K --csv OUT --esp      (timeline CSV with the ESP rows)
@@ -25,6 +25,7 @@ import random
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -51,15 +52,17 @@ def write_inputs(packets: int, work: Path) -> tuple[Path, Path]:
 
 
 def run_child(cmd: list[str]) -> tuple[float, float, float]:
-    """(wall s, CPU s, max RSS MB) of one child; stdout discarded, stderr shown on failure."""
-    t0 = time.perf_counter()
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    _, status, usage = os.wait4(proc.pid, 0)
-    wall = time.perf_counter() - t0
-    err = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
-    if os.waitstatus_to_exitcode(status):
-        raise SystemExit(f"failed: {' '.join(cmd)}\n{err}")
-    return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024
+    """(wall s, CPU s, max RSS MB) of one child, as ``/usr/bin/time -f %M`` reports them:
+    ``wait4`` on a child of this process would count this process's own pages (the child
+    shares them until it execs), not the command's. Stdout discarded, stderr shown on failure."""
+    with tempfile.NamedTemporaryFile("r", suffix=".time") as out:
+        timed = ["/usr/bin/time", "-o", out.name, "-f", "%M %U %S %e", *cmd]
+        proc = subprocess.run(timed, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        if proc.returncode:
+            err = proc.stderr.decode(errors="replace")
+            raise SystemExit(f"failed: {' '.join(cmd)}\n{err}")
+        kb, user, system, wall = out.read().split()[-4:]
+    return float(wall), float(user) + float(system), int(kb) / 1024
 
 
 def tui_load(capture: Path, keys: Path) -> None:

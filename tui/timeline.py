@@ -17,7 +17,7 @@ from ikeview.pipeline.model import ChildSa, EspSpiStats, Exchange, IkeSa
 from ikeview.timebase import TimeBase
 
 from . import text
-from .esprows import EspRowStore
+from .esprows import EspRows
 from .marks import MARK
 
 LABEL = 17
@@ -165,7 +165,7 @@ def child_lane(child: ChildSa, axis: Axis) -> list[tuple[str, str]]:
     return cells
 
 
-def esp_lane(st: EspSpiStats, rows: EspRowStore, axis: Axis) -> list[tuple[str, str]]:
+def esp_lane(st: EspSpiStats, rows: EspRows, axis: Axis) -> list[tuple[str, str]]:
     """Packets of one SPI per column, shaded against the lane's busiest column; red where an
     ICV failed is not known per column, so the lane is red when any did."""
     counts = column_counts(rows, st.spi, axis)
@@ -175,23 +175,29 @@ def esp_lane(st: EspSpiStats, rows: EspRowStore, axis: Axis) -> list[tuple[str, 
     return [(DENSITY[max(1, round(c / top * steps))] if c else " ", style) for c in counts]
 
 
-def column_counts(rows: EspRowStore, spi: int, axis: Axis) -> list[int]:
+def column_counts(rows: EspRows, spi: int, axis: Axis) -> list[int]:
     """Packets of ``spi`` per column of ``axis``, counted by numpy (10M packets in ~0.5 s, a
-    Python loop ten times that, on every redraw). The rows are copied first: a buffer exported
-    from the worker's growing array would stop it from appending."""
+    Python loop ten times that, on every redraw). ``rows.times`` gives each packet's time, or
+    past a few thousand packets the centres of time bins with their counts (``esptimes``)."""
     import numpy as np
 
-    spi_rows = rows.by_spi.get(spi)
-    if spi_rows is None or not len(spi_rows):
+    times, weights = rows.times(spi)
+    if not len(times):
         return [0] * axis.width
-    ts = np.frombuffer(spi_rows.ts[: len(spi_rows)], dtype=np.float64)
+    ts = np.asarray(times, dtype=np.float64)
     span = axis.end - axis.start
     if span <= 0:
         cols = np.zeros(len(ts), dtype=np.int64)
     else:
         scaled = np.floor((ts - axis.start) / span * (axis.width - 1) + 0.5)
         cols = np.clip(scaled, 0, axis.width - 1).astype(np.int64)
-    return [int(c) for c in np.bincount(cols, minlength=axis.width)[: axis.width]]
+    if weights is None:
+        counts = np.bincount(cols, minlength=axis.width)
+    else:
+        counts = np.bincount(
+            cols, weights=np.asarray(weights, dtype=np.float64), minlength=axis.width
+        )
+    return [int(c) for c in counts[: axis.width]]
 
 
 def direction(st: EspSpiStats, sa: IkeSa) -> str:
@@ -205,7 +211,7 @@ def direction(st: EspSpiStats, sa: IkeSa) -> str:
 
 def axis_text(
     sa: IkeSa,
-    rows: EspRowStore,
+    rows: EspRows,
     clock: TimeBase,
     width: int,
     marks: frozenset[int] = frozenset(),
@@ -249,7 +255,7 @@ def _sa_lanes(
     sa: IkeSa,
     role: str,
     chosen: IkeSa,
-    rows: EspRowStore,
+    rows: EspRows,
     axis: Axis,
     room: int,
     seen: set[tuple[int, int]],
