@@ -186,3 +186,46 @@ def test_time_counts_exact_then_binned() -> None:
     # A packet far later than the others widens the bins; nothing is lost.
     counts.add(times[-1] + 10_000.0)
     assert sum(counts.weighted()[1] or ()) == len(times) + 1
+
+
+def test_stream_fast_paces_snapshots_and_stops_when_cancelled(
+    odd_capture: tuple[Path, Path],
+) -> None:
+    """One partial snapshot after ``first_after`` frames, more only once ``interval`` has
+    passed (a clock that stands still: none), the complete one last with the seek table;
+    ``cancelled()`` ends the walk at once, without a complete snapshot."""
+    from ikeview.pipeline.analyze import make_decryptor
+    from ikeview.pipeline.fastsnap import stream_fast
+
+    capture, _keys = odd_capture
+    steps: list[object] = []
+    store = FileRowStore(capture)
+    done = stream_fast(
+        capture, make_decryptor(None), store, steps.append, first_after=100, clock=lambda: 0.0
+    )
+    assert done and len(steps) == 2
+    first, last = steps  # type: ignore[misc]
+    assert not first.analysis.complete and 0 < first.bytes_done < first.bytes_total  # type: ignore[attr-defined]
+    assert last.analysis.complete and last.seek is not None  # type: ignore[attr-defined]
+    ticks = iter(range(10**9))
+    steps.clear()
+    stream_fast(
+        capture,
+        make_decryptor(None),
+        FileRowStore(capture),
+        steps.append,
+        first_after=100,
+        interval=0.5,
+        clock=lambda: float(next(ticks)),
+    )
+    assert len(steps) > 10  # a second per clock call: every batch is due
+    steps.clear()
+    assert stream_fast(
+        capture,
+        make_decryptor(None),
+        FileRowStore(capture),
+        steps.append,
+        cancelled=lambda: bool(steps),
+        first_after=100,
+    )
+    assert len(steps) == 1 and not steps[0].analysis.complete  # type: ignore[attr-defined]

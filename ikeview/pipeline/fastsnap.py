@@ -88,7 +88,7 @@ class _Pacer:
         self.frames = 0
         """Frames seen so far (the last one's number)."""
         self.done = 0
-        """Bytes of the file walked so far (from the walk's progress calls)."""
+        """Bytes of the file walked so far (the walk's progress calls, the batches' ends)."""
 
     def progress(self, done: int, _total: int) -> None:
         """The walk's progress call: ``done`` is the offset of the next record."""
@@ -144,8 +144,12 @@ class SnapshotSink(AnalysisSink):
         super().flush()
         if not self._replayed:  # replayed lanes went through the correlator, and on_esp
             self._recorder.lanes(lanes)
-        self._pacer.frames = max(lane.items[-1][0] for lane in lanes)
-        self._pacer.tick()
+        # The last packet's frame number and file offset (a FastItem's first and last).
+        frame, _ts, _a, _b, _seq, start = max(lane.items[-1] for lane in lanes)
+        pacer = self._pacer
+        pacer.frames = frame
+        pacer.done = max(pacer.done, start)
+        pacer.tick()
 
     def _replay(self, lanes: list[Lane]) -> None:
         self._replayed = True
