@@ -242,9 +242,13 @@ class FileRowStore:
             st = by_spi.get(spi)
             return st is not None and st.fast > 0 and (chosen is None or spi in chosen)
 
-        got, last = read_rows(
-            self.path, (offset, frames_before), keep, self._is_kept, need, stop, self.extra_ports
-        )
+        got: list[FileRow] = []
+        last = 1 << 62
+        if chosen is None or any(keep(s) for s in chosen):  # else every row is a kept one
+            start = (offset, frames_before)
+            got, last = read_rows(
+                self.path, start, keep, self._is_kept, need, stop, self.extra_ports
+            )
         rows: list[FileRow | EspRow] = [*got, *(r for r in kept if r.frame <= last)]
         rows.sort(key=_frame_of)  # stable: rows of one frame keep their order
         previous: dict[int, int | None] = {}
