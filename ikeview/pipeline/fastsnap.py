@@ -29,6 +29,8 @@ from ikeview.dissectors.records import EspPacket, RawFrame
 from ikeview.dissectors.stream import Dissector, DissectStats
 from ikeview.pipeline.analyze import Step
 from ikeview.pipeline.correlate import Correlator
+from ikeview.pipeline.correlate.espbulk import EspBulk
+from ikeview.pipeline.dec_esp import EspEntry
 from ikeview.pipeline.fastesp import AnalysisSink
 from ikeview.pipeline.fastswitch import fast_allowed
 from ikeview.pipeline.fastwalk import Buffer, Lane, RecordHeader, walk_pcap
@@ -115,12 +117,12 @@ class SnapshotSink(AnalysisSink):
         self,
         dissector: Dissector,
         feed: Callable[[object], None],
-        bulk: object,
-        batch: object,
+        bulk: EspBulk,
+        batch: Callable[[int], EspEntry | str | None] | None,
         recorder: EspRecorder,
         pacer: _Pacer,
     ) -> None:
-        super().__init__(dissector, feed, bulk, batch)  # type: ignore[arg-type]  # as analyze_fast's
+        super().__init__(dissector, feed, bulk, batch)
         self._recorder = recorder
         self._pacer = pacer
         self._replayed = False
@@ -184,6 +186,8 @@ def stream_fast(
     dissector = Dissector(extra_ports=ports, stats=stats)
     corr = Correlator(decryptor, capture=os.fspath(source), on_esp=recorder.esp)
     bulk = corr.esp_bulk(observed=True)
+    if bulk is None:
+        return False
     total = st.st_size
 
     def take(frames: int, done: int) -> None:
