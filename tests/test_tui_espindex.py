@@ -229,3 +229,14 @@ def test_stream_fast_paces_snapshots_and_stops_when_cancelled(
         first_after=100,
     )
     assert len(steps) == 1 and not steps[0].analysis.complete  # type: ignore[attr-defined]
+
+
+def test_time_counts_take_times_out_of_order() -> None:
+    """A batch whose times go back and forth (a hostile capture): every packet counted, none
+    before the first bin or past the last, no error."""
+    counts = TimeCounts()
+    counts.add_items([(0, 100.0 + k) for k in range(EXACT + 1)])  # now binned
+    counts.add_items([(0, 100.5), (0, 50.0), (0, 10_000.0), (0, 100.7)])
+    counts.add_items([(0, 90.0), (0, 1e9), (0, 95.0)])
+    _centres, weights = counts.weighted()
+    assert weights is not None and sum(weights) == EXACT + 1 + 7
