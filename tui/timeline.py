@@ -9,6 +9,7 @@ from __future__ import annotations
 import textwrap
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from rich.text import Text
 
@@ -178,7 +179,7 @@ def esp_lane(st: EspSpiStats, rows: EspRows, axis: Axis) -> list[tuple[str, str]
 def column_counts(rows: EspRows, spi: int, axis: Axis) -> list[int]:
     """Packets of ``spi`` per column of ``axis``, counted by numpy (10M packets in ~0.5 s, a
     Python loop ten times that, on every redraw). ``rows.times`` gives each packet's time, or
-    past a few thousand packets the centres of time bins with their counts (``esptimes``)."""
+    past a few hundred packets the centres of time bins with their counts (``esptimes``)."""
     import numpy as np
 
     times, weights = rows.times(spi)
@@ -186,18 +187,34 @@ def column_counts(rows: EspRows, spi: int, axis: Axis) -> list[int]:
         return [0] * axis.width
     ts = np.asarray(times, dtype=np.float64)
     span = axis.end - axis.start
+    if weights is not None:
+        return _binned_counts(ts, np.asarray(weights, dtype=np.float64), axis)
     if span <= 0:
         cols = np.zeros(len(ts), dtype=np.int64)
     else:
         scaled = np.floor((ts - axis.start) / span * (axis.width - 1) + 0.5)
         cols = np.clip(scaled, 0, axis.width - 1).astype(np.int64)
-    if weights is None:
-        counts = np.bincount(cols, minlength=axis.width)
-    else:
-        counts = np.bincount(
-            cols, weights=np.asarray(weights, dtype=np.float64), minlength=axis.width
-        )
-    return [int(c) for c in counts[: axis.width]]
+    return [int(c) for c in np.bincount(cols, minlength=axis.width)[: axis.width]]
+
+
+def _binned_counts(centres: Any, weights: Any, axis: Axis) -> list[int]:
+    """Bin counts spread over the columns by how much of each bin a column covers (packets
+    taken as even within a bin), rounded on the running total: the total is kept, and a
+    column edge inside a bin splits it instead of moving it whole."""
+    import numpy as np
+
+    total = float(weights.sum())
+    span = axis.end - axis.start
+    if span <= 0 or axis.width < 2:
+        return [int(total)] + [0] * (axis.width - 1)
+    half = (centres[1] - centres[0]) / 2 if len(centres) > 1 else 0.0
+    edges = np.concatenate(([centres[0] - half], centres + half))
+    running = np.concatenate(([0.0], np.cumsum(weights)))
+    # Column c holds the times that round to it: its edges lie half a column either side.
+    cuts = axis.start + (np.arange(1, axis.width) - 0.5) * span / (axis.width - 1)
+    at = np.rint(np.interp(cuts, edges, running))
+    counts = np.diff(np.concatenate(([0.0], at, [total])))
+    return [int(c) for c in counts]
 
 
 def direction(st: EspSpiStats, sa: IkeSa) -> str:
