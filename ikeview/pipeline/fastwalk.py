@@ -286,22 +286,27 @@ def _walk(
     record = struct.Struct(endian + "IIII").unpack_from
     sink.begin(mm, linktype, record)
     # Offsets from the frame's start: the link header's words, the IP header, the IPv4
-    # payload (ESP over IP, or UDP), ESP after UDP, the IPv4 source, the least frame kept.
-    link = linktype in LINKS
+    # payload (ESP over IP, or UDP), ESP after UDP, the IPv4 source, the least frame kept
+    # (past any frame when the link type is not one the lanes take: one test for both).
     words, ip, unpack = LINKS.get(linktype, LINKS[1])
     ip20, ip28, ip12, least = ip + 20, ip + 28, ip + 12, ip + 36
+    if linktype not in LINKS:
+        least = _MAX_FRAME + 1
     esp_header, v6 = _ESP_HEADER, ipv6_esp
     lanes, new_lane, general, flush = sink.lanes, sink.lane, sink.frame, sink.flush
     max_frame, max_ts, batch = _MAX_FRAME, _MAX_TS, BATCH
     off, stop, index = span if span is not None else (24, size, 0)
     held, ts = 0, 0.0
+    # The last offset a record header may start at; records are read in runs up to the next
+    # page drop so that the loop tests one bound per frame.
+    last = min(size - 16, stop - 1)
     # Pages already read are let go every _DROP bytes: they stay in the page cache but leave
     # this process's resident set, so RSS stays flat however large the file.
     can_drop = hasattr(mmap, "MADV_DONTNEED") and hasattr(mm, "madvise")
     dropped, next_drop = off - off % mmap.PAGESIZE, off + _DROP
     if can_drop and hasattr(mmap, "MADV_SEQUENTIAL"):
         mm.madvise(mmap.MADV_SEQUENTIAL)
-    while off + 16 <= size and off < stop:
+    while off <= last:
         if off >= next_drop:
             if progress is not None:
                 progress(off, size)
@@ -312,64 +317,77 @@ def _walk(
                 mm.madvise(mmap.MADV_DONTNEED, dropped, upto - dropped)
                 dropped = upto
             next_drop = off + _DROP
-        sec, frac, incl, orig = record(mm, off)
-        start, off = off + 16, off + 16 + incl
-        if incl > max_frame or off > size or not (incl or sec or frac or orig):
-            return None
-        index += 1
-        ts = sec + frac * scale
-        if ts > max_ts:
-            return None
-        if link and incl >= least:
-            etype, vihl, total, frag, proto, dst, spi, seq = unpack(mm, start + words)
-            a = 0
-            # Wholly captured only: a packet cut by the snap length is the general path's.
-            if (
-                etype == 0x0800
-                and vihl == 0x45
-                and not frag & 0x3FFF
-                and total >= 36
-                and ip + total <= incl
-            ):
-                if proto == 50:
-                    a, b = start + ip20, start + ip + total
-                elif proto == 17 and fast_udp:
-                    # spi holds the ports, seq the UDP length and checksum. SPI 0 is the
-                    # Non-ESP Marker of IKE; a UDP length under 16 cannot hold ESP.
-                    sport, dport, ulen = spi >> 16, spi & 0xFFFF, seq >> 16
-                    if (
-                        (sport == 4500 or dport == 4500)
-                        and sport != 500
-                        and dport != 500
-                        and ulen >= 16
-                        and ip20 + ulen <= ip + total
-                    ):
-                        spi, seq = esp_header(mm, start + ip28)
-                        if spi:
-                            a, b = start + ip28, start + ip20 + ulen
-            elif etype == 0x86DD:
-                got = v6(mm, start + ip, off, fast_udp)
-                if got is not None:
-                    a, b, spi, seq, src, dst, udp = got
-                    proto = 17 if udp else 50
-            if a:
-                lane = lanes.get(spi)
-                if lane is None or lane.dst != dst:
-                    if lane is None:
-                        if len(dst) == 4:
-                            src = mm[start + ip12 : start + ip12 + 4]
-                        lane = new_lane(spi, src, dst, proto == 17)
-                    else:
-                        lane = None
-                if lane is not None:
-                    lane.items.append((index, ts, a, b, seq, start))
-                    held += 1
-                    if held >= batch:
-                        flush()
-                        held = 0
-                    continue
-        general(RawFrame(index, ts, linktype, mm[start:off], orig))
-        held = 0
+        run_end = min(last, next_drop - 1)
+        while off <= run_end:
+            sec, frac, incl, orig = record(mm, off)
+            start, off = off + 16, off + 16 + incl
+            if incl > max_frame or off > size or not (incl or sec or frac or orig):
+                return None
+            index += 1
+            ts = sec + frac * scale
+            if ts > max_ts:
+                return None
+            if incl >= least:
+                etype, vihl, total, frag, proto, dst, spi, seq = unpack(mm, start + words)
+                a = 0
+                # Wholly captured only: a packet cut by the snap length is the general path's.
+                if (
+                    etype == 0x0800
+                    and vihl == 0x45
+                    and not frag & 0x3FFF
+                    and total >= 36
+                    and ip + total <= incl
+                ):
+                    if proto == 50:
+                        # The common case first: ESP over IP of an open lane.
+                        lane = lanes.get(spi)
+                        if lane is not None and lane.dst == dst:
+                            lane.items.append(
+                                (index, ts, start + ip20, start + ip + total, seq, start)
+                            )
+                            held += 1
+                            if held >= batch:
+                                flush()
+                                held = 0
+                            continue
+                        a, b = start + ip20, start + ip + total
+                    elif proto == 17 and fast_udp:
+                        # spi holds the ports, seq the UDP length and checksum. SPI 0 is the
+                        # Non-ESP Marker of IKE; a UDP length under 16 cannot hold ESP.
+                        sport, dport, ulen = spi >> 16, spi & 0xFFFF, seq >> 16
+                        if (
+                            (sport == 4500 or dport == 4500)
+                            and sport != 500
+                            and dport != 500
+                            and ulen >= 16
+                            and ip20 + ulen <= ip + total
+                        ):
+                            spi, seq = esp_header(mm, start + ip28)
+                            if spi:
+                                a, b = start + ip28, start + ip20 + ulen
+                elif etype == 0x86DD:
+                    got = v6(mm, start + ip, off, fast_udp)
+                    if got is not None:
+                        a, b, spi, seq, src, dst, udp = got
+                        proto = 17 if udp else 50
+                if a:
+                    lane = lanes.get(spi)
+                    if lane is None or lane.dst != dst:
+                        if lane is None:
+                            if len(dst) == 4:
+                                src = mm[start + ip12 : start + ip12 + 4]
+                            lane = new_lane(spi, src, dst, proto == 17)
+                        else:
+                            lane = None
+                    if lane is not None:
+                        lane.items.append((index, ts, a, b, seq, start))
+                        held += 1
+                        if held >= batch:
+                            flush()
+                            held = 0
+                        continue
+            general(RawFrame(index, ts, linktype, mm[start:off], orig))
+            held = 0
     if off != size and (span is None or off < stop):
         return None
     flush()
