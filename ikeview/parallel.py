@@ -197,6 +197,10 @@ class RangeLost(Exception):
     """A range the locating walk accepted could not be walked again (the file changed)."""
 
 
+OTHER_FLOOR = 10_000
+"""Frames not plain ESP a range may hold whatever their share (see ``_RangeFeed.other``)."""
+
+
 class TooManyOthers(Exception):
     """An open last range holds more frames that are not plain ESP than are worth handing
     over: the capture is read in one pass."""
@@ -214,7 +218,7 @@ def _range_sink(take: _RangeFeed) -> type[Any]:
             if take.walking:
                 self.flush()
                 take.end += 16 + len(raw.data)  # a frame of the walk: where it ends
-            take.keep(raw)
+                take.other(raw)
             super().frame(raw)
 
         def flush(self) -> None:
@@ -324,6 +328,8 @@ class _RangeFeed:
         """While the range is walked: the offset just past its last frame so far."""
         self.idle = True
         """Whether the dissector held nothing (fragments, streams) when the range ended."""
+        self.others = 0
+        """Frames of the walk that are not plain ESP."""
         self.recorded: set[tuple[int, str]] = set()
         """Counters whose first sequence numbers are kept (or that need none: first range)."""
 
@@ -350,18 +356,23 @@ class _RangeFeed:
         if last is not None and mm is not None:
             self.end = last[5] + record(mm, last[5] - 16)[2]
 
-    def keep(self, raw: RawFrame) -> None:
-        """A frame of the general path: kept when it is an open range's own and not plain ESP
-        (one EspPacket, which the first range's process would drop)."""
-        kept = self.kept
-        if kept is None or not self._lo < raw.index <= self._hi:
-            return
+    def other(self, raw: RawFrame) -> None:
+        """A frame of the range's walk that the batch path did not take. Counted when it is not
+        plain ESP (which a range's process reads alone): past a quarter of the frames walked
+        (and 10,000 frames), every process would repeat most of one pass, so the capture is
+        read in one (``TooManyOthers``). Kept for the first range's process when the range
+        is open (:data:`OPEN`)."""
         if plain_esp(raw.linktype, raw.data, self._fast_udp):
             return
-        self._room -= len(raw.data) + 64
-        if self._room < 0:
+        self.others += 1
+        if self.others > OTHER_FLOOR and self.others > (raw.index - self._lo) * OTHER_SHARE:
             raise TooManyOthers
-        kept.append(raw)
+        kept = self.kept
+        if kept is not None:
+            self._room -= len(raw.data) + 64
+            if self._room < 0:
+                raise TooManyOthers
+            kept.append(raw)
 
     def room(self, key: tuple[int, str]) -> int:
         """How many more of this counter's first sequence numbers are to be kept."""
