@@ -15,6 +15,7 @@ wall time with an idle core per process is about the slowest locating plus the s
 plus the fold, start-up (the ``startup`` line, 10 packets) aside.
 
 Run: python bench/bench_jobs.py [packets ...] [--jobs N] [--bound N,...] [--runs R] [--keep DIR]
+     [--bound-only]
      (default 200000, 2 jobs, 2 runs; --bound: also the bound for these numbers of processes;
      --keep: make the captures in DIR, or reuse those already there)
 """
@@ -50,6 +51,7 @@ def main() -> None:
     ap.add_argument("--bound", default="", help="comma-separated process counts")
     ap.add_argument("--runs", type=int, default=2)
     ap.add_argument("--keep", type=Path, default=None, help="directory for the captures")
+    ap.add_argument("--bound-only", action="store_true", help="only the idle-machine bound")
     args = ap.parse_args()
     ikv = shutil.which("ikeview") or str(Path(sys.executable).parent / "ikeview")
     for pkg in ("ikeview", "ikeview.dissectors"):  # found, not imported
@@ -65,7 +67,7 @@ def main() -> None:
             write_capture(Suite("AES-GCM-16-128", random.Random(SEED)), 10, small)
         # The commands first: this process stays small while it starts them (a child's peak
         # RSS counts what it inherits before exec).
-        for n in args.packets:
+        for n in [] if args.bound_only else args.packets:
             mix, gcm, keys = _captures(work, n)
             print(f"--- {n:,} packets: commands ---")
             wall, cpu, _ = run_child([ikv, "report", str(small), "--keys", str(keys), "--json"])
@@ -184,7 +186,7 @@ def bound_report(capture: Path, keys: list[str], jobs: int, name: str) -> None:
     t_last, (part, frames, others) = _cpu(last_range, split, keyring, ())
     middle = [_cpu(esp_range, split, r, (), (), True, keyring) for r in range(1, jobs - 1)]
     t0, (corr, _) = _cpu(
-        run_range, split, 0, (), (), False, True, keyring=keyring, tail=lambda: others
+        run_range, split, 0, (), (), False, True, keyring=keyring, tail=lambda _take: others
     )
 
     def fold() -> object:
