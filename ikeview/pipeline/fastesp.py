@@ -34,6 +34,7 @@ from ikeview.pipeline.fastswitch import NO_FAST_ENV, fast_allowed
 from ikeview.pipeline.fastwalk import Buffer, FastItem, Lane, RecordHeader, walk_pcap
 
 _INNER, _OCTET9, _OCTET6 = itemgetter(1), itemgetter(9), itemgetter(6)
+_START, _END = itemgetter(2), itemgetter(3)
 Opened = tuple[list[Outcome], bool]
 """What decrypting a lane gave, in order, and True when every packet was clean."""
 
@@ -177,7 +178,7 @@ def open_lane(mm: Buffer, lane: Lane) -> Opened | None:
     if not isinstance(entry, EspEntry) or entry.pinned is None:
         return None
     items = lane.items
-    starts, ends = [it[2] for it in items], [it[3] for it in items]
+    starts, ends = list(map(_START, items)), list(map(_END, items))
     clean = entry.pinned.sa.open_batch(mm, starts, ends)
     if None not in clean:
         # The same list read as the wider element type (lists are invariant): no copy here.

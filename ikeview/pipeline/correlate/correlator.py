@@ -139,10 +139,11 @@ class Correlator:
             self._ike = IkeMessages(self._ctx, self._dec)
         self._ike.feed(rec)
 
-    def esp_bulk(self) -> EspBulk | None:
+    def esp_bulk(self, *, observed: bool = False) -> EspBulk | None:
         """The ESP counters for the batch path (``pipeline.fastesp``); None when an ``on_esp``
-        observer must see every packet."""
-        if self._on_esp_seen is not None:
+        observer must see every packet. ``observed``: the caller records the batches' packets
+        itself (the TUI's rows, ``pipeline.fastsnap``); ``on_esp`` then sees the others only."""
+        if self._on_esp_seen is not None and not observed:
             return None
         return EspBulk(self._ctx, self._inner_limit, keys=self._esp_open is not None)
 
