@@ -33,6 +33,7 @@ from ikeview.pipeline.fastwalk import Buffer, Lane, RecordHeader, walk_pcap
 from ikeview.pipeline.seam import EspOpened
 
 _NO_KEYS = "no keys for ESP SPI"
+_FIRST = itemgetter(0)
 _IPPROTO_IPV4 = 4
 _ETHERNET = 1
 
@@ -154,7 +155,7 @@ class _DecryptSink:
                 pairs = zip(lane.items, outcomes[0], strict=True)
                 rows += [(item, _general_form(out)) for item, out in pairs]
         if len(lanes) > 1:
-            rows.sort(key=_row_frame)
+            rows.sort(key=_FIRST)  # by item: its frame number first, never equal
         self._write_rows(rows)
 
     def _write_rows(self, rows: list[tuple[FastItem, Outcome | str]]) -> None:
@@ -235,10 +236,6 @@ def _general_form(out: Outcome) -> Outcome:
     if type(out) is tuple:
         return EspOpened(True, None, out[0], out[1], None)
     return out
-
-
-def _row_frame(row: tuple[FastItem, object]) -> int:
-    return row[0][0]
 
 
 def _in_order(lanes: list[Lane]) -> list[FastItem]:

@@ -160,3 +160,41 @@ def test_damaged_bytes_anywhere(tmp_path: Path) -> None:
         path.write_bytes(gzip.compress(bytes(damaged)) if n % 4 == 3 else bytes(damaged))
         ref, fast = _both(path, keys, tmp_path)
         assert fast == ref
+
+
+def _set_times(data: bytearray, times: dict[int, tuple[int, int]]) -> None:
+    """Record number -> (seconds, microseconds) written into a little-endian classic pcap."""
+    import struct
+
+    off, index = 24, 0
+    while off + 16 <= len(data):
+        index += 1
+        incl = struct.unpack_from("<I", data, off + 8)[0]
+        if index in times:
+            struct.pack_into("<II", data, off, *times[index])
+        off += 16 + incl
+
+
+def test_odd_record_times(tmp_path: Path) -> None:
+    """Records whose times PcapWriter would not give back unchanged (microseconds past 10**6,
+    seconds past 2**31 up to the last the format holds, zero) among the batch path's frames:
+    the same output as the general path."""
+    cap, keys = tmp_path / "g.pcap", tmp_path / "keys.toml"
+    write_capture(cap, keys, packets=1500)
+    odd = [
+        (1_700_000_000, 1_000_000),
+        (1_700_000_001, 4_294_967_295),
+        ((1 << 31) - 1, 999_999),
+        (1 << 31, 5),
+        (0xFFFF_FFFF, 999_999),
+        (0, 0),
+        (4_000_000_000, 123_456),
+    ]
+    for n, every in enumerate((97, 7)):
+        data = bytearray(cap.read_bytes())
+        _set_times(data, {i: odd[i % len(odd)] for i in range(1, 1501) if i % every == 3})
+        path = tmp_path / f"t{n}.pcap"
+        path.write_bytes(bytes(data))
+        assert fastdecrypt.write_decrypted_fast(path, load_keys([keys]), tmp_path / "x.pcap")
+        ref, fast = _both(path, keys, tmp_path)
+        assert fast == ref

@@ -25,6 +25,8 @@ from __future__ import annotations
 import mmap
 from collections.abc import Callable, Sequence
 from hmac import compare_digest
+from itertools import compress, repeat
+from operator import mod, sub
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.decrepit.ciphers.algorithms import TripleDES
@@ -55,37 +57,60 @@ _CBC: dict[int, Callable[[bytes], CipherAlgorithm]] = {3: TripleDES, 12: algorit
 
 def gcm16_batch(decrypt: Callable[[bytes, Octets, Octets], bytes], salt: bytes) -> BatchOpen:
     """RFC 4106 without ESN: nonce = salt | IV (8), AAD = SPI | Seq, 16-octet tag at the end."""
-    trailers, reserved = _PAD_TRAILERS, _RESERVED
     min_len = _ESP_HEADER + 8 + 2 + 16
 
-    # Measured hot loop (one iteration per ESP packet of a whole file): kept inline.
+    def one(buf: Buffer, a: int, b: int) -> bytes | None:
+        if b - a < min_len:
+            return None
+        try:
+            return decrypt(salt + buf[a + 8 : a + 16], buf[a + 16 : b], buf[a : a + 8])
+        except InvalidTag:
+            return None
+
+    # Measured hot loop (one iteration per ESP packet of a whole file): the usual batch, every
+    # packet long enough and authentic, decrypted in one comprehension (no call or test per
+    # packet around AESGCM.decrypt: ~8% less than a loop that checks each); any other batch
+    # packet by packet (a bad tag costs that batch its decryption twice, no more).
     def open_batch(
         buf: Buffer, starts: Sequence[int], ends: Sequence[int]
     ) -> list[CleanPacket | None]:
-        out: list[CleanPacket | None] = []
-        add = out.append
-        for a, b in zip(starts, ends, strict=True):
-            if b - a < min_len:
-                add(None)
-                continue
+        plains: list[bytes | None]
+        if min(map(sub, ends, starts), default=min_len) < min_len:
+            plains = [one(buf, a, b) for a, b in zip(starts, ends, strict=True)]
+        else:
             try:
-                plain = decrypt(salt + buf[a + 8 : a + 16], buf[a + 16 : b], buf[a : a + 8])
+                plains = [
+                    decrypt(salt + buf[a + 8 : a + 16], buf[a + 16 : b], buf[a : a + 8])
+                    for a, b in zip(starts, ends, strict=True)
+                ]
             except InvalidTag:
-                add(None)
-                continue
-            pad_len = plain[-2]
-            next_header = plain[-1]
-            # RFC 4303 section 2.4: the padding and Pad Length just before the Next Header,
-            # compared in place (a Pad Length past the start fails: the span is too short).
-            # Ends counted from the back need no len(): once the trailer fits, -2 - pad_len is
-            # at least -len(plain), so the payload slice is never empty by wrapping around.
-            if next_header == reserved or not plain.endswith(trailers[pad_len], 0, -1):
-                add(None)
-            else:
-                add((next_header, plain[: -2 - pad_len], True))
-        return out
+                plains = [one(buf, a, b) for a, b in zip(starts, ends, strict=True)]
+        return _trailers_checked(plains)
 
     return open_batch
+
+
+def _trailers_checked(plains: list[bytes | None]) -> list[CleanPacket | None]:
+    """Per decrypted packet (None: not decrypted) the clean result, or None when its Next
+    Header is reserved or its padding not RFC 4303's default."""
+    trailers, reserved = _PAD_TRAILERS, _RESERVED
+    out: list[CleanPacket | None] = []
+    add = out.append
+    for plain in plains:
+        if plain is None:
+            add(None)
+            continue
+        pad_len = plain[-2]
+        next_header = plain[-1]
+        # RFC 4303 section 2.4: the padding and Pad Length just before the Next Header,
+        # compared in place (a Pad Length past the start fails: the span is too short).
+        # Ends counted from the back need no len(): once the trailer fits, -2 - pad_len is
+        # at least -len(plain), so the payload slice is never empty by wrapping around.
+        if next_header == reserved or not plain.endswith(trailers[pad_len], 0, -1):
+            add(None)
+        else:
+            add((next_header, plain[: -2 - pad_len], True))
+    return out
 
 
 def cbc_mac_batch(
@@ -99,57 +124,104 @@ def cbc_mac_batch(
     algorithm = _CBC.get(encr.id)
     if algorithm is None:
         return None
-    # One long-lived CBC context (whole blocks only, so it never holds a partial block): fed
-    # IV | C of every packet end to end, it XORs each decrypted block with the block before it
-    # in the buffer, which inside a packet is its CBC chaining and at a packet's first block is
-    # its IV. Only the output for each IV (chained to the previous packet) is garbage, skipped.
+    # One long-lived CBC context (whole blocks only: it never holds a partial block) fed IV | C
+    # of every packet end to end XORs each decrypted block with the block before it, inside a
+    # packet its chaining, at a packet's first block its IV; the output for each IV is skipped.
     chain = Cipher(algorithm(encr_key), modes.CBC(bytes(encr.block_len))).decryptor().update
     block = encr.block_len
     body_start = _ESP_HEADER + encr.iv_len
     min_len = body_start + 2 + icv_len
     same = compare_digest
+    skip = body_start + icv_len  # whole blocks: (length - skip) % block == 0
+    verified = _icv_check(keyed_copy, icv_len, body_start, block)
 
     # Measured hot loop (one iteration per ESP packet of a whole file): kept inline.
     def open_batch(
         buf: Buffer, starts: Sequence[int], ends: Sequence[int]
     ) -> list[CleanPacket | None]:
         out: list[CleanPacket | None] = [None] * len(starts)
-        good: list[int] = []
-        chunks: list[Octets] = []
-        for i, (a, b) in enumerate(zip(starts, ends, strict=True)):
-            icv_start = b - icv_len
-            # Whole blocks only (RFC 3602 section 3): anything else is for EspSa.decrypt to say.
-            if b - a < min_len or (icv_start - a - body_start) % block:
-                continue
-            # RFC 4303 section 3.4.4: the ICV over SPI .. ciphertext, checked before decrypting.
-            # A copy of the keyed context per packet: measured 1.6 us for HMAC-SHA-256 over 600
-            # octets, against 3.9 us for the one-shot hmac.digest (which keys it every time).
-            mac = keyed_copy()
-            mac.update(buf[a:icv_start])  # type: ignore[arg-type]  # bytes-like, as CMAC takes
-            if not same(mac.finalize()[:icv_len], buf[icv_start:b]):
-                continue
-            good.append(i)
-            chunks.append(buf[a + _ESP_HEADER : icv_start])  # IV | ciphertext
-        if not good:
-            return out
-        plain = chain(b"".join(chunks))
-        trailers, reserved = _PAD_TRAILERS, _RESERVED
-        at = 0
-        for i, chunk in zip(good, chunks, strict=True):
-            at += block  # the output for the IV block: garbage
-            end = at + len(chunk) - block
-            pad_len = plain[end - 2]
-            next_header = plain[end - 1]
+        lens = list(map(sub, ends, starts))
+        # The packets are read through a view of the buffer: the MAC and the join below each
+        # copy a packet once, not twice (a slice, then its copy). Every slice of the view is
+        # gone by the time it is released (a mapped file or a buffer to refill stays free).
+        with memoryview(buf) as view:
             if (
-                plain[end - 2 - pad_len : end - 1] == trailers[pad_len]
-                and next_header != reserved
-                and end - 2 - pad_len >= at
+                lens
+                and min(lens) >= min_len
+                and not any(map(mod, map(sub, lens, repeat(skip)), repeat(block)))
             ):
-                out[i] = (next_header, plain[at : end - 2 - pad_len], True)
-            at = end
-        return out
+                # RFC 4303 section 3.4.4: the ICV over SPI .. ciphertext, checked before
+                # decrypting, on a copy of the keyed context per packet (measured 1.6 us for
+                # HMAC-SHA-256 over 600 octets, against 3.9 us for the one-shot hmac.digest,
+                # which keys it every time); one comprehension, no call around it.
+                n, copy = icv_len, keyed_copy
+                ok = [
+                    same(
+                        (mac := copy()).update(view[a : b - n]) or mac.finalize()[:n],  # type: ignore[arg-type]
+                        view[b - n : b],
+                    )
+                    for a, b in zip(starts, ends, strict=True)
+                ]
+            else:
+                ok = [verified(view, a, b) for a, b in zip(starts, ends, strict=True)]
+            good = list(compress(range(len(ok)), ok))
+            if not good:
+                return out
+            # IV | ciphertext of each, end to end.
+            plain = chain(
+                b"".join([view[starts[i] + _ESP_HEADER : ends[i] - icv_len] for i in good])
+            )
+        # A packet's octets that are not its plaintext: ESP header, IV, ICV.
+        return _cbc_outcomes(out, plain, good, lens, block, _ESP_HEADER + block + icv_len)
 
     return open_batch
+
+
+def _icv_check(
+    keyed_copy: Callable[[], hmac.HMAC | cmac.CMAC], icv_len: int, body_start: int, block: int
+) -> Callable[[memoryview, int, int], bool]:
+    """Whether the packet at ``view[a:b]`` has whole blocks and a good ICV."""
+    min_len = body_start + 2 + icv_len
+
+    def verified(view: memoryview, a: int, b: int) -> bool:
+        icv_start = b - icv_len
+        # Whole blocks only (RFC 3602 section 3): anything else is for EspSa.decrypt to say.
+        if b - a < min_len or (icv_start - a - body_start) % block:
+            return False
+        mac = keyed_copy()
+        mac.update(view[a:icv_start])  # type: ignore[arg-type]  # bytes-like, as CMAC takes
+        return compare_digest(mac.finalize()[:icv_len], view[icv_start:b])
+
+    return verified
+
+
+def _cbc_outcomes(
+    out: list[CleanPacket | None],
+    plain: bytes,
+    good: list[int],
+    lens: list[int],
+    block: int,
+    overhead: int,
+) -> list[CleanPacket | None]:
+    """``out`` with the clean result of each packet ``good`` names: ``plain`` is their
+    plaintexts end to end, each after the garbage block its IV decrypted to; ``lens`` the
+    packets' lengths, ``overhead`` the octets of each that are not plaintext."""
+    # Measured hot loop (one iteration per ESP packet of a whole file): kept inline.
+    trailers, reserved = _PAD_TRAILERS, _RESERVED
+    at = 0
+    for i in good:
+        at += block  # the output for the IV block: garbage
+        end = at + lens[i] - overhead
+        pad_len = plain[end - 2]
+        next_header = plain[end - 1]
+        if (
+            plain[end - 2 - pad_len : end - 1] == trailers[pad_len]
+            and next_header != reserved
+            and end - 2 - pad_len >= at
+        ):
+            out[i] = (next_header, plain[at : end - 2 - pad_len], True)
+        at = end
+    return out
 
 
 def per_packet(clean: Callable[[Octets], CleanPacket | None]) -> BatchOpen:

@@ -26,14 +26,15 @@ from ikeview.dissectors.net import ip_text
 from ikeview.dissectors.records import RawFrame
 from ikeview.dissectors.stream import Dissector, DissectStats
 from ikeview.keys.model import KeyRing
+from ikeview.pipeline.capture_model import Analysis
 from ikeview.pipeline.correlate import Correlator
 from ikeview.pipeline.correlate.espbulk import CleanOutcome, DeferredProblem, EspBulk, Outcome
 from ikeview.pipeline.dec_esp import EspEntry
 from ikeview.pipeline.fastswitch import NO_FAST_ENV, fast_allowed
 from ikeview.pipeline.fastwalk import Buffer, FastItem, Lane, RecordHeader, walk_pcap
-from ikeview.pipeline.model import Analysis
 
 _INNER, _OCTET9, _OCTET6 = itemgetter(1), itemgetter(9), itemgetter(6)
+_START, _END = itemgetter(2), itemgetter(3)
 Opened = tuple[list[Outcome], bool]
 """What decrypting a lane gave, in order, and True when every packet was clean."""
 
@@ -177,7 +178,7 @@ def open_lane(mm: Buffer, lane: Lane) -> Opened | None:
     if not isinstance(entry, EspEntry) or entry.pinned is None:
         return None
     items = lane.items
-    starts, ends = [it[2] for it in items], [it[3] for it in items]
+    starts, ends = list(map(_START, items)), list(map(_END, items))
     clean = entry.pinned.sa.open_batch(mm, starts, ends)
     if None not in clean:
         # The same list read as the wider element type (lists are invariant): no copy here.

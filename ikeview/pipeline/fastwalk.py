@@ -24,8 +24,8 @@ import mmap
 import os
 import stat
 import struct
-from collections.abc import Callable
-from typing import Any, Protocol
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any, Protocol, cast
 
 from ikeview.dissectors.capture import CaptureError, CaptureReader, CaptureStats
 from ikeview.dissectors.records import RawFrame
@@ -286,22 +286,27 @@ def _walk(
     record = struct.Struct(endian + "IIII").unpack_from
     sink.begin(mm, linktype, record)
     # Offsets from the frame's start: the link header's words, the IP header, the IPv4
-    # payload (ESP over IP, or UDP), ESP after UDP, the IPv4 source, the least frame kept.
-    link = linktype in LINKS
+    # payload (ESP over IP, or UDP), ESP after UDP, the IPv4 source, the least frame kept
+    # (past any frame when the link type is not one the lanes take: one test for both).
     words, ip, unpack = LINKS.get(linktype, LINKS[1])
     ip20, ip28, ip12, least = ip + 20, ip + 28, ip + 12, ip + 36
+    if linktype not in LINKS:
+        least = _MAX_FRAME + 1
     esp_header, v6 = _ESP_HEADER, ipv6_esp
     lanes, new_lane, general, flush = sink.lanes, sink.lane, sink.frame, sink.flush
     max_frame, max_ts, batch = _MAX_FRAME, _MAX_TS, BATCH
     off, stop, index = span if span is not None else (24, size, 0)
     held, ts = 0, 0.0
+    # The last offset a record header may start at; records are read in runs up to the next
+    # page drop so that the loop tests one bound per frame.
+    last = min(size - 16, stop - 1)
     # Pages already read are let go every _DROP bytes: they stay in the page cache but leave
     # this process's resident set, so RSS stays flat however large the file.
     can_drop = hasattr(mmap, "MADV_DONTNEED") and hasattr(mm, "madvise")
     dropped, next_drop = off - off % mmap.PAGESIZE, off + _DROP
     if can_drop and hasattr(mmap, "MADV_SEQUENTIAL"):
         mm.madvise(mmap.MADV_SEQUENTIAL)
-    while off + 16 <= size and off < stop:
+    while off <= last:
         if off >= next_drop:
             if progress is not None:
                 progress(off, size)
@@ -312,68 +317,126 @@ def _walk(
                 mm.madvise(mmap.MADV_DONTNEED, dropped, upto - dropped)
                 dropped = upto
             next_drop = off + _DROP
-        sec, frac, incl, orig = record(mm, off)
-        start, off = off + 16, off + 16 + incl
-        if incl > max_frame or off > size or not (incl or sec or frac or orig):
-            return None
-        index += 1
-        ts = sec + frac * scale
-        if ts > max_ts:
-            return None
-        if link and incl >= least:
-            etype, vihl, total, frag, proto, dst, spi, seq = unpack(mm, start + words)
-            a = 0
-            # Wholly captured only: a packet cut by the snap length is the general path's.
-            if (
-                etype == 0x0800
-                and vihl == 0x45
-                and not frag & 0x3FFF
-                and total >= 36
-                and ip + total <= incl
-            ):
-                if proto == 50:
-                    a, b = start + ip20, start + ip + total
-                elif proto == 17 and fast_udp:
-                    # spi holds the ports, seq the UDP length and checksum. SPI 0 is the
-                    # Non-ESP Marker of IKE; a UDP length under 16 cannot hold ESP.
-                    sport, dport, ulen = spi >> 16, spi & 0xFFFF, seq >> 16
-                    if (
-                        (sport == 4500 or dport == 4500)
-                        and sport != 500
-                        and dport != 500
-                        and ulen >= 16
-                        and ip20 + ulen <= ip + total
-                    ):
-                        spi, seq = esp_header(mm, start + ip28)
-                        if spi:
-                            a, b = start + ip28, start + ip20 + ulen
-            elif etype == 0x86DD:
-                got = v6(mm, start + ip, off, fast_udp)
-                if got is not None:
-                    a, b, spi, seq, src, dst, udp = got
-                    proto = 17 if udp else 50
-            if a:
-                lane = lanes.get(spi)
-                if lane is None or lane.dst != dst:
-                    if lane is None:
-                        if len(dst) == 4:
-                            src = mm[start + ip12 : start + ip12 + 4]
-                        lane = new_lane(spi, src, dst, proto == 17)
-                    else:
-                        lane = None
-                if lane is not None:
-                    lane.items.append((index, ts, a, b, seq, start))
-                    held += 1
-                    if held >= batch:
-                        flush()
-                        held = 0
-                    continue
-        general(RawFrame(index, ts, linktype, mm[start:off], orig))
-        held = 0
+        run_end = min(last, next_drop - 1)
+        while off <= run_end:
+            sec, frac, incl, orig = record(mm, off)
+            start, off = off + 16, off + 16 + incl
+            if incl > max_frame or off > size or not (incl or sec or frac or orig):
+                return None
+            index += 1
+            ts = sec + frac * scale
+            if ts > max_ts:
+                return None
+            if incl >= least:
+                etype, vihl, total, frag, proto, dst, spi, seq = unpack(mm, start + words)
+                a = 0
+                # Wholly captured only: a packet cut by the snap length is the general path's.
+                if (
+                    etype == 0x0800
+                    and vihl == 0x45
+                    and not frag & 0x3FFF
+                    and total >= 36
+                    and ip + total <= incl
+                ):
+                    if proto == 50:
+                        # The common case first: ESP over IP of an open lane.
+                        lane = lanes.get(spi)
+                        if lane is not None and lane.dst == dst:
+                            lane.items.append(
+                                (index, ts, start + ip20, start + ip + total, seq, start)
+                            )
+                            held += 1
+                            if held >= batch:
+                                flush()
+                                held = 0
+                            continue
+                        a, b = start + ip20, start + ip + total
+                    elif proto == 17 and fast_udp:
+                        # spi holds the ports, seq the UDP length and checksum. SPI 0 is the
+                        # Non-ESP Marker of IKE; a UDP length under 16 cannot hold ESP.
+                        sport, dport, ulen = spi >> 16, spi & 0xFFFF, seq >> 16
+                        if (
+                            (sport == 4500 or dport == 4500)
+                            and sport != 500
+                            and dport != 500
+                            and ulen >= 16
+                            and ip20 + ulen <= ip + total
+                        ):
+                            spi, seq = esp_header(mm, start + ip28)
+                            if spi:
+                                a, b = start + ip28, start + ip20 + ulen
+                elif etype == 0x86DD:
+                    got = v6(mm, start + ip, off, fast_udp)
+                    if got is not None:
+                        a, b, spi, seq, src, dst, udp = got
+                        proto = 17 if udp else 50
+                if a:
+                    lane = lanes.get(spi)
+                    if lane is None or lane.dst != dst:
+                        if lane is None:
+                            if len(dst) == 4:
+                                src = mm[start + ip12 : start + ip12 + 4]
+                            lane = new_lane(spi, src, dst, proto == 17)
+                        else:
+                            lane = None
+                    if lane is not None:
+                        lane.items.append((index, ts, a, b, seq, start))
+                        held += 1
+                        if held >= batch:
+                            flush()
+                            held = 0
+                        continue
+            general(RawFrame(index, ts, linktype, mm[start:off], orig))
+            held = 0
     if off != size and (span is None or off < stop):
         return None
     flush()
     return index, ts
 
 
-__all__ = ["BATCH", "Buffer", "FastItem", "Lane", "RecordHeader", "Sink", "Walked", "walk_pcap"]
+def walk_span(
+    mm: mmap.mmap,
+    size: int,
+    kind: tuple[str, float],
+    sink: Sink,
+    fast_udp: bool,
+    span: tuple[int, int, int],
+) -> tuple[int, float] | None:
+    """One byte span of a mapped classic pcap of ``size`` bytes (``kind``: its byte order and
+    seconds per fraction unit) into ``sink``: the records starting in ``[span[0], span[1])``,
+    numbered after ``span[2]`` frames (the ranges of ``--jobs``, ``ikeview.parallel``).
+    (frames counted in all, time of the last) or None as ``walk_pcap`` says."""
+    return _walk(mm, size, kind, sink, fast_udp, None, span)
+
+
+class _FrameSource:
+    """Frames of any iterable where the reader's walk wants a CaptureReader (it uses only
+    iteration, and ``stats`` at the end)."""
+
+    stats = None
+
+    def __init__(self, frames: Iterable[RawFrame]) -> None:
+        self._frames = frames
+
+    def __iter__(self) -> Iterator[RawFrame]:
+        return iter(self._frames)
+
+
+def walk_frames(frames: Iterable[RawFrame], sink: Sink, fast_udp: bool = True) -> int:
+    """Frames already read (a pcapng range of ``--jobs``) into ``sink``, as ``walk_pcap``
+    walks a file it reads through ``CaptureReader``; the last frame's number."""
+    return _walk_reader(cast(CaptureReader, _FrameSource(frames)), 0, sink, fast_udp, None)[0]
+
+
+__all__ = [
+    "BATCH",
+    "Buffer",
+    "FastItem",
+    "Lane",
+    "RecordHeader",
+    "Sink",
+    "Walked",
+    "walk_frames",
+    "walk_pcap",
+    "walk_span",
+]
