@@ -248,6 +248,8 @@ class MainScreen(ViewActions):
         if event is None or self.loaded or event.run is not self.request:
             return
         self._partial = None
+        if self._partial_shown and self._nearly_done(event):
+            return  # by now the end is near: as in analysis_updated
         self._partial_shown = time.monotonic()
         self.show_analysis(event.analysis, event.rows)
 
