@@ -11,11 +11,16 @@ runs under Textual's ``run_test`` at 120x40; times are wall-clock from entering 
 - ESP jump to last row: the virtual table's cost;
 - ESP detail of the last row: Enter there, its frame read back from the file (a walk from the
   start) and decrypted again, until the detail is shown.
-Targets (issue #12): first screen < 0.5 s, loaded < 3 s, first visit to a tab < 150 ms.
+Then, in the same run, ``ikeview report F --json`` (with ``--keys K`` when the capture has a keys
+file beside it, ``F`` with ``.toml``, or ``--keys`` names one) as a child process: its CPU and
+wall seconds are the comparison for "fully loaded" (issue 16: no slower than ``report``), and
+the max RSS of both (the TUI's from ``getrusage``, the whole process with Textual).
+Targets (issue #12): first screen < 0.5 s, loaded < 3 s, first visit to a tab < 150 ms; issue 16,
+on 1M packets: first screen < 0.5 s, fully loaded no slower than ``report``.
 Textual's animations (the tab underline slides for ~0.3 s) are off unless ``--animations``:
 the pane is drawn at once, the slide is cosmetic and would be counted in every tab visit.
 
-Usage: python bench/bench_tui.py [--packets N] [--capture PATH]
+Usage: python bench/bench_tui.py [--packets N] [--capture PATH] [--keys FILE] [--no-report]
 """
 
 from __future__ import annotations
@@ -23,8 +28,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import resource
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -57,9 +64,23 @@ def capture_for(packets: int) -> Path:
     return path
 
 
-async def run(capture: Path) -> dict[str, float]:
+def report_usage(capture: Path, keys: Path | None) -> tuple[float, float, float]:
+    """(wall s, CPU s, max RSS MB) of ``ikeview report F --json``, under ``/usr/bin/time``
+    (``wait4`` on a child of this process would count this process's pages: the child shares
+    them until it execs)."""
+    cmd = [str(Path(sys.executable).parent / "ikeview"), "report", str(capture), "--json"]
+    if keys is not None:
+        cmd += ["--keys", str(keys)]
+    with tempfile.NamedTemporaryFile("r", suffix=".time") as out:
+        timed = ["/usr/bin/time", "-o", out.name, "-f", "%M %U %S %e", *cmd]
+        subprocess.run(timed, stdout=subprocess.DEVNULL, check=True)
+        kb, user, system, wall = out.read().split()[-4:]
+    return float(wall), float(user) + float(system), int(kb) / 1024
+
+
+async def run(capture: Path, keys: Path | None) -> dict[str, float]:
     marks: dict[str, float] = {}
-    start, cpu0 = time.perf_counter(), time.process_time()
+    start, cpu0, ui0 = time.perf_counter(), time.process_time(), time.thread_time()
 
     def hook(message: Message) -> None:
         now = time.perf_counter() - start
@@ -71,22 +92,24 @@ async def run(capture: Path) -> dict[str, float]:
         elif isinstance(message, CaptureLoaded):
             marks.setdefault("loaded posted", now)
 
-    app = make_app(capture)
+    app = make_app(capture, keys=[keys] if keys is not None else [])
     async with app.run_test(size=(120, 40), message_hook=hook) as pilot:
         # Poll with plain sleeps: pilot.pause() waits for the app to go idle, which it does not
         # while the worker keeps posting snapshots.
         while not isinstance(app.screen, MainScreen):
-            await asyncio.sleep(0.002)
+            await asyncio.sleep(0.01)
         screen = app.screen
         while screen.analysis is None:
-            await asyncio.sleep(0.002)
+            await asyncio.sleep(0.01)
         marks["first data shown"] = time.perf_counter() - start
         while not screen.loaded:
-            await asyncio.sleep(0.002)
+            await asyncio.sleep(0.01)
         marks["loaded"] = time.perf_counter() - start
         # Both threads' CPU (the load worker and the UI): on a loaded machine, the part of the
         # wall time this process itself spent.
         marks["  CPU: loaded"] = time.process_time() - cpu0
+        # Of which the UI thread's (this one: Textual's event loop), the rest the load worker's.
+        marks["  UI thread CPU: loaded"] = time.thread_time() - ui0
         await pilot.pause()
         for tab in ("message", "proposals", "timing", "esp", "problems", "ladder"):
             t, cpu = time.perf_counter(), time.process_time()
@@ -110,6 +133,7 @@ async def run(capture: Path) -> dict[str, float]:
         marks["  CPU: ESP detail"] = time.process_time() - cpu
         marks["ESP rows"] = float(len(table.view) if table.view is not None else 0)
         marks["frames"] = float(screen.analysis.counters.frames)
+    marks["max RSS (MB)"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return marks
 
 
@@ -117,6 +141,8 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("--packets", type=int, default=100_000)
     ap.add_argument("--capture", type=Path)
+    ap.add_argument("--keys", type=Path, help="keys file (default: the capture's .toml if any)")
+    ap.add_argument("--no-report", action="store_true", help="skip the report comparison")
     ap.add_argument("--animations", action="store_true", help="keep Textual's animations on")
     args = ap.parse_args()
     if not args.animations:
@@ -124,9 +150,17 @@ def main() -> None:
 
         textual.constants.TEXTUAL_ANIMATIONS = "none"  # type: ignore[assignment]
     capture = args.capture or capture_for(args.packets)
+    keys = args.keys
+    if keys is None and capture.with_suffix(".toml").exists():
+        keys = capture.with_suffix(".toml")
     load = os.getloadavg()
-    marks = asyncio.run(run(capture))
-    print(f"capture: {capture}")
+    marks = asyncio.run(run(capture, keys))
+    if not args.no_report:
+        wall, cpu, rss = report_usage(capture, keys)
+        marks["report --json: wall"] = wall
+        marks["  report CPU"] = cpu
+        marks["report max RSS (MB)"] = rss
+    print(f"capture: {capture}" + (f" keys: {keys}" if keys is not None else ""))
     print(
         "load average before/after: "
         + " ".join(f"{x:.2f}" for x in load)
@@ -134,7 +168,7 @@ def main() -> None:
         + " ".join(f"{x:.2f}" for x in os.getloadavg())
     )
     for name, value in marks.items():
-        unit = "" if name in ("ESP rows", "frames") else " s"
+        unit = "" if name in ("ESP rows", "frames") or "MB" in name else " s"
         shown = f"{value:.0f}" if not unit else f"{value:.3f}"
         print(f"{name:>28}: {shown}{unit}")
 

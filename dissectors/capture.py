@@ -13,16 +13,17 @@ A file that is not a capture at all raises :class:`CaptureError` when it is open
 from __future__ import annotations
 
 import bisect
-import gzip
 import os
 import stat
 import struct
-import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO, cast
 
 from ikeview.dissectors.records import RawFrame
+
+if TYPE_CHECKING:
+    import gzip
 
 _CHUNK = 1 << 20
 """Bytes read from the file at a time."""
@@ -206,6 +207,8 @@ class CaptureReader:
             # peek, not read and seek back: a pipe, a FIFO or /dev/stdin cannot seek.
             gz = ""
             if raw.peek(2)[:2] == _GZIP_MAGIC:
+                import gzip  # only for a compressed file (~1 ms of start-up otherwise)
+
                 self._counted = _Counted(raw)
                 # typeshed wants a seek() on fileobj; _Counted has none on purpose (a pipe
                 # cannot seek) and gzip only seeks when asked to rewind, which we never do.
@@ -238,9 +241,11 @@ class CaptureReader:
         """Read up to n bytes (fewer only at the end); damage in a gzip stream ends the data
         instead of raising. Compressed input is read in small steps (read1) so that a cut
         loses as little as possible of what was decompressed before it."""
-        f = self._file
-        if not isinstance(f, gzip.GzipFile):
-            return f.read(n)
+        if self._counted is None:  # not compressed: _file is the plain file
+            return self._file.read(n)
+        import zlib  # loaded with gzip
+
+        f = cast("gzip.GzipFile", self._file)
         if self._out_bytes > _RATIO_FLOOR and self._bomb():
             return b""
         parts: list[bytes] = []

@@ -7,8 +7,11 @@ are not errors: :func:`link_to_ip` reports them with version 0 so they are skipp
 
 from __future__ import annotations
 
-import socket
 import struct
+
+# The C module behind ``socket``, for its two address formatters (the same functions):
+# importing ``socket`` itself (selectors, IntEnum conversions) costs ~2 ms of start-up.
+from _socket import AF_INET6, inet_ntoa, inet_ntop
 from typing import NamedTuple
 
 from ikeview.dissectors.errors import DecodeError
@@ -282,5 +285,5 @@ def skip_ah(data: bytes, off: int, end: int) -> tuple[int, int]:
 def ip_text(addr: bytes) -> str:
     """Text form of a 4- or 16-byte address."""
     if len(addr) == 4:
-        return socket.inet_ntoa(addr)
-    return socket.inet_ntop(socket.AF_INET6, addr)
+        return inet_ntoa(addr)
+    return inet_ntop(AF_INET6, addr)

@@ -3,7 +3,8 @@
 :func:`dissect` walks a capture once, streaming: link layer -> IP (with fragment reassembly)
 -> UDP/TCP/ESP -> records. Memory does not grow with the number of packets; only pending IP
 fragments, open IKE-over-TCP streams and a small address-text cache are kept, each bounded.
-IKE bytes go to :func:`ikeview.dissectors.ikev2.parse_message`; nothing else is decoded here.
+IKE bytes go to :func:`ikeview.dissectors.ikev2.parse_message` (imported with the first IKE
+datagram); nothing else is decoded here.
 
 This is the hot path of ``ikeview summary``: the common cases (Ethernet or raw IPv4, UDP 4500
 ESP, ESP over IP) are decoded inline with precompiled structs before falling back to the
@@ -16,12 +17,11 @@ import os
 import struct
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import cast
+from typing import TYPE_CHECKING, cast
 
 from ikeview.dissectors.capture import CaptureReader, CaptureStats
 from ikeview.dissectors.errors import DecodeError
 from ikeview.dissectors.esp import ESP_HEADER, esp_packet
-from ikeview.dissectors.ikev2 import parse_message
 from ikeview.dissectors.net import (
     IPPROTO_AH,
     IPPROTO_ESP,
@@ -57,6 +57,9 @@ from ikeview.dissectors.transport import (
     TcpStreams,
     classify_encap,
 )
+
+if TYPE_CHECKING:
+    from ikeview.dissectors.ike_records import IkeMessage
 
 # Reasons a frame is skipped without a record (keys of DissectStats.skipped).
 SKIP_NOT_IP = "not IP"
@@ -190,6 +193,14 @@ class DissectStats:
     """What was wrong with the file, when ``truncated``."""
     capture: CaptureStats | None = None
     """The reader's own statistics when the source was a file."""
+
+
+def _parse_ike(data: bytes) -> IkeMessage:
+    """``ikev2.parse_message``, imported with the first IKE datagram: a capture of ESP alone
+    never loads the IKE payload parsers and their records."""
+    from ikeview.dissectors.ikev2 import parse_message
+
+    return parse_message(data)
 
 
 class Dissector:
@@ -477,7 +488,7 @@ class Dissector:
                 return EspPacket(flow, spi, seq, wire, data[pstart:pend], True)
             return esp_packet(flow, data[pstart:pend], wire, True)
         if kind == KIND_IKE:
-            return IkeDatagram(flow, parse_message(data[pstart + moff : pend]))
+            return IkeDatagram(flow, _parse_ike(data[pstart + moff : pend]))
         self.stats.keepalives += 1
         return NatKeepalive(flow)
 
@@ -513,7 +524,7 @@ class Dissector:
         out: list[Record] = []
         for m in msgs:
             if m.kind == KIND_IKE:
-                out.append(IkeDatagram(flow, parse_message(m.data)))
+                out.append(IkeDatagram(flow, _parse_ike(m.data)))
             else:
                 out.append(esp_packet(flow, m.data, len(m.data), True))
         self._extra.extend(out[1:])

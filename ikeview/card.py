@@ -9,10 +9,14 @@ with their packet counts), filled from what the capture shows. Lines of plain te
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from ikeview import iana
-from ikeview.dissectors import ike_records as rec
-from ikeview.pipeline.model import ChildSa, EspSpiStats, IkeSa, Message, ts_text
+from ikeview.pipeline.model_text import ts_text
 from ikeview.timebase import wall_date
+
+if TYPE_CHECKING:
+    from ikeview.pipeline.model import ChildSa, EspSpiStats, IkeSa, Message
 
 _UNKNOWN = "not in the capture"
 
@@ -44,6 +48,8 @@ def _transform(sa: IkeSa, kind: int) -> str:
 
 def _lifetimes(sa: IkeSa) -> str:
     """AUTH_LIFETIME values sent (RFC 4478), per side."""
+    from ikeview.dissectors import ike_records as rec  # loaded by then: the SA has messages
+
     found = []
     for m in sa.messages:
         for p in (*m.payloads, *m.inner):

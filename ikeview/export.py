@@ -1,30 +1,29 @@
 """``ikeview export``: the exchange timeline as a pandas DataFrame / CSV (docs/timeline-csv.md).
 
 One row per IKE message in capture order; with ``esp=True`` also one row per ESP SPI (placed at
-its first packet's time). pandas is imported here only, so the rest of ikeview starts fast.
+its first packet's time). pandas is imported here only, by :func:`timeline`: the CSV is written
+with the standard library's ``csv`` module in the exact text pandas' ``to_csv`` gives for that
+DataFrame (tests/test_export_timeline.py compares both on every capture), since importing pandas
+costs ~0.3 s of CPU, several times the rest of a small ``ikeview export``.
 """
 
 from __future__ import annotations
 
+import csv
 import sys
 from collections.abc import Collection
 from os import PathLike
 from typing import TYPE_CHECKING, Any
 
 from ikeview import iana
-from ikeview.diagnosis.records import Diagnosis
-from ikeview.pipeline.model import (
-    Analysis,
-    ChildSa,
-    EspSpiStats,
-    Exchange,
-    IkeSa,
-    Message,
-    iso_time,
-)
+from ikeview.pipeline.capture_model import iso_time
 
 if TYPE_CHECKING:
     import pandas as pd
+
+    from ikeview.diagnosis.records import Diagnosis
+    from ikeview.pipeline.capture_model import Analysis, EspSpiStats
+    from ikeview.pipeline.model import ChildSa, Exchange, IkeSa, Message
 
 COLUMNS: tuple[str, ...] = (
     "record",
@@ -210,18 +209,15 @@ def _clock_times(
     return out
 
 
-def timeline(
+def _table(
     analysis: Analysis,
     *,
     esp: bool = False,
     clock: str | None = None,
     marks: Collection[int] | None = None,
-) -> pd.DataFrame:
-    """The timeline as a DataFrame with the columns of :data:`COLUMNS`, in time order; with a
-    ``clock`` (``ikeview.timebase.Clock`` value) also :data:`CLOCK_COLUMNS`, with ``marks``
-    (frame numbers) also :data:`MARK_COLUMN`."""
-    import pandas as pd
-
+) -> tuple[list[str], list[dict[str, Any]]]:
+    """The timeline's column names and rows (one dict each, a missing key meaning no value), in
+    time order."""
     t0 = _t0(analysis)
     rows: list[tuple[float, int, dict[str, Any]]] = []
     for sa in analysis.ike_sas:
@@ -234,16 +230,49 @@ def timeline(
     # Sort by time, then frame: the capture's order for IKE rows; an ESP row comes right before
     # IKE messages of the same instant (its frame key is 0).
     rows.sort(key=lambda r: (r[0], r[1]))
-    frame = pd.DataFrame([r[2] for r in rows], columns=list(COLUMNS))
+    columns = list(COLUMNS)
+    if clock is not None:
+        columns += CLOCK_COLUMNS
+        times = _clock_times(rows, analysis, clock)
+        for (_ts, _frame, row), value in zip(rows, times, strict=True):
+            row["clock"] = clock
+            row["clock_time"] = value
+    if marks is not None:
+        columns.append(MARK_COLUMN)
+        for _ts, frame, row in rows:
+            row[MARK_COLUMN] = row["record"] == "IKE" and frame in marks
+    return columns, [r[2] for r in rows]
+
+
+def timeline(
+    analysis: Analysis,
+    *,
+    esp: bool = False,
+    clock: str | None = None,
+    marks: Collection[int] | None = None,
+) -> pd.DataFrame:
+    """The timeline as a DataFrame with the columns of :data:`COLUMNS`, in time order; with a
+    ``clock`` (``ikeview.timebase.Clock`` value) also :data:`CLOCK_COLUMNS`, with ``marks``
+    (frame numbers) also :data:`MARK_COLUMN`."""
+    import pandas as pd
+
+    columns, rows = _table(analysis, esp=esp, clock=clock, marks=marks)
+    frame = pd.DataFrame(rows, columns=columns)
     for col in _INT_COLUMNS:
         frame[col] = frame[col].astype("Int64")
     frame["decrypted"] = frame["decrypted"].astype("boolean")
-    if clock is not None:
-        frame["clock"] = clock
-        frame["clock_time"] = _clock_times(rows, analysis, clock)
-    if marks is not None:
-        frame[MARK_COLUMN] = [r[2]["record"] == "IKE" and r[1] in marks for r in rows]
     return frame
+
+
+def _cell(value: object) -> object:
+    """One value as pandas' ``to_csv(float_format="%.6f")`` writes it: no value (None, or NaN
+    in a float column) empty, floats with six decimals, the rest as ``str`` does (ints, bools,
+    text; the csv module quotes as pandas' writer, which is the same module, does)."""
+    if value is None or value != value:  # NaN is the only value unequal to itself
+        return ""
+    if isinstance(value, float):
+        return "%.6f" % value  # noqa: UP031 (pandas applies float_format with %)
+    return value
 
 
 def write_csv(
@@ -254,14 +283,22 @@ def write_csv(
     clock: str | None = None,
     marks: Collection[int] | None = None,
 ) -> None:
-    """Write the timeline as CSV to a file, or to standard output when given ``-``."""
-    frame = timeline(analysis, esp=esp, clock=clock, marks=marks)
-    options: dict[str, Any] = {"index": False, "float_format": "%.6f", "lineterminator": "\n"}
+    """Write the timeline as CSV to a file, or to standard output when given ``-``: the text
+    ``timeline(...).to_csv(index=False, float_format="%.6f", lineterminator="\\n")`` gives."""
+    columns, rows = _table(analysis, esp=esp, clock=clock, marks=marks)
+    table = [[_cell(row.get(c)) for c in columns] for row in rows]
     if str(path_or_dash) == "-":
-        frame.to_csv(sys.stdout, **options)
+        _write(sys.stdout, columns, table)
         sys.stdout.flush()
     else:
-        frame.to_csv(path_or_dash, **options)
+        with open(path_or_dash, "w", newline="", encoding="utf-8") as out:
+            _write(out, columns, table)
+
+
+def _write(out: Any, columns: list[str], table: list[list[object]]) -> None:
+    writer = csv.writer(out, lineterminator="\n", quoting=csv.QUOTE_MINIMAL)
+    writer.writerow(columns)
+    writer.writerows(table)
 
 
 __all__ = ["CLOCK_COLUMNS", "COLUMNS", "MARK_COLUMN", "timeline", "write_csv"]

@@ -25,8 +25,7 @@ import os
 import struct
 from array import array
 from collections.abc import Callable, Iterable
-from concurrent.futures import BrokenExecutor, Executor, Future
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ikeview.dissectors.capture import CaptureReader
 from ikeview.dissectors.net import ip_text
@@ -45,6 +44,9 @@ from ikeview.pcapranges import (
     scan,
 )
 from ikeview.summary import EspLine, IkeLine, Summary, ike_line
+
+if TYPE_CHECKING:
+    from concurrent.futures import Executor, Future
 
 # From the EtherType on, as Dissector.run's fast path reads it (see pcapranges).
 _ETH_IPV4_UDP_ESP = struct.Struct("!HBxHxxHxBxx4s4sHHHxxII").unpack_from
@@ -250,6 +252,9 @@ def _split(
     """``jobs`` ranges counted at once (the first here), then their other frames dissected at
     once, each range apart: exact when every range but the last leaves its dissector idle
     (nothing held across the boundary), else they are dissected here in one sequence."""
+    # Only with --jobs: concurrent.futures (and the logging it imports) costs ~4 ms of start-up.
+    from concurrent.futures import BrokenExecutor
+
     bounds = cuts(lay, jobs)
     fast_udp = not ports
     try:

@@ -19,7 +19,14 @@ first by this one):
    folded exactly (sequence numbers far out of order across a boundary), the capture is read
    again in one pass: the output never depends on ``--jobs``.
 
-Only file names, byte offsets and per-SA counters cross between processes, never packets.
+On the batch path of a classic pcap (the usual case) round 1 skips what nobody needs
+(``ikeview.rangesplit.locate_open``): only ranges 0..N-2 are located, that span cut into N
+shares so that every process takes one, and the last range is walked once, by its own process,
+which notes its other frames as it goes and hands them back with its ESP (they matter only to
+the first range's correlator, which reads them last). The keys are loaded once, here.
+
+Only file names, byte offsets, per-SA counters and the last range's few other frames cross
+between processes, never ESP packets.
 """
 
 from __future__ import annotations
@@ -29,22 +36,29 @@ import os
 import struct
 import sys
 import threading
-from array import array
-from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import BrokenExecutor, Executor, Future, ProcessPoolExecutor
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import BrokenExecutor, ProcessPoolExecutor
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 from ikeview.dissectors.records import EspPacket, RawFrame
-from ikeview.dissectors.stream import Dissector, DissectStats
-from ikeview.fastsummary import RangeCount, count_range, summarize_fast
-from ikeview.pcapranges import Layout, Walked, chained, cuts, frame_at, frames, layout, open_map
+from ikeview.dissectors.stream import Dissector, DissectStats, plain_esp
+from ikeview.fastsummary import summarize_fast
+from ikeview.pcapranges import Layout, layout, open_map
+from ikeview.rangesplit import (
+    MAX_OTHER_BYTES,
+    OPEN,
+    OTHER_SHARE,
+    Split,
+    locate,
+    locate_open,
+    split_of,
+)
 
 if TYPE_CHECKING:
     import mmap
 
-    from ikeview.dissectors.capture import CaptureReader
+    from ikeview.keys.model import KeyRing
     from ikeview.pipeline.correlate import Correlator
     from ikeview.pipeline.correlate.espbulk import EspBulk
     from ikeview.pipeline.correlate.merge import EspPart, Recorder
@@ -54,14 +68,6 @@ if TYPE_CHECKING:
 
 MIN_SPLIT_BYTES = 4 << 20
 """Files smaller than this are read in one pass: starting processes would cost more."""
-
-
-OTHER_SHARE = 0.25
-"""Most frames that may be other than plain ESP (beyond the first 10,000) for a split to pay
-(see :func:`locate`)."""
-MAX_OTHER_BYTES = 16 << 20
-"""Every process gets the offsets of all other frames (16 bytes each): past this many bytes
-(a million frames that are not plain ESP) the capture is read in one pass."""
 
 
 def job_count(jobs: int) -> int:
@@ -112,77 +118,6 @@ def splittable(name: str, jobs: int, min_bytes: int | None) -> Layout | None:
     return lay
 
 
-# ---------------------------------------------------------------------------- the ranges
-
-
-@dataclass(frozen=True, slots=True)
-class Split:
-    """A capture's ranges, located: all a process needs to read its part (a few numbers per
-    range and the offsets of the other frames, so it pickles cheaply)."""
-
-    name: str
-    lay: Layout
-    walked: tuple[Walked, ...]
-    others: tuple[bytes, ...]
-    """Per range: array('Q') bytes of (frame number within the range, record offset) pairs."""
-    bases: tuple[int, ...]
-    """Frames before each range."""
-
-    @property
-    def frames(self) -> int:
-        return self.bases[-1] + self.walked[-1].frames
-
-    def owns(self, r: int) -> Callable[[int], bool]:
-        """Whether a frame number is range ``r``'s."""
-        lo, hi = self.bases[r], self.bases[r] + self.walked[r].frames
-        return lambda frame: lo < frame <= hi
-
-    def frames_for(self, r: int, mm: mmap.mmap, fd: int) -> Iterator[RawFrame]:
-        """Every other frame of the capture and every frame of range ``r``, in capture order
-        (``mm`` maps the file, ``fd`` is open on it)."""
-        yield from self.other_frames(range(r), fd)
-        w = self.walked[r]
-        yield from frames(mm, self.lay, w.start, w.end, self.bases[r] + 1)
-        yield from self.other_frames(range(r + 1, len(self.walked)), fd)
-
-    def other_frames(self, ranges: range, fd: int) -> Iterator[RawFrame]:
-        """The other frames (not plain ESP) of these ranges, in capture order."""
-        for q in ranges:
-            pairs = array("Q")
-            pairs.frombytes(self.others[q])
-            base = self.bases[q]
-            for k in range(0, len(pairs), 2):
-                yield frame_at(fd, self.lay, base + pairs[k], pairs[k + 1])
-
-
-def locate(
-    name: str, lay: Layout, jobs: int, fast_udp: bool, ex: Executor | None = None
-) -> Split | None:
-    """Round 1 (see the module doc): the ranges, or None when they do not tile the file."""
-    bounds = cuts(lay, jobs)
-    args = [(name, lay, bounds[r], bounds[r + 1], fast_udp, False) for r in range(jobs)]
-    later: list[Future[RangeCount]] = []
-    if ex is not None:
-        later = [ex.submit(count_range, *a) for a in args[1:]]
-        results = [count_range(*args[0])]
-        results += [f.result() for f in later]
-    else:
-        results = [count_range(*a) for a in args]
-    walked = chained([w for w, _, _ in results], lay)
-    if walked is None:
-        return None
-    others = sum(len(raw) for _, _, raw in results) // 16
-    frames = sum(w.frames for w in walked)
-    if others * 16 > MAX_OTHER_BYTES or others > max(10_000, frames * OTHER_SHARE):
-        # Every process dissects every other frame: past this share of the capture (with
-        # --ports, ESP in UDP is among them) more processes only repeat the same work.
-        return None
-    bases = [0]
-    for w in walked[:-1]:
-        bases.append(bases[-1] + w.frames)
-    return Split(name, lay, tuple(walked), tuple(raw for _, _, raw in results), tuple(bases))
-
-
 # ---------------------------------------------------------------------------- report / export
 
 
@@ -203,10 +138,29 @@ def run_range(
     extra_ports: Sequence[int],
     record: bool,
     fast: bool = False,
+    *,
+    keyring: KeyRing | None = None,
+    tail: Callable[[], Iterable[RawFrame]] | None = None,
 ) -> tuple[Correlator, Recorder]:
     """Round 2 for range ``r``: its correlator, and the recorder of its first sequence numbers
     per SA when ``record`` (a later range, to be folded into the first). ``fast``: the range's
-    ESP through the batch path (``pipeline.fastesp``) where it applies, as ``analyze`` does."""
+    ESP through the batch path (``pipeline.fastesp``) where it applies, as ``analyze`` does.
+    ``keyring``: the keys, loaded already (else read from ``key_paths``); ``tail``: the other
+    frames of an open last range (:data:`OPEN`), asked for once every located one is read."""
+    corr, recorder, _ = _run_range(split, r, key_paths, extra_ports, record, fast, keyring, tail)
+    return corr, recorder
+
+
+def _run_range(
+    split: Split,
+    r: int,
+    key_paths: Sequence[str],
+    extra_ports: Sequence[int],
+    record: bool,
+    fast: bool,
+    keyring: KeyRing | None,
+    tail: Callable[[], Iterable[RawFrame]] | None = None,
+) -> tuple[Correlator, Recorder, _RangeFeed]:
     # Imported here: ``summary --jobs`` (this module too) needs none of the correlator.
     from ikeview.pipeline.correlate import Correlator
     from ikeview.pipeline.correlate.merge import WIDE_INNER, Recorder
@@ -214,10 +168,15 @@ def run_range(
 
     # A later range keeps more inner flows per SPI so that they merge exactly (merge.py).
     limit = WIDE_INNER if record else MAX_INNER_FLOWS
-    decryptor = _make_decryptor(key_paths)
+    if keyring is not None:
+        from ikeview.pipeline.analyze import make_decryptor
+
+        decryptor = make_decryptor(keyring)
+    else:
+        decryptor = _make_decryptor(key_paths)
     corr = Correlator(decryptor, capture=split.name, inner_limit=limit)
     recorder = Recorder()
-    take = _RangeFeed(corr, recorder, split, r, record)
+    take = _RangeFeed(corr, recorder, split, r, record, not extra_ports)
     dissector = Dissector(extra_ports=extra_ports, stats=DissectStats())
     bulk = corr.esp_bulk() if fast else None
     with open(split.name, "rb") as fh, open_map(split.name) as mm:
@@ -227,13 +186,18 @@ def run_range(
                 feed(rec)
         else:
             _walk_batched(
-                split, r, mm, fh.fileno(), dissector, take, bulk, decryptor, not extra_ports
+                split, r, mm, fh.fileno(), dissector, take, bulk, decryptor, not extra_ports, tail
             )
-    return corr, recorder
+    return corr, recorder, take
 
 
 class RangeLost(Exception):
     """A range the locating walk accepted could not be walked again (the file changed)."""
+
+
+class TooManyOthers(Exception):
+    """An open last range holds more frames that are not plain ESP than are worth handing
+    over: the capture is read in one pass."""
 
 
 def _range_sink(take: _RangeFeed) -> type[Any]:
@@ -244,6 +208,10 @@ def _range_sink(take: _RangeFeed) -> type[Any]:
     from ikeview.pipeline.fastwalk import Lane
 
     class RangeSink(AnalysisSink):
+        def frame(self, raw: RawFrame) -> None:
+            take.keep(raw)
+            super().frame(raw)
+
         def flush(self) -> None:
             if not take.records:
                 super().flush()
@@ -290,42 +258,33 @@ def _walk_batched(
     bulk: EspBulk,
     decryptor: Decryptor,
     fast_udp: bool,
+    tail: Callable[[], Iterable[RawFrame]] | None = None,
 ) -> None:
     """Range ``r`` through the batch path's walk and sink (``pipeline.fastwalk`` and
     ``fastesp``, as ``analyze`` takes them), records through ``take``; a counter's packets are
     batched only once ``take`` has kept its first sequence numbers. The other ranges' other
     frames go to the sink's general path before and after the range, in capture order."""
-    from ikeview.pipeline.fastwalk import _walk, _walk_reader
+    from ikeview.pipeline.fastwalk import walk_frames, walk_span
 
     batch = getattr(decryptor, "esp_batch", None) if decryptor.has_keys else None
     sink = _range_sink(take)(dissector, take.feed, bulk, batch)
     lay, w, base = split.lay, split.walked[r], split.bases[r]
     if lay.ng:
-        # The walk over frames a reader gave (the batch path's own loop for pcapng): it uses
-        # only iteration and ``stats`` of its reader, which the frames stand in for.
-        frames = split.frames_for(r, mm, fd)
-        _walk_reader(cast("CaptureReader", _Frames(frames)), 0, sink, fast_udp, None)
+        # The walk over frames a reader gave (the batch path's own loop for pcapng).
+        walk_frames(split.frames_for(r, mm, fd), sink, fast_udp)
         return
     for raw in split.other_frames(range(r), fd):
         sink.frame(raw)
     kind = (lay.endian, lay.scale)
-    if _walk(mm, lay.size, kind, sink, fast_udp, None, (w.start, w.end, base)) is None:
+    done = walk_span(mm, lay.size, kind, sink, fast_udp, (w.start, w.end, base))
+    if done is None:
         raise RangeLost(split.name)
+    take.walked = done[0] - base
     for raw in split.other_frames(range(r + 1, len(split.walked)), fd):
         sink.frame(raw)
+    for raw in tail() if tail is not None else ():
+        sink.frame(raw)
     sink.flush()
-
-
-class _Frames:
-    """An iterator of frames where the batch path's walk wants a CaptureReader."""
-
-    stats = None
-
-    def __init__(self, frames: Iterator[RawFrame]) -> None:
-        self._frames = frames
-
-    def __iter__(self) -> Iterator[RawFrame]:
-        return self._frames
 
 
 class _RangeFeed:
@@ -334,10 +293,22 @@ class _RangeFeed:
     numbers of each counter kept beside it (``correlate.merge``)."""
 
     def __init__(
-        self, corr: Correlator, recorder: Recorder, split: Split, r: int, record: bool
+        self,
+        corr: Correlator,
+        recorder: Recorder,
+        split: Split,
+        r: int,
+        record: bool,
+        fast_udp: bool = True,
     ) -> None:
         self._corr, self._recorder, self._record = corr, recorder, record
         self._lo, self._hi = split.bases[r], split.bases[r] + split.walked[r].frames
+        self._fast_udp = fast_udp
+        self.kept: list[RawFrame] | None = [] if split.walked[r].frames == OPEN else None
+        """An open range's frames that are not plain ESP, for the first range's process."""
+        self._room = MAX_OTHER_BYTES
+        self.walked = 0
+        """Frames the batch path's walk counted in the range."""
         self.recorded: set[tuple[int, str]] = set()
         """Counters whose first sequence numbers are kept (or that need none: first range)."""
 
@@ -348,6 +319,19 @@ class _RangeFeed:
     def records(self) -> bool:
         """Whether this range keeps first sequence numbers (a later range)."""
         return self._record
+
+    def keep(self, raw: RawFrame) -> None:
+        """A frame of the general path: kept when it is an open range's own and not plain ESP
+        (one EspPacket, which the first range's process would drop)."""
+        kept = self.kept
+        if kept is None or not self._lo < raw.index <= self._hi:
+            return
+        if plain_esp(raw.linktype, raw.data, self._fast_udp):
+            return
+        self._room -= len(raw.data) + 64
+        if self._room < 0:
+            raise TooManyOthers
+        kept.append(raw)
 
     def room(self, key: tuple[int, str]) -> int:
         """How many more of this counter's first sequence numbers are to be kept."""
@@ -391,11 +375,26 @@ class _RangeFeed:
 
 
 def esp_range(
-    split: Split, r: int, key_paths: Sequence[str], extra_ports: Sequence[int], fast: bool
+    split: Split,
+    r: int,
+    key_paths: Sequence[str],
+    extra_ports: Sequence[int],
+    fast: bool,
+    keyring: KeyRing | None = None,
 ) -> EspPart:
     """Worker: the ESP of range ``r`` (counters per SA: small)."""
-    corr, recorder = run_range(split, r, key_paths, extra_ports, True, fast)
+    corr, recorder = run_range(split, r, key_paths, extra_ports, True, fast, keyring=keyring)
     return corr.take_esp(recorder)
+
+
+def last_range(
+    split: Split, keyring: KeyRing | None, extra_ports: Sequence[int]
+) -> tuple[EspPart, int, list[RawFrame]]:
+    """Worker: the open last range (:data:`OPEN`) through the batch path: its ESP, how many
+    frames it holds, and its frames that are not plain ESP (for the first range's process)."""
+    r = len(split.walked) - 1
+    corr, recorder, take = _run_range(split, r, (), extra_ports, True, True, keyring)
+    return corr.take_esp(recorder), take.walked, take.kept or []
 
 
 def analyze_parallel(
@@ -432,9 +431,10 @@ def analyze_parallel(
         return one_pass()
     try:
         result = _analyze_split(name, lay, jobs, keys, ports, fast_allowed(fast))
-    except (BrokenExecutor, OSError, struct.error, RangeLost) as exc:
-        # A worker that died (killed, out of memory), processes that could not be started, or
-        # a file cut short while it was read (a record header past its new end).
+    except (BrokenExecutor, OSError, struct.error, RangeLost, TooManyOthers) as exc:
+        # A worker that died (killed, out of memory), processes that could not be started, a
+        # file cut short while it was read (a record header past its new end), or a last range
+        # of mostly frames that are not plain ESP.
         note(f"--jobs {jobs}: {type(exc).__name__}; read in one process")
         result = None
     return one_pass() if result is None else result
@@ -445,6 +445,8 @@ def _analyze_split(
 ) -> Analysis | None:
     from ikeview.diagnosis.engine import diagnose
 
+    if fast and not lay.ng:
+        return _analyze_open(name, lay, jobs, keys, ports)
     with pool(jobs - 1) as ex:
         split = locate(name, lay, jobs, not ports, ex)
         if split is None:
@@ -456,6 +458,42 @@ def _analyze_split(
     if not corr.absorb_esp(parts):
         return None
     return diagnose(corr.snapshot(frames=split.frames, complete=True))
+
+
+def load_keyring(key_paths: Sequence[str]) -> KeyRing | None:
+    """The keys, loaded once (the range processes are handed them)."""
+    if not key_paths:
+        return None
+    from ikeview.keys.loader import load_keys
+
+    return load_keys([Path(p) for p in key_paths])
+
+
+def _analyze_open(
+    name: str, lay: Layout, jobs: int, keys: list[str], ports: tuple[int, ...]
+) -> Analysis | None:
+    """A classic pcap on the batch path: ranges 0..N-2 located by all processes, the last
+    walked by its own without locating; its other frames come back with its ESP."""
+    from ikeview.diagnosis.engine import diagnose
+
+    keyring = load_keyring(keys)
+    with pool(jobs - 1) as ex:
+        split = locate_open(name, lay, jobs, not ports, ex)
+        if split is None:
+            note(f"--jobs {jobs}: {NOT_SPLIT}; read in one process")
+            return None
+        middle = [
+            ex.submit(esp_range, split, r, (), ports, True, keyring) for r in range(1, jobs - 1)
+        ]
+        last = ex.submit(last_range, split, keyring, ports)
+        corr, _ = run_range(
+            split, 0, (), ports, False, True, keyring=keyring, tail=lambda: last.result()[2]
+        )
+        parts = [f.result() for f in middle]
+        part, frames, _ = last.result()
+    if not corr.absorb_esp([*parts, part]):
+        return None
+    return diagnose(corr.snapshot(frames=split.bases[-1] + frames, complete=True))
 
 
 # ---------------------------------------------------------------------------- summary
@@ -480,15 +518,20 @@ __all__ = [
     "MAX_OTHER_BYTES",
     "MIN_SPLIT_BYTES",
     "NOT_SPLIT",
+    "OPEN",
     "OTHER_SHARE",
     "Split",
     "analyze_parallel",
     "esp_range",
     "job_count",
+    "last_range",
+    "load_keyring",
     "locate",
+    "locate_open",
     "note",
     "pool",
     "run_range",
+    "split_of",
     "splittable",
     "summarize_parallel",
 ]

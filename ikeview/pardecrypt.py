@@ -12,23 +12,21 @@ renamed, as the single pass does). Per-range statistics add up; the problem line
 from __future__ import annotations
 
 import os
-import shutil
 import struct
 import tempfile
 from collections.abc import Iterator, Sequence
 from concurrent.futures import BrokenExecutor
 from pathlib import Path
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING
 
 from ikeview.dissectors.records import EspPacket, FrameError, IkeDatagram, RawFrame
 from ikeview.dissectors.stream import Dissector, dissect
-from ikeview.outfile import open_output
+from ikeview.outfile import replacing
 from ikeview.parallel import (
     NOT_SPLIT,
     RangeLost,
-    Split,
     job_count,
-    locate,
+    load_keyring,
     note,
     pool,
     splittable,
@@ -38,9 +36,9 @@ from ikeview.pcapranges import Layout, open_map
 from ikeview.pcapwrite import DecryptStats, handle_esp, handle_ike, write_decrypted
 from ikeview.pipeline.correlate import Correlator
 from ikeview.pipeline.decrypt import KeyringDecryptor
+from ikeview.rangesplit import Split, locate, locate_open
 
 if TYPE_CHECKING:
-    from ikeview.dissectors.capture import CaptureReader
     from ikeview.keys.model import KeyRing
 
 _PCAP_HEADER = 24
@@ -53,12 +51,15 @@ def decrypt_range(
     part: str,
     extra_ports: Sequence[int],
     fast: bool = False,
+    keyring: KeyRing | None = None,
 ) -> DecryptStats:
     """Worker: write the records of range ``r`` to ``part`` (behind a file header, which the
-    join drops); returns its statistics. ``fast``: through the batch path (``fastdecrypt``)."""
-    from ikeview.keys.loader import load_keys
+    join drops); returns its statistics. ``fast``: through the batch path (``fastdecrypt``).
+    ``keyring``: the keys, loaded already (else read from ``key_paths``)."""
+    if keyring is None:
+        from ikeview.keys.loader import load_keys
 
-    keyring = load_keys([Path(p) for p in key_paths])
+        keyring = load_keys([Path(p) for p in key_paths])
     if fast:
         return _decrypt_range_fast(split, r, keyring, part, extra_ports)
     dec = KeyringDecryptor(keyring, keep_plaintext=True)
@@ -120,8 +121,7 @@ def _decrypt_range_fast(
     ``fastdecrypt`` writes them; the other ranges' other frames (and, on a pcapng range, frames
     of the range itself the sink takes one by one) read for their keys only."""
     from ikeview.fastdecrypt import _DecryptSink
-    from ikeview.parallel import _Frames
-    from ikeview.pipeline.fastwalk import _walk, _walk_reader
+    from ikeview.pipeline.fastwalk import walk_frames, walk_span
 
     lo, hi = split.bases[r], split.bases[r] + split.walked[r].frames
 
@@ -145,16 +145,15 @@ def _decrypt_range_fast(
         # The output's link type is the capture's first frame's (the join keeps one header).
         sink._writer = PcapWriter(out, lay.linktype)
         if lay.ng:
-            frames = split.frames_for(r, mm, fh.fileno())
-            _walk_reader(cast("CaptureReader", _Frames(frames)), 0, sink, fast_udp, None)
+            walk_frames(split.frames_for(r, mm, fh.fileno()), sink, fast_udp)
         else:
             for raw in split.other_frames(range(r), fh.fileno()):
                 sink.frame(raw)
             span = (w.start, w.end, split.bases[r])
-            if _walk(mm, lay.size, (lay.endian, lay.scale), sink, fast_udp, None, span) is None:
+            if walk_span(mm, lay.size, (lay.endian, lay.scale), sink, fast_udp, span) is None:
                 raise RangeLost(split.name)
-            for raw in split.other_frames(range(r + 1, len(split.walked)), fh.fileno()):
-                sink.frame(raw)
+            # The later ranges' frames could change keys only for what comes after this range:
+            # nothing of them is read.
         sink.flush()
     return sink.stats
 
@@ -208,27 +207,73 @@ def _decrypt_split(
     fast: bool,
 ) -> DecryptStats | None:
     out_dir = os.path.dirname(os.path.abspath(os.fspath(output)))
+    # Loaded once, handed to every range (classic pcap on the batch path: the last range open).
+    keyring = load_keyring(keys)
     with pool(jobs - 1) as ex:
-        split = locate(name, lay, jobs, not ports, ex)
-        if split is None or not split.frames:
+        if fast and not lay.ng:
+            split = locate_open(name, lay, jobs, not ports, ex)
+        else:
+            split = locate(name, lay, jobs, not ports, ex)
+        if split is None or split.empty:
             if split is None:
                 note(f"--jobs {jobs}: {NOT_SPLIT}; read in one process")
             return None
-        with tempfile.TemporaryDirectory(prefix=".ikeview-parts-", dir=out_dir) as tmp:
+        with (
+            tempfile.TemporaryDirectory(prefix=".ikeview-parts-", dir=out_dir) as tmp,
+            replacing(output, inputs=[name]) as target,
+        ):
+            # Range 0 is written straight into the output (a fresh file beside it, renamed at
+            # the end), behind the file header the join would write; the later ranges' parts
+            # are appended. A device or pipe gets every part in turn.
+            direct = target.is_file()
             parts = [os.path.join(tmp, f"part{r}") for r in range(jobs)]
+            if direct:
+                parts[0] = os.fspath(target)
             futures = [
-                ex.submit(decrypt_range, split, r, keys, parts[r], ports, fast)
+                ex.submit(decrypt_range, split, r, keys, parts[r], ports, fast, keyring)
                 for r in range(1, jobs)
             ]
-            results = [decrypt_range(split, 0, keys, parts[0], ports, fast)]
+            results = [decrypt_range(split, 0, keys, parts[0], ports, fast, keyring)]
             results += [f.result() for f in futures]
-            with open_output(output, "wb", inputs=[name]) as out:
-                PcapWriter(out, lay.linktype)
-                for part in parts:
-                    with open(part, "rb") as fh:
-                        fh.seek(_PCAP_HEADER)  # past the part's own file header
-                        shutil.copyfileobj(fh, out, 1 << 20)
+            if direct:
+                _append(target, parts[1:])
+            else:
+                with open(target, "wb") as out:
+                    PcapWriter(out, lay.linktype)
+                    out.flush()
+                    _append(target, parts, out.fileno())
     return _merge_stats(results)
+
+
+def _append(target: Path, parts: Sequence[str], fd: int | None = None) -> None:
+    """The records of each part file (past its file header) at the end of ``target`` (or of
+    ``fd``, open on it). The kernel copies them (``copy_file_range``: a tenth of the CPU time
+    of reading and writing them here, 0.18 s against 2.5 s for 500 MB on this machine's ext4);
+    where it cannot (another file system, a pipe), they are read and written here."""
+    own = fd is None
+    if fd is None:
+        fd = os.open(target, os.O_WRONLY)
+        os.lseek(fd, 0, os.SEEK_END)
+    try:
+        for part in parts:
+            with open(part, "rb") as src:
+                size, off = os.fstat(src.fileno()).st_size, _PCAP_HEADER
+                try:
+                    while off < size:
+                        n = os.copy_file_range(src.fileno(), fd, size - off, off)
+                        if n <= 0:
+                            break
+                        off += n
+                except (OSError, AttributeError):
+                    pass  # the copy left off at ``off``: the rest by hand
+                src.seek(off)
+                while chunk := src.read(1 << 20):
+                    view = memoryview(chunk)
+                    while view:
+                        view = view[os.write(fd, view) :]
+    finally:
+        if own:
+            os.close(fd)
 
 
 def _merge_stats(parts: list[DecryptStats]) -> DecryptStats:

@@ -257,6 +257,14 @@ def scan(
     drop = _Dropper(mm, start)
     next_drop = drop.next
     off, index = start, 0
+    if esp is None and not ng and eth and lay.endian == "<":
+        # Only the other frames wanted, in the usual byte order: the lean walk below, up to
+        # the last few bytes of the file.
+        got = _others_le(mm, size, start, stop, other, fast_udp, drop)
+        if got is None:
+            return None
+        off, index = got
+        next_drop = drop.next
     while off < stop:
         if off >= next_drop:
             next_drop = drop(off)
@@ -339,6 +347,62 @@ def scan(
         other(index, off)
         off = nxt
     return Walked(start, off, index)
+
+
+# A little-endian classic record header and, from the frame's EtherType on, the RFC 791 fields
+# the walk tests, read in one call: the network-order fields come out byte-swapped (compared
+# with swapped constants: EtherType 0x0800 reads 0x0008, 0x86DD reads 0xDD86; the fragment
+# mask 0x3FFF reads 0xFF3F; Total Length is swapped back).
+_LE_STRUCT = struct.Struct("<IIII12xHBxH2xHxB")
+_LE_RECORD_IPV4, _LE_LEAD = _LE_STRUCT.unpack_from, _LE_STRUCT.size
+_UDP_ESP = struct.Struct("!HHHxxI").unpack_from
+
+
+def _others_le(
+    mm: mmap.mmap, size: int, start: int, stop: int, other: Other, fast_udp: bool, drop: _Dropper
+) -> tuple[int, int] | None:
+    """:func:`scan` without counters, for a little-endian Ethernet pcap: the same tests with
+    one unpack a frame (~30% less time a frame). Stops where a record header and its IPv4
+    fields could run past the end of the file, and says where: (offset, frames so far); None
+    at damage, as :func:`scan`."""
+    # Measured hot loop (one iteration per frame): locals only.
+    record, udp, v6 = _LE_RECORD_IPV4, _UDP_ESP, _ETH_IPV6_ESP
+    last, next_drop = size - _LE_LEAD, drop.next
+    off, index = start, 0
+    while off < stop and off <= last:
+        if off >= next_drop:
+            next_drop = drop(off)
+        sec, frac, incl, orig, etype, vihl, total, frag, proto = record(mm, off)
+        nxt = off + 16 + incl
+        if incl > _MAX_FRAME or nxt > size or not (incl or sec or frac or orig):
+            return None
+        index += 1
+        if incl >= 50:
+            total = (total & 0xFF) << 8 | total >> 8
+            if etype == 0x0008 and vihl == 0x45 and not frag & 0xFF3F and total >= 36:
+                if proto == 50:
+                    off = nxt
+                    continue
+                if proto == 17 and fast_udp:
+                    sport, dport, ulen, spi = udp(mm, off + 50)
+                    if (
+                        spi
+                        and (sport == 4500 or dport == 4500)
+                        and sport != 500
+                        and dport != 500
+                        and ulen >= 16
+                        and 34 + ulen <= 14 + total
+                    ):
+                        off = nxt
+                        continue
+            elif etype == 0xDD86 and incl >= 62:
+                _, vtc, plen, nh, _s, _d, _spi, _seq = v6(mm, off + 28)
+                if nh == 50 and vtc >> 4 == 6 and plen >= 8:
+                    off = nxt
+                    continue
+        other(index, off)
+        off = nxt
+    return off, index
 
 
 def frame_at(fd: int, lay: Layout, index: int, off: int) -> RawFrame:

@@ -8,31 +8,30 @@ no markup is emitted so the output can be piped, diffed and grepped. Secrets app
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ikeview import iana
 from ikeview.card import card_lines
 from ikeview.config.render import config_check_lines, config_checks_json
 from ikeview.diagnosis.jsonform import diagnosis_json, finding_json
-from ikeview.diagnosis.records import Diagnosis, Finding
-from ikeview.pipeline.model import (
-    Analysis,
-    AuthRound,
-    AuthSide,
-    ChildSa,
-    EspSpiStats,
-    Exchange,
-    IkeSa,
-    InnerFlow,
-    Message,
-    NatInfo,
-    eap_text,
-    iso_time,
-    proposal_text,
-    ts_text,
-)
+from ikeview.pipeline.capture_model import iso_time
+from ikeview.pipeline.model_text import eap_text, proposal_text, ts_text
 from ikeview.textsafe import printable
 from ikeview.timebase import Clock, wall_clock, wall_date
+
+if TYPE_CHECKING:
+    # Named in annotations only: the IKE records are created only when a capture has IKE.
+    from ikeview.diagnosis.records import Diagnosis, Finding
+    from ikeview.pipeline.capture_model import Analysis, EspSpiStats, InnerFlow
+    from ikeview.pipeline.model import (
+        AuthRound,
+        AuthSide,
+        ChildSa,
+        Exchange,
+        IkeSa,
+        Message,
+        NatInfo,
+    )
 
 JSON_VERSION = 1
 """Bumped whenever a field of the JSON report changes meaning or disappears (additions do not)."""

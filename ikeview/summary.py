@@ -10,11 +10,14 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from os import PathLike
+from typing import TYPE_CHECKING
 
 from ikeview import iana
-from ikeview.dissectors.ike_records import IkeMessage, NotifyPayload, SkfPayload
 from ikeview.dissectors.records import EspPacket, FrameError, IkeDatagram, NatKeepalive
 from ikeview.dissectors.stream import dissect
+
+if TYPE_CHECKING:
+    from ikeview.dissectors.ike_records import IkeMessage
 
 JSON_VERSION = 1
 """Bumped whenever a field of the JSON output changes meaning or disappears."""
@@ -76,6 +79,10 @@ class Summary:
 
 
 def ike_line(rec: IkeDatagram) -> IkeLine:
+    # Loaded by then (the dissector parsed the message); imported here so that a capture of
+    # ESP alone never imports the IKE records.
+    from ikeview.dissectors.ike_records import NotifyPayload, SkfPayload
+
     f = rec.flow
     msg: IkeMessage = rec.message
     h = msg.header

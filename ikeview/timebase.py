@@ -11,8 +11,10 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
-from ikeview.pipeline.model import Analysis, IkeSa
+if TYPE_CHECKING:
+    from ikeview.pipeline.model import Analysis, IkeSa
 
 
 class Clock(StrEnum):

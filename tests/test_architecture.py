@@ -229,3 +229,96 @@ def _modules_after_import(module: str) -> set[str]:
 def test_light_imports(module: str, forbidden: set[str]) -> None:
     loaded = _modules_after_import(module)
     assert not forbidden & loaded, f"{module} pulls in {sorted(forbidden & loaded)}"
+
+
+IKE_SIDE = (
+    "ikeview.dissectors.ikev2",
+    "ikeview.dissectors.ike_records",
+    "ikeview.dissectors.notify_records",
+    "ikeview.pipeline.correlate.messages",
+    "ikeview.pipeline.ike_seam",
+    "ikeview.pipeline.model",
+    "ikeview.diagnosis.records",
+    "ikeview.pipeline.correlate.builders",
+    "ikeview.pipeline.correlate.exchanges",
+    "ikeview.pipeline.correlate.auth",
+    "ikeview.pipeline.nat",
+    "ikeview.pipeline.dec_ike",
+    "ikeview.pipeline.dec_auth",
+    "ikeview.pipeline.dec_dh",
+    "ikeview.pipeline.dec_eap",
+    "ikeview.crypto.keymat",
+    "ikeview.crypto.auth",
+    "ikeview.crypto.eap",
+    "ikeview.diagnosis.judge",
+    "ikeview.diagnosis.evidence",
+)
+"""Loaded with the first IKE message (dissector, correlator, decryptor) or the first IKE SA to
+diagnose: a capture of ESP alone, the bulk of a whole-file decryption, never imports them (the
+IKE records of model.py, ike_seam.py and diagnosis/records.py included: their ~40 frozen
+dataclasses cost ~15 ms to create on Python 3.11)."""
+
+NEVER_AT_START = ("pandas", "socket", "difflib", "gzip", "concurrent.futures", "logging")
+"""Not imported by these commands at all (export writes its CSV with the csv module; gzip only
+for a compressed capture; concurrent.futures, with logging, only with --jobs)."""
+
+
+def _modules_after_cli(args: list[str], out: Path) -> set[str]:
+    code = (
+        "import sys\nfrom ikeview.cli import main\n"
+        f"rc = main({args!r})\n"
+        f"open({str(out)!r}, 'w').write('\\n'.join(sorted(sys.modules)))\n"
+        "sys.exit(rc)\n"
+    )
+    subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=REPO
+    )
+    return set(out.read_text().split())
+
+
+def _esp_only(shared_dir: Path, tmp_path: Path) -> tuple[str, str]:
+    """The synthetic AES-GCM capture (3 ESP packets, no IKE) and its [[esp]] key (README)."""
+    keys = tmp_path / "esp.toml"
+    keys.write_text(
+        '[[esp]]\nspi = "11223344"\nencr_key = "00112233445566778899aabbccddeeffdeadbeef"\n'
+        'src = "192.0.2.1"\ndst = "192.0.2.2"\nencr = "AES_GCM_16_128"\ninteg = "NONE"\n'
+    )
+    return str(shared_dir / "captures/synthetic/esp-aes128gcm16-synthetic.pcap"), str(keys)
+
+
+@pytest.mark.parametrize("command", ["report", "decrypt", "summary", "export"])
+def test_esp_alone_loads_no_ike_side(command: str, shared_dir: Path, tmp_path: Path) -> None:
+    """Start-up (issue 16): on ESP alone, report/decrypt/summary/export import none of the IKE
+    side nor NEVER_AT_START; each has its output (a decrypted file, a CSV row)."""
+    cap, keys = _esp_only(shared_dir, tmp_path)
+    args = {
+        "report": ["report", cap, "--keys", keys, "--json"],
+        "decrypt": ["decrypt", cap, "--keys", keys, "-o", str(tmp_path / "d.pcap")],
+        "summary": ["summary", cap],
+        "export": ["export", cap, "--keys", keys, "--esp", "--csv", str(tmp_path / "t.csv")],
+    }[command]
+    loaded = _modules_after_cli(args, tmp_path / "modules.txt")
+    assert not loaded & {*IKE_SIDE, *NEVER_AT_START}, sorted(loaded & {*IKE_SIDE, *NEVER_AT_START})
+    if command == "export":
+        assert "ESP" in (tmp_path / "t.csv").read_text()
+    if command == "decrypt":
+        assert (tmp_path / "d.pcap").stat().st_size > 24
+
+
+def test_ike_side_loads_with_ike(tmp_path: Path) -> None:
+    """The other half of the test above: with IKE in the capture the lazy modules do load (so
+    that test is not passing because they were renamed away) and the SA is diagnosed."""
+    lab = REPO / "captures/lab/gcm16-ecp256"
+    out = tmp_path / "r.json"
+    args = ["report", str(lab / "capture.pcap"), "--keys", str(lab / "keys.toml"), "--json"]
+    code = (
+        "import sys, contextlib\nfrom ikeview.cli import main\n"
+        f"with open({str(out)!r}, 'w') as f, contextlib.redirect_stdout(f):\n"
+        f"    rc = main({args!r})\n"
+        f"open({str(tmp_path / 'm.txt')!r}, 'w').write('\\n'.join(sorted(sys.modules)))\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=REPO, capture_output=True)
+    loaded = set((tmp_path / "m.txt").read_text().split())
+    lazy_for_psk_and_dh = set(IKE_SIDE) - {"ikeview.crypto.eap", "ikeview.pipeline.dec_eap"}
+    assert lazy_for_psk_and_dh <= loaded, sorted(lazy_for_psk_and_dh - loaded)
+    assert '"outcome": "established"' in out.read_text()

@@ -67,3 +67,48 @@ def test_pandas_stays_out_of_the_core() -> None:
     code = "import sys, ikeview.report, ikeview.pipeline.analyze; print('pandas' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+LAB = Path(__file__).resolve().parents[1] / "captures" / "lab"
+LAB_NAMES = sorted(p.parent.name for p in LAB.glob("*/truth.json"))
+
+
+@pytest.mark.parametrize("name", LAB_NAMES)
+def test_csv_is_pandas_text(name: str, lab: Callable[[str], Lab], tmp_path: Path) -> None:
+    """write_csv (the csv module, no pandas) writes exactly what pandas' to_csv writes for the
+    timeline DataFrame, on every lab capture: with and without ESP rows, each kind of clock
+    (float and text columns) and marks, so the DataFrame stays the reference."""
+    scenario = lab(name)
+    variants: list[dict[str, object]] = [
+        {},
+        {"esp": True, "clock": "sa", "marks": {1, 3}},
+        {"esp": True, "clock": "utc"},
+        {"clock": "delta"},
+    ]
+    for a in (scenario.analysis, scenario.analysis_without_keys):
+        for kw in variants:
+            out = tmp_path / "t.csv"
+            write_csv(a, out, **kw)  # type: ignore[arg-type]
+            expected = timeline(a, **kw).to_csv(  # type: ignore[arg-type]
+                index=False, float_format="%.6f", lineterminator="\n"
+            )
+            assert out.read_text(encoding="utf-8") == expected, (name, kw)
+
+
+def test_csv_is_pandas_text_on_shared_captures(shared_dir: Path, tmp_path: Path) -> None:
+    """The same equality on the shared tcpdump/Wireshark captures (other peers, odd payloads)."""
+    paths = sorted(
+        p for p in (shared_dir / "captures").glob("*/*") if ".pcap" in p.name or p.suffix == ".cap"
+    )
+    assert paths
+    for path in paths:
+        try:
+            a = analyze(path)
+        except Exception:  # a capture the CLI reports as unreadable has no timeline
+            continue
+        out = tmp_path / "t.csv"
+        write_csv(a, out, esp=True, clock="capture")
+        expected = timeline(a, esp=True, clock="capture").to_csv(
+            index=False, float_format="%.6f", lineterminator="\n"
+        )
+        assert out.read_text(encoding="utf-8") == expected, path.name

@@ -351,6 +351,7 @@ def test_a_worker_that_dies_means_one_pass(
     keys = ["--keys", str(cap.parent / "keys.toml")]
     one, _ = _run(capsys, ["report", str(cap), "--json", *keys])
     monkeypatch.setattr(parallel, "esp_range", _die)
+    monkeypatch.setattr(parallel, "last_range", _die)
     many, err = _run(capsys, ["report", str(cap), "--json", *keys, "--jobs", "2"])
     assert one == many
     assert "BrokenProcessPool; read in one process" in err

@@ -15,8 +15,9 @@ from ikeview.dissectors.ikev2 import parse_message
 from ikeview.dissectors.records import EspPacket, Flow, FrameError, IkeDatagram, NatKeepalive
 
 from ikeview.pipeline.correlate import Correlator, NullDecryptor
+from ikeview.pipeline.ike_seam import Opened
 from ikeview.pipeline.nat import nat_hash
-from ikeview.pipeline.seam import EspOpened, Opened
+from ikeview.pipeline.seam import EspOpened
 
 I_ADDR, R_ADDR = "10.0.0.1", "10.0.0.2"
 SPI_I = bytes.fromhex("1111111111111111")
@@ -296,7 +297,7 @@ class Scripted(NullDecryptor):
         return Opened(self.inner[raw], "ok", None)
 
     def verify_auth(self, spis, claims):  # type: ignore[no-untyped-def]
-        from ikeview.pipeline.seam import AuthVerdict
+        from ikeview.pipeline.ike_seam import AuthVerdict
 
         self.verified.extend(c.side for c in claims)
         return tuple(AuthVerdict(c.side, c.auth.method, True, "psk #1", "scripted") for c in claims)

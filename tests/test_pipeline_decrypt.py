@@ -19,7 +19,7 @@ from test_pipeline_decrypt_support import Capture, child_setup, first, read
 from ikeview.keys.model import DhSecret, KeyRing, Psk, SourceRef
 from ikeview.keys.wireshark import read_esp_sa, read_ikev2_table
 from ikeview.pipeline.decrypt import DerivedEspSa, DerivedIkeSa, KeyringDecryptor
-from ikeview.pipeline.seam import AuthClaim
+from ikeview.pipeline.ike_seam import AuthClaim
 
 REPO = Path(__file__).resolve().parents[1]
 SK_NAMES = ("sk_d", "sk_ai", "sk_ar", "sk_ei", "sk_er", "sk_pi", "sk_pr")

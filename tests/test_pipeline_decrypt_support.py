@@ -18,7 +18,13 @@ from ikeview.dissectors.ike_records import (
 from ikeview.dissectors.records import EspPacket, IkeDatagram
 from ikeview.dissectors.stream import dissect
 
-from ikeview.pipeline.seam import AuthClaim, ChildSaSetup, ChosenAlgorithms, IkeSaSetup, KeyExchange
+from ikeview.pipeline.ike_seam import (
+    AuthClaim,
+    ChildSaSetup,
+    ChosenAlgorithms,
+    IkeSaSetup,
+    KeyExchange,
+)
 
 IKE_SA_INIT, IKE_AUTH, CREATE_CHILD_SA = 34, 35, 36
 

@@ -18,7 +18,7 @@ from ikeview.keys.model import DhSecret, EspKeys, IkeSaKeys, KeyRing, SourceRef
 from ikeview.keys.wireshark import read_esp_sa
 from ikeview.pipeline.dec_dh import DhMatcher
 from ikeview.pipeline.decrypt import DerivedEspSa, DerivedIkeSa, KeyringDecryptor
-from ikeview.pipeline.seam import ChildSaSetup, ChosenAlgorithms, IkeSaSetup, KeyExchange
+from ikeview.pipeline.ike_seam import ChildSaSetup, ChosenAlgorithms, IkeSaSetup, KeyExchange
 
 SRC = SourceRef("keys.toml", 3)
 SPIS = (bytes.fromhex("0102030405060708"), bytes.fromhex("1112131415161718"))

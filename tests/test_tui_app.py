@@ -132,7 +132,7 @@ async def test_messages_of_a_replaced_run_are_ignored() -> None:
 
 
 @sync
-async def test_partial_snapshots_are_drawn_at_most_twice_a_second(
+async def test_partial_snapshots_are_drawn_at_most_once_per_partial_every(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """A snapshot every record (rekey-dpd, 32 frames): the first partial one is drawn at once,

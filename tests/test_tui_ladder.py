@@ -64,3 +64,35 @@ async def test_lane_grows_and_shrinks_with_the_terminal() -> None:
                 assert len(a.split("│ Δ")[0]) <= room - 2
             assert arrows(ladder)[0].startswith(" " * 4 + "1 ")
             assert lane >= MIN_LANE and GUTTER + lane + 2 <= room
+
+
+@sync
+async def test_ladder_appends_new_messages_as_a_rebuild_draws_them() -> None:
+    """While a capture loads, a snapshot whose messages extend the ones shown adds only the new
+    rows (the ones already there are kept as they are); the result equals a full rebuild.
+    rekey-dpd's IKE SA, cut after its first exchanges, then whole."""
+    from dataclasses import replace
+
+    from ikeview.tui.filtering import Filter
+
+    app = make_app(LAB / "rekey-dpd" / "capture.pcap", keys=[LAB / "rekey-dpd" / "keys.toml"])
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await main_screen(pilot)
+        ladder = screen.query_one(Ladder)
+        sa = screen.analysis.ike_sas[0]
+        assert len(sa.exchanges) > 3
+        partial = replace(sa, exchanges=sa.exchanges[:2])
+        clock = screen.clock.for_sa(sa)
+        ladder.update_from(partial, Filter(), clock)
+        first = ladder.get_option_at_index(1)
+        shown = ladder.option_count
+        ladder.update_from(sa, Filter(), clock)
+        assert ladder.get_option_at_index(1) is first  # appended, not rebuilt
+        assert ladder.option_count > shown
+        appended = [ladder.get_option_at_index(i).prompt for i in range(ladder.option_count)]
+        ladder.update_from(None, Filter(), clock)
+        ladder.update_from(sa, Filter(), clock)
+        assert ladder.get_option_at_index(1) is not first  # rebuilt
+        rebuilt = [ladder.get_option_at_index(i).prompt for i in range(ladder.option_count)]
+        assert [str(p) for p in appended] == [str(p) for p in rebuilt]
+        assert [p.spans for p in appended] == [p.spans for p in rebuilt]  # type: ignore[union-attr]

@@ -11,6 +11,7 @@ takes ``len()`` first always sees complete rows.
 from __future__ import annotations
 
 from array import array
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
@@ -107,6 +108,31 @@ class _EspPacket(Protocol):
     def length(self) -> int: ...
 
 
+class EspRowsView(Protocol):
+    """What the ESP table reads of a view: ``EspView``, or ``espindex.FileEspView``."""
+
+    @property
+    def store(self) -> object: ...
+    @property
+    def wanted(self) -> tuple[int, ...] | None: ...
+    def refresh(self) -> bool: ...
+    def __len__(self) -> int: ...
+    def row(self, n: int) -> EspRow: ...
+    def previous_seq(self, n: int) -> int | None: ...
+
+
+class EspRows(Protocol):
+    """What the views read of a load's ESP rows: ``EspRowStore`` (a row per packet: live
+    captures, pcapng, gzip, the general path) or ``espindex.FileRowStore`` (checkpoints)."""
+
+    decryptor: Decryptor | None
+    seek: SeekTable | None
+
+    def total(self) -> int: ...
+    def view(self, spis: tuple[int, ...] | None = None) -> EspRowsView: ...
+    def times(self, spi: int) -> tuple[Sequence[float], Sequence[int] | None]: ...
+
+
 class EspRowStore:
     """Every SPI's rows, plus the capture order across SPIs; one store per analysis run."""
 
@@ -188,6 +214,13 @@ class EspRowStore:
     def total(self) -> int:
         """Packets recorded so far over all SPIs."""
         return len(self.order)
+
+    def times(self, spi: int) -> tuple[Sequence[float], Sequence[int] | None]:
+        """Capture times of the SPI's packets, for the timing lanes (counts: None, one each;
+        the interface of ``espindex.FileRowStore.times``)."""
+        rows = self.by_spi.get(spi)
+        # A copy: a buffer exported from the worker's growing array would stop it appending.
+        return ([], None) if rows is None else (rows.ts[: len(rows)], None)
 
     def view(self, spis: tuple[int, ...] | None = None) -> EspView:
         """Rows of these SPIs (all when None) in capture order, brought up to date.

@@ -18,9 +18,11 @@ from textual.message import Message
 from ikeview.keys.errors import KeysFileError
 from ikeview.keys.loader import load_keys
 from ikeview.keys.model import KeyRing
-from ikeview.pipeline.analyze import iter_analysis, make_decryptor
+from ikeview.pipeline.analyze import Step, iter_analysis, make_decryptor
+from ikeview.pipeline.fastsnap import stream_fast
 
-from .esprows import EspRowStore
+from .espindex import FileRowStore
+from .esprows import EspRows, EspRowStore
 from .messages import AnalysisUpdated, CaptureLoaded, KernelDropped, KeysFailed
 
 if TYPE_CHECKING:
@@ -173,9 +175,17 @@ def run_load(
     request: LoadRequest,
     post: Callable[[Message], object],
     cancelled: Callable[[], bool] = lambda: False,
-) -> EspRowStore:
-    """Analyse the request's source, posting AnalysisUpdated snapshots then CaptureLoaded."""
+) -> EspRows:
+    """Analyse the request's source, posting AnalysisUpdated snapshots then CaptureLoaded.
+
+    A classic pcap file takes the batch path (``pipeline.fastsnap``, as ``report`` reads it),
+    its ESP rows kept as checkpoints (``espindex``); anything else, or a file that path gives
+    up on, the general path with a row per packet (``EspRowStore``)."""
     ring = keyring_for(request, post)
+    if request.capture is not None and request.every is None:
+        fast = _run_fast(request, ring, post, cancelled)
+        if fast is not None:
+            return fast
     rows = EspRowStore()
     interval: float | None = None
     if request.capture is not None:
@@ -204,10 +214,42 @@ def run_load(
     for step in steps:
         if cancelled():
             break
-        analysis = checked(step.analysis, request, ring)
-        if analysis.complete:
-            rows.seek = step.seek
-            post(CaptureLoaded(analysis, rows, request))
-        else:
-            post(AnalysisUpdated(analysis, rows, step.bytes_done, step.bytes_total, request))
+        _post_step(step, rows, request, ring, post)
     return rows
+
+
+def _post_step(
+    step: Step,
+    rows: EspRows,
+    request: LoadRequest,
+    ring: KeyRing,
+    post: Callable[[Message], object],
+) -> None:
+    analysis = checked(step.analysis, request, ring)
+    if analysis.complete:
+        rows.seek = step.seek
+        post(CaptureLoaded(analysis, rows, request))
+    else:
+        post(AnalysisUpdated(analysis, rows, step.bytes_done, step.bytes_total, request))
+
+
+def _run_fast(
+    request: LoadRequest,
+    ring: KeyRing,
+    post: Callable[[Message], object],
+    cancelled: Callable[[], bool],
+) -> FileRowStore | None:
+    """The load on the batch path; None when the general path must take it (then from the
+    start: snapshots posted here are replaced by its own, with its own rows)."""
+    assert request.capture is not None
+    rows = FileRowStore(request.capture, request.extra_ports)
+    rows.decryptor = make_decryptor(ring)
+    done = stream_fast(
+        request.capture,
+        rows.decryptor,
+        rows,
+        lambda step: _post_step(step, rows, request, ring, post),
+        extra_ports=request.extra_ports,
+        cancelled=cancelled,
+    )
+    return rows if done else None

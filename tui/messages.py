@@ -6,7 +6,7 @@ from textual.message import Message
 
 from ikeview.pipeline.model import Analysis
 
-from .esprows import EspRowStore
+from .esprows import EspRows
 
 
 class AnalysisUpdated(Message):
@@ -17,7 +17,7 @@ class AnalysisUpdated(Message):
     def __init__(
         self,
         analysis: Analysis,
-        rows: EspRowStore,
+        rows: EspRows,
         bytes_done: int,
         bytes_total: int,
         run: object = None,
@@ -41,7 +41,7 @@ class CaptureLoaded(Message):
 
     bubble = False  # for the screen that started the load; the app has no use for it
 
-    def __init__(self, analysis: Analysis, rows: EspRowStore, run: object = None) -> None:
+    def __init__(self, analysis: Analysis, rows: EspRows, run: object = None) -> None:
         super().__init__()
         self.run = run
         """The LoadRequest this came from."""

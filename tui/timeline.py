@@ -9,6 +9,7 @@ from __future__ import annotations
 import textwrap
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from rich.text import Text
 
@@ -17,7 +18,7 @@ from ikeview.pipeline.model import ChildSa, EspSpiStats, Exchange, IkeSa
 from ikeview.timebase import TimeBase
 
 from . import text
-from .esprows import EspRowStore
+from .esprows import EspRows
 from .marks import MARK
 
 LABEL = 17
@@ -165,7 +166,7 @@ def child_lane(child: ChildSa, axis: Axis) -> list[tuple[str, str]]:
     return cells
 
 
-def esp_lane(st: EspSpiStats, rows: EspRowStore, axis: Axis) -> list[tuple[str, str]]:
+def esp_lane(st: EspSpiStats, rows: EspRows, axis: Axis) -> list[tuple[str, str]]:
     """Packets of one SPI per column, shaded against the lane's busiest column; red where an
     ICV failed is not known per column, so the lane is red when any did."""
     counts = column_counts(rows, st.spi, axis)
@@ -175,23 +176,45 @@ def esp_lane(st: EspSpiStats, rows: EspRowStore, axis: Axis) -> list[tuple[str, 
     return [(DENSITY[max(1, round(c / top * steps))] if c else " ", style) for c in counts]
 
 
-def column_counts(rows: EspRowStore, spi: int, axis: Axis) -> list[int]:
+def column_counts(rows: EspRows, spi: int, axis: Axis) -> list[int]:
     """Packets of ``spi`` per column of ``axis``, counted by numpy (10M packets in ~0.5 s, a
-    Python loop ten times that, on every redraw). The rows are copied first: a buffer exported
-    from the worker's growing array would stop it from appending."""
+    Python loop ten times that, on every redraw). ``rows.times`` gives each packet's time, or
+    past a few hundred packets the centres of time bins with their counts (``esptimes``)."""
     import numpy as np
 
-    spi_rows = rows.by_spi.get(spi)
-    if spi_rows is None or not len(spi_rows):
+    times, weights = rows.times(spi)
+    if not len(times):
         return [0] * axis.width
-    ts = np.frombuffer(spi_rows.ts[: len(spi_rows)], dtype=np.float64)
+    ts = np.asarray(times, dtype=np.float64)
     span = axis.end - axis.start
+    if weights is not None:
+        return _binned_counts(ts, np.asarray(weights, dtype=np.float64), axis)
     if span <= 0:
         cols = np.zeros(len(ts), dtype=np.int64)
     else:
         scaled = np.floor((ts - axis.start) / span * (axis.width - 1) + 0.5)
         cols = np.clip(scaled, 0, axis.width - 1).astype(np.int64)
     return [int(c) for c in np.bincount(cols, minlength=axis.width)[: axis.width]]
+
+
+def _binned_counts(centres: Any, weights: Any, axis: Axis) -> list[int]:
+    """Bin counts spread over the columns by how much of each bin a column covers (packets
+    taken as even within a bin), rounded on the running total: the total is kept, and a
+    column edge inside a bin splits it instead of moving it whole."""
+    import numpy as np
+
+    total = float(weights.sum())
+    span = axis.end - axis.start
+    if span <= 0 or axis.width < 2:
+        return [int(total)] + [0] * (axis.width - 1)
+    half = (centres[1] - centres[0]) / 2 if len(centres) > 1 else 0.0
+    edges = np.concatenate(([centres[0] - half], centres + half))
+    running = np.concatenate(([0.0], np.cumsum(weights)))
+    # Column c holds the times that round to it: its edges lie half a column either side.
+    cuts = axis.start + (np.arange(1, axis.width) - 0.5) * span / (axis.width - 1)
+    at = np.rint(np.interp(cuts, edges, running))
+    counts = np.diff(np.concatenate(([0.0], at, [total])))
+    return [int(c) for c in counts]
 
 
 def direction(st: EspSpiStats, sa: IkeSa) -> str:
@@ -205,7 +228,7 @@ def direction(st: EspSpiStats, sa: IkeSa) -> str:
 
 def axis_text(
     sa: IkeSa,
-    rows: EspRowStore,
+    rows: EspRows,
     clock: TimeBase,
     width: int,
     marks: frozenset[int] = frozenset(),
@@ -249,7 +272,7 @@ def _sa_lanes(
     sa: IkeSa,
     role: str,
     chosen: IkeSa,
-    rows: EspRowStore,
+    rows: EspRows,
     axis: Axis,
     room: int,
     seen: set[tuple[int, int]],

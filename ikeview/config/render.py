@@ -10,11 +10,13 @@ finding is ``{"code", "severity", "frames", "basis", "explanation", "fix", "fix_
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ikeview.diagnosis.jsonform import finding_json
-from ikeview.diagnosis.records import ConfigCheck, ProposalCheck
-from ikeview.pipeline.model import Analysis, IkeSa
+
+if TYPE_CHECKING:
+    from ikeview.diagnosis.records import ConfigCheck, ProposalCheck
+    from ikeview.pipeline.model import Analysis, IkeSa
 from ikeview.textsafe import printable
 
 

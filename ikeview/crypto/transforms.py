@@ -299,6 +299,31 @@ def lookup(ttype: int, transform_id: int, key_bits: int | None = None) -> Transf
     raise UnsupportedTransform(ttype, transform_id, key_bits, why)
 
 
+def encr_spec(encr: int, key_bits: int | None, keymat: bytes | None = None) -> TransformSpec:
+    """The ENCR row; the key length is read off the keying material when not given."""
+    try:
+        return lookup(TransformType.ENCR, encr, key_bits)
+    except UnsupportedTransform:
+        if key_bits is not None or keymat is None:
+            raise
+    for row in TRANSFORMS.values():
+        if row.type is TransformType.ENCR and row.id == encr and row.keymat_len == len(keymat):
+            return row
+    raise UnsupportedTransform(TransformType.ENCR, encr, None, f"no {len(keymat)}-octet key")
+
+
+def integ_spec(integ: int | None, icv_unchecked: int | None = None) -> TransformSpec | None:
+    """The INTEG row; with only an unchecked ICV length, a row of that ICV length (no key)."""
+    if integ is None and icv_unchecked is not None:
+        for row in TRANSFORMS.values():
+            if row.type is TransformType.INTEG and row.icv_len == icv_unchecked:
+                return row
+        raise UnsupportedTransform(TransformType.INTEG, 0, None, f"no {icv_unchecked}-octet ICV")
+    if integ is None or integ == 0:
+        return None
+    return lookup(TransformType.INTEG, integ)
+
+
 def is_aead(spec: TransformSpec) -> bool:
     """True for combined-mode ENCR transforms (GCM, CCM, ChaCha20-Poly1305, GMAC)."""
     return spec.type is TransformType.ENCR and spec.aead

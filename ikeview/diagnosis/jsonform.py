@@ -3,9 +3,10 @@ prints them (``report --json``, the config checks, ``batch``)."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ikeview.diagnosis.records import Diagnosis, Finding
+if TYPE_CHECKING:
+    from ikeview.diagnosis.records import Diagnosis, Finding
 
 
 def finding_json(f: Finding) -> dict[str, Any]:

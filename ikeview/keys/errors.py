@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterable
 
 from ikeview.errors import IkeviewError
@@ -21,5 +20,7 @@ class KeysFileError(IkeviewError):
 
 def did_you_mean(word: str, choices: Iterable[str]) -> str:
     """`` (did you mean 'x'?)`` for the closest known name, or an empty string."""
+    import difflib  # only for a misspelt name: every keys file is read through this module
+
     close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
     return f" (did you mean '{close[0]}'?)" if close else ""

@@ -19,10 +19,10 @@ from ikeview.dissectors.capture import CaptureReader, SeekTable
 from ikeview.dissectors.records import RawFrame
 from ikeview.dissectors.stream import Dissector, DissectStats
 from ikeview.keys.model import KeyRing
+from ikeview.pipeline.capture_model import Analysis
 from ikeview.pipeline.correlate import Correlator, NullDecryptor
 from ikeview.pipeline.fastesp import analyze_fast
 from ikeview.pipeline.fastswitch import fast_allowed
-from ikeview.pipeline.model import Analysis
 from ikeview.pipeline.seam import Decryptor, EspObserver
 
 Progress = Callable[[int, int], None]

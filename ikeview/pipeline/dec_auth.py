@@ -17,7 +17,7 @@ from ikeview.pipeline.dec_eap import verify_eap_auth
 from ikeview.pipeline.dec_ike import IkeSaState
 from ikeview.pipeline.dec_records import spis_text
 from ikeview.pipeline.ids import IkeSpis, Side, other_side
-from ikeview.pipeline.seam import AuthClaim, AuthVerdict, IkeSaSetup
+from ikeview.pipeline.ike_seam import AuthClaim, AuthVerdict, IkeSaSetup
 
 _SIGNATURE_METHODS = frozenset(
     {

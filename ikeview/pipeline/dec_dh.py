@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from ikeview.crypto import dh
 from ikeview.keys.model import DhSecret
 from ikeview.pipeline.dec_records import key_origin
-from ikeview.pipeline.seam import KeyExchange
+from ikeview.pipeline.ike_seam import KeyExchange
 
 # How sure a candidate is; lower sorts first.
 _RANK_PRIVATE = 0  # its public value is one of the KE payloads: certainly this exchange

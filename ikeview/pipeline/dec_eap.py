@@ -15,7 +15,8 @@ from ikeview.crypto.prf import Prf
 from ikeview.iana import AuthMethod
 from ikeview.iana.names import eap_method_name
 from ikeview.keys.model import EapSecret
-from ikeview.pipeline.seam import AuthVerdict, EapRun, Side
+from ikeview.pipeline.ike_seam import AuthVerdict, EapRun
+from ikeview.pipeline.seam import Side
 
 _SHARED_KEY_MIC = AuthMethod.SHARED_KEY_MIC
 _NO_MSK_METHODS = frozenset({eapkeys.EAP_MD5, 6})  # MD5-Challenge, Generic Token Card

@@ -17,10 +17,11 @@ from ikeview.crypto.transforms import (
     TransformSpec,
     TransformType,
     UnsupportedTransform,
+    encr_spec,
+    integ_spec,
     is_aead,
 )
 from ikeview.keys.model import EspKeys
-from ikeview.pipeline.dec_ike import encr_spec, integ_spec
 from ikeview.pipeline.ids import IkeSpis, IntegrityVerdict
 from ikeview.pipeline.seam import EspOpened
 

@@ -14,17 +14,17 @@ from ikeview.crypto.keymat import IkeKeys, derive_ike_keys, derive_rekeyed_ike_k
 from ikeview.crypto.prf import Prf, get_prf
 from ikeview.crypto.sk import SkDecryptor
 from ikeview.crypto.transforms import (
-    TRANSFORMS,
-    TransformSpec,
     TransformType,
     UnsupportedTransform,
+    encr_spec,
+    integ_spec,
     is_aead,
     lookup,
 )
 from ikeview.keys.model import IkeSaKeys
 from ikeview.pipeline.dec_records import derived_source
 from ikeview.pipeline.ids import IkeSpis
-from ikeview.pipeline.seam import ChosenAlgorithms, IkeSaSetup
+from ikeview.pipeline.ike_seam import ChosenAlgorithms, IkeSaSetup
 
 
 class KeySetupError(ValueError):
@@ -97,31 +97,6 @@ class IkeSaState:
         if key not in self._sk:
             self._sk[key] = _make_sk(self.candidates[index].keys, from_initiator)
         return self._sk[key]
-
-
-def encr_spec(encr: int, key_bits: int | None, keymat: bytes | None = None) -> TransformSpec:
-    """The ENCR row; the key length is read off the keying material when not given."""
-    try:
-        return lookup(TransformType.ENCR, encr, key_bits)
-    except UnsupportedTransform:
-        if key_bits is not None or keymat is None:
-            raise
-    for row in TRANSFORMS.values():
-        if row.type is TransformType.ENCR and row.id == encr and row.keymat_len == len(keymat):
-            return row
-    raise UnsupportedTransform(TransformType.ENCR, encr, None, f"no {len(keymat)}-octet key")
-
-
-def integ_spec(integ: int | None, icv_unchecked: int | None = None) -> TransformSpec | None:
-    """The INTEG row; with only an unchecked ICV length, a row of that ICV length (no key)."""
-    if integ is None and icv_unchecked is not None:
-        for row in TRANSFORMS.values():
-            if row.type is TransformType.INTEG and row.icv_len == icv_unchecked:
-                return row
-        raise UnsupportedTransform(TransformType.INTEG, 0, None, f"no {icv_unchecked}-octet ICV")
-    if integ is None or integ == 0:
-        return None
-    return lookup(TransformType.INTEG, integ)
 
 
 def _make_sk(keys: IkeSaKeys, from_initiator: bool) -> SkDecryptor | str:

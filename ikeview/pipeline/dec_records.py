@@ -8,11 +8,14 @@ records add what a key ring does not hold (ESN, where the keys came from, which 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from ikeview.dissectors.ike_records import IkeHeader
 from ikeview.iana import EXCHANGE_TYPES
 from ikeview.keys.model import DhSecret, EspKeys, IkeSaKeys, Psk, SourceRef
 from ikeview.pipeline.ids import IkeSpis
+
+if TYPE_CHECKING:
+    from ikeview.dissectors.ike_records import IkeHeader
 
 
 @dataclass(frozen=True, slots=True)

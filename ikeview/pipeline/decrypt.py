@@ -10,19 +10,18 @@ Problem lines name the SA, the message and what would unlock it, never a secret.
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
-from ikeview.crypto.keymat import ChildKeys, derive_child_keys
-from ikeview.crypto.prf import get_prf
-from ikeview.crypto.sk import SKF, SkResult
-from ikeview.crypto.transforms import TransformType, UnsupportedTransform, is_aead, lookup
-from ikeview.dissectors.ike_records import IkeHeader, SkfPayload, SkPayload
-from ikeview.dissectors.ikev2 import parse_payloads
-from ikeview.dissectors.records import EspPacket
+from ikeview.crypto.transforms import (
+    TransformType,
+    UnsupportedTransform,
+    encr_spec,
+    integ_spec,
+    is_aead,
+    lookup,
+)
 from ikeview.keys.model import EspKeys, IkeSaKeys, KeyRing
-from ikeview.pipeline import dec_auth, dec_eap, dec_ike
-from ikeview.pipeline.dec_dh import DhMatcher, GirCandidate
 from ikeview.pipeline.dec_esp import EspCandidate, EspEntry, build_candidates, fast_opened
-from ikeview.pipeline.dec_ike import IkeCandidate, IkeSaState, KeySetupError
 from ikeview.pipeline.dec_records import (
     DerivedEspSa,
     DerivedIkeSa,
@@ -32,15 +31,26 @@ from ikeview.pipeline.dec_records import (
     spis_text,
 )
 from ikeview.pipeline.ids import IkeSpis, IntegrityVerdict
-from ikeview.pipeline.seam import (
-    AuthClaim,
-    AuthVerdict,
-    ChildSaSetup,
-    EapRun,
-    EspOpened,
-    IkeSaSetup,
-    Opened,
-)
+from ikeview.pipeline.seam import EspOpened
+
+if TYPE_CHECKING:
+    # The IKE side (SK payloads, key derivation, DH, AUTH, EAP) is imported by the methods that
+    # use it, when the first IKE SA or IKE message arrives: ESP with [[esp]] keys (the bulk of
+    # a whole-file decryption) never loads it.
+    from ikeview.crypto.keymat import ChildKeys
+    from ikeview.crypto.sk import SkResult
+    from ikeview.dissectors.ike_records import IkeHeader, SkfPayload, SkPayload
+    from ikeview.dissectors.records import EspPacket
+    from ikeview.pipeline.dec_dh import DhMatcher, GirCandidate
+    from ikeview.pipeline.dec_ike import IkeCandidate, IkeSaState
+    from ikeview.pipeline.ike_seam import (
+        AuthClaim,
+        AuthVerdict,
+        ChildSaSetup,
+        EapRun,
+        IkeSaSetup,
+        Opened,
+    )
 
 _TRIAL = 2  # GirCandidate.rank of an unscoped secret, known only by an integrity check
 
@@ -54,7 +64,7 @@ class KeyringDecryptor:
         """``keep_plaintext`` keeps each opened SK body for ``take_plaintext`` (decrypt command)."""
         self._ring = keyring
         self._plain: dict[bytes, tuple[int, bytes]] | None = {} if keep_plaintext else None
-        self._dh = DhMatcher(keyring.dh_secrets)
+        self._dh_matcher: DhMatcher | None = None
         self._ike: dict[IkeSpis, IkeSaState] = {}
         self._esp: dict[int, list[EspEntry]] = {}
         self._no_keys: dict[int, EspOpened] = {}
@@ -63,8 +73,19 @@ class KeyringDecryptor:
 
     # --- IKE SAs -------------------------------------------------------------------------------
 
+    def _dh(self) -> DhMatcher:
+        """The matcher of the ring's [[dh]] secrets, made on the first key exchange."""
+        if self._dh_matcher is None:
+            from ikeview.pipeline.dec_dh import DhMatcher
+
+            self._dh_matcher = DhMatcher(self._ring.dh_secrets)
+        return self._dh_matcher
+
     def ike_sa(self, setup: IkeSaSetup) -> str | None:
         """Register an IKE SA; a problem line when nothing can possibly unlock it."""
+        from ikeview.pipeline import dec_ike
+        from ikeview.pipeline.dec_ike import IkeCandidate, IkeSaState
+
         old = self._ike.get(setup.spis)
         if old is not None and old.pinned is not None:
             return None  # a retransmitted IKE_SA_INIT: keep the keys that already verified
@@ -79,6 +100,10 @@ class KeyringDecryptor:
         return why
 
     def _derive_ike(self, state: IkeSaState, setup: IkeSaSetup) -> str:
+        from ikeview.pipeline import dec_ike
+        from ikeview.pipeline.dec_dh import GirCandidate
+        from ikeview.pipeline.dec_ike import IkeCandidate, KeySetupError
+
         spis = spis_text(setup.spis)
         try:
             lens = dec_ike.lengths(setup.algorithms)
@@ -99,7 +124,7 @@ class KeyringDecryptor:
         if setup.parent is not None and setup.ke is None:
             girs = [GirCandidate(b"", "no KE payloads", 0)]
         else:
-            girs = self._dh.candidates(
+            girs = self._dh().candidates(
                 setup.ke, spi_i=setup.spis[0], child=False, either_kind=setup.parent is not None
             )
         for gir in girs:
@@ -121,6 +146,8 @@ class KeyringDecryptor:
         return self._why_no_keys(state)
 
     def _state(self, spis: IkeSpis) -> IkeSaState | None:
+        from ikeview.pipeline.dec_ike import IkeCandidate, IkeSaState
+
         state = self._ike.get(spis)
         if state is None:
             given = self._ring.ike_keys_for(*spis)
@@ -134,6 +161,10 @@ class KeyringDecryptor:
 
     def open(self, header: IkeHeader, raw: bytes, sk: SkPayload | SkfPayload) -> Opened:
         """Decrypt and verify one SK/SKF payload; SKF fragments are held until complete."""
+        from ikeview.crypto.sk import SKF
+        from ikeview.dissectors.ikev2 import parse_payloads
+        from ikeview.pipeline.ike_seam import Opened
+
         spis = (header.spi_i, header.spi_r)
         from_initiator = header.initiator
         what = f"{describe_header(header)} of IKE SA {spis_text(spis)}"
@@ -221,6 +252,10 @@ class KeyringDecryptor:
         result: SkResult,
         what: str,
     ) -> Opened:
+        from ikeview.crypto.sk import SKF
+        from ikeview.pipeline import dec_ike
+        from ikeview.pipeline.ike_seam import Opened
+
         verdict: IntegrityVerdict | None = (
             "ok" if result.integrity_ok else None
         )  # a failed check never gets here
@@ -257,6 +292,9 @@ class KeyringDecryptor:
     def _parse(
         first: int, body: bytes, verdict: IntegrityVerdict | None, warning: str | None
     ) -> Opened:
+        from ikeview.dissectors.ikev2 import parse_payloads
+        from ikeview.pipeline.ike_seam import Opened
+
         payloads, problem = parse_payloads(first, body)
         text = warning
         if problem is not None:
@@ -276,18 +314,25 @@ class KeyringDecryptor:
 
     def verify_auth(self, spis: IkeSpis, claims: tuple[AuthClaim, ...]) -> tuple[AuthVerdict, ...]:
         """Check both sides' AUTH payloads (dec_auth.py)."""
+        from ikeview.pipeline import dec_auth
+
         return dec_auth.verify_claims(
             self._ike.get(spis), spis, claims, self._ring.psks, self._ring.eap_secrets
         )
 
     def check_eap_password(self, run: EapRun) -> tuple[bool | None, str] | None:
         """An [[eap]] password against a refused EAP-MSCHAPv2 response (dec_eap.py)."""
+        from ikeview.pipeline import dec_eap
+
         return dec_eap.check_refused_password(self._ring.eap_secrets, run)
 
     # --- child SAs and ESP ---------------------------------------------------------------------
 
     def child_sa(self, setup: ChildSaSetup) -> str | None:
         """Derive a child SA's KEYMAT and register both ESP SAs by SPI."""
+        from ikeview.crypto.keymat import derive_child_keys
+        from ikeview.crypto.prf import get_prf
+
         spis = spis_text(setup.ike)
         child = f"child SA 0x{setup.spi_at_initiator:08x}/0x{setup.spi_at_responder:08x}"
         given = self._esp.get(setup.spi_at_initiator) and self._esp.get(setup.spi_at_responder)
@@ -309,7 +354,7 @@ class KeyringDecryptor:
         algs = setup.algorithms
         try:
             encr = lookup(TransformType.ENCR, algs.encr, algs.encr_key_bits)
-            integ = None if is_aead(encr) else dec_ike.integ_spec(algs.integ)
+            integ = None if is_aead(encr) else integ_spec(algs.integ)
         except UnsupportedTransform as exc:
             return f"cannot derive keys for {child} of IKE SA {spis}: {exc}"
         girs = self._child_girs(setup, child, spis)
@@ -345,9 +390,11 @@ class KeyringDecryptor:
     def _child_girs(self, setup: ChildSaSetup, child: str, spis: str) -> list[GirCandidate] | str:
         """g^ir candidates of a CREATE_CHILD_SA with PFS, or why there is none; one empty
         candidate without PFS (RFC 7296 2.17: KEYMAT from SK_d and the nonces alone)."""
+        from ikeview.pipeline.dec_dh import GirCandidate
+
         if setup.ke is None:
             return [GirCandidate(b"", "", 0)]
-        girs = self._dh.candidates(
+        girs = self._dh().candidates(
             setup.ke,
             spi_i=setup.ike[0],
             child=True,
@@ -556,7 +603,7 @@ def _by_elimination(entry: EspEntry, used: set[str]) -> EspCandidate | None:
 
 def _is_aead_id(encr: int, keys: IkeSaKeys) -> bool:
     try:
-        return is_aead(dec_ike.encr_spec(encr, keys.encr_key_bits, keys.sk_ei))
+        return is_aead(encr_spec(encr, keys.encr_key_bits, keys.sk_ei))
     except UnsupportedTransform:
         return False
 

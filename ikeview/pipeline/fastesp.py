@@ -26,12 +26,12 @@ from ikeview.dissectors.net import ip_text
 from ikeview.dissectors.records import RawFrame
 from ikeview.dissectors.stream import Dissector, DissectStats
 from ikeview.keys.model import KeyRing
+from ikeview.pipeline.capture_model import Analysis
 from ikeview.pipeline.correlate import Correlator
 from ikeview.pipeline.correlate.espbulk import CleanOutcome, DeferredProblem, EspBulk, Outcome
 from ikeview.pipeline.dec_esp import EspEntry
 from ikeview.pipeline.fastswitch import NO_FAST_ENV, fast_allowed
 from ikeview.pipeline.fastwalk import Buffer, FastItem, Lane, RecordHeader, walk_pcap
-from ikeview.pipeline.model import Analysis
 
 _INNER, _OCTET9, _OCTET6 = itemgetter(1), itemgetter(9), itemgetter(6)
 _START, _END = itemgetter(2), itemgetter(3)

@@ -24,8 +24,8 @@ import mmap
 import os
 import stat
 import struct
-from collections.abc import Callable
-from typing import Any, Protocol
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any, Protocol, cast
 
 from ikeview.dissectors.capture import CaptureError, CaptureReader, CaptureStats
 from ikeview.dissectors.records import RawFrame
@@ -394,4 +394,49 @@ def _walk(
     return index, ts
 
 
-__all__ = ["BATCH", "Buffer", "FastItem", "Lane", "RecordHeader", "Sink", "Walked", "walk_pcap"]
+def walk_span(
+    mm: mmap.mmap,
+    size: int,
+    kind: tuple[str, float],
+    sink: Sink,
+    fast_udp: bool,
+    span: tuple[int, int, int],
+) -> tuple[int, float] | None:
+    """One byte span of a mapped classic pcap of ``size`` bytes (``kind``: its byte order and
+    seconds per fraction unit) into ``sink``: the records starting in ``[span[0], span[1])``,
+    numbered after ``span[2]`` frames (the ranges of ``--jobs``, ``ikeview.parallel``).
+    (frames counted in all, time of the last) or None as ``walk_pcap`` says."""
+    return _walk(mm, size, kind, sink, fast_udp, None, span)
+
+
+class _FrameSource:
+    """Frames of any iterable where the reader's walk wants a CaptureReader (it uses only
+    iteration, and ``stats`` at the end)."""
+
+    stats = None
+
+    def __init__(self, frames: Iterable[RawFrame]) -> None:
+        self._frames = frames
+
+    def __iter__(self) -> Iterator[RawFrame]:
+        return iter(self._frames)
+
+
+def walk_frames(frames: Iterable[RawFrame], sink: Sink, fast_udp: bool = True) -> int:
+    """Frames already read (a pcapng range of ``--jobs``) into ``sink``, as ``walk_pcap``
+    walks a file it reads through ``CaptureReader``; the last frame's number."""
+    return _walk_reader(cast(CaptureReader, _FrameSource(frames)), 0, sink, fast_udp, None)[0]
+
+
+__all__ = [
+    "BATCH",
+    "Buffer",
+    "FastItem",
+    "Lane",
+    "RecordHeader",
+    "Sink",
+    "Walked",
+    "walk_frames",
+    "walk_pcap",
+    "walk_span",
+]

@@ -11,6 +11,9 @@ from typing import Literal
 IkeSpis = tuple[bytes, bytes]
 """(SPIi, SPIr) of an IKE SA, 8 bytes each as on the wire."""
 
+ZERO_SPI = bytes(8)
+"""SPIr of the first IKE_SA_INIT request (RFC 7296 3.1)."""
+
 Side = Literal["initiator", "responder"]
 """Which end of an IKE SA (or of an exchange)."""
 
@@ -27,4 +30,12 @@ def other_side(side: Side) -> Side:
     return "responder" if side == "initiator" else "initiator"
 
 
-__all__ = ["SIDES", "AuthVerified", "IkeSpis", "IntegrityVerdict", "Side", "other_side"]
+__all__ = [
+    "SIDES",
+    "ZERO_SPI",
+    "AuthVerified",
+    "IkeSpis",
+    "IntegrityVerdict",
+    "Side",
+    "other_side",
+]

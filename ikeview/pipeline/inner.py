@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from ikeview.dissectors.inner import FlowKey, InnerSummary, inner_summary
-from ikeview.pipeline.model import MAX_INNER_FLOWS, InnerFlow
+from ikeview.pipeline.capture_model import MAX_INNER_FLOWS, InnerFlow
 from ikeview.pipeline.seam import EspOpened
 
 

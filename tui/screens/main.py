@@ -31,7 +31,7 @@ from ikeview.timebase import TimeBase, capture_start
 
 from .. import loading
 from ..cards import pending_note
-from ..esprows import EspRowStore
+from ..esprows import EspRows, EspRowStore
 from ..filtering import Filter
 from ..loading import LoadRequest, run_load
 from ..messages import AnalysisUpdated, CaptureLoaded, KernelDropped, KeysFailed
@@ -51,7 +51,7 @@ if TYPE_CHECKING:
     from ikeview.framebytes import EspFrameBytes
     from ikeview.pipeline.seam import Decryptor
 
-PARTIAL_EVERY = 0.5
+PARTIAL_EVERY = 1.0
 """Fewest seconds between two partial snapshots drawn while a capture loads (the first is
 drawn at once; the complete analysis always at once)."""
 TABS = ("ladder", "message", "proposals", "timing", "esp", "problems")
@@ -115,7 +115,7 @@ class MainScreen(ViewActions):
         super().__init__()
         self.request = request
         self.analysis: Analysis | None = None
-        self.rows = EspRowStore()
+        self.rows: EspRows = EspRowStore()
         self.filter = Filter()
         self.selected: NodeRef | None = None
         self.message: Message | None = None
@@ -286,7 +286,7 @@ class MainScreen(ViewActions):
 
     # ------------------------------------------------------------------ showing
 
-    def show_analysis(self, analysis: Analysis, rows: EspRowStore) -> None:
+    def show_analysis(self, analysis: Analysis, rows: EspRows) -> None:
         """Push a (partial or complete) analysis into every widget."""
         self.analysis = analysis
         self.rows = rows
@@ -421,9 +421,17 @@ class MainScreen(ViewActions):
         """Open the ESP tab on the packet of ``frame`` (every SPI shown); False if not an ESP
         packet this analysis recorded."""
         view = self.rows.view(None)
-        index = next((n for n in range(len(view)) if view.row(n).frame == frame), None)
-        if index is None:
+        # Rows are in frame order: a binary search reads ~20 of them, not every one.
+        lo, hi = 0, len(view)
+        while lo < hi:
+            mid = (lo + hi) // 2
+            if view.row(mid).frame < frame:
+                lo = mid + 1
+            else:
+                hi = mid
+        if lo >= len(view) or view.row(lo).frame != frame:
             return False
+        index = lo
         if self.selected is not None and self.selected.child is not None:
             self.selected = NodeRef(self.selected.spis)
         panel = self.query_one(EspPanel)

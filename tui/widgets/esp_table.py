@@ -26,8 +26,8 @@ from ..esprows import (
     STATUS_DECRYPTED,
     STATUS_INTEGRITY_FAILED,
     EspRow,
-    EspRowStore,
-    EspView,
+    EspRows,
+    EspRowsView,
 )
 from ..safe import clean
 
@@ -132,10 +132,10 @@ class EspTable(ScrollView, can_focus=True):
 
     def __init__(self, **kwargs: Any) -> None:  # Textual widget options, passed on
         super().__init__(**kwargs)
-        self.view: EspView | None = None
+        self.view: EspRowsView | None = None
         self.clock = TimeBase()
 
-    def show(self, view: EspView | None, clock: TimeBase) -> None:
+    def show(self, view: EspRowsView | None, clock: TimeBase) -> None:
         """Point the table at ``view`` (times on ``clock``)."""
         self.view = view
         self.clock = clock
@@ -212,7 +212,7 @@ class EspPanel(Vertical):
     def update_from(
         self,
         spis: tuple[int, ...] | None,
-        rows: EspRowStore,
+        rows: EspRows,
         clock: TimeBase,
         stats: tuple[EspSpiStats, ...] = (),
     ) -> None:

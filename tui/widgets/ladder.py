@@ -145,6 +145,23 @@ def ladder_prompt(
     return Text("\n").join([line1, line2])
 
 
+def _entry_key(m: Message, ex: Exchange, marks: frozenset[int]) -> tuple[object, ...]:
+    """What ``ladder_prompt`` reads of a message and its exchange: equal keys, equal rows."""
+    request = ex.request.ts if ex.request is not None else None
+    return (
+        m.frame,
+        m.decrypted,
+        m.integrity,
+        m.problem,
+        m.retransmission,
+        m.notifies,
+        ex.status,
+        ex.purpose,
+        request,
+        m.frame in marks,
+    )
+
+
 def ladder_entries(sa: IkeSa) -> list[tuple[Message, Exchange]]:
     """Every message of the SA with its exchange, in capture order."""
     found = [(m, ex) for ex in sa.exchanges for m in ex.messages]
@@ -201,13 +218,29 @@ class Ladder(OptionList):
         signature = (
             sa.spis if sa else None,
             flt.text,
-            tuple((m.frame, m.decrypted, ex.status, m.frame in marks) for m, ex in entries),
+            tuple(_entry_key(m, ex, marks) for m, ex in entries),
             lane,
             clock,
         )
         if signature == self._signature:
             return
-        same_sa = bool(self._signature) and self._signature[0] == signature[0]
+        old = self._signature
+        keys = signature[2]
+        before: tuple[object, ...] = old[2] if old else ()  # type: ignore[assignment]  # the entry keys, as built above
+        shown = len(before)
+        if (
+            sa is not None
+            and shown
+            and old[:2] == signature[:2]
+            and old[3:] == signature[3:]
+            and keys[:shown] == before
+        ):
+            # Only messages after the last one shown are new (a capture loading): append them,
+            # as a rebuild would draw them (hundreds of options cost ~60 ms per snapshot).
+            self._signature = signature
+            self._add_entries(entries[shown:], entries[shown - 1][0].ts, flt, clock, lane, marks)
+            return
+        same_sa = bool(old) and old[0] == signature[0]
         keep = self.highlighted if same_sa else None
         self._signature = signature
         self.clear_options()
@@ -225,8 +258,23 @@ class Ladder(OptionList):
         head.append(" " * gap + right, style="bold")
         self.add_option(Option(head, disabled=True))
         self._messages.append(None)
+        self._add_entries(entries, None, flt, clock, lane, marks)
+        if keep is not None and keep < self.option_count:
+            self.highlighted = keep
+        elif self.option_count > 1:
+            self.highlighted = 1
+
+    def _add_entries(
+        self,
+        entries: list[tuple[Message, Exchange]],
+        previous: float | None,
+        flt: Filter,
+        clock: TimeBase,
+        lane: int,
+        marks: frozenset[int],
+    ) -> None:
+        """One option per message, ``previous`` the time of the row above the first."""
         options = []
-        previous: float | None = None
         for m, ex in entries:
             prompt = ladder_prompt(m, ex, clock, lane, previous, m.frame in marks)
             previous = m.ts
@@ -235,10 +283,6 @@ class Ladder(OptionList):
             options.append(Option(prompt, id=f"frame-{m.frame}"))
             self._messages.append(m)
         self.add_options(options)
-        if keep is not None and keep < self.option_count:
-            self.highlighted = keep
-        elif self.option_count > 1:
-            self.highlighted = 1
 
     def show_frame(self, frame: int) -> Message | None:
         """Highlight the message of ``frame``; returns it, or None when the ladder lacks it."""

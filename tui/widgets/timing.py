@@ -22,12 +22,12 @@ from ikeview.pipeline.model import IkeSa
 from ikeview.timebase import TimeBase
 
 from .. import text
-from ..esprows import EspRowStore
+from ..esprows import EspRows
 from ..timeline import axis_text, schedule_lines
 
 Story = tuple[tuple[IkeSa, str], ...]
 """The IKE SAs of the selected SA's rekey with their roles (``timeline.rekey_story``)."""
-Inputs = tuple[IkeSa | None, EspRowStore, TimeBase, frozenset[int], Story]
+Inputs = tuple[IkeSa | None, EspRows, TimeBase, frozenset[int], Story]
 """What one drawing shows: SA, rows, clock, marks, rekey story."""
 
 BAR = 30
@@ -62,7 +62,7 @@ def rtt_chart(sa: IkeSa, width: int = 80) -> Text:
 
 def timing_text(
     sa: IkeSa,
-    rows: EspRowStore,
+    rows: EspRows,
     clock: TimeBase,
     width: int,
     marks: frozenset[int],
@@ -111,7 +111,7 @@ class TimingView(VerticalScroll):
     def update_from(
         self,
         sa: IkeSa | None,
-        rows: EspRowStore,
+        rows: EspRows,
         clock: TimeBase | None = None,
         marks: frozenset[int] = frozenset(),
         story: Story = (),

@@ -29,7 +29,8 @@ exchange that makes them completes, so the first message of a new SA is opened a
 Where things live:
 
 ==============  ==================================================================
-correlator.py   ``Correlator``: routes records, finds/opens SAs, files IKE copies
+correlator.py   ``Correlator``: routes records, counts ESP, takes snapshots
+messages.py     IKE messages: finds/opens SAs, classifies and files copies
 exchanges.py    the exchange shapes: ``SHAPES`` maps a type to its two handlers
 auth.py         the IKE_AUTH shape: identities and AUTH checks
 children.py     child SAs and IKE SA rekeys made by IKE_AUTH / CREATE_CHILD_SA

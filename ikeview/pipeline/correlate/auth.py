@@ -27,8 +27,8 @@ from ikeview.pipeline.correlate.context import Context
 from ikeview.pipeline.correlate.eap import EapTrack, eap_round
 from ikeview.pipeline.correlate.payloads import first, has_notify, nname
 from ikeview.pipeline.ids import SIDES, Side
+from ikeview.pipeline.ike_seam import AuthClaim, AuthVerdict
 from ikeview.pipeline.model import AuthRound, AuthSide, Message
-from ikeview.pipeline.seam import AuthClaim, AuthVerdict
 
 
 def track_eap(sa: Sa, payloads: Sequence[object]) -> None:

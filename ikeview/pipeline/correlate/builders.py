@@ -2,15 +2,16 @@
 ``freeze()`` into the frozen model (model.py). A new model field is added in two places: the
 model and its builder here.
 
-    Sa     -> IkeSa        Ex   -> Exchange     Counts -> Counters
+    Sa     -> IkeSa        Ex   -> Exchange
     Child  -> ChildSa      Half    (one message of an Ex being assembled)
 
-ESP counters live in esp.py; IKE SA states change only through state.py.
+ESP counters live in esp.py, the running totals (Counts -> Counters) in context.py; IKE SA
+states change only through state.py.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, field, replace
 
 from ikeview import iana
 from ikeview.dissectors.ike_records import (
@@ -30,7 +31,6 @@ from ikeview.pipeline.model import (
     AddressChange,
     AuthSide,
     ChildSa,
-    Counters,
     EspSpiStats,
     Exchange,
     ExchangeStatus,
@@ -40,24 +40,6 @@ from ikeview.pipeline.model import (
     NatInfo,
     Problem,
 )
-
-
-@dataclass(slots=True)
-class Counts:
-    """Running totals; the same names as :class:`Counters`, which adds ``frames``."""
-
-    ike_messages: int = 0
-    ike_decrypted: int = 0
-    ike_integrity_failed: int = 0
-    esp_packets: int = 0
-    esp_decrypted: int = 0
-    esp_integrity_failed: int = 0
-    keepalives: int = 0
-    frame_errors: int = 0
-    ikev1_messages: int = 0
-
-    def freeze(self, frames: int) -> Counters:
-        return Counters(frames=frames, **{f.name: getattr(self, f.name) for f in fields(self)})
 
 
 @dataclass(slots=True)

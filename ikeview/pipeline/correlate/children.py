@@ -26,8 +26,8 @@ from ikeview.pipeline.correlate.payloads import (
     notifies,
     spi_int,
 )
+from ikeview.pipeline.ike_seam import ChildSaSetup, IkeSaSetup
 from ikeview.pipeline.model import Message
-from ikeview.pipeline.seam import ChildSaSetup, IkeSaSetup
 
 
 def rekey_ike(

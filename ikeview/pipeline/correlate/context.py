@@ -7,14 +7,36 @@ this object and the builders it holds; they never see the dissector stream.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
+from typing import TYPE_CHECKING
 
-from ikeview.pipeline.correlate.builders import Child, Counts, Sa
+from ikeview.pipeline.capture_model import Counters, Problem, Severity
 from ikeview.pipeline.correlate.esp import EspCounter
-from ikeview.pipeline.correlate.payloads import ZERO_SPI
-from ikeview.pipeline.ids import IkeSpis
-from ikeview.pipeline.model import Problem, Severity
-from ikeview.pipeline.seam import Decryptor, IkeSaSetup
+from ikeview.pipeline.ids import ZERO_SPI, IkeSpis
+from ikeview.pipeline.seam import Decryptor
+
+if TYPE_CHECKING:
+    # Named only: the IKE side (builders.py and up) loads with the first IKE message.
+    from ikeview.pipeline.correlate.builders import Child, Sa
+    from ikeview.pipeline.ike_seam import IkeSaSetup
+
+
+@dataclass(slots=True)
+class Counts:
+    """Running totals; the same names as :class:`Counters`, which adds ``frames``."""
+
+    ike_messages: int = 0
+    ike_decrypted: int = 0
+    ike_integrity_failed: int = 0
+    esp_packets: int = 0
+    esp_decrypted: int = 0
+    esp_integrity_failed: int = 0
+    keepalives: int = 0
+    frame_errors: int = 0
+    ikev1_messages: int = 0
+
+    def freeze(self, frames: int) -> Counters:
+        return Counters(frames=frames, **{f.name: getattr(self, f.name) for f in fields(self)})
 
 
 @dataclass(slots=True)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from ikeview.crypto import eap as eapkeys
 from ikeview.dissectors.ike_records import EapPayload
 from ikeview.iana.names import eap_method_name
-from ikeview.pipeline.seam import EapRun
+from ikeview.pipeline.ike_seam import EapRun
 
 EAP_SUCCESS, EAP_FAILURE = 3, 4
 """EAP Codes (RFC 3748 section 4)."""

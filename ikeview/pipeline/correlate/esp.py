@@ -12,8 +12,8 @@ from dataclasses import dataclass, field, replace
 
 from ikeview.dissectors.esp import esp_packet
 from ikeview.dissectors.records import EspPacket
+from ikeview.pipeline.capture_model import EspSpiStats
 from ikeview.pipeline.inner import InnerFlowCounter
-from ikeview.pipeline.model import EspSpiStats
 from ikeview.pipeline.seam import EspOpened
 
 ESP_REPLAY_WINDOW = 1024

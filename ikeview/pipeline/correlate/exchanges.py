@@ -38,8 +38,8 @@ from ikeview.pipeline.correlate.payloads import (
     notifies,
     spi_int,
 )
+from ikeview.pipeline.ike_seam import IkeSaSetup
 from ikeview.pipeline.model import Message
-from ikeview.pipeline.seam import IkeSaSetup
 
 ET = iana.ExchangeType
 PROTO_IKE = iana.ProtocolId.IKE

@@ -19,10 +19,10 @@ from __future__ import annotations
 import copy
 from dataclasses import dataclass, field
 
+from ikeview.pipeline.capture_model import MAX_INNER_FLOWS, Problem
 from ikeview.pipeline.correlate.context import Context
 from ikeview.pipeline.correlate.esp import ESP_REPLAY_WINDOW, EspCounter, ReplayWindow
 from ikeview.pipeline.inner import InnerFlowCounter
-from ikeview.pipeline.model import MAX_INNER_FLOWS, Problem
 
 PREFIX = 2 * ESP_REPLAY_WINDOW
 """Sequence numbers kept per counter at the start of a range (a window's worth, twice over)."""

@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
-from ikeview.dissectors.ike_records import IkeHeader, SkfPayload, SkPayload
+from typing import TYPE_CHECKING
+
 from ikeview.dissectors.records import EspPacket
 from ikeview.pipeline.ids import IkeSpis
-from ikeview.pipeline.seam import (
-    AuthClaim,
-    AuthVerdict,
-    ChildSaSetup,
-    DerivedKeys,
-    EapRun,
-    EspOpened,
-    IkeSaSetup,
-    Opened,
-)
+from ikeview.pipeline.seam import DerivedKeys, EspOpened
+
+if TYPE_CHECKING:
+    from ikeview.dissectors.ike_records import IkeHeader, SkfPayload, SkPayload
+    from ikeview.pipeline.ike_seam import (
+        AuthClaim,
+        AuthVerdict,
+        ChildSaSetup,
+        EapRun,
+        IkeSaSetup,
+        Opened,
+    )
 
 NO_KEYS_ESP = EspOpened(False, None, None, None, "no keys")
 """What every ESP packet gives without keys."""
@@ -32,9 +35,13 @@ class NullDecryptor:
         )
 
     def open(self, header: IkeHeader, raw: bytes, sk: SkPayload | SkfPayload) -> Opened:
+        from ikeview.pipeline.ike_seam import Opened  # IKE side: loaded with the first message
+
         return Opened(None, None, "no keys")
 
     def verify_auth(self, spis: IkeSpis, claims: tuple[AuthClaim, ...]) -> tuple[AuthVerdict, ...]:
+        from ikeview.pipeline.ike_seam import AuthVerdict
+
         return tuple(AuthVerdict(c.side, c.auth.method, None, None, "no keys") for c in claims)
 
     def check_eap_password(self, run: EapRun) -> tuple[bool | None, str] | None:

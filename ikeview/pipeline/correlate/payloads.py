@@ -9,7 +9,8 @@ from typing import TYPE_CHECKING, TypeVar
 
 from ikeview import iana
 from ikeview.dissectors.ike_records import KePayload, NotifyPayload, Proposal
-from ikeview.pipeline.seam import ChosenAlgorithms, KeyExchange
+from ikeview.pipeline.ids import ZERO_SPI as ZERO_SPI
+from ikeview.pipeline.ike_seam import ChosenAlgorithms, KeyExchange
 
 if TYPE_CHECKING:
     from ikeview.pipeline.correlate.builders import Ex
@@ -18,8 +19,6 @@ ERROR_NOTIFY_LIMIT = 16384
 """Notify types below this are errors (RFC 7296 3.10.1)."""
 RETRY_NOTIFIES = frozenset({iana.NotifyType.COOKIE, iana.NotifyType.INVALID_KE_PAYLOAD})
 """Answers to IKE_SA_INIT (and INVALID_KE_PAYLOAD to CREATE_CHILD_SA) that ask for a retry."""
-ZERO_SPI = bytes(8)
-"""SPIr of the first IKE_SA_INIT request (RFC 7296 3.1)."""
 
 P = TypeVar("P")
 
