@@ -177,6 +177,9 @@ def bound_report(capture: Path, keys: list[str], jobs: int, name: str) -> None:
 
     keyring = load_keyring(keys)
     one = min(_cpu(analyze, str(capture), keyring)[0] for _ in range(2))
+    if not keys:
+        bound_unlocated(capture, jobs, name, one)
+        return
     found, split = _located(capture, jobs)
     t_last, (part, frames, others) = _cpu(last_range, split, keyring, ())
     middle = [_cpu(esp_range, split, r, (), (), True, keyring) for r in range(1, jobs - 1)]
@@ -190,6 +193,38 @@ def bound_report(capture: Path, keys: list[str], jobs: int, name: str) -> None:
 
     t_fold, _ = _cpu(fold)
     _say(name, one, found, [t0, *(t for t, _ in middle), t_last], t_fold, jobs)
+
+
+def bound_unlocated(capture: Path, jobs: int, name: str, one: float) -> None:
+    """Without keys nothing is located: each range walked at once (parallel._analyze_unlocated);
+    the fold renumbers the later ranges."""
+    from ikeview.diagnosis.engine import diagnose
+    from ikeview.parallel import _renumber, _run_range, unlocated_range
+    from ikeview.pcapranges import Walked, cuts, layout, open_map, resync
+    from ikeview.rangesplit import OPEN, Split
+
+    lay = layout(str(capture))
+    assert lay is not None
+    bounds = cuts(lay, jobs)
+    with open_map(str(capture)) as mm:
+        starts = [lay.first, *(resync(mm, lay, b) or 0 for b in bounds[1:jobs])]
+    ends = [*starts[1:], lay.size]
+    walked = tuple(Walked(a, b, OPEN) for a, b in zip(starts, ends, strict=True))
+    split = Split(str(capture), lay, walked, (b"",) * jobs, (0,) * jobs)
+    later = [_cpu(unlocated_range, split, r) for r in range(1, jobs)]
+    got = [g for _, g in later]
+    t0, (corr, _, first) = _cpu(_run_range, split, 0, (), (), False, True, None, lambda _: [])
+
+    def fold() -> object:
+        base = first.walked
+        for part, frames, *_ in got:
+            _renumber(part, base)
+            base += frames
+        corr.absorb_esp([part for part, *_ in got])
+        return diagnose(corr.snapshot(frames=base, complete=True))
+
+    t_fold, _ = _cpu(fold)
+    _say(name, one, [0.0], [t0, *(t for t, _ in later)], t_fold, jobs)
 
 
 def _decrypt_once(capture: str, keyring: Any, out: Path) -> None:

@@ -31,6 +31,7 @@ between processes, never ESP packets.
 
 from __future__ import annotations
 
+import itertools
 import multiprocessing
 import os
 import struct
@@ -44,7 +45,7 @@ from typing import TYPE_CHECKING, Any
 from ikeview.dissectors.records import EspPacket, RawFrame
 from ikeview.dissectors.stream import Dissector, DissectStats, plain_esp
 from ikeview.fastsummary import summarize_fast
-from ikeview.pcapranges import Layout, layout, open_map
+from ikeview.pcapranges import Layout, Walked, cuts, layout, open_map, resync
 from ikeview.rangesplit import (
     MAX_OTHER_BYTES,
     OPEN,
@@ -62,6 +63,7 @@ if TYPE_CHECKING:
     from ikeview.pipeline.correlate import Correlator
     from ikeview.pipeline.correlate.espbulk import EspBulk
     from ikeview.pipeline.correlate.merge import EspPart, Recorder
+    from ikeview.pipeline.fastwalk import Buffer, FastItem, Lane
     from ikeview.pipeline.model import Analysis
     from ikeview.pipeline.seam import Decryptor
     from ikeview.summary import Summary
@@ -140,7 +142,7 @@ def run_range(
     fast: bool = False,
     *,
     keyring: KeyRing | None = None,
-    tail: Callable[[], Iterable[RawFrame]] | None = None,
+    tail: Callable[[_RangeFeed], Iterable[RawFrame]] | None = None,
 ) -> tuple[Correlator, Recorder]:
     """Round 2 for range ``r``: its correlator, and the recorder of its first sequence numbers
     per SA when ``record`` (a later range, to be folded into the first). ``fast``: the range's
@@ -159,7 +161,7 @@ def _run_range(
     record: bool,
     fast: bool,
     keyring: KeyRing | None,
-    tail: Callable[[], Iterable[RawFrame]] | None = None,
+    tail: Callable[[_RangeFeed], Iterable[RawFrame]] | None = None,
 ) -> tuple[Correlator, Recorder, _RangeFeed]:
     # Imported here: ``summary --jobs`` (this module too) needs none of the correlator.
     from ikeview.pipeline.correlate import Correlator
@@ -195,6 +197,10 @@ class RangeLost(Exception):
     """A range the locating walk accepted could not be walked again (the file changed)."""
 
 
+OTHER_FLOOR = 10_000
+"""Frames not plain ESP a range may hold whatever their share (see ``_RangeFeed.other``)."""
+
+
 class TooManyOthers(Exception):
     """An open last range holds more frames that are not plain ESP than are worth handing
     over: the capture is read in one pass."""
@@ -209,10 +215,15 @@ def _range_sink(take: _RangeFeed) -> type[Any]:
 
     class RangeSink(AnalysisSink):
         def frame(self, raw: RawFrame) -> None:
-            take.keep(raw)
+            if take.walking:
+                self.flush()
+                take.end += 16 + len(raw.data)  # a frame of the walk: where it ends
+                take.other(raw)
             super().frame(raw)
 
         def flush(self) -> None:
+            if take.walking:
+                take.ends_after(self.lanes, self._mm, self._record)
             if not take.records:
                 super().flush()
                 return
@@ -258,7 +269,7 @@ def _walk_batched(
     bulk: EspBulk,
     decryptor: Decryptor,
     fast_udp: bool,
-    tail: Callable[[], Iterable[RawFrame]] | None = None,
+    tail: Callable[[_RangeFeed], Iterable[RawFrame]] | None = None,
 ) -> None:
     """Range ``r`` through the batch path's walk and sink (``pipeline.fastwalk`` and
     ``fastesp``, as ``analyze`` takes them), records through ``take``; a counter's packets are
@@ -276,13 +287,16 @@ def _walk_batched(
     for raw in split.other_frames(range(r), fd):
         sink.frame(raw)
     kind = (lay.endian, lay.scale)
+    take.walking, take.end = True, w.start
     done = walk_span(mm, lay.size, kind, sink, fast_udp, (w.start, w.end, base))
+    sink.flush()
+    take.walking = False
     if done is None:
         raise RangeLost(split.name)
-    take.walked = done[0] - base
+    take.walked_to(done[0] - base, dissector.idle())
     for raw in split.other_frames(range(r + 1, len(split.walked)), fd):
         sink.frame(raw)
-    for raw in tail() if tail is not None else ():
+    for raw in tail(take) if tail is not None else ():
         sink.frame(raw)
     sink.flush()
 
@@ -304,11 +318,18 @@ class _RangeFeed:
         self._corr, self._recorder, self._record = corr, recorder, record
         self._lo, self._hi = split.bases[r], split.bases[r] + split.walked[r].frames
         self._fast_udp = fast_udp
-        self.kept: list[RawFrame] | None = [] if split.walked[r].frames == OPEN else None
+        self.kept: list[RawFrame] | None = [] if r and split.walked[r].frames == OPEN else None
         """An open range's frames that are not plain ESP, for the first range's process."""
         self._room = MAX_OTHER_BYTES
         self.walked = 0
         """Frames the batch path's walk counted in the range."""
+        self.walking = False
+        self.end = 0
+        """While the range is walked: the offset just past its last frame so far."""
+        self.idle = True
+        """Whether the dissector held nothing (fragments, streams) when the range ended."""
+        self.others = 0
+        """Frames of the walk that are not plain ESP."""
         self.recorded: set[tuple[int, str]] = set()
         """Counters whose first sequence numbers are kept (or that need none: first range)."""
 
@@ -320,18 +341,38 @@ class _RangeFeed:
         """Whether this range keeps first sequence numbers (a later range)."""
         return self._record
 
-    def keep(self, raw: RawFrame) -> None:
-        """A frame of the general path: kept when it is an open range's own and not plain ESP
-        (one EspPacket, which the first range's process would drop)."""
-        kept = self.kept
-        if kept is None or not self._lo < raw.index <= self._hi:
-            return
+    def walked_to(self, frames: int, idle: bool) -> None:
+        """The range is walked: ``frames`` in it; an open range's end is known now."""
+        self.walked, self.idle = frames, idle
+        if self._hi - self._lo >= OPEN:
+            self._hi = self._lo + frames
+
+    def ends_after(self, lanes: dict[int, Lane], mm: Buffer | None, record: Any) -> None:
+        """Before a flush of the walk: the range so far ends with the lanes' last packet."""
+        last: FastItem | None = None
+        for lane in lanes.values():
+            if lane.items and (last is None or lane.items[-1][0] > last[0]):
+                last = lane.items[-1]
+        if last is not None and mm is not None:
+            self.end = last[5] + record(mm, last[5] - 16)[2]
+
+    def other(self, raw: RawFrame) -> None:
+        """A frame of the range's walk that the batch path did not take. Counted when it is not
+        plain ESP (which a range's process reads alone): past a quarter of the frames walked
+        (and 10,000 frames), every process would repeat most of one pass, so the capture is
+        read in one (``TooManyOthers``). Kept for the first range's process when the range
+        is open (:data:`OPEN`)."""
         if plain_esp(raw.linktype, raw.data, self._fast_udp):
             return
-        self._room -= len(raw.data) + 64
-        if self._room < 0:
+        self.others += 1
+        if self.others > OTHER_FLOOR and self.others > (raw.index - self._lo) * OTHER_SHARE:
             raise TooManyOthers
-        kept.append(raw)
+        kept = self.kept
+        if kept is not None:
+            self._room -= len(raw.data) + 64
+            if self._room < 0:
+                raise TooManyOthers
+            kept.append(raw)
 
     def room(self, key: tuple[int, str]) -> int:
         """How many more of this counter's first sequence numbers are to be kept."""
@@ -446,6 +487,8 @@ def _analyze_split(
     from ikeview.diagnosis.engine import diagnose
 
     if fast and not lay.ng:
+        if not keys and not ports:
+            return _analyze_unlocated(name, lay, jobs)
         return _analyze_open(name, lay, jobs, keys, ports)
     with pool(jobs - 1) as ex:
         split = locate(name, lay, jobs, not ports, ex)
@@ -487,13 +530,105 @@ def _analyze_open(
         ]
         last = ex.submit(last_range, split, keyring, ports)
         corr, _ = run_range(
-            split, 0, (), ports, False, True, keyring=keyring, tail=lambda: last.result()[2]
+            split, 0, (), ports, False, True, keyring=keyring, tail=lambda _: last.result()[2]
         )
         parts = [f.result() for f in middle]
         part, frames, _ = last.result()
     if not corr.absorb_esp([*parts, part]):
         return None
     return diagnose(corr.snapshot(frames=split.bases[-1] + frames, complete=True))
+
+
+Unlocated = tuple["EspPart", int, list[RawFrame], int, bool]
+"""What an unlocated range gives back: its ESP (frames numbered from its own start), its frame
+count, its frames that are not plain ESP, the offset where it ended, whether its dissector
+held nothing there."""
+
+
+def unlocated_range(split: Split, r: int) -> Unlocated | None:
+    """Worker: range ``r`` of an unlocated split (:func:`_analyze_unlocated`); None when it
+    cannot be walked from where its start was guessed (then it is no record start, or the file
+    is damaged there: the first range's process tells which)."""
+    try:
+        corr, recorder, take = _run_range(split, r, (), (), True, True, None)
+    except RangeLost:
+        return None
+    return corr.take_esp(recorder), take.walked, take.kept or [], take.end, take.idle
+
+
+def _analyze_unlocated(name: str, lay: Layout, jobs: int) -> Analysis | None:
+    """Without keys (and without ``--ports``) nothing a range counts of its ESP depends on the
+    frames before it but their number and the dissector's reassembly state: each range is
+    walked at once from where its first record is guessed to start, frames numbered from its
+    own start. The first range's process then checks that each range ended where the next
+    began and left its dissector idle (else: one pass), renumbers the later ranges' ESP and
+    their other frames, reads those last and folds the ESP in, as with located ranges."""
+    from ikeview.diagnosis.engine import diagnose
+
+    bounds = cuts(lay, jobs)
+    with open_map(name) as mm:
+        guessed = [resync(mm, lay, b) for b in bounds[1:jobs]]
+    starts = [lay.first, *(g for g in guessed if g is not None)]
+    if len(starts) != jobs or any(a > b for a, b in itertools.pairwise(starts)):
+        note(f"--jobs {jobs}: {NOT_SPLIT}; read in one process")
+        return None
+    ends = [*starts[1:], lay.size]
+    walked = tuple(Walked(a, b, OPEN) for a, b in zip(starts, ends, strict=True))
+    split = Split(name, lay, walked, (b"",) * jobs, (0,) * jobs)
+    got: list[Unlocated] = []
+    bases = [0]
+
+    def tail(first: _RangeFeed) -> list[RawFrame]:
+        results = [f.result() for f in later]
+        got.extend(g for g in results if g is not None)
+        if len(got) < len(results):
+            return []
+        bases.append(first.walked)
+        for _, frames, *_ in got[:-1]:
+            bases.append(bases[-1] + frames)
+        return [
+            raw._replace(index=raw.index + base)
+            for (_, _, kept, _, _), base in zip(got, bases[1:], strict=True)
+            for raw in kept
+        ]
+
+    with pool(jobs - 1) as ex:
+        later = [ex.submit(unlocated_range, split, r) for r in range(1, jobs)]
+        corr, _, first = _run_range(split, 0, (), (), False, True, None, tail)
+    edges = [(first.end, first.idle), *((end, idle) for _, _, _, end, idle in got)]
+    if len(edges) < jobs or any(end != ends[r] for r, (end, _) in enumerate(edges)):
+        # A range that did not end where the next was guessed to start (the guess was wrong)
+        # or could not be walked (damage): as when located ranges do not tile the file.
+        note(f"--jobs {jobs}: {NOT_SPLIT}; read in one process")
+        return None
+    if not all(idle for _, idle in edges[:-1]):
+        return None  # a fragment or stream held across an edge: the ranges' counts may differ
+    parts = [part for part, *_ in got]
+    if not all(_renumber(p, b) for p, b in zip(parts, bases[1:], strict=True)):
+        return None
+    if not corr.absorb_esp(parts):
+        return None
+    return diagnose(corr.snapshot(frames=bases[-1] + got[-1][1], complete=True))
+
+
+def _renumber(part: EspPart, base: int) -> bool:
+    """Frame numbers of a range's ESP counted from its own start, moved ``base`` frames on;
+    False where a number sits in a problem's text (an ESP problem: only with keys)."""
+    if part.problems:
+        return False
+    for c in part.counters.values():
+        c.first_frame += base
+        c.last_frame += base
+        if c.integrity_failed_frame is not None:
+            c.integrity_failed_frame += base
+    for w in [*(c.window for c in part.counters.values()), *part.at_prefix.values()]:
+        if w.gap_frame is not None:
+            w.gap_frame += base
+        if w.replay_frame is not None:
+            w.replay_frame += base
+    for key, seen in part.prefix.items():
+        part.prefix[key] = [(seq, frame + base) for seq, frame in seen]
+    return True
 
 
 # ---------------------------------------------------------------------------- summary

@@ -209,3 +209,76 @@ def _starts(mm: mmap.mmap, lay: Layout) -> list[int]:
         out.append(off)
         off += 16 + struct.unpack_from("<I", mm, off + 8)[0]
     return out
+
+
+def _fragment(first: bool) -> bytes:
+    """One of the two IPv4 fragments of a 64-octet UDP datagram (RFC 791: MF on the first,
+    offset 24 octets on the second)."""
+    payload = _udp(5000, 5001, bytes(56))
+    part = payload[:24] if first else payload[24:]
+    flags = 0x2000 if first else 24 // 8
+    return bytes(12) + b"\x08\x00" + _ipv4(17, part, frag=flags)
+
+
+@pytest.mark.parametrize("held", [False, True])
+def test_unlocated_ranges_fold_unless_a_fragment_spans_an_edge(held: bool, tmp_path: Path) -> None:
+    """Without keys every range is walked at once, frames numbered from its own start, and
+    renumbered by the first range's process: the same analysis with no second pass; but a
+    fragment held across the edge (its dissector not idle there) means one pass."""
+    from ikeview.pipeline.analyze import analyze
+    from ikeview.report import to_json
+
+    esp = bytes(12) + b"\x08\x00" + _ipv4(50, struct.pack("!II", 0x1111, 0) + bytes(60))
+    frames = []
+    for i in range(4000):
+        frames.append(esp[:38] + struct.pack("!I", i + 1) + esp[42:])
+        if held and i in (1990, 2010):
+            frames.append(_fragment(i == 1990))
+    cap = tmp_path / "frag.pcap"
+    cap.write_bytes(
+        struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 1)
+        + b"".join(
+            struct.pack("<IIII", 1_700_000_000 + i // 1000, i % 1000, len(f), len(f)) + f
+            for i, f in enumerate(frames)
+        )
+    )
+    calls: list[int] = []
+
+    def serial():  # -> Analysis
+        calls.append(1)
+        return analyze(cap)
+
+    many = parallel.analyze_parallel(cap, jobs=2, min_bytes=0, serial=serial)
+    assert calls == ([1] if held else [])
+    assert to_json(many) == to_json(analyze(cap))
+
+
+@pytest.mark.parametrize("keys", [False, True])
+def test_a_range_of_mostly_other_frames_means_one_pass(
+    keys: bool,
+    split_small: None,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    """A range walked (without keys, none is located first) whose frames are mostly not plain
+    ESP: every process would repeat most of one pass, so one process reads the capture."""
+    esp = bytes(12) + b"\x08\x00" + _ipv4(50, struct.pack("!II", 0x1111, 0) + bytes(60))
+    dns = bytes(12) + b"\x08\x00" + _ipv4(17, _udp(5353, 53, bytes(40)))
+    frames = [esp[:38] + struct.pack("!I", i + 1) + esp[42:] for i in range(600)]
+    frames[300:] = [dns] * 300 + frames[300:]  # the second half: half DNS
+    cap = tmp_path / "dns.pcap"
+    cap.write_bytes(
+        struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 1)
+        + b"".join(
+            struct.pack("<IIII", 1_700_000_000, i, len(f), len(f)) + f for i, f in enumerate(frames)
+        )
+    )
+    argv = ["report", str(cap), "--json"]
+    if keys:
+        argv += ["--keys", str(LAB / "rekey-dpd" / "keys.toml")]
+    one, _ = _run(capsys, argv)
+    monkeypatch.setattr(parallel, "OTHER_FLOOR", 50)
+    many, err = _run(capsys, [*argv, "--jobs", "2"])
+    assert one == many
+    assert "read in one process" in err
