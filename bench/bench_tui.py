@@ -9,8 +9,8 @@ runs under Textual's ``run_test`` at 120x40; times are wall-clock from entering 
   wall-clock and CPU seconds of the process (the load worker has finished by then, so the CPU
   time is the UI's own work, whatever else runs on the machine: the load average is printed);
 - ESP jump to last row: the virtual table's cost;
-- ESP detail of the last row: Enter there, its frame read back from the file (a walk from the
-  start) and decrypted again, until the detail is shown.
+- ESP detail of the last row: Enter there, its frame read back from the file (from the load's
+  last checkpoint before it) and decrypted again, until the detail is shown.
 Then, in the same run, ``ikeview report F --json`` (with ``--keys K`` when the capture has a keys
 file beside it, ``F`` with ``.toml``, or ``--keys`` names one) as a child process: its CPU and
 wall seconds are the comparison for "fully loaded" (issue 16: no slower than ``report``), and

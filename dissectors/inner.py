@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from ikeview.dissectors.errors import DecodeError, DecodeProblem
 from ikeview.dissectors.net import ip_text, parse_ipv4, parse_ipv6
 
-from ikeview.iana.names import icmp_type_name, ip_protocol_name
+from ikeview.iana.ip_names import icmp_type_name, ip_protocol_name
 
 NH_IPV4 = 4
 NH_IPV6 = 41

@@ -260,6 +260,7 @@ def _write_report(analysis: Analysis, counters: LiveCounters, as_json: bool, out
         doc["live_capture"] = {
             "received_by_filter": counters.received,
             "dropped_by_kernel": counters.dropped,
+            "unread_at_stop": counters.unread,
             "socket_buffer_bytes": counters.rcvbuf,
         }
         json.dump(doc, out, indent=2)
@@ -283,6 +284,12 @@ def _closing_notes(
         print(
             f"ikeview: warning: the kernel dropped {counters.dropped} of {counters.received} "
             "packets (socket buffer full): the report and any --write file miss them",
+            file=err,
+        )
+    if counters.unread:
+        print(
+            f"ikeview: warning: {counters.unread} packets the kernel had queued were not read "
+            "before the capture stopped: the report and any --write file miss them",
             file=err,
         )
     if ended.error is not None:

@@ -150,6 +150,14 @@ class LiveCounters:
     """Frames the kernel dropped because the socket buffer was full (tp_drops)."""
     rcvbuf: int = 0
     """Socket receive buffer the kernel granted, in bytes."""
+    taken: int = 0
+    """Frames read from the socket (what ``received`` counts, less drops, once read)."""
+
+    @property
+    def unread(self) -> int:
+        """Frames the kernel had queued when the capture stopped (--count, --timeout, Ctrl-C),
+        never read: counted by the kernel as received, neither dropped nor kept."""
+        return max(0, self.received - self.dropped - self.taken)
 
     def text(self) -> str:
         """tcpdump's wording: "N packets received by filter, D packets dropped by kernel"."""
@@ -304,6 +312,7 @@ def _capture(
 ) -> Iterator[RawFrame]:
     deadline = time.monotonic() + options.timeout if options.timeout else None
     index = 0
+    tally = watch.tally
     while not (stop and stop()):
         watch.tick()
         wait = 0.2 if deadline is None else max(0.0, min(0.2, deadline - time.monotonic()))
@@ -319,6 +328,7 @@ def _capture(
                 raise LiveCaptureLost(
                     f"capture on {options.interface} stopped: {exc.strerror or exc}"
                 ) from None
+            tally.taken += 1
             # On loopback every packet shows twice (sent, then received); libpcap drops the
             # outgoing copy there, and so do we, so a live run matches tcpdump's file.
             if data and not (loopback and addr[2] == socket.PACKET_OUTGOING):

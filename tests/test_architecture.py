@@ -239,6 +239,7 @@ IKE_SIDE = (
     "ikeview.pipeline.ike_seam",
     "ikeview.pipeline.model",
     "ikeview.diagnosis.records",
+    "ikeview.iana.registries",
     "ikeview.pipeline.correlate.builders",
     "ikeview.pipeline.correlate.exchanges",
     "ikeview.pipeline.correlate.auth",

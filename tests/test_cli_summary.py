@@ -61,6 +61,7 @@ def _tshark_ike(path: Path) -> dict[int, dict]:
 
 
 @pytest.mark.tshark
+@pytest.mark.usefixtures("fresh_event_loop")
 @pytest.mark.parametrize("capture", CAPTURES + LAB_CAPTURES, ids=lambda p: p.name)
 def test_summary_matches_tshark(capture: Path) -> None:
     run = run_summary("--json", str(capture))

@@ -15,9 +15,9 @@ from ikeview.dissectors.ikev2 import parse_message
 from test_dissect_ikev2_support import ike_messages
 
 pyshark = pytest.importorskip("pyshark")
-
 pytestmark = [
     pytest.mark.tshark,
+    pytest.mark.usefixtures("fresh_event_loop"),
     pytest.mark.skipif(shutil.which("tshark") is None, reason="tshark not installed"),
 ]
 

@@ -450,6 +450,11 @@ def test_kernel_drop_counts_are_summed_and_said() -> None:
     assert (tally.received, tally.dropped) == (160, 7)
     assert said == [7]
     assert tally.text() == "160 packets received by filter, 7 dropped by kernel"
+    # Frames queued when the capture stopped: received, neither dropped nor read.
+    tally.taken = 150
+    assert tally.unread == 3
+    tally.taken = 153
+    assert tally.unread == 0
 
 
 def test_keys_file_size_is_bounded(tmp_path: Path) -> None:

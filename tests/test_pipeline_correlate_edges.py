@@ -8,12 +8,16 @@ who sends the request (the correlator has one code path for both peers).
 from __future__ import annotations
 
 import struct
+from pathlib import Path
 
 import pytest
 from ike_build import ike_message
+from ikeview.dissectors.capture import read_capture
 from ikeview.dissectors.ikev2 import parse_message
 from ikeview.dissectors.records import EspPacket, Flow, FrameError, IkeDatagram, NatKeepalive
 
+from ikeview.pcapfile import PcapWriter
+from ikeview.pipeline.analyze import analyze
 from ikeview.pipeline.correlate import Correlator, NullDecryptor
 from ikeview.pipeline.ike_seam import Opened
 from ikeview.pipeline.nat import nat_hash
@@ -356,3 +360,28 @@ def test_eap_rounds_establish_only_after_the_last() -> None:
     assert (child.spi_initiator, child.spi_responder) == (0x11, 0x22)
     assert [s.identity for s in sa.auth] == ["alice", "gw"]
     assert all(s.verified for s in sa.auth)
+
+
+def test_many_retransmissions_each_point_at_the_first_copy(tmp_path: Path) -> None:
+    """A request and its response each sent 5,000 times (a peer retransmitting for hours, or a
+    hostile capture): every copy is byte-identical to frames 1 and 2 of the lab session, so each
+    is a retransmission whose original is frame 1 (request) or 2 (response). The original is
+    looked up per (direction, fragment), not by scanning every earlier copy (which made this
+    quadratic: a 200,000-frame burst of one session took over a minute)."""
+    session = Path(__file__).resolve().parents[1] / "captures/lab/psk-aes256-sha256-modp2048"
+    with read_capture(session / "capture.pcap") as reader:
+        request, response = (f.data for f in list(reader)[:2])
+    path = tmp_path / "many.pcap"
+    with path.open("wb") as fh:
+        writer = PcapWriter(fh, 1)
+        for i in range(5000):
+            writer.write(1_700_000_000 + i / 100, request)
+            writer.write(1_700_000_000 + i / 100 + 0.001, response)
+    sa = analyze(path).ike_sas[0]
+    (init,) = [e for e in sa.exchanges if e.name == "IKE_SA_INIT"]
+    assert (init.request.frame, init.response.frame) == (1, 2)
+    assert len(init.copies) == 9998
+    assert {(m.response, m.retransmission, m.original_frame) for m in init.copies} == {
+        (False, "retransmit", 1),
+        (True, "retransmit", 2),
+    }

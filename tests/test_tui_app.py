@@ -158,3 +158,38 @@ async def test_partial_snapshots_are_drawn_at_most_once_per_partial_every(
         assert drawn[-1] is True and drawn.count(True) == 1
         assert 1 <= drawn.count(False) <= 1 + elapsed / main.PARTIAL_EVERY
         assert screen.analysis is not None and screen.analysis.complete
+
+
+@sync
+async def test_no_partial_snapshot_when_the_load_is_nearly_done(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Once one partial snapshot is on screen, another is drawn only if the load, at the pace
+    of the bytes read so far, has more than PARTIAL_EVERY to go: near the end it would only
+    delay the complete analysis."""
+    from ikeview.tui.screens import main
+
+    capture, keys = lab("rekey-dpd")
+    app = make_app(capture, keys=keys)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await loaded(pilot)
+        drawn: list[int] = []
+        show = main.MainScreen.show_analysis
+
+        def counted(self: main.MainScreen, analysis: Any, rows: Any) -> None:
+            drawn.append(1)
+            show(self, analysis, rows)
+
+        monkeypatch.setattr(main.MainScreen, "show_analysis", counted)
+        analysis, rows = screen.analysis, screen.rows
+        screen.loaded = False  # as if the run were still loading
+        now = time.monotonic()
+        screen._partial_shown, screen._load_started = now - 5.0, now - 1.0
+        # 1 s for the first 90%: about 0.11 s to go.
+        screen.post_message(AnalysisUpdated(analysis, rows, 90, 100, run=screen.request))
+        await pilot.pause()
+        assert drawn == [] and screen._partial is None and screen._partial_timer is None
+        # 1 s for the first 10%: 9 s to go, and the last partial one is 5 s old: drawn now.
+        screen.post_message(AnalysisUpdated(analysis, rows, 10, 100, run=screen.request))
+        await pilot.pause()
+        assert drawn == [1]

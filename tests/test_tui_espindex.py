@@ -260,3 +260,21 @@ def test_time_counts_take_times_out_of_order() -> None:
     counts.add_items([(0, 90.0), (0, 1e9), (0, 95.0)])
     _centres, weights = counts.weighted()
     assert weights is not None and sum(weights) == EXACT + 1 + 7
+
+
+def test_rows_of_a_file_changed_after_the_load(tmp_path: Path) -> None:
+    """The capture is rewritten after the load: rows say they are not found, never read the
+    new bytes at the old offsets, never raise."""
+    import shutil
+
+    capture, keys = LAB / "rekey-dpd" / "capture.pcap", LAB / "rekey-dpd" / "keys.toml"
+    copy = tmp_path / "capture.pcap"
+    shutil.copyfile(capture, copy)
+    rows, _ = _load(copy, (keys,), general=False)
+    assert isinstance(rows, FileRowStore)
+    view = rows.view(None)
+    assert len(view) > 0 and view.row(0).frame > 0
+    copy.write_bytes(copy.read_bytes()[:200])
+    fresh = rows.view((view.row(0).spi,))
+    assert len(fresh) > 0
+    assert fresh.row(0).summary == "(not found in the file)" and fresh.previous_seq(0) is None

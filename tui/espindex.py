@@ -96,6 +96,9 @@ class FileRowStore:
     def __init__(self, path: str | os.PathLike[str], extra_ports: tuple[int, ...] = ()) -> None:
         self.path = path
         self.extra_ports = extra_ports
+        self._identity = _identity(path)
+        """(size, mtime) of the file as loaded: another file there gives no rows, not wrong
+        ones."""
         self.by_spi: dict[int, SpiIndex] = {}
         self.cp_offset = array("Q", [_PCAP_HEADER])
         self.cp_frames = array("Q", [0])
@@ -230,6 +233,8 @@ class FileRowStore:
     def window(self, spis: tuple[int, ...] | None, lo: int, hi: int) -> list[_Made]:
         """Rows ``lo`` to ``hi`` (excluded) of a view, with each one's previous sequence
         number on its SPI."""
+        if _identity(self.path) != self._identity:
+            return []  # the file changed since the load: its offsets mean nothing now
         chosen = None if spis is None else frozenset(spis)
         j, base = self._start(chosen, lo)
         offset, frames_before = self.cp_offset[j], self.cp_frames[j]
@@ -324,6 +329,14 @@ class FileRowStore:
 
 _Made = tuple[EspRow, "int | None"]
 _MISSING = EspRow(0, 0, 0.0, 0, 0, STATUS_CLEAR, None, None, "(not found in the file)")
+
+
+def _identity(path: str | os.PathLike[str]) -> tuple[int, int] | None:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return st.st_size, st.st_mtime_ns
 
 
 def _frame_of(r: FileRow | EspRow) -> int:

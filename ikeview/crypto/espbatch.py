@@ -214,11 +214,9 @@ def _cbc_outcomes(
         end = at + lens[i] - overhead
         pad_len = plain[end - 2]
         next_header = plain[end - 1]
-        if (
-            plain[end - 2 - pad_len : end - 1] == trailers[pad_len]
-            and next_header != reserved
-            and end - 2 - pad_len >= at
-        ):
+        # The padding and Pad Length compared in place, within this packet's plaintext only (a
+        # Pad Length past its start fails: the span is shorter than the trailer).
+        if next_header != reserved and plain.endswith(trailers[pad_len], at, end - 1):
             out[i] = (next_header, plain[at : end - 2 - pad_len], True)
         at = end
     return out

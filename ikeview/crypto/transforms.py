@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from ikeview.iana import TransformType as TransformType
+from ikeview.iana.transform_type import TransformType as TransformType
 
 # TransformType is IANA's registry from ikeview.iana (re-exported here for the callers that
 # import it with the table). Rows use ENCR, PRF, INTEG, DH (IANA's KE, type 4) and ESN.

@@ -15,6 +15,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import IntEnum
 
+from ikeview.iana.transform_type import TransformType as TransformType
+
 
 class ExchangeType(IntEnum):
     """IKEv2 Exchange Types (RFC 7296 3.1 and later RFCs). 0-33 reserved."""
@@ -58,26 +60,6 @@ class PayloadType(IntEnum):
     KD = 52  # G-IKEv2 key download
     SKF = 53  # RFC 7383
     PS = 54  # RFC 8019 puzzle solution
-
-
-class TransformType(IntEnum):
-    """IKEv2 Transform Types (RFC 7296 3.3.2; RFC 9370 renamed 4 and added 6-12)."""
-
-    ENCR = 1
-    PRF = 2
-    INTEG = 3
-    KE = 4  # "D-H" before RFC 9370
-    DH = 4  # alias: RFC 7296's name for type 4
-    ESN = 5  # "Sequence Numbers" in later IANA listings; same number
-    ADDKE1 = 6
-    ADDKE2 = 7
-    ADDKE3 = 8
-    ADDKE4 = 9
-    ADDKE5 = 10
-    ADDKE6 = 11
-    ADDKE7 = 12
-    KWA = 13  # G-IKEv2 key wrap algorithm
-    GCAUTH = 14  # G-IKEv2 group controller authentication method
 
 
 class EncrId(IntEnum):

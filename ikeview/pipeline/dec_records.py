@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from ikeview.iana import EXCHANGE_TYPES
+from ikeview import iana
 from ikeview.keys.model import DhSecret, EspKeys, IkeSaKeys, Psk, SourceRef
 from ikeview.pipeline.ids import IkeSpis
 
@@ -60,7 +60,8 @@ def spis_text(spis: IkeSpis) -> str:
 def describe_header(header: IkeHeader) -> str:
     """``IKE_AUTH request (message ID 1)``, naming a message the way problem lines do."""
     kind = "response" if header.response else "request"
-    return f"{EXCHANGE_TYPES.name(header.exchange_type)} {kind} (message ID {header.message_id})"
+    name = iana.EXCHANGE_TYPES.name(header.exchange_type)
+    return f"{name} {kind} (message ID {header.message_id})"
 
 
 def key_origin(record: DhSecret | IkeSaKeys | EspKeys | Psk) -> str:

@@ -8,7 +8,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from ikeview import iana
-from ikeview.iana.names import CHARON_TYPE_ORDER, charon_transform_name, eap_method_name
 
 if TYPE_CHECKING:
     from ikeview.dissectors.ike_records import Proposal, TrafficSelector
@@ -17,6 +16,8 @@ if TYPE_CHECKING:
 
 def eap_text(side: AuthSide) -> str | None:
     """``EAP-MSCHAPv2 as 'bob': success`` for a side that used EAP, else None."""
+    from ikeview.iana.names import eap_method_name  # with the IKE registries, on first use
+
     if side.eap_method is None and side.eap_identity is None and side.eap_result is None:
         return None
     who = f" as {side.eap_identity!r}" if side.eap_identity is not None else ""
@@ -25,6 +26,8 @@ def eap_text(side: AuthSide) -> str | None:
 
 def proposal_text(proposal: Proposal) -> str:
     """strongSwan-style text of a proposal, e.g. ``IKE:AES_CBC_128/HMAC_SHA2_256_128/...``."""
+    from ikeview.iana.names import CHARON_TYPE_ORDER, charon_transform_name
+
     proto = iana.PROTOCOL_IDS.name(proposal.protocol_id)
     # charon's order (ENCR, INTEG, PRF, KE, ESN, ADDKE) whatever the wire order, so the text
     # compares equal to what charon logs.

@@ -129,7 +129,9 @@ class MainScreen(ViewActions):
         self._partial: AnalysisUpdated | None = None
         """The newest partial snapshot not drawn yet (see ``PARTIAL_EVERY``)."""
         self._partial_shown = 0.0
-        """time.monotonic() when a partial snapshot was last drawn."""
+        """time.monotonic() when a partial snapshot was last drawn (0: none yet this run)."""
+        self._load_started = 0.0
+        """time.monotonic() when the current run started."""
         self._partial_timer: Timer | None = None
 
     @property
@@ -197,6 +199,7 @@ class MainScreen(ViewActions):
         self.request = request
         self.loaded = False
         self._drop_partial()
+        self._partial_shown, self._load_started = 0.0, time.monotonic()
         gc.unfreeze()  # the old analysis may go: its objects return to the collector
         bar = self.query_one("#progress", ProgressBar)
         bar.display = True
@@ -219,6 +222,11 @@ class MainScreen(ViewActions):
         # Every widget is rebuilt for a snapshot (20 of them at 100k packets, most replaced by
         # the next within 50 ms): draw the first at once, then the newest once a
         # PARTIAL_EVERY; the UI thread then leaves the load worker the CPU (and the GIL).
+        if self._partial_shown and self._nearly_done(event):
+            # The complete analysis comes within PARTIAL_EVERY at this pace: drawing another
+            # partial one would only delay it (a 1M-packet capture loads in about 2 s).
+            self._drop_partial()
+            return
         self._partial = event
         wait = self._partial_shown + PARTIAL_EVERY - time.monotonic()
         if wait <= 0:
@@ -226,11 +234,22 @@ class MainScreen(ViewActions):
         elif self._partial_timer is None:
             self._partial_timer = self.set_timer(wait, self._show_partial)
 
+    def _nearly_done(self, event: AnalysisUpdated) -> bool:
+        """True when, at the pace of the bytes read so far, the load ends within
+        PARTIAL_EVERY."""
+        if not event.bytes_total or not event.bytes_done:
+            return False
+        elapsed = time.monotonic() - self._load_started
+        left = elapsed * (event.bytes_total - event.bytes_done) / event.bytes_done
+        return left < PARTIAL_EVERY
+
     def _show_partial(self) -> None:
         event, self._partial_timer = self._partial, None
         if event is None or self.loaded or event.run is not self.request:
             return
         self._partial = None
+        if self._partial_shown and self._nearly_done(event):
+            return  # by now the end is near: as in analysis_updated
         self._partial_shown = time.monotonic()
         self.show_analysis(event.analysis, event.rows)
 

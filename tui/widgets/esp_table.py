@@ -103,7 +103,8 @@ def row_text(
     elif row.status == STATUS_INTEGRITY_FAILED:
         inner = "ICV FAILED"
     else:
-        inner = "not decrypted"
+        # A row not decrypted has no summary, but one the file no longer holds says so there.
+        inner = row.summary or "not decrypted"
     return cols, inner
 
 

@@ -69,6 +69,10 @@ class Ex:
     req: Half = field(default_factory=Half)
     resp: Half = field(default_factory=Half)
     others: list[Message] = field(default_factory=list)
+    firsts: dict[tuple[bool, int], Message] = field(default_factory=dict)
+    """(response, fragment number) -> the first copy in ``others`` that is not a retransmission
+    (later fragments): what a retransmission points back to, found without scanning ``others``,
+    which grows with every copy (a peer retransmitting for hours, or a hostile capture)."""
     error: int | None = None
     retry: int | None = None
     purpose: str | None = None

@@ -272,12 +272,14 @@ class IkeMessages:
     @staticmethod
     def _original(ex: Ex, frag_no: int, *, response: bool) -> Message | None:
         first = (ex.resp if response else ex.req).message
-        for m in (first, *ex.others):
-            if m is None or m.response != response or m.retransmission is not None:
-                continue
-            if (m.fragment[0] if m.fragment else 0) == frag_no:
-                return m
-        return first
+        if (
+            first is not None
+            and first.response == response
+            and first.retransmission is None
+            and (first.fragment[0] if first.fragment else 0) == frag_no
+        ):
+            return first
+        return ex.firsts.get((response, frag_no), first)
 
     @staticmethod
     def _new_exchange(sa: Sa, key: tuple[int, Side], etype: int, mid: int, requester: Side) -> Ex:
@@ -310,6 +312,8 @@ class IkeMessages:
             half.message = m
         else:
             ex.others.append(m)
+            if m.retransmission is None:
+                ex.firsts.setdefault((m.response, frag_no), m)
         half.raw[frag_no] = msg.raw
         if frag_no <= 1:
             half.payloads.extend(clear)
