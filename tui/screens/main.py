@@ -311,11 +311,12 @@ class MainScreen(ViewActions):
     def show_analysis(self, analysis: Analysis, rows: EspRows) -> None:
         """Push a (partial or complete) analysis into every widget.
 
-        Once a run's panels show one partial snapshot, later partial ones update only the
-        status line, the tab labels and the SA tree: redrawing the panels (the ladder, the
-        problems) costs the UI thread tens of milliseconds each, taken from the load worker
-        (same process, one GIL), and the complete analysis redraws them all anyway. A panel
-        the user turns to meanwhile (a tree choice) is drawn from the newest snapshot."""
+        Once a capture file's panels show one partial snapshot of a run, later partial ones
+        update only the status line, the tab labels and the SA tree: redrawing the panels (the
+        ladder, the problems) costs the UI thread tens of milliseconds each, taken from the
+        load worker (same process, one GIL), and the complete analysis redraws them all anyway.
+        A panel the user turns to meanwhile (a tree choice) is drawn from the newest snapshot.
+        A live capture never completes: each of its snapshots is drawn in full."""
         self.analysis = analysis
         self.rows = rows
         start = capture_start(analysis)
@@ -335,7 +336,8 @@ class MainScreen(ViewActions):
         if self.selected is None and analysis.ike_sas:
             self.selected = NodeRef(analysis.ike_sas[0].spis)
         self.query_one(SaTree).update_from(analysis, self.filter, self.selected)
-        if analysis.complete or self._panels_for is not self.request:
+        live = self.request.capture is None  # never complete: every snapshot drawn in full
+        if analysis.complete or live or self._panels_for is not self.request:
             self._panels_for = self.request
             self.refresh_panels()
 
