@@ -5,7 +5,7 @@ the file is read, and a row per ESP packet; here the same walk and sink run with
 additions:
 - a snapshot (``Step``) goes to ``on_step`` after ``first_after`` frames, then at most once per
   ``interval`` seconds: each is diagnosed, which costs milliseconds once there are many IKE SAs,
-  and the TUI draws one every half second at most anyway;
+  and the TUI draws one a second at most anyway;
 - the packets of each flushed lane (as file offsets: no copy, no record) and every ESP packet
   of the general path (through the correlator's ``on_esp``, with what the decryptor made of it)
   go to an ``EspRecorder``, the TUI's row index;
@@ -38,8 +38,10 @@ from ikeview.pipeline.seam import Decryptor, EspOpened
 
 FIRST_AFTER = 5000
 """Frames before the first snapshot (as ``iter_analysis``'s first)."""
-INTERVAL = 0.5
-"""Fewest seconds between two later snapshots."""
+INTERVAL = 1.0
+"""Fewest seconds between two later snapshots: the TUI draws one partial snapshot a second at
+most (``PARTIAL_EVERY``), so more would only be diagnosed, posted and dropped; each also
+moves the progress bar."""
 
 
 class Cancelled(Exception):

@@ -133,6 +133,8 @@ class MainScreen(ViewActions):
         self._load_started = 0.0
         """time.monotonic() when the current run started."""
         self._partial_timer: Timer | None = None
+        self._panels_for: LoadRequest | None = None
+        """The run whose snapshot the panels have been drawn from (see ``show_analysis``)."""
 
     @property
     def focus_chain(self) -> list[Widget]:
@@ -200,6 +202,7 @@ class MainScreen(ViewActions):
         self.loaded = False
         self._drop_partial()
         self._partial_shown, self._load_started = 0.0, time.monotonic()
+        self._panels_for = None
         gc.unfreeze()  # the old analysis may go: its objects return to the collector
         bar = self.query_one("#progress", ProgressBar)
         bar.display = True
@@ -306,7 +309,14 @@ class MainScreen(ViewActions):
     # ------------------------------------------------------------------ showing
 
     def show_analysis(self, analysis: Analysis, rows: EspRows) -> None:
-        """Push a (partial or complete) analysis into every widget."""
+        """Push a (partial or complete) analysis into every widget.
+
+        Once a capture file's panels show one partial snapshot of a run, later partial ones
+        update only the status line, the tab labels and the SA tree: redrawing the panels (the
+        ladder, the problems) costs the UI thread tens of milliseconds each, taken from the
+        load worker (same process, one GIL), and the complete analysis redraws them all anyway.
+        A panel the user turns to meanwhile (a tree choice) is drawn from the newest snapshot.
+        A live capture never completes: each of its snapshots is drawn in full."""
         self.analysis = analysis
         self.rows = rows
         start = capture_start(analysis)
@@ -326,7 +336,10 @@ class MainScreen(ViewActions):
         if self.selected is None and analysis.ike_sas:
             self.selected = NodeRef(analysis.ike_sas[0].spis)
         self.query_one(SaTree).update_from(analysis, self.filter, self.selected)
-        self.refresh_panels()
+        live = self.request.capture is None  # never complete: every snapshot drawn in full
+        if analysis.complete or live or self._panels_for is not self.request:
+            self._panels_for = self.request
+            self.refresh_panels()
 
     def entries(self) -> list[Entry]:
         """The Problems entries of the analysis shown, built once per snapshot (the status
