@@ -16,7 +16,7 @@ the package: where PYTHONDONTWRITEBYTECODE is set (this machine's sessions), eve
 otherwise compile ~200 modules from source, ~0.1 s of CPU that no installed copy pays. A
 ``startup`` row times the same report on a 10-packet capture of the same suite: the fixed cost
 inside each figure.
-Run: python bench/bench_decrypt_file.py [packets] [--jobs N]     (default 200000, 1)
+Run: python bench/bench_decrypt_file.py [packets] [--jobs N] [--runs R]   (default 200000, 1, 1)
 """
 
 from __future__ import annotations
@@ -60,16 +60,22 @@ def run_child(
     cmd: list[str], env: dict[str, str] | None = None, stdout: Path | None = None
 ) -> tuple[float, float, float]:
     """(wall s, CPU s of the child and its own children, max RSS MB); stdout to a file or
-    discarded."""
-    t0 = time.perf_counter()
-    out = stdout.open("wb") if stdout else subprocess.DEVNULL
-    proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.PIPE, env=env)
-    _, status, usage = os.wait4(proc.pid, 0)
-    wall = time.perf_counter() - t0
-    err = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
-    if os.waitstatus_to_exitcode(status):
-        raise SystemExit(f"failed: {' '.join(cmd)}\n{err}")
-    return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024
+    discarded. Max RSS comes from /usr/bin/time where it exists: ``wait4``'s ``ru_maxrss``
+    also counts this bench's own pages, which the child shares until it execs."""
+    timer = shutil.which("time") or ("/usr/bin/time" if os.path.exists("/usr/bin/time") else "")
+    with tempfile.NamedTemporaryFile(prefix="ikv-rss-") as rss_file:
+        full = [timer, "-f", "%M", "-o", rss_file.name, *cmd] if timer else cmd
+        t0 = time.perf_counter()
+        out = stdout.open("wb") if stdout else subprocess.DEVNULL
+        proc = subprocess.Popen(full, stdout=out, stderr=subprocess.PIPE, env=env)
+        _, status, usage = os.wait4(proc.pid, 0)
+        wall = time.perf_counter() - t0
+        err = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
+        if os.waitstatus_to_exitcode(status):
+            raise SystemExit(f"failed: {' '.join(cmd)}\n{err}")
+        text = Path(rss_file.name).read_text().strip().splitlines() if timer else []
+    rss = int(text[-1]) / 1024 if text and text[-1].isdigit() else usage.ru_maxrss / 1024
+    return wall, usage.ru_utime + usage.ru_stime, rss
 
 
 FLOWS = 32
@@ -111,10 +117,19 @@ def write_keys(suite: Suite, path: Path) -> None:
     path.write_text("\n".join(lines) + "\n")
 
 
+def _median(got: list[tuple[float, float, float]]) -> tuple[float, float, float]:
+    """The run with the median CPU time (the upper one of an even count)."""
+    return sorted(got, key=lambda row: row[1])[len(got) // 2]
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("packets", nargs="?", type=int, default=200_000)
     ap.add_argument("--jobs", type=int, default=1, help="pass --jobs N to ikeview")
+    ap.add_argument(
+        "--runs", type=int, default=1,
+        help="run every command N times, interleaved; print the median (and the minimum) CPU",
+    )  # fmt: skip
     args = ap.parse_args()
     ikeview = shutil.which("ikeview") or str(Path(sys.executable).parent / "ikeview")
     for pkg in ("ikeview", "ikeview.dissectors", "ikeview.tui"):  # found, not imported
@@ -141,16 +156,22 @@ def main() -> None:
             tshark += ["-o", "esp.enable_authentication_check:TRUE", "-T", "fields"]
             tshark += ["-e", "esp.icv_good", "-e", "frame.protocols"]
             startup = [ikeview, "report", str(small), "--keys", str(keys), "--json"]
-            rows = {
-                "startup": run_child(startup),
-                "report": run_child(report, stdout=work / "report.json"),
-                "decrypt": run_child(decrypt),
-                "tshark": run_child(
-                    tshark,
-                    env={**os.environ, "WIRESHARK_CONFIG_DIR": str(ws)},
-                    stdout=work / "tshark.txt",
-                ),
-            }
+            runs: dict[str, list[tuple[float, float, float]]] = {}
+            for _ in range(max(args.runs, 1)):  # interleaved: a busy minute hits every row
+                runs.setdefault("startup", []).append(run_child(startup))
+                runs.setdefault("report", []).append(
+                    run_child(report, stdout=work / "report.json")
+                )
+                runs.setdefault("decrypt", []).append(run_child(decrypt))
+                runs.setdefault("tshark", []).append(
+                    run_child(
+                        tshark,
+                        env={**os.environ, "WIRESHARK_CONFIG_DIR": str(ws)},
+                        stdout=work / "tshark.txt",
+                    )
+                )
+            rows = {what: _median(got) for what, got in runs.items()}
+            least = {what: min(cpu for _, cpu, _ in got) for what, got in runs.items()}
             counters = json.loads((work / "report.json").read_text())["counters"]
             lines = [line.split("\t") for line in (work / "tshark.txt").read_text().splitlines()]
             good = sum(1 for f in lines if f[0] == "1")
@@ -164,12 +185,18 @@ def main() -> None:
                 f"verified {good} ICVs (the rest: no ICV field after a failed inner dissection)"
             )
             mb = cap.stat().st_size / 1e6
-            print(f"{name}: {args.packets} packets, {mb:.0f} MB, ikeview --jobs {args.jobs}")
+            print(
+                f"{name}: {args.packets} packets, {mb:.0f} MB, ikeview --jobs {args.jobs}, "
+                f"median of {max(args.runs, 1)} run(s) (min CPU in brackets)"
+            )
             t_cpu = rows["tshark"][1]
             for what, (wall, cpu, rss) in rows.items():
-                ratio = "" if what == "tshark" else f"  tshark/ikeview CPU = {t_cpu / cpu:.2f}x"
+                ratio = f"  [min {least[what]:.2f} s]"
+                if what != "tshark":
+                    ratio += f"  tshark/ikeview CPU = {t_cpu / cpu:.2f}x"
+                    ratio += f" [min/min {least['tshark'] / least[what]:.2f}x]"
                 if what == "startup":
-                    ratio = "  (10 packets: the fixed cost inside each run)"
+                    ratio = f"  [min {least[what]:.2f} s]  (10 packets: the fixed cost in each run)"
                 rate = "" if what == "startup" else f"{args.packets / cpu:>9,.0f} pkt/s CPU"
                 print(
                     f"    {what:8} {wall:6.2f} s wall  {cpu:6.2f} s CPU  "
