@@ -159,9 +159,7 @@ def main() -> None:
             runs: dict[str, list[tuple[float, float, float]]] = {}
             for _ in range(max(args.runs, 1)):  # interleaved: a busy minute hits every row
                 runs.setdefault("startup", []).append(run_child(startup))
-                runs.setdefault("report", []).append(
-                    run_child(report, stdout=work / "report.json")
-                )
+                runs.setdefault("report", []).append(run_child(report, stdout=work / "report.json"))
                 runs.setdefault("decrypt", []).append(run_child(decrypt))
                 runs.setdefault("tshark", []).append(
                     run_child(

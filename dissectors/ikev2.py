@@ -136,9 +136,7 @@ class _Ctx:
 
     __slots__ = ("body_offset", "budget", "common", "next_type")
 
-    def __init__(
-        self, common: _Common, body_offset: int, next_type: int, budget: _Budget
-    ) -> None:
+    def __init__(self, common: _Common, body_offset: int, next_type: int, budget: _Budget) -> None:
         self.budget = budget
         """The chain's record budget (MAX_ITEMS)."""
         self.common = common

@@ -236,6 +236,7 @@ def decode(notify_type: int, spi: bytes, data: bytes) -> NotifyDecoded | None:
     decoder = _DECODERS.get(notify_type)
     return None if decoder is None else decoder(spi, data)
 
+
 __all__ = [
     "AuthAnnouncement",
     "NotifyAddress",

@@ -232,9 +232,7 @@ def _cfg_value(a: rec.ConfigAttribute) -> str:
     return hex_short(a.value) if a.value else "(empty: a request)"
 
 
-def payload_details(
-    p: object, m: Message | None, short: TransformsText
-) -> list[str]:
+def payload_details(p: object, m: Message | None, short: TransformsText) -> list[str]:
     """Detail lines under a payload; ``short`` writes a proposal's transforms."""
     base = getattr(p, "offset", 0), getattr(p, "length", 0)
     head = [

@@ -154,8 +154,7 @@ def _unconfirmed(sa: IkeSa) -> bool:
 def _state_text(sa: IkeSa) -> str:
     if _unconfirmed(sa):
         return (
-            "IKE_AUTH answered, established not confirmed "
-            "(inferred: exchanges encrypted, no keys)"
+            "IKE_AUTH answered, established not confirmed (inferred: exchanges encrypted, no keys)"
         )
     state = sa.state + (" (inferred: exchanges encrypted, no keys)" if sa.state_inferred else "")
     if sa.failure:
@@ -279,9 +278,15 @@ def _exchange_text(ex: Exchange, when: When) -> str:
     start = ex.request_ts if ex.request is not None else ex.response_ts
     status: str = ex.status
     resp = ex.response
-    if status == "ok" and resp is not None and not resp.decrypted and resp.payload_types[-1:] in (
-        (46,),
-        (53,),
+    if (
+        status == "ok"
+        and resp is not None
+        and not resp.decrypted
+        and resp.payload_types[-1:]
+        in (
+            (46,),
+            (53,),
+        )
     ):
         # An encrypted response without keys may hold an error notify: "ok" would claim more
         # than was read.

@@ -149,9 +149,7 @@ def test_run_load_live_shows_last_records_when_idle(
     assert not any(isinstance(m, CaptureLoaded) for m in posted)
 
 
-def test_kernel_drops_reach_the_screen(
-    shared_dir: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_kernel_drops_reach_the_screen(shared_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Drops the kernel reports while capturing (PACKET_STATISTICS, read by livecap) are posted
     as KernelDropped, which the main screen turns into a warning (issue 15, item 11)."""
     frames = _frames(shared_dir / GCM)

@@ -70,7 +70,6 @@ def _aes_prf_key(kind: str, key: bytes) -> bytes:
     return _aes_mac(kind, bytes(_AES_KEY_LEN)).compute(key)
 
 
-
 def _prf(transform_id: int, kind: str, algorithm: str) -> Prf:
     # Name and lengths come from the one transform table; only how to compute it is said here.
     spec = TRANSFORMS[(TransformType.PRF, transform_id, None)]

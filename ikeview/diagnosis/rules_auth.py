@@ -306,9 +306,7 @@ def _judge_read(sa: IkeSa, ex: Exchange, resp: Message) -> AuthVerdict:
     )
 
 
-def _answered_with_auth(
-    sa: IkeSa, ex: Exchange, resp: Message, frames: list[int]
-) -> AuthVerdict:
+def _answered_with_auth(sa: IkeSa, ex: Exchange, resp: Message, frames: list[int]) -> AuthVerdict:
     """The responder sent its AUTH: established, unless the initiator then said
     AUTHENTICATION_FAILED; a child SA refused in the same response is noted."""
     rej = _initiator_informational(sa, resp, auth_failed=True)
@@ -324,9 +322,7 @@ def _answered_with_auth(
             f"the initiator rejected the responder's AUTH (frame {rej.request.frame})",
             _rejected(sa, "initiator", f2, "decrypted", how),
         )
-    verdict = AuthVerdict(
-        "established", "decrypted", f"IKE_AUTH completed (frame {resp.frame})"
-    )
+    verdict = AuthVerdict("established", "decrypted", f"IKE_AUTH completed (frame {resp.frame})")
     if ex.error is not None and ex.error in CHILD_ERRORS:
         verdict.refused_child_error = ex.error
         verdict.refused_child_exchange = ex

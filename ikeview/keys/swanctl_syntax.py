@@ -36,7 +36,6 @@ MAX_RESOLVED = 200_000
 """Sections and values created while expanding templates: a bound on hostile references."""
 
 
-
 class ConfigError(IkeviewError):
     """Text strongSwan would refuse too: ``msg`` is ``file:line: what; fix``. (It lives with
     the syntax, below both the key reader and the config reader: ``ikeview.config`` turns it into

@@ -431,9 +431,7 @@ class KeyringDecryptor:
                 icv_unchecked=None,
                 source=derived_source(origin),
             )
-            why = self._add_esp(
-                rec, origin, esn=algs.esn, ike=setup.ike, src=src, dst=dst, dh=dh
-            )
+            why = self._add_esp(rec, origin, esn=algs.esn, ike=setup.ike, src=src, dst=dst, dh=dh)
             if why:
                 problems.append(why)
         return problems

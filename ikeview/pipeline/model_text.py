@@ -32,9 +32,7 @@ def proposal_text(proposal: Proposal) -> str:
     # charon's order (ENCR, INTEG, PRF, KE, ESN, ADDKE) whatever the wire order, so the text
     # compares equal to what charon logs.
     ordered = sorted(proposal.transforms, key=lambda t: CHARON_TYPE_ORDER.get(t.transform_type, 9))
-    parts = [
-        charon_transform_name(t.transform_type, t.transform_id, t.key_length) for t in ordered
-    ]
+    parts = [charon_transform_name(t.transform_type, t.transform_id, t.key_length) for t in ordered]
     return f"{proto}:{'/'.join(parts)}"
 
 
