@@ -31,7 +31,6 @@ between processes, never ESP packets.
 
 from __future__ import annotations
 
-import importlib
 import itertools
 import multiprocessing
 import os
@@ -46,6 +45,7 @@ from typing import TYPE_CHECKING, Any
 from ikeview.dissectors.records import EspPacket, RawFrame
 from ikeview.dissectors.stream import Dissector, DissectStats, plain_esp
 from ikeview.fastsummary import summarize_fast
+from ikeview.ikepreload import preload_ike
 from ikeview.pcapranges import Layout, Walked, cuts, layout, open_map, resync
 from ikeview.rangesplit import (
     MAX_OTHER_BYTES,
@@ -482,34 +482,12 @@ def analyze_parallel(
     return one_pass() if result is None else result
 
 
-_IKE_SIDE = (
-    "ikeview.dissectors.ikev2",
-    "ikeview.pipeline.correlate.messages",
-    "ikeview.pipeline.model",
-)
-"""What a capture with IKE imports on its first IKE message (start-up loads none of it, for
-ESP alone). Imported here before the workers fork, so that every process shares one import
-instead of paying ~0.1 s of CPU each after the fork (measured: 200,000 packets of
-make_capture.py's mix, --jobs 2, 0.3 s of CPU more than --jobs 1 before this)."""
-_IKE_KEYS_SIDE = (
-    "ikeview.pipeline.dec_ike",
-    "ikeview.pipeline.dec_dh",
-    "ikeview.pipeline.dec_auth",
-)
-"""The same for the decryptor's IKE half, when keys are given."""
-
-
-def _preload(keys: bool) -> None:
-    for module in _IKE_SIDE + (_IKE_KEYS_SIDE if keys else ()):
-        importlib.import_module(module)
-
-
 def _analyze_split(
     name: str, lay: Layout, jobs: int, keys: list[str], ports: tuple[int, ...], fast: bool
 ) -> Analysis | None:
     from ikeview.diagnosis.engine import diagnose
 
-    _preload(bool(keys))
+    preload_ike(name, keys=bool(keys))
 
     if fast and not lay.ng:
         if not keys and not ports:
@@ -671,7 +649,7 @@ def summarize_parallel(
     jobs = job_count(jobs)
     if splittable(name, jobs, min_bytes) is None:
         return summarize_fast(path, extra_ports=extra_ports)
-    importlib.import_module(_IKE_SIDE[0])  # the IKE parser, once before the fork (_IKE_SIDE)
+    preload_ike(name, parser_only=True)  # once before the fork, not in every process
     return summarize_fast(path, extra_ports=extra_ports, jobs=jobs, pool=pool, note=note)
 
 

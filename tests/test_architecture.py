@@ -323,3 +323,27 @@ def test_ike_side_loads_with_ike(tmp_path: Path) -> None:
     lazy_for_psk_and_dh = set(IKE_SIDE) - {"ikeview.crypto.eap", "ikeview.pipeline.dec_eap"}
     assert lazy_for_psk_and_dh <= loaded, sorted(lazy_for_psk_and_dh - loaded)
     assert '"outcome": "established"' in out.read_text()
+
+
+@pytest.mark.parametrize("ike", [False, True], ids=["esp-alone", "with-ike"])
+def test_jobs_preloads_the_ike_side_only_for_ike(
+    ike: bool, shared_dir: Path, tmp_path: Path
+) -> None:
+    """``--jobs`` imports the IKE side once before it forks (ikeview.ikepreload), and only when
+    the capture's first frames carry IKE: on ESP alone it would be ~0.09 s spent before the
+    fork for nothing."""
+    if ike:
+        cap = str(REPO / "captures/lab/gcm16-ecp256/capture.pcap")
+    else:
+        cap, _ = _esp_only(shared_dir, tmp_path)
+    code = (
+        "import sys\nfrom ikeview.ikepreload import preload_ike\n"
+        f"before = set(sys.modules)\npreload_ike({cap!r}, keys=True)\n"
+        "print('\\n'.join(sorted(set(sys.modules) - before)))\n"
+    )
+    run = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=REPO
+    )
+    added = set(run.stdout.split())
+    wanted = {"ikeview.pipeline.correlate.messages", "ikeview.pipeline.dec_ike"}
+    assert (wanted <= added) if ike else not (added & set(IKE_SIDE)), sorted(added)
