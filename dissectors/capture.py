@@ -55,6 +55,11 @@ _PCAP_MAGIC: dict[bytes, tuple[str, float, str]] = {
     b"\x4d\x3c\xb2\xa1": ("<", 1e-9, "pcap-ns"),
     b"\xa1\xb2\x3c\x4d": (">", 1e-9, "pcap-ns"),
 }
+PCAP_KINDS: dict[bytes, tuple[str, float]] = {
+    magic: (order, unit) for magic, (order, unit, _name) in _PCAP_MAGIC.items()
+}
+"""Classic pcap magic -> (struct byte order, seconds per fraction unit): for the readers that
+walk a mapped file in place (``ikeview.pcapranges``, ``ikeview.pipeline.fastwalk``)."""
 # draft-ietf-opsawg-pcap section 4: File Header, 24 octets:
 #   Magic(4) Major(2) Minor(2) Reserved1(4) Reserved2(4) SnapLen(4) LinkType+FCS(4)
 # section 5: Packet Record header, 16 octets: Timestamp sec(4) frac(4) CapLen(4) OrigLen(4)

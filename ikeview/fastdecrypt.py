@@ -28,7 +28,7 @@ from ikeview.pcapwrite import DecryptStats, handle_esp, handle_ike, rebuild_fram
 from ikeview.pipeline.correlate import Correlator
 from ikeview.pipeline.correlate.espbulk import FastItem, Outcome
 from ikeview.pipeline.decrypt import KeyringDecryptor
-from ikeview.pipeline.fastesp import carries_esp, open_lane
+from ikeview.pipeline.fastesp import open_held, take_held
 from ikeview.pipeline.fastwalk import Buffer, Lane, RecordHeader, walk_pcap
 from ikeview.pipeline.seam import EspOpened
 
@@ -131,14 +131,13 @@ class _DecryptSink:
         self.stats.written += 1
 
     def flush(self) -> None:
-        lanes = [lane for lane in self.lanes.values() if lane.items]
-        self.lanes.clear()
+        lanes = take_held(self.lanes)
         if not lanes:
             return
         mm = self._mm
         assert mm is not None
-        opened = [open_lane(mm, lane) for lane in lanes]
-        if any(out is not None and carries_esp(out) for out in opened):
+        opened = open_held(mm, lanes)
+        if opened is None:
             for item in _in_order(lanes):
                 self._general(self._raw(item))
             return

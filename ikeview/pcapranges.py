@@ -33,15 +33,9 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from ikeview.dissectors.capture import PCAP_KINDS
 from ikeview.dissectors.records import RawFrame
 
-# Classic pcap (draft-ietf-opsawg-pcap): magic -> (byte order, seconds per fraction unit).
-_PCAP = {
-    b"\xd4\xc3\xb2\xa1": ("<", 1e-6),
-    b"\xa1\xb2\xc3\xd4": (">", 1e-6),
-    b"\x4d\x3c\xb2\xa1": ("<", 1e-9),
-    b"\xa1\xb2\x3c\x4d": (">", 1e-9),
-}
 HEADER = 24
 """Bytes of the pcap file header: the first record starts here."""
 _NG_SHB_MAGIC = b"\x0a\x0d\x0d\x0a"
@@ -124,7 +118,7 @@ def layout(path: str) -> Layout | None:
         return None
     if head[:4] == _NG_SHB_MAGIC:
         return _ng_layout(head, size)
-    kind = _PCAP.get(head[:4])
+    kind = PCAP_KINDS.get(head[:4])
     if kind is None or len(head) < HEADER:
         return None
     endian, scale = kind

@@ -16,10 +16,12 @@ from collections.abc import Callable
 from typing import cast
 
 from ikeview.crypto.espbatch import Buffer as BatchBuffer
+from ikeview.dissectors.capture import PCAP_KINDS
 from ikeview.dissectors.records import EspPacket, RawFrame
 from ikeview.dissectors.stream import Dissector
 from ikeview.pipeline.dec_esp import EspEntry, fast_opened
-from ikeview.pipeline.fastwalk import _PCAP, Buffer, Lane, RecordHeader, _walk
+from ikeview.pipeline.fastesp import take_held
+from ikeview.pipeline.fastwalk import Buffer, Lane, RecordHeader, walk_span
 from ikeview.pipeline.seam import EspOpened
 
 FileRow = tuple[int, float, int, int, int, bytes]
@@ -70,8 +72,7 @@ class _RowSink:
         self._check()
 
     def flush(self) -> None:
-        lanes = [lane for lane in self.lanes.values() if lane.items]
-        self.lanes.clear()
+        lanes = take_held(self.lanes)
         if not lanes:
             return
         keep, skip, mm = self._keep, self._skip, self._mm
@@ -109,16 +110,14 @@ def read_rows(
     offset, frames_before = start
     try:
         with open(path, "rb") as fh:
-            kind = _PCAP.get(fh.read(4))
+            kind = PCAP_KINDS.get(fh.read(4))
             size = os.fstat(fh.fileno()).st_size
             if kind is None or not 24 <= offset <= size:
                 return [], frames_before
             with mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as mm:
                 sink = _RowSink(keep, skip, need, stop_frame, extra_ports)
                 try:
-                    _walk(
-                        mm, size, kind, sink, not extra_ports, None, (offset, size, frames_before)
-                    )
+                    walk_span(mm, size, kind, sink, not extra_ports, (offset, size, frames_before))
                 except _Enough:
                     return sink.rows, sink.last_frame
                 return sink.rows, 1 << 62

@@ -121,15 +121,13 @@ class AnalysisSink:
             self._feed(rec)
 
     def flush(self) -> None:
-        lanes = [lane for lane in self.lanes.values() if lane.items]
-        # Emptied at every flush: the general path may change keys before the next packet.
-        self.lanes.clear()
+        lanes = take_held(self.lanes)
         if not lanes:
             return
         mm = self._mm
         assert mm is not None
-        opened = [open_lane(mm, lane) for lane in lanes]
-        if any(out is not None and carries_esp(out) for out in opened):
+        opened = open_held(mm, lanes)
+        if opened is None:
             self._replay(lanes)
             return
         bulk = self._bulk
@@ -191,6 +189,23 @@ def open_lane(mm: Buffer, lane: Lane) -> Opened | None:
     return out, False
 
 
+def take_held(lanes: dict[int, Lane]) -> list[Lane]:
+    """The lanes holding packets, in the order they were opened, and ``lanes`` emptied: a sink
+    empties them at every flush, as the general path may change keys before the next packet."""
+    held = [lane for lane in lanes.values() if lane.items]
+    lanes.clear()
+    return held
+
+
+def open_held(mm: Buffer, lanes: list[Lane]) -> list[Opened | None] | None:
+    """``open_lane`` of each lane; None when some decrypted packet may carry ESP, which the
+    correlator and ``decrypt`` open as a nested SA: the batch then goes the record way."""
+    opened = [open_lane(mm, lane) for lane in lanes]
+    if any(out is not None and carries_esp(out) for out in opened):
+        return None
+    return opened
+
+
 def carries_esp(opened: Opened) -> bool:
     """True when some decrypted packet may carry ESP (IPv4 protocol or IPv6 next header 50),
     which the correlator and ``decrypt`` open as a nested SA. Wider than their own tests (a
@@ -219,5 +234,7 @@ __all__ = [
     "analyze_fast",
     "carries_esp",
     "fast_allowed",
+    "open_held",
     "open_lane",
+    "take_held",
 ]

@@ -27,7 +27,7 @@ import struct
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any, Protocol, cast
 
-from ikeview.dissectors.capture import CaptureError, CaptureReader, CaptureStats
+from ikeview.dissectors.capture import PCAP_KINDS, CaptureError, CaptureReader, CaptureStats
 from ikeview.dissectors.records import RawFrame
 from ikeview.pipeline.correlate.espbulk import FastItem
 
@@ -43,13 +43,6 @@ _IPV6_HEADER = struct.Struct("!4xHBx16s16sII").unpack_from
 _UDP_ESP = struct.Struct("!HHH2xII").unpack_from
 _ESP_HEADER = struct.Struct("!II").unpack_from
 _RECORD = struct.Struct("<IIII")  # a classic record header, for frames gathered into a buffer
-# Classic pcap (draft-ietf-opsawg-pcap): magic -> (byte order, seconds per fraction unit).
-_PCAP = {
-    b"\xd4\xc3\xb2\xa1": ("<", 1e-6),
-    b"\xa1\xb2\xc3\xd4": (">", 1e-6),
-    b"\x4d\x3c\xb2\xa1": ("<", 1e-9),
-    b"\xa1\xb2\x3c\x4d": (">", 1e-9),
-}
 _MAX_FRAME = 1 << 24  # as CaptureReader: a larger record length is damage
 _MAX_TS = 253_402_300_799.0  # as CaptureReader: later times are clamped
 _DROP = 8 << 20
@@ -169,7 +162,7 @@ def walk_pcap(
             return None
         with open(source, "rb") as fh:
             size = os.fstat(fh.fileno()).st_size
-            kind = _PCAP.get(fh.read(4)) if size >= 24 else None
+            kind = PCAP_KINDS.get(fh.read(4)) if size >= 24 else None
             if kind is not None:
                 with mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as mm:
                     done = _walk(mm, size, kind, sink, fast_udp, progress)
