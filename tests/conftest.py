@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import signal
 from collections.abc import Callable, Iterator
@@ -54,17 +53,3 @@ def _no_stale_signal_wakeup_fd() -> Iterator[None]:
     yield
     # Not put back: a fd left set after a test belongs to a loop that is gone.
     signal.set_wakeup_fd(-1)
-
-
-@pytest.fixture
-def fresh_event_loop() -> Iterator[None]:
-    """pyshark asks asyncio for the current event loop; a Textual test run earlier in the same
-    process ends with none set (``set_event_loop(None)``), and Python 3.11 then raises "There is
-    no current event loop". A test that uses pyshark gets its own loop, closed afterwards."""
-    loop = asyncio.new_event_loop()
-    asyncio.set_event_loop(loop)
-    try:
-        yield
-    finally:
-        asyncio.set_event_loop(None)
-        loop.close()

@@ -16,6 +16,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import ast_support
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
@@ -116,7 +117,7 @@ def test_record_modules_hold_no_parser() -> None:
     whose functions are properties or small methods, never a ``parse``/``dissect`` entry."""
     mods = _modules()
     for name in RECORD_MODULES:
-        tree = ast.parse(mods[name].read_text())
+        tree = ast_support.parse(mods[name].read_text())
         funcs = [n.name for n in tree.body if isinstance(n, ast.FunctionDef)]
         assert not [f for f in funcs if not f.startswith("_")], (name, funcs)
         imported = _imports(mods[name], name)
@@ -138,7 +139,7 @@ def _modules() -> dict[str, Path]:
 
 
 def _imports(path: Path, module: str) -> set[str]:
-    tree = ast.parse(path.read_text(), filename=str(path))
+    tree = ast_support.parse(path.read_text(), filename=str(path))
     names: set[str] = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):

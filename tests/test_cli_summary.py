@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pyshark_ike
 import pytest
 from lab_support import LAB
 
@@ -32,36 +33,25 @@ def run_summary(*args: str) -> subprocess.CompletedProcess[str]:
 
 
 def _tshark_ike(path: Path) -> dict[int, dict]:
-    pyshark = pytest.importorskip("pyshark")
+    pytest.importorskip("pyshark")
     out: dict[int, dict] = {}
-    cap = pyshark.FileCapture(str(path), display_filter="isakmp", keep_packets=False)
-    try:
-        for pkt in cap:
-            layer = pkt.isakmp
-            if int(layer.mjver, 0) != 2:
-                continue
-
-            def values(name: str, layer=layer) -> list[str]:
-                field = layer.get_field(name)
-                return [f.show for f in field.all_fields] if field is not None else []
-
-            out[int(pkt.number)] = {
-                "spi_i": layer.ispi.replace(":", ""),
-                "spi_r": layer.rspi.replace(":", ""),
-                "exchange": int(layer.exchangetype, 0),
-                "message_id": int(layer.messageid, 16),
-                "flags": int(layer.flags, 16),
-                # typepayload also lists proposal (2) and transform (3) substructures.
-                "payloads": [int(v, 0) for v in values("typepayload") if int(v, 0) >= 33],
-                "notifies": [int(v, 0) for v in values("notify_msgtype")],
-            }
-    finally:
-        cap.close()
+    for frame, f in pyshark_ike.read(path).items():
+        if f["mjver"] != 2:
+            continue
+        out[frame] = {
+            "spi_i": f["ispi"],
+            "spi_r": f["rspi"],
+            "exchange": f["exchangetype"],
+            "message_id": f["messageid"],
+            "flags": f["flags"],
+            # typepayload also lists proposal (2) and transform (3) substructures.
+            "payloads": [int(v, 0) for v in f["typepayload"] if int(v, 0) >= 33],
+            "notifies": [int(v, 0) for v in f["notify_msgtype"]],
+        }
     return out
 
 
 @pytest.mark.tshark
-@pytest.mark.usefixtures("fresh_event_loop")
 @pytest.mark.parametrize("capture", CAPTURES + LAB_CAPTURES, ids=lambda p: p.name)
 def test_summary_matches_tshark(capture: Path) -> None:
     run = run_summary("--json", str(capture))

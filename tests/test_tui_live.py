@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import os
 import socket
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -31,16 +32,64 @@ GCM = "captures/wireshark/ikev2-decrypt-aes256gcm16.pcap"
 def test_cancellable_stops_a_blocked_source() -> None:
     """A source that never yields again does not keep the consumer: cancellation ends it."""
     flag: list[bool] = []
+    stopped = threading.Event()
 
     def slow() -> Any:
         yield 1
-        while True:  # an idle interface: no next frame, ever
+        while not stopped.is_set():  # an idle interface: no next frame until the capture stops
             time.sleep(0.05)
 
-    it = cancellable(slow(), lambda: bool(flag))
+    it = cancellable(slow(), lambda: bool(flag), stopped=stopped)
     assert next(it) == 1
     flag.append(True)
     assert list(it) == []
+
+
+def _source_threads_end(seconds: float = 2.0) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if not any(t.name == "ikeview-live-source" for t in threading.enumerate()):
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def test_cancelled_source_thread_ends_and_closes_its_source() -> None:
+    """Once the consumer is done, the reading thread ends and the source's ``finally`` runs (a
+    capture's socket), even when the source is idle: it polls the same event."""
+    stopped = threading.Event()
+    closed: list[bool] = []
+    flag: list[bool] = []
+
+    def idle() -> Any:
+        try:
+            yield 1
+            while not stopped.is_set():  # as livecap polls stop() every 0.2 s
+                time.sleep(0.05)
+        finally:
+            closed.append(True)
+
+    it = cancellable(idle(), lambda: bool(flag), stopped=stopped)
+    assert next(it) == 1
+    flag.append(True)
+    assert list(it) == []
+    assert _source_threads_end()
+    assert closed == [True]
+
+
+def test_consumer_gone_with_a_full_queue_ends_the_thread() -> None:
+    """A busy source whose consumer stopped reading does not block forever on a full queue."""
+
+    def busy() -> Any:
+        n = 0
+        while True:
+            n += 1
+            yield n
+
+    it = cancellable(busy(), lambda: False)
+    assert next(it) == 1
+    it.close()  # the consumer is gone: quit, or keys re-run
+    assert _source_threads_end(5.0)
 
 
 def test_cancellable_reraises_source_errors() -> None:
@@ -127,9 +176,11 @@ def test_run_load_live_shows_last_records_when_idle(
     frames = _frames(shared_dir / GCM)
     done: list[bool] = []
 
-    def quiet_after(interface: str, extra_ports: tuple[int, ...], on_drops: Any = None) -> Any:
+    def quiet_after(
+        interface: str, extra_ports: tuple[int, ...], on_drops: Any = None, stop: Any = None
+    ) -> Any:
         yield from frames
-        while not done:  # the link goes quiet
+        while not done and not stop():  # the link goes quiet
             time.sleep(0.05)
 
     monkeypatch.setattr(loading, "live_source", quiet_after)
@@ -154,7 +205,9 @@ def test_kernel_drops_reach_the_screen(shared_dir: Path, monkeypatch: pytest.Mon
     as KernelDropped, which the main screen turns into a warning (issue 15, item 11)."""
     frames = _frames(shared_dir / GCM)
 
-    def dropping(interface: str, extra_ports: tuple[int, ...], on_drops: Any = None) -> Any:
+    def dropping(
+        interface: str, extra_ports: tuple[int, ...], on_drops: Any = None, stop: Any = None
+    ) -> Any:
         yield from frames[:2]
         on_drops(1000, 37)  # as live_frames reports a grown drop count
         yield from frames[2:]
@@ -219,3 +272,5 @@ async def test_live_loopback_shows_ike_sa(shared_dir: Path) -> None:
         assert screen.analysis.counters.ike_messages == len(payloads)
         assert len(screen.analysis.ike_sas[0].messages) == len(payloads)
         await pilot.press("q")
+    # Quitting ends the capture thread and closes its packet socket.
+    assert _source_threads_end()

@@ -77,16 +77,18 @@ def live_source(
     interface: str,
     extra_ports: tuple[int, ...],
     on_drops: Callable[[int, int], object] | None = None,
+    stop: Callable[[], bool] | None = None,
 ) -> Iterable[object]:
     """Frames from a network interface (ikeview.livecap); raises IkeviewError when it cannot.
-    ``on_drops(received, dropped)`` is called whenever the kernel's drop count grew."""
+    ``on_drops(received, dropped)`` is called whenever the kernel's drop count grew; the capture
+    ends (its socket closed) within 0.2 s of ``stop()`` turning true, even on an idle link."""
     from ikeview.livecap import LiveCounters, LiveOptions, live_frames
 
     def dropped(c: LiveCounters) -> None:
         if on_drops is not None:
             on_drops(c.received, c.dropped)
 
-    return live_frames(LiveOptions(interface, extra_ports), on_drops=dropped)
+    return live_frames(LiveOptions(interface, extra_ports), stop=stop, on_drops=dropped)
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,7 +102,11 @@ _DONE = object()
 
 
 def cancellable(
-    source: Iterable[T], cancelled: Callable[[], bool], *, idle_ticks: bool = False
+    source: Iterable[T],
+    cancelled: Callable[[], bool],
+    *,
+    idle_ticks: bool = False,
+    stopped: threading.Event | None = None,
 ) -> Iterator[T | None]:
     """Items of ``source`` read in a daemon thread, stopping as soon as ``cancelled()``.
 
@@ -108,31 +114,54 @@ def cancellable(
     the worker notice cancellation (quit, keys re-run) on an idle link, and lets the process exit.
     With ``idle_ticks``, a ``None`` comes out after each ``IDLE_POLL`` seconds without an item:
     ``iter_analysis`` then shows the records it holds back until the next interval.
+
+    ``stopped`` is set when the consumer is done, however it ends; the reading thread then stops
+    at its next item, closing the source. A source that can block forever (a live capture)
+    should poll the same event, so that its thread and socket end too: a re-run with new keys
+    would otherwise leave the old capture reading into a queue nobody empties.
     """
     q: queue.Queue[object] = queue.Queue(maxsize=10_000)
+    done = stopped if stopped is not None else threading.Event()
+
+    def hand_over(item: object) -> bool:
+        while not done.is_set():
+            try:
+                q.put(item, timeout=IDLE_POLL)
+                return True
+            except queue.Full:
+                continue
+        return False
 
     def pump() -> None:
+        it = iter(source)
         try:
-            for item in source:
-                q.put(item)
+            for item in it:
+                if not hand_over(item):
+                    break
         except BaseException as exc:
-            q.put(_Failed(exc))
+            hand_over(_Failed(exc))
         finally:
-            q.put(_DONE)
+            close = getattr(it, "close", None)
+            if close is not None:
+                close()  # a generator's ``finally`` (the capture socket) runs now
+            hand_over(_DONE)
 
     threading.Thread(target=pump, name="ikeview-live-source", daemon=True).start()
-    while not cancelled():
-        try:
-            item = q.get(timeout=IDLE_POLL)
-        except queue.Empty:
-            if idle_ticks:
-                yield None
-            continue
-        if item is _DONE:
-            return
-        if isinstance(item, _Failed):
-            raise item.error
-        yield item  # type: ignore[misc]  # the queue holds T, _DONE or _Failed: both ruled out above
+    try:
+        while not cancelled():
+            try:
+                item = q.get(timeout=IDLE_POLL)
+            except queue.Empty:
+                if idle_ticks:
+                    yield None
+                continue
+            if item is _DONE:
+                return
+            if isinstance(item, _Failed):
+                raise item.error
+            yield item  # type: ignore[misc]  # the queue holds T, _DONE or _Failed: both ruled out above
+    finally:
+        done.set()
 
 
 def keyring_for(request: LoadRequest, post: Callable[[Message], object]) -> KeyRing:
@@ -192,12 +221,14 @@ def run_load(
         source: object = request.capture
         every = request.every or SNAPSHOT_EVERY
     elif request.interface is not None:
+        stopped = threading.Event()
         frames = live_source(
             request.interface,
             request.extra_ports,
             lambda received, dropped: post(KernelDropped(received, dropped)),
+            stop=stopped.is_set,
         )
-        source = cancellable(frames, cancelled, idle_ticks=True)
+        source = cancellable(frames, cancelled, idle_ticks=True, stopped=stopped)
         every = request.every or 0
         interval = LIVE_SNAPSHOT_INTERVAL
     else:

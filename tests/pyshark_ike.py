@@ -1,0 +1,76 @@
+"""tshark's reading of every IKE message in a capture, through pyshark, in a child process.
+
+pyshark drives tshark with asyncio's subprocess support and installs its own child watcher.
+Inside the long-lived pytest process that watcher shares the process with everything earlier
+tests left behind (event loops, Popen objects, worker pools, idle threads), and in CI it once
+found tshark already reaped by someone else: asyncio then reports exit code 255 and pyshark
+raises TSharkCrashException after a complete read. A fresh interpreter per capture has none of
+that state, so the reference cannot fail for reasons that have nothing to do with the capture.
+
+``read(path)`` returns ``{frame: fields}``; run as a script it prints the same as JSON.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+# The isakmp fields the tests compare, read as shown (decimal or 0x-prefixed) unless raw.
+LISTS = {
+    "typepayload": False,
+    "notify_msgtype": False,
+    "key_exchange_dh_group": False,
+    "vid_string": True,
+    "tf_id_encr": False,
+    "tf_id_prf": False,
+    "tf_id_integ": False,
+    "tf_id_dh": False,
+}
+
+
+def _collect(path: str) -> dict[int, dict[str, Any]]:
+    import pyshark
+
+    out: dict[int, dict[str, Any]] = {}
+    cap = pyshark.FileCapture(path, display_filter="isakmp", keep_packets=False)
+    try:
+        for pkt in cap:
+            layer = pkt.isakmp
+            fields: dict[str, Any] = {
+                "mjver": int(layer.mjver, 0),
+                "ispi": layer.ispi.replace(":", ""),
+                "rspi": layer.rspi.replace(":", ""),
+                "exchangetype": int(layer.exchangetype, 0),
+                "messageid": int(layer.messageid, 16),
+                "flags": int(layer.flags, 16),
+            }
+            for name, raw in LISTS.items():
+                field = layer.get_field(name)
+                fields[name] = (
+                    [f.raw_value if raw else f.show for f in field.all_fields]
+                    if field is not None
+                    else []
+                )
+            out[int(pkt.number)] = fields
+    finally:
+        cap.close()
+    return out
+
+
+def read(path: Path) -> dict[int, dict[str, Any]]:
+    run = subprocess.run(
+        [sys.executable, __file__, str(path)],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=300,
+    )
+    assert run.returncode == 0, f"pyshark on {path}: {run.stderr[-2000:]}"
+    return {int(frame): fields for frame, fields in json.loads(run.stdout).items()}
+
+
+if __name__ == "__main__":
+    json.dump(_collect(sys.argv[1]), sys.stdout)
