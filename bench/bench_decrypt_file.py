@@ -22,8 +22,6 @@ Run: python bench/bench_decrypt_file.py [packets] [--jobs N] [--runs R]   (defau
 from __future__ import annotations
 
 import argparse
-import compileall
-import importlib.util
 import json
 import os
 import random
@@ -50,6 +48,7 @@ from bench_esp_pipeline import (  # noqa: E402
     _inner,
     _ipv4,
 )
+from benchutil import compile_ikeview  # noqa: E402
 
 from ikeview.keys.model import KeyRing  # noqa: E402
 from ikeview.keys.wireshark import save_wireshark_config  # noqa: E402
@@ -132,10 +131,7 @@ def main() -> None:
     )  # fmt: skip
     args = ap.parse_args()
     ikeview = shutil.which("ikeview") or str(Path(sys.executable).parent / "ikeview")
-    for pkg in ("ikeview", "ikeview.dissectors", "ikeview.tui"):  # found, not imported
-        spec = importlib.util.find_spec(pkg)
-        for where in (spec.submodule_search_locations or []) if spec else []:
-            compileall.compile_dir(where, quiet=1)
+    compile_ikeview()
     print(f"load average before: {os.getloadavg()}")
     with tempfile.TemporaryDirectory(prefix="ikv-bench-") as tmp:
         work = Path(tmp)

@@ -23,9 +23,7 @@ Run: python bench/bench_jobs.py [packets ...] [--jobs N] [--bound N,...] [--runs
 from __future__ import annotations
 
 import argparse
-import compileall
 import hashlib
-import importlib.util
 import os
 import random
 import shutil
@@ -42,6 +40,7 @@ sys.path.insert(0, str(HERE))
 
 from bench_decrypt_file import run_child, write_capture, write_keys  # noqa: E402
 from bench_esp_pipeline import SEED, Suite  # noqa: E402
+from benchutil import compile_ikeview  # noqa: E402
 
 
 def main() -> None:
@@ -54,10 +53,7 @@ def main() -> None:
     ap.add_argument("--bound-only", action="store_true", help="only the idle-machine bound")
     args = ap.parse_args()
     ikv = shutil.which("ikeview") or str(Path(sys.executable).parent / "ikeview")
-    for pkg in ("ikeview", "ikeview.dissectors"):  # found, not imported
-        spec = importlib.util.find_spec(pkg)
-        for where in (spec.submodule_search_locations or []) if spec else []:
-            compileall.compile_dir(where, quiet=1)
+    compile_ikeview()
     print(f"load average before: {_load()}")
     with tempfile.TemporaryDirectory(prefix="ikv-jobs-") as tmp:
         work = args.keep or Path(tmp)
