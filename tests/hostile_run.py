@@ -95,6 +95,9 @@ def ikeview(
         proc.wait()
     finally:
         killer.cancel()
+        # Closed here rather than whenever the Popen is collected: a long suite holds no pipes.
+        proc.stdout.close()  # type: ignore[union-attr]
+        proc.stderr.close()  # type: ignore[union-attr]
     try:
         code, cpu, rss_kb = Path(result).read_text().split()
     except ValueError:  # the launcher was killed before it could write

@@ -140,6 +140,7 @@ def test_progress_bar_only_on_a_terminal(tmp_path: Path) -> None:
         if not chunk:
             break
         out += chunk
+    os.close(fd)
     _, status = os.waitpid(pid, 0)
     assert os.waitstatus_to_exitcode(status) == 0
     assert b"IKE SA" in out
