@@ -10,7 +10,8 @@ children). Bytecode is compiled first, as an installed copy has it (see bench_de
 Wall time only shows the speed-up when the machine has a core free per process; on a shared
 machine it says more about the neighbours. So the bench also prints, for report, report --keys
 and decrypt -o, the *idle-machine bound*: each process's CPU time measured one after the other
-in this process (locating its pieces, then analysing its range, then the fold), and one pass's;
+in this process (locating its pieces, then analysing its range, then the fold), and one pass's
+(no locating without keys or with keys that open no IKE, as ``--jobs`` runs them);
 wall time with an idle core per process is about the slowest locating plus the slowest range
 plus the fold, start-up (the ``startup`` line, 10 packets) aside.
 
@@ -170,13 +171,13 @@ def _say(
 def bound_report(capture: Path, keys: list[str], jobs: int, name: str) -> None:
     """``report``'s idle-machine bound (see the module doc), the way ``--jobs`` runs it."""
     from ikeview.diagnosis.engine import diagnose
-    from ikeview.parallel import esp_range, last_range, load_keyring, run_range
+    from ikeview.parallel import esp_range, last_range, load_keyring, opens_no_ike, run_range
     from ikeview.pipeline.analyze import analyze
 
     keyring = load_keyring(keys)
     one = min(_cpu(analyze, str(capture), keyring)[0] for _ in range(2))
-    if not keys:
-        bound_unlocated(capture, jobs, name, one)
+    if keyring is None or opens_no_ike(keyring):
+        bound_unlocated(capture, jobs, name, one, keyring)
         return
     found, split = _located(capture, jobs)
     t_last, (part, frames, others) = _cpu(last_range, split, keyring, ())
@@ -193,9 +194,9 @@ def bound_report(capture: Path, keys: list[str], jobs: int, name: str) -> None:
     _say(name, one, found, [t0, *(t for t, _ in middle), t_last], t_fold, jobs)
 
 
-def bound_unlocated(capture: Path, jobs: int, name: str, one: float) -> None:
-    """Without keys nothing is located: each range walked at once (parallel._analyze_unlocated);
-    the fold renumbers the later ranges."""
+def bound_unlocated(capture: Path, jobs: int, name: str, one: float, keyring: Any = None) -> None:
+    """Without keys, or with keys that open no IKE, nothing is located: each range walked at
+    once (parallel._analyze_unlocated); the fold renumbers the later ranges."""
     from ikeview.diagnosis.engine import diagnose
     from ikeview.parallel import _renumber, _run_range, unlocated_range
     from ikeview.pcapranges import Walked, cuts, layout, open_map, resync
@@ -209,9 +210,9 @@ def bound_unlocated(capture: Path, jobs: int, name: str, one: float) -> None:
     ends = [*starts[1:], lay.size]
     walked = tuple(Walked(a, b, OPEN) for a, b in zip(starts, ends, strict=True))
     split = Split(str(capture), lay, walked, (b"",) * jobs, (0,) * jobs)
-    later = [_cpu(unlocated_range, split, r) for r in range(1, jobs)]
+    later = [_cpu(unlocated_range, split, r, keyring) for r in range(1, jobs)]
     got = [g for _, g in later]
-    t0, (corr, _, first) = _cpu(_run_range, split, 0, (), (), False, True, None, lambda _: [])
+    t0, (corr, _, first) = _cpu(_run_range, split, 0, (), (), False, True, keyring, lambda _: [])
 
     def fold() -> object:
         base = first.walked

@@ -490,9 +490,10 @@ def _analyze_split(
     preload_ike(name, keys=bool(keys))
 
     if fast and not lay.ng:
-        if not keys and not ports:
-            return _analyze_unlocated(name, lay, jobs)
-        return _analyze_open(name, lay, jobs, keys, ports)
+        keyring = load_keyring(keys)
+        if not ports and (keyring is None or opens_no_ike(keyring)):
+            return _analyze_unlocated(name, lay, jobs, keyring)
+        return _analyze_open(name, lay, jobs, keyring, ports)
     with pool(jobs - 1) as ex:
         split = locate(name, lay, jobs, not ports, ex)
         if split is None:
@@ -515,14 +516,20 @@ def load_keyring(key_paths: Sequence[str]) -> KeyRing | None:
     return load_keys([Path(p) for p in key_paths])
 
 
+def opens_no_ike(keyring: KeyRing) -> bool:
+    """Whether no key in ``keyring`` can open IKE: ESP SA keys only (``[[esp]]``, Wireshark's
+    esp_sa, ``ip xfrm state``). IKE then yields no key and no ESP verdict depends on it, so a
+    range's ESP reads the same without the IKE before it, as without keys."""
+    return not (keyring.psks or keyring.dh_secrets or keyring.ike_sas or keyring.eap_secrets)
+
+
 def _analyze_open(
-    name: str, lay: Layout, jobs: int, keys: list[str], ports: tuple[int, ...]
+    name: str, lay: Layout, jobs: int, keyring: KeyRing | None, ports: tuple[int, ...]
 ) -> Analysis | None:
     """A classic pcap on the batch path: ranges 0..N-2 located by all processes, the last
     walked by its own without locating; its other frames come back with its ESP."""
     from ikeview.diagnosis.engine import diagnose
 
-    keyring = load_keyring(keys)
     with pool(jobs - 1) as ex:
         split = locate_open(name, lay, jobs, not ports, ex)
         if split is None:
@@ -548,24 +555,28 @@ count, its frames that are not plain ESP, the offset where it ended, whether its
 held nothing there."""
 
 
-def unlocated_range(split: Split, r: int) -> Unlocated | None:
+def unlocated_range(split: Split, r: int, keyring: KeyRing | None = None) -> Unlocated | None:
     """Worker: range ``r`` of an unlocated split (:func:`_analyze_unlocated`); None when it
     cannot be walked from where its start was guessed (then it is no record start, or the file
     is damaged there: the first range's process tells which)."""
     try:
-        corr, recorder, take = _run_range(split, r, (), (), True, True, None)
+        corr, recorder, take = _run_range(split, r, (), (), True, True, keyring)
     except RangeLost:
         return None
     return corr.take_esp(recorder), take.walked, take.kept or [], take.end, take.idle
 
 
-def _analyze_unlocated(name: str, lay: Layout, jobs: int) -> Analysis | None:
-    """Without keys (and without ``--ports``) nothing a range counts of its ESP depends on the
-    frames before it but their number and the dissector's reassembly state: each range is
-    walked at once from where its first record is guessed to start, frames numbered from its
-    own start. The first range's process then checks that each range ended where the next
-    began and left its dissector idle (else: one pass), renumbers the later ranges' ESP and
-    their other frames, reads those last and folds the ESP in, as with located ranges."""
+def _analyze_unlocated(
+    name: str, lay: Layout, jobs: int, keyring: KeyRing | None = None
+) -> Analysis | None:
+    """Without keys, or with keys that open no IKE (:func:`opens_no_ike`), and without
+    ``--ports``, nothing a range counts or decrypts of its ESP depends on the frames before it
+    but their number and the dissector's reassembly state: each range is walked at once from
+    where its first record is guessed to start, frames numbered from its own start. The first
+    range's process then checks that each range ended where the next began and left its
+    dissector idle (else: one pass), renumbers the later ranges' ESP and their other frames,
+    reads those last and folds the ESP in, as with located ranges. An ESP problem (a failed
+    ICV: its text may carry a frame number) sends the capture to one pass."""
     from ikeview.diagnosis.engine import diagnose
 
     bounds = cuts(lay, jobs)
@@ -596,8 +607,8 @@ def _analyze_unlocated(name: str, lay: Layout, jobs: int) -> Analysis | None:
         ]
 
     with pool(jobs - 1) as ex:
-        later = [ex.submit(unlocated_range, split, r) for r in range(1, jobs)]
-        corr, _, first = _run_range(split, 0, (), (), False, True, None, tail)
+        later = [ex.submit(unlocated_range, split, r, keyring) for r in range(1, jobs)]
+        corr, _, first = _run_range(split, 0, (), (), False, True, keyring, tail)
     edges = [(first.end, first.idle), *((end, idle) for _, _, _, end, idle in got)]
     if len(edges) < jobs or any(end != ends[r] for r, (end, _) in enumerate(edges)):
         # A range that did not end where the next was guessed to start (the guess was wrong)

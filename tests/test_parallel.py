@@ -318,3 +318,67 @@ def _keyring_file(path: Path):  # -> KeyRing
     from ikeview.keys.loader import load_keys
 
     return load_keys([path])
+
+
+def _no_locating(monkeypatch: pytest.MonkeyPatch) -> None:
+    def refuse(*_a: object, **_k: object) -> None:
+        raise AssertionError("located although no key opens IKE")
+
+    monkeypatch.setattr(parallel, "locate_open", refuse)
+    monkeypatch.setattr(parallel, "locate", refuse)
+
+
+def test_keys_that_open_no_ike_skip_locating(
+    tmp_path: Path,
+    split_small: None,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """[[esp]] keys only (bench_esp_pipeline.py's AES-GCM ESP, clean): the ranges are walked
+    unlocated, as without keys, and fold with no second pass into one pass's output."""
+    import random
+
+    monkeypatch.syspath_prepend(str(REPO / "bench"))
+    from bench_decrypt_file import write_capture, write_keys
+    from bench_esp_pipeline import SEED, Suite
+
+    suite = Suite("AES-GCM-16-128", random.Random(SEED))
+    cap, keys = tmp_path / "gcm.pcap", tmp_path / "keys.toml"
+    write_keys(suite, keys)
+    write_capture(suite, 3000, cap)
+    ring = _keyring_file(keys)
+    assert parallel.opens_no_ike(ring)
+    one = analyze(cap, ring)
+    assert one.counters.esp_decrypted == 3000
+    _no_locating(monkeypatch)
+    for jobs in (2, 3):
+        calls: list[int] = []
+
+        def serial(calls=calls):  # -> Analysis
+            calls.append(1)
+            return analyze(cap, _keyring_file(keys))
+
+        many = parallel.analyze_parallel(cap, [keys], jobs=jobs, min_bytes=0, serial=serial)
+        assert calls == [], "clean ESP with [[esp]] keys folds without a second pass"
+        assert to_json(many) == to_json(one)
+    _same_outputs(capsys, cap, ["--keys", str(keys)], "2", tmp_path)
+
+
+@pytest.mark.parametrize("jobs", ["2", "3", "4"])
+def test_esp_keys_with_failures_and_damage_same_output(
+    jobs: str, tmp_path: Path, split_small: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """fastesp_support's capture (bad ICVs and padding, an SPI without keys, ESP in ESP, loss,
+    replays, cut packets) with its [[esp]] keys: whatever the ranges meet, the output is one
+    pass's (a failed ICV in a later range sends the capture to one pass)."""
+    from fastesp_support import write_capture
+
+    cap, keys = tmp_path / "esp.pcap", tmp_path / "keys.toml"
+    write_capture(cap, keys, packets=6000)
+    assert parallel.opens_no_ike(_keyring_file(keys))
+    _same_outputs(capsys, cap, ["--keys", str(keys)], jobs, tmp_path)
+
+
+def test_keys_that_open_ike_still_locate() -> None:
+    """A PSK (the lab's keys) can make IKE yield ESP keys: those runs locate the ranges."""
+    assert not parallel.opens_no_ike(_keyring(LAB / "psk-aes256-sha256-modp2048"))
