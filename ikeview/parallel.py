@@ -23,7 +23,8 @@ On the batch path of a classic pcap (the usual case) round 1 skips what nobody n
 (``ikeview.rangesplit.locate_open``): only ranges 0..N-2 are located, that span cut into N
 shares so that every process takes one, and the last range is walked once, by its own process,
 which notes its other frames as it goes and hands them back with its ESP (they matter only to
-the first range's correlator, which reads them last). The keys are loaded once, here.
+the first range's correlator, which reads them last). The keys are loaded once, here. Without
+keys, or with keys that open no IKE, nothing is located at all (:func:`_analyze_unlocated`).
 
 Only file names, byte offsets, per-SA counters and the last range's few other frames cross
 between processes, never ESP packets.
@@ -555,6 +556,22 @@ count, its frames that are not plain ESP, the offset where it ended, whether its
 held nothing there."""
 
 
+def unlocated_split(name: str, lay: Layout, jobs: int) -> Split | None:
+    """The file cut into ``jobs`` ranges at the record starts guessed near equal shares
+    (``pcapranges.resync``), none located: each range's walk must end where the next begins,
+    which the caller checks (:func:`_analyze_unlocated`, ``pardecrypt``); None when no start
+    could be guessed for some range."""
+    bounds = cuts(lay, jobs)
+    with open_map(name) as mm:
+        guessed = [resync(mm, lay, b) for b in bounds[1:jobs]]
+    starts = [lay.first, *(g for g in guessed if g is not None)]
+    if len(starts) != jobs or any(a > b for a, b in itertools.pairwise(starts)):
+        return None
+    ends = [*starts[1:], lay.size]
+    walked = tuple(Walked(a, b, OPEN) for a, b in zip(starts, ends, strict=True))
+    return Split(name, lay, walked, (b"",) * jobs, (0,) * jobs)
+
+
 def unlocated_range(split: Split, r: int, keyring: KeyRing | None = None) -> Unlocated | None:
     """Worker: range ``r`` of an unlocated split (:func:`_analyze_unlocated`); None when it
     cannot be walked from where its start was guessed (then it is no record start, or the file
@@ -579,16 +596,11 @@ def _analyze_unlocated(
     ICV: its text may carry a frame number) sends the capture to one pass."""
     from ikeview.diagnosis.engine import diagnose
 
-    bounds = cuts(lay, jobs)
-    with open_map(name) as mm:
-        guessed = [resync(mm, lay, b) for b in bounds[1:jobs]]
-    starts = [lay.first, *(g for g in guessed if g is not None)]
-    if len(starts) != jobs or any(a > b for a, b in itertools.pairwise(starts)):
+    split = unlocated_split(name, lay, jobs)
+    if split is None:
         note(f"--jobs {jobs}: {NOT_SPLIT}; read in one process")
         return None
-    ends = [*starts[1:], lay.size]
-    walked = tuple(Walked(a, b, OPEN) for a, b in zip(starts, ends, strict=True))
-    split = Split(name, lay, walked, (b"",) * jobs, (0,) * jobs)
+    ends = [w.end for w in split.walked]
     got: list[Unlocated] = []
     bases = [0]
 

@@ -6,7 +6,9 @@ every process reads every frame that is not fast-path ESP (so it holds every key
 records of its own range only, to a part file beside the output; the parts are then joined
 behind one pcap file header, in order, into the output (written to a temporary file and
 renamed, as the single pass does). Per-range statistics add up; the problem lines are the first
-20 distinct ones in capture order, as a single pass notes them.
+20 distinct ones in capture order, as a single pass notes them. With keys that open no IKE
+(ESP SA keys only) a range needs nothing from the frames before it: nothing is located, and
+each range is written from its guessed start (:func:`_decrypt_unlocated`).
 """
 
 from __future__ import annotations
@@ -14,10 +16,10 @@ from __future__ import annotations
 import os
 import struct
 import tempfile
-from collections.abc import Iterator, Sequence
-from concurrent.futures import BrokenExecutor
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import BrokenExecutor, Executor
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ikeview.dissectors.records import EspPacket, FrameError, IkeDatagram, RawFrame
 from ikeview.dissectors.stream import Dissector, dissect
@@ -28,8 +30,10 @@ from ikeview.parallel import (
     job_count,
     load_keyring,
     note,
+    opens_no_ike,
     pool,
     splittable,
+    unlocated_split,
 )
 from ikeview.pcapfile import PcapWriter
 from ikeview.pcapranges import Layout, open_map
@@ -206,10 +210,11 @@ def _decrypt_split(
     ports: tuple[int, ...],
     fast: bool,
 ) -> DecryptStats | None:
-    out_dir = os.path.dirname(os.path.abspath(os.fspath(output)))
     # Loaded once, handed to every range (classic pcap on the batch path: the last range open).
     keyring = load_keyring(keys)
     with pool(jobs - 1) as ex:
+        if fast and not lay.ng and not ports and keyring is not None and opens_no_ike(keyring):
+            return _decrypt_unlocated(ex, name, lay, jobs, keyring, output)
         if fast and not lay.ng:
             split = locate_open(name, lay, jobs, not ports, ex)
         else:
@@ -218,31 +223,117 @@ def _decrypt_split(
             if split is None:
                 note(f"--jobs {jobs}: {NOT_SPLIT}; read in one process")
             return None
-        with (
-            tempfile.TemporaryDirectory(prefix=".ikeview-parts-", dir=out_dir) as tmp,
-            replacing(output, inputs=[name]) as target,
-        ):
-            # Range 0 is written straight into the output (a fresh file beside it, renamed at
-            # the end), behind the file header the join would write; the later ranges' parts
-            # are appended. A device or pipe gets every part in turn.
-            direct = target.is_file()
-            parts = [os.path.join(tmp, f"part{r}") for r in range(jobs)]
-            if direct:
-                parts[0] = os.fspath(target)
-            futures = [
-                ex.submit(decrypt_range, split, r, keys, parts[r], ports, fast, keyring)
-                for r in range(1, jobs)
-            ]
-            results = [decrypt_range(split, 0, keys, parts[0], ports, fast, keyring)]
-            results += [f.result() for f in futures]
-            if direct:
-                _append(target, parts[1:])
-            else:
-                with open(target, "wb") as out:
-                    PcapWriter(out, lay.linktype)
-                    out.flush()
-                    _append(target, parts, out.fileno())
+        results = _write_parts(
+            ex, split, output, decrypt_range, lambda r, part: (keys, part, ports, fast, keyring)
+        )
     return _merge_stats(results)
+
+
+class _NotTiled(Exception):
+    """Unlocated ranges that do not add up to one pass (see :func:`_decrypt_unlocated`)."""
+
+
+def _write_parts(
+    ex: Executor,
+    split: Split,
+    output: str | os.PathLike[str],
+    task: Callable[..., Any],
+    args: Callable[[int, str], tuple[Any, ...]],
+    accept: Callable[[list[Any]], bool] = lambda _: True,
+) -> list[Any]:
+    """``task(split, r, *args(r, part))`` for every range, writing range ``r`` to ``part``
+    (range 0 here, the others in ``ex``), then the parts joined into ``output`` in order; the
+    tasks' results. When ``accept(results)`` is false nothing is joined and ``output`` is left
+    as it was (:class:`_NotTiled` raised)."""
+    out_dir = os.path.dirname(os.path.abspath(os.fspath(output)))
+    jobs, name = len(split.walked), split.name
+    with (
+        tempfile.TemporaryDirectory(prefix=".ikeview-parts-", dir=out_dir) as tmp,
+        replacing(output, inputs=[name]) as target,
+    ):
+        # Range 0 is written straight into the output (a fresh file beside it, renamed at
+        # the end), behind the file header the join would write; the later ranges' parts
+        # are appended. A device or pipe gets every part in turn.
+        direct = target.is_file()
+        parts = [os.path.join(tmp, f"part{r}") for r in range(jobs)]
+        if direct:
+            parts[0] = os.fspath(target)
+        futures = [ex.submit(task, split, r, *args(r, parts[r])) for r in range(1, jobs)]
+        results = [task(split, 0, *args(0, parts[0]))]
+        results += [f.result() for f in futures]
+        if not accept(results):
+            raise _NotTiled  # before the join: ``replacing`` removes what range 0 wrote
+        if direct:
+            _append(target, parts[1:])
+        else:
+            with open(target, "wb") as out:
+                PcapWriter(out, split.lay.linktype)
+                out.flush()
+                _append(target, parts, out.fileno())
+    return results
+
+
+Unlocated = tuple[DecryptStats, int, bool]
+"""What an unlocated range gives back: its statistics, the offset its walk ended at, whether
+its dissector held nothing there."""
+
+
+def decrypt_unlocated_range(split: Split, r: int, keyring: KeyRing, part: str) -> Unlocated | None:
+    """Worker: range ``r`` of an unlocated split written whole to ``part`` through the batch
+    path; None when it cannot be walked from its guessed start (no record starts there, or
+    damage: then the single pass reports it)."""
+    from ikeview.fastdecrypt import _DecryptSink
+    from ikeview.pipeline.fastwalk import walk_span
+
+    lay, w = split.lay, split.walked[r]
+    dissector = Dissector()
+    with open(part, "wb") as out, open_map(split.name) as mm:
+        sink = _DecryptSink(dissector, KeyringDecryptor(keyring, keep_plaintext=True), out)
+        sink._writer = PcapWriter(out, lay.linktype)
+        done = walk_span(mm, lay.size, (lay.endian, lay.scale), sink, True, (w.start, w.end, 0))
+        if done is None:
+            return None
+        sink.flush()
+    return sink.stats, done[2], dissector.idle()
+
+
+def _decrypt_unlocated(
+    ex: Executor,
+    name: str,
+    lay: Layout,
+    jobs: int,
+    keyring: KeyRing,
+    output: str | os.PathLike[str],
+) -> DecryptStats | None:
+    """Keys that open no IKE (``parallel.opens_no_ike``): no range's output depends on the
+    frames before it (IKE frames are copied as they are; ESP keys are per SA), so each range is
+    written at once from where its first record is guessed to start, as ``report`` reads such
+    runs. The parts are joined only if every range ended where the next began, left its
+    dissector idle at that edge, and, past the first, had no packet fail to decrypt (a range
+    starts without the ESN state of the SAs before it: a wrap of the sequence numbers earlier
+    in the file would fail there and not in one pass); else the capture is read in one pass."""
+    split = unlocated_split(name, lay, jobs)
+    if split is None:
+        note(f"--jobs {jobs}: {NOT_SPLIT}; read in one process")
+        return None
+    ends = [w.end for w in split.walked]
+
+    def accept(results: list[Unlocated | None]) -> bool:
+        got = [res for res in results if res is not None]
+        return (
+            len(got) == jobs
+            and all(end == ends[r] for r, (_, end, _) in enumerate(got))
+            and all(idle for _, _, idle in got[:-1])
+            and not any(stats.failed for stats, _, _ in got[1:])
+        )
+
+    try:
+        results = _write_parts(
+            ex, split, output, decrypt_unlocated_range, lambda r, part: (keyring, part), accept
+        )
+    except _NotTiled:
+        return None
+    return _merge_stats([res[0] for res in results if res is not None])
 
 
 def _append(target: Path, parts: Sequence[str], fd: int | None = None) -> None:

@@ -382,3 +382,65 @@ def test_esp_keys_with_failures_and_damage_same_output(
 def test_keys_that_open_ike_still_locate() -> None:
     """A PSK (the lab's keys) can make IKE yield ESP keys: those runs locate the ranges."""
     assert not parallel.opens_no_ike(_keyring(LAB / "psk-aes256-sha256-modp2048"))
+
+
+def test_decrypt_with_keys_that_open_no_ike_skips_locating(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """decrypt -o with [[esp]] keys only: every range written at once, no locating; the file is
+    byte for byte one pass's, the counts line too."""
+    import random
+
+    monkeypatch.syspath_prepend(str(REPO / "bench"))
+    from bench_decrypt_file import write_capture, write_keys
+    from bench_esp_pipeline import SEED, Suite
+
+    suite = Suite("AES-CBC-128+HMAC-SHA2-256-128", random.Random(SEED))
+    cap, keys = tmp_path / "cbc.pcap", tmp_path / "keys.toml"
+    write_keys(suite, keys)
+    write_capture(suite, 3000, cap)
+    assert main(["decrypt", str(cap), "--keys", str(keys), "-o", str(tmp_path / "one.pcap")]) == 0
+    one_err = capsys.readouterr().err
+    monkeypatch.setattr(parallel, "MIN_SPLIT_BYTES", 0)
+    _no_locating(monkeypatch)
+    from ikeview import pardecrypt
+
+    def no_second_pass(*_a: object, **_k: object) -> None:
+        raise AssertionError("read again in one pass")
+
+    monkeypatch.setattr(pardecrypt, "write_decrypted", no_second_pass)
+    for jobs in ("2", "3"):
+        many = tmp_path / f"many{jobs}.pcap"
+        assert (
+            main(["decrypt", str(cap), "--keys", str(keys), "-o", str(many), "--jobs", jobs]) == 0
+        )
+        many_err = capsys.readouterr().err
+        assert "one process" not in many_err
+        assert many.read_bytes() == (tmp_path / "one.pcap").read_bytes()
+        assert [ln for ln in many_err.splitlines() if "frames read" in ln] == [
+            ln for ln in one_err.splitlines() if "frames read" in ln
+        ]
+    assert not list(tmp_path.glob(".ikeview-parts-*"))
+
+
+@pytest.mark.parametrize("jobs", ["2", "3", "4"])
+def test_decrypt_esp_keys_with_failures_and_damage_same_file(
+    jobs: str, tmp_path: Path, split_small: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """fastesp_support's capture with its [[esp]] keys (bad ICVs in every part of the file, an
+    SPI without keys, ESP in ESP, cut packets): the file and counts of one pass, whether the
+    ranges were joined or the capture read again in one."""
+    from fastesp_support import write_capture
+
+    cap, keys = tmp_path / "esp.pcap", tmp_path / "keys.toml"
+    write_capture(cap, keys, packets=6000)
+    one, many = tmp_path / "one.pcap", tmp_path / "many.pcap"
+    assert main(["decrypt", str(cap), "--keys", str(keys), "-o", str(one)]) == 0
+    one_err = capsys.readouterr().err
+    assert main(["decrypt", str(cap), "--keys", str(keys), "-o", str(many), "--jobs", jobs]) == 0
+    many_err = capsys.readouterr().err
+    assert many.read_bytes() == one.read_bytes()
+    assert [ln for ln in many_err.splitlines() if "frames read" in ln] == [
+        ln for ln in one_err.splitlines() if "frames read" in ln
+    ]
+    assert not list(tmp_path.glob(".ikeview-parts-*"))

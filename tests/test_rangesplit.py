@@ -228,20 +228,8 @@ def test_unlocated_ranges_fold_unless_a_fragment_spans_an_edge(held: bool, tmp_p
     from ikeview.pipeline.analyze import analyze
     from ikeview.report import to_json
 
-    esp = bytes(12) + b"\x08\x00" + _ipv4(50, struct.pack("!II", 0x1111, 0) + bytes(60))
-    frames = []
-    for i in range(4000):
-        frames.append(esp[:38] + struct.pack("!I", i + 1) + esp[42:])
-        if held and i in (1990, 2010):
-            frames.append(_fragment(i == 1990))
     cap = tmp_path / "frag.pcap"
-    cap.write_bytes(
-        struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 1)
-        + b"".join(
-            struct.pack("<IIII", 1_700_000_000 + i // 1000, i % 1000, len(f), len(f)) + f
-            for i, f in enumerate(frames)
-        )
-    )
+    _fragment_capture(cap, held)
     calls: list[int] = []
 
     def serial():  # -> Analysis
@@ -251,6 +239,54 @@ def test_unlocated_ranges_fold_unless_a_fragment_spans_an_edge(held: bool, tmp_p
     many = parallel.analyze_parallel(cap, jobs=2, min_bytes=0, serial=serial)
     assert calls == ([1] if held else [])
     assert to_json(many) == to_json(analyze(cap))
+
+
+def _fragment_capture(path: Path, held: bool) -> None:
+    esp = bytes(12) + b"\x08\x00" + _ipv4(50, struct.pack("!II", 0x1111, 0) + bytes(60))
+    frames = []
+    for i in range(4000):
+        frames.append(esp[:38] + struct.pack("!I", i + 1) + esp[42:])
+        if held and i in (1990, 2010):
+            frames.append(_fragment(i == 1990))
+    path.write_bytes(
+        struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 1)
+        + b"".join(
+            struct.pack("<IIII", 1_700_000_000 + i // 1000, i % 1000, len(f), len(f)) + f
+            for i, f in enumerate(frames)
+        )
+    )
+
+
+@pytest.mark.parametrize("held", [False, True])
+def test_unlocated_decrypt_joins_unless_a_fragment_spans_an_edge(
+    held: bool, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """decrypt -o with keys that open no IKE (one [[esp]] SA, not this capture's) writes every
+    range at once and joins the parts; a fragment held across the edge means one pass. The
+    file is one pass's either way."""
+    from ikeview import pardecrypt
+    from ikeview.keys.loader import load_keys
+    from ikeview.pcapwrite import write_decrypted
+
+    cap, keys = tmp_path / "frag.pcap", tmp_path / "keys.toml"
+    _fragment_capture(cap, held)
+    keys.write_text(
+        '[[esp]]\nspi = "00002222"\nsrc = "192.0.2.1"\ndst = "192.0.2.2"\n'
+        'encr = "AES_GCM_16_128"\ninteg = "NONE"\nencr_key = "' + "11" * 20 + '"\n'
+    )
+    one = tmp_path / "one.pcap"
+    write_decrypted(cap, load_keys([keys]), one)
+    calls: list[int] = []
+
+    def counted(*a: object, **k: object) -> object:
+        calls.append(1)
+        return write_decrypted(*a, **k)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(pardecrypt, "write_decrypted", counted)
+    many = tmp_path / "many.pcap"
+    pardecrypt.write_decrypted_parallel(cap, [keys], many, jobs=2, min_bytes=0)
+    assert calls == ([1] if held else [])
+    assert many.read_bytes() == one.read_bytes()
 
 
 @pytest.mark.parametrize("keys", [False, True])

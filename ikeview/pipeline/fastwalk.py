@@ -166,7 +166,7 @@ def walk_pcap(
             if kind is not None:
                 with mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as mm:
                     done = _walk(mm, size, kind, sink, fast_udp, progress)
-                    return None if done is None else (*done, None)
+                    return None if done is None else (done[0], done[1], None)
     except (OSError, ValueError):
         return None
     try:
@@ -270,7 +270,7 @@ def _walk(
     fast_udp: bool,
     progress: Progress | None,
     span: tuple[int, int, int] | None = None,
-) -> tuple[int, float] | None:
+) -> tuple[int, float, int] | None:
     """``span``: (first record's offset, offset to stop at, frames before it), for one byte
     range of ``--jobs`` (``ikeview.parallel``): the records starting before the stop offset."""
     # Measured hot loop (one iteration per frame of the file): one function, locals only.
@@ -384,7 +384,7 @@ def _walk(
     if off != size and (span is None or off < stop):
         return None
     flush()
-    return index, ts
+    return index, ts, off
 
 
 def walk_span(
@@ -394,11 +394,12 @@ def walk_span(
     sink: Sink,
     fast_udp: bool,
     span: tuple[int, int, int],
-) -> tuple[int, float] | None:
+) -> tuple[int, float, int] | None:
     """One byte span of a mapped classic pcap of ``size`` bytes (``kind``: its byte order and
     seconds per fraction unit) into ``sink``: the records starting in ``[span[0], span[1])``,
     numbered after ``span[2]`` frames (the ranges of ``--jobs``, ``ikeview.parallel``).
-    (frames counted in all, time of the last) or None as ``walk_pcap`` says."""
+    (frames counted in all, time of the last, offset just past the last record: ``span[1]``
+    when the span ends on a record boundary) or None as ``walk_pcap`` says."""
     return _walk(mm, size, kind, sink, fast_udp, None, span)
 
 
