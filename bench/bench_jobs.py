@@ -236,16 +236,27 @@ def _decrypt_once(capture: str, keyring: Any, out: Path) -> None:
 def bound_decrypt(capture: Path, keys: str, jobs: int, out: Path) -> None:
     """``decrypt -o``'s idle-machine bound; the fold is the join of the part files."""
     from ikeview.keys.loader import load_keys
-    from ikeview.pardecrypt import _append, decrypt_range
+    from ikeview.parallel import opens_no_ike, unlocated_split
+    from ikeview.pardecrypt import _append, decrypt_range, decrypt_unlocated_range
+    from ikeview.pcapranges import layout
 
     keyring = load_keys([Path(keys)])
     one = min(_cpu(_decrypt_once, str(capture), keyring, out)[0] for _ in range(2))
-    found, split = _located(capture, jobs)
     parts = [out.with_suffix(f".part{r}") for r in range(jobs)]
-    ranges = [
-        _cpu(decrypt_range, split, r, [keys], str(parts[r]), (), True, keyring)[0]
-        for r in range(jobs)
-    ]
+    lay = layout(str(capture))
+    if opens_no_ike(keyring) and lay is not None:
+        # As --jobs runs keys that open no IKE: nothing located, each range written at once.
+        found, split = [0.0], unlocated_split(str(capture), lay, jobs)
+        assert split is not None
+        ranges = [
+            _cpu(decrypt_unlocated_range, split, r, keyring, str(parts[r]))[0] for r in range(jobs)
+        ]
+    else:
+        found, split = _located(capture, jobs)
+        ranges = [
+            _cpu(decrypt_range, split, r, [keys], str(parts[r]), (), True, keyring)[0]
+            for r in range(jobs)
+        ]
 
     # As --jobs: range 0's part is the output, the later ones appended by the kernel.
     t_join, _ = _cpu(_append, parts[0], [str(p) for p in parts[1:]])
