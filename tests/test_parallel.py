@@ -444,3 +444,52 @@ def test_decrypt_esp_keys_with_failures_and_damage_same_file(
         ln for ln in one_err.splitlines() if "frames read" in ln
     ]
     assert not list(tmp_path.glob(".ikeview-parts-*"))
+
+
+def _damaged(data: bytes, how: str) -> bytes:
+    """``data`` (a little-endian classic pcap) damaged near two thirds in: a record length past
+    any frame, a zero record header, a flipped ICV byte, a cut last record, trailing bytes."""
+    off, starts = 24, []
+    while off < len(data):
+        starts.append(off)
+        off += 16 + struct.unpack_from("<I", data, off + 8)[0]
+    at = min(starts, key=lambda s: abs(s - len(data) * 2 // 3))
+    return {
+        "length": data[: at + 8] + struct.pack("<I", 1 << 25) + data[at + 12 :],
+        "zero": data[:at] + bytes(16) + data[at + 16 :],
+        "icv": data[: at + 60] + bytes([data[at + 60] ^ 1]) + data[at + 61 :],
+        "cut": data[:-7],
+        "trailing": data + bytes(5),
+    }[how]
+
+
+@pytest.mark.parametrize("how", ["length", "zero", "icv", "cut", "trailing"])
+def test_esp_keys_on_damaged_files_same_output(
+    how: str,
+    tmp_path: Path,
+    split_small: None,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Damage where a later unlocated range starts or lies: report --json and decrypt -o with
+    [[esp]] keys give one pass's output and counts whatever the number of jobs."""
+    import random
+
+    monkeypatch.syspath_prepend(str(REPO / "bench"))
+    from bench_decrypt_file import write_capture, write_keys
+    from bench_esp_pipeline import SEED, Suite
+
+    suite = Suite("AES-GCM-16-128", random.Random(SEED))
+    cap, keys = tmp_path / "gcm.pcap", tmp_path / "keys.toml"
+    write_keys(suite, keys)
+    write_capture(suite, 4000, cap)
+    cap.write_bytes(_damaged(cap.read_bytes(), how))
+    runs = []
+    for jobs in ("1", "2", "3"):
+        out = tmp_path / f"out{jobs}.pcap"
+        code = main(["report", str(cap), "--keys", str(keys), "--json", "--jobs", jobs])
+        report = capsys.readouterr().out
+        assert main(["decrypt", str(cap), "--keys", str(keys), "-o", str(out), "--jobs", jobs]) == 0
+        counts = [ln for ln in capsys.readouterr().err.splitlines() if "frames read" in ln]
+        runs.append((code, report, out.read_bytes(), counts))
+    assert runs[1] == runs[0] and runs[2] == runs[0]
