@@ -65,7 +65,7 @@ if TYPE_CHECKING:
     from ikeview.pipeline.correlate import Correlator
     from ikeview.pipeline.correlate.espbulk import EspBulk
     from ikeview.pipeline.correlate.merge import EspPart, Recorder
-    from ikeview.pipeline.fastwalk import Buffer, FastItem, Lane
+    from ikeview.pipeline.fastwalk import Lane
     from ikeview.pipeline.model import Analysis
     from ikeview.pipeline.seam import Decryptor
     from ikeview.summary import Summary
@@ -218,14 +218,10 @@ def _range_sink(take: _RangeFeed) -> type[Any]:
     class RangeSink(AnalysisSink):
         def frame(self, raw: RawFrame) -> None:
             if take.walking:
-                self.flush()
-                take.end += 16 + len(raw.data)  # a frame of the walk: where it ends
                 take.other(raw)
             super().frame(raw)
 
         def flush(self) -> None:
-            if take.walking:
-                take.ends_after(self.lanes, self._mm, self._record)
             if not take.records:
                 super().flush()
                 return
@@ -289,12 +285,13 @@ def _walk_batched(
     for raw in split.other_frames(range(r), fd):
         sink.frame(raw)
     kind = (lay.endian, lay.scale)
-    take.walking, take.end = True, w.start
+    take.walking = True
     done = walk_span(mm, lay.size, kind, sink, fast_udp, (w.start, w.end, base))
     sink.flush()
     take.walking = False
     if done is None:
         raise RangeLost(split.name)
+    take.end = done[2]
     take.walked_to(done[0] - base, dissector.idle())
     for raw in split.other_frames(range(r + 1, len(split.walked)), fd):
         sink.frame(raw)
@@ -326,8 +323,9 @@ class _RangeFeed:
         self.walked = 0
         """Frames the batch path's walk counted in the range."""
         self.walking = False
+        """Whether the range's own frames are being walked (not the other ranges' frames)."""
         self.end = 0
-        """While the range is walked: the offset just past its last frame so far."""
+        """Once the range is walked: the offset just past its last frame."""
         self.idle = True
         """Whether the dissector held nothing (fragments, streams) when the range ended."""
         self.others = 0
@@ -348,15 +346,6 @@ class _RangeFeed:
         self.walked, self.idle = frames, idle
         if self._hi - self._lo >= OPEN:
             self._hi = self._lo + frames
-
-    def ends_after(self, lanes: dict[int, Lane], mm: Buffer | None, record: Any) -> None:
-        """Before a flush of the walk: the range so far ends with the lanes' last packet."""
-        last: FastItem | None = None
-        for lane in lanes.values():
-            if lane.items and (last is None or lane.items[-1][0] > last[0]):
-                last = lane.items[-1]
-        if last is not None and mm is not None:
-            self.end = last[5] + record(mm, last[5] - 16)[2]
 
     def other(self, raw: RawFrame) -> None:
         """A frame of the range's walk that the batch path did not take. Counted when it is not

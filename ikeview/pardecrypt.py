@@ -320,12 +320,11 @@ def _decrypt_unlocated(
 
     def accept(results: list[Unlocated | None]) -> bool:
         got = [res for res in results if res is not None]
-        return (
-            len(got) == jobs
-            and all(end == ends[r] for r, (_, end, _) in enumerate(got))
-            and all(idle for _, _, idle in got[:-1])
-            and not any(stats.failed for stats, _, _ in got[1:])
-        )
+        if len(got) < jobs or any(end != ends[r] for r, (_, end, _) in enumerate(got)):
+            # A guess that was no record start, or damage: as when located ranges do not tile.
+            note(f"--jobs {jobs}: {NOT_SPLIT}; read in one process")
+            return False
+        return all(idle for _, _, idle in got[:-1]) and not any(s.failed for s, _, _ in got[1:])
 
     try:
         results = _write_parts(

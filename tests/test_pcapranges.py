@@ -111,6 +111,17 @@ def _outputs(
     _, err = _run(capsys, ["decrypt", str(cap), "--keys", keys, "-o", str(dec), "--jobs", jobs])
     outs.append(dec.read_bytes().hex())
     notes.append("\n".join(ln for ln in err.splitlines() if "frames read" not in ln))
+    # And with keys that open no IKE (one ESP SA, not this capture's): nothing is located.
+    esp_keys = tmp / "esp-keys.toml"
+    esp_keys.write_text(
+        '[[esp]]\nspi = "0badc0de"\nsrc = "192.0.2.1"\ndst = "192.0.2.2"\n'
+        'encr = "AES_GCM_16_128"\ninteg = "NONE"\nencr_key = "' + "22" * 20 + '"\n'
+    )
+    dec_esp = tmp / f"dec-esp{jobs}.pcap"
+    argv = ["decrypt", str(cap), "--keys", str(esp_keys), "-o", str(dec_esp), "--jobs", jobs]
+    _, err = _run(capsys, argv)
+    outs.append(dec_esp.read_bytes().hex())
+    notes.append("\n".join(ln for ln in err.splitlines() if "frames read" not in ln))
     return outs, [n for n in notes if n]
 
 
