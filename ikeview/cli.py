@@ -464,6 +464,10 @@ def _run_decrypt(args: argparse.Namespace) -> int:
             args.capture, keyring, args.output, extra_ports=args.ports, fast=not args.no_fast
         )
     print(printable_lines(str(stats)), file=sys.stderr)
+    # What the counts do not say: which SPIs had no keys or keys that do not verify, frames
+    # copied undecoded, where a damaged file stopped being read (first 20, capture order).
+    for problem in stats.problems:
+        print(f"  {printable(problem)}", file=sys.stderr)
     return ExitCode.OK
 
 

@@ -57,9 +57,17 @@ def write_decrypted_fast(
     try:
         # On _Abandon the temporary file is removed and ``output`` left as it was.
         with open_output(output, "wb", inputs=[capture]) as out:
-            sink = _DecryptSink(Dissector(extra_ports=ports), dec, out)
-            if walk_pcap(capture, sink, fast_udp=not ports) is None:
+            dissector = Dissector(extra_ports=ports)
+            sink = _DecryptSink(dissector, dec, out)
+            done = walk_pcap(capture, sink, fast_udp=not ports)
+            if done is None:
                 raise _Abandon
+            # Read through CaptureReader (pcapng, gzip): a damaged file's last word, as the
+            # record path has it from the reader.
+            frames, last_ts, capture_stats = done
+            tail = dissector.finish(capture_stats, frames, last_ts)
+            if isinstance(tail, FrameError):
+                sink.stats.frame_error(tail)
             sink.close()
     except _Abandon:
         return None
@@ -114,6 +122,8 @@ class _DecryptSink:
                 corr.feed(rec)
                 if isinstance(rec, IkeDatagram):
                     handle_ike(rec, dec, frames, replacements, stats)
+                else:
+                    stats.frame_error(rec)
         new = replacements.get(raw.index)
         if new is None:
             self._write(raw.linktype, raw.ts, raw.data, raw.orig_len)

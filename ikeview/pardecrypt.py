@@ -109,11 +109,13 @@ def decrypt_range(
                     handle_esp(rec, dec, by_index, replacements, stats)
             elif isinstance(rec, IkeDatagram | FrameError):
                 corr.feed(rec)
-                if isinstance(rec, IkeDatagram):
-                    if owns(rec.flow.frame):
-                        handle_ike(rec, dec, by_index, replacements, stats)
-                    else:
-                        dec.take_plaintext(rec.message.raw)
+                if isinstance(rec, FrameError):
+                    if owns(rec.frame):
+                        stats.frame_error(rec)
+                elif owns(rec.flow.frame):
+                    handle_ike(rec, dec, by_index, replacements, stats)
+                else:
+                    dec.take_plaintext(rec.message.raw)
         flush()
     return stats
 
@@ -311,7 +313,9 @@ def _decrypt_unlocated(
     runs. The parts are joined only if every range ended where the next began, left its
     dissector idle at that edge, and, past the first, had no packet fail to decrypt (a range
     starts without the ESN state of the SAs before it: a wrap of the sequence numbers earlier
-    in the file would fail there and not in one pass); else the capture is read in one pass."""
+    in the file would fail there and not in one pass) and no undecodable frame (its problem
+    line would name a frame counted from the range's start); else the capture is read in one
+    pass."""
     split = unlocated_split(name, lay, jobs)
     if split is None:
         note(f"--jobs {jobs}: {NOT_SPLIT}; read in one process")
@@ -324,7 +328,10 @@ def _decrypt_unlocated(
             # A guess that was no record start, or damage: as when located ranges do not tile.
             note(f"--jobs {jobs}: {NOT_SPLIT}; read in one process")
             return False
-        return all(idle for _, _, idle in got[:-1]) and not any(s.failed for s, _, _ in got[1:])
+        # A later range's failures and frame errors: see above, and its frame numbers count
+        # from its own start.
+        later = [s.failed or s.frame_errors for s, _, _ in got[1:]]
+        return all(idle for _, _, idle in got[:-1]) and not any(later)
 
     try:
         results = _write_parts(
@@ -373,6 +380,7 @@ def _merge_stats(parts: list[DecryptStats]) -> DecryptStats:
             setattr(total, name, getattr(total, name) + getattr(s, name))
         total.ike_replaced += s.ike_replaced
         total.other_linktype += s.other_linktype
+        total.frame_errors += s.frame_errors
         for p in s.problems:
             total.note(p)
     return total

@@ -35,7 +35,7 @@ from ikeview.dissectors.errors import DecodeError
 from ikeview.dissectors.esp import esp_packet
 from ikeview.dissectors.net import link_to_ip
 from ikeview.dissectors.records import EspPacket, FrameError, IkeDatagram, RawFrame, Record
-from ikeview.dissectors.stream import dissect
+from ikeview.dissectors.stream import Dissector
 from ikeview.keys.model import KeyRing
 from ikeview.outfile import open_output
 from ikeview.pcapfile import PcapWriter
@@ -91,8 +91,11 @@ class DecryptStats:
     """IKE messages written with their SK payload in clear."""
     other_linktype: int = 0
     """Frames left out because their link type differs from the first frame's."""
+    frame_errors: int = 0
+    """Frames the dissector could not decode (copied as they are), and a damaged file's end."""
     problems: list[str] = field(default_factory=list)
-    """The first few distinct problem lines."""
+    """The first few distinct problem lines, in capture order: the CLI prints them under the
+    counts (keys missing or not verifying, undecodable frames, where a damaged file ends)."""
 
     def __str__(self) -> str:
         text = (
@@ -109,6 +112,12 @@ class DecryptStats:
         """Remember a problem line (the first 20 distinct ones)."""
         if problem and problem not in self.problems and len(self.problems) < 20:
             self.problems.append(problem)
+
+    def frame_error(self, rec: FrameError) -> None:
+        """A frame the dissector could not decode, or the end of a damaged file: said as
+        ``report`` says it (frame number, then the reason)."""
+        self.frame_errors += 1
+        self.note(f"frame {rec.frame}: {rec.reason}")
 
 
 def rebuild_frame(frame: RawFrame, packet: EspPacket | None, opened: EspOpened) -> bytes | None:
@@ -295,7 +304,17 @@ def write_decrypted(
     if done is not None:
         return done
     dec = decryptor if decryptor is not None else KeyringDecryptor(keyring, keep_plaintext=True)
-    feed = correlator(dec)
+    return _write_records(capture, dec, correlator(dec), output, extra_ports)
+
+
+def _write_records(
+    capture: str | os.PathLike[str],
+    dec: KeyringDecryptor,
+    feed: _Feed | None,
+    output: str | os.PathLike[str],
+    extra_ports: Iterable[int],
+) -> DecryptStats:
+    """``write_decrypted`` on the record path: every frame read, dissected and written."""
     stats = DecryptStats()
     replacements: dict[int, bytes] = {}
     # open_output: a temporary file beside ``output``, renamed over it only once complete; it
@@ -329,13 +348,17 @@ def write_decrypted(
                 stats.frames += 1
                 yield frame
 
-        for rec in dissect(frames(), extra_ports=extra_ports):
+        # With the reader, a damaged file ends with a FrameError saying where reading stopped.
+        for rec in Dissector(extra_ports=extra_ports).run(frames(), reader):
             if isinstance(rec, EspPacket):
                 handle_esp(rec, dec, frames_by_index, replacements, stats)
-            elif isinstance(rec, IkeDatagram | FrameError) and feed is not None:
+            elif isinstance(rec, FrameError):
+                stats.frame_error(rec)
+                if feed is not None:
+                    feed.feed(rec)
+            elif isinstance(rec, IkeDatagram) and feed is not None:
                 feed.feed(rec)
-                if isinstance(rec, IkeDatagram):
-                    handle_ike(rec, dec, frames_by_index, replacements, stats)
+                handle_ike(rec, dec, frames_by_index, replacements, stats)
         flush()
         if not writer:
             PcapWriter(out, _LINKTYPE_ETHERNET)

@@ -110,7 +110,7 @@ def _outputs(
     dec = tmp / f"dec{jobs}.pcap"
     _, err = _run(capsys, ["decrypt", str(cap), "--keys", keys, "-o", str(dec), "--jobs", jobs])
     outs.append(dec.read_bytes().hex())
-    notes.append("\n".join(ln for ln in err.splitlines() if "frames read" not in ln))
+    _decrypt_lines(err, outs, notes)
     # And with keys that open no IKE (one ESP SA, not this capture's): nothing is located.
     esp_keys = tmp / "esp-keys.toml"
     esp_keys.write_text(
@@ -121,8 +121,16 @@ def _outputs(
     argv = ["decrypt", str(cap), "--keys", str(esp_keys), "-o", str(dec_esp), "--jobs", jobs]
     _, err = _run(capsys, argv)
     outs.append(dec_esp.read_bytes().hex())
-    notes.append("\n".join(ln for ln in err.splitlines() if "frames read" not in ln))
+    _decrypt_lines(err, outs, notes)
     return outs, [n for n in notes if n]
+
+
+def _decrypt_lines(err: str, outs: list[str], notes: list[str]) -> None:
+    """decrypt's counts and problem lines are output (one pass's, whatever the jobs); what
+    --jobs says about itself is a note."""
+    lines = err.splitlines()
+    outs.append("\n".join(ln for ln in lines if not ln.startswith("ikeview: ")))
+    notes.append("\n".join(ln for ln in lines if ln.startswith("ikeview: ")))
 
 
 def _damage_at_the_edges(src: Path, dst: Path) -> Path:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -177,3 +178,61 @@ def test_wireshark_ikev2_capture_is_written_in_clear(
     assert vec["expected_isakmp_auth_data"] in {r[0] for r in rows}
     assert all(r[1] in ("1", "2") and r[2] in ("1", "2") for r in rows[2:])
     assert any("ikev2_auth" in line for line in _tcpdump(out))
+
+
+def _decrypt_cli(capture: Path, keys: Path, out: Path, *extra: str) -> list[str]:
+    """``ikeview decrypt`` as a user runs it: its stderr lines."""
+    run = subprocess.run(
+        [sys.executable, "-m", "ikeview", "decrypt", str(capture), "--keys", str(keys),
+         "-o", str(out), *extra],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert run.returncode == 0, run.stderr
+    return run.stderr.splitlines()
+
+
+@pytest.mark.parametrize("fast", [[], ["--no-fast"]])
+def test_decrypt_names_the_spis_it_had_no_keys_for(tmp_path: Path, fast: list[str]) -> None:
+    """The lab's NAT-T capture with keys for another SA: under the counts, one line per SPI
+    (strongSwan logged both: truth.json's child SA, 027380cc and def9e166)."""
+    lab = Path(__file__).resolve().parents[1] / "captures" / "lab" / "natt"
+    spis = [e["spi"] for e in json.loads((lab / "truth.json").read_text())["child_sas"][0]["esp"]]
+    keys = tmp_path / "other.toml"
+    keys.write_text(
+        '[[esp]]\nspi = "0badc0de"\nsrc = "192.0.2.1"\ndst = "192.0.2.2"\n'
+        'encr = "AES_GCM_16_128"\ninteg = "NONE"\nencr_key = "' + "33" * 20 + '"\n'
+    )
+    lines = _decrypt_cli(lab / "capture.pcap", keys, tmp_path / "o.pcap", *fast)
+    assert "0 decrypted" in lines[0] and " 0 without keys" not in lines[0]
+    assert sorted(lines[1:]) == sorted(f"  no keys for ESP SPI 0x{spi}" for spi in spis)
+
+
+@pytest.mark.parametrize("suffix", [".pcap", ".pcapng.gz"])
+def test_decrypt_says_where_a_damaged_capture_stopped(tmp_path: Path, suffix: str) -> None:
+    """A capture cut inside its last record (classic pcap: the mapped walk gives up and the
+    record path reads it; pcapng in gzip: the reader's walk): the frames before it are written
+    and stderr says where reading stopped, as ``report`` does."""
+    import gzip
+
+    lab = Path(__file__).resolve().parents[1] / "captures" / "lab" / "natt"
+    data = (lab / "capture.pcap").read_bytes()[:-5]
+    cap = tmp_path / f"cut{suffix}"
+    if suffix == ".pcap":
+        cap.write_bytes(data)
+    else:
+        if shutil.which("editcap") is None:
+            pytest.skip("editcap not installed")
+        (tmp_path / "cut.pcap").write_bytes(data)
+        ng = tmp_path / "cut.pcapng"
+        subprocess.run(["editcap", "-F", "pcapng", str(tmp_path / "cut.pcap"), str(ng)],
+                       check=True, capture_output=True)  # fmt: skip
+        cap.write_bytes(gzip.compress(ng.read_bytes()[:-5]))
+    lines = _decrypt_cli(cap, lab / "keys.toml", tmp_path / "o.pcap")
+    report = subprocess.run(
+        [sys.executable, "-m", "ikeview", "report", str(cap), "--keys", str(lab / "keys.toml")],
+        capture_output=True, text=True, check=False,
+    ).stdout  # fmt: skip
+    damage = [ln.strip() for ln in lines[1:] if "capture file damaged" in ln]
+    assert len(damage) == 1 and "reading stopped there" in damage[0]
+    # The same words as report's warning for that frame.
+    assert damage[0] in report.replace("warning ", "")
