@@ -9,6 +9,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+CAPTURE_DAMAGED = "capture file damaged"
+"""How the reason of a damaged file's last FrameError begins (``Dissector.finish``): the views
+that write data rather than a report (``export``, ``keys``) look for it to say so on stderr."""
+
 
 class DecodeError(Exception):
     """Bytes that do not follow the format, at ``offset`` (relative to the message or frame)."""

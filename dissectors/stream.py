@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, cast
 
 from ikeview.dissectors.capture import CaptureReader, CaptureStats
-from ikeview.dissectors.errors import DecodeError
+from ikeview.dissectors.errors import CAPTURE_DAMAGED, DecodeError
 from ikeview.dissectors.esp import ESP_HEADER, esp_packet
 from ikeview.dissectors.net import (
     IPPROTO_AH,
@@ -547,11 +547,11 @@ class Dissector:
             else ""
         )
         if not capture.truncated:
-            return FrameError(last_index + 1, last_ts, 0, f"capture file damaged: {clamped}")
+            return FrameError(last_index + 1, last_ts, 0, f"{CAPTURE_DAMAGED}: {clamped}")
         stats.truncated = True
         stats.note = capture.note
         offset = max(capture.damage_offset, 0)
-        text = f"capture file damaged: {capture.note}" + (f"; {clamped}" if clamped else "")
+        text = f"{CAPTURE_DAMAGED}: {capture.note}" + (f"; {clamped}" if clamped else "")
         return FrameError(last_index + 1, last_ts, offset, text)
 
 

@@ -426,11 +426,24 @@ def _run_report(args: argparse.Namespace) -> int:
     return ExitCode.OK
 
 
+def _say_damage(analysis: Analysis) -> None:
+    """``export`` and ``keys`` write data, not a report: where a damaged capture stopped being
+    read goes to stderr (``report`` and ``summary`` show it in their output, ``decrypt`` under
+    its counts), so that a CSV or key list cut short is never taken for the whole capture."""
+    from ikeview.dissectors.errors import CAPTURE_DAMAGED
+
+    for p in analysis.problems:
+        if p.frame is not None and p.text.startswith(f"frame {p.frame}: {CAPTURE_DAMAGED}"):
+            print(f"ikeview: {printable(analysis.capture)}: {printable(p.text)}", file=sys.stderr)
+
+
 def _run_export(args: argparse.Namespace) -> int:
     from ikeview.export import write_csv
 
     if args.csv == "-":
-        write_csv(_analyze(args), "-", esp=args.esp, clock=args.time)
+        analysis = _analyze(args)
+        write_csv(analysis, "-", esp=args.esp, clock=args.time)
+        _say_damage(analysis)
         return ExitCode.OK
     from ikeview.outfile import check_target, replacing
 
@@ -438,6 +451,7 @@ def _run_export(args: argparse.Namespace) -> int:
     analysis = _analyze(args)
     with replacing(args.csv, inputs=_inputs(args)) as tmp:
         write_csv(analysis, tmp, esp=args.esp, clock=args.time)
+    _say_damage(analysis)
     return ExitCode.OK
 
 
@@ -475,6 +489,7 @@ def _run_keys(args: argparse.Namespace) -> int:
     from ikeview.pipeline.keyout import keys_json, write_wireshark_tables
 
     analysis = _analyze(args)
+    _say_damage(analysis)
     if args.wireshark:
         for path in write_wireshark_tables(analysis, args.wireshark, inputs=_inputs(args)):
             print(f"wrote {printable(str(path))}", file=sys.stderr)

@@ -120,6 +120,22 @@ def test_truncated_capture_is_read_up_to_the_damage(tmp_path: Path) -> None:
     assert "capture file damaged: file ends inside frame" in problems
 
 
+def test_export_and_keys_say_where_a_damaged_capture_stopped(tmp_path: Path) -> None:
+    """export and keys write data, not a report: a capture cut two thirds in gives their
+    output for what was read and one stderr line in report's words; a whole one, none."""
+    data = CAPTURE.read_bytes()
+    cut = tmp_path / "cut.pcap"
+    cut.write_bytes(data[: len(data) * 2 // 3])
+    report = json.loads(ikeview("report", "--json", cut, "--keys", KEYS).stdout)
+    (damage,) = [p["text"] for p in report["problems"] if "capture file damaged" in p["text"]]
+    for args in (["export", "--csv", "-"], ["keys", "--keys", str(KEYS)]):
+        run = ikeview(args[0], cut, *args[1:])
+        assert run.returncode == 0, run.stderr
+        assert run.stderr.splitlines() == [f"ikeview: {cut}: {damage}"]
+        whole = ikeview(args[0], CAPTURE, *args[1:])
+        assert whole.returncode == 0 and whole.stderr == ""
+
+
 def test_progress_bar_only_on_a_terminal(tmp_path: Path) -> None:
     """On a terminal the report run draws a rich progress bar on stderr; piped, it does not."""
     piped = ikeview("report", CAPTURE, "--keys", KEYS)
