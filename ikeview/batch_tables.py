@@ -25,6 +25,7 @@ SCHEMA: dict[str, dict[str, str]] = {
         "capture": S,
         "size_bytes": INT,
         "error": S,
+        "damage": S,
         "frames": INT,
         "ike_messages": INT,
         "ike_decrypted": INT,
@@ -405,6 +406,7 @@ def analysis_tables(analysis: Any, capture: str, size: int) -> Tables:
         {
             "size_bytes": size,
             "error": None,
+            "damage": analysis.damage,
             "frames": k.frames,
             "ike_messages": k.ike_messages,
             "ike_decrypted": k.ike_decrypted,

@@ -430,11 +430,10 @@ def _say_damage(analysis: Analysis) -> None:
     """``export`` and ``keys`` write data, not a report: where a damaged capture stopped being
     read goes to stderr (``report`` and ``summary`` show it in their output, ``decrypt`` under
     its counts), so that a CSV or key list cut short is never taken for the whole capture."""
-    from ikeview.dissectors.errors import CAPTURE_DAMAGED
-
-    for p in analysis.problems:
-        if p.frame is not None and p.text.startswith(f"frame {p.frame}: {CAPTURE_DAMAGED}"):
-            print(f"ikeview: {printable(analysis.capture)}: {printable(p.text)}", file=sys.stderr)
+    if analysis.damage is not None:
+        print(
+            f"ikeview: {printable(analysis.capture)}: {printable(analysis.damage)}", file=sys.stderr
+        )
 
 
 def _run_export(args: argparse.Namespace) -> int:

@@ -114,6 +114,32 @@ def test_unreadable_captures_are_rows(tmp_path: Path) -> None:
     assert {p.name for p in written} == {f"{n}.parquet" for n in SCHEMA}
 
 
+def test_damaged_captures_say_where_reading_stopped(tmp_path: Path) -> None:
+    """A capture cut two thirds in is a row like any other, its counts those of what was read,
+    and ``damage`` says where reading stopped, in report's words; a whole one has none."""
+    data = (PSK / "capture.pcap").read_bytes()
+    cut = tmp_path / "cut.pcap"
+    cut.write_bytes(data[: len(data) * 2 // 3])
+    frames, _ = run_batch([cut, PSK / "capture.pcap"], tmp_path / "ds")
+    caps = frames["captures"].set_index("capture")
+    report = json.loads(_report_json(cut))
+    (damage,) = [p["text"] for p in report["problems"] if "capture file damaged" in p["text"]]
+    assert caps.loc[str(cut), "damage"] == damage
+    assert caps.loc[str(cut), "frames"] == report["counters"]["frames"]
+    assert pd.isna(caps.loc[str(PSK / "capture.pcap"), "damage"])
+
+
+def _report_json(capture: Path) -> str:
+    import subprocess
+    import sys
+
+    run = subprocess.run(
+        [sys.executable, "-m", "ikeview", "report", str(capture), "--json"],
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    return run.stdout
+
+
 def test_jobs_give_the_same_dataset(local: Path, tmp_path: Path) -> None:
     out = tmp_path / "ds"
     assert (

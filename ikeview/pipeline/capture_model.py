@@ -201,6 +201,17 @@ class Analysis:
                 return sa
         return None
 
+    @property
+    def damage(self) -> str | None:
+        """Where a damaged capture stopped being read (the text of its last problem, as the
+        report shows it); None for a capture read whole."""
+        from ikeview.dissectors.errors import CAPTURE_DAMAGED
+
+        for p in self.problems:
+            if p.frame is not None and p.text.startswith(f"frame {p.frame}: {CAPTURE_DAMAGED}"):
+                return p.text
+        return None
+
 
 def iso_time(ts: float) -> str:
     """A capture time as ISO 8601 in UTC with microseconds: ``2024-05-01T10:00:00.000000Z``."""
