@@ -479,7 +479,7 @@ def _run_decrypt(args: argparse.Namespace) -> int:
     print(printable_lines(str(stats)), file=sys.stderr)
     # What the counts do not say: which SPIs had no keys or keys that do not verify, frames
     # copied undecoded, where a damaged file stopped being read (first 20, capture order).
-    for problem in stats.problems:
+    for problem in [*stats.problems, *([stats.damage] if stats.damage else [])]:
         print(f"  {printable(problem)}", file=sys.stderr)
     return ExitCode.OK
 

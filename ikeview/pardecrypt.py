@@ -381,6 +381,7 @@ def _merge_stats(parts: list[DecryptStats]) -> DecryptStats:
         total.ike_replaced += s.ike_replaced
         total.other_linktype += s.other_linktype
         total.frame_errors += s.frame_errors
+        total.damage = total.damage or s.damage
         for p in s.problems:
             total.note(p)
     return total

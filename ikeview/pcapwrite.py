@@ -31,7 +31,7 @@ from dataclasses import dataclass, field, replace
 from typing import Protocol
 
 from ikeview.dissectors.capture import CaptureReader
-from ikeview.dissectors.errors import DecodeError
+from ikeview.dissectors.errors import CAPTURE_DAMAGED, DecodeError
 from ikeview.dissectors.esp import esp_packet
 from ikeview.dissectors.net import link_to_ip
 from ikeview.dissectors.records import EspPacket, FrameError, IkeDatagram, RawFrame, Record
@@ -95,7 +95,10 @@ class DecryptStats:
     """Frames the dissector could not decode (copied as they are), and a damaged file's end."""
     problems: list[str] = field(default_factory=list)
     """The first few distinct problem lines, in capture order: the CLI prints them under the
-    counts (keys missing or not verifying, undecodable frames, where a damaged file ends)."""
+    counts (keys missing or not verifying, undecodable frames)."""
+    damage: str | None = None
+    """Where a damaged file stopped being read: kept apart from ``problems`` so that no number
+    of earlier lines can crowd it out (the CLI prints it last)."""
 
     def __str__(self) -> str:
         text = (
@@ -106,6 +109,8 @@ class DecryptStats:
             text += f"; {self.ike_replaced} IKE messages written in clear"
         if self.other_linktype:
             text += f"; {self.other_linktype} frames of another link type left out"
+        if self.frame_errors:
+            text += f"; {self.frame_errors} undecodable frames"
         return text
 
     def note(self, problem: str | None) -> None:
@@ -117,7 +122,11 @@ class DecryptStats:
         """A frame the dissector could not decode, or the end of a damaged file: said as
         ``report`` says it (frame number, then the reason)."""
         self.frame_errors += 1
-        self.note(f"frame {rec.frame}: {rec.reason}")
+        line = f"frame {rec.frame}: {rec.reason}"
+        if rec.reason.startswith(CAPTURE_DAMAGED):
+            self.damage = line
+        else:
+            self.note(line)
 
 
 def rebuild_frame(frame: RawFrame, packet: EspPacket | None, opened: EspOpened) -> bytes | None:

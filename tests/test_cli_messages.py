@@ -136,6 +136,30 @@ def test_export_and_keys_say_where_a_damaged_capture_stopped(tmp_path: Path) -> 
         assert whole.returncode == 0 and whole.stderr == ""
 
 
+def test_damage_is_said_after_any_number_of_undecodable_frames(tmp_path: Path) -> None:
+    """80 frames of a link type nobody decodes (147, USER0), then a record cut short: more
+    frame errors than report lists and than decrypt prints, yet where reading stopped (frame
+    81, at file offset 24 + 80 x 56) is said by report, decrypt and export alike."""
+    import struct
+
+    head = struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 147)
+    body = b"".join(
+        struct.pack("<IIII", 1_700_000_000 + i, 0, 40, 40) + bytes(40) for i in range(80)
+    )
+    cap = tmp_path / "many.pcap"
+    cap.write_bytes(head + body + struct.pack("<IIII", 1_700_000_100, 0, 40, 40) + bytes(10))
+    where = "file ends inside frame 81 (26 bytes of its record) at file offset 4504"
+    report = json.loads(ikeview("report", "--json", cap).stdout)
+    assert report["counters"]["frame_errors"] == 81
+    assert any(where in p["text"] for p in report["problems"])
+    decrypt = ikeview("decrypt", cap, "--keys", KEYS, "-o", tmp_path / "o.pcap")
+    assert decrypt.returncode == 0
+    assert where in decrypt.stderr.splitlines()[-1]
+    assert "81 undecodable frames" in decrypt.stderr.splitlines()[0]
+    export = ikeview("export", cap, "--csv", "-")
+    assert where in export.stderr
+
+
 def test_progress_bar_only_on_a_terminal(tmp_path: Path) -> None:
     """On a terminal the report run draws a rich progress bar on stderr; piped, it does not."""
     piped = ikeview("report", CAPTURE, "--keys", KEYS)
