@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, NamedTuple
 
-from ikeview.dissectors.errors import DecodeProblem
+from ikeview.dissectors.errors import CAPTURE_DAMAGED, DecodeProblem
 
 if TYPE_CHECKING:
     from ikeview.dissectors.ike_records import IkeMessage
@@ -109,6 +109,12 @@ class FrameError:
     for a reassembled IP datagram; within the (uncompressed) file for a damaged file."""
     reason: str
     """Human-readable cause, e.g. "unsupported link type 105 (IEEE802_11)"."""
+
+    @property
+    def ends_damaged_file(self) -> bool:
+        """Whether this is a damaged file's last word (``Dissector.finish``): where reading
+        stopped, which every view says however many frame errors came before it."""
+        return self.reason.startswith(CAPTURE_DAMAGED)
 
 
 Record = IkeDatagram | EspPacket | NatKeepalive | FrameError

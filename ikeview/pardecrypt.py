@@ -275,12 +275,14 @@ def _write_parts(
     return results
 
 
-Unlocated = tuple[DecryptStats, int, bool]
+UnlocatedPart = tuple[DecryptStats, int, bool]
 """What an unlocated range gives back: its statistics, the offset its walk ended at, whether
 its dissector held nothing there."""
 
 
-def decrypt_unlocated_range(split: Split, r: int, keyring: KeyRing, part: str) -> Unlocated | None:
+def decrypt_unlocated_range(
+    split: Split, r: int, keyring: KeyRing, part: str
+) -> UnlocatedPart | None:
     """Worker: range ``r`` of an unlocated split written whole to ``part`` through the batch
     path; None when it cannot be walked from its guessed start (no record starts there, or
     damage: then the single pass reports it)."""
@@ -322,7 +324,7 @@ def _decrypt_unlocated(
         return None
     ends = [w.end for w in split.walked]
 
-    def accept(results: list[Unlocated | None]) -> bool:
+    def accept(results: list[UnlocatedPart | None]) -> bool:
         got = [res for res in results if res is not None]
         if len(got) < jobs or any(end != ends[r] for r, (_, end, _) in enumerate(got)):
             # A guess that was no record start, or damage: as when located ranges do not tile.

@@ -31,7 +31,7 @@ from dataclasses import dataclass, field, replace
 from typing import Protocol
 
 from ikeview.dissectors.capture import CaptureReader
-from ikeview.dissectors.errors import CAPTURE_DAMAGED, DecodeError
+from ikeview.dissectors.errors import DecodeError
 from ikeview.dissectors.esp import esp_packet
 from ikeview.dissectors.net import link_to_ip
 from ikeview.dissectors.records import EspPacket, FrameError, IkeDatagram, RawFrame, Record
@@ -123,7 +123,7 @@ class DecryptStats:
         ``report`` says it (frame number, then the reason)."""
         self.frame_errors += 1
         line = f"frame {rec.frame}: {rec.reason}"
-        if rec.reason.startswith(CAPTURE_DAMAGED):
+        if rec.ends_damaged_file:
             self.damage = line
         else:
             self.note(line)

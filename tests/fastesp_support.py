@@ -158,3 +158,12 @@ def _write_pcap(path: Path, frames: list[tuple[bytes, int]], *, cut: bool) -> No
     if cut:
         out = out[:-7]
     path.write_bytes(bytes(out))
+
+
+def write_other_sa_keys(path: Path, spi: int = 0x0BADC0DE) -> Path:
+    """A keys file of one ESP SA that no test capture carries (keys that open no IKE)."""
+    path.write_text(
+        f'[[esp]]\nspi = "{spi:08x}"\nsrc = "192.0.2.1"\ndst = "192.0.2.2"\n'
+        'encr = "AES_GCM_16_128"\ninteg = "NONE"\nencr_key = "' + "22" * 20 + '"\n'
+    )
+    return path

@@ -22,6 +22,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from fastesp_support import write_other_sa_keys
 
 from ikeview import parallel
 from ikeview.cli import main
@@ -112,11 +113,7 @@ def _outputs(
     outs.append(dec.read_bytes().hex())
     _decrypt_lines(err, outs, notes)
     # And with keys that open no IKE (one ESP SA, not this capture's): nothing is located.
-    esp_keys = tmp / "esp-keys.toml"
-    esp_keys.write_text(
-        '[[esp]]\nspi = "0badc0de"\nsrc = "192.0.2.1"\ndst = "192.0.2.2"\n'
-        'encr = "AES_GCM_16_128"\ninteg = "NONE"\nencr_key = "' + "22" * 20 + '"\n'
-    )
+    esp_keys = write_other_sa_keys(tmp / "esp-keys.toml")
     dec_esp = tmp / f"dec-esp{jobs}.pcap"
     argv = ["decrypt", str(cap), "--keys", str(esp_keys), "-o", str(dec_esp), "--jobs", jobs]
     _, err = _run(capsys, argv)

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from fastesp_support import write_other_sa_keys
 from lab_support import Lab
 from test_pipeline_decrypt_support import read, run_capture
 
@@ -197,11 +198,7 @@ def test_decrypt_names_the_spis_it_had_no_keys_for(tmp_path: Path, fast: list[st
     (strongSwan logged both: truth.json's child SA, 027380cc and def9e166)."""
     lab = Path(__file__).resolve().parents[1] / "captures" / "lab" / "natt"
     spis = [e["spi"] for e in json.loads((lab / "truth.json").read_text())["child_sas"][0]["esp"]]
-    keys = tmp_path / "other.toml"
-    keys.write_text(
-        '[[esp]]\nspi = "0badc0de"\nsrc = "192.0.2.1"\ndst = "192.0.2.2"\n'
-        'encr = "AES_GCM_16_128"\ninteg = "NONE"\nencr_key = "' + "33" * 20 + '"\n'
-    )
+    keys = write_other_sa_keys(tmp_path / "other.toml")
     lines = _decrypt_cli(lab / "capture.pcap", keys, tmp_path / "o.pcap", *fast)
     assert "0 decrypted" in lines[0] and " 0 without keys" not in lines[0]
     assert sorted(lines[1:]) == sorted(f"  no keys for ESP SPI 0x{spi}" for spi in spis)

@@ -17,6 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
+from fastesp_support import write_other_sa_keys
 
 from ikeview import parallel
 from ikeview.cli import main
@@ -270,10 +271,7 @@ def test_unlocated_decrypt_joins_unless_a_fragment_spans_an_edge(
 
     cap, keys = tmp_path / "frag.pcap", tmp_path / "keys.toml"
     _fragment_capture(cap, held)
-    keys.write_text(
-        '[[esp]]\nspi = "00002222"\nsrc = "192.0.2.1"\ndst = "192.0.2.2"\n'
-        'encr = "AES_GCM_16_128"\ninteg = "NONE"\nencr_key = "' + "11" * 20 + '"\n'
-    )
+    write_other_sa_keys(keys, 0x2222)
     one = tmp_path / "one.pcap"
     write_decrypted(cap, load_keys([keys]), one)
     calls: list[int] = []

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from ikeview.dissectors.errors import CAPTURE_DAMAGED
 from ikeview.dissectors.records import EspPacket, FrameError, IkeDatagram, NatKeepalive
 from ikeview.pipeline.capture_model import MAX_INNER_FLOWS, Analysis, EspSpiStats, Problem
 from ikeview.pipeline.correlate.context import Context
@@ -68,9 +67,7 @@ class Correlator:
             counts.frame_errors += 1
             # Where a damaged file stopped being read is said whatever came before it: it comes
             # once, last, and is what tells the reader that the rest was never seen.
-            if counts.frame_errors <= MAX_FRAME_ERROR_PROBLEMS or record.reason.startswith(
-                CAPTURE_DAMAGED
-            ):
+            if counts.frame_errors <= MAX_FRAME_ERROR_PROBLEMS or record.ends_damaged_file:
                 self._ctx.problem(
                     "warning", f"frame {record.frame}: {record.reason}", frame=record.frame
                 )
