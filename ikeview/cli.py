@@ -330,10 +330,9 @@ def _run_summary(args: argparse.Namespace) -> int:
 
         result = summarize(args.capture, extra_ports=args.ports)
     if args.json:
-        import json
+        from ikeview.jsonout import write_json
 
-        json.dump(to_json(result), sys.stdout, indent=2)
-        sys.stdout.write("\n")
+        write_json(to_json(result), sys.stdout)
     else:
         for line in to_text(result):
             print(printable_lines(line))
@@ -414,10 +413,9 @@ def _run_report(args: argparse.Namespace) -> int:
 
     analysis = _analyze(args)
     if args.json:
-        import json
+        from ikeview.jsonout import write_json
 
-        json.dump(to_json(analysis, show_secrets=args.show_secrets), sys.stdout, indent=2)
-        sys.stdout.write("\n")
+        write_json(to_json(analysis, show_secrets=args.show_secrets), sys.stdout)
     else:
         text = render_text(
             analysis, show_secrets=args.show_secrets, card=args.card, clock=args.time
@@ -493,10 +491,9 @@ def _run_keys(args: argparse.Namespace) -> int:
         for path in write_wireshark_tables(analysis, args.wireshark, inputs=_inputs(args)):
             print(f"wrote {printable(str(path))}", file=sys.stderr)
     else:
-        import json
+        from ikeview.jsonout import write_json
 
-        json.dump(keys_json(analysis), sys.stdout, indent=2)
-        sys.stdout.write("\n")
+        write_json(keys_json(analysis), sys.stdout)
     return ExitCode.OK
 
 

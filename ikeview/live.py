@@ -14,7 +14,6 @@ report is then computed again over the frames captured, with the keys known at t
 from __future__ import annotations
 
 import dataclasses
-import json
 import os
 import signal
 import sys
@@ -28,6 +27,7 @@ from typing import TYPE_CHECKING, Literal, TextIO
 
 from ikeview.dissectors.records import IkeDatagram, RawFrame
 from ikeview.errors import ExitCode, IkeviewError
+from ikeview.jsonout import write_json
 from ikeview.keys.errors import KeysFileError
 from ikeview.keys.model import KeyRing
 from ikeview.livecap import (
@@ -263,8 +263,7 @@ def _write_report(analysis: Analysis, counters: LiveCounters, as_json: bool, out
             "unread_at_stop": counters.unread,
             "socket_buffer_bytes": counters.rcvbuf,
         }
-        json.dump(doc, out, indent=2)
-        out.write("\n")
+        write_json(doc, out)
     else:
         out.write(printable_lines(render_text(analysis)))
         out.write(f"live capture: {counters.text()}\n")
