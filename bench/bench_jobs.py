@@ -15,6 +15,15 @@ in this process (locating its pieces, then analysing its range, then the fold), 
 wall time with an idle core per process is about the slowest locating plus the slowest range
 plus the fold, start-up (the ``startup`` line, 10 packets) aside.
 
+The machine itself may not give two processes two cores' worth: on this VM two copies of the
+same pure-Python loop, started together, each took ~1.45x their time alone (no steal time
+reported), so two independent processes got 1.4-1.56x of one. Each command's line therefore
+also gives the *pair speed-up*: two ``--jobs 1`` runs of the same command started together
+(separate outputs), against one alone: ``2 x alone / pair wall``. It is what two processes doing
+this command's work got from the machine at that minute, with nothing shared between them, so
+``--jobs 2``'s wall speed-up over it is the split's own efficiency (1.0: as good as two
+independent processes).
+
 Run: python bench/bench_jobs.py [packets ...] [--jobs N] [--bound N,...] [--runs R] [--keep DIR]
      [--bound-only]
      (default 200000, 2 jobs, 2 runs; --bound: also the bound for these numbers of processes;
@@ -24,6 +33,8 @@ Run: python bench/bench_jobs.py [packets ...] [--jobs N] [--bound N,...] [--runs
 from __future__ import annotations
 
 import argparse
+import contextlib
+import functools
 import hashlib
 import os
 import random
@@ -119,22 +130,49 @@ def _compare(ikv: str, work: Path, mix: Path, gcm: Path, keys: Path, jobs: int, 
     for name, (argv, to_file) in commands.items():
         best: dict[int, tuple[float, float, float, str]] = {}
         outputs: dict[int, str] = {}
+        pair = float("inf")
+        command = functools.partial(_command, ikv, argv)
         for _ in range(runs):
-            for j in (1, jobs):  # alternating, so that both see the same neighbours
+            for j in (1, jobs):  # alternating, so that all see the same neighbours
                 out = work / f"out-{j}"
-                cmd = [ikv, *(a.replace("{out}", str(out)) for a in argv), "--jobs", str(j)]
-                got = run_child(cmd, stdout=None if to_file else out)
+                got = run_child(command(out, j), stdout=None if to_file else out)
                 if j not in best or got[0] < best[j][0]:
                     best[j] = (*got, _load().split(",")[0])
                 outputs[j] = _digest(out)
                 out.unlink()
+            pair = min(pair, _pair_wall([work / "pair-a", work / "pair-b"], command, to_file))
         (w1, c1, r1, l1), (wn, cn, rn, ln) = best[1], best[jobs]
         same = "identical" if outputs[1] == outputs[jobs] else "DIFFERENT"
+        machine = 2 * w1 / pair
         print(
             f"{name:20} jobs 1: {w1:5.2f} s wall {c1:5.2f} s CPU {r1:3.0f} MB (load {l1}) | "
             f"jobs {jobs}: {wn:5.2f} s wall {cn:5.2f} s CPU {rn:3.0f} MB (load {ln}) | "
-            f"wall {w1 / wn:.2f}x, output {same}"
+            f"wall {w1 / wn:.2f}x, output {same} | pair speed-up {machine:.2f}x "
+            f"(two jobs-1 runs at once: {pair:.2f} s), split efficiency {w1 / wn / machine:.2f}"
         )
+
+
+def _command(ikv: str, argv: list[str], out: Path, jobs: int) -> list[str]:
+    return [ikv, *(a.replace("{out}", str(out)) for a in argv), "--jobs", str(jobs)]
+
+
+def _pair_wall(outs: list[Path], command: Callable[[Path, int], list[str]], to_file: Any) -> float:
+    """Wall seconds of two ``--jobs 1`` runs of a command started together, each with its own
+    output (the machine's pair speed-up, module doc)."""
+    with contextlib.ExitStack() as files:
+        sinks = [subprocess.DEVNULL if to_file else files.enter_context(o.open("wb")) for o in outs]
+        t0 = time.perf_counter()
+        procs = [
+            subprocess.Popen(command(out, 1), stdout=sink, stderr=subprocess.DEVNULL)
+            for out, sink in zip(outs, sinks, strict=True)
+        ]
+        codes = [p.wait() for p in procs]
+        wall = time.perf_counter() - t0
+    for out in outs:
+        out.unlink(missing_ok=True)
+    if any(codes):
+        raise SystemExit(f"failed: {' '.join(command(outs[0], 1))}")
+    return wall
 
 
 def _cpu(f: Callable[..., Any], *a: Any, **k: Any) -> tuple[float, Any]:
