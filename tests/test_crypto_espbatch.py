@@ -47,6 +47,26 @@ def test_batch_equals_clean_path(suite: tuple) -> None:
     assert _batch(sa, []) == []
 
 
+@pytest.mark.parametrize("join", [3, None])
+@pytest.mark.parametrize("suite", _SUITES, ids=_suite_id)
+def test_batches_longer_than_a_join(
+    suite: tuple, join: int | None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """CBC ciphertexts are joined JOIN packets at a time: a batch of several joins, good and
+    damaged packets mixed, gives what the packets give one by one (the chaining context goes on
+    from one join to the next as from one batch to the next)."""
+    from ikeview.crypto import espbatch
+
+    if join is not None:
+        monkeypatch.setattr(espbatch, "JOIN", join)
+    rng = random.Random(4307)
+    sa, packets = _build(suite, rng)
+    packets = packets * (2 * espbatch.JOIN // len(packets) + 2)
+    rng.shuffle(packets)
+    assert len(packets) > 2 * espbatch.JOIN
+    assert _batch(sa, packets) == [sa.decrypt_clean(p) for p in packets]
+
+
 def test_the_fast_batches_are_the_ones_in_use() -> None:
     """The suites of the benchmark take the batch openers, not the per-packet loop."""
     gcm = EspSa(lookup(ENCR, 20, 128), bytes(20))

@@ -233,3 +233,23 @@ def test_decrypt_says_where_a_damaged_capture_stopped(tmp_path: Path, suffix: st
     assert len(damage) == 1 and "reading stopped there" in damage[0]
     # The same words as report's warning for that frame.
     assert damage[0] in report.replace("warning ", "")
+
+
+def test_write_many_equals_write_record_by_record() -> None:
+    """``write_many`` joins WRITE_RUN records per write() call: across several runs (a partial
+    last one included) the bytes are those of ``write`` per record, times rounded the same."""
+    import io
+
+    from ikeview import pcapfile
+
+    records = [
+        (1_700_000_000 + i * 0.0000013, bytes([i % 256]) * 14, bytes(i % 97)) for i in range(300)
+    ]
+    records += [(-1.0, b"h", b"d"), (5e9, b"h", b"")]  # before 1970, past 2106: clamped
+    assert len(records) > 2 * pcapfile.WRITE_RUN
+    one, many = io.BytesIO(), io.BytesIO()
+    writer = PcapWriter(one, 1)
+    for ts, head, data in records:
+        writer.write(ts, head + data)
+    PcapWriter(many, 1).write_many(records)
+    assert many.getvalue() == one.getvalue()

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 from fastesp_support import write_other_sa_keys
+from freshrun import run_patched
 
 from ikeview import parallel
 from ikeview.cli import main
@@ -87,13 +88,17 @@ def test_open_last_range_hands_back_its_other_frames(scenario: str, jobs: int) -
 
 
 def test_too_many_other_frames_in_the_last_range_means_one_pass(
-    split_small: None, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
+    # The last range's worker checks the bound: patched in a fresh interpreter (freshrun.py).
     cap = LAB / "rekey-dpd" / "capture.pcap"
     argv = ["report", str(cap), "--json", "--keys", str(cap.parent / "keys.toml")]
     one, _ = _run(capsys, argv)
-    monkeypatch.setattr(parallel, "MAX_OTHER_BYTES", 100)
-    many, err = _run(capsys, [*argv, "--jobs", "2"])
+    setup = (
+        "from ikeview import parallel\nparallel.MIN_SPLIT_BYTES = 0\nparallel.MAX_OTHER_BYTES = 100"
+    )
+    code, many, err = run_patched(setup, [*argv, "--jobs", "2"])
+    assert code == 0, err
     assert one == many
     assert "TooManyOthers; read in one process" in err
 
@@ -289,11 +294,7 @@ def test_unlocated_decrypt_joins_unless_a_fragment_spans_an_edge(
 
 @pytest.mark.parametrize("keys", [False, True])
 def test_a_range_of_mostly_other_frames_means_one_pass(
-    keys: bool,
-    split_small: None,
-    capsys: pytest.CaptureFixture[str],
-    monkeypatch: pytest.MonkeyPatch,
-    tmp_path: Path,
+    keys: bool, capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
     """A range walked (without keys, none is located first) whose frames are mostly not plain
     ESP: every process would repeat most of one pass, so one process reads the capture."""
@@ -312,7 +313,9 @@ def test_a_range_of_mostly_other_frames_means_one_pass(
     if keys:
         argv += ["--keys", str(LAB / "rekey-dpd" / "keys.toml")]
     one, _ = _run(capsys, argv)
-    monkeypatch.setattr(parallel, "OTHER_FLOOR", 50)
-    many, err = _run(capsys, [*argv, "--jobs", "2"])
+    # Counted by the later range's worker: patched in a fresh interpreter (freshrun.py).
+    setup = "from ikeview import parallel as p\np.MIN_SPLIT_BYTES = 0\np.OTHER_FLOOR = 50"
+    code, many, err = run_patched(setup, [*argv, "--jobs", "2"])
+    assert code == 0, err
     assert one == many
     assert "read in one process" in err
