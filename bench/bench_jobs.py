@@ -2,10 +2,13 @@
 byte, at one or more capture sizes, with the load average beside every figure.
 
 Captures: make_capture.py's mix (1k IKE per 1M packets, mostly ESP, no keys) for summary,
-report and export; bench_decrypt_file.py's AES-GCM ESP with its keys for report --keys and
-decrypt -o. Each command runs ``--runs`` times per job count, alternating (1, N, 1, N...), and
-the fastest wall time of each is kept (with its CPU time: user+sys of the process and its
-children). Bytecode is compiled first, as an installed copy has it (see bench_decrypt_file.py).
+report and export; bench_decrypt_file.py's AES-GCM ESP with its ``[[esp]]`` keys for report --keys
+and decrypt -o (keys that open no IKE: ranges are read at once); make_lab_esp.py's real
+strongSwan session with N ESP packets and its PSK and DH secret for the same two commands marked
+"(PSK)" (keys that open IKE: ranges are located first). Each command runs ``--runs`` times per
+job count, alternating (1, N, 1, N...), and the fastest wall time of each is kept (with its CPU
+time: user+sys of the process and its children). Bytecode is compiled first, as an installed
+copy has it (see bench_decrypt_file.py).
 
 Wall time only shows the speed-up when the machine has a core free per process; on a shared
 machine it says more about the neighbours. So the bench also prints, for report, report --keys
@@ -50,6 +53,7 @@ from typing import Any
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
+import make_lab_esp  # noqa: E402
 from bench_decrypt_file import run_child, write_capture, write_keys  # noqa: E402
 from bench_esp_pipeline import SEED, Suite  # noqa: E402
 from benchutil import compile_ikeview  # noqa: E402
@@ -77,17 +81,21 @@ def main() -> None:
         # RSS counts what it inherits before exec).
         for n in [] if args.bound_only else args.packets:
             mix, gcm, keys = _captures(work, n)
+            lab, lab_keys = _lab_capture(work, n)
             print(f"--- {n:,} packets: commands ---")
             wall, cpu, _ = run_child([ikv, "report", str(small), "--keys", str(keys), "--json"])
             print(f"startup (10 packets): {wall:.2f} s wall {cpu:.2f} s CPU  load {_load()}")
-            _compare(ikv, work, mix, gcm, keys, args.jobs, args.runs)
+            _compare(ikv, work, mix, gcm, keys, args.jobs, args.runs, (lab, lab_keys))
         for n in args.packets:
             mix, gcm, keys = _captures(work, n)
+            lab, lab_keys = _lab_capture(work, n)
             print(f"--- {n:,} packets: idle-machine bound ---")
             for jobs in [args.jobs, *(int(x) for x in args.bound.split(",") if x)]:
                 bound_report(mix, [], jobs, "report")
                 bound_report(gcm, [str(keys)], jobs, "report --keys (GCM)")
                 bound_decrypt(gcm, str(keys), jobs, work / "bound.pcap")
+                bound_report(lab, [str(lab_keys)], jobs, "report --keys (PSK)")
+                bound_decrypt(lab, str(lab_keys), jobs, work / "bound.pcap", "decrypt -o (PSK)")
     print(f"load average after: {_load()}")
 
 
@@ -118,14 +126,35 @@ def _captures(work: Path, n: int) -> tuple[Path, Path, Path]:
     return mix, gcm, keys
 
 
-def _compare(ikv: str, work: Path, mix: Path, gcm: Path, keys: Path, jobs: int, runs: int) -> None:
+def _lab_capture(work: Path, n: int) -> tuple[Path, Path]:
+    """make_lab_esp.py's capture with ``n`` generated ESP packets, and its keys file."""
+    lab = work / f"lab{n}.pcap"
+    keys = make_lab_esp.LAB / "keys.toml"
+    if not lab.exists():
+        keys = make_lab_esp.write_capture(n, lab)
+    return lab, keys
+
+
+def _compare(
+    ikv: str,
+    work: Path,
+    mix: Path,
+    gcm: Path,
+    keys: Path,
+    jobs: int,
+    runs: int,
+    lab: tuple[Path, Path],
+) -> None:
     k = ["--keys", str(keys)]
+    lk = ["--keys", str(lab[1])]
     commands = {
         "summary": (["summary", str(mix), "--json"], None),
         "report": (["report", str(mix), "--json"], None),
         "export": (["export", str(mix), "--esp", "--csv", "{out}"], "{out}"),
         "report --keys (GCM)": (["report", str(gcm), *k, "--json"], None),
         "decrypt -o (GCM)": (["decrypt", str(gcm), *k, "-o", "{out}"], "{out}"),
+        "report --keys (PSK)": (["report", str(lab[0]), *lk, "--json"], None),
+        "decrypt -o (PSK)": (["decrypt", str(lab[0]), *lk, "-o", "{out}"], "{out}"),
     }
     for name, (argv, to_file) in commands.items():
         best: dict[int, tuple[float, float, float, str]] = {}
@@ -271,7 +300,9 @@ def _decrypt_once(capture: str, keyring: Any, out: Path) -> None:
     write_decrypted(capture, keyring, str(out))
 
 
-def bound_decrypt(capture: Path, keys: str, jobs: int, out: Path) -> None:
+def bound_decrypt(
+    capture: Path, keys: str, jobs: int, out: Path, name: str = "decrypt -o (GCM)"
+) -> None:
     """``decrypt -o``'s idle-machine bound; the fold is the join of the part files."""
     from ikeview.keys.loader import load_keys
     from ikeview.parallel import opens_no_ike, unlocated_split
@@ -300,7 +331,7 @@ def bound_decrypt(capture: Path, keys: str, jobs: int, out: Path) -> None:
     t_join, _ = _cpu(_append, parts[0], [str(p) for p in parts[1:]])
     for p in [*parts, out]:
         p.unlink(missing_ok=True)
-    _say("decrypt -o (GCM)", one, found, ranges, t_join, jobs)
+    _say(name, one, found, ranges, t_join, jobs)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,146 @@
+"""A large capture whose ESP keys only IKE gives: a real strongSwan session with N ESP packets.
+
+``--jobs`` locates ranges first when the keys open IKE (a pre-shared key, DH secrets, IKE SA
+keys: the common case), and reads them at once when they do not (``[[esp]]`` keys); the other
+benches use the second kind. This one takes captures/lab/gcm16-ecp256 (strongSwan 5.9.8,
+IKE_SA_INIT and IKE_AUTH with a PSK and ECP-256, one child SA with AES-GCM-16-256 in UDP 4500,
+three ESP packets each way, then an INFORMATIONAL exchange) and puts N more ESP packets of that
+child SA before the INFORMATIONAL, alternating directions, sequence numbers going on from the
+capture's. They are encrypted with the ESP keys strongSwan logged (the scenario's truth.json,
+from charon's logs), so nothing here comes from ikeview; the keys file is the scenario's own
+(its PSK and DH shared secret): ikeview must derive every ESP key from the IKE exchanges.
+Outer headers are those of the capture's own ESP frames, lengths and IPv4 checksum set anew.
+
+Usage: python bench/make_lab_esp.py [--packets N] [--out PATH]   (prints the keys file's path)
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import struct
+from pathlib import Path
+
+from bench_decrypt_file import FLOWS, SIZES, WEIGHTS
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+HERE = Path(__file__).resolve().parent
+LAB = HERE.parent / "captures" / "lab" / "gcm16-ecp256"
+SEED = 5996
+INTERVAL_US = 10
+"""Microseconds between two generated packets."""
+_FILE = struct.Struct("<IHHiIII")
+_RECORD = struct.Struct("<IIII")
+_OUTER = 14 + 20 + 8  # Ethernet, IPv4 without options, UDP (RFC 3948: ESP in UDP 4500)
+
+
+def _records(data: bytes) -> list[tuple[int, int, bytes]]:
+    """(seconds, microseconds, frame) of each record of a little-endian microsecond pcap."""
+    magic = _FILE.unpack_from(data)[0]
+    assert magic == 0xA1B2C3D4, "the lab capture is a little-endian microsecond pcap"
+    out, off = [], _FILE.size
+    while off < len(data):
+        sec, usec, incl, _orig = _RECORD.unpack_from(data, off)
+        out.append((sec, usec, data[off + 16 : off + 16 + incl]))
+        off += 16 + incl
+    return out
+
+
+def _is_esp_in_udp(frame: bytes) -> bool:
+    """UDP to port 4500 without the Non-ESP Marker (RFC 3948), behind a 20-octet IPv4 header."""
+    return (
+        len(frame) > _OUTER + 8
+        and frame[23] == 17
+        and frame[36:38] == (4500).to_bytes(2, "big")
+        and frame[_OUTER : _OUTER + 4] != bytes(4)
+    )
+
+
+def _checksum(header: bytes) -> int:
+    total = sum(struct.unpack(f"!{len(header) // 2}H", header))
+    while total >> 16:
+        total = (total & 0xFFFF) + (total >> 16)
+    return ~total & 0xFFFF
+
+
+def _frame(template: bytes, esp: bytes) -> bytes:
+    """``template``'s Ethernet, IPv4 and UDP headers around ``esp``, lengths and checksum set."""
+    ip = bytearray(template[14:34])
+    struct.pack_into("!H", ip, 2, 20 + 8 + len(esp))
+    struct.pack_into("!H", ip, 10, 0)
+    struct.pack_into("!H", ip, 10, _checksum(bytes(ip)))
+    udp = template[34:38] + struct.pack("!HH", 8 + len(esp), 0)  # no UDP checksum (IPv4)
+    return template[:14] + bytes(ip) + udp + esp
+
+
+def _inner_udp(rng: random.Random, i: int, src: bytes, dst: bytes) -> bytes:
+    """An inner IPv4/UDP packet between the child SA's traffic selectors (one of FLOWS flows)."""
+    size = rng.choices(SIZES, WEIGHTS)[0]
+    ip = bytearray(struct.pack("!BBHHHBBH4s4s", 0x45, 0, size, 0, 0x4000, 64, 17, 0, src, dst))
+    struct.pack_into("!H", ip, 10, _checksum(bytes(ip)))
+    udp = struct.pack("!HHHH", 40000 + i % FLOWS, 5001, size - 20, 0)
+    return bytes(ip) + udp + rng.randbytes(size - 28)
+
+
+def _trailer(inner: bytes) -> bytes:
+    """RFC 4303 padding to 4 octets, Pad Length, Next Header 4 (IPv4, tunnel mode)."""
+    pad = (-(len(inner) + 2)) % 4
+    return inner + bytes(range(1, pad + 1)) + bytes([pad, 4])
+
+
+def write_capture(n: int, out: Path) -> Path:
+    """The capture with ``n`` more ESP packets at ``out``; the keys file to read it with."""
+    records = _records((LAB / "capture.pcap").read_bytes())
+    truth = json.loads((LAB / "truth.json").read_text())
+    child = truth["child_sas"][0]
+    assert child["proposal"] == "ESP:AES_GCM_16_256/NO_EXT_SEQ"
+    esp_at = [i for i, (_s, _u, f) in enumerate(records) if _is_esp_in_udp(f)]
+    last = esp_at[-1]
+    sas = []
+    for sa in child["esp"]:
+        spi = bytes.fromhex(sa["spi"])
+        frames = [records[i][2] for i in esp_at if records[i][2][_OUTER : _OUTER + 4] == spi]
+        seq = max(struct.unpack_from("!I", f, _OUTER + 4)[0] for f in frames)
+        key = bytes.fromhex(sa["encr_key"])  # AES-256 key, then the 4-octet salt (RFC 4106)
+        # Inside: the traffic selectors (TSi 198.51.100.1, TSr 203.0.113.1), by direction.
+        ts = [bytes([198, 51, 100, 1]), bytes([203, 0, 113, 1])]
+        inside = ts if sa["sender"] == "initiator" else ts[::-1]
+        sas.append((spi, AESGCM(key[:32]), key[32:], frames[0], seq, inside))
+    rng = random.Random(SEED)
+    sec, usec, _ = records[last]
+    start = sec * 1_000_000 + usec
+    with out.open("wb") as fh:
+        fh.write(_FILE.pack(0xA1B2C3D4, 2, 4, 0, 0, 262144, 1))
+
+        def put(t_us: int, frame: bytes) -> None:
+            fh.write(_RECORD.pack(t_us // 1_000_000, t_us % 1_000_000, len(frame), len(frame)))
+            fh.write(frame)
+
+        for s, u, frame in records[: last + 1]:
+            put(s * 1_000_000 + u, frame)
+        for i in range(n):
+            spi, aead, salt, template, seq, (src, dst) = sas[i % 2]
+            seq += i // 2 + 1
+            head = spi + seq.to_bytes(4, "big")
+            iv = rng.randbytes(8)
+            inner = _inner_udp(rng, i // 2, src, dst)
+            esp = head + iv + aead.encrypt(salt + iv, _trailer(inner), head)
+            put(start + (i + 1) * INTERVAL_US, _frame(template, esp))
+        shift = (n + 1) * INTERVAL_US
+        for s, u, frame in records[last + 1 :]:
+            put(s * 1_000_000 + u + shift, frame)
+    return LAB / "keys.toml"
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    ap.add_argument("--packets", type=int, default=1_000_000)
+    ap.add_argument("--out", type=Path, default=HERE / "out" / "lab-esp-1M.pcap")
+    args = ap.parse_args()
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    print(write_capture(args.packets, args.out))
+
+
+if __name__ == "__main__":
+    main()
