@@ -9,7 +9,7 @@ child SA before the INFORMATIONAL, alternating directions, sequence numbers goin
 capture's. They are encrypted with the ESP keys strongSwan logged (the scenario's truth.json,
 from charon's logs), so nothing here comes from ikeview; the keys file is the scenario's own
 (its PSK and DH shared secret): ikeview must derive every ESP key from the IKE exchanges.
-Outer headers are those of the capture's own ESP frames, lengths and IPv4 checksum set anew.
+Each direction's Ethernet header and addresses are those of the capture's own ESP frames.
 
 Usage: python bench/make_lab_esp.py [--packets N] [--out PATH]   (prints the keys file's path)
 """
@@ -24,6 +24,7 @@ from pathlib import Path
 
 from bench_decrypt_file import FLOWS, SIZES, WEIGHTS
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from make_capture import _ipv4, _udp
 
 HERE = Path(__file__).resolve().parent
 LAB = HERE.parent / "captures" / "lab" / "gcm16-ecp256"
@@ -57,30 +58,17 @@ def _is_esp_in_udp(frame: bytes) -> bool:
     )
 
 
-def _checksum(header: bytes) -> int:
-    total = sum(struct.unpack(f"!{len(header) // 2}H", header))
-    while total >> 16:
-        total = (total & 0xFFFF) + (total >> 16)
-    return ~total & 0xFFFF
-
-
 def _frame(template: bytes, esp: bytes) -> bytes:
-    """``template``'s Ethernet, IPv4 and UDP headers around ``esp``, lengths and checksum set."""
-    ip = bytearray(template[14:34])
-    struct.pack_into("!H", ip, 2, 20 + 8 + len(esp))
-    struct.pack_into("!H", ip, 10, 0)
-    struct.pack_into("!H", ip, 10, _checksum(bytes(ip)))
-    udp = template[34:38] + struct.pack("!HH", 8 + len(esp), 0)  # no UDP checksum (IPv4)
-    return template[:14] + bytes(ip) + udp + esp
+    """``esp`` in UDP 4500 between ``template``'s addresses, behind its Ethernet header."""
+    src, dst = (".".join(map(str, template[at : at + 4])) for at in (26, 30))
+    return template[:14] + _ipv4(src, dst, 17, 8 + len(esp)) + _udp(4500, 4500, len(esp)) + esp
 
 
-def _inner_udp(rng: random.Random, i: int, src: bytes, dst: bytes) -> bytes:
+def _inner_udp(rng: random.Random, i: int, src: str, dst: str) -> bytes:
     """An inner IPv4/UDP packet between the child SA's traffic selectors (one of FLOWS flows)."""
     size = rng.choices(SIZES, WEIGHTS)[0]
-    ip = bytearray(struct.pack("!BBHHHBBH4s4s", 0x45, 0, size, 0, 0x4000, 64, 17, 0, src, dst))
-    struct.pack_into("!H", ip, 10, _checksum(bytes(ip)))
-    udp = struct.pack("!HHHH", 40000 + i % FLOWS, 5001, size - 20, 0)
-    return bytes(ip) + udp + rng.randbytes(size - 28)
+    udp = _udp(40000 + i % FLOWS, 5001, size - 28)
+    return _ipv4(src, dst, 17, size - 20) + udp + rng.randbytes(size - 28)
 
 
 def _trailer(inner: bytes) -> bytes:
@@ -104,7 +92,7 @@ def write_capture(n: int, out: Path) -> Path:
         seq = max(struct.unpack_from("!I", f, _OUTER + 4)[0] for f in frames)
         key = bytes.fromhex(sa["encr_key"])  # AES-256 key, then the 4-octet salt (RFC 4106)
         # Inside: the traffic selectors (TSi 198.51.100.1, TSr 203.0.113.1), by direction.
-        ts = [bytes([198, 51, 100, 1]), bytes([203, 0, 113, 1])]
+        ts = ["198.51.100.1", "203.0.113.1"]
         inside = ts if sa["sender"] == "initiator" else ts[::-1]
         sas.append((spi, AESGCM(key[:32]), key[32:], frames[0], seq, inside))
     rng = random.Random(SEED)
