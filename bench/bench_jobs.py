@@ -129,10 +129,9 @@ def _captures(work: Path, n: int) -> tuple[Path, Path, Path]:
 def _lab_capture(work: Path, n: int) -> tuple[Path, Path]:
     """make_lab_esp.py's capture with ``n`` generated ESP packets, and its keys file."""
     lab = work / f"lab{n}.pcap"
-    keys = make_lab_esp.LAB / "keys.toml"
     if not lab.exists():
-        keys = make_lab_esp.write_capture(n, lab)
-    return lab, keys
+        make_lab_esp.write_capture(n, lab)
+    return lab, make_lab_esp.KEYS
 
 
 def _compare(

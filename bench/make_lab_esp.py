@@ -24,28 +24,19 @@ from pathlib import Path
 
 from bench_decrypt_file import FLOWS, SIZES, WEIGHTS
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from ikeview.dissectors.capture import read_capture
 from make_capture import _ipv4, _udp
+
+from ikeview.pcapfile import PcapWriter
 
 HERE = Path(__file__).resolve().parent
 LAB = HERE.parent / "captures" / "lab" / "gcm16-ecp256"
+KEYS = LAB / "keys.toml"
+"""The scenario's own keys file: its PSK and DH shared secret."""
 SEED = 5996
 INTERVAL_US = 10
 """Microseconds between two generated packets."""
-_FILE = struct.Struct("<IHHiIII")
-_RECORD = struct.Struct("<IIII")
 _OUTER = 14 + 20 + 8  # Ethernet, IPv4 without options, UDP (RFC 3948: ESP in UDP 4500)
-
-
-def _records(data: bytes) -> list[tuple[int, int, bytes]]:
-    """(seconds, microseconds, frame) of each record of a little-endian microsecond pcap."""
-    magic = _FILE.unpack_from(data)[0]
-    assert magic == 0xA1B2C3D4, "the lab capture is a little-endian microsecond pcap"
-    out, off = [], _FILE.size
-    while off < len(data):
-        sec, usec, incl, _orig = _RECORD.unpack_from(data, off)
-        out.append((sec, usec, data[off + 16 : off + 16 + incl]))
-        off += 16 + incl
-    return out
 
 
 def _is_esp_in_udp(frame: bytes) -> bool:
@@ -77,18 +68,20 @@ def _trailer(inner: bytes) -> bytes:
     return inner + bytes(range(1, pad + 1)) + bytes([pad, 4])
 
 
-def write_capture(n: int, out: Path) -> Path:
-    """The capture with ``n`` more ESP packets at ``out``; the keys file to read it with."""
-    records = _records((LAB / "capture.pcap").read_bytes())
+def write_capture(n: int, out: Path) -> None:
+    """The capture with ``n`` more ESP packets at ``out`` (read it with :data:`KEYS`)."""
+    with read_capture(LAB / "capture.pcap") as reader:
+        # (microseconds since the epoch, frame): the lab capture has microsecond times.
+        records = [(round(raw.ts * 1_000_000), raw.data) for raw in reader]
     truth = json.loads((LAB / "truth.json").read_text())
     child = truth["child_sas"][0]
     assert child["proposal"] == "ESP:AES_GCM_16_256/NO_EXT_SEQ"
-    esp_at = [i for i, (_s, _u, f) in enumerate(records) if _is_esp_in_udp(f)]
+    esp_at = [i for i, (_t, f) in enumerate(records) if _is_esp_in_udp(f)]
     last = esp_at[-1]
     sas = []
     for sa in child["esp"]:
         spi = bytes.fromhex(sa["spi"])
-        frames = [records[i][2] for i in esp_at if records[i][2][_OUTER : _OUTER + 4] == spi]
+        frames = [records[i][1] for i in esp_at if records[i][1][_OUTER : _OUTER + 4] == spi]
         seq = max(struct.unpack_from("!I", f, _OUTER + 4)[0] for f in frames)
         key = bytes.fromhex(sa["encr_key"])  # AES-256 key, then the 4-octet salt (RFC 4106)
         # Inside: the traffic selectors (TSi 198.51.100.1, TSr 203.0.113.1), by direction.
@@ -96,17 +89,15 @@ def write_capture(n: int, out: Path) -> Path:
         inside = ts if sa["sender"] == "initiator" else ts[::-1]
         sas.append((spi, AESGCM(key[:32]), key[32:], frames[0], seq, inside))
     rng = random.Random(SEED)
-    sec, usec, _ = records[last]
-    start = sec * 1_000_000 + usec
+    start = records[last][0]
     with out.open("wb") as fh:
-        fh.write(_FILE.pack(0xA1B2C3D4, 2, 4, 0, 0, 262144, 1))
+        writer = PcapWriter(fh, 1)
 
         def put(t_us: int, frame: bytes) -> None:
-            fh.write(_RECORD.pack(t_us // 1_000_000, t_us % 1_000_000, len(frame), len(frame)))
-            fh.write(frame)
+            writer.write_record(*divmod(t_us, 1_000_000), frame)
 
-        for s, u, frame in records[: last + 1]:
-            put(s * 1_000_000 + u, frame)
+        for t_us, frame in records[: last + 1]:
+            put(t_us, frame)
         for i in range(n):
             spi, aead, salt, template, seq, (src, dst) = sas[i % 2]
             seq += i // 2 + 1
@@ -116,9 +107,8 @@ def write_capture(n: int, out: Path) -> Path:
             esp = head + iv + aead.encrypt(salt + iv, _trailer(inner), head)
             put(start + (i + 1) * INTERVAL_US, _frame(template, esp))
         shift = (n + 1) * INTERVAL_US
-        for s, u, frame in records[last + 1 :]:
-            put(s * 1_000_000 + u + shift, frame)
-    return LAB / "keys.toml"
+        for t_us, frame in records[last + 1 :]:
+            put(t_us + shift, frame)
 
 
 def main() -> None:
@@ -127,7 +117,8 @@ def main() -> None:
     ap.add_argument("--out", type=Path, default=HERE / "out" / "lab-esp-1M.pcap")
     args = ap.parse_args()
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    print(write_capture(args.packets, args.out))
+    write_capture(args.packets, args.out)
+    print(KEYS)
 
 
 if __name__ == "__main__":
