@@ -83,9 +83,12 @@ def _udp(src: bytes, dst: bytes, sport: int, dport: int, payload: bytes) -> byte
     return _ipv4(17, src, dst, struct.pack("!HHHH", sport, dport, 8 + len(payload), 0) + payload)
 
 
-def write_capture(path: Path, keys: Path, *, packets: int = 3000, cut: bool = False) -> None:
-    """The capture (classic little-endian microsecond pcap) and its keys.toml."""
-    rng = random.Random(4303)
+def write_capture(
+    path: Path, keys: Path, *, packets: int = 3000, cut: bool = False, seed: int = 4303
+) -> None:
+    """The capture (classic little-endian microsecond pcap) and its keys.toml; another ``seed``
+    draws other keys, packets and mishaps, in the same proportions."""
+    rng = random.Random(seed)
     gcm, cbc = _Sa(GCM_SPI, True, rng), _Sa(CBC_SPI, False, rng)
     nokey, inner_sa = _Sa(NOKEY_SPI, True, rng), _Sa(INNER_SPI, True, rng)
     keys.write_text(gcm.toml("10.0.0.1", "10.0.0.2") + cbc.toml("10.0.0.2", "10.0.0.1")
