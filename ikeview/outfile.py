@@ -24,6 +24,7 @@ import os
 import stat
 import sys
 import tempfile
+import threading
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import IO, Any
@@ -145,7 +146,8 @@ def replacing(
         finally:
             os.close(fd)
         yield tmp
-        _sync(tmp)
+        big = st is not None and st.st_size >= _DROP_CACHE_BYTES
+        _sync(tmp, replaced=path if big else None)
         os.replace(tmp, path)
     except OSError as exc:
         tmp.unlink(missing_ok=True)
@@ -162,13 +164,44 @@ def replacing(
         announce(f"replaced the existing file {printable(os.fspath(target))}")
 
 
-def _sync(path: Path) -> None:
-    """Flush the data to disk before the rename, so a crash never leaves an empty target."""
-    fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+_DROP_CACHE_BYTES = 16 << 20
+"""A replaced file at least this large has its page cache dropped while the new one syncs."""
+
+
+def _sync(path: Path, *, replaced: Path | None = None) -> None:
+    """Flush the data to disk before the rename, so a crash never leaves an empty target.
+
+    ``replaced``: the file the rename will replace. Its cached pages are dropped by a helper
+    thread while this one waits for the disk; the rename would otherwise free them itself,
+    after the wait (strace on this machine's ext4, a 450 MB output replacing the one before:
+    the rename took 0.087 s, and 0.04-0.05 s with the pages dropped during the fsync; what
+    is left is freeing its blocks). The file is not changed: until the rename it reads as it
+    did, from the disk."""
+    helper = None
+    if replaced is not None and hasattr(os, "posix_fadvise"):
+        helper = threading.Thread(target=_drop_cache, args=(replaced,), name="ikeview-uncache")
+        helper.start()
     try:
-        os.fsync(fd)
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
     finally:
-        os.close(fd)
+        if helper is not None:
+            helper.join()
+
+
+def _drop_cache(path: Path) -> None:
+    """Best effort: the clean cached pages of the regular file at ``path``, let go."""
+    with contextlib.suppress(OSError):
+        # Never through a link, never blocking on a FIFO swapped in since the target's check.
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+        try:
+            if stat.S_ISREG(os.fstat(fd).st_mode):
+                os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
+        finally:
+            os.close(fd)
 
 
 @contextlib.contextmanager

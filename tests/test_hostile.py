@@ -472,3 +472,37 @@ def test_keys_file_size_is_bounded(tmp_path: Path) -> None:
     over.write_text(head + "#" * (MAX_KEYS_FILE - len(head) + 1))
     run = ikeview("report", CAPTURE, "--keys", over)
     assert run.code == 1 and "larger than 16 MiB" in run.one_line_error()
+
+
+def test_a_large_replaced_file_reads_the_same_until_the_rename(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """While the new output syncs, the page cache of the file it replaces is dropped (a helper
+    thread, outfile._sync): the old file is only uncached, never changed, until the rename;
+    then the new bytes are there. A FIFO or a link swapped in at the target is not opened
+    through (no hang, no error)."""
+    from ikeview import outfile
+
+    monkeypatch.setattr(outfile, "_DROP_CACHE_BYTES", 1)
+    out = tmp_path / "out.bin"
+    old = os.urandom(1 << 20)
+    out.write_bytes(old)
+    seen: list[bytes] = []
+    sync = outfile._sync
+
+    def watch(path: Path, *, replaced: Path | None = None) -> None:
+        assert replaced == out
+        sync(path, replaced=replaced)
+        seen.append(out.read_bytes())  # after the sync, before the rename
+
+    monkeypatch.setattr(outfile, "_sync", watch)
+    with outfile.open_output(out, announce=None) as fh:
+        fh.write(b"new")
+    assert seen == [old] and out.read_bytes() == b"new"
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    outfile._drop_cache(fifo)  # returns at once: opened non-blocking, not a regular file
+    link = tmp_path / "link"
+    link.symlink_to(out)
+    outfile._drop_cache(link)  # not followed
+    assert out.read_bytes() == b"new"
