@@ -500,13 +500,17 @@ def test_esp_keys_on_damaged_files_same_output(
 def test_range_parts_are_opened_without_truncation(tmp_path: Path) -> None:
     """pardecrypt._open_part creates a part, or opens the output's fresh temporary file, for
     writing without O_TRUNC (on ext4 a truncation to zero makes the close flush the file at
-    once: the first range's process lost ~0.06 s to it), and never through a link."""
+    once: the first range's process lost ~0.06 s to it), empties a file that has data, and
+    never opens through a link."""
     from ikeview import pardecrypt
 
     part = tmp_path / "part0"
     with pardecrypt._open_part(str(part)) as out:
         out.write(b"records")
     assert part.read_bytes() == b"records"
+    with pardecrypt._open_part(str(part)) as out:  # a file left with data is emptied first
+        out.write(b"new")
+    assert part.read_bytes() == b"new"
     link = tmp_path / "link"
     link.symlink_to(part)
     with pytest.raises(OSError):
