@@ -4,7 +4,9 @@ create, the argument parser, and the work on a capture of ten packets.
 Every run's CPU time (user + system of the child) is the median of ``--runs`` runs:
   python -S      the bare interpreter (no site packages)
   python         the interpreter with its site packages (the editable install's finder, .pth)
-  imports        ``report --keys``'s imports on ESP alone (cli, analysis, report, keys, JSON)
+  imports        ``report --keys``'s imports on ESP alone (cli, analysis, report, keys, JSON),
+                 then a plain exit (with its last garbage-collection pass, which ``ikeview``
+                 itself skips: ``cli.main`` freezes what is alive before the process ends)
   report ESP     ``ikeview report SMALL --keys K --json`` on 10 AES-GCM packets (no IKE)
   report IKE     the same on the lab's gcm16-ecp256 session (IKE, a PSK, 14 packets)
 Then, in this process (each part imported for the first time here, in a fresh child):

@@ -197,3 +197,27 @@ def test_commands_on_a_missing_capture(command: str, tmp_path: Path) -> None:
     assert run.stderr.strip().splitlines() == [
         "ikeview: /nonexistent.pcap: cannot open: No such file or directory"
     ]
+
+
+def test_only_the_program_freezes_before_exit(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """``main()`` run as the program (no arguments given) freezes what is alive before the
+    process exits, sparing the exit's last garbage-collection pass; ``main(argv)`` from a
+    caller that goes on (these tests) leaves its objects alone. Output and exit code as ever."""
+    import gc
+
+    from ikeview.cli import main
+
+    before = gc.get_freeze_count()
+    assert main(["summary", str(CAPTURE)]) == 0
+    assert gc.get_freeze_count() == before
+    one = capsys.readouterr().out
+    code = (
+        "import gc, sys\nfrom ikeview.cli import main\n"
+        f"sys.argv = ['ikeview', 'summary', {str(CAPTURE)!r}]\n"
+        "rc = main()\nprint('frozen', gc.get_freeze_count() > 0, file=sys.stderr)\nsys.exit(rc)\n"
+    )
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO)
+    assert run.returncode == 0 and "frozen True" in run.stderr
+    assert run.stdout == one
