@@ -177,31 +177,43 @@ def _sync(path: Path, *, replaced: Path | None = None) -> None:
     the rename took 0.087 s, and 0.04-0.05 s with the pages dropped during the fsync; what
     is left is freeing its blocks). The file is not changed: until the rename it reads as it
     did, from the disk."""
-    helper = None
-    if replaced is not None and hasattr(os, "posix_fadvise"):
-        helper = threading.Thread(target=_drop_cache, args=(replaced,), name="ikeview-uncache")
-        helper.start()
-    try:
+    uncache = replaced is not None and hasattr(os, "posix_fadvise")
+    with meanwhile(_drop_cache, replaced) if uncache else contextlib.nullcontext():
         fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
         try:
             os.fsync(fd)
         finally:
             os.close(fd)
-    finally:
-        if helper is not None:
-            helper.join()
 
 
 def _drop_cache(path: Path) -> None:
-    """Best effort: the clean cached pages of the regular file at ``path``, let go."""
-    with contextlib.suppress(OSError):
-        # Never through a link, never blocking on a FIFO swapped in since the target's check.
-        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
-        try:
-            if stat.S_ISREG(os.fstat(fd).st_mode):
-                os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
-        finally:
-            os.close(fd)
+    """The clean cached pages of the regular file at ``path``, let go."""
+    # Never through a link, never blocking on a FIFO swapped in since the target's check.
+    fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    try:
+        if stat.S_ISREG(os.fstat(fd).st_mode):
+            os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
+    finally:
+        os.close(fd)
+
+
+@contextlib.contextmanager
+def meanwhile(chore: Callable[..., object], *args: Any) -> Iterator[None]:
+    """``chore(*args)`` in a helper thread while the block runs, waited for when it ends. A
+    chore is best effort (dropping a cache, an early flush, removing a temporary file): an
+    OSError in it is ignored, as the main path reports whatever really failed (and an error
+    raised in a thread would print a traceback)."""
+
+    def run() -> None:
+        with contextlib.suppress(OSError):
+            chore(*args)
+
+    helper = threading.Thread(target=run, name="ikeview-chore")
+    helper.start()
+    try:
+        yield
+    finally:
+        helper.join()
 
 
 @contextlib.contextmanager
@@ -234,4 +246,4 @@ def write_text(
         fh.write(text)
 
 
-__all__ = ["OutputError", "check_target", "open_output", "replacing", "write_text"]
+__all__ = ["OutputError", "check_target", "meanwhile", "open_output", "replacing", "write_text"]

@@ -17,7 +17,6 @@ import contextlib
 import os
 import struct
 import tempfile
-import threading
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import BrokenExecutor, Executor
 from pathlib import Path
@@ -25,7 +24,7 @@ from typing import TYPE_CHECKING, Any, BinaryIO
 
 from ikeview.dissectors.records import EspPacket, FrameError, IkeDatagram, RawFrame
 from ikeview.dissectors.stream import Dissector, dissect
-from ikeview.outfile import replacing
+from ikeview.outfile import meanwhile, replacing
 from ikeview.parallel import (
     NOT_SPLIT,
     RangeLost,
@@ -251,10 +250,9 @@ def _write_parts(
     as it was (:class:`_NotTiled` raised)."""
     out_dir = os.path.dirname(os.path.abspath(os.fspath(output)))
     jobs, name = len(split.walked), split.name
-    remover: list[threading.Thread] = []
     with (
         tempfile.TemporaryDirectory(prefix=".ikeview-parts-", dir=out_dir) as tmp,
-        _joined(remover),
+        contextlib.ExitStack() as later,  # chores waited for once the output is in place
         replacing(output, inputs=[name]) as target,
     ):
         # Range 0 is written straight into the output (a fresh file beside it, renamed at
@@ -280,8 +278,7 @@ def _write_parts(
                 out.flush()
                 _append(target, parts, out.fileno())
         # The parts are copied: removed (their pages freed) while the output syncs to disk.
-        remover.append(threading.Thread(target=_remove, args=(parts[1:] if direct else parts,)))
-        remover[0].start()
+        later.enter_context(meanwhile(_remove, parts[1:] if direct else parts))
     return results
 
 
@@ -306,33 +303,11 @@ def _flushing(path: Path) -> Iterator[None]:
     """The data written to ``path`` so far flushed to disk by a helper thread meanwhile (best
     effort: the fsync before the rename, ``outfile.replacing``, is the one that reports)."""
     fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
-    helper = threading.Thread(target=_quiet(os.fdatasync), args=(fd,), name="ikeview-flush")
     try:
-        helper.start()
-        yield
+        with meanwhile(os.fdatasync, fd):
+            yield
     finally:
-        helper.join()
         os.close(fd)
-
-
-@contextlib.contextmanager
-def _joined(threads: list[threading.Thread]) -> Iterator[None]:
-    """Waits, on the way out, for the threads started inside."""
-    try:
-        yield
-    finally:
-        for thread in threads:
-            thread.join()
-
-
-def _quiet(call: Callable[[int], None]) -> Callable[[int], None]:
-    """``call`` with an OSError ignored (a thread's error would print a traceback)."""
-
-    def run(fd: int) -> None:
-        with contextlib.suppress(OSError):
-            call(fd)
-
-    return run
 
 
 def _remove(paths: Sequence[str]) -> None:
