@@ -40,14 +40,18 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from benchutil import compile_ikeview
 
-compile_ikeview()  # before the imports below (STARTUP_CPU counts them)
-
-from ikeview.tui.app import make_app  # noqa: E402
-from ikeview.tui.messages import AnalysisUpdated, CaptureLoaded  # noqa: E402
-from ikeview.tui.screens.main import MainScreen  # noqa: E402
-from ikeview.tui.widgets.esp_table import EspTable  # noqa: E402
-from textual.message import Message  # noqa: E402
-from textual.worker import Worker, WorkerState  # noqa: E402
+if __name__ == "__main__":
+    # Not when this file is run again as ``__mp_main__``: the TUI's split load (tui.parload)
+    # starts its range processes from multiprocessing's fork server, and Python runs the main
+    # module again in each of them (as in ``ikeview tui``, whose main module imports only
+    # ikeview.cli). Textual imported there would be the bench's cost, not the TUI's.
+    compile_ikeview()  # before the imports below (STARTUP_CPU counts them)
+    from ikeview.tui.app import make_app
+    from ikeview.tui.messages import AnalysisUpdated, CaptureLoaded
+    from ikeview.tui.screens.main import MainScreen
+    from ikeview.tui.widgets.esp_table import EspTable
+    from textual.message import Message
+    from textual.worker import Worker, WorkerState
 
 HERE = Path(__file__).resolve().parent
 STARTUP_CPU = time.process_time()

@@ -24,7 +24,7 @@ On the batch path of a classic pcap (the usual case) round 1 skips what nobody n
 shares so that every process takes one, and the last range is walked once, by its own process,
 which notes its other frames as it goes and hands them back with its ESP (they matter only to
 the first range's correlator, which reads them last). The keys are loaded once, here. Without
-keys, or with keys that open no IKE, nothing is located at all (:func:`_analyze_unlocated`).
+keys, or with keys that open no IKE, nothing is located at all (``ikeview.parunlocated``).
 
 Only file names, byte offsets, per-SA counters and the last range's few other frames cross
 between processes, never ESP packets.
@@ -32,7 +32,6 @@ between processes, never ESP packets.
 
 from __future__ import annotations
 
-import itertools
 import multiprocessing
 import os
 import struct
@@ -47,7 +46,7 @@ from ikeview.dissectors.records import EspPacket, RawFrame
 from ikeview.dissectors.stream import Dissector, DissectStats, plain_esp
 from ikeview.fastsummary import summarize_fast
 from ikeview.ikepreload import preload_ike
-from ikeview.pcapranges import Layout, Walked, cuts, layout, open_map, resync
+from ikeview.pcapranges import Layout, layout, open_map
 from ikeview.rangesplit import (
     MAX_OTHER_BYTES,
     OPEN,
@@ -65,6 +64,7 @@ if TYPE_CHECKING:
     from ikeview.pipeline.correlate import Correlator
     from ikeview.pipeline.correlate.espbulk import EspBulk
     from ikeview.pipeline.correlate.merge import EspPart, Recorder
+    from ikeview.pipeline.fastsnap import RangeWatch
     from ikeview.pipeline.fastwalk import Lane
     from ikeview.pipeline.model import Analysis
     from ikeview.pipeline.seam import Decryptor
@@ -164,7 +164,10 @@ def _run_range(
     fast: bool,
     keyring: KeyRing | None,
     tail: Callable[[_RangeFeed], Iterable[RawFrame]] | None = None,
+    *,
+    watch: RangeWatch | None = None,
 ) -> tuple[Correlator, Recorder, _RangeFeed]:
+    # ``watch``: the TUI's recorder of ESP rows and its pacer (``tui.parload``).
     # Imported here: ``summary --jobs`` (this module too) needs none of the correlator.
     from ikeview.pipeline.correlate import Correlator
     from ikeview.pipeline.correlate.merge import WIDE_INNER, Recorder
@@ -172,17 +175,22 @@ def _run_range(
 
     # A later range keeps more inner flows per SPI so that they merge exactly (merge.py).
     limit = WIDE_INNER if record else MAX_INNER_FLOWS
-    if keyring is not None:
+    if watch is not None and watch.decryptor is not None:
+        decryptor = watch.decryptor
+    elif keyring is not None:
         from ikeview.pipeline.analyze import make_decryptor
 
         decryptor = make_decryptor(keyring)
     else:
         decryptor = _make_decryptor(key_paths)
-    corr = Correlator(decryptor, capture=split.name, inner_limit=limit)
+    on_esp = None if watch is None else watch.recorder.esp
+    corr = Correlator(decryptor, capture=split.name, inner_limit=limit, on_esp=on_esp)
+    if watch is not None:
+        watch.corr = corr
     recorder = Recorder()
     take = _RangeFeed(corr, recorder, split, r, record, not extra_ports)
     dissector = Dissector(extra_ports=extra_ports, stats=DissectStats())
-    bulk = corr.esp_bulk() if fast else None
+    bulk = corr.esp_bulk(observed=watch is not None) if fast else None
     with open(split.name, "rb") as fh, open_map(split.name) as mm:
         if bulk is None:
             feed = take.feed
@@ -190,7 +198,17 @@ def _run_range(
                 feed(rec)
         else:
             _walk_batched(
-                split, r, mm, fh.fileno(), dissector, take, bulk, decryptor, not extra_ports, tail
+                split,
+                r,
+                mm,
+                fh.fileno(),
+                dissector,
+                take,
+                bulk,
+                decryptor,
+                not extra_ports,
+                tail,
+                watch,
             )
     return corr, recorder, take
 
@@ -208,14 +226,15 @@ class TooManyOthers(Exception):
     over: the capture is read in one pass."""
 
 
-def _range_sink(take: _RangeFeed) -> type[Any]:
+def _range_sink(take: _RangeFeed, base: type[Any] | None = None) -> type[Any]:
     """The batch path's sink for one range: a counter's packets are batched only once ``take``
     has kept its first sequence numbers. (A class made here so that the batch path, and the
-    correlator behind it, are imported only when a range is analysed.)"""
+    correlator behind it, are imported only when a range is analysed.) ``base``: the sink it
+    extends (``AnalysisSink``, or the TUI's ``SnapshotSink``)."""
     from ikeview.pipeline.fastesp import AnalysisSink
     from ikeview.pipeline.fastwalk import Lane
 
-    class RangeSink(AnalysisSink):
+    class RangeSink(base or AnalysisSink):  # type: ignore[misc]  # a base chosen at run time
         def frame(self, raw: RawFrame) -> None:
             if take.walking:
                 take.other(raw)
@@ -245,7 +264,11 @@ def _range_sink(take: _RangeFeed) -> type[Any]:
                     if take.note(key, seq, frame):
                         done.append(key)
                 take.batching.add(key)  # if the flush replays records, noted already
+            # Lanes cut in two: the packets before the cut are not all recorded until the
+            # second flush (a recorder must not take a checkpoint between the two).
+            self.settled = not rest
             super().flush()
+            self.settled = True
             take.batching.clear()
             for key in done:
                 take.prefix_done(key)
@@ -268,6 +291,7 @@ def _walk_batched(
     decryptor: Decryptor,
     fast_udp: bool,
     tail: Callable[[_RangeFeed], Iterable[RawFrame]] | None = None,
+    watch: RangeWatch | None = None,
 ) -> None:
     """Range ``r`` through the batch path's walk and sink (``pipeline.fastwalk`` and
     ``fastesp``, as ``analyze`` takes them), records through ``take``; a counter's packets are
@@ -276,7 +300,13 @@ def _walk_batched(
     from ikeview.pipeline.fastwalk import walk_frames, walk_span
 
     batch = getattr(decryptor, "esp_batch", None) if decryptor.has_keys else None
-    sink = _range_sink(take)(dissector, take.feed, bulk, batch)
+    if watch is None:
+        sink = _range_sink(take)(dissector, take.feed, bulk, batch)
+    else:
+        from ikeview.pipeline.fastsnap import SnapshotSink
+
+        made = _range_sink(take, SnapshotSink)
+        sink = made(dissector, take.feed, bulk, batch, watch.recorder, watch.pacer)
     lay, w, base = split.lay, split.walked[r], split.bases[r]
     if lay.ng:
         # The walk over frames a reader gave (the batch path's own loop for pcapng).
@@ -482,7 +512,9 @@ def _analyze_split(
     if fast and not lay.ng:
         keyring = load_keyring(keys)
         if not ports and (keyring is None or opens_no_ike(keyring)):
-            return _analyze_unlocated(name, lay, jobs, keyring)
+            from ikeview.parunlocated import analyze_unlocated
+
+            return analyze_unlocated(name, lay, jobs, keyring)
         return _analyze_open(name, lay, jobs, keyring, ports)
     with pool(jobs - 1) as ex:
         split = locate(name, lay, jobs, not ports, ex)
@@ -537,113 +569,6 @@ def _analyze_open(
     if not corr.absorb_esp([*parts, part]):
         return None
     return diagnose(corr.snapshot(frames=split.bases[-1] + frames, complete=True))
-
-
-Unlocated = tuple["EspPart", int, list[RawFrame], int, bool]
-"""What an unlocated range gives back: its ESP (frames numbered from its own start), its frame
-count, its frames that are not plain ESP, the offset where it ended, whether its dissector
-held nothing there."""
-
-
-def unlocated_split(name: str, lay: Layout, jobs: int) -> Split | None:
-    """The file cut into ``jobs`` ranges at the record starts guessed near equal shares
-    (``pcapranges.resync``), none located: each range's walk must end where the next begins,
-    which the caller checks (:func:`_analyze_unlocated`, ``pardecrypt``); None when no start
-    could be guessed for some range."""
-    bounds = cuts(lay, jobs)
-    with open_map(name) as mm:
-        guessed = [resync(mm, lay, b) for b in bounds[1:jobs]]
-    starts = [lay.first, *(g for g in guessed if g is not None)]
-    if len(starts) != jobs or any(a > b for a, b in itertools.pairwise(starts)):
-        return None
-    ends = [*starts[1:], lay.size]
-    walked = tuple(Walked(a, b, OPEN) for a, b in zip(starts, ends, strict=True))
-    return Split(name, lay, walked, (b"",) * jobs, (0,) * jobs)
-
-
-def unlocated_range(split: Split, r: int, keyring: KeyRing | None = None) -> Unlocated | None:
-    """Worker: range ``r`` of an unlocated split (:func:`_analyze_unlocated`); None when it
-    cannot be walked from where its start was guessed (then it is no record start, or the file
-    is damaged there: the first range's process tells which)."""
-    try:
-        corr, recorder, take = _run_range(split, r, (), (), True, True, keyring)
-    except RangeLost:
-        return None
-    return corr.take_esp(recorder), take.walked, take.kept or [], take.end, take.idle
-
-
-def _analyze_unlocated(
-    name: str, lay: Layout, jobs: int, keyring: KeyRing | None = None
-) -> Analysis | None:
-    """Without keys, or with keys that open no IKE (:func:`opens_no_ike`), and without
-    ``--ports``, nothing a range counts or decrypts of its ESP depends on the frames before it
-    but their number and the dissector's reassembly state: each range is walked at once from
-    where its first record is guessed to start, frames numbered from its own start. The first
-    range's process then checks that each range ended where the next began and left its
-    dissector idle (else: one pass), renumbers the later ranges' ESP and their other frames,
-    reads those last and folds the ESP in, as with located ranges. An ESP problem (a failed
-    ICV: its text may carry a frame number) sends the capture to one pass."""
-    from ikeview.diagnosis.engine import diagnose
-
-    split = unlocated_split(name, lay, jobs)
-    if split is None:
-        note(f"--jobs {jobs}: {NOT_SPLIT}; read in one process")
-        return None
-    ends = [w.end for w in split.walked]
-    got: list[Unlocated] = []
-    bases = [0]
-
-    def tail(first: _RangeFeed) -> list[RawFrame]:
-        results = [f.result() for f in later]
-        got.extend(g for g in results if g is not None)
-        if len(got) < len(results):
-            return []
-        bases.append(first.walked)
-        for _, frames, *_ in got[:-1]:
-            bases.append(bases[-1] + frames)
-        return [
-            raw._replace(index=raw.index + base)
-            for (_, _, kept, _, _), base in zip(got, bases[1:], strict=True)
-            for raw in kept
-        ]
-
-    with pool(jobs - 1) as ex:
-        later = [ex.submit(unlocated_range, split, r, keyring) for r in range(1, jobs)]
-        corr, _, first = _run_range(split, 0, (), (), False, True, keyring, tail)
-    edges = [(first.end, first.idle), *((end, idle) for _, _, _, end, idle in got)]
-    if len(edges) < jobs or any(end != ends[r] for r, (end, _) in enumerate(edges)):
-        # A range that did not end where the next was guessed to start (the guess was wrong)
-        # or could not be walked (damage): as when located ranges do not tile the file.
-        note(f"--jobs {jobs}: {NOT_SPLIT}; read in one process")
-        return None
-    if not all(idle for _, idle in edges[:-1]):
-        return None  # a fragment or stream held across an edge: the ranges' counts may differ
-    parts = [part for part, *_ in got]
-    if not all(_renumber(p, b) for p, b in zip(parts, bases[1:], strict=True)):
-        return None
-    if not corr.absorb_esp(parts):
-        return None
-    return diagnose(corr.snapshot(frames=bases[-1] + got[-1][1], complete=True))
-
-
-def _renumber(part: EspPart, base: int) -> bool:
-    """Frame numbers of a range's ESP counted from its own start, moved ``base`` frames on;
-    False where a number sits in a problem's text (an ESP problem: only with keys)."""
-    if part.problems:
-        return False
-    for c in part.counters.values():
-        c.first_frame += base
-        c.last_frame += base
-        if c.integrity_failed_frame is not None:
-            c.integrity_failed_frame += base
-    for w in [*(c.window for c in part.counters.values()), *part.at_prefix.values()]:
-        if w.gap_frame is not None:
-            w.gap_frame += base
-        if w.replay_frame is not None:
-            w.replay_frame += base
-    for key, seen in part.prefix.items():
-        part.prefix[key] = [(seq, frame + base) for seq, frame in seen]
-    return True
 
 
 # ---------------------------------------------------------------------------- summary

@@ -34,8 +34,8 @@ from ikeview.parallel import (
     opens_no_ike,
     pool,
     splittable,
-    unlocated_split,
 )
+from ikeview.parunlocated import unlocated_split
 from ikeview.pcapfile import PcapWriter
 from ikeview.pcapranges import Layout, open_map
 from ikeview.pcapwrite import DecryptStats, handle_esp, handle_ike, write_decrypted

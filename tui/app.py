@@ -79,6 +79,10 @@ def make_app(
         configs=tuple(configs),
         config_side=config_side,
     )
+    if request.capture is not None and every is None and not request.extra_ports:
+        from .parload import prepare
+
+        prepare(request.capture)  # before Textual takes sys.stderr
     return IkeviewApp(request)
 
 

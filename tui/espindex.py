@@ -22,9 +22,11 @@ from __future__ import annotations
 import os
 from array import array
 from bisect import bisect_right
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
+from ikeview.pipeline.dec_esp import EspEntry
 from ikeview.pipeline.esprowfile import FileRow, open_row, read_rows
 from ikeview.pipeline.inner import summarize
 from ikeview.pipeline.seam import EspOpened
@@ -110,6 +112,8 @@ class FileRowStore:
         self._total = 0
         self._since = 0
         self._active: set[int] = set()
+        self._unsettled: tuple[int, float, int, int, int, int] | None = None
+        """The last packet of lanes recorded before the rest of a cut lane (see ``lanes``)."""
         self.kept: list[EspRow] = []
         """Rows of the general path's packets, in capture order."""
         self.kept_frames = array("Q")
@@ -130,7 +134,7 @@ class FileRowStore:
             st = self.by_spi[spi] = SpiIndex()
         return st
 
-    def lanes(self, lanes: Sequence[Lane]) -> None:
+    def lanes(self, lanes: Sequence[Lane], settled: bool = True) -> None:
         # Measured hot path (once per SPI per batch: ~86,000 lanes at 1M packets of 9 IKE SAs,
         # ~0.1 s CPU, most of it the time bins): locals only, the SPI's state found once, a
         # batch within one time bin counted in one step (``add_run``).
@@ -153,10 +157,20 @@ class FileRowStore:
             added += n
         self._total += added
         self._since += added
+        if not settled:
+            # A lane cut in two (``ikeview.parallel``): its later packets come in the next
+            # call, which may end before this one's last packet; a checkpoint waits for it.
+            last = max(lane.items[-1] for lane in lanes)
+            self._unsettled = last if self._unsettled is None else max(self._unsettled, last)
+            return
         if self._since >= CHECKPOINT_ROWS and self._mm is not None and self._record is not None:
-            frame, _ts, _a, _b, _seq, start = max(lane.items[-1] for lane in lanes)
+            last = max(lane.items[-1] for lane in lanes)
+            if self._unsettled is not None:
+                last = max(last, self._unsettled)
+            frame, _ts, _a, _b, _seq, start = last
             incl = self._record(self._mm, start - 16)[2]
             self._checkpoint(start + incl, frame)
+        self._unsettled = None
 
     def esp(self, packet: _EspPacket, opened: EspOpened) -> None:
         f = packet.flow
@@ -209,6 +223,58 @@ class FileRowStore:
 
     def seek_points(self) -> list[tuple[int, int]]:
         return list(zip(self.cp_frames, self.cp_offset, strict=True))
+
+    # ------------------------------------------------------------ a split load (tui.parload)
+
+    def detached(self) -> FileRowStore:
+        """This store made ready to cross to another process (a later range's worker): the
+        map, the views and the decryptor dropped, each SA entry among the regimes replaced by
+        an ``EntryOf`` that the first range's process resolves (``absorb``)."""
+        self._mm = self._record = self.decryptor = None
+        self._views = {}
+        for st in self.by_spi.values():
+            st.regimes = [_entry_of(how) for how in st.regimes]
+            st.last_how = _NOTHING
+        return self
+
+    def absorb(self, part: FileRowStore, base: int, start: int, resolve: Resolve) -> bool:
+        """The rows of the range that starts at file offset ``start``, after ``base`` frames,
+        recorded by another process (``detached``; frames numbered from its own start), added
+        after every row recorded here; False, nothing changed, when one of its regimes does
+        not resolve to this process's answer (``resolve(spi, EntryOf)``)."""
+        resolved: dict[int, list[object]] = {}
+        for spi, p in part.by_spi.items():
+            hows = [resolve(spi, h) if isinstance(h, EntryOf) else h for h in p.regimes]
+            if any(h is None for h in hows):
+                return False
+            resolved[spi] = hows
+        if base > self.cp_frames[-1]:
+            self._checkpoint(start, base)  # every packet of the ranges before is recorded
+        j0, total = len(self.cp_offset) - 1, self._total  # the part's checkpoint 0, here
+        for spi, p in part.by_spi.items():
+            st = self._spi(spi)
+            for how, frame in zip(resolved[spi], p.regime_frames, strict=True):
+                if how is not st.last_how and how != st.last_how:
+                    st.last_how = how
+                    st.regimes.append(how)
+                    st.regime_frames.append(frame + base)
+            st.times.absorb(p.times)
+            st.cp_count.extend(c + st.count for c in p.cp_count)
+            st.cp_seq.extend(p.cp_seq)
+            st.cp_index.extend(j + j0 for j in p.cp_index)
+            st.count += p.count
+            st.kept += p.kept
+            st.last_seq = p.last_seq
+        self.kept.extend(replace(row, frame=row.frame + base) for row in part.kept)
+        self.kept_frames.extend(f + base for f in part.kept_frames)
+        self._total += part._total
+        self._since = part._since
+        self._active = set(part._active)
+        for k in range(1, len(part.cp_offset)):
+            self.cp_frames.append(part.cp_frames[k] + base)
+            self.cp_total.append(part.cp_total[k] + total)
+            self.cp_offset.append(part.cp_offset[k])
+        return True
 
     # ------------------------------------------------------------ reading (UI thread)
 
@@ -331,6 +397,23 @@ class FileRowStore:
             None if inner is None else len(inner),
             None if summary is None else summary.text(),
         )
+
+
+@dataclass(frozen=True, slots=True)
+class EntryOf:
+    """A regime that was an SA entry of another process's decryptor: which candidate key of
+    the SPI's entry it was pinned to."""
+
+    candidate: int
+
+
+Resolve = Callable[[int, EntryOf], object]
+
+
+def _entry_of(how: object) -> object:
+    if isinstance(how, EspEntry):  # an entry batched is pinned (else -1: never resolves)
+        return EntryOf(-1 if how.pinned is None else how.candidates.index(how.pinned))
+    return how
 
 
 _Made = tuple[EspRow, "int | None"]

@@ -137,6 +137,36 @@ class TimeCounts:
         self._bins = old
         return old
 
+    def absorb(self, later: TimeCounts) -> None:
+        """The counts of a later range of the capture (a split load, ``tui.parload``) added
+        to these: its exact times as they are, its bins' packets at their bins' middles (each
+        within one of its bins, a fraction of a column, of where a single pass counts it)."""
+        bins = later._bins
+        if bins is None:
+            for ts in later._exact:
+                self.add(ts)
+            return
+        if self._bins is None and not self._exact:
+            self._exact, self._origin, self._width = later._exact, later._origin, later._width
+            self._bins = bins  # published last, as in ``_to_bins``
+            return
+        origin, width = later._origin, later._width
+        for k, n in enumerate(bins):
+            if n:
+                self._add_many(origin + (k + 0.5) * width, n)
+
+    def _add_many(self, ts: float, n: int) -> None:
+        if self._bins is None:
+            self._to_bins()
+        origin = self._origin
+        i = int((ts - origin) / self._width) if ts > origin else 0
+        bins = self._bins
+        assert bins is not None
+        if i >= BINS:
+            bins = self._widen(i)
+            i = int((ts - origin) / self._width)
+        bins[i] += n
+
     def weighted(self) -> tuple[Sequence[float], Sequence[int] | None]:
         """(times, counts): exact times with None, or bin centres with their counts (UI)."""
         exact = self._exact

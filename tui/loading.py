@@ -24,6 +24,7 @@ from ikeview.pipeline.fastsnap import stream_fast
 from .espindex import FileRowStore
 from .esprows import EspRows, EspRowStore
 from .messages import AnalysisUpdated, CaptureLoaded, KernelDropped, KeysFailed
+from .parload import split_load
 
 if TYPE_CHECKING:
     from ikeview.config.records import DeviceConfig
@@ -273,7 +274,15 @@ def _run_fast(
     """The load on the batch path; None when the general path must take it (then from the
     start: snapshots posted here are replaced by its own, with its own rows)."""
     assert request.capture is not None
-    rows = FileRowStore(request.capture, request.extra_ports)
+    split = FileRowStore(request.capture, request.extra_ports)
+    split.decryptor = make_decryptor(ring)
+
+    def post_split(step: Step) -> None:
+        _post_step(step, split, request, ring, post)
+
+    if split_load(split, ring, post_split, cancelled):
+        return split
+    rows = FileRowStore(request.capture, request.extra_ports)  # the split's may hold some rows
     rows.decryptor = make_decryptor(ring)
     done = stream_fast(
         request.capture,

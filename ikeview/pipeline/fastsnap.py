@@ -22,6 +22,7 @@ import mmap
 import os
 import time
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from typing import Protocol
 
 from ikeview.dissectors.capture import Checkpoint, SeekTable
@@ -59,8 +60,10 @@ class EspRecorder(Protocol):
         """Before the first lane: the mapped file (valid while the walk runs) and its
         record-header unpacker (a frame's header sits 16 octets before its start)."""
 
-    def lanes(self, lanes: Sequence[Lane]) -> None:
-        """The packets of one flush, each lane one SPI's, counted by the batch path."""
+    def lanes(self, lanes: Sequence[Lane], settled: bool = True) -> None:
+        """The packets of one flush, each lane one SPI's, counted by the batch path;
+        ``settled``: every packet before the last of these is recorded (a place for a
+        checkpoint; not so between the two flushes of a cut lane, ``ikeview.parallel``)."""
 
     def esp(self, packet: EspPacket, opened: EspOpened) -> None:
         """One ESP packet of the general path (capture order)."""
@@ -115,6 +118,10 @@ class _Pacer:
 class SnapshotSink(AnalysisSink):
     """``AnalysisSink`` that also hands each flush's lanes to a recorder and paces snapshots."""
 
+    settled = True
+    """Whether every packet before this flush's lanes is recorded once they are (a range of
+    ``--jobs`` that cuts a lane in two clears it for the first half)."""
+
     def __init__(
         self,
         dissector: Dissector,
@@ -147,7 +154,7 @@ class SnapshotSink(AnalysisSink):
         self._replayed = False
         super().flush()
         if not self._replayed:  # replayed lanes went through the correlator, and on_esp
-            self._recorder.lanes(lanes)
+            self._recorder.lanes(lanes, self.settled)
         # The last packet's frame number and file offset (a FastItem's first and last).
         frame, _ts, _a, _b, _seq, start = max(lane.items[-1] for lane in lanes)
         pacer = self._pacer
@@ -158,6 +165,35 @@ class SnapshotSink(AnalysisSink):
     def _replay(self, lanes: list[Lane]) -> None:
         self._replayed = True
         super()._replay(lanes)
+
+
+@dataclass(slots=True)
+class RangeWatch:
+    """What a range of a split load (``tui.parload``) records its ESP rows into, and paces
+    its snapshots and cancellation with."""
+
+    recorder: EspRecorder
+    pacer: _Pacer
+    decryptor: Decryptor | None = None
+    """The decryptor the range is to use (the one the recorder's rows are opened with); None:
+    one made from the range's keys."""
+    corr: Correlator | None = None
+    """The range's correlator, once made (snapshots are taken from it)."""
+
+
+def range_watch(
+    recorder: EspRecorder,
+    on_step: Callable[[int, int], None] | None = None,
+    cancelled: Callable[[], bool] = lambda: False,
+    decryptor: Decryptor | None = None,
+) -> RangeWatch:
+    """A range's watch: ``on_step(frames, bytes walked)`` when a snapshot is due, as
+    ``stream_fast`` takes them (None: never, a worker's range); ``cancelled()`` asked as
+    often."""
+    first_after, interval = (FIRST_AFTER, INTERVAL) if on_step else (1 << 62, float("inf"))
+    take = on_step if on_step is not None else (lambda _f, _d: None)
+    pacer = _Pacer(take, lambda _o: None, cancelled, first_after, interval, time.monotonic)
+    return RangeWatch(recorder, pacer, decryptor)
 
 
 def stream_fast(
@@ -175,7 +211,6 @@ def stream_fast(
     """Analyse ``source`` as ``iter_analysis`` does, handing each ``Step`` to ``on_step`` (the
     last complete, with a seek table from the recorder's points); True when done or cancelled,
     False when the caller must take the general path (see the module's docstring)."""
-    from ikeview.diagnosis.engine import diagnose
 
     if not fast_allowed():
         return False
@@ -193,8 +228,7 @@ def stream_fast(
     total = st.st_size
 
     def take(frames: int, done: int) -> None:
-        snap = corr.snapshot(frames=frames, complete=False)
-        on_step(Step(min(done, total), total, diagnose(snap)))
+        on_step(partial_step(corr, frames, min(done, total), total))
 
     def boundary(offset: int) -> None:
         sink.flush()  # every packet before ``offset`` recorded, and the pacer's frame count
@@ -215,10 +249,36 @@ def stream_fast(
     tail = dissector.finish(capture, capture.frames if capture else 0, dissector.last_ts)
     if tail is not None:
         corr.feed(tail)
-    seek = SeekTable(total, st.st_mtime_ns, [Checkpoint(f, o) for f, o in recorder.seek_points()])
-    final = diagnose(corr.snapshot(frames=stats.frames, complete=True))
-    on_step(Step(total, total, final, seek))
+    on_step(last_step(corr, stats.frames, recorder, (total, st.st_mtime_ns)))
     return True
 
 
-__all__ = ["FIRST_AFTER", "INTERVAL", "Cancelled", "EspRecorder", "SnapshotSink", "stream_fast"]
+def partial_step(corr: Correlator, frames: int, done: int, total: int) -> Step:
+    """A snapshot of the load so far, diagnosed: ``frames`` read, ``done`` of ``total`` bytes."""
+    from ikeview.diagnosis.engine import diagnose
+
+    return Step(done, total, diagnose(corr.snapshot(frames=frames, complete=False)))
+
+
+def last_step(corr: Correlator, frames: int, recorder: EspRecorder, file: tuple[int, int]) -> Step:
+    """The complete analysis, diagnosed, with a seek table from the recorder's points in the
+    file (``file``: its size and modification time as the load began)."""
+    from ikeview.diagnosis.engine import diagnose
+
+    total, mtime = file
+    seek = SeekTable(total, mtime, [Checkpoint(f, o) for f, o in recorder.seek_points()])
+    return Step(total, total, diagnose(corr.snapshot(frames=frames, complete=True)), seek)
+
+
+__all__ = [
+    "FIRST_AFTER",
+    "INTERVAL",
+    "Cancelled",
+    "EspRecorder",
+    "RangeWatch",
+    "SnapshotSink",
+    "last_step",
+    "partial_step",
+    "range_watch",
+    "stream_fast",
+]

@@ -1,0 +1,181 @@
+"""Unlocated ranges of ``--jobs``: each walked at once from where its first record is guessed.
+
+Without keys, or with keys that open no IKE (``parallel.opens_no_ike``), and without
+``--ports``, nothing a range counts or decrypts of its ESP depends on the frames before it but
+their number and the dissector's reassembly state. Each range is then walked from where its
+first record is guessed to start (``pcapranges.resync``), frames numbered from its own start.
+The first range's process checks that each range ended where the next began and left its
+dissector idle (else: one pass), renumbers the later ranges' ESP and their other frames, reads
+those last and folds the ESP in, as with located ranges. An ESP problem (a failed ICV: its text
+may carry a frame number) sends the capture to one pass.
+
+``fold_unlocated`` is that fold, shared by ``report --jobs`` (:func:`analyze_unlocated`) and
+the TUI's split load (``tui.parload``, whose ranges also record their rows).
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable
+from concurrent.futures import Executor, Future
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from ikeview.dissectors.records import RawFrame
+from ikeview.parallel import NOT_SPLIT, RangeLost, _RangeFeed, _run_range, note, pool
+from ikeview.pcapranges import Layout, Walked, cuts, open_map, resync
+from ikeview.rangesplit import OPEN, Split
+
+if TYPE_CHECKING:
+    from ikeview.keys.model import KeyRing
+    from ikeview.pipeline.correlate import Correlator
+    from ikeview.pipeline.correlate.merge import EspPart
+    from ikeview.pipeline.fastsnap import RangeWatch
+    from ikeview.pipeline.model import Analysis
+
+Unlocated = tuple["EspPart", int, list[RawFrame], int, bool]
+"""What an unlocated range gives back: its ESP (frames numbered from its own start), its frame
+count, its frames that are not plain ESP, the offset where it ended, whether its dissector
+held nothing there. A worker may add more after these five (the TUI's rows)."""
+
+
+def unlocated_split(name: str, lay: Layout, jobs: int) -> Split | None:
+    """The file cut into ``jobs`` ranges at the record starts guessed near equal shares
+    (``pcapranges.resync``), none located: each range's walk must end where the next begins,
+    which the caller checks (:func:`fold_unlocated`, ``pardecrypt``); None when no start
+    could be guessed for some range."""
+    bounds = cuts(lay, jobs)
+    with open_map(name) as mm:
+        guessed = [resync(mm, lay, b) for b in bounds[1:jobs]]
+    starts = [lay.first, *(g for g in guessed if g is not None)]
+    if len(starts) != jobs or any(a > b for a, b in itertools.pairwise(starts)):
+        return None
+    ends = [*starts[1:], lay.size]
+    walked = tuple(Walked(a, b, OPEN) for a, b in zip(starts, ends, strict=True))
+    return Split(name, lay, walked, (b"",) * jobs, (0,) * jobs)
+
+
+def unlocated_range(split: Split, r: int, keyring: KeyRing | None = None) -> Unlocated | None:
+    """Worker: range ``r`` of an unlocated split; None when it cannot be walked from where its
+    start was guessed (then it is no record start, or the file is damaged there: the first
+    range's process tells which)."""
+    try:
+        corr, recorder, take = _run_range(split, r, (), (), True, True, keyring)
+    except RangeLost:
+        return None
+    return corr.take_esp(recorder), take.walked, take.kept or [], take.end, take.idle
+
+
+@dataclass(frozen=True, slots=True)
+class Folded:
+    """Unlocated ranges folded into the first range's correlator."""
+
+    corr: Correlator
+    frames: int
+    """Frames in the capture."""
+    split: Split
+    bases: tuple[int, ...]
+    """Frames before each range."""
+    later: tuple[tuple[Any, ...], ...]
+    """What each later range's worker gave back (``Unlocated`` and what the worker adds)."""
+
+
+Worker = Callable[..., "tuple[Any, ...] | None"]
+
+
+def fold_unlocated(
+    ex: Executor,
+    split: Split,
+    keyring: KeyRing | None = None,
+    *,
+    worker: Worker = unlocated_range,
+    watch: RangeWatch | None = None,
+) -> Folded | None:
+    """Range 0 walked here (``watch``: its recorder and pacer), the later ranges by ``worker``
+    in ``ex``, and their ESP folded in; None when the ranges do not add up to one pass (say
+    why on stderr where it is the split's fault)."""
+    jobs = len(split.walked)
+    ends = [w.end for w in split.walked]
+    got: list[tuple[Any, ...]] = []
+    bases = [0]
+
+    def tail(first: _RangeFeed) -> list[RawFrame]:
+        results = [f.result() for f in later]
+        got.extend(g for g in results if g is not None)
+        if len(got) < len(results):
+            return []
+        bases.append(first.walked)
+        for g in got[:-1]:
+            bases.append(bases[-1] + g[1])
+        return [
+            raw._replace(index=raw.index + base)
+            for g, base in zip(got, bases[1:], strict=True)
+            for raw in g[2]
+        ]
+
+    later: list[Future[tuple[Any, ...] | None]] = [
+        ex.submit(worker, split, r, keyring) for r in range(1, jobs)
+    ]
+    corr, _, first = _run_range(split, 0, (), (), False, True, keyring, tail, watch=watch)
+    edges = [(first.end, first.idle), *((g[3], g[4]) for g in got)]
+    if len(edges) < jobs or any(end != ends[r] for r, (end, _) in enumerate(edges)):
+        # A range that did not end where the next was guessed to start (the guess was wrong)
+        # or could not be walked (damage): as when located ranges do not tile the file.
+        note(f"--jobs {jobs}: {NOT_SPLIT}; read in one process")
+        return None
+    if not all(idle for _, idle in edges[:-1]):
+        return None  # a fragment or stream held across an edge: the ranges' counts may differ
+    parts = [g[0] for g in got]
+    if not all(renumber(p, b) for p, b in zip(parts, bases[1:], strict=True)):
+        return None
+    if not corr.absorb_esp(parts):
+        return None
+    return Folded(corr, bases[-1] + got[-1][1], split, tuple(bases), tuple(got))
+
+
+def analyze_unlocated(
+    name: str, lay: Layout, jobs: int, keyring: KeyRing | None = None
+) -> Analysis | None:
+    """``report --jobs`` on unlocated ranges (see the module's docstring)."""
+    from ikeview.diagnosis.engine import diagnose
+
+    split = unlocated_split(name, lay, jobs)
+    if split is None:
+        note(f"--jobs {jobs}: {NOT_SPLIT}; read in one process")
+        return None
+    with pool(jobs - 1) as ex:
+        folded = fold_unlocated(ex, split, keyring)
+    if folded is None:
+        return None
+    return diagnose(folded.corr.snapshot(frames=folded.frames, complete=True))
+
+
+def renumber(part: EspPart, base: int) -> bool:
+    """Frame numbers of a range's ESP counted from its own start, moved ``base`` frames on;
+    False where a number sits in a problem's text (an ESP problem: only with keys)."""
+    if part.problems:
+        return False
+    for c in part.counters.values():
+        c.first_frame += base
+        c.last_frame += base
+        if c.integrity_failed_frame is not None:
+            c.integrity_failed_frame += base
+    for w in [*(c.window for c in part.counters.values()), *part.at_prefix.values()]:
+        if w.gap_frame is not None:
+            w.gap_frame += base
+        if w.replay_frame is not None:
+            w.replay_frame += base
+    for key, seen in part.prefix.items():
+        part.prefix[key] = [(seq, frame + base) for seq, frame in seen]
+    return True
+
+
+__all__ = [
+    "Folded",
+    "Unlocated",
+    "analyze_unlocated",
+    "fold_unlocated",
+    "renumber",
+    "unlocated_range",
+    "unlocated_split",
+]

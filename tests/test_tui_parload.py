@@ -1,0 +1,212 @@
+"""The TUI's load split across processes (``tui.parload``, issue 16: fully loaded no slower
+than ``report``) against the one-process loads: the same complete analysis as the batch path's
+load, and row by row the same ESP rows as the general path's (``EspRowStore``), in every view.
+
+Real captures first (the lab's strongSwan sessions, without keys: split even though they are
+a few KB), then many draws of fastesp_support's capture without keys and with ``[[esp]]`` keys
+(loss, replays, bad ICVs, damage, ESP in ESP: a split that cannot fold exactly takes the one
+process load), then bench_esp_pipeline's clean AES-GCM ESP with ``[[esp]]`` keys (the ranges'
+SA entries resolved to the first range's), then the app itself under Textual.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+import pytest
+from fastesp_support import write_capture
+from ikeview.tui import parload
+from ikeview.tui.espindex import FileRowStore
+from ikeview.tui.esprows import STATUS_DECRYPTED, EspRowStore
+from ikeview.tui.esptimes import TimeCounts
+from ikeview.tui.loading import LoadRequest, run_load
+from ikeview.tui.messages import CaptureLoaded
+from lab_support import LAB
+from test_tui_espindex import _load, _same_rows
+from tui_support import no_animations  # noqa: F401 (autouse fixture)
+
+REPO = Path(__file__).resolve().parent.parent
+SCENARIOS = ["rekey-dpd", "natt", "esp-loss-replay", "esp-one-way", "mobike", "multi-child"]
+
+
+@pytest.fixture
+def absorbed(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[int]]:
+    """Split files of any size; the list gets one entry per later range folded in."""
+    monkeypatch.setattr(parload, "SPLIT_BYTES", 0)
+    calls: list[int] = []
+    real = FileRowStore.absorb
+
+    def spy(self: FileRowStore, *args: object) -> bool:
+        done = real(self, *args)  # type: ignore[arg-type]
+        calls.append(int(done))
+        return done
+
+    monkeypatch.setattr(FileRowStore, "absorb", spy)
+    yield calls
+
+
+def _split(
+    capture: Path, keys: tuple[Path, ...], jobs: int, monkeypatch: pytest.MonkeyPatch
+) -> tuple[object, object]:
+    monkeypatch.setattr(parload, "JOBS", jobs)
+    return _load(capture, keys, general=False)
+
+
+def _one_process(
+    capture: Path, keys: tuple[Path, ...], monkeypatch: pytest.MonkeyPatch
+) -> tuple[object, object]:
+    with monkeypatch.context() as m:
+        m.setattr(parload, "SPLIT_BYTES", 1 << 62)
+        return _load(capture, keys, general=False)
+
+
+def _same_load(
+    capture: Path, keys: tuple[Path, ...], jobs: int, monkeypatch: pytest.MonkeyPatch
+) -> FileRowStore:
+    rows, analysis = _split(capture, keys, jobs, monkeypatch)
+    single, one = _one_process(capture, keys, monkeypatch)
+    assert analysis == one
+    slow, by_record = _load(capture, keys, general=True)
+    assert by_record == one
+    assert isinstance(rows, FileRowStore) and isinstance(slow, EspRowStore)
+    assert rows.total() == slow.total()
+    _same_rows(rows, slow)
+    assert isinstance(single, FileRowStore)
+    for spi in slow.by_spi:
+        _same_times(rows.times(spi), single.times(spi))
+    assert rows.seek is not None
+    return rows
+
+
+def _same_times(
+    split: tuple[Sequence[float], Sequence[int] | None],
+    one: tuple[Sequence[float], Sequence[int] | None],
+) -> None:
+    """Exact times equal (in capture order); bins (past ``EXACT`` packets) with the same
+    packets in all, each packet within one bin of the one-process load's."""
+    if one[1] is None or split[1] is None:
+        assert list(split[0]) == list(one[0])
+        assert split[1] == one[1]
+        return
+    a, b = list(split[1]), list(one[1])
+    assert sum(a) == sum(b)
+    if list(split[0]) != list(one[0]):  # other bins (the later range's widened them)
+        return
+    cum_a, cum_b, widest = 0, 0, max(max(a), max(b))
+    for x, y in zip(a, b, strict=True):
+        cum_a, cum_b = cum_a + x, cum_b + y
+        assert abs(cum_a - cum_b) <= widest
+
+
+@pytest.mark.parametrize("scenario", SCENARIOS)
+@pytest.mark.parametrize("jobs", [2, 3])
+def test_lab_captures_split_without_keys(
+    scenario: str, jobs: int, absorbed: list[int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    capture = LAB / scenario / "capture.pcap"
+    _same_load(capture, (), jobs, monkeypatch)
+    assert absorbed[: jobs - 1] == [1] * (jobs - 1), "the ranges were folded, not read again"
+
+
+@pytest.mark.parametrize("seed", range(1, 7))
+@pytest.mark.parametrize("with_keys", [False, True])
+def test_generated_draws_same_rows(
+    seed: int,
+    with_keys: bool,
+    tmp_path: Path,
+    absorbed: list[int],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    capture, keys = tmp_path / "g.pcap", tmp_path / "keys.toml"
+    write_capture(capture, keys, packets=2400, seed=seed)
+    rows = _same_load(capture, (keys,) if with_keys else (), 2 + seed % 2, monkeypatch)
+    if not with_keys:
+        # Without keys no ESP problem carries a frame number: every draw folds (unless a
+        # fragment spans an edge, which these draws do not put there).
+        assert absorbed and all(absorbed)
+        assert rows.total() > 2000
+
+
+def test_esp_keys_resolve_to_the_first_range_entries(
+    tmp_path: Path, absorbed: list[int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Clean AES-GCM ESP with [[esp]] keys: the later ranges' batches were opened with their
+    own process's SA entry; folded, they name the first range's (rows decrypted again from
+    the file give what the general path decrypted)."""
+    monkeypatch.syspath_prepend(str(REPO / "bench"))
+    from bench_decrypt_file import write_capture as write_gcm
+    from bench_decrypt_file import write_keys
+    from bench_esp_pipeline import SEED, Suite
+
+    suite = Suite("AES-GCM-16-128", random.Random(SEED))
+    capture, keys = tmp_path / "gcm.pcap", tmp_path / "keys.toml"
+    write_keys(suite, keys)
+    write_gcm(suite, 3000, capture)
+    rows = _same_load(capture, (keys,), 2, monkeypatch)
+    assert absorbed == [1]
+    last = rows.view(None)
+    assert last.row(len(last) - 1).status == STATUS_DECRYPTED
+
+
+def test_cancelled_load_ends_without_the_complete_analysis(
+    tmp_path: Path, absorbed: list[int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Cancelled at the first snapshot (quit, or new keys): the load returns, nothing complete
+    is posted, and the ranges' processes are stopped rather than waited for."""
+    capture, keys = tmp_path / "g.pcap", tmp_path / "keys.toml"
+    write_capture(capture, keys, packets=12_000, seed=3)
+    posted: list[object] = []
+    rows = run_load(LoadRequest(capture), posted.append, cancelled=lambda: bool(posted))
+    assert isinstance(rows, FileRowStore)
+    assert posted and not any(isinstance(m, CaptureLoaded) for m in posted)
+    assert absorbed == []
+
+
+def test_time_counts_of_two_ranges_add_up() -> None:
+    """Bins of a later range added at their middles: the same packets in all, each within
+    one bin of the single pass's."""
+    rng = random.Random(7)
+    times = sorted(rng.uniform(0, 100) for _ in range(20_000))
+    one, first, later = TimeCounts(), TimeCounts(), TimeCounts()
+    for ts in times:
+        one.add(ts)
+    for ts in times[:9000]:
+        first.add(ts)
+    for ts in times[9000:]:
+        later.add(ts)
+    first.absorb(later)
+    (centres, counts), (ref_centres, ref_counts) = first.weighted(), one.weighted()
+    assert counts is not None and ref_counts is not None
+    assert sum(counts) == sum(ref_counts) == len(times)
+    assert list(centres) == list(ref_centres)  # same origin and width here
+    assert all(abs(a - b) <= max(counts) for a, b in zip(counts, ref_counts, strict=True))
+    empty = TimeCounts()
+    empty.absorb(later)  # nothing before: the later range's counts as they are
+    assert empty.weighted()[1] == later.weighted()[1]
+
+
+def test_app_loads_split(tmp_path: Path, absorbed: list[int]) -> None:
+    """The app under Textual: the fork server is started before Textual takes sys.stderr
+    (``parload.prepare``), the load splits, every ESP row is there."""
+    import asyncio
+
+    from ikeview.tui.app import make_app
+    from ikeview.tui.screens.main import MainScreen
+
+    capture, keys = tmp_path / "g.pcap", tmp_path / "keys.toml"
+    write_capture(capture, keys, packets=2400, seed=5)
+
+    async def run() -> int:
+        app = make_app(capture)
+        async with app.run_test(size=(120, 40)) as pilot:
+            while not isinstance(app.screen, MainScreen) or not app.screen.loaded:
+                await pilot.pause(0.05)
+            assert "failed" not in str(app.screen.query_one("#status").render())
+            return app.screen.rows.total()
+
+    total = asyncio.run(run())
+    assert absorbed == [1]
+    slow, _ = _load(capture, (), general=True)
+    assert total == slow.total() > 2000
