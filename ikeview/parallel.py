@@ -38,7 +38,8 @@ import struct
 import sys
 import threading
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import BrokenExecutor, ProcessPoolExecutor
+from concurrent.futures import BrokenExecutor, Executor, ProcessPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -557,18 +558,59 @@ def _analyze_open(
         if split is None:
             note(f"--jobs {jobs}: {NOT_SPLIT}; read in one process")
             return None
-        middle = [
-            ex.submit(esp_range, split, r, (), ports, True, keyring) for r in range(1, jobs - 1)
-        ]
-        last = ex.submit(last_range, split, keyring, ports)
-        corr, _ = run_range(
-            split, 0, (), ports, False, True, keyring=keyring, tail=lambda _: last.result()[2]
-        )
-        parts = [f.result() for f in middle]
-        part, frames, _ = last.result()
-    if not corr.absorb_esp([*parts, part]):
+        folded = fold_open(ex, split, keyring, ports)
+    if folded is None:
         return None
-    return diagnose(corr.snapshot(frames=split.bases[-1] + frames, complete=True))
+    return diagnose(folded.corr.snapshot(frames=folded.frames, complete=True))
+
+
+@dataclass(frozen=True, slots=True)
+class Folded:
+    """Later ranges folded into the first range's correlator."""
+
+    corr: Correlator
+    frames: int
+    """Frames in the capture."""
+    split: Split
+    bases: tuple[int, ...]
+    """Frames before each range."""
+    shifts: tuple[int, ...]
+    """What to add to each range's frame numbers (its own start's, when it was not located)."""
+    later: tuple[tuple[Any, ...], ...]
+    """What each later range's worker gave back (its ESP first, then what the worker adds)."""
+
+
+def open_range(
+    split: Split, r: int, keyring: KeyRing | None, ports: tuple[int, ...]
+) -> tuple[Any, ...]:
+    """Worker: range ``r`` of a split located up to its open last range: (its ESP,), or for
+    the last (its ESP, its frames, its frames that are not plain ESP)."""
+    if r < len(split.walked) - 1:
+        return (esp_range(split, r, (), ports, True, keyring),)
+    return last_range(split, keyring, ports)
+
+
+def fold_open(
+    ex: Executor,
+    split: Split,
+    keyring: KeyRing | None,
+    ports: tuple[int, ...],
+    *,
+    worker: Callable[..., tuple[Any, ...]] = open_range,
+    watch: RangeWatch | None = None,
+) -> Folded | None:
+    """Range 0 of a split from ``locate_open`` walked here (``watch``: its recorder and pacer),
+    the later ranges by ``worker(split, r, keyring, ports)`` in ``ex``, and their ESP folded
+    in (frames numbered from the capture's start); None when it cannot fold exactly."""
+    later = [ex.submit(worker, split, r, keyring, ports) for r in range(1, len(split.walked))]
+    corr, _, _ = _run_range(
+        split, 0, (), ports, False, True, keyring, lambda _: later[-1].result()[2], watch=watch
+    )
+    got = tuple(f.result() for f in later)
+    if not corr.absorb_esp([g[0] for g in got]):
+        return None
+    frames = split.bases[-1] + got[-1][1]
+    return Folded(corr, frames, split, split.bases, (0,) * len(split.bases), got)
 
 
 # ---------------------------------------------------------------------------- summary
@@ -596,15 +638,18 @@ __all__ = [
     "NOT_SPLIT",
     "OPEN",
     "OTHER_SHARE",
+    "Folded",
     "Split",
     "analyze_parallel",
     "esp_range",
+    "fold_open",
     "job_count",
     "last_range",
     "load_keyring",
     "locate",
     "locate_open",
     "note",
+    "open_range",
     "pool",
     "run_range",
     "split_of",

@@ -18,17 +18,15 @@ from __future__ import annotations
 import itertools
 from collections.abc import Callable
 from concurrent.futures import Executor, Future
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from ikeview.dissectors.records import RawFrame
-from ikeview.parallel import NOT_SPLIT, RangeLost, _RangeFeed, _run_range, note, pool
+from ikeview.parallel import NOT_SPLIT, Folded, RangeLost, _RangeFeed, _run_range, note, pool
 from ikeview.pcapranges import Layout, Walked, cuts, open_map, resync
 from ikeview.rangesplit import OPEN, Split
 
 if TYPE_CHECKING:
     from ikeview.keys.model import KeyRing
-    from ikeview.pipeline.correlate import Correlator
     from ikeview.pipeline.correlate.merge import EspPart
     from ikeview.pipeline.fastsnap import RangeWatch
     from ikeview.pipeline.model import Analysis
@@ -64,20 +62,6 @@ def unlocated_range(split: Split, r: int, keyring: KeyRing | None = None) -> Unl
     except RangeLost:
         return None
     return corr.take_esp(recorder), take.walked, take.kept or [], take.end, take.idle
-
-
-@dataclass(frozen=True, slots=True)
-class Folded:
-    """Unlocated ranges folded into the first range's correlator."""
-
-    corr: Correlator
-    frames: int
-    """Frames in the capture."""
-    split: Split
-    bases: tuple[int, ...]
-    """Frames before each range."""
-    later: tuple[tuple[Any, ...], ...]
-    """What each later range's worker gave back (``Unlocated`` and what the worker adds)."""
 
 
 Worker = Callable[..., "tuple[Any, ...] | None"]
@@ -130,7 +114,7 @@ def fold_unlocated(
         return None
     if not corr.absorb_esp(parts):
         return None
-    return Folded(corr, bases[-1] + got[-1][1], split, tuple(bases), tuple(got))
+    return Folded(corr, bases[-1] + got[-1][1], split, tuple(bases), tuple(bases), tuple(got))
 
 
 def analyze_unlocated(
@@ -171,7 +155,6 @@ def renumber(part: EspPart, base: int) -> bool:
 
 
 __all__ = [
-    "Folded",
     "Unlocated",
     "analyze_unlocated",
     "fold_unlocated",

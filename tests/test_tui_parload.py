@@ -102,11 +102,18 @@ def _same_times(
 
 @pytest.mark.parametrize("scenario", SCENARIOS)
 @pytest.mark.parametrize("jobs", [2, 3])
-def test_lab_captures_split_without_keys(
-    scenario: str, jobs: int, absorbed: list[int], monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize("with_keys", [False, True])
+def test_lab_captures_split(
+    scenario: str,
+    jobs: int,
+    with_keys: bool,
+    absorbed: list[int],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    capture = LAB / scenario / "capture.pcap"
-    _same_load(capture, (), jobs, monkeypatch)
+    """Without keys the ranges are walked at once; with the scenario's keys (a PSK: they open
+    IKE) located first, every range reading all IKE, as ``report --jobs``."""
+    d = LAB / scenario
+    _same_load(d / "capture.pcap", (d / "keys.toml",) if with_keys else (), jobs, monkeypatch)
     assert absorbed[: jobs - 1] == [1] * (jobs - 1), "the ranges were folded, not read again"
 
 

@@ -99,7 +99,13 @@ class SpiIndex:
 class FileRowStore:
     """The ``EspRecorder`` of a batch-path load, and the rows of its views (UI thread)."""
 
-    def __init__(self, path: str | os.PathLike[str], extra_ports: tuple[int, ...] = ()) -> None:
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        extra_ports: tuple[int, ...] = (),
+        *,
+        samples: bool = False,
+    ) -> None:
         self.path = path
         self.extra_ports = extra_ports
         self._identity = _identity(path)
@@ -112,6 +118,9 @@ class FileRowStore:
         self._total = 0
         self._since = 0
         self._active: set[int] = set()
+        self._samples: dict[tuple[int, int], bytes] | None = {} if samples else None
+        """With ``samples`` (a later range of a split load): the first packet (SPI .. ICV) of
+        each regime, by (SPI, regime), for ``detached``."""
         self._unsettled: tuple[int, float, int, int, int, int] | None = None
         """The last packet of lanes recorded before the rest of a cut lane (see ``lanes``)."""
         self.kept: list[EspRow] = []
@@ -148,6 +157,9 @@ class FileRowStore:
                 st.last_how = how
                 st.regimes.append(how)
                 st.regime_frames.append(items[0][0])
+                if self._samples is not None and self._mm is not None:
+                    first = items[0]
+                    self._samples[spi, len(st.regimes) - 1] = bytes(self._mm[first[2] : first[3]])
             n = len(items)
             if not st.times.add_run(items[0][1], items[-1][1], n):
                 st.times.add_items(items)
@@ -232,24 +244,31 @@ class FileRowStore:
         an ``EntryOf`` that the first range's process resolves (``absorb``)."""
         self._mm = self._record = self.decryptor = None
         self._views = {}
-        for st in self.by_spi.values():
-            st.regimes = [_entry_of(how) for how in st.regimes]
+        samples = self._samples or {}
+        for spi, st in self.by_spi.items():
+            st.regimes = [
+                _entry_of(h, samples.get((spi, i), b"")) for i, h in enumerate(st.regimes)
+            ]
             st.last_how = _NOTHING
         return self
 
-    def absorb(self, part: FileRowStore, base: int, start: int, resolve: Resolve) -> bool:
-        """The rows of the range that starts at file offset ``start``, after ``base`` frames,
-        recorded by another process (``detached``; frames numbered from its own start), added
-        after every row recorded here; False, nothing changed, when one of its regimes does
-        not resolve to this process's answer (``resolve(spi, EntryOf)``)."""
+    def absorb(
+        self, part: FileRowStore, start: tuple[int, int], shift: int, resolve: Resolve
+    ) -> bool:
+        """The rows of the range that starts at ``start`` (file offset, frames before it),
+        recorded by another process (``detached``; its frame numbers ``shift`` short of the
+        capture's when it counted from its own start), added after every row recorded here;
+        False, nothing changed, when one of its regimes does not resolve to this process's
+        answer (``resolve(spi, EntryOf)``)."""
         resolved: dict[int, list[object]] = {}
         for spi, p in part.by_spi.items():
             hows = [resolve(spi, h) if isinstance(h, EntryOf) else h for h in p.regimes]
             if any(h is None for h in hows):
                 return False
             resolved[spi] = hows
-        if base > self.cp_frames[-1]:
-            self._checkpoint(start, base)  # every packet of the ranges before is recorded
+        offset, before = start
+        if before > self.cp_frames[-1]:
+            self._checkpoint(offset, before)  # every packet of the ranges before is recorded
         j0, total = len(self.cp_offset) - 1, self._total  # the part's checkpoint 0, here
         for spi, p in part.by_spi.items():
             st = self._spi(spi)
@@ -257,7 +276,7 @@ class FileRowStore:
                 if how is not st.last_how and how != st.last_how:
                     st.last_how = how
                     st.regimes.append(how)
-                    st.regime_frames.append(frame + base)
+                    st.regime_frames.append(frame + shift)
             st.times.absorb(p.times)
             st.cp_count.extend(c + st.count for c in p.cp_count)
             st.cp_seq.extend(p.cp_seq)
@@ -265,13 +284,13 @@ class FileRowStore:
             st.count += p.count
             st.kept += p.kept
             st.last_seq = p.last_seq
-        self.kept.extend(replace(row, frame=row.frame + base) for row in part.kept)
-        self.kept_frames.extend(f + base for f in part.kept_frames)
+        self.kept.extend(replace(row, frame=row.frame + shift) for row in part.kept)
+        self.kept_frames.extend(f + shift for f in part.kept_frames)
         self._total += part._total
         self._since = part._since
         self._active = set(part._active)
         for k in range(1, len(part.cp_offset)):
-            self.cp_frames.append(part.cp_frames[k] + base)
+            self.cp_frames.append(part.cp_frames[k] + shift)
             self.cp_total.append(part.cp_total[k] + total)
             self.cp_offset.append(part.cp_offset[k])
         return True
@@ -405,14 +424,17 @@ class EntryOf:
     the SPI's entry it was pinned to."""
 
     candidate: int
+    sample: bytes
+    """The first packet (SPI .. ICV) it opened there: the first range's process may not have
+    pinned the SA's keys yet (``KeyringDecryptor.esp_batch_after``)."""
 
 
 Resolve = Callable[[int, EntryOf], object]
 
 
-def _entry_of(how: object) -> object:
+def _entry_of(how: object, sample: bytes) -> object:
     if isinstance(how, EspEntry):  # an entry batched is pinned (else -1: never resolves)
-        return EntryOf(-1 if how.pinned is None else how.candidates.index(how.pinned))
+        return EntryOf(-1 if how.pinned is None else how.candidates.index(how.pinned), sample)
     return how
 
 

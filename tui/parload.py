@@ -21,25 +21,28 @@ from __future__ import annotations
 import os
 import struct
 from collections.abc import Callable
-from concurrent.futures import BrokenExecutor, ProcessPoolExecutor
+from concurrent.futures import BrokenExecutor, Executor, ProcessPoolExecutor
 from typing import Any
 
 from ikeview.keys.model import KeyRing
 from ikeview.parallel import (
+    Folded,
     RangeLost,
     TooManyOthers,
     _run_range,
+    fold_open,
     job_count,
     opens_no_ike,
     pool,
     splittable,
 )
 from ikeview.parunlocated import fold_unlocated, unlocated_split
+from ikeview.pcapranges import Layout
 from ikeview.pipeline.analyze import Step
 from ikeview.pipeline.dec_esp import EspEntry
-from ikeview.pipeline.fastsnap import Cancelled, last_step, partial_step, range_watch
+from ikeview.pipeline.fastsnap import Cancelled, RangeWatch, last_step, partial_step, range_watch
 from ikeview.pipeline.fastswitch import fast_allowed
-from ikeview.rangesplit import Split
+from ikeview.rangesplit import Split, locate_open
 
 from .espindex import EntryOf, FileRowStore
 
@@ -65,32 +68,29 @@ def split_load(
     decryptor = rows.decryptor
     if rows.extra_ports or decryptor is None or not fast_allowed():
         return False
-    keyring = ring if _has_keys(ring) else None
-    if keyring is not None and not opens_no_ike(keyring):
-        return False  # a range's ESP keys come from the IKE before it: one process
     lay = splittable(name, jobs, SPLIT_BYTES)
     if lay is None or lay.ng:
-        return False
-    split = unlocated_split(name, lay, jobs)
-    if split is None:
         return False
     try:
         mtime = os.stat(name).st_mtime_ns
     except OSError:
         return False
-    first, end = split.walked[0].start, split.walked[0].end
-    total = lay.size
 
-    def step(frames: int, done: int) -> None:
-        # Range 0's walk, read as the whole file's progress: every range moves at its pace.
-        guess = first + (done - first) * (total - first) // max(1, end - first)
-        assert watch.corr is not None
-        on_step(partial_step(watch.corr, frames, min(guess, total - 1), total))
+    def watch_for(split: Split) -> RangeWatch:
+        first, end, total = split.walked[0].start, split.walked[0].end, lay.size
 
-    watch = range_watch(rows, step, cancelled, decryptor)
+        def step(frames: int, done: int) -> None:
+            # Range 0's walk read as the whole file's progress: the ranges move at one pace.
+            guess = first + (done - first) * (total - first) // max(1, end - first)
+            assert watch.corr is not None
+            on_step(partial_step(watch.corr, frames, min(guess, total - 1), total))
+
+        watch = range_watch(rows, step, cancelled, decryptor)
+        return watch
+
     ex = pool(jobs - 1)
     try:
-        folded = fold_unlocated(ex, split, keyring, worker=load_range, watch=watch)
+        folded = _fold(ex, name, lay, jobs, ring, watch_for)
     except Cancelled:
         _stop(ex)
         return True
@@ -103,16 +103,39 @@ def split_load(
         return False
 
     def resolve(spi: int, entry: EntryOf) -> object:
-        how = decryptor.esp_batch(spi)  # type: ignore[attr-defined]  # KeyringDecryptor's
+        how = decryptor.esp_batch_after(spi, entry.sample)  # type: ignore[attr-defined]  # KeyringDecryptor's
         if not isinstance(how, EspEntry) or how.pinned is None:
             return None
         return how if how.candidates.index(how.pinned) == entry.candidate else None
 
     for r, got in enumerate(folded.later, start=1):
-        if not rows.absorb(got[5], folded.bases[r], split.walked[r].start, resolve):
+        start = (folded.split.walked[r].start, folded.bases[r])
+        if not rows.absorb(got[-1], start, folded.shifts[r], resolve):
             return False
-    on_step(last_step(folded.corr, folded.frames, rows, (total, mtime)))
+    on_step(last_step(folded.corr, folded.frames, rows, (lay.size, mtime)))
     return True
+
+
+def _fold(
+    ex: Executor,
+    name: str,
+    lay: Layout,
+    jobs: int,
+    ring: KeyRing,
+    watch_for: Callable[[Split], RangeWatch],
+) -> Folded | None:
+    """The ranges walked and folded: at once from guessed starts when no key opens IKE (a
+    range's ESP then needs nothing before it), else located first (``--jobs``'s two ways)."""
+    keyring = ring if _has_keys(ring) else None
+    if keyring is None or opens_no_ike(keyring):
+        split = unlocated_split(name, lay, jobs)
+        if split is None:
+            return None
+        return fold_unlocated(ex, split, keyring, worker=load_range, watch=watch_for(split))
+    split = locate_open(name, lay, jobs, True, ex)
+    if split is None:
+        return None
+    return fold_open(ex, split, keyring, (), worker=load_located, watch=watch_for(split))
 
 
 def prepare(path: str | os.PathLike[str]) -> None:
@@ -145,13 +168,21 @@ def load_range(split: Split, r: int, keyring: KeyRing | None) -> tuple[Any, ...]
     """Worker: range ``r`` of an unlocated split with its rows recorded: an ``Unlocated``
     (``parunlocated.unlocated_range``), then the rows; None when it cannot be walked from where
     its start was guessed."""
-    rows = FileRowStore(split.name)
     try:
-        corr, recorder, take = _run_range(
-            split, r, (), (), True, True, keyring, watch=range_watch(rows)
-        )
+        return load_located(split, r, keyring, ())
     except RangeLost:
         return None
+
+
+def load_located(
+    split: Split, r: int, keyring: KeyRing | None, ports: tuple[int, ...]
+) -> tuple[Any, ...]:
+    """Worker: range ``r`` with its rows recorded (rows last): its ESP, its frames, its frames
+    that are not plain ESP (an open range's), where it ended, whether its dissector was idle
+    there, and the rows."""
+    rows = FileRowStore(split.name, samples=True)
+    watch = range_watch(rows)
+    corr, recorder, take = _run_range(split, r, (), ports, True, True, keyring, watch=watch)
     part = corr.take_esp(recorder)
     return part, take.walked, take.kept or [], take.end, take.idle, rows.detached()
 
@@ -171,4 +202,4 @@ def _stop(ex: ProcessPoolExecutor) -> None:
     ex.shutdown(wait=False, cancel_futures=True)
 
 
-__all__ = ["SPLIT_BYTES", "load_range", "prepare", "split_load"]
+__all__ = ["JOBS", "SPLIT_BYTES", "load_located", "load_range", "prepare", "split_load"]

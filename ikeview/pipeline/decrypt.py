@@ -497,6 +497,15 @@ class KeyringDecryptor:
                 return opened
         return entry.open(data)
 
+    def esp_batch_after(self, spi: int, data: bytes) -> EspEntry | str | None:
+        """``esp_batch(spi)`` once a lone SA's keys have been tried on ``data`` (its SPI ..
+        ICV), as ``esp()`` would on the SA's first packet: a split load's later range pinned
+        them on a packet this process never read (``tui.parload``)."""
+        entries = self._esp.get(spi)
+        if entries is not None and len(entries) == 1 and entries[0].pinned is None:
+            entries[0].open(data)
+        return self.esp_batch(spi)
+
     def esp_batch(self, spi: int) -> EspEntry | str | None:
         """How the batch path (``pipeline.fastesp``) may take whole, undamaged ESP packets of
         ``spi``: the SA's entry when it is the only one for the SPI and pinned to keys, without
