@@ -8,12 +8,14 @@ each later range is walked by a process of its own, which records its rows into 
 ``FileRowStore``. The ranges' ESP counters are then folded into the first range's correlator
 and their rows into the first range's store (``FileRowStore.absorb``), in capture order.
 
-It applies where the ranges' ESP cannot depend on what came before them: no keys, or keys that
-open no IKE (``[[esp]]``, ``ip xfrm state``); no extra ports; a file of at least
-``SPLIT_BYTES``. Anything else, and a split that does not add up to one pass (the ranges do
-not tile the file, a fragment spans an edge, an SA's key pinned differently), takes the one
-process load (``loading._run_fast``) from the start: the result never depends on the split,
-except the timing lanes' bins (``TimeCounts.absorb``: within a bin of a single pass).
+Without keys, or with keys that open no IKE (``[[esp]]``, ``ip xfrm state``), a range's ESP
+needs nothing before it and the ranges are walked at once from guessed record starts; with keys
+that open IKE they are located first and every range reads all IKE, as ``report --jobs`` does.
+It applies to a file of at least ``SPLIT_BYTES`` without extra ports. Anything else, and a
+split that does not add up to one pass (the ranges do not tile the file, a fragment spans an
+edge, an SA's keys pinned differently), takes the one process load (``loading._run_fast``)
+from the start: the result never depends on the split, except the timing lanes' bins
+(``TimeCounts.absorb``: within a bin of a single pass).
 """
 
 from __future__ import annotations
@@ -48,9 +50,11 @@ from .espindex import EntryOf, FileRowStore
 
 JOBS = 0
 """Processes of a split load: 0, one per core (``--jobs 0``)."""
-SPLIT_BYTES = 128 << 20
-"""Smallest file split: starting a process costs ~0.08 s (a fork server, then the range's
-process), which a range of ~140,000 packets (64 MB at 460 bytes each) saves."""
+SPLIT_BYTES = 64 << 20
+"""Smallest file split. Measured with ``bench_tui.py`` (02:05, 2 cores), fully loaded, split
+against one process: 92 MB (200,000 packets) 0.40-0.43 s against 0.45-0.46 s; 46 MB
+(100,000) 0.28-0.32 s against 0.32-0.33 s, within the noise. A range's process and the fork
+server cost ~0.08 s to start, on another core."""
 
 
 def split_load(
@@ -103,7 +107,8 @@ def split_load(
         return False
 
     def resolve(spi: int, entry: EntryOf) -> object:
-        how = decryptor.esp_batch_after(spi, entry.sample)  # type: ignore[attr-defined]  # KeyringDecryptor's
+        # The entry of this process's decryptor (a KeyringDecryptor: only it batches ESP).
+        how = decryptor.esp_batch_after(spi, entry.sample)  # type: ignore[attr-defined]
         if not isinstance(how, EspEntry) or how.pinned is None:
             return None
         return how if how.candidates.index(how.pinned) == entry.candidate else None
@@ -126,7 +131,7 @@ def _fold(
 ) -> Folded | None:
     """The ranges walked and folded: at once from guessed starts when no key opens IKE (a
     range's ESP then needs nothing before it), else located first (``--jobs``'s two ways)."""
-    keyring = ring if _has_keys(ring) else None
+    keyring = ring or None
     if keyring is None or opens_no_ike(keyring):
         split = unlocated_split(name, lay, jobs)
         if split is None:
@@ -185,10 +190,6 @@ def load_located(
     corr, recorder, take = _run_range(split, r, (), ports, True, True, keyring, watch=watch)
     part = corr.take_esp(recorder)
     return part, take.walked, take.kept or [], take.end, take.idle, rows.detached()
-
-
-def _has_keys(ring: KeyRing) -> bool:
-    return bool(ring.psks or ring.dh_secrets or ring.ike_sas or ring.eap_secrets or ring.esp_sas)
 
 
 def _stop(ex: ProcessPoolExecutor) -> None:
