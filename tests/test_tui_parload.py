@@ -217,3 +217,37 @@ def test_app_loads_split(tmp_path: Path, absorbed: list[int]) -> None:
     assert absorbed == [1]
     slow, _ = _load(capture, (), general=True)
     assert total == slow.total() > 2000
+
+
+@pytest.mark.parametrize("how", ["length", "zero", "icv", "cut", "trailing"])
+@pytest.mark.parametrize("with_keys", [False, True])
+def test_damaged_files_load_as_in_one_process(
+    how: str,
+    with_keys: bool,
+    tmp_path: Path,
+    absorbed: list[int],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Damage where a later range starts or lies (test_parallel's): the split load gives the
+    one-process load's analysis and rows, whether it folded or started again."""
+    from test_parallel import _damaged
+
+    monkeypatch.syspath_prepend(str(REPO / "bench"))
+    from bench_decrypt_file import write_capture as write_gcm
+    from bench_decrypt_file import write_keys
+    from bench_esp_pipeline import SEED, Suite
+
+    suite = Suite("AES-GCM-16-128", random.Random(SEED))
+    capture, keys_file = tmp_path / "gcm.pcap", tmp_path / "keys.toml"
+    write_keys(suite, keys_file)
+    write_gcm(suite, 4000, capture)
+    capture.write_bytes(_damaged(capture.read_bytes(), how))
+    keys = (keys_file,) if with_keys else ()
+    slow, by_record = _load(capture, keys, general=True)
+    single, one = _one_process(capture, keys, monkeypatch)
+    for jobs in (2, 3):
+        rows, analysis = _split(capture, keys, jobs, monkeypatch)
+        assert analysis == one == by_record
+        assert type(rows) is type(single)
+        assert isinstance(slow, EspRowStore)
+        _same_rows(rows, slow)  # type: ignore[arg-type]  # either store: views alike
