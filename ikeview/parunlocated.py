@@ -6,8 +6,9 @@ their number and the dissector's reassembly state. Each range is then walked fro
 first record is guessed to start (``pcapranges.resync``), frames numbered from its own start.
 The first range's process checks that each range ended where the next began and left its
 dissector idle (else: one pass), renumbers the later ranges' ESP and their other frames, reads
-those last and folds the ESP in, as with located ranges. An ESP problem (a failed ICV: its text
-may carry a frame number) sends the capture to one pass.
+those last and folds the ESP in, as with located ranges, moving the frame numbers in their
+integrity failures' lines too (when every SA the keys name has one candidate key: see
+``one_candidate_each``; else a failure sends the capture to one pass).
 
 ``fold_unlocated`` is that fold, shared by ``report --jobs`` (:func:`analyze_unlocated`) and
 the TUI's split load (``tui.parload``, whose ranges also record their rows).
@@ -18,6 +19,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Callable
 from concurrent.futures import Executor, Future
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from ikeview.dissectors.records import RawFrame
@@ -27,6 +29,7 @@ from ikeview.rangesplit import OPEN, Split
 
 if TYPE_CHECKING:
     from ikeview.keys.model import KeyRing
+    from ikeview.pipeline.capture_model import Problem
     from ikeview.pipeline.correlate.merge import EspPart
     from ikeview.pipeline.fastsnap import RangeWatch
     from ikeview.pipeline.model import Analysis
@@ -110,7 +113,8 @@ def fold_unlocated(
     if not all(idle for _, idle in edges[:-1]):
         return None  # a fragment or stream held across an edge: the ranges' counts may differ
     parts = [g[0] for g in got]
-    if not all(renumber(p, b) for p, b in zip(parts, bases[1:], strict=True)):
+    movable = keyring is None or one_candidate_each(keyring)
+    if not all(renumber(p, b, movable) for p, b in zip(parts, bases[1:], strict=True)):
         return None
     if not corr.absorb_esp(parts):
         return None
@@ -134,11 +138,20 @@ def analyze_unlocated(
     return diagnose(folded.corr.snapshot(frames=folded.frames, complete=True))
 
 
-def renumber(part: EspPart, base: int) -> bool:
-    """Frame numbers of a range's ESP counted from its own start, moved ``base`` frames on;
-    False where a number sits in a problem's text (an ESP problem: only with keys)."""
-    if part.problems:
+def renumber(part: EspPart, base: int, failures: bool = True) -> bool:
+    """Frame numbers of a range's ESP counted from its own start, moved ``base`` frames on,
+    in its integrity failures' lines too; False when it has a failure and ``failures`` is
+    False (see ``one_candidate_each``), or a line that is not the one
+    ``integrity_failure_text`` makes (the number in it cannot be moved)."""
+    if part.problems and not failures:
         return False
+    problems = []
+    for others, p in part.problems:
+        moved = _moved(p, base)
+        if moved is None:
+            return False
+        problems.append((others, moved))
+    part.problems = problems
     for c in part.counters.values():
         c.first_frame += base
         c.last_frame += base
@@ -154,10 +167,44 @@ def renumber(part: EspPart, base: int) -> bool:
     return True
 
 
+def one_candidate_each(keyring: KeyRing) -> bool:
+    """Whether each ESP SA the keys name (SPI and addresses) has one record and that record
+    one candidate key (its algorithms given). A later range then meets an SA's keys as one
+    pass does: with a single candidate, trying it on the SA's first packet gives what the
+    pinned candidate gives, a corrupt packet included (several candidates tried on a corrupt
+    first packet say "none verifies", where one pass, pinned, says the ICV failed). ESP keys
+    alone never carry ESN, whose state a later range would start without."""
+    from ikeview.pipeline.dec_esp import build_candidates
+
+    seen: set[tuple[int, str | None, str | None]] = set()
+    for k in keyring.esp_sas:
+        where = (k.spi, None if k.src == "*" else k.src, None if k.dst == "*" else k.dst)
+        if where in seen or len(build_candidates(k, "", esn=False)[0]) != 1:
+            return False
+        seen.add(where)
+    return True
+
+
+def _moved(p: Problem, base: int) -> Problem | None:
+    from ikeview.pipeline.correlate.espbulk import integrity_failure_text
+
+    if p.frame is None or not p.text.startswith("ESP SPI 0x"):
+        return None
+    try:
+        spi = int(p.text[10:18], 16)
+    except ValueError:
+        return None
+    if p.text != integrity_failure_text(spi, p.frame):
+        return None
+    frame = p.frame + base
+    return replace(p, frame=frame, text=integrity_failure_text(spi, frame))
+
+
 __all__ = [
     "Unlocated",
     "analyze_unlocated",
     "fold_unlocated",
+    "one_candidate_each",
     "renumber",
     "unlocated_range",
     "unlocated_split",

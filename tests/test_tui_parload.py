@@ -251,3 +251,5 @@ def test_damaged_files_load_as_in_one_process(
         assert type(rows) is type(single)
         assert isinstance(slow, EspRowStore)
         _same_rows(rows, slow)  # type: ignore[arg-type]  # either store: views alike
+    if how == "icv":  # an integrity failure in a later range: its line renumbered, folded
+        assert absorbed == [1, 1, 1]
