@@ -261,7 +261,9 @@ def run_batch(
         if dask:
             _run_dask(dask, captures, args, done)
         else:
-            _run_local(jobs or os.cpu_count() or 1, captures, args, done)
+            from ikeview.parallel import job_count
+
+            _run_local(job_count(jobs), captures, args, done)
     frames = to_frames([r for r in results if r is not None])
     return frames, write_dataset(frames, out, csv=csv)
 

@@ -76,12 +76,21 @@ MIN_SPLIT_BYTES = 4 << 20
 
 
 def job_count(jobs: int) -> int:
-    """``--jobs`` as a number of processes: 0 means one per core."""
+    """``--jobs`` as a number of processes: 0 means one per core this process may run on."""
     if jobs < 0:
         from ikeview.errors import IkeviewError
 
         raise IkeviewError("--jobs must be 0 (all cores) or a positive number")
-    return jobs or os.cpu_count() or 1
+    return jobs or usable_cores()
+
+
+def usable_cores() -> int:
+    """Cores this process may run on: its CPU affinity where the system has one (a container
+    or ``taskset`` limited to 2 of a host's 64 cores gets 2 processes, not 64), else all."""
+    try:
+        return len(os.sched_getaffinity(0)) or 1
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
 
 
 NOT_SPLIT = "the file could not be split into ranges (damage, or mostly frames not plain ESP)"
@@ -655,4 +664,5 @@ __all__ = [
     "split_of",
     "splittable",
     "summarize_parallel",
+    "usable_cores",
 ]

@@ -49,7 +49,10 @@ from ikeview.rangesplit import Split, locate_open
 from .espindex import EntryOf, FileRowStore
 
 JOBS = 0
-"""Processes of a split load: 0, one per core (``--jobs 0``)."""
+"""Processes of a split load: 0, one per core (``--jobs 0``), at most ``MOST_JOBS``."""
+MOST_JOBS = 8
+"""A load splits into at most this many processes unasked: each holds the capture's IKE and
+its own row index (~40-50 MB), and ranges shorter than a second of work gain little."""
 SPLIT_BYTES = 64 << 20
 """Smallest file split. Measured with ``bench_tui.py`` (02:05, 2 cores), fully loaded, split
 against one process: 92 MB (200,000 packets) 0.40-0.43 s against 0.45-0.46 s; 46 MB
@@ -68,7 +71,7 @@ def split_load(
     done or cancelled, False when the one process load must take it (from the start, with a
     store of its own: nothing was posted, or snapshots that its own replace)."""
     name = os.fspath(rows.path)
-    jobs = job_count(JOBS)
+    jobs = _jobs()
     decryptor = rows.decryptor
     if rows.extra_ports or decryptor is None or not fast_allowed():
         return False
@@ -157,7 +160,7 @@ def prepare(path: str | os.PathLike[str]) -> None:
     name = os.fspath(path)
     if not fast_allowed() or "forkserver" not in multiprocessing.get_all_start_methods():
         return
-    if splittable(name, job_count(JOBS), SPLIT_BYTES) is None:
+    if splittable(name, _jobs(), SPLIT_BYTES) is None:
         return
     # Not "__main__": Python 3.11's server never imports it (it looks for a key its caller
     # does not send), and each range's process runs the main module again anyway: for
@@ -192,6 +195,10 @@ def load_located(
     return part, take.walked, take.kept or [], take.end, take.idle, rows.detached()
 
 
+def _jobs() -> int:
+    return job_count(JOBS) if JOBS else min(job_count(0), MOST_JOBS)
+
+
 def _stop(ex: ProcessPoolExecutor) -> None:
     """The pool ended without waiting for its ranges (a cancelled load ends at once)."""
     terminate = getattr(ex, "terminate_workers", None)  # Python 3.14
@@ -203,4 +210,12 @@ def _stop(ex: ProcessPoolExecutor) -> None:
     ex.shutdown(wait=False, cancel_futures=True)
 
 
-__all__ = ["JOBS", "SPLIT_BYTES", "load_located", "load_range", "prepare", "split_load"]
+__all__ = [
+    "JOBS",
+    "MOST_JOBS",
+    "SPLIT_BYTES",
+    "load_located",
+    "load_range",
+    "prepare",
+    "split_load",
+]
