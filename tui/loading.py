@@ -273,22 +273,29 @@ def _run_fast(
 ) -> FileRowStore | None:
     """The load on the batch path; None when the general path must take it (then from the
     start: snapshots posted here are replaced by its own, with its own rows)."""
-    assert request.capture is not None
-    split = FileRowStore(request.capture, request.extra_ports)
-    split.decryptor = make_decryptor(ring)
+    capture = request.capture
+    assert capture is not None
 
-    def post_split(step: Step) -> None:
-        _post_step(step, split, request, ring, post)
+    def store() -> FileRowStore:
+        made = FileRowStore(capture, request.extra_ports)
+        made.decryptor = make_decryptor(ring)
+        return made
 
-    if split_load(split, ring, post_split, cancelled):
-        return split
-    rows = FileRowStore(request.capture, request.extra_ports)  # the split's may hold some rows
-    rows.decryptor = make_decryptor(ring)
+    def post_to(rows: FileRowStore) -> Callable[[Step], None]:
+        return lambda step: _post_step(step, rows, request, ring, post)
+
+    rows = store()
+    split = split_load(rows, ring, post_to(rows), cancelled)
+    if split:
+        return rows
+    if split is False:
+        rows = store()  # the split's store holds some rows, its decryptor some pinned keys
+    assert rows.decryptor is not None  # store() made it
     done = stream_fast(
-        request.capture,
+        capture,
         rows.decryptor,
         rows,
-        lambda step: _post_step(step, rows, request, ring, post),
+        post_to(rows),
         extra_ports=request.extra_ports,
         cancelled=cancelled,
     )

@@ -65,23 +65,24 @@ def split_load(
     ring: KeyRing,
     on_step: Callable[[Step], object],
     cancelled: Callable[[], bool],
-) -> bool:
+) -> bool | None:
     """The load of ``rows.path`` by one process per core into ``rows`` (with its decryptor,
-    made from ``ring``), each ``Step`` handed to ``on_step`` (the last complete); True when
-    done or cancelled, False when the one process load must take it (from the start, with a
-    store of its own: nothing was posted, or snapshots that its own replace)."""
+    made from ``ring``), each ``Step`` handed to ``on_step`` (the last complete). True when
+    done or cancelled; None when the file is not to be split (nothing done); False when the
+    split did not add up: the one process load must then take it from the start, with a
+    store and decryptor of its own (snapshots posted here are replaced by its own)."""
     name = os.fspath(rows.path)
     jobs = _jobs()
     decryptor = rows.decryptor
     if rows.extra_ports or decryptor is None or not fast_allowed():
-        return False
+        return None
     lay = splittable(name, jobs, SPLIT_BYTES)
     if lay is None or lay.ng:
-        return False
+        return None
     try:
         mtime = os.stat(name).st_mtime_ns
     except OSError:
-        return False
+        return None
 
     def watch_for(split: Split) -> RangeWatch:
         first, end, total = split.walked[0].start, split.walked[0].end, lay.size
