@@ -12,6 +12,7 @@ SA entries resolved to the first range's), then the app itself under Textual.
 from __future__ import annotations
 
 import random
+from bisect import bisect_right
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
@@ -77,6 +78,11 @@ def _same_load(
     for spi in slow.by_spi:
         _same_times(rows.times(spi), single.times(spi))
     assert rows.seek is not None
+    # Every checkpoint: the rows before it are those of the frames before it.
+    every = slow.view(None)
+    frames = [every.row(n).frame for n in range(len(every))]
+    for before, total in zip(rows.cp_frames, rows.cp_total, strict=True):
+        assert bisect_right(frames, before) == total, (before, total)
     return rows
 
 
@@ -134,6 +140,31 @@ def test_generated_draws_same_rows(
         # fragment spans an edge, which these draws do not put there).
         assert absorbed and all(absorbed)
         assert rows.total() > 2000
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_later_range_cuts_lanes_and_checkpoints(
+    seed: int, tmp_path: Path, absorbed: list[int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """12,000 packets: a later range keeps each counter's first 2,048 sequence numbers and
+    cuts a lane in two where a flush crosses that count; its rows are recorded once both
+    halves are counted (``SnapshotSink``), so no checkpoint falls between them. Batches of 37
+    packets and a checkpoint every 40 rows (the range run in a thread here, so that they
+    apply to it) put checkpoints near every cut; row by row the same."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from ikeview.tui import espindex
+
+    from ikeview.pipeline import fastwalk
+
+    monkeypatch.setattr(parload, "pool", lambda n: ThreadPoolExecutor(n))
+    monkeypatch.setattr(fastwalk, "BATCH", 37)
+    monkeypatch.setattr(espindex, "CHECKPOINT_ROWS", 40)
+    capture, keys = tmp_path / "g.pcap", tmp_path / "keys.toml"
+    write_capture(capture, keys, packets=12_000, seed=seed)
+    rows = _same_load(capture, (), 2, monkeypatch)
+    assert absorbed == [1]
+    assert len(rows.cp_offset) > 200
 
 
 def test_esp_keys_resolve_to_the_first_range_entries(

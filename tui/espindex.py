@@ -121,8 +121,6 @@ class FileRowStore:
         self._samples: dict[tuple[int, int], bytes] | None = {} if samples else None
         """With ``samples`` (a later range of a split load): the first packet (SPI .. ICV) of
         each regime, by (SPI, regime), for ``detached``."""
-        self._unsettled: tuple[int, float, int, int, int, int] | None = None
-        """The last packet of lanes recorded before the rest of a cut lane (see ``lanes``)."""
         self.kept: list[EspRow] = []
         """Rows of the general path's packets, in capture order."""
         self.kept_frames = array("Q")
@@ -169,20 +167,15 @@ class FileRowStore:
             added += n
         self._total += added
         self._since += added
-        if not settled:
-            # A lane cut in two (``ikeview.parallel``): its later packets come in the next
-            # call, which may end before this one's last packet; a checkpoint waits for it.
-            last = max(lane.items[-1] for lane in lanes)
-            self._unsettled = last if self._unsettled is None else max(self._unsettled, last)
-            return
-        if self._since >= CHECKPOINT_ROWS and self._mm is not None and self._record is not None:
-            last = max(lane.items[-1] for lane in lanes)
-            if self._unsettled is not None:
-                last = max(last, self._unsettled)
-            frame, _ts, _a, _b, _seq, start = last
+        if (
+            settled
+            and self._since >= CHECKPOINT_ROWS
+            and self._mm is not None
+            and self._record is not None
+        ):
+            frame, _ts, _a, _b, _seq, start = max(lane.items[-1] for lane in lanes)
             incl = self._record(self._mm, start - 16)[2]
             self._checkpoint(start + incl, frame)
-        self._unsettled = None
 
     def esp(self, packet: _EspPacket, opened: EspOpened) -> None:
         f = packet.flow

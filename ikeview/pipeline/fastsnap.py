@@ -61,9 +61,10 @@ class EspRecorder(Protocol):
         record-header unpacker (a frame's header sits 16 octets before its start)."""
 
     def lanes(self, lanes: Sequence[Lane], settled: bool = True) -> None:
-        """The packets of one flush, each lane one SPI's, counted by the batch path;
-        ``settled``: every packet before the last of these is recorded (a place for a
-        checkpoint; not so between the two flushes of a cut lane, ``ikeview.parallel``)."""
+        """The packets of one flush, each lane one SPI's, counted by the batch path (an SPI's
+        packets in capture order); ``settled``: every packet before the last of these is
+        recorded, no more and no fewer (a place for a checkpoint; not so when part of the
+        flush was replayed through ``esp``)."""
 
     def esp(self, packet: EspPacket, opened: EspOpened) -> None:
         """One ESP packet of the general path (capture order)."""
@@ -119,8 +120,8 @@ class SnapshotSink(AnalysisSink):
     """``AnalysisSink`` that also hands each flush's lanes to a recorder and paces snapshots."""
 
     settled = True
-    """Whether every packet before this flush's lanes is recorded once they are (a range of
-    ``--jobs`` that cuts a lane in two clears it for the first half)."""
+    """False while the first half of a flush is counted: a range of ``--jobs`` cuts lanes in
+    two (``ikeview.parallel``) and flushes twice; the recorder gets both halves at once."""
 
     def __init__(
         self,
@@ -135,6 +136,9 @@ class SnapshotSink(AnalysisSink):
         self._recorder = recorder
         self._pacer = pacer
         self._replayed = False
+        self._held: list[Lane] = []
+        """The first half of a cut flush's lanes, recorded with the second."""
+        self._held_replayed = False
 
     def begin(self, mm: Buffer, linktype: int, record: RecordHeader) -> None:
         if not isinstance(mm, mmap.mmap):
@@ -153,8 +157,19 @@ class SnapshotSink(AnalysisSink):
             return
         self._replayed = False
         super().flush()
-        if not self._replayed:  # replayed lanes went through the correlator, and on_esp
-            self._recorder.lanes(lanes, self.settled)
+        if not self.settled:
+            if self._replayed:
+                self._held_replayed = True
+            else:
+                self._held += lanes
+            return
+        # Replayed lanes went through the correlator, and on_esp: their rows are kept ones.
+        held, settled = self._held, not (self._held_replayed or self._replayed)
+        self._held, self._held_replayed = [], False
+        if not self._replayed:
+            self._recorder.lanes(held + lanes, settled)
+        elif held:
+            self._recorder.lanes(held, False)
         # The last packet's frame number and file offset (a FastItem's first and last).
         frame, _ts, _a, _b, _seq, start = max(lane.items[-1] for lane in lanes)
         pacer = self._pacer
