@@ -321,6 +321,24 @@ def _keyring_file(path: Path):  # -> KeyRing
     return load_keys([path])
 
 
+def bench_capture(
+    tmp: Path, monkeypatch: pytest.MonkeyPatch, packets: int, suite_name: str = "AES-GCM-16-128"
+) -> tuple[Path, Path]:
+    """bench_decrypt_file.py's ESP capture of ``packets`` packets (bench_esp_pipeline.py's SA
+    of that suite, its fixed seed) and its [[esp]] keys file, written into ``tmp``."""
+    import random
+
+    monkeypatch.syspath_prepend(str(REPO / "bench"))
+    from bench_decrypt_file import write_capture, write_keys
+    from bench_esp_pipeline import SEED, Suite
+
+    suite = Suite(suite_name, random.Random(SEED))
+    cap, keys = tmp / f"{suite_name.split('-')[1].lower()}.pcap", tmp / "keys.toml"
+    write_keys(suite, keys)
+    write_capture(suite, packets, cap)
+    return cap, keys
+
+
 def _no_locating(monkeypatch: pytest.MonkeyPatch) -> None:
     def refuse(*_a: object, **_k: object) -> None:
         raise AssertionError("located although no key opens IKE")
@@ -337,16 +355,7 @@ def test_keys_that_open_no_ike_skip_locating(
 ) -> None:
     """[[esp]] keys only (bench_esp_pipeline.py's AES-GCM ESP, clean): the ranges are walked
     unlocated, as without keys, and fold with no second pass into one pass's output."""
-    import random
-
-    monkeypatch.syspath_prepend(str(REPO / "bench"))
-    from bench_decrypt_file import write_capture, write_keys
-    from bench_esp_pipeline import SEED, Suite
-
-    suite = Suite("AES-GCM-16-128", random.Random(SEED))
-    cap, keys = tmp_path / "gcm.pcap", tmp_path / "keys.toml"
-    write_keys(suite, keys)
-    write_capture(suite, 3000, cap)
+    cap, keys = bench_capture(tmp_path, monkeypatch, 3000)
     ring = _keyring_file(keys)
     assert parallel.opens_no_ike(ring)
     one = analyze(cap, ring)
@@ -390,16 +399,7 @@ def test_decrypt_with_keys_that_open_no_ike_skips_locating(
 ) -> None:
     """decrypt -o with [[esp]] keys only: every range written at once, no locating; the file is
     byte for byte one pass's, the counts line too."""
-    import random
-
-    monkeypatch.syspath_prepend(str(REPO / "bench"))
-    from bench_decrypt_file import write_capture, write_keys
-    from bench_esp_pipeline import SEED, Suite
-
-    suite = Suite("AES-CBC-128+HMAC-SHA2-256-128", random.Random(SEED))
-    cap, keys = tmp_path / "cbc.pcap", tmp_path / "keys.toml"
-    write_keys(suite, keys)
-    write_capture(suite, 3000, cap)
+    cap, keys = bench_capture(tmp_path, monkeypatch, 3000, "AES-CBC-128+HMAC-SHA2-256-128")
     assert main(["decrypt", str(cap), "--keys", str(keys), "-o", str(tmp_path / "one.pcap")]) == 0
     one_err = capsys.readouterr().err
     monkeypatch.setattr(parallel, "MIN_SPLIT_BYTES", 0)
@@ -474,16 +474,7 @@ def test_esp_keys_on_damaged_files_same_output(
 ) -> None:
     """Damage where a later unlocated range starts or lies: report --json and decrypt -o with
     [[esp]] keys give one pass's output and counts whatever the number of jobs."""
-    import random
-
-    monkeypatch.syspath_prepend(str(REPO / "bench"))
-    from bench_decrypt_file import write_capture, write_keys
-    from bench_esp_pipeline import SEED, Suite
-
-    suite = Suite("AES-GCM-16-128", random.Random(SEED))
-    cap, keys = tmp_path / "gcm.pcap", tmp_path / "keys.toml"
-    write_keys(suite, keys)
-    write_capture(suite, 4000, cap)
+    cap, keys = bench_capture(tmp_path, monkeypatch, 4000)
     cap.write_bytes(_damaged(cap.read_bytes(), how))
     runs = []
     for jobs in ("1", "2", "3"):
@@ -527,19 +518,10 @@ def test_integrity_failure_in_a_later_range(
     without it (candidates guessed from the key's length, where a later range's first packet
     could say "none verifies" where one pass says the ICV failed) the capture is read again.
     Either way the report is one pass's, the failure at the frame one pass names."""
-    import random
-
-    monkeypatch.syspath_prepend(str(REPO / "bench"))
-    from bench_decrypt_file import write_capture, write_keys
-    from bench_esp_pipeline import SEED, Suite
-
-    suite = Suite("AES-GCM-16-128", random.Random(SEED))
-    cap, keys = tmp_path / "gcm.pcap", tmp_path / "keys.toml"
-    write_keys(suite, keys)
+    cap, keys = bench_capture(tmp_path, monkeypatch, 3000)
     if not named:
         text = keys.read_text()
         keys.write_text("".join(ln for ln in text.splitlines(True) if not ln.startswith("encr =")))
-    write_capture(suite, 3000, cap)
     cap.write_bytes(_damaged(cap.read_bytes(), "icv"))
     one = analyze(cap, _keyring_file(keys))
     failed = one.unassociated_esp[0].integrity_failed_frame

@@ -25,6 +25,7 @@ from ikeview.tui.esptimes import TimeCounts
 from ikeview.tui.loading import LoadRequest, run_load
 from ikeview.tui.messages import CaptureLoaded
 from lab_support import LAB
+from test_parallel import _damaged, bench_capture
 from test_tui_espindex import _load, _same_rows
 from tui_support import no_animations  # noqa: F401 (autouse fixture)
 
@@ -173,15 +174,7 @@ def test_esp_keys_resolve_to_the_first_range_entries(
     """Clean AES-GCM ESP with [[esp]] keys: the later ranges' batches were opened with their
     own process's SA entry; folded, they name the first range's (rows decrypted again from
     the file give what the general path decrypted)."""
-    monkeypatch.syspath_prepend(str(REPO / "bench"))
-    from bench_decrypt_file import write_capture as write_gcm
-    from bench_decrypt_file import write_keys
-    from bench_esp_pipeline import SEED, Suite
-
-    suite = Suite("AES-GCM-16-128", random.Random(SEED))
-    capture, keys = tmp_path / "gcm.pcap", tmp_path / "keys.toml"
-    write_keys(suite, keys)
-    write_gcm(suite, 3000, capture)
+    capture, keys = bench_capture(tmp_path, monkeypatch, 3000)
     rows = _same_load(capture, (keys,), 2, monkeypatch)
     assert absorbed == [1]
     last = rows.view(None)
@@ -261,17 +254,7 @@ def test_damaged_files_load_as_in_one_process(
 ) -> None:
     """Damage where a later range starts or lies (test_parallel's): the split load gives the
     one-process load's analysis and rows, whether it folded or started again."""
-    from test_parallel import _damaged
-
-    monkeypatch.syspath_prepend(str(REPO / "bench"))
-    from bench_decrypt_file import write_capture as write_gcm
-    from bench_decrypt_file import write_keys
-    from bench_esp_pipeline import SEED, Suite
-
-    suite = Suite("AES-GCM-16-128", random.Random(SEED))
-    capture, keys_file = tmp_path / "gcm.pcap", tmp_path / "keys.toml"
-    write_keys(suite, keys_file)
-    write_gcm(suite, 4000, capture)
+    capture, keys_file = bench_capture(tmp_path, monkeypatch, 4000)
     capture.write_bytes(_damaged(capture.read_bytes(), how))
     keys = (keys_file,) if with_keys else ()
     slow, by_record = _load(capture, keys, general=True)
