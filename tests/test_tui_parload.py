@@ -29,7 +29,6 @@ from test_parallel import _damaged, bench_capture
 from test_tui_espindex import _load, _same_rows
 from tui_support import no_animations  # noqa: F401 (autouse fixture)
 
-REPO = Path(__file__).resolve().parent.parent
 SCENARIOS = ["rekey-dpd", "natt", "esp-loss-replay", "esp-one-way", "mobike", "multi-child"]
 
 
