@@ -168,20 +168,21 @@ def renumber(part: EspPart, base: int, failures: bool = True) -> bool:
 
 
 def one_candidate_each(keyring: KeyRing) -> bool:
-    """Whether each ESP SA the keys name (SPI and addresses) has one record and that record
-    one candidate key (its algorithms given). A later range then meets an SA's keys as one
+    """Whether each SPI the keys name has one record and that record one candidate key (its
+    algorithms given). A later range then meets an SA's keys as one
     pass does: with a single candidate, trying it on the SA's first packet gives what the
     pinned candidate gives, a corrupt packet included (several candidates tried on a corrupt
     first packet say "none verifies", where one pass, pinned, says the ICV failed). ESP keys
     alone never carry ESN, whose state a later range would start without."""
     from ikeview.pipeline.dec_esp import build_candidates
 
-    seen: set[tuple[int, str | None, str | None]] = set()
+    # By SPI alone: records of one SPI whose addresses overlap (one with a wildcard) become
+    # one SA with two candidates.
+    seen: set[int] = set()
     for k in keyring.esp_sas:
-        where = (k.spi, None if k.src == "*" else k.src, None if k.dst == "*" else k.dst)
-        if where in seen or len(build_candidates(k, "", esn=False)[0]) != 1:
+        if k.spi in seen or len(build_candidates(k, "", esn=False)[0]) != 1:
             return False
-        seen.add(where)
+        seen.add(k.spi)
     return True
 
 
