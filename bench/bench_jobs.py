@@ -262,9 +262,10 @@ def bound_report(capture: Path, keys: list[str], jobs: int, name: str) -> None:
 
 def bound_unlocated(capture: Path, jobs: int, name: str, one: float, keyring: Any = None) -> None:
     """Without keys, or with keys that open no IKE, nothing is located: each range walked at
-    once (parallel._analyze_unlocated); the fold renumbers the later ranges."""
+    once (``ikeview.parunlocated``); the fold renumbers the later ranges."""
     from ikeview.diagnosis.engine import diagnose
-    from ikeview.parallel import _renumber, _run_range, unlocated_range
+    from ikeview.parallel import _run_range
+    from ikeview.parunlocated import renumber, unlocated_range
     from ikeview.pcapranges import Walked, cuts, layout, open_map, resync
     from ikeview.rangesplit import OPEN, Split
 
@@ -283,7 +284,7 @@ def bound_unlocated(capture: Path, jobs: int, name: str, one: float, keyring: An
     def fold() -> object:
         base = first.walked
         for part, frames, *_ in got:
-            _renumber(part, base)
+            renumber(part, base)
             base += frames
         corr.absorb_esp([part for part, *_ in got])
         return diagnose(corr.snapshot(frames=base, complete=True))
@@ -304,8 +305,9 @@ def bound_decrypt(
 ) -> None:
     """``decrypt -o``'s idle-machine bound; the fold is the join of the part files."""
     from ikeview.keys.loader import load_keys
-    from ikeview.parallel import opens_no_ike, unlocated_split
+    from ikeview.parallel import opens_no_ike
     from ikeview.pardecrypt import _append, decrypt_range, decrypt_unlocated_range
+    from ikeview.parunlocated import unlocated_split
     from ikeview.pcapranges import layout
 
     keyring = load_keys([Path(keys)])
