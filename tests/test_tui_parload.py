@@ -266,3 +266,24 @@ def test_damaged_files_load_as_in_one_process(
         _same_rows(rows, slow)  # type: ignore[arg-type]  # either store: views alike
     if how == "icv":  # an integrity failure in a later range: its line renumbered, folded
         assert absorbed == [1, 1, 1]
+
+
+def test_a_range_that_fails_leaves_the_load_to_one_process(
+    tmp_path: Path, absorbed: list[int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A later range's process raising what nobody foresaw (here RuntimeError, the range run
+    in a thread so that the failure reaches it): the load is the one-process load's, not a
+    failed one."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    def broken(*_args: object) -> None:
+        raise RuntimeError("a range gave up")
+
+    monkeypatch.setattr(parload, "pool", lambda n: ThreadPoolExecutor(n))
+    monkeypatch.setattr(parload, "load_range", broken)
+    capture, keys = tmp_path / "g.pcap", tmp_path / "keys.toml"
+    write_capture(capture, keys, packets=2400, seed=2)
+    rows, analysis = _split(capture, (), 2, monkeypatch)
+    _, one = _one_process(capture, (), monkeypatch)
+    assert analysis == one and absorbed == []
+    assert isinstance(rows, FileRowStore) and rows.total() > 2000

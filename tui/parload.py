@@ -21,16 +21,14 @@ from the start: the result never depends on the split, except the timing lanes' 
 from __future__ import annotations
 
 import os
-import struct
 from collections.abc import Callable
-from concurrent.futures import BrokenExecutor, Executor, ProcessPoolExecutor
+from concurrent.futures import Executor, ProcessPoolExecutor
 from typing import Any
 
 from ikeview.keys.model import KeyRing
 from ikeview.parallel import (
     Folded,
     RangeLost,
-    TooManyOthers,
     _run_range,
     fold_open,
     job_count,
@@ -102,8 +100,12 @@ def split_load(
     except Cancelled:
         _stop(ex)
         return True
-    except (BrokenExecutor, OSError, ValueError, struct.error, RangeLost, TooManyOthers):
-        # ValueError: no fork server could be started (``prepare``, not called before the app).
+    except Exception:
+        # A worker that died (BrokenExecutor), processes that could not start (ValueError:
+        # no fork server, ``prepare`` not called before the app), a file cut while read
+        # (RangeLost, struct.error), a range of mostly frames that are not plain ESP
+        # (TooManyOthers), or anything else a range raised: the one-process load reads the
+        # file as it always did, and says what is wrong with it if anything is.
         _stop(ex)
         return False
     ex.shutdown()
