@@ -112,9 +112,20 @@ def split_load(
     if folded is None:
         return False
 
+    if not _absorb_rows(rows, folded):
+        return False
+    on_step(last_step(folded.corr, folded.frames, rows, (lay.size, mtime)))
+    return True
+
+
+def _absorb_rows(rows: FileRowStore, folded: Folded) -> bool:
+    """The later ranges' rows added to ``rows``, each SA entry among their regimes resolved
+    to this process's decryptor's; False when one does not resolve."""
+    decryptor = rows.decryptor
+
     def resolve(spi: int, entry: EntryOf) -> object:
         # The entry of this process's decryptor (a KeyringDecryptor: only it batches ESP).
-        how = decryptor.esp_batch_after(spi, entry.sample)  # type: ignore[attr-defined]
+        how = decryptor.esp_batch_after(spi, entry.sample)  # type: ignore[union-attr]
         if not isinstance(how, EspEntry) or how.pinned is None:
             return None
         return how if how.candidates.index(how.pinned) == entry.candidate else None
@@ -123,7 +134,6 @@ def split_load(
         start = (folded.split.walked[r].start, folded.bases[r])
         if not rows.absorb(got[-1], start, folded.shifts[r], resolve):
             return False
-    on_step(last_step(folded.corr, folded.frames, rows, (lay.size, mtime)))
     return True
 
 
