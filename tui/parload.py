@@ -72,10 +72,8 @@ def split_load(
     name = os.fspath(rows.path)
     jobs = _jobs()
     decryptor = rows.decryptor
-    if rows.extra_ports or decryptor is None or not fast_allowed():
-        return None
-    lay = splittable(name, jobs, SPLIT_BYTES)
-    if lay is None or lay.ng:
+    lay = None if rows.extra_ports or decryptor is None else _to_split(name, jobs)
+    if lay is None:
         return None
     try:
         mtime = os.stat(name).st_mtime_ns
@@ -170,11 +168,10 @@ def prepare(path: str | os.PathLike[str]) -> None:
     import multiprocessing
     from multiprocessing import forkserver
 
-    name = os.fspath(path)
-    if not fast_allowed() or "forkserver" not in multiprocessing.get_all_start_methods():
+    if "forkserver" not in multiprocessing.get_all_start_methods():
         return
-    if splittable(name, _jobs(), SPLIT_BYTES) is None:
-        return
+    if _to_split(os.fspath(path), _jobs()) is None:
+        return  # not a file the load splits (a pcapng, say): no server for nothing
     # Not "__main__": Python 3.11's server never imports it (it looks for a key its caller
     # does not send), and each range's process runs the main module again anyway: for
     # ``ikeview`` that imports ikeview.cli, preloaded here with this module.
@@ -206,6 +203,16 @@ def load_located(
     corr, recorder, take = _run_range(split, r, (), ports, True, True, keyring, watch=watch)
     part = corr.take_esp(recorder)
     return part, take.walked, take.kept or [], take.end, take.idle, rows.detached()
+
+
+def _to_split(name: str, jobs: int) -> Layout | None:
+    """The layout of ``name`` when its load is split into ``jobs`` ranges: a classic pcap of
+    at least ``SPLIT_BYTES``, the batch path allowed (``split_load`` and ``prepare`` ask the
+    same: no fork server is started for a file the load will not split)."""
+    if not fast_allowed():
+        return None
+    lay = splittable(name, jobs, SPLIT_BYTES)
+    return None if lay is None or lay.ng else lay
 
 
 def _jobs() -> int:
