@@ -14,6 +14,7 @@ ESP inside (ESP in ESP) goes the record way instead, frame by frame.
 
 from __future__ import annotations
 
+import mmap
 import os
 from collections.abc import Iterable
 from operator import itemgetter
@@ -23,7 +24,7 @@ from ikeview.dissectors.records import EspPacket, FrameError, IkeDatagram, RawFr
 from ikeview.dissectors.stream import Dissector
 from ikeview.keys.model import KeyRing
 from ikeview.outfile import open_output
-from ikeview.pcapfile import Octets, PcapWriter
+from ikeview.pcapfile import MAGIC_BYTES, Octets, PcapWriter, stamped_ethernet
 from ikeview.pcapwrite import DecryptStats, handle_esp, handle_ike, rebuild_frame
 from ikeview.pipeline.correlate import Correlator
 from ikeview.pipeline.correlate.espbulk import FastItem, Outcome
@@ -89,9 +90,15 @@ class _DecryptSink:
         self._mm: Buffer | None = None
         self._linktype = 0
         self._record: RecordHeader | None = None
+        self._stamped = False
 
     def begin(self, mm: Buffer, linktype: int, record: RecordHeader) -> None:
         self._mm, self._linktype, self._record = mm, linktype, record
+        # The mapped capture itself, a little-endian microsecond pcap as this writer makes: its
+        # record headers' times are copied as they stand (the walker sends a file whose times
+        # have a second or more of microseconds to the general path). Anything else (another
+        # byte order, nanoseconds, the buffer of a pcapng's gathered frames) is converted.
+        self._stamped = isinstance(mm, mmap.mmap) and mm[:4] == MAGIC_BYTES
 
     def lane(self, spi: int, src: bytes, dst: bytes, udp: bool) -> Lane | None:
         how = self._dec.esp_batch(spi)
@@ -171,19 +178,28 @@ class _DecryptSink:
         """The batch's frames in frame order, with write_decrypted's counts and notes."""
         # Measured hot loop (one iteration per ESP packet): the clean tunnel-mode case inline,
         # its records written together.
-        mm, stats = self._mm, self.stats
+        mm, stats, stamped = self._mm, self.stats, self._stamped
         assert mm is not None
         stats.frames += len(rows)
         stats.esp += len(rows)
         clean: list[tuple[float, Octets, bytes]] = []
+        made: list[Octets] = []
+        head = stamped_ethernet
         for item, out in rows:
             start = item[5]
             if type(out) is tuple and out[0] == _IPPROTO_IPV4:
                 # rebuild_frame for tunnel mode with IPv4 inside IPv4: the Ethernet header as it
-                # was, then the inner packet (joined only as the records are written).
+                # was, then the inner packet (joined only as the records are written). The
+                # time as the input's record header holds it when it can be copied (the
+                # record made here), else converted from the frame's (by write_many).
+                if stamped:
+                    data = out[1]
+                    n = 14 + len(data)
+                    made += (head(mm[start - 16 : start - 8], n, n, mm[start : start + 14]), data)
+                    continue
                 clean.append((item[1], mm[start : start + 14], out[1]))
                 continue
-            self._write_clean(clean)
+            self._write_clean(clean, made)
             if type(out) is str:
                 stats.no_keys += 1
                 stats.note(out)
@@ -192,22 +208,28 @@ class _DecryptSink:
                 self._opened(item, out)
             elif isinstance(out, tuple):
                 self._opened(item, EspOpened(True, None, out[0], out[1], None))
-        self._write_clean(clean)
+        self._write_clean(clean, made)
 
-    def _write_clean(self, records: list[tuple[float, Octets, bytes]]) -> None:
-        """Decrypted tunnel-mode frames, in order, then forgotten."""
-        if not records:
+    def _write_clean(self, records: list[tuple[float, Octets, bytes]], made: list[Octets]) -> None:
+        """Decrypted tunnel-mode frames, in order, then forgotten: ``records`` to make, or
+        ``made`` (two parts each); one of them is empty."""
+        count = len(records) + len(made) // 2
+        if not count:
             return
         writer = self._writer
         if writer is None:
             writer = self._writer = PcapWriter(self._out, self._linktype)
-        self.stats.replaced += len(records)
+        self.stats.replaced += count
         if writer.linktype != self._linktype:  # a pcapng whose first frame was of another type
-            self.stats.other_linktype += len(records)
+            self.stats.other_linktype += count
         else:
-            writer.write_many(records)
-            self.stats.written += len(records)
+            if records:
+                writer.write_many(records)
+            else:
+                writer.write_made(made)
+            self.stats.written += count
         records.clear()
+        made.clear()
 
     def _opened(self, item: FastItem, opened: EspOpened) -> None:
         """``pcapwrite.handle_esp`` for a packet that is not clean tunnel-mode IPv4."""

@@ -41,3 +41,9 @@ def test_bench_tui_runs() -> None:
     )
     for line in ("first screen", "loaded", "CPU: range processes", "report --json: wall"):
         assert line in out
+
+
+def test_bench_write_floor_runs() -> None:
+    out = _run(str(BENCH / "bench_write_floor.py"), "3000", "--runs", "1")
+    for line in ("decrypt", "no write", "kernel write", "tshark", "ceiling"):
+        assert line in out

@@ -176,19 +176,19 @@ def _set_times(data: bytearray, times: dict[int, tuple[int, int]]) -> None:
 
 
 def test_odd_record_times(tmp_path: Path) -> None:
-    """Records whose times PcapWriter would not give back unchanged (microseconds past 10**6,
-    seconds past 2**31 up to the last the format holds, zero) among the batch path's frames:
-    the same output as the general path."""
+    """Records at the edges of the format's times (seconds past 2**31 up to the last it holds,
+    999,999 microseconds, zero) among the batch path's frames, whose times it copies as the
+    input holds them: the same output as the general path, which converts each time to a float
+    and back."""
     cap, keys = tmp_path / "g.pcap", tmp_path / "keys.toml"
     write_capture(cap, keys, packets=1500)
     odd = [
-        (1_700_000_000, 1_000_000),
-        (1_700_000_001, 4_294_967_295),
         ((1 << 31) - 1, 999_999),
         (1 << 31, 5),
         (0xFFFF_FFFF, 999_999),
         (0, 0),
         (4_000_000_000, 123_456),
+        (1_700_000_000, 999_999),
     ]
     for n, every in enumerate((97, 7)):
         data = bytearray(cap.read_bytes())
@@ -196,5 +196,25 @@ def test_odd_record_times(tmp_path: Path) -> None:
         path = tmp_path / f"t{n}.pcap"
         path.write_bytes(bytes(data))
         assert fastdecrypt.write_decrypted_fast(path, load_keys([keys]), tmp_path / "x.pcap")
+        ref, fast = _both(path, keys, tmp_path)
+        assert fast == ref
+
+
+def test_a_second_of_microseconds_goes_the_general_path(tmp_path: Path) -> None:
+    """A record whose microseconds reach 10**6 (no capturing program writes one; PcapWriter
+    carries the excess into the seconds): the batch path declines the file, which it would
+    otherwise write with the time copied as it stands, and the output is the general path's."""
+    cap, keys = tmp_path / "g.pcap", tmp_path / "keys.toml"
+    write_capture(cap, keys, packets=1500)
+    past = ((1400, (1_700_000_000, 1_000_000)), (3, (7, 4_294_967_295)))
+    for n, (index, when) in enumerate(past):
+        data = bytearray(cap.read_bytes())
+        _set_times(data, {index: when})
+        path = tmp_path / f"t{n}.pcap"
+        path.write_bytes(bytes(data))
+        out = tmp_path / "x.pcap"
+        out.unlink(missing_ok=True)
+        assert fastdecrypt.write_decrypted_fast(path, load_keys([keys]), out) is None
+        assert not out.exists()
         ref, fast = _both(path, keys, tmp_path)
         assert fast == ref

@@ -44,7 +44,6 @@ _UDP_ESP = struct.Struct("!HHH2xII").unpack_from
 _ESP_HEADER = struct.Struct("!II").unpack_from
 _RECORD = struct.Struct("<IIII")  # a classic record header, for frames gathered into a buffer
 _MAX_FRAME = 1 << 24  # as CaptureReader: a larger record length is damage
-_MAX_TS = 253_402_300_799.0  # as CaptureReader: later times are clamped
 _DROP = 8 << 20
 BATCH = 512
 """Packets held in the lanes at most before they are flushed. A flush costs a few microseconds
@@ -278,6 +277,12 @@ def _walk(
     range of ``--jobs`` (``ikeview.parallel``): the records starting before the stop offset."""
     # Measured hot loop (one iteration per frame of the file): one function, locals only.
     endian, scale = kind
+    # A fraction of a second that is a second or more is no time a capturing program writes:
+    # such a file goes the general path, whose reader takes it as it stands. So every frame a
+    # lane holds has a fraction below one second, and ``decrypt -o`` may copy its time as the
+    # record header holds it (``fastdecrypt``). (A classic pcap's seconds are 32 bits: its
+    # times can never pass the readers' year-9999 clamp, so that is not tested here.)
+    units = round(1 / scale)
     linktype = struct.unpack_from(endian + "I", mm, 20)[0] & 0xFFFF
     record = struct.Struct(endian + "IIII").unpack_from
     sink.begin(mm, linktype, record)
@@ -290,7 +295,7 @@ def _walk(
         least = _MAX_FRAME + 1
     esp_header, v6 = _ESP_HEADER, ipv6_esp
     lanes, new_lane, general, flush = sink.lanes, sink.lane, sink.frame, sink.flush
-    max_frame, max_ts, batch = _MAX_FRAME, _MAX_TS, BATCH
+    max_frame, batch = _MAX_FRAME, BATCH
     off, stop, index = span if span is not None else (24, size, 0)
     held, ts = 0, 0.0
     # The last offset a record header may start at; records are read in runs up to the next
@@ -320,9 +325,9 @@ def _walk(
             if incl > max_frame or off > size or not (incl or sec or frac or orig):
                 return None
             index += 1
-            ts = sec + frac * scale
-            if ts > max_ts:
+            if frac >= units:
                 return None
+            ts = sec + frac * scale
             if incl >= least:
                 etype, vihl, total, frag, proto, dst, spi, seq = unpack(mm, start + words)
                 a = 0
