@@ -48,7 +48,7 @@ from bench_esp_pipeline import (  # noqa: E402
     _inner,
     _ipv4,
 )
-from benchutil import compile_ikeview  # noqa: E402
+from benchutil import compile_ikeview, ikeview_command, tshark_esp_command  # noqa: E402
 
 from ikeview.keys.model import KeyRing  # noqa: E402
 from ikeview.keys.wireshark import save_wireshark_config  # noqa: E402
@@ -130,7 +130,7 @@ def main() -> None:
         help="run every command N times, interleaved; print the median (and the minimum) CPU",
     )  # fmt: skip
     args = ap.parse_args()
-    ikeview = shutil.which("ikeview") or str(Path(sys.executable).parent / "ikeview")
+    ikeview = ikeview_command()
     compile_ikeview()
     print(f"load average before: {os.getloadavg()}")
     with tempfile.TemporaryDirectory(prefix="ikv-bench-") as tmp:
@@ -148,9 +148,7 @@ def main() -> None:
             report = [ikeview, "report", str(cap), "--keys", str(keys), "--json", *jobs]
             decrypt = [ikeview, "decrypt", str(cap), "--keys", str(keys), "-o"]
             decrypt += [str(work / "out.pcap"), *jobs]
-            tshark = ["tshark", "-r", str(cap), "-o", "esp.enable_encryption_decode:TRUE"]
-            tshark += ["-o", "esp.enable_authentication_check:TRUE", "-T", "fields"]
-            tshark += ["-e", "esp.icv_good", "-e", "frame.protocols"]
+            tshark = tshark_esp_command(cap)
             startup = [ikeview, "report", str(small), "--keys", str(keys), "--json"]
             runs: dict[str, list[tuple[float, float, float]]] = {}
             for _ in range(max(args.runs, 1)):  # interleaved: a busy minute hits every row

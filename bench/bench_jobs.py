@@ -41,7 +41,6 @@ import functools
 import hashlib
 import os
 import random
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -56,7 +55,7 @@ sys.path.insert(0, str(HERE))
 import make_lab_esp  # noqa: E402
 from bench_decrypt_file import run_child, write_capture, write_keys  # noqa: E402
 from bench_esp_pipeline import SEED, Suite  # noqa: E402
-from benchutil import compile_ikeview  # noqa: E402
+from benchutil import compile_ikeview, ikeview_command  # noqa: E402
 
 
 def main() -> None:
@@ -68,7 +67,7 @@ def main() -> None:
     ap.add_argument("--keep", type=Path, default=None, help="directory for the captures")
     ap.add_argument("--bound-only", action="store_true", help="only the idle-machine bound")
     args = ap.parse_args()
-    ikv = shutil.which("ikeview") or str(Path(sys.executable).parent / "ikeview")
+    ikv = ikeview_command()
     compile_ikeview()
     print(f"load average before: {_load()}")
     with tempfile.TemporaryDirectory(prefix="ikv-jobs-") as tmp:

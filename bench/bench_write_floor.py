@@ -26,7 +26,6 @@ from __future__ import annotations
 import argparse
 import os
 import random
-import shutil
 import statistics
 import subprocess
 import sys
@@ -38,7 +37,7 @@ sys.path.insert(0, str(HERE))
 
 from bench_decrypt_file import run_child, write_capture, write_keys  # noqa: E402
 from bench_esp_pipeline import SEED, Suite  # noqa: E402
-from benchutil import compile_ikeview  # noqa: E402
+from benchutil import compile_ikeview, ikeview_command, tshark_esp_command  # noqa: E402
 
 from ikeview.keys.model import KeyRing  # noqa: E402
 from ikeview.keys.wireshark import save_wireshark_config  # noqa: E402
@@ -89,7 +88,7 @@ def main() -> None:
     ap.add_argument("--capture", type=Path, help="an AES-GCM ESP capture (with --keys)")
     ap.add_argument("--keys", type=Path, help="its ikeview keys file ([[esp]])")
     args = ap.parse_args()
-    ikeview = shutil.which("ikeview") or str(Path(sys.executable).parent / "ikeview")
+    ikeview = ikeview_command()
     compile_ikeview()
     print(f"load average before: {os.getloadavg()}")
     with tempfile.TemporaryDirectory(prefix="ikv-floor-") as tmp:
@@ -105,9 +104,7 @@ def main() -> None:
         save_wireshark_config(ws, KeyRing(esp_sas=(suite.keys(),)))
         out = work / "out.pcap"
         decrypt = [str(cap), "--keys", str(keys), "-o", str(out)]
-        tshark = ["tshark", "-r", str(cap), "-o", "esp.enable_encryption_decode:TRUE"]
-        tshark += ["-o", "esp.enable_authentication_check:TRUE", "-T", "fields"]
-        tshark += ["-e", "esp.icv_good", "-e", "frame.protocols"]
+        tshark = tshark_esp_command(cap)
         cpu: dict[str, list[float]] = {}
         written = 0
         for _ in range(max(args.runs, 1)):  # interleaved: a busy minute hits every row

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import compileall
 import importlib.util
+import shutil
+import sys
+from pathlib import Path
 
 
 def compile_ikeview() -> None:
@@ -15,3 +18,18 @@ def compile_ikeview() -> None:
         spec = importlib.util.find_spec(pkg)
         for where in (spec.submodule_search_locations or []) if spec else []:
             compileall.compile_dir(where, quiet=1)
+
+
+def ikeview_command() -> str:
+    """The ``ikeview`` console script: on PATH, or beside this interpreter (a venv not
+    activated)."""
+    return shutil.which("ikeview") or str(Path(sys.executable).parent / "ikeview")
+
+
+def tshark_esp_command(capture: Path) -> list[str]:
+    """tshark reading ``capture`` with ESP decryption and the ICV check on (its esp_sa table
+    comes from the WIRESHARK_CONFIG_DIR the caller sets), one line per frame: whether the
+    ICV verified, and the frame's protocols."""
+    cmd = ["tshark", "-r", str(capture), "-o", "esp.enable_encryption_decode:TRUE"]
+    cmd += ["-o", "esp.enable_authentication_check:TRUE", "-T", "fields"]
+    return [*cmd, "-e", "esp.icv_good", "-e", "frame.protocols"]
