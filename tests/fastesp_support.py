@@ -170,3 +170,14 @@ def write_other_sa_keys(path: Path, spi: int = 0x0BADC0DE) -> Path:
         'encr = "AES_GCM_16_128"\ninteg = "NONE"\nencr_key = "' + "22" * 20 + '"\n'
     )
     return path
+
+
+def set_times(data: bytearray, times: dict[int, tuple[int, int]]) -> None:
+    """Record number -> (seconds, microseconds) written into a little-endian classic pcap."""
+    off, index = 24, 0
+    while off + 16 <= len(data):
+        index += 1
+        incl = struct.unpack_from("<I", data, off + 8)[0]
+        if index in times:
+            struct.pack_into("<II", data, off, *times[index])
+        off += 16 + incl

@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from fastesp_support import write_capture
+from fastesp_support import set_times, write_capture
 from ikeview.dissectors.capture import CaptureError
 
 from ikeview import fastdecrypt
@@ -162,19 +162,6 @@ def test_damaged_bytes_anywhere(tmp_path: Path) -> None:
         assert fast == ref
 
 
-def _set_times(data: bytearray, times: dict[int, tuple[int, int]]) -> None:
-    """Record number -> (seconds, microseconds) written into a little-endian classic pcap."""
-    import struct
-
-    off, index = 24, 0
-    while off + 16 <= len(data):
-        index += 1
-        incl = struct.unpack_from("<I", data, off + 8)[0]
-        if index in times:
-            struct.pack_into("<II", data, off, *times[index])
-        off += 16 + incl
-
-
 def test_odd_record_times(tmp_path: Path) -> None:
     """Records at the edges of the format's times (seconds past 2**31 up to the last it holds,
     999,999 microseconds, zero) among the batch path's frames, whose times it copies as the
@@ -192,7 +179,7 @@ def test_odd_record_times(tmp_path: Path) -> None:
     ]
     for n, every in enumerate((97, 7)):
         data = bytearray(cap.read_bytes())
-        _set_times(data, {i: odd[i % len(odd)] for i in range(1, 1501) if i % every == 3})
+        set_times(data, {i: odd[i % len(odd)] for i in range(1, 1501) if i % every == 3})
         path = tmp_path / f"t{n}.pcap"
         path.write_bytes(bytes(data))
         assert fastdecrypt.write_decrypted_fast(path, load_keys([keys]), tmp_path / "x.pcap")
@@ -209,7 +196,7 @@ def test_a_second_of_microseconds_goes_the_general_path(tmp_path: Path) -> None:
     past = ((1400, (1_700_000_000, 1_000_000)), (3, (7, 4_294_967_295)))
     for n, (index, when) in enumerate(past):
         data = bytearray(cap.read_bytes())
-        _set_times(data, {index: when})
+        set_times(data, {index: when})
         path = tmp_path / f"t{n}.pcap"
         path.write_bytes(bytes(data))
         out = tmp_path / "x.pcap"

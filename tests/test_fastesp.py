@@ -11,7 +11,7 @@ import json
 from pathlib import Path
 
 import pytest
-from fastesp_support import write_capture
+from fastesp_support import set_times, write_capture
 from ikeview.dissectors.capture import CaptureError
 
 from ikeview.keys.loader import load_keys
@@ -148,17 +148,10 @@ def test_a_second_of_microseconds_falls_back(tmp_path: Path) -> None:
     """A record whose microseconds reach 10**6 (the walker leaves the file to the general path,
     so that ``decrypt -o`` may copy every other record's time as it stands): the analysis
     equals the record path's, time of that frame included."""
-    import struct
-
     cap, keys = tmp_path / "t.pcap", tmp_path / "keys.toml"
     write_capture(cap, keys, packets=500)
     data = bytearray(cap.read_bytes())
-    off, index = 24, 0
-    while off + 16 <= len(data):
-        index += 1
-        if index == 400:
-            struct.pack_into("<II", data, off, 1_700_000_000, 1_500_000)
-        off += 16 + struct.unpack_from("<I", data, off + 8)[0]
+    set_times(data, {400: (1_700_000_000, 1_500_000)})
     cap.write_bytes(bytes(data))
     assert fastesp.analyze_fast(cap, load_keys([keys])) is None
     ref, fast = _both(cap, load_keys([keys]))
