@@ -14,6 +14,7 @@ from ikeview import iana
 from ikeview.card import card_lines
 from ikeview.config.render import config_check_lines, config_checks_json
 from ikeview.diagnosis.jsonform import diagnosis_json, finding_json
+from ikeview.diagnosis.words import BASIS_WORDS
 from ikeview.pipeline.capture_model import iso_time
 from ikeview.pipeline.model_text import eap_text, proposal_text, ts_text
 from ikeview.textsafe import printable
@@ -167,7 +168,8 @@ def _findings_text(findings: tuple[Finding, ...], indent: str) -> list[str]:
     lines: list[str] = []
     for f in findings:
         frames = ",".join(map(str, f.frames)) or "-"
-        lines.append(f"{indent}{f.severity:<7} {f.code}  (frames {frames}; {f.basis})")
+        basis = BASIS_WORDS.get(f.basis, f.basis)
+        lines.append(f"{indent}{f.severity:<7} {f.code}  (frames {frames}; {basis})")
         lines.append(f"{indent}        {f.explanation}")
         if f.fix:
             lines.append(f"{indent}        fix: {f.fix}")
@@ -179,7 +181,7 @@ def _findings_text(findings: tuple[Finding, ...], indent: str) -> list[str]:
 
 
 def _verdict_text(d: Diagnosis) -> str:
-    return f"{d.verdict}  [{d.basis}]" if d.verdict else _UNJUDGED
+    return f"{d.verdict}  [{BASIS_WORDS.get(d.basis, d.basis)}]" if d.verdict else _UNJUDGED
 
 
 _UNJUDGED = "not yet judged (still reading)"

@@ -33,7 +33,7 @@ def test_text_opens_each_sa_with_its_verdict() -> None:
         r"  FAILED +the responder rejected the initiator's AUTH \(frame 4\): the PSK you gave",
         head,
     )
-    assert "    error   psk-mismatch  (frames 3,4; decrypted)" in lines
+    assert "    error   psk-mismatch  (frames 3,4; read from the payloads)" in lines
     assert any(line.strip().startswith("strongSwan: ") for line in lines)
 
 

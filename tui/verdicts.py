@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from rich.text import Text
 
 from ikeview.diagnosis.records import NOT_DIAGNOSED, Diagnosis, Finding
+from ikeview.diagnosis.words import BASIS_WORDS
 from ikeview.pipeline.model import Analysis, IkeSa, Problem
 
 from . import text
@@ -19,8 +20,6 @@ OUTCOME_STYLE = {
     "incomplete": "yellow",
     "unknown": "yellow",
 }
-BASIS_WORDS = {"decrypted": "read from the payloads", "inferred": "inferred"}
-"""How a verdict was reached, as shown after the outcome."""
 SEVERITY_STYLE = {"error": "bold red", "warning": "yellow", "info": "cyan"}
 _ORDER = {"error": 0, "warning": 1, "info": 2}
 

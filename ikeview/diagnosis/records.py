@@ -16,7 +16,8 @@ Outcome = Literal["established", "failed", "incomplete", "unknown"]
 
 Basis = Literal["decrypted", "inferred"]
 """``decrypted`` read from decrypted payloads (or payloads sent in clear); ``inferred`` judged
-from sizes, timing and what followed, without reading the protected payloads."""
+from sizes, timing and what followed, without reading the protected payloads. The views word
+it as ``words.BASIS_WORDS`` says."""
 
 FindingSeverity = Literal["error", "warning", "info"]
 """``error`` something failed; ``warning`` something is wrong or risky but did not (yet) fail;
