@@ -7,15 +7,15 @@ every decrypted packet. This bench runs, on bench_decrypt_file.py's AES-GCM capt
 given), each in its own child process, interleaved, ``--runs`` times:
   decrypt       ikeview decrypt F --keys K -o OUT          (as bench_decrypt_file.py)
   no write      the same with ``PcapWriter``'s writing methods made no-ops: all but the writing
-                (a measuring aid only: the child replaces them before it runs the command)
+                (the records are still made, only not joined and written; a measuring aid only:
+                the child replaces the methods before it runs the command)
   kernel write  as many bytes as OUT holds written to a new file in 64 KiB blocks, then fsync,
                 as ``decrypt -o`` ends: no Python per record, only the kernel's page cache and
                 writeback (the CPU of the write loop, measured inside the child)
   tshark        tshark decrypting the same file with the same keys (bench_decrypt_file.py's)
 and prints the medians, the ratio tshark / decrypt, and the ceiling tshark / (no write + kernel
-write): what ``decrypt -o`` would reach if building its records in Python cost nothing. The
-records are ~0.15 us each at the least (a header packed and three parts joined, measured on
-this machine), which the ceiling leaves out.
+write): what ``decrypt -o`` would reach if joining and writing its records cost no more than
+the kernel's own write of the same bytes.
 
 Run: python bench/bench_write_floor.py [packets] [--runs R] [--capture F --keys K]
      (default 1,000,000 packets, 3 runs)
