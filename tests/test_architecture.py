@@ -348,3 +348,35 @@ def test_jobs_preloads_the_ike_side_only_for_ike(
     added = set(run.stdout.split())
     wanted = {"ikeview.pipeline.correlate.messages", "ikeview.pipeline.dec_ike"}
     assert (wanted <= added) if ike else not (added & set(IKE_SIDE)), sorted(added)
+
+
+KEY_SIDE = ("cryptography", "ikeview.keys.model", "ikeview.pipeline.dec_esp", "ikeview.crypto.esp")
+"""Loaded only when keys are given: without them nothing is decrypted, and loading them would
+add ~10 ms to every run (cryptography's bindings alone are ~4 ms)."""
+
+
+@pytest.mark.parametrize("command", ["report", "export", "summary"])
+@pytest.mark.parametrize("capture", ["natt", "esp-alone"])
+def test_no_keys_loads_no_key_side(
+    command: str, capture: str, shared_dir: Path, tmp_path: Path
+) -> None:
+    """Without --keys, a capture with IKE (its EAP and AUTH halves loaded) or of ESP alone is
+    read without loading cryptography, the keys model or the ESP decryptor; with keys they do
+    load (so that this passes for the right reason)."""
+    if capture == "natt":
+        cap, keys = (
+            str(REPO / "captures/lab/natt/capture.pcap"),
+            str(REPO / "captures/lab/natt/keys.toml"),
+        )
+    else:
+        cap, keys = _esp_only(shared_dir, tmp_path)
+    args = {
+        "report": ["report", cap, "--json"],
+        "export": ["export", cap, "--csv", str(tmp_path / "t.csv")],
+        "summary": ["summary", cap],
+    }[command]
+    loaded = _modules_after_cli(args, tmp_path / "modules.txt")
+    assert not {m for m in loaded if m.startswith(KEY_SIDE)}, sorted(loaded)
+    if command != "summary":
+        with_keys = _modules_after_cli([*args, "--keys", keys], tmp_path / "with.txt")
+        assert set(KEY_SIDE) <= with_keys

@@ -18,9 +18,6 @@ import hashlib
 import struct
 from dataclasses import dataclass
 
-from cryptography.hazmat.decrepit.ciphers.algorithms import TripleDES
-from cryptography.hazmat.primitives.ciphers import Cipher, modes
-
 # --- MD4 (RFC 1320 section 3) -------------------------------------------------------------------
 
 _MASK = 0xFFFFFFFF
@@ -88,7 +85,12 @@ def _des_key(seven: bytes) -> bytes:
 
 
 def _des_encrypt(key8: bytes, block: bytes) -> bytes:
-    # Single DES as 3DES with K1 = K2 = K3 (cryptography offers no plain DES).
+    # Single DES as 3DES with K1 = K2 = K3 (cryptography offers no plain DES). Imported here:
+    # every capture with IKE loads this module (the correlator's EAP half), and only an
+    # MSCHAPv2 exchange with its password needs cryptography from it.
+    from cryptography.hazmat.decrepit.ciphers.algorithms import TripleDES
+    from cryptography.hazmat.primitives.ciphers import Cipher, modes
+
     enc = Cipher(TripleDES(key8 * 3), modes.ECB()).encryptor()
     return enc.update(block) + enc.finalize()
 

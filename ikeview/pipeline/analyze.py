@@ -12,18 +12,21 @@ import os
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from typing import cast
+from typing import TYPE_CHECKING, cast
 
 from ikeview.diagnosis.engine import diagnose
 from ikeview.dissectors.capture import CaptureReader, SeekTable
 from ikeview.dissectors.records import RawFrame
 from ikeview.dissectors.stream import Dissector, DissectStats
-from ikeview.keys.model import KeyRing
 from ikeview.pipeline.capture_model import Analysis
 from ikeview.pipeline.correlate import Correlator, NullDecryptor
 from ikeview.pipeline.fastesp import analyze_fast
 from ikeview.pipeline.fastswitch import fast_allowed
 from ikeview.pipeline.seam import Decryptor, EspObserver
+
+if TYPE_CHECKING:
+    # Annotations only: a run without keys never loads the keys model.
+    from ikeview.keys.model import KeyRing
 
 Progress = Callable[[int, int], None]
 """Called with (bytes done, bytes total) while the capture is read."""

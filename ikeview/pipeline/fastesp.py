@@ -20,18 +20,22 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterable
 from operator import itemgetter
-from typing import cast
+from typing import TYPE_CHECKING, cast
 
 from ikeview.dissectors.net import ip_text
 from ikeview.dissectors.records import RawFrame
 from ikeview.dissectors.stream import Dissector, DissectStats
-from ikeview.keys.model import KeyRing
 from ikeview.pipeline.capture_model import Analysis
 from ikeview.pipeline.correlate import Correlator
 from ikeview.pipeline.correlate.espbulk import CleanOutcome, DeferredProblem, EspBulk, Outcome
-from ikeview.pipeline.dec_esp import EspEntry
 from ikeview.pipeline.fastswitch import NO_FAST_ENV, fast_allowed
 from ikeview.pipeline.fastwalk import Buffer, FastItem, Lane, RecordHeader, walk_pcap
+
+if TYPE_CHECKING:
+    # A run without keys loads neither the keys model nor the ESP decryptor (and with it
+    # cryptography): ~10 ms of a small capture's start-up.
+    from ikeview.keys.model import KeyRing
+    from ikeview.pipeline.dec_esp import EspEntry
 
 _INNER, _OCTET9, _OCTET6 = itemgetter(1), itemgetter(9), itemgetter(6)
 _START, _END = itemgetter(2), itemgetter(3)
@@ -173,6 +177,10 @@ def open_lane(mm: Buffer, lane: Lane) -> Opened | None:
     when it has no keys. Changes no state: the entry is pinned and without ESN, so the order
     of packets does not matter."""
     entry = lane.how
+    if entry is None or isinstance(entry, str):
+        return None  # no keys for the lane (without keys at all, dec_esp is never loaded)
+    from ikeview.pipeline.dec_esp import EspEntry
+
     if not isinstance(entry, EspEntry) or entry.pinned is None:
         return None
     items = lane.items

@@ -12,16 +12,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Protocol, TypeAlias
 
 from ikeview.dissectors.records import EspPacket
-from ikeview.keys.model import KeyRing
-from ikeview.pipeline.dec_records import DerivedEspSa, DerivedIkeSa
 from ikeview.pipeline.ids import IkeSpis, IntegrityVerdict, Side
 
 if TYPE_CHECKING:
     # Named in annotations only: the IKE side loads with the first IKE message.
     from ikeview.dissectors.ike_records import IkeHeader, SkfPayload, SkPayload
+    from ikeview.pipeline.dec_records import DerivedEspSa, DerivedIkeSa
     from ikeview.pipeline.ike_seam import (
         AuthClaim,
         AuthVerdict,
@@ -47,7 +46,7 @@ class EspOpened:
 EspObserver = Callable[[EspPacket, EspOpened], None]
 """Sees every ESP packet with what the decryptor made of it (the TUI's per-packet rows)."""
 
-DerivedKeys = tuple[DerivedIkeSa | DerivedEspSa, ...]
+DerivedKeys: TypeAlias = "tuple[DerivedIkeSa | DerivedEspSa, ...]"
 
 
 class Decryptor(Protocol):
@@ -90,6 +89,5 @@ __all__ = [
     "EspOpened",
     "IkeSpis",
     "IntegrityVerdict",
-    "KeyRing",
     "Side",
 ]
