@@ -9,6 +9,8 @@ Every run's CPU time (user + system of the child) is the median of ``--runs`` ru
                  itself skips: ``cli.main`` freezes what is alive before the process ends)
   report ESP     ``ikeview report SMALL --keys K --json`` on 10 AES-GCM packets (no IKE)
   report IKE     the same on the lab's gcm16-ecp256 session (IKE, a PSK, 14 packets)
+  report IKE, no keys   the same session without --keys (nothing decrypted: neither
+                 cryptography nor the keys model is loaded)
 Then, in this process (each part imported for the first time here, in a fresh child):
   the frozen dataclasses created by those imports (count, ms), by the IKE side's (the first IKE
   message imports it), and the parser of all commands against the parser of one.
@@ -113,10 +115,11 @@ def main() -> None:
                 *(ikeview, "report", str(LAB / "capture.pcap")),
                 *("--keys", str(LAB / "keys.toml"), "--json"),
             ],
+            "report IKE, no keys": [ikeview, "report", str(LAB / "capture.pcap"), "--json"],
         }
         for name, cmd in rows.items():
             cpu = cpu_median(cmd, args.runs) * 1000
-            print(f"  {name:11} {cpu:6.1f} ms CPU (median of {args.runs})")
+            print(f"  {name:19} {cpu:6.1f} ms CPU (median of {args.runs})")
     n, ms, took = child(_DATACLASSES.format(before="", statement=REPORT_IMPORTS))
     print(f"  report's imports: {float(took):.1f} ms, of which {n} dataclasses {float(ms):.1f} ms")
     n, ms, took = child(_DATACLASSES.format(before=REPORT_IMPORTS, statement=IKE_SIDE))
