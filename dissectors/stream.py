@@ -210,9 +210,18 @@ class Dissector:
     """
 
     def __init__(
-        self, *, extra_ports: Iterable[int] = (), stats: DissectStats | None = None
+        self,
+        *,
+        extra_ports: Iterable[int] = (),
+        stats: DissectStats | None = None,
+        ike: bool = True,
     ) -> None:
+        """``ike=False``: IKE datagrams are recognised (fragments and streams reassembled as
+        ever) but not parsed, and give no record: for a reader that wants only the ESP around
+        them (a later range of ``--jobs`` without keys, whose IKE frames another process
+        reads), and then never loads the IKE parser."""
         self.stats = stats if stats is not None else DissectStats()
+        self._ike = ike
         self.extra_ports = frozenset(int(p) for p in extra_ports) - {IKE_PORT}
         # RFC 3948 UDP encapsulation and RFC 9329 TCP share port 4500 (and the extra ports).
         self._encap_ports = self.extra_ports | {NAT_T_PORT}
@@ -488,6 +497,8 @@ class Dissector:
                 return EspPacket(flow, spi, seq, wire, data[pstart:pend], True)
             return esp_packet(flow, data[pstart:pend], wire, True)
         if kind == KIND_IKE:
+            if not self._ike:
+                return None
             return IkeDatagram(flow, _parse_ike(data[pstart + moff : pend]))
         self.stats.keepalives += 1
         return NatKeepalive(flow)
@@ -523,10 +534,12 @@ class Dissector:
         flow = Flow(index, ts, version, self._text(src), self._text(dst), "tcp", sport, dport)
         out: list[Record] = []
         for m in msgs:
-            if m.kind == KIND_IKE:
-                out.append(IkeDatagram(flow, _parse_ike(m.data)))
-            else:
+            if m.kind != KIND_IKE:
                 out.append(esp_packet(flow, m.data, len(m.data), True))
+            elif self._ike:
+                out.append(IkeDatagram(flow, _parse_ike(m.data)))
+        if not out:
+            return None
         self._extra.extend(out[1:])
         return out[0]
 

@@ -176,8 +176,10 @@ def _run_range(
     tail: Callable[[_RangeFeed], Iterable[RawFrame]] | None = None,
     *,
     watch: RangeWatch | None = None,
+    ike: bool = True,
 ) -> tuple[Correlator, Recorder, _RangeFeed]:
-    # ``watch``: the TUI's recorder of ESP rows and its pacer (``tui.parload``).
+    # ``watch``: the TUI's recorder of ESP rows and its pacer (``tui.parload``). ``ike``:
+    # whether IKE datagrams are parsed (Dissector's ``ike``).
     # Imported here: ``summary --jobs`` (this module too) needs none of the correlator.
     from ikeview.pipeline.correlate import Correlator
     from ikeview.pipeline.correlate.merge import WIDE_INNER, Recorder
@@ -199,7 +201,7 @@ def _run_range(
         watch.corr = corr
     recorder = Recorder()
     take = _RangeFeed(corr, recorder, split, r, record, not extra_ports)
-    dissector = Dissector(extra_ports=extra_ports, stats=DissectStats())
+    dissector = Dissector(extra_ports=extra_ports, stats=DissectStats(), ike=ike)
     bulk = corr.esp_bulk(observed=watch is not None) if fast else None
     with open(split.name, "rb") as fh, open_map(split.name) as mm:
         if bulk is None:
@@ -517,15 +519,19 @@ def _analyze_split(
 ) -> Analysis | None:
     from ikeview.diagnosis.engine import diagnose
 
-    preload_ike(name, keys=bool(keys))
-
     if fast and not lay.ng:
         keyring = load_keyring(keys)
         if not ports and (keyring is None or opens_no_ike(keyring)):
             from ikeview.parunlocated import analyze_unlocated
 
+            if keyring is not None:
+                preload_ike(name, keys=True)
+            # Without keys no later range parses IKE (parunlocated): the IKE side is imported
+            # here only, with the first range's first IKE message, while the others run.
             return analyze_unlocated(name, lay, jobs, keyring)
+        preload_ike(name, keys=bool(keys))
         return _analyze_open(name, lay, jobs, keyring, ports)
+    preload_ike(name, keys=bool(keys))
     with pool(jobs - 1) as ex:
         split = locate(name, lay, jobs, not ports, ex)
         if split is None:

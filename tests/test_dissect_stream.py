@@ -265,3 +265,40 @@ def test_dissect_pcapng_two_interfaces(shared_dir: Path, tmp_path: Path) -> None
     assert [type(r) for r in got] == [IkeDatagram, IkeDatagram]
     assert got[0].message.raw == got[1].message.raw == recs[0].message.raw  # type: ignore[union-attr]
     assert (got[0].flow.ts, got[1].flow.ts) == (5.0, 3.0)  # type: ignore[union-attr]
+
+
+def test_without_ike_parsing_the_same_other_records() -> None:
+    """``Dissector(ike=False)`` (a later range of ``--jobs`` without keys) on every shared and
+    lab capture: every record but the IKE ones, the same; the same reassembly state at the
+    end; the IKE parser never imported."""
+    import subprocess
+    import sys
+
+    caps = _captures()
+    code = f"""
+import sys
+from ikeview.dissectors.capture import CaptureError, CaptureReader
+from ikeview.dissectors.records import IkeDatagram
+from ikeview.dissectors.stream import Dissector
+
+def records(name, ike):
+    d = Dissector(ike=ike)
+    reader = CaptureReader(name)
+    return [r for r in d.run(reader, reader) if type(r) is not IkeDatagram], d.idle()
+
+names = []
+for name in {[str(c) for c in caps]!r}:
+    try:
+        CaptureReader(name)
+    except CaptureError:
+        continue
+    names.append(name)
+without = [records(name, False) for name in names]
+assert "ikeview.dissectors.ikev2" not in sys.modules
+for name, got in zip(names, without):
+    assert got == records(name, True), name
+print(len(names))
+"""
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert int(out.stdout) >= 40

@@ -10,7 +10,13 @@ from pathlib import Path
 
 import pytest
 from ikeview.dissectors.records import EspPacket, IkeDatagram, RawFrame, Record
-from ikeview.dissectors.stream import SKIP_OTHER_TCP, SKIP_TCP_PARTIAL, DissectStats, dissect
+from ikeview.dissectors.stream import (
+    SKIP_OTHER_TCP,
+    SKIP_TCP_PARTIAL,
+    Dissector,
+    DissectStats,
+    dissect,
+)
 from ikeview.dissectors.transport import (
     KIND_ESP,
     KIND_IKE,
@@ -85,6 +91,26 @@ def test_iketcp_stream_split_prefix_out_of_order_and_reply(ike_auth: bytes) -> N
     assert ike2.message.raw == ike_auth and ike2.flow.sport == 4500  # type: ignore[union-attr]
     assert stats.ike == 2 and stats.esp == 1
     assert stats.skipped == {SKIP_TCP_PARTIAL: 6}  # SYNs, FIN, early and repeated segments
+
+
+def test_iketcp_stream_without_parsing_ike(ike_auth: bytes) -> None:
+    """``Dissector(ike=False)`` (a later range of ``--jobs`` without keys): the same stream
+    reassembled, its ESP at the same frame, no IKE record; stream state as with parsing."""
+    client = b"IKETCP" + framed(ike_auth, True) + framed(ESP, False)
+    pkts = [
+        c2s(0, flags="S"),
+        s2c(7000, flags="SA"),
+        c2s(1, client[:100]),
+        c2s(101, client[100:]),
+        s2c(7001, framed(ike_auth, True)),
+    ]
+    frames = [RawFrame(i, float(i), 1, p, len(p)) for i, p in enumerate(pkts, 1)]
+    parsed, skipped = Dissector(), Dissector(ike=False)
+    every = list(parsed.run(frames))
+    esp_only = list(skipped.run(frames))
+    assert [type(r) for r in every] == [IkeDatagram, EspPacket, IkeDatagram]
+    assert esp_only == [every[1]] and esp_only[0].flow.frame == 4
+    assert skipped.idle() == parsed.idle()
 
 
 def test_tcp_without_prefix_and_other_ports_are_skipped(ike_auth: bytes) -> None:
