@@ -5,8 +5,9 @@ key derivation): a capture imports it with its first IKE message. Under ``--jobs
 would then happen in every process after the fork, ~0.1 s of CPU each (measured: 200,000
 packets of make_capture.py's mix, ``report --jobs 2`` cost 0.29 s more CPU than one pass, ~0.07
 s with the import done once before the fork). Without keys, on a classic pcap without
-``--ports``, the later ranges parse no IKE (``ikeview.parunlocated``), so nothing is preloaded: the first range's process imports the IKE
-side with its first IKE message, while the others run."""
+``--ports``, the later ranges parse no IKE (``ikeview.parunlocated``), so nothing is preloaded:
+the first range's process imports the IKE side with its first IKE message, while the others
+run."""
 
 from __future__ import annotations
 
