@@ -278,7 +278,17 @@ def bound_unlocated(capture: Path, jobs: int, name: str, one: float, keyring: An
     split = Split(str(capture), lay, walked, (b"",) * jobs, (0,) * jobs)
     later = [_cpu(unlocated_range, split, r, keyring) for r in range(1, jobs)]
     got = [g for _, g in later]
-    t0, (corr, _, first) = _cpu(_run_range, split, 0, (), (), False, True, keyring, lambda _: [])
+
+    def tail(first: Any) -> list[Any]:
+        # The later ranges' other frames (IKE), renumbered, read last by the first range's
+        # process, as fold_unlocated hands them over: part of that process's work.
+        base, out = first.walked, []
+        for _part, frames, kept, *_ in got:
+            out += [raw._replace(index=raw.index + base) for raw in kept]
+            base += frames
+        return out
+
+    t0, (corr, _, first) = _cpu(_run_range, split, 0, (), (), False, True, keyring, tail)
 
     def fold() -> object:
         base = first.walked
