@@ -23,7 +23,7 @@ from typing import IO
 from ikeview.dissectors.records import EspPacket, FrameError, IkeDatagram, RawFrame
 from ikeview.dissectors.stream import Dissector
 from ikeview.keys.model import KeyRing
-from ikeview.outfile import open_output
+from ikeview.outfile import flushing, open_output
 from ikeview.pcapfile import MAGIC_BYTES, Octets, PcapWriter, stamped_ethernet
 from ikeview.pcapwrite import DecryptStats, handle_esp, handle_ike, rebuild_frame
 from ikeview.pipeline.correlate import Correlator
@@ -57,7 +57,10 @@ def write_decrypted_fast(
     dec = KeyringDecryptor(keyring, keep_plaintext=True)
     try:
         # On _Abandon the temporary file is removed and ``output`` left as it was.
-        with open_output(output, "wb", inputs=[capture]) as out:
+        with (
+            open_output(output, "wb", inputs=[capture]) as out,
+            flushing(out.fileno()),
+        ):
             dissector = Dissector(extra_ports=ports)
             sink = _DecryptSink(dissector, dec, out)
             done = walk_pcap(capture, sink, fast_udp=not ports)

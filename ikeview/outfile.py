@@ -216,6 +216,32 @@ def meanwhile(chore: Callable[..., object], *args: Any) -> Iterator[None]:
         helper.join()
 
 
+FLUSH_PAUSE = 0.05
+"""Seconds between two flushes of :func:`flushing`."""
+
+
+@contextlib.contextmanager
+def flushing(fd: int, pause: float = FLUSH_PAUSE) -> Iterator[None]:
+    """What is written to ``fd``'s file sent to disk by a helper thread every ``pause`` seconds
+    while the block runs, so that the fsync before the rename (:func:`replacing`) finds little
+    left to wait for. Best effort: that fsync is the one that reports. Measured on this
+    machine's ext4 (``decrypt -o``, 452 MB at 1M packets): the page cache is not written back
+    on its own below a tenth of memory, so without this the fsync wrote the whole file at the
+    end, 0.15 s of waiting."""
+    done = threading.Event()
+
+    def flush() -> None:
+        sync = getattr(os, "fdatasync", os.fsync)  # macOS has no fdatasync
+        while not done.wait(pause):
+            sync(fd)
+
+    with meanwhile(flush):
+        try:
+            yield
+        finally:
+            done.set()
+
+
 @contextlib.contextmanager
 def open_output(
     target: PathLike,
@@ -246,4 +272,12 @@ def write_text(
         fh.write(text)
 
 
-__all__ = ["OutputError", "check_target", "meanwhile", "open_output", "replacing", "write_text"]
+__all__ = [
+    "OutputError",
+    "check_target",
+    "flushing",
+    "meanwhile",
+    "open_output",
+    "replacing",
+    "write_text",
+]

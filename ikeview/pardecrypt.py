@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any, BinaryIO
 
 from ikeview.dissectors.records import EspPacket, FrameError, IkeDatagram, RawFrame
 from ikeview.dissectors.stream import Dissector, dissect
-from ikeview.outfile import meanwhile, replacing
+from ikeview.outfile import flushing, meanwhile, replacing
 from ikeview.parallel import (
     NOT_SPLIT,
     RangeLost,
@@ -263,16 +263,16 @@ def _write_parts(
         if direct:
             parts[0] = os.fspath(target)
         futures = [ex.submit(task, split, r, *args(r, parts[r])) for r in range(1, jobs)]
-        results = [task(split, 0, *args(0, parts[0]))]
-        results += [f.result() for f in futures]
-        if not accept(results):
-            raise _NotTiled  # before the join: ``replacing`` removes what range 0 wrote
-        if direct:
-            # Range 0's records go to disk while the others are appended (the rename waits
-            # for the whole file to be on disk: this takes most of that wait off the end).
-            with _flushing(target):
+        # The rename waits for the whole file to be on disk: range 0's records and the parts
+        # appended go there meanwhile (the helper thread starts once the workers are forked).
+        with _flushing(target, direct):
+            results = [task(split, 0, *args(0, parts[0]))]
+            results += [f.result() for f in futures]
+            if not accept(results):
+                raise _NotTiled  # before the join: ``replacing`` removes what range 0 wrote
+            if direct:
                 _append(target, parts[1:])
-        else:
+        if not direct:
             with open(target, "wb") as out:
                 PcapWriter(out, split.lay.linktype)
                 out.flush()
@@ -299,12 +299,15 @@ def _open_part(part: str) -> BinaryIO:
 
 
 @contextlib.contextmanager
-def _flushing(path: Path) -> Iterator[None]:
-    """The data written to ``path`` so far flushed to disk by a helper thread meanwhile (best
-    effort: the fsync before the rename, ``outfile.replacing``, is the one that reports)."""
+def _flushing(path: Path, on: bool) -> Iterator[None]:
+    """``outfile.flushing`` on the file at ``path`` while the block runs (when ``on``): the
+    first range's records go to disk while it is written and the parts are appended."""
+    if not on:
+        yield
+        return
     fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
     try:
-        with meanwhile(os.fdatasync, fd):
+        with flushing(fd):
             yield
     finally:
         os.close(fd)

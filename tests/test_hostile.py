@@ -508,3 +508,51 @@ def test_a_large_replaced_file_reads_the_same_until_the_rename(
     with outfile.meanwhile(outfile._drop_cache, link):
         pass  # not followed (the refusal is an OSError, which a chore keeps to itself)
     assert out.read_bytes() == b"new"
+
+
+def test_a_long_write_is_flushed_while_it_runs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """outfile.flushing: while a block writes, a helper thread flushes the file every pause
+    (so the fsync before the rename has little left), and stops when the block ends, an
+    error included; a block shorter than the pause flushes nothing. The bytes are the ones
+    written."""
+    import time
+
+    from ikeview import outfile
+
+    calls: list[int] = []
+    real = os.fdatasync
+
+    def counted(fd: int) -> None:
+        calls.append(fd)
+        real(fd)
+
+    monkeypatch.setattr(os, "fdatasync", counted)
+    out = tmp_path / "out.bin"
+    writes = 0
+    deadline = time.monotonic() + 30  # a generous bound: this is no timing test
+    with outfile.open_output(out, announce=None) as fh, outfile.flushing(fh.fileno(), 0.01):
+        while len(calls) < 3 and time.monotonic() < deadline:
+            fh.write(b"x" * 4096)
+            writes += 1
+            time.sleep(0.005)
+    assert len(calls) >= 3 and out.read_bytes() == b"x" * 4096 * writes
+    calls.clear()
+    with (
+        pytest.raises(ValueError),
+        outfile.open_output(out, announce=None) as fh,
+        outfile.flushing(fh.fileno(), 0.01),
+    ):
+        fh.write(b"partial")
+        while not calls and time.monotonic() < deadline:
+            time.sleep(0.005)
+        raise ValueError
+    flushed = len(calls)
+    time.sleep(0.05)  # the helper stopped with the block: no flush after it
+    assert flushed >= 1 and len(calls) == flushed
+    assert out.read_bytes() == b"x" * 4096 * writes  # the failed write left the file as it was
+    calls.clear()
+    with outfile.open_output(out, announce=None) as fh, outfile.flushing(fh.fileno()):
+        fh.write(b"short")
+    assert calls == [] and out.read_bytes() == b"short"
