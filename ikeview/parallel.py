@@ -519,19 +519,19 @@ def _analyze_split(
 ) -> Analysis | None:
     from ikeview.diagnosis.engine import diagnose
 
-    if fast and not lay.ng:
-        keyring = load_keyring(keys)
-        if not ports and (keyring is None or opens_no_ike(keyring)):
-            from ikeview.parunlocated import analyze_unlocated
-
-            if keyring is not None:
-                preload_ike(name, keys=True)
-            # Without keys no later range parses IKE (parunlocated): the IKE side is imported
-            # here only, with the first range's first IKE message, while the others run.
-            return analyze_unlocated(name, lay, jobs, keyring)
+    batch = fast and not lay.ng
+    keyring = load_keyring(keys) if batch else None
+    unlocated = batch and not ports and (keyring is None or opens_no_ike(keyring))
+    if keyring is not None or not unlocated:
+        # Without keys no later unlocated range parses IKE (parunlocated): the IKE side is then
+        # imported by this process only, with its first IKE message, while the others run.
         preload_ike(name, keys=bool(keys))
+    if unlocated:
+        from ikeview.parunlocated import analyze_unlocated
+
+        return analyze_unlocated(name, lay, jobs, keyring)
+    if batch:
         return _analyze_open(name, lay, jobs, keyring, ports)
-    preload_ike(name, keys=bool(keys))
     with pool(jobs - 1) as ex:
         split = locate(name, lay, jobs, not ports, ex)
         if split is None:

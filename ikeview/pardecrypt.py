@@ -265,7 +265,7 @@ def _write_parts(
         futures = [ex.submit(task, split, r, *args(r, parts[r])) for r in range(1, jobs)]
         # The rename waits for the whole file to be on disk: range 0's records and the parts
         # appended go there meanwhile (the helper thread starts once the workers are forked).
-        with _flushing(target, direct):
+        with _flushing(target) if direct else contextlib.nullcontext():
             results = [task(split, 0, *args(0, parts[0]))]
             results += [f.result() for f in futures]
             if not accept(results):
@@ -299,12 +299,9 @@ def _open_part(part: str) -> BinaryIO:
 
 
 @contextlib.contextmanager
-def _flushing(path: Path, on: bool) -> Iterator[None]:
-    """``outfile.flushing`` on the file at ``path`` while the block runs (when ``on``): the
-    first range's records go to disk while it is written and the parts are appended."""
-    if not on:
-        yield
-        return
+def _flushing(path: Path) -> Iterator[None]:
+    """``outfile.flushing`` on the file at ``path`` while the block runs: the first range's
+    records go to disk while it is written and the parts are appended."""
     fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
     try:
         with flushing(fd):
