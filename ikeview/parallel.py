@@ -32,13 +32,11 @@ between processes, never ESP packets.
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 import struct
 import sys
-import threading
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import BrokenExecutor, Executor, ProcessPoolExecutor
+from concurrent.futures import BrokenExecutor, Executor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -48,6 +46,7 @@ from ikeview.dissectors.stream import Dissector, DissectStats, plain_esp
 from ikeview.fastsummary import summarize_fast
 from ikeview.ikepreload import preload_ike
 from ikeview.pcapranges import Layout, layout, open_map
+from ikeview.procpool import pool
 from ikeview.rangesplit import (
     MAX_OTHER_BYTES,
     OPEN,
@@ -99,21 +98,6 @@ NOT_SPLIT = "the file could not be split into ranges (damage, or mostly frames n
 def note(text: str) -> None:
     """Why ``--jobs`` read a capture in one process, on stderr (output stays the same)."""
     print(f"ikeview: {text}", file=sys.stderr)
-
-
-def pool(workers: int) -> ProcessPoolExecutor:
-    """Worker processes, started by ``fork`` when this process runs a single thread: a worker
-    is then ready in milliseconds with every module already imported (dissectors, correlator,
-    cryptography), and only a task's few arguments are pickled. With other threads alive a
-    fork could copy a lock one of them holds, so ``forkserver`` is used then (a clean server
-    process forks the workers: slower to start, same results); the choice is made here rather
-    than left to the platform default, which Python 3.14 changes to forkserver."""
-    methods = multiprocessing.get_all_start_methods()
-    if "fork" in methods and threading.active_count() == 1:
-        method = "fork"
-    else:
-        method = "forkserver" if "forkserver" in methods else "spawn"
-    return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context(method))
 
 
 def splittable(name: str, jobs: int, min_bytes: int | None) -> Layout | None:
@@ -181,9 +165,9 @@ def _run_range(
     # ``watch``: the TUI's recorder of ESP rows and its pacer (``tui.parload``). ``ike``:
     # whether IKE datagrams are parsed (Dissector's ``ike``).
     # Imported here: ``summary --jobs`` (this module too) needs none of the correlator.
+    from ikeview.pipeline.capture_model import MAX_INNER_FLOWS
     from ikeview.pipeline.correlate import Correlator
     from ikeview.pipeline.correlate.merge import WIDE_INNER, Recorder
-    from ikeview.pipeline.model import MAX_INNER_FLOWS
 
     # A later range keeps more inner flows per SPI so that they merge exactly (merge.py).
     limit = WIDE_INNER if record else MAX_INNER_FLOWS

@@ -1,7 +1,7 @@
 """``ikeview`` in a fresh interpreter, after a few lines of set-up: for tests that patch what a
 ``--jobs`` worker runs.
 
-``parallel.pool`` starts workers by ``fork`` only when the process runs a single thread, and
+``procpool.pool`` starts workers by ``fork`` only when the process runs a single thread, and
 the long-lived pytest process may not (distributed leaves an idle thread behind, for one): its
 workers then come from a forkserver, which never sees a patch made in the test. A fresh
 interpreter runs one thread, so its workers are forked with the patch in place.

@@ -18,7 +18,7 @@ from ikeview.dissectors.records import EspPacket
 from ikeview.dissectors.stream import Dissector, plain_esp
 from lab_support import LAB
 
-from ikeview import parallel
+from ikeview import parallel, procpool
 from ikeview.cli import main
 from ikeview.pipeline.analyze import analyze
 from ikeview.report import to_json
@@ -541,3 +541,39 @@ def test_integrity_failure_in_a_later_range(
     assert to_json(many) == to_json(one)
     assert many.unassociated_esp[0].integrity_failed_frame == failed
     assert calls == ([] if named else [1])
+
+
+def test_pool_hands_the_gil_over_quickly_while_it_lives() -> None:
+    """While a pool lives its threads take turns at the GIL every POOL_SWITCH_INTERVAL (its
+    tasks reach the workers without waiting out the main thread's 5 ms turns), and the
+    interpreter's own interval is back once it is shut down, also after a failed task."""
+    before = sys.getswitchinterval()
+    with procpool.pool(1) as ex:
+        assert sys.getswitchinterval() == min(before, procpool.POOL_SWITCH_INTERVAL)
+        assert ex.submit(sum, [1, 2, 3]).result() == 6
+    assert sys.getswitchinterval() == before
+    with pytest.raises(ZeroDivisionError), procpool.pool(1) as ex:
+        ex.submit(divmod, 1, 0).result()
+    assert sys.getswitchinterval() == before
+
+
+def test_a_later_range_without_keys_loads_no_ike_model(tmp_path: Path) -> None:
+    """A later range without keys parses no IKE, so it needs neither the IKE records nor the
+    analysis model built on them (~28 ms of imports in each such process): run in a fresh
+    interpreter on rekey-dpd, whose second half holds IKE (a rekey, DPD, the delete)."""
+    cap = LAB / "rekey-dpd" / "capture.pcap"
+    out = tmp_path / "modules.txt"
+    code = (
+        "import sys\n"
+        "from ikeview.pcapranges import layout\n"
+        "from ikeview.parunlocated import unlocated_split, unlocated_range\n"
+        f"name = {str(cap)!r}\n"
+        "split = unlocated_split(name, layout(name), 2)\n"
+        "got = unlocated_range(split, 1)\n"
+        "assert got is not None and got[2], 'the later range holds IKE frames'\n"
+        f"open({str(out)!r}, 'w').write('\\n'.join(sorted(sys.modules)))\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=REPO)
+    loaded = set(out.read_text().split())
+    assert "ikeview.parunlocated" in loaded
+    assert not loaded & {"ikeview.pipeline.model", "ikeview.dissectors.ike_records"}
