@@ -39,8 +39,8 @@ class _Pool(ProcessPoolExecutor):
     the moment it starts on its own range: at the default interval every hand-over waited up
     to 5 ms. Measured on ``decrypt --jobs 2`` with a PSK (1M packets, 2026-12-05), the worker
     began locating its share 20-30 ms after the main thread began its own (the split waits for
-    both); at this interval, 0-10 ms after (four runs each). The threads are idle otherwise (blocked on their pipes,
-    not asking for the GIL), so the main thread's own work is not cut up."""
+    both); at this interval, 0-10 ms after (four runs each). The threads are idle otherwise
+    (blocked on their pipes, not asking for the GIL), so the main thread's work is not cut up."""
 
     def __init__(self, max_workers: int, mp_context: Any) -> None:
         super().__init__(max_workers=max_workers, mp_context=mp_context)
