@@ -17,14 +17,15 @@ from __future__ import annotations
 import mmap
 import os
 from collections.abc import Iterable
+from contextlib import nullcontext
 from operator import itemgetter
-from typing import IO
 
+from ikeview.directout import direct_output
 from ikeview.dissectors.records import EspPacket, FrameError, IkeDatagram, RawFrame
 from ikeview.dissectors.stream import Dissector
 from ikeview.keys.model import KeyRing
 from ikeview.outfile import flushing, open_output
-from ikeview.pcapfile import MAGIC_BYTES, Octets, PcapWriter, stamped_ethernet
+from ikeview.pcapfile import MAGIC_BYTES, BinaryOut, Octets, PcapWriter, stamped_ethernet
 from ikeview.pcapwrite import DecryptStats, handle_esp, handle_ike, rebuild_frame
 from ikeview.pipeline.correlate import Correlator
 from ikeview.pipeline.correlate.espbulk import FastItem, Outcome
@@ -58,8 +59,9 @@ def write_decrypted_fast(
     try:
         # On _Abandon the temporary file is removed and ``output`` left as it was.
         with (
-            open_output(output, "wb", inputs=[capture]) as out,
-            flushing(out.fileno()),
+            open_output(output, "wb", inputs=[capture]) as opened,
+            direct_output(opened, _size(capture)) as out,
+            flushing(out.fileno()) if out is opened else nullcontext(),
         ):
             dissector = Dissector(extra_ports=ports)
             sink = _DecryptSink(dissector, dec, out)
@@ -82,7 +84,7 @@ class _DecryptSink:
     """Takes a walk for ``decrypt -o``: general frames as write_decrypted takes them, lanes in
     batches, every frame written in order."""
 
-    def __init__(self, dissector: Dissector, dec: KeyringDecryptor, out: IO[bytes]) -> None:
+    def __init__(self, dissector: Dissector, dec: KeyringDecryptor, out: BinaryOut) -> None:
         self.lanes: dict[int, Lane] = {}
         self.stats = DecryptStats()
         self._run = dissector.run
@@ -263,6 +265,14 @@ class _DecryptSink:
         start = item[5]
         _sec, _frac, incl, orig = record(mm, start - 16)
         return RawFrame(item[0], item[1], self._linktype, bytes(mm[start : start + incl]), orig)
+
+
+def _size(path: str | os.PathLike[str]) -> int:
+    """The capture's size: about what the output will be (0 when it cannot be told)."""
+    try:
+        return os.stat(path).st_size
+    except OSError:
+        return 0
 
 
 def _general_form(out: Outcome) -> Outcome:

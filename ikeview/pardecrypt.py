@@ -22,6 +22,7 @@ from concurrent.futures import BrokenExecutor, Executor
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
 
+from ikeview.directout import direct_output
 from ikeview.dissectors.records import EspPacket, FrameError, IkeDatagram, RawFrame
 from ikeview.dissectors.stream import Dissector, dissect
 from ikeview.outfile import flushing, meanwhile, replacing
@@ -36,7 +37,7 @@ from ikeview.parallel import (
     splittable,
 )
 from ikeview.parunlocated import unlocated_split
-from ikeview.pcapfile import PcapWriter
+from ikeview.pcapfile import BinaryOut, PcapWriter
 from ikeview.pcapranges import Layout, open_map
 from ikeview.pcapwrite import DecryptStats, handle_esp, handle_ike, write_decrypted
 from ikeview.pipeline.correlate import Correlator
@@ -57,16 +58,20 @@ def decrypt_range(
     extra_ports: Sequence[int],
     fast: bool = False,
     keyring: KeyRing | None = None,
+    *,
+    to_output: bool = False,
 ) -> DecryptStats:
     """Worker: write the records of range ``r`` to ``part`` (behind a file header, which the
     join drops); returns its statistics. ``fast``: through the batch path (``fastdecrypt``).
-    ``keyring``: the keys, loaded already (else read from ``key_paths``)."""
+    ``keyring``: the keys, loaded already (else read from ``key_paths``). ``to_output``:
+    ``part`` is the output's own file (range 0's), written around the page cache when large
+    (``directout``); a part to be copied is not, as its copy would read it back from disk."""
     if keyring is None:
         from ikeview.keys.loader import load_keys
 
         keyring = load_keys([Path(p) for p in key_paths])
     if fast:
-        return _decrypt_range_fast(split, r, keyring, part, extra_ports)
+        return _decrypt_range_fast(split, r, keyring, part, extra_ports, to_output)
     dec = KeyringDecryptor(keyring, keep_plaintext=True)
     corr = Correlator(dec)
     stats = DecryptStats()
@@ -74,7 +79,12 @@ def decrypt_range(
     replacements: dict[int, bytes] = {}
     by_index: dict[int, RawFrame] = {}
     pending: list[RawFrame] = []
-    with _open_part(part) as out, open(split.name, "rb") as fh, open_map(split.name) as mm:
+    w = split.walked[r]
+    with (
+        _part_out(part, w.end - w.start, to_output) as out,
+        open(split.name, "rb") as fh,
+        open_map(split.name) as mm,
+    ):
         # The output's link type is the capture's first frame's; frames of another (pcapng
         # interfaces may differ) are counted and left out, as the single pass does.
         linktype = split.lay.linktype
@@ -122,7 +132,12 @@ def decrypt_range(
 
 
 def _decrypt_range_fast(
-    split: Split, r: int, keyring: KeyRing, part: str, extra_ports: Sequence[int]
+    split: Split,
+    r: int,
+    keyring: KeyRing,
+    part: str,
+    extra_ports: Sequence[int],
+    to_output: bool = False,
 ) -> DecryptStats:
     """Range ``r`` through the batch path's walk and decrypting sink: its own frames written as
     ``fastdecrypt`` writes them; the other ranges' other frames (and, on a pcapng range, frames
@@ -147,7 +162,11 @@ def _decrypt_range_fast(
     dec = KeyringDecryptor(keyring, keep_plaintext=True)
     lay, w = split.lay, split.walked[r]
     fast_udp = not extra_ports
-    with _open_part(part) as out, open(split.name, "rb") as fh, open_map(split.name) as mm:
+    with (
+        _part_out(part, w.end - w.start, to_output) as out,
+        open(split.name, "rb") as fh,
+        open_map(split.name) as mm,
+    ):
         sink = RangeSink(Dissector(extra_ports=extra_ports), dec, out)
         # The output's link type is the capture's first frame's (the join keeps one header).
         sink._writer = PcapWriter(out, lay.linktype)
@@ -266,7 +285,7 @@ def _write_parts(
         # The rename waits for the whole file to be on disk: range 0's records and the parts
         # appended go there meanwhile (the helper thread starts once the workers are forked).
         with _flushing(target) if direct else contextlib.nullcontext():
-            results = [task(split, 0, *args(0, parts[0]))]
+            results = [task(split, 0, *args(0, parts[0]), to_output=direct)]
             results += [f.result() for f in futures]
             if not accept(results):
                 raise _NotTiled  # before the join: ``replacing`` removes what range 0 wrote
@@ -299,6 +318,18 @@ def _open_part(part: str) -> BinaryIO:
 
 
 @contextlib.contextmanager
+def _part_out(part: str, expected: int, to_output: bool) -> Iterator[BinaryOut]:
+    """A range's output (:func:`_open_part`), written around the page cache when it is the
+    output's own file and large (``directout.direct_output``)."""
+    with _open_part(part) as out:
+        if not to_output:
+            yield out
+            return
+        with direct_output(out, expected) as writer:
+            yield writer
+
+
+@contextlib.contextmanager
 def _flushing(path: Path) -> Iterator[None]:
     """``outfile.flushing`` on the file at ``path`` while the block runs: the first range's
     records go to disk while it is written and the parts are appended."""
@@ -322,7 +353,7 @@ its dissector held nothing there."""
 
 
 def decrypt_unlocated_range(
-    split: Split, r: int, keyring: KeyRing, part: str
+    split: Split, r: int, keyring: KeyRing, part: str, *, to_output: bool = False
 ) -> UnlocatedPart | None:
     """Worker: range ``r`` of an unlocated split written whole to ``part`` through the batch
     path; None when it cannot be walked from its guessed start (no record starts there, or
@@ -332,7 +363,7 @@ def decrypt_unlocated_range(
 
     lay, w = split.lay, split.walked[r]
     dissector = Dissector()
-    with _open_part(part) as out, open_map(split.name) as mm:
+    with _part_out(part, w.end - w.start, to_output) as out, open_map(split.name) as mm:
         sink = _DecryptSink(dissector, KeyringDecryptor(keyring, keep_plaintext=True), out)
         sink._writer = PcapWriter(out, lay.linktype)
         done = walk_span(mm, lay.size, (lay.endian, lay.scale), sink, True, (w.start, w.end, 0))

@@ -8,7 +8,7 @@ process stops).
 from __future__ import annotations
 
 import struct
-from typing import IO
+from typing import Protocol
 
 # libpcap file format: global header, then a 16-byte header before each record.
 _FILE_HEADER = struct.Struct("<IHHiIII")
@@ -34,10 +34,20 @@ SNAPLEN = 262144
 """tcpdump -s 0: more than any frame (even a GRO-merged one) on Linux."""
 
 
+class BinaryOut(Protocol):
+    """What a PcapWriter writes to: an open binary file, or ``directout.DirectWriter``."""
+
+    def write(self, data: bytes, /) -> int: ...
+
+    def flush(self) -> None: ...
+
+    def close(self) -> None: ...
+
+
 class PcapWriter:
     """A little-endian microsecond pcap on an open binary file."""
 
-    def __init__(self, out: IO[bytes], linktype: int, *, flush_each: bool = False) -> None:
+    def __init__(self, out: BinaryOut, linktype: int, *, flush_each: bool = False) -> None:
         self._out = out
         self.linktype = linktype
         self._flush = flush_each

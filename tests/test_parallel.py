@@ -577,3 +577,45 @@ def test_a_later_range_without_keys_loads_no_ike_model(tmp_path: Path) -> None:
     loaded = set(out.read_text().split())
     assert "ikeview.parunlocated" in loaded
     assert not loaded & {"ikeview.pipeline.model", "ikeview.dissectors.ike_records"}
+
+
+@pytest.mark.parametrize("keys_kind", ["esp", "psk"])
+def test_decrypt_range_zero_written_direct_same_file(
+    keys_kind: str,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """``decrypt -o --jobs`` writes range 0 into the output's own file around the page cache
+    (``directout``), the later parts through it, then joins them: forced here in 4 KiB blocks on
+    bench_decrypt_file.py's capture (ranges written at once) and on the lab's gcm16-ecp256
+    session with its PSK (ranges located), the file is one pass's through the page cache."""
+    from ikeview import directout
+
+    if keys_kind == "esp":
+        cap, keys = bench_capture(tmp_path, monkeypatch, 3000)
+    else:
+        cap = LAB / "gcm16-ecp256" / "capture.pcap"
+        keys = cap.parent / "keys.toml"
+    one = tmp_path / "one.pcap"
+    assert main(["decrypt", str(cap), "--keys", str(keys), "-o", str(one)]) == 0
+    monkeypatch.setattr(parallel, "MIN_SPLIT_BYTES", 0)
+    monkeypatch.setattr(directout, "MIN_BYTES", 0)
+    monkeypatch.setattr(directout.DirectWriter.__init__, "__defaults__", (4096,))
+    made: list[int] = []
+    real_init = directout.DirectWriter.__init__
+
+    def counted(self: directout.DirectWriter, fd: int, block: int = 4096) -> None:
+        made.append(block)
+        real_init(self, fd, block)
+
+    monkeypatch.setattr(directout.DirectWriter, "__init__", counted)
+    for jobs in ("2", "3"):
+        many = tmp_path / f"many{jobs}.pcap"
+        assert (
+            main(["decrypt", str(cap), "--keys", str(keys), "-o", str(many), "--jobs", jobs]) == 0
+        )
+        assert "one process" not in capsys.readouterr().err
+        assert many.read_bytes() == one.read_bytes()
+    assert made == [4096, 4096]  # range 0's file, once per run; never a part
+    assert not list(tmp_path.glob(".ikeview-parts-*"))
