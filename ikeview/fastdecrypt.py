@@ -44,6 +44,29 @@ class _Abandon(Exception):
     """The walk met something odd: the partial output is thrown away (see write_decrypted_fast)."""
 
 
+class _WriteFailed(Exception):
+    """Writing the output failed (a full disk): not an OSError, so that the walk, which takes
+    an OSError for a capture it cannot read and gives up for the general path, lets it through
+    (the general path would only meet the same disk again, after reading the whole capture)."""
+
+    def __init__(self, error: OSError) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
+class _Output:
+    """The output as the sink writes it: an error of the file raised as :class:`_WriteFailed`."""
+
+    def __init__(self, out: BinaryOut) -> None:
+        self._write, self.flush, self.close = out.write, out.flush, out.close
+
+    def write(self, data: bytes, /) -> int:
+        try:
+            return self._write(data)
+        except OSError as exc:
+            raise _WriteFailed(exc) from exc
+
+
 def write_decrypted_fast(
     capture: str | os.PathLike[str],
     keyring: KeyRing,
@@ -64,8 +87,11 @@ def write_decrypted_fast(
             flushing(out.fileno()) if out is opened else nullcontext(),
         ):
             dissector = Dissector(extra_ports=ports)
-            sink = _DecryptSink(dissector, dec, out)
-            done = walk_pcap(capture, sink, fast_udp=not ports)
+            sink = _DecryptSink(dissector, dec, _Output(out))
+            try:
+                done = walk_pcap(capture, sink, fast_udp=not ports)
+            except _WriteFailed as failed:
+                raise failed.error from None  # ``open_output`` says it in one line
             if done is None:
                 raise _Abandon
             # Read through CaptureReader (pcapng, gzip): a damaged file's last word, as the

@@ -1,8 +1,8 @@
 """ikeview/directout.py: a large output written with O_DIRECT holds exactly the bytes written, on
 block edges and off them; a file system that refuses direct I/O, at the flag or at a write, gets
-the same bytes through the page cache; a write error reaches the caller (``decrypt -o`` then
-writes through its general path); an abandoned writer stops its thread and writes nothing
-more."""
+the same bytes through the page cache; a write error reaches the caller (``decrypt -o``'s user
+at once, as one line, the target untouched); an abandoned writer stops its thread and writes
+nothing more."""
 
 from __future__ import annotations
 
@@ -16,8 +16,9 @@ from pathlib import Path
 import pytest
 from fastesp_support import write_capture
 
-from ikeview import directout, fastdecrypt
+from ikeview import directout, fastdecrypt, pcapwrite
 from ikeview.keys.loader import load_keys
+from ikeview.outfile import OutputError
 from ikeview.pcapwrite import write_decrypted
 
 REPO = Path(__file__).resolve().parent.parent
@@ -147,16 +148,16 @@ def test_a_write_error_reaches_the_caller(tmp_path: Path, monkeypatch: pytest.Mo
         writer.abandon()
 
 
-def test_decrypt_when_direct_writes_fail(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_decrypt_on_a_full_disk_says_so_at_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """``decrypt -o`` with every direct write failing (ENOSPC) halfway through the batch path:
-    as for any error met during that walk, its file is thrown away and the general path
-    writes the output (the one place a full disk then says so, as one line, is there); the
-    file is the reference's, nothing is left behind, no writer thread lives on."""
+    one OutputError naming the file, the earlier file at the target as it was, nothing left
+    behind, no writer thread living on, and the general path never started (before, the walk
+    took the error for a capture it could not read, and the general path read the whole
+    capture again only to meet the same disk)."""
     cap, keys = tmp_path / "g.pcap", tmp_path / "keys.toml"
     write_capture(cap, keys)
-    ring = load_keys([keys])
-    ref = tmp_path / "ref.pcap"
-    ref_stats = write_decrypted(cap, ring, ref, fast=False)
     monkeypatch.setattr(directout, "MIN_BYTES", 0)
     monkeypatch.setattr(directout.DirectWriter.__init__, "__defaults__", (4096,))
     failed = [0]
@@ -168,18 +169,34 @@ def test_decrypt_when_direct_writes_fail(tmp_path: Path, monkeypatch: pytest.Mon
         return None
 
     monkeypatch.setattr(directout.os, "write", _failing_write(full))
+    _no_general_path(monkeypatch)
     target = tmp_path / "out.pcap"
-    assert fastdecrypt.write_decrypted_fast(cap, ring, target) is None
-    assert failed[0] and not target.exists()
-    assert write_decrypted(cap, ring, target) == ref_stats
-    assert target.read_bytes() == ref.read_bytes()
-    assert sorted(p.name for p in tmp_path.iterdir()) == [
-        "g.pcap",
-        "keys.toml",
-        "out.pcap",
-        "ref.pcap",
-    ]
+    target.write_bytes(b"before")
+    with pytest.raises(OutputError, match=r"out\.pcap"):
+        write_decrypted(cap, load_keys([keys]), target)
+    assert failed[0] and target.read_bytes() == b"before"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["g.pcap", "keys.toml", "out.pcap"]
     assert not [t for t in threading.enumerate() if t.name == "ikeview-direct"]
+
+
+def test_decrypt_to_a_full_device_says_so_at_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The same through the page cache: ``/dev/full`` refuses every write."""
+    if not Path("/dev/full").exists():
+        pytest.skip("no /dev/full")
+    cap, keys = tmp_path / "g.pcap", tmp_path / "keys.toml"
+    write_capture(cap, keys)
+    _no_general_path(monkeypatch)
+    with pytest.raises(OutputError, match="/dev/full"):
+        write_decrypted(cap, load_keys([keys]), "/dev/full")
+
+
+def _no_general_path(monkeypatch: pytest.MonkeyPatch) -> None:
+    def refuse(*_a: object, **_k: object) -> None:
+        raise AssertionError("the general path started")
+
+    monkeypatch.setattr(pcapwrite, "_write_records", refuse)
 
 
 def test_an_abandoned_writer_stops(tmp_path: Path) -> None:
