@@ -9,9 +9,9 @@ they are gathered here into page-aligned blocks of :data:`BLOCK` bytes (one copy
 that stays in the CPU's cache), and a helper thread writes each full block while the next one
 fills (a direct write returns only once the device has the data: done inline, it would add the
 disk's time to the run's). The few bytes past the last whole 4 KiB go through the page cache,
-as does everything when the file system refuses ``O_DIRECT`` (tmpfs, some network and FUSE
-file systems): the bytes written are the same either way, and ``replacing``'s fsync still
-makes them durable before the rename.
+as does everything when the file system refuses ``O_DIRECT`` (tmpfs before Linux 6.6, some
+FUSE file systems), at the flag or at a write: the bytes written are the same either way, and
+``replacing``'s fsync still makes them durable before the rename.
 
 Only regular files are written this way; ``direct_output`` hands anything else back as it is.
 """

@@ -58,13 +58,19 @@ class _Output:
     """The output as the sink writes it: an error of the file raised as :class:`_WriteFailed`."""
 
     def __init__(self, out: BinaryOut) -> None:
-        self._write, self.flush, self.close = out.write, out.flush, out.close
+        self._out = out
 
     def write(self, data: bytes, /) -> int:
         try:
-            return self._write(data)
+            return self._out.write(data)
         except OSError as exc:
             raise _WriteFailed(exc) from exc
+
+    def flush(self) -> None:
+        self._out.flush()
+
+    def close(self) -> None:
+        self._out.close()
 
 
 def write_decrypted_fast(
