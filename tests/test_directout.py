@@ -36,6 +36,13 @@ def _pieces(seed: int, block: int) -> list[bytes]:
     return [rng.randbytes(n) for n in sizes]
 
 
+def force_direct(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every output written direct, in 4 KiB blocks (the smallest, so that small captures
+    cross many block edges)."""
+    monkeypatch.setattr(directout, "MIN_BYTES", 0)
+    monkeypatch.setattr(directout.DirectWriter.__init__, "__defaults__", (4096,))
+
+
 def _direct(fd: int) -> bool:
     import fcntl
 
@@ -158,8 +165,7 @@ def test_decrypt_on_a_full_disk_says_so_at_once(
     capture again only to meet the same disk)."""
     cap, keys = tmp_path / "g.pcap", tmp_path / "keys.toml"
     write_capture(cap, keys)
-    monkeypatch.setattr(directout, "MIN_BYTES", 0)
-    monkeypatch.setattr(directout.DirectWriter.__init__, "__defaults__", (4096,))
+    force_direct(monkeypatch)
     failed = [0]
 
     def full(fd: int, data: memoryview) -> int | None:
@@ -234,8 +240,7 @@ def test_decrypt_written_direct_is_the_same_file(
     keys = load_keys([key_file])
     cached = tmp_path / "cached.pcap"
     ref = fastdecrypt.write_decrypted_fast(cap, keys, cached)
-    monkeypatch.setattr(directout, "MIN_BYTES", 0)
-    monkeypatch.setattr(directout.DirectWriter.__init__, "__defaults__", (4096,))
+    force_direct(monkeypatch)
     direct = tmp_path / "direct.pcap"
     assert fastdecrypt.write_decrypted_fast(cap, keys, direct) == ref
     assert direct.read_bytes() == cached.read_bytes()

@@ -590,6 +590,8 @@ def test_decrypt_range_zero_written_direct_same_file(
     (``directout``), the later parts through it, then joins them: forced here in 4 KiB blocks on
     bench_decrypt_file.py's capture (ranges written at once) and on the lab's gcm16-ecp256
     session with its PSK (ranges located), the file is one pass's through the page cache."""
+    from test_directout import force_direct
+
     from ikeview import directout
 
     if keys_kind == "esp":
@@ -600,8 +602,7 @@ def test_decrypt_range_zero_written_direct_same_file(
     one = tmp_path / "one.pcap"
     assert main(["decrypt", str(cap), "--keys", str(keys), "-o", str(one)]) == 0
     monkeypatch.setattr(parallel, "MIN_SPLIT_BYTES", 0)
-    monkeypatch.setattr(directout, "MIN_BYTES", 0)
-    monkeypatch.setattr(directout.DirectWriter.__init__, "__defaults__", (4096,))
+    force_direct(monkeypatch)
     made: list[int] = []
     real_init = directout.DirectWriter.__init__
 
