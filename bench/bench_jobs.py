@@ -315,7 +315,8 @@ def bound_decrypt(
     """``decrypt -o``'s idle-machine bound; the fold is the join of the part files."""
     from ikeview.keys.loader import load_keys
     from ikeview.parallel import opens_no_ike
-    from ikeview.pardecrypt import _append, decrypt_range, decrypt_unlocated_range
+    from ikeview.pardecrypt import decrypt_range, decrypt_unlocated_range
+    from ikeview.partjoin import append_parts
     from ikeview.parunlocated import unlocated_split
     from ikeview.pcapranges import layout
 
@@ -341,8 +342,9 @@ def bound_decrypt(
             for r in range(jobs)
         ]
 
-    # As --jobs: range 0's part is the output, the later ones appended by the kernel.
-    t_join, _ = _cpu(_append, parts[0], [str(p) for p in parts[1:]])
+    # One range per process (--jobs cuts the tail finer, ikeview.parsched): range 0's part is
+    # the output, the later ones appended by the kernel.
+    t_join, _ = _cpu(append_parts, parts[0], [str(p) for p in parts[1:]])
     for p in [*parts, out]:
         p.unlink(missing_ok=True)
     _say(name, one, found, ranges, t_join, jobs)

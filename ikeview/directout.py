@@ -25,7 +25,7 @@ import os
 import queue
 import stat
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import IO
 
 ALIGN = 4096
@@ -82,6 +82,26 @@ class DirectWriter:
                 buf, pos = self._bufs[self._cur], 0
         self._pos = pos
         return n
+
+    def copy_from(self, fd: int, offset: int, length: int) -> None:
+        """``length`` octets of the file open on ``fd`` from ``offset`` written, read straight
+        into the blocks (no copy of them in between); EOFError when the file ends short."""
+        self._raise()
+        block = self._block
+        while length:
+            pos = self._pos
+            take = min(block - pos, length)
+            with memoryview(self._bufs[self._cur]) as whole, whole[pos : pos + take] as dst:
+                n = os.preadv(fd, [dst], offset)
+            if n <= 0:
+                raise EOFError(f"file ended {length} octets short")
+            offset, length, pos = offset + n, length - n, pos + n
+            self._pos = pos
+            if pos == block:
+                self._full.put((self._cur, block))
+                self._cur = self._free.get()
+                self._raise()
+                self._pos = 0
 
     def close(self) -> None:
         """The last block and the bytes past its last 4 KiB written, the thread stopped."""
@@ -178,6 +198,47 @@ def direct_output(out: IO[bytes], expected: int) -> Iterator[IO[bytes] | DirectW
     writer.close()
 
 
+def append_direct(path: str | os.PathLike[str], sources: Iterable[tuple[str, int]]) -> bool:
+    """The octets of each ``(file, offset)`` of ``sources`` from ``offset`` to its end added
+    at the end of the regular file at ``path`` (``sources`` is read as the bytes are written:
+    it may wait for each file to be ready), written around the page cache (``decrypt
+    --jobs`` joining its parts: the bytes go to the disk once, where a kernel copy into the
+    page cache has them written back again by the fsync before the rename). False, with
+    ``path`` as it was, when the file system refuses ``O_DIRECT`` at the flag; a refusal at a
+    write leaves the rest to the page cache, as :class:`DirectWriter` does."""
+    if not getattr(os, "O_DIRECT", 0):
+        return False
+    import fcntl
+
+    fd = os.open(path, os.O_RDWR | getattr(os, "O_NOFOLLOW", 0))
+    try:
+        size = os.fstat(fd).st_size
+        start = size - size % ALIGN
+        # The last partial block is written again, with what follows it, from an aligned
+        # offset: the direct writes' offsets must be aligned.
+        head = os.pread(fd, size - start, start)
+        try:
+            fcntl.fcntl(fd, fcntl.F_SETFL, fcntl.fcntl(fd, fcntl.F_GETFL) | os.O_DIRECT)
+        except OSError:
+            return False
+        os.lseek(fd, start, os.SEEK_SET)
+        writer = DirectWriter(fd)
+        try:
+            writer.write(head)
+            for name, offset in sources:
+                with open(name, "rb") as src:
+                    length = os.fstat(src.fileno()).st_size - offset
+                    if length > 0:
+                        writer.copy_from(src.fileno(), offset, length)
+        except BaseException:
+            writer.abandon()
+            raise
+        writer.close()
+        return True
+    finally:
+        os.close(fd)
+
+
 def _direct_flag_set(out: IO[bytes], expected: int) -> bool:
     """Whether ``out``'s descriptor now writes with ``O_DIRECT`` (see :func:`direct_output`)."""
     direct = getattr(os, "O_DIRECT", 0)  # Linux and a few others; not macOS
@@ -194,4 +255,4 @@ def _direct_flag_set(out: IO[bytes], expected: int) -> bool:
     return True
 
 
-__all__ = ["ALIGN", "BLOCK", "MIN_BYTES", "DirectWriter", "direct_output"]
+__all__ = ["ALIGN", "BLOCK", "MIN_BYTES", "DirectWriter", "append_direct", "direct_output"]

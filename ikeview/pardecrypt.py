@@ -18,7 +18,7 @@ import os
 import struct
 import tempfile
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import BrokenExecutor, Executor
+from concurrent.futures import BrokenExecutor, Executor, Future
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
 
@@ -36,6 +36,8 @@ from ikeview.parallel import (
     pool,
     splittable,
 )
+from ikeview.parsched import Scheduler
+from ikeview.partjoin import Joiner, append_parts
 from ikeview.parunlocated import unlocated_split
 from ikeview.pcapfile import BinaryOut, PcapWriter
 from ikeview.pcapranges import Layout, open_map
@@ -46,8 +48,6 @@ from ikeview.rangesplit import Split, locate, locate_open
 
 if TYPE_CHECKING:
     from ikeview.keys.model import KeyRing
-
-_PCAP_HEADER = 24
 
 
 def decrypt_range(
@@ -262,13 +262,15 @@ def _write_parts(
     task: Callable[..., Any],
     args: Callable[[int, str], tuple[Any, ...]],
     accept: Callable[[list[Any]], bool] = lambda _: True,
+    workers: int | None = None,
 ) -> list[Any]:
     """``task(split, r, *args(r, part))`` for every range, writing range ``r`` to ``part``
-    (range 0 here, the others in ``ex``), then the parts joined into ``output`` in order; the
-    tasks' results. When ``accept(results)`` is false nothing is joined and ``output`` is left
-    as it was (:class:`_NotTiled` raised)."""
+    (range 0 here, the others in ``ex``'s ``workers`` processes, default one per range, and
+    here once range 0 is done: ``parsched.Scheduler``), the parts joined into ``output`` in
+    order; the tasks' results. When ``accept(results)`` is false ``output`` is left as it was
+    (:class:`_NotTiled` raised)."""
     out_dir = os.path.dirname(os.path.abspath(os.fspath(output)))
-    jobs, name = len(split.walked), split.name
+    count, name = len(split.walked), split.name
     with (
         tempfile.TemporaryDirectory(prefix=".ikeview-parts-", dir=out_dir) as tmp,
         contextlib.ExitStack() as later,  # chores waited for once the output is in place
@@ -276,26 +278,43 @@ def _write_parts(
     ):
         # Range 0 is written straight into the output (a fresh file beside it, renamed at
         # the end), behind the file header the join would write; the later ranges' parts
-        # are appended. A device or pipe gets every part in turn.
+        # are appended as they are done (``partjoin``). A device or pipe gets every part in
+        # turn, at the end.
         direct = target.is_file()
-        parts = [os.path.join(tmp, f"part{r}") for r in range(jobs)]
+        parts = [os.path.join(tmp, f"part{r}") for r in range(count)]
         if direct:
             parts[0] = os.fspath(target)
-        futures = [ex.submit(task, split, r, *args(r, parts[r])) for r in range(1, jobs)]
+
+        def run(r: int) -> Any:
+            return task(split, r, *args(r, parts[r]))
+
+        def submit(pool: Executor, r: int) -> Future[Any]:
+            return pool.submit(task, split, r, *args(r, parts[r]))
+
+        expected = sum(w.end - w.start for w in split.walked[1:])
         # The rename waits for the whole file to be on disk: range 0's records and the parts
         # appended go there meanwhile (the helper thread starts once the workers are forked).
-        with _flushing(target) if direct else contextlib.nullcontext():
+        with (
+            Scheduler(ex, count, count - 1 if workers is None else workers, submit) as sched,
+            _flushing(target) if direct else contextlib.nullcontext(),
+        ):
             results = [task(split, 0, *args(0, parts[0]), to_output=direct)]
-            results += [f.result() for f in futures]
+            joiner = Joiner(target, parts[1:], sched.slot, expected) if direct else None
+            try:
+                sched.help(run)
+                results += sched.results()
+            finally:
+                if joiner is not None:
+                    joiner.join()
             if not accept(results):
-                raise _NotTiled  # before the join: ``replacing`` removes what range 0 wrote
-            if direct:
-                _append(target, parts[1:])
+                raise _NotTiled  # ``replacing`` removes what was written
+            if joiner is not None:
+                joiner.check()
         if not direct:
             with open(target, "wb") as out:
                 PcapWriter(out, split.lay.linktype)
                 out.flush()
-                _append(target, parts, out.fileno())
+                append_parts(target, parts, out.fileno())
         # The parts are copied: removed (their pages freed) while the output syncs to disk.
         later.enter_context(meanwhile(_remove, parts[1:] if direct else parts))
     return results
@@ -390,15 +409,16 @@ def _decrypt_unlocated(
     in the file would fail there and not in one pass) and no undecodable frame (its problem
     line would name a frame counted from the range's start); else the capture is read in one
     pass."""
-    split = unlocated_split(name, lay, jobs)
+    split = unlocated_split(name, lay, jobs, chunked=True)
     if split is None:
         note(f"--jobs {jobs}: {NOT_SPLIT}; read in one process")
         return None
+    count = len(split.walked)
     ends = [w.end for w in split.walked]
 
     def accept(results: list[UnlocatedPart | None]) -> bool:
         got = [res for res in results if res is not None]
-        if len(got) < jobs or any(end != ends[r] for r, (_, end, _) in enumerate(got)):
+        if len(got) < count or any(end != ends[r] for r, (_, end, _) in enumerate(got)):
             # A guess that was no record start, or damage: as when located ranges do not tile.
             note(f"--jobs {jobs}: {NOT_SPLIT}; read in one process")
             return False
@@ -409,42 +429,17 @@ def _decrypt_unlocated(
 
     try:
         results = _write_parts(
-            ex, split, output, decrypt_unlocated_range, lambda r, part: (keyring, part), accept
+            ex,
+            split,
+            output,
+            decrypt_unlocated_range,
+            lambda r, part: (keyring, part),
+            accept,
+            jobs - 1,
         )
     except _NotTiled:
         return None
     return _merge_stats([res[0] for res in results if res is not None])
-
-
-def _append(target: Path, parts: Sequence[str], fd: int | None = None) -> None:
-    """The records of each part file (past its file header) at the end of ``target`` (or of
-    ``fd``, open on it). The kernel copies them (``copy_file_range``: a tenth of the CPU time
-    of reading and writing them here, 0.18 s against 2.5 s for 500 MB on this machine's ext4);
-    where it cannot (another file system, a pipe), they are read and written here."""
-    own = fd is None
-    if fd is None:
-        fd = os.open(target, os.O_WRONLY)
-        os.lseek(fd, 0, os.SEEK_END)
-    try:
-        for part in parts:
-            with open(part, "rb") as src:
-                size, off = os.fstat(src.fileno()).st_size, _PCAP_HEADER
-                try:
-                    while off < size:
-                        n = os.copy_file_range(src.fileno(), fd, size - off, off)
-                        if n <= 0:
-                            break
-                        off += n
-                except (OSError, AttributeError):
-                    pass  # the copy left off at ``off``: the rest by hand
-                src.seek(off)
-                while chunk := src.read(1 << 20):
-                    view = memoryview(chunk)
-                    while view:
-                        view = view[os.write(fd, view) :]
-    finally:
-        if own:
-            os.close(fd)
 
 
 def _merge_stats(parts: list[DecryptStats]) -> DecryptStats:

@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any
 
 from ikeview.dissectors.records import RawFrame
 from ikeview.parallel import NOT_SPLIT, Folded, RangeLost, _RangeFeed, _run_range, note, pool
+from ikeview.parsched import chunk_cuts
 from ikeview.pcapranges import Layout, Walked, cuts, open_map, resync
 from ikeview.rangesplit import OPEN, Split
 
@@ -46,20 +47,22 @@ count, its frames that are not plain ESP, the offset where it ended, whether its
 held nothing there. A worker may add more after these five (the TUI's rows)."""
 
 
-def unlocated_split(name: str, lay: Layout, jobs: int) -> Split | None:
+def unlocated_split(name: str, lay: Layout, jobs: int, chunked: bool = False) -> Split | None:
     """The file cut into ``jobs`` ranges at the record starts guessed near equal shares
     (``pcapranges.resync``), none located: each range's walk must end where the next begins,
     which the caller checks (:func:`fold_unlocated`, ``pardecrypt``); None when no start
-    could be guessed for some range."""
-    bounds = cuts(lay, jobs)
+    could be guessed for some range. ``chunked``: more ranges than processes, the later ones
+    handed out as processes come free (``parsched.chunk_cuts``)."""
+    bounds = chunk_cuts(lay, jobs) if chunked else cuts(lay, jobs)
+    count = len(bounds) - 1
     with open_map(name) as mm:
-        guessed = [resync(mm, lay, b) for b in bounds[1:jobs]]
+        guessed = [resync(mm, lay, b) for b in bounds[1:count]]
     starts = [lay.first, *(g for g in guessed if g is not None)]
-    if len(starts) != jobs or any(a > b for a, b in itertools.pairwise(starts)):
+    if len(starts) != count or any(a > b for a, b in itertools.pairwise(starts)):
         return None
     ends = [*starts[1:], lay.size]
     walked = tuple(Walked(a, b, OPEN) for a, b in zip(starts, ends, strict=True))
-    return Split(name, lay, walked, (b"",) * jobs, (0,) * jobs)
+    return Split(name, lay, walked, (b"",) * count, (0,) * count)
 
 
 def unlocated_range(split: Split, r: int, keyring: KeyRing | None = None) -> Unlocated | None:

@@ -10,7 +10,7 @@ import errno
 import os
 import random
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -244,3 +244,54 @@ def test_decrypt_written_direct_is_the_same_file(
     direct = tmp_path / "direct.pcap"
     assert fastdecrypt.write_decrypted_fast(cap, keys, direct) == ref
     assert direct.read_bytes() == cached.read_bytes()
+
+
+@pytest.mark.parametrize("start", [0, 24, 4095, 4096, 4097, 3 * 4096 + 5])
+@pytest.mark.parametrize("seed", range(3))
+def test_append_direct_adds_the_bytes(
+    start: int, seed: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``append_direct`` (``decrypt --jobs`` joining its parts): a file ending on a block edge
+    or off one gets each source's bytes past its offset, sources of every awkward size (empty,
+    one octet, around a block, shorter than their offset), in order."""
+    monkeypatch.setattr(directout.DirectWriter.__init__, "__defaults__", (8192,))
+    rng = random.Random(seed)
+    target = tmp_path / "out.bin"
+    expect = rng.randbytes(start)
+    target.write_bytes(expect)
+    sources = []
+    for i, n in enumerate([0, 1, 8191, 8192, 8193, rng.randrange(50_000), 24, 100_000]):
+        skip = rng.randrange(0, 30)
+        body = rng.randbytes(n)
+        (tmp_path / f"s{i}").write_bytes(rng.randbytes(skip) + body)
+        sources.append((str(tmp_path / f"s{i}"), skip))
+        expect += body
+    (tmp_path / "short").write_bytes(b"ab")
+    sources.append((str(tmp_path / "short"), 24))
+    assert directout.append_direct(target, iter(sources))
+    assert target.read_bytes() == expect
+
+
+def test_append_direct_refused_leaves_the_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A file system that refuses O_DIRECT at the flag: False, the file as it was and no
+    source read (the caller copies them another way)."""
+    import fcntl
+
+    real = fcntl.fcntl
+
+    def refuse(fd: int, cmd: int, arg: int = 0) -> int:
+        if cmd == fcntl.F_SETFL and arg & os.O_DIRECT:
+            raise OSError(errno.EINVAL, "no direct I/O")
+        return real(fd, cmd, arg)
+
+    def sources() -> Iterator[tuple[str, int]]:
+        raise AssertionError("a source was read")
+        yield ("", 0)
+
+    monkeypatch.setattr(fcntl, "fcntl", refuse)
+    target = tmp_path / "out.bin"
+    target.write_bytes(b"x" * 5000)
+    assert not directout.append_direct(target, sources())
+    assert target.read_bytes() == b"x" * 5000
