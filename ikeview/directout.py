@@ -85,7 +85,7 @@ class DirectWriter:
 
     def copy_from(self, fd: int, offset: int, length: int) -> None:
         """``length`` octets of the file open on ``fd`` from ``offset`` written, read straight
-        into the blocks (no copy of them in between); EOFError when the file ends short."""
+        into the blocks (no copy of them in between); OSError (EIO) when the file ends short."""
         self._raise()
         block = self._block
         while length:
@@ -94,7 +94,7 @@ class DirectWriter:
             with memoryview(self._bufs[self._cur]) as whole, whole[pos : pos + take] as dst:
                 n = os.preadv(fd, [dst], offset)
             if n <= 0:
-                raise EOFError(f"file ended {length} octets short")
+                raise OSError(errno.EIO, f"file ended {length} octets short")
             offset, length, pos = offset + n, length - n, pos + n
             self._pos = pos
             if pos == block:

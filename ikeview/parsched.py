@@ -13,11 +13,11 @@ worker as soon as it hands back a range (:class:`Scheduler`'s feeder thread), or
 once its first range is done (:meth:`Scheduler.help`). Meanwhile the parts already done are
 appended (``partjoin``), and the processes end within about one small range of each other.
 Measured on 1M AES-GCM packets with ``--jobs 2`` (2026-12-05, medians of seven to nine
-interleaved runs, three times): 1.75-1.76 s against 1.80-1.84 s for two equal ranges.
+interleaved runs, five times): 1.71-1.80 s against 1.79-1.85 s for two equal ranges.
 
 ``report`` keeps one range per process: there each later range costs a fixed amount (its first
 sequence numbers per counter are kept, shipped and replayed: ``correlate.merge``), and the
-same runs took 0.98-1.00 s against 0.93-0.96 s.
+same runs took 0.98-1.00 s against 0.92-0.96 s.
 
 Every claim is made in this process, under one lock, so no state is shared between processes.
 A worker is never handed a range ahead of the one it is reading: a range given ahead could not
@@ -29,7 +29,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, wait
-from typing import Any, Generic, TypeVar
+from typing import Generic, TypeVar
 
 from ikeview.pcapranges import Layout
 
@@ -103,23 +103,15 @@ class Scheduler(Generic[T]):
 
     def help(self, run: Callable[[int], T]) -> None:
         """The ranges not yet handed out, run here by ``run(r)`` one after the other."""
-        while self.help_one(run):
-            pass
-
-    def help_one(self, run: Callable[[int], T]) -> bool:
-        """The next range not yet handed out run here by ``run(r)``; False when none is left."""
-        r = self._claim()
-        if r is None:
-            return False
-        slot = self._slots[r]
-        try:
-            result = run(r)
-        except BaseException as exc:
-            slot.set_exception(exc)
-            self.stop()
-            raise
-        slot.set_result(result)
-        return True
+        while (r := self._claim()) is not None:
+            slot = self._slots[r]
+            try:
+                result = run(r)
+            except BaseException as exc:
+                slot.set_exception(exc)
+                self.stop()
+                raise
+            slot.set_result(result)
 
     def slot(self, r: int) -> Future[T]:
         """Range ``r``'s result, once it is known (``r`` from 1)."""
@@ -181,11 +173,11 @@ def _copy(fut: Future[T], slot: Future[T]) -> None:
         slot.set_result(fut.result())
 
 
-def submit_each(task: Callable[..., T], *args: Any) -> Callable[[Executor, int], Future[T]]:
-    """``submit`` for :class:`Scheduler`: ``task(*args[:1], r, *args[1:])`` in the pool, the
-    split first as every range worker takes it."""
-    head, rest = args[:1], args[1:]
-    return lambda ex, r: ex.submit(task, *head, r, *rest)
-
-
-__all__ = ["FIRST_SHARE", "RangeNotRun", "Scheduler", "chunk_cuts", "submit_each"]
+__all__ = [
+    "FIRST_SHARE",
+    "MIN_TAIL_BYTES",
+    "TAIL_PER_JOB",
+    "RangeNotRun",
+    "Scheduler",
+    "chunk_cuts",
+]
