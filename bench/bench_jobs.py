@@ -16,7 +16,9 @@ and decrypt -o, the *idle-machine bound*: each process's CPU time measured one a
 in this process (locating its pieces, then analysing its range, then the fold), and one pass's
 (no locating without keys or with keys that open no IKE, as ``--jobs`` runs them);
 wall time with an idle core per process is about the slowest locating plus the slowest range
-plus the fold, start-up (the ``startup`` line, 10 packets) aside.
+plus the fold, start-up (the ``startup`` line, 10 packets) aside. For ``decrypt -o`` with keys
+that open no IKE the file is cut as ``--jobs`` cuts it (the tail in smaller ranges, handed to
+the process free first): its "ranges" are each process's share, its fold the last part's join.
 
 The machine itself may not give two processes two cores' worth: on this VM two copies of the
 same pure-Python loop, started together, each took ~1.45x their time alone (no steal time
@@ -312,7 +314,8 @@ def _decrypt_once(capture: str, keyring: Any, out: Path) -> None:
 def bound_decrypt(
     capture: Path, keys: str, jobs: int, out: Path, name: str = "decrypt -o (GCM)"
 ) -> None:
-    """``decrypt -o``'s idle-machine bound; the fold is the join of the part files."""
+    """``decrypt -o``'s idle-machine bound; the fold is the join of the part files (with keys
+    that open no IKE: of the last one, and the ranges are each process's share of them)."""
     from ikeview.keys.loader import load_keys
     from ikeview.parallel import opens_no_ike
     from ikeview.pardecrypt import decrypt_range, decrypt_unlocated_range
@@ -326,28 +329,44 @@ def bound_decrypt(
     # large cached file was slow to allocate (the parts' join took 0.45-0.9 s of system time
     # with the one-pass output still cached, 0.08 s without).
     out.unlink(missing_ok=True)
-    parts = [out.with_suffix(f".part{r}") for r in range(jobs)]
     lay = layout(str(capture))
     if opens_no_ike(keyring) and lay is not None:
-        # As --jobs runs keys that open no IKE: nothing located, each range written at once.
-        found, split = [0.0], unlocated_split(str(capture), lay, jobs)
+        # As --jobs runs keys that open no IKE: nothing located, the file cut as parsched cuts
+        # it (the tail in smaller ranges), each range written at once; the ranges handed to
+        # whichever process is free first, and each part appended while the later ranges are
+        # read: only the last part's join follows them.
+        split = unlocated_split(str(capture), lay, jobs, chunked=True)
         assert split is not None
-        ranges = [
-            _cpu(decrypt_unlocated_range, split, r, keyring, str(parts[r]))[0] for r in range(jobs)
+        parts = [out.with_suffix(f".part{r}") for r in range(len(split.walked))]
+        times = [
+            _cpu(decrypt_unlocated_range, split, r, keyring, str(parts[r]), to_output=not r)[0]
+            for r in range(len(parts))
         ]
+        append_parts(parts[0], [str(p) for p in parts[1:-1]])
+        t_join, _ = _cpu(append_parts, parts[0], [str(parts[-1])])
+        found, ranges = [0.0], _scheduled(times, jobs)
     else:
+        parts = [out.with_suffix(f".part{r}") for r in range(jobs)]
         found, split = _located(capture, jobs)
         ranges = [
             _cpu(decrypt_range, split, r, [keys], str(parts[r]), (), True, keyring)[0]
             for r in range(jobs)
         ]
-
-    # One range per process (--jobs cuts the tail finer, ikeview.parsched): range 0's part is
-    # the output, the later ones appended by the kernel.
-    t_join, _ = _cpu(append_parts, parts[0], [str(p) for p in parts[1:]])
+        # Range 0's part is the output, the later ones appended after all ranges.
+        t_join, _ = _cpu(append_parts, parts[0], [str(p) for p in parts[1:]])
     for p in [*parts, out]:
         p.unlink(missing_ok=True)
     _say(name, one, found, ranges, t_join, jobs)
+
+
+def _scheduled(times: list[float], jobs: int) -> list[float]:
+    """Each process's busy time when range r takes ``times[r]``: the first ``jobs`` ranges one
+    to each process, every later one to the process free first (``ikeview.parsched``)."""
+    busy = list(times[:jobs])
+    for t in times[jobs:]:
+        q = busy.index(min(busy))
+        busy[q] += t
+    return busy
 
 
 if __name__ == "__main__":
