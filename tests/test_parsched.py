@@ -233,3 +233,46 @@ def test_a_join_that_fails_says_so(
     assert many.read_bytes() == b"before"
     assert not list(tmp_path.glob(".ikeview-parts-*"))
     assert not list(tmp_path.glob(".many.pcap.*"))
+
+
+_DIE = """
+import os
+from ikeview import parallel, pardecrypt, parsched
+
+MAIN = os.getpid()
+real = pardecrypt.decrypt_unlocated_range
+
+def _die(split, r, *args, **kwargs):
+    if os.getpid() != MAIN:
+        os._exit(3)  # a worker killed (out of memory, signal): no result, no exception
+    return real(split, r, *args, **kwargs)
+
+parallel.MIN_SPLIT_BYTES = 0
+parsched.MIN_TAIL_BYTES = 1
+pardecrypt.decrypt_unlocated_range = _die
+"""
+
+
+def test_a_worker_that_dies_means_one_pass(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A worker killed while the main process takes the tail ranges: the capture is read again
+    in one pass (its file and counts), no part file left. The workers must run the patched
+    function: a fresh interpreter (freshrun.py)."""
+    from freshrun import run_patched
+
+    cap, keys = bench_capture(tmp_path, monkeypatch, 4000)
+    one = tmp_path / "one.pcap"
+    assert main(["decrypt", str(cap), "--keys", str(keys), "-o", str(one)]) == 0
+    one_err = capsys.readouterr().err
+    many = tmp_path / "many.pcap"
+    argv = ["decrypt", str(cap), "--keys", str(keys), "-o", str(many), "--jobs", "2"]
+    code, _, err = run_patched(_DIE, argv)
+    assert code == 0, err
+    assert "BrokenProcessPool; read in one process" in err
+    assert [ln for ln in err.splitlines() if not ln.startswith("ikeview: ")] == [
+        ln for ln in one_err.splitlines() if not ln.startswith("ikeview: ")
+    ]
+    assert many.read_bytes() == one.read_bytes()
+    assert not list(tmp_path.glob(".ikeview-parts-*"))
+    assert not list(tmp_path.glob(".many.pcap.*"))
