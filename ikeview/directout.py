@@ -76,9 +76,7 @@ class DirectWriter:
             pos += take
             view = view[take:]
             if pos == block:
-                self._full.put((self._cur, block))
-                self._cur = self._free.get()
-                self._raise()
+                self._hand_off()
                 buf, pos = self._bufs[self._cur], 0
         self._pos = pos
         return n
@@ -98,10 +96,15 @@ class DirectWriter:
             offset, length, pos = offset + n, length - n, pos + n
             self._pos = pos
             if pos == block:
-                self._full.put((self._cur, block))
-                self._cur = self._free.get()
-                self._raise()
+                self._hand_off()
                 self._pos = 0
+
+    def _hand_off(self) -> None:
+        """The current block, full, to the helper thread; the other one (once written) is
+        the current block now."""
+        self._full.put((self._cur, self._block))
+        self._cur = self._free.get()
+        self._raise()
 
     def close(self) -> None:
         """The last block and the bytes past its last 4 KiB written, the thread stopped."""
@@ -208,8 +211,6 @@ def append_direct(path: str | os.PathLike[str], sources: Iterable[tuple[str, int
     write leaves the rest to the page cache, as :class:`DirectWriter` does."""
     if not getattr(os, "O_DIRECT", 0):
         return False
-    import fcntl
-
     fd = os.open(path, os.O_RDWR | getattr(os, "O_NOFOLLOW", 0))
     try:
         size = os.fstat(fd).st_size
@@ -217,9 +218,7 @@ def append_direct(path: str | os.PathLike[str], sources: Iterable[tuple[str, int
         # The last partial block is written again, with what follows it, from an aligned
         # offset: the direct writes' offsets must be aligned.
         head = os.pread(fd, size - start, start)
-        try:
-            fcntl.fcntl(fd, fcntl.F_SETFL, fcntl.fcntl(fd, fcntl.F_GETFL) | os.O_DIRECT)
-        except OSError:
+        if not _set_direct(fd):
             return False
         os.lseek(fd, start, os.SEEK_SET)
         writer = DirectWriter(fd)
@@ -245,13 +244,19 @@ def _direct_flag_set(out: IO[bytes], expected: int) -> bool:
     fd = out.fileno()
     if not direct or expected < MIN_BYTES or out.tell() or not stat.S_ISREG(os.fstat(fd).st_mode):
         return False
+    out.flush()
+    return _set_direct(fd)
+
+
+def _set_direct(fd: int) -> bool:
+    """``O_DIRECT`` set on ``fd``; False when the file system refuses the flag here (one
+    without direct I/O may)."""
     import fcntl
 
-    out.flush()
     try:
-        fcntl.fcntl(fd, fcntl.F_SETFL, fcntl.fcntl(fd, fcntl.F_GETFL) | direct)
+        fcntl.fcntl(fd, fcntl.F_SETFL, fcntl.fcntl(fd, fcntl.F_GETFL) | os.O_DIRECT)
     except OSError:
-        return False  # a file system without direct I/O may refuse the flag here
+        return False
     return True
 
 

@@ -121,8 +121,7 @@ class Scheduler(Generic[T]):
         """Every later range's result, in order; the first exception raised (once all are
         done: no worker is left reading while the caller goes on)."""
         self._thread.join()
-        for slot in self._slots[1:]:
-            wait([slot])
+        wait(self._slots[1:])
         return [slot.result() for slot in self._slots[1:]]
 
     def _claim(self) -> int | None:
