@@ -1,0 +1,278 @@
+"""ikeview/partjoin.py's pieces: a later range's part written in pieces, each named once it is
+complete, and appended by the joiner while the range is still being written.
+
+The pieces hold the part's bytes in order and are named only when full (or at the end);
+an abandoned range leaves its last piece unnamed; the joiner appends the pieces of a range
+that has not ended yet, stops at a range that failed, and with ``decrypt -o --jobs`` on
+make_lab_esp.py's capture (ranges located: the keys file's PSK and DH secret open IKE), cut
+into pieces of 64 KiB and joined around the page cache, the file and the counts are one
+pass's, whether a worker lives or dies."""
+
+from __future__ import annotations
+
+import os
+import random
+import threading
+import time
+from concurrent.futures import Future
+from pathlib import Path
+
+import pytest
+from test_directout import force_direct
+
+from ikeview import pardecrypt, partjoin
+from ikeview.cli import main
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def _chunks(seed: int, total: int) -> list[bytes]:
+    rng = random.Random(seed)
+    out: list[bytes] = []
+    while total > 0:
+        n = min(rng.choice([1, 7, 100, 999, 1000, 1001, 4096]), total)
+        out.append(rng.randbytes(n))
+        total -= n
+    return out
+
+
+def _named(part: Path) -> list[Path]:
+    return sorted(part.parent.glob(part.name + ".*"), key=lambda p: p.name)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_pieces_hold_the_bytes_in_order(seed: int, tmp_path: Path) -> None:
+    part = tmp_path / "part1"
+    data = _chunks(seed, 20_000)
+    writer = partjoin.PieceWriter(str(part), piece_bytes=3000)
+    for chunk in data:
+        writer.write(chunk)
+    writer.close()
+    names = [f"part1.{k}" for k in range(len(_named(part)))]
+    assert [p.name for p in _named(part)] == sorted(names)
+    got = b"".join((tmp_path / n).read_bytes() for n in names)
+    assert got == b"".join(data)
+    sizes = [(tmp_path / n).stat().st_size for n in names]
+    # Each piece but the last is cut at the first write that takes it to the limit.
+    assert all(3000 <= s < 3000 + 4096 for s in sizes[:-1])
+
+
+def test_a_piece_is_named_only_when_complete(tmp_path: Path) -> None:
+    part = tmp_path / "part1"
+    writer = partjoin.PieceWriter(str(part), piece_bytes=100)
+    writer.write(b"a" * 60)
+    writer.flush()
+    assert [p.name for p in _named(part)] == ["part1.0.tmp"]
+    writer.write(b"b" * 60)
+    assert [p.name for p in _named(part)] == ["part1.0", "part1.1.tmp"]
+    writer.write(b"c" * 10)
+    writer.abandon()  # a range that failed: its last piece is never joined
+    assert [p.name for p in _named(part)] == ["part1.0", "part1.1.tmp"]
+    assert (tmp_path / "part1.1.tmp").read_bytes() == b"c" * 10
+
+
+def _write_slowly(part: Path, data: list[bytes], done: Future[object], result: object) -> None:
+    writer = partjoin.PieceWriter(str(part), piece_bytes=5000)
+    for chunk in data:
+        writer.write(chunk)
+        time.sleep(0.0005)
+    writer.close()
+    if isinstance(result, BaseException):
+        done.set_exception(result)
+    else:
+        done.set_result(result)
+
+
+@pytest.mark.parametrize("direct", [False, True])
+def test_the_join_takes_pieces_while_the_range_runs(
+    direct: bool, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two later ranges written by threads: the first range's pieces reach the target before
+    that range ends, and the target ends as the head and both parts' records."""
+    if direct:
+        force_direct(monkeypatch)
+    head = random.Random(9).randbytes(5000)
+    target = tmp_path / "out.pcap"
+    target.write_bytes(head)
+    parts = [tmp_path / "part1", tmp_path / "part2"]
+    datas = [_chunks(1, 60_000), _chunks(2, 30_000)]
+    ready: list[Future[object]] = [Future(), Future()]
+    seen_early = threading.Event()
+    real = partjoin.Joiner._pieces
+
+    def spy(part: str, fut: Future[object]):  # type: ignore[no-untyped-def]
+        for got in real(part, fut):
+            if part == str(parts[0]) and not fut.done():
+                seen_early.set()
+            yield got
+
+    monkeypatch.setattr(partjoin.Joiner, "_pieces", staticmethod(spy))
+    joiner = partjoin.Joiner(target, [str(p) for p in parts], lambda r: ready[r - 1], 0, True)
+    threads = [
+        threading.Thread(target=_write_slowly, args=(p, d, f, object()))
+        for p, d, f in zip(parts, datas, ready, strict=True)
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    joiner.check()
+    assert seen_early.is_set()
+    want = head + b"".join(datas[0])[partjoin.PCAP_HEADER :]
+    want += b"".join(datas[1])[partjoin.PCAP_HEADER :]
+    assert target.read_bytes() == want
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith("part")]
+
+
+def test_the_join_stops_at_a_range_that_failed(tmp_path: Path) -> None:
+    target = tmp_path / "out.pcap"
+    target.write_bytes(b"H" * 100)
+    parts = [tmp_path / "part1", tmp_path / "part2"]
+    ready: list[Future[object]] = [Future(), Future()]
+    part2 = partjoin.PieceWriter(str(parts[1]), piece_bytes=10)
+    part2.write(b"x" * 50)
+    part2.close()
+    ready[1].set_result(object())
+    joiner = partjoin.Joiner(target, [str(p) for p in parts], lambda r: ready[r - 1], 0, True)
+    data = _chunks(3, 12_000)
+    _write_slowly(parts[0], data, ready[0], RuntimeError("worker died"))
+    joiner.check()  # the failure is the caller's to meet, in its results
+    # What the failed range named was appended (the caller throws the output away); nothing
+    # of the range after it.
+    assert target.read_bytes() == b"H" * 100 + b"".join(data)[partjoin.PCAP_HEADER :]
+    assert (tmp_path / "part2.0").exists()
+
+
+def test_into_file(tmp_path: Path) -> None:
+    assert pardecrypt._into_file(tmp_path / "new.pcap")
+    (tmp_path / "old.pcap").write_bytes(b"")
+    assert pardecrypt._into_file(tmp_path / "old.pcap")
+    assert not pardecrypt._into_file(os.devnull)
+
+
+@pytest.fixture(scope="module")
+def lab_esp(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """make_lab_esp.py's capture: the lab's gcm16-ecp256 session with 30,000 more ESP packets
+    encrypted with the keys strongSwan logged, and the scenario's own keys file."""
+    import sys
+
+    sys.path.insert(0, str(REPO / "bench"))
+    try:
+        import make_lab_esp
+    finally:
+        sys.path.remove(str(REPO / "bench"))
+    cap = tmp_path_factory.mktemp("labesp") / "lab.pcap"
+    make_lab_esp.write_capture(30_000, cap)
+    return cap, make_lab_esp.KEYS
+
+
+_SMALL = """
+import atexit, os, sys
+from ikeview import directout, parallel, pardecrypt, partjoin
+
+parallel.MIN_SPLIT_BYTES = 0
+directout.MIN_BYTES = 0
+directout.DirectWriter.__init__.__defaults__ = (4096,)
+partjoin.PIECE_BYTES = 64 << 10
+MAIN = os.getpid()
+joined = []
+real_pieces = partjoin.Joiner._pieces
+
+def counted(part, ready):
+    for got in real_pieces(part, ready):
+        joined.append(ready.done())
+        yield got
+
+partjoin.Joiner._pieces = staticmethod(counted)
+aheads = []
+real_locate = pardecrypt.locate_open
+
+def located(*a):
+    aheads.append(a[-1])
+    return real_locate(*a)
+
+pardecrypt.locate_open = located
+atexit.register(lambda: print("JOINED", len(joined), sum(joined), aheads, file=sys.stderr))
+"""
+
+_DIE_AT_THIRD_PIECE = """
+seals = []
+real_seal = partjoin.PieceWriter._seal
+
+def seal(self):
+    real_seal(self)
+    seals.append(1)
+    if os.getpid() != MAIN and len(seals) == 3:
+        os._exit(3)  # a worker killed mid-range, three pieces named
+
+partjoin.PieceWriter._seal = seal
+"""
+
+
+def _counts(err: str) -> list[str]:
+    return [ln for ln in err.splitlines() if not ln.startswith(("ikeview: ", "JOINED"))]
+
+
+@pytest.mark.parametrize("jobs", ["2", "3"])
+def test_located_decrypt_in_pieces_same_file(
+    jobs: str, lab_esp: tuple[Path, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Ranges located (a PSK), range 0 a little shorter, the later parts in 64 KiB pieces
+    joined around the page cache as they come: one pass's file and counts, pieces joined, no
+    part left. A fresh interpreter (freshrun.py), so that the workers write pieces that small."""
+    from freshrun import run_patched
+
+    cap, keys = lab_esp
+    one = tmp_path / "one.pcap"
+    assert main(["decrypt", str(cap), "--keys", str(keys), "-o", str(one)]) == 0
+    one_err = capsys.readouterr().err
+    many = tmp_path / "many.pcap"
+    argv = ["decrypt", str(cap), "--keys", str(keys), "-o", str(many), "--jobs", jobs]
+    code, _, err = run_patched(_SMALL, argv)
+    assert code == 0, err
+    assert "one process" not in err
+    assert _counts(err) == _counts(one_err)
+    assert many.read_bytes() == one.read_bytes()
+    line = next(ln for ln in err.splitlines() if ln.startswith("JOINED"))
+    _, pieces, _early, aheads = line.split(" ", 3)
+    # 30,000 packets decrypted are ~8 MB: the later ranges' parts make some 60 pieces.
+    assert int(pieces) > 40
+    assert aheads == f"[{pardecrypt.FIRST_SHORT / int(jobs)!r}]"
+    assert not list(tmp_path.glob(".ikeview-parts-*"))
+
+
+def test_a_worker_that_dies_between_pieces_means_one_pass(
+    lab_esp: tuple[Path, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A worker killed once three of its pieces are named (some of them joined already): the
+    capture is read again in one pass, its file and counts, no part and no temporary file
+    left."""
+    from freshrun import run_patched
+
+    cap, keys = lab_esp
+    one = tmp_path / "one.pcap"
+    assert main(["decrypt", str(cap), "--keys", str(keys), "-o", str(one)]) == 0
+    one_err = capsys.readouterr().err
+    many = tmp_path / "many.pcap"
+    argv = ["decrypt", str(cap), "--keys", str(keys), "-o", str(many), "--jobs", "2"]
+    code, _, err = run_patched(_SMALL + _DIE_AT_THIRD_PIECE, argv)
+    assert code == 0, err
+    assert "BrokenProcessPool; read in one process" in err
+    assert _counts(err) == _counts(one_err)
+    assert many.read_bytes() == one.read_bytes()
+    assert not list(tmp_path.glob(".ikeview-parts-*"))
+    assert not list(tmp_path.glob(".many.pcap.*"))
+
+
+def test_decrypt_to_a_device_keeps_equal_ranges(
+    lab_esp: tuple[Path, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """To a device (no join while the ranges run: every part is written at the end) range 0
+    keeps its equal share."""
+    from freshrun import run_patched
+
+    cap, keys = lab_esp
+    argv = ["decrypt", str(cap), "--keys", str(keys), "-o", os.devnull, "--jobs", "2"]
+    code, _, err = run_patched(_SMALL, argv)
+    assert code == 0, err
+    assert next(ln for ln in err.splitlines() if ln.startswith("JOINED")).endswith("[0.0]")
