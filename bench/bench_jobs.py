@@ -19,6 +19,9 @@ wall time with an idle core per process is about the slowest locating plus the s
 plus the fold, start-up (the ``startup`` line, 10 packets) aside. For ``decrypt -o`` with keys
 that open no IKE the file is cut as ``--jobs`` cuts it (the tail in smaller ranges, handed to
 the process free first): its "ranges" are each process's share, its fold the last part's join.
+With a PSK (ranges located) range 0 is cut a little shorter, as ``--jobs`` cuts it into a file,
+and its process also appends range 1's part but for the last piece, which is the fold's, with
+the parts after it (``ikeview.partjoin``).
 
 The machine itself may not give two processes two cores' worth: on this VM two copies of the
 same pure-Python loop, started together, each took ~1.45x their time alone (no steal time
@@ -210,14 +213,15 @@ def _cpu(f: Callable[..., Any], *a: Any, **k: Any) -> tuple[float, Any]:
     return time.process_time() - c0, got
 
 
-def _located(capture: Path, jobs: int) -> tuple[list[float], Any]:
-    """Each process's locating CPU time, and the split."""
+def _located(capture: Path, jobs: int, ahead: float = 0.0) -> tuple[list[float], Any]:
+    """Each process's locating CPU time, and the split (range 0 ``ahead`` shorter, as
+    ``rangesplit.plan`` cuts it)."""
     from ikeview.pcapranges import layout
     from ikeview.rangesplit import locate_pieces, plan, split_pieces
 
     lay = layout(str(capture))
     assert lay is not None and not lay.ng
-    bounds, mine = plan(lay, jobs)
+    bounds, mine = plan(lay, jobs, ahead)
     timed = [_cpu(locate_pieces, str(capture), lay, mine[q], True) for q in range(jobs)]
     split = split_pieces(str(capture), lay, bounds, [p for _, ps in timed for p in ps])
     assert split is not None
@@ -314,12 +318,13 @@ def _decrypt_once(capture: str, keyring: Any, out: Path) -> None:
 def bound_decrypt(
     capture: Path, keys: str, jobs: int, out: Path, name: str = "decrypt -o (GCM)"
 ) -> None:
-    """``decrypt -o``'s idle-machine bound; the fold is the join of the part files (with keys
-    that open no IKE: of the last one, and the ranges are each process's share of them)."""
+    """``decrypt -o``'s idle-machine bound; the fold is the join of the part files that follows
+    the ranges (with keys that open no IKE: of the last one, and the ranges are each process's
+    share of them; with located ranges: range 1's last piece, and the parts after it)."""
     from ikeview.keys.loader import load_keys
     from ikeview.parallel import opens_no_ike
-    from ikeview.pardecrypt import decrypt_range, decrypt_unlocated_range
-    from ikeview.partjoin import append_parts
+    from ikeview.pardecrypt import FIRST_SHORT, decrypt_range, decrypt_unlocated_range
+    from ikeview.partjoin import PCAP_HEADER, PIECE_BYTES, append_parts
     from ikeview.parunlocated import unlocated_split
     from ikeview.pcapranges import layout
 
@@ -342,18 +347,25 @@ def bound_decrypt(
             _cpu(decrypt_unlocated_range, split, r, keyring, str(parts[r]), to_output=not r)[0]
             for r in range(len(parts))
         ]
-        append_parts(parts[0], [str(p) for p in parts[1:-1]])
-        t_join, _ = _cpu(append_parts, parts[0], [str(parts[-1])])
+        append_parts(parts[0], [(str(p), PCAP_HEADER) for p in parts[1:-1]])
+        t_join, _ = _cpu(append_parts, parts[0], [(str(parts[-1]), PCAP_HEADER)])
         found, ranges = [0.0], _scheduled(times, jobs)
     else:
+        # As --jobs cuts them into a file: range 0 a little shorter, range 1's part appended
+        # by range 0's process while range 1 is read but for its last piece; the parts after
+        # it once every range is done (they end together).
         parts = [out.with_suffix(f".part{r}") for r in range(jobs)]
-        found, split = _located(capture, jobs)
+        found, split = _located(capture, jobs, FIRST_SHORT / jobs)
         ranges = [
             _cpu(decrypt_range, split, r, [keys], str(parts[r]), (), True, keyring)[0]
             for r in range(jobs)
         ]
-        # Range 0's part is the output, the later ones appended after all ranges.
-        t_join, _ = _cpu(append_parts, parts[0], [str(p) for p in parts[1:]])
+        size = parts[1].stat().st_size
+        t_one, _ = _cpu(append_parts, parts[0], [(str(parts[1]), PCAP_HEADER)])
+        last = min(PIECE_BYTES, size) / max(size, 1)
+        ranges[0] += t_one * (1 - last)
+        t_rest, _ = _cpu(append_parts, parts[0], [(str(p), PCAP_HEADER) for p in parts[2:]])
+        t_join = t_one * last + t_rest
     for p in [*parts, out]:
         p.unlink(missing_ok=True)
     _say(name, one, found, ranges, t_join, jobs)
