@@ -213,15 +213,15 @@ def _cpu(f: Callable[..., Any], *a: Any, **k: Any) -> tuple[float, Any]:
     return time.process_time() - c0, got
 
 
-def _located(capture: Path, jobs: int, ahead: float = 0.0) -> tuple[list[float], Any]:
-    """Each process's locating CPU time, and the split (range 0 ``ahead`` shorter, as
-    ``rangesplit.plan`` cuts it)."""
+def _located(capture: Path, jobs: int, short: float = 0.0) -> tuple[list[float], Any]:
+    """Each process's locating CPU time, and the split (range 0 ``short`` of a share shorter,
+    as ``rangesplit.plan`` cuts it)."""
     from ikeview.pcapranges import layout
     from ikeview.rangesplit import locate_pieces, plan, split_pieces
 
     lay = layout(str(capture))
     assert lay is not None and not lay.ng
-    bounds, mine = plan(lay, jobs, ahead)
+    bounds, mine = plan(lay, jobs, short)
     timed = [_cpu(locate_pieces, str(capture), lay, mine[q], True) for q in range(jobs)]
     split = split_pieces(str(capture), lay, bounds, [p for _, ps in timed for p in ps])
     assert split is not None
@@ -270,13 +270,13 @@ def bound_unlocated(capture: Path, jobs: int, name: str, one: float, keyring: An
     once (``ikeview.parunlocated``); the fold renumbers the later ranges."""
     from ikeview.diagnosis.engine import diagnose
     from ikeview.parallel import _run_range
-    from ikeview.parunlocated import renumber, unlocated_range
+    from ikeview.parunlocated import FIRST_SHORT_NO_KEYS, renumber, unlocated_range
     from ikeview.pcapranges import Walked, cuts, layout, open_map, resync
     from ikeview.rangesplit import OPEN, Split
 
     lay = layout(str(capture))
     assert lay is not None
-    bounds = cuts(lay, jobs)
+    bounds = cuts(lay, jobs, FIRST_SHORT_NO_KEYS if keyring is None else 0.0)
     with open_map(str(capture)) as mm:
         starts = [lay.first, *(resync(mm, lay, b) or 0 for b in bounds[1:jobs])]
     ends = [*starts[1:], lay.size]
@@ -355,7 +355,7 @@ def bound_decrypt(
         # by range 0's process while range 1 is read but for its last piece; the parts after
         # it once every range is done (they end together).
         parts = [out.with_suffix(f".part{r}") for r in range(jobs)]
-        found, split = _located(capture, jobs, FIRST_SHORT / jobs)
+        found, split = _located(capture, jobs, FIRST_SHORT)
         ranges = [
             _cpu(decrypt_range, split, r, [keys], str(parts[r]), (), True, keyring)[0]
             for r in range(jobs)

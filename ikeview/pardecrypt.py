@@ -243,8 +243,8 @@ def _decrypt_split(
         if fast and not lay.ng and not ports and keyring is not None and opens_no_ike(keyring):
             return _decrypt_unlocated(ex, name, lay, jobs, keyring, output)
         if fast and not lay.ng:
-            ahead = FIRST_SHORT / jobs if _into_file(output) else 0.0
-            split = locate_open(name, lay, jobs, not ports, ex, ahead)
+            short = FIRST_SHORT if _into_file(output) else 0.0
+            split = locate_open(name, lay, jobs, not ports, ex, short)
         else:
             split = locate(name, lay, jobs, not ports, ex)
         if split is None or split.empty:
@@ -258,13 +258,13 @@ def _decrypt_split(
 
 
 FIRST_SHORT = 0.04
-"""With located ranges written into a file, range 0 is this much shorter than an equal share
-(the later ranges share the rest), so that it ends a little before range 1 and the join
-appends range 1's pieces while that range is still read (``partjoin``): otherwise, the ranges
-ending together, range 1's whole part was copied after both. Measured on 1M packets with a
-pre-shared key (2026-12-05, seven interleaved runs each, medians): 1.906 s with one part per
-range; in pieces, 1.856 s with equal ranges, 1.827 s with range 0 at 48%, 1.874 s at 46%,
-1.927 s at 44%."""
+"""With located ranges written into a file, range 0 is this fraction of an equal share shorter
+(the later ranges share the rest: ``pcapranges.cuts``), so that it ends a little before range
+1 and the join appends range 1's pieces while that range is still read (``partjoin``):
+otherwise, the ranges ending together, range 1's whole part was copied after both. Measured on
+1M packets with a pre-shared key (2026-12-05, seven interleaved runs each, medians): 1.906 s
+with one part per range; in pieces, 1.856 s with equal ranges, 1.827 s with range 0 at 48% of
+the file, 1.874 s at 46%, 1.927 s at 44%."""
 
 
 def _into_file(output: str | os.PathLike[str]) -> bool:

@@ -41,19 +41,30 @@ if TYPE_CHECKING:
     from ikeview.pipeline.fastsnap import RangeWatch
     from ikeview.pipeline.model import Analysis
 
+FIRST_SHORT_NO_KEYS = 0.04
+"""Without keys range 0 is this fraction of an equal share shorter (``pcapranges.cuts``): its
+process parses every IKE frame of the capture, the later ranges' too, and imports the IKE side
+to do so, where theirs parse none. Measured on 1M packets of the mix (2026-12-05 10:2x,
+interleaved runs, medians): ``report --jobs 2`` 0.733 s with equal ranges, 0.710 s with range 0
+at 48%, 0.713 s at 47% (fifteen runs each); ``export`` 0.726 s and 0.707 s (eleven). With
+``[[esp]]`` keys every range parses its IKE, and equal ranges measured best (docs/speed.md)."""
+
 Unlocated = tuple["EspPart", int, list[RawFrame], int, bool]
 """What an unlocated range gives back: its ESP (frames numbered from its own start), its frame
 count, its frames that are not plain ESP, the offset where it ended, whether its dissector
 held nothing there. A worker may add more after these five (the TUI's rows)."""
 
 
-def unlocated_split(name: str, lay: Layout, jobs: int, chunked: bool = False) -> Split | None:
+def unlocated_split(
+    name: str, lay: Layout, jobs: int, chunked: bool = False, short: float = 0.0
+) -> Split | None:
     """The file cut into ``jobs`` ranges at the record starts guessed near equal shares
     (``pcapranges.resync``), none located: each range's walk must end where the next begins,
     which the caller checks (:func:`fold_unlocated`, ``pardecrypt``); None when no start
     could be guessed for some range. ``chunked``: more ranges than processes, the later ones
-    handed out as processes come free (``parsched.chunk_cuts``)."""
-    bounds = chunk_cuts(lay, jobs) if chunked else cuts(lay, jobs)
+    handed out as processes come free (``parsched.chunk_cuts``); else ``short``: range 0 that
+    fraction of a share shorter (``pcapranges.cuts``)."""
+    bounds = chunk_cuts(lay, jobs) if chunked else cuts(lay, jobs, short)
     count = len(bounds) - 1
     with open_map(name) as mm:
         guessed = [resync(mm, lay, b) for b in bounds[1:count]]
@@ -142,7 +153,7 @@ def analyze_unlocated(
     """``report --jobs`` on unlocated ranges (see the module's docstring)."""
     from ikeview.diagnosis.engine import diagnose
 
-    split = unlocated_split(name, lay, jobs)
+    split = unlocated_split(name, lay, jobs, short=FIRST_SHORT_NO_KEYS if keyring is None else 0.0)
     if split is None:
         note(f"--jobs {jobs}: {NOT_SPLIT}; read in one process")
         return None

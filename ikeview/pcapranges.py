@@ -132,10 +132,16 @@ def open_map(path: str) -> mmap.mmap:
         return mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ)
 
 
-def cuts(lay: Layout, jobs: int) -> list[int]:
-    """Byte offsets where ranges 0..N-1 begin, and the file size last."""
+def cuts(lay: Layout, jobs: int, short: float = 0.0) -> list[int]:
+    """Byte offsets where ranges 0..N-1 begin, and the file size last. ``short``: range 0 is
+    that fraction of an equal share shorter, the later ranges sharing the rest equally (its
+    process has more to do after its range, or besides it)."""
     body = lay.size - lay.first
-    return [lay.first + body * r // jobs for r in range(jobs)] + [lay.size]
+    if not short or jobs < 2:
+        return [lay.first + body * r // jobs for r in range(jobs)] + [lay.size]
+    first = lay.first + int(body * (1 - short) / jobs)
+    rest = lay.size - first
+    return [lay.first, *(first + rest * r // (jobs - 1) for r in range(jobs - 1)), lay.size]
 
 
 def resync(mm: mmap.mmap, lay: Layout, lo: int) -> int | None:

@@ -130,20 +130,14 @@ process walks it (a number past any frame, so that every frame after its start i
 
 
 def plan(
-    lay: Layout, jobs: int, ahead: float = 0.0
+    lay: Layout, jobs: int, short: float = 0.0
 ) -> tuple[list[int], list[list[tuple[int, int]]]]:
     """Where ranges 0..N-1 begin (and the file size last), and for each process the byte
     pieces of ranges 0..N-2 it locates: that span cut into N equal shares, each also cut where
     a range begins. (The last range needs no locating: only its own process reads its ESP, and
-    it finds its other frames as it walks it.) ``ahead``: range 0 shorter by that share of the
-    file, the later ranges sharing it (``pardecrypt.FIRST_SHORT``)."""
-    bounds = cuts(lay, jobs)
-    if ahead and jobs > 1:
-        # Range 0 shorter by ``ahead`` of the file, the others sharing it.
-        body = lay.size - lay.first
-        b1 = lay.first + int(body * max(1 / jobs - ahead, 0.0))
-        bounds = [lay.first, *(b1 + (lay.size - b1) * q // (jobs - 1) for q in range(jobs - 1))]
-        bounds.append(lay.size)
+    it finds its other frames as it walks it.) ``short``: range 0 that fraction of an equal
+    share shorter (``pcapranges.cuts``; ``pardecrypt.FIRST_SHORT``)."""
+    bounds = cuts(lay, jobs, short)
     end = bounds[jobs - 1]
     share = [lay.first + (end - lay.first) * q // jobs for q in range(jobs)]
     edges = sorted({*bounds[: jobs - 1], *share, end})
@@ -173,11 +167,11 @@ def locate_pieces(
 
 
 def locate_open(
-    name: str, lay: Layout, jobs: int, fast_udp: bool, ex: Executor, ahead: float = 0.0
+    name: str, lay: Layout, jobs: int, fast_udp: bool, ex: Executor, short: float = 0.0
 ) -> Split | None:
     """Round 1 of the batch path on a classic pcap: ranges 0..N-2 located by every process at
     once (see :func:`plan`), the last left open; None when the pieces do not tile the file."""
-    bounds, mine = plan(lay, jobs, ahead)
+    bounds, mine = plan(lay, jobs, short)
     later = [ex.submit(locate_pieces, name, lay, p, fast_udp) for p in mine[1:] if p]
     found = locate_pieces(name, lay, mine[0], fast_udp)
     for f in later:

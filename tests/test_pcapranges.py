@@ -13,6 +13,7 @@ output.
 from __future__ import annotations
 
 import gzip
+import itertools
 import json
 import random
 import shutil
@@ -132,17 +133,24 @@ def _decrypt_lines(err: str, outs: list[str], notes: list[str]) -> None:
 
 
 def _damage_at_the_edges(src: Path, dst: Path) -> Path:
-    """The records around the offsets where the ranges of 2 and 3 jobs begin, damaged in ways
-    the dissector must handle. The damaged records take the bytes they took before, so the
-    file's structure and the offsets of the ranges stay the same."""
+    """The records around the offsets where the ranges of 2 and 3 jobs begin (equal ranges, or
+    range 0 a little shorter: without keys, and for decrypt's located ranges into a file),
+    damaged in ways the dissector must handle. The damaged records take the bytes they took
+    before, so the file's structure and the offsets of the ranges stay the same."""
+    from ikeview.pardecrypt import FIRST_SHORT
+    from ikeview.parunlocated import FIRST_SHORT_NO_KEYS
+
     data = src.read_bytes()
     recs = _records(data)
     starts = _starts(data)
     lay = layout(str(src))
     assert lay is not None
-    edges = sorted({c for jobs in (2, 3) for c in cuts(lay, jobs)[1:-1]})
-    for cut in edges:
-        n = next(i for i, s in enumerate(starts) if s >= cut)  # first record of the range
+    shorts = (0.0, FIRST_SHORT, FIRST_SHORT_NO_KEYS)
+    edges = sorted({c for jobs in (2, 3) for s in shorts for c in cuts(lay, jobs, s)[1:-1]})
+    firsts = [next(i for i, s in enumerate(starts) if s >= cut) for cut in edges]
+    # Five records damaged around each: no two edges share one.
+    assert all(b - a >= 5 for a, b in itertools.pairwise(firsts))
+    for n in firsts:  # the first record of a range
         before = sum(len(recs[i][1]) for i in range(n - 2, n + 3))
         hows = ("vlan", "fragment", "huge-ip", "cut", "junk")
         for i, how in zip(range(n - 2, n + 3), hows, strict=True):
@@ -442,3 +450,20 @@ def test_batch_path_ranges_fold_without_a_second_pass(tmp_path: Path) -> None:
         many = parallel.analyze_parallel(generated, jobs=jobs, min_bytes=0, serial=serial)
         assert to_json(many) == one
     assert calls == []
+
+
+@pytest.mark.parametrize("jobs", [2, 3, 8])
+@pytest.mark.parametrize("short", [0.0, 0.04, 0.5])
+def test_a_shorter_first_range_still_tiles_the_file(jobs: int, short: float) -> None:
+    """``cuts(..., short)``: range 0 that fraction of an equal share shorter, the later ranges
+    sharing the rest equally, the whole file covered once."""
+    from ikeview.pcapranges import Layout
+
+    lay = Layout("<", 1e-6, 1, 463_000_123)
+    got = cuts(lay, jobs, short)
+    assert got[0] == lay.first and got[-1] == lay.size and got == sorted(got)
+    lengths = [b - a for a, b in itertools.pairwise(got)]
+    share = (lay.size - lay.first) / jobs
+    assert lengths[0] == pytest.approx(share * (1 - short), abs=1)
+    assert max(lengths[1:]) - min(lengths[1:]) <= 1
+    assert cuts(lay, jobs, 0.0) == cuts(lay, jobs)
