@@ -270,13 +270,13 @@ def bound_unlocated(capture: Path, jobs: int, name: str, one: float, keyring: An
     once (``ikeview.parunlocated``); the fold renumbers the later ranges."""
     from ikeview.diagnosis.engine import diagnose
     from ikeview.parallel import _run_range
-    from ikeview.parunlocated import FIRST_SHORT_NO_KEYS, renumber, unlocated_range
+    from ikeview.parunlocated import no_keys_short, renumber, unlocated_range
     from ikeview.pcapranges import Walked, cuts, layout, open_map, resync
     from ikeview.rangesplit import OPEN, Split
 
     lay = layout(str(capture))
     assert lay is not None
-    bounds = cuts(lay, jobs, FIRST_SHORT_NO_KEYS if keyring is None else 0.0)
+    bounds = cuts(lay, jobs, no_keys_short(jobs) if keyring is None else 0.0)
     with open_map(str(capture)) as mm:
         starts = [lay.first, *(resync(mm, lay, b) or 0 for b in bounds[1:jobs])]
     ends = [*starts[1:], lay.size]

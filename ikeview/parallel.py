@@ -395,7 +395,7 @@ class _RangeFeed:
         """How many more of this counter's first sequence numbers are to be kept."""
         from ikeview.pipeline.correlate.merge import PREFIX
 
-        return PREFIX - len(self._recorder.prefix.get(key, ()))
+        return PREFIX - len(self._recorder.prefix.get(key, ((), ()))[0])
 
     def note(self, key: tuple[int, str], seq: int, frame: int) -> bool:
         """One packet the batch path is about to count; True when it ends the prefix."""

@@ -41,13 +41,23 @@ if TYPE_CHECKING:
     from ikeview.pipeline.fastsnap import RangeWatch
     from ikeview.pipeline.model import Analysis
 
-FIRST_SHORT_NO_KEYS = 0.04
-"""Without keys range 0 is this fraction of an equal share shorter (``pcapranges.cuts``): its
-process parses every IKE frame of the capture, the later ranges' too, and imports the IKE side
-to do so, where theirs parse none. Measured on 1M packets of the mix (2026-12-05 10:2x,
+NO_KEYS_FIRST_LESS = 0.02
+"""Without keys range 0 is this fraction of the whole file shorter than an equal share (at most
+half a share: :func:`no_keys_short`): its process parses every IKE frame of the capture, the
+later ranges' too, and imports the IKE side to do so, where theirs parse none; that work grows
+with the capture, not with the share. Measured on 1M packets of the mix (2026-12-05,
 interleaved runs, medians): ``report --jobs 2`` 0.733 s with equal ranges, 0.710 s with range 0
-at 48%, 0.713 s at 47% (fifteen runs each); ``export`` 0.726 s and 0.707 s (eleven). With
-``[[esp]]`` keys every range parses its IKE, and equal ranges measured best (docs/speed.md)."""
+at 48% of the file, 0.713 s at 47% (fifteen runs each); ``export`` 0.726 s and 0.707 s
+(eleven). The idle-machine bound with 4 and 8 processes (``bench_jobs.py``): 3.47x and 5.47x
+with range 0 4% of a share shorter, 3.57x and 6.09x at 2% of the file. With ``[[esp]]`` keys
+every range parses its IKE, and equal ranges measured best (docs/speed.md)."""
+
+
+def no_keys_short(jobs: int) -> float:
+    """How much shorter range 0 is without keys, as a fraction of an equal share
+    (``pcapranges.cuts``): :data:`NO_KEYS_FIRST_LESS` of the file."""
+    return min(NO_KEYS_FIRST_LESS * jobs, 0.5)
+
 
 Unlocated = tuple["EspPart", int, list[RawFrame], int, bool]
 """What an unlocated range gives back: its ESP (frames numbered from its own start), its frame
@@ -153,7 +163,7 @@ def analyze_unlocated(
     """``report --jobs`` on unlocated ranges (see the module's docstring)."""
     from ikeview.diagnosis.engine import diagnose
 
-    split = unlocated_split(name, lay, jobs, short=FIRST_SHORT_NO_KEYS if keyring is None else 0.0)
+    split = unlocated_split(name, lay, jobs, short=no_keys_short(jobs) if keyring is None else 0.0)
     if split is None:
         note(f"--jobs {jobs}: {NOT_SPLIT}; read in one process")
         return None
@@ -188,8 +198,8 @@ def renumber(part: EspPart, base: int, failures: bool = True) -> bool:
             w.gap_frame += base
         if w.replay_frame is not None:
             w.replay_frame += base
-    for key, seen in part.prefix.items():
-        part.prefix[key] = [(seq, frame + base) for seq, frame in seen]
+    for key, (seqs, frames) in part.prefix.items():
+        part.prefix[key] = (seqs, [frame + base for frame in frames])
     return True
 
 
@@ -231,6 +241,7 @@ __all__ = [
     "Unlocated",
     "analyze_unlocated",
     "fold_unlocated",
+    "no_keys_short",
     "one_candidate_each",
     "renumber",
     "unlocated_range",

@@ -138,15 +138,15 @@ def _damage_at_the_edges(src: Path, dst: Path) -> Path:
     damaged in ways the dissector must handle. The damaged records take the bytes they took
     before, so the file's structure and the offsets of the ranges stay the same."""
     from ikeview.pardecrypt import FIRST_SHORT
-    from ikeview.parunlocated import FIRST_SHORT_NO_KEYS
+    from ikeview.parunlocated import no_keys_short
 
     data = src.read_bytes()
     recs = _records(data)
     starts = _starts(data)
     lay = layout(str(src))
     assert lay is not None
-    shorts = (0.0, FIRST_SHORT, FIRST_SHORT_NO_KEYS)
-    edges = sorted({c for jobs in (2, 3) for s in shorts for c in cuts(lay, jobs, s)[1:-1]})
+    shorts = {2: (0.0, FIRST_SHORT, no_keys_short(2)), 3: (0.0, FIRST_SHORT, no_keys_short(3))}
+    edges = sorted({c for j in (2, 3) for s in shorts[j] for c in cuts(lay, j, s)[1:-1]})
     firsts = [next(i for i, s in enumerate(starts) if s >= cut) for cut in edges]
     # Five records damaged around each: no two edges share one.
     assert all(b - a >= 5 for a, b in itertools.pairwise(firsts))
@@ -467,3 +467,18 @@ def test_a_shorter_first_range_still_tiles_the_file(jobs: int, short: float) -> 
     assert lengths[0] == pytest.approx(share * (1 - short), abs=1)
     assert max(lengths[1:]) - min(lengths[1:]) <= 1
     assert cuts(lay, jobs, 0.0) == cuts(lay, jobs)
+
+
+@pytest.mark.parametrize("jobs", [2, 3, 4, 8, 16, 64])
+def test_without_keys_range_0_gives_up_a_fixed_part_of_the_file(jobs: int) -> None:
+    """Its extra work (every IKE frame of the capture) grows with the file, not with a share:
+    2% of the file, and never more than half a share."""
+    from ikeview.parunlocated import NO_KEYS_FIRST_LESS, no_keys_short
+    from ikeview.pcapranges import Layout
+
+    lay = Layout("<", 1e-6, 1, 1_000_000_024)
+    first = cuts(lay, jobs, no_keys_short(jobs))[1] - lay.first
+    body = lay.size - lay.first
+    assert first == pytest.approx(
+        max(body / jobs - NO_KEYS_FIRST_LESS * body, body / jobs / 2), abs=1
+    )

@@ -231,13 +231,13 @@ def test_unlocated_ranges_fold_unless_a_fragment_spans_an_edge(held: bool, tmp_p
     """Without keys every range is walked at once, frames numbered from its own start, and
     renumbered by the first range's process: the same analysis with no second pass; but a
     fragment held across the edge (its dissector not idle there) means one pass."""
-    from ikeview.parunlocated import FIRST_SHORT_NO_KEYS
+    from ikeview.parunlocated import no_keys_short
     from ikeview.pipeline.analyze import analyze
     from ikeview.report import to_json
 
     cap = tmp_path / "frag.pcap"
     # Range 0 is a little shorter without keys: the fragments around where range 1 begins.
-    _fragment_capture(cap, held, int(4000 * (1 - FIRST_SHORT_NO_KEYS) / 2))
+    _fragment_capture(cap, held, int(4000 * (1 - no_keys_short(2)) / 2))
     calls: list[int] = []
 
     def serial():  # -> Analysis

@@ -32,24 +32,31 @@ ESP_PROBLEM = "esp-integrity-failure"
 
 Key = tuple[int, str]
 
+Prefix = tuple[list[int], list[int]]
+"""A counter's first sequence numbers and their frames, as two lists: they cross between
+processes, and two lists of numbers pickle and load in a fraction of the time of as many
+pairs (20,480 pairs of the mix's later range: 1.8 and 2.8-7.8 ms)."""
+
 
 @dataclass(slots=True)
 class Recorder:
     """Kept beside a range's correlator while it runs: the first sequence numbers per counter,
     and the counter's window once :data:`PREFIX` of them went by."""
 
-    prefix: dict[Key, list[tuple[int, int]]] = field(default_factory=dict)
+    prefix: dict[Key, Prefix] = field(default_factory=dict)
     at_prefix: dict[Key, ReplayWindow] = field(default_factory=dict)
 
     def before(self, key: Key, seq: int, frame: int) -> bool:
         """Note one packet about to be counted; True when it is the last of the prefix."""
         seen = self.prefix.get(key)
         if seen is None:
-            seen = self.prefix[key] = []
-        if len(seen) >= PREFIX:
+            seen = self.prefix[key] = ([], [])
+        seqs, frames = seen
+        if len(seqs) >= PREFIX:
             return False
-        seen.append((seq, frame))
-        return len(seen) == PREFIX
+        seqs.append(seq)
+        frames.append(frame)
+        return len(seqs) == PREFIX
 
     def after_last(self, key: Key, counter: EspCounter) -> None:
         """The prefix just ended: keep the window, and clear its first-gap/first-replay frames so
@@ -64,7 +71,7 @@ class EspPart:
     """What one range adds to the ESP side of the analysis."""
 
     counters: dict[Key, EspCounter]
-    prefix: dict[Key, list[tuple[int, int]]]
+    prefix: dict[Key, Prefix]
     at_prefix: dict[Key, ReplayWindow]
     packets: int
     decrypted: int
@@ -99,8 +106,10 @@ def _merge_window(t: ReplayWindow, part: EspPart, key: Key, final: ReplayWindow)
         # Counted without passing the recorder: ESP found inside decrypted ESP. Its numbers
         # were not kept, so the two halves cannot be lined up.
         return False
-    for seq, frame in part.prefix.get(key, ()):
-        t.see(seq, frame)
+    # In one step where the range's first numbers follow on from the window (see_run): replayed
+    # one by one they were the fold's main cost, ~1 ms a counter.
+    seqs, frames = part.prefix.get(key, ([], []))
+    t.see_run(seqs, frames)
     fk = part.at_prefix.get(key)
     if fk is None:  # the whole range was replayed
         return True
@@ -212,4 +221,4 @@ def _place_problems(ctx: Context, esp: list[tuple[int, Problem]]) -> None:
     ctx.problems[:] = merged
 
 
-__all__ = ["PREFIX", "WIDE_INNER", "EspPart", "Recorder", "absorb", "take_part"]
+__all__ = ["PREFIX", "WIDE_INNER", "EspPart", "Prefix", "Recorder", "absorb", "take_part"]
