@@ -325,7 +325,7 @@ def _write_parts(
             _flushing(target) if direct else contextlib.nullcontext(),
         ):
             results = [task(split, 0, *args(0, parts[0]), to_output=direct)]
-            joiner = Joiner(target, parts[1:], sched.slot, expected, True) if direct else None
+            joiner = Joiner(target, parts[1:], sched.slot, expected) if direct else None
             try:
                 sched.help(run)
                 results += sched.results()

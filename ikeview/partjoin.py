@@ -87,12 +87,12 @@ class PieceWriter:
 
 
 class Joiner:
-    """The parts appended to ``target`` by a helper thread, part ``r`` once ``ready(r)`` (its
-    range's result, ``r`` from 1) is done; a part whose range failed or gave None ends the
-    join there (the caller then finds its ranges do not tile, and throws the output away).
-    ``expected``: the octets the parts are expected to hold, which decides how they are
-    copied. ``streamed``: the parts are written in pieces (:class:`PieceWriter`), each
-    appended as soon as it is named and every part before it is in."""
+    """The parts appended to ``target`` by a helper thread, each written in pieces
+    (:class:`PieceWriter`) and each piece appended as soon as it is named and every part
+    before it is in; part ``r``'s pieces are known all named once ``ready(r)`` (its range's
+    result, ``r`` from 1) is done. A part whose range failed or gave None ends the join there
+    (the caller then finds its ranges do not tile, and throws the output away). ``expected``:
+    the octets the parts are expected to hold, which decides how they are copied."""
 
     def __init__(
         self,
@@ -100,10 +100,8 @@ class Joiner:
         parts: Sequence[str],
         ready: Callable[[int], Future[Any]],
         expected: int,
-        streamed: bool = False,
     ) -> None:
         self._target, self._parts, self._ready = target, parts, ready
-        self._streamed = streamed
         self._direct = expected >= directout.MIN_BYTES
         self._error: BaseException | None = None
         self._thread = threading.Thread(target=self._run, name="ikeview-join", daemon=True)
@@ -130,10 +128,7 @@ class Joiner:
     def _sources(self) -> Iterator[tuple[str, int]]:
         for r, part in enumerate(self._parts, start=1):
             ready = self._ready(r)
-            got = self._pieces(part, ready) if self._streamed else iter(((part, PCAP_HEADER),))
-            for name, offset in got:
-                if not self._streamed and not _succeeded(ready):
-                    return
+            for name, offset in self._pieces(part, ready):
                 yield name, offset
                 # Copied: its pages freed now rather than once every range is done.
                 with contextlib.suppress(OSError):

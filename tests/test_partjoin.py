@@ -107,7 +107,7 @@ def test_the_join_takes_pieces_while_the_range_runs(
             yield got
 
     monkeypatch.setattr(partjoin.Joiner, "_pieces", staticmethod(spy))
-    joiner = partjoin.Joiner(target, [str(p) for p in parts], lambda r: ready[r - 1], 0, True)
+    joiner = partjoin.Joiner(target, [str(p) for p in parts], lambda r: ready[r - 1], 0)
     threads = [
         threading.Thread(target=_write_slowly, args=(p, d, f, object()))
         for p, d, f in zip(parts, datas, ready, strict=True)
@@ -133,7 +133,7 @@ def test_the_join_stops_at_a_range_that_failed(tmp_path: Path) -> None:
     part2.write(b"x" * 50)
     part2.close()
     ready[1].set_result(object())
-    joiner = partjoin.Joiner(target, [str(p) for p in parts], lambda r: ready[r - 1], 0, True)
+    joiner = partjoin.Joiner(target, [str(p) for p in parts], lambda r: ready[r - 1], 0)
     data = _chunks(3, 12_000)
     _write_slowly(parts[0], data, ready[0], RuntimeError("worker died"))
     joiner.check()  # the failure is the caller's to meet, in its results
