@@ -71,11 +71,21 @@ def test_a_piece_is_named_only_when_complete(tmp_path: Path) -> None:
     assert (tmp_path / "part1.1.tmp").read_bytes() == b"c" * 10
 
 
-def _write_slowly(part: Path, data: list[bytes], done: Future[object], result: object) -> None:
+def _write_slowly(
+    part: Path,
+    data: list[bytes],
+    done: Future[object],
+    result: object,
+    gate: threading.Event | None = None,
+) -> None:
+    """``data`` written in pieces of 5,000 octets, a little at a time (halfway, waiting for
+    ``gate``: the join has taken a piece), then ``done`` given ``result``."""
     writer = partjoin.PieceWriter(str(part), piece_bytes=5000)
-    for chunk in data:
+    for k, chunk in enumerate(data):
         writer.write(chunk)
         time.sleep(0.0005)
+        if gate is not None and k == len(data) // 2:
+            gate.wait(timeout=30)
     writer.close()
     if isinstance(result, BaseException):
         done.set_exception(result)
@@ -108,9 +118,10 @@ def test_the_join_takes_pieces_while_the_range_runs(
 
     monkeypatch.setattr(partjoin.Joiner, "_pieces", staticmethod(spy))
     joiner = partjoin.Joiner(target, [str(p) for p in parts], lambda r: ready[r - 1], 0)
+    gates = [seen_early, None]
     threads = [
-        threading.Thread(target=_write_slowly, args=(p, d, f, object()))
-        for p, d, f in zip(parts, datas, ready, strict=True)
+        threading.Thread(target=_write_slowly, args=(p, d, f, object(), g))
+        for p, d, f, g in zip(parts, datas, ready, gates, strict=True)
     ]
     for t in threads:
         t.start()
