@@ -341,8 +341,7 @@ def _write_parts(
                 PcapWriter(out, split.lay.linktype)
                 out.flush()
                 append_parts(target, [(p, PCAP_HEADER) for p in parts], out.fileno())
-            # The parts are copied: removed (their pages freed) while the output syncs to disk.
-            # (Into a file the join removed each piece as it appended it.)
+            # Copied: removed while the output syncs (into a file the join removed each piece).
             later.enter_context(meanwhile(_remove, parts))
     return results
 
