@@ -139,16 +139,17 @@ class Joiner:
     @staticmethod
     def _pieces(part: str, ready: Future[Any]) -> Iterator[tuple[str, int]]:
         # A piece is complete once it has its name; the last one is named before the range's
-        # result is sent, so a finished range with no next piece has no more.
+        # result is sent, so a range found done before its next piece was looked for has no
+        # more.
         k = 0
         while True:
+            done = ready.done()
             name = f"{part}.{k}"
             if os.path.exists(name):
                 yield name, PCAP_HEADER if k == 0 else 0
                 k += 1
-            elif ready.done():
-                if not os.path.exists(name):
-                    return
+            elif done:
+                return
             else:
                 wait([ready], timeout=POLL_SECONDS)
 
