@@ -53,3 +53,12 @@ def _no_stale_signal_wakeup_fd() -> Iterator[None]:
     yield
     # Not put back: a fd left set after a test belongs to a loop that is gone.
     signal.set_wakeup_fd(-1)
+
+
+@pytest.fixture
+def split_small(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``--jobs`` splits captures of any size (the lab's are a few KB; the split's own floor is
+    ``parallel.MIN_SPLIT_BYTES``)."""
+    from ikeview import parallel
+
+    monkeypatch.setattr(parallel, "MIN_SPLIT_BYTES", 0)

@@ -37,12 +37,6 @@ SCENARIOS = [
 ]
 
 
-@pytest.fixture
-def split_small(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Split captures of any size (the lab's are a few KB)."""
-    monkeypatch.setattr(parallel, "MIN_SPLIT_BYTES", 0)
-
-
 def _cli(capsys: pytest.CaptureFixture[str], *argv: str) -> str:
     assert main(list(argv)) == 0
     return capsys.readouterr().out

@@ -18,15 +18,15 @@ import io
 from pathlib import Path
 
 import pytest
+from conftest import SHARED
 from lab_support import LAB
 from test_parallel import SCENARIOS
 
-from ikeview import parallel
 from ikeview.cli import main
 
-SHARED = Path(__file__).resolve().parents[2] / "shared" / "captures"
-_WS = SHARED / "wireshark" / "profile"
-_TCPDUMP = SHARED / "tcpdump"
+CAPTURES = SHARED / "captures"
+_WS = CAPTURES / "wireshark" / "profile"
+_TCPDUMP = CAPTURES / "tcpdump"
 
 
 def _keys_for(cap: Path) -> list[Path]:
@@ -42,12 +42,12 @@ def _keys_for(cap: Path) -> list[Path]:
 
 
 def _shared() -> list[Path]:
-    if not SHARED.is_dir():
-        return []
+    if not CAPTURES.is_dir():
+        return []  # conftest's shared_dir fails the tests that need it
     return sorted(
         p
         for sub in ("wireshark", "tcpdump", "public", "synthetic")
-        for p in (SHARED / sub).iterdir()
+        for p in (CAPTURES / sub).iterdir()
         if p.is_file() and (".pcap" in p.name or p.suffix == ".cap")
     )
 
@@ -57,11 +57,6 @@ def _lab_rest() -> list[str]:
     return sorted(
         name for c in caps if (name := c.parent.relative_to(LAB).as_posix()) not in SCENARIOS
     )
-
-
-@pytest.fixture
-def split_small(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(parallel, "MIN_SPLIT_BYTES", 0)
 
 
 def _run(argv: list[str]) -> tuple[int, str, str]:

@@ -73,11 +73,6 @@ def test_resync_finds_the_next_record_start(scenario: str) -> None:
             assert resync(mm, lay, lo) == next(s for s in starts if s >= lo), lo
 
 
-@pytest.fixture
-def split_small(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(parallel, "MIN_SPLIT_BYTES", 0)
-
-
 @pytest.fixture(scope="module")
 def generated(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("gen") / "g20k.pcap"

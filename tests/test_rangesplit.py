@@ -29,11 +29,6 @@ REPO = Path(__file__).resolve().parent.parent
 LAB = REPO / "captures" / "lab"
 
 
-@pytest.fixture
-def split_small(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(parallel, "MIN_SPLIT_BYTES", 0)
-
-
 def _run(capsys: pytest.CaptureFixture[str], argv: list[str]) -> tuple[str, str]:
     assert main(argv) == 0
     got = capsys.readouterr()
