@@ -208,15 +208,18 @@ def _released_elsewhere(path: Path) -> Iterator[None]:
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
     except OSError:
-        fd = -1
-    if fd >= 0 and not stat.S_ISREG(os.fstat(fd).st_mode):
-        os.close(fd)
-        fd = -1
+        yield  # gone, a link, a FIFO that would not open: nothing to hold
+        return
     try:
+        regular = stat.S_ISREG(os.fstat(fd).st_mode)
         yield
-    finally:
-        if fd >= 0:
-            _let_go(fd)
+    except BaseException:
+        os.close(fd)  # the rename failed: the file keeps its name, closing frees nothing
+        raise
+    if regular:
+        _let_go(fd)
+    else:
+        os.close(fd)
 
 
 _HOLDERS = ("/bin/cat", "/usr/bin/cat")

@@ -8,6 +8,7 @@ commands run as child processes measured by tests/hostile_run.py (os.wait4 rusag
 from __future__ import annotations
 
 import contextlib
+import errno
 import hashlib
 import os
 import stat
@@ -563,6 +564,20 @@ def test_a_large_replaced_file_is_let_go_by_a_helper_process(
         else:
             assert pids == [-1]  # none started: closed here
         assert sorted(p.name for p in tmp_path.iterdir()) == ["holder.sh", "out.bin"]
+    # The rename fails: the old file keeps its name and bytes, is closed here, no helper.
+    monkeypatch.setattr(outfile, "_HOLDERS", (str(holder),))
+    old = out.read_bytes()
+    pids = []
+    monkeypatch.setattr(outfile, "_holder", _noting(spawn, pids))
+
+    def refuse(src: object, dst: object) -> None:
+        raise OSError(errno.EIO, "I/O error", str(dst))
+
+    monkeypatch.setattr(outfile.os, "replace", refuse)
+    with pytest.raises(outfile.OutputError), outfile.open_output(out, announce=None) as fh:
+        fh.write(b"newer")
+    assert out.read_bytes() == old and pids == []
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["holder.sh", "out.bin"]
 
 
 def _noting(
