@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import stat
 import struct
 import tempfile
 from collections.abc import Callable, Iterator, Sequence
@@ -26,7 +25,7 @@ from typing import TYPE_CHECKING, Any, BinaryIO
 from ikeview.directout import direct_output
 from ikeview.dissectors.records import EspPacket, FrameError, IkeDatagram, RawFrame
 from ikeview.dissectors.stream import Dissector, dissect
-from ikeview.outfile import flushing, meanwhile, replacing
+from ikeview.outfile import flushing, meanwhile, replacing, streams_to
 from ikeview.parallel import (
     NOT_SPLIT,
     RangeLost,
@@ -243,7 +242,7 @@ def _decrypt_split(
         if fast and not lay.ng and not ports and keyring is not None and opens_no_ike(keyring):
             return _decrypt_unlocated(ex, name, lay, jobs, keyring, output)
         if fast and not lay.ng:
-            short = FIRST_SHORT if _into_file(output) else 0.0
+            short = 0.0 if streams_to(output) else FIRST_SHORT
             split = locate_open(name, lay, jobs, not ports, ex, short)
         else:
             split = locate(name, lay, jobs, not ports, ex)
@@ -265,14 +264,6 @@ otherwise, the ranges ending together, range 1's whole part was copied after bot
 1M packets with a pre-shared key (2026-12-05, seven interleaved runs each, medians): 1.906 s
 with one part per range; in pieces, 1.856 s with equal ranges, 1.827 s with range 0 at 48% of
 the file, 1.874 s at 46%, 1.927 s at 44%."""
-
-
-def _into_file(output: str | os.PathLike[str]) -> bool:
-    """Whether ``output`` is to be a file (not a device or pipe already there)."""
-    try:
-        return stat.S_ISREG(os.stat(output).st_mode)
-    except OSError:
-        return True  # not there yet: a new file
 
 
 class _NotTiled(Exception):

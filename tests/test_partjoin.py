@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 from test_directout import force_direct
 
-from ikeview import pardecrypt, partjoin
+from ikeview import outfile, pardecrypt, partjoin
 from ikeview.cli import main
 
 REPO = Path(__file__).resolve().parents[1]
@@ -154,11 +154,15 @@ def test_the_join_stops_at_a_range_that_failed(tmp_path: Path) -> None:
     assert (tmp_path / "part2.0").exists()
 
 
-def test_into_file(tmp_path: Path) -> None:
-    assert pardecrypt._into_file(tmp_path / "new.pcap")
+def test_streams_to(tmp_path: Path) -> None:
+    """Whether decrypt -o writes in place (a device or pipe: ranges kept equal) or into a file
+    renamed over the target (range 0 cut shorter: ``pardecrypt.FIRST_SHORT``)."""
+    assert not outfile.streams_to(tmp_path / "new.pcap")
     (tmp_path / "old.pcap").write_bytes(b"")
-    assert pardecrypt._into_file(tmp_path / "old.pcap")
-    assert not pardecrypt._into_file(os.devnull)
+    assert not outfile.streams_to(tmp_path / "old.pcap")
+    assert outfile.streams_to(os.devnull)
+    (tmp_path / "null").symlink_to(os.devnull)
+    assert outfile.streams_to(tmp_path / "null")
 
 
 @pytest.fixture(scope="module")
