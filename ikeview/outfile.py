@@ -185,8 +185,8 @@ def _sync(path: Path, *, replaced: Path | None = None) -> None:
     thread while this one waits for the disk; the rename would otherwise free them itself,
     after the wait (strace on this machine's ext4, a 450 MB output replacing the one before:
     the rename took 0.087 s, and 0.04-0.05 s with the pages dropped during the fsync; what
-    is left is freeing its blocks). The file is not changed: until the rename it reads as it
-    did, from the disk."""
+    was left, freeing its blocks, a helper process now does: :func:`_released_elsewhere`). The
+    file is not changed: until the rename it reads as it did, from the disk."""
     uncache = replaced is not None and hasattr(os, "posix_fadvise")
     with meanwhile(_drop_cache, replaced) if uncache else contextlib.nullcontext():
         fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
@@ -198,13 +198,26 @@ def _sync(path: Path, *, replaced: Path | None = None) -> None:
 
 def _drop_cache(path: Path) -> None:
     """The clean cached pages of the regular file at ``path``, let go."""
-    # Never through a link, never blocking on a FIFO swapped in since the target's check.
-    fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    fd = _open_regular(path)
+    if fd < 0:
+        return
     try:
-        if stat.S_ISREG(os.fstat(fd).st_mode):
-            os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
+        os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
     finally:
         os.close(fd)
+
+
+def _open_regular(path: Path) -> int:
+    """The file at ``path`` opened for reading when it is a regular one, else -1: never
+    through a link, never blocking on a FIFO swapped in since the target's check."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except OSError:
+        return -1
+    if stat.S_ISREG(os.fstat(fd).st_mode):
+        return fd
+    os.close(fd)
+    return -1
 
 
 @contextlib.contextmanager
@@ -214,21 +227,16 @@ def _released_elsewhere(path: Path) -> Iterator[None]:
     Measured on this machine's ext4: a rename over a 500 MB file took 0.087-0.106 s, all of it
     freeing the old file's blocks (with the file held open, the rename took nothing and the
     last close 0.094-0.097 s)."""
-    try:
-        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
-    except OSError:
-        yield  # gone, a link, a FIFO that would not open: nothing to hold
+    fd = _open_regular(path)
+    if fd < 0:
+        yield  # gone, a link, a FIFO: nothing to hold
         return
     try:
-        regular = stat.S_ISREG(os.fstat(fd).st_mode)
         yield
     except BaseException:
         os.close(fd)  # the rename failed: the file keeps its name, closing frees nothing
         raise
-    if regular:
-        _let_go(fd)
-    else:
-        os.close(fd)
+    _let_go(fd)
 
 
 _HOLDERS = ("/bin/cat", "/usr/bin/cat")
