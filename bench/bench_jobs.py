@@ -5,10 +5,11 @@ Captures: make_capture.py's mix (1k IKE per 1M packets, mostly ESP, no keys) for
 report and export; bench_decrypt_file.py's AES-GCM ESP with its ``[[esp]]`` keys for report --keys
 and decrypt -o (keys that open no IKE: ranges are read at once); make_lab_esp.py's real
 strongSwan session with N ESP packets and its PSK and DH secret for the same two commands marked
-"(PSK)" (keys that open IKE: ranges are located first). Each command runs ``--runs`` times per
-job count, alternating (1, N, 1, N...), and the fastest wall time of each is kept (with its CPU
-time: user+sys of the process and its children). Bytecode is compiled first, as an installed
-copy has it (see bench_decrypt_file.py).
+"(PSK)" (keys that open IKE: for report, ranges are located first; decrypt -o reads them at
+once, the earlier ranges handing their other frames over: ``ikeview.parhandoff``). Each command
+runs ``--runs`` times per job count, alternating (1, N, 1, N...), and the fastest wall time of
+each is kept (with its CPU time: user+sys of the process and its children). Bytecode is
+compiled first, as an installed copy has it (see bench_decrypt_file.py).
 
 Wall time only shows the speed-up when the machine has a core free per process; on a shared
 machine it says more about the neighbours. So the bench also prints, for report, report --keys
@@ -18,10 +19,9 @@ in this process (locating its pieces, then analysing its range, then the fold), 
 wall time with an idle core per process is about the slowest locating plus the slowest range
 plus the fold, start-up (the ``startup`` line, 10 packets) aside. For ``decrypt -o`` with keys
 that open no IKE the file is cut as ``--jobs`` cuts it (the tail in smaller ranges, handed to
-the process free first): its "ranges" are each process's share, its fold the last part's join.
-With a PSK (ranges located) range 0 is cut a little shorter, as ``--jobs`` cuts it into a file,
-and its process also appends range 1's part but for the last piece, which is the fold's, with
-the parts after it (``ikeview.partjoin``).
+the process free first): its "ranges" are each process's share, its fold the last part's join;
+with a PSK the same, each range run after the ones before it, so that it finds their handoffs
+complete and never waits (what waiting costs is in the wall times above).
 
 The machine itself may not give two processes two cores' worth: on this VM two copies of the
 same pure-Python loop, started together, each took ~1.45x their time alone (no steal time
@@ -213,15 +213,14 @@ def _cpu(f: Callable[..., Any], *a: Any, **k: Any) -> tuple[float, Any]:
     return time.process_time() - c0, got
 
 
-def _located(capture: Path, jobs: int, short: float = 0.0) -> tuple[list[float], Any]:
-    """Each process's locating CPU time, and the split (range 0 ``short`` of a share shorter,
-    as ``rangesplit.plan`` cuts it)."""
+def _located(capture: Path, jobs: int) -> tuple[list[float], Any]:
+    """Each process's locating CPU time, and the split (as ``rangesplit.plan`` cuts it)."""
     from ikeview.pcapranges import layout
     from ikeview.rangesplit import locate_pieces, plan, split_pieces
 
     lay = layout(str(capture))
     assert lay is not None and not lay.ng
-    bounds, mine = plan(lay, jobs, short)
+    bounds, mine = plan(lay, jobs)
     timed = [_cpu(locate_pieces, str(capture), lay, mine[q], True) for q in range(jobs)]
     split = split_pieces(str(capture), lay, bounds, [p for _, ps in timed for p in ps])
     assert split is not None
@@ -318,13 +317,16 @@ def _decrypt_once(capture: str, keyring: Any, out: Path) -> None:
 def bound_decrypt(
     capture: Path, keys: str, jobs: int, out: Path, name: str = "decrypt -o (GCM)"
 ) -> None:
-    """``decrypt -o``'s idle-machine bound; the fold is the join of the part files that follows
-    the ranges (with keys that open no IKE: of the last one, and the ranges are each process's
-    share of them; with located ranges: range 1's last piece, and the parts after it)."""
+    """``decrypt -o``'s idle-machine bound; the fold is the join of the last part, which
+    follows the ranges (the file cut as ``--jobs`` cuts it, the ranges each process's share of
+    them: ``parsched``)."""
+    import tempfile
+
+    from ikeview import parhandoff
     from ikeview.keys.loader import load_keys
     from ikeview.parallel import opens_no_ike
-    from ikeview.pardecrypt import FIRST_SHORT, decrypt_range, decrypt_unlocated_range
-    from ikeview.partjoin import PCAP_HEADER, PIECE_BYTES, append_parts
+    from ikeview.pardecrypt import decrypt_handoff_range, decrypt_unlocated_range
+    from ikeview.partjoin import PCAP_HEADER, append_parts
     from ikeview.parunlocated import unlocated_split
     from ikeview.pcapranges import layout
 
@@ -335,40 +337,33 @@ def bound_decrypt(
     # with the one-pass output still cached, 0.08 s without).
     out.unlink(missing_ok=True)
     lay = layout(str(capture))
-    if opens_no_ike(keyring) and lay is not None:
-        # As --jobs runs keys that open no IKE: nothing located, the file cut as parsched cuts
-        # it (the tail in smaller ranges), each range written at once; the ranges handed to
-        # whichever process is free first, and each part appended while the later ranges are
-        # read: only the last part's join follows them.
-        split = unlocated_split(str(capture), lay, jobs, chunked=True)
-        assert split is not None
-        parts = [out.with_suffix(f".part{r}") for r in range(len(split.walked))]
-        times = [
-            _cpu(decrypt_unlocated_range, split, r, keyring, str(parts[r]), to_output=not r)[0]
-            for r in range(len(parts))
-        ]
-        append_parts(parts[0], [(str(p), PCAP_HEADER) for p in parts[1:-1]])
-        t_join, _ = _cpu(append_parts, parts[0], [(str(parts[-1]), PCAP_HEADER)])
-        found, ranges = [0.0], _scheduled(times, jobs)
-    else:
-        # As --jobs cuts them into a file: range 0 a little shorter, range 1's part appended
-        # by range 0's process while range 1 is read but for its last piece; the parts after
-        # it once every range is done (they end together).
-        parts = [out.with_suffix(f".part{r}") for r in range(jobs)]
-        found, split = _located(capture, jobs, FIRST_SHORT)
-        ranges = [
-            _cpu(decrypt_range, split, r, [keys], str(parts[r]), (), True, keyring)[0]
-            for r in range(jobs)
-        ]
-        size = parts[1].stat().st_size
-        t_one, _ = _cpu(append_parts, parts[0], [(str(parts[1]), PCAP_HEADER)])
-        last = min(PIECE_BYTES, size) / max(size, 1)
-        ranges[0] += t_one * (1 - last)
-        t_rest, _ = _cpu(append_parts, parts[0], [(str(p), PCAP_HEADER) for p in parts[2:]])
-        t_join = t_one * last + t_rest
+    assert lay is not None
+    # As --jobs runs it: nothing located, the file cut as parsched cuts it (the tail in
+    # smaller ranges), each range written at once; the ranges handed to whichever process is
+    # free first, and each part appended while the later ranges are read: only the last
+    # part's join follows them. With a PSK each range also hands its other frames over.
+    split = unlocated_split(str(capture), lay, jobs, chunked=True)
+    assert split is not None
+    parts = [out.with_suffix(f".part{r}") for r in range(len(split.walked))]
+    with tempfile.TemporaryDirectory() as tmp:
+        paths = [str(Path(tmp) / f"range{r}") for r in range(len(parts) - 1)]
+        for path in paths:
+            Path(path).touch()
+
+        def run(r: int) -> float:
+            if opens_no_ike(keyring):
+                args = (split, r, keyring, str(parts[r]))
+                return _cpu(decrypt_unlocated_range, *args, to_output=not r)[0]
+            grace = parhandoff.GRACE
+            args = (split, r, keyring, str(parts[r]), paths, grace)
+            return _cpu(decrypt_handoff_range, *args, to_output=not r)[0]
+
+        times = [run(r) for r in range(len(parts))]
+    append_parts(parts[0], [(str(p), PCAP_HEADER) for p in parts[1:-1]])
+    t_join, _ = _cpu(append_parts, parts[0], [(str(parts[-1]), PCAP_HEADER)])
     for p in [*parts, out]:
         p.unlink(missing_ok=True)
-    _say(name, one, found, ranges, t_join, jobs)
+    _say(name, one, [0.0], _scheduled(times, jobs), t_join, jobs)
 
 
 def _scheduled(times: list[float], jobs: int) -> list[float]:

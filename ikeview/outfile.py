@@ -53,15 +53,6 @@ def _stream_target(st: os.stat_result) -> bool:
     return stat.S_ISCHR(st.st_mode) or stat.S_ISFIFO(st.st_mode)
 
 
-def streams_to(target: PathLike) -> bool:
-    """Whether ``target`` is a device or pipe already there (through a link or not): written in
-    place, where anything else is written beside it and renamed over it."""
-    try:
-        return _stream_target(os.stat(target))
-    except OSError:
-        return False
-
-
 def check_target(target: PathLike, inputs: Iterable[PathLike] = ()) -> os.stat_result | None:
     """Refuse ``target`` if it is an input, a directory, or a link; return its stat (following
     a link only to a device or pipe) when it exists, else None. Raises :class:`OutputError`."""

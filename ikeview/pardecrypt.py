@@ -14,6 +14,7 @@ each range is written from its guessed start (:func:`_decrypt_unlocated`).
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import struct
 import tempfile
@@ -22,10 +23,11 @@ from concurrent.futures import BrokenExecutor, Executor, Future
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
 
+from ikeview import parhandoff
 from ikeview.directout import direct_output
 from ikeview.dissectors.records import EspPacket, FrameError, IkeDatagram, RawFrame
 from ikeview.dissectors.stream import Dissector, dissect
-from ikeview.outfile import flushing, meanwhile, replacing, streams_to
+from ikeview.outfile import flushing, meanwhile, replacing
 from ikeview.parallel import (
     NOT_SPLIT,
     RangeLost,
@@ -44,7 +46,7 @@ from ikeview.pcapranges import Layout, open_map
 from ikeview.pcapwrite import DecryptStats, handle_esp, handle_ike, write_decrypted
 from ikeview.pipeline.correlate import Correlator
 from ikeview.pipeline.decrypt import KeyringDecryptor
-from ikeview.rangesplit import Split, locate, locate_open
+from ikeview.rangesplit import Split, locate
 
 if TYPE_CHECKING:
     from ikeview.keys.model import KeyRing
@@ -236,16 +238,16 @@ def _decrypt_split(
     ports: tuple[int, ...],
     fast: bool,
 ) -> DecryptStats | None:
-    # Loaded once, handed to every range (classic pcap on the batch path: the last range open).
+    # Loaded once, handed to every range.
     keyring = load_keyring(keys)
     with pool(jobs - 1) as ex:
-        if fast and not lay.ng and not ports and keyring is not None and opens_no_ike(keyring):
-            return _decrypt_unlocated(ex, name, lay, jobs, keyring, output)
-        if fast and not lay.ng:
-            short = 0.0 if streams_to(output) else FIRST_SHORT
-            split = locate_open(name, lay, jobs, not ports, ex, short)
-        else:
-            split = locate(name, lay, jobs, not ports, ex)
+        if fast and not lay.ng and keyring is not None:
+            # Nothing located on the batch path of a classic pcap. With keys that open no IKE
+            # (and no --ports) no range needs the frames before it; otherwise the earlier
+            # ranges hand their other frames over as they go (``parhandoff``).
+            handoff = bool(ports) or not opens_no_ike(keyring)
+            return _decrypt_unlocated(ex, name, lay, jobs, keyring, output, handoff, ports)
+        split = locate(name, lay, jobs, not ports, ex)
         if split is None or split.empty:
             if split is None:
                 note(f"--jobs {jobs}: {NOT_SPLIT}; read in one process")
@@ -254,16 +256,6 @@ def _decrypt_split(
             ex, split, output, decrypt_range, lambda r, part: (keys, part, ports, fast, keyring)
         )
     return _merge_stats(results)
-
-
-FIRST_SHORT = 0.04
-"""With located ranges written into a file, range 0 is this fraction of an equal share shorter
-(the later ranges share the rest: ``pcapranges.cuts``), so that it ends a little before range
-1 and the join appends range 1's pieces while that range is still read (``partjoin``):
-otherwise, the ranges ending together, range 1's whole part was copied after both. Measured on
-1M packets with a pre-shared key (2026-12-05, seven interleaved runs each, medians): 1.906 s
-with one part per range; in pieces, 1.856 s with equal ranges, 1.827 s with range 0 at 48% of
-the file, 1.874 s at 46%, 1.927 s at 44%."""
 
 
 class _NotTiled(Exception):
@@ -443,6 +435,76 @@ def decrypt_unlocated_range(
     return sink.stats, done[2], dissector.idle()
 
 
+def decrypt_handoff_range(
+    split: Split,
+    r: int,
+    keyring: KeyRing,
+    part: str,
+    paths: Sequence[str],
+    grace: float,
+    ports: tuple[int, ...] = (),
+    *,
+    to_output: bool = False,
+    pieces: bool = False,
+) -> UnlocatedPart | None:
+    """Worker: range ``r`` of an unlocated split written whole to ``part`` through the batch
+    path, its other frames handed over in ``paths[r]`` (but by the last range), the earlier
+    ranges' taken from theirs (``parhandoff``); None when it cannot be walked from its guessed
+    start, or its output could differ from the single pass's."""
+    from ikeview.pipeline.fastwalk import walk_span
+
+    lay, w = split.lay, split.walked[r]
+    dissector = Dissector(extra_ports=ports)
+    fast_udp = not ports  # extra ports may carry bare IKE: then only ESP over IP is taken
+    handoff = parhandoff.Handoff(paths[r], parhandoff.base(r)) if r < len(paths) else None
+    end = 0
+    try:
+        with (
+            _part_out(part, w.end - w.start, to_output, pieces) as out,
+            open(split.name, "rb") as fh,
+            open_map(split.name) as mm,
+        ):
+            dec = KeyringDecryptor(keyring, keep_plaintext=True)
+            sink = parhandoff.HandoffSink(dissector, dec, out, handoff, fast_udp)
+            if r:
+                starts = [x.start for x in split.walked[: r + 1]]
+                earlier = parhandoff.Earlier(paths[:r], starts, sink.take_other)
+                rest = functools.partial(earlier.walk_rest, mm, lay, fh.fileno(), fast_udp)
+                sink.follow(earlier, rest, grace)
+            sink._writer = PcapWriter(out, lay.linktype)
+            span = (w.start, w.end, parhandoff.base(r))
+            done = walk_span(mm, lay.size, (lay.endian, lay.scale), sink, fast_udp, span)
+            if done is None:
+                return None
+            sink.flush()
+            end = done[2]
+    except parhandoff.Diverged:
+        return None
+    finally:
+        if handoff is not None:
+            handoff.end(end)  # 0 when not read to its end: a later range stops waiting at once
+            handoff.close()
+    # Keys given again to an SPI that had some: a range that opened that SPI's packets before
+    # reading every earlier frame could differ from the single pass (``parhandoff``). The last
+    # range's dissector may hold something at the end of the file, as the single pass's would.
+    last = r == len(split.walked) - 1
+    return sink.stats, end, (last or dissector.idle()) and not dec.redefined
+
+
+@contextlib.contextmanager
+def _handoffs(count: int) -> Iterator[list[str]]:
+    """Empty handoff files for ranges 0..count-2, in a private temporary directory (none and
+    no directory when ``count`` is 0)."""
+    if not count:
+        yield []
+        return
+    with tempfile.TemporaryDirectory(prefix="ikeview-handoff-") as tmp:
+        paths = [os.path.join(tmp, f"range{r}") for r in range(count - 1)]
+        for path in paths:
+            os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+        yield paths
+
+
 def _decrypt_unlocated(
     ex: Executor,
     name: str,
@@ -450,16 +512,19 @@ def _decrypt_unlocated(
     jobs: int,
     keyring: KeyRing,
     output: str | os.PathLike[str],
+    handoff: bool = False,
+    ports: tuple[int, ...] = (),
 ) -> DecryptStats | None:
     """Keys that open no IKE (``parallel.opens_no_ike``): no range's output depends on the
     frames before it (IKE frames are copied as they are; ESP keys are per SA), so each range is
     written at once from where its first record is guessed to start, as ``report`` reads such
-    runs. The parts are joined only if every range ended where the next began, left its
-    dissector idle at that edge, and, past the first, had no packet fail to decrypt (a range
-    starts without the ESN state of the SAs before it: a wrap of the sequence numbers earlier
-    in the file would fail there and not in one pass) and no undecodable frame (its problem
-    line would name a frame counted from the range's start); else the capture is read in one
-    pass."""
+    runs. ``handoff``: keys that open IKE, the ranges started the same way, one per process,
+    each later one fed the earlier ones' other frames as they are met (``parhandoff``). The
+    parts are joined only if every range ended where the next began, left its dissector idle
+    at that edge, and, past the first, had no packet fail to decrypt (a range starts without
+    the ESN state of the SAs before it: a wrap of the sequence numbers earlier in the file
+    would fail there and not in one pass) and no undecodable frame (its problem line would name
+    a frame counted from the range's start); else the capture is read in one pass."""
     split = unlocated_split(name, lay, jobs, chunked=True)
     if split is None:
         note(f"--jobs {jobs}: {NOT_SPLIT}; read in one process")
@@ -474,20 +539,26 @@ def _decrypt_unlocated(
             note(f"--jobs {jobs}: {NOT_SPLIT}; read in one process")
             return False
         # A later range's failures and frame errors: see above, and its frame numbers count
-        # from its own start.
+        # from its own start. With handoffs the last range's flag also counts: it says whether
+        # any SPI was given keys twice (see decrypt_handoff_range).
         later = [s.failed or s.frame_errors for s, _, _ in got[1:]]
-        return all(idle for _, _, idle in got[:-1]) and not any(later)
+        flags = [idle for _, _, idle in (got if handoff else got[:-1])]
+        return all(flags) and not any(later)
 
     try:
-        results = _write_parts(
-            ex,
-            split,
-            output,
-            decrypt_unlocated_range,
-            lambda r, part: (keyring, part),
-            accept,
-            jobs - 1,
-        )
+        with _handoffs(count if handoff else 0) as paths:
+            grace = parhandoff.GRACE
+            results = _write_parts(
+                ex,
+                split,
+                output,
+                decrypt_handoff_range if handoff else decrypt_unlocated_range,
+                (lambda r, part: (keyring, part, paths, grace, ports))
+                if handoff
+                else (lambda r, part: (keyring, part)),
+                accept,
+                jobs - 1,
+            )
     except _NotTiled:
         return None
     return _merge_stats([res[0] for res in results if res is not None])

@@ -129,15 +129,12 @@ OPEN = 1 << 62
 process walks it (a number past any frame, so that every frame after its start is its)."""
 
 
-def plan(
-    lay: Layout, jobs: int, short: float = 0.0
-) -> tuple[list[int], list[list[tuple[int, int]]]]:
+def plan(lay: Layout, jobs: int) -> tuple[list[int], list[list[tuple[int, int]]]]:
     """Where ranges 0..N-1 begin (and the file size last), and for each process the byte
     pieces of ranges 0..N-2 it locates: that span cut into N equal shares, each also cut where
     a range begins. (The last range needs no locating: only its own process reads its ESP, and
-    it finds its other frames as it walks it.) ``short``: range 0 that fraction of an equal
-    share shorter (``pcapranges.cuts``; ``pardecrypt.FIRST_SHORT``)."""
-    bounds = cuts(lay, jobs, short)
+    it finds its other frames as it walks it.)"""
+    bounds = cuts(lay, jobs)
     end = bounds[jobs - 1]
     share = [lay.first + (end - lay.first) * q // jobs for q in range(jobs)]
     edges = sorted({*bounds[: jobs - 1], *share, end})
@@ -166,12 +163,10 @@ def locate_pieces(
     return found
 
 
-def locate_open(
-    name: str, lay: Layout, jobs: int, fast_udp: bool, ex: Executor, short: float = 0.0
-) -> Split | None:
+def locate_open(name: str, lay: Layout, jobs: int, fast_udp: bool, ex: Executor) -> Split | None:
     """Round 1 of the batch path on a classic pcap: ranges 0..N-2 located by every process at
     once (see :func:`plan`), the last left open; None when the pieces do not tile the file."""
-    bounds, mine = plan(lay, jobs, short)
+    bounds, mine = plan(lay, jobs)
     later = [ex.submit(locate_pieces, name, lay, p, fast_udp) for p in mine[1:] if p]
     found = locate_pieces(name, lay, mine[0], fast_udp)
     for f in later:

@@ -10,7 +10,6 @@ pass's, whether a worker lives or dies."""
 
 from __future__ import annotations
 
-import os
 import random
 import threading
 import time
@@ -20,7 +19,7 @@ from pathlib import Path
 import pytest
 from test_directout import force_direct
 
-from ikeview import outfile, pardecrypt, partjoin
+from ikeview import partjoin
 from ikeview.cli import main
 
 REPO = Path(__file__).resolve().parents[1]
@@ -154,17 +153,6 @@ def test_the_join_stops_at_a_range_that_failed(tmp_path: Path) -> None:
     assert (tmp_path / "part2.0").exists()
 
 
-def test_streams_to(tmp_path: Path) -> None:
-    """Whether decrypt -o writes in place (a device or pipe: ranges kept equal) or into a file
-    renamed over the target (range 0 cut shorter: ``pardecrypt.FIRST_SHORT``)."""
-    assert not outfile.streams_to(tmp_path / "new.pcap")
-    (tmp_path / "old.pcap").write_bytes(b"")
-    assert not outfile.streams_to(tmp_path / "old.pcap")
-    assert outfile.streams_to(os.devnull)
-    (tmp_path / "null").symlink_to(os.devnull)
-    assert outfile.streams_to(tmp_path / "null")
-
-
 @pytest.fixture(scope="module")
 def lab_esp(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     """make_lab_esp.py's capture: the lab's gcm16-ecp256 session with 30,000 more ESP packets
@@ -199,15 +187,15 @@ def counted(part, ready):
         yield got
 
 partjoin.Joiner._pieces = staticmethod(counted)
-shorts = []
-real_locate = pardecrypt.locate_open
+located = []
+real_locate = pardecrypt.locate
 
-def located(*a):
-    shorts.append(a[-1])
+def locating(*a):
+    located.append(True)
     return real_locate(*a)
 
-pardecrypt.locate_open = located
-atexit.register(lambda: print("JOINED", len(joined), sum(joined), shorts, file=sys.stderr))
+pardecrypt.locate = locating
+atexit.register(lambda: print("JOINED", len(joined), sum(joined), located, file=sys.stderr))
 """
 
 _DIE_AT_THIRD_PIECE = """
@@ -228,31 +216,44 @@ def _counts(err: str) -> list[str]:
     return [ln for ln in err.splitlines() if not ln.startswith(("ikeview: ", "JOINED"))]
 
 
-@pytest.mark.parametrize("jobs", ["2", "3"])
-def test_located_decrypt_in_pieces_same_file(
-    jobs: str, lab_esp: tuple[Path, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+# The record path: there a PSK's ranges are located; on the batch path they are handed over
+# (parhandoff).
+_LOCATED = ["--no-fast"]
+
+
+@pytest.mark.parametrize(
+    ("jobs", "located"), [("2", True), ("3", True), ("2", False), ("3", False)]
+)
+def test_psk_decrypt_in_pieces_same_file(
+    jobs: str,
+    located: bool,
+    lab_esp: tuple[Path, Path],
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
-    """Ranges located (a PSK), range 0 a little shorter, the later parts in 64 KiB pieces
-    joined around the page cache as they come: one pass's file and counts, pieces joined, no
-    part left. A fresh interpreter (freshrun.py), so that the workers write pieces that small."""
+    """A PSK, the later parts in 64 KiB pieces joined around the page cache as they come: one
+    pass's file and counts, pieces joined, no part left; ranges located (the record path) or
+    handed over (the batch path: nothing located). A fresh interpreter (freshrun.py), so that
+    the workers write pieces that small."""
     from freshrun import run_patched
 
     cap, keys = lab_esp
+    extra = _LOCATED if located else []
     one = tmp_path / "one.pcap"
-    assert main(["decrypt", str(cap), "--keys", str(keys), "-o", str(one)]) == 0
+    assert main(["decrypt", str(cap), "--keys", str(keys), "-o", str(one), *extra]) == 0
     one_err = capsys.readouterr().err
     many = tmp_path / "many.pcap"
-    argv = ["decrypt", str(cap), "--keys", str(keys), "-o", str(many), "--jobs", jobs]
+    argv = ["decrypt", str(cap), "--keys", str(keys), "-o", str(many), "--jobs", jobs, *extra]
     code, _, err = run_patched(_SMALL, argv)
     assert code == 0, err
     assert "one process" not in err
     assert _counts(err) == _counts(one_err)
     assert many.read_bytes() == one.read_bytes()
     line = next(ln for ln in err.splitlines() if ln.startswith("JOINED"))
-    _, pieces, _early, shorts = line.split(" ", 3)
+    _, pieces, _early, how = line.split(" ", 3)
     # 30,000 packets decrypted are ~8 MB: the later ranges' parts make some 60 pieces.
     assert int(pieces) > 40
-    assert shorts == f"[{pardecrypt.FIRST_SHORT!r}]"
+    assert how == ("[True]" if located else "[]")
     assert not list(tmp_path.glob(".ikeview-parts-*"))
 
 
@@ -277,17 +278,3 @@ def test_a_worker_that_dies_between_pieces_means_one_pass(
     assert many.read_bytes() == one.read_bytes()
     assert not list(tmp_path.glob(".ikeview-parts-*"))
     assert not list(tmp_path.glob(".many.pcap.*"))
-
-
-def test_decrypt_to_a_device_keeps_equal_ranges(
-    lab_esp: tuple[Path, Path], capsys: pytest.CaptureFixture[str]
-) -> None:
-    """To a device (no join while the ranges run: every part is written at the end) range 0
-    keeps its equal share."""
-    from freshrun import run_patched
-
-    cap, keys = lab_esp
-    argv = ["decrypt", str(cap), "--keys", str(keys), "-o", os.devnull, "--jobs", "2"]
-    code, _, err = run_patched(_SMALL, argv)
-    assert code == 0, err
-    assert next(ln for ln in err.splitlines() if ln.startswith("JOINED")).endswith("[0.0]")

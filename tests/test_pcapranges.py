@@ -128,11 +128,10 @@ def _decrypt_lines(err: str, outs: list[str], notes: list[str]) -> None:
 
 
 def _damage_at_the_edges(src: Path, dst: Path) -> Path:
-    """The records around the offsets where the ranges of 2 and 3 jobs begin (equal ranges, or
-    range 0 a little shorter: without keys, and for decrypt's located ranges into a file),
-    damaged in ways the dissector must handle. The damaged records take the bytes they took
-    before, so the file's structure and the offsets of the ranges stay the same."""
-    from ikeview.pardecrypt import FIRST_SHORT
+    """The records around the offsets where the ranges of 2 and 3 jobs begin (equal ranges, as
+    decrypt cuts a file this small, or range 0 a little shorter: without keys), damaged in ways
+    the dissector must handle. The damaged records take the bytes they took before, so the
+    file's structure and the offsets of the ranges stay the same."""
     from ikeview.parunlocated import no_keys_short
 
     data = src.read_bytes()
@@ -140,7 +139,7 @@ def _damage_at_the_edges(src: Path, dst: Path) -> Path:
     starts = _starts(data)
     lay = layout(str(src))
     assert lay is not None
-    shorts = {2: (0.0, FIRST_SHORT, no_keys_short(2)), 3: (0.0, FIRST_SHORT, no_keys_short(3))}
+    shorts = {2: (0.0, no_keys_short(2)), 3: (0.0, no_keys_short(3))}
     edges = sorted({c for j in (2, 3) for s in shorts[j] for c in cuts(lay, j, s)[1:-1]})
     firsts = [next(i for i, s in enumerate(starts) if s >= cut) for cut in edges]
     # Five records damaged around each: no two edges share one.

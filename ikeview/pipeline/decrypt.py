@@ -68,6 +68,9 @@ class KeyringDecryptor:
         self._ike: dict[IkeSpis, IkeSaState] = {}
         self._esp: dict[int, list[EspEntry]] = {}
         self._no_keys: dict[int, EspOpened] = {}
+        self.redefined = False
+        """Keys were added to an SPI that had some already (``decrypt --jobs`` then reads the
+        capture in one pass: ``parhandoff``)."""
         for rec in keyring.esp_sas:
             self._add_esp(rec, key_origin(rec), esn=False, ike=None, src=rec.src, dst=rec.dst)
 
@@ -453,6 +456,7 @@ class KeyringDecryptor:
         if dh:
             cands = [replace(c, dh=dh) for c in cands]
         entries = self._esp.setdefault(rec.spi, [])
+        self.redefined = self.redefined or len(entries) > 0
         entry = next(
             (e for e in entries if e.src in (None, src) and e.dst in (None, dst) and e.esn == esn),
             None,
@@ -505,6 +509,11 @@ class KeyringDecryptor:
         if entries is not None and len(entries) == 1 and entries[0].pinned is None:
             entries[0].open(data)
         return self.esp_batch(spi)
+
+    def has_esp_keys(self, spi: int) -> bool:
+        """Whether ``spi`` has keys so far (``decrypt --jobs`` opens its packets before every
+        earlier frame is read: ``parhandoff``)."""
+        return spi in self._esp
 
     def esp_batch(self, spi: int) -> EspEntry | str | None:
         """How the batch path (``pipeline.fastesp``) may take whole, undamaged ESP packets of

@@ -1,0 +1,308 @@
+"""``decrypt -o --jobs N`` with keys that open IKE (a pre-shared key, DH secrets): each range
+starts at once, and the earlier ranges hand it their other frames as they meet them.
+
+With such keys a later range needs what the frames before it make: the IKE SAs and the child
+SAs whose keys open its ESP. Located ranges (``rangesplit``) have every process walk record
+headers of the earlier ranges before anything else (0.13-0.15 s a process on 1M packets, the
+largest cost ``--jobs`` adds there). Here every range is walked at once from where its first
+record is guessed to start (``parunlocated.unlocated_split``), and the process of each range but
+the last writes its other frames (all but plain ESP, ``dissectors.stream.plain_esp``) to a file
+of its own as it meets them (:class:`Handoff`). A later range feeds the earlier ranges' frames to
+its own dissector, correlator and decryptor in capture order (:class:`Earlier`), so it holds the
+single pass's keys once the range before it has read the frames that make them. Meanwhile it:
+
+- opens the ESP of an SPI it already holds keys for (an SA's keys never change once made);
+- waits for more of the earlier frames at an SPI it holds no keys for yet, and before any frame
+  that is not plain ESP (IKE, a fragment, anything whose handling may depend on the frames
+  before it, in order);
+- once it has waited :data:`GRACE` seconds in all, walks the record headers from the last point
+  handed over to its own start itself, as locating would (only the part the ranges before it
+  have not read yet), and waits no more.
+
+Once every earlier frame is in, it checks that each SPI it opened early still names the same SA
+entries: an SPI given other keys further on in an earlier range would have changed the single
+pass's output, and the capture is then read in one pass. So is it when a range's other frames
+are more than a locating split would take (``rangesplit.OTHER_SHARE``): the handoff says so
+and every range stops. Only frames cross, never ESP, and no process waits on another for long:
+a range that cannot be walked writes its end at once, and any wait ends after :data:`GRACE`.
+"""
+
+from __future__ import annotations
+
+import os
+import struct
+import time
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
+
+from ikeview.dissectors.records import FrameError, IkeDatagram, RawFrame
+from ikeview.dissectors.stream import Dissector, plain_esp
+from ikeview.fastdecrypt import _DecryptSink
+from ikeview.pcapfile import BinaryOut
+from ikeview.pcapranges import Layout, frame_at, scan
+from ikeview.rangesplit import OTHER_SHARE
+
+if TYPE_CHECKING:
+    import mmap
+
+    from ikeview.pipeline.decrypt import KeyringDecryptor
+    from ikeview.pipeline.fastwalk import Lane
+
+GRACE = 0.05
+"""Seconds a later range waits for the earlier ranges' frames, in all, before it walks the rest
+of their record headers itself. The first range's process hands over the IKE at the start of a
+capture within a few milliseconds; a key made further on (a rekey) would take that range's
+reading time to come, which locating beats."""
+MARK_BYTES = 4 << 20
+"""A handoff says how far its range has been read at least every this many bytes: where a later
+range that stops waiting starts walking."""
+MAX_HANDOFF_BYTES = 64 << 20
+"""A range's other frames beyond this many bytes: the capture is read in one pass."""
+MIN_OTHERS = 10_000
+"""Other frames a range may hand over whatever their share (as ``rangesplit`` allows)."""
+BASE_SHIFT = 40
+"""Range r > 0 numbers its frames from r << BASE_SHIFT: frame numbers stay in capture order
+across ranges whose true bases are not known (a later range's lines that would name a frame
+send the capture to one pass, as with ``parunlocated``)."""
+
+_FRAME = struct.Struct("<cQdIII")  # b"F", frame number, time, link type, original length, length
+_MARK = struct.Struct("<cQQ")  # b"P" read up to (offset, frames before it); b"E" end; b"X" too many
+
+
+def base(r: int) -> int:
+    """The number before range ``r``'s first frame (see :data:`BASE_SHIFT`)."""
+    return r << BASE_SHIFT
+
+
+class Diverged(Exception):
+    """This range's output would not be the single pass's: the capture is read in one pass."""
+
+
+class Handoff:
+    """The writing end: one range's other frames, appended for the later ranges as they are met,
+    with marks of how far the range has been read and its end."""
+
+    def __init__(self, path: str, first: int) -> None:
+        self._fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_NOFOLLOW)
+        self._first = first
+        self._marked = -MARK_BYTES
+        self._bytes = 0
+        self._frames = 0
+
+    def frame(self, raw: RawFrame) -> None:
+        """Hand over one other frame; :class:`Diverged` once they are too many."""
+        self._frames += 1
+        self._bytes += len(raw.data) + _FRAME.size
+        seen = raw.index - self._first
+        if self._bytes > MAX_HANDOFF_BYTES or (
+            self._frames > MIN_OTHERS and self._frames > seen * OTHER_SHARE
+        ):
+            self._put(_MARK.pack(b"X", 0, 0))
+            raise Diverged
+        head = _FRAME.pack(b"F", raw.index, raw.ts, raw.linktype, raw.orig_len, len(raw.data))
+        self._put(head + raw.data)
+
+    def mark(self, offset: int, before: int) -> None:
+        """Every other frame numbered up to ``before`` is handed over; the record at
+        ``offset`` is frame ``before + 1`` (written every :data:`MARK_BYTES` or so)."""
+        if offset - self._marked >= MARK_BYTES:
+            self._marked = offset
+            self._put(_MARK.pack(b"P", offset, before))
+
+    def end(self, offset: int) -> None:
+        """The range is read and ended at ``offset`` (0: it could not be read)."""
+        self._put(_MARK.pack(b"E", offset, 0))
+
+    def close(self) -> None:
+        os.close(self._fd)
+
+    def _put(self, data: bytes) -> None:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(self._fd, view) :]
+
+
+class Earlier:
+    """The reading end, in a later range: the earlier ranges' handoffs, in order, each frame fed
+    once; or, from the last mark on, the record headers walked (:meth:`walk_rest`)."""
+
+    def __init__(
+        self, paths: Sequence[str], starts: Sequence[int], feed: Callable[[RawFrame], None]
+    ):
+        """``starts``: where each earlier range begins, then where this one does."""
+        self._paths = list(paths)
+        self._starts = list(starts)
+        self._feed = feed
+        self._k = 0
+        self._fd: int | None = None
+        self._buf = bytearray()
+        self._at = (self._starts[0], base(0))
+        self._last = base(0)
+        self.done = not self._paths
+        self.broken = False
+
+    def poll(self) -> bool:
+        """Feed whatever has been handed over since; whether anything had."""
+        got = False
+        while not self.done:
+            if self._fd is None:
+                self._fd = os.open(self._paths[self._k], os.O_RDONLY | os.O_NOFOLLOW)
+            chunk = os.read(self._fd, 1 << 16)
+            if not chunk:
+                break
+            got = True
+            self._buf += chunk
+            self._parse()
+        return got
+
+    def walk_rest(self, mm: mmap.mmap, lay: Layout, fd: int, fast_udp: bool = True) -> None:
+        """Walk the record headers from the last mark to this range's start, feeding the other
+        frames not fed yet; :attr:`broken` when the walk does not end exactly there."""
+        if self.done:
+            return
+        (off, before), last, feed = self._at, self._last, self._feed
+
+        def other(index: int, at: int) -> None:
+            if before + index > last:
+                feed(frame_at(fd, lay, before + index, at))
+
+        walked = scan(mm, lay, off, self._starts[-1], None, other, fast_udp)
+        self._finish(walked is None or walked.end != self._starts[-1])
+
+    def _parse(self) -> None:
+        buf, pos = self._buf, 0
+        while not self.done and pos < len(buf):
+            if buf[pos : pos + 1] == b"F":
+                if len(buf) - pos < _FRAME.size:
+                    break
+                _, index, ts, linktype, orig, length = _FRAME.unpack_from(buf, pos)
+                end = pos + _FRAME.size + length
+                if end > len(buf):
+                    break
+                if index > self._last:
+                    self._last = index
+                    self._feed(RawFrame(index, ts, linktype, bytes(buf[end - length : end]), orig))
+                pos = end
+                continue
+            if len(buf) - pos < _MARK.size:
+                break
+            kind, offset, before = _MARK.unpack_from(buf, pos)
+            pos += _MARK.size
+            if kind == b"P":
+                self._at = (offset, before)
+            elif kind == b"E" and offset == self._starts[self._k + 1]:
+                self._next()
+            else:
+                self._finish(True)  # too many frames, or a range that ended elsewhere
+        del buf[:pos]
+
+    def _next(self) -> None:
+        self._close()
+        self._buf.clear()
+        self._k += 1
+        if self._k == len(self._paths):
+            self.done = True
+            return
+        self._at = (self._starts[self._k], base(self._k))
+        self._last = base(self._k)
+
+    def _finish(self, broken: bool) -> None:
+        self._close()
+        self.done, self.broken = True, broken
+
+    def _close(self) -> None:
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
+
+
+class HandoffSink(_DecryptSink):
+    """``fastdecrypt``'s sink for one range: hands its other frames over (``handoff``) and, in a
+    later range, runs ahead of the earlier frames only where the module doc says it may."""
+
+    def __init__(
+        self,
+        dissector: Dissector,
+        dec: KeyringDecryptor,
+        out: BinaryOut,
+        handoff: Handoff | None,
+        fast_udp: bool = True,
+    ) -> None:
+        super().__init__(dissector, dec, out)
+        self._handoff = handoff
+        self._fast_udp = fast_udp
+        self._earlier: Earlier | None = None
+        self._walk_rest: Callable[[], None] = lambda: None
+        self._grace = GRACE
+
+    def follow(self, earlier: Earlier, walk_rest: Callable[[], None], grace: float) -> None:
+        """A later range: the earlier frames come from ``earlier``; ``walk_rest`` walks what is
+        left of them once ``grace`` seconds have gone by waiting."""
+        self._earlier, self._walk_rest, self._grace = earlier, walk_rest, grace
+
+    def take_other(self, raw: RawFrame) -> None:
+        """An earlier range's frame: read for its keys, nothing written or counted."""
+        for rec in self._run((raw,)):
+            if isinstance(rec, IkeDatagram | FrameError):
+                self._corr.feed(rec)
+                if isinstance(rec, IkeDatagram):
+                    self._dec.take_plaintext(rec.message.raw)
+
+    def lane(self, spi: int, src: bytes, dst: bytes, udp: bool) -> Lane | None:
+        earlier = self._earlier
+        if earlier is not None and not earlier.done:
+            while isinstance(self._dec.esp_batch(spi), str) and not earlier.done:
+                self._wait(earlier)
+            if earlier.broken:
+                raise Diverged
+        return super().lane(spi, src, dst, udp)
+
+    def frame(self, raw: RawFrame) -> None:
+        self.flush()
+        if self._handoff is not None and not plain_esp(raw.linktype, raw.data, self._fast_udp):
+            self._handoff.frame(raw)
+        earlier = self._earlier
+        if earlier is not None and not earlier.done:
+            spi = _esp_spi(raw, self._fast_udp)
+            if spi is None or not self._dec.has_esp_keys(spi):
+                self.catch_up()
+        self._general(raw)
+
+    def flush(self) -> None:
+        if self._handoff is not None:
+            held = [lane.items[-1] for lane in self.lanes.values() if lane.items]
+            if held:
+                last = max(held)
+                self._handoff.mark(last[5] - 16, last[0] - 1)
+        super().flush()
+
+    def catch_up(self) -> None:
+        """Every earlier frame fed (:class:`Diverged` when they cannot all be)."""
+        earlier = self._earlier
+        if earlier is None:
+            return
+        while not earlier.done:
+            self._wait(earlier)
+        if earlier.broken:
+            raise Diverged
+
+    def _wait(self, earlier: Earlier) -> None:
+        if earlier.poll():
+            return
+        if self._grace <= 0:
+            self._walk_rest()
+            return
+        began = time.monotonic()
+        time.sleep(0.001)
+        self._grace -= time.monotonic() - began
+
+
+def _esp_spi(raw: RawFrame, fast_udp: bool) -> int | None:
+    """The SPI of a frame ``plain_esp`` takes (Ethernet, IPv4 without options); else None."""
+    if not plain_esp(raw.linktype, raw.data, fast_udp):
+        return None
+    at = 34 if raw.data[23] == 50 else 42  # ESP right behind IPv4, or behind UDP
+    return int.from_bytes(raw.data[at : at + 4], "big")
+
+
+__all__ = ["GRACE", "Diverged", "Earlier", "Handoff", "HandoffSink", "base"]
