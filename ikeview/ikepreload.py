@@ -57,9 +57,17 @@ def preload_ike(name: str, *, keys: bool = False, parser_only: bool = False) -> 
     dissector's IKE parser, all ``summary`` needs) when the capture's first frames carry IKE."""
     if not _ike_early(name):
         return
-    modules = _IKE_SIDE[:1] if parser_only else _IKE_SIDE + (_IKE_KEYS_SIDE if keys else ())
-    for module in modules:
+    if parser_only:
+        importlib.import_module(_IKE_SIDE[0])
+        return
+    import_ike_side(keys=keys)
+
+
+def import_ike_side(*, keys: bool = False) -> None:
+    """Import the IKE side now (with ``keys`` the decryptor's half too): ``decrypt --jobs``'s
+    later ranges do it while they first wait for the earlier ranges' IKE (``parhandoff``)."""
+    for module in _IKE_SIDE + (_IKE_KEYS_SIDE if keys else ()):
         importlib.import_module(module)
 
 
-__all__ = ["preload_ike"]
+__all__ = ["import_ike_side", "preload_ike"]
