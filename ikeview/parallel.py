@@ -27,7 +27,8 @@ the first range's correlator, which reads them last). The keys are loaded once, 
 keys, or with keys that open no IKE, nothing is located at all (``ikeview.parunlocated``).
 
 Only file names, byte offsets, per-SA counters and the last range's few other frames cross
-between processes, never ESP packets.
+between processes, never ESP packets. ``decrypt -o`` has its own split (``pardecrypt``; on the
+batch path nothing is located there: ``parhandoff``).
 """
 
 from __future__ import annotations

@@ -1,14 +1,18 @@
 """``ikeview decrypt --jobs N``: the decrypted capture written by N processes, byte for byte the
 file ``pcapwrite.write_decrypted`` writes in one pass.
 
-The ranges are ``ikeview.parallel``'s (byte ranges of an uncompressed pcap, located first):
-every process reads every frame that is not fast-path ESP (so it holds every key) and writes the
-records of its own range only, to a part file beside the output; the parts are then joined
-behind one pcap file header, in order, into the output (written to a temporary file and
-renamed, as the single pass does). Per-range statistics add up; the problem lines are the first
-20 distinct ones in capture order, as a single pass notes them. With keys that open no IKE
-(ESP SA keys only) a range needs nothing from the frames before it: nothing is located, and
-each range is written from its guessed start (:func:`_decrypt_unlocated`).
+The ranges are byte ranges of an uncompressed pcap. Each process writes the records of its
+own range only, to a part file beside the output (range 0: the output's own temporary file);
+the parts are then joined behind one pcap file header, in order, into the output (renamed
+over it at the end, as the single pass does). Per-range statistics add up; the problem lines
+are the first 20 distinct ones in capture order, as a single pass notes them.
+
+On the batch path of a classic pcap nothing is located: each range is written from where its
+first record is guessed to start (:func:`_decrypt_unlocated`). With keys that open no IKE (ESP
+SA keys only) a range needs nothing from the frames before it; with keys that open IKE the
+earlier ranges hand their other frames over as they meet them (``parhandoff``). Elsewhere (the
+record path, pcapng) the ranges are ``ikeview.parallel``'s, located first: every process reads
+every frame that is not fast-path ESP, so it holds every key.
 """
 
 from __future__ import annotations

@@ -6,9 +6,8 @@ records before it (a decrypted packet's length is known only once it is decrypte
 parts are appended by a helper thread (:class:`Joiner`) as their ranges finish, while the
 ranges after them are still being read, rather than all at the end. A later range writes its
 part in pieces of :data:`PIECE_BYTES` (:class:`PieceWriter`), each named once complete, so that
-once the ranges before it are done its part is appended while it is still being read: with
-located ranges (one per process) range 0 is cut a little shorter for that
-(``pardecrypt.FIRST_SHORT``), and what is left after the last range is its last piece.
+once the ranges before it are done its part is appended while it is still being read, and
+what is left after the last range is its last piece.
 
 A large join goes around the page cache (``directout.append_direct``): the bytes reach the disk
 once. Measured on 1M AES-GCM packets (a 226 MB part, 2026-12-05), a kernel copy
