@@ -225,9 +225,10 @@ def write_decrypted_parallel(
         return one_pass()
     try:
         stats = _decrypt_split(name, lay, jobs, keys, output, ports, fast)
-    except (BrokenExecutor, OSError, struct.error, RangeLost) as exc:
+    except (BrokenExecutor, OSError, struct.error, RangeLost, parhandoff.HandoffLost) as exc:
         # A worker that died (killed, out of memory), processes that could not be started, or
-        # no room for the part files: the single pass says what is wrong, if anything.
+        # no room for the part files or the handoffs: the single pass says what is wrong, if
+        # anything.
         note(f"--jobs {jobs}: {type(exc).__name__}; read in one process")
         stats = None
     return one_pass() if stats is None else stats
@@ -486,8 +487,10 @@ def decrypt_handoff_range(
         return None
     finally:
         if handoff is not None:
-            handoff.end(end)  # 0 when not read to its end: a later range stops waiting at once
-            handoff.close()
+            try:
+                handoff.end(end)  # 0 when not read to its end: a later range stops waiting now
+            finally:
+                handoff.close()
     # Keys given again to an SPI that had some: a range that opened that SPI's packets before
     # reading every earlier frame could differ from the single pass (``parhandoff``). The last
     # range's dissector may hold something at the end of the file, as the single pass's would.

@@ -79,9 +79,16 @@ class Diverged(Exception):
     """This range's output would not be the single pass's: the capture is read in one pass."""
 
 
+class HandoffLost(Exception):
+    """A handoff file could not be written or read (no room left in the temporary directory):
+    the capture is read in one pass. Not an OSError, which would be taken for the output's."""
+
+
 class Handoff:
     """The writing end: one range's other frames, appended for the later ranges as they are met,
     with marks of how far the range has been read and its end."""
+
+    _write = staticmethod(os.write)  # (a test makes the disk full here)
 
     def __init__(self, path: str, first: int) -> None:
         self._fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_NOFOLLOW)
@@ -119,8 +126,11 @@ class Handoff:
 
     def _put(self, data: bytes) -> None:
         view = memoryview(data)
-        while view:
-            view = view[os.write(self._fd, view) :]
+        try:
+            while view:
+                view = view[self._write(self._fd, view) :]
+        except OSError as exc:
+            raise HandoffLost(str(exc)) from None
 
 
 class Earlier:
@@ -146,9 +156,12 @@ class Earlier:
         """Feed whatever has been handed over since; whether anything had."""
         got = False
         while not self.done:
-            if self._fd is None:
-                self._fd = os.open(self._paths[self._k], os.O_RDONLY | os.O_NOFOLLOW)
-            chunk = os.read(self._fd, 1 << 16)
+            try:
+                if self._fd is None:
+                    self._fd = os.open(self._paths[self._k], os.O_RDONLY | os.O_NOFOLLOW)
+                chunk = os.read(self._fd, 1 << 16)
+            except OSError as exc:
+                raise HandoffLost(str(exc)) from None
             if not chunk:
                 break
             got = True
@@ -315,4 +328,4 @@ def _esp_spi(raw: RawFrame, fast_udp: bool) -> int | None:
     return int.from_bytes(raw.data[at : at + 4], "big")
 
 
-__all__ = ["GRACE", "Diverged", "Earlier", "Handoff", "HandoffSink", "base"]
+__all__ = ["GRACE", "Diverged", "Earlier", "Handoff", "HandoffLost", "HandoffSink", "base"]

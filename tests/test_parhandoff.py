@@ -281,3 +281,36 @@ def test_a_range_that_never_ends_is_waited_for_a_grace_only(tmp_path: Path) -> N
     sink.follow(earlier, walk_rest, 0.02)
     sink.catch_up()
     assert walks == [1] and earlier.done
+
+
+def test_no_room_for_the_handoffs_means_one_pass(
+    split_small: None,
+    one_passes: list[int],
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+) -> None:
+    """The temporary directory full (the first range's handoff cannot be written): one line
+    saying so, then the single pass's file and counts; nothing left behind."""
+    import errno
+
+    def full(fd: int, data: object) -> int:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(parhandoff.Handoff, "_write", staticmethod(full))
+    monkeypatch.setenv("TMPDIR", str(tmp_path / "tmp"))
+    (tmp_path / "tmp").mkdir()
+    import tempfile
+
+    monkeypatch.setattr(tempfile, "tempdir", None)  # TMPDIR read again
+    d = LAB / "rekey-dpd"
+    one_err = _decrypt(capsys, d / "capture.pcap", d / "keys.toml", tmp_path / "one.pcap")
+    many_err = _decrypt(
+        capsys, d / "capture.pcap", d / "keys.toml", tmp_path / "many.pcap", "--jobs", "2"
+    )
+    assert many_err.splitlines()[0] == "ikeview: --jobs 2: HandoffLost; read in one process"
+    assert many_err.splitlines()[1:] == one_err.splitlines()
+    assert len(one_passes) == 1
+    assert (tmp_path / "many.pcap").read_bytes() == (tmp_path / "one.pcap").read_bytes()
+    assert not list((tmp_path / "tmp").iterdir())
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["many.pcap", "one.pcap", "tmp"]
