@@ -18,7 +18,6 @@ every frame that is not fast-path ESP, so it holds every key.
 from __future__ import annotations
 
 import contextlib
-import functools
 import os
 import struct
 import tempfile
@@ -461,36 +460,24 @@ def decrypt_handoff_range(
     lay, w = split.lay, split.walked[r]
     dissector = Dissector(extra_ports=ports)
     fast_udp = not ports  # extra ports may carry bare IKE: then only ESP over IP is taken
-    handoff = parhandoff.Handoff(paths[r], parhandoff.base(r)) if r < len(paths) else None
     end = 0
-    try:
-        with (
-            _part_out(part, w.end - w.start, to_output, pieces) as out,
-            open(split.name, "rb") as fh,
-            open_map(split.name) as mm,
-        ):
-            dec = KeyringDecryptor(keyring, keep_plaintext=True)
-            sink = parhandoff.HandoffSink(dissector, dec, out, handoff, fast_udp)
-            if r:
-                starts = [x.start for x in split.walked[: r + 1]]
-                earlier = parhandoff.Earlier(paths[:r], starts, sink.take_other)
-                rest = functools.partial(earlier.walk_rest, mm, lay, fh.fileno(), fast_udp)
-                sink.follow(earlier, rest, grace)
-            sink._writer = PcapWriter(out, lay.linktype)
-            span = (w.start, w.end, parhandoff.base(r))
-            done = walk_span(mm, lay.size, (lay.endian, lay.scale), sink, fast_udp, span)
-            if done is None:
-                return None
-            sink.flush()
-            end = done[2]
-    except parhandoff.Diverged:
-        return None
-    finally:
-        if handoff is not None:
-            try:
-                handoff.end(end)  # 0 when not read to its end: a later range stops waiting now
-            finally:
-                handoff.close()
+    with open(split.name, "rb") as fh, open_map(split.name) as mm:
+        relay = parhandoff.relay_for(split, r, paths, grace, mm, fh.fileno(), fast_udp)
+        try:
+            with _part_out(part, w.end - w.start, to_output, pieces) as out:
+                dec = KeyringDecryptor(keyring, keep_plaintext=True)
+                sink = parhandoff.HandoffSink(dissector, dec, out, relay)
+                sink._writer = PcapWriter(out, lay.linktype)
+                span = (w.start, w.end, parhandoff.base(r))
+                done = walk_span(mm, lay.size, (lay.endian, lay.scale), sink, fast_udp, span)
+                if done is None:
+                    return None
+                sink.flush()
+                end = done[2]
+        except parhandoff.Diverged:
+            return None
+        finally:
+            relay.end(end)  # 0 when not read to its end: a later range stops waiting now
     # Keys given again to an SPI that had some: a range that opened that SPI's packets before
     # reading every earlier frame could differ from the single pass (``parhandoff``). The last
     # range's dissector may hold something at the end of the file, as the single pass's would.

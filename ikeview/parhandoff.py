@@ -29,6 +29,7 @@ a range that cannot be walked writes its end at once, and any wait ends after :d
 
 from __future__ import annotations
 
+import functools
 import os
 import struct
 import time
@@ -48,6 +49,7 @@ if TYPE_CHECKING:
 
     from ikeview.pipeline.decrypt import KeyringDecryptor
     from ikeview.pipeline.fastwalk import Lane
+    from ikeview.rangesplit import Split
 
 GRACE = 0.05
 """Seconds a later range waits for the earlier ranges' frames, in all, before it walks the rest
@@ -230,66 +232,63 @@ class Earlier:
             self._fd = None
 
 
-class HandoffSink(_DecryptSink):
-    """``fastdecrypt``'s sink for one range: hands its other frames over (``handoff``) and, in a
-    later range, runs ahead of the earlier frames only where the module doc says it may."""
+class Relay:
+    """One range's side of the handoffs, for whichever sink walks it: its own handoff (written),
+    the earlier ranges' (followed), and the rules of the module doc on what may run ahead."""
 
-    def __init__(
-        self,
-        dissector: Dissector,
-        dec: KeyringDecryptor,
-        out: BinaryOut,
-        handoff: Handoff | None,
-        fast_udp: bool = True,
-    ) -> None:
-        super().__init__(dissector, dec, out)
-        self._handoff = handoff
+    def __init__(self, handoff: Handoff | None, fast_udp: bool = True) -> None:
+        self.handoff = handoff
         self._fast_udp = fast_udp
         self._earlier: Earlier | None = None
         self._walk_rest: Callable[[], None] = lambda: None
         self._grace = GRACE
         self._warm = False
+        self.take_other: Callable[[RawFrame], None] = lambda raw: None
+        """How the range's sink reads an earlier range's frame (set by the sink)."""
 
     def follow(self, earlier: Earlier, walk_rest: Callable[[], None], grace: float) -> None:
         """A later range: the earlier frames come from ``earlier``; ``walk_rest`` walks what is
         left of them once ``grace`` seconds have gone by waiting."""
         self._earlier, self._walk_rest, self._grace = earlier, walk_rest, grace
 
-    def take_other(self, raw: RawFrame) -> None:
-        """An earlier range's frame: read for its keys, nothing written or counted."""
-        for rec in self._run((raw,)):
-            if isinstance(rec, IkeDatagram | FrameError):
-                self._corr.feed(rec)
-                if isinstance(rec, IkeDatagram):
-                    self._dec.take_plaintext(rec.message.raw)
-
-    def lane(self, spi: int, src: bytes, dst: bytes, udp: bool) -> Lane | None:
+    def lane(self, spi: int, keyless: Callable[[int], bool]) -> None:
+        """Before a lane of ``spi`` opens: wait while ``keyless(spi)`` and earlier frames may
+        still come."""
         earlier = self._earlier
         if earlier is not None and not earlier.done:
-            while isinstance(self._dec.esp_batch(spi), str) and not earlier.done:
+            while keyless(spi) and not earlier.done:
                 self._wait(earlier)
             if earlier.broken:
                 raise Diverged
-        return super().lane(spi, src, dst, udp)
 
-    def frame(self, raw: RawFrame) -> None:
-        self.flush()
-        if self._handoff is not None and not plain_esp(raw.linktype, raw.data, self._fast_udp):
-            self._handoff.frame(raw)
+    def frame(self, raw: RawFrame, has_keys: Callable[[int], bool]) -> None:
+        """Before a general frame is read (the lanes flushed): handed over when it is not plain
+        ESP, and every earlier frame fed first unless it is plain ESP of an SPI with keys."""
+        if self.handoff is not None and not plain_esp(raw.linktype, raw.data, self._fast_udp):
+            self.handoff.frame(raw)
         earlier = self._earlier
         if earlier is not None and not earlier.done:
             spi = _esp_spi(raw, self._fast_udp)
-            if spi is None or not self._dec.has_esp_keys(spi):
+            if spi is None or not has_keys(spi):
                 self.catch_up()
-        self._general(raw)
 
-    def flush(self) -> None:
-        if self._handoff is not None:
-            held = [lane.items[-1] for lane in self.lanes.values() if lane.items]
+    def mark(self, lanes: dict[int, Lane]) -> None:
+        """Before the lanes are flushed: how far the range has been read (their last packet)."""
+        if self.handoff is not None:
+            held = [lane.items[-1] for lane in lanes.values() if lane.items]
             if held:
                 last = max(held)
-                self._handoff.mark(last[5] - 16, last[0] - 1)
-        super().flush()
+                self.handoff.mark(last[5] - 16, last[0] - 1)
+
+    def end(self, offset: int) -> None:
+        """The range is walked (to ``offset``; 0: it could not be): its handoff ended and
+        closed; frames read after it (another range's, handed back) are not handed over."""
+        handoff, self.handoff = self.handoff, None
+        if handoff is not None:
+            try:
+                handoff.end(offset)
+            finally:
+                handoff.close()
 
     def catch_up(self) -> None:
         """Every earlier frame fed (:class:`Diverged` when they cannot all be)."""
@@ -320,6 +319,62 @@ class HandoffSink(_DecryptSink):
         self._grace -= time.monotonic() - began
 
 
+def relay_for(
+    split: Split,
+    r: int,
+    paths: Sequence[str],
+    grace: float,
+    mm: mmap.mmap,
+    fd: int,
+    fast_udp: bool = True,
+) -> Relay:
+    """Range ``r``'s relay: its handoff ``paths[r]`` (every range but the last), and in a later
+    range the earlier ranges' followed (``mm`` and ``fd``: the capture, for the walk of the
+    rest)."""
+    relay = Relay(Handoff(paths[r], base(r)) if r < len(paths) else None, fast_udp)
+    if r:
+        starts = [w.start for w in split.walked[: r + 1]]
+        earlier = Earlier(paths[:r], starts, lambda raw: relay.take_other(raw))
+        rest = functools.partial(earlier.walk_rest, mm, split.lay, fd, fast_udp)
+        relay.follow(earlier, rest, grace)
+    return relay
+
+
+class HandoffSink(_DecryptSink):
+    """``fastdecrypt``'s sink for one range of ``decrypt -o``, through its :class:`Relay`."""
+
+    def __init__(
+        self, dissector: Dissector, dec: KeyringDecryptor, out: BinaryOut, relay: Relay
+    ) -> None:
+        super().__init__(dissector, dec, out)
+        self.relay = relay
+        relay.take_other = self.take_other
+
+    def take_other(self, raw: RawFrame) -> None:
+        """An earlier range's frame: read for its keys, nothing written or counted."""
+        for rec in self._run((raw,)):
+            if isinstance(rec, IkeDatagram | FrameError):
+                self._corr.feed(rec)
+                if isinstance(rec, IkeDatagram):
+                    self._dec.take_plaintext(rec.message.raw)
+
+    def lane(self, spi: int, src: bytes, dst: bytes, udp: bool) -> Lane | None:
+        self.relay.lane(spi, self._keyless)
+        return super().lane(spi, src, dst, udp)
+
+    def frame(self, raw: RawFrame) -> None:
+        self.flush()
+        self.relay.frame(raw, self._dec.has_esp_keys)
+        self._general(raw)
+
+    def flush(self) -> None:
+        self.relay.mark(self.lanes)
+        super().flush()
+
+    def _keyless(self, spi: int) -> bool:
+        return isinstance(self._dec.esp_batch(spi), str)
+
+
 def _esp_spi(raw: RawFrame, fast_udp: bool) -> int | None:
     """The SPI of a frame ``plain_esp`` takes (Ethernet, IPv4 without options); else None."""
     if not plain_esp(raw.linktype, raw.data, fast_udp):
@@ -328,4 +383,14 @@ def _esp_spi(raw: RawFrame, fast_udp: bool) -> int | None:
     return int.from_bytes(raw.data[at : at + 4], "big")
 
 
-__all__ = ["GRACE", "Diverged", "Earlier", "Handoff", "HandoffLost", "HandoffSink", "base"]
+__all__ = [
+    "GRACE",
+    "Diverged",
+    "Earlier",
+    "Handoff",
+    "HandoffLost",
+    "HandoffSink",
+    "Relay",
+    "base",
+    "relay_for",
+]

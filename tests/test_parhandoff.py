@@ -11,20 +11,17 @@ writes its end.
 
 from __future__ import annotations
 
-import io
 import json
 from pathlib import Path
 from typing import Any
 
 import pytest
 from ikeview.dissectors.records import RawFrame
-from ikeview.dissectors.stream import Dissector
 from lab_support import LAB
 
 from ikeview import pardecrypt, parhandoff
 from ikeview.cli import main
 from ikeview.keys.loader import load_keys
-from ikeview.keys.model import KeyRing
 from ikeview.pcapranges import layout, open_map, scan
 from ikeview.pipeline.decrypt import KeyringDecryptor
 
@@ -275,11 +272,9 @@ def test_a_range_that_never_ends_is_waited_for_a_grace_only(tmp_path: Path) -> N
         walks.append(1)
         earlier._finish(False)
 
-    sink = parhandoff.HandoffSink(
-        Dissector(), KeyringDecryptor(KeyRing(), keep_plaintext=True), io.BytesIO(), None
-    )
-    sink.follow(earlier, walk_rest, 0.02)
-    sink.catch_up()
+    relay = parhandoff.Relay(None)
+    relay.follow(earlier, walk_rest, 0.02)
+    relay.catch_up()
     assert walks == [1] and earlier.done
 
 
