@@ -5,8 +5,8 @@ Captures: make_capture.py's mix (1k IKE per 1M packets, mostly ESP, no keys) for
 report and export; bench_decrypt_file.py's AES-GCM ESP with its ``[[esp]]`` keys for report --keys
 and decrypt -o (keys that open no IKE: ranges are read at once); make_lab_esp.py's real
 strongSwan session with N ESP packets and its PSK and DH secret for the same two commands marked
-"(PSK)" (keys that open IKE: for report, ranges are located first; decrypt -o reads them at
-once, the earlier ranges handing their other frames over: ``ikeview.parhandoff``). Each command
+"(PSK)" (keys that open IKE: ranges are read at once, the earlier ranges handing their other
+frames over: ``ikeview.parhandoff``). Each command
 runs ``--runs`` times per job count, alternating (1, N, 1, N...), and the fastest wall time of
 each is kept (with its CPU time: user+sys of the process and its children). Bytecode is
 compiled first, as an installed copy has it (see bench_decrypt_file.py).
@@ -14,12 +14,12 @@ compiled first, as an installed copy has it (see bench_decrypt_file.py).
 Wall time only shows the speed-up when the machine has a core free per process; on a shared
 machine it says more about the neighbours. So the bench also prints, for report, report --keys
 and decrypt -o, the *idle-machine bound*: each process's CPU time measured one after the other
-in this process (locating its pieces, then analysing its range, then the fold), and one pass's
-(no locating without keys or with keys that open no IKE, as ``--jobs`` runs them);
-wall time with an idle core per process is about the slowest locating plus the slowest range
-plus the fold, start-up (the ``startup`` line, 10 packets) aside. For ``decrypt -o`` with keys
-that open no IKE the file is cut as ``--jobs`` cuts it (the tail in smaller ranges, handed to
-the process free first): its "ranges" are each process's share, its fold the last part's join;
+in this process (analysing its range, then the fold), and one pass's (nothing is located on
+the batch path of a classic pcap, as ``--jobs`` runs these captures: the "locating" column
+stays 0); wall time with an idle core per process is about the slowest range plus the fold,
+start-up (the ``startup`` line, 10 packets) aside. For ``decrypt -o`` the file is cut as
+``--jobs`` cuts it (the tail in smaller ranges, handed to the process free first): its
+"ranges" are each process's share, its fold the last part's join;
 with a PSK the same, each range run after the ones before it, so that it finds their handoffs
 complete and never waits (what waiting costs is in the wall times above).
 
@@ -213,20 +213,6 @@ def _cpu(f: Callable[..., Any], *a: Any, **k: Any) -> tuple[float, Any]:
     return time.process_time() - c0, got
 
 
-def _located(capture: Path, jobs: int) -> tuple[list[float], Any]:
-    """Each process's locating CPU time, and the split (as ``rangesplit.plan`` cuts it)."""
-    from ikeview.pcapranges import layout
-    from ikeview.rangesplit import locate_pieces, plan, split_pieces
-
-    lay = layout(str(capture))
-    assert lay is not None and not lay.ng
-    bounds, mine = plan(lay, jobs)
-    timed = [_cpu(locate_pieces, str(capture), lay, mine[q], True) for q in range(jobs)]
-    split = split_pieces(str(capture), lay, bounds, [p for _, ps in timed for p in ps])
-    assert split is not None
-    return [t for t, _ in timed], split
-
-
 def _say(
     name: str, one: float, found: list[float], ranges: list[float], fold: float, n: int
 ) -> None:
@@ -240,67 +226,67 @@ def _say(
 
 def bound_report(capture: Path, keys: list[str], jobs: int, name: str) -> None:
     """``report``'s idle-machine bound (see the module doc), the way ``--jobs`` runs it."""
-    from ikeview.diagnosis.engine import diagnose
-    from ikeview.parallel import esp_range, last_range, load_keyring, opens_no_ike, run_range
+    from ikeview.parallel import load_keyring, opens_no_ike
     from ikeview.pipeline.analyze import analyze
 
     keyring = load_keyring(keys)
     one = min(_cpu(analyze, str(capture), keyring)[0] for _ in range(2))
-    if keyring is None or opens_no_ike(keyring):
-        bound_unlocated(capture, jobs, name, one, keyring)
-        return
-    found, split = _located(capture, jobs)
-    t_last, (part, frames, others) = _cpu(last_range, split, keyring, ())
-    middle = [_cpu(esp_range, split, r, (), (), True, keyring) for r in range(1, jobs - 1)]
-    t0, (corr, _) = _cpu(
-        run_range, split, 0, (), (), False, True, keyring=keyring, tail=lambda _take: others
-    )
-
-    def fold() -> object:
-        corr.absorb_esp([*(p for _, p in middle), part])
-        return diagnose(corr.snapshot(frames=split.bases[-1] + frames, complete=True))
-
-    t_fold, _ = _cpu(fold)
-    _say(name, one, found, [t0, *(t for t, _ in middle), t_last], t_fold, jobs)
+    handoff = keyring is not None and not opens_no_ike(keyring)
+    bound_unlocated(capture, jobs, name, one, keyring, handoff)
 
 
-def bound_unlocated(capture: Path, jobs: int, name: str, one: float, keyring: Any = None) -> None:
-    """Without keys, or with keys that open no IKE, nothing is located: each range walked at
-    once (``ikeview.parunlocated``); the fold renumbers the later ranges."""
+def bound_unlocated(
+    capture: Path, jobs: int, name: str, one: float, keyring: Any = None, handoff: bool = False
+) -> None:
+    """Nothing is located: each range walked at once (``ikeview.parunlocated``; with keys that
+    open IKE the earlier ranges hand their other frames over, ``ikeview.parhandoff``, each
+    range here run after those before it, so that it never waits); the fold renumbers the
+    later ranges."""
+    from ikeview import parhandoff
     from ikeview.diagnosis.engine import diagnose
     from ikeview.parallel import _run_range
-    from ikeview.parunlocated import no_keys_short, renumber, unlocated_range
-    from ikeview.pcapranges import Walked, cuts, layout, open_map, resync
-    from ikeview.rangesplit import OPEN, Split
+    from ikeview.parunlocated import (
+        handoff_range,
+        no_keys_short,
+        renumber,
+        unlocated_range,
+        unlocated_split,
+    )
+    from ikeview.pcapranges import layout
 
     lay = layout(str(capture))
     assert lay is not None
-    bounds = cuts(lay, jobs, no_keys_short(jobs) if keyring is None else 0.0)
-    with open_map(str(capture)) as mm:
-        starts = [lay.first, *(resync(mm, lay, b) or 0 for b in bounds[1:jobs])]
-    ends = [*starts[1:], lay.size]
-    walked = tuple(Walked(a, b, OPEN) for a, b in zip(starts, ends, strict=True))
-    split = Split(str(capture), lay, walked, (b"",) * jobs, (0,) * jobs)
-    later = [_cpu(unlocated_range, split, r, keyring) for r in range(1, jobs)]
-    got = [g for _, g in later]
+    short = no_keys_short(jobs) if keyring is None else 0.0
+    split = unlocated_split(str(capture), lay, jobs, short=short, handoff=handoff)
+    assert split is not None
+    later: list[tuple[float, Any]] = []
+    with parhandoff.handoff_files(jobs if handoff else 0) as paths:
+        handoffs = (paths, parhandoff.GRACE) if handoff else None
 
-    def tail(first: Any) -> list[Any]:
-        # The later ranges' other frames (IKE), renumbered, read last by the first range's
-        # process, as fold_unlocated hands them over: part of that process's work.
-        base, out = first.walked, []
-        for _part, frames, kept, *_ in got:
-            out += [raw._replace(index=raw.index + base) for raw in kept]
-            base += frames
-        return out
+        def tail(first: Any) -> list[Any]:
+            # The later ranges, run once range 0 has handed everything over; then their other
+            # frames (IKE), renumbered, read last by the first range's process, as
+            # fold_unlocated hands them over: part of that process's work.
+            for r in range(1, jobs):
+                args = (paths, parhandoff.GRACE) if handoff else ()
+                worker = handoff_range if handoff else unlocated_range
+                later.append(_cpu(worker, split, r, keyring, *args))
+            base, out = first.walked, []
+            for r, (_t, (_part, frames, kept, *_)) in enumerate(later, 1):
+                out += [raw._replace(index=raw.index + base - split.bases[r]) for raw in kept]
+                base += frames
+            return out
 
-    t0, (corr, _, first) = _cpu(_run_range, split, 0, (), (), False, True, keyring, tail)
+        run = (split, 0, (), (), False, True, keyring, tail)
+        t_all, (corr, _, first) = _cpu(_run_range, *run, handoffs=handoffs)
+    t0 = t_all - sum(t for t, _ in later)
 
     def fold() -> object:
         base = first.walked
-        for part, frames, *_ in got:
-            renumber(part, base)
+        for r, (_t, (part, frames, *_)) in enumerate(later, 1):
+            renumber(part, base - split.bases[r])
             base += frames
-        corr.absorb_esp([part for part, *_ in got])
+        corr.absorb_esp([part for _t, (part, *_) in later])
         return diagnose(corr.snapshot(frames=base, complete=True))
 
     t_fold, _ = _cpu(fold)

@@ -19,12 +19,12 @@ first by this one):
    folded exactly (sequence numbers far out of order across a boundary), the capture is read
    again in one pass: the output never depends on ``--jobs``.
 
-On the batch path of a classic pcap (the usual case) round 1 skips what nobody needs
-(``ikeview.rangesplit.locate_open``): only ranges 0..N-2 are located, that span cut into N
-shares so that every process takes one, and the last range is walked once, by its own process,
-which notes its other frames as it goes and hands them back with its ESP (they matter only to
-the first range's correlator, which reads them last). The keys are loaded once, here. Without
-keys, or with keys that open no IKE, nothing is located at all (``ikeview.parunlocated``).
+On the batch path of a classic pcap nothing is located (``ikeview.parunlocated``): with keys
+that open IKE the earlier ranges hand their other frames over as they go (``parhandoff``).
+With ``--ports`` there (and in the TUI's split load) only ranges 0..N-2 are located
+(``rangesplit.locate_open``), that span cut into N shares, one per process; the last range is
+walked once, by its own process, which notes its other frames as it goes and hands them back
+with its ESP (only the first range's correlator needs them, last). Keys are loaded once, here.
 
 Only file names, byte offsets, per-SA counters and the last range's few other frames cross
 between processes, never ESP packets. ``decrypt -o`` has its own split (``pardecrypt``; on the
@@ -46,6 +46,7 @@ from ikeview.dissectors.records import EspPacket, RawFrame
 from ikeview.dissectors.stream import Dissector, DissectStats, plain_esp
 from ikeview.fastsummary import summarize_fast
 from ikeview.ikepreload import preload_ike
+from ikeview.parhandoff import HandoffLost
 from ikeview.pcapranges import Layout, layout, open_map
 from ikeview.procpool import pool
 from ikeview.rangesplit import (
@@ -62,6 +63,7 @@ if TYPE_CHECKING:
     import mmap
 
     from ikeview.keys.model import KeyRing
+    from ikeview.parhandoff import Handoffs, Relay
     from ikeview.pipeline.correlate import Correlator
     from ikeview.pipeline.correlate.espbulk import EspBulk
     from ikeview.pipeline.correlate.merge import EspPart, Recorder
@@ -162,9 +164,10 @@ def _run_range(
     *,
     watch: RangeWatch | None = None,
     ike: bool = True,
+    handoffs: Handoffs | None = None,
 ) -> tuple[Correlator, Recorder, _RangeFeed]:
     # ``watch``: the TUI's recorder of ESP rows and its pacer (``tui.parload``). ``ike``:
-    # whether IKE datagrams are parsed (Dissector's ``ike``).
+    # whether IKE datagrams are parsed (Dissector's ``ike``). ``handoffs``: ``parhandoff``.
     # Imported here: ``summary --jobs`` (this module too) needs none of the correlator.
     from ikeview.pipeline.capture_model import MAX_INNER_FLOWS
     from ikeview.pipeline.correlate import Correlator
@@ -206,6 +209,7 @@ def _run_range(
                 not extra_ports,
                 tail,
                 watch,
+                handoffs,
             )
     return corr, recorder, take
 
@@ -289,21 +293,22 @@ def _walk_batched(
     fast_udp: bool,
     tail: Callable[[_RangeFeed], Iterable[RawFrame]] | None = None,
     watch: RangeWatch | None = None,
+    handoffs: Handoffs | None = None,
 ) -> None:
     """Range ``r`` through the batch path's walk and sink (``pipeline.fastwalk`` and
     ``fastesp``, as ``analyze`` takes them), records through ``take``; a counter's packets are
     batched only once ``take`` has kept its first sequence numbers. The other ranges' other
-    frames go to the sink's general path before and after the range, in capture order."""
+    frames go to the sink's general path before and after the range, in capture order; with
+    ``handoffs``, the earlier ranges' come as they hand them over (``parhandoff``)."""
     from ikeview.pipeline.fastwalk import walk_frames, walk_span
 
-    batch = getattr(decryptor, "esp_batch", None) if decryptor.has_keys else None
-    if watch is None:
-        sink = _range_sink(take)(dissector, take.feed, bulk, batch)
-    else:
-        from ikeview.pipeline.fastsnap import SnapshotSink
+    relay = None
+    if handoffs is not None and not split.lay.ng:
+        from ikeview.parhandoff import reading, relay_for
 
-        made = _range_sink(take, SnapshotSink)
-        sink = made(dissector, take.feed, bulk, batch, watch.recorder, watch.pacer)
+        relay = relay_for(split, r, handoffs[0], handoffs[1], mm, fd, fast_udp)
+        relay.take_other = reading(dissector.run, take.feed)  # as another range's frames
+    sink = _batched_sink(dissector, take, bulk, decryptor, watch, relay)
     lay, w, base = split.lay, split.walked[r], split.bases[r]
     if lay.ng:
         # The walk over frames a reader gave (the batch path's own loop for pcapng).
@@ -313,8 +318,13 @@ def _walk_batched(
         sink.frame(raw)
     kind = (lay.endian, lay.scale)
     take.walking = True
-    done = walk_span(mm, lay.size, kind, sink, fast_udp, (w.start, w.end, base))
-    sink.flush()
+    done = None
+    try:
+        done = walk_span(mm, lay.size, kind, sink, fast_udp, (w.start, w.end, base))
+        sink.flush()
+    finally:
+        if relay is not None:
+            relay.end(0 if done is None else done[2])  # 0: a later range stops waiting now
     take.walking = False
     if done is None:
         raise RangeLost(split.name)
@@ -325,6 +335,31 @@ def _walk_batched(
     for raw in tail(take) if tail is not None else ():
         sink.frame(raw)
     sink.flush()
+    # Keys given again to an SPI anywhere: see parhandoff.
+    take.redefined = bool(getattr(decryptor, "redefined", False))
+
+
+def _batched_sink(
+    dissector: Dissector,
+    take: _RangeFeed,
+    bulk: EspBulk,
+    decryptor: Decryptor,
+    watch: RangeWatch | None,
+    relay: Relay | None,
+) -> Any:
+    """The range's sink: the TUI's with ``watch``, driven by ``relay`` with handoffs."""
+    batch = getattr(decryptor, "esp_batch", None) if decryptor.has_keys else None
+    if watch is not None:
+        from ikeview.pipeline.fastsnap import SnapshotSink
+
+        made = _range_sink(take, SnapshotSink)
+        return made(dissector, take.feed, bulk, batch, watch.recorder, watch.pacer)
+    sink_type = _range_sink(take)
+    if relay is not None:
+        from ikeview.parhandoff import relayed
+
+        sink_type = relayed(sink_type, relay, batch, decryptor)
+    return sink_type(dissector, take.feed, bulk, batch)
 
 
 class _RangeFeed:
@@ -357,6 +392,8 @@ class _RangeFeed:
         """Whether the dissector held nothing (fragments, streams) when the range ended."""
         self.others = 0
         """Frames of the walk that are not plain ESP."""
+        self.redefined = False
+        """Whether its decryptor was given keys for an SPI that had some (``parhandoff``)."""
         self.recorded: set[tuple[int, str]] = set()
         """Counters whose first sequence numbers are kept (or that need none: first range)."""
 
@@ -490,10 +527,10 @@ def analyze_parallel(
         return one_pass()
     try:
         result = _analyze_split(name, lay, jobs, keys, ports, fast_allowed(fast))
-    except (BrokenExecutor, OSError, struct.error, RangeLost, TooManyOthers) as exc:
+    except (BrokenExecutor, OSError, struct.error, RangeLost, TooManyOthers, HandoffLost) as exc:
         # A worker that died (killed, out of memory), processes that could not be started, a
-        # file cut short while it was read (a record header past its new end), or a last range
-        # of mostly frames that are not plain ESP.
+        # file cut short while it was read (a record header past its new end), a last range
+        # of mostly frames that are not plain ESP, or no room for the handoffs.
         note(f"--jobs {jobs}: {type(exc).__name__}; read in one process")
         result = None
     return one_pass() if result is None else result
@@ -506,15 +543,18 @@ def _analyze_split(
 
     batch = fast and not lay.ng
     keyring = load_keyring(keys) if batch else None
-    unlocated = batch and not ports and (keyring is None or opens_no_ike(keyring))
+    unlocated = batch and not ports
     if keyring is not None or not unlocated:
         # Without keys no later unlocated range parses IKE (parunlocated): the IKE side is then
         # imported by this process only, with its first IKE message, while the others run.
         preload_ike(name, keys=bool(keys))
     if unlocated:
+        # With keys that open IKE the earlier ranges hand their other frames over as they go
+        # (parhandoff); without, or with ESP keys only, a range needs none of them.
         from ikeview.parunlocated import analyze_unlocated
 
-        return analyze_unlocated(name, lay, jobs, keyring)
+        handoff = keyring is not None and not opens_no_ike(keyring)
+        return analyze_unlocated(name, lay, jobs, keyring, handoff)
     if batch:
         return _analyze_open(name, lay, jobs, keyring, ports)
     with pool(jobs - 1) as ex:

@@ -30,6 +30,7 @@ from ikeview import parhandoff
 from ikeview.directout import direct_output
 from ikeview.dissectors.records import EspPacket, FrameError, IkeDatagram, RawFrame
 from ikeview.dissectors.stream import Dissector, dissect
+from ikeview.fastdecrypt import _DecryptSink
 from ikeview.outfile import flushing, meanwhile, replacing
 from ikeview.parallel import (
     NOT_SPLIT,
@@ -53,6 +54,7 @@ from ikeview.rangesplit import Split, locate
 
 if TYPE_CHECKING:
     from ikeview.keys.model import KeyRing
+    from ikeview.pipeline.fastwalk import Lane
 
 
 def decrypt_range(
@@ -151,7 +153,6 @@ def _decrypt_range_fast(
     """Range ``r`` through the batch path's walk and decrypting sink: its own frames written as
     ``fastdecrypt`` writes them; the other ranges' other frames (and, on a pcapng range, frames
     of the range itself the sink takes one by one) read for their keys only."""
-    from ikeview.fastdecrypt import _DecryptSink
     from ikeview.pipeline.fastwalk import walk_frames, walk_span
 
     lo, hi = split.bases[r], split.bases[r] + split.walked[r].frames
@@ -424,7 +425,6 @@ def decrypt_unlocated_range(
     """Worker: range ``r`` of an unlocated split written whole to ``part`` through the batch
     path; None when it cannot be walked from its guessed start (no record starts there, or
     damage: then the single pass reports it)."""
-    from ikeview.fastdecrypt import _DecryptSink
     from ikeview.pipeline.fastwalk import walk_span
 
     lay, w = split.lay, split.walked[r]
@@ -466,7 +466,7 @@ def decrypt_handoff_range(
         try:
             with _part_out(part, w.end - w.start, to_output, pieces) as out:
                 dec = KeyringDecryptor(keyring, keep_plaintext=True)
-                sink = parhandoff.HandoffSink(dissector, dec, out, relay)
+                sink = HandoffSink(dissector, dec, out, relay)
                 sink._writer = PcapWriter(out, lay.linktype)
                 span = (w.start, w.end, parhandoff.base(r))
                 done = walk_span(mm, lay.size, (lay.endian, lay.scale), sink, fast_udp, span)
@@ -485,18 +485,40 @@ def decrypt_handoff_range(
     return sink.stats, end, (last or dissector.idle()) and not dec.redefined
 
 
-@contextlib.contextmanager
-def _handoffs(count: int) -> Iterator[list[str]]:
-    """Empty handoff files for ranges 0..count-2, in a private temporary directory (none and
-    no directory when ``count`` is 0)."""
-    if not count:
-        yield []
-        return
-    with tempfile.TemporaryDirectory(prefix="ikeview-handoff-") as tmp:
-        paths = [os.path.join(tmp, f"range{r}") for r in range(count - 1)]
-        for path in paths:
-            os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
-        yield paths
+class HandoffSink(_DecryptSink):
+    """``fastdecrypt``'s sink for one range of ``decrypt -o`` with handoffs, through its
+    ``parhandoff.Relay``."""
+
+    def __init__(
+        self, dissector: Dissector, dec: KeyringDecryptor, out: BinaryOut, relay: parhandoff.Relay
+    ) -> None:
+        super().__init__(dissector, dec, out)
+        self.relay = relay
+        relay.take_other = self.take_other
+
+    def take_other(self, raw: RawFrame) -> None:
+        """An earlier range's frame: read for its keys, nothing written or counted."""
+        for rec in self._run((raw,)):
+            if isinstance(rec, IkeDatagram | FrameError):
+                self._corr.feed(rec)
+                if isinstance(rec, IkeDatagram):
+                    self._dec.take_plaintext(rec.message.raw)
+
+    def lane(self, spi: int, src: bytes, dst: bytes, udp: bool) -> Lane | None:
+        self.relay.lane(spi, self._keyless)
+        return super().lane(spi, src, dst, udp)
+
+    def frame(self, raw: RawFrame) -> None:
+        self.flush()
+        self.relay.frame(raw, self._dec.has_esp_keys)
+        self._general(raw)
+
+    def flush(self) -> None:
+        self.relay.mark(self.lanes)
+        super().flush()
+
+    def _keyless(self, spi: int) -> bool:
+        return isinstance(self._dec.esp_batch(spi), str)
 
 
 def _decrypt_unlocated(
@@ -540,7 +562,7 @@ def _decrypt_unlocated(
         return all(flags) and not any(later)
 
     try:
-        with _handoffs(count if handoff else 0) as paths:
+        with parhandoff.handoff_files(count if handoff else 0) as paths:
             grace = parhandoff.GRACE
             results = _write_parts(
                 ex,

@@ -29,25 +29,24 @@ a range that cannot be walked writes its end at once, and any wait ends after :d
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 import struct
+import tempfile
 import time
-from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any
 
-from ikeview.dissectors.records import FrameError, IkeDatagram, RawFrame
-from ikeview.dissectors.stream import Dissector, plain_esp
-from ikeview.fastdecrypt import _DecryptSink
+from ikeview.dissectors.records import RawFrame
+from ikeview.dissectors.stream import plain_esp
 from ikeview.ikepreload import import_ike_side
-from ikeview.pcapfile import BinaryOut
 from ikeview.pcapranges import Layout, frame_at, scan
 from ikeview.rangesplit import OTHER_SHARE
 
 if TYPE_CHECKING:
     import mmap
 
-    from ikeview.pipeline.decrypt import KeyringDecryptor
     from ikeview.pipeline.fastwalk import Lane
     from ikeview.rangesplit import Split
 
@@ -70,6 +69,10 @@ send the capture to one pass, as with ``parunlocated``)."""
 
 _FRAME = struct.Struct("<cQdIII")  # b"F", frame number, time, link type, original length, length
 _MARK = struct.Struct("<cQQ")  # b"P" read up to (offset, frames before it); b"E" end; b"X" too many
+
+
+Handoffs = tuple[Sequence[str], float]
+"""The ranges' handoff files and the grace a later range waits for them."""
 
 
 def base(r: int) -> int:
@@ -319,6 +322,20 @@ class Relay:
         self._grace -= time.monotonic() - began
 
 
+@contextlib.contextmanager
+def handoff_files(count: int) -> Iterator[list[str]]:
+    """Empty handoff files for ranges 0..count-2, in a private temporary directory (none and
+    no directory when ``count`` is 0)."""
+    if not count:
+        yield []
+        return
+    with tempfile.TemporaryDirectory(prefix="ikeview-handoff-") as tmp:
+        paths = [os.path.join(tmp, f"range{r}") for r in range(count - 1)]
+        for path in paths:
+            os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+        yield paths
+
+
 def relay_for(
     split: Split,
     r: int,
@@ -340,39 +357,43 @@ def relay_for(
     return relay
 
 
-class HandoffSink(_DecryptSink):
-    """``fastdecrypt``'s sink for one range of ``decrypt -o``, through its :class:`Relay`."""
+def reading(
+    run: Callable[[Iterable[RawFrame]], Iterable[object]], feed: Callable[[object], None]
+) -> Callable[[RawFrame], None]:
+    """A handed-over frame read through a dissector's ``run``, every record to ``feed``."""
 
-    def __init__(
-        self, dissector: Dissector, dec: KeyringDecryptor, out: BinaryOut, relay: Relay
-    ) -> None:
-        super().__init__(dissector, dec, out)
-        self.relay = relay
-        relay.take_other = self.take_other
+    def read(raw: RawFrame) -> None:
+        for rec in run((raw,)):
+            feed(rec)
 
-    def take_other(self, raw: RawFrame) -> None:
-        """An earlier range's frame: read for its keys, nothing written or counted."""
-        for rec in self._run((raw,)):
-            if isinstance(rec, IkeDatagram | FrameError):
-                self._corr.feed(rec)
-                if isinstance(rec, IkeDatagram):
-                    self._dec.take_plaintext(rec.message.raw)
+    return read
 
-    def lane(self, spi: int, src: bytes, dst: bytes, udp: bool) -> Lane | None:
-        self.relay.lane(spi, self._keyless)
-        return super().lane(spi, src, dst, udp)
 
-    def frame(self, raw: RawFrame) -> None:
-        self.flush()
-        self.relay.frame(raw, self._dec.has_esp_keys)
-        self._general(raw)
+def relayed(sink: type[Any], relay: Relay, batch: Any, decryptor: Any) -> type[Any]:
+    """``sink`` (``parallel``'s range sink for ``report``) driven by ``relay``: a lane waits
+    while ``batch`` (the decryptor's ``esp_batch``) says the SPI has no keys, a general frame
+    goes through :meth:`Relay.frame`, a flush marks how far the range has been read."""
+    has_keys = decryptor.has_esp_keys
 
-    def flush(self) -> None:
-        self.relay.mark(self.lanes)
-        super().flush()
+    def keyless(spi: int) -> bool:
+        return isinstance(batch(spi), str)
 
-    def _keyless(self, spi: int) -> bool:
-        return isinstance(self._dec.esp_batch(spi), str)
+    class Relayed(sink):  # a base chosen at run time
+        def lane(self, spi: int, src: bytes, dst: bytes, udp: bool) -> Lane | None:
+            relay.lane(spi, keyless)
+            result: Lane | None = super().lane(spi, src, dst, udp)
+            return result
+
+        def frame(self, raw: RawFrame) -> None:
+            self.flush()
+            relay.frame(raw, has_keys)
+            super().frame(raw)
+
+        def flush(self) -> None:
+            relay.mark(self.lanes)
+            super().flush()
+
+    return Relayed
 
 
 def _esp_spi(raw: RawFrame, fast_udp: bool) -> int | None:
@@ -389,8 +410,11 @@ __all__ = [
     "Earlier",
     "Handoff",
     "HandoffLost",
-    "HandoffSink",
+    "Handoffs",
     "Relay",
     "base",
+    "handoff_files",
+    "reading",
     "relay_for",
+    "relayed",
 ]

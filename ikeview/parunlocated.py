@@ -16,6 +16,12 @@ with its first IKE message, rather than by every process's parent before the for
 packets of the mix (2026-12-05) the later range then started 0.04 s sooner and parsed ~1,500
 IKE frames fewer, and ``report --jobs 2`` took 0.685 s against 0.70-0.71 s.
 
+With keys that open IKE (a PSK, DH secrets) the ranges are walked the same way, each later one
+fed the earlier ranges' other frames as they hand them over (``parhandoff``; its frames then
+numbered from ``parhandoff.base(r)``, moved on the same way). There an integrity failure in a
+later range sends the capture to one pass (a child SA's keys may have several candidates), and
+so does any SPI given keys twice.
+
 ``fold_unlocated`` is that fold, shared by ``report --jobs`` (:func:`analyze_unlocated`) and
 the TUI's split load (``tui.parload``, whose ranges also record their rows).
 """
@@ -23,13 +29,23 @@ the TUI's split load (``tui.parload``, whose ranges also record their rows).
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable
-from concurrent.futures import Executor, Future
+from collections.abc import Callable, Sequence
+from concurrent.futures import Executor
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
+from ikeview import parhandoff
 from ikeview.dissectors.records import RawFrame
-from ikeview.parallel import NOT_SPLIT, Folded, RangeLost, _RangeFeed, _run_range, note, pool
+from ikeview.parallel import (
+    NOT_SPLIT,
+    Folded,
+    RangeLost,
+    _RangeFeed,
+    _run_range,
+    note,
+    pool,
+)
+from ikeview.parhandoff import Diverged, Handoffs, base, handoff_files
 from ikeview.parsched import chunk_cuts
 from ikeview.pcapranges import Layout, Walked, cuts, open_map, resync
 from ikeview.rangesplit import OPEN, Split
@@ -66,14 +82,21 @@ held nothing there. A worker may add more after these five (the TUI's rows)."""
 
 
 def unlocated_split(
-    name: str, lay: Layout, jobs: int, chunked: bool = False, short: float = 0.0
+    name: str,
+    lay: Layout,
+    jobs: int,
+    chunked: bool = False,
+    short: float = 0.0,
+    handoff: bool = False,
 ) -> Split | None:
     """The file cut into ``jobs`` ranges at the record starts guessed near equal shares
     (``pcapranges.resync``), none located: each range's walk must end where the next begins,
     which the caller checks (:func:`fold_unlocated`, ``pardecrypt``); None when no start
     could be guessed for some range. ``chunked``: more ranges than processes, the later ones
     handed out as processes come free (``parsched.chunk_cuts``); else ``short``: range 0 that
-    fraction of a share shorter (``pcapranges.cuts``)."""
+    fraction of a share shorter (``pcapranges.cuts``). ``handoff``: each range numbers its
+    frames from ``parhandoff.base(r)`` (its ``bases``), so that frame numbers stay in capture
+    order in a process that reads earlier ranges' frames beside its own."""
     bounds = chunk_cuts(lay, jobs) if chunked else cuts(lay, jobs, short)
     count = len(bounds) - 1
     with open_map(name) as mm:
@@ -83,7 +106,8 @@ def unlocated_split(
         return None
     ends = [*starts[1:], lay.size]
     walked = tuple(Walked(a, b, OPEN) for a, b in zip(starts, ends, strict=True))
-    return Split(name, lay, walked, (b"",) * count, (0,) * count)
+    bases = tuple(base(r) for r in range(count)) if handoff else (0,) * count
+    return Split(name, lay, walked, (b"",) * count, bases)
 
 
 def unlocated_range(split: Split, r: int, keyring: KeyRing | None = None) -> Unlocated | None:
@@ -103,6 +127,27 @@ def unlocated_range(split: Split, r: int, keyring: KeyRing | None = None) -> Unl
     return corr.take_esp(recorder), take.walked, take.kept or [], take.end, take.idle
 
 
+Handed = tuple["EspPart", int, list[RawFrame], int, bool, bool]
+"""What a later range with handoffs gives back: :data:`Unlocated`, then whether its decryptor
+was given keys for an SPI that had some."""
+
+
+def handoff_range(
+    split: Split, r: int, keyring: KeyRing, paths: Sequence[str], grace: float
+) -> Handed | None:
+    """Worker: range ``r`` of an unlocated split whose keys open IKE, the earlier ranges'
+    other frames taken as they hand them over (``parhandoff``): what :func:`unlocated_range`
+    gives, then whether the range's decryptor was given keys for an SPI that had some."""
+    try:
+        corr, recorder, take = _run_range(
+            split, r, (), (), True, True, keyring, handoffs=(paths, grace)
+        )
+    except (RangeLost, Diverged):
+        return None
+    part = corr.take_esp(recorder)
+    return part, take.walked, take.kept or [], take.end, take.idle, take.redefined
+
+
 Worker = Callable[..., "tuple[Any, ...] | None"]
 
 
@@ -113,14 +158,19 @@ def fold_unlocated(
     *,
     worker: Worker = unlocated_range,
     watch: RangeWatch | None = None,
+    handoffs: Handoffs | None = None,
 ) -> Folded | None:
     """Range 0 walked here (``watch``: its recorder and pacer), the later ranges by ``worker``
-    in ``ex``, and their ESP folded in; None when the ranges do not add up to one pass (say
-    why on stderr where it is the split's fault)."""
+    in ``ex`` (with ``handoffs``: :func:`handoff_range`'s), and their ESP folded in; None when
+    the ranges do not add up to one pass (say why on stderr where it is the split's fault)."""
     jobs = len(split.walked)
     ends = [w.end for w in split.walked]
     got: list[tuple[Any, ...]] = []
     bases = [0]
+
+    def shift(r: int) -> int:
+        # Range r's frame numbers to the capture's: its true base less what it counted from.
+        return bases[r] - split.bases[r]
 
     def tail(first: _RangeFeed) -> list[RawFrame]:
         results = [f.result() for f in later]
@@ -131,15 +181,18 @@ def fold_unlocated(
         for g in got[:-1]:
             bases.append(bases[-1] + g[1])
         return [
-            raw._replace(index=raw.index + base)
-            for g, base in zip(got, bases[1:], strict=True)
-            for raw in g[2]
+            raw._replace(index=raw.index + shift(r)) for r, g in enumerate(got, 1) for raw in g[2]
         ]
 
-    later: list[Future[tuple[Any, ...] | None]] = [
-        ex.submit(worker, split, r, keyring) for r in range(1, jobs)
-    ]
-    corr, _, first = _run_range(split, 0, (), (), False, True, keyring, tail, watch=watch)
+    extra = () if handoffs is None else handoffs
+    later = [ex.submit(worker, split, r, keyring, *extra) for r in range(1, jobs)]
+    try:
+        corr, _, first = _run_range(
+            split, 0, (), (), False, True, keyring, tail, watch=watch, handoffs=handoffs
+        )
+    except Diverged:  # more other frames than are worth handing over
+        note(f"--jobs {jobs}: {NOT_SPLIT}; read in one process")
+        return None
     edges = [(first.end, first.idle), *((g[3], g[4]) for g in got)]
     if len(edges) < jobs or any(end != ends[r] for r, (end, _) in enumerate(edges)):
         # A range that did not end where the next was guessed to start (the guess was wrong)
@@ -148,27 +201,34 @@ def fold_unlocated(
         return None
     if not all(idle for _, idle in edges[:-1]):
         return None  # a fragment or stream held across an edge: the ranges' counts may differ
+    if handoffs is not None and (first.redefined or any(g[5] for g in got)):
+        return None  # keys given twice to an SPI: a range may have read it early (parhandoff)
     parts = [g[0] for g in got]
-    movable = keyring is None or one_candidate_each(keyring)
-    if not all(renumber(p, b, movable) for p, b in zip(parts, bases[1:], strict=True)):
+    movable = handoffs is None and (keyring is None or one_candidate_each(keyring))
+    if not all(renumber(p, shift(r), movable) for r, p in enumerate(parts, 1)):
         return None
     if not corr.absorb_esp(parts):
         return None
-    return Folded(corr, bases[-1] + got[-1][1], split, tuple(bases), tuple(bases), tuple(got))
+    shifts = tuple(shift(r) for r in range(jobs))
+    return Folded(corr, bases[-1] + got[-1][1], split, tuple(bases), shifts, tuple(got))
 
 
 def analyze_unlocated(
-    name: str, lay: Layout, jobs: int, keyring: KeyRing | None = None
+    name: str, lay: Layout, jobs: int, keyring: KeyRing | None = None, handoff: bool = False
 ) -> Analysis | None:
-    """``report --jobs`` on unlocated ranges (see the module's docstring)."""
+    """``report --jobs`` on unlocated ranges (see the module's docstring); ``handoff``: keys
+    that open IKE, the earlier ranges' other frames handed over as they go (``parhandoff``)."""
     from ikeview.diagnosis.engine import diagnose
 
-    split = unlocated_split(name, lay, jobs, short=no_keys_short(jobs) if keyring is None else 0.0)
+    short = no_keys_short(jobs) if keyring is None else 0.0
+    split = unlocated_split(name, lay, jobs, short=short, handoff=handoff)
     if split is None:
         note(f"--jobs {jobs}: {NOT_SPLIT}; read in one process")
         return None
-    with pool(jobs - 1) as ex:
-        folded = fold_unlocated(ex, split, keyring)
+    with pool(jobs - 1) as ex, handoff_files(jobs if handoff else 0) as paths:
+        worker = handoff_range if handoff else unlocated_range
+        handoffs = (paths, parhandoff.GRACE) if handoff else None
+        folded = fold_unlocated(ex, split, keyring, worker=worker, handoffs=handoffs)
     if folded is None:
         return None
     return diagnose(folded.corr.snapshot(frames=folded.frames, complete=True))
@@ -241,6 +301,7 @@ __all__ = [
     "Unlocated",
     "analyze_unlocated",
     "fold_unlocated",
+    "handoff_range",
     "no_keys_short",
     "one_candidate_each",
     "renumber",

@@ -1,5 +1,5 @@
-"""``decrypt -o --jobs N`` with keys that open IKE: nothing located, the earlier ranges hand
-their other frames over as they meet them (``ikeview.parhandoff``).
+"""``decrypt -o`` and ``report`` with ``--jobs N`` and keys that open IKE: nothing located, the
+earlier ranges hand their other frames over as they meet them (``ikeview.parhandoff``).
 
 The lab's strongSwan captures with rekeys, PFS, several children, IKE fragments, NAT-T and
 MOBIKE, split even though they are small, give one pass's bytes whether a later range only
@@ -81,6 +81,41 @@ def test_waiting_or_walking_gives_one_pass_bytes(
     assert not one_passes
     assert many_err == one_err
     assert (tmp_path / "many.pcap").read_bytes() == (tmp_path / "one.pcap").read_bytes()
+
+
+@pytest.mark.parametrize("scenario", SCENARIOS)
+@pytest.mark.parametrize("jobs", ["2", "3"])
+@pytest.mark.parametrize("grace", [0.0, 60.0])
+def test_report_waiting_or_walking_gives_one_pass_json(
+    scenario: str,
+    jobs: str,
+    grace: float,
+    split_small: None,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """``report --keys --json`` the same way: the later ranges' ESP folded in (no fallback),
+    one pass's JSON."""
+    from ikeview import parunlocated
+
+    folds: list[bool] = []
+    real = parunlocated.fold_unlocated
+
+    def fold(*a: Any, **k: Any) -> Any:
+        got = real(*a, **k)
+        folds.append(got is not None and k.get("handoffs") is not None)
+        return got
+
+    monkeypatch.setattr(parunlocated, "fold_unlocated", fold)
+    monkeypatch.setattr(parhandoff, "GRACE", grace)
+    cap, keys = LAB / scenario / "capture.pcap", LAB / scenario / "keys.toml"
+    argv = ["report", str(cap), "--json", "--keys", str(keys)]
+    assert main(argv) == 0
+    one = capsys.readouterr()
+    assert main([*argv, "--jobs", jobs]) == 0
+    many = capsys.readouterr()
+    assert folds == [True]
+    assert many == one
 
 
 def _truth_esp(scenario: str, spi: str) -> dict[str, str]:

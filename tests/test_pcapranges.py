@@ -359,6 +359,9 @@ def _die(*_args):
 
 parallel.MIN_SPLIT_BYTES = 0
 parallel.esp_range = parallel.last_range = _die
+from ikeview import parunlocated
+
+parunlocated.handoff_range = parunlocated.unlocated_range = _die
 """
 
 
