@@ -148,6 +148,55 @@ def test_keys_given_twice_to_an_spi_mean_one_pass(
     assert (tmp_path / "many.pcap").read_bytes() == (tmp_path / "one.pcap").read_bytes()
 
 
+def test_report_with_keys_given_twice_or_no_room_means_one_pass(
+    split_small: None,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+) -> None:
+    """``report --json`` with the keys above: the fold refuses, silently, and one pass's JSON
+    comes out. Then the handoffs' directory full: a line saying so, and the same JSON."""
+    import errno
+
+    d = LAB / "psk-aes256-sha256-modp2048"
+    esp = _truth_esp(d.name, "bc657660")
+    keys = tmp_path / "keys.toml"
+    keys.write_text(
+        (d / "keys.toml").read_text()
+        + f'\n[[esp]]\nspi = "bc657660"\nencr_key = "{esp["encr_key"]}"\n'
+        f'integ_key = "{esp["integ_key"]}"\nencr = "AES-CBC-256"\ninteg = "HMAC_SHA2_256_128"\n'
+    )
+    from ikeview import parunlocated
+
+    folds: list[bool] = []
+    real = parunlocated.fold_unlocated
+
+    def fold(*a: Any, **k: Any) -> Any:
+        got = real(*a, **k)
+        folds.append(got is not None)
+        return got
+
+    monkeypatch.setattr(parunlocated, "fold_unlocated", fold)
+    argv = ["report", str(d / "capture.pcap"), "--json", "--keys", str(keys)]
+    assert main(argv) == 0
+    one = capsys.readouterr()
+    assert main([*argv, "--jobs", "2"]) == 0
+    assert capsys.readouterr() == one
+    assert folds == [False]
+
+    def full(fd: int, data: object) -> int:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(parhandoff.Handoff, "_write", staticmethod(full))
+    argv = ["report", str(d / "capture.pcap"), "--json", "--keys", str(d / "keys.toml")]
+    assert main(argv) == 0
+    one = capsys.readouterr()
+    assert main([*argv, "--jobs", "2"]) == 0
+    many = capsys.readouterr()
+    assert many.out == one.out
+    assert many.err == "ikeview: --jobs 2: HandoffLost; read in one process\n" + one.err
+
+
 def test_redefined_is_keys_added_to_an_spi_that_had_some(tmp_path: Path) -> None:
     """The decryptor's flag, from its keys and the capture: set by a second ``[[esp]]`` for the
     same SPI, not by the lab's keys over their own capture."""
