@@ -1,30 +1,35 @@
-"""``decrypt -o --jobs N`` with keys that open IKE (a pre-shared key, DH secrets): each range
-starts at once, and the earlier ranges hand it their other frames as they meet them.
+"""``--jobs N`` with keys that open IKE (a pre-shared key, DH secrets) on the batch path of a
+classic pcap (``decrypt -o``, ``report`` and ``export``): each range starts at once, and the
+earlier ranges hand it their other frames as they meet them.
 
 With such keys a later range needs what the frames before it make: the IKE SAs and the child
 SAs whose keys open its ESP. Located ranges (``rangesplit``) have every process walk record
 headers of the earlier ranges before anything else (0.13-0.15 s a process on 1M packets, the
-largest cost ``--jobs`` adds there). Here every range is walked at once from where its first
+largest cost ``--jobs`` added there). Here every range is walked at once from where its first
 record is guessed to start (``parunlocated.unlocated_split``), and the process of each range but
 the last writes its other frames (all but plain ESP, ``dissectors.stream.plain_esp``) to a file
 of its own as it meets them (:class:`Handoff`). A later range feeds the earlier ranges' frames to
 its own dissector, correlator and decryptor in capture order (:class:`Earlier`), so it holds the
-single pass's keys once the range before it has read the frames that make them. Meanwhile it:
+single pass's keys once the range before it has read the frames that make them. Meanwhile, by
+its :class:`Relay`, it:
 
 - opens the ESP of an SPI it already holds keys for (an SA's keys never change once made);
 - waits for more of the earlier frames at an SPI it holds no keys for yet, and before any frame
   that is not plain ESP (IKE, a fragment, anything whose handling may depend on the frames
-  before it, in order);
+  before it, in order), importing the IKE side at its first wait;
 - once it has waited :data:`GRACE` seconds in all, walks the record headers from the last point
   handed over to its own start itself, as locating would (only the part the ranges before it
   have not read yet), and waits no more.
 
-Once every earlier frame is in, it checks that each SPI it opened early still names the same SA
-entries: an SPI given other keys further on in an earlier range would have changed the single
-pass's output, and the capture is then read in one pass. So is it when a range's other frames
-are more than a locating split would take (``rangesplit.OTHER_SHARE``): the handoff says so
-and every range stops. Only frames cross, never ESP, and no process waits on another for long:
-a range that cannot be walked writes its end at once, and any wait ends after :data:`GRACE`.
+An SPI opened early would have been opened with other keys by the single pass only if keys
+were given to it again further on; any process that reads both (the one whose range gives them
+again does: it reads its own IKE only once every earlier frame is in) says so
+(``KeyringDecryptor.redefined``), and the capture is then read in one pass. So is it when a
+range's other frames are more than a locating split would take (``rangesplit.OTHER_SHARE``):
+the handoff says so and every range stops. Only frames cross, never ESP, and no process waits
+on another for long: a range that cannot be walked writes its end at once, and any wait ends
+after :data:`GRACE`. A handoff that cannot be written or read (:class:`HandoffLost`) sends the
+capture to one pass too.
 """
 
 from __future__ import annotations
