@@ -59,68 +59,84 @@ def _decrypt(
     return capsys.readouterr().err
 
 
+@pytest.fixture
+def folds(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
+    """For each fold of ``report --jobs``' unlocated ranges: whether it folded ranges that
+    handed their frames over (rather than leave the capture to one pass)."""
+    from ikeview import parunlocated
+
+    made: list[bool] = []
+    real = parunlocated.fold_unlocated
+
+    def fold(*a: Any, **k: Any) -> Any:
+        got = real(*a, **k)
+        made.append(got is not None and k.get("handoffs") is not None)
+        return got
+
+    monkeypatch.setattr(parunlocated, "fold_unlocated", fold)
+    return made
+
+
+def _disk_full(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every write to a handoff fails as on a full file system."""
+    import errno
+
+    def full(fd: int, data: object) -> int:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(parhandoff.Handoff, "_write", staticmethod(full))
+
+
 @pytest.mark.parametrize("scenario", SCENARIOS)
 @pytest.mark.parametrize("jobs", ["2", "3"])
 @pytest.mark.parametrize("grace", [0.0, 60.0])
-def test_waiting_or_walking_gives_one_pass_bytes(
+@pytest.mark.parametrize("command", ["decrypt", "report"])
+def test_waiting_or_walking_gives_one_pass_output(
     scenario: str,
     jobs: str,
     grace: float,
+    command: str,
     split_small: None,
     one_passes: list[int],
+    folds: list[bool],
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
     tmp_path: Path,
 ) -> None:
     """Grace 0: a later range walks the earlier record headers at its first wait; 60 s: it
-    only ever waits for what the earlier ranges hand over. Same file, same lines, no fallback."""
+    only ever waits for what the earlier ranges hand over. ``decrypt -o``: same file, same
+    lines, no fallback; ``report --keys --json``: the later ranges' ESP folded in, one pass's
+    JSON."""
     monkeypatch.setattr(parhandoff, "GRACE", grace)
     cap, keys = LAB / scenario / "capture.pcap", LAB / scenario / "keys.toml"
-    one_err = _decrypt(capsys, cap, keys, tmp_path / "one.pcap")
-    many_err = _decrypt(capsys, cap, keys, tmp_path / "many.pcap", "--jobs", jobs)
-    assert not one_passes
-    assert many_err == one_err
-    assert (tmp_path / "many.pcap").read_bytes() == (tmp_path / "one.pcap").read_bytes()
-
-
-@pytest.mark.parametrize("scenario", SCENARIOS)
-@pytest.mark.parametrize("jobs", ["2", "3"])
-@pytest.mark.parametrize("grace", [0.0, 60.0])
-def test_report_waiting_or_walking_gives_one_pass_json(
-    scenario: str,
-    jobs: str,
-    grace: float,
-    split_small: None,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
-) -> None:
-    """``report --keys --json`` the same way: the later ranges' ESP folded in (no fallback),
-    one pass's JSON."""
-    from ikeview import parunlocated
-
-    folds: list[bool] = []
-    real = parunlocated.fold_unlocated
-
-    def fold(*a: Any, **k: Any) -> Any:
-        got = real(*a, **k)
-        folds.append(got is not None and k.get("handoffs") is not None)
-        return got
-
-    monkeypatch.setattr(parunlocated, "fold_unlocated", fold)
-    monkeypatch.setattr(parhandoff, "GRACE", grace)
-    cap, keys = LAB / scenario / "capture.pcap", LAB / scenario / "keys.toml"
+    if command == "decrypt":
+        one_err = _decrypt(capsys, cap, keys, tmp_path / "one.pcap")
+        many_err = _decrypt(capsys, cap, keys, tmp_path / "many.pcap", "--jobs", jobs)
+        assert not one_passes
+        assert many_err == one_err
+        assert (tmp_path / "many.pcap").read_bytes() == (tmp_path / "one.pcap").read_bytes()
+        return
     argv = ["report", str(cap), "--json", "--keys", str(keys)]
     assert main(argv) == 0
     one = capsys.readouterr()
     assert main([*argv, "--jobs", jobs]) == 0
-    many = capsys.readouterr()
+    assert capsys.readouterr() == one
     assert folds == [True]
-    assert many == one
 
 
-def _truth_esp(scenario: str, spi: str) -> dict[str, str]:
-    truth = json.loads((LAB / scenario / "truth.json").read_text())
-    return next(e for c in truth["child_sas"] for e in c["esp"] if e["spi"] == spi)
+def _keys_twice(tmp_path: Path) -> Path:
+    """psk-aes256-sha256-modp2048's keys, and an ``[[esp]]`` entry for its SPI bc657660 with
+    the keys strongSwan logged (truth.json): IKE_AUTH gives that SPI keys again."""
+    d = LAB / "psk-aes256-sha256-modp2048"
+    truth = json.loads((d / "truth.json").read_text())
+    esp = next(e for c in truth["child_sas"] for e in c["esp"] if e["spi"] == "bc657660")
+    keys = tmp_path / "keys.toml"
+    keys.write_text(
+        (d / "keys.toml").read_text()
+        + f'\n[[esp]]\nspi = "bc657660"\nencr_key = "{esp["encr_key"]}"\n'
+        f'integ_key = "{esp["integ_key"]}"\nencr = "AES-CBC-256"\ninteg = "HMAC_SHA2_256_128"\n'
+    )
+    return keys
 
 
 def test_keys_given_twice_to_an_spi_mean_one_pass(
@@ -134,13 +150,7 @@ def test_keys_given_twice_to_an_spi_mean_one_pass(
     opened it before reading IKE_AUTH held one candidate where the single pass held two, so
     the capture is read in one pass, silently, to the same bytes."""
     d = LAB / "psk-aes256-sha256-modp2048"
-    esp = _truth_esp(d.name, "bc657660")
-    keys = tmp_path / "keys.toml"
-    keys.write_text(
-        (d / "keys.toml").read_text()
-        + f'\n[[esp]]\nspi = "bc657660"\nencr_key = "{esp["encr_key"]}"\n'
-        f'integ_key = "{esp["integ_key"]}"\nencr = "AES-CBC-256"\ninteg = "HMAC_SHA2_256_128"\n'
-    )
+    keys = _keys_twice(tmp_path)
     one_err = _decrypt(capsys, d / "capture.pcap", keys, tmp_path / "one.pcap")
     many_err = _decrypt(capsys, d / "capture.pcap", keys, tmp_path / "many.pcap", "--jobs", "2")
     assert len(one_passes) == 1
@@ -150,44 +160,22 @@ def test_keys_given_twice_to_an_spi_mean_one_pass(
 
 def test_report_with_keys_given_twice_or_no_room_means_one_pass(
     split_small: None,
+    folds: list[bool],
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
     tmp_path: Path,
 ) -> None:
     """``report --json`` with the keys above: the fold refuses, silently, and one pass's JSON
     comes out. Then the handoffs' directory full: a line saying so, and the same JSON."""
-    import errno
-
     d = LAB / "psk-aes256-sha256-modp2048"
-    esp = _truth_esp(d.name, "bc657660")
-    keys = tmp_path / "keys.toml"
-    keys.write_text(
-        (d / "keys.toml").read_text()
-        + f'\n[[esp]]\nspi = "bc657660"\nencr_key = "{esp["encr_key"]}"\n'
-        f'integ_key = "{esp["integ_key"]}"\nencr = "AES-CBC-256"\ninteg = "HMAC_SHA2_256_128"\n'
-    )
-    from ikeview import parunlocated
-
-    folds: list[bool] = []
-    real = parunlocated.fold_unlocated
-
-    def fold(*a: Any, **k: Any) -> Any:
-        got = real(*a, **k)
-        folds.append(got is not None)
-        return got
-
-    monkeypatch.setattr(parunlocated, "fold_unlocated", fold)
-    argv = ["report", str(d / "capture.pcap"), "--json", "--keys", str(keys)]
+    argv = ["report", str(d / "capture.pcap"), "--json", "--keys", str(_keys_twice(tmp_path))]
     assert main(argv) == 0
     one = capsys.readouterr()
     assert main([*argv, "--jobs", "2"]) == 0
     assert capsys.readouterr() == one
     assert folds == [False]
 
-    def full(fd: int, data: object) -> int:
-        raise OSError(errno.ENOSPC, "No space left on device")
-
-    monkeypatch.setattr(parhandoff.Handoff, "_write", staticmethod(full))
+    _disk_full(monkeypatch)
     argv = ["report", str(d / "capture.pcap"), "--json", "--keys", str(d / "keys.toml")]
     assert main(argv) == 0
     one = capsys.readouterr()
@@ -221,7 +209,9 @@ def test_redefined_is_keys_added_to_an_spi_that_had_some(tmp_path: Path) -> None
     assert KeyringDecryptor(load_keys([keys])).redefined
 
 
-def test_too_many_other_frames_mean_one_pass(
+@pytest.mark.parametrize("why", ["too many", "no room"])
+def test_handoffs_that_cannot_serve_mean_one_pass(
+    why: str,
     split_small: None,
     one_passes: list[int],
     monkeypatch: pytest.MonkeyPatch,
@@ -229,17 +219,30 @@ def test_too_many_other_frames_mean_one_pass(
     tmp_path: Path,
 ) -> None:
     """A range whose other frames pass the share a locating split allows stops every range;
-    the capture is read in one pass, with the line that says so."""
-    monkeypatch.setattr(parhandoff, "MIN_OTHERS", 0)
+    a full temporary directory (the first range's handoff cannot be written) too. Either way
+    one line says so, then the single pass's file and counts; nothing left behind."""
+    import tempfile
+
+    if why == "too many":
+        monkeypatch.setattr(parhandoff, "MIN_OTHERS", 0)
+        said = f"ikeview: --jobs 2: {pardecrypt.NOT_SPLIT}; read in one process"
+    else:
+        _disk_full(monkeypatch)
+        said = "ikeview: --jobs 2: HandoffLost; read in one process"
+    monkeypatch.setenv("TMPDIR", str(tmp_path / "tmp"))
+    (tmp_path / "tmp").mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", None)  # TMPDIR read again
     d = LAB / "rekey-dpd"
     one_err = _decrypt(capsys, d / "capture.pcap", d / "keys.toml", tmp_path / "one.pcap")
     many_err = _decrypt(
         capsys, d / "capture.pcap", d / "keys.toml", tmp_path / "many.pcap", "--jobs", "2"
     )
-    assert len(one_passes) == 1
-    assert f"--jobs 2: {pardecrypt.NOT_SPLIT}; read in one process" in many_err
+    assert many_err.splitlines()[0] == said
     assert many_err.splitlines()[1:] == one_err.splitlines()
+    assert len(one_passes) == 1
     assert (tmp_path / "many.pcap").read_bytes() == (tmp_path / "one.pcap").read_bytes()
+    assert not list((tmp_path / "tmp").iterdir())
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["many.pcap", "one.pcap", "tmp"]
 
 
 # ------------------------------------------------------------------------- the handoff files
@@ -360,36 +363,3 @@ def test_a_range_that_never_ends_is_waited_for_a_grace_only(tmp_path: Path) -> N
     relay.follow(earlier, walk_rest, 0.02)
     relay.catch_up()
     assert walks == [1] and earlier.done
-
-
-def test_no_room_for_the_handoffs_means_one_pass(
-    split_small: None,
-    one_passes: list[int],
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
-    tmp_path: Path,
-) -> None:
-    """The temporary directory full (the first range's handoff cannot be written): one line
-    saying so, then the single pass's file and counts; nothing left behind."""
-    import errno
-
-    def full(fd: int, data: object) -> int:
-        raise OSError(errno.ENOSPC, "No space left on device")
-
-    monkeypatch.setattr(parhandoff.Handoff, "_write", staticmethod(full))
-    monkeypatch.setenv("TMPDIR", str(tmp_path / "tmp"))
-    (tmp_path / "tmp").mkdir()
-    import tempfile
-
-    monkeypatch.setattr(tempfile, "tempdir", None)  # TMPDIR read again
-    d = LAB / "rekey-dpd"
-    one_err = _decrypt(capsys, d / "capture.pcap", d / "keys.toml", tmp_path / "one.pcap")
-    many_err = _decrypt(
-        capsys, d / "capture.pcap", d / "keys.toml", tmp_path / "many.pcap", "--jobs", "2"
-    )
-    assert many_err.splitlines()[0] == "ikeview: --jobs 2: HandoffLost; read in one process"
-    assert many_err.splitlines()[1:] == one_err.splitlines()
-    assert len(one_passes) == 1
-    assert (tmp_path / "many.pcap").read_bytes() == (tmp_path / "one.pcap").read_bytes()
-    assert not list((tmp_path / "tmp").iterdir())
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["many.pcap", "one.pcap", "tmp"]
