@@ -335,7 +335,6 @@ def _walk_batched(
     for raw in tail(take) if tail is not None else ():
         sink.frame(raw)
     sink.flush()
-    # Keys given again to an SPI anywhere: see parhandoff.
     take.redefined = bool(getattr(decryptor, "redefined", False))
 
 
@@ -349,17 +348,19 @@ def _batched_sink(
 ) -> Any:
     """The range's sink: the TUI's with ``watch``, driven by ``relay`` with handoffs."""
     batch = getattr(decryptor, "esp_batch", None) if decryptor.has_keys else None
+    snapshot: type[Any] | None = None
     if watch is not None:
         from ikeview.pipeline.fastsnap import SnapshotSink
 
-        made = _range_sink(take, SnapshotSink)
-        return made(dissector, take.feed, bulk, batch, watch.recorder, watch.pacer)
-    sink_type = _range_sink(take)
+        snapshot = SnapshotSink
+    sink_type = _range_sink(take, snapshot)
     if relay is not None:
         from ikeview.parhandoff import relayed
 
         sink_type = relayed(sink_type, relay, batch, decryptor)
-    return sink_type(dissector, take.feed, bulk, batch)
+    if watch is None:
+        return sink_type(dissector, take.feed, bulk, batch)
+    return sink_type(dissector, take.feed, bulk, batch, watch.recorder, watch.pacer)
 
 
 class _RangeFeed:
