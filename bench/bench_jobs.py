@@ -213,6 +213,20 @@ def _cpu(f: Callable[..., Any], *a: Any, **k: Any) -> tuple[float, Any]:
     return time.process_time() - c0, got
 
 
+def _located(capture: Path, jobs: int) -> tuple[list[float], Any]:
+    """Each process's locating CPU time, and the split (as ``rangesplit.plan`` cuts it)."""
+    from ikeview.pcapranges import layout
+    from ikeview.rangesplit import locate_pieces, plan, split_pieces
+
+    lay = layout(str(capture))
+    assert lay is not None and not lay.ng
+    bounds, mine = plan(lay, jobs)
+    timed = [_cpu(locate_pieces, str(capture), lay, mine[q], True) for q in range(jobs)]
+    split = split_pieces(str(capture), lay, bounds, [p for _, ps in timed for p in ps])
+    assert split is not None
+    return [t for t, _ in timed], split
+
+
 def _say(
     name: str, one: float, found: list[float], ranges: list[float], fold: float, n: int
 ) -> None:
@@ -226,13 +240,31 @@ def _say(
 
 def bound_report(capture: Path, keys: list[str], jobs: int, name: str) -> None:
     """``report``'s idle-machine bound (see the module doc), the way ``--jobs`` runs it."""
-    from ikeview.parallel import load_keyring, opens_no_ike
+    from ikeview.diagnosis.engine import diagnose
+    from ikeview.parallel import esp_range, last_range, load_keyring, opens_no_ike, run_range
+    from ikeview.parhandoff import HANDOFF_JOBS
     from ikeview.pipeline.analyze import analyze
 
     keyring = load_keyring(keys)
     one = min(_cpu(analyze, str(capture), keyring)[0] for _ in range(2))
     handoff = keyring is not None and not opens_no_ike(keyring)
-    bound_unlocated(capture, jobs, name, one, keyring, handoff)
+    if not handoff or jobs <= HANDOFF_JOBS:
+        bound_unlocated(capture, jobs, name, one, keyring, handoff)
+        return
+    # More processes than hand frames over: ranges 0..N-2 located, the last one open.
+    found, split = _located(capture, jobs)
+    t_last, (part, frames, others) = _cpu(last_range, split, keyring, ())
+    middle = [_cpu(esp_range, split, r, (), (), True, keyring) for r in range(1, jobs - 1)]
+    t0, (corr, _) = _cpu(
+        run_range, split, 0, (), (), False, True, keyring=keyring, tail=lambda _take: others
+    )
+
+    def fold() -> object:
+        corr.absorb_esp([*(p for _, p in middle), part])
+        return diagnose(corr.snapshot(frames=split.bases[-1] + frames, complete=True))
+
+    t_fold, _ = _cpu(fold)
+    _say(name, one, found, [t0, *(t for t, _ in middle), t_last], t_fold, jobs)
 
 
 def bound_unlocated(
@@ -322,6 +354,9 @@ def bound_decrypt(
     # large cached file was slow to allocate (the parts' join took 0.45-0.9 s of system time
     # with the one-pass output still cached, 0.08 s without).
     out.unlink(missing_ok=True)
+    if not opens_no_ike(keyring) and jobs > parhandoff.HANDOFF_JOBS:
+        _say(name, one, *_decrypt_located(capture, keys, keyring, jobs, out), jobs)
+        return
     lay = layout(str(capture))
     assert lay is not None
     # As --jobs runs it: nothing located, the file cut as parsched cuts it (the tail in
@@ -350,6 +385,32 @@ def bound_decrypt(
     for p in [*parts, out]:
         p.unlink(missing_ok=True)
     _say(name, one, [0.0], _scheduled(times, jobs), t_join, jobs)
+
+
+def _decrypt_located(
+    capture: Path, keys: str, keyring: Any, jobs: int, out: Path
+) -> tuple[list[float], list[float], float]:
+    """``decrypt -o``'s bound with more processes than hand frames over: ranges 0..N-2
+    located, the last open; range 1's part appended by range 0's process while range 1 is read
+    but for its last piece; the parts after it once every range is done. (locating, ranges,
+    join)."""
+    from ikeview.pardecrypt import decrypt_range
+    from ikeview.partjoin import PCAP_HEADER, PIECE_BYTES, append_parts
+
+    parts = [out.with_suffix(f".part{r}") for r in range(jobs)]
+    found, split = _located(capture, jobs)
+    ranges = [
+        _cpu(decrypt_range, split, r, [keys], str(parts[r]), (), True, keyring)[0]
+        for r in range(jobs)
+    ]
+    size = parts[1].stat().st_size
+    t_one, _ = _cpu(append_parts, parts[0], [(str(parts[1]), PCAP_HEADER)])
+    last = min(PIECE_BYTES, size) / max(size, 1)
+    ranges[0] += t_one * (1 - last)
+    t_rest, _ = _cpu(append_parts, parts[0], [(str(p), PCAP_HEADER) for p in parts[2:]])
+    for p in [*parts, out]:
+        p.unlink(missing_ok=True)
+    return found, ranges, t_one * last + t_rest
 
 
 def _scheduled(times: list[float], jobs: int) -> list[float]:

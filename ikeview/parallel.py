@@ -19,9 +19,9 @@ first by this one):
    folded exactly (sequence numbers far out of order across a boundary), the capture is read
    again in one pass: the output never depends on ``--jobs``.
 
-On the batch path of a classic pcap nothing is located (``ikeview.parunlocated``): with keys
-that open IKE the earlier ranges hand their other frames over as they go (``parhandoff``).
-With ``--ports`` there (and in the TUI's split load) only ranges 0..N-2 are located
+On the batch path of a classic pcap nothing is located (``ikeview.parunlocated``; with keys
+that open IKE, up to ``parhandoff.HANDOFF_JOBS`` processes, by handoffs). With ``--ports``, more
+processes and keys that open IKE, or in the TUI's split load, only ranges 0..N-2 are located
 (``rangesplit.locate_open``), that span cut into N shares, one per process; the last range is
 walked once, by its own process, which notes its other frames as it goes and hands them back
 with its ESP (only the first range's correlator needs them, last). Keys are loaded once, here.
@@ -42,11 +42,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ikeview import parhandoff
 from ikeview.dissectors.records import EspPacket, RawFrame
 from ikeview.dissectors.stream import Dissector, DissectStats, plain_esp
 from ikeview.fastsummary import summarize_fast
 from ikeview.ikepreload import preload_ike
-from ikeview.parhandoff import HandoffLost
 from ikeview.pcapranges import Layout, layout, open_map
 from ikeview.procpool import pool
 from ikeview.rangesplit import (
@@ -528,10 +528,10 @@ def analyze_parallel(
         return one_pass()
     try:
         result = _analyze_split(name, lay, jobs, keys, ports, fast_allowed(fast))
-    except (BrokenExecutor, OSError, struct.error, RangeLost, TooManyOthers, HandoffLost) as exc:
+    except (BrokenExecutor, OSError, struct.error, RangeLost, TooManyOthers) as exc:
         # A worker that died (killed, out of memory), processes that could not be started, a
-        # file cut short while it was read (a record header past its new end), a last range
-        # of mostly frames that are not plain ESP, or no room for the handoffs.
+        # file cut short while it was read (a record header past its new end), or a last range
+        # of mostly frames that are not plain ESP. (No room for handoffs: parunlocated.)
         note(f"--jobs {jobs}: {type(exc).__name__}; read in one process")
         result = None
     return one_pass() if result is None else result
@@ -544,7 +544,8 @@ def _analyze_split(
 
     batch = fast and not lay.ng
     keyring = load_keyring(keys) if batch else None
-    unlocated = batch and not ports
+    handoff = keyring is not None and not opens_no_ike(keyring)
+    unlocated = batch and not ports and (not handoff or jobs <= parhandoff.HANDOFF_JOBS)
     if keyring is not None or not unlocated:
         # Without keys no later unlocated range parses IKE (parunlocated): the IKE side is then
         # imported by this process only, with its first IKE message, while the others run.
@@ -554,7 +555,6 @@ def _analyze_split(
         # (parhandoff); without, or with ESP keys only, a range needs none of them.
         from ikeview.parunlocated import analyze_unlocated
 
-        handoff = keyring is not None and not opens_no_ike(keyring)
         return analyze_unlocated(name, lay, jobs, keyring, handoff)
     if batch:
         return _analyze_open(name, lay, jobs, keyring, ports)

@@ -10,9 +10,10 @@ are the first 20 distinct ones in capture order, as a single pass notes them.
 On the batch path of a classic pcap nothing is located: each range is written from where its
 first record is guessed to start (:func:`_decrypt_unlocated`). With keys that open no IKE (ESP
 SA keys only) a range needs nothing from the frames before it; with keys that open IKE the
-earlier ranges hand their other frames over as they meet them (``parhandoff``). Elsewhere (the
-record path, pcapng) the ranges are ``ikeview.parallel``'s, located first: every process reads
-every frame that is not fast-path ESP, so it holds every key.
+earlier ranges hand their other frames over as they meet them (``parhandoff``), with up to
+``parhandoff.HANDOFF_JOBS`` processes. Elsewhere (more processes with such keys, the record
+path, pcapng) the ranges are ``ikeview.parallel``'s, located first: every process reads every
+frame that is not fast-path ESP, so it holds every key.
 """
 
 from __future__ import annotations
@@ -50,7 +51,7 @@ from ikeview.pcapranges import Layout, open_map
 from ikeview.pcapwrite import DecryptStats, handle_esp, handle_ike, write_decrypted
 from ikeview.pipeline.correlate import Correlator
 from ikeview.pipeline.decrypt import KeyringDecryptor
-from ikeview.rangesplit import Split, locate
+from ikeview.rangesplit import Split, locate, locate_open
 
 if TYPE_CHECKING:
     from ikeview.keys.model import KeyRing
@@ -246,13 +247,22 @@ def _decrypt_split(
     # Loaded once, handed to every range.
     keyring = load_keyring(keys)
     with pool(jobs - 1) as ex:
-        if fast and not lay.ng and keyring is not None:
+        handoff = bool(ports) or keyring is None or not opens_no_ike(keyring)
+        if (
+            fast
+            and not lay.ng
+            and keyring is not None
+            and (not handoff or jobs <= parhandoff.HANDOFF_JOBS)
+        ):
             # Nothing located on the batch path of a classic pcap. With keys that open no IKE
             # (and no --ports) no range needs the frames before it; otherwise the earlier
-            # ranges hand their other frames over as they go (``parhandoff``).
-            handoff = bool(ports) or not opens_no_ike(keyring)
+            # ranges hand their other frames over as they go (``parhandoff``), with up to
+            # HANDOFF_JOBS processes; with more they are located first.
             return _decrypt_unlocated(ex, name, lay, jobs, keyring, output, handoff, ports)
-        split = locate(name, lay, jobs, not ports, ex)
+        if fast and not lay.ng:
+            split = locate_open(name, lay, jobs, not ports, ex)
+        else:
+            split = locate(name, lay, jobs, not ports, ex)
         if split is None or split.empty:
             if split is None:
                 note(f"--jobs {jobs}: {NOT_SPLIT}; read in one process")

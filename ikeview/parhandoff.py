@@ -29,7 +29,8 @@ range's other frames are more than a locating split would take (``rangesplit.OTH
 the handoff says so and every range stops. Only frames cross, never ESP, and no process waits
 on another for long: a range that cannot be walked writes its end at once, and any wait ends
 after :data:`GRACE`. A handoff that cannot be written or read (:class:`HandoffLost`) sends the
-capture to one pass too.
+capture to one pass too. All this with up to :data:`HANDOFF_JOBS` processes; with more, the
+earlier ranges are located first, as before (why: there).
 """
 
 from __future__ import annotations
@@ -55,6 +56,15 @@ if TYPE_CHECKING:
     from ikeview.pipeline.fastwalk import Lane
     from ikeview.rangesplit import Split
 
+HANDOFF_JOBS = 2
+"""Most processes that hand frames over; with more, the earlier ranges are located first, as
+before. Measured (1M packets with the PSK, 2026-12-05, CPU of one run each): where IKE comes
+only at the start, handoffs took 2.93-3.02 s of CPU with 4 and 8 processes against 3.35-3.58 s
+located; with an IKE frame in every 32nd of the file (DPD, say), every later range soon has to
+walk the earlier ranges' headers itself, and a walk grows with the range's place in the file:
+``decrypt -o`` 4.37 and 5.47 s against 3.72 and 4.31 s located, ``report`` about even with 4,
+4.57 s against 3.68 s with 8. With 2 processes handoffs were as fast or faster either way
+(3.26 s against 3.42 s, and 2.89 s against 2.94 s, in that capture)."""
 GRACE = 0.05
 """Seconds a later range waits for the earlier ranges' frames, in all, before it walks the rest
 of their record headers itself. The first range's process hands over the IKE at the start of a
@@ -411,6 +421,7 @@ def _esp_spi(raw: RawFrame, fast_udp: bool) -> int | None:
 
 __all__ = [
     "GRACE",
+    "HANDOFF_JOBS",
     "Diverged",
     "Earlier",
     "Handoff",

@@ -45,7 +45,7 @@ from ikeview.parallel import (
     note,
     pool,
 )
-from ikeview.parhandoff import Diverged, Handoffs, base, handoff_files
+from ikeview.parhandoff import Diverged, HandoffLost, Handoffs, base, handoff_files
 from ikeview.parsched import chunk_cuts
 from ikeview.pcapranges import Layout, Walked, cuts, open_map, resync
 from ikeview.rangesplit import OPEN, Split
@@ -225,10 +225,14 @@ def analyze_unlocated(
     if split is None:
         note(f"--jobs {jobs}: {NOT_SPLIT}; read in one process")
         return None
-    with pool(jobs - 1) as ex, handoff_files(jobs if handoff else 0) as paths:
-        worker = handoff_range if handoff else unlocated_range
-        handoffs = (paths, parhandoff.GRACE) if handoff else None
-        folded = fold_unlocated(ex, split, keyring, worker=worker, handoffs=handoffs)
+    try:
+        with pool(jobs - 1) as ex, handoff_files(jobs if handoff else 0) as paths:
+            worker = handoff_range if handoff else unlocated_range
+            handoffs = (paths, parhandoff.GRACE) if handoff else None
+            folded = fold_unlocated(ex, split, keyring, worker=worker, handoffs=handoffs)
+    except HandoffLost as exc:  # no room for them: not an OSError, the output's own kind
+        note(f"--jobs {jobs}: {type(exc).__name__}; read in one process")
+        return None
     if folded is None:
         return None
     return diagnose(folded.corr.snapshot(frames=folded.frames, complete=True))

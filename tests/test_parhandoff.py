@@ -37,6 +37,14 @@ SCENARIOS = [
 ]
 
 
+@pytest.fixture(autouse=True)
+def handoffs_with_three(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Up to 8 processes hand frames over here (the default stops at 2: see
+    ``parhandoff.HANDOFF_JOBS`` and the test of it below), so that a range reads two earlier
+    ranges' handoffs."""
+    monkeypatch.setattr(parhandoff, "HANDOFF_JOBS", 8)
+
+
 @pytest.fixture
 def one_passes(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     """Counts the single passes ``decrypt --jobs`` falls back to (``--jobs 1`` goes another
@@ -122,6 +130,45 @@ def test_waiting_or_walking_gives_one_pass_output(
     assert main([*argv, "--jobs", jobs]) == 0
     assert capsys.readouterr() == one
     assert folds == [True]
+
+
+@pytest.mark.parametrize("command", ["decrypt", "report"])
+def test_more_processes_than_handoff_jobs_locate_first(
+    command: str,
+    split_small: None,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+) -> None:
+    """With the default (2) and ``--jobs 3`` a PSK's ranges are located first, as before
+    handoffs: one pass's output."""
+    from ikeview import parallel
+
+    monkeypatch.setattr(parhandoff, "HANDOFF_JOBS", 2)
+    located: list[int] = []
+    for module in (pardecrypt, parallel):
+        real = module.locate_open
+
+        def spied(*a: Any, real: Any = real) -> Any:
+            located.append(1)
+            return real(*a)
+
+        monkeypatch.setattr(module, "locate_open", spied)
+    d = LAB / "rekey-dpd"
+    if command == "decrypt":
+        one_err = _decrypt(capsys, d / "capture.pcap", d / "keys.toml", tmp_path / "one.pcap")
+        many_err = _decrypt(
+            capsys, d / "capture.pcap", d / "keys.toml", tmp_path / "many.pcap", "--jobs", "3"
+        )
+        assert many_err == one_err
+        assert (tmp_path / "many.pcap").read_bytes() == (tmp_path / "one.pcap").read_bytes()
+    else:
+        argv = ["report", str(d / "capture.pcap"), "--json", "--keys", str(d / "keys.toml")]
+        assert main(argv) == 0
+        one = capsys.readouterr()
+        assert main([*argv, "--jobs", "3"]) == 0
+        assert capsys.readouterr() == one
+    assert located == [1]
 
 
 def _keys_twice(tmp_path: Path) -> Path:

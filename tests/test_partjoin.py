@@ -171,7 +171,7 @@ def lab_esp(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
 
 _SMALL = """
 import atexit, os, sys
-from ikeview import directout, parallel, pardecrypt, partjoin
+from ikeview import directout, parallel, pardecrypt, parhandoff, partjoin
 
 parallel.MIN_SPLIT_BYTES = 0
 directout.MIN_BYTES = 0
@@ -187,14 +187,17 @@ def counted(part, ready):
         yield got
 
 partjoin.Joiner._pieces = staticmethod(counted)
+parhandoff.HANDOFF_JOBS = 8  # handed over with 3 processes too
 located = []
-real_locate = pardecrypt.locate
 
-def locating(*a):
-    located.append(True)
-    return real_locate(*a)
+def spied(real):
+    def locating(*a):
+        located.append(True)
+        return real(*a)
+    return locating
 
-pardecrypt.locate = locating
+pardecrypt.locate = spied(pardecrypt.locate)
+pardecrypt.locate_open = spied(pardecrypt.locate_open)
 atexit.register(lambda: print("JOINED", len(joined), sum(joined), located, file=sys.stderr))
 """
 
