@@ -55,7 +55,6 @@ from ikeview.rangesplit import Split, locate, locate_open
 
 if TYPE_CHECKING:
     from ikeview.keys.model import KeyRing
-    from ikeview.pipeline.fastwalk import Lane
 
 
 def decrypt_range(
@@ -476,7 +475,9 @@ def decrypt_handoff_range(
         try:
             with _part_out(part, w.end - w.start, to_output, pieces) as out:
                 dec = KeyringDecryptor(keyring, keep_plaintext=True)
-                sink = HandoffSink(dissector, dec, out, relay)
+                made = parhandoff.relayed(_HandoffSink, relay, dec.esp_batch, dec)
+                sink = made(dissector, dec, out)
+                relay.take_other = sink.take_other
                 sink._writer = PcapWriter(out, lay.linktype)
                 span = (w.start, w.end, parhandoff.base(r))
                 done = walk_span(mm, lay.size, (lay.endian, lay.scale), sink, fast_udp, span)
@@ -495,16 +496,10 @@ def decrypt_handoff_range(
     return sink.stats, end, (last or dissector.idle()) and not dec.redefined
 
 
-class HandoffSink(_DecryptSink):
-    """``fastdecrypt``'s sink for one range of ``decrypt -o`` with handoffs, through its
-    ``parhandoff.Relay``."""
-
-    def __init__(
-        self, dissector: Dissector, dec: KeyringDecryptor, out: BinaryOut, relay: parhandoff.Relay
-    ) -> None:
-        super().__init__(dissector, dec, out)
-        self.relay = relay
-        relay.take_other = self.take_other
+class _HandoffSink(_DecryptSink):
+    """``fastdecrypt``'s sink for one range of ``decrypt -o`` with handoffs: it also reads the
+    earlier ranges' frames for their keys. Driven by the range's relay through
+    ``parhandoff.relayed``, as ``report``'s range sink is."""
 
     def take_other(self, raw: RawFrame) -> None:
         """An earlier range's frame: read for its keys, nothing written or counted."""
@@ -513,22 +508,6 @@ class HandoffSink(_DecryptSink):
                 self._corr.feed(rec)
                 if isinstance(rec, IkeDatagram):
                     self._dec.take_plaintext(rec.message.raw)
-
-    def lane(self, spi: int, src: bytes, dst: bytes, udp: bool) -> Lane | None:
-        self.relay.lane(spi, self._keyless)
-        return super().lane(spi, src, dst, udp)
-
-    def frame(self, raw: RawFrame) -> None:
-        self.flush()
-        self.relay.frame(raw, self._dec.has_esp_keys)
-        self._general(raw)
-
-    def flush(self) -> None:
-        self.relay.mark(self.lanes)
-        super().flush()
-
-    def _keyless(self, spi: int) -> bool:
-        return isinstance(self._dec.esp_batch(spi), str)
 
 
 def _decrypt_unlocated(

@@ -39,7 +39,6 @@ import contextlib
 import functools
 import os
 import struct
-import tempfile
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
@@ -344,6 +343,8 @@ def handoff_files(count: int) -> Iterator[list[str]]:
     if not count:
         yield []
         return
+    import tempfile  # here: --jobs without handoffs need none of it
+
     with tempfile.TemporaryDirectory(prefix="ikeview-handoff-") as tmp:
         paths = [os.path.join(tmp, f"range{r}") for r in range(count - 1)]
         for path in paths:
@@ -385,9 +386,10 @@ def reading(
 
 
 def relayed(sink: type[Any], relay: Relay, batch: Any, decryptor: Any) -> type[Any]:
-    """``sink`` (``parallel``'s range sink for ``report``) driven by ``relay``: a lane waits
-    while ``batch`` (the decryptor's ``esp_batch``) says the SPI has no keys, a general frame
-    goes through :meth:`Relay.frame`, a flush marks how far the range has been read."""
+    """``sink`` (a batch-path sink: ``parallel``'s range sink for ``report``, ``pardecrypt``'s
+    for ``decrypt -o``) driven by ``relay``: a lane waits while ``batch`` (the decryptor's
+    ``esp_batch``) says the SPI has no keys, a general frame goes through :meth:`Relay.frame`
+    (then the sink's own way), a flush marks how far the range has been read."""
     has_keys = decryptor.has_esp_keys
 
     def keyless(spi: int) -> bool:
