@@ -276,7 +276,6 @@ def bound_unlocated(
     later ranges."""
     from ikeview import parhandoff
     from ikeview.diagnosis.engine import diagnose
-    from ikeview.parallel import _run_range
     from ikeview.parunlocated import (
         handoff_range,
         no_keys_short,
@@ -285,6 +284,7 @@ def bound_unlocated(
         unlocated_split,
     )
     from ikeview.pcapranges import layout
+    from ikeview.rangewalk import walk_range
 
     lay = layout(str(capture))
     assert lay is not None
@@ -310,7 +310,7 @@ def bound_unlocated(
             return out
 
         run = (split, 0, (), (), False, True, keyring, tail)
-        t_all, (corr, _, first) = _cpu(_run_range, *run, handoffs=handoffs)
+        t_all, (corr, _, first) = _cpu(walk_range, *run, handoffs=handoffs)
     t0 = t_all - sum(t for t, _ in later)
 
     def fold() -> object:

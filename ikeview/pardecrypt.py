@@ -35,7 +35,6 @@ from ikeview.fastdecrypt import _DecryptSink
 from ikeview.outfile import flushing, meanwhile, replacing
 from ikeview.parallel import (
     NOT_SPLIT,
-    RangeLost,
     job_count,
     load_keyring,
     note,
@@ -52,6 +51,7 @@ from ikeview.pcapwrite import DecryptStats, handle_esp, handle_ike, write_decryp
 from ikeview.pipeline.correlate import Correlator
 from ikeview.pipeline.decrypt import KeyringDecryptor
 from ikeview.rangesplit import Split, locate, locate_open
+from ikeview.rangewalk import RangeLost
 
 if TYPE_CHECKING:
     from ikeview.keys.model import KeyRing

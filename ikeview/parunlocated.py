@@ -36,19 +36,12 @@ from typing import TYPE_CHECKING, Any
 
 from ikeview import parhandoff
 from ikeview.dissectors.records import RawFrame
-from ikeview.parallel import (
-    NOT_SPLIT,
-    Folded,
-    RangeLost,
-    _RangeFeed,
-    _run_range,
-    note,
-    pool,
-)
+from ikeview.parallel import NOT_SPLIT, Folded, note, pool
 from ikeview.parhandoff import Diverged, HandoffLost, Handoffs, base, handoff_files
 from ikeview.parsched import chunk_cuts
 from ikeview.pcapranges import Layout, Walked, cuts, open_map, resync
 from ikeview.rangesplit import OPEN, Split
+from ikeview.rangewalk import RangeFeed, RangeLost, walk_range
 
 if TYPE_CHECKING:
     from ikeview.keys.model import KeyRing
@@ -119,7 +112,7 @@ def unlocated_range(split: Split, r: int, keyring: KeyRing | None = None) -> Unl
     # (no key opens IKE, so no ESP is tied to a child SA; without keys no ESP problem is
     # raised, whose place among the other problems their count would give).
     try:
-        corr, recorder, take = _run_range(
+        corr, recorder, take = walk_range(
             split, r, (), (), True, True, keyring, ike=keyring is not None
         )
     except RangeLost:
@@ -139,7 +132,7 @@ def handoff_range(
     other frames taken as they hand them over (``parhandoff``): what :func:`unlocated_range`
     gives, then whether the range's decryptor was given keys for an SPI that had some."""
     try:
-        corr, recorder, take = _run_range(
+        corr, recorder, take = walk_range(
             split, r, (), (), True, True, keyring, handoffs=(paths, grace)
         )
     except (RangeLost, Diverged):
@@ -172,7 +165,7 @@ def fold_unlocated(
         # Range r's frame numbers to the capture's: its true base less what it counted from.
         return bases[r] - split.bases[r]
 
-    def tail(first: _RangeFeed) -> list[RawFrame]:
+    def tail(first: RangeFeed) -> list[RawFrame]:
         results = [f.result() for f in later]
         got.extend(g for g in results if g is not None)
         if len(got) < len(results):
@@ -187,7 +180,7 @@ def fold_unlocated(
     extra = () if handoffs is None else handoffs
     later = [ex.submit(worker, split, r, keyring, *extra) for r in range(1, jobs)]
     try:
-        corr, _, first = _run_range(
+        corr, _, first = walk_range(
             split, 0, (), (), False, True, keyring, tail, watch=watch, handoffs=handoffs
         )
     except Diverged:  # more other frames than are worth handing over

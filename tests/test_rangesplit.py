@@ -90,7 +90,8 @@ def test_too_many_other_frames_in_the_last_range_means_one_pass(
     argv = ["report", str(cap), "--json", "--keys", str(cap.parent / "keys.toml")]
     one, _ = _run(capsys, argv)
     setup = (
-        "from ikeview import parallel\nparallel.MIN_SPLIT_BYTES = 0\nparallel.MAX_OTHER_BYTES = 100"
+        "from ikeview import parallel, rangewalk\n"
+        "parallel.MIN_SPLIT_BYTES = 0\nrangewalk.MAX_OTHER_BYTES = 100"
     )
     code, many, err = run_patched(setup, [*argv, "--jobs", "2"])
     assert code == 0, err
@@ -313,7 +314,10 @@ def test_a_range_of_mostly_other_frames_means_one_pass(
         argv += ["--keys", str(LAB / "rekey-dpd" / "keys.toml")]
     one, _ = _run(capsys, argv)
     # Counted by the later range's worker: patched in a fresh interpreter (freshrun.py).
-    setup = "from ikeview import parallel as p\np.MIN_SPLIT_BYTES = 0\np.OTHER_FLOOR = 50"
+    setup = (
+        "from ikeview import parallel as p, rangewalk as w\n"
+        "p.MIN_SPLIT_BYTES = 0\nw.OTHER_FLOOR = 50"
+    )
     code, many, err = run_patched(setup, [*argv, "--jobs", "2"])
     assert code == 0, err
     assert one == many

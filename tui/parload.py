@@ -28,8 +28,6 @@ from typing import Any
 from ikeview.keys.model import KeyRing
 from ikeview.parallel import (
     Folded,
-    RangeLost,
-    _run_range,
     fold_open,
     job_count,
     opens_no_ike,
@@ -43,6 +41,7 @@ from ikeview.pipeline.dec_esp import EspEntry
 from ikeview.pipeline.fastsnap import Cancelled, RangeWatch, last_step, partial_step, range_watch
 from ikeview.pipeline.fastswitch import fast_allowed
 from ikeview.rangesplit import Split, locate_open
+from ikeview.rangewalk import RangeLost, walk_range
 
 from .espindex import EntryOf, FileRowStore
 
@@ -200,7 +199,7 @@ def load_located(
     there, and the rows."""
     rows = FileRowStore(split.name, samples=True)
     watch = range_watch(rows)
-    corr, recorder, take = _run_range(split, r, (), ports, True, True, keyring, watch=watch)
+    corr, recorder, take = walk_range(split, r, (), ports, True, True, keyring, watch=watch)
     part = corr.take_esp(recorder)
     return part, take.walked, take.kept or [], take.end, take.idle, rows.detached()
 
