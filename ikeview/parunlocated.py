@@ -6,9 +6,10 @@ their number and the dissector's reassembly state. Each range is then walked fro
 first record is guessed to start (``pcapranges.resync``), frames numbered from its own start.
 The first range's process checks that each range ended where the next began and left its
 dissector idle (else: one pass), renumbers the later ranges' ESP and their other frames, reads
-those last and folds the ESP in, as with located ranges, moving the frame numbers in their
-integrity failures' lines too (when every SA the keys name has one candidate key: see
-``one_candidate_each``; else a failure sends the capture to one pass).
+those last (streamed to it by each later range as it meets them: ``parback``) and folds the ESP
+in, as with located ranges, moving the frame numbers in their integrity failures' lines too
+(when every SA the keys name has one candidate key: see ``one_candidate_each``; else a failure
+sends the capture to one pass).
 
 Without keys a later range does not even parse its IKE (``Dissector(ike=False)``): it only
 hands its IKE frames back, and the IKE side is imported by the first range's process alone,
@@ -29,14 +30,15 @@ the TUI's split load (``tui.parload``, whose ranges also record their rows).
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable, Sequence
-from concurrent.futures import Executor
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import Executor, Future
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from ikeview import parhandoff
 from ikeview.dissectors.records import RawFrame
 from ikeview.parallel import NOT_SPLIT, Folded, note, pool
+from ikeview.parback import back_frames
 from ikeview.parhandoff import Diverged, HandoffLost, Handoffs, base, handoff_files
 from ikeview.parsched import chunk_cuts
 from ikeview.pcapranges import Layout, Walked, cuts, open_map, resync
@@ -50,16 +52,18 @@ if TYPE_CHECKING:
     from ikeview.pipeline.fastsnap import RangeWatch
     from ikeview.pipeline.model import Analysis
 
-NO_KEYS_FIRST_LESS = 0.02
+NO_KEYS_FIRST_LESS = 0.035
 """Without keys range 0 is this fraction of the whole file shorter than an equal share (at most
 half a share: :func:`no_keys_short`): its process parses every IKE frame of the capture, the
 later ranges' too, and imports the IKE side to do so, where theirs parse none; that work grows
-with the capture, not with the share. Measured on 1M packets of the mix (2026-12-05,
-interleaved runs, medians): ``report --jobs 2`` 0.733 s with equal ranges, 0.710 s with range 0
-at 48% of the file, 0.713 s at 47% (fifteen runs each); ``export`` 0.726 s and 0.707 s
-(eleven). The idle-machine bound with 4 and 8 processes (``bench_jobs.py``): 3.47x and 5.47x
-with range 0 4% of a share shorter, 3.57x and 6.09x at 2% of the file. With ``[[esp]]`` keys
-every range parses its IKE, and equal ranges measured best (docs/speed.md)."""
+with the capture, not with the share. Since the later ranges stream those frames back as they
+meet them (``parback``), range 0's process reads most of them while the others are still
+walking, provided it is done with its own range first: measured on 1M packets of the mix
+(2026-12-05, interleaved runs, medians), ``report --jobs 2`` 0.709 s at 2% (range 0 at 48% of
+the file), 0.694 s at 3.5%, 0.700 s at 4.5% (eleven runs each); ``export --esp`` 0.697 s
+before streaming (at 2%), 0.678 s after (at 3.5%, nine). Before streaming, 2% had measured
+best (0.710 s against 0.733 s for equal ranges). With ``[[esp]]`` keys every range parses its
+IKE, and equal ranges measured best (docs/speed.md)."""
 
 
 def no_keys_short(jobs: int) -> float:
@@ -103,17 +107,20 @@ def unlocated_split(
     return Split(name, lay, walked, (b"",) * count, bases)
 
 
-def unlocated_range(split: Split, r: int, keyring: KeyRing | None = None) -> Unlocated | None:
+def unlocated_range(
+    split: Split, r: int, keyring: KeyRing | None = None, *, back: str | None = None
+) -> Unlocated | None:
     """Worker: range ``r`` of an unlocated split; None when it cannot be walked from where its
     start was guessed (then it is no record start, or the file is damaged there: the first
-    range's process tells which)."""
+    range's process tells which). ``back``: its other frames streamed to that file rather
+    than given back (``parback``)."""
     # Without keys its IKE is not parsed here: the first range's process reads this range's
     # IKE frames anyway (they are handed back), and nothing counted of the ESP depends on them
     # (no key opens IKE, so no ESP is tied to a child SA; without keys no ESP problem is
     # raised, whose place among the other problems their count would give).
     try:
         corr, recorder, take = walk_range(
-            split, r, (), (), True, True, keyring, ike=keyring is not None
+            split, r, (), (), True, True, keyring, ike=keyring is not None, back=back
         )
     except RangeLost:
         return None
@@ -126,14 +133,20 @@ was given keys for an SPI that had some."""
 
 
 def handoff_range(
-    split: Split, r: int, keyring: KeyRing, paths: Sequence[str], grace: float
+    split: Split,
+    r: int,
+    keyring: KeyRing,
+    paths: Sequence[str],
+    grace: float,
+    *,
+    back: str | None = None,
 ) -> Handed | None:
     """Worker: range ``r`` of an unlocated split whose keys open IKE, the earlier ranges'
     other frames taken as they hand them over (``parhandoff``): what :func:`unlocated_range`
     gives, then whether the range's decryptor was given keys for an SPI that had some."""
     try:
         corr, recorder, take = walk_range(
-            split, r, (), (), True, True, keyring, handoffs=(paths, grace)
+            split, r, (), (), True, True, keyring, handoffs=(paths, grace), back=back
         )
     except (RangeLost, Diverged):
         return None
@@ -152,33 +165,24 @@ def fold_unlocated(
     worker: Worker = unlocated_range,
     watch: RangeWatch | None = None,
     handoffs: Handoffs | None = None,
+    backs: Sequence[str] | None = None,
 ) -> Folded | None:
     """Range 0 walked here (``watch``: its recorder and pacer), the later ranges by ``worker``
     in ``ex`` (with ``handoffs``: :func:`handoff_range`'s), and their ESP folded in; None when
-    the ranges do not add up to one pass (say why on stderr where it is the split's fault)."""
+    the ranges do not add up to one pass (say why on stderr where it is the split's fault).
+    ``backs``: a file per later range, to which its worker streams its other frames
+    (``parback``), read here as they come once range 0 is walked."""
     jobs = len(split.walked)
     ends = [w.end for w in split.walked]
-    got: list[tuple[Any, ...]] = []
-    bases = [0]
-
-    def shift(r: int) -> int:
-        # Range r's frame numbers to the capture's: its true base less what it counted from.
-        return bases[r] - split.bases[r]
-
-    def tail(first: RangeFeed) -> list[RawFrame]:
-        results = [f.result() for f in later]
-        got.extend(g for g in results if g is not None)
-        if len(got) < len(results):
-            return []
-        bases.append(first.walked)
-        for g in got[:-1]:
-            bases.append(bases[-1] + g[1])
-        return [
-            raw._replace(index=raw.index + shift(r)) for r, g in enumerate(got, 1) for raw in g[2]
-        ]
-
     extra = () if handoffs is None else handoffs
-    later = [ex.submit(worker, split, r, keyring, *extra) for r in range(1, jobs)]
+
+    def submit(r: int) -> Future[Any]:
+        if backs is None:
+            return ex.submit(worker, split, r, keyring, *extra)
+        return ex.submit(worker, split, r, keyring, *extra, back=backs[r - 1])
+
+    later = _Later(split, [submit(r) for r in range(1, jobs)], backs)
+    got, bases, shift, tail = later.got, later.bases, later.shift, later.tail
     try:
         corr, _, first = walk_range(
             split, 0, (), (), False, True, keyring, tail, watch=watch, handoffs=handoffs
@@ -206,6 +210,58 @@ def fold_unlocated(
     return Folded(corr, bases[-1] + got[-1][1], split, tuple(bases), shifts, tuple(got))
 
 
+class _Later:
+    """The later ranges of :func:`fold_unlocated`, as range 0's walk takes them: their results
+    (``got``, those that have one), the frames before each range (``bases``, known as the
+    ranges before it are done) and their other frames, moved to the capture's numbers."""
+
+    def __init__(
+        self, split: Split, futures: list[Future[Any]], backs: Sequence[str] | None
+    ) -> None:
+        self._split, self._futures, self._backs = split, futures, backs
+        self.got: list[tuple[Any, ...]] = []
+        self.bases = [0]
+
+    def shift(self, r: int) -> int:
+        """Range r's frame numbers to the capture's: its true base less what it counted from."""
+        return self.bases[r] - self._split.bases[r]
+
+    def tail(self, first: RangeFeed) -> Iterable[RawFrame]:
+        """Range 0 is walked (``first``): the later ranges' other frames, in order; none once
+        a range cannot be walked (the fold's edges then say so)."""
+        if self._backs is not None:
+            return self._streamed(first, self._backs)
+        results = [f.result() for f in self._futures]
+        got = self.got
+        got.extend(g for g in results if g is not None)
+        if len(got) < len(results):
+            return []
+        self.bases.append(first.walked)
+        for g in got[:-1]:
+            self.bases.append(self.bases[-1] + g[1])
+        return [
+            raw._replace(index=raw.index + self.shift(r))
+            for r, g in enumerate(got, 1)
+            for raw in g[2]
+        ]
+
+    def _streamed(self, first: RangeFeed, backs: Sequence[str]) -> Iterator[RawFrame]:
+        # Each range's frames read as its worker writes them (``parback``); its result is
+        # waited for once they are read (its frame count gives the next range's base).
+        self.bases.append(first.walked)
+        last = len(self._futures)
+        for r, f in enumerate(self._futures, 1):
+            move = self.shift(r)
+            for raw in back_frames(backs[r - 1], f):
+                yield raw._replace(index=raw.index + move)
+            g = f.result()
+            if g is None:
+                return
+            self.got.append(g)
+            if r < last:
+                self.bases.append(self.bases[-1] + g[1])
+
+
 def analyze_unlocated(
     name: str, lay: Layout, jobs: int, keyring: KeyRing | None = None, handoff: bool = False
 ) -> Analysis | None:
@@ -219,10 +275,16 @@ def analyze_unlocated(
         note(f"--jobs {jobs}: {NOT_SPLIT}; read in one process")
         return None
     try:
-        with pool(jobs - 1) as ex, handoff_files(jobs if handoff else 0) as paths:
+        with (
+            pool(jobs - 1) as ex,
+            handoff_files(jobs if handoff else 0) as paths,
+            handoff_files(jobs) as backs,
+        ):
             worker = handoff_range if handoff else unlocated_range
             handoffs = (paths, parhandoff.GRACE) if handoff else None
-            folded = fold_unlocated(ex, split, keyring, worker=worker, handoffs=handoffs)
+            folded = fold_unlocated(
+                ex, split, keyring, worker=worker, handoffs=handoffs, backs=backs
+            )
     except HandoffLost as exc:  # no room for them: not an OSError, the output's own kind
         note(f"--jobs {jobs}: {type(exc).__name__}; read in one process")
         return None

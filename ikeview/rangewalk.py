@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     import mmap
 
     from ikeview.keys.model import KeyRing
+    from ikeview.parback import BackWriter
     from ikeview.parhandoff import Handoffs, Relay
     from ikeview.pipeline.correlate import Correlator
     from ikeview.pipeline.correlate.espbulk import EspBulk
@@ -56,9 +57,11 @@ def walk_range(
     watch: RangeWatch | None = None,
     ike: bool = True,
     handoffs: Handoffs | None = None,
+    back: str | None = None,
 ) -> tuple[Correlator, Recorder, RangeFeed]:
     # ``watch``: the TUI's recorder of ESP rows and its pacer (``tui.parload``). ``ike``:
     # whether IKE datagrams are parsed (Dissector's ``ike``). ``handoffs``: ``parhandoff``.
+    # ``back``: the file an open range's other frames are streamed to (``parback``).
     # Imported here: ``summary --jobs`` (this module too) needs none of the correlator.
     from ikeview.pipeline.capture_model import MAX_INNER_FLOWS
     from ikeview.pipeline.correlate import Correlator
@@ -82,27 +85,42 @@ def walk_range(
     take = RangeFeed(corr, recorder, split, r, record, not extra_ports)
     dissector = Dissector(extra_ports=extra_ports, stats=DissectStats(), ike=ike)
     bulk = corr.esp_bulk(observed=watch is not None) if fast else None
+    walk = (split, r, dissector, take, bulk, decryptor, not extra_ports, tail, watch, handoffs)
+    if back is None:
+        _walk(*walk)
+        return corr, recorder, take
+    from ikeview.parback import BackWriter
+
+    take.back = BackWriter(back)
+    try:
+        _walk(*walk)
+    finally:
+        take.back.end(take.end)  # 0 when the walk did not end
+    return corr, recorder, take
+
+
+def _walk(
+    split: Split,
+    r: int,
+    dissector: Dissector,
+    take: RangeFeed,
+    bulk: EspBulk | None,
+    decryptor: Decryptor,
+    fast_udp: bool,
+    tail: Callable[[RangeFeed], Iterable[RawFrame]] | None,
+    watch: RangeWatch | None,
+    handoffs: Handoffs | None,
+) -> None:
     with open(split.name, "rb") as fh, open_map(split.name) as mm:
         if bulk is None:
             feed = take.feed
             for rec in dissector.run(split.frames_for(r, mm, fh.fileno())):
                 feed(rec)
-        else:
-            _walk_batched(
-                split,
-                r,
-                mm,
-                fh.fileno(),
-                dissector,
-                take,
-                bulk,
-                decryptor,
-                not extra_ports,
-                tail,
-                watch,
-                handoffs,
-            )
-    return corr, recorder, take
+            return
+        fd = fh.fileno()
+        _walk_batched(
+            split, r, mm, fd, dissector, take, bulk, decryptor, fast_udp, tail, watch, handoffs
+        )
 
 
 class RangeLost(Exception):
@@ -273,6 +291,8 @@ class RangeFeed:
         self._fast_udp = fast_udp
         self.kept: list[RawFrame] | None = [] if r and split.walked[r].frames == OPEN else None
         """An open range's frames that are not plain ESP, for the first range's process."""
+        self.back: BackWriter | None = None
+        """Where those frames go instead, as they are met (``parback``)."""
         self._room = MAX_OTHER_BYTES
         self.walked = 0
         """Frames the batch path's walk counted in the range."""
@@ -308,7 +328,7 @@ class RangeFeed:
         plain ESP (which a range's process reads alone): past a quarter of the frames walked
         (and 10,000 frames), every process would repeat most of one pass, so the capture is
         read in one (``TooManyOthers``). Kept for the first range's process when the range
-        is open (:data:`OPEN`)."""
+        is open (:data:`OPEN`), or streamed to it (:attr:`back`)."""
         if plain_esp(raw.linktype, raw.data, self._fast_udp):
             return
         self.others += 1
@@ -319,7 +339,10 @@ class RangeFeed:
             self._room -= len(raw.data) + 64
             if self._room < 0:
                 raise TooManyOthers
-            kept.append(raw)
+            if self.back is None:
+                kept.append(raw)
+            else:
+                self.back.frame(raw)
 
     def room(self, key: tuple[int, str]) -> int:
         """How many more of this counter's first sequence numbers are to be kept."""

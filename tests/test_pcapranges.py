@@ -354,7 +354,7 @@ _DIE = """
 import os
 from ikeview import parallel
 
-def _die(*_args):
+def _die(*_args, **_kwargs):
     os._exit(3)  # a worker killed (out of memory, signal): no result, no exception
 
 parallel.MIN_SPLIT_BYTES = 0

@@ -1,0 +1,191 @@
+"""``report`` / ``export --jobs`` on unlocated ranges: each later range streams its frames that are
+not plain ESP back to the first range's process as it meets them (``ikeview.parback``).
+
+The lab's strongSwan captures (rekeys with DPD, IKE fragments, NAT-T, MOBIKE), split however
+small, without keys and with their PSK (the handoff path), give one pass's bytes with the
+frames read through the files, in writes of any size; a full disk sends the capture to one
+pass with a line saying so. Then the files themselves: records read whole and in order while
+the range goes on, the end mark, a range that stops without one, frames larger than a read.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import threading
+import time
+from collections.abc import Iterator
+from concurrent.futures import Future
+from pathlib import Path
+from typing import Any
+
+import pytest
+from ikeview.dissectors.records import RawFrame
+from lab_support import LAB
+
+from ikeview import parback, parhandoff, parunlocated
+from ikeview.cli import main
+
+SCENARIOS = ["rekey-dpd", "certs-frag", "natt", "mobike"]
+
+
+@pytest.fixture
+def streamed(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """For each later range read through its file: how many frames came back."""
+    counts: list[int] = []
+    real = parunlocated.back_frames
+
+    def counted(path: str, ready: Future[Any]) -> Iterator[RawFrame]:
+        counts.append(0)
+        for raw in real(path, ready):
+            counts[-1] += 1
+            yield raw
+
+    monkeypatch.setattr(parunlocated, "back_frames", counted)
+    return counts
+
+
+@pytest.mark.parametrize("scenario", SCENARIOS)
+@pytest.mark.parametrize("keys", ["none", "psk"])
+@pytest.mark.parametrize("jobs", ["2", "3"])
+@pytest.mark.parametrize("flush", [1, parback.FLUSH_BYTES])
+def test_streamed_frames_give_one_pass_output(
+    scenario: str,
+    keys: str,
+    jobs: str,
+    flush: int,
+    split_small: None,
+    streamed: list[int],
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """``report --json``: one pass's output, every later range's frames read from its file
+    (at least one range holds some), whether each frame is written on its own or in 64 KB."""
+    monkeypatch.setattr(parback, "FLUSH_BYTES", flush)
+    monkeypatch.setattr(parhandoff, "HANDOFF_JOBS", 8)  # the PSK's three ranges hand over too
+    cap = LAB / scenario / "capture.pcap"
+    argv = ["report", str(cap), "--json"]
+    if keys == "psk":
+        argv += ["--keys", str(LAB / scenario / "keys.toml")]
+    assert main(argv) == 0
+    one = capsys.readouterr()
+    assert main([*argv, "--jobs", jobs]) == 0
+    assert capsys.readouterr() == one
+    assert len(streamed) == int(jobs) - 1
+    assert sum(streamed) > 0
+
+
+def test_export_streams_too(
+    split_small: None,
+    streamed: list[int],
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+) -> None:
+    """``export --csv`` (exchanges) and ``export --esp --csv`` go the same way."""
+    cap = LAB / "rekey-dpd" / "capture.pcap"
+    for extra in ([], ["--esp"]):
+        one, many = tmp_path / "one.csv", tmp_path / "many.csv"
+        assert main(["export", str(cap), *extra, "--csv", str(one)]) == 0
+        assert main(["export", str(cap), *extra, "--csv", str(many), "--jobs", "2"]) == 0
+        assert many.read_bytes() == one.read_bytes()
+    capsys.readouterr()
+    assert len(streamed) == 2 and all(streamed)
+
+
+def test_no_room_for_the_frames_means_one_pass(
+    split_small: None,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Every write to the files fails as on a full file system: a line says so, and one
+    pass's output comes out."""
+
+    def full(fd: int, data: object) -> int:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(parback.BackWriter, "_write", staticmethod(full))
+    argv = ["report", str(LAB / "rekey-dpd" / "capture.pcap"), "--json"]
+    assert main(argv) == 0
+    one = capsys.readouterr()
+    assert main([*argv, "--jobs", "2"]) == 0
+    many = capsys.readouterr()
+    assert many.out == one.out
+    assert many.err == "ikeview: --jobs 2: HandoffLost; read in one process\n" + one.err
+
+
+def _data(size: int) -> bytes:
+    return (bytes(range(256)) * (size // 256 + 1))[:size]
+
+
+def _frame(index: int, size: int = 3) -> RawFrame:
+    return RawFrame(index, 1_700_000_000.25 + index, 1, _data(size), size + 10)
+
+
+def _file(tmp_path: Path) -> str:
+    path = tmp_path / "back"
+    path.touch(mode=0o600)
+    return str(path)
+
+
+def test_frames_are_read_whole_in_order_while_the_range_goes_on(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each frame written on its own: the reader takes them as they come, holds half a
+    record until the rest is there, and stops at the end mark though the range's result is
+    not in yet."""
+    monkeypatch.setattr(parback, "FLUSH_BYTES", 1)
+    path = _file(tmp_path)
+    writer, ready = parback.BackWriter(path), Future[Any]()
+    frames = [_frame(i, 40 + i) for i in range(1, 6)]
+    for raw in frames[:3]:
+        writer.frame(raw)
+    reader = parback.back_frames(path, ready)
+    assert [next(reader) for _ in range(3)] == frames[:3]
+
+    # Half of the fourth record, then (from another thread, a little later) the rest and
+    # the fifth: the reader waits for the whole record.
+    fourth = frames[3]
+    head = parback._FRAME.pack(b"F", 4, fourth.ts, 1, fourth.orig_len, len(fourth.data))
+    record = head + fourth.data
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND)
+    os.write(fd, record[:20])
+
+    def rest() -> None:
+        time.sleep(0.05)
+        os.write(fd, record[20:])
+        writer.frame(frames[4])
+        writer.end(1234)
+
+    thread = threading.Thread(target=rest)
+    thread.start()
+    try:
+        assert list(reader) == frames[3:]
+    finally:
+        thread.join()
+        os.close(fd)
+    assert not ready.done()
+
+
+def test_a_range_that_stops_without_its_end_mark(tmp_path: Path) -> None:
+    """A worker that died after writing some frames: what it wrote, then the reader stops
+    once the range's result is done (the caller learns what happened there)."""
+    path = _file(tmp_path)
+    writer, ready = parback.BackWriter(path), Future[Any]()
+    frames = [_frame(i, 100) for i in range(1, 4)]
+    for raw in frames:
+        writer.frame(raw)
+    writer._flush()  # written, as a worker's last flush before it died
+    ready.set_exception(RuntimeError("worker died"))
+    assert list(parback.back_frames(path, ready)) == frames
+
+
+def test_large_frames_cross_reads(tmp_path: Path) -> None:
+    """Frames larger than one read of the file (64 KiB) come back whole."""
+    path = _file(tmp_path)
+    writer, ready = parback.BackWriter(path), Future[Any]()
+    frames = [_frame(1, 70_000), _frame(2, 5), _frame(3, 200_000)]
+    for raw in frames:
+        writer.frame(raw)
+    writer.end(99)
+    ready.set_result(None)
+    assert list(parback.back_frames(path, ready)) == frames
