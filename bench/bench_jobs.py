@@ -213,14 +213,16 @@ def _cpu(f: Callable[..., Any], *a: Any, **k: Any) -> tuple[float, Any]:
     return time.process_time() - c0, got
 
 
-def _located(capture: Path, jobs: int) -> tuple[list[float], Any]:
-    """Each process's locating CPU time, and the split (as ``rangesplit.plan`` cuts it)."""
+def _located(capture: Path, jobs: int, chunked: bool = False) -> tuple[list[float], Any]:
+    """Each process's locating CPU time, and the split (as ``rangesplit.plan`` cuts it;
+    ``chunked``: the ranges cut as ``parsched.chunk_cuts`` cuts them, as ``decrypt`` does)."""
+    from ikeview.parsched import chunk_cuts
     from ikeview.pcapranges import layout
     from ikeview.rangesplit import locate_pieces, plan, split_pieces
 
     lay = layout(str(capture))
     assert lay is not None and not lay.ng
-    bounds, mine = plan(lay, jobs)
+    bounds, mine = plan(lay, jobs, chunk_cuts(lay, jobs) if chunked else None)
     timed = [_cpu(locate_pieces, str(capture), lay, mine[q], True) for q in range(jobs)]
     split = split_pieces(str(capture), lay, bounds, [p for _, ps in timed for p in ps])
     assert split is not None
@@ -390,27 +392,24 @@ def bound_decrypt(
 def _decrypt_located(
     capture: Path, keys: str, keyring: Any, jobs: int, out: Path
 ) -> tuple[list[float], list[float], float]:
-    """``decrypt -o``'s bound with more processes than hand frames over: ranges 0..N-2
-    located, the last open; range 1's part appended by range 0's process while range 1 is read
-    but for its last piece; the parts after it once every range is done. (locating, ranges,
-    join)."""
+    """``decrypt -o``'s bound with more processes than hand frames over: the file cut as
+    ``parsched`` cuts it, every range but the last located, the ranges handed to the process
+    free first and each part appended while the later ones are read: only the last part's join
+    follows them. (locating, each process's ranges, join)."""
     from ikeview.pardecrypt import decrypt_range
-    from ikeview.partjoin import PCAP_HEADER, PIECE_BYTES, append_parts
+    from ikeview.partjoin import PCAP_HEADER, append_parts
 
-    parts = [out.with_suffix(f".part{r}") for r in range(jobs)]
-    found, split = _located(capture, jobs)
-    ranges = [
+    found, split = _located(capture, jobs, chunked=True)
+    parts = [out.with_suffix(f".part{r}") for r in range(len(split.walked))]
+    times = [
         _cpu(decrypt_range, split, r, [keys], str(parts[r]), (), True, keyring)[0]
-        for r in range(jobs)
+        for r in range(len(parts))
     ]
-    size = parts[1].stat().st_size
-    t_one, _ = _cpu(append_parts, parts[0], [(str(parts[1]), PCAP_HEADER)])
-    last = min(PIECE_BYTES, size) / max(size, 1)
-    ranges[0] += t_one * (1 - last)
-    t_rest, _ = _cpu(append_parts, parts[0], [(str(p), PCAP_HEADER) for p in parts[2:]])
+    append_parts(parts[0], [(str(p), PCAP_HEADER) for p in parts[1:-1]])
+    t_join, _ = _cpu(append_parts, parts[0], [(str(parts[-1]), PCAP_HEADER)])
     for p in [*parts, out]:
         p.unlink(missing_ok=True)
-    return found, ranges, t_one * last + t_rest
+    return found, _scheduled(times, jobs), t_join
 
 
 def _scheduled(times: list[float], jobs: int) -> list[float]:

@@ -13,7 +13,9 @@ SA keys only) a range needs nothing from the frames before it; with keys that op
 earlier ranges hand their other frames over as they meet them (``parhandoff``), with up to
 ``parhandoff.HANDOFF_JOBS`` processes. Elsewhere (more processes with such keys, the record
 path, pcapng) the ranges are ``ikeview.parallel``'s, located first: every process reads every
-frame that is not fast-path ESP, so it holds every key.
+frame that is not fast-path ESP, so it holds every key. On the batch path they are cut as the
+unlocated ones are (``parsched``: the tail in smaller ranges handed to the process free
+first, each part joined while the later ones are read).
 """
 
 from __future__ import annotations
@@ -42,7 +44,7 @@ from ikeview.parallel import (
     pool,
     splittable,
 )
-from ikeview.parsched import Scheduler
+from ikeview.parsched import Scheduler, chunk_cuts
 from ikeview.partjoin import PCAP_HEADER, Joiner, PieceWriter, append_parts
 from ikeview.parunlocated import unlocated_split
 from ikeview.pcapfile import BinaryOut, PcapWriter
@@ -259,7 +261,9 @@ def _decrypt_split(
             # HANDOFF_JOBS processes; with more they are located first.
             return _decrypt_unlocated(ex, name, lay, jobs, keyring, output, handoff, ports)
         if fast and not lay.ng:
-            split = locate_open(name, lay, jobs, not ports, ex)
+            # Cut as the unlocated ranges are (``parsched``): the tail in smaller ranges,
+            # handed to the process free first, each part joined while the later ones run.
+            split = locate_open(name, lay, jobs, not ports, ex, chunk_cuts(lay, jobs))
         else:
             split = locate(name, lay, jobs, not ports, ex)
         if split is None or split.empty:
@@ -267,7 +271,12 @@ def _decrypt_split(
                 note(f"--jobs {jobs}: {NOT_SPLIT}; read in one process")
             return None
         results = _write_parts(
-            ex, split, output, decrypt_range, lambda r, part: (keys, part, ports, fast, keyring)
+            ex,
+            split,
+            output,
+            decrypt_range,
+            lambda r, part: (keys, part, ports, fast, keyring),
+            workers=jobs - 1,
         )
     return _merge_stats(results)
 

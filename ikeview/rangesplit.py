@@ -129,15 +129,19 @@ OPEN = 1 << 62
 process walks it (a number past any frame, so that every frame after its start is its)."""
 
 
-def plan(lay: Layout, jobs: int) -> tuple[list[int], list[list[tuple[int, int]]]]:
-    """Where ranges 0..N-1 begin (and the file size last), and for each process the byte
-    pieces of ranges 0..N-2 it locates: that span cut into N equal shares, each also cut where
-    a range begins. (The last range needs no locating: only its own process reads its ESP, and
-    it finds its other frames as it walks it.)"""
-    bounds = cuts(lay, jobs)
-    end = bounds[jobs - 1]
+def plan(
+    lay: Layout, jobs: int, bounds: list[int] | None = None
+) -> tuple[list[int], list[list[tuple[int, int]]]]:
+    """Where the ranges begin (and the file size last: ``bounds``, by default N equal ranges),
+    and for each of the N processes the byte pieces of all ranges but the last it locates:
+    that span cut into N equal shares, each also cut where a range begins. (The last range
+    needs no locating: only its own process reads its ESP, and it finds its other frames as it
+    walks it.)"""
+    bounds = cuts(lay, jobs) if bounds is None else bounds
+    last = len(bounds) - 2
+    end = bounds[last]
     share = [lay.first + (end - lay.first) * q // jobs for q in range(jobs)]
-    edges = sorted({*bounds[: jobs - 1], *share, end})
+    edges = sorted({*bounds[:last], *share, end})
     mine: list[list[tuple[int, int]]] = [[] for _ in range(jobs)]
     for lo, hi in itertools.pairwise(edges):
         if lo < end:
@@ -163,10 +167,18 @@ def locate_pieces(
     return found
 
 
-def locate_open(name: str, lay: Layout, jobs: int, fast_udp: bool, ex: Executor) -> Split | None:
-    """Round 1 of the batch path on a classic pcap: ranges 0..N-2 located by every process at
-    once (see :func:`plan`), the last left open; None when the pieces do not tile the file."""
-    bounds, mine = plan(lay, jobs)
+def locate_open(
+    name: str,
+    lay: Layout,
+    jobs: int,
+    fast_udp: bool,
+    ex: Executor,
+    bounds: list[int] | None = None,
+) -> Split | None:
+    """Round 1 of the batch path on a classic pcap: every range but the last (of ``bounds``,
+    by default N equal ones) located by the N processes at once (see :func:`plan`), the last
+    left open; None when the pieces do not tile the file."""
+    bounds, mine = plan(lay, jobs, bounds)
     later = [ex.submit(locate_pieces, name, lay, p, fast_udp) for p in mine[1:] if p]
     found = locate_pieces(name, lay, mine[0], fast_udp)
     for f in later:

@@ -181,6 +181,43 @@ def test_decrypt_in_smaller_ranges_same_file(
     assert not list(tmp_path.glob(".ikeview-parts-*"))
 
 
+@pytest.mark.parametrize("scenario", ["rekey-dpd", "certs-frag", "multi-child"])
+def test_decrypt_located_in_smaller_ranges_same_file(
+    scenario: str,
+    tmp_path: Path,
+    fine: None,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A PSK with more processes than hand frames over (``parhandoff.HANDOFF_JOBS``): every
+    range but the last located first, the file cut as above (3 and 4 ranges, then 6 and 8
+    smaller ones) on lab captures with rekeys, IKE fragments and several children, whose later
+    ranges need the IKE before them: one pass's file and counts line."""
+    from lab_support import LAB
+
+    cap, keys = LAB / scenario / "capture.pcap", LAB / scenario / "keys.toml"
+    one = tmp_path / "one.pcap"
+    assert main(["decrypt", str(cap), "--keys", str(keys), "-o", str(one)]) == 0
+    one_err = capsys.readouterr().err
+    seen = _count_ranges(monkeypatch)
+    located: list[int] = []
+    real = pardecrypt.locate_open
+
+    def spied(*a: object) -> object:
+        located.append(1)
+        return real(*a)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(pardecrypt, "locate_open", spied)
+    for jobs in (3, 4):
+        many = tmp_path / f"many{jobs}.pcap"
+        argv = ["decrypt", str(cap), "--keys", str(keys), "-o", str(many), "--jobs", str(jobs)]
+        assert main(argv) == 0
+        assert capsys.readouterr().err == one_err
+        assert many.read_bytes() == one.read_bytes()
+    assert seen == [9, 12] and located == [1, 1]
+    assert not list(tmp_path.glob(".ikeview-parts-*"))
+
+
 def test_decrypt_in_smaller_ranges_with_failures_and_damage(
     tmp_path: Path, fine: None, capsys: pytest.CaptureFixture[str]
 ) -> None:
