@@ -3,14 +3,14 @@ not plain ESP back to the first range's process as it meets them (``ikeview.parb
 
 The lab's strongSwan captures (rekeys with DPD, IKE fragments, NAT-T, MOBIKE), split however
 small, without keys and with their PSK (the handoff path), give one pass's bytes with the
-frames read through the files, in writes of any size; a full disk sends the capture to one
-pass with a line saying so. Then the files themselves: records read whole and in order while
-the range goes on, the end mark, a range that stops without one, frames larger than a read.
+frames read through the files, in writes of 64 KiB or of one frame; a full disk sends the
+capture to one pass with a line saying so. Then the files themselves: records read whole and
+in order while the range goes on, the end mark, a range that stops without one, frames larger
+than a read.
 """
 
 from __future__ import annotations
 
-import errno
 import os
 import threading
 import time
@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from freshrun import run_patched
 from ikeview.dissectors.records import RawFrame
 from lab_support import LAB
 
@@ -48,20 +49,17 @@ def streamed(monkeypatch: pytest.MonkeyPatch) -> list[int]:
 @pytest.mark.parametrize("scenario", SCENARIOS)
 @pytest.mark.parametrize("keys", ["none", "psk"])
 @pytest.mark.parametrize("jobs", ["2", "3"])
-@pytest.mark.parametrize("flush", [1, parback.FLUSH_BYTES])
 def test_streamed_frames_give_one_pass_output(
     scenario: str,
     keys: str,
     jobs: str,
-    flush: int,
     split_small: None,
     streamed: list[int],
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     """``report --json``: one pass's output, every later range's frames read from its file
-    (at least one range holds some), whether each frame is written on its own or in 64 KB."""
-    monkeypatch.setattr(parback, "FLUSH_BYTES", flush)
+    (at least one range holds some)."""
     monkeypatch.setattr(parhandoff, "HANDOFF_JOBS", 8)  # the PSK's three ranges hand over too
     cap = LAB / scenario / "capture.pcap"
     argv = ["report", str(cap), "--json"]
@@ -92,25 +90,49 @@ def test_export_streams_too(
     assert len(streamed) == 2 and all(streamed)
 
 
-def test_no_room_for_the_frames_means_one_pass(
-    split_small: None,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
+# What the workers must run patched goes through a fresh interpreter (freshrun.py): a pool
+# started where other threads are alive uses a fork server, whose workers would not see a
+# monkeypatch made here.
+_SPLIT = "from ikeview import parallel, parback\nparallel.MIN_SPLIT_BYTES = 0\n"
+
+
+@pytest.mark.parametrize("scenario", ["rekey-dpd", "certs-frag"])
+@pytest.mark.parametrize("keys", ["none", "psk"])
+def test_frames_written_one_by_one_give_one_pass_output(
+    scenario: str, keys: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    """Each frame written on its own (``FLUSH_BYTES`` 1), so that the first range's process
+    reads them as they come: one pass's output with 2 and 3 processes."""
+    argv = ["report", str(LAB / scenario / "capture.pcap"), "--json"]
+    if keys == "psk":
+        argv += ["--keys", str(LAB / scenario / "keys.toml")]
+    assert main(argv) == 0
+    one = capsys.readouterr()
+    for jobs in ("2", "3"):
+        setup = _SPLIT + "parback.FLUSH_BYTES = 1\n"
+        if keys == "psk":
+            setup += "from ikeview import parhandoff\nparhandoff.HANDOFF_JOBS = 8\n"
+        code, out, err = run_patched(setup, [*argv, "--jobs", jobs])
+        assert code == 0, err
+        assert (out, err) == (one.out, one.err)
+
+
+def test_no_room_for_the_frames_means_one_pass(capsys: pytest.CaptureFixture[str]) -> None:
     """Every write to the files fails as on a full file system: a line says so, and one
     pass's output comes out."""
-
-    def full(fd: int, data: object) -> int:
-        raise OSError(errno.ENOSPC, "No space left on device")
-
-    monkeypatch.setattr(parback.BackWriter, "_write", staticmethod(full))
+    setup = (
+        _SPLIT + "import errno\n\n"
+        "def full(fd, data):\n"
+        "    raise OSError(errno.ENOSPC, 'No space left on device')\n\n"
+        "parback.BackWriter._write = staticmethod(full)\n"
+    )
     argv = ["report", str(LAB / "rekey-dpd" / "capture.pcap"), "--json"]
     assert main(argv) == 0
     one = capsys.readouterr()
-    assert main([*argv, "--jobs", "2"]) == 0
-    many = capsys.readouterr()
-    assert many.out == one.out
-    assert many.err == "ikeview: --jobs 2: HandoffLost; read in one process\n" + one.err
+    code, out, err = run_patched(setup, [*argv, "--jobs", "2"])
+    assert code == 0, err
+    assert out == one.out
+    assert err == "ikeview: --jobs 2: HandoffLost; read in one process\n" + one.err
 
 
 def _data(size: int) -> bytes:
