@@ -105,16 +105,23 @@ class HandoffLost(Exception):
 
 class Handoff:
     """The writing end: one range's other frames, appended for the later ranges as they are met,
-    with marks of how far the range has been read and its end."""
+    with marks of how far the range has been read and its end. ``flush``: written once this
+    many bytes are gathered (and at the end) rather than at once, where nothing waits on each
+    frame (``parback``)."""
 
     _write = staticmethod(os.write)  # (a test makes the disk full here)
 
-    def __init__(self, path: str, first: int) -> None:
-        self._fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_NOFOLLOW)
+    def __init__(self, path: str, first: int, flush: int = 0) -> None:
+        try:
+            self._fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_NOFOLLOW)
+        except OSError as exc:
+            raise HandoffLost(str(exc)) from None
         self._first = first
         self._marked = -MARK_BYTES
         self._bytes = 0
         self._frames = 0
+        self._flush_at = flush
+        self._buf = bytearray()
 
     def frame(self, raw: RawFrame) -> None:
         """Hand over one other frame; :class:`Diverged` once they are too many."""
@@ -139,17 +146,47 @@ class Handoff:
     def end(self, offset: int) -> None:
         """The range is read and ended at ``offset`` (0: it could not be read)."""
         self._put(_MARK.pack(b"E", offset, 0))
+        self._flush()
 
     def close(self) -> None:
         os.close(self._fd)
 
     def _put(self, data: bytes) -> None:
-        view = memoryview(data)
+        self._buf += data
+        if len(self._buf) >= self._flush_at:
+            self._flush()
+
+    def _flush(self) -> None:
+        view = memoryview(self._buf)
         try:
             while view:
                 view = view[self._write(self._fd, view) :]
         except OSError as exc:
             raise HandoffLost(str(exc)) from None
+        finally:
+            view.release()
+        self._buf.clear()
+
+
+def frame_record(buf: bytearray, pos: int) -> tuple[int, RawFrame] | None:
+    """The frame whose record (``b"F"``) starts at ``pos`` of ``buf``, with the offset just past
+    it; None while it is not all there."""
+    if len(buf) - pos < _FRAME.size:
+        return None
+    _, index, ts, linktype, orig, length = _FRAME.unpack_from(buf, pos)
+    end = pos + _FRAME.size + length
+    if end > len(buf):
+        return None
+    return end, RawFrame(index, ts, linktype, bytes(buf[end - length : end]), orig)
+
+
+def mark_record(buf: bytearray, pos: int) -> tuple[int, tuple[bytes, int, int]] | None:
+    """The mark (kind, offset, frames before) whose record starts at ``pos`` of ``buf``, with
+    the offset just past it; None while it is not all there."""
+    if len(buf) - pos < _MARK.size:
+        return None
+    kind, offset, before = _MARK.unpack_from(buf, pos)
+    return pos + _MARK.size, (kind, offset, before)
 
 
 class Earlier:
@@ -206,21 +243,18 @@ class Earlier:
         buf, pos = self._buf, 0
         while not self.done and pos < len(buf):
             if buf[pos : pos + 1] == b"F":
-                if len(buf) - pos < _FRAME.size:
+                got = frame_record(buf, pos)
+                if got is None:
                     break
-                _, index, ts, linktype, orig, length = _FRAME.unpack_from(buf, pos)
-                end = pos + _FRAME.size + length
-                if end > len(buf):
-                    break
-                if index > self._last:
-                    self._last = index
-                    self._feed(RawFrame(index, ts, linktype, bytes(buf[end - length : end]), orig))
-                pos = end
+                pos, raw = got
+                if raw.index > self._last:
+                    self._last = raw.index
+                    self._feed(raw)
                 continue
-            if len(buf) - pos < _MARK.size:
+            mark = mark_record(buf, pos)
+            if mark is None:
                 break
-            kind, offset, before = _MARK.unpack_from(buf, pos)
-            pos += _MARK.size
+            pos, (kind, offset, before) = mark
             if kind == b"P":
                 self._at = (offset, before)
             elif kind == b"E" and offset == self._starts[self._k + 1]:
@@ -431,7 +465,9 @@ __all__ = [
     "Handoffs",
     "Relay",
     "base",
+    "frame_record",
     "handoff_files",
+    "mark_record",
     "reading",
     "relay_for",
     "relayed",

@@ -25,8 +25,7 @@ if TYPE_CHECKING:
     import mmap
 
     from ikeview.keys.model import KeyRing
-    from ikeview.parback import BackWriter
-    from ikeview.parhandoff import Handoffs, Relay
+    from ikeview.parhandoff import Handoff, Handoffs, Relay
     from ikeview.pipeline.correlate import Correlator
     from ikeview.pipeline.correlate.espbulk import EspBulk
     from ikeview.pipeline.correlate.merge import Recorder
@@ -89,13 +88,16 @@ def walk_range(
     if back is None:
         _walk(*walk)
         return corr, recorder, take
-    from ikeview.parback import BackWriter
+    from ikeview.parback import back_writer
 
-    take.back = BackWriter(back)
+    take.back = back_writer(back, split.bases[r])
     try:
         _walk(*walk)
     finally:
-        take.back.end(take.end)  # 0 when the walk did not end
+        try:
+            take.back.end(take.end)  # 0 when the walk did not end
+        finally:
+            take.back.close()
     return corr, recorder, take
 
 
@@ -291,7 +293,7 @@ class RangeFeed:
         self._fast_udp = fast_udp
         self.kept: list[RawFrame] | None = [] if r and split.walked[r].frames == OPEN else None
         """An open range's frames that are not plain ESP, for the first range's process."""
-        self.back: BackWriter | None = None
+        self.back: Handoff | None = None
         """Where those frames go instead, as they are met (``parback``)."""
         self._room = MAX_OTHER_BYTES
         self.walked = 0

@@ -124,7 +124,8 @@ def test_no_room_for_the_frames_means_one_pass(capsys: pytest.CaptureFixture[str
         _SPLIT + "import errno\n\n"
         "def full(fd, data):\n"
         "    raise OSError(errno.ENOSPC, 'No space left on device')\n\n"
-        "parback.BackWriter._write = staticmethod(full)\n"
+        "from ikeview import parhandoff\n"
+        "parhandoff.Handoff._write = staticmethod(full)\n"
     )
     argv = ["report", str(LAB / "rekey-dpd" / "capture.pcap"), "--json"]
     assert main(argv) == 0
@@ -157,7 +158,7 @@ def test_frames_are_read_whole_in_order_while_the_range_goes_on(
     not in yet."""
     monkeypatch.setattr(parback, "FLUSH_BYTES", 1)
     path = _file(tmp_path)
-    writer, ready = parback.BackWriter(path), Future[Any]()
+    writer, ready = parback.back_writer(path, 0), Future[Any]()
     frames = [_frame(i, 40 + i) for i in range(1, 6)]
     for raw in frames[:3]:
         writer.frame(raw)
@@ -167,7 +168,7 @@ def test_frames_are_read_whole_in_order_while_the_range_goes_on(
     # Half of the fourth record, then (from another thread, a little later) the rest and
     # the fifth: the reader waits for the whole record.
     fourth = frames[3]
-    head = parback._FRAME.pack(b"F", 4, fourth.ts, 1, fourth.orig_len, len(fourth.data))
+    head = parhandoff._FRAME.pack(b"F", 4, fourth.ts, 1, fourth.orig_len, len(fourth.data))
     record = head + fourth.data
     fd = os.open(path, os.O_WRONLY | os.O_APPEND)
     os.write(fd, record[:20])
@@ -177,6 +178,7 @@ def test_frames_are_read_whole_in_order_while_the_range_goes_on(
         os.write(fd, record[20:])
         writer.frame(frames[4])
         writer.end(1234)
+        writer.close()
 
     thread = threading.Thread(target=rest)
     thread.start()
@@ -192,11 +194,12 @@ def test_a_range_that_stops_without_its_end_mark(tmp_path: Path) -> None:
     """A worker that died after writing some frames: what it wrote, then the reader stops
     once the range's result is done (the caller learns what happened there)."""
     path = _file(tmp_path)
-    writer, ready = parback.BackWriter(path), Future[Any]()
+    writer, ready = parback.back_writer(path, 0), Future[Any]()
     frames = [_frame(i, 100) for i in range(1, 4)]
     for raw in frames:
         writer.frame(raw)
     writer._flush()  # written, as a worker's last flush before it died
+    writer.close()
     ready.set_exception(RuntimeError("worker died"))
     assert list(parback.back_frames(path, ready)) == frames
 
@@ -204,10 +207,11 @@ def test_a_range_that_stops_without_its_end_mark(tmp_path: Path) -> None:
 def test_large_frames_cross_reads(tmp_path: Path) -> None:
     """Frames larger than one read of the file (64 KiB) come back whole."""
     path = _file(tmp_path)
-    writer, ready = parback.BackWriter(path), Future[Any]()
+    writer, ready = parback.back_writer(path, 0), Future[Any]()
     frames = [_frame(1, 70_000), _frame(2, 5), _frame(3, 200_000)]
     for raw in frames:
         writer.frame(raw)
     writer.end(99)
+    writer.close()
     ready.set_result(None)
     assert list(parback.back_frames(path, ready)) == frames
