@@ -132,6 +132,7 @@ class Handoff:
             self._frames > MIN_OTHERS and self._frames > seen * OTHER_SHARE
         ):
             self._put(_MARK.pack(b"X", 0, 0))
+            self._flush()  # at once, gathered or not: the readers stop there
             raise Diverged
         head = _FRAME.pack(b"F", raw.index, raw.ts, raw.linktype, raw.orig_len, len(raw.data))
         self._put(head + raw.data)

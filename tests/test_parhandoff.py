@@ -339,13 +339,16 @@ def test_frames_are_fed_once_whole_and_in_order(tmp_path: Path) -> None:
     assert bad.done and bad.broken
 
 
+@pytest.mark.parametrize("flush", [0, 1 << 16])
 def test_too_many_frames_are_said_and_stop_the_range(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    flush: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """Written at once, or gathered into larger writes (``parback``'s): the frame before and
+    the mark that says too many are in the file once the range stops."""
     monkeypatch.setattr(parhandoff, "MIN_OTHERS", 1)
     path = tmp_path / "h0"
     path.touch()
-    h0 = parhandoff.Handoff(str(path), 0)
+    h0 = parhandoff.Handoff(str(path), 0, flush)
     h0.frame(_frame(1))
     with pytest.raises(parhandoff.Diverged):
         h0.frame(_frame(2))  # 2 other frames of 2: past a quarter, past the floor of 1
