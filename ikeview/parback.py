@@ -5,12 +5,12 @@ The first range's process reads every frame of the capture that is not plain ESP
 fragments, anything the batch path does not take), in order, after its own range: they make
 the IKE SAs, their exchanges and the diagnosis. A later range handed them back with its
 result, so they could only be read once that range was done, after every other process had
-stopped: on 1M packets of the mix (~1,560 IKE frames in the second half, 2026-12-05) 23 ms of
-``report --jobs 2``'s 0.70 s went there. Now each later range appends them to a file of its own
-(:func:`back_writer`: a handoff's records, ``parhandoff.Handoff``, gathered into larger writes
-since nothing waits on one of them), and the first range's process, once its own range is
-walked, reads each file in turn as it grows (:func:`back_frames`), so what is left when the last
-range ends is what that range met last. Range 0 is cut shorter to leave its process the time
+stopped: on 1M packets of the mix (~1,560 such frames in its second half, IKE messages and
+NAT-keepalives; 2026-12-05) 23 ms of ``report --jobs 2``'s 0.70 s went there. Now each later
+range appends them to a file of its own (:func:`back_writer`: a handoff's records,
+``parhandoff.Handoff``, gathered into larger writes since nothing waits on one of them), and
+the first range's process, once its own range is walked, reads each file in turn as it grows
+(:func:`back_frames`), so what is left when the last range ends is what that range met last. Range 0 is cut shorter to leave its process the time
 (``parunlocated.NO_KEYS_FIRST_LESS``).
 
 The files live in a private temporary directory (``parhandoff.handoff_files``); a file that
