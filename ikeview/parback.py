@@ -10,8 +10,8 @@ NAT-keepalives; 2026-12-05) 23 ms of ``report --jobs 2``'s 0.70 s went there. No
 range appends them to a file of its own (:func:`back_writer`: a handoff's records,
 ``parhandoff.Handoff``, gathered into larger writes since nothing waits on one of them), and
 the first range's process, once its own range is walked, reads each file in turn as it grows
-(:func:`back_frames`), so what is left when the last range ends is what that range met last. Range 0 is cut shorter to leave its process the time
-(``parunlocated.NO_KEYS_FIRST_LESS``).
+(:func:`back_frames`), so what is left when the last range ends is what that range met last.
+Range 0 is cut shorter to leave its process the time (``parunlocated.NO_KEYS_FIRST_LESS``).
 
 The files live in a private temporary directory (``parhandoff.handoff_files``); a file that
 cannot be written or read raises ``parhandoff.HandoffLost`` (the capture is then read in one
