@@ -1,5 +1,5 @@
-"""``report`` / ``export --jobs`` on unlocated ranges: a later range's frames that are not plain
-ESP streamed back to the first range's process as the range meets them.
+"""``report`` / ``export --jobs`` and the TUI's split load on unlocated ranges: a later range's
+frames that are not plain ESP streamed back to the first range's process as the range meets them.
 
 The first range's process reads every frame of the capture that is not plain ESP (IKE,
 fragments, anything the batch path does not take), in order, after its own range: they make

@@ -30,7 +30,7 @@ the TUI's split load (``tui.parload``, whose ranges also record their rows).
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Executor, Future
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
@@ -165,23 +165,21 @@ def fold_unlocated(
     worker: Worker = unlocated_range,
     watch: RangeWatch | None = None,
     handoffs: Handoffs | None = None,
-    backs: Sequence[str] | None = None,
+    backs: Sequence[str],
 ) -> Folded | None:
     """Range 0 walked here (``watch``: its recorder and pacer), the later ranges by ``worker``
     in ``ex`` (with ``handoffs``: :func:`handoff_range`'s), and their ESP folded in; None when
     the ranges do not add up to one pass (say why on stderr where it is the split's fault).
-    ``backs``: a file per later range, to which its worker streams its other frames
-    (``parback``), read here as they come once range 0 is walked."""
+    ``backs``: a file per later range, to which its worker (called with ``back=``) streams its
+    other frames (``parback``), read here as they come once range 0 is walked."""
     jobs = len(split.walked)
     ends = [w.end for w in split.walked]
     extra = () if handoffs is None else handoffs
 
-    def submit(r: int) -> Future[Any]:
-        if backs is None:
-            return ex.submit(worker, split, r, keyring, *extra)
-        return ex.submit(worker, split, r, keyring, *extra, back=backs[r - 1])
-
-    later = _Later(split, [submit(r) for r in range(1, jobs)], backs)
+    futures = [
+        ex.submit(worker, split, r, keyring, *extra, back=backs[r - 1]) for r in range(1, jobs)
+    ]
+    later = _Later(split, futures, backs)
     got, bases, shift, tail = later.got, later.bases, later.shift, later.tail
     try:
         corr, _, first = walk_range(
@@ -215,9 +213,7 @@ class _Later:
     (``got``, those that have one), the frames before each range (``bases``, known as the
     ranges before it are done) and their other frames, moved to the capture's numbers."""
 
-    def __init__(
-        self, split: Split, futures: list[Future[Any]], backs: Sequence[str] | None
-    ) -> None:
+    def __init__(self, split: Split, futures: list[Future[Any]], backs: Sequence[str]) -> None:
         self._split, self._futures, self._backs = split, futures, backs
         self.got: list[tuple[Any, ...]] = []
         self.bases = [0]
@@ -226,33 +222,16 @@ class _Later:
         """Range r's frame numbers to the capture's: its true base less what it counted from."""
         return self.bases[r] - self._split.bases[r]
 
-    def tail(self, first: RangeFeed) -> Iterable[RawFrame]:
-        """Range 0 is walked (``first``): the later ranges' other frames, in order; none once
-        a range cannot be walked (the fold's edges then say so)."""
-        if self._backs is not None:
-            return self._streamed(first, self._backs)
-        results = [f.result() for f in self._futures]
-        got = self.got
-        got.extend(g for g in results if g is not None)
-        if len(got) < len(results):
-            return []
-        self.bases.append(first.walked)
-        for g in got[:-1]:
-            self.bases.append(self.bases[-1] + g[1])
-        return [
-            raw._replace(index=raw.index + self.shift(r))
-            for r, g in enumerate(got, 1)
-            for raw in g[2]
-        ]
-
-    def _streamed(self, first: RangeFeed, backs: Sequence[str]) -> Iterator[RawFrame]:
-        # Each range's frames read as its worker writes them (``parback``); its result is
-        # waited for once they are read (its frame count gives the next range's base).
+    def tail(self, first: RangeFeed) -> Iterator[RawFrame]:
+        """Range 0 is walked (``first``): the later ranges' other frames, in order, each read
+        as its worker writes it (``parback``); a range's result is waited for once its frames
+        are read (its frame count gives the next range's base). None after a range that
+        cannot be walked (the fold's edges then say so)."""
         self.bases.append(first.walked)
         last = len(self._futures)
         for r, f in enumerate(self._futures, 1):
             move = self.shift(r)
-            for raw in back_frames(backs[r - 1], f):
+            for raw in back_frames(self._backs[r - 1], f):
                 yield raw._replace(index=raw.index + move)
             g = f.result()
             if g is None:

@@ -276,7 +276,7 @@ def test_a_range_that_fails_leaves_the_load_to_one_process(
     failed one."""
     from concurrent.futures import ThreadPoolExecutor
 
-    def broken(*_args: object) -> None:
+    def broken(*_args: object, **_kwargs: object) -> None:
         raise RuntimeError("a range gave up")
 
     monkeypatch.setattr(parload, "pool", lambda n: ThreadPoolExecutor(n))

@@ -34,6 +34,7 @@ from ikeview.parallel import (
     pool,
     splittable,
 )
+from ikeview.parhandoff import handoff_files
 from ikeview.parunlocated import fold_unlocated, unlocated_split
 from ikeview.pcapranges import Layout
 from ikeview.pipeline.analyze import Step
@@ -149,7 +150,9 @@ def _fold(
         split = unlocated_split(name, lay, jobs)
         if split is None:
             return None
-        return fold_unlocated(ex, split, keyring, worker=load_range, watch=watch_for(split))
+        with handoff_files(jobs) as backs:
+            watch = watch_for(split)
+            return fold_unlocated(ex, split, keyring, worker=load_range, watch=watch, backs=backs)
     split = locate_open(name, lay, jobs, True, ex)
     if split is None:
         return None
@@ -181,25 +184,34 @@ def prepare(path: str | os.PathLike[str]) -> None:
         return  # no server: the load's pool says so, and the load takes one process
 
 
-def load_range(split: Split, r: int, keyring: KeyRing | None) -> tuple[Any, ...] | None:
+def load_range(
+    split: Split, r: int, keyring: KeyRing | None, *, back: str | None = None
+) -> tuple[Any, ...] | None:
     """Worker: range ``r`` of an unlocated split with its rows recorded: an ``Unlocated``
-    (``parunlocated.unlocated_range``), then the rows; None when it cannot be walked from where
-    its start was guessed."""
+    (``parunlocated.unlocated_range``; ``back``: its other frames streamed there), then the
+    rows; None when it cannot be walked from where its start was guessed."""
     try:
-        return load_located(split, r, keyring, ())
+        return load_located(split, r, keyring, (), back=back)
     except RangeLost:
         return None
 
 
 def load_located(
-    split: Split, r: int, keyring: KeyRing | None, ports: tuple[int, ...]
+    split: Split,
+    r: int,
+    keyring: KeyRing | None,
+    ports: tuple[int, ...],
+    *,
+    back: str | None = None,
 ) -> tuple[Any, ...]:
     """Worker: range ``r`` with its rows recorded (rows last): its ESP, its frames, its frames
     that are not plain ESP (an open range's), where it ended, whether its dissector was idle
     there, and the rows."""
     rows = FileRowStore(split.name, samples=True)
     watch = range_watch(rows)
-    corr, recorder, take = walk_range(split, r, (), ports, True, True, keyring, watch=watch)
+    corr, recorder, take = walk_range(
+        split, r, (), ports, True, True, keyring, watch=watch, back=back
+    )
     part = corr.take_esp(recorder)
     return part, take.walked, take.kept or [], take.end, take.idle, rows.detached()
 
