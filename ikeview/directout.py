@@ -145,13 +145,13 @@ class DirectWriter:
             index, length = item
             if self._error is None:
                 try:
-                    _write_all(self._fd, memoryview(self._bufs[index])[:length])
+                    write_all(self._fd, memoryview(self._bufs[index])[:length])
                 except BaseException as exc:  # handed to the writer, raised by its next call
                     self._error = exc
             self._free.put(index)
 
 
-def _write_all(fd: int, view: memoryview) -> None:
+def write_all(fd: int, view: memoryview) -> None:
     """``view`` written in full at the descriptor's offset. A direct write the file system
     refuses (EINVAL: alignment it does not take, or no direct I/O after all), or one cut short
     off a 4 KiB boundary, leaves the rest of the file to the page cache."""
@@ -218,7 +218,7 @@ def append_direct(path: str | os.PathLike[str], sources: Iterable[tuple[str, int
         # The last partial block is written again, with what follows it, from an aligned
         # offset: the direct writes' offsets must be aligned.
         head = os.pread(fd, size - start, start)
-        if not _set_direct(fd):
+        if not set_direct(fd):
             return False
         os.lseek(fd, start, os.SEEK_SET)
         writer = DirectWriter(fd)
@@ -245,10 +245,10 @@ def _direct_flag_set(out: IO[bytes], expected: int) -> bool:
     if not direct or expected < MIN_BYTES or out.tell() or not stat.S_ISREG(os.fstat(fd).st_mode):
         return False
     out.flush()
-    return _set_direct(fd)
+    return set_direct(fd)
 
 
-def _set_direct(fd: int) -> bool:
+def set_direct(fd: int) -> bool:
     """``O_DIRECT`` set on ``fd``; False when the file system refuses the flag here (one
     without direct I/O may)."""
     import fcntl
@@ -260,4 +260,13 @@ def _set_direct(fd: int) -> bool:
     return True
 
 
-__all__ = ["ALIGN", "BLOCK", "MIN_BYTES", "DirectWriter", "append_direct", "direct_output"]
+__all__ = [
+    "ALIGN",
+    "BLOCK",
+    "MIN_BYTES",
+    "DirectWriter",
+    "append_direct",
+    "direct_output",
+    "set_direct",
+    "write_all",
+]

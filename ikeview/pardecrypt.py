@@ -45,6 +45,7 @@ from ikeview.parallel import (
     splittable,
 )
 from ikeview.parsched import Scheduler, chunk_cuts
+from ikeview.parstripe import Handoffs, stripe_cuts, striped_target, write_striped
 from ikeview.partjoin import PCAP_HEADER, Joiner, PieceWriter, append_parts
 from ikeview.parunlocated import unlocated_split
 from ikeview.pcapfile import BinaryOut, PcapWriter
@@ -52,6 +53,7 @@ from ikeview.pcapranges import Layout, open_map
 from ikeview.pcapwrite import DecryptStats, handle_esp, handle_ike, write_decrypted
 from ikeview.pipeline.correlate import Correlator
 from ikeview.pipeline.decrypt import KeyringDecryptor
+from ikeview.rangedecrypt import HandoffSink, UnlocatedPart, walk_unlocated
 from ikeview.rangesplit import Split, locate, locate_open
 from ikeview.rangewalk import RangeLost
 
@@ -426,11 +428,6 @@ def _remove(paths: Sequence[str]) -> None:
             os.unlink(path)
 
 
-UnlocatedPart = tuple[DecryptStats, int, bool]
-"""What an unlocated range gives back: its statistics, the offset its walk ended at, whether
-its dissector held nothing there."""
-
-
 def decrypt_unlocated_range(
     split: Split,
     r: int,
@@ -443,18 +440,9 @@ def decrypt_unlocated_range(
     """Worker: range ``r`` of an unlocated split written whole to ``part`` through the batch
     path; None when it cannot be walked from its guessed start (no record starts there, or
     damage: then the single pass reports it)."""
-    from ikeview.pipeline.fastwalk import walk_span
-
-    lay, w = split.lay, split.walked[r]
-    dissector = Dissector()
+    w = split.walked[r]
     with _part_out(part, w.end - w.start, to_output, pieces) as out, open_map(split.name) as mm:
-        sink = _DecryptSink(dissector, KeyringDecryptor(keyring, keep_plaintext=True), out)
-        sink._writer = PcapWriter(out, lay.linktype)
-        done = walk_span(mm, lay.size, (lay.endian, lay.scale), sink, True, (w.start, w.end, 0))
-        if done is None:
-            return None
-        sink.flush()
-    return sink.stats, done[2], dissector.idle()
+        return walk_unlocated(split, r, keyring, mm, out)
 
 
 def decrypt_handoff_range(
@@ -484,7 +472,7 @@ def decrypt_handoff_range(
         try:
             with _part_out(part, w.end - w.start, to_output, pieces) as out:
                 dec = KeyringDecryptor(keyring, keep_plaintext=True)
-                made = parhandoff.relayed(_HandoffSink, relay, dec.esp_batch, dec)
+                made = parhandoff.relayed(HandoffSink, relay, dec.esp_batch, dec)
                 sink = made(dissector, dec, out)
                 relay.take_other = sink.take_other
                 sink._writer = PcapWriter(out, lay.linktype)
@@ -503,20 +491,6 @@ def decrypt_handoff_range(
     # range's dissector may hold something at the end of the file, as the single pass's would.
     last = r == len(split.walked) - 1
     return sink.stats, end, (last or dissector.idle()) and not dec.redefined
-
-
-class _HandoffSink(_DecryptSink):
-    """``fastdecrypt``'s sink for one range of ``decrypt -o`` with handoffs: it also reads the
-    earlier ranges' frames for their keys. Driven by the range's relay through
-    ``parhandoff.relayed``, as ``report``'s range sink is."""
-
-    def take_other(self, raw: RawFrame) -> None:
-        """An earlier range's frame: read for its keys, nothing written or counted."""
-        for rec in self._run((raw,)):
-            if isinstance(rec, IkeDatagram | FrameError):
-                self._corr.feed(rec)
-                if isinstance(rec, IkeDatagram):
-                    self._dec.take_plaintext(rec.message.raw)
 
 
 def _decrypt_unlocated(
@@ -538,8 +512,13 @@ def _decrypt_unlocated(
     at that edge, and, past the first, had no packet fail to decrypt (a range starts without
     the ESN state of the SAs before it: a wrap of the sequence numbers earlier in the file
     would fail there and not in one pass) and no undecodable frame (its problem line would name
-    a frame counted from the range's start); else the capture is read in one pass."""
-    split = unlocated_split(name, lay, jobs, chunked=True)
+    a frame counted from the range's start); else the capture is read in one pass. A large
+    capture written to a file is cut into stripes placed straight into the output
+    (``parstripe``), on the same conditions; a smaller one, or a device or pipe, into the
+    ranges of ``parsched``, joined."""
+    # Into a file: stripes placed straight into the output (``parstripe``).
+    bounds = stripe_cuts(lay, jobs) if striped_target(output) else None
+    split = unlocated_split(name, lay, jobs, chunked=True, bounds=bounds)
     if split is None:
         note(f"--jobs {jobs}: {NOT_SPLIT}; read in one process")
         return None
@@ -562,20 +541,46 @@ def _decrypt_unlocated(
     try:
         with parhandoff.handoff_files(count if handoff else 0) as paths:
             grace = parhandoff.GRACE
-            results = _write_parts(
-                ex,
-                split,
-                output,
-                decrypt_handoff_range if handoff else decrypt_unlocated_range,
-                (lambda r, part: (keyring, part, paths, grace, ports))
-                if handoff
-                else (lambda r, part: (keyring, part)),
-                accept,
-                jobs - 1,
-            )
+            if bounds is not None:
+                how = (paths, grace, ports) if handoff else None
+                results = _write_striped(ex, split, jobs, keyring, output, accept, how)
+            else:
+                results = _write_parts(
+                    ex,
+                    split,
+                    output,
+                    decrypt_handoff_range if handoff else decrypt_unlocated_range,
+                    (lambda r, part: (keyring, part, paths, grace, ports))
+                    if handoff
+                    else (lambda r, part: (keyring, part)),
+                    accept,
+                    jobs - 1,
+                )
     except _NotTiled:
         return None
     return _merge_stats([res[0] for res in results if res is not None])
+
+
+def _write_striped(
+    ex: Executor,
+    split: Split,
+    jobs: int,
+    keyring: KeyRing,
+    output: str | os.PathLike[str],
+    accept: Callable[[list[UnlocatedPart | None]], bool],
+    handoffs: Handoffs | None,
+) -> list[UnlocatedPart | None]:
+    """Every range of ``split`` (its stripes) decrypted into ``output`` by ``parstripe``
+    (``handoffs``: with keys that open IKE); what each gave back, in order. :class:`_NotTiled`,
+    with ``output`` as it was, when they are not ``accept``-ed or a stripe could not be
+    walked."""
+    with replacing(output, inputs=[split.name]) as target:
+        regular = target.is_file()
+        got = write_striped(ex, split, jobs, keyring, target, handoffs) if regular else None
+        results: list[UnlocatedPart | None] = [] if got is None else [r[1:] for r in got]
+        if not accept(results):
+            raise _NotTiled  # ``replacing`` removes what was written
+    return results
 
 
 def _merge_stats(parts: list[DecryptStats]) -> DecryptStats:

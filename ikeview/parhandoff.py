@@ -190,24 +190,45 @@ def mark_record(buf: bytearray, pos: int) -> tuple[int, tuple[bytes, int, int]] 
     return pos + _MARK.size, (kind, offset, before)
 
 
+Segment = tuple[str, int, int, int]
+"""An earlier range as a later one follows it: its handoff file, where it begins and ends in
+the capture, where it numbers its frames from (:func:`base`)."""
+
+
 class Earlier:
     """The reading end, in a later range: the earlier ranges' handoffs, in order, each frame fed
-    once; or, from the last mark on, the record headers walked (:meth:`walk_rest`)."""
+    once; or, from the last mark on, the record headers walked (:meth:`walk_rest`). A process
+    that reads several ranges of its own (``rangedecrypt.HandoffStripes``) adds the ranges the
+    others read between its own as it goes (:meth:`extend`), so that it never waits for one
+    of them to be done before it goes on with the next of its own."""
 
     def __init__(
         self, paths: Sequence[str], starts: Sequence[int], feed: Callable[[RawFrame], None]
     ):
-        """``starts``: where each earlier range begins, then where this one does."""
-        self._paths = list(paths)
-        self._starts = list(starts)
+        """``starts``: where each earlier range begins, then where this one does (ranges 0 to
+        r - 1, numbered from ``base(0)``...)."""
+        self._segs: list[Segment] = [
+            (path, starts[r], starts[r + 1], base(r)) for r, path in enumerate(paths)
+        ]
         self._feed = feed
         self._k = 0
         self._fd: int | None = None
         self._buf = bytearray()
-        self._at = (self._starts[0], base(0))
+        self._at = (starts[0], base(0))
         self._last = base(0)
-        self.done = not self._paths
+        self.done = not self._segs
         self.broken = False
+
+    def extend(self, segments: Sequence[Segment]) -> None:
+        """More earlier ranges to follow after those already given (whatever of those is
+        still to come is fed first)."""
+        if self.broken or not segments:
+            return
+        if self.done:
+            self._k = len(self._segs)
+            self._open_segment(segments[0])
+        self._segs += segments
+        self.done = False
 
     def poll(self) -> bool:
         """Feed whatever has been handed over since; whether anything had."""
@@ -215,7 +236,7 @@ class Earlier:
         while not self.done:
             try:
                 if self._fd is None:
-                    self._fd = os.open(self._paths[self._k], os.O_RDONLY | os.O_NOFOLLOW)
+                    self._fd = os.open(self._segs[self._k][0], os.O_RDONLY | os.O_NOFOLLOW)
                 chunk = os.read(self._fd, 1 << 16)
             except OSError as exc:
                 raise HandoffLost(str(exc)) from None
@@ -227,18 +248,18 @@ class Earlier:
         return got
 
     def walk_rest(self, mm: mmap.mmap, lay: Layout, fd: int, fast_udp: bool = True) -> None:
-        """Walk the record headers from the last mark to this range's start, feeding the other
-        frames not fed yet; :attr:`broken` when the walk does not end exactly there."""
-        if self.done:
-            return
-        (off, before), last, feed = self._at, self._last, self._feed
-
-        def other(index: int, at: int) -> None:
-            if before + index > last:
-                feed(frame_at(fd, lay, before + index, at))
-
-        walked = scan(mm, lay, off, self._starts[-1], None, other, fast_udp)
-        self._finish(walked is None or walked.end != self._starts[-1])
+        """Walk the record headers of what is left of the earlier ranges, from the last mark
+        on, feeding the other frames not fed yet; :attr:`broken` when a walk does not end
+        exactly where its range does."""
+        while not self.done:
+            off, before = self._at
+            end = self._segs[self._k][2]
+            other = _not_fed(self._feed, fd, lay, before, self._last)
+            walked = scan(mm, lay, off, end, None, other, fast_udp)
+            if walked is None or walked.end != end:
+                self._finish(True)
+                return
+            self._next()
 
     def _parse(self) -> None:
         buf, pos = self._buf, 0
@@ -258,7 +279,7 @@ class Earlier:
             pos, (kind, offset, before) = mark
             if kind == b"P":
                 self._at = (offset, before)
-            elif kind == b"E" and offset == self._starts[self._k + 1]:
+            elif kind == b"E" and offset == self._segs[self._k][2]:
                 self._next()
             else:
                 self._finish(True)  # too many frames, or a range that ended elsewhere
@@ -268,11 +289,14 @@ class Earlier:
         self._close()
         self._buf.clear()
         self._k += 1
-        if self._k == len(self._paths):
+        if self._k == len(self._segs):
             self.done = True
             return
-        self._at = (self._starts[self._k], base(self._k))
-        self._last = base(self._k)
+        self._open_segment(self._segs[self._k])
+
+    def _open_segment(self, seg: Segment) -> None:
+        self._at = (seg[1], seg[3])
+        self._last = seg[3]
 
     def _finish(self, broken: bool) -> None:
         self._close()
@@ -282,6 +306,19 @@ class Earlier:
         if self._fd is not None:
             os.close(self._fd)
             self._fd = None
+
+
+def _not_fed(
+    feed: Callable[[RawFrame], None], fd: int, lay: Layout, before: int, last: int
+) -> Callable[[int, int], None]:
+    """A walk's callback for the other frame ``index`` of a range numbered after ``before``,
+    at ``at``: fed unless it was already (numbered up to ``last``)."""
+
+    def other(index: int, at: int) -> None:
+        if before + index > last:
+            feed(frame_at(fd, lay, before + index, at))
+
+    return other
 
 
 class Relay:
@@ -297,6 +334,11 @@ class Relay:
         self._warm = False
         self.take_other: Callable[[RawFrame], None] = lambda raw: None
         """How the range's sink reads an earlier range's frame (set by the sink)."""
+
+    def begin(self, handoff: Handoff | None) -> None:
+        """Another range read through the same sink (``stripewalk``): its own handoff, and no
+        earlier frames to follow until :meth:`follow` says so."""
+        self.handoff, self._earlier, self._walk_rest = handoff, None, lambda: None
 
     def follow(self, earlier: Earlier, walk_rest: Callable[[], None], grace: float) -> None:
         """A later range: the earlier frames come from ``earlier``; ``walk_rest`` walks what is

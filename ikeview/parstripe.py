@@ -1,0 +1,478 @@
+"""``decrypt -o --jobs`` with keys that open no IKE: the capture cut into stripes dealt to the
+processes in turn, each stripe's records put straight into their place in the output.
+
+Where a later range's records go in the output is known only once every record before them is
+decrypted (a decrypted packet's length is known only then), so the ranges of ``parsched`` go to
+part files first, which the join then copies behind the first range (``partjoin``). On 1M
+AES-GCM packets with ``--jobs 2`` that copy was the largest cost the split added (``perf``,
+2026-12-05: ~0.14 s of CPU in all, the later ranges' writes into the page cache and the
+join's reads of them, against 2.5 s for one pass). Here the file is cut into many small
+stripes (:data:`STRIPE_BYTES`): process ``p`` of ``n`` reads stripes ``p``, ``p + n``,
+``p + 2n``..., each into a buffer of its own, and a helper thread of that process puts each
+buffer in place once the stripe before it is placed. Nothing is copied but from the buffer
+to the disk, and a stripe waits for the ones before it for about one stripe's reading time at
+most: the processes go through the file side by side.
+
+Placing goes through a small shared file, the chain (:class:`Chain`): slot ``k`` says where
+stripe ``k`` begins in the output and holds the bytes of the output's last partial 4 KiB block
+before that point (its *carry*). The output is written around the page cache (``O_DIRECT``,
+as ``directout`` does for one pass), so every write covers whole aligned blocks: a stripe
+writes its carry and its own records up to its last whole block, and hands what is left on as
+the next stripe's carry; the last stripe writes its block padded, and the file is cut to its
+length at the end. Where the file system refuses ``O_DIRECT`` the same writes go through the
+page cache.
+
+Any stripe that cannot be walked, or a process that fails, aborts the chain (every process
+stops waiting and reading); the caller then reads the capture in one pass, as it does when the
+stripes do not tile (``pardecrypt``). Memory: :data:`HELD` buffers of a stripe's size per
+process.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import mmap
+import os
+import queue
+import select
+import stat
+import struct
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from concurrent.futures import Executor, Future, wait
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from ikeview.directout import ALIGN, set_direct, write_all
+from ikeview.partjoin import PCAP_HEADER
+from ikeview.pcapfile import PcapWriter
+from ikeview.pcapranges import Layout, open_map
+from ikeview.rangedecrypt import FreshStripes, HandoffStripes
+
+if TYPE_CHECKING:
+    from ikeview.keys.model import KeyRing
+    from ikeview.pcapwrite import DecryptStats
+    from ikeview.rangesplit import Split
+
+STRIPE_BYTES = 4 << 20
+"""Octets of capture per stripe (about 20 ms of decrypting)."""
+MIN_STRIPES = 8
+"""Stripes per process at least; a smaller file is left to ``parsched``'s ranges."""
+HELD = 3
+"""Stripe buffers per process: read, waiting to be placed, being placed."""
+WAKE_SECONDS = 0.05
+"""Longest a wait on the chain sleeps before it looks again (for an abort, or a stall)."""
+STALL_SECONDS = 60.0
+"""A wait on the chain with nothing placed by anyone for this long aborts it (a process that
+died without a word)."""
+
+_HEAD = struct.Struct("<QQQ")
+"""A slot's head: its state (0 not yet, :data:`_READY`), where its stripe begins, which process
+took it (plus one; 0 none yet)."""
+_STATE = struct.Struct("<QQ")
+_OWNER = struct.Struct("<Q")
+_CLAIM = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
+_READY = 1
+_SLOT = _HEAD.size + ALIGN
+_ABORT = 8
+"""Octets before the first slot: the chain's abort flag."""
+_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+
+Striped = tuple[int, "DecryptStats", int, bool]
+"""What a stripe gives back: its number, statistics, the offset its walk ended at, whether its
+dissector held nothing there."""
+
+
+def stripe_cuts(lay: Layout, jobs: int) -> list[int] | None:
+    """Byte offsets where the stripes begin (before ``pcapranges.resync`` moves each to a
+    record), and the file size last; None when the file has fewer than :data:`MIN_STRIPES`
+    stripes a process."""
+    body = lay.size - lay.first
+    count = body // STRIPE_BYTES
+    if jobs < 2 or count < MIN_STRIPES * jobs:
+        return None
+    return [lay.first + body * k // count for k in range(count)] + [lay.size]
+
+
+def striped_target(output: str | os.PathLike[str]) -> bool:
+    """Whether ``output`` is a regular file or none yet (``outfile.replacing`` then writes a
+    fresh file beside it, where stripes can be placed); a device or pipe gets the parts."""
+    try:
+        return stat.S_ISREG(os.stat(output).st_mode)
+    except FileNotFoundError:
+        return True
+    except OSError:
+        return False
+
+
+class Chain:
+    """The shared file that says where each stripe begins (see the module doc), and the FIFOs
+    that wake the process waiting for a slot (``wake{p}`` beside it, one per process: a wait
+    sleeps in the kernel rather than polling, which cost ~0.1 s of CPU on 1M packets)."""
+
+    def __init__(self, path: str, me: int | None = None) -> None:
+        """``me``: the process whose stripes this side places (it waits on its FIFO)."""
+        self._dir = os.path.dirname(path)
+        self._fd = os.open(path, os.O_RDWR | _NOFOLLOW)
+        self._wakes: dict[int, int] = {}
+        self._me = me
+        if me is not None:
+            self._wake(me)
+
+    def close(self) -> None:
+        for fd in [self._fd, *self._wakes.values()]:
+            os.close(fd)
+        self._wakes.clear()
+
+    def claim(self, after: int, count: int) -> int | None:
+        """The first stripe after ``after`` that no process has taken yet, now this one's
+        (``me``); None when every stripe up to ``count`` is taken. A stripe is taken by
+        creating its claim file (``O_EXCL``: one process wins), so a process that reads faster
+        takes more of them."""
+        for k in range(after + 1, count):
+            try:
+                os.close(os.open(os.path.join(self._dir, f"claim{k}"), _CLAIM, 0o600))
+            except FileExistsError:
+                continue
+            os.pwrite(self._fd, _OWNER.pack((self._me or 0) + 1), _ABORT + k * _SLOT + 16)
+            return k
+        return None
+
+    def publish(self, k: int, offset: int, carry: bytes) -> None:
+        """Stripe ``k`` begins at ``offset``, after ``carry`` (``offset % ALIGN`` octets); the
+        process that took it woken. The carry goes first: a reader that sees the head sees it
+        too (writes to one file are seen in the order they were made); the taker is read after
+        the head is written, and a taker sets itself before it looks at the head, so one of the
+        two sees the other."""
+        at = _ABORT + k * _SLOT
+        os.pwrite(self._fd, carry, at + _HEAD.size)
+        os.pwrite(self._fd, _STATE.pack(_READY, offset), at)
+        (owner,) = _OWNER.unpack(os.pread(self._fd, _OWNER.size, at + 16))
+        if owner:
+            _poke(self._wake(owner - 1))
+
+    def abort(self) -> None:
+        """Every process stops waiting and reading."""
+        os.pwrite(self._fd, b"\x01", 0)
+        for name in os.listdir(self._dir):
+            if name.startswith("wake"):
+                _poke(self._wake(int(name[4:])))
+
+    def aborted(self) -> bool:
+        return os.pread(self._fd, 1, 0) != b"\x00"
+
+    def wait(self, k: int) -> tuple[int, bytes] | None:
+        """Where stripe ``k`` begins and its carry, once published; None once aborted."""
+        at, stall = _ABORT + k * _SLOT, time.monotonic() + STALL_SECONDS
+        while True:
+            state, offset = _STATE.unpack(os.pread(self._fd, _STATE.size, at))
+            if state == _READY:
+                return offset, os.pread(self._fd, offset % ALIGN, at + _HEAD.size)
+            if self.aborted():
+                return None
+            if time.monotonic() > stall:
+                self.abort()
+                return None
+            if self._me is not None:
+                fd = self._wake(self._me)
+                if select.select([fd], [], [], WAKE_SECONDS)[0]:
+                    with contextlib.suppress(BlockingIOError):
+                        os.read(fd, 4096)
+            else:
+                time.sleep(WAKE_SECONDS)
+
+    def _wake(self, p: int) -> int:
+        fd = self._wakes.get(p)
+        if fd is None:
+            # Read and write: opening a FIFO so never blocks, and it never reads as ended.
+            fd = os.open(os.path.join(self._dir, f"wake{p}"), os.O_RDWR | os.O_NONBLOCK)
+            self._wakes[p] = fd
+        return fd
+
+
+def _poke(fd: int) -> None:
+    with contextlib.suppress(BlockingIOError):  # full: the process has wakes waiting already
+        os.write(fd, b"\x00")
+
+
+@contextlib.contextmanager
+def chain_file(count: int, jobs: int, header: bytes) -> Iterator[str]:
+    """A chain for ``count`` stripes read by ``jobs`` processes, in a private temporary
+    directory, stripe 0 published at offset 0 with the output's file header as its carry; one
+    more slot says where the last stripe ends."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="ikeview-chain-") as tmp:
+        path = os.path.join(tmp, "chain")
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600)
+        try:
+            os.ftruncate(fd, _ABORT + (count + 1) * _SLOT)
+        finally:
+            os.close(fd)
+        for p in range(jobs):
+            os.mkfifo(os.path.join(tmp, f"wake{p}"), 0o600)
+        chain = Chain(path)
+        try:
+            chain.publish(0, len(header), header)
+        finally:
+            chain.close()
+        yield path
+
+
+def abort_chain(path: str) -> None:
+    """The chain at ``path`` aborted, if it is still there."""
+    with contextlib.suppress(OSError):
+        chain = Chain(path)
+        try:
+            chain.abort()
+        finally:
+            chain.close()
+
+
+class StripeBuffer:
+    """A stripe's records as a writer writes them (``write``), kept as they come (not copied)
+    until they are placed: placing copies them once, behind the carry, into page-aligned
+    memory, as one pass's ``directout.DirectWriter`` copies its records once. (Gathered into
+    aligned memory at once, they had to be moved again behind the carry: ~0.05 s more of CPU
+    on 1M packets.)"""
+
+    def __init__(self) -> None:
+        self.chunks: list[bytes] = []
+        self.size = 0
+        self._skip = PCAP_HEADER
+
+    def reset(self) -> None:
+        """Emptied. A range's writer starts with the pcap file header, which is not placed
+        (the chain's first carry is the output's)."""
+        self.chunks.clear()
+        self.size = 0
+        self._skip = PCAP_HEADER
+
+    def write(self, data: bytes | bytearray | memoryview, /) -> int:
+        n = len(data)
+        if self._skip:
+            if n <= self._skip:
+                self._skip -= n
+                return n
+            data, self._skip = data[self._skip :], 0
+        # Bytes are kept as they are; anything a caller could change after is copied.
+        self.chunks.append(data if type(data) is bytes else bytes(data))
+        self.size += len(data)
+        return n
+
+    def flush(self) -> None:
+        """Nothing to do: the records are placed whole."""
+
+    def close(self) -> None:
+        """Nothing to do: the placing thread lets go of the records."""
+
+
+class _Placer:
+    """This process's stripes put in place in the output, in order, by a helper thread."""
+
+    def __init__(self, fd: int, chain: Chain, last: int) -> None:
+        """``last``: the last stripe's number."""
+        self._fd, self._chain, self._last = fd, chain, last
+        self._free: queue.SimpleQueue[StripeBuffer] = queue.SimpleQueue()
+        for _ in range(HELD):
+            self._free.put(StripeBuffer())
+        self._todo: queue.SimpleQueue[tuple[int, StripeBuffer] | None] = queue.SimpleQueue()
+        self._room = mmap.mmap(-1, ALIGN)
+        self.error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name="ikeview-place", daemon=True)
+        self._thread.start()
+
+    def take(self) -> StripeBuffer | None:
+        """A free buffer, emptied; None once the chain is aborted or placing failed."""
+        while True:
+            with contextlib.suppress(queue.Empty):
+                buf = self._free.get(timeout=0.05)
+                buf.reset()
+                return buf if self.error is None else None
+            if self.error is not None or self._chain.aborted():
+                return None
+
+    def put(self, k: int, buf: StripeBuffer) -> None:
+        self._todo.put((k, buf))
+
+    def close(self) -> None:
+        """Every stripe put placed (or dropped once aborted), the thread stopped."""
+        self._todo.put(None)
+        self._thread.join()
+        self._room.close()
+
+    def _run(self) -> None:
+        while (item := self._todo.get()) is not None:
+            k, buf = item
+            try:
+                if self.error is None:
+                    self._place(k, buf)
+            except BaseException as exc:  # raised by the caller once every stripe is in
+                self.error = exc
+                self._chain.abort()
+            buf.reset()  # its records let go of now, not when it is next taken
+            self._free.put(buf)
+
+    def _place(self, k: int, buf: StripeBuffer) -> None:
+        got = self._chain.wait(k)
+        if got is None:
+            raise _Aborted
+        offset, carry = got
+        c, n = len(carry), buf.size
+        total = c + n
+        whole = -(-total // ALIGN) * ALIGN if k == self._last else total - total % ALIGN
+        mm = self._fit(max(total, whole))
+        mm[:c] = carry
+        at = c
+        for chunk in buf.chunks:
+            mm[at : at + len(chunk)] = chunk
+            at += len(chunk)
+        if k == self._last:
+            mm[total:whole] = bytes(whole - total)  # the file is cut to its length at the end
+            self._chain.publish(k + 1, offset + n, b"")
+        else:
+            # Handed on before this write: the next stripe's blocks begin where these end.
+            self._chain.publish(k + 1, offset + n, mm[whole:total])
+        if whole:
+            os.lseek(self._fd, offset - c, os.SEEK_SET)
+            with memoryview(mm) as view:
+                write_all(self._fd, view[:whole])
+
+    def _fit(self, size: int) -> mmap.mmap:
+        """The aligned room, at least ``size`` octets."""
+        if len(self._room) < size:
+            self._room.close()
+            self._room = mmap.mmap(-1, size + size // 4)
+        return self._room
+
+
+class _Aborted(Exception):
+    """The chain was aborted while a stripe waited for its place."""
+
+
+Handoffs = tuple[Sequence[str], float, tuple[int, ...]]
+"""With keys that open IKE: the stripes' handoff files, the grace, the extra ports
+(``rangedecrypt.HandoffStripes``)."""
+
+
+def decrypt_stripes(
+    split: Split,
+    me: int,
+    keyring: KeyRing,
+    target: str,
+    chain_path: str,
+    handoffs: Handoffs | None = None,
+) -> list[Striped]:
+    """Worker (and the first process, ``me`` 0): the stripes of ``split`` this process takes
+    (:meth:`Chain.claim`), decrypted and placed in ``target``; what each gave back (fewer
+    when the chain was aborted: the caller reads the capture in one pass then)."""
+    chain = Chain(chain_path, me)
+    count = len(split.walked)
+    results: list[Striped] = []
+    fd = os.open(target, os.O_WRONLY | _NOFOLLOW)
+    try:
+        set_direct(fd)  # else through the page cache: the same writes
+        placer = _Placer(fd, chain, count - 1)
+        try:
+            with open(split.name, "rb") as fh, open_map(split.name) as mm:
+                stripes = _walker(split, keyring, mm, fh.fileno(), handoffs)
+                k = -1
+                while (buf := placer.take()) is not None:
+                    took = chain.claim(k, count)
+                    if took is None:
+                        break
+                    k = took
+                    got = stripes.walk(k, buf)
+                    if got is None:
+                        chain.abort()
+                        break
+                    results.append((k, *got))
+                    placer.put(k, buf)
+        except BaseException:
+            chain.abort()
+            raise
+        finally:
+            placer.close()
+        if placer.error is not None and not isinstance(placer.error, _Aborted):
+            raise placer.error
+    finally:
+        os.close(fd)
+        chain.close()
+    return results
+
+
+def _walker(
+    split: Split, keyring: KeyRing, mm: mmap.mmap, fd: int, handoffs: Handoffs | None
+) -> FreshStripes | HandoffStripes:
+    if handoffs is None:
+        return FreshStripes(split, keyring, mm)
+    return HandoffStripes(split, keyring, mm, fd, *handoffs)
+
+
+def write_striped(
+    ex: Executor,
+    split: Split,
+    jobs: int,
+    keyring: KeyRing,
+    target: Path,
+    handoffs: Handoffs | None = None,
+) -> list[Striped] | None:
+    """Every stripe of ``split`` decrypted and placed in ``target`` (empty, regular) by
+    ``jobs`` processes (this one and ``jobs - 1`` of ``ex``), the file cut to its length; what
+    each stripe gave back, in order; None when the chain was aborted."""
+    count = len(split.walked)
+    header = _file_header(split.lay.linktype)
+    with chain_file(count, jobs, header) as path:
+
+        def failed(fut: Future[list[Striped]]) -> None:
+            if fut.cancelled() or fut.exception() is not None:
+                abort_chain(path)  # a process that died or raised: nobody waits for it
+
+        def run(p: int) -> Future[list[Striped]]:
+            fut = ex.submit(decrypt_stripes, split, p, keyring, os.fspath(target), path, handoffs)
+            fut.add_done_callback(failed)
+            return fut
+
+        futures = [run(p) for p in range(1, jobs)]
+        try:
+            mine = decrypt_stripes(split, 0, keyring, os.fspath(target), path, handoffs)
+        except BaseException:
+            abort_chain(path)
+            raise
+        finally:
+            wait(futures)
+        results = sorted([*mine, *(r for f in futures for r in f.result())], key=lambda r: r[0])
+        chain = Chain(path)
+        try:
+            if chain.aborted() or len(results) < count:
+                return None
+            end = chain.wait(count)
+        finally:
+            chain.close()
+    if end is None:
+        return None
+    os.truncate(target, end[0])
+    return results
+
+
+def _file_header(linktype: int) -> bytes:
+    """The output's pcap file header, as ``PcapWriter`` writes it."""
+    out = io.BytesIO()
+    PcapWriter(out, linktype)
+    return out.getvalue()
+
+
+__all__ = [
+    "HELD",
+    "MIN_STRIPES",
+    "STRIPE_BYTES",
+    "Chain",
+    "Handoffs",
+    "StripeBuffer",
+    "decrypt_stripes",
+    "stripe_cuts",
+    "striped_target",
+    "write_striped",
+]

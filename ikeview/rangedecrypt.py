@@ -1,0 +1,174 @@
+"""One range's decrypting walk on the batch path of ``decrypt -o --jobs`` (a classic pcap, its
+ranges unlocated: ``parunlocated.unlocated_split``), and a process's run of stripes
+(``parstripe``).
+
+A stripe is a range read like any other, so with keys that open no IKE each stripe is walked
+afresh (:class:`FreshStripes`): nothing of it depends on the frames before it. With keys that
+open IKE a range needs what every frame before it made (``parhandoff``); a process reading many
+stripes keeps one dissector, correlator and decryptor across its own (:class:`HandoffStripes`)
+and, before each, is fed the other frames of the stripes the other processes took since its
+last one, from their handoffs, by the rules of ``parhandoff.Relay`` (ESP of an SPI with keys
+runs ahead; anything else waits for those frames, for ``parhandoff.GRACE`` seconds at most,
+then the record headers are walked here). It reads each earlier frame once, in capture order,
+as one range with handoffs does.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from ikeview import parhandoff
+from ikeview.dissectors.records import FrameError, IkeDatagram, RawFrame
+from ikeview.dissectors.stream import Dissector
+from ikeview.fastdecrypt import _DecryptSink
+from ikeview.pcapfile import BinaryOut, PcapWriter
+from ikeview.pcapwrite import DecryptStats
+from ikeview.pipeline.decrypt import KeyringDecryptor
+
+if TYPE_CHECKING:
+    import mmap
+
+    from ikeview.keys.model import KeyRing
+    from ikeview.rangesplit import Split
+
+UnlocatedPart = tuple[DecryptStats, int, bool]
+"""What an unlocated range gives back: its statistics, the offset its walk ended at, whether its
+output can be part of one pass's (its dissector held nothing at its end and, with handoffs, no
+SPI was given keys twice)."""
+
+
+def walk_unlocated(
+    split: Split, r: int, keyring: KeyRing, mm: mmap.mmap, out: BinaryOut
+) -> UnlocatedPart | None:
+    """Range ``r`` of an unlocated split (``mm`` maps the capture) written to ``out``, behind
+    a file header, through the batch path's decrypting sink (a part file, or a stripe's
+    buffer); None when it cannot be walked from where its start was guessed."""
+    from ikeview.pipeline.fastwalk import walk_span
+
+    lay, w = split.lay, split.walked[r]
+    dissector = Dissector()
+    sink = _DecryptSink(dissector, KeyringDecryptor(keyring, keep_plaintext=True), out)
+    sink._writer = PcapWriter(out, lay.linktype)
+    done = walk_span(mm, lay.size, (lay.endian, lay.scale), sink, True, (w.start, w.end, 0))
+    if done is None:
+        return None
+    sink.flush()
+    return sink.stats, done[2], dissector.idle()
+
+
+class HandoffSink(_DecryptSink):
+    """``fastdecrypt``'s sink for ranges of ``decrypt -o`` with handoffs: it also reads the
+    earlier ranges' frames for their keys. Driven by a relay through ``parhandoff.relayed``, as
+    ``report``'s range sink is."""
+
+    def take_other(self, raw: RawFrame) -> None:
+        """An earlier range's frame: read for its keys, nothing written or counted."""
+        for rec in self._run((raw,)):
+            if isinstance(rec, IkeDatagram | FrameError):
+                self._corr.feed(rec)
+                if isinstance(rec, IkeDatagram):
+                    self._dec.take_plaintext(rec.message.raw)
+
+    def restart(self, out: BinaryOut, linktype: int) -> None:
+        """Another range's records to ``out`` (behind a file header), counted afresh."""
+        self._out = out
+        self._writer = PcapWriter(out, linktype)
+        self.stats = DecryptStats()
+
+
+class FreshStripes:
+    """A process's stripes with keys that open no IKE: each walked on its own."""
+
+    def __init__(self, split: Split, keyring: KeyRing, mm: mmap.mmap) -> None:
+        self._split, self._keyring, self._mm = split, keyring, mm
+
+    def walk(self, k: int, out: BinaryOut) -> UnlocatedPart | None:
+        return walk_unlocated(self._split, k, self._keyring, self._mm, out)
+
+
+class HandoffStripes:
+    """A process's stripes with keys that open IKE (see the module doc): stripe ``k`` hands its
+    other frames over in ``paths[k]`` (but the last stripe), and reads those of the stripes
+    between this process's last one and ``k`` from theirs."""
+
+    def __init__(
+        self,
+        split: Split,
+        keyring: KeyRing,
+        mm: mmap.mmap,
+        fd: int,
+        paths: Sequence[str],
+        grace: float,
+        ports: tuple[int, ...] = (),
+    ) -> None:
+        """``mm`` maps the capture and ``fd`` is open on it (for the walk of the rest)."""
+        self._split, self._mm, self._fd, self._paths = split, mm, fd, paths
+        self._grace = grace
+        self._fast_udp = not ports  # extra ports may carry bare IKE: then ESP over IP only
+        self._dissector = Dissector(extra_ports=ports)
+        self._dec = KeyringDecryptor(keyring, keep_plaintext=True)
+        self._relay = parhandoff.Relay(None, self._fast_udp)
+        made = parhandoff.relayed(HandoffSink, self._relay, self._dec.esp_batch, self._dec)
+        self._sink: HandoffSink = made(self._dissector, self._dec, _NOWHERE)
+        self._relay.take_other = self._sink.take_other
+        self._last = -1
+        self._earlier = parhandoff.Earlier([], [0], self._sink.take_other)
+        self._rest = functools.partial(self._earlier.walk_rest, mm, split.lay, fd, self._fast_udp)
+
+    def walk(self, k: int, out: BinaryOut) -> UnlocatedPart | None:
+        """Stripe ``k`` (after every stripe this process read before) written to ``out``; None
+        when it cannot be walked from its guessed start or could differ from one pass."""
+        from ikeview.pipeline.fastwalk import walk_span
+
+        split, relay, sink = self._split, self._relay, self._sink
+        if self._earlier.broken:  # earlier frames that could not all be read: not one pass's
+            return None
+        lay, w = split.lay, split.walked[k]
+        base = parhandoff.base
+        relay.begin(parhandoff.Handoff(self._paths[k], base(k)) if k < len(self._paths) else None)
+        # The stripes the other processes took since this one's last: followed after whatever
+        # of the earlier ones is still to come (nothing here waited for it yet).
+        self._earlier.extend(
+            [
+                (self._paths[j], split.walked[j].start, split.walked[j].end, base(j))
+                for j in range(self._last + 1, k)
+            ]
+        )
+        self._last = k
+        relay.follow(self._earlier, self._rest, self._grace)
+        sink.restart(out, lay.linktype)
+        end = 0
+        try:
+            span = (w.start, w.end, base(k))
+            kind = (lay.endian, lay.scale)
+            done = walk_span(self._mm, lay.size, kind, sink, self._fast_udp, span)
+            if done is None:
+                return None
+            sink.flush()
+            end = done[2]
+        except parhandoff.Diverged:
+            return None
+        finally:
+            relay.end(end)  # 0 when not read to its end: a later stripe stops waiting now
+        last = k == len(split.walked) - 1
+        return sink.stats, end, (last or self._dissector.idle()) and not self._dec.redefined
+
+
+class _Nowhere:
+    """An output for a sink before its first stripe: nothing is written to it."""
+
+    def write(self, data: bytes | bytearray | memoryview, /) -> int:
+        return len(data)
+
+    def flush(self) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
+_NOWHERE = _Nowhere()
+
+__all__ = ["FreshStripes", "HandoffSink", "HandoffStripes", "UnlocatedPart", "walk_unlocated"]

@@ -1,0 +1,425 @@
+"""ikeview/parstripe.py and ikeview/rangedecrypt.py: ``decrypt -o --jobs`` in stripes, each placed
+straight into the output.
+
+A large capture written to a file is cut into stripes the processes take in turn; each stripe's
+records go into their place in the output once the stripe before is placed. Here small
+captures are cut into stripes as small as a few records, or smaller than one (stripes with no
+record, and stripes whose records fill less than the block a direct write takes): with
+``[[esp]]`` keys (bench_decrypt_file.py's capture; fastesp_support's with bad ICVs, an SPI
+without keys and damage), and with the lab's strongSwan sessions and their PSK (rekeys, DPD,
+IKE fragments, several children, MOBIKE, NAT-T), whose stripes need the IKE the other process
+read: the file and the counts line are one pass's. A stripe that cannot be walked, a worker
+that dies, a file system without direct I/O; then the chain, the buffers, and the handoffs of
+stripes read with others' in between.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import tempfile
+import threading
+from pathlib import Path
+
+import pytest
+from freshrun import run_patched
+from ikeview.dissectors.records import RawFrame
+from lab_support import LAB
+from test_parallel import bench_capture
+
+from ikeview import parallel, pardecrypt, parhandoff, parstripe
+from ikeview.cli import main
+from ikeview.pcapranges import Layout, layout, open_map, scan
+
+LAB_SCENARIOS = [
+    "rekey-dpd",
+    "certs-frag",
+    "multi-child",
+    "mobike",
+    "natt",
+    "ike-rekey-collision",
+    "child-delete-lost",
+    "reauth",
+]
+
+
+@pytest.fixture
+def private_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The temporary directory the chain and the handoffs go to, to see that none is left."""
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp))
+    return tmp
+
+
+def _stripes(monkeypatch: pytest.MonkeyPatch, size: int) -> list[int]:
+    """Small captures split into stripes of ``size`` octets; for each split written in stripes,
+    how many there were."""
+    monkeypatch.setattr(parallel, "MIN_SPLIT_BYTES", 0)
+    monkeypatch.setattr(parstripe, "MIN_STRIPES", 1)
+    monkeypatch.setattr(parstripe, "STRIPE_BYTES", size)
+    seen: list[int] = []
+    real = pardecrypt.write_striped
+
+    def spy(ex: object, split: object, *a: object) -> object:
+        seen.append(len(split.walked))  # type: ignore[attr-defined]
+        return real(ex, split, *a)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(pardecrypt, "write_striped", spy)
+    return seen
+
+
+def _decrypt(
+    capsys: pytest.CaptureFixture[str], cap: Path, keys: Path, out: Path, jobs: str
+) -> str:
+    argv = ["decrypt", str(cap), "--keys", str(keys), "-o", str(out), "--jobs", jobs]
+    assert main(argv) == 0
+    return capsys.readouterr().err
+
+
+def _lay(size: int) -> Layout:
+    return Layout("<", 1e-6, 1, size)
+
+
+@pytest.mark.parametrize("jobs", [2, 3, 8])
+@pytest.mark.parametrize("size", [10_000, 60 << 20, 463_000_123, 5 << 30])
+def test_stripes_tile_the_file(jobs: int, size: int) -> None:
+    lay = _lay(size)
+    got = parstripe.stripe_cuts(lay, jobs)
+    count = (size - lay.first) // parstripe.STRIPE_BYTES
+    if count < parstripe.MIN_STRIPES * jobs:
+        assert got is None
+        return
+    assert got is not None and got[0] == lay.first and got[-1] == size
+    lengths = [b - a for a, b in itertools.pairwise(got)]
+    assert len(lengths) == count and max(lengths) - min(lengths) <= 1
+    assert min(lengths) >= parstripe.STRIPE_BYTES
+
+
+@pytest.mark.parametrize("suite", ["AES-GCM-16-128", "AES-CBC-128+HMAC-SHA2-256-128"])
+@pytest.mark.parametrize("size", [64 << 10, 4096, 300])
+def test_esp_keys_in_stripes_same_file(
+    suite: str,
+    size: int,
+    tmp_path: Path,
+    private_tmp: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """bench_decrypt_file.py's capture with its [[esp]] keys, in stripes of 64 KiB, of 4 KiB
+    and of 300 octets (fewer octets than some records: stripes with no record, and stripes
+    that fill less than a 4 KiB block), by 2 and 3 processes: one pass's file and counts, and
+    nothing left behind."""
+    cap, keys = bench_capture(tmp_path, monkeypatch, 3000, suite)
+    one = tmp_path / "one.pcap"
+    one_err = _decrypt(capsys, cap, keys, one, "1")
+    seen = _stripes(monkeypatch, size)
+    for jobs in ("2", "3"):
+        many = tmp_path / f"many{jobs}.pcap"
+        assert _decrypt(capsys, cap, keys, many, jobs) == one_err
+        assert many.read_bytes() == one.read_bytes()
+    stripes = (cap.stat().st_size - 24) // size
+    assert seen == [stripes, stripes]
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        [cap.name, keys.name, "one.pcap", "many2.pcap", "many3.pcap", "tmp"]
+    )
+    assert not list(private_tmp.iterdir())
+
+
+@pytest.mark.parametrize("scenario", LAB_SCENARIOS)
+@pytest.mark.parametrize("size", [64, 700])
+def test_psk_in_stripes_same_file(
+    scenario: str,
+    size: int,
+    tmp_path: Path,
+    private_tmp: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The lab's strongSwan sessions with their PSK in stripes of 64 and 700 octets by two
+    processes: most stripes need IKE that the other process read, some an IKE fragment or a
+    rekey just before them; the file and counts are one pass's, read in stripes (no line says
+    otherwise), and nothing is left behind."""
+    cap, keys = LAB / scenario / "capture.pcap", LAB / scenario / "keys.toml"
+    one = tmp_path / "one.pcap"
+    one_err = _decrypt(capsys, cap, keys, one, "1")
+    seen = _stripes(monkeypatch, size)
+    many = tmp_path / "many.pcap"
+    assert _decrypt(capsys, cap, keys, many, "2") == one_err
+    assert many.read_bytes() == one.read_bytes()
+    assert seen == [(cap.stat().st_size - 24) // size]
+    assert not list(private_tmp.iterdir())
+
+
+def test_psk_with_many_packets_in_stripes(
+    tmp_path: Path,
+    private_tmp: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """make_lab_esp.py's capture (the lab's AES-GCM session, then 4,000 ESP packets under its
+    child SA's keys) with the session's PSK, in 32 KiB stripes: one pass's file and counts."""
+    monkeypatch.syspath_prepend(str(Path(__file__).resolve().parents[1] / "bench"))
+    import make_lab_esp
+
+    cap = tmp_path / "lab.pcap"
+    make_lab_esp.write_capture(4000, cap)
+    keys = make_lab_esp.KEYS
+    one = tmp_path / "one.pcap"
+    one_err = _decrypt(capsys, cap, keys, one, "1")
+    seen = _stripes(monkeypatch, 32 << 10)
+    many = tmp_path / "many.pcap"
+    assert _decrypt(capsys, cap, keys, many, "2") == one_err
+    assert many.read_bytes() == one.read_bytes()
+    assert seen and seen[0] > 20
+
+
+def test_failures_and_damage_in_stripes(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """fastesp_support's capture (bad ICVs across the file, an SPI without keys, ESP in ESP, cut
+    packets) in 16 KiB stripes: one pass's file and counts, whether the stripes were placed or
+    the capture read again in one."""
+    from fastesp_support import write_capture
+
+    cap, keys = tmp_path / "esp.pcap", tmp_path / "keys.toml"
+    write_capture(cap, keys, packets=5000)
+    one = tmp_path / "one.pcap"
+    one_err = _decrypt(capsys, cap, keys, one, "1")
+    _stripes(monkeypatch, 16 << 10)
+    for jobs in ("2", "3"):
+        many = tmp_path / f"many{jobs}.pcap"
+        err = _decrypt(capsys, cap, keys, many, jobs)
+        assert many.read_bytes() == one.read_bytes()
+        assert [ln for ln in err.splitlines() if not ln.startswith("ikeview: ")] == [
+            ln for ln in one_err.splitlines() if not ln.startswith("ikeview: ")
+        ]
+
+
+_SETUP = """
+import os
+from ikeview import parallel, parstripe, rangedecrypt
+
+parallel.MIN_SPLIT_BYTES = 0
+parstripe.MIN_STRIPES = 1
+parstripe.STRIPE_BYTES = 16 << 10
+MAIN = os.getpid()
+real = rangedecrypt.FreshStripes.walk
+"""
+
+_LOST = (
+    _SETUP
+    + """
+def walk(self, k, out):
+    return None if k == 5 else real(self, k, out)  # no record where stripe 5 was guessed
+
+rangedecrypt.FreshStripes.walk = walk
+"""
+)
+
+_DIES = (
+    _SETUP
+    + """
+def walk(self, k, out):
+    if os.getpid() != MAIN and k > 3:
+        os._exit(3)  # a worker killed (out of memory, signal): no result, no exception
+    return real(self, k, out)
+
+rangedecrypt.FreshStripes.walk = walk
+"""
+)
+
+_NO_DIRECT = (
+    _SETUP
+    + """
+parstripe.set_direct = lambda fd: False  # a file system without O_DIRECT
+"""
+)
+
+
+@pytest.mark.parametrize(
+    ("setup", "said"),
+    [
+        (_LOST, "could not be split"),
+        (_DIES, "BrokenProcessPool; read in one process"),
+        (_NO_DIRECT, None),
+    ],
+    ids=["stripe-lost", "worker-dies", "no-direct-io"],
+)
+def test_stripes_that_go_wrong(
+    setup: str,
+    said: str | None,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A stripe that cannot be walked where it was guessed to start, or a worker killed, with
+    the other stripes under way: one line says so, the capture is read again in one pass (its
+    file and counts), nothing is left. Without direct I/O the same writes go through the page
+    cache: the same file. The workers must run the patch: a fresh interpreter (freshrun.py)."""
+    cap, keys = bench_capture(tmp_path, monkeypatch, 3000)
+    one = tmp_path / "one.pcap"
+    one_err = _decrypt(capsys, cap, keys, one, "1")
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    monkeypatch.setenv("TMPDIR", str(tmp))
+    many = tmp_path / "many.pcap"
+    argv = ["decrypt", str(cap), "--keys", str(keys), "-o", str(many), "--jobs", "2"]
+    code, _, err = run_patched(setup, argv)
+    assert code == 0, err
+    lines = err.splitlines()
+    if said is None:
+        assert lines == one_err.splitlines()
+    else:
+        assert said in lines[0] and lines[1:] == one_err.splitlines()
+    assert many.read_bytes() == one.read_bytes()
+    assert not list(tmp.iterdir())
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        [cap.name, keys.name, "one.pcap", "many.pcap", "tmp"]
+    )
+
+
+def test_only_files_are_written_in_stripes(tmp_path: Path) -> None:
+    """A regular file or none yet: stripes; a FIFO, a device or a directory: the parts."""
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    (tmp_path / "file").write_bytes(b"x")
+    assert parstripe.striped_target(tmp_path / "file")
+    assert parstripe.striped_target(tmp_path / "new.pcap")
+    assert not parstripe.striped_target(fifo)
+    assert not parstripe.striped_target("/dev/null")
+    assert not parstripe.striped_target(tmp_path)
+
+
+# ---------------------------------------------------------------------- the chain and buffers
+
+
+def test_claims_publishes_and_waits(private_tmp: Path) -> None:
+    """Two processes' sides: each stripe taken once, in order; a published slot gives its
+    offset and carry to the process that took it, woken from its wait."""
+    with parstripe.chain_file(6, 2, b"H" * 24) as path:
+        a, b = parstripe.Chain(path, 0), parstripe.Chain(path, 1)
+        taken: dict[int, int] = {}
+        k = {0: -1, 1: -1}
+        for who in [0, 1, 1, 0, 0, 1, 0]:
+            got = (a, b)[who].claim(k[who], 6)
+            if got is None:
+                continue
+            assert got not in taken
+            taken[got], k[who] = who, got
+        assert sorted(taken) == list(range(6))
+        assert a.wait(0) == (24, b"H" * 24)
+        waited: list[object] = []
+        waiter = threading.Thread(target=lambda: waited.append(b.wait(1)))
+        waiter.start()
+        a.publish(1, 4096 + 10, b"0123456789")
+        waiter.join(timeout=30)
+        assert waited == [(4106, b"0123456789")]
+        a.close()
+        b.close()
+    assert not list(private_tmp.iterdir())
+
+
+def test_an_abort_ends_every_wait(private_tmp: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An abort from anywhere (a failed worker, from the path alone) wakes a waiting side; a
+    wait with nothing placed for STALL_SECONDS aborts the chain itself."""
+    with parstripe.chain_file(4, 2, b"H" * 24) as path:
+        side = parstripe.Chain(path, 1)
+        waited: list[object] = []
+        waiter = threading.Thread(target=lambda: waited.append(side.wait(2)))
+        waiter.start()
+        parstripe.abort_chain(path)
+        waiter.join(timeout=30)
+        assert waited == [None] and side.aborted()
+        side.close()
+    parstripe.abort_chain(path)  # gone: nothing to do, nothing raised
+    monkeypatch.setattr(parstripe, "STALL_SECONDS", 0.05)
+    with parstripe.chain_file(4, 2, b"H" * 24) as path:
+        side = parstripe.Chain(path, 0)
+        assert side.wait(3) is None and side.aborted()
+        side.close()
+
+
+def test_a_buffer_keeps_records_not_the_header() -> None:
+    """The writer's file header is left out however it is written; bytes are kept as they
+    are, anything mutable copied."""
+    buf = parstripe.StripeBuffer()
+    for part in (b"h" * 10, b"h" * 10, b"h" * 4 + b"rec1"):
+        buf.write(part)
+    data = bytearray(b"rec2")
+    buf.write(data)
+    data[:] = b"XXXX"
+    buf.write(memoryview(b"rec3"))
+    assert b"".join(buf.chunks) == b"rec1rec2rec3" and buf.size == 12
+    buf.reset()
+    buf.write(b"h" * 24)
+    assert buf.chunks == [] and buf.size == 0
+
+
+# ------------------------------------------------------------------ handoffs with gaps in them
+
+
+def _frame(index: int) -> RawFrame:
+    return RawFrame(index, 1700000000.0, 1, b"\x01\x02", 6)
+
+
+def test_earlier_ranges_with_this_process_own_between(tmp_path: Path) -> None:
+    """A process that read stripe 1 itself follows stripes 0 and 2 (others'): each one's frames
+    fed once, in order, stripe 2 taken on only once stripe 0 has ended where it does."""
+    paths = [str(tmp_path / f"h{k}") for k in range(3)]
+    for p in paths:
+        Path(p).touch()
+    base = parhandoff.base
+    h0, h2 = parhandoff.Handoff(paths[0], base(0)), parhandoff.Handoff(paths[2], base(2))
+    fed: list[RawFrame] = []
+    earlier = parhandoff.Earlier([], [0], fed.append)
+    assert earlier.done
+    earlier.extend([(paths[0], 24, 1000, base(0))])
+    h0.frame(_frame(2))
+    earlier.poll()
+    earlier.extend([(paths[2], 2000, 3000, base(2))])  # stripe 1 (1000-2000) was this one's
+    h2.frame(_frame(base(2) + 1))
+    earlier.poll()
+    assert [f.index for f in fed] == [2]  # stripe 2's waits for stripe 0's end
+    h0.end(1000)
+    earlier.poll()
+    assert [f.index for f in fed] == [2, base(2) + 1] and not earlier.done
+    h2.end(3000)
+    earlier.poll()
+    assert earlier.done and not earlier.broken
+    h0.close()
+    h2.close()
+
+
+def test_walking_the_rest_of_ranges_with_a_gap(tmp_path: Path) -> None:
+    """Stripes 0 and 2 of a lab capture walked by their record headers (nothing handed over):
+    the other frames of those two only, numbered as each one numbers them; a stripe whose end
+    is no record's is broken."""
+    cap = LAB / "rekey-dpd" / "capture.pcap"
+    lay = layout(str(cap))
+    assert lay is not None
+    records: list[int] = []
+    with open_map(str(cap)) as mm:
+        off = lay.first
+        while off < lay.size:
+            records.append(off)
+            off += 16 + int.from_bytes(mm[off + 8 : off + 12], "little")
+        a, b, c = records[4], records[9], records[14]
+        expect: list[int] = []
+        base = parhandoff.base
+        for k, (lo, hi) in ((0, (lay.first, a)), (2, (b, c))):
+            walked = scan(mm, lay, lo, hi, None, lambda i, _o, k=k: expect.append(base(k) + i))
+            assert walked is not None
+    paths = [str(tmp_path / "h0"), str(tmp_path / "h2")]
+    fed: list[RawFrame] = []
+    earlier = parhandoff.Earlier([], [0], fed.append)
+    earlier.extend([(paths[0], lay.first, a, base(0)), (paths[1], b, c, base(2))])
+    with open(cap, "rb") as fh, open_map(str(cap)) as mm:
+        earlier.walk_rest(mm, lay, fh.fileno())
+    assert earlier.done and not earlier.broken
+    assert [f.index for f in fed] == expect and len(expect) >= 4
+    off_record = parhandoff.Earlier([], [0], fed.append)
+    off_record.extend([(paths[0], lay.first, a + 1, base(0))])
+    with open(cap, "rb") as fh, open_map(str(cap)) as mm:
+        off_record.walk_rest(mm, lay, fh.fileno())
+    assert off_record.done and off_record.broken
