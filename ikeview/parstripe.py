@@ -48,7 +48,7 @@ from typing import TYPE_CHECKING
 from ikeview.directout import ALIGN, set_direct, write_all
 from ikeview.partjoin import PCAP_HEADER
 from ikeview.pcapfile import PcapWriter
-from ikeview.pcapranges import Layout, open_map
+from ikeview.pcapranges import Layout, Walked, open_map
 from ikeview.rangedecrypt import FreshStripes, HandoffStripes
 
 if TYPE_CHECKING:
@@ -58,6 +58,9 @@ if TYPE_CHECKING:
 
 STRIPE_BYTES = 4 << 20
 """Octets of capture per stripe (about 20 ms of decrypting)."""
+MAX_STRIPES = 1 << 14
+"""Most stripes a capture is cut into (larger ones beyond 64 GiB): the chain keeps a slot of
+4 KiB for each, and each stripe has its handoff and claim files."""
 MIN_STRIPES = 8
 """Stripes per process at least; a smaller file is left to ``parsched``'s ranges."""
 HELD = 3
@@ -87,10 +90,10 @@ dissector held nothing there."""
 
 def stripe_cuts(lay: Layout, jobs: int) -> list[int] | None:
     """Byte offsets where the stripes begin (before ``pcapranges.resync`` moves each to a
-    record), and the file size last; None when the file has fewer than :data:`MIN_STRIPES`
-    stripes a process."""
+    record), and the file size last: :data:`STRIPE_BYTES` each, :data:`MAX_STRIPES` at most;
+    None when the file has fewer than :data:`MIN_STRIPES` stripes a process."""
     body = lay.size - lay.first
-    count = body // STRIPE_BYTES
+    count = min(body // STRIPE_BYTES, MAX_STRIPES)
     if jobs < 2 or count < MIN_STRIPES * jobs:
         return None
     return [lay.first + body * k // count for k in range(count)] + [lay.size]
@@ -390,6 +393,7 @@ def decrypt_stripes(
                         break
                     results.append((k, *got))
                     placer.put(k, buf)
+                    _let_go(mm, split.walked[k])
         except BaseException:
             chain.abort()
             raise
@@ -401,6 +405,17 @@ def decrypt_stripes(
         os.close(fd)
         chain.close()
     return results
+
+
+def _let_go(mm: mmap.mmap, w: Walked) -> None:
+    """The pages of a stripe walked, out of this process's resident set (they stay in the page
+    cache). The walk lets go of its pages every 8 MiB (``fastwalk._DROP``): a stripe is
+    shorter, and without this each process held every page of the stripes it read (RSS 283 MB
+    on 1M packets, against 46 MB for one pass)."""
+    if hasattr(mm, "madvise") and hasattr(mmap, "MADV_DONTNEED"):
+        lo, hi = w.start - w.start % mmap.PAGESIZE, w.end - w.end % mmap.PAGESIZE
+        if hi > lo:
+            mm.madvise(mmap.MADV_DONTNEED, lo, hi - lo)
 
 
 def _walker(
@@ -466,6 +481,7 @@ def _file_header(linktype: int) -> bytes:
 
 __all__ = [
     "HELD",
+    "MAX_STRIPES",
     "MIN_STRIPES",
     "STRIPE_BYTES",
     "Chain",
