@@ -18,8 +18,10 @@ in this process (analysing its range, then the fold), and one pass's (nothing is
 the batch path of a classic pcap, as ``--jobs`` runs these captures: the "locating" column
 stays 0); wall time with an idle core per process is about the slowest range plus the fold,
 start-up (the ``startup`` line, 10 packets) aside. For ``decrypt -o`` the file is cut as
-``--jobs`` cuts it (the tail in smaller ranges, handed to the process free first): its
-"ranges" are each process's share, its fold the last part's join;
+``--jobs`` cuts it: a large one into stripes placed straight into the output (``parstripe``),
+each process's share an equal part of the time to read and place them all, with no fold; a
+smaller one as ``parsched`` cuts it (the tail in smaller ranges, handed to the process free
+first): its "ranges" are each process's share, its fold the last part's join;
 with a PSK the same, each range run after the ones before it, so that it finds their handoffs
 complete and never waits (what waiting costs is in the wall times above).
 
@@ -346,6 +348,7 @@ def bound_decrypt(
     from ikeview.keys.loader import load_keys
     from ikeview.parallel import opens_no_ike
     from ikeview.pardecrypt import decrypt_handoff_range, decrypt_unlocated_range
+    from ikeview.parstripe import stripe_cuts
     from ikeview.partjoin import PCAP_HEADER, append_parts
     from ikeview.parunlocated import unlocated_split
     from ikeview.pcapranges import layout
@@ -361,6 +364,9 @@ def bound_decrypt(
         return
     lay = layout(str(capture))
     assert lay is not None
+    if stripe_cuts(lay, jobs) is not None:
+        _say(name, one, [0.0], _striped(capture, lay, keyring, jobs, out), 0.0, jobs)
+        return
     # As --jobs runs it: nothing located, the file cut as parsched cuts it (the tail in
     # smaller ranges), each range written at once; the ranges handed to whichever process is
     # free first, and each part appended while the later ranges are read: only the last
@@ -387,6 +393,28 @@ def bound_decrypt(
     for p in [*parts, out]:
         p.unlink(missing_ok=True)
     _say(name, one, [0.0], _scheduled(times, jobs), t_join, jobs)
+
+
+def _striped(capture: Path, lay: Any, keyring: Any, jobs: int, out: Path) -> list[float]:
+    """Each process's share of ``decrypt -o``'s stripes (``parstripe``), placed as they are
+    read: every stripe read and placed here, in order (with a PSK each one then finds the
+    others' handoffs complete), its CPU time shared equally (the processes take stripes as they
+    come free, so they end within about one stripe of each other)."""
+    from ikeview import parhandoff
+    from ikeview.parallel import opens_no_ike
+    from ikeview.parstripe import stripe_cuts, write_striped
+    from ikeview.parunlocated import unlocated_split
+
+    split = unlocated_split(str(capture), lay, jobs, bounds=stripe_cuts(lay, jobs))
+    assert split is not None
+    handoff = not opens_no_ike(keyring)
+    with parhandoff.handoff_files(len(split.walked) if handoff else 0) as paths:
+        out.write_bytes(b"")
+        how = (paths, parhandoff.GRACE, ()) if handoff else None
+        total, got = _cpu(write_striped, None, split, 1, keyring, out, how)
+    assert got is not None
+    out.unlink()
+    return [total / jobs] * jobs
 
 
 def _decrypt_located(

@@ -1,31 +1,38 @@
-"""``decrypt -o --jobs`` with keys that open no IKE: the capture cut into stripes dealt to the
-processes in turn, each stripe's records put straight into their place in the output.
+"""``decrypt -o --jobs`` into a file: the capture cut into stripes the processes take as they
+come free, each stripe's records put straight into their place in the output.
 
 Where a later range's records go in the output is known only once every record before them is
 decrypted (a decrypted packet's length is known only then), so the ranges of ``parsched`` go to
 part files first, which the join then copies behind the first range (``partjoin``). On 1M
 AES-GCM packets with ``--jobs 2`` that copy was the largest cost the split added (``perf``,
 2026-12-05: ~0.14 s of CPU in all, the later ranges' writes into the page cache and the
-join's reads of them, against 2.5 s for one pass). Here the file is cut into many small
-stripes (:data:`STRIPE_BYTES`): process ``p`` of ``n`` reads stripes ``p``, ``p + n``,
-``p + 2n``..., each into a buffer of its own, and a helper thread of that process puts each
-buffer in place once the stripe before it is placed. Nothing is copied but from the buffer
-to the disk, and a stripe waits for the ones before it for about one stripe's reading time at
-most: the processes go through the file side by side.
+join's reads of them, against 2.5 s for one pass), and a part waited for every range before
+it. Here the file is cut into many small stripes (:data:`STRIPE_BYTES`, about 20 ms of
+decrypting each). Each process takes the next stripe no process has taken yet
+(:meth:`Chain.claim`), decrypts it into a buffer of its own, and a helper thread of that
+process puts the buffer in place once the stripe before it is placed, while the process goes
+on with its next stripe. So a stripe waits for the ones before it for about one stripe's
+reading time at most: the processes go through the file side by side, a faster one taking
+more stripes, and end within a stripe of each other. The records are copied once into the
+buffer and moved once within it (behind the carry, below), as one pass copies them once into
+its own aligned blocks (``directout``).
 
 Placing goes through a small shared file, the chain (:class:`Chain`): slot ``k`` says where
-stripe ``k`` begins in the output and holds the bytes of the output's last partial 4 KiB block
-before that point (its *carry*). The output is written around the page cache (``O_DIRECT``,
-as ``directout`` does for one pass), so every write covers whole aligned blocks: a stripe
-writes its carry and its own records up to its last whole block, and hands what is left on as
-the next stripe's carry; the last stripe writes its block padded, and the file is cut to its
-length at the end. Where the file system refuses ``O_DIRECT`` the same writes go through the
-page cache.
+stripe ``k`` begins in the output, which process took it, and holds the bytes of the output's
+last partial 4 KiB block before that point (its *carry*). The output is written around the
+page cache (``O_DIRECT``, as ``directout`` does for one pass), so every write covers whole
+aligned blocks: a stripe writes its carry and its own records up to its last whole block, and
+hands what is left on as the next stripe's carry; the last stripe writes its block padded, and
+the file is cut to its length at the end. Where the file system refuses ``O_DIRECT`` the same
+writes go through the page cache. A process waiting for a slot sleeps on a FIFO of its own,
+which the process that fills the slot writes a byte to.
 
-Any stripe that cannot be walked, or a process that fails, aborts the chain (every process
-stops waiting and reading); the caller then reads the capture in one pass, as it does when the
-stripes do not tile (``pardecrypt``). Memory: :data:`HELD` buffers of a stripe's size per
-process.
+With keys that open no IKE each stripe is read afresh; with keys that open IKE a process keeps
+its keys across its stripes and is fed the others' stripes' other frames in between
+(``rangedecrypt``). Any stripe that cannot be walked, or a process that fails, aborts the chain
+(every process stops waiting and reading); the caller then reads the capture in one pass, as
+it does when the stripes do not tile (``pardecrypt``). Memory: :data:`HELD` buffers of a
+stripe's size per process, and each stripe's pages of the capture let go of once it is read.
 """
 
 from __future__ import annotations
@@ -235,54 +242,54 @@ def abort_chain(path: str) -> None:
 
 
 class StripeBuffer:
-    """A stripe's records as a writer writes them (``write``), kept as they come (not copied)
-    until they are placed: placing copies them once, behind the carry, into page-aligned
-    memory, as one pass's ``directout.DirectWriter`` copies its records once. (Gathered into
-    aligned memory at once, they had to be moved again behind the carry: ~0.05 s more of CPU
-    on 1M packets.)"""
+    """A stripe's records as a writer writes them (``write``), copied at once into page-aligned
+    memory behind :data:`ALIGN` octets of room, where placing puts the carry before them. (Kept
+    as the writer's own bytes until placed, they cost more: their memory went back to the
+    system between stripes and was faulted in again, 0.09 s more of CPU on 1M packets.)"""
 
-    def __init__(self) -> None:
-        self.chunks: list[bytes] = []
-        self.size = 0
-        self._skip = PCAP_HEADER
+    def __init__(self, size: int) -> None:
+        self.mm = mmap.mmap(-1, 2 * ALIGN + size)
+        self.reset()
+
+    @property
+    def size(self) -> int:
+        """Octets of records gathered."""
+        return self.pos - ALIGN
 
     def reset(self) -> None:
-        """Emptied. A range's writer starts with the pcap file header, which is not placed
-        (the chain's first carry is the output's)."""
-        self.chunks.clear()
-        self.size = 0
-        self._skip = PCAP_HEADER
+        """Emptied. A range's writer starts with the pcap file header: it lands in the room
+        before :data:`ALIGN`, and is not placed (the chain's first carry is the output's)."""
+        self.pos = ALIGN - PCAP_HEADER
 
     def write(self, data: bytes | bytearray | memoryview, /) -> int:
         n = len(data)
-        if self._skip:
-            if n <= self._skip:
-                self._skip -= n
-                return n
-            data, self._skip = data[self._skip :], 0
-        # Bytes are kept as they are; anything a caller could change after is copied.
-        self.chunks.append(data if type(data) is bytes else bytes(data))
-        self.size += len(data)
+        end = self.pos + n
+        if end + ALIGN > len(self.mm):  # more than the stripe's own octets: not in a pcap
+            bigger = mmap.mmap(-1, 2 * end + ALIGN)
+            bigger[: self.pos] = self.mm[: self.pos]
+            self.mm.close()
+            self.mm = bigger
+        self.mm[self.pos : end] = data
+        self.pos = end
         return n
 
     def flush(self) -> None:
         """Nothing to do: the records are placed whole."""
 
     def close(self) -> None:
-        """Nothing to do: the placing thread lets go of the records."""
+        """Nothing to do: the placing thread lets go of the memory."""
 
 
 class _Placer:
     """This process's stripes put in place in the output, in order, by a helper thread."""
 
-    def __init__(self, fd: int, chain: Chain, last: int) -> None:
-        """``last``: the last stripe's number."""
+    def __init__(self, fd: int, chain: Chain, last: int, size: int) -> None:
+        """``last``: the last stripe's number; ``size``: the largest stripe's octets."""
         self._fd, self._chain, self._last = fd, chain, last
         self._free: queue.SimpleQueue[StripeBuffer] = queue.SimpleQueue()
         for _ in range(HELD):
-            self._free.put(StripeBuffer())
+            self._free.put(StripeBuffer(size))
         self._todo: queue.SimpleQueue[tuple[int, StripeBuffer] | None] = queue.SimpleQueue()
-        self._room = mmap.mmap(-1, ALIGN)
         self.error: BaseException | None = None
         self._thread = threading.Thread(target=self._run, name="ikeview-place", daemon=True)
         self._thread.start()
@@ -301,10 +308,15 @@ class _Placer:
         self._todo.put((k, buf))
 
     def close(self) -> None:
-        """Every stripe put placed (or dropped once aborted), the thread stopped."""
+        """Every stripe put placed (or dropped once aborted), the thread stopped, the
+        buffers' memory let go of."""
         self._todo.put(None)
         self._thread.join()
-        self._room.close()
+        while True:
+            try:
+                self._free.get_nowait().mm.close()
+            except queue.Empty:
+                break
 
     def _run(self) -> None:
         while (item := self._todo.get()) is not None:
@@ -315,7 +327,6 @@ class _Placer:
             except BaseException as exc:  # raised by the caller once every stripe is in
                 self.error = exc
                 self._chain.abort()
-            buf.reset()  # its records let go of now, not when it is next taken
             self._free.put(buf)
 
     def _place(self, k: int, buf: StripeBuffer) -> None:
@@ -323,15 +334,13 @@ class _Placer:
         if got is None:
             raise _Aborted
         offset, carry = got
-        c, n = len(carry), buf.size
+        c, n, mm = len(carry), buf.size, buf.mm
         total = c + n
         whole = -(-total // ALIGN) * ALIGN if k == self._last else total - total % ALIGN
-        mm = self._fit(max(total, whole))
+        # The records moved right behind the carry, from an aligned start (their place in the
+        # output is known only now): one move within memory that was just written.
+        mm.move(c, ALIGN, n)
         mm[:c] = carry
-        at = c
-        for chunk in buf.chunks:
-            mm[at : at + len(chunk)] = chunk
-            at += len(chunk)
         if k == self._last:
             mm[total:whole] = bytes(whole - total)  # the file is cut to its length at the end
             self._chain.publish(k + 1, offset + n, b"")
@@ -342,13 +351,6 @@ class _Placer:
             os.lseek(self._fd, offset - c, os.SEEK_SET)
             with memoryview(mm) as view:
                 write_all(self._fd, view[:whole])
-
-    def _fit(self, size: int) -> mmap.mmap:
-        """The aligned room, at least ``size`` octets."""
-        if len(self._room) < size:
-            self._room.close()
-            self._room = mmap.mmap(-1, size + size // 4)
-        return self._room
 
 
 class _Aborted(Exception):
@@ -377,7 +379,8 @@ def decrypt_stripes(
     fd = os.open(target, os.O_WRONLY | _NOFOLLOW)
     try:
         set_direct(fd)  # else through the page cache: the same writes
-        placer = _Placer(fd, chain, count - 1)
+        size = max(w.end - w.start for w in split.walked)
+        placer = _Placer(fd, chain, count - 1, size)
         try:
             with open(split.name, "rb") as fh, open_map(split.name) as mm:
                 stripes = _walker(split, keyring, mm, fh.fileno(), handoffs)
