@@ -16,6 +16,11 @@ path, pcapng) the ranges are ``ikeview.parallel``'s, located first: every proces
 frame that is not fast-path ESP, so it holds every key. On the batch path they are cut as the
 unlocated ones are (``parsched``: the tail in smaller ranges handed to the process free
 first, each part joined while the later ones are read).
+
+Unlocated, a large capture written to a file is read in stripes instead, each placed straight
+into the output with no part file (``parstripe``: where a part would wait for every range
+before it, a stripe waits for about one stripe's reading time); smaller captures, and
+devices or pipes, take the parts and their join.
 """
 
 from __future__ import annotations

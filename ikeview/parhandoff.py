@@ -30,7 +30,9 @@ the handoff says so and every range stops. Only frames cross, never ESP, and no 
 on another for long: a range that cannot be walked writes its end at once, and any wait ends
 after :data:`GRACE`. A handoff that cannot be written or read (:class:`HandoffLost`) sends the
 capture to one pass too. All this with up to :data:`HANDOFF_JOBS` processes; with more, the
-earlier ranges are located first, as before (why: there).
+earlier ranges are located first, as before (why: there). ``decrypt -o``'s stripes
+(``parstripe``) are ranges too: a process that reads several keeps one decryptor across them
+and follows the stripes the others read in between (``rangedecrypt.HandoffStripes``).
 """
 
 from __future__ import annotations
