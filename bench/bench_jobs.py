@@ -402,11 +402,11 @@ def _striped(capture: Path, lay: Any, keyring: Any, jobs: int, out: Path) -> lis
     come free, so they end within about one stripe of each other)."""
     from ikeview import parhandoff
     from ikeview.parallel import opens_no_ike
-    from ikeview.parstripe import stripe_cuts, write_striped
-    from ikeview.parunlocated import unlocated_split
+    from ikeview.parstripe import stripe_cuts, stripe_split, write_striped
 
-    split = unlocated_split(str(capture), lay, jobs, bounds=stripe_cuts(lay, jobs))
-    assert split is not None
+    bounds = stripe_cuts(lay, jobs)
+    assert bounds is not None
+    split = stripe_split(str(capture), lay, bounds)
     handoff = not opens_no_ike(keyring)
     with parhandoff.handoff_files(len(split.walked) if handoff else 0) as paths:
         out.write_bytes(b"")

@@ -50,7 +50,7 @@ from ikeview.parallel import (
     splittable,
 )
 from ikeview.parsched import Scheduler, chunk_cuts
-from ikeview.parstripe import Handoffs, stripe_cuts, striped_target, write_striped
+from ikeview.parstripe import Handoffs, stripe_cuts, stripe_split, striped_target, write_striped
 from ikeview.partjoin import PCAP_HEADER, Joiner, PieceWriter, append_parts
 from ikeview.parunlocated import unlocated_split
 from ikeview.pcapfile import BinaryOut, PcapWriter
@@ -523,7 +523,10 @@ def _decrypt_unlocated(
     ranges of ``parsched``, joined."""
     # Into a file: stripes placed straight into the output (``parstripe``).
     bounds = stripe_cuts(lay, jobs) if striped_target(output) else None
-    split = unlocated_split(name, lay, jobs, chunked=True, bounds=bounds)
+    if bounds is not None:
+        split: Split | None = stripe_split(name, lay, bounds)
+    else:
+        split = unlocated_split(name, lay, jobs, chunked=True)
     if split is None:
         note(f"--jobs {jobs}: {NOT_SPLIT}; read in one process")
         return None

@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import itertools
 import mmap
 import os
 import queue
@@ -104,6 +105,16 @@ def stripe_cuts(lay: Layout, jobs: int) -> list[int] | None:
     if jobs < 2 or count < MIN_STRIPES * jobs:
         return None
     return [lay.first + body * k // count for k in range(count)] + [lay.size]
+
+
+def stripe_split(name: str, lay: Layout, bounds: Sequence[int]) -> Split:
+    """The capture's stripes as cut at ``bounds`` (the file size last), their record starts
+    not guessed yet: each process guesses those it needs (``rangedecrypt.StripeBounds``)."""
+    from ikeview.rangesplit import OPEN, Split
+
+    count = len(bounds) - 1
+    walked = tuple(Walked(a, b, OPEN) for a, b in itertools.pairwise(bounds))
+    return Split(name, lay, walked, (b"",) * count, (0,) * count)
 
 
 def striped_target(output: str | os.PathLike[str]) -> bool:
@@ -492,6 +503,7 @@ __all__ = [
     "StripeBuffer",
     "decrypt_stripes",
     "stripe_cuts",
+    "stripe_split",
     "striped_target",
     "write_striped",
 ]

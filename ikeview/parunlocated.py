@@ -85,7 +85,6 @@ def unlocated_split(
     chunked: bool = False,
     short: float = 0.0,
     handoff: bool = False,
-    bounds: Sequence[int] | None = None,
 ) -> Split | None:
     """The file cut into ``jobs`` ranges at the record starts guessed near equal shares
     (``pcapranges.resync``), none located: each range's walk must end where the next begins,
@@ -94,10 +93,8 @@ def unlocated_split(
     handed out as processes come free (``parsched.chunk_cuts``); else ``short``: range 0 that
     fraction of a share shorter (``pcapranges.cuts``). ``handoff``: each range numbers its
     frames from ``parhandoff.base(r)`` (its ``bases``), so that frame numbers stay in capture
-    order in a process that reads earlier ranges' frames beside its own. ``bounds``: the
-    offsets to guess near instead, the file size last (``parstripe.stripe_cuts``)."""
-    if bounds is None:
-        bounds = chunk_cuts(lay, jobs) if chunked else cuts(lay, jobs, short)
+    order in a process that reads earlier ranges' frames beside its own."""
+    bounds = chunk_cuts(lay, jobs) if chunked else cuts(lay, jobs, short)
     count = len(bounds) - 1
     with open_map(name) as mm:
         guessed = [resync(mm, lay, b) for b in bounds[1:count]]

@@ -24,6 +24,7 @@ from ikeview.dissectors.records import FrameError, IkeDatagram, RawFrame
 from ikeview.dissectors.stream import Dissector
 from ikeview.fastdecrypt import _DecryptSink
 from ikeview.pcapfile import BinaryOut, PcapWriter
+from ikeview.pcapranges import resync
 from ikeview.pcapwrite import DecryptStats
 from ikeview.pipeline.decrypt import KeyringDecryptor
 
@@ -40,22 +41,64 @@ SPI was given keys twice)."""
 
 
 def walk_unlocated(
-    split: Split, r: int, keyring: KeyRing, mm: mmap.mmap, out: BinaryOut
+    split: Split,
+    r: int,
+    keyring: KeyRing,
+    mm: mmap.mmap,
+    out: BinaryOut,
+    span: tuple[int, int] | None = None,
 ) -> UnlocatedPart | None:
-    """Range ``r`` of an unlocated split (``mm`` maps the capture) written to ``out``, behind
-    a file header, through the batch path's decrypting sink (a part file, or a stripe's
-    buffer); None when it cannot be walked from where its start was guessed."""
+    """Range ``r`` of an unlocated split (``mm`` maps the capture; ``span``: its start and end
+    when the split has only the cuts, a stripe's) written to ``out``, behind a file header,
+    through the batch path's decrypting sink (a part file, or a stripe's buffer); None when it
+    cannot be walked from where its start was guessed."""
     from ikeview.pipeline.fastwalk import walk_span
 
     lay, w = split.lay, split.walked[r]
+    start, end = (w.start, w.end) if span is None else span
     dissector = Dissector()
     sink = _DecryptSink(dissector, KeyringDecryptor(keyring, keep_plaintext=True), out)
     sink._writer = PcapWriter(out, lay.linktype)
-    done = walk_span(mm, lay.size, (lay.endian, lay.scale), sink, True, (w.start, w.end, 0))
+    done = walk_span(mm, lay.size, (lay.endian, lay.scale), sink, True, (start, end, 0))
     if done is None:
         return None
     sink.flush()
     return sink.stats, done[2], dissector.idle()
+
+
+class StripeBounds:
+    """Where each stripe begins and ends, guessed by each process as it needs them (the
+    split has only the cuts: guessing the ~120 record starts of a 1M-packet capture beforehand
+    took 13 ms of the first process's time before any stripe was read). The guess is
+    ``pcapranges.resync``'s, so every process finds the same record for the same cut."""
+
+    def __init__(self, split: Split, mm: mmap.mmap) -> None:
+        self._split, self._mm = split, mm
+        self._starts: dict[int, int | None] = {
+            0: split.lay.first,
+            len(split.walked): split.lay.size,
+        }
+
+    def span(self, k: int) -> tuple[int, int] | None:
+        """Stripe ``k``'s start and end; None when a cut has no record after it, or the two
+        guesses cross."""
+        a, b = self._start(k), self._start(k + 1)
+        if a is None or b is None or a > b:
+            return None
+        return a, b
+
+    def _start(self, k: int) -> int | None:
+        if k not in self._starts:
+            self._starts[k] = resync(self._mm, self._split.lay, self._split.walked[k].start)
+        return self._starts[k]
+
+
+def _checked(got: UnlocatedPart | None, span: tuple[int, int], cut: int) -> UnlocatedPart | None:
+    """A stripe's result, None when its walk did not end where the next stripe begins; its end
+    said as the split has it (the cut), so that the caller's tiling check holds."""
+    if got is None or got[1] != span[1]:
+        return None
+    return got[0], cut, got[2]
 
 
 class HandoffSink(_DecryptSink):
@@ -83,9 +126,14 @@ class FreshStripes:
 
     def __init__(self, split: Split, keyring: KeyRing, mm: mmap.mmap) -> None:
         self._split, self._keyring, self._mm = split, keyring, mm
+        self._bounds = StripeBounds(split, mm)
 
     def walk(self, k: int, out: BinaryOut) -> UnlocatedPart | None:
-        return walk_unlocated(self._split, k, self._keyring, self._mm, out)
+        span = self._bounds.span(k)
+        if span is None:
+            return None
+        got = walk_unlocated(self._split, k, self._keyring, self._mm, out, span)
+        return _checked(got, span, self._split.walked[k].end)
 
 
 class HandoffStripes:
@@ -114,6 +162,7 @@ class HandoffStripes:
         self._sink: HandoffSink = made(self._dissector, self._dec, _NOWHERE)
         self._relay.take_other = self._sink.take_other
         self._last = -1
+        self._bounds = StripeBounds(split, mm)
         self._earlier = parhandoff.Earlier([], [0], self._sink.take_other)
         self._rest = functools.partial(self._earlier.walk_rest, mm, split.lay, fd, self._fast_udp)
 
@@ -125,25 +174,24 @@ class HandoffStripes:
         split, relay, sink = self._split, self._relay, self._sink
         if self._earlier.broken:  # earlier frames that could not all be read: not one pass's
             return None
-        lay, w = split.lay, split.walked[k]
-        base = parhandoff.base
+        lay, base = split.lay, parhandoff.base
+        spans = [self._bounds.span(j) for j in range(self._last + 1, k + 1)]
+        if any(span is None for span in spans):
+            return None
+        *between, mine = [span for span in spans if span is not None]
         relay.begin(parhandoff.Handoff(self._paths[k], base(k)) if k < len(self._paths) else None)
         # The stripes the other processes took since this one's last: followed after whatever
         # of the earlier ones is still to come (nothing here waited for it yet).
         self._earlier.extend(
-            [
-                (self._paths[j], split.walked[j].start, split.walked[j].end, base(j))
-                for j in range(self._last + 1, k)
-            ]
+            [(self._paths[j], a, b, base(j)) for j, (a, b) in enumerate(between, self._last + 1)]
         )
         self._last = k
         relay.follow(self._earlier, self._rest, self._grace)
         sink.restart(out, lay.linktype)
         end = 0
         try:
-            span = (w.start, w.end, base(k))
             kind = (lay.endian, lay.scale)
-            done = walk_span(self._mm, lay.size, kind, sink, self._fast_udp, span)
+            done = walk_span(self._mm, lay.size, kind, sink, self._fast_udp, (*mine, base(k)))
             if done is None:
                 return None
             sink.flush()
@@ -153,7 +201,8 @@ class HandoffStripes:
         finally:
             relay.end(end)  # 0 when not read to its end: a later stripe stops waiting now
         last = k == len(split.walked) - 1
-        return sink.stats, end, (last or self._dissector.idle()) and not self._dec.redefined
+        idle = (last or self._dissector.idle()) and not self._dec.redefined
+        return _checked((sink.stats, end, idle), mine, split.walked[k].end)
 
 
 class _Nowhere:
