@@ -407,11 +407,9 @@ def _striped(capture: Path, lay: Any, keyring: Any, jobs: int, out: Path) -> lis
     bounds = stripe_cuts(lay, jobs)
     assert bounds is not None
     split = stripe_split(str(capture), lay, bounds)
-    handoff = not opens_no_ike(keyring)
-    with parhandoff.handoff_files(len(split.walked) if handoff else 0) as paths:
-        out.write_bytes(b"")
-        how = (paths, parhandoff.GRACE, ()) if handoff else None
-        total, got = _cpu(write_striped, None, split, 1, keyring, out, how)
+    out.write_bytes(b"")
+    how = None if opens_no_ike(keyring) else (parhandoff.GRACE, ())
+    total, got = _cpu(write_striped, None, split, 1, keyring, out, how)
     assert got is not None
     out.unlink()
     return [total / jobs] * jobs

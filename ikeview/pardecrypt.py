@@ -547,12 +547,12 @@ def _decrypt_unlocated(
         return all(flags) and not any(later)
 
     try:
-        with parhandoff.handoff_files(count if handoff else 0) as paths:
-            grace = parhandoff.GRACE
-            if bounds is not None:
-                how = (paths, grace, ports) if handoff else None
-                results = _write_striped(ex, split, jobs, keyring, output, accept, how)
-            else:
+        grace = parhandoff.GRACE
+        if bounds is not None:
+            how = (grace, ports) if handoff else None
+            results = _write_striped(ex, split, jobs, keyring, output, accept, how)
+        else:
+            with parhandoff.handoff_files(count if handoff else 0) as paths:
                 results = _write_parts(
                     ex,
                     split,

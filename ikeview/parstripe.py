@@ -154,7 +154,7 @@ class Chain:
         takes more of them."""
         for k in range(after + 1, count):
             try:
-                os.close(os.open(os.path.join(self._dir, f"claim{k}"), _CLAIM, 0o600))
+                os.close(os.open(claim_file(self._dir, k), _CLAIM, 0o600))
             except FileExistsError:
                 continue
             os.pwrite(self._fd, _OWNER.pack((self._me or 0) + 1), _ABORT + k * _SLOT + 16)
@@ -211,6 +211,13 @@ class Chain:
             fd = os.open(os.path.join(self._dir, f"wake{p}"), os.O_RDWR | os.O_NONBLOCK)
             self._wakes[p] = fd
         return fd
+
+
+def claim_file(directory: str, k: int) -> str:
+    """Stripe ``k``'s claim file in the chain's directory: created by the process that takes the
+    stripe, it is also the stripe's handoff (``parhandoff.Handoff``) with keys that open IKE, so
+    no file is made for a stripe before it is taken."""
+    return os.path.join(directory, f"claim{k}")
 
 
 def _poke(fd: int) -> None:
@@ -368,9 +375,9 @@ class _Aborted(Exception):
     """The chain was aborted while a stripe waited for its place."""
 
 
-Handoffs = tuple[Sequence[str], float, tuple[int, ...]]
-"""With keys that open IKE: the stripes' handoff files, the grace, the extra ports
-(``rangedecrypt.HandoffStripes``)."""
+Handoffs = tuple[float, tuple[int, ...]]
+"""With keys that open IKE: the grace and the extra ports (``rangedecrypt.HandoffStripes``;
+each stripe hands its other frames over in its claim file)."""
 
 
 def decrypt_stripes(
@@ -394,7 +401,9 @@ def decrypt_stripes(
         placer = _Placer(fd, chain, count - 1, size)
         try:
             with open(split.name, "rb") as fh, open_map(split.name) as mm:
-                stripes = _walker(split, keyring, mm, fh.fileno(), handoffs)
+                paths = [claim_file(os.path.dirname(chain_path), k) for k in range(count - 1)]
+                how = None if handoffs is None else (paths, *handoffs)
+                stripes = _walker(split, keyring, mm, fh.fileno(), how)
                 k = -1
                 while (buf := placer.take()) is not None:
                     took = chain.claim(k, count)
@@ -433,7 +442,11 @@ def _let_go(mm: mmap.mmap, w: Walked) -> None:
 
 
 def _walker(
-    split: Split, keyring: KeyRing, mm: mmap.mmap, fd: int, handoffs: Handoffs | None
+    split: Split,
+    keyring: KeyRing,
+    mm: mmap.mmap,
+    fd: int,
+    handoffs: tuple[Sequence[str], float, tuple[int, ...]] | None,
 ) -> FreshStripes | HandoffStripes:
     if handoffs is None:
         return FreshStripes(split, keyring, mm)
