@@ -425,3 +425,32 @@ def test_walking_the_rest_of_ranges_with_a_gap(tmp_path: Path) -> None:
     with open(cap, "rb") as fh, open_map(str(cap)) as mm:
         off_record.walk_rest(mm, lay, fh.fileno())
     assert off_record.done and off_record.broken
+
+
+def _mapped_kb(path: Path) -> int:
+    """Resident KiB of this process's mappings of ``path`` (/proc/self/smaps)."""
+    total, ours = 0, False
+    for line in Path("/proc/self/smaps").read_text().splitlines():
+        fields = line.split()
+        if fields and "-" in fields[0] and len(fields) >= 5:
+            ours = fields[-1] == str(path)
+        elif ours and fields[:1] == ["Rss:"]:
+            total += int(fields[1])
+    return total
+
+
+@pytest.mark.skipif(not Path("/proc/self/smaps").exists(), reason="Linux /proc only")
+def test_a_stripe_read_leaves_no_page_mapped(tmp_path: Path) -> None:
+    """Once a stripe is read its pages leave the process's resident set, with those the kernel
+    mapped around them (a stripe is shorter than the walk's own page drop; the pages stay in
+    the page cache): the resident set stays flat however many stripes a process reads."""
+    from ikeview.pcapranges import Walked
+
+    path = tmp_path / "big.bin"
+    path.write_bytes(os.urandom(4 << 20))
+    with open_map(str(path)) as mm:
+        stripe = Walked(1 << 20, 2 << 20, 0)
+        total = sum(mm[at] for at in range(stripe.start, stripe.end, 4096))
+        assert total >= 0 and _mapped_kb(path) >= 1024
+        parstripe._let_go(mm, stripe)
+        assert _mapped_kb(path) == 0
