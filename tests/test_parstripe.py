@@ -151,6 +151,37 @@ def test_psk_in_stripes_same_file(
     assert not list(private_tmp.iterdir())
 
 
+def test_psk_and_ports_in_stripes(
+    tmp_path: Path,
+    private_tmp: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """``--ports`` (bare IKE may come on another port: ESP is taken over IP only) with the PSK,
+    on the NAT-T and MOBIKE sessions in 300-octet stripes: one pass's file and counts."""
+    seen = _stripes(monkeypatch, 300)
+    for scenario in ("natt", "mobike"):
+        cap, keys = LAB / scenario / "capture.pcap", LAB / scenario / "keys.toml"
+        outs = []
+        for jobs in ("1", "2"):
+            out = tmp_path / f"{scenario}{jobs}.pcap"
+            argv = [
+                "decrypt",
+                str(cap),
+                "--keys",
+                str(keys),
+                "-o",
+                str(out),
+                "--ports",
+                "4500,5000",
+            ]
+            assert main([*argv, "--jobs", jobs]) == 0
+            outs.append((out.read_bytes(), capsys.readouterr().err))
+        assert outs[0] == outs[1]
+    assert len(seen) == 2
+    assert not list(private_tmp.iterdir())
+
+
 def test_psk_with_many_packets_in_stripes(
     tmp_path: Path,
     private_tmp: Path,
