@@ -58,7 +58,7 @@ from ikeview.pcapranges import Layout, open_map
 from ikeview.pcapwrite import DecryptStats, handle_esp, handle_ike, write_decrypted
 from ikeview.pipeline.correlate import Correlator
 from ikeview.pipeline.decrypt import KeyringDecryptor
-from ikeview.rangedecrypt import HandoffSink, UnlocatedPart, walk_unlocated
+from ikeview.rangedecrypt import HandoffStripes, UnlocatedPart, walk_unlocated
 from ikeview.rangesplit import Split, locate, locate_open
 from ikeview.rangewalk import RangeLost
 
@@ -464,38 +464,19 @@ def decrypt_handoff_range(
 ) -> UnlocatedPart | None:
     """Worker: range ``r`` of an unlocated split written whole to ``part`` through the batch
     path, its other frames handed over in ``paths[r]`` (but by the last range), the earlier
-    ranges' taken from theirs (``parhandoff``); None when it cannot be walked from its guessed
-    start, or its output could differ from the single pass's."""
-    from ikeview.pipeline.fastwalk import walk_span
-
-    lay, w = split.lay, split.walked[r]
-    dissector = Dissector(extra_ports=ports)
-    fast_udp = not ports  # extra ports may carry bare IKE: then only ESP over IP is taken
-    end = 0
-    with open(split.name, "rb") as fh, open_map(split.name) as mm:
-        relay = parhandoff.relay_for(split, r, paths, grace, mm, fh.fileno(), fast_udp)
-        try:
-            with _part_out(part, w.end - w.start, to_output, pieces) as out:
-                dec = KeyringDecryptor(keyring, keep_plaintext=True)
-                made = parhandoff.relayed(HandoffSink, relay, dec.esp_batch, dec)
-                sink = made(dissector, dec, out)
-                relay.take_other = sink.take_other
-                sink._writer = PcapWriter(out, lay.linktype)
-                span = (w.start, w.end, parhandoff.base(r))
-                done = walk_span(mm, lay.size, (lay.endian, lay.scale), sink, fast_udp, span)
-                if done is None:
-                    return None
-                sink.flush()
-                end = done[2]
-        except parhandoff.Diverged:
-            return None
-        finally:
-            relay.end(end)  # 0 when not read to its end: a later range stops waiting now
-    # Keys given again to an SPI that had some: a range that opened that SPI's packets before
-    # reading every earlier frame could differ from the single pass (``parhandoff``). The last
-    # range's dissector may hold something at the end of the file, as the single pass's would.
-    last = r == len(split.walked) - 1
-    return sink.stats, end, (last or dissector.idle()) and not dec.redefined
+    ranges' taken from theirs (``parhandoff``): a process's run of stripes
+    (``rangedecrypt.HandoffStripes``) of this one range. None when it cannot be walked from its
+    guessed start, or its output could differ from the single pass's (keys given again to an
+    SPI that had some: a range that opened that SPI's packets before reading every earlier
+    frame could differ)."""
+    w = split.walked[r]
+    with (
+        open(split.name, "rb") as fh,
+        open_map(split.name) as mm,
+        _part_out(part, w.end - w.start, to_output, pieces) as out,
+    ):
+        ranges = HandoffStripes(split, keyring, mm, fh.fileno(), paths, grace, ports)
+        return ranges.walk(r, out)
 
 
 def _decrypt_unlocated(
