@@ -68,7 +68,7 @@ STRIPE_BYTES = 4 << 20
 """Octets of capture per stripe (about 20 ms of decrypting)."""
 MAX_STRIPES = 1 << 14
 """Most stripes a capture is cut into (larger ones beyond 64 GiB): the chain keeps a slot of
-4 KiB for each, and each stripe has its handoff and claim files."""
+4 KiB for each, and each stripe has its claim file."""
 MIN_STRIPES = 8
 """Stripes per process at least; a smaller file is left to ``parsched``'s ranges."""
 HELD = 3
@@ -84,16 +84,15 @@ _HEAD = struct.Struct("<QQQ")
 took it (plus one; 0 none yet)."""
 _STATE = struct.Struct("<QQ")
 _OWNER = struct.Struct("<Q")
-_CLAIM = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
+_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+_CLAIM = os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW
 _READY = 1
 _SLOT = _HEAD.size + ALIGN
 _ABORT = 8
 """Octets before the first slot: the chain's abort flag."""
-_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 
 Striped = tuple[int, "DecryptStats", int, bool]
-"""What a stripe gives back: its number, statistics, the offset its walk ended at, whether its
-dissector held nothing there."""
+"""What a stripe gives back: its number, then ``rangedecrypt.UnlocatedPart``."""
 
 
 def stripe_cuts(lay: Layout, jobs: int) -> list[int] | None:
