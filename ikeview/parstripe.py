@@ -83,6 +83,7 @@ _HEAD = struct.Struct("<QQQ")
 """A slot's head: its state (0 not yet, :data:`_READY`), where its stripe begins, which process
 took it (plus one; 0 none yet)."""
 _STATE = struct.Struct("<QQ")
+"""The head's first two fields; the taker follows them."""
 _OWNER = struct.Struct("<Q")
 _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 _CLAIM = os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW
@@ -156,7 +157,7 @@ class Chain:
                 os.close(os.open(claim_file(self._dir, k), _CLAIM, 0o600))
             except FileExistsError:
                 continue
-            os.pwrite(self._fd, _OWNER.pack((self._me or 0) + 1), _ABORT + k * _SLOT + 16)
+            os.pwrite(self._fd, _OWNER.pack((self._me or 0) + 1), _ABORT + k * _SLOT + _STATE.size)
             return k
         return None
 
@@ -169,7 +170,7 @@ class Chain:
         at = _ABORT + k * _SLOT
         os.pwrite(self._fd, carry, at + _HEAD.size)
         os.pwrite(self._fd, _STATE.pack(_READY, offset), at)
-        (owner,) = _OWNER.unpack(os.pread(self._fd, _OWNER.size, at + 16))
+        (owner,) = _OWNER.unpack(os.pread(self._fd, _OWNER.size, at + _STATE.size))
         if owner:
             _poke(self._wake(owner - 1))
 
@@ -227,8 +228,8 @@ def _poke(fd: int) -> None:
 @contextlib.contextmanager
 def chain_file(count: int, jobs: int, header: bytes) -> Iterator[str]:
     """A chain for ``count`` stripes read by ``jobs`` processes, in a private temporary
-    directory, stripe 0 published at offset 0 with the output's file header as its carry; one
-    more slot says where the last stripe ends."""
+    directory, stripe 0 published right behind the output's file header, which is its carry;
+    one more slot says where the last stripe ends."""
     import tempfile
 
     with tempfile.TemporaryDirectory(prefix="ikeview-chain-") as tmp:
@@ -316,8 +317,11 @@ class _Placer:
         while True:
             with contextlib.suppress(queue.Empty):
                 buf = self._free.get(timeout=0.05)
+                if self.error is not None:
+                    self._free.put(buf)  # closed with the others
+                    return None
                 buf.reset()
-                return buf if self.error is None else None
+                return buf
             if self.error is not None or self._chain.aborted():
                 return None
 
@@ -342,7 +346,9 @@ class _Placer:
                 if self.error is None:
                     self._place(k, buf)
             except BaseException as exc:  # raised by the caller once every stripe is in
-                self.error = exc
+                # Kept without its frames: a write's views of the buffer live in them, and the
+                # buffer could not be closed while they do.
+                self.error = exc.with_traceback(None)
                 self._chain.abort()
             self._free.put(buf)
 
@@ -366,8 +372,10 @@ class _Placer:
             self._chain.publish(k + 1, offset + n, mm[whole:total])
         if whole:
             os.lseek(self._fd, offset - c, os.SEEK_SET)
-            with memoryview(mm) as view:
-                write_all(self._fd, view[:whole])
+            # Both views released even when the write fails (a traceback would hold the slice,
+            # and the buffer could not be closed).
+            with memoryview(mm) as view, view[:whole] as blocks:
+                write_all(self._fd, blocks)
 
 
 class _Aborted(Exception):

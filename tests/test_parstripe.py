@@ -310,6 +310,40 @@ def test_stripes_that_go_wrong(
     )
 
 
+_FULL = (
+    _SETUP
+    + """
+import errno
+
+def full(fd, view):  # holds the view of the buffer it was given, as a failing write may
+    raise OSError(errno.ENOSPC, "No space left on device")
+
+parstripe.write_all = full
+"""
+)
+
+
+def test_a_full_disk_while_placing_says_so(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The disk fills while stripes are placed: one line says so, as the parts' join does, the
+    previous output is untouched and nothing is left behind."""
+    cap, keys = bench_capture(tmp_path, monkeypatch, 3000)
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    monkeypatch.setenv("TMPDIR", str(tmp))
+    many = tmp_path / "many.pcap"
+    many.write_bytes(b"before")
+    argv = ["decrypt", str(cap), "--keys", str(keys), "-o", str(many), "--jobs", "2"]
+    code, _, err = run_patched(_FULL, argv)
+    assert code == 1, err
+    assert "No space left on device (any previous file is unchanged)" in err
+    assert "Traceback" not in err
+    assert many.read_bytes() == b"before"
+    assert not list(tmp.iterdir())
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        [cap.name, keys.name, "many.pcap", "tmp"]
+    )
+
+
 def test_only_files_are_written_in_stripes(tmp_path: Path) -> None:
     """A regular file or none yet: stripes; a FIFO, a device or a directory: the parts."""
     fifo = tmp_path / "fifo"
