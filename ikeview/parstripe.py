@@ -408,9 +408,8 @@ def decrypt_stripes(
         placer = _Placer(fd, chain, count - 1, size)
         try:
             with open(split.name, "rb") as fh, open_map(split.name) as mm:
-                paths = [claim_file(os.path.dirname(chain_path), k) for k in range(count - 1)]
-                how = None if handoffs is None else (paths, *handoffs)
-                stripes = _walker(split, keyring, mm, fh.fileno(), how)
+                directory = os.path.dirname(chain_path)
+                stripes = _walker(split, keyring, mm, fh.fileno(), handoffs, directory)
                 k = -1
                 while (buf := placer.take()) is not None:
                     took = chain.claim(k, count)
@@ -462,11 +461,15 @@ def _walker(
     keyring: KeyRing,
     mm: mmap.mmap,
     fd: int,
-    handoffs: tuple[Sequence[str], float, tuple[int, ...]] | None,
+    handoffs: Handoffs | None,
+    directory: str,
 ) -> FreshStripes | HandoffStripes:
+    """How this process reads its stripes; with keys that open IKE each stripe's claim file in
+    the chain's ``directory`` is its handoff."""
     if handoffs is None:
         return FreshStripes(split, keyring, mm)
-    return HandoffStripes(split, keyring, mm, fd, *handoffs)
+    paths = [claim_file(directory, k) for k in range(len(split.walked) - 1)]
+    return HandoffStripes(split, keyring, mm, fd, paths, *handoffs)
 
 
 def write_striped(
