@@ -84,10 +84,11 @@ def _load_configs(args: argparse.Namespace) -> list[DeviceConfig]:
 def _analyze(args: argparse.Namespace, keyring: KeyRing | None = None) -> Analysis:
     """The capture analysed with the --keys files (or ``keyring`` when the caller has already
     loaded them) and the --config files."""
-    from ikeview.pipeline.analyze import analyze
-    from ikeview.progress import progress_reporter
 
     def single() -> Analysis:
+        from ikeview.pipeline.analyze import analyze
+        from ikeview.progress import progress_reporter
+
         nonlocal keyring
         if keyring is None and getattr(args, "keys", None):
             keyring = _load_keys(args.keys)
@@ -136,9 +137,9 @@ def _analyze(args: argparse.Namespace, keyring: KeyRing | None = None) -> Analys
 
 
 def _run_report(args: argparse.Namespace) -> int:
+    analysis = _analyze(args)
     from ikeview.report import render_text, to_json
 
-    analysis = _analyze(args)
     if args.json:
         from ikeview.jsonout import write_json
 

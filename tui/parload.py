@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from concurrent.futures import Executor, ProcessPoolExecutor
+from concurrent.futures import Executor
 from typing import Any
 
 from ikeview.keys.model import KeyRing
@@ -230,9 +230,9 @@ def _jobs() -> int:
     return job_count(JOBS) if JOBS else min(job_count(0), MOST_JOBS)
 
 
-def _stop(ex: ProcessPoolExecutor) -> None:
+def _stop(ex: Executor) -> None:
     """The pool ended without waiting for its ranges (a cancelled load ends at once)."""
-    terminate = getattr(ex, "terminate_workers", None)  # Python 3.14
+    terminate = getattr(ex, "terminate_workers", None)  # forkpool; Python 3.14's own
     if terminate is not None:
         terminate()
         return
