@@ -475,7 +475,8 @@ def decrypt_handoff_range(
         open_map(split.name) as mm,
         _part_out(part, w.end - w.start, to_output, pieces) as out,
     ):
-        ranges = HandoffStripes(split, keyring, mm, fh.fileno(), paths, grace, ports)
+        places = (lambda j: (paths[j], 0), len(paths))
+        ranges = HandoffStripes(split, keyring, mm, fh.fileno(), places, grace, ports)
         return ranges.walk(r, out)
 
 

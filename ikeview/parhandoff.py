@@ -192,9 +192,10 @@ def mark_record(buf: bytearray, pos: int) -> tuple[int, tuple[bytes, int, int]] 
     return pos + _MARK.size, (kind, offset, before)
 
 
-Segment = tuple[str, int, int, int]
+Segment = tuple[str, int, int, int, int]
 """An earlier range as a later one follows it: its handoff file, where it begins and ends in
-the capture, where it numbers its frames from (:func:`base`)."""
+the capture, where it numbers its frames from (:func:`base`), where its handoff begins in the
+file (0 but for ``decrypt -o``'s stripes, whose process hands them all over in one file)."""
 
 
 class Earlier:
@@ -210,7 +211,7 @@ class Earlier:
         """``starts``: where each earlier range begins, then where this one does (ranges 0 to
         r - 1, numbered from ``base(0)``...)."""
         self._segs: list[Segment] = [
-            (path, starts[r], starts[r + 1], base(r)) for r, path in enumerate(paths)
+            (path, starts[r], starts[r + 1], base(r), 0) for r, path in enumerate(paths)
         ]
         self._feed = feed
         self._k = 0
@@ -238,7 +239,10 @@ class Earlier:
         while not self.done:
             try:
                 if self._fd is None:
-                    self._fd = os.open(self._segs[self._k][0], os.O_RDONLY | os.O_NOFOLLOW)
+                    path, *_, at = self._segs[self._k]
+                    self._fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+                    if at:
+                        os.lseek(self._fd, at, os.SEEK_SET)
                 chunk = os.read(self._fd, 1 << 16)
             except OSError as exc:
                 raise HandoffLost(str(exc)) from None

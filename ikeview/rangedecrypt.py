@@ -16,7 +16,7 @@ as one range with handoffs does.
 from __future__ import annotations
 
 import functools
-from collections.abc import Sequence
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from ikeview import parhandoff
@@ -136,10 +136,16 @@ class FreshStripes:
         return _checked(got, span, self._split.walked[k].end)
 
 
+HandoffPlaces = tuple[Callable[[int], tuple[str, int]], int]
+"""Where each stripe's handoff is: a file and where the stripe's records begin in it (a range's
+own file, from 0; a stripe's, in the handoff file of the process that took it); and how many
+stripes hand over (all but the last)."""
+
+
 class HandoffStripes:
     """A process's stripes with keys that open IKE (see the module doc): stripe ``k`` hands its
-    other frames over in ``paths[k]`` (but the last stripe), and reads those of the stripes
-    between this process's last one and ``k`` from theirs."""
+    other frames over where ``places`` says (but the last stripe), and reads those of the
+    stripes between this process's last one and ``k`` from theirs."""
 
     def __init__(
         self,
@@ -147,12 +153,13 @@ class HandoffStripes:
         keyring: KeyRing,
         mm: mmap.mmap,
         fd: int,
-        paths: Sequence[str],
+        places: HandoffPlaces,
         grace: float,
         ports: tuple[int, ...] = (),
     ) -> None:
         """``mm`` maps the capture and ``fd`` is open on it (for the walk of the rest)."""
-        self._split, self._mm, self._fd, self._paths = split, mm, fd, paths
+        self._split, self._mm, self._fd = split, mm, fd
+        self._where, self._handed = places
         self._grace = grace
         self._fast_udp = not ports  # extra ports may carry bare IKE: then ESP over IP only
         self._dissector = Dissector(extra_ports=ports)
@@ -179,12 +186,14 @@ class HandoffStripes:
         if any(span is None for span in spans):
             return None
         *between, mine = [span for span in spans if span is not None]
-        relay.begin(parhandoff.Handoff(self._paths[k], base(k)) if k < len(self._paths) else None)
+        relay.begin(parhandoff.Handoff(self._where(k)[0], base(k)) if k < self._handed else None)
         # The stripes the other processes took since this one's last: followed after whatever
         # of the earlier ones is still to come (nothing here waited for it yet).
-        self._earlier.extend(
-            [(self._paths[j], a, b, base(j)) for j, (a, b) in enumerate(between, self._last + 1)]
-        )
+        segments = []
+        for j, (a, b) in enumerate(between, self._last + 1):
+            path, at = self._where(j)
+            segments.append((path, a, b, base(j), at))
+        self._earlier.extend(segments)
         self._last = k
         relay.follow(self._earlier, self._rest, self._grace)
         sink.restart(out, lay.linktype)

@@ -365,14 +365,14 @@ def test_claims_publishes_and_waits(private_tmp: Path) -> None:
     with parstripe.chain_file(6, 2, b"H" * 24) as path:
         a, b = parstripe.Chain(path, 0), parstripe.Chain(path, 1)
         taken: dict[int, int] = {}
-        k = {0: -1, 1: -1}
-        for who in [0, 1, 1, 0, 0, 1, 0]:
-            got = (a, b)[who].claim(k[who], 6)
+        for n, who in enumerate([0, 1, 1, 0, 0, 1, 0]):
+            got = (a, b)[who].claim(6, 100 * n)
             if got is None:
+                assert n == 6
                 continue
-            assert got not in taken
-            taken[got], k[who] = who, got
-        assert sorted(taken) == list(range(6))
+            assert got not in taken and a.taker(got) == b.taker(got) == (who, 100 * n)
+            taken[got] = who
+        assert sorted(taken) == list(range(6)) and a.taker(6) is None
         assert a.wait(0) == (24, b"H" * 24)
         waited: list[object] = []
         waiter = threading.Thread(target=lambda: waited.append(b.wait(1)))
@@ -441,10 +441,10 @@ def test_earlier_ranges_with_this_process_own_between(tmp_path: Path) -> None:
     fed: list[RawFrame] = []
     earlier = parhandoff.Earlier([], [0], fed.append)
     assert earlier.done
-    earlier.extend([(paths[0], 24, 1000, base(0))])
+    earlier.extend([(paths[0], 24, 1000, base(0), 0)])
     h0.frame(_frame(2))
     earlier.poll()
-    earlier.extend([(paths[2], 2000, 3000, base(2))])  # stripe 1 (1000-2000) was this one's
+    earlier.extend([(paths[2], 2000, 3000, base(2), 0)])  # stripe 1 (1000-2000) was this one's
     h2.frame(_frame(base(2) + 1))
     earlier.poll()
     assert [f.index for f in fed] == [2]  # stripe 2's waits for stripe 0's end
@@ -480,13 +480,13 @@ def test_walking_the_rest_of_ranges_with_a_gap(tmp_path: Path) -> None:
     paths = [str(tmp_path / "h0"), str(tmp_path / "h2")]
     fed: list[RawFrame] = []
     earlier = parhandoff.Earlier([], [0], fed.append)
-    earlier.extend([(paths[0], lay.first, a, base(0)), (paths[1], b, c, base(2))])
+    earlier.extend([(paths[0], lay.first, a, base(0), 0), (paths[1], b, c, base(2), 0)])
     with open(cap, "rb") as fh, open_map(str(cap)) as mm:
         earlier.walk_rest(mm, lay, fh.fileno())
     assert earlier.done and not earlier.broken
     assert [f.index for f in fed] == expect and len(expect) >= 4
     off_record = parhandoff.Earlier([], [0], fed.append)
-    off_record.extend([(paths[0], lay.first, a + 1, base(0))])
+    off_record.extend([(paths[0], lay.first, a + 1, base(0), 0)])
     with open(cap, "rb") as fh, open_map(str(cap)) as mm:
         off_record.walk_rest(mm, lay, fh.fileno())
     assert off_record.done and off_record.broken
@@ -519,3 +519,33 @@ def test_a_stripe_read_leaves_no_page_mapped(tmp_path: Path) -> None:
         assert total >= 0 and _mapped_kb(path) >= 1024
         parstripe._let_go(mm, stripe)
         assert _mapped_kb(path) == 0
+
+
+def test_one_process_handoff_file_holds_its_stripes_one_after_the_other(tmp_path: Path) -> None:
+    """decrypt -o's stripes: a process hands over every stripe it takes in one file, each
+    stripe's handoff where the chain's slot says it begins; a later stripe's reader follows
+    stripes 0 and 2 there (1 being its own), each one's frames fed once, in order."""
+    path = str(tmp_path / "hand0")
+    Path(path).touch()
+    base = parhandoff.base
+    h0 = parhandoff.Handoff(path, base(0))
+    h0.frame(_frame(2))
+    h0.end(1000)
+    h0.close()
+    at = Path(path).stat().st_size
+    h2 = parhandoff.Handoff(path, base(2))
+    h2.frame(_frame(base(2) + 1))
+    h2.frame(_frame(base(2) + 5))
+    h2.end(3000)
+    h2.close()
+    fed: list[RawFrame] = []
+    earlier = parhandoff.Earlier([], [0], fed.append)
+    earlier.extend([(path, 2000, 3000, base(2), at)])
+    earlier.poll()
+    assert [f.index for f in fed] == [base(2) + 1, base(2) + 5] and earlier.done
+    fed.clear()
+    earlier = parhandoff.Earlier([], [0], fed.append)
+    earlier.extend([(path, 24, 1000, base(0), 0), (path, 2000, 3000, base(2), at)])
+    earlier.poll()
+    assert [f.index for f in fed] == [2, base(2) + 1, base(2) + 5]
+    assert earlier.done and not earlier.broken
