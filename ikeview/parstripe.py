@@ -17,9 +17,11 @@ more stripes, and end within a stripe of each other. The records are copied once
 buffer and moved once within it (behind the carry, below), as one pass copies them once into
 its own aligned blocks (``directout``).
 
-Placing goes through a small shared file, the chain (:class:`Chain`): slot ``k`` says where
-stripe ``k`` begins in the output, which process took it, and holds the bytes of the output's
-last partial 4 KiB block before that point (its *carry*). The output is written around the
+Placing goes through a small shared file, the chain (:class:`Chain`): it keeps the next
+stripe no process has taken yet, and slot ``k`` says where stripe ``k`` begins in the output,
+which process took it (and, with keys that open IKE, where its handoff begins in that process's
+handoff file), and holds the bytes of the output's last partial 4 KiB block before that point
+(its *carry*). The output is written around the
 page cache (``O_DIRECT``, as ``directout`` does for one pass), so every write covers whole
 aligned blocks: a stripe writes its carry and its own records up to its last whole block, and
 hands what is left on as the next stripe's carry; the last stripe writes its block padded, and
@@ -29,9 +31,10 @@ which the process that fills the slot writes a byte to.
 
 With keys that open no IKE each stripe is read afresh; with keys that open IKE a process keeps
 its keys across its stripes and is fed the others' stripes' other frames in between
-(``rangedecrypt``). Any stripe that cannot be walked, or a process that fails, aborts the chain
-(every process stops waiting and reading); the caller then reads the capture in one pass, as
-it does when the stripes do not tile (``pardecrypt``). Memory: :data:`HELD` buffers of a
+(``rangedecrypt``), each process handing over those of its own stripes in one file. Any
+stripe that cannot be walked, or a process that fails, aborts the chain (every process stops
+waiting and reading); the caller then reads the capture in one pass, as it does when the
+stripes do not tile (``pardecrypt``). Memory: :data:`HELD` buffers of a
 stripe's size per process, and each stripe's pages of the capture let go of once it is read.
 """
 
@@ -81,14 +84,18 @@ STALL_SECONDS = 60.0
 """A wait on the chain with nothing placed by anyone for this long aborts it (a process that
 died without a word)."""
 
-_HEAD = struct.Struct("<QQQQ")
-"""A slot's head: its state (0 not yet, :data:`_READY`), where its stripe begins, which process
-took it (plus one; 0 none yet), where the stripe's handoff begins in that process's handoff
-file (with keys that open IKE)."""
+_HEAD = struct.Struct("<QQQQQ")
+"""A slot's head: its state (0 not yet, :data:`_READY`), where its stripe begins in the output,
+which process took it (plus one; 0 none yet), where the stripe's handoff begins in that
+process's handoff file (with keys that open IKE), where the stripe begins in the capture as
+guessed (plus two; 1: no record after its cut; 0: not guessed yet)."""
 _STATE = struct.Struct("<QQ")
 """The head's first two fields; the taker follows them."""
 _TAKER = struct.Struct("<QQ")
 _COUNTER = struct.Struct("<Q")
+_GUESS = struct.Struct("<Q")
+_GUESS_AT = 32
+"""Where in a slot's head the guessed start is."""
 _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 _READY = 1
 _SLOT = _HEAD.size + ALIGN
@@ -177,6 +184,17 @@ class Chain:
         taken before it, the taker written first.)"""
         owner, at = _TAKER.unpack(os.pread(self._fd, _TAKER.size, _FIRST + k * _SLOT + 16))
         return (owner - 1, at) if owner else None
+
+    def guessed(self, k: int) -> tuple[bool, int | None]:
+        """Whether stripe ``k``'s start in the capture was guessed yet, and the guess
+        (``rangedecrypt.Guesses``)."""
+        (v,) = _GUESS.unpack(os.pread(self._fd, _GUESS.size, _FIRST + k * _SLOT + _GUESS_AT))
+        return (v > 0, v - 2 if v > 1 else None)
+
+    def guess(self, k: int, start: int | None) -> None:
+        """Stripe ``k``'s start as guessed (every process guesses the same: written as is)."""
+        v = 1 if start is None else start + 2
+        os.pwrite(self._fd, _GUESS.pack(v), _FIRST + k * _SLOT + _GUESS_AT)
 
     def publish(self, k: int, offset: int, carry: bytes) -> None:
         """Stripe ``k`` begins at ``offset``, after ``carry`` (``offset % ALIGN`` octets); the
@@ -489,7 +507,7 @@ def _walker(
     process that took it, in the chain's ``directory``."""
     mm, fd = capture
     if handoffs is None:
-        return FreshStripes(split, keyring, mm)
+        return FreshStripes(split, keyring, mm, chain)
 
     def where(k: int) -> tuple[str, int]:
         taker = chain.taker(k)
@@ -497,7 +515,8 @@ def _walker(
             raise HandoffLost(f"stripe {k} has no taker")
         return handoff_file(directory, taker[0]), taker[1]
 
-    return HandoffStripes(split, keyring, mm, fd, (where, len(split.walked) - 1), *handoffs)
+    places = (where, len(split.walked) - 1)
+    return HandoffStripes(split, keyring, mm, fd, places, *handoffs, shared=chain)
 
 
 def write_striped(

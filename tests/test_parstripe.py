@@ -549,3 +549,44 @@ def test_one_process_handoff_file_holds_its_stripes_one_after_the_other(tmp_path
     earlier.poll()
     assert [f.index for f in fed] == [2, base(2) + 1, base(2) + 5]
     assert earlier.done and not earlier.broken
+
+
+def test_a_start_one_process_guessed_is_not_guessed_again(
+    private_tmp: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Stripe starts go through the chain: the start of the stripe after one process's own
+    (its end) is found there by the process that takes that stripe, and every process reads the
+    same starts as guessing them alone would give (the lab capture cut every 700 octets)."""
+    from ikeview import rangedecrypt
+
+    cap = LAB / "rekey-dpd" / "capture.pcap"
+    lay = layout(str(cap))
+    assert lay is not None
+    bounds = [*range(lay.first, lay.size, 700), lay.size]
+    split = parstripe.stripe_split(str(cap), lay, bounds)
+    count = len(split.walked)
+    guesses: list[int] = []
+    real = rangedecrypt.resync
+
+    def counted(mm: object, lay: Layout, lo: int) -> int | None:
+        guesses.append(lo)
+        return real(mm, lay, lo)  # type: ignore[arg-type]
+
+    with open_map(str(cap)) as mm:
+        alone = rangedecrypt.StripeBounds(split, mm)
+        expect = [alone.span(k) for k in range(count)]
+        monkeypatch.setattr(rangedecrypt, "resync", counted)
+        with parstripe.chain_file(count, 2, b"H" * 24) as path:
+            a, b = parstripe.Chain(path, 0), parstripe.Chain(path, 1)
+            sides = [
+                rangedecrypt.StripeBounds(split, mm, a),
+                rangedecrypt.StripeBounds(split, mm, b),
+            ]
+            got = [sides[k % 2].span(k) for k in range(count)]
+            assert a.guessed(1) == b.guessed(1) == (True, expect[1][0] if expect[1] else None)
+            a.guess(2, None)
+            assert b.guessed(2) == (True, None) and a.guessed(count) == (False, None)
+            a.close()
+            b.close()
+    assert got == expect
+    assert len(guesses) == count - 1  # each cut's start once (the first is the file's)
