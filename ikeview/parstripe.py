@@ -94,7 +94,7 @@ _STATE = struct.Struct("<QQ")
 _TAKER = struct.Struct("<QQ")
 _COUNTER = struct.Struct("<Q")
 _GUESS = struct.Struct("<Q")
-_GUESS_AT = 32
+_GUESS_AT = _STATE.size + _TAKER.size
 """Where in a slot's head the guessed start is."""
 _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 _READY = 1
@@ -182,7 +182,8 @@ class Chain:
         """Which process took stripe ``k`` and where its handoff begins in that process's
         handoff file; None while nobody has. (Every stripe before one this process took was
         taken before it, the taker written first.)"""
-        owner, at = _TAKER.unpack(os.pread(self._fd, _TAKER.size, _FIRST + k * _SLOT + 16))
+        at_slot = _FIRST + k * _SLOT + _STATE.size
+        owner, at = _TAKER.unpack(os.pread(self._fd, _TAKER.size, at_slot))
         return (owner - 1, at) if owner else None
 
     def guessed(self, k: int) -> tuple[bool, int | None]:
