@@ -1,13 +1,14 @@
 """Worker processes forked from this one, behind the ``concurrent.futures.Executor`` interface.
 
 Why not ``ProcessPoolExecutor``: on a ``--jobs 2`` run of ``report`` (1M packets, 0.7 s) the
-second core is idle until the first worker starts, and with ``ProcessPoolExecutor`` that is
-~25 ms later than it need be: ``multiprocessing`` and ``concurrent.futures.process`` take
-15-25 ms to import (sockets, subprocess, tempfile, queues), and the first task goes through a
-manager thread and a queue feeder thread. Here the workers are forked when the pool is made,
-each with two pipes of its own (tasks in, results out), and one thread of this process reads the
-results. A task's function and arguments are pickled as ``ProcessPoolExecutor`` pickles them,
-so every task it ran runs here unchanged.
+second core is idle until the first worker starts, and with ``ProcessPoolExecutor`` that was
+later than it need be: ``multiprocessing`` and ``concurrent.futures.process`` cost ~10 ms of
+imports (sockets, subprocess, queues: 80-83 ms of CPU for the imports before the fork with
+them, 71-72 ms without), and the first task went through a manager thread and a queue feeder
+thread (it began 4-6 ms after the pool was made; here 0.5 ms). Here the workers are forked when
+the pool is made, each with two pipes of its own (tasks in, results out), and one thread of
+this process reads the results. A task's function and arguments are pickled as
+``ProcessPoolExecutor`` pickles them, so every task it ran runs here unchanged.
 
 Rules kept from ``ProcessPoolExecutor``: a task's exception is raised by its future's
 ``result()``; a worker that dies (killed, out of memory, ``os._exit``) breaks the pool, every

@@ -45,7 +45,7 @@ class _QuickForkPool(ForkPool):
 
 
 def _server_pool(workers: int) -> Executor:
-    # Imported only here: multiprocessing and concurrent.futures.process cost 10-25 ms of
+    # Imported only here: multiprocessing and concurrent.futures.process cost ~10 ms of
     # start-up, before the second core has anything to do.
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor

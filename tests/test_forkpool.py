@@ -146,7 +146,7 @@ def test_output_buffered_before_the_fork_is_written_once() -> None:
 def test_report_with_jobs_imports_no_multiprocessing() -> None:
     """What the pool is for: a split ``report`` in a fresh interpreter (one thread, so the
     workers are forked) gives one pass's analysis without importing multiprocessing or
-    concurrent.futures.process (15-25 ms of start-up before the second core has work)."""
+    concurrent.futures.process (~10 ms of start-up before the second core has work)."""
     cap = LAB / "rekey-dpd" / "capture.pcap"
     code = (
         "import sys\nfrom ikeview import parallel\n"
