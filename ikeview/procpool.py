@@ -28,14 +28,10 @@ def pool(workers: int) -> Executor:
     return _server_pool(workers)
 
 
-class _QuickForkPool(ForkPool):
-    def __init__(self, workers: int) -> None:
-        self._interval = _quicken()
-        try:
-            super().__init__(workers)
-        except BaseException:
-            sys.setswitchinterval(self._interval)
-            raise
+class _RestoresInterval(Executor):
+    """A pool that puts the interpreter's switch interval back when it is shut down."""
+
+    _interval: float
 
     def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
         try:
@@ -44,22 +40,26 @@ class _QuickForkPool(ForkPool):
             sys.setswitchinterval(self._interval)
 
 
+class _QuickForkPool(_RestoresInterval, ForkPool):
+    def __init__(self, workers: int) -> None:
+        self._interval = _quicken()
+        try:
+            super().__init__(workers)
+        except BaseException:
+            sys.setswitchinterval(self._interval)
+            raise
+
+
 def _server_pool(workers: int) -> Executor:
     # Imported only here: multiprocessing and concurrent.futures.process cost ~10 ms of
     # start-up, before the second core has anything to do.
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
-    class QuickServerPool(ProcessPoolExecutor):
+    class QuickServerPool(_RestoresInterval, ProcessPoolExecutor):
         def __init__(self, workers: int, ctx: Any) -> None:
             super().__init__(max_workers=workers, mp_context=ctx)
             self._interval = _quicken()
-
-        def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
-            try:
-                super().shutdown(wait=wait, cancel_futures=cancel_futures)
-            finally:
-                sys.setswitchinterval(self._interval)
 
     methods = multiprocessing.get_all_start_methods()
     method = "forkserver" if "forkserver" in methods else "spawn"
