@@ -9,7 +9,11 @@ strongSwan session with N ESP packets and its PSK and DH secret for the same two
 frames over: ``ikeview.parhandoff``). Each command
 runs ``--runs`` times per job count, alternating (1, N, 1, N...), and the fastest wall time of
 each is kept (with its CPU time: user+sys of the process and its children). Bytecode is
-compiled first, as an installed copy has it (see bench_decrypt_file.py).
+compiled first, as an installed copy has it (see bench_decrypt_file.py). Each command's capture
+is read once before its first run, so that no figure includes reading it from the disk: at 10M
+(5 GB a capture) the first ``--jobs 1`` run of a capture the page cache had let go of read it
+cold (``summary`` 18.6 s wall for 15.1 s of CPU, then 4.8 s with ``--jobs 2``: a "3.87x" that
+was the disk's, 2026-12-05 21:43).
 
 Wall time only shows the speed-up when the machine has a core free per process; on a shared
 machine it says more about the neighbours. So the bench also prints, for report, report --keys
@@ -113,6 +117,13 @@ def _digest(path: Path) -> str:
     return h.hexdigest()
 
 
+def _warm(path: Path) -> None:
+    """``path`` read once, into the page cache (as far as memory allows)."""
+    with path.open("rb", buffering=0) as fh:
+        while fh.read(16 << 20):
+            pass
+
+
 def _load() -> str:
     return ", ".join(f"{x:.1f}" for x in os.getloadavg())
 
@@ -166,6 +177,7 @@ def _compare(
         outputs: dict[int, str] = {}
         pair = float("inf")
         command = functools.partial(_command, ikv, argv)
+        _warm(Path(argv[1]))
         for _ in range(runs):
             for j in (1, jobs):  # alternating, so that all see the same neighbours
                 out = work / f"out-{j}"
