@@ -27,6 +27,7 @@ from __future__ import annotations
 import itertools
 import mmap
 import os
+import re
 import stat
 import struct
 from collections.abc import Callable, Iterator
@@ -151,9 +152,10 @@ def resync(mm: mmap.mmap, lay: Layout, lo: int) -> int | None:
     bytes. A guess: :func:`chained` checks it."""
     size = lay.size
     plausible = _ng_plausible(mm, lay) if lay.ng else _pcap_plausible(mm, lay)
+    end = min(size, lo + _RESYNC_SPAN)
     # pcapng blocks are multiples of 4 bytes from the section header at 0 on.
-    step = 4 if lay.ng else 1
-    for p in range(lo + (-lo) % step, min(size, lo + _RESYNC_SPAN), step):
+    candidates = range(lo + (-lo) % 4, end, 4) if lay.ng else _pcap_candidates(mm, lay, lo, end)
+    for p in candidates:
         off, links, prev = p, 0, -1
         while links < _CHAIN and off < size:
             nxt, prev = plausible(off, prev)
@@ -163,6 +165,30 @@ def resync(mm: mmap.mmap, lay: Layout, lo: int) -> int | None:
         if links == _CHAIN or (links and off == size):
             return p
     return size if lo + _RESYNC_SPAN >= size else None
+
+
+_LENGTHS_TOP = {
+    "<": re.compile(rb"(?=.{11}[\x00\x01].{3}[\x00\x01])", re.DOTALL),
+    ">": re.compile(rb"(?=.{8}[\x00\x01].{3}[\x00\x01])", re.DOTALL),
+}
+"""A classic pcap record header's two lengths (captured, original) are at most
+:data:`_MAX_FRAME`, 2**24: the most significant octet of each is 0 or 1. By byte order, where
+those two octets lie from the header's start."""
+
+
+def _pcap_candidates(mm: mmap.mmap, lay: Layout, lo: int, end: int) -> Iterator[int]:
+    """The offsets in ``[lo, end)`` where a record header could start, by the octets
+    :data:`_LENGTHS_TOP` tests, in order: every offset the plausibility check could accept,
+    and few others. The search runs in ``re``'s C loop: the check itself, one Python call an
+    offset, took ~0.35 ms a guess on ~500-octet records (~250 offsets tried), ~45 ms of CPU for
+    the ~120 stripes of ``decrypt -o --jobs`` on 1M packets (2026-12-05)."""
+    # A header wholly before ``end + 15`` is all the last offset needs: the pattern looks at
+    # 16 octets, and a header past the file's end fails the check anyway.
+    for m in _LENGTHS_TOP[lay.endian].finditer(mm, lo, min(lay.size, end + 15)):
+        p = m.start()
+        if p >= end:
+            return
+        yield p
 
 
 Plausible = Callable[[int, int], tuple[int, int]]

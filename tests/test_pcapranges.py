@@ -15,6 +15,7 @@ from __future__ import annotations
 import gzip
 import itertools
 import json
+import mmap
 import random
 import shutil
 import struct
@@ -26,9 +27,9 @@ import pytest
 from fastesp_support import write_other_sa_keys
 from freshrun import run_patched
 
-from ikeview import parallel
+from ikeview import parallel, pcapranges
 from ikeview.cli import main
-from ikeview.pcapranges import HEADER, cuts, layout, open_map, resync
+from ikeview.pcapranges import HEADER, Layout, cuts, layout, open_map, resync
 
 REPO = Path(__file__).resolve().parent.parent
 LAB = REPO / "captures" / "lab"
@@ -71,6 +72,56 @@ def test_resync_finds_the_next_record_start(scenario: str) -> None:
     with open_map(str(cap)) as mm:
         for lo in range(HEADER, len(data), 3):
             assert resync(mm, lay, lo) == next(s for s in starts if s >= lo), lo
+
+
+def _every_offset(mm: mmap.mmap, lay: Layout, lo: int) -> int | None:
+    """``resync`` as first written: the plausibility check tried at every offset in turn."""
+    size, plausible = lay.size, pcapranges._pcap_plausible(mm, lay)
+    for p in range(lo, min(size, lo + pcapranges._RESYNC_SPAN)):
+        off, links, prev = p, 0, -1
+        while links < pcapranges._CHAIN and off < size:
+            nxt, prev = plausible(off, prev)
+            if nxt < 0:
+                break
+            off, links = nxt, links + 1
+        if links == pcapranges._CHAIN or (links and off == size):
+            return p
+    return size if lo + pcapranges._RESYNC_SPAN >= size else None
+
+
+@pytest.mark.parametrize("endian", ["<", ">"])
+def test_resync_search_drops_only_what_the_check_refuses(tmp_path: Path, endian: str) -> None:
+    """Noise with planted record headers, lengths up to the largest a record may have (2**24,
+    whose top octet is 1; the file is long enough for it), in both byte orders: every offset
+    the plausibility check accepts is among the octet search's candidates, and resync finds
+    what trying every offset in turn finds."""
+    rng = random.Random(24 if endian == "<" else 42)
+    body = bytearray(rng.randbytes(6000))
+    for _ in range(120):
+        at = rng.randrange(len(body) - 16)
+        incl = rng.choice([0, 1, 40, 255, 256, (1 << 24) - 1, 1 << 24])
+        orig = rng.choice([incl, incl + 1, 1 << 24])
+        sec, frac = rng.randrange(3), rng.randrange(1_000_000)
+        body[at : at + 16] = struct.pack(endian + "IIII", sec, frac, incl, orig)
+    for _ in range(30):  # runs of zeros, as in real headers
+        at = rng.randrange(len(body) - 40)
+        body[at : at + 40] = bytes(40)
+    magic = b"\xd4\xc3\xb2\xa1" if endian == "<" else b"\xa1\xb2\xc3\xd4"
+    cap = tmp_path / "noise.pcap"
+    with cap.open("wb") as fh:
+        fh.write(magic + bytes(20) + bytes(body))
+        fh.truncate(HEADER + len(body) + (1 << 24) + 64)  # room for a 2**24 record (sparse)
+    lay = layout(str(cap))
+    assert lay is not None
+    with open_map(str(cap)) as mm:
+        check = pcapranges._pcap_plausible(mm, lay)
+        end = HEADER + len(body)
+        found = set(pcapranges._pcap_candidates(mm, lay, HEADER, end))
+        accepted = {p for p in range(HEADER, end) if check(p, -1)[0] >= 0}
+        assert accepted and accepted <= found
+        assert any(check(p, -1)[0] - p - 16 == 1 << 24 for p in accepted)
+        for lo in [HEADER, *rng.sample(range(HEADER, end), 4)]:
+            assert resync(mm, lay, lo) == _every_offset(mm, lay, lo), lo
 
 
 @pytest.fixture(scope="module")
