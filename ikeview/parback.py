@@ -22,7 +22,7 @@ pass). What a range meets is only ever counted against the same limits as before
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, wait
 from typing import Any
 
@@ -44,10 +44,14 @@ def back_writer(path: str, first: int) -> Handoff:
     return Handoff(path, first, FLUSH_BYTES)
 
 
-def back_frames(path: str, ready: Future[Any]) -> Iterator[RawFrame]:
+def back_frames(
+    path: str, ready: Future[Any], idle: Callable[[], None] | None = None
+) -> Iterator[RawFrame]:
     """The frames a later range wrote to ``path``, as they come, up to its end mark; or, when
     ``ready`` (its result) is done without one (the range failed, its worker died), up to what
-    was written: the caller then learns from ``ready`` what happened."""
+    was written: the caller then learns from ``ready`` what happened. ``idle``: called once,
+    the first time there is nothing to read yet (work for after the ranges, done while this
+    process would only wait)."""
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
     except OSError as exc:
@@ -63,6 +67,10 @@ def back_frames(path: str, ready: Future[Any]) -> Iterator[RawFrame]:
             if not chunk:
                 if done:
                     return
+                if idle is not None:
+                    idle()
+                    idle = None
+                    continue
                 wait([ready], timeout=POLL_SECONDS)
                 continue
             buf += chunk

@@ -173,12 +173,14 @@ def fold_unlocated(
     watch: RangeWatch | None = None,
     handoffs: Handoffs | None = None,
     backs: Sequence[str],
+    idle: Callable[[], None] | None = None,
 ) -> Folded | None:
     """Range 0 walked here (``watch``: its recorder and pacer), the later ranges by ``worker``
     in ``ex`` (with ``handoffs``: :func:`handoff_range`'s), and their ESP folded in; None when
     the ranges do not add up to one pass (say why on stderr where it is the split's fault).
     ``backs``: a file per later range, to which its worker (called with ``back=``) streams its
-    other frames (``parback``), read here as they come once range 0 is walked."""
+    other frames (``parback``), read here as they come once range 0 is walked; ``idle``: called
+    once, the first time this process has to wait for them."""
     jobs = len(split.walked)
     ends = [w.end for w in split.walked]
     extra = () if handoffs is None else handoffs
@@ -186,7 +188,7 @@ def fold_unlocated(
     futures = [
         ex.submit(worker, split, r, keyring, *extra, back=backs[r - 1]) for r in range(1, jobs)
     ]
-    later = _Later(split, futures, backs)
+    later = _Later(split, futures, backs, idle)
     got, bases, shift, tail = later.got, later.bases, later.shift, later.tail
     try:
         corr, _, first = walk_range(
@@ -220,14 +222,24 @@ class _Later:
     (``got``, those that have one), the frames before each range (``bases``, known as the
     ranges before it are done) and their other frames, moved to the capture's numbers."""
 
-    def __init__(self, split: Split, futures: list[Future[Any]], backs: Sequence[str]) -> None:
-        self._split, self._futures, self._backs = split, futures, backs
+    def __init__(
+        self,
+        split: Split,
+        futures: list[Future[Any]],
+        backs: Sequence[str],
+        idle: Callable[[], None] | None = None,
+    ) -> None:
+        self._split, self._futures, self._backs, self._idle = split, futures, backs, idle
         self.got: list[tuple[Any, ...]] = []
         self.bases = [0]
 
     def shift(self, r: int) -> int:
         """Range r's frame numbers to the capture's: its true base less what it counted from."""
         return self.bases[r] - self._split.bases[r]
+
+    def _take_idle(self) -> Callable[[], None] | None:
+        idle, self._idle = self._idle, None
+        return idle
 
     def tail(self, first: RangeFeed) -> Iterator[RawFrame]:
         """Range 0 is walked (``first``): the later ranges' other frames, in order, each read
@@ -238,7 +250,7 @@ class _Later:
         last = len(self._futures)
         for r, f in enumerate(self._futures, 1):
             move = self.shift(r)
-            for raw in back_frames(self._backs[r - 1], f):
+            for raw in back_frames(self._backs[r - 1], f, self._take_idle()):
                 yield raw._replace(index=raw.index + move)
             g = f.result()
             if g is None:
@@ -269,7 +281,7 @@ def analyze_unlocated(
             worker = handoff_range if handoff else unlocated_range
             handoffs = (paths, parhandoff.GRACE) if handoff else None
             folded = fold_unlocated(
-                ex, split, keyring, worker=worker, handoffs=handoffs, backs=backs
+                ex, split, keyring, worker=worker, handoffs=handoffs, backs=backs, idle=_judging
             )
     except HandoffLost as exc:  # no room for them: not an OSError, the output's own kind
         note(f"--jobs {jobs}: {type(exc).__name__}; read in one process")
@@ -277,6 +289,14 @@ def analyze_unlocated(
     if folded is None:
         return None
     return diagnose(folded.corr.snapshot(frames=folded.frames, complete=True))
+
+
+def _judging() -> None:
+    """What ``diagnose`` imports only when it has an IKE SA to judge (the rules: ~7 ms on
+    1M packets of the mix), imported while this process waits for a later range's frames,
+    rather than after every range has ended, with a core idle (2026-12-05)."""
+    import ikeview.diagnosis.evidence
+    import ikeview.diagnosis.judge  # noqa: F401
 
 
 def renumber(part: EspPart, base: int, failures: bool = True) -> bool:

@@ -36,9 +36,9 @@ def streamed(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     counts: list[int] = []
     real = parunlocated.back_frames
 
-    def counted(path: str, ready: Future[Any]) -> Iterator[RawFrame]:
+    def counted(path: str, ready: Future[Any], idle: Any = None) -> Iterator[RawFrame]:
         counts.append(0)
-        for raw in real(path, ready):
+        for raw in real(path, ready, idle):
             counts[-1] += 1
             yield raw
 
@@ -155,15 +155,17 @@ def test_frames_are_read_whole_in_order_while_the_range_goes_on(
 ) -> None:
     """Each frame written on its own: the reader takes them as they come, holds half a
     record until the rest is there, and stops at the end mark though the range's result is
-    not in yet."""
+    not in yet; its ``idle`` work is done once, when it first has nothing to read."""
     monkeypatch.setattr(parback, "FLUSH_BYTES", 1)
     path = _file(tmp_path)
     writer, ready = parback.back_writer(path, 0), Future[Any]()
     frames = [_frame(i, 40 + i) for i in range(1, 6)]
     for raw in frames[:3]:
         writer.frame(raw)
-    reader = parback.back_frames(path, ready)
+    idled: list[int] = []
+    reader = parback.back_frames(path, ready, lambda: idled.append(len(idled)))
     assert [next(reader) for _ in range(3)] == frames[:3]
+    assert idled == []
 
     # Half of the fourth record, then (from another thread, a little later) the rest and
     # the fifth: the reader waits for the whole record.
@@ -188,6 +190,7 @@ def test_frames_are_read_whole_in_order_while_the_range_goes_on(
         thread.join()
         os.close(fd)
     assert not ready.done()
+    assert idled == [0]
 
 
 def test_a_range_that_stops_without_its_end_mark(tmp_path: Path) -> None:
