@@ -304,7 +304,7 @@ def bound_unlocated(
 
     lay = layout(str(capture))
     assert lay is not None
-    short = no_keys_short(jobs) if keyring is None else 0.0
+    short = no_keys_short(jobs, lay.size - lay.first) if keyring is None else 0.0
     split = unlocated_split(str(capture), lay, jobs, short=short, handoff=handoff)
     assert split is not None
     later: list[tuple[float, Any]] = []

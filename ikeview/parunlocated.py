@@ -52,31 +52,35 @@ if TYPE_CHECKING:
     from ikeview.pipeline.fastsnap import RangeWatch
     from ikeview.pipeline.model import Analysis
 
-NO_KEYS_FIRST_LESS = 0.045
-"""Without keys range 0 is this fraction of the whole file shorter than an equal share (at most
-half a share: :func:`no_keys_short`): its process parses every IKE frame of the capture, the
-later ranges' too, and imports the IKE side to do so, where theirs parse none; that work grows
-with the capture, not with the share. Since the later ranges stream those frames back as they
-meet them (``parback``), range 0's process reads most of them while the others are still
-walking, provided it is done with its own range first: measured on 1M packets of the mix
-(2026-12-05, interleaved runs, medians), ``report --jobs 2`` 0.709 s at 2% (range 0 at 48% of
-the file), 0.694 s at 3.5%, 0.700 s at 4.5% (eleven runs each); ``export --esp`` 0.697 s
-before streaming (at 2%), 0.678 s after (at 3.5%, nine). Before streaming, 2% had measured
-best (0.710 s against 0.733 s for equal ranges). With ``[[esp]]`` keys every range parses its
-IKE, and equal ranges measured best (docs/speed.md). Timelines of ``report --jobs 2`` (22:30)
-then showed range 0's process done with its own range at about the time the worker ended
-(15 ms before to 20 ms after), and 18-51 ms between the worker's end and the fold's: the
-worker's IKE frames had waited in its 64 KiB writes, and most were read after it ended. At
-4.5%, with writes of 8 KiB (``parback.FLUSH_BYTES``), range 0's process is done 33-56 ms
-before the worker and the fold ends 5-10 ms after it; ``report --json`` 0.882 -> 0.854 s,
-``export --esp`` 0.847 -> 0.837 s (medians of fifteen and eleven, on a day the machine ran
-these ~10% slower than the figures above)."""
+NO_KEYS_FIRST_LESS = 0.015
+"""Without keys range 0 is this fraction of the whole file, and :data:`NO_KEYS_FIRST_BYTES`,
+shorter than an equal share (at most half a share: :func:`no_keys_short`): its process parses
+every IKE frame of the capture, the later ranges' too, and imports the IKE side to do so, where
+theirs parse none. The parsing grows with the capture (this fraction), the import does not (the
+octets). Since the later ranges stream those frames back as they meet them (``parback``), range
+0's process reads most of them while the others are still walking, provided it is done with its
+own range first. Measured on the mix (2026-12-05, medians of interleaved runs): at 1M packets
+``report --jobs 2`` 0.709 s with 2% of the file (range 0 at 48%), 0.694 s with 3.5%, 0.700 s
+with 4.5% (eleven runs each; ``export --esp`` 0.697 s before streaming at 2%, 0.678 s after at
+3.5%). On a slower day (22:30) range 0's process at 3.5% was done with its own range only about
+when the worker ended, and the fold came 18-51 ms after the worker; at 4.5% 5-10 ms after
+(``report --json`` 0.882 -> 0.854 s, fifteen runs). At 10M packets, though, that process waited
+for the worker's frames for 0.88 s at 4.5%, 0.25 s at 2.5% and not at all at 1% (``report``
+7.55, 7.40, 7.15 s): what it does besides its range is not a fixed share of the file. 1.5% and
+14 MiB make 4.8% of the file at 1M and 1.8% at 10M. With ``[[esp]]`` keys every range parses
+its IKE, and equal ranges measured best (docs/speed.md)."""
+NO_KEYS_FIRST_BYTES = 14 << 20
+"""What range 0 gives up besides :data:`NO_KEYS_FIRST_LESS`: about what its process walks in the
+time it takes to import the IKE side (~0.04 s)."""
 
 
-def no_keys_short(jobs: int) -> float:
+def no_keys_short(jobs: int, body: int) -> float:
     """How much shorter range 0 is without keys, as a fraction of an equal share
-    (``pcapranges.cuts``): :data:`NO_KEYS_FIRST_LESS` of the file."""
-    return min(NO_KEYS_FIRST_LESS * jobs, 0.5)
+    (``pcapranges.cuts``) of a file of ``body`` octets of records: :data:`NO_KEYS_FIRST_LESS`
+    of it and :data:`NO_KEYS_FIRST_BYTES`, at most half a share."""
+    if body <= 0:
+        return 0.0
+    return min((NO_KEYS_FIRST_LESS + NO_KEYS_FIRST_BYTES / body) * jobs, 0.5)
 
 
 Unlocated = tuple["EspPart", int, list[RawFrame], int, bool]
@@ -267,7 +271,7 @@ def analyze_unlocated(
     that open IKE, the earlier ranges' other frames handed over as they go (``parhandoff``)."""
     from ikeview.diagnosis.engine import diagnose
 
-    short = no_keys_short(jobs) if keyring is None else 0.0
+    short = no_keys_short(jobs, lay.size - lay.first) if keyring is None else 0.0
     split = unlocated_split(name, lay, jobs, short=short, handoff=handoff)
     if split is None:
         note(f"--jobs {jobs}: {NOT_SPLIT}; read in one process")

@@ -190,7 +190,8 @@ def _damage_at_the_edges(src: Path, dst: Path) -> Path:
     starts = _starts(data)
     lay = layout(str(src))
     assert lay is not None
-    shorts = {2: (0.0, no_keys_short(2)), 3: (0.0, no_keys_short(3))}
+    body = lay.size - lay.first
+    shorts = {2: (0.0, no_keys_short(2, body)), 3: (0.0, no_keys_short(3, body))}
     edges = sorted({c for j in (2, 3) for s in shorts[j] for c in cuts(lay, j, s)[1:-1]})
     firsts = [next(i for i, s in enumerate(starts) if s >= cut) for cut in edges]
     # Five records damaged around each: no two edges share one.
@@ -518,15 +519,16 @@ def test_a_shorter_first_range_still_tiles_the_file(jobs: int, short: float) -> 
 
 
 @pytest.mark.parametrize("jobs", [2, 3, 4, 8, 16, 64])
-def test_without_keys_range_0_gives_up_a_fixed_part_of_the_file(jobs: int) -> None:
-    """Its extra work (every IKE frame of the capture) grows with the file, not with a share:
-    2% of the file, and never more than half a share."""
-    from ikeview.parunlocated import NO_KEYS_FIRST_LESS, no_keys_short
+@pytest.mark.parametrize("size", [1_000_000_024, 10_000_000_024, 20_000_024])
+def test_without_keys_range_0_gives_up_a_fixed_part_of_the_file(jobs: int, size: int) -> None:
+    """Its extra work (every IKE frame of the capture, and importing the IKE side) grows with
+    the file, not with a share, and part of it not even with the file: a fraction of the file
+    and a number of octets, and never more than half a share."""
+    from ikeview.parunlocated import NO_KEYS_FIRST_BYTES, NO_KEYS_FIRST_LESS, no_keys_short
     from ikeview.pcapranges import Layout
 
-    lay = Layout("<", 1e-6, 1, 1_000_000_024)
-    first = cuts(lay, jobs, no_keys_short(jobs))[1] - lay.first
+    lay = Layout("<", 1e-6, 1, size)
     body = lay.size - lay.first
-    assert first == pytest.approx(
-        max(body / jobs - NO_KEYS_FIRST_LESS * body, body / jobs / 2), abs=1
-    )
+    first = cuts(lay, jobs, no_keys_short(jobs, body))[1] - lay.first
+    less = NO_KEYS_FIRST_LESS * body + NO_KEYS_FIRST_BYTES
+    assert first == pytest.approx(max(body / jobs - less, body / jobs / 2), abs=1)
