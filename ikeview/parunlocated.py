@@ -67,7 +67,7 @@ when the worker ended, and the fold came 18-51 ms after the worker; at 4.5% 5-10
 (``report --json`` 0.882 -> 0.854 s, fifteen runs). At 10M packets, though, that process waited
 for the worker's frames for 0.88 s at 4.5%, 0.25 s at 2.5% and not at all at 1% (``report``
 7.55, 7.40, 7.15 s): what it does besides its range is not a fixed share of the file. 1.5% and
-14 MiB make 4.8% of the file at 1M and 1.8% at 10M. With ``[[esp]]`` keys every range parses
+14 MiB make 4.7% of the file at 1M and 1.8% at 10M. With ``[[esp]]`` keys every range parses
 its IKE, and equal ranges measured best (docs/speed.md)."""
 NO_KEYS_FIRST_BYTES = 14 << 20
 """What range 0 gives up besides :data:`NO_KEYS_FIRST_LESS`: about what its process walks in the
