@@ -1,3 +1,3 @@
-from ikeview.cli import main
+from ikeview.entry import run
 
-raise SystemExit(main())
+raise SystemExit(run())
