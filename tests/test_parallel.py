@@ -226,11 +226,14 @@ def test_far_out_of_order_falls_back_to_one_pass(tmp_path: Path) -> None:
     """The second range restarts far below the first range's highest number: the ranges'
     windows cannot be lined up, so the capture is read again in one pass (same result)."""
     from ikeview.parunlocated import no_keys_short
+    from ikeview.pcapranges import HEADER, Layout, cuts
 
-    # Where range 1 begins without keys (range 0 shorter: parunlocated), in records of one size.
+    # Where range 1 begins without keys (range 0 shorter: parunlocated), in records of one size:
+    # the first record at or past the cut.
     count, record = 6000, 16 + len(_esp_frame(0x3333, 1))
     body = count * record
-    edge = -(-int(body * (1 - no_keys_short(2, body)) / 2) // record)
+    cut = cuts(Layout("<", 1e-6, 1, HEADER + body), 2, no_keys_short(2, body))[1]
+    edge = -(-(cut - HEADER) // record)
     first = list(range(50_000, 50_000 + edge))
     second = list(range(1, count - edge + 1))
     cap = tmp_path / "back.pcap"
