@@ -241,9 +241,11 @@ class _Later:
         """Range r's frame numbers to the capture's: its true base less what it counted from."""
         return self.bases[r] - self._split.bases[r]
 
-    def _take_idle(self) -> Callable[[], None] | None:
+    def _idle_once(self) -> None:
+        """The caller's idle work, the first time any later range's frames are waited for."""
         idle, self._idle = self._idle, None
-        return idle
+        if idle is not None:
+            idle()
 
     def tail(self, first: RangeFeed) -> Iterator[RawFrame]:
         """Range 0 is walked (``first``): the later ranges' other frames, in order, each read
@@ -254,7 +256,7 @@ class _Later:
         last = len(self._futures)
         for r, f in enumerate(self._futures, 1):
             move = self.shift(r)
-            for raw in back_frames(self._backs[r - 1], f, self._take_idle()):
+            for raw in back_frames(self._backs[r - 1], f, self._idle_once):
                 yield raw._replace(index=raw.index + move)
             g = f.result()
             if g is None:
