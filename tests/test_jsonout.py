@@ -83,7 +83,7 @@ _scalars = (
     | st.text()
     | st.sampled_from([_Kind.A, _Text("sub"), -0.0, 1e-7, 1e16, 123456789.0125])
 )
-_keys = st.text() | st.sampled_from([1, 2.5, True, None])
+_keys = st.text() | st.sampled_from([1, 2.5, True, None, "k", _Text("k")])
 _documents = st.recursive(
     _scalars,
     lambda inner: (
@@ -99,6 +99,16 @@ _documents = st.recursive(
 @given(_documents)
 def test_generated_documents_as_json_dumps_writes_them(doc: Any) -> None:
     assert dumps(doc) == json.dumps(doc, indent=2)
+
+
+def test_a_key_met_again_as_a_str_subclass() -> None:
+    """Each key's text is kept per depth once written; a str subclass equal to a kept key is
+    written as json.dumps writes it, as the same string."""
+    met = [{"k": 1, "t": "v"}, {_Text("k"): 2}]
+    assert _encode(met) == json.dumps(met, indent=2)
+    # Met first (or first at its depth), it goes to json.dumps.
+    for doc in ({_Text("k"): 1}, [{"k": {_Text("k"): [], "k2": {}}}]):
+        assert dumps(doc) == json.dumps(doc, indent=2)
 
 
 def test_write_json_ends_with_a_newline() -> None:
