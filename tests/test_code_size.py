@@ -58,6 +58,13 @@ HOT_PATHS: dict[str, str] = {
         "the same loop over the capture reader's frames (pcapng, gzip) "
         "(bench/bench_decrypt_file.py); test_fastesp.py's pcapng and gzip variants"
     ),
+    "ikeview.jsonout._encode": (
+        "the indented JSON of every document, leaves written in its loops rather than through a "
+        "call (bench/bench_json.py); test_jsonout.py holds it equal to json.dumps"
+    ),
+    "ikeview.jsonout._encode.value": (
+        "its one recursive function (bench/bench_json.py); test_jsonout.py, as above"
+    ),
     "ikeview.pardecrypt.decrypt_range": (
         "each process's record loop of `decrypt --jobs` (bench/bench_jobs.py); "
         "test_parallel.py checks the output is byte for byte the single pass"
